@@ -1,0 +1,156 @@
+# dnssecmon: plain make, pkg-config for every library.
+#
+#   make deps        apt-get the Debian 12 packages needed to build, test and demo
+#   make             build ./dnssecmon
+#   make test        build, bring up the private DNSSEC testbed, run every test
+#   make demo        build, bring up the testbed, show the monitor at work on it
+#   make SANITIZE=1 test   the same suite with ASan + UBSan
+#   make install PREFIX=/usr/local DESTDIR=
+#   make clean
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Every library through pkg-config. getdns 1.6.0 ships its libevent glue as
+# libgetdns_ex_event without a .pc file of its own, and Debian 12's shared
+# copy does not export getdns_extension_set_libevent_base (nm -D shows it
+# local): the static archive does, and needs only what libgetdns.so exports.
+PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := -l:libgetdns_ex_event.a $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Werror
+# Diagnostics are built with snprintf into bounded buffers on purpose: a
+# truncated error message is fine, so gcc's truncation guesses are off.
+ifeq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+WARN     += -Wno-format-truncation
+endif
+OPT      ?= -O2 -g
+CFLAGS   ?= $(OPT)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE \
+             -DDNSSECMON_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+LDFLAGS  ?=
+
+# Separate object trees per compiler and per sanitizer build, so switching
+# between them never links stale objects.
+CCNAME   := $(notdir $(firstword $(CC)))
+ifeq ($(SANITIZE),1)
+VARIANT   = $(CCNAME)-san
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_CFLAGS += $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
+else
+VARIANT   = $(CCNAME)
+endif
+B        = build/$(VARIANT)
+
+LIB_SRCS  = $(wildcard common/*.c probe/*.c store/*.c alerts/*.c dashboard-export/*.c)
+CLI_SRCS  = $(wildcard cli/*.c)
+LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+BIN       = $(B)/dnssecmon
+
+.PHONY: all deps test demo install uninstall clean unit fuzz
+
+all: dnssecmon
+
+# The top-level ./dnssecmon is always the plain (non-sanitizer) build of $(CC).
+ifeq ($(SANITIZE),1)
+dnssecmon: $(BIN)
+else
+dnssecmon: $(BIN)
+	cp $(BIN) $@
+endif
+
+$(BIN): $(CLI_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+
+# libFuzzer targets: every parser of network input has one. Always clang,
+# always ASan+UBSan, whatever CC the rest of the build uses.
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+              -D_GNU_SOURCE -DDNSSECMON_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- packages
+# Exactly what build, test and demo use, from Debian 12.
+DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
+             libevent-dev libmosquitto-dev libsqlite3-dev libssl-dev \
+             libjansson-dev libyaml-dev
+DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
+             sqlite3 valgrind libclang-rt-14-dev
+DEBS       = $(DEBS_BUILD) $(DEBS_TEST)
+
+# A no-op when everything is present. Installing nsd or unbound on a host
+# with systemd would start system daemons on *:53 and take the testbed's
+# addresses, so service start-up is held back with policy-rc.d while we install.
+deps:
+	@missing=; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: missing packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	made_policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	{ apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && apt-get install -y --no-install-recommends $$missing; }; }; rc=$$?; \
+	[ -n "$$made_policy" ] && rm -f /usr/sbin/policy-rc.d; \
+	if [ -d /run/systemd/system ]; then for s in nsd unbound; do \
+	  case " $$missing " in *" $$s "*) systemctl disable --now $$s >/dev/null 2>&1 || true;; esac; done; fi; \
+	exit $$rc
+
+# ---------------------------------------------------------------- tests
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# which on a fresh machine is before the -dev packages exist.
+test: deps
+	$(MAKE) dnssecmon unit fuzz
+	DNSSECMON_BIN=$(abspath $(BIN)) DNSSECMON_UNIT_DIR=$(abspath $(B)/tests) \
+	  DNSSECMON_VARIANT=$(VARIANT) tests/run.sh
+
+demo: deps
+	$(MAKE) dnssecmon
+	DNSSECMON_BIN=$(abspath $(BIN)) tests/demo.sh
+
+# ---------------------------------------------------------------- install
+install: dnssecmon
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 dnssecmon $(DESTDIR)$(BINDIR)/dnssecmon
+	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
+
+clean:
+	@# build/testbed holds a possibly running testbed: leave it to testbed.sh down
+	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name testbed -exec rm -rf {} +; fi
+	rm -f dnssecmon

@@ -1,0 +1,493 @@
+/*
+ * dnssecmon check: probe domains once, concurrently, on one event loop,
+ * and report as text, JSON or a Nagios/Icinga plugin line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "probe/dsmatch.h"
+#include "probe/probe.h"
+#include "probe/roots.h"
+
+enum format { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
+
+struct check_run {
+	struct probe_result	**results;	/* in argv order */
+	unsigned		  n, done;
+	struct probe_policy	  policy;
+	struct event_base	 *base;
+};
+
+struct slot {
+	struct check_run	*run;
+	unsigned		 idx;
+};
+
+static const char *default_resolvers[] = { "8.8.8.8", "1.1.1.1", "9.9.9.9" };
+
+static void
+done_cb(void *arg, struct probe_result *r)
+{
+	struct slot		*s = arg;
+	struct check_run	*run = s->run;
+	struct probe_result	*copy;
+
+	if ((copy = malloc(sizeof(*copy))) != NULL) {
+		memcpy(copy, r, sizeof(*copy));
+		probe_classify(copy, &run->policy, clock_now());
+	}
+	run->results[s->idx] = copy;
+	free(s);
+	if (++run->done == run->n)
+		event_base_loopbreak(run->base);
+}
+
+/* Seconds as "2", "2.5", "1500ms"; -1 when malformed. */
+static int
+parse_seconds_ms(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || !isfinite(v) || v <= 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		v /= 1000.0;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		return -1;
+	if (v > 300)
+		return -1;
+	return (int)(v * 1000 + 0.5);
+}
+
+static int
+parse_duration_s(const char *s, int *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 's':	break;
+	case 'm':		v *= 60; break;
+	case 'h':		v *= 3600; break;
+	case 'd':		v *= 86400; break;
+	default:		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static void
+print_text(const struct probe_result *r)
+{
+	char		 when[32];
+	unsigned	 i, k;
+	json_t		*j;
+
+	printf("%s: %s, %s, validation %s", r->domain,
+	    probe_severity_name(r->severity), probe_state_name(r->state),
+	    probe_validation_name(r->validation));
+	if (r->parent[0])
+		printf(" (parent %s)", r->parent);
+	printf("\n");
+	for (i = 0; i < r->n_ds; i++) {
+		const struct probe_ds *d = &r->ds[i];
+
+		printf("  DS       %5u alg %-2u digest %u  %s\n", d->key_tag,
+		    d->algorithm, d->digest_type, d->key >= 0 ?
+		    "matches a published key" : d->digest_unsupported ?
+		    "digest type not checked" : "matches NO published key");
+	}
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s\n",
+		    key->key_tag, key->algorithm, key->flags,
+		    (key->flags & 1) ? "KSK" : "ZSK",
+		    key->signs_dnskey ? ", signs the DNSKEY RRset" : "",
+		    key->has_ds ? ", has DS" : "",
+		    key->needs_ds ? ", NEEDS DS" : "");
+	}
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (s->status == PROBE_Q_OK && s->has_soa)
+			printf("  server   %s (%s) serial %u, %u DNSKEY\n",
+			    s->name, s->address, s->soa_serial, s->n_dnskey);
+		else
+			printf("  server   %s (%s) %s%s%s\n", s->name,
+			    s->address, probe_qstatus_name(s->status),
+			    s->error[0] ? ": " : "", s->error);
+	}
+	for (i = 0; i < r->n_resolvers; i++) {
+		const struct probe_resolver *v = &r->resolvers[i];
+
+		if (v->status == PROBE_Q_OK)
+			printf("  resolver %s %s%s %.0f ms\n", v->address,
+			    probe_rcode_name(v->rcode), v->ad ? " AD" : "",
+			    v->latency_ms);
+		else
+			printf("  resolver %s %s\n", v->address,
+			    probe_qstatus_name(v->status));
+	}
+	if (r->earliest_sig_expiry)
+		printf("  RRSIGs expire from %s\n", clock_rfc3339(
+		    r->earliest_sig_expiry, when, sizeof(when)));
+	for (i = 0; i < r->n_problems; i++)
+		printf("  %-8s %s: %s\n", probe_problem_severity_name(
+		    r->problems[i].severity), r->problems[i].code,
+		    r->problems[i].message);
+	/* The records to paste at the registrar, whole, one per line. */
+	if ((j = probe_result_json(r)) != NULL) {
+		json_t *a = json_object_get(j, "ds_to_publish"), *x;
+		size_t n;
+
+		json_array_foreach(a, n, x)
+			printf("  publish  %s\n", json_string_value(
+			    json_object_get(x, "record")));
+		a = json_object_get(j, "ds_to_remove");
+		json_array_foreach(a, n, x)
+			printf("  remove   %s\n", json_string_value(
+			    json_object_get(x, "record")));
+		json_decref(j);
+	}
+}
+
+static void
+print_nagios(struct probe_result **res, unsigned n, enum probe_severity worst)
+{
+	static const char *label[] = { "OK", "WARNING", "UNKNOWN", "CRITICAL" };
+	unsigned	 i, count[4] = { 0 };
+	bool		 first = true;
+	time_t		 now = clock_now();
+
+	for (i = 0; i < n; i++)
+		count[res[i]->severity]++;
+	printf("DNSSEC %s - ", label[worst]);
+	/* The worst first: that is what the pager shows. */
+	for (int sev = PROBE_SEV_CRITICAL; sev > PROBE_SEV_OK; sev--)
+		for (i = 0; i < n; i++) {
+			const struct probe_result *r = res[i];
+
+			if ((int)r->severity != sev)
+				continue;
+			printf("%s%s %s %s", first ? "" : "; ", r->domain,
+			    probe_state_name(r->state),
+			    r->n_problems ? r->problems[0].code : "");
+			first = false;
+		}
+	if (count[PROBE_SEV_OK] > 0)
+		printf("%s%u of %u domains OK", first ? "" : "; ",
+		    count[PROBE_SEV_OK], n);
+	printf(" | ok=%u warning=%u critical=%u unknown=%u",
+	    count[PROBE_SEV_OK], count[PROBE_SEV_WARNING],
+	    count[PROBE_SEV_CRITICAL], count[PROBE_SEV_UNKNOWN]);
+	for (i = 0; i < n; i++) {
+		const struct probe_result *r = res[i];
+
+		printf(" '%s_duration'=%.3fs", r->domain,
+		    r->duration_ms / 1000.0);
+		if (r->earliest_sig_expiry)
+			printf(" '%s_sig_expiry'=%llds", r->domain,
+			    (long long)(r->earliest_sig_expiry - now));
+	}
+	printf("\n");
+}
+
+static void
+usage(void)
+{
+	cli_usage("check");
+}
+
+int
+cmd_check(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "trust-anchor",	required_argument, NULL, 'a' },
+		{ "root-hints",		required_argument, NULL, 'H' },
+		{ "resolver",		required_argument, NULL, 'r' },
+		{ "format",		required_argument, NULL, 'f' },
+		{ "timeout",		required_argument, NULL, 't' },
+		{ "retries",		required_argument, NULL, 'R' },
+		{ "ipv6",		no_argument,	   NULL, '6' },
+		{ "sig-warning",	required_argument, NULL, 'W' },
+		{ "sig-critical",	required_argument, NULL, 'C' },
+		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
+		{ "db",			required_argument, NULL, 'D' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct probe_config	 cfg;
+	struct check_run	 run;
+	struct probe_engine	*engine = NULL;
+	enum format		 fmt = FMT_TEXT;
+	enum probe_severity	 worst = PROBE_SEV_OK;
+	char			 err[512];
+	const char		*hints = NULL;
+	bool			 hints_set = false, no_resolvers = false;
+	int			 ch, i, rc = EXIT_UNKNOWN, v;
+	char			*end;
+	long			 l;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&run, 0, sizeof(run));
+	cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
+	cfg.timeout_ms = 2000;
+	cfg.retries = 2;
+	probe_policy_defaults(&run.policy);
+	log_procname("dnssecmon check");
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":6hv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			cfg.trust_anchor = optarg;
+			break;
+		case 'H':
+			hints = optarg;
+			hints_set = true;
+			break;
+		case 'r':
+			if (strcmp(optarg, "none") == 0) {
+				no_resolvers = true;
+				break;
+			}
+			if (cfg.n_resolvers >= PROBE_MAX_RESOLVERS) {
+				log_warnx("at most %d --resolver options",
+				    PROBE_MAX_RESOLVERS);
+				return EXIT_UNKNOWN;
+			}
+			{
+				struct sockaddr_storage ss;
+				socklen_t sl;
+				char why[160];
+
+				if (roots_parse_address(optarg, 53, &ss, &sl,
+				    why, sizeof(why)) == -1) {
+					log_warnx("--resolver: %s", why);
+					return EXIT_UNKNOWN;
+				}
+			}
+			cfg.resolvers[cfg.n_resolvers++] = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				fmt = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = FMT_JSON;
+			else if (strcmp(optarg, "nagios") == 0)
+				fmt = FMT_NAGIOS;
+			else {
+				log_warnx("--format '%s': expected text, json "
+				    "or nagios", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 't':
+			if ((cfg.timeout_ms = parse_seconds_ms(optarg)) < 0) {
+				log_warnx("--timeout '%s': expected seconds "
+				    "between 0 and 300, e.g. 2 or 1.5", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 'R':
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    l < 0 || l > 10) {
+				log_warnx("--retries '%s': expected 0 to 10",
+				    optarg);
+				return EXIT_UNKNOWN;
+			}
+			cfg.retries = (int)l;
+			break;
+		case '6':
+			cfg.ipv6 = true;
+			break;
+		case 'W':
+		case 'C':
+			if (parse_duration_s(optarg, &v) == -1) {
+				log_warnx("--%s '%s': expected a duration such "
+				    "as 3d, 12h or 3600", ch == 'W' ?
+				    "sig-warning" : "sig-critical", optarg);
+				return EXIT_UNKNOWN;
+			}
+			if (ch == 'W')
+				run.policy.sig_warning_s = v;
+			else
+				run.policy.sig_critical_s = v;
+			break;
+		case 'I':
+			run.policy.insecure_is_problem = true;
+			break;
+		case 'D':
+			log_warnx("--db: recording history is not implemented "
+			    "yet in this version (tracked in the store issue "
+			    "(#4))");
+			return EXIT_UNKNOWN;
+		case 'v':
+			log_init(LOG_TO_STDERR, log_getverbose() + 1, NULL);
+			break;
+		case 'h':
+			printf("usage: dnssecmon check %s\n",
+			    cli_commands[0].synopsis);
+			return EXIT_OK;
+		case '?':
+		default:
+			if (optopt != 0)
+				log_warnx("unknown option '-%c'", optopt);
+			else
+				log_warnx("unknown option '%s'",
+				    argv[optind - 1]);
+			usage();
+			return EXIT_UNKNOWN;
+		case ':':
+			log_warnx("option '%s' needs a value",
+			    argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		log_warnx("no domain given");
+		usage();
+		return EXIT_UNKNOWN;
+	}
+	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
+		hints = ROOTS_DEFAULT_HINTS;
+	cfg.root_hints = hints;
+	if (no_resolvers)
+		cfg.n_resolvers = 0;
+	else if (cfg.n_resolvers == 0)
+		for (i = 0; i < 3; i++)
+			cfg.resolvers[cfg.n_resolvers++] = default_resolvers[i];
+	cfg.max_domains = 500;
+	cfg.max_queries = 2000;
+
+	/* Reject bad names before any packet leaves. */
+	for (i = 0; i < argc; i++) {
+		uint8_t wire[DSMATCH_NAME_MAX];
+		size_t wlen;
+		char why[160];
+
+		if (dsmatch_name_to_wire(argv[i], wire, sizeof(wire), &wlen,
+		    why, sizeof(why)) == -1) {
+			log_warnx("'%s' (argument %d) is not a valid domain "
+			    "name: %s", argv[i], i + 1, why);
+			return EXIT_UNKNOWN;
+		}
+	}
+
+	if ((run.base = event_base_new()) == NULL) {
+		log_warnx("cannot create the event loop");
+		return EXIT_UNKNOWN;
+	}
+	if ((engine = probe_engine_create(run.base, &cfg, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	run.n = (unsigned)argc;
+	if ((run.results = calloc(run.n, sizeof(*run.results))) == NULL) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	for (i = 0; i < argc; i++) {
+		struct slot *s = calloc(1, sizeof(*s));
+
+		if (s == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+		s->run = &run;
+		s->idx = (unsigned)i;
+		if (probe_start(engine, argv[i], done_cb, s, err,
+		    sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			free(s);
+			goto out;
+		}
+	}
+	event_base_dispatch(run.base);
+	if (run.done != run.n) {
+		log_warnx("the event loop ended with %u of %u domains done",
+		    run.done, run.n);
+		goto out;
+	}
+
+	for (i = 0; i < argc; i++) {
+		if (run.results[i] == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+		if (run.results[i]->severity > worst)
+			worst = run.results[i]->severity;
+	}
+	if (fmt == FMT_JSON) {
+		json_t *doc = json_object(), *a = json_array();
+		char *s;
+
+		for (i = 0; i < argc; i++)
+			json_array_append_new(a, probe_result_json(
+			    run.results[i]));
+		json_object_set_new(doc, "domains", a);
+		s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+		json_decref(doc);
+		if (s == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+		printf("%s\n", s);
+		free(s);
+	} else if (fmt == FMT_NAGIOS)
+		print_nagios(run.results, run.n, worst);
+	else
+		for (i = 0; i < argc; i++)
+			print_text(run.results[i]);
+
+	switch (worst) {
+	case PROBE_SEV_OK:	rc = EXIT_OK; break;
+	case PROBE_SEV_WARNING:	rc = EXIT_WARNING; break;
+	case PROBE_SEV_CRITICAL: rc = EXIT_CRITICAL; break;
+	default:		rc = EXIT_UNKNOWN; break;
+	}
+out:
+	probe_engine_destroy(engine);
+	if (run.results != NULL)
+		for (unsigned u = 0; u < run.n; u++)
+			free(run.results[u]);
+	free(run.results);
+	if (run.base != NULL)
+		event_base_free(run.base);
+	if (fflush(stdout) != 0 && rc != EXIT_UNKNOWN) {
+		log_warn("stdout");
+		rc = EXIT_UNKNOWN;
+	}
+	return rc;
+}

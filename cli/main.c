@@ -1,0 +1,120 @@
+/*
+ * dnssecmon: command dispatch. Each sub-command lives in its own file
+ * under cli/; this file only knows their names.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+const struct cli_command cli_commands[] = {
+	{ "check",
+	  "[--trust-anchor FILE] [--root-hints FILE] [--resolver ADDR[@PORT]]...\n"
+	  "                       [--format text|json|nagios] [--timeout SECONDS] DOMAIN...",
+	  "probe domains once and report their DNSSEC and rotation state",
+	  cmd_check, NULL },
+	{ "run", "-c FILE [-n] [-v]",
+	  "run the monitor daemon in the foreground",
+	  NULL, "the daemon issue (#5)" },
+	{ "rotations", "--db FILE [--open] [--format text|json]",
+	  "list key rotations and their deadlines",
+	  NULL, "the store issue (#4)" },
+	{ "history", "DOMAIN --db FILE [--since TIME] [--format text|json]",
+	  "show the observations recorded for a domain",
+	  NULL, "the store issue (#4)" },
+	{ "keys", "DOMAIN --db FILE",
+	  "show the timeline of every key and DS seen for a domain",
+	  NULL, "the store issue (#4)" },
+	{ "alerts", "--db FILE [--format text|json]",
+	  "list open and recent alerts with their delivery state",
+	  NULL, "the alerts issue (#6)" },
+	{ "export", "grafana|prometheus-rules",
+	  "write the Grafana dashboard or the Prometheus alerting rules",
+	  NULL, "the dashboards issue (#7)" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static void
+usage(FILE *f)
+{
+	const struct cli_command *c;
+
+	fprintf(f, "usage: dnssecmon [--help] [--version] COMMAND [ARGS]\n\n"
+	    "commands:\n");
+	for (c = cli_commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s%s\n", c->name, c->summary,
+		    c->run == NULL ? " (not implemented yet)" : "");
+	fprintf(f, "\nRun 'dnssecmon COMMAND --help' for the options of one "
+	    "command; see dnssecmon(8).\n");
+}
+
+void
+cli_usage(const char *name)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			fprintf(stderr, "usage: dnssecmon %s %s\n", c->name,
+			    c->synopsis);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct cli_command *c;
+	int i;
+
+	log_init(LOG_TO_STDERR, 0, "dnssecmon");
+	log_procname("dnssecmon");
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_UNKNOWN;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (c = cli_commands; c->name != NULL; c++)
+				if (strcmp(c->name, argv[2]) == 0) {
+					printf("usage: dnssecmon %s %s\n",
+					    c->name, c->synopsis);
+					return EXIT_OK;
+				}
+			log_warnx("help: unknown command '%s'", argv[2]);
+			return EXIT_UNKNOWN;
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("dnssecmon %s\n", DNSSECMON_VERSION);
+		return EXIT_OK;
+	}
+	if (argv[1][0] == '-') {
+		log_warnx("unknown option '%s' (a command comes first; "
+		    "see dnssecmon --help)", argv[1]);
+		return EXIT_UNKNOWN;
+	}
+
+	for (c = cli_commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[1]) != 0)
+			continue;
+		if (c->run != NULL)
+			return c->run(argc - 1, argv + 1);
+		/* --help works even before the command exists: the contract
+		 * is already fixed in the man page. */
+		for (i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0) {
+				printf("usage: dnssecmon %s %s\n", c->name,
+				    c->synopsis);
+				return EXIT_OK;
+			}
+		log_warnx("%s: not implemented yet in this version "
+		    "(tracked in %s)", c->name, c->issue);
+		return EXIT_UNKNOWN;
+	}
+	log_warnx("unknown command '%s' (see dnssecmon --help)", argv[1]);
+	return EXIT_UNKNOWN;
+}

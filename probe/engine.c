@@ -1,0 +1,1497 @@
+/*
+ * The probe engine: many domains in flight on the caller's libevent loop.
+ *
+ * For each domain:
+ *   1. walk down from the root to the parent zone, one label at a time
+ *      (QNAME minimisation); every step below the parent ("is lab. a zone
+ *      cut, and where are its servers?") is shared by every domain in
+ *      flight through a small cache, so 10,000 siblings cost one walk;
+ *   2. ask one parent server "DOMAIN NS" with DO=1: the referral carries
+ *      the NS set, glue and the DS RRset with its TTL (RFC 4035 3.1.4);
+ *   3. ask every address of every child server for DNSKEY, CDS, CDNSKEY
+ *      and SOA (four questions, each RRset needed from each server);
+ *   4. meanwhile, validate in-process with libunbound and ask each
+ *      configured validating resolver through getdns.
+ * Then the caller's callback gets the observation; probe_classify()
+ * judges it.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <getdns/getdns.h>
+#include <getdns/getdns_extra.h>
+#include <getdns/getdns_ext_libevent.h>
+#include <unbound.h>
+#include <unbound-event.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "probe/answer.h"
+#include "probe/dsmatch.h"
+#include "probe/probe.h"
+#include "probe/roots.h"
+#include "probe/transport.h"
+
+#define T_A		1
+#define T_NS		2
+#define T_SOA		6
+#define T_AAAA		28
+#define T_DS		43
+#define T_DNSKEY	48
+#define T_CDS		59
+#define T_CDNSKEY	60
+
+#define CUT_MAX_ADDRS	16
+#define NS_MAX_ADDRS	8
+#define HASH_SIZE	4096
+#define STEP_TTL	3600	/* a shared answer is reused this long */
+#define MAX_ATTEMPTS	3	/* parent servers tried per step */
+
+struct addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+};
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	void			(*fn)(void *);
+	void			*arg;
+};
+TAILQ_HEAD(waiters, waiter);
+
+/* Is NAME a zone cut, and where are its servers? Shared by all domains. */
+enum step_state { STEP_PENDING, STEP_CUT, STEP_NOT_CUT, STEP_NXDOMAIN,
+	STEP_FAILED };
+
+struct step {
+	struct step		*hnext;
+	struct probe_engine	*e;
+	char			 name[PROBE_NAME_MAX];
+	enum step_state		 state;
+	time_t			 expires;
+	char			 error[200];
+	struct addr		 addrs[CUT_MAX_ADDRS];	/* STEP_CUT */
+	unsigned		 n_addrs, rr;
+	struct waiters		 waiters;
+	/* while pending */
+	struct step		*at;		/* the cut asked */
+	unsigned		 attempt;
+	unsigned		 lookups;	/* NS address lookups open */
+};
+
+/* Addresses of a name server name, resolved through libunbound. */
+struct nsaddr {
+	struct nsaddr		*hnext;
+	char			 name[PROBE_NAME_MAX];
+	bool			 done;
+	time_t			 expires;
+	unsigned		 open;		/* libunbound queries open */
+	struct addr		 addrs[NS_MAX_ADDRS];
+	unsigned		 n;
+	struct waiters		 waiters;
+};
+
+struct job;
+
+/* One resolver question through getdns. */
+struct rquery {
+	struct job		*job;
+	unsigned		 idx;
+	getdns_transaction_t	 tid;
+	struct event		*guard;
+	bool			 done;
+	struct timespec		 t0;
+};
+
+/* One question to one child server. */
+struct cquery {
+	struct job		*job;
+	unsigned		 si;
+	uint16_t		 qtype;
+};
+
+enum job_phase { PH_QUEUED, PH_WALK, PH_ADDRS, PH_CHILD };
+
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	struct probe_engine	*e;
+	probe_done_cb		 cb;
+	void			*arg;
+	char			 domain[PROBE_NAME_MAX];
+	struct probe_result	*res;
+	enum job_phase		 phase;
+	int			 pending;	/* callbacks we still wait for */
+	struct timespec		 t0;
+	/* walk */
+	struct step		*cut;
+	unsigned		 labels;	/* of the last name looked at */
+	unsigned		 attempt;
+	bool			 ds_query;
+	struct referral		*ref;
+	/* child server addresses being looked up */
+	unsigned		 lookups;
+	struct nsaddr		*ns_lookup[REF_MAX_NS];
+};
+TAILQ_HEAD(jobs, job);
+
+struct probe_engine {
+	struct event_base	*base;
+	struct transport	*tp;
+	struct ub_ctx		*ub;
+	struct probe_config	 cfg;
+	char			*trust_anchor, *root_hints;
+	unsigned		 n_resolvers;
+	char			 res_addr[PROBE_MAX_RESOLVERS][PROBE_ADDR_MAX];
+	getdns_context		*gd[PROBE_MAX_RESOLVERS];
+	struct step		*root;
+	struct step		*steps[HASH_SIZE];
+	struct nsaddr		*nsaddrs[HASH_SIZE];
+	struct jobs		 queued, active;
+	unsigned		 n_queued, n_active;
+	struct event		*kick;
+	bool			 destroying;
+};
+
+static void	job_walk(struct job *);
+static void	job_finish_walk(struct job *);
+static void	job_start_child(struct job *);
+static void	job_op_done(struct job *);
+static void	engine_kick(struct probe_engine *);
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1e3 +
+	    (now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static unsigned
+hash_name(const char *s)
+{
+	unsigned	 h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % HASH_SIZE;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    a, sizeof(a));
+		if (ntohs(((const struct sockaddr_in6 *)sa)->sin6_port) != 53)
+			snprintf(buf, len, "%s@%u", a, ntohs(
+			    ((const struct sockaddr_in6 *)sa)->sin6_port));
+		else
+			snprintf(buf, len, "%s", a);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    a, sizeof(a));
+		if (ntohs(((const struct sockaddr_in *)sa)->sin_port) != 53)
+			snprintf(buf, len, "%s@%u", a, ntohs(
+			    ((const struct sockaddr_in *)sa)->sin_port));
+		else
+			snprintf(buf, len, "%s", a);
+	}
+}
+
+/* The last n labels of name ("." when n is 0). */
+static void
+name_suffix(const char *name, unsigned n, char *out, size_t len)
+{
+	const char	*p = name + strlen(name);
+	unsigned	 seen = 0;
+
+	if (n == 0) {
+		snprintf(out, len, ".");
+		return;
+	}
+	while (p > name) {
+		p--;
+		if (*p == '.' && ++seen == n) {
+			p++;
+			break;
+		}
+	}
+	snprintf(out, len, "%s", p);
+}
+
+static unsigned
+name_labels(const char *name)
+{
+	unsigned	 n = 1;
+
+	if (strcmp(name, ".") == 0)
+		return 0;
+	for (; *name; name++)
+		if (*name == '.')
+			n++;
+	return n;
+}
+
+static void
+waiters_wake(struct waiters *w)
+{
+	struct waiters	 list;
+	struct waiter	*x;
+
+	/* Take the list first: a woken job may add itself elsewhere. */
+	TAILQ_INIT(&list);
+	TAILQ_CONCAT(&list, w, entry);
+	while ((x = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, x, entry);
+		x->fn(x->arg);
+		free(x);
+	}
+}
+
+static int
+waiter_add(struct waiters *w, void (*fn)(void *), void *arg)
+{
+	struct waiter	*x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return -1;
+	x->fn = fn;
+	x->arg = arg;
+	TAILQ_INSERT_TAIL(w, x, entry);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Name server addresses through libunbound (shared). */
+
+static void
+ns_ub_cb(void *arg, int rcode, void *packet, int len, int sec, char *why,
+    int ratelimited)
+{
+	struct nsaddr	*n = arg;
+	getdns_dict	*msg = NULL;
+	getdns_list	*ans;
+	getdns_dict	*rr;
+	getdns_bindata	*bd;
+	size_t		 i, cnt = 0;
+	uint32_t	 type;
+
+	(void)sec; (void)why; (void)ratelimited;
+	if (rcode == 0 && packet != NULL && len > 0 &&
+	    getdns_wire2msg_dict(packet, (size_t)len, &msg) ==
+	    GETDNS_RETURN_GOOD &&
+	    getdns_dict_get_list(msg, "answer", &ans) == GETDNS_RETURN_GOOD &&
+	    getdns_list_get_length(ans, &cnt) == GETDNS_RETURN_GOOD) {
+		for (i = 0; i < cnt && n->n < NS_MAX_ADDRS; i++) {
+			struct addr *a = &n->addrs[n->n];
+
+			if (getdns_list_get_dict(ans, i, &rr) != GETDNS_RETURN_GOOD ||
+			    getdns_dict_get_int(rr, "type", &type) !=
+			    GETDNS_RETURN_GOOD)
+				continue;
+			memset(a, 0, sizeof(*a));
+			if (type == T_A && getdns_dict_get_bindata(rr,
+			    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
+			    bd->size == 4) {
+				struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
+
+				s->sin_family = AF_INET;
+				s->sin_port = htons(53);
+				memcpy(&s->sin_addr, bd->data, 4);
+				a->len = sizeof(*s);
+				n->n++;
+			} else if (type == T_AAAA && getdns_dict_get_bindata(rr,
+			    "/rdata/ipv6_address", &bd) == GETDNS_RETURN_GOOD &&
+			    bd->size == 16) {
+				struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->ss;
+
+				s->sin6_family = AF_INET6;
+				s->sin6_port = htons(53);
+				memcpy(&s->sin6_addr, bd->data, 16);
+				a->len = sizeof(*s);
+				n->n++;
+			}
+		}
+	}
+	getdns_dict_destroy(msg);
+	if (--n->open > 0)
+		return;
+	n->done = true;
+	waiters_wake(&n->waiters);
+}
+
+/* Look up a name server's addresses; fn(arg) runs when they are known
+ * (possibly at once, from inside this call). Returns the entry. */
+static struct nsaddr *
+nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
+    void *arg, bool *ready)
+{
+	unsigned	 h = hash_name(name);
+	struct nsaddr	*n, **pp;
+	time_t		 now = time(NULL);
+
+	for (pp = &e->nsaddrs[h]; (n = *pp) != NULL; pp = &n->hnext)
+		if (strcmp(n->name, name) == 0)
+			break;
+	if (n != NULL && n->done && n->expires < now) {
+		*pp = n->hnext;		/* stale: look it up again */
+		free(n);
+		n = NULL;
+	}
+	if (n == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return NULL;
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		TAILQ_INIT(&n->waiters);
+		n->expires = now + STEP_TTL;
+		n->hnext = e->nsaddrs[h];
+		e->nsaddrs[h] = n;
+		n->open = e->cfg.ipv6 ? 2 : 1;
+		if (ub_resolve_event(e->ub, name, T_A, 1, n, ns_ub_cb, NULL) != 0)
+			n->open--;
+		if (e->cfg.ipv6 && ub_resolve_event(e->ub, name, T_AAAA, 1, n,
+		    ns_ub_cb, NULL) != 0)
+			n->open--;
+		if (n->open == 0)
+			n->done = true;
+	}
+	*ready = n->done;
+	if (!n->done && waiter_add(&n->waiters, fn, arg) == -1)
+		return NULL;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Steps: shared answers to "is NAME a zone cut?" */
+
+static struct step *
+step_find(struct probe_engine *e, const char *name)
+{
+	struct step	*s, **pp;
+
+	for (pp = &e->steps[hash_name(name)]; (s = *pp) != NULL;
+	    pp = &s->hnext) {
+		if (strcmp(s->name, name) != 0)
+			continue;
+		if (s->state != STEP_PENDING && s != e->root &&
+		    s->expires < time(NULL)) {
+			*pp = s->hnext;
+			free(s);
+			return NULL;
+		}
+		return s;
+	}
+	return NULL;
+}
+
+static void	step_send(struct probe_engine *, struct step *);
+
+static void
+step_resolve(struct step *s, enum step_state st, const char *err)
+{
+	s->state = st;
+	s->expires = time(NULL) + (st == STEP_FAILED ? 30 : STEP_TTL);
+	if (err != NULL)
+		snprintf(s->error, sizeof(s->error), "%s", err);
+	waiters_wake(&s->waiters);
+}
+
+struct step_lookup {
+	struct step	*step;
+	struct nsaddr	*ns;
+};
+
+static void
+step_ns_ready(void *arg)
+{
+	struct step_lookup	*l = arg;
+	struct step		*s = l->step;
+	unsigned		 i;
+
+	for (i = 0; i < l->ns->n && s->n_addrs < CUT_MAX_ADDRS; i++)
+		s->addrs[s->n_addrs++] = l->ns->addrs[i];
+	free(l);
+	if (--s->lookups > 0)
+		return;
+	if (s->n_addrs == 0)
+		step_resolve(s, STEP_FAILED, "no address for any of its "
+		    "name servers");
+	else
+		step_resolve(s, STEP_CUT, NULL);
+}
+
+static void
+step_cut_from(struct probe_engine *e, struct step *s,
+    const struct referral *ref)
+{
+	unsigned	 i, j;
+	bool		 glued;
+
+	for (i = 0; i < ref->n_glue && s->n_addrs < CUT_MAX_ADDRS; i++) {
+		if (ref->glue[i].addr.ss_family == AF_INET6 && !e->cfg.ipv6)
+			continue;
+		memcpy(&s->addrs[s->n_addrs].ss, &ref->glue[i].addr,
+		    sizeof(ref->glue[i].addr));
+		s->addrs[s->n_addrs++].len = ref->glue[i].len;
+	}
+	if (s->n_addrs > 0) {
+		step_resolve(s, STEP_CUT, NULL);
+		return;
+	}
+	/* No glue: the servers are named in another zone. */
+	s->lookups = 1;
+	for (i = 0; i < ref->n_ns && i < 4; i++) {
+		struct step_lookup *l;
+		bool ready;
+
+		glued = false;
+		for (j = 0; j < ref->n_glue; j++)
+			if (ref->glue[j].ns == i)
+				glued = true;
+		if (glued || (l = calloc(1, sizeof(*l))) == NULL)
+			continue;
+		l->step = s;
+		s->lookups++;
+		l->ns = nsaddr_get(e, ref->ns[i], step_ns_ready, l, &ready);
+		if (l->ns == NULL) {
+			s->lookups--;
+			free(l);
+		} else if (ready)
+			step_ns_ready(l);
+	}
+	/* Drop the guard reference taken above. */
+	if (--s->lookups == 0) {
+		if (s->n_addrs == 0)
+			step_resolve(s, STEP_FAILED, "no address for any of "
+			    "its name servers");
+		else
+			step_resolve(s, STEP_CUT, NULL);
+	}
+}
+
+
+static void
+step_answer(void *arg, const struct transport_result *r)
+{
+	struct step		*s = arg;
+	struct probe_engine	*e = s->e;
+	struct referral		*ref;
+
+	if (r->status != TRANSPORT_OK) {
+		snprintf(s->error, sizeof(s->error), "%s",
+		    r->error ? r->error : transport_status_str(r->status));
+		goto retry;
+	}
+	if ((ref = malloc(sizeof(*ref))) == NULL) {
+		snprintf(s->error, sizeof(s->error), "out of memory");
+		goto retry;
+	}
+	answer_referral(r->msg, s->name, ref);
+	switch (ref->kind) {
+	case REF_REFERRAL:
+		if (strcmp(ref->owner, s->name) != 0) {
+			snprintf(s->error, sizeof(s->error), "referral to %s "
+			    "when asked about %s", ref->owner, s->name);
+			free(ref);
+			goto retry;
+		}
+		/* FALLTHROUGH */
+	case REF_AUTH_NS:
+		step_cut_from(e, s, ref);
+		break;
+	case REF_NODATA:
+		step_resolve(s, STEP_NOT_CUT, NULL);
+		break;
+	case REF_NXDOMAIN:
+		step_resolve(s, STEP_NXDOMAIN, "NXDOMAIN");
+		break;
+	default:
+		snprintf(s->error, sizeof(s->error), "rcode %d from a "
+		    "server of %s", ref->rcode, s->at->name);
+		free(ref);
+		goto retry;
+	}
+	free(ref);
+	return;
+retry:
+	if (++s->attempt < MAX_ATTEMPTS && s->attempt < s->at->n_addrs) {
+		step_send(e, s);
+		return;
+	}
+	step_resolve(s, STEP_FAILED, NULL);
+}
+
+static void
+step_send(struct probe_engine *e, struct step *s)
+{
+	struct step	*at = s->at;
+	struct addr	*a = &at->addrs[at->rr++ % at->n_addrs];
+
+	if (transport_query(e->tp, (struct sockaddr *)&a->ss, a->len, s->name,
+	    T_NS, step_answer, s) == -1)
+		step_resolve(s, STEP_FAILED, "query queue full");
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk of one domain. */
+
+static void
+job_walk_cb(void *arg)
+{
+	struct job	*j = arg;
+
+	j->pending--;
+	job_walk(j);
+}
+
+static void	job_parent_answer(void *, const struct transport_result *);
+
+static void
+job_send_parent(struct job *j, uint16_t qtype)
+{
+	struct step	*at = j->cut;
+	struct addr	*a = &at->addrs[at->rr++ % at->n_addrs];
+
+	addr_text((struct sockaddr *)&a->ss, j->res->parent_server,
+	    sizeof(j->res->parent_server));
+	j->pending++;
+	j->res->queries++;
+	if (transport_query(j->e->tp, (struct sockaddr *)&a->ss, a->len,
+	    j->domain, qtype, job_parent_answer, j) == -1) {
+		j->pending--;
+		j->res->parent_status = PROBE_Q_NETERR;
+		snprintf(j->res->error, sizeof(j->res->error),
+		    "query queue full");
+		job_finish_walk(j);
+	}
+}
+
+static void
+job_walk(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+	struct probe_result	*r = j->res;
+	char			 name[PROBE_NAME_MAX];
+	unsigned		 total = name_labels(j->domain);
+	struct step		*s;
+
+	for (;;) {
+		if (j->labels + 1 >= total) {
+			/* The next name is the domain: ask its parent. */
+			snprintf(r->parent, sizeof(r->parent), "%s",
+			    j->cut->name);
+			j->attempt = 0;
+			job_send_parent(j, T_NS);
+			return;
+		}
+		name_suffix(j->domain, j->labels + 1, name, sizeof(name));
+		if ((s = step_find(e, name)) == NULL) {
+			if ((s = calloc(1, sizeof(*s))) == NULL)
+				goto fail;
+			s->e = e;
+			snprintf(s->name, sizeof(s->name), "%s", name);
+			s->state = STEP_PENDING;
+			s->at = j->cut;
+			TAILQ_INIT(&s->waiters);
+			s->hnext = e->steps[hash_name(name)];
+			e->steps[hash_name(name)] = s;
+			j->pending++;
+			r->queries++;
+			if (waiter_add(&s->waiters, job_walk_cb, j) == -1) {
+				j->pending--;
+				goto fail;
+			}
+			step_send(e, s);
+			return;
+		}
+		switch (s->state) {
+		case STEP_PENDING:
+			j->pending++;
+			if (waiter_add(&s->waiters, job_walk_cb, j) == -1) {
+				j->pending--;
+				goto fail;
+			}
+			return;
+		case STEP_CUT:
+			j->cut = s;
+			j->labels++;
+			break;
+		case STEP_NOT_CUT:
+			j->labels++;
+			break;
+		case STEP_NXDOMAIN:
+			snprintf(r->parent, sizeof(r->parent), "%s",
+			    j->cut->name);
+			r->parent_status = PROBE_Q_OK;
+			r->delegated = false;
+			snprintf(r->error, sizeof(r->error), "%s does not "
+			    "exist (NXDOMAIN)", s->name);
+			job_finish_walk(j);
+			return;
+		case STEP_FAILED:
+			snprintf(r->parent, sizeof(r->parent), "%s",
+			    j->cut->name);
+			r->parent_status = PROBE_Q_TIMEOUT;
+			snprintf(r->error, sizeof(r->error), "no server of %s "
+			    "answered about %s%s%s", j->cut->name, s->name,
+			    s->error[0] ? ": " : "", s->error);
+			job_finish_walk(j);
+			return;
+		}
+	}
+fail:
+	r->parent_status = PROBE_Q_NETERR;
+	snprintf(r->error, sizeof(r->error), "out of memory");
+	job_finish_walk(j);
+}
+
+static void
+job_parent_answer(void *arg, const struct transport_result *tr)
+{
+	struct job		*j = arg;
+	struct probe_result	*r = j->res;
+	struct referral		*ref = j->ref;
+	unsigned		 i;
+
+	j->pending--;
+	if (tr->status != TRANSPORT_OK) {
+		r->parent_status = tr->status == TRANSPORT_TIMEOUT ?
+		    PROBE_Q_TIMEOUT : tr->status == TRANSPORT_MALFORMED ?
+		    PROBE_Q_MALFORMED : PROBE_Q_NETERR;
+		snprintf(r->error, sizeof(r->error), "%s: %s",
+		    r->parent_server, tr->error ? tr->error :
+		    transport_status_str(tr->status));
+		goto retry;
+	}
+	if (j->ds_query) {
+		/* The explicit DS question after a referral without DS. */
+		struct referral dsref;
+
+		answer_referral(tr->msg, j->domain, &dsref);
+		if (dsref.rcode != 0 && dsref.rcode != 3) {
+			r->parent_status = PROBE_Q_OK;
+			snprintf(r->error, sizeof(r->error), "%s answered "
+			    "rcode %d to the DS question", r->parent_server,
+			    dsref.rcode);
+			goto retry;
+		}
+		for (i = 0; i < dsref.n_ds; i++)
+			ref->ds[i] = dsref.ds[i];
+		ref->n_ds = dsref.n_ds;
+		ref->ds_dropped = dsref.ds_dropped;
+		ref->ds_ttl = dsref.ds_ttl;
+		goto found;
+	}
+	answer_referral(tr->msg, j->domain, ref);
+	r->parent_status = PROBE_Q_OK;
+	r->error[0] = '\0';
+	switch (ref->kind) {
+	case REF_REFERRAL:
+		if (strcmp(ref->owner, j->domain) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s sent a "
+			    "referral to %s when asked about %s",
+			    r->parent_server, ref->owner, j->domain);
+			r->parent_status = PROBE_Q_MALFORMED;
+			goto retry;
+		}
+		if (!ref->has_ds && !ref->denial) {
+			/* The referral proves nothing about DS: ask. */
+			j->ds_query = true;
+			job_send_parent(j, T_DS);
+			return;
+		}
+		goto found;
+	case REF_AUTH_NS:
+		/* The parent's server also serves the child: the DS comes
+		 * from the parent side only on an explicit question. */
+		j->ds_query = true;
+		job_send_parent(j, T_DS);
+		return;
+	case REF_NODATA:
+		r->delegated = false;
+		snprintf(r->error, sizeof(r->error), "%s says %s exists but "
+		    "is not a zone of its own", r->parent_server, j->domain);
+		job_finish_walk(j);
+		return;
+	case REF_NXDOMAIN:
+		r->delegated = false;
+		snprintf(r->error, sizeof(r->error), "%s does not exist "
+		    "(NXDOMAIN from %s)", j->domain, r->parent_server);
+		job_finish_walk(j);
+		return;
+	default:
+		r->parent_status = PROBE_Q_MALFORMED;
+		snprintf(r->error, sizeof(r->error), "%s answered rcode %d",
+		    r->parent_server, ref->rcode);
+		goto retry;
+	}
+found:
+	r->parent_status = PROBE_Q_OK;
+	r->error[0] = '\0';
+	r->delegated = true;
+	r->ds_ttl = ref->ds_ttl;
+	r->n_ds = ref->n_ds;
+	r->ds_dropped = ref->ds_dropped;
+	for (i = 0; i < ref->n_ds; i++)
+		r->ds[i] = ref->ds[i];
+	job_finish_walk(j);
+	return;
+retry:
+	if (++j->attempt < MAX_ATTEMPTS && j->attempt < j->cut->n_addrs) {
+		job_send_parent(j, j->ds_query ? T_DS : T_NS);
+		return;
+	}
+	job_finish_walk(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* Child servers. */
+
+static void
+add_server(struct job *j, const char *ns, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct probe_result	*r = j->res;
+	struct probe_server	*s;
+	char			 text[PROBE_ADDR_MAX];
+	unsigned		 i;
+
+	(void)len;
+	if (sa->sa_family == AF_INET6 && !j->e->cfg.ipv6)
+		return;
+	addr_text(sa, text, sizeof(text));
+	for (i = 0; i < r->n_servers; i++)
+		if (strcmp(r->servers[i].address, text) == 0)
+			return;		/* two names, one address */
+	if (r->n_servers >= PROBE_MAX_SERVERS) {
+		r->servers_dropped++;
+		return;
+	}
+	s = &r->servers[r->n_servers++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", ns);
+	snprintf(s->address, sizeof(s->address), "%s", text);
+	s->dnskey_rcode = -1;
+}
+
+static void
+job_ns_ready(void *arg)
+{
+	struct job	*j = arg;
+
+	j->pending--;
+	if (--j->lookups == 0)
+		job_start_child(j);
+}
+
+static void
+job_finish_walk(struct job *j)
+{
+	struct referral	*ref = j->ref;
+	unsigned	 i, g;
+	bool		 glued, ready;
+
+	if (j->res->parent_status != PROBE_Q_OK || !j->res->delegated) {
+		j->phase = PH_CHILD;
+		job_op_done(j);
+		return;
+	}
+	j->phase = PH_ADDRS;
+	for (i = 0; i < ref->n_ns; i++) {
+		glued = false;
+		for (g = 0; g < ref->n_glue; g++)
+			if (ref->glue[g].ns == i) {
+				add_server(j, ref->ns[i],
+				    (struct sockaddr *)&ref->glue[g].addr,
+				    ref->glue[g].len);
+				glued = true;
+			}
+		if (glued)
+			continue;
+		j->lookups++;
+		j->pending++;
+		j->ns_lookup[i] = nsaddr_get(j->e, ref->ns[i], job_ns_ready, j,
+		    &ready);
+		if (j->ns_lookup[i] == NULL || ready) {
+			j->lookups--;
+			j->pending--;
+		}
+	}
+	if (j->lookups == 0)
+		job_start_child(j);
+}
+
+static void
+child_answer(void *arg, const struct transport_result *tr)
+{
+	struct cquery		*q = arg;
+	struct job		*j = q->job;
+	struct probe_result	*r = j->res;
+	struct probe_server	*s = &r->servers[q->si];
+	enum probe_qstatus	 st;
+	time_t			 now = clock_now();
+
+	if (tr->status == TRANSPORT_OK) {
+		if (s->status == PROBE_Q_NONE)
+			s->status = PROBE_Q_OK;
+		switch (q->qtype) {
+		case T_DNSKEY:
+			s->latency_ms = tr->latency_ms;
+			answer_dnskey(r, q->si, tr->msg, now);
+			break;
+		case T_SOA:
+			answer_soa(r, q->si, tr->msg, now);
+			break;
+		case T_CDS:
+			answer_cds(r, q->si, tr->msg);
+			break;
+		case T_CDNSKEY:
+			answer_cdnskey(r, q->si, tr->msg);
+			break;
+		}
+		if (tr->rcode != 0 && q->qtype == T_SOA)
+			snprintf(s->error, sizeof(s->error), "rcode %d to SOA",
+			    tr->rcode);
+	} else {
+		st = tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
+		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :
+		    PROBE_Q_NETERR;
+		/* The worst outcome over the server's four questions. */
+		if (s->status == PROBE_Q_NONE || s->status == PROBE_Q_OK ||
+		    st > s->status)
+			s->status = st;
+		snprintf(s->error, sizeof(s->error), "%s",
+		    tr->error ? tr->error : transport_status_str(tr->status));
+	}
+	free(q);
+	job_op_done(j);
+}
+
+static void
+job_start_child(struct job *j)
+{
+	static const uint16_t	 types[] = { T_DNSKEY, T_SOA, T_CDS, T_CDNSKEY };
+	struct probe_result	*r = j->res;
+	struct referral		*ref = j->ref;
+	unsigned		 i, k, t;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+
+	/* Addresses that came through libunbound, in NS order. */
+	for (i = 0; i < ref->n_ns; i++) {
+		struct nsaddr *n = j->ns_lookup[i];
+
+		if (n == NULL)
+			continue;
+		for (k = 0; k < n->n; k++)
+			add_server(j, ref->ns[i],
+			    (struct sockaddr *)&n->addrs[k].ss, n->addrs[k].len);
+		j->ns_lookup[i] = NULL;
+	}
+	if (r->n_servers == 0)
+		snprintf(r->error, sizeof(r->error), "no address for any of "
+		    "the %u name servers", ref->n_ns);
+	j->phase = PH_CHILD;
+	for (i = 0; i < r->n_servers; i++) {
+		memset(&ss, 0, sizeof(ss));
+		if (roots_parse_address(r->servers[i].address, 53, &ss, &len,
+		    NULL, 0) == -1)
+			continue;
+		for (t = 0; t < 4; t++) {
+			struct cquery *q = calloc(1, sizeof(*q));
+
+			if (q == NULL)
+				continue;
+			q->job = j;
+			q->si = i;
+			q->qtype = types[t];
+			j->pending++;
+			r->queries++;
+			if (transport_query(j->e->tp, (struct sockaddr *)&ss,
+			    len, j->domain, types[t], child_answer, q) == -1) {
+				j->pending--;
+				r->servers[i].status = PROBE_Q_NETERR;
+				snprintf(r->servers[i].error,
+				    sizeof(r->servers[i].error),
+				    "query queue full");
+				free(q);
+			}
+		}
+	}
+	job_op_done(j);		/* drop the hold taken in job_begin */
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation: in-process (libunbound) and through resolvers (getdns). */
+
+static void
+ub_validate_cb(void *arg, int rcode, void *packet, int len, int sec,
+    char *why, int ratelimited)
+{
+	struct job		*j = arg;
+	struct probe_result	*r = j->res;
+
+	(void)packet; (void)len; (void)ratelimited;
+	if (sec == 2)
+		r->validation = PROBE_VAL_SECURE;
+	else if (sec == 1)
+		r->validation = PROBE_VAL_BOGUS;
+	else if (rcode == 0 || rcode == 3)
+		r->validation = PROBE_VAL_INSECURE;
+	else
+		r->validation = PROBE_VAL_INDETERMINATE;
+	if (why != NULL)
+		snprintf(r->why_bogus, sizeof(r->why_bogus), "%s", why);
+	else if (r->validation == PROBE_VAL_INDETERMINATE)
+		snprintf(r->why_bogus, sizeof(r->why_bogus), "rcode %d, no "
+		    "answer to validate", rcode);
+	job_op_done(j);
+}
+
+static void	rq_finish(struct rquery *, enum probe_qstatus);
+
+static void
+rq_guard(evutil_socket_t fd, short ev, void *arg)
+{
+	struct rquery	*q = arg;
+	struct probe_engine *e = q->job->e;
+
+	(void)fd; (void)ev;
+	/* getdns did not call back in time: never let one resolver hold a
+	 * domain (see NOTES: getdns can spin on hostile answers). */
+	rq_finish(q, PROBE_Q_TIMEOUT);
+	getdns_cancel_callback(e->gd[q->idx], q->tid);
+}
+
+static void
+rq_finish(struct rquery *q, enum probe_qstatus st)
+{
+	struct probe_resolver	*v;
+
+	if (q->done)
+		return;
+	q->done = true;
+	v = &q->job->res->resolvers[q->idx];
+	if (v->status == PROBE_Q_NONE)
+		v->status = st;
+	v->latency_ms = ms_since(&q->t0);
+	if (q->guard != NULL) {
+		event_free(q->guard);
+		q->guard = NULL;
+	}
+	job_op_done(q->job);
+	q->job = NULL;
+}
+
+/* Read rcode, AD and an extended DNS error (RFC 8914) from a reply. */
+static void
+resolver_reply(struct rquery *q, const getdns_dict *resp)
+{
+	struct probe_resolver	*v = &q->job->res->resolvers[q->idx];
+	getdns_bindata		*wire, *od;
+	getdns_dict		*msg = NULL, *rr;
+	getdns_list		*add, *opts;
+	char			 err[128];
+	size_t			 i, n, m, o;
+	uint32_t		 type, code, ad = 0, rcode = 0;
+
+	if (getdns_dict_get_bindata(resp, "/replies_full/0", &wire) !=
+	    GETDNS_RETURN_GOOD || wire->size < 12) {
+		v->status = PROBE_Q_TIMEOUT;
+		return;
+	}
+	/* getdns takes answers whose question does not match: check. */
+	if (transport_parse_reply(wire->data, wire->size, q->job->domain,
+	    T_SOA, (uint16_t)(wire->data[0] << 8 | wire->data[1]), 0, &msg,
+	    err, sizeof(err)) != TRANSPORT_REPLY_OK) {
+		v->status = PROBE_Q_MALFORMED;
+		snprintf(v->ede_text, sizeof(v->ede_text), "%s", err);
+		return;
+	}
+	v->status = PROBE_Q_OK;
+	(void)getdns_dict_get_int(msg, "/header/rcode", &rcode);
+	(void)getdns_dict_get_int(msg, "/header/ad", &ad);
+	v->rcode = (int)rcode;
+	v->ad = ad == 1;
+	if (getdns_dict_get_list(msg, "additional", &add) == GETDNS_RETURN_GOOD &&
+	    getdns_list_get_length(add, &n) == GETDNS_RETURN_GOOD) {
+		for (i = 0; i < n; i++) {
+			if (getdns_list_get_dict(add, i, &rr) != GETDNS_RETURN_GOOD ||
+			    getdns_dict_get_int(rr, "type", &type) !=
+			    GETDNS_RETURN_GOOD || type != 41)
+				continue;
+			/* The extended rcode bits live in the OPT TTL. */
+			if (getdns_dict_get_int(rr, "extended_rcode", &code) ==
+			    GETDNS_RETURN_GOOD && code != 0)
+				v->rcode = (int)((code << 4) | rcode);
+			if (getdns_dict_get_list(rr, "/rdata/options", &opts) !=
+			    GETDNS_RETURN_GOOD ||
+			    getdns_list_get_length(opts, &m) != GETDNS_RETURN_GOOD)
+				continue;
+			for (o = 0; o < m; o++) {
+				getdns_dict *opt;
+
+				if (getdns_list_get_dict(opts, o, &opt) !=
+				    GETDNS_RETURN_GOOD ||
+				    getdns_dict_get_int(opt, "option_code",
+				    &code) != GETDNS_RETURN_GOOD || code != 15 ||
+				    getdns_dict_get_bindata(opt, "option_data",
+				    &od) != GETDNS_RETURN_GOOD || od->size < 2)
+					continue;
+				v->ede = od->data[0] << 8 | od->data[1];
+				snprintf(v->ede_text, sizeof(v->ede_text),
+				    "%.*s", (int)(od->size - 2 > 120 ? 120 :
+				    od->size - 2), od->data + 2);
+				for (char *c = v->ede_text; *c; c++)
+					if (!isprint((unsigned char)*c))
+						*c = '?';
+			}
+		}
+	}
+	getdns_dict_destroy(msg);
+}
+
+static void
+rq_cb(getdns_context *ctx, getdns_callback_type_t type, getdns_dict *resp,
+    void *arg, getdns_transaction_t tid)
+{
+	struct rquery	*q = arg;
+
+	(void)ctx; (void)tid;
+	if (!q->done && q->job != NULL && !q->job->e->destroying) {
+		if (type == GETDNS_CALLBACK_COMPLETE && resp != NULL) {
+			resolver_reply(q, resp);
+			rq_finish(q, PROBE_Q_OK);
+		} else
+			rq_finish(q, type == GETDNS_CALLBACK_TIMEOUT ?
+			    PROBE_Q_TIMEOUT : PROBE_Q_NETERR);
+	}
+	getdns_dict_destroy(resp);
+	if (q->guard != NULL)
+		event_free(q->guard);
+	free(q);
+}
+
+static void
+job_start_validation(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+	struct probe_result	*r = j->res;
+	unsigned		 i;
+	struct timeval		 tv;
+	int			 guard_ms;
+
+	j->pending++;
+	if (ub_resolve_event(e->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
+	    NULL) != 0) {
+		j->pending--;
+		r->validation = PROBE_VAL_INDETERMINATE;
+		snprintf(r->why_bogus, sizeof(r->why_bogus), "the validator "
+		    "refused the question");
+	}
+	guard_ms = e->cfg.timeout_ms * (e->cfg.retries + 1) + 1000;
+	for (i = 0; i < e->n_resolvers; i++) {
+		struct rquery *q = calloc(1, sizeof(*q));
+		struct probe_resolver *v = &r->resolvers[i];
+
+		snprintf(v->address, sizeof(v->address), "%s", e->res_addr[i]);
+		v->rcode = -1;
+		v->ede = -1;
+		if (q == NULL) {
+			v->status = PROBE_Q_NETERR;
+			continue;
+		}
+		q->job = j;
+		q->idx = i;
+		clock_gettime(CLOCK_MONOTONIC, &q->t0);
+		j->pending++;
+		if (getdns_general(e->gd[i], j->domain, T_SOA, NULL, q, &q->tid,
+		    rq_cb) != GETDNS_RETURN_GOOD) {
+			j->pending--;
+			v->status = PROBE_Q_NETERR;
+			free(q);
+			continue;
+		}
+		q->guard = evtimer_new(e->base, rq_guard, q);
+		tv.tv_sec = guard_ms / 1000;
+		tv.tv_usec = (guard_ms % 1000) * 1000;
+		if (q->guard != NULL)
+			evtimer_add(q->guard, &tv);
+	}
+	r->n_resolvers = e->n_resolvers;
+}
+
+/* ------------------------------------------------------------------ */
+/* Job life cycle. */
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->ref);
+	free(j->res);
+	free(j);
+}
+
+static void
+job_op_done(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+
+	if (--j->pending > 0 || j->phase != PH_CHILD)
+		return;
+	j->res->duration_ms = ms_since(&j->t0);
+	TAILQ_REMOVE(&e->active, j, entry);
+	e->n_active--;
+	j->cb(j->arg, j->res);
+	job_free(j);
+	engine_kick(e);
+}
+
+static void
+job_begin(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+
+	if ((j->res = calloc(1, sizeof(*j->res))) == NULL ||
+	    (j->ref = calloc(1, sizeof(*j->ref))) == NULL) {
+		log_warnx("probe %s: out of memory", j->domain);
+		/* Leave it queued: the next completion kicks again. */
+		free(j->res);
+		j->res = NULL;
+		TAILQ_INSERT_HEAD(&e->queued, j, entry);
+		e->n_queued++;
+		return;
+	}
+	TAILQ_INSERT_TAIL(&e->active, j, entry);
+	e->n_active++;
+	snprintf(j->res->domain, sizeof(j->res->domain), "%s", j->domain);
+	j->res->started = clock_now();
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	j->phase = PH_WALK;
+	j->cut = e->root;
+	j->labels = 0;
+	/* Held until the child phase is reached, so that a fast validator
+	 * answer cannot end the job early. */
+	j->pending = 1;
+	job_start_validation(j);
+	job_walk(j);
+}
+
+static void
+kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct probe_engine	*e = arg;
+	struct job		*j;
+
+	(void)fd; (void)ev;
+	while (e->n_active < e->cfg.max_domains &&
+	    (j = TAILQ_FIRST(&e->queued)) != NULL) {
+		TAILQ_REMOVE(&e->queued, j, entry);
+		e->n_queued--;
+		job_begin(j);
+	}
+}
+
+/* Start queued jobs from the loop, never from inside a caller's call. */
+static void
+engine_kick(struct probe_engine *e)
+{
+	struct timeval	 zero = { 0, 0 };
+
+	if (!e->destroying && e->n_queued > 0)
+		evtimer_add(e->kick, &zero);
+}
+
+int
+probe_start(struct probe_engine *e, const char *domain, probe_done_cb cb,
+    void *arg, char *err, size_t errlen)
+{
+	struct job	*j;
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen;
+	char		 why[160];
+
+	if (dsmatch_name_to_wire(domain, wire, sizeof(wire), &wlen, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "'%s' is not a valid domain name: %s",
+		    domain, why);
+		return -1;
+	}
+	if (wlen == 1) {
+		snprintf(err, errlen, "the root zone has no parent to hold a "
+		    "DS; name a domain below it");
+		return -1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	j->e = e;
+	j->cb = cb;
+	j->arg = arg;
+	if (answer_name(&(getdns_bindata){ wlen, wire }, j->domain,
+	    sizeof(j->domain)) == -1) {
+		snprintf(err, errlen, "'%s' cannot be represented", domain);
+		free(j);
+		return -1;
+	}
+	j->phase = PH_QUEUED;
+	TAILQ_INSERT_TAIL(&e->queued, j, entry);
+	e->n_queued++;
+	engine_kick(e);
+	return 0;
+}
+
+unsigned
+probe_pending(const struct probe_engine *e)
+{
+	return e->n_queued + e->n_active;
+}
+
+/* ------------------------------------------------------------------ */
+/* Engine. */
+
+static getdns_context *
+resolver_context(struct probe_engine *e, const char *text, char *err,
+    size_t errlen)
+{
+	getdns_context		*ctx = NULL;
+	getdns_list		*up = NULL;
+	getdns_dict		*d = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	getdns_bindata		 bd;
+	char			 why[160];
+
+	if (roots_parse_address(text, 53, &ss, &len, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "resolver '%s': %s", text, why);
+		return NULL;
+	}
+	if (getdns_context_create(&ctx, 0) != GETDNS_RETURN_GOOD)
+		goto fail;
+	up = getdns_list_create();
+	d = getdns_dict_create();
+	if (up == NULL || d == NULL)
+		goto fail;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+
+		bd.size = 4;
+		bd.data = (uint8_t *)&s->sin_addr;
+		getdns_dict_util_set_string(d, "address_type", "IPv4");
+		getdns_dict_set_int(d, "port", ntohs(s->sin_port));
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+
+		bd.size = 16;
+		bd.data = (uint8_t *)&s->sin6_addr;
+		getdns_dict_util_set_string(d, "address_type", "IPv6");
+		getdns_dict_set_int(d, "port", ntohs(s->sin6_port));
+	}
+	if (getdns_dict_set_bindata(d, "address_data", &bd) != GETDNS_RETURN_GOOD ||
+	    getdns_list_set_dict(up, 0, d) != GETDNS_RETURN_GOOD ||
+	    getdns_context_set_resolution_type(ctx, GETDNS_RESOLUTION_STUB) !=
+	    GETDNS_RETURN_GOOD ||
+	    getdns_context_set_upstream_recursive_servers(ctx, up) !=
+	    GETDNS_RETURN_GOOD ||
+	    getdns_context_set_edns_do_bit(ctx, 1) != GETDNS_RETURN_GOOD ||
+	    getdns_context_set_edns_maximum_udp_payload_size(ctx, 1232) !=
+	    GETDNS_RETURN_GOOD ||
+	    getdns_context_set_timeout(ctx, (uint64_t)e->cfg.timeout_ms *
+	    (e->cfg.retries + 1)) != GETDNS_RETURN_GOOD ||
+	    getdns_extension_set_libevent_base(ctx, e->base) !=
+	    GETDNS_RETURN_GOOD)
+		goto fail;
+	getdns_dict_destroy(d);
+	getdns_list_destroy(up);
+	return ctx;
+fail:
+	snprintf(err, errlen, "resolver '%s': cannot set up a getdns context",
+	    text);
+	getdns_dict_destroy(d);
+	getdns_list_destroy(up);
+	if (ctx != NULL)
+		getdns_context_destroy(ctx);
+	return NULL;
+}
+
+struct probe_engine *
+probe_engine_create(struct event_base *base, const struct probe_config *cfg,
+    char *err, size_t errlen)
+{
+	struct probe_engine	*e;
+	struct transport_opts	 to;
+	struct roots		 roots;
+	char			 opt[64], why[256];
+	unsigned		 i;
+	time_t			 fake;
+	const char		*now_env;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->base = base;
+	e->cfg = *cfg;
+	TAILQ_INIT(&e->queued);
+	TAILQ_INIT(&e->active);
+	if (e->cfg.timeout_ms <= 0)
+		e->cfg.timeout_ms = 2000;
+	if (e->cfg.retries < 0)
+		e->cfg.retries = 0;
+	if (e->cfg.max_domains == 0)
+		e->cfg.max_domains = 500;
+	if (e->cfg.max_queries == 0)
+		e->cfg.max_queries = 2000;
+
+	/* The anchor and hints are read here, so that a bad file is a
+	 * start-up error with its name, not a SERVFAIL much later. */
+	if (roots_check_anchor(cfg->trust_anchor, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	if (roots_load_hints(cfg->root_hints, cfg->ipv6, &roots, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	if ((e->root = calloc(1, sizeof(*e->root))) == NULL)
+		goto nomem;
+	e->root->e = e;
+	snprintf(e->root->name, sizeof(e->root->name), ".");
+	e->root->state = STEP_CUT;
+	TAILQ_INIT(&e->root->waiters);
+	for (i = 0; i < roots.n && i < CUT_MAX_ADDRS; i++) {
+		memcpy(&e->root->addrs[i].ss, &roots.addrs[i], sizeof(roots.addrs[i]));
+		e->root->addrs[i].len = roots.lens[i];
+	}
+	e->root->n_addrs = i;
+	e->root->rr = (unsigned)random();
+	e->root->hnext = e->steps[hash_name(".")];
+	e->steps[hash_name(".")] = e->root;
+
+	transport_opts_default(&to);
+	to.timeout_ms = e->cfg.timeout_ms;
+	to.retries = e->cfg.retries;
+	to.max_inflight = (int)e->cfg.max_queries;
+	to.per_server_qps = (int)e->cfg.per_server_qps;
+	if ((e->tp = transport_create(base, &to)) == NULL) {
+		snprintf(err, errlen, "cannot create the DNS transport");
+		goto fail;
+	}
+	if ((e->kick = evtimer_new(base, kick_cb, e)) == NULL)
+		goto nomem;
+
+	if ((e->ub = ub_ctx_create_event(base)) == NULL) {
+		snprintf(err, errlen, "cannot create the libunbound context");
+		goto fail;
+	}
+	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
+	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
+	    (cfg->root_hints != NULL &&
+	    ub_ctx_set_option(e->ub, "root-hints:", cfg->root_hints) != 0) ||
+	    /* Servers on loopback are how the testbed (and some split
+	     * setups) work; unbound refuses them by default. */
+	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
+	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
+	    ub_ctx_set_option(e->ub, "edns-buffer-size:", "1232") != 0 ||
+	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0) {
+		snprintf(err, errlen, "libunbound refused the configuration "
+		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
+		    cfg->root_hints ? cfg->root_hints : "built in");
+		goto fail;
+	}
+	/* Time travel for tests: judge signatures at DNSSECMON_NOW too. */
+	if ((now_env = getenv("DNSSECMON_NOW")) != NULL &&
+	    clock_parse(now_env, &fake) == 0) {
+		struct tm tm;
+
+		gmtime_r(&fake, &tm);
+		strftime(opt, sizeof(opt), "%Y%m%d%H%M%S", &tm);
+		if (ub_ctx_set_option(e->ub, "val-override-date:", opt) != 0)
+			log_warnx("libunbound refused val-override-date %s",
+			    opt);
+	}
+
+	for (i = 0; i < cfg->n_resolvers && i < PROBE_MAX_RESOLVERS; i++) {
+		snprintf(e->res_addr[i], sizeof(e->res_addr[i]), "%s",
+		    cfg->resolvers[i]);
+		if ((e->gd[i] = resolver_context(e, cfg->resolvers[i], err,
+		    errlen)) == NULL)
+			goto fail;
+		e->n_resolvers++;
+	}
+	return e;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	probe_engine_destroy(e);
+	return NULL;
+}
+
+void
+probe_engine_destroy(struct probe_engine *e)
+{
+	struct job	*j;
+	struct step	*s, *sn;
+	struct nsaddr	*n, *nn;
+	struct waiter	*w;
+	unsigned	 i;
+
+	if (e == NULL)
+		return;
+	e->destroying = true;
+	/* getdns calls back with CANCEL for what is open; rq_cb ignores
+	 * those once destroying is set. */
+	for (i = 0; i < PROBE_MAX_RESOLVERS; i++)
+		if (e->gd[i] != NULL)
+			getdns_context_destroy(e->gd[i]);
+	if (e->ub != NULL)
+		ub_ctx_delete(e->ub);
+	transport_destroy(e->tp);
+	if (e->kick != NULL)
+		event_free(e->kick);
+	while ((j = TAILQ_FIRST(&e->queued)) != NULL) {
+		TAILQ_REMOVE(&e->queued, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&e->active)) != NULL) {
+		TAILQ_REMOVE(&e->active, j, entry);
+		job_free(j);
+	}
+	for (i = 0; i < HASH_SIZE; i++) {
+		for (s = e->steps[i]; s != NULL; s = sn) {
+			sn = s->hnext;
+			while ((w = TAILQ_FIRST(&s->waiters)) != NULL) {
+				TAILQ_REMOVE(&s->waiters, w, entry);
+				free(w);
+			}
+			free(s);
+		}
+		for (n = e->nsaddrs[i]; n != NULL; n = nn) {
+			nn = n->hnext;
+			while ((w = TAILQ_FIRST(&n->waiters)) != NULL) {
+				TAILQ_REMOVE(&n->waiters, w, entry);
+				free(w);
+			}
+			free(n);
+		}
+	}
+	free(e);
+}

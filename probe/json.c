@@ -1,0 +1,220 @@
+/*
+ * The observation as JSON: the shape `dnssecmon check --format json`
+ * prints, and what the store, the alerts and the API reuse.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/clock.h"
+#include "probe/dsmatch.h"
+#include "probe/probe.h"
+
+const char *
+probe_rcode_name(int rcode)
+{
+	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE" };
+
+	if (rcode < 0)
+		return NULL;
+	if (rcode < (int)(sizeof(names) / sizeof(*names)))
+		return names[rcode];
+	if (rcode == 16)
+		return "BADVERS";
+	return "RCODE";
+}
+
+const char *
+probe_problem_severity_name(enum probe_severity s)
+{
+	/* A problem at "ok" level is information: a note, not an alarm. */
+	return s == PROBE_SEV_OK ? "info" : probe_severity_name(s);
+}
+
+static json_t *
+time_or_null(time_t t)
+{
+	char	 buf[32];
+
+	if (t == 0)
+		return json_null();
+	return json_string(clock_rfc3339(t, buf, sizeof(buf)));
+}
+
+static json_t *
+ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
+{
+	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
+	json_t	*o;
+
+	dsmatch_hex_upper(d->digest, d->digest_len, hex, sizeof(hex));
+	o = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", d->key_tag,
+	    "algorithm", d->algorithm, "digest_type", d->digest_type,
+	    "digest", hex);
+	if (o == NULL)
+		return NULL;
+	if (record && dsmatch_ds_record(r->domain, d->key_tag, d->algorithm,
+	    d->digest_type, d->digest, d->digest_len, line, sizeof(line)) == 0)
+		json_object_set_new(o, "record", json_string(line));
+	return o;
+}
+
+/* The SHA-256 DS of a key as a JSON object with its presentation line. */
+static json_t *
+publish_json(const struct probe_result *r, const struct probe_key *k)
+{
+	struct probe_ds	 d;
+	uint8_t		 owner[DSMATCH_NAME_MAX];
+	size_t		 olen, dl;
+
+	memset(&d, 0, sizeof(d));
+	if (dsmatch_name_to_wire(r->domain, owner, sizeof(owner), &olen, NULL,
+	    0) == -1 || dsmatch_digest(owner, olen, k->rdata, k->rdata_len, 2,
+	    d.digest, sizeof(d.digest), &dl) == -1)
+		return NULL;
+	d.key_tag = k->key_tag;
+	d.algorithm = k->algorithm;
+	d.digest_type = 2;
+	d.digest_len = (uint8_t)dl;
+	return ds_json(r, &d, true);
+}
+
+json_t *
+probe_result_json(const struct probe_result *r)
+{
+	json_t		*o, *a, *x, *tags, *servers;
+	char		 buf[32];
+	unsigned	 i, k;
+
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "domain", json_string(r->domain));
+	json_object_set_new(o, "parent", r->parent[0] ?
+	    json_string(r->parent) : json_null());
+	json_object_set_new(o, "checked_at", json_string(clock_rfc3339(
+	    r->started, buf, sizeof(buf))));
+	json_object_set_new(o, "severity",
+	    json_string(probe_severity_name(r->severity)));
+	json_object_set_new(o, "validation",
+	    json_string(probe_validation_name(r->validation)));
+	json_object_set_new(o, "validation_reason", r->why_bogus[0] ?
+	    json_string(r->why_bogus) : json_null());
+	json_object_set_new(o, "rotation", json_pack("{s:s}", "state",
+	    probe_state_name(r->state)));
+
+	a = json_array();
+	for (i = 0; i < r->n_problems; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+		    "code", r->problems[i].code, "severity",
+		    probe_problem_severity_name(r->problems[i].severity),
+		    "message", r->problems[i].message));
+	json_object_set_new(o, "problems", a);
+
+	json_object_set_new(o, "delegated", json_boolean(r->delegated));
+	json_object_set_new(o, "ds_ttl", r->n_ds ? json_integer(r->ds_ttl) :
+	    json_null());
+	a = json_array();
+	for (i = 0; i < r->n_ds; i++) {
+		x = ds_json(r, &r->ds[i], true);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "matches_key",
+		    json_boolean(r->ds[i].key >= 0));
+		json_object_set_new(x, "stale", json_boolean(r->ds[i].stale));
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "ds", a);
+
+	a = json_array();
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		servers = json_array();
+		for (i = 0; i < r->n_servers; i++)
+			if (key->servers & (1u << i))
+				json_array_append_new(servers,
+				    json_string(r->servers[i].address));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
+		    "s:b, s:b, s:b, s:o}", "key_tag", key->key_tag, "flags",
+		    key->flags, "algorithm", key->algorithm, "role",
+		    (key->flags & 1) ? "ksk" : "zsk", "signs_dnskey_rrset",
+		    key->signs_dnskey != 0, "has_ds", key->has_ds, "in_cds",
+		    key->in_cds || key->in_cdnskey, "needs_ds", key->needs_ds,
+		    "servers", servers));
+	}
+	json_object_set_new(o, "dnskeys", a);
+
+	a = json_array();
+	for (i = 0; i < r->n_cds; i++) {
+		x = ds_json(r, &r->cds[i], false);
+		if (x != NULL)
+			json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "cds", a);
+
+	a = json_array();
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].needs_ds &&
+		    (x = publish_json(r, &r->keys[k])) != NULL)
+			json_array_append_new(a, x);
+	json_object_set_new(o, "ds_to_publish", a);
+
+	a = json_array();
+	for (i = 0; i < r->n_ds; i++)
+		if (r->ds[i].stale && (x = ds_json(r, &r->ds[i], true)) != NULL)
+			json_array_append_new(a, x);
+	json_object_set_new(o, "ds_to_remove", a);
+
+	a = json_array();
+	for (i = 0; i < r->n_resolvers; i++) {
+		const struct probe_resolver *v = &r->resolvers[i];
+		const char *rc = probe_rcode_name(v->rcode);
+
+		x = json_pack("{s:s, s:s, s:o, s:b, s:f}", "address",
+		    v->address, "status", probe_qstatus_name(v->status),
+		    "rcode", rc ? json_string(rc) : json_null(), "ad", v->ad,
+		    "latency_ms", v->latency_ms);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "ede", v->ede >= 0 ?
+		    json_integer(v->ede) : json_null());
+		json_object_set_new(x, "ede_text", v->ede >= 0 &&
+		    v->ede_text[0] ? json_string(v->ede_text) : json_null());
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "resolvers", a);
+
+	a = json_array();
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		tags = json_array();
+		for (k = 0; k < r->n_keys; k++)
+			if (r->keys[k].servers & (1u << i))
+				json_array_append_new(tags,
+				    json_integer(r->keys[k].key_tag));
+		x = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "name",
+		    s->name, "address", s->address, "status",
+		    probe_qstatus_name(s->status), "soa_serial", s->has_soa ?
+		    json_integer(s->soa_serial) : json_null(), "dnskey_tags",
+		    tags, "authoritative", s->authoritative);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "error", s->status != PROBE_Q_OK &&
+		    s->error[0] ? json_string(s->error) : json_null());
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "nameservers", a);
+
+	json_object_set_new(o, "earliest_signature_expiry",
+	    time_or_null(r->earliest_sig_expiry));
+	json_object_set_new(o, "queries", json_integer(r->queries));
+	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
+	if (r->error[0])
+		json_object_set_new(o, "error", json_string(r->error));
+	return o;
+}

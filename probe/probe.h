@@ -1,0 +1,256 @@
+/*
+ * The probe: for one domain, what the parent and every child server say,
+ * what a validator concludes, and where the key rotation stands.
+ *
+ * Data flows one way: probe_engine_* gathers a struct probe_result on the
+ * caller's event loop, probe_classify() turns it into a rotation state,
+ * a severity and a list of problems. Store, alerts and exporters only ever
+ * read probe_results.
+ *
+ * Every array is fixed and bounded: a hostile or merely huge zone cannot
+ * make one observation grow without limit; what does not fit is counted in
+ * the *_dropped fields and reported as a problem.
+ */
+#ifndef DNSSECMON_PROBE_H
+#define DNSSECMON_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct event_base;
+
+#define PROBE_NAME_MAX		256	/* presentation name, with NUL */
+#define PROBE_ADDR_MAX		64	/* "ADDR" or "[v6]:port" text */
+#define PROBE_MAX_SERVERS	16	/* child server addresses */
+#define PROBE_MAX_KEYS		16	/* distinct DNSKEYs over all servers */
+#define PROBE_MAX_DS		16
+#define PROBE_MAX_RESOLVERS	8
+#define PROBE_MAX_PROBLEMS	24
+#define PROBE_MAX_KEYDATA	1100	/* DNSKEY RDATA: RSA-8192 fits */
+#define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
+
+enum probe_validation {
+	PROBE_VAL_INDETERMINATE = 0,	/* the validator got no answer */
+	PROBE_VAL_SECURE,
+	PROBE_VAL_INSECURE,
+	PROBE_VAL_BOGUS
+};
+
+enum probe_state {
+	PROBE_STATE_UNKNOWN = 0,	/* nothing observed: no verdict */
+	PROBE_STATE_STABLE,
+	PROBE_STATE_ROTATION_PENDING,
+	PROBE_STATE_DS_UPDATED,
+	PROBE_STATE_STALE_DS,
+	PROBE_STATE_BROKEN,
+	PROBE_STATE_INSECURE
+};
+
+/* Ordered so that a larger value is worse: aggregation takes the max. */
+enum probe_severity {
+	PROBE_SEV_OK = 0,
+	PROBE_SEV_WARNING,
+	PROBE_SEV_UNKNOWN,
+	PROBE_SEV_CRITICAL
+};
+
+/* How one query ended. */
+enum probe_qstatus {
+	PROBE_Q_NONE = 0,	/* not sent */
+	PROBE_Q_OK,		/* an acceptable answer (any rcode) */
+	PROBE_Q_TIMEOUT,
+	PROBE_Q_NETERR,
+	PROBE_Q_MALFORMED
+};
+
+struct probe_key {
+	uint16_t	key_tag;
+	uint16_t	flags;		/* 257 KSK (SEP), 256 ZSK */
+	uint8_t		protocol;
+	uint8_t		algorithm;
+	uint16_t	rdata_len;
+	uint8_t		rdata[PROBE_MAX_KEYDATA];	/* whole DNSKEY RDATA */
+	uint32_t	servers;	/* bit i: servers[i] publishes it */
+	uint32_t	signs_dnskey;	/* bit i: signs the DNSKEY RRset at i */
+	uint32_t	signs_soa;	/* bit i: signs the SOA at servers[i] */
+	bool		has_ds;		/* a parent DS matches it */
+	bool		in_cdnskey;	/* listed in a CDNSKEY */
+	bool		in_cds;		/* a CDS matches it */
+	bool		needs_ds;	/* classifier: the parent should list it */
+	time_t		first_seen;	/* from history, 0: unknown (the store
+					 * fills it in before classifying) */
+};
+
+struct probe_ds {
+	uint16_t	key_tag;
+	uint8_t		algorithm;
+	uint8_t		digest_type;
+	uint8_t		digest_len;
+	uint8_t		digest[PROBE_MAX_DIGEST];
+	int		key;		/* index into keys[], -1: no match */
+	bool		digest_unsupported; /* cannot check this type */
+	bool		stale;		/* classifier: remove it at the parent */
+	bool		prepublished;	/* history: its key was never seen */
+};
+
+/* A CDNSKEY, kept as key tag, algorithm and the SHA-256 of its RDATA. */
+struct probe_cdnskey {
+	uint16_t	key_tag;
+	uint8_t		algorithm;
+	uint8_t		fingerprint[32];
+	int		key;		/* index into keys[], -1: unpublished */
+};
+
+struct probe_server {
+	char		name[PROBE_NAME_MAX];	/* NS name */
+	char		address[PROBE_ADDR_MAX];
+	enum probe_qstatus status;		/* worst over its queries */
+	char		error[128];
+	bool		authoritative;		/* AA on the SOA answer */
+	bool		has_soa;
+	uint32_t	soa_serial;
+	int		dnskey_rcode;
+	unsigned	n_dnskey;		/* DNSKEYs it served */
+	unsigned	n_cds, n_cdnskey;
+	time_t		sig_earliest_expiry;	/* over DNSKEY and SOA RRSIGs */
+	time_t		sig_latest_inception;
+	bool		sig_expired;		/* an RRSIG it served is expired */
+	bool		sig_not_yet_valid;
+	double		latency_ms;		/* of its DNSKEY answer */
+};
+
+struct probe_resolver {
+	char		address[PROBE_ADDR_MAX];
+	enum probe_qstatus status;
+	int		rcode;			/* -1: no answer */
+	bool		ad;
+	int		ede;			/* extended DNS error, -1: none */
+	char		ede_text[128];
+	double		latency_ms;
+};
+
+struct probe_problem {
+	char			code[40];	/* stable, machine-readable */
+	enum probe_severity	severity;
+	char			message[480];	/* says what to do */
+};
+
+struct probe_result {
+	char		domain[PROBE_NAME_MAX];	/* lower case, no final dot */
+	char		parent[PROBE_NAME_MAX];	/* zone holding the DS */
+	time_t		started;
+	double		duration_ms;
+	unsigned	queries;		/* sent for this domain */
+	char		error[256];		/* why the probe itself failed */
+
+	/* Parent side. */
+	enum probe_qstatus parent_status;
+	char		parent_server[PROBE_ADDR_MAX];	/* who answered */
+	bool		delegated;		/* the parent delegates it */
+	uint32_t	ds_ttl;
+	unsigned	n_ds;
+	struct probe_ds	ds[PROBE_MAX_DS];
+	unsigned	ds_dropped;
+
+	/* Child side. */
+	unsigned	n_servers;
+	struct probe_server servers[PROBE_MAX_SERVERS];
+	unsigned	servers_dropped;
+	unsigned	n_keys;
+	struct probe_key keys[PROBE_MAX_KEYS];
+	unsigned	keys_dropped;
+	unsigned	n_cds;			/* CDS as the child publishes */
+	struct probe_ds	cds[PROBE_MAX_DS];
+	unsigned	n_cdnskey;		/* CDNSKEY, as fingerprints */
+	struct probe_cdnskey cdnskey[PROBE_MAX_DS];
+	bool		cds_delete;		/* CDS "0 0 0 00": remove DS */
+	time_t		earliest_sig_expiry;	/* 0: none seen */
+
+	/* Validation. */
+	enum probe_validation validation;
+	char		why_bogus[256];
+	unsigned	n_resolvers;
+	struct probe_resolver resolvers[PROBE_MAX_RESOLVERS];
+
+	/* Verdict, filled by probe_classify(). */
+	enum probe_state state;
+	enum probe_severity severity;
+	unsigned	n_problems;
+	struct probe_problem problems[PROBE_MAX_PROBLEMS];
+	unsigned	problems_dropped;
+};
+
+/* What the engine needs; strings are copied by probe_engine_create(). */
+struct probe_config {
+	const char	*trust_anchor;		/* file, zone-file DNSKEY/DS */
+	const char	*root_hints;		/* file, or NULL: built in */
+	const char	*resolvers[PROBE_MAX_RESOLVERS]; /* "ADDR[@PORT]" */
+	unsigned	 n_resolvers;
+	int		 timeout_ms;		/* per attempt */
+	int		 retries;
+	unsigned	 max_domains;		/* in flight at once */
+	unsigned	 max_queries;		/* on the wire at once */
+	unsigned	 per_server_qps;	/* 0: unlimited */
+	bool		 ipv6;			/* query IPv6 server addresses */
+};
+
+/* Thresholds the classifier uses. */
+struct probe_policy {
+	int	sig_warning_s;		/* RRSIG expiring within: warning */
+	int	sig_critical_s;		/* ... within: critical */
+	bool	insecure_is_problem;	/* unsigned delegation: warning */
+};
+
+struct probe_engine;
+
+typedef void (*probe_done_cb)(void *arg, struct probe_result *result);
+
+/*
+ * Create an engine on the caller's event loop. Returns NULL and writes a
+ * one-line reason to err on bad configuration (unreadable anchor, bad
+ * resolver address, ...). Caller destroys.
+ */
+struct probe_engine *probe_engine_create(struct event_base *base,
+	    const struct probe_config *cfg, char *err, size_t errlen);
+/* Cancels all work without calling callbacks. Accepts NULL. Never call
+ * from inside a probe_done_cb: defer to a zero-delay timer. */
+void	probe_engine_destroy(struct probe_engine *);
+
+/*
+ * Probe one domain (presentation format). The callback runs later from
+ * the event loop, exactly once, with a result owned by the engine and
+ * valid only during the callback (copy what you keep). Returns -1 with a
+ * reason in err when the name is not a valid domain name.
+ */
+int	probe_start(struct probe_engine *, const char *domain,
+	    probe_done_cb cb, void *arg, char *err, size_t errlen);
+
+/* Domains in flight or queued. */
+unsigned probe_pending(const struct probe_engine *);
+
+/* Fill state, severity and problems from the observation. Pure: no I/O,
+ * `now` is the time to judge signature validity against. */
+void	probe_classify(struct probe_result *, const struct probe_policy *,
+	    time_t now);
+void	probe_policy_defaults(struct probe_policy *);
+
+/* Add a problem; drops (and counts) past PROBE_MAX_PROBLEMS. */
+void	probe_problem_add(struct probe_result *, const char *code,
+	    enum probe_severity, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
+/* The observation and verdict as a JSON object (jansson json_t; caller
+ * owns the reference). NULL when out of memory. */
+struct json_t *probe_result_json(const struct probe_result *);
+
+const char *probe_validation_name(enum probe_validation);
+/* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
+const char *probe_problem_severity_name(enum probe_severity);
+/* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */
+const char *probe_rcode_name(int rcode);
+const char *probe_state_name(enum probe_state);
+const char *probe_severity_name(enum probe_severity);
+const char *probe_qstatus_name(enum probe_qstatus);
+
+#endif

@@ -1,0 +1,235 @@
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <getdns/getdns.h>
+#include <getdns/getdns_extra.h>
+
+#include "probe/roots.h"
+
+/* The IANA root servers (root.hints of 2024), for hosts without
+ * dns-root-data. */
+static const char *builtin_v4[] = {
+	"198.41.0.4", "170.247.170.2", "192.33.4.12", "199.7.91.13",
+	"192.203.230.10", "192.5.5.241", "192.112.36.4", "198.97.190.53",
+	"192.36.148.17", "192.58.128.30", "193.0.14.129", "199.7.83.42",
+	"202.12.27.33"
+};
+static const char *builtin_v6[] = {
+	"2001:503:ba3e::2:30", "2801:1b8:10::b", "2001:500:2::c",
+	"2001:500:2d::d", "2001:500:a8::e", "2001:500:2f::f",
+	"2001:500:12::d0d", "2001:500:1::53", "2001:7fe::53",
+	"2001:503:c27::2:30", "2001:7fd::1", "2001:500:9f::42", "2001:dc3::35"
+};
+
+int
+roots_parse_address(const char *text, uint16_t port,
+    struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
+{
+	char		 host[INET6_ADDRSTRLEN + 2];
+	const char	*p, *portstr = NULL;
+	char		*end;
+	long		 v;
+	size_t		 hl;
+	struct sockaddr_in  *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text == NULL || *text == '\0') {
+		snprintf(err, errlen, "empty address");
+		return -1;
+	}
+	if (text[0] == '[') {
+		if ((p = strchr(text, ']')) == NULL) {
+			snprintf(err, errlen, "'%s': missing ']'", text);
+			return -1;
+		}
+		hl = (size_t)(p - text - 1);
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, text + 1, hl);
+		host[hl] = '\0';
+		if (p[1] == ':' || p[1] == '@')
+			portstr = p + 2;
+		else if (p[1] != '\0')
+			goto bad;
+	} else {
+		p = strchr(text, '@');
+		hl = p ? (size_t)(p - text) : strlen(text);
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, text, hl);
+		host[hl] = '\0';
+		if (p != NULL)
+			portstr = p + 1;
+	}
+	if (portstr != NULL) {
+		errno = 0;
+		v = strtol(portstr, &end, 10);
+		if (*portstr == '\0' || *end != '\0' || errno != 0 || v < 1 ||
+		    v > 65535) {
+			snprintf(err, errlen, "'%s': port must be 1-65535",
+			    text);
+			return -1;
+		}
+		port = (uint16_t)v;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address "
+	    "(ADDR or ADDR@PORT)", text);
+	return -1;
+}
+
+/* Parse a zone file with getdns; -1 with the reason. */
+static int
+read_rrs(const char *file, getdns_list **rrs, size_t *n, char *err,
+    size_t errlen)
+{
+	FILE		*f;
+	getdns_return_t	 rc;
+
+	*rrs = NULL;
+	if ((f = fopen(file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	/* An origin of "." makes getdns 1.6.0 reject every file; NULL
+	 * means the root anyway. */
+	rc = getdns_fp2rr_list(f, rrs, NULL, 3600);
+	fclose(f);
+	if (rc != GETDNS_RETURN_GOOD || *rrs == NULL ||
+	    getdns_list_get_length(*rrs, n) != GETDNS_RETURN_GOOD) {
+		snprintf(err, errlen, "%s: not a readable zone file (%s)",
+		    file, getdns_get_errorstr_by_id(rc) ?
+		    getdns_get_errorstr_by_id(rc) : "parse error");
+		getdns_list_destroy(*rrs);
+		*rrs = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+owner_is_root(const getdns_dict *rr)
+{
+	getdns_bindata	*bd;
+
+	return getdns_dict_get_bindata(rr, "name", &bd) == GETDNS_RETURN_GOOD &&
+	    bd->size == 1 && bd->data[0] == 0;
+}
+
+int
+roots_load_hints(const char *file, bool ipv6, struct roots *out, char *err,
+    size_t errlen)
+{
+	getdns_list	*rrs;
+	getdns_dict	*rr;
+	getdns_bindata	*bd;
+	size_t		 i, n;
+	uint32_t	 type;
+	char		 why[64];
+
+	memset(out, 0, sizeof(*out));
+	if (file == NULL) {
+		for (i = 0; i < sizeof(builtin_v4) / sizeof(*builtin_v4); i++)
+			if (roots_parse_address(builtin_v4[i], 53,
+			    &out->addrs[out->n], &out->lens[out->n], why,
+			    sizeof(why)) == 0)
+				out->n++;
+		for (i = 0; ipv6 && i < sizeof(builtin_v6) / sizeof(*builtin_v6);
+		    i++)
+			if (roots_parse_address(builtin_v6[i], 53,
+			    &out->addrs[out->n], &out->lens[out->n], why,
+			    sizeof(why)) == 0)
+				out->n++;
+		return 0;
+	}
+	if (read_rrs(file, &rrs, &n, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < n && out->n < ROOTS_MAX; i++) {
+		if (getdns_list_get_dict(rrs, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD)
+			continue;
+		if (type == 1 && getdns_dict_get_bindata(rr,
+		    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
+		    bd->size == 4) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&out->addrs[out->n];
+
+			memset(s, 0, sizeof(out->addrs[0]));
+			s->sin_family = AF_INET;
+			s->sin_port = htons(53);
+			memcpy(&s->sin_addr, bd->data, 4);
+			out->lens[out->n++] = sizeof(*s);
+		} else if (type == 28 && ipv6 && getdns_dict_get_bindata(rr,
+		    "/rdata/ipv6_address", &bd) == GETDNS_RETURN_GOOD &&
+		    bd->size == 16) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->addrs[out->n];
+
+			memset(s, 0, sizeof(out->addrs[0]));
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons(53);
+			memcpy(&s->sin6_addr, bd->data, 16);
+			out->lens[out->n++] = sizeof(*s);
+		}
+	}
+	getdns_list_destroy(rrs);
+	if (out->n == 0) {
+		snprintf(err, errlen, "%s: no root server address (A%s "
+		    "records) in it", file, ipv6 ? " or AAAA" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+roots_check_anchor(const char *file, char *err, size_t errlen)
+{
+	getdns_list	*rrs;
+	getdns_dict	*rr;
+	size_t		 i, n;
+	uint32_t	 type, flags;
+	int		 found = 0;
+
+	if (file == NULL) {
+		snprintf(err, errlen, "no trust anchor file given");
+		return -1;
+	}
+	if (read_rrs(file, &rrs, &n, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (getdns_list_get_dict(rrs, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) !=
+		    GETDNS_RETURN_GOOD || !owner_is_root(rr))
+			continue;
+		if (type == 43)
+			found++;
+		else if (type == 48 && getdns_dict_get_int(rr,
+		    "/rdata/flags", &flags) == GETDNS_RETURN_GOOD &&
+		    (flags & 1))
+			found++;
+	}
+	getdns_list_destroy(rrs);
+	if (found == 0) {
+		snprintf(err, errlen, "%s: no DS or key-signing DNSKEY for "
+		    "the root zone '.' in it", file);
+		return -1;
+	}
+	return 0;
+}

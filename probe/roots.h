@@ -1,0 +1,49 @@
+/*
+ * Where iteration starts: root hints, the trust anchor, and the address
+ * syntax used for resolvers and servers ("ADDR" or "ADDR@PORT").
+ */
+#ifndef DNSSECMON_PROBE_ROOTS_H
+#define DNSSECMON_PROBE_ROOTS_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROOTS_MAX	32
+
+struct roots {
+	unsigned		 n;
+	struct sockaddr_storage	 addrs[ROOTS_MAX];
+	socklen_t		 lens[ROOTS_MAX];
+};
+
+/* Debian's copies (package dns-root-data). */
+#define ROOTS_DEFAULT_ANCHOR	"/usr/share/dns/root.key"
+#define ROOTS_DEFAULT_HINTS	"/usr/share/dns/root.hints"
+
+/*
+ * "192.0.2.1", "192.0.2.1@5353", "2001:db8::1", "2001:db8::1@5353" or
+ * "[2001:db8::1]:5353" into a sockaddr; default_port when none is given.
+ * Returns 0, or -1 with the reason in err.
+ */
+int	roots_parse_address(const char *text, uint16_t default_port,
+	    struct sockaddr_storage *ss, socklen_t *len, char *err,
+	    size_t errlen);
+
+/*
+ * Root server addresses from a hints file (zone-file format, parsed by
+ * getdns), or the built-in IANA list when file is NULL. IPv6 addresses
+ * only when ipv6. Returns 0, or -1 with "FILE: reason" in err.
+ */
+int	roots_load_hints(const char *file, bool ipv6, struct roots *out,
+	    char *err, size_t errlen);
+
+/*
+ * The trust anchor file must hold at least one DNSKEY (SEP) or DS for
+ * the root, in zone-file format. Returns 0, or -1 with "FILE: reason".
+ */
+int	roots_check_anchor(const char *file, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1608 @@
+/*
+ * Asynchronous DNS client for the probe: UDP with retries and backoff,
+ * TCP fallback on TC=1, bounded concurrency and a per-server token bucket,
+ * all on the caller's libevent base.
+ *
+ * Life of a query:
+ *
+ *   transport_query()  -> PENDING, on its server's pendq (no slot held)
+ *   pump (event loop)  -> takes a global slot and a server token, sends UDP
+ *   timeout            -> re-send with a new ID and socket (a token again:
+ *                         while none is left the query waits on the
+ *                         server's retryq, keeping its slot)
+ *   TC=1               -> the same over TCP
+ *   answer / error     -> finish(): one callback, then freed
+ *
+ * Sockets: a fresh connected UDP socket per attempt. The kernel then picks
+ * a random source port for each (16 more bits a spoofer must guess besides
+ * the ID), drops datagrams from any other address/port before we see them,
+ * and reports ICMP unreachable as ECONNREFUSED, so a dead server fails in
+ * milliseconds rather than after the timeouts. A shared pool would save the
+ * three syscalls per attempt but would give every query the same few ports.
+ * The cost is one descriptor per query on the wire, which is why
+ * max_inflight is clamped to RLIMIT_NOFILE at create.
+ *
+ * Nothing here is re-entrant from a user callback: transport_query() only
+ * queues and activates the pump event; callbacks run from event handlers
+ * after the query was unlinked from every list. Servers are freed only by
+ * their own timer (once idle and their bucket full again), so no pointer to
+ * one can go stale under a running handler.
+ */
+#include <sys/types.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <getdns/getdns_extra.h>
+
+#include "common/log.h"
+#include "probe/transport.h"
+
+#define DNS_HDR		12
+#define QWIRE_MAX	300	/* header 12 + name 255 + 4 + OPT 11 */
+#define UDP_BUF		65536
+/*
+ * getdns is handed every message with this much zeroed slack behind it:
+ * some of its rdata walkers (the IPSECKEY and AMTRELAY gateway names in
+ * rr-dict.c) step over compression pointers without checking the end and
+ * stop only at a zero byte. Longest step is a 64-byte label.
+ */
+#define PARSE_PAD	256
+#define UDP_BATCH	32	/* datagrams read per wakeup and socket */
+#define BACKOFF_MAX	16	/* attempt timeout <= 16 x timeout_ms */
+#define FD_RESERVE	64	/* descriptors left to the rest of the program */
+
+enum qstate {
+	Q_PENDING,		/* on s->pendq, no slot */
+	Q_WAIT_TOKEN,		/* on s->retryq, holds a slot */
+	Q_UDP,
+	Q_TCP_CONNECT,
+	Q_TCP_WRITE,
+	Q_TCP_READ
+};
+
+struct server;
+
+struct query {
+	TAILQ_ENTRY(query)	 link;		/* s->pendq or s->retryq */
+	TAILQ_ENTRY(query)	 alink;		/* t->all */
+	struct transport	*t;
+	struct server		*s;
+	transport_cb		 cb;
+	void			*arg;
+	char			*qname;
+	uint16_t		 qtype;
+	uint16_t		 id;
+	enum qstate		 state;
+	bool			 in_all;
+	bool			 holds_slot;
+	bool			 next_tcp;	/* what the next send is */
+	bool			 tc_fallback;
+	int			 fd;
+	struct event		*ev_io;
+	struct event		*ev_timer;
+	unsigned		 attempts;
+	unsigned		 udp_attempts;
+	unsigned		 bad;
+	uint64_t		 t_queued;	/* ms, monotonic */
+	uint64_t		 t_first;
+	uint64_t		 deadline;	/* 0: none */
+	/* TCP */
+	size_t			 woff;
+	uint8_t			 lenbuf[2];
+	size_t			 lenoff;
+	uint8_t			*rbuf;		/* the TCP answer */
+	size_t			 rlen, roff;
+	char			 lastbad[160];
+	size_t			 qwire_len;
+	uint8_t			 qwire[QWIRE_MAX];
+};
+
+TAILQ_HEAD(queryq, query);
+
+struct server {
+	struct server		*hnext;
+	TAILQ_ENTRY(server)	 wlink;		/* t->waitq */
+	bool			 on_waitq;
+	struct transport	*t;
+	uint64_t		 hash;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	unsigned		 refs;		/* queries attached */
+	double			 tokens;
+	uint64_t		 last_us;	/* last refill */
+	struct queryq		 pendq;
+	struct queryq		 retryq;
+	struct event		*ev_timer;	/* refill, or idle expiry */
+};
+
+TAILQ_HEAD(serverq, server);
+
+struct transport {
+	struct event_base	*base;
+	struct transport_opts	 o;
+	struct event		*ev_pump;
+	struct queryq		 all;
+	struct serverq		 waitq;		/* servers with work, a token
+						   and no free slot (or not yet
+						   pumped) */
+	struct server		**htab;
+	size_t			 hsize;		/* power of two */
+	uint64_t		 hseed;
+	unsigned		 inflight;
+	unsigned		 queued;
+	int			 in_cb;
+	getdns_dict		*tmpl;		/* query message template */
+	struct transport_stats	 st;
+	uint8_t			 rnd[256];
+	size_t			 rnd_left;
+	uint8_t			 ubuf[UDP_BUF];
+};
+
+static void	pump_schedule(struct transport *);
+static void	server_kick(struct server *);
+static void	query_send(struct query *);
+static void	query_resend(struct query *, bool);
+static void	finish(struct query *, enum transport_status, const uint8_t *,
+		    size_t, getdns_dict *, const char *, ...)
+		    __attribute__((format(printf, 6, 7)));
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static void
+tv_from_ms(struct timeval *tv, uint64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/* CSPRNG bytes, drawn from getrandom() 256 at a time. */
+static void
+rnd_bytes(struct transport *t, void *out, size_t n)
+{
+	uint8_t	*p = out;
+
+	while (n > 0) {
+		if (t->rnd_left == 0) {
+			size_t	 got = 0;
+
+			while (got < sizeof(t->rnd)) {
+				ssize_t	 r = getrandom(t->rnd + got,
+				    sizeof(t->rnd) - got, 0);
+
+				if (r < 0) {
+					if (errno == EINTR)
+						continue;
+					fatal("getrandom");
+				}
+				got += (size_t)r;
+			}
+			t->rnd_left = sizeof(t->rnd);
+		}
+		*p++ = t->rnd[sizeof(t->rnd) - t->rnd_left];
+		t->rnd[sizeof(t->rnd) - t->rnd_left] = 0;
+		t->rnd_left--;
+		n--;
+	}
+}
+
+static uint16_t
+rnd_id(struct transport *t)
+{
+	uint16_t	 id;
+
+	rnd_bytes(t, &id, sizeof(id));
+	return id;
+}
+
+static void
+close_fd(struct query *q)
+{
+	if (q->ev_io != NULL)
+		event_del(q->ev_io);
+	if (q->fd != -1) {
+		close(q->fd);
+		q->fd = -1;
+	}
+}
+
+static uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+transport_status_str(enum transport_status s)
+{
+	switch (s) {
+	case TRANSPORT_OK:		return "ok";
+	case TRANSPORT_TIMEOUT:		return "timeout";
+	case TRANSPORT_NETERR:		return "network error";
+	case TRANSPORT_MALFORMED:	return "malformed";
+	case TRANSPORT_CANCELLED:	return "cancelled";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------- reply acceptance */
+
+/*
+ * Walks one name starting at *pos. Its inline part must end before limit;
+ * compression pointers may go anywhere in the message but only strictly
+ * backwards from where the current run of labels started, which rules out
+ * loops and forward pointers; the whole name is at most 255 bytes.
+ * getdns 1.6.0 does not refuse such names: it parses the message "GOOD"
+ * and hands back a zero-length name, so the check is ours.
+ */
+static int
+name_walk(const uint8_t *w, size_t len, size_t *pos, size_t limit,
+    const char **why)
+{
+	size_t	 p = *pos, run = *pos, total = 0, end = limit;
+	bool	 inl = true;
+
+	for (;;) {
+		uint8_t	 c;
+
+		if (p >= end) {
+			*why = "name runs past its end";
+			return -1;
+		}
+		c = w[p];
+		if (c == 0) {
+			if (inl)
+				*pos = p + 1;
+			return 0;
+		}
+		if ((c & 0xC0) == 0xC0) {
+			size_t	 off;
+
+			if (p + 1 >= end) {
+				*why = "compression pointer cut short";
+				return -1;
+			}
+			off = (size_t)(c & 0x3F) << 8 | w[p + 1];
+			if (inl) {
+				*pos = p + 2;
+				inl = false;
+				end = len;
+			}
+			if (off >= run) {
+				*why = off >= len ?
+				    "compression pointer past the end" :
+				    "compression pointer forward or looping";
+				return -1;
+			}
+			if (off < DNS_HDR) {
+				*why = "compression pointer into the header";
+				return -1;
+			}
+			p = run = off;
+			continue;
+		}
+		if (c & 0xC0) {
+			*why = "unknown label type";
+			return -1;
+		}
+		total += (size_t)c + 1;
+		if (total + 1 > 255) {
+			*why = "name longer than 255 bytes";
+			return -1;
+		}
+		p += (size_t)c + 1;
+	}
+}
+
+/*
+ * Names inside rdata, for the types that carry them at a fixed place
+ * (RFC 1035 3.3, RFC 3597 4, RFC 4034). skip: bytes before the first
+ * name; names: how many follow; tail: bytes after them (-1 = any, else
+ * exactly that many).
+ */
+static const struct rdname {
+	uint16_t	type;
+	uint8_t		skip;
+	uint8_t		names;
+	int8_t		tail;
+} rdnames[] = {
+	{ 2, 0, 1, 0 },		/* NS */
+	{ 3, 0, 1, 0 },		/* MD */
+	{ 4, 0, 1, 0 },		/* MF */
+	{ 5, 0, 1, 0 },		/* CNAME */
+	{ 6, 0, 2, 20 },	/* SOA */
+	{ 7, 0, 1, 0 },		/* MB */
+	{ 8, 0, 1, 0 },		/* MG */
+	{ 9, 0, 1, 0 },		/* MR */
+	{ 12, 0, 1, 0 },	/* PTR */
+	{ 14, 0, 2, 0 },	/* MINFO */
+	{ 15, 2, 1, 0 },	/* MX */
+	{ 17, 0, 2, 0 },	/* RP */
+	{ 18, 2, 1, 0 },	/* AFSDB */
+	{ 21, 2, 1, 0 },	/* RT */
+	{ 24, 18, 1, -1 },	/* SIG */
+	{ 33, 6, 1, 0 },	/* SRV */
+	{ 36, 2, 1, 0 },	/* KX */
+	{ 39, 0, 1, 0 },	/* DNAME */
+	{ 46, 18, 1, -1 },	/* RRSIG */
+	{ 47, 0, 1, -1 },	/* NSEC */
+};
+
+static int
+rdata_walk(const uint8_t *w, size_t len, uint16_t type, size_t rd,
+    size_t rdlen, const char **why)
+{
+	size_t	 i, n, p, rend = rd + rdlen;
+
+	for (i = 0; i < sizeof(rdnames) / sizeof(rdnames[0]); i++)
+		if (rdnames[i].type == type)
+			break;
+	if (i == sizeof(rdnames) / sizeof(rdnames[0]))
+		return 0;
+	if (rdlen < rdnames[i].skip) {
+		*why = "rdata too short";
+		return -1;
+	}
+	p = rd + rdnames[i].skip;
+	for (n = 0; n < rdnames[i].names; n++)
+		if (name_walk(w, len, &p, rend, why) == -1)
+			return -1;
+	if (rdnames[i].tail >= 0 && rend - p != (size_t)rdnames[i].tail) {
+		*why = "rdata length does not match its names";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every RR after the question: owner name, fixed fields, rdata inside the
+ * message, names in rdata. getdns 1.6.0 parses a message cut in the
+ * middle of an RR as GOOD (short or empty rdata), hence this walk.
+ */
+static int
+message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
+    size_t errlen)
+{
+	unsigned	 i, count;
+	const char	*why = NULL;
+
+	count = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
+	for (i = 0; i < count; i++) {
+		uint16_t	 type, rdlen;
+
+		if (name_walk(w, len, &pos, len, &why) == -1)
+			goto fail;
+		if (len - pos < 10) {
+			why = "message ends inside an RR";
+			goto fail;
+		}
+		type = rd16(w + pos);
+		rdlen = rd16(w + pos + 8);
+		pos += 10;
+		if (len - pos < rdlen) {
+			why = "rdata runs past the end";
+			goto fail;
+		}
+		if (rdata_walk(w, len, type, pos, rdlen, &why) == -1)
+			goto fail;
+		pos += rdlen;
+	}
+	return 0;
+fail:
+	seterr(err, errlen, "RR %u of %u: %s", i + 1, count, why);
+	return -1;
+}
+
+static int
+lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/*
+ * qsec: our question section (uncompressed name, type, class) as sent.
+ * The question of a reply is the first name of the message, so it cannot
+ * be compressed; a byte comparison, folding ASCII letters (label lengths
+ * are at most 63 and never fold), is an exact name comparison.
+ */
+static enum transport_reply
+reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
+    uint16_t id, int flags, getdns_dict **out, char *err, size_t errlen)
+{
+	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
+	uint8_t			*copy = NULL;
+	getdns_dict		*msg = NULL;
+	getdns_return_t		 r;
+	size_t			 i;
+
+	*out = NULL;
+	if (len < DNS_HDR) {
+		seterr(err, errlen, "%zu-byte message", len);
+		goto done;
+	}
+	if (rd16(w) != id) {
+		seterr(err, errlen, "ID %u, asked %u", rd16(w), id);
+		goto done;
+	}
+	if ((w[2] & 0x80) == 0) {
+		seterr(err, errlen, "QR=0");
+		goto done;
+	}
+	if ((w[2] >> 3 & 0x0F) != 0) {
+		seterr(err, errlen, "opcode %u", w[2] >> 3 & 0x0F);
+		goto done;
+	}
+	if (rd16(w + 4) != 1) {
+		seterr(err, errlen, "QDCOUNT %u (rcode %u)", rd16(w + 4),
+		    w[3] & 0x0F);
+		goto done;
+	}
+	if (len - DNS_HDR < qlen) {
+		seterr(err, errlen, "question cut short");
+		goto done;
+	}
+	for (i = 0; i < qlen; i++)
+		if (lc(w[DNS_HDR + i]) != lc(qsec[i]))
+			break;
+	/* type and class are the last 4 bytes: compare those exactly */
+	if (i < qlen || memcmp(w + DNS_HDR + qlen - 4, qsec + qlen - 4, 4)) {
+		seterr(err, errlen, "question differs");
+		goto done;
+	}
+
+	/* From here on it is an answer to this query. */
+	if ((flags & TRANSPORT_PARSE_UDP) && (w[2] & 0x02)) {
+		ret = TRANSPORT_REPLY_TC;
+		goto done;
+	}
+	ret = TRANSPORT_REPLY_MALFORMED;
+	if (message_walk(w, len, DNS_HDR + qlen, err, errlen) == -1)
+		goto done;
+	if ((copy = malloc(len + PARSE_PAD)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	memcpy(copy, w, len);
+	memset(copy + len, 0, PARSE_PAD);
+	if ((r = getdns_wire2msg_dict(copy, len, &msg)) != GETDNS_RETURN_GOOD) {
+		seterr(err, errlen, "getdns: %s",
+		    getdns_get_errorstr_by_id(r) ? getdns_get_errorstr_by_id(r)
+		    : "parse error");
+		goto done;
+	}
+	*out = msg;
+	msg = NULL;
+	ret = TRANSPORT_REPLY_OK;
+done:
+	getdns_dict_destroy(msg);
+	free(copy);
+	return ret;
+}
+
+enum transport_reply
+transport_parse_reply(const uint8_t *wire, size_t len, const char *qname,
+    uint16_t qtype, uint16_t id, int flags, getdns_dict **out, char *err,
+    size_t errlen)
+{
+	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
+	getdns_bindata		*name = NULL;
+	uint8_t			 qsec[260];
+
+	*out = NULL;
+	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
+	    || name->size > 255) {
+		seterr(err, errlen, "bad query name");
+		goto done;
+	}
+	memcpy(qsec, name->data, name->size);
+	qsec[name->size] = qtype >> 8;
+	qsec[name->size + 1] = qtype & 0xFF;
+	qsec[name->size + 2] = 0;
+	qsec[name->size + 3] = 1;	/* IN */
+	ret = reply_check(wire, len, qsec, name->size + 4, id, flags, out,
+	    err, errlen);
+done:
+	if (name != NULL) {
+		free(name->data);
+		free(name);
+	}
+	return ret;
+}
+
+/* The rcode with the EDNS extended bits, from a parsed message. */
+static int
+msg_rcode(const getdns_dict *msg, const uint8_t *w)
+{
+	getdns_list	*add = NULL;
+	size_t		 i, n = 0;
+	int		 rcode = w[3] & 0x0F;
+
+	if (getdns_dict_get_list(msg, "additional", &add) != GETDNS_RETURN_GOOD
+	    || getdns_list_get_length(add, &n) != GETDNS_RETURN_GOOD)
+		return rcode;
+	for (i = 0; i < n; i++) {
+		getdns_dict	*rr = NULL;
+		uint32_t	 type = 0, ext = 0;
+
+		if (getdns_list_get_dict(add, i, &rr) == GETDNS_RETURN_GOOD &&
+		    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD
+		    && type == GETDNS_RRTYPE_OPT &&
+		    getdns_dict_get_int(rr, "extended_rcode", &ext) ==
+		    GETDNS_RETURN_GOOD)
+			return rcode | (int)((ext & 0xFF) << 4);
+	}
+	return rcode;
+}
+
+/* ------------------------------------------------------------ servers */
+
+static uint64_t
+addr_hash(const struct transport *t, const struct sockaddr *sa)
+{
+	const uint8_t	*k;
+	size_t		 n, i;
+	uint64_t	 h = t->hseed ^ 0xcbf29ce484222325ULL;
+	uint16_t	 port;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		k = (const uint8_t *)&s4->sin_addr;
+		n = 4;
+		port = s4->sin_port;
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		k = (const uint8_t *)&s6->sin6_addr;
+		n = 16;
+		port = s6->sin6_port;
+	}
+	/*
+	 * FNV-1a under a random seed, then a murmur3 finaliser. Server
+	 * addresses come from config and referrals: the seed keeps a crafted
+	 * set from piling into one chain.
+	 */
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	h = (h ^ (port & 0xFF)) * 0x100000001b3ULL;
+	h = (h ^ (port >> 8)) * 0x100000001b3ULL;
+	h = (h ^ sa->sa_family) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool
+addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		    x->sin_addr.s_addr == y->sin_addr.s_addr;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)a,
+		    *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+}
+
+static void
+htab_grow(struct transport *t)
+{
+	struct server	**nt;
+	size_t		  nsize = t->hsize * 2, i;
+
+	if ((nt = calloc(nsize, sizeof(*nt))) == NULL)
+		return;		/* longer chains, still correct */
+	for (i = 0; i < t->hsize; i++) {
+		struct server	*s, *next;
+
+		for (s = t->htab[i]; s != NULL; s = next) {
+			next = s->hnext;
+			s->hnext = nt[s->hash & (nsize - 1)];
+			nt[s->hash & (nsize - 1)] = s;
+		}
+	}
+	free(t->htab);
+	t->htab = nt;
+	t->hsize = nsize;
+}
+
+static void	server_timer_cb(evutil_socket_t, short, void *);
+
+static struct server *
+server_get(struct transport *t, const struct sockaddr *sa, socklen_t len)
+{
+	struct server	*s;
+	uint64_t	 h = addr_hash(t, sa);
+
+	for (s = t->htab[h & (t->hsize - 1)]; s != NULL; s = s->hnext)
+		if (s->hash == h && addr_equal((struct sockaddr *)&s->addr, sa))
+			return s;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->ev_timer = evtimer_new(t->base, server_timer_cb, s)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->t = t;
+	s->hash = h;
+	memcpy(&s->addr, sa, len);
+	s->addrlen = len;
+	s->tokens = t->o.per_server_burst;
+	s->last_us = now_us();
+	TAILQ_INIT(&s->pendq);
+	TAILQ_INIT(&s->retryq);
+	s->hnext = t->htab[h & (t->hsize - 1)];
+	t->htab[h & (t->hsize - 1)] = s;
+	t->st.servers++;
+	if (t->st.servers > t->hsize)
+		htab_grow(t);
+	return s;
+}
+
+static void
+server_free(struct server *s)
+{
+	struct transport	*t = s->t;
+	struct server		**pp;
+
+	for (pp = &t->htab[s->hash & (t->hsize - 1)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	if (s->on_waitq)
+		TAILQ_REMOVE(&t->waitq, s, wlink);
+	t->st.servers--;
+	event_free(s->ev_timer);
+	free(s);
+}
+
+static void
+bucket_refill(struct server *s)
+{
+	const struct transport_opts	*o = &s->t->o;
+	uint64_t			 now = now_us();
+
+	if (o->per_server_qps == 0)
+		return;
+	s->tokens += (double)(now - s->last_us) * o->per_server_qps / 1e6;
+	if (s->tokens > o->per_server_burst)
+		s->tokens = o->per_server_burst;
+	s->last_us = now;
+}
+
+static bool
+bucket_has(struct server *s)
+{
+	if (s->t->o.per_server_qps == 0)
+		return true;
+	bucket_refill(s);
+	return s->tokens >= 1.0;
+}
+
+static bool
+bucket_take(struct server *s)
+{
+	if (!bucket_has(s))
+		return false;
+	if (s->t->o.per_server_qps != 0)
+		s->tokens -= 1.0;
+	return true;
+}
+
+/* Wake up when the next token is there. */
+static void
+bucket_arm(struct server *s)
+{
+	struct timeval	 tv;
+	double		 us;
+
+	uint64_t	 wait;
+
+	us = (1.0 - s->tokens) * 1e6 / s->t->o.per_server_qps;
+	wait = (us > 0 ? (uint64_t)us : 0) + 1;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	s->t->st.rate_delayed++;
+	evtimer_add(s->ev_timer, &tv);
+}
+
+/* No query left: free once the bucket is full again (forgetting a server
+ * earlier would hand it a fresh burst). */
+static void
+server_release(struct server *s)
+{
+	struct transport_opts	*o = &s->t->o;
+	struct timeval		 tv = { 0, 0 };
+
+	if (--s->refs > 0)
+		return;
+	if (o->per_server_qps != 0) {
+		double	 us;
+
+		bucket_refill(s);
+		us = (o->per_server_burst - s->tokens) * 1e6 /
+		    o->per_server_qps;
+		if (us > 0) {
+			tv.tv_sec = (time_t)(us / 1e6);
+			tv.tv_usec = (suseconds_t)((uint64_t)us % 1000000);
+		}
+	}
+	evtimer_add(s->ev_timer, &tv);
+}
+
+static void
+server_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->refs == 0) {
+		server_free(s);
+		return;
+	}
+	server_kick(s);
+}
+
+/*
+ * Something to send for s: retries (which hold slots) go now if tokens
+ * allow; new queries go through the waitq and the pump, which hands out
+ * free slots round-robin between servers.
+ */
+static void
+server_kick(struct server *s)
+{
+	struct transport	*t = s->t;
+	struct query		*q;
+
+	while ((q = TAILQ_FIRST(&s->retryq)) != NULL) {
+		if (!bucket_take(s)) {
+			bucket_arm(s);
+			return;
+		}
+		TAILQ_REMOVE(&s->retryq, q, link);
+		query_send(q);
+	}
+	if (TAILQ_EMPTY(&s->pendq))
+		return;
+	if (!bucket_has(s)) {
+		bucket_arm(s);
+		return;
+	}
+	if (!s->on_waitq) {
+		TAILQ_INSERT_TAIL(&t->waitq, s, wlink);
+		s->on_waitq = true;
+	}
+	pump_schedule(t);
+}
+
+static void
+pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct transport	*t = arg;
+	struct server		*s;
+	struct query		*q;
+
+	(void)fd;
+	(void)what;
+	while (t->inflight < (unsigned)t->o.max_inflight &&
+	    (s = TAILQ_FIRST(&t->waitq)) != NULL) {
+		TAILQ_REMOVE(&t->waitq, s, wlink);
+		s->on_waitq = false;
+		if (!TAILQ_EMPTY(&s->retryq)) {
+			/* they hold slots already; kick requeues s if need be */
+			server_kick(s);
+			continue;
+		}
+		if ((q = TAILQ_FIRST(&s->pendq)) == NULL)
+			continue;
+		if (!bucket_take(s)) {
+			bucket_arm(s);
+			continue;
+		}
+		TAILQ_REMOVE(&s->pendq, q, link);
+		t->queued--;
+		q->holds_slot = true;
+		if (++t->inflight > t->st.inflight_max)
+			t->st.inflight_max = t->inflight;
+		/* one per server per round: round-robin between servers */
+		if (!TAILQ_EMPTY(&s->pendq)) {
+			TAILQ_INSERT_TAIL(&t->waitq, s, wlink);
+			s->on_waitq = true;
+		}
+		q->t_first = now_ms();
+		if (t->o.deadline_ms > 0)
+			q->deadline = q->t_first + (uint64_t)t->o.deadline_ms;
+		query_send(q);
+	}
+}
+
+static void
+pump_schedule(struct transport *t)
+{
+	event_active(t->ev_pump, EV_TIMEOUT, 0);
+}
+
+/* ------------------------------------------------------------ queries */
+
+static void
+query_free(struct query *q)
+{
+	close_fd(q);
+	if (q->ev_io != NULL)
+		event_free(q->ev_io);
+	if (q->ev_timer != NULL)
+		event_free(q->ev_timer);
+	free(q->rbuf);
+	free(q->qname);
+	free(q);
+}
+
+/*
+ * Ends q: unlinks it from everything, gives its slot back, calls the
+ * callback once and frees it. msg (if any) is destroyed after the callback.
+ */
+static void
+finish(struct query *q, enum transport_status status, const uint8_t *wire,
+    size_t wire_len, getdns_dict *msg, const char *fmt, ...)
+{
+	struct transport	*t = q->t;
+	struct server		*s = q->s;
+	struct transport_result	 r;
+	char			 err[256];
+	uint64_t		 now = now_ms();
+
+	if (q->state == Q_PENDING) {
+		TAILQ_REMOVE(&s->pendq, q, link);
+		t->queued--;
+	} else if (q->state == Q_WAIT_TOKEN)
+		TAILQ_REMOVE(&s->retryq, q, link);
+	if (q->in_all) {
+		TAILQ_REMOVE(&t->all, q, alink);
+		q->in_all = false;
+	}
+	close_fd(q);
+	if (q->ev_timer != NULL)
+		event_del(q->ev_timer);
+	if (q->holds_slot) {
+		q->holds_slot = false;
+		t->inflight--;
+		if (!TAILQ_EMPTY(&t->waitq))
+			pump_schedule(t);
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	r.qname = q->qname;
+	r.qtype = q->qtype;
+	r.server = (const struct sockaddr *)&s->addr;
+	r.server_len = s->addrlen;
+	r.msg = msg;
+	r.wire = wire;
+	r.wire_len = wire_len;
+	r.rcode = -1;
+	if (wire != NULL && wire_len >= DNS_HDR) {
+		r.rcode = msg != NULL ? msg_rcode(msg, wire) : wire[3] & 0x0F;
+		r.aa = (wire[2] & 0x04) != 0;
+		r.tc = (wire[2] & 0x02) != 0;
+	}
+	r.tcp = q->state >= Q_TCP_CONNECT && q->state <= Q_TCP_READ;
+	r.tc_fallback = q->tc_fallback;
+	r.attempts = q->attempts;
+	r.bad_answers = q->bad;
+	if (q->t_first != 0) {
+		r.latency_ms = (uint32_t)(now - q->t_first);
+		r.queued_ms = (uint32_t)(q->t_first - q->t_queued);
+	} else
+		r.queued_ms = (uint32_t)(now - q->t_queued);
+	if (fmt != NULL) {
+		va_list	 ap;
+		size_t	 n;
+
+		va_start(ap, fmt);
+		vsnprintf(err, sizeof(err), fmt, ap);
+		va_end(ap);
+		n = strlen(err);
+		if (q->bad > 0 && status != TRANSPORT_OK)
+			snprintf(err + n, sizeof(err) - n,
+			    "; %u unacceptable answer%s ignored (last: %s)",
+			    q->bad, q->bad == 1 ? "" : "s", q->lastbad);
+		r.error = err;
+	}
+
+	switch (status) {
+	case TRANSPORT_OK:		t->st.ok++; break;
+	case TRANSPORT_TIMEOUT:		t->st.timeouts++; break;
+	case TRANSPORT_NETERR:		t->st.neterrs++; break;
+	case TRANSPORT_MALFORMED:	t->st.malformed++; break;
+	case TRANSPORT_CANCELLED:	t->st.cancelled++; break;
+	}
+	t->st.completed++;
+
+	t->in_cb++;
+	q->cb(q->arg, &r);
+	t->in_cb--;
+
+	getdns_dict_destroy(msg);
+	server_release(s);
+	query_free(q);
+}
+
+static void
+arm_timer(struct query *q, uint64_t ms)
+{
+	struct timeval	 tv;
+	uint64_t	 now = now_ms();
+
+	if (q->deadline != 0) {
+		uint64_t left = q->deadline > now ? q->deadline - now : 0;
+
+		if (ms == 0 || left < ms)
+			ms = left;
+	} else if (ms == 0) {
+		event_del(q->ev_timer);
+		return;
+	}
+	tv_from_ms(&tv, ms);
+	evtimer_add(q->ev_timer, &tv);
+}
+
+static void	udp_read_cb(evutil_socket_t, short, void *);
+static void	tcp_io_cb(evutil_socket_t, short, void *);
+
+static void
+udp_send(struct query *q)
+{
+	struct transport	*t = q->t;
+	struct server		*s = q->s;
+	uint64_t		 tmo;
+	ssize_t			 n;
+
+	q->state = Q_UDP;
+	q->id = rnd_id(t);
+	q->qwire[0] = q->id >> 8;
+	q->qwire[1] = q->id & 0xFF;
+	q->fd = socket(s->addr.ss_family,
+	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (q->fd == -1) {
+		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP socket: %s",
+		    strerror(errno));
+		return;
+	}
+	if (connect(q->fd, (struct sockaddr *)&s->addr, s->addrlen) == -1) {
+		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP connect: %s",
+		    strerror(errno));
+		return;
+	}
+	n = send(q->fd, q->qwire, q->qwire_len, 0);
+	if (n != (ssize_t)q->qwire_len) {
+		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP send: %s",
+		    n == -1 ? strerror(errno) : "short");
+		return;
+	}
+	q->attempts++;
+	t->st.udp_sent++;
+	event_assign(q->ev_io, t->base, q->fd, EV_READ | EV_PERSIST,
+	    udp_read_cb, q);
+	event_add(q->ev_io, NULL);
+	tmo = (uint64_t)t->o.timeout_ms <<
+	    (q->udp_attempts < 4 ? q->udp_attempts : 4);
+	if (tmo > (uint64_t)t->o.timeout_ms * BACKOFF_MAX)
+		tmo = (uint64_t)t->o.timeout_ms * BACKOFF_MAX;
+	q->udp_attempts++;
+	arm_timer(q, tmo);
+}
+
+static void
+tcp_send(struct query *q)
+{
+	struct transport	*t = q->t;
+	struct server		*s = q->s;
+
+	q->state = Q_TCP_CONNECT;
+	q->id = rnd_id(t);
+	q->qwire[0] = q->id >> 8;
+	q->qwire[1] = q->id & 0xFF;
+	q->woff = q->lenoff = q->roff = q->rlen = 0;
+	q->fd = socket(s->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (q->fd == -1) {
+		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "TCP socket: %s",
+		    strerror(errno));
+		return;
+	}
+	if (connect(q->fd, (struct sockaddr *)&s->addr, s->addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "TCP connect: %s",
+		    strerror(errno));
+		return;
+	}
+	q->attempts++;
+	t->st.tcp_sent++;
+	event_assign(q->ev_io, t->base, q->fd, EV_WRITE | EV_PERSIST,
+	    tcp_io_cb, q);
+	event_add(q->ev_io, NULL);
+	arm_timer(q, (uint64_t)t->o.tcp_timeout_ms);
+}
+
+/* Called with a token taken and a slot held. */
+static void
+query_send(struct query *q)
+{
+	if (q->next_tcp)
+		tcp_send(q);
+	else
+		udp_send(q);
+}
+
+/* Another packet for a query on the wire: needs a token, keeps its slot. */
+static void
+query_resend(struct query *q, bool tcp)
+{
+	struct server	*s = q->s;
+
+	close_fd(q);
+	q->next_tcp = tcp;
+	if (TAILQ_EMPTY(&s->retryq) && bucket_take(s)) {
+		query_send(q);
+		return;
+	}
+	q->t->st.rate_delayed++;
+	q->state = Q_WAIT_TOKEN;
+	TAILQ_INSERT_TAIL(&s->retryq, q, link);
+	arm_timer(q, 0);	/* only the deadline, if any, runs on */
+	server_kick(s);
+}
+
+static void
+query_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query		*q = arg;
+	struct transport	*t = q->t;
+	bool			 past = q->deadline != 0 &&
+				    now_ms() >= q->deadline;
+
+	(void)fd;
+	(void)what;
+	switch (q->state) {
+	case Q_UDP:
+		if (q->udp_attempts <= (unsigned)t->o.retries && !past) {
+			t->st.retries++;
+			query_resend(q, false);
+			return;
+		}
+		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL,
+		    "no answer after %u UDP attempt%s%s", q->udp_attempts,
+		    q->udp_attempts == 1 ? "" : "s",
+		    past ? " (deadline)" : "");
+		return;
+	case Q_WAIT_TOKEN:
+		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL,
+		    "deadline passed waiting for the rate limit");
+		return;
+	case Q_TCP_CONNECT:
+		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL, "TCP connect timeout");
+		return;
+	case Q_TCP_WRITE:
+		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL, "TCP send timeout");
+		return;
+	case Q_TCP_READ:
+		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL,
+		    "TCP answer timeout (%zu of %zu bytes)", q->roff,
+		    q->rlen);
+		return;
+	case Q_PENDING:
+		break;
+	}
+	/* Q_PENDING has no timer armed */
+	fatalx("%s: query timer in state %d", __func__, (int)q->state);
+}
+
+/* Accept, or ignore and count, one UDP datagram. Returns true when q is
+ * gone (finished or moved to TCP). */
+static bool
+udp_answer(struct query *q, const uint8_t *w, size_t len)
+{
+	struct transport	*t = q->t;
+	getdns_dict		*msg = NULL;
+	char			 err[160];
+	enum transport_reply	 rr;
+
+	rr = reply_check(w, len, q->qwire + DNS_HDR,
+	    q->qwire_len - DNS_HDR - 11, q->id, TRANSPORT_PARSE_UDP, &msg,
+	    err, sizeof(err));
+	switch (rr) {
+	case TRANSPORT_REPLY_OK:
+		finish(q, TRANSPORT_OK, w, len, msg, NULL);
+		return true;
+	case TRANSPORT_REPLY_TC:
+		q->tc_fallback = true;
+		t->st.tc_fallbacks++;
+		query_resend(q, true);
+		return true;
+	case TRANSPORT_REPLY_MALFORMED:
+		finish(q, TRANSPORT_MALFORMED, w, len, NULL,
+		    "malformed answer over UDP: %s", err);
+		return true;
+	case TRANSPORT_REPLY_MISMATCH:
+		break;
+	}
+	/* Possibly spoofed: keep listening for the real one. */
+	q->bad++;
+	t->st.bad_answers++;
+	snprintf(q->lastbad, sizeof(q->lastbad), "%s", err);
+	return false;
+}
+
+static void
+udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query		*q = arg;
+	struct transport	*t = q->t;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	ssize_t			 n;
+	int			 i;
+
+	(void)what;
+	for (i = 0; i < UDP_BATCH; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, t->ubuf, UDP_BUF, 0,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR)
+				continue;
+			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+			    "UDP receive: %s", strerror(errno));
+			return;
+		}
+		/* The socket is connected: the kernel already filters by
+		 * source. Checked again so a change there cannot open a
+		 * hole. */
+		if (!addr_equal((struct sockaddr *)&from,
+		    (struct sockaddr *)&q->s->addr)) {
+			q->bad++;
+			t->st.bad_answers++;
+			snprintf(q->lastbad, sizeof(q->lastbad),
+			    "from another address");
+			continue;
+		}
+		if (udp_answer(q, t->ubuf, (size_t)n))
+			return;
+	}
+}
+
+static void
+tcp_read(struct query *q)
+{
+	struct transport	*t = q->t;
+	getdns_dict		*msg = NULL;
+	char			 err[160];
+	ssize_t			 n;
+
+	for (;;) {
+		if (q->lenoff < 2) {
+			n = read(q->fd, q->lenbuf + q->lenoff, 2 - q->lenoff);
+		} else {
+			n = read(q->fd, q->rbuf + q->roff, q->rlen - q->roff);
+		}
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR)
+				continue;
+			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+			    "TCP receive: %s", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+			    "TCP closed by the server after %zu of %zu bytes",
+			    q->lenoff < 2 ? q->lenoff : q->roff + 2,
+			    q->lenoff < 2 ? (size_t)2 : q->rlen + 2);
+			return;
+		}
+		if (q->lenoff < 2) {
+			q->lenoff += (size_t)n;
+			if (q->lenoff < 2)
+				continue;
+			q->rlen = rd16(q->lenbuf);
+			if (q->rlen == 0) {
+				finish(q, TRANSPORT_MALFORMED, NULL, 0, NULL,
+				    "zero-length TCP message");
+				return;
+			}
+			/* at most 65535: the bound */
+			if ((q->rbuf = malloc(q->rlen)) == NULL) {
+				finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+				    "out of memory");
+				return;
+			}
+			continue;
+		}
+		q->roff += (size_t)n;
+		if (q->roff == q->rlen)
+			break;
+	}
+	/* One message read: the rest of the stream is not ours to wait for. */
+	switch (reply_check(q->rbuf, q->rlen, q->qwire + DNS_HDR,
+	    q->qwire_len - DNS_HDR - 11, q->id, 0, &msg, err, sizeof(err))) {
+	case TRANSPORT_REPLY_OK:
+		finish(q, TRANSPORT_OK, q->rbuf, q->rlen, msg, NULL);
+		return;
+	case TRANSPORT_REPLY_MISMATCH:
+		t->st.bad_answers++;
+		finish(q, TRANSPORT_MALFORMED, q->rbuf, q->rlen, NULL,
+		    "TCP answer does not match the query: %s", err);
+		return;
+	case TRANSPORT_REPLY_MALFORMED:
+	case TRANSPORT_REPLY_TC:
+		finish(q, TRANSPORT_MALFORMED, q->rbuf, q->rlen, NULL,
+		    "malformed answer over TCP: %s", err);
+		return;
+	}
+}
+
+static void
+tcp_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query	*q = arg;
+	ssize_t		 n;
+
+	(void)what;
+	if (q->state == Q_TCP_CONNECT) {
+		int		 e = 0;
+		socklen_t	 elen = sizeof(e);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
+			e = errno;
+		if (e != 0) {
+			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+			    "TCP connect: %s", strerror(e));
+			return;
+		}
+		q->state = Q_TCP_WRITE;
+	}
+	if (q->state == Q_TCP_WRITE) {
+		uint8_t	 buf[2 + QWIRE_MAX];
+		size_t	 total = q->qwire_len + 2;
+
+		buf[0] = q->qwire_len >> 8;
+		buf[1] = q->qwire_len & 0xFF;
+		memcpy(buf + 2, q->qwire, q->qwire_len);
+		while (q->woff < total) {
+			n = send(fd, buf + q->woff, total - q->woff,
+			    MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return;
+				if (errno == EINTR)
+					continue;
+				finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+				    "TCP send: %s", strerror(errno));
+				return;
+			}
+			q->woff += (size_t)n;
+		}
+		q->state = Q_TCP_READ;
+		event_del(q->ev_io);
+		event_assign(q->ev_io, q->t->base, fd, EV_READ | EV_PERSIST,
+		    tcp_io_cb, q);
+		event_add(q->ev_io, NULL);
+		return;
+	}
+	tcp_read(q);
+}
+
+/* ------------------------------------------------------------ public */
+
+void
+transport_opts_default(struct transport_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 1000;
+	o->retries = 2;
+	o->tcp_timeout_ms = 4000;
+	o->deadline_ms = 0;
+	o->max_inflight = 1000;
+	o->max_queued = 200000;
+	o->per_server_qps = 0;
+	o->per_server_burst = 0;
+	o->edns_bufsize = 1232;
+}
+
+static getdns_dict *
+make_template(uint16_t bufsize)
+{
+	getdns_dict	*m = getdns_dict_create(), *hdr = getdns_dict_create(),
+			*opt = getdns_dict_create(), *rdata = getdns_dict_create();
+	getdns_list	*add = getdns_list_create();
+	getdns_bindata	 root = { 1, (uint8_t *)"" };
+	getdns_bindata	 empty = { 0, (uint8_t *)"" };
+	bool		 good;
+
+	good = m != NULL && hdr != NULL && opt != NULL && rdata != NULL &&
+	    add != NULL &&
+	    !getdns_dict_set_int(hdr, "id", 0) &&
+	    !getdns_dict_set_int(hdr, "qr", 0) &&
+	    !getdns_dict_set_int(hdr, "opcode", GETDNS_OPCODE_QUERY) &&
+	    !getdns_dict_set_int(hdr, "rd", 0) &&
+	    !getdns_dict_set_int(hdr, "cd", 0) &&
+	    !getdns_dict_set_int(hdr, "ad", 0) &&
+	    !getdns_dict_set_dict(m, "header", hdr) &&
+	    !getdns_dict_set_bindata(opt, "name", &root) &&
+	    !getdns_dict_set_int(opt, "type", GETDNS_RRTYPE_OPT) &&
+	    !getdns_dict_set_int(opt, "udp_payload_size", bufsize) &&
+	    !getdns_dict_set_int(opt, "extended_rcode", 0) &&
+	    !getdns_dict_set_int(opt, "version", 0) &&
+	    !getdns_dict_set_int(opt, "do", 1) &&
+	    !getdns_dict_set_int(opt, "z", 0) &&
+	    !getdns_dict_set_bindata(rdata, "rdata_raw", &empty) &&
+	    !getdns_dict_set_dict(opt, "rdata", rdata) &&
+	    !getdns_list_set_dict(add, 0, opt) &&
+	    !getdns_dict_set_list(m, "additional", add);
+	getdns_dict_destroy(hdr);
+	getdns_dict_destroy(opt);
+	getdns_dict_destroy(rdata);
+	getdns_list_destroy(add);
+	if (!good) {
+		getdns_dict_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+struct transport *
+transport_create(struct event_base *base, const struct transport_opts *opts)
+{
+	struct transport	*t = NULL;
+	struct transport_opts	 o;
+	struct rlimit		 rl;
+
+	if (opts == NULL)
+		transport_opts_default(&o);
+	else
+		o = *opts;
+	if (o.timeout_ms <= 0 || o.retries < 0 || o.retries > 10 ||
+	    o.tcp_timeout_ms <= 0 || o.deadline_ms < 0 ||
+	    o.max_inflight <= 0 || o.max_queued < 0 ||
+	    o.per_server_qps < 0 || o.per_server_burst < 0 ||
+	    o.edns_bufsize < 512) {
+		log_warnx("transport: invalid options");
+		goto fail;
+	}
+	if (o.per_server_burst == 0)
+		o.per_server_burst = o.per_server_qps / 10;
+	if (o.per_server_burst < 1)
+		o.per_server_burst = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	    && (rlim_t)o.max_inflight + FD_RESERVE > rl.rlim_cur) {
+		int	 fit = rl.rlim_cur > FD_RESERVE * 2 ?
+			    (int)(rl.rlim_cur - FD_RESERVE) :
+			    (int)(rl.rlim_cur / 2);
+
+		log_warnx("transport: max_inflight %d lowered to %d to fit "
+		    "the open file limit %llu", o.max_inflight, fit,
+		    (unsigned long long)rl.rlim_cur);
+		o.max_inflight = fit > 0 ? fit : 1;
+	}
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		log_warn("transport");
+		goto fail;
+	}
+	t->base = base;
+	t->o = o;
+	TAILQ_INIT(&t->all);
+	TAILQ_INIT(&t->waitq);
+	t->hsize = 64;
+	if ((t->htab = calloc(t->hsize, sizeof(*t->htab))) == NULL ||
+	    (t->ev_pump = event_new(base, -1, 0, pump_cb, t)) == NULL ||
+	    (t->tmpl = make_template(o.edns_bufsize)) == NULL) {
+		log_warnx("transport: out of memory");
+		goto fail;
+	}
+	rnd_bytes(t, &t->hseed, sizeof(t->hseed));
+	return t;
+fail:
+	if (t != NULL) {
+		free(t->htab);
+		if (t->ev_pump != NULL)
+			event_free(t->ev_pump);
+		free(t);
+	}
+	return NULL;
+}
+
+void
+transport_destroy(struct transport *t)
+{
+	struct query	*q;
+	size_t		 i;
+
+	if (t == NULL)
+		return;
+	if (t->in_cb > 0)
+		fatalx("transport_destroy called from a transport callback");
+	while ((q = TAILQ_FIRST(&t->all)) != NULL) {
+		TAILQ_REMOVE(&t->all, q, alink);
+		query_free(q);
+	}
+	for (i = 0; i < t->hsize; i++) {
+		struct server	*s, *next;
+
+		for (s = t->htab[i]; s != NULL; s = next) {
+			next = s->hnext;
+			event_free(s->ev_timer);
+			free(s);
+		}
+	}
+	free(t->htab);
+	event_free(t->ev_pump);
+	getdns_dict_destroy(t->tmpl);
+	free(t);
+}
+
+void
+transport_cancel_all(struct transport *t)
+{
+	struct queryq	 snap;
+	struct query	*q;
+
+	if (t->in_cb > 0)
+		fatalx("transport_cancel_all called from a transport callback");
+	TAILQ_INIT(&snap);
+	TAILQ_CONCAT(&snap, &t->all, alink);
+	while ((q = TAILQ_FIRST(&snap)) != NULL) {
+		TAILQ_REMOVE(&snap, q, alink);
+		q->in_all = false;
+		finish(q, TRANSPORT_CANCELLED, NULL, 0, NULL, "cancelled");
+	}
+}
+
+int
+transport_query(struct transport *t, const struct sockaddr *server,
+    socklen_t server_len, const char *qname, uint16_t qtype,
+    transport_cb cb, void *arg)
+{
+	struct query	*q = NULL;
+	getdns_bindata	*name = NULL;
+	getdns_dict	*qd = NULL;
+	struct server	*s;
+	size_t		 len;
+
+	if (server == NULL || cb == NULL || qname == NULL ||
+	    !((server->sa_family == AF_INET &&
+	    server_len >= sizeof(struct sockaddr_in)) ||
+	    (server->sa_family == AF_INET6 &&
+	    server_len >= sizeof(struct sockaddr_in6))))
+		goto fail;
+	if (t->queued >= (unsigned)t->o.max_queued) {
+		t->st.rejected++;
+		goto fail;
+	}
+	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
+	    || name->size > 255)
+		goto fail;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		goto fail;
+	q->fd = -1;
+	if ((q->qname = strdup(qname)) == NULL ||
+	    (qd = getdns_dict_create()) == NULL ||
+	    getdns_dict_set_bindata(qd, "qname", name) ||
+	    getdns_dict_set_int(qd, "qtype", qtype) ||
+	    getdns_dict_set_int(qd, "qclass", GETDNS_RRCLASS_IN) ||
+	    getdns_dict_set_dict(t->tmpl, "question", qd))
+		goto fail;
+	len = sizeof(q->qwire);
+	if (getdns_msg_dict2wire_buf(t->tmpl, q->qwire, &len) !=
+	    GETDNS_RETURN_GOOD || len != DNS_HDR + name->size + 4 + 11)
+		goto fail;
+	q->qwire_len = len;
+	if ((q->ev_timer = evtimer_new(t->base, query_timer_cb, q)) == NULL ||
+	    (q->ev_io = event_new(t->base, -1, 0, udp_read_cb, q)) == NULL)
+		goto fail;
+	server_len = server->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if ((s = server_get(t, server, server_len)) == NULL)
+		goto fail;
+
+	q->t = t;
+	q->s = s;
+	q->cb = cb;
+	q->arg = arg;
+	q->qtype = qtype;
+	q->state = Q_PENDING;
+	q->t_queued = now_ms();
+	s->refs++;
+	TAILQ_INSERT_TAIL(&s->pendq, q, link);
+	TAILQ_INSERT_TAIL(&t->all, q, alink);
+	q->in_all = true;
+	t->queued++;
+	t->st.queries++;
+	getdns_dict_destroy(qd);
+	free(name->data);
+	free(name);
+	/* Not server_kick(): that may send retries, and a failed send would
+	 * call some callback from inside this call. The pump runs later. */
+	if (!s->on_waitq) {
+		TAILQ_INSERT_TAIL(&t->waitq, s, wlink);
+		s->on_waitq = true;
+	}
+	pump_schedule(t);
+	return 0;
+fail:
+	getdns_dict_destroy(qd);
+	if (name != NULL) {
+		free(name->data);
+		free(name);
+	}
+	if (q != NULL)
+		query_free(q);
+	return -1;
+}
+
+void
+transport_stats(const struct transport *t, struct transport_stats *s)
+{
+	*s = t->st;
+	s->inflight = t->inflight;
+	s->queued = t->queued;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Command-line contract that needs no DNS: version, help, usage errors.
+. "$(dirname "$0")/../lib.sh"
+bin=$DNSSECMON_BIN
+
+out=$("$bin" --version); rc=$?
+is "$rc" 0 "--version exits 0"
+like "$out" '^dnssecmon [0-9]+\.[0-9]+\.[0-9]+$' "--version prints 'dnssecmon X.Y.Z'"
+
+out=$("$bin" --help); rc=$?
+is "$rc" 0 "--help exits 0"
+for c in check run rotations history keys alerts export; do
+	like "$out" "^  $c " "--help lists the $c command"
+done
+
+err=$("$bin" 2>&1 >/dev/null); rc=$?
+is "$rc" 3 "no command exits 3"
+like "$err" '^usage: dnssecmon' "no command prints usage on stderr"
+
+err=$("$bin" frobnicate 2>&1 >/dev/null); rc=$?
+is "$rc" 3 "unknown command exits 3"
+like "$err" "unknown command 'frobnicate'" "unknown command is named in the error"
+
+err=$("$bin" --frob 2>&1 >/dev/null); rc=$?
+is "$rc" 3 "unknown option exits 3"
+like "$err" "unknown option '--frob'" "unknown option is named in the error"
+
+# Commands whose issue has not landed yet must say so, not pretend.
+for c in $("$bin" --help | awk '/not implemented yet/ {print $1}'); do
+	out=$("$bin" "$c" 2>/tmp/dnssecmon-cli.$$); rc=$?
+	err=$(cat /tmp/dnssecmon-cli.$$)
+	is "$rc" 3 "$c (not implemented yet) exits 3"
+	like "$err" "$c: not implemented yet" "$c says it is not implemented on stderr"
+	is "$out" "" "$c prints nothing on stdout"
+	out=$("$bin" "$c" --help); rc=$?
+	is "$rc" 0 "$c --help exits 0"
+	like "$out" "^usage: dnssecmon $c " "$c --help prints its synopsis"
+done
+rm -f /tmp/dnssecmon-cli.$$
+done_testing

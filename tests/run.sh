@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it.
+#
+# Every test is a program that prints one line per assertion, `ok - ...` or
+# `not ok - ...`, and exits non-zero when one failed. This runner counts the
+# lines, keeps each test's full output in build/test-logs/, and ends with
+# `N passed, N failed`. A test that dies without saying `not ok` still counts
+# as one failure, so a crash can never pass for green.
+#
+# Order matters: the testbed lifecycle test needs port 53 free, so it runs
+# before the shared testbed comes up; everything after it shares one testbed.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${DNSSECMON_BIN:?set by make test}"
+: "${DNSSECMON_UNIT_DIR:?set by make test}"
+variant=${DNSSECMON_VARIANT:-default}
+logdir=$top/build/test-logs/$variant
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+export DNSSECMON_BIN DNSSECMON_TOP=$top
+# Shared testbed for this run, away from the one `make demo` may have up.
+export TESTBED_DIR=$top/build/testbed-test
+testbed=$top/tests/testbed/testbed.sh
+
+passed=0
+failed=0
+failures=()
+
+# run_test NAME CMD...: run one test program, count its assertions.
+run_test() {
+	local name=$1; shift
+	local log=$logdir/$(echo "$name" | tr '/ ' '__').log
+	local start end rc p f
+	start=$(date +%s)
+	"$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	end=$(date +%s)
+	p=$(grep -c '^ok - ' "$log")
+	f=$(grep -c '^not ok - ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc without a failed assertion" >>"$log"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	printf '%-40s %4d passed %3d failed  (%ss)\n' "$name" "$p" "$f" $((end - start))
+	if [ "$f" -gt 0 ]; then
+		failures+=("$name")
+		grep -E '^(not ok - |# )' "$log" | head -n 40 | sed 's/^/    /'
+		echo "    (full output: $log)"
+	fi
+}
+
+cleanup() {
+	if [ -n "${testbed_up:-}" ]; then
+		"$testbed" down >>"$logdir/testbed.log" 2>&1 || echo "testbed down failed: see $logdir/testbed.log" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== dnssecmon test suite ($variant): $DNSSECMON_BIN"
+
+# 1. Unit tests: real module sources, no network beyond loopback.
+for t in "$DNSSECMON_UNIT_DIR"/test_*; do
+	[ -x "$t" ] || continue
+	run_test "unit/$(basename "$t")" "$t"
+done
+
+# 2. Fuzz targets, bounded in time (built by `make fuzz` with clang).
+if [ -d "$top/build/fuzz" ]; then
+	for t in "$top"/build/fuzz/fuzz_*; do
+		[ -x "$t" ] || continue
+		run_test "fuzz/$(basename "$t")" "$here/fuzz/run-one.sh" "$t" "${FUZZ_SECONDS:-10}"
+	done
+fi
+
+# 3. Command-line behaviour that needs no DNS.
+for t in "$here"/cli/*.sh; do
+	[ -x "$t" ] || continue
+	run_test "cli/$(basename "$t" .sh)" "$t"
+done
+
+# 4. The testbed's own life cycle (needs its addresses free).
+run_test "testbed/lifecycle" "$here/testbed/lifecycle.sh"
+
+# 5. Everything that runs against the shared private hierarchy.
+if "$testbed" up >"$logdir/testbed.log" 2>&1; then
+	testbed_up=1
+	run_test "testbed/selftest" "$here/testbed/selftest.sh"
+	for t in "$here"/e2e/*.sh; do
+		[ -x "$t" ] || continue
+		run_test "e2e/$(basename "$t" .sh)" "$t"
+	done
+else
+	echo "not ok - testbed up failed: $(tail -n 5 "$logdir/testbed.log" | tr '\n' ' ')"
+	failed=$((failed + 1))
+	failures+=("testbed up")
+fi
+
+cleanup
+testbed_up=
+
+echo
+if [ "${#failures[@]}" -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,963 @@
+#!/usr/bin/env bash
+# testbed.sh - a private DNSSEC hierarchy on loopback for dnssecmon's end-to-end tests.
+#
+#   root "."            NSD "nsd-root"  127.0.0.11, 127.0.0.12
+#   TLD  "lab."         NSD "nsd-tld"   127.0.0.21, 127.0.0.22
+#   dnshost.lab. and every scenario zone under lab.
+#                       NSD "nsd-a"     127.0.0.31   (ns1.dnshost.lab.)
+#                       NSD "nsd-b"     127.0.0.32   (ns2.dnshost.lab.)
+#   validating resolver unbound         127.0.0.41
+#
+# Every `up` generates fresh keys, so a test can never come to depend on a fixed key, tag
+# or digest: it must read them from the servers or from $TESTBED_DIR.
+# Run `testbed.sh --help` for the commands; the scenario table is state_def() below.
+set -euo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
+
+# Everything below $TESTBED_DIR is ours; the marker file is what lets `up` wipe it safely.
+MARKER=.dnssecmon-testbed
+DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
+TTL=3600
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds expired notyet expiring algmismatch split unsigned zskroll"
+# Every role the switchable zone may need in some state; its keys live as long as the testbed.
+SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
+# Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
+READY_TIMEOUT=10
+SERIAL_TIMEOUT=10
+STOP_TIMEOUT=5
+
+die() { echo "testbed: error: $*" >&2; exit 1; }
+log() { echo "testbed: $*" >&2; }
+
+usage() {
+    cat <<EOF
+usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] | --help
+
+  up        generate fresh keys, sign all zones, start 4 NSD instances and unbound,
+            wait until every server answers; refuses if already running or if a port is taken
+  down      stop every daemon of this testbed (by pid), remove pidfiles; idempotent
+  status    list the daemons; exit 0 only if all are alive
+  env       print shell assignments (TESTBED_DIR=... ) for eval "\$(testbed.sh env)";
+            --export prefixes them with 'export'
+  switch    without STATE: print the state of switch.\$TESTBED_TLD
+            with STATE: re-sign switch.\$TESTBED_TLD and the TLD, reload, wait for the new
+            serials on every server and flush the resolver. STATE is one of:
+              $SCENARIOS
+            or 'rekey' (K_new becomes K_old, a fresh K_new is made, then 'healthy')
+
+Scenario zones (<label>.\$TESTBED_TLD): $SCENARIOS, switch
+
+Environment (defaults):
+  TESTBED_DIR=$REPO/build/testbed   state: keys, zones, configs, pidfiles, logs
+  TESTBED_TLD=lab
+  TESTBED_ROOT_NS_A=127.0.0.11  TESTBED_ROOT_NS_B=127.0.0.12
+  TESTBED_TLD_NS_A=127.0.0.21   TESTBED_TLD_NS_B=127.0.0.22
+  TESTBED_NS_A=127.0.0.31       TESTBED_NS_B=127.0.0.32
+  TESTBED_RESOLVER=127.0.0.41
+All addresses must be in 127.0.0.0/8; everything listens on port 53 (iterating resolvers
+cannot be told another port for a delegation), so up/down/switch need root.
+
+Files for clients (in TESTBED_DIR): root.key (trust anchor, DNSKEY format), root.anchor.conf
+(BIND trust-anchors for delv -a), root.hints, libunbound.conf (for unbound-host -C or
+ub_ctx_config: iterates from the private root), expect/<zone>.{ds,parent-ds,cds,state,verdict},
+keys/<zone>/ (BIND key files; 'roles' maps role -> key file).
+EOF
+}
+
+# ---------------------------------------------------------------------------------------
+# Configuration
+
+# The variables a test may need; `env` prints exactly these.
+ENV_VARS="TESTBED_DIR TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A
+TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED_ANCHOR
+TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
+TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
+TESTBED_DNSHOST_ZONE TESTBED_SCRIPT"
+
+# Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
+# TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
+load_config() {
+    TESTBED_DIR=$(realpath -m "${TESTBED_DIR:-$REPO/build/testbed}")
+    if [ "${1:-}" != fresh ] && [ -f "$TESTBED_DIR/testbed.conf" ]; then
+        # shellcheck disable=SC1091
+        . "$TESTBED_DIR/testbed.conf"
+    fi
+    : "${TESTBED_TLD:=lab}"
+    : "${TESTBED_ROOT_NS_A:=127.0.0.11}" "${TESTBED_ROOT_NS_B:=127.0.0.12}"
+    : "${TESTBED_TLD_NS_A:=127.0.0.21}" "${TESTBED_TLD_NS_B:=127.0.0.22}"
+    : "${TESTBED_NS_A:=127.0.0.31}" "${TESTBED_NS_B:=127.0.0.32}"
+    : "${TESTBED_RESOLVER:=127.0.0.41}"
+    TESTBED_PORT=53
+    TESTBED_TLD=${TESTBED_TLD%.}
+    D=$TESTBED_DIR
+    TLD=$TESTBED_TLD
+    DNSHOST=dnshost.$TLD
+    TESTBED_ANCHOR=$D/root.key
+    TESTBED_ANCHOR_CONF=$D/root.anchor.conf
+    TESTBED_HINTS=$D/root.hints
+    TESTBED_LIBUNBOUND_CONF=$D/libunbound.conf
+    TESTBED_UNBOUND_CONF=$D/unbound/unbound.conf
+    TESTBED_CONTROL=$D/unbound/unbound.ctl
+    TESTBED_EXPECT=$D/expect
+    TESTBED_KEYS=$D/keys
+    TESTBED_SWITCH_ZONE=switch.$TLD
+    TESTBED_DNSHOST_ZONE=$DNSHOST
+    TESTBED_SCRIPT=$SELF
+    TESTBED_ZONES=""
+    local s
+    for s in $SCENARIOS switch; do TESTBED_ZONES="$TESTBED_ZONES $s.$TLD"; done
+    TESTBED_ZONES=${TESTBED_ZONES# }
+}
+
+validate_config() {
+    [[ $TLD =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] ||
+        die "TESTBED_TLD='$TLD' must be one lower-case label"
+    local v a seen=" "
+    for v in TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A TESTBED_TLD_NS_B \
+             TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER; do
+        a=${!v}
+        # The testbed must never send a packet off the machine.
+        [[ $a =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
+            die "$v=$a is not an IPv4 address in 127.0.0.0/8"
+        case $seen in *" $a "*) die "$v=$a is used twice; every role needs its own address";; esac
+        seen="$seen$a "
+    done
+    # A unix socket path longer than sun_path (108) fails with an obscure unbound error.
+    [ ${#TESTBED_CONTROL} -lt 100 ] ||
+        die "TESTBED_DIR is too long for unbound's control socket: $TESTBED_CONTROL"
+}
+
+save_config() {
+    local v
+    { echo "# written by testbed.sh up; read back by the other commands"
+      for v in TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A \
+               TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER; do
+          printf '%s=%q\n' "$v" "${!v}"
+      done; } >"$D/testbed.conf"
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] ||
+        die "must run as root: the daemons bind port 53 on 127.0.0.0/8 addresses"
+}
+
+# Serialises up/down/switch on one TESTBED_DIR: a switch racing a down would SIGHUP a
+# dying daemon, two switches would interleave serials.
+take_lock() {
+    mkdir -p "$D"
+    exec 9>"$D/.lock"
+    flock -w 60 9 || die "another testbed.sh holds $D/.lock for more than 60 s"
+}
+
+# ---------------------------------------------------------------------------------------
+# Scenario definitions: the one place that says what each state means.
+#
+# A state is expressed in key roles, so the same definition serves the static zone
+# <state>.$TLD and the switchable zone switch.$TLD:
+#   ksk      K_old, the KSK the parent knew first     ksk_new  K_new, the KSK rolled to
+#   zsk      the signing ZSK                           zsk2     a pre-published ZSK
+#   alt_ksk, alt_zsk  ECDSAP256SHA256 keys for algmismatch (the zone's main algorithm is 8)
+# Outputs:
+#   PUB_A/PUB_B  roles whose DNSKEY server a / b publishes (empty: zone unsigned)
+#   SIGN_KSK     roles signing the DNSKEY/CDS/CDNSKEY RRsets    SIGN_ZSK  roles signing the rest
+#   DS           roles whose DS (SHA-256) the TLD publishes (may be unpublished keys)
+#   CDS          roles announced in CDS/CDNSKEY (what the parent should hold next)
+#   WINDOW       RRSIG validity: normal|expired|notyet|expiring
+#   B_AHEAD      1: server b serves serial+1 (split)
+#   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
+state_def() {
+    PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
+    case $1 in
+    healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
+    dsupdated)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk_new";     CDS="ksk_new" ;;
+    rolldone)    PUB_A="ksk_new zsk";     SIGN_KSK="ksk_new";     DS="ksk_new";     CDS="ksk_new" ;;
+    # The old KSK was withdrawn before the parent's DS moved: nothing chains to the DS.
+    broken)      PUB_A="ksk_new zsk";     SIGN_KSK="ksk_new";     DS="ksk";         CDS="ksk_new"
+                 VERDICT=bogus ;;
+    # ksk is no longer published but its DS lingers next to the good one: still secure.
+    staleds)     PUB_A="ksk_new zsk";     SIGN_KSK="ksk_new";     DS="ksk_new ksk"; CDS="ksk_new" ;;
+    # Expiration 36 h ago rather than "1 day": validators forgive clock skew of 10% of the
+    # signature lifetime capped at 24 h (unbound val-sig-skew-max), so exactly 1 day ago
+    # would flip between bogus and secure within seconds.
+    expired)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 WINDOW=expired;  VERDICT=bogus ;;
+    notyet)      PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 WINDOW=notyet;   VERDICT=bogus ;;
+    expiring)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 WINDOW=expiring ;;
+    # Signed only with algorithm 13; the parent's only DS is for the (unpublished)
+    # algorithm-8 ksk, so no DS matches any DNSKEY. unbound 1.17 answers SERVFAIL with
+    # EDE 9 "DNSKEY Missing" ("No DNSKEY matches DS RRs of zone" in its log) on a fresh
+    # lookup; a repeat within val-bogus-ttl may carry another code (see NOTES.md).
+    algmismatch) PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
+                 DS="ksk";                CDS="alt_ksk";          VERDICT=bogus ;;
+    # Server b already publishes ksk_new (serial+1), server a lags; the DS is for ksk,
+    # which signs on both, so both answers validate.
+    split)       PUB_A="ksk zsk";         PUB_B="ksk ksk_new zsk"
+                 SIGN_KSK="ksk";          DS="ksk";               CDS="ksk";        B_AHEAD=1 ;;
+    unsigned)    SIGN_ZSK="";             VERDICT=insecure ;;
+    zskroll)     PUB_A="ksk zsk zsk2";    SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    *) return 1 ;;
+    esac
+    [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
+}
+
+is_state() { local s; for s in $SCENARIOS; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+# Main algorithm of a zone's ksk/ksk_new/zsk/zsk2. The big DNS host signs with 8 (RSASHA256),
+# and RSA makes rollstart's DNSKEY answer exceed 1232 bytes. algmismatch's main key is the
+# unpublished algorithm-8 KSK behind the parent's DS; its published keys are the alt_ ones.
+zone_alg() {
+    case $1 in
+    healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
+    *) echo 13 ;;
+    esac
+}
+
+# Roles the static zone <state> needs: exactly those its definition mentions.
+roles_for_state() {
+    state_def "$1"
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
+        tr '\n' ' '
+}
+
+is_ksk_role() { case $1 in ksk|ksk_new|alt_ksk) return 0;; *) return 1;; esac; }
+
+# ---------------------------------------------------------------------------------------
+# Keys: $D/keys/<zone>/K<zone>.+alg+tag.{key,private}, and 'roles' lines "role Kname".
+
+keydir() { echo "$D/keys/$1"; }
+
+keygen() { # zone role main-alg -> appends to roles
+    local zone=$1 role=$2 alg=$3 dir args name
+    dir=$(keydir "$zone")
+    mkdir -p "$dir"
+    case $role in alt_*) alg=13 ;; esac
+    is_ksk_role "$role" && args=(-f KSK) || args=()
+    case $alg in
+    8)  if is_ksk_role "$role"; then args+=(-a RSASHA256 -b 2048); else args+=(-a RSASHA256 -b 1280); fi ;;
+    13) args+=(-a ECDSAP256SHA256) ;;
+    *)  die "unsupported algorithm $alg" ;;
+    esac
+    # Keygens of one zone run one after the other in the same directory, which lets
+    # dnssec-keygen avoid key-tag collisions within the zone.
+    name=$(dnssec-keygen -q -K "$dir" -L "$TTL" -n ZONE "${args[@]}" "$zone")
+    [ -f "$dir/$name.private" ] || die "dnssec-keygen made no key for $zone ($role)"
+    sed -i "/^$role /d" "$dir/roles" 2>/dev/null || true
+    echo "$role $name" >>"$dir/roles"
+}
+
+key_of() { # zone role -> path prefix of the key files
+    local dir name
+    dir=$(keydir "$1")
+    name=$(awk -v r="$2" '$1 == r { print $2 }' "$dir/roles" 2>/dev/null || true)
+    [ -n "$name" ] || die "zone $1 has no key for role $2"
+    echo "$dir/$name"
+}
+
+dnskey_rr() { # zone role [TYPE] -> the DNSKEY (or CDNSKEY) record on one line
+    local f
+    f=$(key_of "$1" "$2").key
+    awk -v t="${3:-DNSKEY}" '!/^;/ && NF {
+        printf "%s %s %s %s %s %s %s ", $1, $2, $3, t, $5, $6, $7
+        for (i = 8; i <= NF; i++) printf "%s", $i; printf "\n" }' "$f"
+}
+
+ds_rr() { # zone role [-C] -> DS (or CDS) record, SHA-256, with the TLD's TTL
+    dnssec-dsfromkey -2 -T "$TTL" ${3:+"$3"} "$(key_of "$1" "$2").key"
+}
+
+ds_plain() { # zone role -> `dnssec-dsfromkey -2` output as is (expect files)
+    dnssec-dsfromkey -2 "$(key_of "$1" "$2").key"
+}
+
+# ---------------------------------------------------------------------------------------
+# Zone building
+
+utc() { date -u -d "$1" +%Y%m%d%H%M%S; }
+
+# sign_zone zone in out window "ksk roles" "zsk roles"
+# Only the keys that must sign are linked into a private key directory: dnssec-signzone
+# also looks for private keys of every DNSKEY in the zone, and a pre-published key must
+# stay published-but-silent.
+sign_zone() {
+    local zone=$1 in=$2 out=$3 window=$4 ksks=$5 zsks=$6 tmp r k args=()
+    tmp=$(mktemp -d "$D/work/sign.XXXXXX")
+    for r in $ksks $zsks; do
+        k=$(key_of "$zone" "$r")
+        ln -s "$k.key" "$tmp/"; ln -s "$k.private" "$tmp/"
+    done
+    for r in $ksks; do args+=(-k "$tmp/$(basename "$(key_of "$zone" "$r")")"); done
+    case $window in
+    normal)   ;;
+    # -P: the post-sign check rejects signatures that are not valid now, which is the point.
+    expired)  args+=(-P -s "$(utc '30 days ago')" -e "$(utc '36 hours ago')") ;;
+    notyet)   args+=(-P -s "$(utc '10 days')" -e "$(utc '40 days')") ;;
+    expiring) args+=(-s "$(utc '1 day ago')" -e "$(utc '2 days')") ;;
+    *) die "unknown signature window $window" ;;
+    esac
+    set -- # zsk files as positional arguments
+    for r in $zsks; do set -- "$@" "$tmp/$(basename "$(key_of "$zone" "$r")")"; done
+    # -x: only KSKs sign DNSKEY/CDS/CDNSKEY, so "who signs the DNSKEY RRset" is exact.
+    # -O full: one record per line; easy to grep when a test fails.
+    (cd "$tmp" && dnssec-signzone -q -x -N keep -O full -d "$tmp" -K "$tmp" "${args[@]}" \
+        -o "$zone" -f "$out" "$in" "$@") >"$tmp/signzone.log" 2>&1 ||
+        { cat "$tmp/signzone.log" >&2; die "dnssec-signzone failed for $zone"; }
+    rm -rf "$tmp"
+}
+
+# Move a zone file into a server's zone directory. NSD notices changes by mtime on SIGHUP;
+# two switches within one second would otherwise leave the mtime unchanged and the
+# reload would be skipped (we would then time out waiting for the serial).
+install_zone() {
+    local src=$1 dst=$2 old=0 new
+    [ -e "$dst" ] && old=$(stat -c %Y "$dst")
+    # copy then rename in the same directory: NSD never reads a half-written file
+    cp "$src" "$dst.tmp"
+    mv -f "$dst.tmp" "$dst"
+    new=$(stat -c %Y "$dst")
+    [ "$new" -gt "$old" ] || touch -d "@$((old + 1))" "$dst"
+}
+
+# build_child zone state serial
+# Writes the zone for servers a and b, the zone's delegation for the TLD (work/tld-parts)
+# and the expectation files. Does not touch the TLD zone or the daemons.
+build_child() {
+    local zone=$1 state=$2 serial=$3 label=${1%."$TLD"} srv pub ser r src out signed_a=""
+    state_def "$state" || die "unknown state $state"
+    mkdir -p "$D/work/$zone"
+    for srv in a b; do
+        if [ "$srv" = a ]; then pub=$PUB_A; ser=$serial; else pub=$PUB_B; ser=$((serial + B_AHEAD)); fi
+        src=$D/work/$zone/$srv.zone
+        out=$D/work/$zone/$srv.signed
+        {
+            echo "\$TTL $TTL"
+            echo "$zone. IN SOA ns1.$DNSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
+            echo "$zone. IN NS ns1.$DNSHOST."
+            echo "$zone. IN NS ns2.$DNSHOST."
+            echo "www.$zone. IN A 127.0.0.80"
+            for r in $pub; do dnskey_rr "$zone" "$r"; done
+            if [ -n "$pub" ]; then
+                for r in $CDS; do ds_rr "$zone" "$r" -C; dnskey_rr "$zone" "$r" CDNSKEY; done
+            fi
+        } >"$src"
+        if [ -z "$pub" ]; then
+            cp "$src" "$out"
+        elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ]; then
+            cp "$signed_a" "$out" # same content: one signing is enough
+        else
+            sign_zone "$zone" "$src" "$out" "$WINDOW" "$SIGN_KSK" "$SIGN_ZSK"
+        fi
+        [ "$srv" = a ] && signed_a=$out
+        install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
+    done
+
+    mkdir -p "$D/work/tld-parts"
+    { echo "$zone. IN NS ns1.$DNSHOST."
+      echo "$zone. IN NS ns2.$DNSHOST."
+      for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
+
+    write_expect "$zone" "$state"
+}
+
+# expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose
+# DS is not at the parent: what a monitor should report as "DS to publish". Literal
+# reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK.
+write_expect() {
+    local zone=$1 state=$2 e=$D/expect r
+    mkdir -p "$e"
+    state_def "$state"
+    : >"$e/$zone.ds.tmp"
+    for r in $(echo "$PUB_A $PUB_B" | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
+        is_ksk_role "$r" || continue
+        case " $DS " in *" $r "*) continue ;; esac
+        ds_plain "$zone" "$r" >>"$e/$zone.ds.tmp"
+    done
+    mv -f "$e/$zone.ds.tmp" "$e/$zone.ds"
+    : >"$e/$zone.parent-ds"
+    for r in $DS; do ds_plain "$zone" "$r" >>"$e/$zone.parent-ds"; done
+    : >"$e/$zone.cds"
+    if [ -n "$PUB_A" ]; then for r in $CDS; do ds_plain "$zone" "$r" >>"$e/$zone.cds"; done; fi
+    echo "$state" >"$e/$zone.state"
+    echo "$VERDICT" >"$e/$zone.verdict"
+}
+
+build_dnshost() {
+    local serial=$1 z=$DNSHOST src=$D/work/dnshost.zone
+    {
+        echo "\$TTL $TTL"
+        echo "$z. IN SOA ns1.$z. hostmaster.$z. $serial 3600 900 604800 300"
+        echo "$z. IN NS ns1.$z."
+        echo "$z. IN NS ns2.$z."
+        echo "ns1.$z. IN A $TESTBED_NS_A"
+        echo "ns2.$z. IN A $TESTBED_NS_B"
+        dnskey_rr "$z" ksk; dnskey_rr "$z" zsk
+    } >"$src"
+    sign_zone "$z" "$src" "$D/work/dnshost.signed" normal ksk zsk
+    install_zone "$D/work/dnshost.signed" "$D/nsd-a/zones/$z.zone"
+    install_zone "$D/work/dnshost.signed" "$D/nsd-b/zones/$z.zone"
+}
+
+build_tld() {
+    local serial=$1 src=$D/work/tld.zone
+    {
+        echo "\$TTL $TTL"
+        echo "$TLD. IN SOA ns1.nic.$TLD. hostmaster.nic.$TLD. $serial 3600 900 604800 300"
+        echo "$TLD. IN NS ns1.nic.$TLD."
+        echo "$TLD. IN NS ns2.nic.$TLD."
+        echo "ns1.nic.$TLD. IN A $TESTBED_TLD_NS_A"
+        echo "ns2.nic.$TLD. IN A $TESTBED_TLD_NS_B"
+        dnskey_rr "$TLD" ksk; dnskey_rr "$TLD" zsk
+        echo "$DNSHOST. IN NS ns1.$DNSHOST."
+        echo "$DNSHOST. IN NS ns2.$DNSHOST."
+        ds_rr "$DNSHOST" ksk
+        echo "ns1.$DNSHOST. IN A $TESTBED_NS_A"
+        echo "ns2.$DNSHOST. IN A $TESTBED_NS_B"
+        cat "$D"/work/tld-parts/*.part
+    } >"$src"
+    sign_zone "$TLD" "$src" "$D/work/tld.signed" normal ksk zsk
+    install_zone "$D/work/tld.signed" "$D/nsd-tld/zones/$TLD.zone"
+}
+
+build_root() {
+    local serial=$1 src=$D/work/root.zone
+    {
+        echo "\$TTL $TTL"
+        echo ". IN SOA a.root-servers.net. hostmaster.root-servers.net. $serial 1800 900 604800 300"
+        echo ". IN NS a.root-servers.net."
+        echo ". IN NS b.root-servers.net."
+        echo "a.root-servers.net. IN A $TESTBED_ROOT_NS_A"
+        echo "b.root-servers.net. IN A $TESTBED_ROOT_NS_B"
+        dnskey_rr . ksk; dnskey_rr . zsk
+        echo "$TLD. IN NS ns1.nic.$TLD."
+        echo "$TLD. IN NS ns2.nic.$TLD."
+        ds_rr "$TLD" ksk
+        echo "ns1.nic.$TLD. IN A $TESTBED_TLD_NS_A"
+        echo "ns2.nic.$TLD. IN A $TESTBED_TLD_NS_B"
+    } >"$src"
+    sign_zone . "$src" "$D/work/root.signed" normal ksk zsk
+    install_zone "$D/work/root.signed" "$D/nsd-root/zones/root.zone"
+}
+
+write_client_files() {
+    local key
+    key=$(dnskey_rr . ksk | awk '{ print $5, $6, $7, $8 }')
+    echo ". $TTL IN DNSKEY $key" >"$TESTBED_ANCHOR"
+    { echo "# The private root KSK, for delv -a (testbed.sh writes this at every up)."
+      echo "trust-anchors {"
+      echo "    . static-key $(echo "$key" | awk '{ printf "%s %s %s \"%s\"", $1, $2, $3, $4 }');"
+      echo "};"; } >"$TESTBED_ANCHOR_CONF"
+    { echo ".                     $TTL NS a.root-servers.net."
+      echo ".                     $TTL NS b.root-servers.net."
+      echo "a.root-servers.net.   $TTL A  $TESTBED_ROOT_NS_A"
+      echo "b.root-servers.net.   $TTL A  $TESTBED_ROOT_NS_B"; } >"$TESTBED_HINTS"
+    # For validating clients that iterate themselves (unbound-host -C, ub_ctx_config):
+    # an independent path that does not go through the testbed's resolver.
+    cat >"$TESTBED_LIBUNBOUND_CONF" <<EOF
+server:
+    root-hints: "$TESTBED_HINTS"
+    trust-anchor-file: "$TESTBED_ANCHOR"
+    do-not-query-localhost: no
+    do-ip6: no
+    username: ""
+    chroot: ""
+    val-log-level: 2
+EOF
+}
+
+# ---------------------------------------------------------------------------------------
+# Daemon configuration
+
+nsd_conf() { # name addresses... ; zones from $D/nsd-<name>/zones
+    local name=$1 dir=$D/nsd-$1 a f z
+    shift
+    mkdir -p "$dir/xfr"
+    {
+        echo "# generated by testbed.sh; regenerated at every up"
+        echo "server:"
+        for a in "$@"; do echo "    ip-address: $a"; done
+        cat <<EOF
+    port: 53
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    database: ""
+    zonesdir: "$dir/zones"
+    zonelistfile: "$dir/zone.list"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir/xfr"
+    pidfile: "$dir/nsd.pid"
+    logfile: "$dir/nsd.log"
+    verbosity: 1
+    hide-version: yes
+    identity: "testbed-$name"
+    # RRL is on by default and caps a loopback client at ~600 q/s.
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    # SIGHUP re-reads zone files whose mtime changed; that is how switch reloads.
+    zonefiles-check: yes
+    zonefiles-write: 0
+remote-control:
+    control-enable: no
+EOF
+        for f in "$dir"/zones/*.zone; do
+            z=$(basename "$f" .zone)
+            [ "$z" = root ] && z=.
+            printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$z" "$(basename "$f")"
+        done
+    } >"$dir/nsd.conf"
+    nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
+}
+
+unbound_conf() {
+    local dir=$D/unbound
+    mkdir -p "$dir"
+    cat >"$dir/unbound.conf" <<EOF
+# generated by testbed.sh; regenerated at every up
+server:
+    interface: $TESTBED_RESOLVER
+    port: 53
+    do-ip4: yes
+    do-ip6: no
+    do-udp: yes
+    do-tcp: yes
+    access-control: 127.0.0.0/8 allow
+    username: ""
+    chroot: ""
+    directory: "$dir"
+    pidfile: "$dir/unbound.pid"
+    logfile: "$dir/unbound.log"
+    use-syslog: no
+    log-time-ascii: yes
+    verbosity: 1
+    num-threads: 1
+    so-reuseport: no
+    # Every server of the hierarchy is on 127.0.0.0/8, which unbound skips by default.
+    do-not-query-localhost: no
+    root-hints: "$TESTBED_HINTS"
+    trust-anchor-file: "$TESTBED_ANCHOR"
+    # Short caches: a test sees a switch within seconds even without a flush.
+    cache-max-ttl: 5
+    cache-max-negative-ttl: 5
+    val-bogus-ttl: 5
+    infra-host-ttl: 5
+    prefetch: no
+    serve-expired: no
+    # The reasons tests and humans want when a scenario SERVFAILs.
+    val-log-level: 2
+    log-servfail: yes
+    ede: yes
+    qname-minimisation: yes
+    # '$TLD' is not one of unbound's built-in local zones (test., invalid., onion., ...);
+    # nodefault keeps it that way if someone sets TESTBED_TLD=test.
+    local-zone: "$TLD." nodefault
+remote-control:
+    control-enable: yes
+    control-interface: "$TESTBED_CONTROL"
+    control-use-cert: no
+EOF
+    unbound-checkconf "$dir/unbound.conf" >/dev/null || die "unbound-checkconf rejected $dir/unbound.conf"
+}
+
+# ---------------------------------------------------------------------------------------
+# Processes. A daemon runs in the foreground under setsid (own session: a test harness
+# killing its process group does not take the testbed with it, and no daemon holds the
+# caller's stdout open), its pid is $! and goes to $D/run/<name>.pid.
+
+daemon_prog() { case $1 in nsd-*) echo nsd ;; unbound) echo unbound ;; esac; }
+daemon_conf() { case $1 in nsd-*) echo "$D/$1/nsd.conf" ;; unbound) echo "$D/unbound/unbound.conf" ;; esac; }
+daemon_log() { case $1 in nsd-*) echo "$D/$1/nsd.log" ;; unbound) echo "$D/unbound/unbound.log" ;; esac; }
+daemon_own_pidfile() { case $1 in nsd-*) echo "$D/$1/nsd.pid" ;; unbound) echo "$D/unbound/unbound.pid" ;; esac; }
+
+# True if PID is the daemon NAME of this testbed: the right program with our config. A
+# recycled pid (other program or another testbed's daemon) must never be signalled.
+pid_is() {
+    local pid=$1 name=$2 prog conf
+    prog=$(daemon_prog "$name"); conf=$(daemon_conf "$name")
+    [[ $pid =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/cmdline" ] || return 1
+    local -a argv
+    mapfile -d '' -t argv <"/proc/$pid/cmdline" 2>/dev/null || return 1
+    [ "${#argv[@]}" -gt 0 ] && [ "$(basename "${argv[0]}")" = "$prog" ] || return 1
+    local a
+    for a in "${argv[@]}"; do [ "$a" = "$conf" ] && return 0; done
+    return 1
+}
+
+daemon_pid() { # name -> pid recorded for it (may be dead)
+    local f=$D/run/$1.pid
+    [ -s "$f" ] && cat "$f" || true
+}
+
+daemon_alive() { local pid; pid=$(daemon_pid "$1"); [ -n "$pid" ] && pid_is "$pid" "$1"; }
+
+start_daemon() {
+    local name=$1 prog conf pid i
+    prog=$(daemon_prog "$name"); conf=$(daemon_conf "$name")
+    mkdir -p "$D/run"
+    setsid "$(command -v "$prog")" -d -c "$conf" </dev/null >>"$D/run/$name.console" 2>&1 &
+    pid=$!
+    echo "$pid" >"$D/run/$name.pid"
+    # setsid execs in place (we are never a process-group leader here), so $! becomes the
+    # daemon once the exec happened; wait for it, or for an early death.
+    for i in $(seq 100); do
+        pid_is "$pid" "$name" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    pid_is "$pid" "$name" || { log "$name did not start"; return 1; }
+}
+
+# Stop by pid: SIGTERM, wait, SIGKILL as the last resort, wait again.
+stop_daemon() {
+    local name=$1 pid own i
+    pid=$(daemon_pid "$name")
+    own=$(daemon_own_pidfile "$name")
+    [ -n "$pid" ] || { [ -s "$own" ] && pid=$(cat "$own"); } || true
+    if [ -n "$pid" ] && pid_is "$pid" "$name"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for i in $(seq $((STOP_TIMEOUT * 20))); do
+            pid_is "$pid" "$name" || break
+            sleep 0.05
+        done
+        if pid_is "$pid" "$name"; then
+            log "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            for i in $(seq 40); do pid_is "$pid" "$name" || break; sleep 0.05; done
+        fi
+        pid_is "$pid" "$name" && { log "$name (pid $pid) survived SIGKILL"; return 1; }
+    elif [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+        log "$name: pid $pid now belongs to another program; not signalling it"
+    fi
+    rm -f "$D/run/$name.pid" "$own"
+}
+
+# NSD forks helpers (xfrd, server); they die with the main process, but a SIGKILLed main
+# can orphan them. They carry our config path in their cmdline, which identifies them.
+sweep_orphans() {
+    local name pid
+    for name in $DAEMONS; do
+        for pid in $(grep -lzxF -- "$(daemon_conf "$name")" /proc/[0-9]*/cmdline 2>/dev/null |
+                     cut -d/ -f3); do
+            [ "$pid" != "$$" ] && pid_is "$pid" "$name" || continue
+            log "killing leftover $name process $pid"
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    done
+}
+
+stop_all() {
+    local name rc=0
+    for name in unbound nsd-b nsd-a nsd-tld nsd-root; do stop_daemon "$name" || rc=1; done
+    sweep_orphans
+    return $rc
+}
+
+any_running() { local n; for n in $DAEMONS; do daemon_alive "$n" && return 0; done; return 1; }
+
+# Refuse a port that is taken: a daemon would fail later with a less helpful message.
+# A wildcard listener on :53 also blocks binding the specific address.
+check_ports_free() {
+    local a busy=""
+    for a in "$TESTBED_ROOT_NS_A" "$TESTBED_ROOT_NS_B" "$TESTBED_TLD_NS_A" "$TESTBED_TLD_NS_B" \
+             "$TESTBED_NS_A" "$TESTBED_NS_B" "$TESTBED_RESOLVER"; do
+        if { ss -Hlnu; ss -Hlnt; } | awk -v a="$a" '
+                { split($4, p, ":"); port = p[length(p)]; host = substr($4, 1, length($4) - length(port) - 1)
+                  sub(/%.*/, "", host)
+                  if (port == 53 && (host == a || host == "0.0.0.0" || host == "*")) found = 1 }
+                END { exit !found }'; then
+            busy="$busy $a"
+        fi
+    done
+    [ -z "$busy" ] || die "port 53 already in use on:$busy (see: ss -Hlnup; ss -Hlntp)"
+}
+
+dig_q() { dig +time=1 +tries=1 "$@" 2>/dev/null || true; }
+
+# soa_serial server zone -> serial, empty if no authoritative answer
+soa_serial() { dig_q @"$1" +norec +short "$2" SOA | awk 'NF >= 7 { print $3; exit }'; }
+
+wait_servers_ready() {
+    local deadline=$((SECONDS + READY_TIMEOUT)) name a zones n want got
+    local -A zones_of=(
+        [nsd-root]=". "
+        [nsd-tld]="$TLD "
+        [nsd-a]="$DNSHOST $TESTBED_ZONES"
+        [nsd-b]="$DNSHOST $TESTBED_ZONES"
+    )
+    local -A addrs_of=(
+        [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
+        [nsd-tld]="$TESTBED_TLD_NS_A $TESTBED_TLD_NS_B"
+        [nsd-a]="$TESTBED_NS_A"
+        [nsd-b]="$TESTBED_NS_B"
+    )
+    for name in nsd-root nsd-tld nsd-a nsd-b; do
+        for a in ${addrs_of[$name]}; do
+            zones=()
+            for n in ${zones_of[$name]}; do zones+=("$n" SOA); done
+            want=$((${#zones[@]} / 2))
+            while :; do
+                daemon_alive "$name" || { log "$name exited during start-up"; return 1; }
+                # one dig process asks for every zone of the server
+                got=$(dig_q @"$a" +norec +noall +answer "${zones[@]}" | awk '$4 == "SOA"' | wc -l)
+                [ "$got" -eq "$want" ] && break
+                [ $SECONDS -lt $deadline ] || { log "$name on $a answers $got of $want SOA queries after ${READY_TIMEOUT}s"; return 1; }
+                sleep 0.05
+            done
+        done
+    done
+}
+
+wait_resolver_ready() {
+    local deadline=$((SECONDS + READY_TIMEOUT)) out
+    while :; do
+        daemon_alive unbound || { log "unbound exited during start-up"; return 1; }
+        # AD on the TLD's SOA proves the whole chain: hints, root anchor, DS, glue.
+        out=$(dig_q @"$TESTBED_RESOLVER" +dnssec "$TLD." SOA)
+        if grep -q 'status: NOERROR' <<<"$out" && grep -qE '^;; flags:[^;]* ad[ ;]' <<<"$out"; then
+            return 0
+        fi
+        [ $SECONDS -lt $deadline ] || { log "resolver $TESTBED_RESOLVER does not validate $TLD. after ${READY_TIMEOUT}s"; echo "$out" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+log_tails() {
+    local name f
+    for name in $DAEMONS; do
+        for f in "$D/run/$name.console" "$(daemon_log "$name")"; do
+            [ -s "$f" ] || continue
+            echo "---- tail $f" >&2
+            tail -n 15 "$f" >&2
+        done
+    done
+}
+
+resolver_flush() {
+    local c
+    # flush_zone . drops rrsets, messages and validated keys; the others drop what it does
+    # not cover: bogus marks, negative answers and server (lameness/EDNS) knowledge.
+    for c in "flush_zone ." flush_bogus flush_negative "flush_infra all" flush_requestlist; do
+        # shellcheck disable=SC2086
+        unbound-control -c "$TESTBED_UNBOUND_CONF" $c >/dev/null ||
+            die "unbound-control $c failed (socket $TESTBED_CONTROL)"
+    done
+}
+
+hup_daemon() {
+    local name=$1 pid
+    pid=$(daemon_pid "$name")
+    [ -n "$pid" ] && pid_is "$pid" "$name" || die "$name is not running (testbed down?)"
+    kill -HUP "$pid"
+}
+
+# wait_serials "addr zone serial" ... : every server must serve its new serial.
+wait_serials() {
+    local deadline=$((SECONDS + SERIAL_TIMEOUT)) spec addr zone want got pending
+    while :; do
+        pending=""
+        for spec in "$@"; do
+            read -r addr zone want <<<"$spec"
+            got=$(soa_serial "$addr" "$zone")
+            [ "$got" = "$want" ] || pending="$pending $zone@$addr (serves '${got:-nothing}', want $want);"
+        done
+        [ -z "$pending" ] && return 0
+        [ $SECONDS -lt $deadline ] || die "after ${SERIAL_TIMEOUT}s still stale:$pending see $D/nsd-*/nsd.log"
+        sleep 0.05
+    done
+}
+
+next_serial() {
+    local s
+    s=$(cat "$D/serial")
+    s=$((s + 2)) # +2: split serves serial+1 on server b
+    echo "$s" >"$D/serial"
+    echo "$s"
+}
+
+# ---------------------------------------------------------------------------------------
+# Commands
+
+cmd_env() {
+    local v prefix=""
+    [ "${1:-}" = --export ] && prefix="export "
+    # single quotes rather than %q: readable, and still safe to eval
+    for v in $ENV_VARS; do printf "%s%s='%s'\n" "$prefix" "$v" "${!v//\'/\'\\\'\'}"; done
+}
+
+cmd_status() {
+    local name pid rc=0
+    for name in $DAEMONS; do
+        pid=$(daemon_pid "$name")
+        if [ -n "$pid" ] && pid_is "$pid" "$name"; then
+            echo "$name: running (pid $pid)"
+        else
+            echo "$name: not running"; rc=1
+        fi
+    done
+    [ -f "$D/switch.state" ] && echo "switch.$TLD: $(cat "$D/switch.state")"
+    return $rc
+}
+
+cmd_down() {
+    require_root
+    [ -d "$D" ] || { log "nothing to stop: $D does not exist"; return 0; }
+    take_lock
+    stop_all
+    rm -f "$D"/run/*.pid
+    log "down"
+}
+
+UP_DONE=0
+up_abort() {
+    local rc=$?
+    [ "$UP_DONE" = 1 ] && return
+    [ $rc -ne 0 ] || rc=1
+    trap - EXIT INT TERM
+    log "up failed; stopping whatever was started"
+    log_tails
+    stop_all || true
+    exit $rc
+}
+
+prepare_dir() {
+    mkdir -p "$D"
+    if [ -n "$(ls -A "$D" 2>/dev/null | grep -vxF -e .lock -e "$MARKER")" ] && [ ! -e "$D/$MARKER" ]; then
+        die "$D exists and was not made by testbed.sh (no $MARKER); refusing to wipe it"
+    fi
+    find "$D" -mindepth 1 -maxdepth 1 ! -name .lock ! -name "$MARKER" -exec rm -rf {} +
+    touch "$D/$MARKER"
+    mkdir -p "$D/run" "$D/work" "$D/keys" "$D/expect" \
+             "$D"/nsd-{root,tld,a,b}/zones "$D/unbound"
+}
+
+# Generate a zone's keys and, for scenario zones, its signed content. Runs in parallel
+# (one job per zone): RSA keygen and signing dominate the time of `up`.
+zone_job() {
+    local zone=$1 kind=$2 serial=$3 roles r alg
+    case $kind in
+    infra)    roles="ksk zsk"; alg=13 ;;
+    switch)   roles=$SWITCH_ROLES; alg=$(zone_alg switch) ;;
+    scenario) roles=$(roles_for_state "${zone%."$TLD"}"); alg=$(zone_alg "${zone%."$TLD"}") ;;
+    esac
+    for r in $roles; do keygen "$zone" "$r" "$alg"; done
+    case $kind in
+    switch)   build_child "$zone" healthy "$serial" ;;
+    scenario) build_child "$zone" "${zone%."$TLD"}" "$serial" ;;
+    esac
+}
+
+cmd_up() {
+    local t0 serial z pids=() names=() i failed=0 name
+    require_root
+    validate_config
+    take_lock
+    if any_running; then
+        die "a testbed is already running in $D (pids: $(for n in $DAEMONS; do daemon_pid "$n"; done | xargs)); run 'testbed.sh down' first"
+    fi
+    check_ports_free
+    t0=$(date +%s%N)
+    prepare_dir
+    save_config
+    trap up_abort EXIT
+    trap 'exit 130' INT TERM
+
+    serial=$(date +%s)
+    echo "$serial" >"$D/serial"
+    for z in . "$TLD" "$DNSHOST"; do
+        zone_job "$z" infra "$serial" >"$D/work/job.${z#.}.log" 2>&1 & pids+=($!); names+=("$z")
+    done
+    for z in $SCENARIOS; do
+        zone_job "$z.$TLD" scenario "$serial" >"$D/work/job.$z.log" 2>&1 & pids+=($!); names+=("$z.$TLD")
+    done
+    zone_job "switch.$TLD" switch "$serial" >"$D/work/job.switch.log" 2>&1 & pids+=($!); names+=("switch.$TLD")
+    for i in "${!pids[@]}"; do
+        if ! wait "${pids[$i]}"; then
+            log "building ${names[$i]} failed:"; cat "$D/work/job.${names[$i]%."$TLD"}.log" >&2 2>/dev/null || true
+            failed=1
+        fi
+    done
+    [ $failed = 0 ] || exit 1
+    echo healthy >"$D/switch.state"
+
+    build_dnshost "$serial"
+    build_tld "$serial"
+    build_root "$serial"
+    write_client_files
+
+    nsd_conf root "$TESTBED_ROOT_NS_A" "$TESTBED_ROOT_NS_B"
+    nsd_conf tld "$TESTBED_TLD_NS_A" "$TESTBED_TLD_NS_B"
+    nsd_conf a "$TESTBED_NS_A"
+    nsd_conf b "$TESTBED_NS_B"
+    unbound_conf
+
+    for name in nsd-root nsd-tld nsd-a nsd-b; do start_daemon "$name"; done
+    wait_servers_ready
+    start_daemon unbound
+    wait_resolver_ready
+
+    UP_DONE=1
+    trap - EXIT INT TERM
+    log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $D (resolver $TESTBED_RESOLVER)"
+}
+
+cmd_switch() {
+    local state=${1:-} serial sa sb zone=switch.$TLD old name
+    if [ -z "$state" ]; then
+        [ -f "$D/switch.state" ] || die "no testbed state in $D (not up?)"
+        cat "$D/switch.state"
+        return 0
+    fi
+    require_root
+    [ "$state" = rekey ] || is_state "$state" ||
+        die "unknown state '$state'; one of: $SCENARIOS rekey"
+    take_lock
+    for name in nsd-tld nsd-a nsd-b unbound; do
+        daemon_alive "$name" || die "$name is not running; run 'testbed.sh up' first"
+    done
+    if [ "$state" = rekey ]; then
+        # K_new becomes K_old; the retired K_old's files move aside so roles stay exact.
+        local dir
+        dir=$(keydir "$zone")
+        old=$(key_of "$zone" ksk)
+        mkdir -p "$dir/retired"
+        mv "$old.key" "$old.private" "$dir/retired/"
+        sed -i '/^ksk /d; s/^ksk_new /ksk /' "$dir/roles"
+        keygen "$zone" ksk_new "$(zone_alg switch)"
+        state=healthy
+    fi
+    serial=$(next_serial)
+    build_child "$zone" "$state" "$serial"
+    build_tld "$serial"
+    hup_daemon nsd-a; hup_daemon nsd-b; hup_daemon nsd-tld
+    state_def "$state"
+    sa=$serial; sb=$((serial + B_AHEAD))
+    wait_serials "$TESTBED_NS_A $zone $sa" "$TESTBED_NS_B $zone $sb" \
+                 "$TESTBED_TLD_NS_A $TLD $serial" "$TESTBED_TLD_NS_B $TLD $serial"
+    resolver_flush
+    echo "$state" >"$D/switch.state"
+    if [ "$sa" = "$sb" ]; then
+        log "switch.$TLD is now $state (serial $sa)"
+    else
+        log "switch.$TLD is now $state (serial a: $sa, b: $sb)"
+    fi
+}
+
+main() {
+    local cmd=${1:-}
+    [ $# -gt 0 ] && shift
+    case $cmd in
+    up)     load_config fresh; cmd_up ;;
+    down)   load_config; cmd_down ;;
+    status) load_config; cmd_status ;;
+    env)    load_config; cmd_env "$@" ;;
+    switch) load_config; cmd_switch "$@" ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+    esac
+}
+
+main "$@"
