@@ -11,7 +11,9 @@
 const struct cli_command cli_commands[] = {
 	{ "check",
 	  "[--trust-anchor FILE] [--root-hints FILE] [--resolver ADDR[@PORT]]...\n"
-	  "                       [--format text|json|nagios] [--timeout SECONDS] DOMAIN...",
+	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N] [--ipv6]\n"
+	  "       [--sig-warning DURATION] [--sig-critical DURATION] [--insecure-is-problem]\n"
+	  "       [-v] DOMAIN...",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check, NULL },
 	{ "run", "-c FILE [-n] [-v]",

@@ -79,9 +79,9 @@ if [ -d "$top/build/fuzz" ]; then
 fi
 
 # 3. Command-line behaviour that needs no DNS.
-for t in "$here"/cli/*.sh; do
-	[ -x "$t" ] || continue
-	run_test "cli/$(basename "$t" .sh)" "$t"
+for t in "$here"/cli/*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	run_test "cli/$(basename "$t")" "$t"
 done
 
 # 4. The testbed's own life cycle (needs its addresses free).
@@ -91,9 +91,9 @@ run_test "testbed/lifecycle" "$here/testbed/lifecycle.sh"
 if "$testbed" up >"$logdir/testbed.log" 2>&1; then
 	testbed_up=1
 	run_test "testbed/selftest" "$here/testbed/selftest.sh"
-	for t in "$here"/e2e/*.sh; do
-		[ -x "$t" ] || continue
-		run_test "e2e/$(basename "$t" .sh)" "$t"
+	for t in "$here"/e2e/*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		run_test "e2e/$(basename "$t")" "$t"
 	done
 else
 	echo "not ok - testbed up failed: $(tail -n 5 "$logdir/testbed.log" | tr '\n' ' ')"

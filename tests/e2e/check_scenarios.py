@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""`dnssecmon check` against every testbed scenario, through the real binary.
+
+Asserts the JSON field by field, the exit status, and that `ds_to_publish`
+is exactly what the signing tool (dnssec-dsfromkey, run by the testbed on
+its own key files) computes for the key the registrar needs.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from tap import Tap  # noqa: E402
+
+t = Tap()
+BIN = os.environ["DNSSECMON_BIN"]
+TOP = os.environ["DNSSECMON_TOP"]
+env = dict(
+    line.split("=", 1)
+    for line in subprocess.run(
+        [os.path.join(TOP, "tests/testbed/testbed.sh"), "env"],
+        capture_output=True, text=True, check=True).stdout.split("\n")
+    if "=" in line)
+env = {k: v.strip("'") for k, v in env.items()}
+TLD = env["TESTBED_TLD"]
+BASE = ["--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
+        env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"]]
+
+
+def check(*args, fmt="json", timeout=60):
+    p = subprocess.run([BIN, "check", *BASE, "--format", fmt, *args],
+                       capture_output=True, text=True, timeout=timeout)
+    doc = None
+    if fmt == "json" and p.stdout:
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError as e:
+            t.diag("bad JSON: %s: %s" % (e, p.stdout[:300]))
+    return p, doc
+
+
+def expected_ds(zone):
+    """DS lines the testbed computed with dnssec-dsfromkey for keys that
+    are published without a DS at the parent."""
+    path = os.path.join(env["TESTBED_EXPECT"], zone + ".ds")
+    with open(path) as f:
+        return sorted(line.strip() for line in f if line.strip())
+
+
+def codes(d):
+    return {p["code"] for p in d["problems"]}
+
+
+# zone label -> (validation, state, severity, exit, problem codes that
+# must be present, ds_to_publish: "expect" (the testbed's file) or [])
+SCENARIOS = {
+    "healthy":     ("secure", "stable", "ok", 0, set(), []),
+    "rollstart":   ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_pending"}, "expect"),
+    "dsupdated":   ("secure", "ds_updated", "ok", 0,
+                    {"old_key_published"}, []),
+    "rolldone":    ("secure", "stable", "ok", 0, set(), []),
+    "broken":      ("bogus", "broken", "critical", 2,
+                    {"chain_broken", "validation_bogus"}, "expect"),
+    "staleds":     ("secure", "stale_ds", "warning", 1, {"stale_ds"}, []),
+    "expired":     ("bogus", "stable", "critical", 2,
+                    {"signature_expired", "validation_bogus"}, []),
+    "notyet":      ("bogus", "stable", "critical", 2,
+                    {"signature_not_yet_valid", "validation_bogus"}, []),
+    "expiring":    ("secure", "stable", "warning", 1,
+                    {"signature_expiring"}, []),
+    "algmismatch": ("bogus", "broken", "critical", 2,
+                    {"chain_broken", "ds_algorithm_mismatch"}, "expect"),
+    "split":       ("secure", "stable", "warning", 1,
+                    {"servers_disagree"}, []),
+    "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
+    "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
+    "switch":      ("secure", "stable", "ok", 0, set(), []),
+}
+
+# One run over all zones: they are probed concurrently on one loop.
+zones = ["%s.%s" % (z, TLD) for z in SCENARIOS]
+p, doc = check(*zones)
+t.is_(p.returncode, 2, "all scenarios at once: exit 2 (the worst is critical)")
+t.ok(doc is not None and len(doc["domains"]) == len(zones),
+     "one JSON object per domain")
+by_name = {d["domain"]: d for d in (doc or {"domains": []})["domains"]}
+t.is_([d["domain"] for d in doc["domains"]] if doc else [], zones,
+      "domains come back in argument order")
+
+for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
+    zone = "%s.%s" % (label, TLD)
+    d = by_name.get(zone)
+    if d is None:
+        t.ok(False, "%s: present in the output" % zone)
+        continue
+    t.is_(d["validation"], val, "%s: validation %s" % (zone, val))
+    t.is_(d["rotation"]["state"], state, "%s: state %s" % (zone, state))
+    t.is_(d["severity"], sev, "%s: severity %s" % (zone, sev))
+    missing = must - codes(d)
+    t.ok(not missing, "%s: problems include %s" % (zone, sorted(must)),
+         "missing %s; got %s" % (sorted(missing), sorted(codes(d))))
+    got = sorted(x["record"] for x in d["ds_to_publish"])
+    want = expected_ds(zone) if publish == "expect" else []
+    t.is_(got, want, "%s: ds_to_publish is %s" % (
+        zone, "what dnssec-dsfromkey computed" if want else "empty"))
+    for x in d["ds_to_publish"]:
+        t.ok(x["digest_type"] == 2 and x["digest"] == x["digest"].upper()
+             and x["record"].endswith(x["digest"])
+             and x["record"].startswith(zone + ". IN DS %d %d 2 " % (
+                 x["key_tag"], x["algorithm"])),
+             "%s: DS to publish %d has consistent fields" % (zone, x["key_tag"]))
+    # Facts that hold for every delegated zone of the testbed.
+    t.is_(d["parent"], TLD, "%s: parent zone is %s" % (zone, TLD))
+    t.is_(len(d["nameservers"]), 2, "%s: both server addresses asked" % zone)
+    t.ok(all(ns["status"] == "ok" and isinstance(ns["soa_serial"], int)
+             for ns in d["nameservers"]),
+         "%s: every server answered with a SOA serial" % zone)
+    t.is_(len(d["resolvers"]), 1, "%s: one resolver result" % zone)
+    r = d["resolvers"][0]
+    want_rcode = "SERVFAIL" if val == "bogus" else "NOERROR"
+    t.is_(r["rcode"], want_rcode, "%s: resolver answers %s" % (zone, want_rcode))
+    t.is_(r["ad"], val == "secure", "%s: resolver AD flag %s" % (zone, val == "secure"))
+    t.ok(isinstance(r["latency_ms"], (int, float)) and r["latency_ms"] >= 0,
+         "%s: resolver latency is a number" % zone)
+    if state != "insecure":
+        t.ok(len(d["ds"]) >= 1 and isinstance(d["ds_ttl"], int),
+             "%s: DS RRset and its TTL read from the parent" % zone)
+        t.ok(d["earliest_signature_expiry"] is not None and
+             d["earliest_signature_expiry"].endswith("Z"),
+             "%s: earliest signature expiry in RFC 3339 UTC" % zone)
+    # Each scenario alone gives its own exit status.
+    p1, _ = check(zone)
+    t.is_(p1.returncode, rc, "%s: exit status %d alone" % (zone, rc))
+
+# Scenario-specific facts.
+d = by_name.get("rollstart." + TLD)
+if d:
+    ksks = [k for k in d["dnskeys"] if k["role"] == "ksk"]
+    t.is_(len(ksks), 2, "rollstart: two KSKs published")
+    t.ok(all(k["signs_dnskey_rrset"] for k in ksks), "rollstart: both sign the DNSKEY RRset")
+    t.is_(sorted(k["has_ds"] for k in ksks), [False, True], "rollstart: exactly one has a DS")
+    new = [k for k in ksks if not k["has_ds"]][0]
+    t.ok(new["needs_ds"] and new["in_cds"], "rollstart: the new key is in CDS and needs a DS")
+    t.ok(any(x["key_tag"] == new["key_tag"] for x in d["cds"]),
+         "rollstart: the CDS names the new key")
+d = by_name.get("staleds." + TLD)
+if d:
+    stale = [x for x in d["ds"] if not x["matches_key"]]
+    t.is_(len(stale), 1, "staleds: one DS matches no key")
+    t.is_([x["key_tag"] for x in d["ds_to_remove"]], [x["key_tag"] for x in stale],
+          "staleds: ds_to_remove names the stale DS")
+d = by_name.get("split." + TLD)
+if d:
+    tags = [tuple(sorted(ns["dnskey_tags"])) for ns in d["nameservers"]]
+    t.ok(tags[0] != tags[1], "split: the two servers list different DNSKEY tags")
+    serials = {ns["soa_serial"] for ns in d["nameservers"]}
+    t.is_(len(serials), 2, "split: the two servers serve different serials")
+d = by_name.get("zskroll." + TLD)
+if d:
+    t.is_(len([k for k in d["dnskeys"] if k["role"] == "zsk"]), 2, "zskroll: two ZSKs published")
+d = by_name.get("unsigned." + TLD)
+if d:
+    t.ok(d["ds"] == [] and d["dnskeys"] == [], "unsigned: no DS and no DNSKEY")
+
+# Text and Nagios formats say the same thing.
+p, _ = check("rollstart." + TLD, fmt="text")
+t.ok("rotation_pending" in p.stdout and "publish  rollstart.%s. IN DS" % TLD in p.stdout,
+     "text format names the state and the DS to publish")
+p, _ = check("healthy." + TLD, "broken." + TLD, fmt="nagios")
+lines = p.stdout.strip().split("\n")
+t.is_(len(lines), 1, "nagios format prints one line")
+t.ok(lines[0].startswith("DNSSEC CRITICAL - broken.%s broken" % TLD),
+     "nagios line leads with the critical domain", lines[0][:120])
+t.ok("| ok=1 warning=0 critical=1 unknown=0" in lines[0], "nagios perfdata counts domains")
+t.is_(p.returncode, 2, "nagios: exit 2")
+
+# A resolver where nothing answers is a resolver problem, not the domain's.
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("127.0.0.1", 0))
+port = sink.getsockname()[1]
+start = time.monotonic()
+p = subprocess.run([BIN, "check", "--trust-anchor", env["TESTBED_ANCHOR"],
+                    "--root-hints", env["TESTBED_HINTS"], "--resolver",
+                    "127.0.0.1@%d" % port, "--timeout", "0.5", "--retries", "0",
+                    "--format", "json", "healthy." + TLD],
+                   capture_output=True, text=True, timeout=60)
+took = time.monotonic() - start
+sink.close()
+d = json.loads(p.stdout)["domains"][0] if p.stdout else {}
+t.is_(d.get("validation"), "secure", "silent resolver: the domain still validates in-process")
+t.is_(d.get("severity"), "warning", "silent resolver: warning, never critical")
+t.is_(p.returncode, 1, "silent resolver: exit 1")
+t.ok("resolver_unreachable" in codes(d) if d else False, "silent resolver: resolver_unreachable reported")
+t.is_(d.get("resolvers", [{}])[0].get("status"), "timeout", "silent resolver: status timeout")
+t.ok(took < 10, "silent resolver: the check ends in bounded time (%.1fs)" % took)
+
+# A name that does not exist under the TLD.
+p, doc = check("nosuchzone." + TLD)
+d = doc["domains"][0] if doc else {}
+t.ok("not_delegated" in codes(d) if d else False, "nonexistent domain: not_delegated")
+t.is_(p.returncode, 2, "nonexistent domain: exit 2")
+
+sys.exit(t.done())

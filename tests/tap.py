@@ -1,0 +1,34 @@
+"""Assertions for Python tests: `ok - ...` / `not ok - ...` lines, as the
+runner (tests/run.sh) counts them."""
+import sys
+
+
+class Tap:
+    def __init__(self):
+        self.failed = 0
+        self.count = 0
+
+    def ok(self, cond, desc, diag=None):
+        self.count += 1
+        if cond:
+            print("ok - %s" % desc)
+        else:
+            self.failed += 1
+            print("not ok - %s" % desc)
+            if diag:
+                self.diag(diag)
+        sys.stdout.flush()
+        return cond
+
+    def is_(self, got, want, desc):
+        return self.ok(got == want, desc, "got:  %r\n  want: %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).split("\n"):
+            print("# %s" % line)
+
+    def done(self):
+        if self.count == 0:
+            print("not ok - the test made no assertion")
+            return 1
+        return 1 if self.failed else 0
