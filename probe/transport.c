@@ -54,10 +54,12 @@
 #define QWIRE_MAX	300	/* header 12 + name 255 + 4 + OPT 11 */
 #define UDP_BUF		65536
 /*
- * getdns is handed every message with this much zeroed slack behind it:
- * some of its rdata walkers (the IPSECKEY and AMTRELAY gateway names in
- * rr-dict.c) step over compression pointers without checking the end and
- * stop only at a zero byte. Longest step is a 64-byte label.
+ * getdns is handed a copy of every message with this much zeroed slack
+ * behind it: some of its rdata walkers (IPSECKEY and AMTRELAY gateway
+ * names, rr-dict.c) step over a compression pointer without an end check
+ * and stop only at a zero byte; a step is at most a 64-byte label. Such
+ * names are refused before (rdata_walk), the slack is for the ones we do
+ * not know of.
  */
 #define PARSE_PAD	256
 #define UDP_BATCH	32	/* datagrams read per wakeup and socket */
@@ -280,7 +282,7 @@ transport_status_str(enum transport_status s)
  */
 static int
 name_walk(const uint8_t *w, size_t len, size_t *pos, size_t limit,
-    const char **why)
+    bool ptr_ok, const char **why)
 {
 	size_t	 p = *pos, run = *pos, total = 0, end = limit;
 	bool	 inl = true;
@@ -301,6 +303,10 @@ name_walk(const uint8_t *w, size_t len, size_t *pos, size_t limit,
 		if ((c & 0xC0) == 0xC0) {
 			size_t	 off;
 
+			if (!ptr_ok) {
+				*why = "compressed name where none may be";
+				return -1;
+			}
 			if (p + 1 >= end) {
 				*why = "compression pointer cut short";
 				return -1;
@@ -377,6 +383,17 @@ rdata_walk(const uint8_t *w, size_t len, uint16_t type, size_t rd,
 {
 	size_t	 i, n, p, rend = rd + rdlen;
 
+	/*
+	 * IPSECKEY and AMTRELAY gateway names (type 3) may not be compressed
+	 * (RFC 4025 2.5, RFC 8777 4.2.4). getdns 1.6.0 walks them without an
+	 * end check, past the message when they hold a pointer (found by
+	 * tests/fuzz/fuzz_msg.c): refuse them before getdns sees them.
+	 */
+	if ((type == 45 && rdlen >= 3 && w[rd + 1] == 3) ||
+	    (type == 260 && rdlen >= 2 && (w[rd + 1] & 0x7F) == 3)) {
+		p = rd + (type == 45 ? 3 : 2);
+		return name_walk(w, len, &p, rend, false, why);
+	}
 	for (i = 0; i < sizeof(rdnames) / sizeof(rdnames[0]); i++)
 		if (rdnames[i].type == type)
 			break;
@@ -388,7 +405,7 @@ rdata_walk(const uint8_t *w, size_t len, uint16_t type, size_t rd,
 	}
 	p = rd + rdnames[i].skip;
 	for (n = 0; n < rdnames[i].names; n++)
-		if (name_walk(w, len, &p, rend, why) == -1)
+		if (name_walk(w, len, &p, rend, true, why) == -1)
 			return -1;
 	if (rdnames[i].tail >= 0 && rend - p != (size_t)rdnames[i].tail) {
 		*why = "rdata length does not match its names";
@@ -413,7 +430,7 @@ message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
 	for (i = 0; i < count; i++) {
 		uint16_t	 type, rdlen;
 
-		if (name_walk(w, len, &pos, len, &why) == -1)
+		if (name_walk(w, len, &pos, len, true, &why) == -1)
 			goto fail;
 		if (len - pos < 10) {
 			why = "message ends inside an RR";
