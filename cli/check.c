@@ -216,12 +216,6 @@ print_nagios(struct probe_result **res, unsigned n, enum probe_severity worst)
 	printf("\n");
 }
 
-static void
-usage(void)
-{
-	cli_usage("check");
-}
-
 int
 cmd_check(int argc, char *argv[])
 {
@@ -360,11 +354,11 @@ cmd_check(int argc, char *argv[])
 		case '?':
 		default:
 			if (optopt != 0)
-				log_warnx("unknown option '-%c'", optopt);
+				log_warnx("unknown option '-%c' (see 'dnssecmon "
+				    "check --help')", optopt);
 			else
-				log_warnx("unknown option '%s'",
-				    argv[optind - 1]);
-			usage();
+				log_warnx("unknown option '%s' (see 'dnssecmon "
+				    "check --help')", argv[optind - 1]);
 			return EXIT_UNKNOWN;
 		case ':':
 			log_warnx("option '%s' needs a value",
@@ -375,8 +369,7 @@ cmd_check(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		log_warnx("no domain given");
-		usage();
+		log_warnx("no domain given (see 'dnssecmon check --help')");
 		return EXIT_UNKNOWN;
 	}
 	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)

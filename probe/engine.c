@@ -159,6 +159,7 @@ struct probe_engine {
 	struct jobs		 queued, active;
 	unsigned		 n_queued, n_active;
 	struct event		*kick;
+	FILE			*ublog;		/* libunbound's log, to ours */
 	bool			 destroying;
 };
 
@@ -1267,6 +1268,21 @@ probe_pending(const struct probe_engine *e)
 /* ------------------------------------------------------------------ */
 /* Engine. */
 
+/* libunbound writes warnings to stderr on its own; send them through our
+ * logger at debug level instead, one line at a time. */
+static ssize_t
+ublog_write(void *cookie, const char *buf, size_t len)
+{
+	size_t	 n = len;
+
+	(void)cookie;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n > 0)
+		log_debug("libunbound: %.*s", (int)(n > 1000 ? 1000 : n), buf);
+	return (ssize_t)len;
+}
+
 static getdns_context *
 resolver_context(struct probe_engine *e, const char *text, char *err,
     size_t errlen)
@@ -1402,6 +1418,12 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 		snprintf(err, errlen, "cannot create the libunbound context");
 		goto fail;
 	}
+	e->ublog = fopencookie(NULL, "w", (cookie_io_functions_t){
+	    .write = ublog_write });
+	if (e->ublog != NULL) {
+		setvbuf(e->ublog, NULL, _IOLBF, 0);
+		ub_ctx_debugout(e->ub, e->ublog);
+	}
 	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
 	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
 	    (cfg->root_hints != NULL &&
@@ -1464,6 +1486,8 @@ probe_engine_destroy(struct probe_engine *e)
 			getdns_context_destroy(e->gd[i]);
 	if (e->ub != NULL)
 		ub_ctx_delete(e->ub);
+	if (e->ublog != NULL)
+		fclose(e->ublog);
 	transport_destroy(e->tp);
 	if (e->kick != NULL)
 		event_free(e->kick);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
@@ -135,14 +136,31 @@ owner_is_root(const getdns_dict *rr)
 	    bd->size == 1 && bd->data[0] == 0;
 }
 
+/* Is the owner of rr one of the names (wire form, case-insensitive)? */
+static bool
+owner_in(const getdns_dict *rr, getdns_bindata **names, size_t n)
+{
+	getdns_bindata	*bd;
+	size_t		 i;
+
+	if (getdns_dict_get_bindata(rr, "name", &bd) != GETDNS_RETURN_GOOD)
+		return false;
+	for (i = 0; i < n; i++)
+		if (names[i]->size == bd->size &&
+		    strncasecmp((const char *)names[i]->data,
+		    (const char *)bd->data, bd->size) == 0)
+			return true;
+	return false;
+}
+
 int
 roots_load_hints(const char *file, bool ipv6, struct roots *out, char *err,
     size_t errlen)
 {
 	getdns_list	*rrs;
 	getdns_dict	*rr;
-	getdns_bindata	*bd;
-	size_t		 i, n;
+	getdns_bindata	*bd, *ns[ROOTS_MAX];
+	size_t		 i, n, n_ns = 0;
 	uint32_t	 type;
 	char		 why[64];
 
@@ -163,9 +181,26 @@ roots_load_hints(const char *file, bool ipv6, struct roots *out, char *err,
 	}
 	if (read_rrs(file, &rrs, &n, err, errlen) == -1)
 		return -1;
+	/* Only addresses of the names the root NS set lists count: a hints
+	 * file is ". NS x" plus the addresses of each x. */
+	for (i = 0; i < n && n_ns < ROOTS_MAX; i++) {
+		if (getdns_list_get_dict(rrs, i, &rr) == GETDNS_RETURN_GOOD &&
+		    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
+		    type == 2 && owner_is_root(rr) &&
+		    getdns_dict_get_bindata(rr, "/rdata/nsdname", &bd) ==
+		    GETDNS_RETURN_GOOD)
+			ns[n_ns++] = bd;
+	}
+	if (n_ns == 0) {
+		snprintf(err, errlen, "%s: no NS record for the root zone '.' "
+		    "in it (not a root hints file)", file);
+		getdns_list_destroy(rrs);
+		return -1;
+	}
 	for (i = 0; i < n && out->n < ROOTS_MAX; i++) {
 		if (getdns_list_get_dict(rrs, i, &rr) != GETDNS_RETURN_GOOD ||
-		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD)
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
+		    !owner_in(rr, ns, n_ns))
 			continue;
 		if (type == 1 && getdns_dict_get_bindata(rr,
 		    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
