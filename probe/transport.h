@@ -45,7 +45,7 @@ struct transport_opts {
 					   socket; default 1000, and lowered at
 					   create to fit RLIMIT_NOFILE */
 	int		max_queued;	/* queries waiting for a slot or a rate
-					   token; default 1000000 (~400 B each) */
+					   token; default 200000 (~700 B each) */
 	int		per_server_qps;	/* packets per second to one address +
 					   port; 0 = unlimited; default 0 */
 	int		per_server_burst; /* token bucket depth; 0 = qps / 10,

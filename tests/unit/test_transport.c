@@ -362,6 +362,29 @@ test_parse_reply(void)
 	    "parse: rdata cut (%s)", err);
 	is_int(transport_parse_reply(good, 5, "ok.", 1, 0x1234, 0, &d, err,
 	    sizeof(err)), TRANSPORT_REPLY_MISMATCH, "parse: 5 bytes");
+
+	{
+		/* IPSECKEY, gateway type 3 given as a compression pointer:
+		 * getdns 1.6.0 reads past the message on this one */
+		uint8_t	 ipsec[] = { 0x12, 0x34, 0x84, 0x00, 0, 1, 0, 1, 0, 0,
+			0, 0, 2, 'o', 'k', 0, 0, 1, 0, 1,
+			0xc0, 12, 0, 45, 0, 1, 0, 0, 0, 60, 0, 10,
+			10, 3, 2, 0xc0, 12, 1, 3, 1, 0, 1 };
+
+		is_int(transport_parse_reply(ipsec, sizeof(ipsec), "ok.", 1,
+		    0x1234, 0, &d, err, sizeof(err)),
+		    TRANSPORT_REPLY_MALFORMED,
+		    "parse: compressed IPSECKEY gateway refused (%s)", err);
+		/* the same gateway written out is fine */
+		ipsec[35] = 2;
+		ipsec[36] = 'o';
+		ipsec[37] = 'k';
+		ipsec[38] = 0;
+		is_int(transport_parse_reply(ipsec, sizeof(ipsec), "ok.", 1,
+		    0x1234, 0, &d, err, sizeof(err)), TRANSPORT_REPLY_OK,
+		    "parse: plain IPSECKEY gateway accepted (%s)", err);
+		getdns_dict_destroy(d);
+	}
 }
 
 static void
@@ -692,8 +715,9 @@ test_rate(void)
 	ok(el >= 800 && el <= 1500,
 	    "rate: 100 + 100 to two servers at 100 qps each took %llu ms",
 	    (unsigned long long)el);
+	spin(300);	/* buckets refill in 100 ms */
 	transport_stats(t, &st);
-	is_int(st.servers, 2, "rate: two servers in the table");
+	is_int(st.servers, 0, "rate: idle servers forgotten once refilled");
 	transport_destroy(t);
 	free(x);
 }
