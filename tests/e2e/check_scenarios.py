@@ -66,6 +66,9 @@ SCENARIOS = {
     "broken":      ("bogus", "broken", "critical", 2,
                     {"chain_broken", "validation_bogus"}, "expect"),
     "staleds":     ("secure", "stale_ds", "warning", 1, {"stale_ds"}, []),
+    # A pre-published DS looks stale to a single check; history (the
+    # store) tells the two apart.
+    "doubleds":    ("secure", "stale_ds", "warning", 1, {"stale_ds"}, []),
     "expired":     ("bogus", "stable", "critical", 2,
                     {"signature_expired", "validation_bogus"}, []),
     "notyet":      ("bogus", "stable", "critical", 2,

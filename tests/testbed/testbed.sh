@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds expired notyet expiring algmismatch split unsigned zskroll"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -60,9 +60,10 @@ All addresses must be in 127.0.0.0/8; everything listens on port 53 (iterating r
 cannot be told another port for a delegation), so up/down/switch need root.
 
 Files for clients (in TESTBED_DIR): root.key (trust anchor, DNSKEY format), root.anchor.conf
-(BIND trust-anchors for delv -a), root.hints, libunbound.conf (for unbound-host -C or
-ub_ctx_config: iterates from the private root), expect/<zone>.{ds,parent-ds,cds,state,verdict},
-keys/<zone>/ (BIND key files; 'roles' maps role -> key file).
+(BIND trust-anchors for delv -a), root.hints, libunbound.conf (ub_ctx_config, unbound-host -C,
+tests/testbed/ubcheck.py: a validator iterating from the private root without the resolver),
+expect/<zone>.{ds,parent-ds,cds,state,verdict}, keys/<zone>/ (BIND key files; 'roles' maps
+role -> key file). Logs: nsd-*/nsd.log, unbound/unbound.log, run/*.console.
 EOF
 }
 
@@ -78,6 +79,7 @@ TESTBED_DNSHOST_ZONE TESTBED_SCRIPT"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
+# shellcheck disable=SC2034  # the TESTBED_* variables are read by name in cmd_env
 load_config() {
     TESTBED_DIR=$(realpath -m "${TESTBED_DIR:-$REPO/build/testbed}")
     if [ "${1:-}" != fresh ] && [ -f "$TESTBED_DIR/testbed.conf" ]; then
@@ -179,6 +181,9 @@ state_def() {
                  VERDICT=bogus ;;
     # ksk is no longer published but its DS lingers next to the good one: still secure.
     staleds)     PUB_A="ksk_new zsk";     SIGN_KSK="ksk_new";     DS="ksk_new ksk"; CDS="ksk_new" ;;
+    # Double-DS rollover (RFC 6781 4.1.2): the new key's DS is at the parent before the key
+    # itself is published. One check cannot tell it from a stale DS; history can.
+    doubleds)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk ksk_new"; CDS="ksk" ;;
     # Expiration 36 h ago rather than "1 day": validators forgive clock skew of 10% of the
     # signature lifetime capped at 24 h (unbound val-sig-skew-max), so exactly 1 day ago
     # would flip between bogus and secure within seconds.
@@ -189,9 +194,10 @@ state_def() {
     expiring)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
                  WINDOW=expiring ;;
     # Signed only with algorithm 13; the parent's only DS is for the (unpublished)
-    # algorithm-8 ksk, so no DS matches any DNSKEY. unbound 1.17 answers SERVFAIL with
-    # EDE 9 "DNSKEY Missing" ("No DNSKEY matches DS RRs of zone" in its log) on a fresh
-    # lookup; a repeat within val-bogus-ttl may carry another code (see NOTES.md).
+    # algorithm-8 ksk, so no DS matches any DNSKEY. Measured with unbound 1.17: SERVFAIL,
+    # EDE 9 "DNSKEY Missing" with "no keys have a DS with algorithm RSASHA256 ... while
+    # building chain of trust" on a fresh lookup; a repeat while the failure is cached
+    # says EDE 6 "DNSSEC Bogus" instead (NOTES.md: assert the verdict, not the code).
     algmismatch) PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
                  DS="ksk";                CDS="alt_ksk";          VERDICT=bogus ;;
     # Server b already publishes ksk_new (serial+1), server a lags; the DS is for ksk,
@@ -552,6 +558,9 @@ server:
     log-servfail: yes
     ede: yes
     qname-minimisation: yes
+    # RFC 8145 key-tag signalling would send _ta-XXXX queries to the root every few
+    # seconds: noise in the logs and in any query count a test takes.
+    trust-anchor-signaling: no
     # '$TLD' is not one of unbound's built-in local zones (test., invalid., onion., ...);
     # nodefault keeps it that way if someone sets TESTBED_TLD=test.
     local-zone: "$TLD." nodefault
@@ -577,11 +586,12 @@ daemon_own_pidfile() { case $1 in nsd-*) echo "$D/$1/nsd.pid" ;; unbound) echo "
 # recycled pid (other program or another testbed's daemon) must never be signalled.
 pid_is() {
     local pid=$1 name=$2 prog conf
-    prog=$(daemon_prog "$name"); conf=$(daemon_conf "$name")
+    # no command substitutions: this runs in polling loops
+    case $name in nsd-*) prog=nsd; conf=$D/$name/nsd.conf ;; *) prog=unbound; conf=$D/unbound/unbound.conf ;; esac
     [[ $pid =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/cmdline" ] || return 1
     local -a argv
     mapfile -d '' -t argv <"/proc/$pid/cmdline" 2>/dev/null || return 1
-    [ "${#argv[@]}" -gt 0 ] && [ "$(basename "${argv[0]}")" = "$prog" ] || return 1
+    [ "${#argv[@]}" -gt 0 ] && [ "${argv[0]##*/}" = "$prog" ] || return 1
     local a
     for a in "${argv[@]}"; do [ "$a" = "$conf" ] && return 0; done
     return 1
@@ -589,7 +599,7 @@ pid_is() {
 
 daemon_pid() { # name -> pid recorded for it (may be dead)
     local f=$D/run/$1.pid
-    [ -s "$f" ] && cat "$f" || true
+    if [ -s "$f" ]; then cat "$f"; fi
 }
 
 daemon_alive() { local pid; pid=$(daemon_pid "$1"); [ -n "$pid" ] && pid_is "$pid" "$1"; }
@@ -598,7 +608,8 @@ start_daemon() {
     local name=$1 prog conf pid i
     prog=$(daemon_prog "$name"); conf=$(daemon_conf "$name")
     mkdir -p "$D/run"
-    setsid "$(command -v "$prog")" -d -c "$conf" </dev/null >>"$D/run/$name.console" 2>&1 &
+    # 9>&-: the daemon must not inherit the lock on $D/.lock, or it would hold it forever.
+    setsid "$(command -v "$prog")" -d -c "$conf" </dev/null >>"$D/run/$name.console" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$D/run/$name.pid"
     # setsid execs in place (we are never a process-group leader here), so $! becomes the
@@ -611,48 +622,63 @@ start_daemon() {
     pid_is "$pid" "$name" || { log "$name did not start"; return 1; }
 }
 
-# Stop by pid: SIGTERM, wait, SIGKILL as the last resort, wait again.
+# Every live process of daemon NAME: the main pid and the helpers NSD forks (xfrd, main,
+# server), which carry the same command line. Needed because the main pid can exit before
+# its helpers have released the sockets, and a SIGKILLed main orphans them.
+family_of() {
+    local name=$1 pid
+    for pid in $(grep -lszxF -- "$(daemon_conf "$name")" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+        pid_is "$pid" "$name" && echo "$pid"
+    done
+    return 0
+}
+
+wait_family_gone() { # name seconds
+    local i
+    for i in $(seq $(($2 * 20))); do
+        [ -z "$(family_of "$1")" ] && return 0
+        sleep 0.05
+    done
+    [ -z "$(family_of "$1")" ]
+}
+
+# Stop by pid: SIGTERM to the recorded pid, wait for the whole family, SIGKILL (each pid
+# re-verified) as the last resort. An exited process counts as gone even while it waits
+# to be reaped by pid 1 (a zombie has no cmdline, so pid_is no longer matches).
 stop_daemon() {
-    local name=$1 pid own i
+    local name=$1 pid own fam
     pid=$(daemon_pid "$name")
     own=$(daemon_own_pidfile "$name")
-    [ -n "$pid" ] || { [ -s "$own" ] && pid=$(cat "$own"); } || true
-    if [ -n "$pid" ] && pid_is "$pid" "$name"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq $((STOP_TIMEOUT * 20))); do
-            pid_is "$pid" "$name" || break
-            sleep 0.05
-        done
-        if pid_is "$pid" "$name"; then
-            log "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            for i in $(seq 40); do pid_is "$pid" "$name" || break; sleep 0.05; done
-        fi
-        pid_is "$pid" "$name" && { log "$name (pid $pid) survived SIGKILL"; return 1; }
-    elif [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+    if [ -z "$pid" ] && [ -s "$own" ]; then pid=$(cat "$own"); fi
+    if [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! pid_is "$pid" "$name"; then
         log "$name: pid $pid now belongs to another program; not signalling it"
+        pid=""
+    fi
+    fam=$(family_of "$name" | xargs)
+    if [ -n "$fam" ]; then
+        if [ -n "$pid" ] && pid_is "$pid" "$name"; then
+            kill -TERM "$pid" 2>/dev/null || true
+        else
+            log "$name: main process gone, stopping leftover pids $fam"
+            # shellcheck disable=SC2086
+            kill -TERM $fam 2>/dev/null || true
+        fi
+        if ! wait_family_gone "$name" "$STOP_TIMEOUT"; then
+            fam=$(family_of "$name" | xargs)
+            log "$name: pids $fam ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+            # shellcheck disable=SC2086
+            [ -z "$fam" ] || kill -KILL $fam 2>/dev/null || true
+            wait_family_gone "$name" 2 || { log "$name: pids $(family_of "$name" | xargs) survived SIGKILL"; return 1; }
+        fi
     fi
     rm -f "$D/run/$name.pid" "$own"
 }
 
-# NSD forks helpers (xfrd, server); they die with the main process, but a SIGKILLed main
-# can orphan them. They carry our config path in their cmdline, which identifies them.
-sweep_orphans() {
-    local name pid
-    for name in $DAEMONS; do
-        for pid in $(grep -lzxF -- "$(daemon_conf "$name")" /proc/[0-9]*/cmdline 2>/dev/null |
-                     cut -d/ -f3); do
-            [ "$pid" != "$$" ] && pid_is "$pid" "$name" || continue
-            log "killing leftover $name process $pid"
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-    done
-}
-
+# All daemons at once: they are independent, and a serial shutdown would add up the waits.
 stop_all() {
-    local name rc=0
-    for name in unbound nsd-b nsd-a nsd-tld nsd-root; do stop_daemon "$name" || rc=1; done
-    sweep_orphans
+    local name pid rc=0 pids=()
+    for name in $DAEMONS; do stop_daemon "$name" & pids+=($!); done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
     return $rc
 }
 
@@ -750,7 +776,7 @@ resolver_flush() {
 hup_daemon() {
     local name=$1 pid
     pid=$(daemon_pid "$name")
-    [ -n "$pid" ] && pid_is "$pid" "$name" || die "$name is not running (testbed down?)"
+    if [ -z "$pid" ] || ! pid_is "$pid" "$name"; then die "$name is not running (testbed down?)"; fi
     kill -HUP "$pid"
 }
 
@@ -812,12 +838,21 @@ cmd_down() {
 }
 
 UP_DONE=0
+ZONE_JOBS=()
 up_abort() {
-    local rc=$?
+    local rc=$? j
     [ "$UP_DONE" = 1 ] && return
     [ $rc -ne 0 ] || rc=1
     trap - EXIT INT TERM
     log "up failed; stopping whatever was started"
+    # Zone builders still running (interrupted during generation) would keep writing keys
+    # into $D after we return. They are our unreaped children, so their pids cannot have
+    # been reused; their own children (dnssec-keygen, -signzone) are found by ppid.
+    for j in "${ZONE_JOBS[@]}"; do
+        # shellcheck disable=SC2046
+        kill $(descendants "$j") "$j" 2>/dev/null || true
+    done
+    wait "${ZONE_JOBS[@]}" 2>/dev/null || true
     log_tails
     stop_all || true
     exit $rc
@@ -825,8 +860,13 @@ up_abort() {
 
 prepare_dir() {
     mkdir -p "$D"
-    if [ -n "$(ls -A "$D" 2>/dev/null | grep -vxF -e .lock -e "$MARKER")" ] && [ ! -e "$D/$MARKER" ]; then
-        die "$D exists and was not made by testbed.sh (no $MARKER); refusing to wipe it"
+    local f
+    if [ ! -e "$D/$MARKER" ]; then
+        for f in "$D"/* "$D"/.[!.]*; do
+            [ -e "$f" ] || continue
+            [ "${f##*/}" = .lock ] && continue
+            die "$D exists and was not made by testbed.sh (no $MARKER); refusing to wipe it"
+        done
     fi
     find "$D" -mindepth 1 -maxdepth 1 ! -name .lock ! -name "$MARKER" -exec rm -rf {} +
     touch "$D/$MARKER"
@@ -850,8 +890,26 @@ zone_job() {
     esac
 }
 
+descendants() { # pid -> pids of all its descendants, read from /proc/*/stat (ppid field)
+    local f st pid fields
+    for f in /proc/[0-9]*/stat; do
+        { read -r st <"$f"; } 2>/dev/null || continue
+        read -r -a fields <<<"${st##*) }"   # after "pid (comm) ": state ppid ...
+        [ "${fields[1]:-}" = "$1" ] || continue
+        pid=${f#/proc/}; pid=${pid%/stat}
+        echo "$pid"; descendants "$pid"
+    done
+}
+
+zone_job_log() { if [ "$1" = . ]; then echo "$D/work/job.root.log"; else echo "$D/work/job.$1.log"; fi; }
+start_zone_job() { # zone kind serial; appends to ZONE_JOBS and names (cmd_up's locals)
+    zone_job "$@" >"$(zone_job_log "$1")" 2>&1 &
+    ZONE_JOBS+=($!)
+    names+=("$1")
+}
+
 cmd_up() {
-    local t0 serial z pids=() names=() i failed=0 name
+    local t0 t1 t2 serial z names=() i failed=0 name
     require_root
     validate_config
     take_lock
@@ -867,21 +925,20 @@ cmd_up() {
 
     serial=$(date +%s)
     echo "$serial" >"$D/serial"
-    for z in . "$TLD" "$DNSHOST"; do
-        zone_job "$z" infra "$serial" >"$D/work/job.${z#.}.log" 2>&1 & pids+=($!); names+=("$z")
-    done
-    for z in $SCENARIOS; do
-        zone_job "$z.$TLD" scenario "$serial" >"$D/work/job.$z.log" 2>&1 & pids+=($!); names+=("$z.$TLD")
-    done
-    zone_job "switch.$TLD" switch "$serial" >"$D/work/job.switch.log" 2>&1 & pids+=($!); names+=("switch.$TLD")
-    for i in "${!pids[@]}"; do
-        if ! wait "${pids[$i]}"; then
-            log "building ${names[$i]} failed:"; cat "$D/work/job.${names[$i]%."$TLD"}.log" >&2 2>/dev/null || true
+    # One job per zone, each with its own log ($D/work/job.<zone>.log, root: job.root.log).
+    for z in . "$TLD" "$DNSHOST"; do start_zone_job "$z" infra "$serial"; done
+    for z in $SCENARIOS; do start_zone_job "$z.$TLD" scenario "$serial"; done
+    start_zone_job "switch.$TLD" switch "$serial"
+    for i in "${!ZONE_JOBS[@]}"; do
+        if ! wait "${ZONE_JOBS[$i]}"; then
+            log "building ${names[$i]} failed:"
+            cat "$(zone_job_log "${names[$i]}")" >&2 2>/dev/null || true
             failed=1
         fi
     done
     [ $failed = 0 ] || exit 1
     echo healthy >"$D/switch.state"
+    t1=$(date +%s%N)
 
     build_dnshost "$serial"
     build_tld "$serial"
@@ -894,6 +951,7 @@ cmd_up() {
     nsd_conf b "$TESTBED_NS_B"
     unbound_conf
 
+    t2=$(date +%s%N)
     for name in nsd-root nsd-tld nsd-a nsd-b; do start_daemon "$name"; done
     wait_servers_ready
     start_daemon unbound
@@ -901,7 +959,8 @@ cmd_up() {
 
     UP_DONE=1
     trap - EXIT INT TERM
-    log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $D (resolver $TESTBED_RESOLVER)"
+    log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (keys+child zones $(( (t1 - t0) / 1000000 )),"\
+        "root/TLD/configs $(( (t2 - t1) / 1000000 )), daemons $(( ($(date +%s%N) - t2) / 1000000 ))): $D"
 }
 
 cmd_switch() {
