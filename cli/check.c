@@ -20,6 +20,7 @@
 #include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
+#include "store/store.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 
@@ -28,6 +29,10 @@ struct check_run {
 	unsigned		  n, done;
 	struct probe_policy	  policy;
 	struct event_base	 *base;
+	struct store		 *store;	/* --db, or NULL */
+	struct store_policy	  spolicy;
+	struct store_rotation	 *rot;		/* open KSK rotation, per
+						   domain (id 0: none) */
 };
 
 struct slot {
@@ -46,7 +51,10 @@ done_cb(void *arg, struct probe_result *r)
 
 	if ((copy = malloc(sizeof(*copy))) != NULL) {
 		memcpy(copy, r, sizeof(*copy));
-		probe_classify(copy, &run->policy, clock_now());
+		/* With --db, history goes in before the verdict; that is done
+		 * after the loop, so a slow disk never stalls the probes. */
+		if (run->store == NULL)
+			probe_classify(copy, &run->policy, clock_now());
 	}
 	run->results[s->idx] = copy;
 	free(s);
@@ -99,10 +107,71 @@ parse_duration_s(const char *s, int *out)
 	return 0;
 }
 
+/*
+ * --db: what history knows goes in before the verdict (store_annotate),
+ * the verdict and the rotation bookkeeping go out in one transaction
+ * (store_commit, which may escalate by deadline). A store that fails is
+ * reported on the domain as store_error; the check itself still counts.
+ */
 static void
-print_text(const struct probe_result *r)
+record(struct check_run *run, struct probe_result *r,
+    struct store_rotation *rot)
 {
-	char		 when[32];
+	char		 why[800];
+	time_t		 now = clock_now();
+	bool		 failed = false;
+
+	if (store_annotate(run->store, r, now) == -1) {
+		/* Without history the verdict is a plain check's; recording
+		 * it could open a rotation with a wrong start. */
+		snprintf(why, sizeof(why), "%s", store_error(run->store));
+		failed = true;
+	}
+	probe_classify(r, &run->policy, now);
+	if (!failed && store_commit(run->store, r, &run->spolicy, now,
+	    rot) == -1) {
+		snprintf(why, sizeof(why), "%s", store_error(run->store));
+		failed = true;
+	}
+	if (failed) {
+		log_warnx("%s: recording the check: %s", r->domain, why);
+		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
+		    "The check could not be recorded, so deadlines are not "
+		    "tracked: %s", why);
+		if (r->severity < PROBE_SEV_UNKNOWN)
+			r->severity = PROBE_SEV_UNKNOWN;
+	}
+}
+
+/* rotation.start, .deadline, .registrar_deadline, .seconds_left. */
+static void
+rotation_json(json_t *o, const struct store_rotation *rot)
+{
+	json_t	*j = json_object_get(o, "rotation");
+	char	 buf[32];
+
+	if (j == NULL || rot == NULL || rot->id == 0)
+		return;
+	json_object_set_new(j, "kind", json_string(
+	    store_rotation_kind_name(rot->kind)));
+	json_object_set_new(j, "new_key_tag", json_integer(rot->new_key_tag));
+	json_object_set_new(j, "start", json_string(clock_rfc3339(rot->start,
+	    buf, sizeof(buf))));
+	json_object_set_new(j, "deadline", json_string(clock_rfc3339(
+	    rot->deadline, buf, sizeof(buf))));
+	json_object_set_new(j, "registrar_deadline", json_string(
+	    clock_rfc3339(rot->registrar_deadline, buf, sizeof(buf))));
+	json_object_set_new(j, "ds_updated_at", rot->ds_updated_at ?
+	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
+	    json_null());
+	json_object_set_new(j, "seconds_left", json_integer(
+	    (json_int_t)(rot->registrar_deadline - clock_now())));
+}
+
+static void
+print_text(const struct probe_result *r, const struct store_rotation *rot)
+{
+	char		 when[32], dl[32], left[32];
 	unsigned	 i, k;
 	json_t		*j;
 
@@ -112,6 +181,13 @@ print_text(const struct probe_result *r)
 	if (r->parent[0])
 		printf(" (parent %s)", r->parent);
 	printf("\n");
+	if (rot != NULL && rot->id != 0)
+		printf("  rotation KSK %u since %s, registrar deadline %s "
+		    "(%s left)%s\n", rot->new_key_tag, clock_rfc3339(rot->start,
+		    when, sizeof(when)), clock_rfc3339(rot->registrar_deadline,
+		    dl, sizeof(dl)), clock_duration(
+		    (long long)rot->registrar_deadline - clock_now(), left,
+		    sizeof(left)), rot->ds_updated_at ? ", DS updated" : "");
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
@@ -241,7 +317,7 @@ cmd_check(int argc, char *argv[])
 	enum format		 fmt = FMT_TEXT;
 	enum probe_severity	 worst = PROBE_SEV_OK;
 	char			 err[512];
-	const char		*hints = NULL;
+	const char		*hints = NULL, *db = NULL;
 	bool			 hints_set = false, no_resolvers = false;
 	int			 ch, i, rc = EXIT_UNKNOWN, v;
 	char			*end;
@@ -340,10 +416,8 @@ cmd_check(int argc, char *argv[])
 			run.policy.insecure_is_problem = true;
 			break;
 		case 'D':
-			log_warnx("--db: recording history is not implemented "
-			    "yet in this version (tracked in the store issue "
-			    "(#4))");
-			return EXIT_UNKNOWN;
+			db = optarg;
+			break;
 		case 'v':
 			log_init(LOG_TO_STDERR, log_getverbose() + 1, NULL);
 			break;
@@ -397,9 +471,17 @@ cmd_check(int argc, char *argv[])
 		}
 	}
 
+	/* Before any packet: a database we cannot use is a usage error. */
+	if (db != NULL) {
+		store_policy_defaults(&run.spolicy);
+		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
+			log_warnx("--db: %s", err);
+			return EXIT_UNKNOWN;
+		}
+	}
 	if ((run.base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
-		return EXIT_UNKNOWN;
+		goto out;
 	}
 	if ((engine = probe_engine_create(run.base, &cfg, err,
 	    sizeof(err))) == NULL) {
@@ -407,7 +489,8 @@ cmd_check(int argc, char *argv[])
 		goto out;
 	}
 	run.n = (unsigned)argc;
-	if ((run.results = calloc(run.n, sizeof(*run.results))) == NULL) {
+	if ((run.results = calloc(run.n, sizeof(*run.results))) == NULL ||
+	    (run.rot = calloc(run.n, sizeof(*run.rot))) == NULL) {
 		log_warnx("out of memory");
 		goto out;
 	}
@@ -439,6 +522,8 @@ cmd_check(int argc, char *argv[])
 			log_warnx("out of memory");
 			goto out;
 		}
+		if (run.store != NULL)
+			record(&run, run.results[i], &run.rot[i]);
 		if (run.results[i]->severity > worst)
 			worst = run.results[i]->severity;
 	}
@@ -446,9 +531,12 @@ cmd_check(int argc, char *argv[])
 		json_t *doc = json_object(), *a = json_array();
 		char *s;
 
-		for (i = 0; i < argc; i++)
-			json_array_append_new(a, probe_result_json(
-			    run.results[i]));
+		for (i = 0; i < argc; i++) {
+			json_t *o = probe_result_json(run.results[i]);
+
+			rotation_json(o, &run.rot[i]);
+			json_array_append_new(a, o);
+		}
 		json_object_set_new(doc, "domains", a);
 		s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 		json_decref(doc);
@@ -462,7 +550,7 @@ cmd_check(int argc, char *argv[])
 		print_nagios(run.results, run.n, worst);
 	else
 		for (i = 0; i < argc; i++)
-			print_text(run.results[i]);
+			print_text(run.results[i], &run.rot[i]);
 
 	switch (worst) {
 	case PROBE_SEV_OK:	rc = EXIT_OK; break;
@@ -476,6 +564,8 @@ out:
 		for (unsigned u = 0; u < run.n; u++)
 			free(run.results[u]);
 	free(run.results);
+	free(run.rot);
+	store_close(run.store);
 	if (run.base != NULL)
 		event_base_free(run.base);
 	if (fflush(stdout) != 0 && rc != EXIT_UNKNOWN) {

@@ -23,6 +23,10 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 
 int	cmd_check(int argc, char *argv[]);
+int	cmd_rotations(int argc, char *argv[]);
+int	cmd_history(int argc, char *argv[]);
+int	cmd_keys(int argc, char *argv[]);
+int	cmd_run(int argc, char *argv[]);
 
 /* Print "usage: dnssecmon NAME SYNOPSIS" for one command to stderr. */
 void	cli_usage(const char *name);

@@ -54,7 +54,7 @@ expect_error "unreadable root hints" "$tmp/nope: No such file or directory" \
 	--trust-anchor "$tmp/anchor" --root-hints "$tmp/nope" x.lab
 expect_error "root hints without addresses" "$tmp/noroot: no NS record for the root zone" \
 	--trust-anchor "$tmp/anchor" --root-hints "$tmp/noroot" x.lab
-expect_error "--db before the store exists" "--db: .*not implemented yet" --db "$tmp/x.db" x.lab
+expect_error "--db in a missing directory" "--db: $tmp/nodir/x.db: unable to open" --db "$tmp/nodir/x.db" x.lab
 
 out=$("$bin" check --help); rc=$?
 is "$rc" 0 "check --help exits 0"

@@ -1,0 +1,672 @@
+/*
+ * YAML configuration, read with libyaml's document API so that every node
+ * keeps its line number for error messages.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "cli/config.h"
+#include "probe/dsmatch.h"
+#include "probe/roots.h"
+
+struct parse {
+	const char		*file;
+	yaml_document_t		*doc;
+	struct config		*cfg;
+	struct config_errors	*errs;
+};
+
+static void
+err_at(struct parse *p, const yaml_node_t *n, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+err_at(struct parse *p, const yaml_node_t *n, const char *key,
+    const char *fmt, ...)
+{
+	char		 what[256];
+	va_list		 ap;
+
+	if (p->errs->n >= CONFIG_MAX_ERRORS) {
+		p->errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (key != NULL)
+		snprintf(p->errs->msg[p->errs->n++], sizeof(p->errs->msg[0]),
+		    "%s:%zu: %s: %s", p->file, n ? n->start_mark.line + 1 : 0,
+		    key, what);
+	else
+		snprintf(p->errs->msg[p->errs->n++], sizeof(p->errs->msg[0]),
+		    "%s:%zu: %s", p->file, n ? n->start_mark.line + 1 : 0, what);
+}
+
+long
+config_parse_duration(const char *s)
+{
+	char		*end;
+	long long	 v, mult = 1;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v < 0)
+		return -1;
+	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+		mult = 1;
+	else if (strcmp(end, "m") == 0)
+		mult = 60;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400;
+	else if (strcmp(end, "w") == 0)
+		mult = 7 * 86400;
+	else
+		return -1;
+	if (v > LONG_MAX / mult)
+		return -1;
+	return (long)(v * mult);
+}
+
+static const char *
+scalar(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value :
+	    NULL;
+}
+
+/* A scalar value, or an error naming the key. */
+static const char *
+want_scalar(struct parse *p, const yaml_node_t *n, const char *key)
+{
+	const char	*s = scalar(n);
+
+	if (s == NULL || *s == '\0') {
+		err_at(p, n, key, "expected a single value");
+		return NULL;
+	}
+	return s;
+}
+
+static char *
+dup_scalar(struct parse *p, const yaml_node_t *n, const char *key)
+{
+	const char	*s = want_scalar(p, n, key);
+	char		*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		err_at(p, n, key, "out of memory");
+	return d;
+}
+
+static void
+set_str(struct parse *p, char **dst, const yaml_node_t *n, const char *key)
+{
+	char	*s = dup_scalar(p, n, key);
+
+	if (s != NULL) {
+		free(*dst);
+		*dst = s;
+	}
+}
+
+static long
+get_duration(struct parse *p, const yaml_node_t *n, const char *key,
+    long min, long max)
+{
+	const char	*s = want_scalar(p, n, key);
+	long		 v;
+
+	if (s == NULL)
+		return -1;
+	if ((v = config_parse_duration(s)) < 0) {
+		err_at(p, n, key, "'%s' is not a duration (a number of "
+		    "seconds, or with s, m, h, d or w, e.g. 5m or 7d)", s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		err_at(p, n, key, "'%s' is out of range (%lds to %lds)", s, min,
+		    max);
+		return -1;
+	}
+	return v;
+}
+
+static long
+get_int(struct parse *p, const yaml_node_t *n, const char *key, long min,
+    long max)
+{
+	const char	*s = want_scalar(p, n, key);
+	char		*end;
+	long		 v;
+
+	if (s == NULL)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		err_at(p, n, key, "'%s' is not a whole number from %ld to %ld",
+		    s, min, max);
+		return -1;
+	}
+	return v;
+}
+
+static int
+get_bool(struct parse *p, const yaml_node_t *n, const char *key)
+{
+	const char	*s = want_scalar(p, n, key);
+
+	if (s == NULL)
+		return -1;
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcasecmp(s, "on"))
+		return 1;
+	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcasecmp(s, "off"))
+		return 0;
+	err_at(p, n, key, "'%s' is not yes or no", s);
+	return -1;
+}
+
+/* Walk a mapping; reject duplicate keys. */
+#define MAP_FOREACH(doc, map, pair)					\
+	for ((pair) = (map)->data.mapping.pairs.start;			\
+	    (pair) < (map)->data.mapping.pairs.top; (pair)++)
+
+static bool
+duplicate_key(struct parse *p, const yaml_node_t *map,
+    const yaml_node_pair_t *upto, const char *key)
+{
+	const yaml_node_pair_t	*q;
+	const char		*k;
+
+	for (q = map->data.mapping.pairs.start; q < upto; q++) {
+		k = scalar(yaml_document_get_node(p->doc, q->key));
+		if (k != NULL && strcmp(k, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+parse_http(struct parse *p, yaml_node_t *map)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	const char		*key;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		err_at(p, map, "http", "expected a mapping (listen: ADDR:PORT)");
+		return;
+	}
+	MAP_FOREACH(p->doc, map, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		key = scalar(k);
+		if (key != NULL && strcmp(key, "listen") == 0) {
+			const char *s = want_scalar(p, v, "http.listen");
+			struct sockaddr_storage ss;
+			socklen_t len;
+			char why[200];
+
+			if (s == NULL)
+				continue;
+			if (roots_parse_address(s, 9470, &ss, &len, why,
+			    sizeof(why)) == -1 && strchr(s, ':') != NULL) {
+				/* ADDR:PORT is the usual spelling here. */
+				char tmp[128];
+				const char *c = strrchr(s, ':');
+
+				snprintf(tmp, sizeof(tmp), "%.*s@%s",
+				    (int)(c - s), s, c + 1);
+				if (roots_parse_address(tmp, 9470, &ss, &len,
+				    why, sizeof(why)) == -1) {
+					err_at(p, v, "http.listen", "'%s' is not "
+					    "ADDR:PORT", s);
+					continue;
+				}
+			}
+			set_str(p, &p->cfg->http_listen, v, "http.listen");
+		} else
+			err_at(p, k, "http", "unknown key '%s' (known: listen)",
+			    key ? key : "?");
+	}
+}
+
+static void
+parse_mqtt(struct parse *p, yaml_node_t *map)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	const char		*key;
+	long			 port;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		err_at(p, map, "mqtt", "expected a mapping (host, port, "
+		    "topic_prefix)");
+		return;
+	}
+	MAP_FOREACH(p->doc, map, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		key = scalar(k);
+		if (key == NULL)
+			err_at(p, k, "mqtt", "keys must be plain words");
+		else if (strcmp(key, "host") == 0)
+			set_str(p, &p->cfg->mqtt_host, v, "mqtt.host");
+		else if (strcmp(key, "port") == 0) {
+			if ((port = get_int(p, v, "mqtt.port", 1, 65535)) > 0)
+				p->cfg->mqtt_port = (int)port;
+		} else if (strcmp(key, "topic_prefix") == 0)
+			set_str(p, &p->cfg->mqtt_topic_prefix, v,
+			    "mqtt.topic_prefix");
+		else
+			err_at(p, k, "mqtt", "unknown key '%s' (known: host, "
+			    "port, topic_prefix)", key);
+	}
+}
+
+static int
+domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	char		 why[200], text[DSMATCH_NAME_STRLEN];
+	size_t		 wlen, len, i;
+
+	if (dsmatch_name_to_wire(s, wire, sizeof(wire), &wlen, why,
+	    sizeof(why)) == -1) {
+		err_at(p, n, "domains", "'%s' is not a valid domain name: %s",
+		    s, why);
+		return -1;
+	}
+	if (wlen == 1) {
+		err_at(p, n, "domains", "the root zone has no parent to hold "
+		    "a DS");
+		return -1;
+	}
+	if (dsmatch_wire_to_name(wire, wlen, text, sizeof(text)) == -1 ||
+	    (len = strlen(text)) >= PROBE_NAME_MAX) {
+		err_at(p, n, "domains", "'%s' cannot be represented", s);
+		return -1;
+	}
+	text[len - 1] = '\0';		/* the final dot */
+	for (i = 0; text[i]; i++)
+		out[i] = (text[i] >= 'A' && text[i] <= 'Z') ? text[i] + 32 :
+		    text[i];
+	out[i] = '\0';
+	return 0;
+}
+
+static void
+parse_domains(struct parse *p, yaml_node_t *seq)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*n, *k, *v;
+	yaml_node_pair_t	*pair;
+	struct config_domain	*d;
+	const char		*key, *s;
+	size_t			 count, i;
+	long			 val;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(p, seq, "domains", "expected a list of domain names");
+		return;
+	}
+	count = (size_t)(seq->data.sequence.items.top -
+	    seq->data.sequence.items.start);
+	if ((p->cfg->domains = calloc(count ? count : 1,
+	    sizeof(*p->cfg->domains))) == NULL) {
+		err_at(p, seq, "domains", "out of memory");
+		return;
+	}
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		n = yaml_document_get_node(p->doc, *it);
+		d = &p->cfg->domains[p->cfg->n_domains];
+		memset(d, 0, sizeof(*d));
+		d->line = (int)n->start_mark.line + 1;
+		d->policy = p->cfg->policy;	/* globals, read first */
+		if ((s = scalar(n)) != NULL) {
+			if (domain_name(p, n, s, d->name) == -1)
+				continue;
+		} else if (n->type == YAML_MAPPING_NODE) {
+			bool named = false;
+
+			MAP_FOREACH(p->doc, n, pair) {
+				k = yaml_document_get_node(p->doc, pair->key);
+				v = yaml_document_get_node(p->doc, pair->value);
+				key = scalar(k);
+				if (key == NULL)
+					err_at(p, k, "domains", "keys must be "
+					    "plain words");
+				else if (strcmp(key, "name") == 0) {
+					if ((s = want_scalar(p, v,
+					    "domains.name")) != NULL &&
+					    domain_name(p, v, s, d->name) == 0)
+						named = true;
+				} else if (strcmp(key, "rotation_window") == 0) {
+					if ((val = get_duration(p, v,
+					    "rotation_window", 3600,
+					    366 * 86400L)) > 0)
+						d->policy.rotation_window_s = val;
+				} else if (strcmp(key, "critical_before") == 0) {
+					if ((val = get_duration(p, v,
+					    "critical_before", 0,
+					    366 * 86400L)) >= 0)
+						d->policy.critical_before_s = val;
+				} else if (strcmp(key, "interval") == 0) {
+					if ((val = get_duration(p, v,
+					    "interval", 10, 86400)) > 0)
+						d->interval_s = (int)val;
+				} else
+					err_at(p, k, "domains", "unknown key '%s' "
+					    "(known: name, rotation_window, "
+					    "critical_before, interval)", key);
+			}
+			if (!named) {
+				err_at(p, n, "domains", "an entry without a "
+				    "valid 'name'");
+				continue;
+			}
+		} else {
+			err_at(p, n, "domains", "expected a name or a mapping "
+			    "with 'name'");
+			continue;
+		}
+		for (i = 0; i < p->cfg->n_domains; i++)
+			if (strcmp(p->cfg->domains[i].name, d->name) == 0)
+				break;
+		if (i < p->cfg->n_domains) {
+			err_at(p, n, "domains", "'%s' is listed twice (first at "
+			    "line %d)", d->name, p->cfg->domains[i].line);
+			continue;
+		}
+		p->cfg->n_domains++;
+	}
+}
+
+static void
+parse_resolvers(struct parse *p, yaml_node_t *seq)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*n;
+	const char		*s;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 why[200];
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(p, seq, "resolvers", "expected a list of addresses, "
+		    "e.g. [8.8.8.8, 1.1.1.1]");
+		return;
+	}
+	p->cfg->n_resolvers = 0;
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		n = yaml_document_get_node(p->doc, *it);
+		if ((s = want_scalar(p, n, "resolvers")) == NULL)
+			continue;
+		if (roots_parse_address(s, 53, &ss, &len, why,
+		    sizeof(why)) == -1) {
+			err_at(p, n, "resolvers", "%s", why);
+			continue;
+		}
+		if (p->cfg->n_resolvers >= PROBE_MAX_RESOLVERS) {
+			err_at(p, n, "resolvers", "at most %d resolvers",
+			    PROBE_MAX_RESOLVERS);
+			break;
+		}
+		if ((p->cfg->resolvers[p->cfg->n_resolvers] = strdup(s)) != NULL)
+			p->cfg->n_resolvers++;
+	}
+}
+
+static void
+set_defaults(struct config *c)
+{
+	static const char *res[] = { "8.8.8.8", "1.1.1.1", "9.9.9.9" };
+	unsigned	 i;
+
+	c->trust_anchor = strdup(ROOTS_DEFAULT_ANCHOR);
+	c->database = strdup("/var/lib/dnssecmon/dnssecmon.db");
+	for (i = 0; i < 3; i++)
+		c->resolvers[c->n_resolvers++] = strdup(res[i]);
+	c->interval_s = 300;
+	c->timeout_ms = 5000;
+	c->retries = 2;
+	store_policy_defaults(&c->policy);
+	probe_policy_defaults(&c->probe_policy);
+	c->max_domains = 500;
+	c->max_queries = 2000;
+	c->per_server_qps = 0;
+	c->retention_s = 90 * 86400L;
+	c->log = strdup("stderr");
+	c->mqtt_port = 1883;
+	c->mqtt_topic_prefix = strdup("dnssecmon");
+}
+
+/* Files named in the config must be usable now, not at the first probe. */
+static void
+check_files(struct parse *p, yaml_node_t *anchor_node, yaml_node_t *hints_node)
+{
+	struct roots	 roots;
+	char		 why[300];
+
+	if (roots_check_anchor(p->cfg->trust_anchor, why, sizeof(why)) == -1)
+		err_at(p, anchor_node, "trust_anchor", "%s", why);
+	if (p->cfg->root_hints != NULL &&
+	    roots_load_hints(p->cfg->root_hints, p->cfg->ipv6, &roots, why,
+	    sizeof(why)) == -1)
+		err_at(p, hints_node, "root_hints", "%s", why);
+}
+
+static void
+parse_top(struct parse *p, yaml_node_t *root)
+{
+	struct config		*c = p->cfg;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v, *domains = NULL, *anchor = NULL;
+	yaml_node_t		*hints = NULL;
+	const char		*key;
+	long			 val;
+	int			 b;
+
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		err_at(p, root, NULL, "the file must be a mapping of keys "
+		    "(trust_anchor:, domains:, ...)");
+		return;
+	}
+	MAP_FOREACH(p->doc, root, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		if ((key = scalar(k)) == NULL) {
+			err_at(p, k, NULL, "keys must be plain words");
+			continue;
+		}
+		if (duplicate_key(p, root, pair, key)) {
+			err_at(p, k, key, "given twice");
+			continue;
+		}
+		if (strcmp(key, "trust_anchor") == 0) {
+			set_str(p, &c->trust_anchor, v, key);
+			anchor = v;
+		} else if (strcmp(key, "root_hints") == 0) {
+			set_str(p, &c->root_hints, v, key);
+			hints = v;
+		} else if (strcmp(key, "resolvers") == 0)
+			parse_resolvers(p, v);
+		else if (strcmp(key, "database") == 0)
+			set_str(p, &c->database, v, key);
+		else if (strcmp(key, "interval") == 0) {
+			if ((val = get_duration(p, v, key, 10, 86400)) > 0)
+				c->interval_s = (int)val;
+		} else if (strcmp(key, "timeout") == 0) {
+			if ((val = get_duration(p, v, key, 1, 60)) > 0)
+				c->timeout_ms = (int)val * 1000;
+		} else if (strcmp(key, "retries") == 0) {
+			if ((val = get_int(p, v, key, 0, 10)) >= 0)
+				c->retries = (int)val;
+		} else if (strcmp(key, "rotation_window") == 0) {
+			if ((val = get_duration(p, v, key, 3600,
+			    366 * 86400L)) > 0)
+				c->policy.rotation_window_s = val;
+		} else if (strcmp(key, "critical_before") == 0) {
+			if ((val = get_duration(p, v, key, 0,
+			    366 * 86400L)) >= 0)
+				c->policy.critical_before_s = val;
+		} else if (strcmp(key, "signature_warning") == 0) {
+			if ((val = get_duration(p, v, key, 0,
+			    366 * 86400L)) >= 0)
+				c->probe_policy.sig_warning_s = (int)val;
+		} else if (strcmp(key, "signature_critical") == 0) {
+			if ((val = get_duration(p, v, key, 0,
+			    366 * 86400L)) >= 0)
+				c->probe_policy.sig_critical_s = (int)val;
+		} else if (strcmp(key, "insecure_is_problem") == 0) {
+			if ((b = get_bool(p, v, key)) >= 0)
+				c->probe_policy.insecure_is_problem = b;
+		} else if (strcmp(key, "ipv6") == 0) {
+			if ((b = get_bool(p, v, key)) >= 0)
+				c->ipv6 = b;
+		} else if (strcmp(key, "max_concurrent_domains") == 0) {
+			if ((val = get_int(p, v, key, 1, 100000)) > 0)
+				c->max_domains = (unsigned)val;
+		} else if (strcmp(key, "max_queries_in_flight") == 0) {
+			if ((val = get_int(p, v, key, 1, 100000)) > 0)
+				c->max_queries = (unsigned)val;
+		} else if (strcmp(key, "per_server_qps") == 0) {
+			if ((val = get_int(p, v, key, 0, 1000000)) >= 0)
+				c->per_server_qps = (unsigned)val;
+		} else if (strcmp(key, "retention") == 0) {
+			if ((val = get_duration(p, v, key, 86400,
+			    3650 * 86400L)) > 0)
+				c->retention_s = val;
+		} else if (strcmp(key, "log") == 0) {
+			const char *s = want_scalar(p, v, key);
+
+			if (s != NULL && strcmp(s, "stderr") != 0 &&
+			    strcmp(s, "syslog") != 0 && strcmp(s, "json") != 0)
+				err_at(p, v, key, "'%s': expected stderr, syslog "
+				    "or json", s);
+			else
+				set_str(p, &c->log, v, key);
+		} else if (strcmp(key, "http") == 0)
+			parse_http(p, v);
+		else if (strcmp(key, "mqtt") == 0)
+			parse_mqtt(p, v);
+		else if (strcmp(key, "domains") == 0)
+			domains = v;	/* after the globals it inherits */
+		else
+			err_at(p, k, key, "unknown key (see dnssecmon.conf(5))");
+	}
+	if (domains != NULL)
+		parse_domains(p, domains);
+	if (c->n_domains == 0 && p->errs->n == 0)
+		err_at(p, domains ? domains : root, "domains", "no domain to "
+		    "monitor");
+	if (c->probe_policy.sig_critical_s > c->probe_policy.sig_warning_s)
+		err_at(p, root, "signature_critical", "is longer than "
+		    "signature_warning");
+	check_files(p, anchor ? anchor : root, hints ? hints : root);
+}
+
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct parse		 p;
+	struct config		*c;
+	FILE			*f;
+	yaml_parser_t		 parser;
+	yaml_document_t		 doc;
+	int			 have_doc = 0, have_parser = 0;
+
+	memset(errs, 0, sizeof(*errs));
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.errs = errs;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->file = strdup(path)) == NULL) {
+		free(c);
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+		    "%s: out of memory", path);
+		return NULL;
+	}
+	p.cfg = c;
+	set_defaults(c);
+	if (access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
+		c->root_hints = strdup(ROOTS_DEFAULT_HINTS);
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), "%s: %s",
+		    path, strerror(errno));
+		goto fail;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+		    "%s: cannot start the YAML parser", path);
+		goto fail;
+	}
+	have_parser = 1;
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+		    "%s:%zu: not valid YAML: %s", path,
+		    parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "syntax error");
+		fclose(f);
+		goto fail;
+	}
+	fclose(f);
+	have_doc = 1;
+	p.doc = &doc;
+	parse_top(&p, yaml_document_get_root_node(&doc));
+	if (errs->n > 0)
+		goto fail;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return c;
+fail:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	if (have_parser)
+		yaml_parser_delete(&parser);
+	config_free(c);
+	return NULL;
+}
+
+void
+config_free(struct config *c)
+{
+	unsigned	 i;
+
+	if (c == NULL)
+		return;
+	free(c->file);
+	free(c->trust_anchor);
+	free(c->root_hints);
+	for (i = 0; i < c->n_resolvers; i++)
+		free(c->resolvers[i]);
+	free(c->database);
+	free(c->log);
+	free(c->http_listen);
+	free(c->mqtt_host);
+	free(c->mqtt_topic_prefix);
+	free(c->domains);
+	free(c);
+}

@@ -1,0 +1,73 @@
+/*
+ * The daemon's configuration file (YAML, dnssecmon.conf(5)).
+ *
+ * config_load() reads and checks the whole file and either returns a
+ * complete struct config or a list of errors, each "FILE:LINE: key: what
+ * is wrong". Unknown keys are errors: a typo must not silently fall back
+ * to a default.
+ */
+#ifndef DNSSECMON_CONFIG_H
+#define DNSSECMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "probe/probe.h"
+#include "store/store.h"
+
+#define CONFIG_MAX_ERRORS	32
+
+struct config_domain {
+	char			 name[PROBE_NAME_MAX];	/* normalised */
+	int			 line;
+	int			 interval_s;		/* 0: the global one */
+	struct store_policy	 policy;
+};
+
+struct config {
+	char			*file;
+	char			*trust_anchor;
+	char			*root_hints;		/* NULL: built in */
+	unsigned		 n_resolvers;
+	char			*resolvers[PROBE_MAX_RESOLVERS];
+	char			*database;
+	int			 interval_s;
+	int			 timeout_ms;
+	int			 retries;
+	struct store_policy	 policy;		/* global defaults */
+	struct probe_policy	 probe_policy;
+	bool			 ipv6;
+	unsigned		 max_domains;		/* in flight at once */
+	unsigned		 max_queries;		/* on the wire at once */
+	unsigned		 per_server_qps;
+	long			 retention_s;		/* raw observations */
+	char			*log;			/* stderr|syslog|json */
+	char			*http_listen;		/* NULL: off */
+	char			*mqtt_host;		/* NULL: off */
+	int			 mqtt_port;
+	char			*mqtt_topic_prefix;
+	size_t			 n_domains;
+	struct config_domain	*domains;
+};
+
+struct config_errors {
+	unsigned	n;
+	unsigned	dropped;
+	char		msg[CONFIG_MAX_ERRORS][320];
+};
+
+/*
+ * Parse and check path. Returns a config the caller frees with
+ * config_free(), or NULL with every problem found in *errs.
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+/* Accepts NULL. */
+void	config_free(struct config *);
+
+/*
+ * "90", "90s", "5m", "72h", "7d", "1w" into seconds; -1 when malformed.
+ * Plain numbers are seconds.
+ */
+long	config_parse_duration(const char *s);
+
+#endif

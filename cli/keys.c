@@ -1,0 +1,265 @@
+/*
+ * dnssecmon keys: the timeline of every DNSKEY and every DS the store has
+ * seen for one domain, with first and last sight. Reads only: never
+ * creates or migrates a database.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "probe/dsmatch.h"
+#include "store/store.h"
+
+#define SYNOPSIS	"DOMAIN --db FILE [--format text|json]"
+
+static json_t *
+time_json(time_t t)
+{
+	char	 buf[32];
+
+	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
+	    sizeof(buf)));
+}
+
+static const char *
+time_text(time_t t, char *buf, size_t len)
+{
+	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
+}
+
+/* Lower case, without the final dot; -1 when not a domain name. */
+static int
+domain_arg(const char *in, char *out, size_t len, char *why, size_t whylen)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen, i;
+
+	if (dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, why,
+	    whylen) == -1)
+		return -1;
+	snprintf(out, len, "%s", in);
+	for (i = 0; out[i]; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	if (i > 1 && out[i - 1] == '.')
+		out[i - 1] = '\0';
+	return 0;
+}
+
+/* What a DS is, in the light of history. */
+static const char *
+ds_verdict(const struct store_ds_seen *d, const struct store_key_seen *k,
+    bool at_parent)
+{
+	if (d->key >= 0)
+		return k[d->key].last_seen == d->last_seen || !at_parent ?
+		    "key seen" : "its key is gone: stale";
+	if (!dsmatch_digest_supported(d->digest_type))
+		return "digest type not checked";
+	return d->arrived ? "key never seen: pre-published" :
+	    "key never seen, DS older than our first check";
+}
+
+static void
+print_text(const struct store_domain *dom, const struct store_key_seen *k,
+    size_t nk, const struct store_ds_seen *d, size_t nd)
+{
+	char		 a[32], b[32], c[32], e[32];
+	size_t		 i;
+
+	printf("%s: %zu DNSKEY and %zu DS seen, last check %s\n", dom->name,
+	    nk, nd, time_text(dom->last_checked, a, sizeof(a)));
+	printf("  %-6s %5s %3s %-4s %-20s  %-20s  %-20s  %-20s  %s\n",
+	    "RECORD", "TAG", "ALG", "ROLE", "FIRST SEEN", "LAST SEEN",
+	    "SIGNING FROM", "DS FROM", "NOW");
+	for (i = 0; i < nk; i++)
+		printf("  %-6s %5u %3u %-4s %-20s  %-20s  %-20s  %-20s  %s\n",
+		    "DNSKEY", k[i].key_tag, k[i].algorithm,
+		    (k[i].flags & 1) ? "KSK" : "ZSK",
+		    time_text(k[i].first_seen, a, sizeof(a)),
+		    time_text(k[i].last_seen, b, sizeof(b)),
+		    time_text(k[i].signing_first_seen, c, sizeof(c)),
+		    time_text(k[i].ds_first_seen, e, sizeof(e)),
+		    k[i].last_seen == dom->last_checked ? "published" : "gone");
+	for (i = 0; i < nd; i++) {
+		bool at = d[i].last_seen == dom->last_checked;
+
+		printf("  %-6s %5u %3u d%-3u %-20s  %-20s  %-20s  %-20s  %s "
+		    "(%s)\n", "DS", d[i].key_tag, d[i].algorithm,
+		    d[i].digest_type, time_text(d[i].first_seen, a, sizeof(a)),
+		    time_text(d[i].last_seen, b, sizeof(b)), "", "",
+		    at ? "at the parent" : "gone", ds_verdict(&d[i], k, at));
+	}
+}
+
+static json_t *
+doc_json(const struct store_domain *dom, const struct store_key_seen *k,
+    size_t nk, const struct store_ds_seen *d, size_t nd)
+{
+	json_t	*doc = json_object(), *ka = json_array(), *da = json_array(), *o;
+	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
+	size_t	 i;
+
+	for (i = 0; i < nk; i++) {
+		o = json_object();
+		json_object_set_new(o, "key_tag", json_integer(k[i].key_tag));
+		json_object_set_new(o, "algorithm",
+		    json_integer(k[i].algorithm));
+		json_object_set_new(o, "flags", json_integer(k[i].flags));
+		json_object_set_new(o, "role", json_string((k[i].flags & 1) ?
+		    "ksk" : "zsk"));
+		json_object_set_new(o, "first_seen", time_json(k[i].first_seen));
+		json_object_set_new(o, "last_seen", time_json(k[i].last_seen));
+		json_object_set_new(o, "signing_first_seen",
+		    time_json(k[i].signing_first_seen));
+		json_object_set_new(o, "ds_first_seen",
+		    time_json(k[i].ds_first_seen));
+		json_object_set_new(o, "published",
+		    json_boolean(k[i].last_seen == dom->last_checked));
+		json_array_append_new(ka, o);
+	}
+	for (i = 0; i < nd; i++) {
+		dsmatch_hex_upper(d[i].digest, d[i].digest_len, hex,
+		    sizeof(hex));
+		o = json_object();
+		json_object_set_new(o, "key_tag", json_integer(d[i].key_tag));
+		json_object_set_new(o, "algorithm",
+		    json_integer(d[i].algorithm));
+		json_object_set_new(o, "digest_type",
+		    json_integer(d[i].digest_type));
+		json_object_set_new(o, "digest", json_string(hex));
+		if (dsmatch_ds_record(dom->name, d[i].key_tag, d[i].algorithm,
+		    d[i].digest_type, d[i].digest, d[i].digest_len, line,
+		    sizeof(line)) == 0)
+			json_object_set_new(o, "record", json_string(line));
+		json_object_set_new(o, "first_seen", time_json(d[i].first_seen));
+		json_object_set_new(o, "last_seen", time_json(d[i].last_seen));
+		json_object_set_new(o, "at_parent",
+		    json_boolean(d[i].last_seen == dom->last_checked));
+		json_object_set_new(o, "arrived_after_first_check",
+		    json_boolean(d[i].arrived));
+		json_object_set_new(o, "matches_key", d[i].key >= 0 ?
+		    json_integer(k[d[i].key].key_tag) : json_null());
+		json_array_append_new(da, o);
+	}
+	json_object_set_new(doc, "domain", json_string(dom->name));
+	json_object_set_new(doc, "first_seen", time_json(dom->first_seen));
+	json_object_set_new(doc, "last_checked", time_json(dom->last_checked));
+	json_object_set_new(doc, "keys", ka);
+	json_object_set_new(doc, "ds", da);
+	return doc;
+}
+
+int
+cmd_keys(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "db",		required_argument, NULL, 'D' },
+		{ "format",	required_argument, NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store_domain	 dom;
+	struct store_key_seen	*k = NULL;
+	struct store_ds_seen	*d = NULL;
+	struct store		*st = NULL;
+	const char		*db = NULL;
+	char			 err[768], domain[PROBE_NAME_MAX], why[160];
+	char			*s;
+	size_t			 nk = 0, nd = 0;
+	bool			 json = false;
+	int			 ch, rc = EXIT_UNKNOWN;
+
+	log_procname("dnssecmon keys");
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			db = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "text") != 0) {
+				log_warnx("--format '%s': expected text or "
+				    "json", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 'h':
+			printf("usage: dnssecmon keys " SYNOPSIS "\n");
+			return EXIT_OK;
+		case ':':
+			log_warnx("option '%s' needs a value",
+			    argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		default:
+			log_warnx("unknown option '%s' (see 'dnssecmon keys "
+			    "--help')", argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (argc - optind != 1) {
+		log_warnx("%s (see 'dnssecmon keys --help')",
+		    argc - optind == 0 ? "no domain given" :
+		    "one domain at a time");
+		return EXIT_UNKNOWN;
+	}
+	if (domain_arg(argv[optind], domain, sizeof(domain), why,
+	    sizeof(why)) == -1) {
+		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
+		    why);
+		return EXIT_UNKNOWN;
+	}
+	if (db == NULL) {
+		log_warnx("--db FILE is required (see 'dnssecmon keys "
+		    "--help')");
+		return EXIT_UNKNOWN;
+	}
+	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return EXIT_UNKNOWN;
+	}
+	switch (store_domain(st, domain, &dom)) {
+	case -1:
+		log_warnx("%s", store_error(st));
+		goto out;
+	case 0:
+		log_warnx("%s: never recorded in %s", domain, db);
+		goto out;
+	}
+	if (store_keys(st, domain, &k, &nk, &d, &nd) == -1) {
+		log_warnx("%s", store_error(st));
+		goto out;
+	}
+	if (json) {
+		json_t *doc = doc_json(&dom, k, nk, d, nd);
+
+		s = json_dumps(doc, JSON_INDENT(2));
+		json_decref(doc);
+		if (s == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+		printf("%s\n", s);
+		free(s);
+	} else
+		print_text(&dom, k, nk, d, nd);
+	rc = EXIT_OK;
+out:
+	free(k);
+	free(d);
+	store_close(st);
+	if (fflush(stdout) != 0 && rc == EXIT_OK) {
+		log_warn("stdout");
+		rc = EXIT_UNKNOWN;
+	}
+	return rc;
+}

@@ -1,0 +1,198 @@
+/*
+ * dnssecmon rotations: the key rotations the store recorded, newest first,
+ * with their deadlines. Reads only: never creates or migrates a database.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "store/store.h"
+
+static json_t *
+time_json(time_t t)
+{
+	char	 buf[32];
+
+	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
+	    sizeof(buf)));
+}
+
+static json_t *
+rotation_json(const struct store_rotation *r)
+{
+	json_t		*o, *old;
+	unsigned	 i;
+
+	old = json_array();
+	for (i = 0; i < r->n_old; i++)
+		json_array_append_new(old, json_integer(r->old_key_tags[i]));
+	o = json_object();
+	json_object_set_new(o, "domain", json_string(r->domain));
+	json_object_set_new(o, "kind", json_string(
+	    store_rotation_kind_name(r->kind)));
+	json_object_set_new(o, "source", json_string(r->source));
+	json_object_set_new(o, "start", time_json(r->start));
+	json_object_set_new(o, "deadline", time_json(r->deadline));
+	json_object_set_new(o, "registrar_deadline",
+	    time_json(r->registrar_deadline));
+	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
+	json_object_set_new(o, "completed_at", time_json(r->completed_at));
+	json_object_set_new(o, "outcome", r->outcome[0] ?
+	    json_string(r->outcome) : json_null());
+	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
+	json_object_set_new(o, "old_key_tags", old);
+	return o;
+}
+
+static const char *
+time_text(time_t t, char *buf, size_t len)
+{
+	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
+}
+
+static void
+print_text(const struct store_rotation *a, size_t n)
+{
+	char		 s[32], d[32], u[32], c[32], left[32], old[96];
+	size_t		 i, w = 6;
+	unsigned	 k;
+	time_t		 now = clock_now();
+
+	for (i = 0; i < n; i++)
+		if (strlen(a[i].domain) > w)
+			w = strlen(a[i].domain);
+	printf("%-*s  %-4s %-5s %-20s  %-20s  %-20s  %-20s  %s\n", (int)w,
+	    "DOMAIN", "KIND", "KEY", "START", "REGISTRAR DEADLINE",
+	    "DS UPDATED", "COMPLETED", "OUTCOME");
+	for (i = 0; i < n; i++) {
+		const struct store_rotation *r = &a[i];
+
+		printf("%-*s  %-4s %-5u %-20s  %-20s  %-20s  %-20s  ", (int)w,
+		    r->domain, store_rotation_kind_name(r->kind),
+		    r->new_key_tag, time_text(r->start, s, sizeof(s)),
+		    time_text(r->registrar_deadline, d, sizeof(d)),
+		    time_text(r->ds_updated_at, u, sizeof(u)),
+		    time_text(r->completed_at, c, sizeof(c)));
+		old[0] = '\0';
+		for (k = 0; k < r->n_old; k++)
+			snprintf(old + strlen(old), sizeof(old) - strlen(old),
+			    "%s%u", k ? "," : "", r->old_key_tags[k]);
+		if (r->outcome[0])
+			printf("%s", r->outcome);
+		else if (r->kind == STORE_ROT_KSK && r->ds_updated_at == 0)
+			printf("open, %s to the registrar deadline",
+			    clock_duration((long long)r->registrar_deadline -
+			    now, left, sizeof(left)));
+		else
+			printf("open");
+		if (old[0])
+			printf(" (from %s)", old);
+		printf("\n");
+	}
+}
+
+int
+cmd_rotations(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "db",		required_argument, NULL, 'D' },
+		{ "open",	no_argument,	   NULL, 'o' },
+		{ "format",	required_argument, NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store_rotation	*a = NULL;
+	struct store		*st = NULL;
+	const char		*db = NULL;
+	char			 err[768], *s;
+	bool			 json = false, open_only = false;
+	size_t			 n = 0, i;
+	int			 ch, rc = EXIT_UNKNOWN;
+
+	log_procname("dnssecmon rotations");
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			db = optarg;
+			break;
+		case 'o':
+			open_only = true;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "text") != 0) {
+				log_warnx("--format '%s': expected text or "
+				    "json", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 'h':
+			printf("usage: dnssecmon rotations --db FILE [--open] "
+			    "[--format text|json]\n");
+			return EXIT_OK;
+		case ':':
+			log_warnx("option '%s' needs a value",
+			    argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		default:
+			log_warnx("unknown option '%s' (see 'dnssecmon "
+			    "rotations --help')", argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("unexpected argument '%s' (see 'dnssecmon "
+		    "rotations --help')", argv[optind]);
+		return EXIT_UNKNOWN;
+	}
+	if (db == NULL) {
+		log_warnx("--db FILE is required (see 'dnssecmon rotations "
+		    "--help')");
+		return EXIT_UNKNOWN;
+	}
+	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return EXIT_UNKNOWN;
+	}
+	if (store_rotations(st, open_only, &a, &n) == -1) {
+		log_warnx("%s", store_error(st));
+		goto out;
+	}
+	if (json) {
+		json_t *doc = json_object(), *arr = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, rotation_json(&a[i]));
+		json_object_set_new(doc, "rotations", arr);
+		s = json_dumps(doc, JSON_INDENT(2));
+		json_decref(doc);
+		if (s == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+		printf("%s\n", s);
+		free(s);
+	} else if (n == 0)
+		printf("no %srotations recorded in %s\n", open_only ?
+		    "open " : "", db);
+	else
+		print_text(a, n);
+	rc = EXIT_OK;
+out:
+	free(a);
+	store_close(st);
+	if (fflush(stdout) != 0 && rc == EXIT_OK) {
+		log_warn("stdout");
+		rc = EXIT_UNKNOWN;
+	}
+	return rc;
+}

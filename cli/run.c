@@ -1,0 +1,721 @@
+/*
+ * dnssecmon run: the monitor daemon, in the foreground.
+ *
+ * One libevent loop carries everything: a timer per domain (random first
+ * offset so checks spread over the interval, capped backoff after a
+ * failed probe), the probe engine, signals. Each finished probe goes
+ * through the store (history, rotations, deadlines) in one transaction.
+ *
+ * SIGHUP re-reads the configuration and swaps it in only when valid;
+ * SIGTERM and SIGINT stop taking new work, give the checks in flight a
+ * moment to finish, close the store and exit 0.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "probe/probe.h"
+#include "store/store.h"
+
+#define DRAIN_SECONDS	10	/* SIGTERM: wait this long for checks */
+#define PRUNE_EVERY	3600	/* retention pass, seconds */
+#define BACKOFF_FIRST	30	/* first retry after a failed probe */
+
+struct monitor;
+
+struct mdomain {
+	struct monitor		*m;
+	char			 name[PROBE_NAME_MAX];
+	struct store_policy	 policy;
+	int			 interval_s;
+	struct event		*timer;
+	bool			 inflight;
+	bool			 removed;	/* dropped by a reload */
+	unsigned		 failures;	/* consecutive, for backoff */
+	enum probe_state	 last_state;
+	enum probe_severity	 last_severity;
+	bool			 seen;
+};
+
+struct monitor {
+	struct event_base	*base;
+	struct config		*cfg;
+	const char		*config_path;
+	struct probe_engine	*engine;
+	struct store		*store;
+	struct mdomain		**domains;
+	size_t			 n_domains;
+	struct mdomain		**zombies;	/* removed while in flight */
+	size_t			 n_zombies;
+	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
+	struct event		*sig_hup, *sig_term, *sig_int, *prune;
+	struct event		*drain;
+	bool			 stopping;
+	bool			 once;		/* --once: one round, exit */
+	size_t			 checks_done;
+	int			 exit_code;
+};
+
+static void	domain_fire(evutil_socket_t, short, void *);
+
+/* ------------------------------------------------------------------ */
+/* systemd readiness (Type=notify), without linking libsystemd. */
+
+static void
+sd_notify_msg(const char *msg)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';		/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* FNV-1a: stable across versions and machines, so shards never move. */
+static uint64_t
+shard_hash(const char *s)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool
+in_shard(const struct monitor *m, const char *name)
+{
+	if (m->shard_n == 0)
+		return true;
+	return shard_hash(name) % m->shard_n == m->shard_k - 1;
+}
+
+static void
+schedule(struct mdomain *d, long seconds, long spread)
+{
+	struct timeval	 tv;
+	long		 jitter_ms = 0;
+
+	if (spread > 0)
+		jitter_ms = (long)(random() % (spread * 1000));
+	tv.tv_sec = seconds + jitter_ms / 1000;
+	tv.tv_usec = (jitter_ms % 1000) * 1000;
+	evtimer_add(d->timer, &tv);
+}
+
+static struct probe_config
+engine_config(const struct config *c)
+{
+	struct probe_config	 pc;
+	unsigned		 i;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.trust_anchor = c->trust_anchor;
+	pc.root_hints = c->root_hints;
+	for (i = 0; i < c->n_resolvers; i++)
+		pc.resolvers[i] = c->resolvers[i];
+	pc.n_resolvers = c->n_resolvers;
+	pc.timeout_ms = c->timeout_ms;
+	pc.retries = c->retries;
+	pc.max_domains = c->max_domains;
+	pc.max_queries = c->max_queries;
+	pc.per_server_qps = c->per_server_qps;
+	pc.ipv6 = c->ipv6;
+	return pc;
+}
+
+static void
+domain_free(struct mdomain *d)
+{
+	if (d == NULL)
+		return;
+	if (d->timer != NULL)
+		event_free(d->timer);
+	free(d);
+}
+
+static void
+maybe_finish(struct monitor *m)
+{
+	size_t	 i;
+
+	if (m->stopping) {
+		for (i = 0; i < m->n_domains; i++)
+			if (m->domains[i]->inflight)
+				return;
+		event_base_loopexit(m->base, NULL);
+		return;
+	}
+	if (m->once && m->checks_done >= m->n_domains)
+		event_base_loopexit(m->base, NULL);
+}
+
+/* One line per change a NOC wants in its log. */
+static void
+log_result(struct mdomain *d, const struct probe_result *r,
+    const struct store_rotation *rot)
+{
+	char		 when[32], left[32];
+	const char	*what = "";
+	unsigned	 i;
+
+	for (i = 0; i < r->n_problems; i++)
+		if (r->problems[i].severity >= PROBE_SEV_WARNING) {
+			what = r->problems[i].message;
+			break;
+		}
+	if (!d->seen || d->last_state != r->state ||
+	    d->last_severity != r->severity) {
+		log_info("%s: %s%s%s (%s, validation %s)%s%s", d->name,
+		    d->seen ? probe_state_name(d->last_state) : "",
+		    d->seen ? " -> " : "", probe_state_name(r->state),
+		    probe_severity_name(r->severity),
+		    probe_validation_name(r->validation), *what ? ": " : "",
+		    what);
+		if (rot != NULL && rot->id != 0 && rot->kind == STORE_ROT_KSK)
+			log_info("%s: KSK rotation to key %u open since %s; "
+			    "registrar deadline %s (in %s)", d->name,
+			    rot->new_key_tag, clock_rfc3339(rot->start, when,
+			    sizeof(when)), clock_rfc3339(rot->registrar_deadline,
+			    left, sizeof(left)), clock_duration(
+			    (long long)rot->registrar_deadline - clock_now(),
+			    when, sizeof(when)));
+	} else
+		log_debug("%s: %s (%s), %u queries, %.0f ms", d->name,
+		    probe_state_name(r->state), probe_severity_name(r->severity),
+		    r->queries, r->duration_ms);
+	d->last_state = r->state;
+	d->last_severity = r->severity;
+	d->seen = true;
+}
+
+static void
+probe_done(void *arg, struct probe_result *r)
+{
+	struct mdomain		*d = arg;
+	struct monitor		*m = d->m;
+	struct store_rotation	 rot;
+	time_t			 now = clock_now();
+	long			 next;
+
+	d->inflight = false;
+	m->checks_done++;
+	if (d->removed) {
+		/* Dropped by a reload while in flight: forget it. */
+		for (size_t z = 0; z < m->n_zombies; z++)
+			if (m->zombies[z] == d)
+				m->zombies[z] = m->zombies[--m->n_zombies];
+		domain_free(d);
+		goto out;
+	}
+	memset(&rot, 0, sizeof(rot));
+	if (m->store != NULL && store_annotate(m->store, r, now) == -1)
+		log_warnx("%s: reading history: %s", d->name,
+		    store_error(m->store));
+	probe_classify(r, &m->cfg->probe_policy, now);
+	if (m->store != NULL && store_commit(m->store, r, &d->policy, now,
+	    &rot) == -1) {
+		/* The check still counts; the store's trouble is logged and
+		 * reported, never fatal. */
+		log_warnx("%s: recording the check: %s", d->name,
+		    store_error(m->store));
+		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
+		    "The check could not be recorded: %s",
+		    store_error(m->store));
+	}
+	log_result(d, r, &rot);
+
+	if (!m->stopping && !m->once) {
+		next = d->interval_s;
+		if (r->state == PROBE_STATE_UNKNOWN) {
+			/* Back off, capped at the interval: a failing domain
+			 * is retried sooner than a healthy one, but not in a
+			 * tight loop. */
+			long b = BACKOFF_FIRST << (d->failures < 6 ?
+			    d->failures : 6);
+
+			d->failures++;
+			next = b < next ? b : next;
+		} else
+			d->failures = 0;
+		schedule(d, next, 0);
+	}
+out:
+	maybe_finish(m);
+}
+
+static void
+domain_fire(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mdomain	*d = arg;
+	struct monitor	*m = d->m;
+	char		 err[256];
+
+	(void)fd; (void)ev;
+	if (m->stopping || d->inflight)
+		return;
+	if (probe_start(m->engine, d->name, probe_done, d, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: %s", d->name, err);
+		schedule(d, d->interval_s, 0);
+		return;
+	}
+	d->inflight = true;
+}
+
+static struct mdomain *
+domain_new(struct monitor *m, const struct config_domain *cd)
+{
+	struct mdomain	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->m = m;
+	snprintf(d->name, sizeof(d->name), "%s", cd->name);
+	d->policy = cd->policy;
+	d->interval_s = cd->interval_s ? cd->interval_s : m->cfg->interval_s;
+	if ((d->timer = evtimer_new(m->base, domain_fire, d)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Build the domain table from cfg, keeping the state (and timers) of
+ * domains that stay; new ones start within their first interval. */
+static int
+apply_domains(struct monitor *m, struct config *cfg, bool first)
+{
+	struct mdomain	**list, *d;
+	size_t		  n = 0, i, j;
+	unsigned	  added = 0, removed = 0;
+	long		  spread;
+
+	if ((list = calloc(cfg->n_domains ? cfg->n_domains : 1,
+	    sizeof(*list))) == NULL)
+		return -1;
+	for (i = 0; i < cfg->n_domains; i++) {
+		if (!in_shard(m, cfg->domains[i].name))
+			continue;
+		d = NULL;
+		for (j = 0; j < m->n_domains; j++)
+			if (m->domains[j] != NULL &&
+			    strcmp(m->domains[j]->name, cfg->domains[i].name) == 0) {
+				d = m->domains[j];
+				m->domains[j] = NULL;
+				break;
+			}
+		if (d != NULL) {
+			d->policy = cfg->domains[i].policy;
+			d->interval_s = cfg->domains[i].interval_s ?
+			    cfg->domains[i].interval_s : cfg->interval_s;
+		} else {
+			if ((d = domain_new(m, &cfg->domains[i])) == NULL) {
+				log_warnx("%s: out of memory",
+				    cfg->domains[i].name);
+				continue;
+			}
+			d->interval_s = cfg->domains[i].interval_s ?
+			    cfg->domains[i].interval_s : cfg->interval_s;
+			/* Spread first checks over the interval (at most a
+			 * minute at start-up so a restart is seen quickly). */
+			spread = d->interval_s < 60 || m->once ? d->interval_s :
+			    60;
+			schedule(d, 0, m->once ? 0 : spread);
+			if (!first)
+				log_info("%s: added by reload", d->name);
+			added++;
+		}
+		list[n++] = d;
+	}
+	for (j = 0; j < m->n_domains; j++) {
+		if ((d = m->domains[j]) == NULL)
+			continue;
+		log_info("%s: removed by reload; its history is kept", d->name);
+		removed++;
+		evtimer_del(d->timer);
+		if (d->inflight) {
+			struct mdomain **z = reallocarray(m->zombies,
+			    m->n_zombies + 1, sizeof(*z));
+
+			if (z != NULL) {
+				/* Freed when its probe ends, or at exit. */
+				d->removed = true;
+				m->zombies = z;
+				m->zombies[m->n_zombies++] = d;
+			}
+		} else
+			domain_free(d);
+	}
+	free(m->domains);
+	m->domains = list;
+	m->n_domains = n;
+	if (!first)
+		log_info("reload: %u added, %u removed, %zu monitored", added,
+		    removed, n);
+	return 0;
+}
+
+static bool
+engine_config_changed(const struct config *a, const struct config *b)
+{
+	unsigned	 i;
+
+#define SAME_STR(x, y) ((x) == NULL ? (y) == NULL : (y) != NULL && strcmp((x), (y)) == 0)
+	if (!SAME_STR(a->trust_anchor, b->trust_anchor) ||
+	    !SAME_STR(a->root_hints, b->root_hints) ||
+	    a->n_resolvers != b->n_resolvers || a->timeout_ms != b->timeout_ms ||
+	    a->retries != b->retries || a->max_domains != b->max_domains ||
+	    a->max_queries != b->max_queries ||
+	    a->per_server_qps != b->per_server_qps || a->ipv6 != b->ipv6)
+		return true;
+	for (i = 0; i < a->n_resolvers; i++)
+		if (strcmp(a->resolvers[i], b->resolvers[i]) != 0)
+			return true;
+	return false;
+#undef SAME_STR
+}
+
+static void
+reload(struct monitor *m)
+{
+	struct config_errors	 errs;
+	struct config		*nc, *old;
+	struct probe_engine	*ne = NULL;
+	struct probe_config	 pc;
+	struct store		*ns = NULL;
+	char			 err[512];
+	unsigned		 i;
+	size_t			 j;
+
+	sd_notify_msg("RELOADING=1");
+	log_info("SIGHUP: reloading %s", m->config_path);
+	if ((nc = config_load(m->config_path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msg[i]);
+		log_warnx("reload: %s has errors; keeping the running "
+		    "configuration", m->config_path);
+		goto done;
+	}
+	if (engine_config_changed(m->cfg, nc)) {
+		pc = engine_config(nc);
+		if ((ne = probe_engine_create(m->base, &pc, err,
+		    sizeof(err))) == NULL) {
+			log_warnx("reload: %s; keeping the running "
+			    "configuration", err);
+			config_free(nc);
+			goto done;
+		}
+	}
+	if (strcmp(nc->database, m->cfg->database) != 0 &&
+	    (ns = store_open(nc->database, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		probe_engine_destroy(ne);
+		config_free(nc);
+		goto done;
+	}
+	/* Valid: swap. Checks in flight on the old engine are cancelled
+	 * (no callback) and started again on the new one. */
+	if (ne != NULL) {
+		probe_engine_destroy(m->engine);
+		m->engine = ne;
+		for (j = 0; j < m->n_domains; j++)
+			if (m->domains[j]->inflight) {
+				m->domains[j]->inflight = false;
+				schedule(m->domains[j], 0, 0);
+			}
+		log_info("reload: probe settings changed, engine restarted");
+	}
+	if (ns != NULL) {
+		store_close(m->store);
+		m->store = ns;
+		log_info("reload: now recording to %s", nc->database);
+	}
+	old = m->cfg;
+	m->cfg = nc;
+	if (apply_domains(m, nc, false) == -1)
+		log_warnx("reload: out of memory applying domains");
+	config_free(old);
+done:
+	sd_notify_msg("READY=1");
+}
+
+static void
+drain_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct monitor	*m = arg;
+
+	(void)fd; (void)ev;
+	log_warnx("stop: checks still in flight after %d s; abandoning them",
+	    DRAIN_SECONDS);
+	event_base_loopexit(m->base, NULL);
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct monitor	*m = arg;
+	struct timeval	 tv = { DRAIN_SECONDS, 0 };
+	size_t		 i;
+
+	(void)ev;
+	if (sig == SIGHUP) {
+		if (!m->stopping)
+			reload(m);
+		return;
+	}
+	if (m->stopping)
+		return;
+	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sd_notify_msg("STOPPING=1");
+	m->stopping = true;
+	for (i = 0; i < m->n_domains; i++)
+		evtimer_del(m->domains[i]->timer);
+	if ((m->drain = evtimer_new(m->base, drain_timeout, m)) != NULL)
+		evtimer_add(m->drain, &tv);
+	maybe_finish(m);
+}
+
+static void
+prune_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct monitor	*m = arg;
+	struct timeval	 tv = { PRUNE_EVERY, 0 };
+	long		 n;
+
+	(void)fd; (void)ev;
+	if (m->store != NULL) {
+		/* Bounded batches: retention never holds the write lock long
+		 * enough to delay a check. */
+		n = store_prune(m->store, clock_now() - m->cfg->retention_s,
+		    1000, 20);
+		if (n < 0)
+			log_warnx("retention: %s", store_error(m->store));
+		else if (n > 0)
+			log_info("retention: %ld old observations deleted", n);
+	}
+	evtimer_add(m->prune, &tv);
+}
+
+static int
+parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+	char	*end;
+	long	 a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '/')
+		return -1;
+	b = strtol(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || b < 1 || b > 1000 || a < 1 || a > b)
+		return -1;
+	*k = (unsigned)a;
+	*n = (unsigned)b;
+	return 0;
+}
+
+static void
+print_errors(const struct config_errors *errs)
+{
+	unsigned	 i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+	if (errs->dropped)
+		fprintf(stderr, "(%u more errors not shown)\n", errs->dropped);
+}
+
+int
+cmd_run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "check-config", no_argument,	   NULL, 'n' },
+		{ "shard",	required_argument, NULL, 'S' },
+		{ "log",	required_argument, NULL, 'L' },
+		{ "once",	no_argument,	   NULL, 'O' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct monitor		 m;
+	struct config_errors	 errs;
+	struct probe_config	 pc;
+	struct timeval		 tv = { PRUNE_EVERY, 0 };
+	const char		*logdest = NULL;
+	char			 err[512];
+	int			 ch, verbose = 0, check_only = 0;
+	size_t			 i;
+
+	memset(&m, 0, sizeof(m));
+	log_procname("dnssecmon");
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			m.config_path = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'S':
+			if (parse_shard(optarg, &m.shard_k, &m.shard_n) == -1) {
+				log_warnx("--shard '%s': expected K/N with "
+				    "1 <= K <= N, e.g. 2/4", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 'L':
+			if (strcmp(optarg, "stderr") != 0 &&
+			    strcmp(optarg, "syslog") != 0 &&
+			    strcmp(optarg, "json") != 0) {
+				log_warnx("--log '%s': expected stderr, syslog "
+				    "or json", optarg);
+				return EXIT_UNKNOWN;
+			}
+			logdest = optarg;
+			break;
+		case 'O':
+			m.once = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			printf("usage: dnssecmon run %s\n",
+			    cli_commands[1].synopsis);
+			return EXIT_OK;
+		case ':':
+			log_warnx("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		default:
+			log_warnx("unknown option '%s' (see 'dnssecmon run "
+			    "--help')", argv[optind - 1]);
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("unexpected argument '%s' (domains go in the "
+		    "configuration file)", argv[optind]);
+		return EXIT_UNKNOWN;
+	}
+	if (m.config_path == NULL) {
+		log_warnx("no configuration file: use -c FILE");
+		return EXIT_UNKNOWN;
+	}
+	if ((m.cfg = config_load(m.config_path, &errs)) == NULL) {
+		print_errors(&errs);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		config_free(m.cfg);
+		return 0;
+	}
+
+	if (logdest == NULL)
+		logdest = m.cfg->log;
+	log_init(strcmp(logdest, "syslog") == 0 ? LOG_TO_SYSLOG :
+	    strcmp(logdest, "json") == 0 ? LOG_TO_JSON : LOG_TO_STDERR,
+	    verbose, "dnssecmon");
+	srandom((unsigned)(time(NULL) ^ getpid()));
+
+	if ((m.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	pc = engine_config(m.cfg);
+	if ((m.engine = probe_engine_create(m.base, &pc, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (m.cfg->http_listen != NULL)
+		log_warnx("http.listen is set, but the HTTP exporter is not "
+		    "implemented yet in this version (issue #7)");
+	if (m.cfg->mqtt_host != NULL)
+		log_warnx("mqtt is set, but MQTT delivery is not implemented "
+		    "yet in this version (issue #6)");
+	if (apply_domains(&m, m.cfg, true) == -1)
+		fatalx("out of memory");
+
+	m.sig_hup = evsignal_new(m.base, SIGHUP, on_signal, &m);
+	m.sig_term = evsignal_new(m.base, SIGTERM, on_signal, &m);
+	m.sig_int = evsignal_new(m.base, SIGINT, on_signal, &m);
+	m.prune = evtimer_new(m.base, prune_tick, &m);
+	if (m.sig_hup == NULL || m.sig_term == NULL || m.sig_int == NULL ||
+	    m.prune == NULL)
+		fatalx("cannot set up signal handling");
+	evsignal_add(m.sig_hup, NULL);
+	evsignal_add(m.sig_term, NULL);
+	evsignal_add(m.sig_int, NULL);
+	if (!m.once)
+		evtimer_add(m.prune, &tv);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
+	    "database %s)", DNSSECMON_VERSION, m.n_domains,
+	    m.shard_n ? " of this shard" : "", m.cfg->interval_s,
+	    m.cfg->database);
+	if (m.shard_n)
+		log_info("shard %u of %u: %zu of %zu configured domains",
+		    m.shard_k, m.shard_n, m.n_domains, m.cfg->n_domains);
+	sd_notify_msg("READY=1");
+	if (m.n_domains == 0)
+		log_warnx("no domain falls in this shard; idling");
+	if (m.once && m.n_domains == 0)
+		event_base_loopexit(m.base, NULL);
+
+	event_base_dispatch(m.base);
+
+	/* Stop: no callback runs after the engine is gone. */
+	probe_engine_destroy(m.engine);
+	store_close(m.store);
+	for (i = 0; i < m.n_domains; i++)
+		domain_free(m.domains[i]);
+	free(m.domains);
+	for (i = 0; i < m.n_zombies; i++)
+		domain_free(m.zombies[i]);
+	free(m.zombies);
+	if (m.drain != NULL)
+		event_free(m.drain);
+	event_free(m.sig_hup);
+	event_free(m.sig_term);
+	event_free(m.sig_int);
+	event_free(m.prune);
+	event_base_free(m.base);
+	config_free(m.cfg);
+	log_info("stopped after %zu checks", m.checks_done);
+	return m.exit_code;
+}

@@ -1,0 +1,103 @@
+/*
+ * Inside the store: the connection, its prepared statements and the
+ * helpers the store's files share. Nothing outside store/ includes this.
+ */
+#ifndef DNSSECMON_STORE_INTERNAL_H
+#define DNSSECMON_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* "dnsm": PRAGMA application_id, so a stranger's database is refused. */
+#define STORE_APPLICATION_ID	0x646e736d
+
+/*
+ * Every statement the store runs, prepared once per connection on first
+ * use and reset for each use (store_stmt). The SQL is in store.c.
+ */
+enum store_stmt {
+	S_BEGIN_READ,
+	S_BEGIN_WRITE,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_DOMAIN_GET,
+	S_DOMAIN_INSERT,
+	S_DOMAIN_UPDATE,
+	S_LAST_CONCLUSIVE,
+	S_KEY_FIRST_SEEN,
+	S_KEY_RDATA_ALL,
+	S_DS_GET,
+	S_KEY_UPSERT,
+	S_DS_UPSERT,
+	S_OBS_INSERT,
+	S_ROT_OPEN,
+	S_ROT_BY_EXTERNAL,
+	S_ROT_INSERT,
+	S_ROT_UPDATE,
+	S_ROT_LIST,
+	S_ROT_LIST_OPEN,
+	S_HISTORY,
+	S_KEYS_LIST,
+	S_DS_LIST,
+	S_PRUNE,
+	S__COUNT
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S__COUNT];
+	char		*path;
+	bool		 readonly;
+	int64_t		 last_obs;
+	char		 err[768];
+};
+
+/*
+ * The columns every rotation query selects, in the order
+ * store_read_rotation() reads them.
+ */
+#define STORE_ROT_COLUMNS						\
+	"r.id, d.name, r.kind, r.source, r.start, r.deadline, "		\
+	"r.registrar_deadline, r.ds_ttl, r.window_s, r.new_key_tag, "	\
+	"r.new_key_alg, r.new_key_rdata, r.old_key_tags, "		\
+	"r.ds_updated_at, r.completed_at, r.outcome, r.external_id "	\
+	"FROM rotations r JOIN domains d ON d.id = r.domain_id"
+
+/* The statement, reset and unbound, ready to bind; NULL (error set) when
+ * it cannot be prepared. Owned by the store. */
+sqlite3_stmt	*store_stmt(struct store *, enum store_stmt);
+/* Set the error to "PATH: what: sqlite's message"; returns -1. */
+int		 store_dberr(struct store *, const char *what);
+/* Set the error to "PATH: " and the formatted text; returns -1. */
+int		 store_seterr(struct store *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Run a statement that returns no rows to SQLITE_DONE; 0 or -1. */
+int		 store_step_done(struct store *, sqlite3_stmt *,
+		    const char *what);
+int		 store_begin(struct store *, bool write);
+int		 store_end(struct store *);	/* COMMIT */
+void		 store_rollback(struct store *);	/* keeps the error */
+
+/* Bind a time, 0 as NULL ("not reached"); read one back, NULL as 0. */
+int		 store_bind_time(sqlite3_stmt *, int col, time_t);
+time_t		 store_column_time(sqlite3_stmt *, int col);
+/* Copy a text column into a buffer, NULL as "". */
+void		 store_column_text(sqlite3_stmt *, int col, char *buf,
+		    size_t len);
+
+/* Read a row of STORE_ROT_COLUMNS into rot, the new key's RDATA into
+ * rdata (rdata_max octets at most) and its length into *rdata_len. */
+void		 store_read_rotation(sqlite3_stmt *, struct store_rotation *,
+		    uint8_t *rdata, size_t rdata_max, size_t *rdata_len);
+
+/* Domain id by name; 0 when unknown, -1 on error. */
+int64_t		 store_domain_id(struct store *, const char *name);
+
+/* The schema (schema.c). */
+int		 store_schema_prepare(sqlite3 *, const char *path,
+		    bool readonly, char *err, size_t errlen);
+int		 store_schema_migrate(sqlite3 *, const char *path, int target,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * Reading history back (rotations, observations, the key and DS
+ * timeline) and retention.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "probe/dsmatch.h"
+#include "store/internal.h"
+
+int
+store_rotations(struct store *st, bool open_only, struct store_rotation **out,
+    size_t *n)
+{
+	struct store_rotation	*a = NULL, *na;
+	sqlite3_stmt		*s;
+	size_t			 len = 0, cap = 0;
+	int			 rc;
+
+	st->err[0] = '\0';
+	*out = NULL;
+	*n = 0;
+	if ((s = store_stmt(st, open_only ? S_ROT_LIST_OPEN :
+	    S_ROT_LIST)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((na = reallocarray(a, cap, sizeof(*a))) == NULL) {
+				store_seterr(st, "out of memory");
+				goto fail;
+			}
+			a = na;
+		}
+		store_read_rotation(s, &a[len++], NULL, 0, NULL);
+	}
+	if (rc != SQLITE_DONE) {
+		store_dberr(st, "reading rotations");
+		goto fail;
+	}
+	sqlite3_reset(s);
+	*out = a;
+	*n = len;
+	return 0;
+fail:
+	sqlite3_reset(s);
+	free(a);
+	return -1;
+}
+
+int
+store_history(struct store *st, const char *domain, time_t since,
+    store_observation_cb cb, void *arg)
+{
+	struct store_observation	 o;
+	sqlite3_stmt			*s;
+	int64_t				 id;
+	int				 rc;
+
+	st->err[0] = '\0';
+	if ((id = store_domain_id(st, domain)) <= 0)
+		return id < 0 ? -1 : 0;
+	if ((s = store_stmt(st, S_HISTORY)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.id = sqlite3_column_int64(s, 0);
+		o.time = store_column_time(s, 1);
+		o.severity = (const char *)sqlite3_column_text(s, 2);
+		o.validation = (const char *)sqlite3_column_text(s, 3);
+		o.state = (const char *)sqlite3_column_text(s, 4);
+		o.state_change = sqlite3_column_int(s, 5) != 0;
+		o.problems = (const char *)sqlite3_column_text(s, 6);
+		o.resolvers = (const char *)sqlite3_column_text(s, 7);
+		o.servers = (const char *)sqlite3_column_text(s, 8);
+		if (cb(arg, &o) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_dberr(st, "reading history");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_keys(struct store *st, const char *domain, struct store_key_seen **keys,
+    size_t *nkeys, struct store_ds_seen **ds, size_t *nds)
+{
+	struct store_key_seen	*k = NULL, *nk;
+	struct store_ds_seen	*d = NULL, *nd;
+	sqlite3_stmt		*s = NULL;
+	uint8_t			 owner[DSMATCH_NAME_MAX];
+	size_t			 nk_len = 0, nk_cap = 0, nd_len = 0, nd_cap = 0;
+	size_t			 olen, i, j, bl;
+	const void		*blob;
+	int64_t			 id;
+	int			 rc;
+
+	st->err[0] = '\0';
+	*keys = NULL;
+	*ds = NULL;
+	*nkeys = *nds = 0;
+	if ((id = store_domain_id(st, domain)) <= 0)
+		return id < 0 ? -1 : 0;
+	/* One read transaction: keys and DS from the same moment. */
+	if (store_begin(st, false) == -1)
+		return -1;
+
+	if ((s = store_stmt(st, S_KEYS_LIST)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (nk_len == nk_cap) {
+			nk_cap = nk_cap ? nk_cap * 2 : 8;
+			if ((nk = reallocarray(k, nk_cap, sizeof(*k))) == NULL)
+				goto nomem;
+			k = nk;
+		}
+		nk = &k[nk_len++];
+		memset(nk, 0, sizeof(*nk));
+		nk->key_tag = (uint16_t)sqlite3_column_int(s, 0);
+		nk->flags = (uint16_t)sqlite3_column_int(s, 1);
+		nk->algorithm = (uint8_t)sqlite3_column_int(s, 2);
+		nk->first_seen = store_column_time(s, 3);
+		nk->last_seen = store_column_time(s, 4);
+		nk->signing_first_seen = store_column_time(s, 5);
+		nk->ds_first_seen = store_column_time(s, 6);
+		blob = sqlite3_column_blob(s, 7);
+		bl = (size_t)sqlite3_column_bytes(s, 7);
+		if (blob != NULL && bl <= sizeof(nk->rdata)) {
+			memcpy(nk->rdata, blob, bl);
+			nk->rdata_len = (uint16_t)bl;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_dberr(st, "reading keys");
+		goto fail;
+	}
+	sqlite3_reset(s);
+
+	if ((s = store_stmt(st, S_DS_LIST)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (nd_len == nd_cap) {
+			nd_cap = nd_cap ? nd_cap * 2 : 8;
+			if ((nd = reallocarray(d, nd_cap, sizeof(*d))) == NULL)
+				goto nomem;
+			d = nd;
+		}
+		nd = &d[nd_len++];
+		memset(nd, 0, sizeof(*nd));
+		nd->key_tag = (uint16_t)sqlite3_column_int(s, 0);
+		nd->algorithm = (uint8_t)sqlite3_column_int(s, 1);
+		nd->digest_type = (uint8_t)sqlite3_column_int(s, 2);
+		blob = sqlite3_column_blob(s, 3);
+		bl = (size_t)sqlite3_column_bytes(s, 3);
+		if (blob != NULL && bl <= sizeof(nd->digest)) {
+			memcpy(nd->digest, blob, bl);
+			nd->digest_len = (uint8_t)bl;
+		}
+		nd->first_seen = store_column_time(s, 4);
+		nd->last_seen = store_column_time(s, 5);
+		nd->arrived = sqlite3_column_int(s, 6) != 0;
+		nd->key = -1;
+	}
+	if (rc != SQLITE_DONE) {
+		store_dberr(st, "reading DS records");
+		goto fail;
+	}
+	sqlite3_reset(s);
+	if (store_end(st) == -1)
+		goto fail;
+
+	/* Which key each DS points at, by digest, not just by tag. */
+	if (dsmatch_name_to_wire(domain, owner, sizeof(owner), &olen, NULL,
+	    0) == 0)
+		for (i = 0; i < nd_len; i++)
+			for (j = 0; j < nk_len && d[i].key < 0; j++)
+				if (dsmatch_ds_matches(owner, olen,
+				    d[i].key_tag, d[i].algorithm,
+				    d[i].digest_type, d[i].digest,
+				    d[i].digest_len, k[j].rdata,
+				    k[j].rdata_len) == 1)
+					d[i].key = (int)j;
+	*keys = k;
+	*nkeys = nk_len;
+	*ds = d;
+	*nds = nd_len;
+	return 0;
+nomem:
+	store_seterr(st, "out of memory");
+fail:
+	if (s != NULL)
+		sqlite3_reset(s);
+	store_rollback(st);
+	free(k);
+	free(d);
+	return -1;
+}
+
+long
+store_prune(struct store *st, time_t before, int batch, int max_batches)
+{
+	sqlite3_stmt	*s;
+	long		 total = 0;
+	int		 b, n;
+
+	st->err[0] = '\0';
+	if (batch <= 0 || max_batches <= 0)
+		return 0;
+	for (b = 0; b < max_batches; b++) {
+		if (store_begin(st, true) == -1)
+			return -1;
+		if ((s = store_stmt(st, S_PRUNE)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+		sqlite3_bind_int(s, 2, batch);
+		if (store_step_done(st, s, "deleting old observations") == -1)
+			goto fail;
+		n = sqlite3_changes(st->db);
+		if (store_end(st) == -1)
+			goto fail;
+		total += n;
+		if (n < batch)
+			break;
+	}
+	return total;
+fail:
+	store_rollback(st);
+	return -1;
+}

@@ -1,0 +1,984 @@
+/*
+ * What history adds to a check: key ages and pre-published DS before the
+ * classifier runs (store_annotate), and after it, in one transaction, the
+ * rotation records, escalation by deadline and the observation itself
+ * (store_commit). Also the DNS host's side of a rotation
+ * (store_rotation_external).
+ *
+ * Rotation rules, KSK:
+ *   open      the check's state is rotation_pending and no KSK rotation is
+ *             open: start = first_seen of the key that needs a DS, old keys
+ *             = the signing keys that have one, deadline = start + window,
+ *             registrar_deadline = deadline - the parent's DS TTL (the new
+ *             DS must be in resolver caches before the old key goes);
+ *   advance   ds_updated_at = the first check that sees the new key's DS;
+ *   close     old keys all gone: completed (chain secure) or broken;
+ *             new key gone while an old one is still published: abandoned.
+ * ZSK: opens on a pre-published ZSK newer than the signing one, closes
+ * completed when the old ZSK is gone, abandoned when the new one goes.
+ * Only a check that observed the zone (state not unknown) moves a
+ * rotation: an unreachable server says nothing about the keys.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "common/clock.h"
+#include "probe/dsmatch.h"
+#include "store/internal.h"
+
+/* A rotation row while a commit works on it. */
+struct rot {
+	struct store_rotation	 r;
+	uint8_t			 rdata[PROBE_MAX_KEYDATA];
+	size_t			 rdata_len;	/* 0: new key not seen yet */
+	bool			 found;		/* a row exists */
+	bool			 dirty;		/* needs an UPDATE */
+};
+
+static bool
+rot_open(const struct rot *x)
+{
+	return x->found && x->r.outcome[0] == '\0';
+}
+
+/* ----------------------------------------------------------- helpers */
+
+/* Servers that gave us anything to judge (as the classifier counts). */
+static uint32_t
+answering_mask(const struct probe_result *r)
+{
+	uint32_t	 m = 0;
+	unsigned	 i;
+
+	for (i = 0; i < r->n_servers; i++)
+		if (r->servers[i].status == PROBE_Q_OK &&
+		    r->servers[i].n_dnskey + r->servers[i].has_soa > 0)
+			m |= 1u << i;
+	return m;
+}
+
+static bool
+is_ksk_role(const struct probe_key *k)
+{
+	return (k->flags & 1) || k->signs_dnskey != 0;
+}
+
+static bool
+has_problem(const struct probe_result *r, const char *code)
+{
+	unsigned	 i;
+
+	for (i = 0; i < r->n_problems; i++)
+		if (strcmp(r->problems[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static void
+raise_severity(struct probe_result *r, enum probe_severity sev)
+{
+	if (sev > r->severity)
+		r->severity = sev;
+}
+
+/* The rotation's new key among the published ones, -1 when absent. */
+static int
+find_new_key(const struct probe_result *r, const struct rot *x)
+{
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		if (x->rdata_len > 0) {
+			if (key->rdata_len == x->rdata_len &&
+			    memcmp(key->rdata, x->rdata, x->rdata_len) == 0)
+				return (int)k;
+		} else if (key->key_tag == x->r.new_key_tag &&
+		    key->algorithm == x->r.new_key_alg &&
+		    is_ksk_role(key) == (x->r.kind == STORE_ROT_KSK))
+			/* A host's event named only tag and algorithm. */
+			return (int)k;
+	}
+	return -1;
+}
+
+static bool
+old_key_published(const struct probe_result *r, const struct rot *x,
+    int new_idx)
+{
+	unsigned	 k, i;
+
+	for (k = 0; k < r->n_keys; k++) {
+		if ((int)k == new_idx)
+			continue;
+		for (i = 0; i < x->r.n_old; i++)
+			if (r->keys[k].key_tag == x->r.old_key_tags[i])
+				return true;
+	}
+	return false;
+}
+
+/* The keys a rotation moves away from: KSK side, the signing keys the
+ * parent's DS points at; ZSK side, the ZSKs signing the SOA. */
+static void
+fill_old_keys(const struct probe_result *r, struct rot *x, int new_idx)
+{
+	uint32_t	 answering = answering_mask(r);
+	unsigned	 k;
+
+	x->r.n_old = 0;
+	for (k = 0; k < r->n_keys && x->r.n_old < PROBE_MAX_KEYS; k++) {
+		const struct probe_key *key = &r->keys[k];
+		bool old;
+
+		if ((int)k == new_idx)
+			continue;
+		if (x->r.kind == STORE_ROT_KSK)
+			old = key->signs_dnskey != 0 && key->has_ds;
+		else
+			old = !is_ksk_role(key) &&
+			    (key->signs_soa & answering) != 0;
+		if (old)
+			x->r.old_key_tags[x->r.n_old++] = key->key_tag;
+	}
+}
+
+static void
+tags_json(const struct store_rotation *rot, char *buf, size_t len)
+{
+	size_t		 n;
+	unsigned	 i;
+
+	snprintf(buf, len, "[");
+	for (i = 0; i < rot->n_old; i++) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, "%s%u", i ? ", " : "",
+		    rot->old_key_tags[i]);
+	}
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "]");
+}
+
+/* The SHA-256 DS line for a key's RDATA, as the registrar wants it. */
+static int
+ds_line(const char *domain, uint16_t tag, uint8_t alg, const uint8_t *rdata,
+    size_t rdata_len, char *out, size_t outlen)
+{
+	uint8_t		 owner[DSMATCH_NAME_MAX], dg[DSMATCH_DIGEST_MAX];
+	size_t		 olen, dl;
+
+	if (dsmatch_name_to_wire(domain, owner, sizeof(owner), &olen, NULL,
+	    0) == -1 || dsmatch_digest(owner, olen, rdata, rdata_len, 2, dg,
+	    sizeof(dg), &dl) == -1)
+		return -1;
+	return dsmatch_ds_record(domain, tag, alg, 2, dg, dl, out, outlen);
+}
+
+/* ------------------------------------------------------ rotation rows */
+
+static int
+rot_load(struct store *st, sqlite3_stmt *s, struct rot *x, const char *what)
+{
+	int	 rc;
+
+	memset(x, 0, sizeof(*x));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		store_read_rotation(s, &x->r, x->rdata, sizeof(x->rdata),
+		    &x->rdata_len);
+		x->found = true;
+	} else if (rc != SQLITE_DONE) {
+		store_dberr(st, what);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+rot_load_open(struct store *st, int64_t domain_id,
+    enum store_rotation_kind kind, struct rot *x)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = store_stmt(st, S_ROT_OPEN)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, domain_id);
+	sqlite3_bind_text(s, 2, store_rotation_kind_name(kind), -1,
+	    SQLITE_STATIC);
+	return rot_load(st, s, x, "reading the open rotation");
+}
+
+static int
+rot_insert(struct store *st, int64_t domain_id, struct rot *x)
+{
+	sqlite3_stmt	*s;
+	char		 tags[8 * PROBE_MAX_KEYS + 4];
+
+	if ((s = store_stmt(st, S_ROT_INSERT)) == NULL)
+		return -1;
+	tags_json(&x->r, tags, sizeof(tags));
+	sqlite3_bind_int64(s, 1, domain_id);
+	sqlite3_bind_text(s, 2, store_rotation_kind_name(x->r.kind), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, x->r.source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)x->r.start);
+	store_bind_time(s, 5, x->r.deadline);
+	store_bind_time(s, 6, x->r.registrar_deadline);
+	if (x->r.ds_ttl > 0)
+		sqlite3_bind_int64(s, 7, x->r.ds_ttl);
+	if (x->r.deadline != 0)
+		sqlite3_bind_int64(s, 8, (sqlite3_int64)(x->r.deadline -
+		    x->r.start));
+	sqlite3_bind_int(s, 9, x->r.new_key_tag);
+	sqlite3_bind_int(s, 10, x->r.new_key_alg);
+	if (x->rdata_len > 0)
+		sqlite3_bind_blob(s, 11, x->rdata, (int)x->rdata_len,
+		    SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 12, tags, -1, SQLITE_TRANSIENT);
+	if (x->r.external_id[0])
+		sqlite3_bind_text(s, 13, x->r.external_id, -1,
+		    SQLITE_TRANSIENT);
+	if (store_step_done(st, s, "opening a rotation") == -1)
+		return -1;
+	x->r.id = sqlite3_last_insert_rowid(st->db);
+	x->found = true;
+	x->dirty = false;
+	return 0;
+}
+
+static int
+rot_save(struct store *st, struct rot *x)
+{
+	sqlite3_stmt	*s;
+	char		 tags[8 * PROBE_MAX_KEYS + 4];
+
+	if (!x->dirty)
+		return 0;
+	if ((s = store_stmt(st, S_ROT_UPDATE)) == NULL)
+		return -1;
+	tags_json(&x->r, tags, sizeof(tags));
+	sqlite3_bind_int64(s, 1, x->r.id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)x->r.start);
+	store_bind_time(s, 3, x->r.deadline);
+	store_bind_time(s, 4, x->r.registrar_deadline);
+	if (x->r.ds_ttl > 0)
+		sqlite3_bind_int64(s, 5, x->r.ds_ttl);
+	if (x->rdata_len > 0)
+		sqlite3_bind_blob(s, 6, x->rdata, (int)x->rdata_len,
+		    SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 7, tags, -1, SQLITE_TRANSIENT);
+	store_bind_time(s, 8, x->r.ds_updated_at);
+	store_bind_time(s, 9, x->r.completed_at);
+	if (x->r.outcome[0])
+		sqlite3_bind_text(s, 10, x->r.outcome, -1, SQLITE_TRANSIENT);
+	if (x->r.external_id[0])
+		sqlite3_bind_text(s, 11, x->r.external_id, -1,
+		    SQLITE_TRANSIENT);
+	if (store_step_done(st, s, "updating a rotation") == -1)
+		return -1;
+	x->dirty = false;
+	return 0;
+}
+
+static void
+rot_close(struct rot *x, const char *outcome, time_t when)
+{
+	snprintf(x->r.outcome, sizeof(x->r.outcome), "%s", outcome);
+	x->r.completed_at = when;
+	x->dirty = true;
+}
+
+/* --------------------------------------------------------- the rules */
+
+/* What this check says about an open rotation of either kind. */
+static void
+rot_advance(const struct probe_result *r, struct rot *x, time_t now)
+{
+	int	 idx;
+	bool	 old;
+
+	if (!rot_open(x) || r->state == PROBE_STATE_UNKNOWN)
+		return;
+	idx = find_new_key(r, x);
+	if (idx >= 0 && x->rdata_len == 0) {
+		/* Opened by a host's event: now we know the key itself. */
+		memcpy(x->rdata, r->keys[idx].rdata, r->keys[idx].rdata_len);
+		x->rdata_len = r->keys[idx].rdata_len;
+		x->dirty = true;
+	}
+	if (x->r.n_old == 0) {
+		fill_old_keys(r, x, idx);
+		x->dirty |= x->r.n_old > 0;
+	}
+	if (x->r.kind == STORE_ROT_KSK) {
+		if (x->r.ds_ttl == 0 && r->n_ds > 0 && r->ds_ttl > 0 &&
+		    x->r.deadline != 0) {
+			x->r.ds_ttl = r->ds_ttl;
+			x->r.registrar_deadline = x->r.deadline - r->ds_ttl;
+			x->dirty = true;
+		}
+		if (idx >= 0 && r->keys[idx].has_ds &&
+		    x->r.ds_updated_at == 0) {
+			x->r.ds_updated_at = now;
+			x->dirty = true;
+		}
+	}
+	/* Without knowing what it rotates away from there is nothing to
+	 * judge the end by (a host's event before any check). */
+	if (x->r.n_old == 0)
+		return;
+	old = old_key_published(r, x, idx);
+	if (idx < 0 && old && x->rdata_len > 0)
+		rot_close(x, "abandoned", now);
+	else if (!old && x->r.kind == STORE_ROT_ZSK)
+		rot_close(x, idx >= 0 ? "completed" : "abandoned", now);
+	else if (!old) {
+		/* The validator got no answer: judge at the next check. */
+		if (r->validation == PROBE_VAL_INDETERMINATE)
+			return;
+		if (r->validation == PROBE_VAL_SECURE &&
+		    r->state != PROBE_STATE_BROKEN)
+			rot_close(x, "completed", now);
+		else
+			/* Bogus, or insecure: either way the domain lost
+			 * its chain of trust with the old key. */
+			rot_close(x, "broken", now);
+	}
+}
+
+static void
+ksk_open(const struct probe_result *r, const struct store_policy *pol,
+    time_t now, struct rot *x)
+{
+	const struct probe_key	*key = NULL;
+	unsigned		 k;
+
+	if (rot_open(x) || r->state != PROBE_STATE_ROTATION_PENDING)
+		return;
+	/* A KSK (SEP flag) first; a CSK without it otherwise. */
+	for (k = 0; k < r->n_keys && key == NULL; k++)
+		if (r->keys[k].needs_ds && (r->keys[k].flags & 1))
+			key = &r->keys[k];
+	for (k = 0; k < r->n_keys && key == NULL; k++)
+		if (r->keys[k].needs_ds)
+			key = &r->keys[k];
+	if (key == NULL)
+		return;
+	memset(x, 0, sizeof(*x));
+	x->r.kind = STORE_ROT_KSK;
+	snprintf(x->r.source, sizeof(x->r.source), "dns");
+	x->r.start = key->first_seen != 0 ? key->first_seen : now;
+	x->r.deadline = x->r.start + pol->rotation_window_s;
+	x->r.ds_ttl = r->n_ds > 0 ? r->ds_ttl : 0;
+	x->r.registrar_deadline = x->r.deadline - x->r.ds_ttl;
+	x->r.new_key_tag = key->key_tag;
+	x->r.new_key_alg = key->algorithm;
+	memcpy(x->rdata, key->rdata, key->rdata_len);
+	x->rdata_len = key->rdata_len;
+	fill_old_keys(r, x, (int)(key - r->keys));
+	x->dirty = true;	/* to insert */
+}
+
+/*
+ * The classifier says "a ZSK is published but not signing", which is both
+ * the start of a pre-publish rollover (new key idle) and its end (old key
+ * idle, not yet withdrawn). Only history tells them apart: a rotation
+ * opens only for an idle ZSK first seen after every signing ZSK. On a
+ * domain's first check all keys are equally new and nothing opens; a
+ * rollover that began before monitoring did is not recorded.
+ */
+static void
+zsk_open(const struct probe_result *r, time_t now, struct rot *x)
+{
+	const struct probe_key	*idle = NULL;
+	uint32_t		 answering = answering_mask(r);
+	time_t			 newest_signing = 0;
+	unsigned		 k;
+
+	(void)now;
+	if (rot_open(x) || r->state == PROBE_STATE_UNKNOWN ||
+	    !has_problem(r, "zsk_rotation"))
+		return;
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		if (is_ksk_role(key))
+			continue;
+		if ((key->signs_soa & answering) == 0) {
+			if (idle == NULL || key->first_seen > idle->first_seen)
+				idle = key;
+		} else if (key->first_seen > newest_signing)
+			newest_signing = key->first_seen;
+	}
+	if (idle == NULL || idle->first_seen == 0 ||
+	    idle->first_seen <= newest_signing)
+		return;
+	memset(x, 0, sizeof(*x));
+	x->r.kind = STORE_ROT_ZSK;
+	snprintf(x->r.source, sizeof(x->r.source), "dns");
+	x->r.start = idle->first_seen;
+	x->r.new_key_tag = idle->key_tag;
+	x->r.new_key_alg = idle->algorithm;
+	memcpy(x->rdata, idle->rdata, idle->rdata_len);
+	x->rdata_len = idle->rdata_len;
+	fill_old_keys(r, x, (int)(idle - r->keys));
+	x->dirty = true;
+}
+
+/*
+ * While the new KSK waits for its DS, the time left to the registrar
+ * deadline sets the severity: warning, critical inside critical_before,
+ * and the problem says which DS to add and by when.
+ */
+static void
+escalate(struct probe_result *r, const struct store_policy *pol,
+    const struct rot *x, time_t now)
+{
+	enum probe_severity	 sev;
+	char			 rec[1024], when[32], left[32], dl[32];
+	long long		 rest;
+	int			 idx;
+	bool			 waiting;
+
+	if (!rot_open(x) || x->r.kind != STORE_ROT_KSK ||
+	    x->r.registrar_deadline == 0)
+		return;
+	idx = find_new_key(r, x);
+	/* Judge by this check when it saw the key; else by the record. */
+	waiting = idx >= 0 ? !r->keys[idx].has_ds : x->r.ds_updated_at == 0;
+	if (!waiting)
+		return;
+	if (x->rdata_len == 0 || ds_line(r->domain, x->r.new_key_tag,
+	    x->r.new_key_alg, x->rdata, x->rdata_len, rec, sizeof(rec)) == -1)
+		snprintf(rec, sizeof(rec), "the DS for key %u (algorithm %u)",
+		    x->r.new_key_tag, x->r.new_key_alg);
+	rest = (long long)x->r.registrar_deadline - (long long)now;
+	sev = rest < pol->critical_before_s ? PROBE_SEV_CRITICAL :
+	    PROBE_SEV_WARNING;
+	clock_rfc3339(x->r.registrar_deadline, when, sizeof(when));
+	clock_rfc3339(x->r.deadline, dl, sizeof(dl));
+	if (rest >= 0)
+		probe_problem_add(r, "rotation_deadline", sev,
+		    "Add the DS for the new key %u at the registrar before "
+		    "%s (%s left; the DNS host may withdraw the old key from "
+		    "%s): %s", x->r.new_key_tag, when,
+		    clock_duration(rest, left, sizeof(left)), dl, rec);
+	else
+		probe_problem_add(r, "rotation_deadline", sev,
+		    "The registrar deadline %s passed %s ago: add the DS for "
+		    "the new key %u at the registrar now, the DNS host may "
+		    "withdraw the old key at any moment (from %s): %s", when,
+		    clock_duration(-rest, left, sizeof(left)),
+		    x->r.new_key_tag, dl, rec);
+	raise_severity(r, sev);
+}
+
+/* ------------------------------------------------------- annotate */
+
+/* Was this DS at the parent pre-published (see store_annotate)? */
+static int
+ds_prepublished(struct store *st, int64_t domain_id, const uint8_t *owner,
+    size_t olen, const struct probe_result *r, const struct probe_ds *d,
+    bool *out)
+{
+	sqlite3_stmt	*s;
+	unsigned	 k;
+	int		 rc;
+
+	*out = false;
+	if (!dsmatch_digest_supported(d->digest_type))
+		return 0;
+	for (k = 0; k < r->n_keys; k++)
+		if (dsmatch_ds_matches(owner, olen, d->key_tag, d->algorithm,
+		    d->digest_type, d->digest, d->digest_len, r->keys[k].rdata,
+		    r->keys[k].rdata_len) == 1)
+			return 0;	/* its key is here */
+	if ((s = store_stmt(st, S_KEY_RDATA_ALL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, domain_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (dsmatch_ds_matches(owner, olen, d->key_tag, d->algorithm,
+		    d->digest_type, d->digest, d->digest_len,
+		    sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0)) == 1) {
+			sqlite3_reset(s);
+			return 0;	/* its key was seen and is gone: stale */
+		}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return store_dberr(st, "reading past keys");
+	}
+	if ((s = store_stmt(st, S_DS_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, domain_id);
+	sqlite3_bind_int(s, 2, d->key_tag);
+	sqlite3_bind_int(s, 3, d->algorithm);
+	sqlite3_bind_int(s, 4, d->digest_type);
+	sqlite3_bind_blob(s, 5, d->digest, d->digest_len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0) != 0;
+	else if (rc == SQLITE_DONE)
+		*out = true;	/* appearing now, on a domain we know */
+	else {
+		sqlite3_reset(s);
+		return store_dberr(st, "reading past DS");
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/*
+ * A DS is pre-published when we saw it arrive (after the domain's first
+ * check), no key ever seen for the domain matches it and no key published
+ * now does. A DS that was already there at the first check and matches
+ * nothing stays unexplained: reported stale, now and on every later check
+ * (otherwise a leftover DS would turn "pre-published" on the second check
+ * merely because history now exists).
+ */
+int
+store_annotate(struct store *st, struct probe_result *r, time_t now)
+{
+	struct store_domain	 dom;
+	sqlite3_stmt		*s;
+	uint8_t			 owner[DSMATCH_NAME_MAX];
+	size_t			 olen;
+	unsigned		 i;
+	int			 known, rc;
+	bool			 pre;
+
+	st->err[0] = '\0';
+	for (i = 0; i < r->n_keys; i++)
+		r->keys[i].first_seen = now;
+	for (i = 0; i < r->n_ds; i++)
+		r->ds[i].prepublished = false;
+	if (store_begin(st, false) == -1)
+		return -1;
+	if ((known = store_domain(st, r->domain, &dom)) == -1)
+		goto fail;
+	if (known == 0)
+		goto done;	/* no history, no knowledge */
+	for (i = 0; i < r->n_keys; i++) {
+		if ((s = store_stmt(st, S_KEY_FIRST_SEEN)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, dom.id);
+		sqlite3_bind_blob(s, 2, r->keys[i].rdata,
+		    r->keys[i].rdata_len, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			r->keys[i].first_seen = store_column_time(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_dberr(st, "reading key history");
+			goto fail;
+		}
+	}
+	if (dom.last_checked == 0 || dsmatch_name_to_wire(r->domain, owner,
+	    sizeof(owner), &olen, NULL, 0) == -1)
+		goto done;
+	for (i = 0; i < r->n_ds; i++) {
+		if (ds_prepublished(st, dom.id, owner, olen, r, &r->ds[i],
+		    &pre) == -1)
+			goto fail;
+		r->ds[i].prepublished = pre;
+	}
+done:
+	return store_end(st);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* --------------------------------------------------------- commit */
+
+static char *
+problems_json(const struct probe_result *r)
+{
+	json_t		*a = json_array();
+	char		*s;
+	unsigned	 i;
+
+	for (i = 0; i < r->n_problems; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
+		    r->problems[i].code, "severity",
+		    probe_problem_severity_name(r->problems[i].severity),
+		    "message", r->problems[i].message));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static char *
+resolvers_json(const struct probe_result *r)
+{
+	json_t		*a = json_array();
+	char		*s;
+	unsigned	 i;
+
+	for (i = 0; i < r->n_resolvers; i++) {
+		const struct probe_resolver *v = &r->resolvers[i];
+		const char *rc = probe_rcode_name(v->rcode);
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:b, s:f}",
+		    "address", v->address, "status",
+		    probe_qstatus_name(v->status), "rcode", rc != NULL ?
+		    json_string(rc) : json_null(), "ad", v->ad, "latency_ms",
+		    v->latency_ms));
+	}
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static char *
+servers_json(const struct probe_result *r)
+{
+	json_t		*a = json_array(), *tags;
+	char		*s;
+	unsigned	 i, k;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *v = &r->servers[i];
+
+		tags = json_array();
+		for (k = 0; k < r->n_keys; k++)
+			if (r->keys[k].servers & (1u << i))
+				json_array_append_new(tags,
+				    json_integer(r->keys[k].key_tag));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+		    "name", v->name, "address", v->address, "status",
+		    probe_qstatus_name(v->status), "soa_serial", v->has_soa ?
+		    json_integer(v->soa_serial) : json_null(), "dnskey_tags",
+		    tags));
+	}
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static int
+write_observation(struct store *st, int64_t domain_id,
+    const struct probe_result *r, time_t now, bool change)
+{
+	sqlite3_stmt	*s;
+	json_t		*j = NULL;
+	char		*probs, *res, *srv, *whole = NULL;
+	int		 rc = -1;
+
+	probs = problems_json(r);
+	res = resolvers_json(r);
+	srv = servers_json(r);
+	if (change && (j = probe_result_json(r)) != NULL)
+		whole = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (probs == NULL || res == NULL || srv == NULL ||
+	    (change && whole == NULL)) {
+		store_seterr(st, "out of memory");
+		goto out;
+	}
+	if ((s = store_stmt(st, S_OBS_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, domain_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 3, probe_severity_name(r->severity), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, probe_validation_name(r->validation), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, probe_state_name(r->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, probs, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, res, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, srv, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 9, change);
+	if (whole != NULL)
+		sqlite3_bind_text(s, 10, whole, -1, SQLITE_STATIC);
+	if (store_step_done(st, s, "recording the observation") == 0) {
+		st->last_obs = sqlite3_last_insert_rowid(st->db);
+		rc = 0;
+	}
+	/* The statement keeps pointers to the strings until reset. */
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+out:
+	free(probs);
+	free(res);
+	free(srv);
+	free(whole);
+	return rc;
+}
+
+static int
+write_keys(struct store *st, int64_t domain_id, const struct probe_result *r,
+    time_t now, bool had_history)
+{
+	sqlite3_stmt	*s;
+	unsigned	 i;
+
+	for (i = 0; i < r->n_keys; i++) {
+		const struct probe_key *k = &r->keys[i];
+
+		if ((s = store_stmt(st, S_KEY_UPSERT)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, domain_id);
+		sqlite3_bind_int(s, 2, k->key_tag);
+		sqlite3_bind_int(s, 3, k->algorithm);
+		sqlite3_bind_int(s, 4, k->flags);
+		sqlite3_bind_blob(s, 5, k->rdata, k->rdata_len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)(k->first_seen != 0 &&
+		    k->first_seen < now ? k->first_seen : now));
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
+		/* Signing: the DNSKEY RRset for a KSK, the zone for a ZSK. */
+		store_bind_time(s, 8, k->signs_dnskey != 0 ||
+		    k->signs_soa != 0 ? now : 0);
+		store_bind_time(s, 9, k->has_ds ? now : 0);
+		if (store_step_done(st, s, "recording a key") == -1)
+			return -1;
+	}
+	for (i = 0; i < r->n_ds; i++) {
+		const struct probe_ds *d = &r->ds[i];
+
+		if ((s = store_stmt(st, S_DS_UPSERT)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, domain_id);
+		sqlite3_bind_int(s, 2, d->key_tag);
+		sqlite3_bind_int(s, 3, d->algorithm);
+		sqlite3_bind_int(s, 4, d->digest_type);
+		sqlite3_bind_blob(s, 5, d->digest, d->digest_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)now);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
+		sqlite3_bind_int(s, 8, had_history);
+		if (store_step_done(st, s, "recording a DS") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Insert the domain if new; its row (before this check) into *dom. */
+static int
+domain_row(struct store *st, const char *name, time_t now,
+    struct store_domain *dom)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = store_stmt(st, S_DOMAIN_INSERT)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_step_done(st, s, "recording the domain") == -1)
+		return -1;
+	if (store_domain(st, name, dom) != 1)
+		return st->err[0] ? -1 : store_seterr(st, "domain %s vanished",
+		    name);
+	return 0;
+}
+
+/* The validation of the newest check that reached a verdict. */
+static int
+last_conclusive(struct store *st, int64_t domain_id, char *val, size_t len,
+    time_t *when)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	val[0] = '\0';
+	*when = 0;
+	if ((s = store_stmt(st, S_LAST_CONCLUSIVE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, domain_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		store_column_text(s, 0, val, len);
+		*when = store_column_time(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(st, "reading the last verdict");
+	return 0;
+}
+
+int
+store_commit(struct store *st, struct probe_result *r,
+    const struct store_policy *pol, time_t now, struct store_rotation *open)
+{
+	struct store_domain	 dom;
+	struct rot		 ksk, zsk;
+	sqlite3_stmt		*s;
+	char			 prev_val[16], when[32];
+	time_t			 prev_when;
+	bool			 had_history, change;
+
+	st->err[0] = '\0';
+	if (open != NULL)
+		memset(open, 0, sizeof(*open));
+	if (store_begin(st, true) == -1)
+		return -1;
+	if (domain_row(st, r->domain, now, &dom) == -1)
+		goto fail;
+	had_history = dom.last_checked != 0;
+
+	if (had_history && r->validation == PROBE_VAL_INSECURE) {
+		if (last_conclusive(st, dom.id, prev_val, sizeof(prev_val),
+		    &prev_when) == -1)
+			goto fail;
+		if (strcmp(prev_val, "secure") == 0) {
+			probe_problem_add(r, "became_insecure",
+			    PROBE_SEV_WARNING, "%s validated as secure at %s "
+			    "and now as insecure: validating resolvers no "
+			    "longer protect its answers. If nobody meant to "
+			    "turn DNSSEC off, have the DNS host sign the zone "
+			    "and add its DS at the registrar again",
+			    r->domain, clock_rfc3339(prev_when, when,
+			    sizeof(when)));
+			raise_severity(r, PROBE_SEV_WARNING);
+		}
+	}
+
+	if (rot_load_open(st, dom.id, STORE_ROT_KSK, &ksk) == -1 ||
+	    rot_load_open(st, dom.id, STORE_ROT_ZSK, &zsk) == -1)
+		goto fail;
+	rot_advance(r, &ksk, now);
+	rot_advance(r, &zsk, now);
+	if (rot_save(st, &ksk) == -1 || rot_save(st, &zsk) == -1)
+		goto fail;
+	ksk_open(r, pol, now, &ksk);
+	if (ksk.dirty && !ksk.found && rot_insert(st, dom.id, &ksk) == -1)
+		goto fail;
+	zsk_open(r, now, &zsk);
+	if (zsk.dirty && !zsk.found && rot_insert(st, dom.id, &zsk) == -1)
+		goto fail;
+	escalate(r, pol, &ksk, now);
+
+	change = !had_history ||
+	    strcmp(dom.last_severity, probe_severity_name(r->severity)) != 0 ||
+	    strcmp(dom.last_state, probe_state_name(r->state)) != 0 ||
+	    strcmp(dom.last_validation,
+	    probe_validation_name(r->validation)) != 0;
+	if (write_observation(st, dom.id, r, now, change) == -1 ||
+	    write_keys(st, dom.id, r, now, had_history) == -1)
+		goto fail;
+	if ((s = store_stmt(st, S_DOMAIN_UPDATE)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, dom.id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 3, probe_state_name(r->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, probe_severity_name(r->severity), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, probe_validation_name(r->validation), -1,
+	    SQLITE_STATIC);
+	if (store_step_done(st, s, "recording the domain") == -1 ||
+	    store_end(st) == -1)
+		goto fail;
+	if (open != NULL && rot_open(&ksk)) {
+		*open = ksk.r;
+		snprintf(open->domain, sizeof(open->domain), "%s", r->domain);
+	}
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* ------------------------------------------------- a DNS host's word */
+
+int
+store_rotation_external(struct store *st, const struct store_external *ev,
+    const struct store_policy *pol, time_t now, struct store_rotation *out)
+{
+	struct store_domain	 dom;
+	struct rot		 x;
+	sqlite3_stmt		*s;
+
+	st->err[0] = '\0';
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ev->domain == NULL || ev->external_id == NULL ||
+	    ev->external_id[0] == '\0' || ev->source == NULL ||
+	    strlen(ev->external_id) >= sizeof(x.r.external_id))
+		return store_seterr(st, "a host's rotation event needs a "
+		    "domain, a source and an id (under %zu characters)",
+		    sizeof(x.r.external_id));
+	if (store_begin(st, true) == -1)
+		return -1;
+	if (domain_row(st, ev->domain, now, &dom) == -1 ||
+	    (s = store_stmt(st, S_ROT_BY_EXTERNAL)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, ev->external_id, -1, SQLITE_STATIC);
+	if (rot_load(st, s, &x, "reading the rotation") == -1)
+		goto fail;
+
+	if (x.found) {
+		/* Seen this id before: only a completion moves it on. */
+		if (ev->completed && rot_open(&x))
+			rot_close(&x, "completed", ev->time);
+	} else {
+		if (rot_load_open(st, dom.id, ev->kind, &x) == -1)
+			goto fail;
+		if (x.found && x.r.external_id[0] != '\0') {
+			store_seterr(st, "%s already has an open %s rotation "
+			    "from %s event %s", ev->domain,
+			    store_rotation_kind_name(ev->kind), x.r.source,
+			    x.r.external_id);
+			goto fail;
+		}
+		if (x.found) {
+			/* The checks saw it first: label it, and trust the
+			 * host's start when it is earlier (a key can be
+			 * created before the first check sees it). */
+			snprintf(x.r.external_id, sizeof(x.r.external_id),
+			    "%s", ev->external_id);
+			if (!ev->completed && ev->time != 0 &&
+			    ev->time < x.r.start) {
+				if (x.r.deadline != 0) {
+					x.r.deadline -= x.r.start - ev->time;
+					x.r.registrar_deadline = x.r.deadline -
+					    x.r.ds_ttl;
+				}
+				x.r.start = ev->time;
+			}
+			if (ev->completed)
+				rot_close(&x, "completed", ev->time);
+			x.dirty = true;
+		} else if (ev->completed) {
+			store_seterr(st, "%s event %s completes a %s rotation "
+			    "of %s that was never opened", ev->source,
+			    ev->external_id, store_rotation_kind_name(ev->kind),
+			    ev->domain);
+			goto fail;
+		} else {
+			memset(&x, 0, sizeof(x));
+			x.r.kind = ev->kind;
+			snprintf(x.r.source, sizeof(x.r.source), "%s",
+			    ev->source);
+			snprintf(x.r.external_id, sizeof(x.r.external_id),
+			    "%s", ev->external_id);
+			x.r.start = ev->time != 0 ? ev->time : now;
+			if (ev->kind == STORE_ROT_KSK) {
+				x.r.deadline = x.r.start +
+				    pol->rotation_window_s;
+				x.r.ds_ttl = ev->ds_ttl;
+				x.r.registrar_deadline = x.r.deadline -
+				    ev->ds_ttl;
+			}
+			x.r.new_key_tag = ev->new_key_tag;
+			x.r.new_key_alg = ev->new_key_alg;
+			if (rot_insert(st, dom.id, &x) == -1)
+				goto fail;
+		}
+	}
+	if (rot_save(st, &x) == -1 || store_end(st) == -1)
+		goto fail;
+	if (out != NULL) {
+		*out = x.r;
+		snprintf(out->domain, sizeof(out->domain), "%s", ev->domain);
+	}
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `dnssecmon run -c FILE -n`: "configuration OK" for good files, and for
+# bad ones every error on stderr names FILE:LINE and the key, exit non-zero.
+. "$(dirname "$0")/../lib.sh"
+bin=$DNSSECMON_BIN
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+printf '. 3600 IN DNSKEY 257 3 13 %s\n' \
+	"mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==" > "$tmp/anchor"
+printf '. 3600 IN NS a.root-servers.net.\na.root-servers.net. 3600 IN A 127.0.0.11\n' > "$tmp/hints"
+head="trust_anchor: $tmp/anchor
+root_hints: $tmp/hints"
+
+good() {	# good DESCRIPTION CONFIG
+	printf '%s\n' "$2" > "$tmp/c.yaml"
+	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
+	is "$rc" 0 "$1: exit 0"
+	is "$out" "configuration OK" "$1: prints 'configuration OK'"
+	is "$(cat "$tmp/err")" "" "$1: nothing on stderr"
+}
+bad() {	# bad DESCRIPTION REGEX CONFIG
+	printf '%s\n' "$3" > "$tmp/c.yaml"
+	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
+	[ "$rc" -ne 0 ]; ok $? "$1: exit non-zero (got $rc)"
+	like "$(cat "$tmp/err")" "$2" "$1: the error names file, line and key"
+	is "$out" "" "$1: nothing on stdout"
+}
+
+# The shipped example, with loopback files so it is self-contained.
+good "etc/dnssecmon.yaml" "$(sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
+	-e "s#/usr/share/dns/root.hints#$tmp/hints#" "$DNSSECMON_TOP/etc/dnssecmon.yaml")"
+
+good "minimal" "$head
+domains: [example.com]"
+
+good "every key" "$head
+resolvers: [127.0.0.1, \"::1@5353\"]
+database: $tmp/db.sqlite
+interval: 90
+timeout: 2s
+retries: 1
+rotation_window: 1w
+critical_before: 3d
+signature_warning: 4d
+signature_critical: 12h
+insecure_is_problem: yes
+ipv6: no
+max_concurrent_domains: 100
+max_queries_in_flight: 500
+per_server_qps: 200
+retention: 30d
+log: json
+http: {listen: 127.0.0.1:9470}
+mqtt: {host: 127.0.0.1, port: 1883, topic_prefix: noc}
+domains:
+  - Example.COM.
+  - name: example.org
+    rotation_window: 14d
+    critical_before: 5d
+    interval: 1m"
+
+bad "unknown top-level key" "c\.yaml:3: intervall: unknown key" "$head
+intervall: 5m
+domains: [example.com]"
+bad "bad duration" "c\.yaml:3: interval: 'soon' is not a duration" "$head
+interval: soon
+domains: [example.com]"
+bad "duration out of range" "c\.yaml:3: interval: '1' is out of range" "$head
+interval: 1
+domains: [example.com]"
+bad "bad resolver" "c\.yaml:3: resolvers: '8\.8\.8' is not an IPv4 or IPv6 address" "$head
+resolvers: [8.8.8]
+domains: [example.com]"
+bad "bad domain name" "c\.yaml:5: domains: 'bad\.\.name' is not a valid domain name" "$head
+domains:
+  - example.com
+  - bad..name"
+bad "domain listed twice" "c\.yaml:5: domains: 'example\.com' is listed twice \(first at line 4\)" "$head
+domains:
+  - example.com
+  - EXAMPLE.com."
+bad "unknown domain key" "c\.yaml:6: domains: unknown key 'window'" "$head
+domains:
+  - example.com
+  - name: example.org
+    window: 14d"
+bad "missing trust anchor file" "c\.yaml:1: trust_anchor: $tmp/none: No such file" "trust_anchor: $tmp/none
+root_hints: $tmp/hints
+domains: [example.com]"
+bad "unknown mqtt key" "c\.yaml:5: mqtt: unknown key 'hots'" "$head
+domains: [example.com]
+mqtt:
+  hots: 127.0.0.1"
+bad "bad mqtt port" "c\.yaml:4: mqtt\.port: '70000' is not a whole number" "$head
+domains: [example.com]
+mqtt: {port: 70000}"
+bad "bad log" "c\.yaml:4: log: 'file': expected stderr, syslog or json" "$head
+domains: [example.com]
+log: file"
+bad "key given twice" "c\.yaml:4: interval: given twice" "$head
+interval: 5m
+interval: 6m
+domains: [example.com]"
+bad "no domains" "domains: no domain to monitor" "$head
+domains: []"
+bad "not YAML" "c\.yaml:[0-9]+: not valid YAML" "trust_anchor: [unclosed
+domains: example.com"
+bad "not a mapping" "c\.yaml:1: the file must be a mapping" "- just
+- a list"
+
+printf '%s\ninterval: soon\nbogus: 1\ndomains: [a..b]\n' "$head" > "$tmp/multi.yaml"
+"$bin" run -c "$tmp/multi.yaml" -n 2>"$tmp/err"
+is "$(grep -c 'multi.yaml:' "$tmp/err")" 3 "every error in a file is reported, not just the first"
+
+err=$("$bin" run -c "$tmp/nonexistent.yaml" -n 2>&1); rc=$?
+[ "$rc" -ne 0 ]; ok $? "missing config file: exit non-zero"
+like "$err" "nonexistent.yaml: No such file or directory" "missing config file: named"
+err=$("$bin" run -n 2>&1); rc=$?
+is "$rc" 3 "run without -c: exit 3"
+like "$err" "no configuration file: use -c FILE" "run without -c: says so"
+err=$("$bin" run -c x --shard 5/4 2>&1); rc=$?
+is "$rc" 3 "bad --shard: exit 3"
+like "$err" "--shard '5/4': expected K/N" "bad --shard: named"
+done_testing
