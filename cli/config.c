@@ -371,7 +371,7 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 						d->policy.critical_before_s = val;
 				} else if (strcmp(key, "interval") == 0) {
 					if ((val = get_duration(p, v,
-					    "interval", 10, 86400)) > 0)
+					    "interval", 1, 86400)) > 0)
 						d->interval_s = (int)val;
 				} else
 					err_at(p, k, "domains", "unknown key '%s' "
@@ -513,7 +513,7 @@ parse_top(struct parse *p, yaml_node_t *root)
 		else if (strcmp(key, "database") == 0)
 			set_str(p, &c->database, v, key);
 		else if (strcmp(key, "interval") == 0) {
-			if ((val = get_duration(p, v, key, 10, 86400)) > 0)
+			if ((val = get_duration(p, v, key, 1, 86400)) > 0)
 				c->interval_s = (int)val;
 		} else if (strcmp(key, "timeout") == 0) {
 			if ((val = get_duration(p, v, key, 1, 60)) > 0)

@@ -159,6 +159,7 @@ struct probe_engine {
 	struct jobs		 queued, active;
 	unsigned		 n_queued, n_active;
 	struct event		*kick;
+	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
 	bool			 destroying;
 };
@@ -630,9 +631,11 @@ job_walk(struct job *j)
 		case STEP_CUT:
 			j->cut = s;
 			j->labels++;
+			e->stats.shared_steps++;
 			break;
 		case STEP_NOT_CUT:
 			j->labels++;
+			e->stats.shared_steps++;
 			break;
 		case STEP_NXDOMAIN:
 			snprintf(r->parent, sizeof(r->parent), "%s",
@@ -1097,6 +1100,7 @@ job_start_validation(struct job *j)
 	int			 guard_ms;
 
 	j->pending++;
+	e->stats.validations++;
 	if (ub_resolve_event(e->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
 	    NULL) != 0) {
 		j->pending--;
@@ -1120,6 +1124,7 @@ job_start_validation(struct job *j)
 		q->idx = i;
 		clock_gettime(CLOCK_MONOTONIC, &q->t0);
 		j->pending++;
+		e->stats.resolver_queries++;
 		if (getdns_general(e->gd[i], j->domain, T_SOA, NULL, q, &q->tid,
 		    rq_cb) != GETDNS_RETURN_GOOD) {
 			j->pending--;
@@ -1157,6 +1162,7 @@ job_op_done(struct job *j)
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
 	j->res->duration_ms = ms_since(&j->t0);
+	e->stats.domains++;
 	TAILQ_REMOVE(&e->active, j, entry);
 	e->n_active--;
 	j->cb(j->arg, j->res);
@@ -1257,6 +1263,18 @@ probe_start(struct probe_engine *e, const char *domain, probe_done_cb cb,
 	e->n_queued++;
 	engine_kick(e);
 	return 0;
+}
+
+void
+probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
+{
+	struct transport_stats	 ts;
+
+	*out = e->stats;
+	transport_stats(e->tp, &ts);
+	out->packets = ts.udp_sent + ts.tcp_sent;
+	out->timeouts = ts.timeouts;
+	out->tc_fallbacks = ts.tc_fallbacks;
 }
 
 unsigned

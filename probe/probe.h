@@ -229,6 +229,17 @@ int	probe_start(struct probe_engine *, const char *domain,
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);
 
+/* What the engine has done since it was created. */
+struct probe_stats {
+	unsigned long long	domains;	/* probes finished */
+	unsigned long long	packets;	/* our own UDP + TCP queries */
+	unsigned long long	timeouts, tc_fallbacks;
+	unsigned long long	validations;	/* libunbound questions */
+	unsigned long long	resolver_queries; /* through getdns */
+	unsigned long long	shared_steps;	/* zone-cut answers reused */
+};
+void	probe_engine_stats(const struct probe_engine *, struct probe_stats *);
+
 /* Fill state, severity and problems from the observation. Pure: no I/O,
  * `now` is the time to judge signature validity against. */
 void	probe_classify(struct probe_result *, const struct probe_policy *,

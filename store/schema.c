@@ -270,6 +270,12 @@ store_schema_migrate(sqlite3 *db, const char *path, int target, char *err,
 		snprintf(err, errlen, "%s: no schema version %d", path, target);
 		return -1;
 	}
+	/* Up to date, the common case: no write lock, so opening never
+	 * waits for another writer's transaction. */
+	if (query_int(db, path, "PRAGMA user_version", &v, err, errlen) == -1)
+		return -1;
+	if (v >= target)
+		return 0;
 	for (;;) {
 		if (exec(db, path, "BEGIN IMMEDIATE", "locking for migration",
 		    err, errlen) == -1)

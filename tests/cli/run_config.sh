@@ -66,8 +66,8 @@ domains: [example.com]"
 bad "bad duration" "c\.yaml:3: interval: 'soon' is not a duration" "$head
 interval: soon
 domains: [example.com]"
-bad "duration out of range" "c\.yaml:3: interval: '1' is out of range" "$head
-interval: 1
+bad "duration out of range" "c\.yaml:3: interval: '0' is out of range" "$head
+interval: 0
 domains: [example.com]"
 bad "bad resolver" "c\.yaml:3: resolvers: '8\.8\.8' is not an IPv4 or IPv6 address" "$head
 resolvers: [8.8.8]

@@ -11,10 +11,13 @@ checks, and `dnssecmon rotations` reads back what the store made of it.
   3. Stale versus pre-published DS, told apart by history: after healthy,
      `doubleds` (a DS for a key not yet published) is stable; after
      healthy, `staleds` (a DS for a key that is gone) is stale_ds.
+  4. A locked database: the check still reports, with a store_error
+     problem, and history is intact once the lock is gone.
 """
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -232,10 +235,38 @@ def stale_versus_prepublished():
               "staleds: remove the DS of the key that was seen and is gone")
 
 
+def store_error():
+    db = os.path.join(tmp, "locked.db")
+    if not switch("healthy"):
+        return
+    rc, d = check(db, T)
+    t.is_(rc, 0, "locked: a first check records")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")   # another writer holds the lock
+    try:
+        rc, d = check(db, T + HOUR)     # waits out the 5 s busy timeout
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    t.is_((d["rotation"].get("state"), codes(d).get("store_error"), d["severity"], rc),
+          ("stable", "unknown", "unknown", 3),
+          "locked: the check still reports, store_error (unknown), exit 3")
+    msg = [p["message"] for p in d["problems"] if p["code"] == "store_error"]
+    t.ok(msg and "locked" in msg[0] and db in msg[0],
+         "locked: the problem says the database is locked and names it",
+         msg[0] if msg else None)
+    rc, d = check(db, T + 2 * HOUR)
+    t.is_((codes(d).get("store_error"), rc), (None, 0), "locked: once free, checks record again")
+    hist = cli("history", ZONE, "--db", db, "--format", "json")
+    t.is_([o["time"] for o in (hist or {}).get("observations", [])],
+          [utc(T), utc(T + 2 * HOUR)], "locked: history has the two recorded checks")
+
+
 try:
     walk_completed()
     walk_broken()
     stale_versus_prepublished()
+    store_error()
 finally:
     subprocess.run([TB, "switch", "healthy"], capture_output=True, timeout=180)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -33,7 +33,8 @@ log() { echo "testbed: $*" >&2; }
 
 usage() {
     cat <<EOF
-usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] | --help
+usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] |
+                  pause NAME | resume NAME | --help
 
   up        generate fresh keys, sign all zones, start 4 NSD instances and unbound,
             wait until every server answers; refuses if already running or if a port is taken
@@ -46,6 +47,9 @@ usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] | -
             serials on every server and flush the resolver. STATE is one of:
               $SCENARIOS
             or 'rekey' (K_new becomes K_old, a fresh K_new is made, then 'healthy')
+  pause     SIGSTOP one daemon (root, tld, a, b or resolver): it keeps its address but
+            stops answering, like a hung server; 'resume' sends SIGCONT. 'down' resumes
+            paused daemons before stopping them.
 
 Scenario zones (<label>.\$TESTBED_TLD): $SCENARIOS, switch
 
@@ -646,7 +650,7 @@ wait_family_gone() { # name seconds
 # re-verified) as the last resort. An exited process counts as gone even while it waits
 # to be reaped by pid 1 (a zombie has no cmdline, so pid_is no longer matches).
 stop_daemon() {
-    local name=$1 pid own fam
+    local name=$1 pid own fam p
     pid=$(daemon_pid "$name")
     own=$(daemon_own_pidfile "$name")
     if [ -z "$pid" ] && [ -s "$own" ]; then pid=$(cat "$own"); fi
@@ -656,6 +660,8 @@ stop_daemon() {
     fi
     fam=$(family_of "$name" | xargs)
     if [ -n "$fam" ]; then
+        # A paused (SIGSTOPped) daemon would sit on SIGTERM forever: wake it first.
+        for p in $fam; do pid_is "$p" "$name" && kill -CONT "$p" 2>/dev/null; done
         if [ -n "$pid" ] && pid_is "$pid" "$name"; then
             kill -TERM "$pid" 2>/dev/null || true
         else
@@ -1005,6 +1011,24 @@ cmd_switch() {
     fi
 }
 
+# pause/resume: SIGSTOP/SIGCONT every process of one daemon, by pid. The address stays
+# bound but nothing answers: what a hung server looks like from outside (queries time
+# out, no ICMP error), for tests of "a server that stops answering".
+cmd_signal_daemon() { # SIGNAL name
+    local sig=$1 name=${2:-} pid fam
+    case $name in
+    root|tld|a|b) name=nsd-$name ;;
+    resolver)     name=unbound ;;
+    *) die "pause/resume: name one of root, tld, a, b, resolver" ;;
+    esac
+    daemon_alive "$name" || die "$name is not running"
+    fam=$(family_of "$name")
+    for pid in $fam; do
+        pid_is "$pid" "$name" && kill -"$sig" "$pid"
+    done
+    log "$name: sent SIG$sig to $(echo $fam | wc -w) processes"
+}
+
 main() {
     local cmd=${1:-}
     [ $# -gt 0 ] && shift
@@ -1014,6 +1038,8 @@ main() {
     status) load_config; cmd_status ;;
     env)    load_config; cmd_env "$@" ;;
     switch) load_config; cmd_switch "$@" ;;
+    pause)  load_config; require_root; cmd_signal_daemon STOP "$@" ;;
+    resume) load_config; require_root; cmd_signal_daemon CONT "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
     esac
