@@ -142,13 +142,21 @@ demo: deps
 	DNSSECMON_BIN=$(abspath $(BIN)) tests/demo.sh
 
 # ---------------------------------------------------------------- install
+DOCDIR    ?= $(PREFIX)/share/doc/dnssecmon
+
 install: dnssecmon
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 755 dnssecmon $(DESTDIR)$(BINDIR)/dnssecmon
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
+	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
+	install -m 644 etc/dnssecmon.yaml etc/dnssecmon.service README.md \
+	    $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
+	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \
+	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	@# build/testbed holds a possibly running testbed: leave it to testbed.sh down

@@ -228,6 +228,7 @@ probe_done(void *arg, struct probe_result *r)
 	struct store_rotation	 rot;
 	time_t			 now = clock_now();
 	long			 next;
+	bool			 history_ok;
 
 	d->inflight = false;
 	m->checks_done++;
@@ -240,11 +241,21 @@ probe_done(void *arg, struct probe_result *r)
 		goto out;
 	}
 	memset(&rot, 0, sizeof(rot));
-	if (m->store != NULL && store_annotate(m->store, r, now) == -1)
+	history_ok = true;
+	if (m->store != NULL && store_annotate(m->store, r, now) == -1) {
+		/* Without history the verdict is a single check's; it must
+		 * not be recorded, or a rotation could open with the wrong
+		 * start. */
 		log_warnx("%s: reading history: %s", d->name,
 		    store_error(m->store));
+		history_ok = false;
+	}
 	probe_classify(r, &m->cfg->probe_policy, now);
-	if (m->store != NULL && store_commit(m->store, r, &d->policy, now,
+	if (!history_ok)
+		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
+		    "History could not be read, so this check was not "
+		    "recorded: %s", store_error(m->store));
+	else if (m->store != NULL && store_commit(m->store, r, &d->policy, now,
 	    &rot) == -1) {
 		/* The check still counts; the store's trouble is logged and
 		 * reported, never fatal. */

@@ -36,22 +36,46 @@ check --format nagios $TESTBED_ZONES || true
 say "the interesting ones in full"
 check rollstart.$TESTBED_TLD broken.$TESTBED_TLD staleds.$TESTBED_TLD || true
 
-say "a KSK rotation on $TESTBED_SWITCH_ZONE, step by step"
-for state in healthy rollstart dsupdated rolldone; do
+say "the monitor daemon, watching every zone, while $TESTBED_SWITCH_ZONE rotates its KSK"
+demo_dir=$(mktemp -d)
+cat >"$demo_dir/dnssecmon.yaml" <<CONF
+# What \`make demo\` runs: the daemon against the private hierarchy.
+trust_anchor: $TESTBED_ANCHOR
+root_hints: $TESTBED_HINTS
+resolvers: [$TESTBED_RESOLVER]
+database: $demo_dir/dnssecmon.db
+interval: 2s
+timeout: 1s
+rotation_window: 7d
+critical_before: 72h
+domains:
+$(for z in $TESTBED_ZONES; do echo "  - $z"; done)
+CONF
+echo "(config: $demo_dir/dnssecmon.yaml; the daemon logs below, one line per change)"
+"$bin" run -c "$demo_dir/dnssecmon.yaml" &
+daemon=$!
+stop_daemon() { kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null; daemon=; }
+trap 'stop_daemon; cleanup' EXIT
+sleep 5
+for state in rollstart dsupdated rolldone; do
 	case $state in
-	healthy)   what="one KSK, its DS at the parent";;
 	rollstart) what="the DNS host publishes a new KSK; the registrar still has the old DS";;
 	dsupdated) what="the customer replaced the DS at the registrar";;
-	rolldone)  what="the DNS host removed the old key";;
+	rolldone)  what="the DNS host removed the old key: rotation complete";;
 	esac
-	echo; echo "-- $state: $what"
+	printf '\n\033[1m-- %s: %s\033[0m\n' "$state" "$what"
 	"$tb" switch "$state" >/dev/null
-	check "$TESTBED_SWITCH_ZONE" || true
+	sleep 5
 done
-echo; echo "-- broken: what happens when the old key goes before the DS is replaced"
-"$tb" switch rekey >/dev/null; "$tb" switch broken >/dev/null
-check "$TESTBED_SWITCH_ZONE" || true
+printf '\n\033[1m-- and what happens when the old key goes before the DS is replaced\033[0m\n'
+"$tb" switch rekey >/dev/null; sleep 4; "$tb" switch rollstart >/dev/null; sleep 4
+"$tb" switch broken >/dev/null; sleep 5
+stop_daemon
 "$tb" switch healthy >/dev/null
+
+say "what the store remembers: the rotations"
+"$bin" rotations --db "$demo_dir/dnssecmon.db" || true
+rm -rf "$demo_dir"
 
 say "done"
 if [ "${DEMO_KEEP:-0}" = 1 ]; then

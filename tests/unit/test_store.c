@@ -793,6 +793,9 @@ test_errors(void)
 	sqlite3_open(p, &holder);
 	ok(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
 	    SQLITE_OK, "errors: a second connection takes the write lock");
+	ro = store_open(p, err, sizeof(err));
+	ok(ro != NULL, "errors: opening needs no write lock (up to date)");
+	store_close(ro);
 	store_busy_timeout(st, 100);
 	ok(step(st, "e.test", SY_ROLLSTART, T + 3 * HOUR, NULL) == -1,
 	    "errors: store_commit fails with -1 while locked");
