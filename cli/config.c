@@ -415,7 +415,9 @@ parse_resolvers(struct parse *p, yaml_node_t *seq)
 		    "e.g. [8.8.8.8, 1.1.1.1]");
 		return;
 	}
-	p->cfg->n_resolvers = 0;
+	/* The file's list replaces the defaults (and a repeated key). */
+	while (p->cfg->n_resolvers > 0)
+		free(p->cfg->resolvers[--p->cfg->n_resolvers]);
 	for (it = seq->data.sequence.items.start;
 	    it < seq->data.sequence.items.top; it++) {
 		n = yaml_document_get_node(p->doc, *it);

@@ -60,6 +60,10 @@ Environment (defaults):
   TESTBED_TLD_NS_A=127.0.0.21   TESTBED_TLD_NS_B=127.0.0.22
   TESTBED_NS_A=127.0.0.31       TESTBED_NS_B=127.0.0.32
   TESTBED_RESOLVER=127.0.0.41
+  TESTBED_BENCH_ZONES=0         N > 0: also serve N signed zones b000001.\$TESTBED_TLD ...
+                                on servers a and b, delegated with DS in the TLD (make bench)
+  TESTBED_BENCH_CACHE=$REPO/build/bench-cache
+                                where those zones are kept between runs, in <tld>-<N>/
 All addresses must be in 127.0.0.0/8; everything listens on port 53 (iterating resolvers
 cannot be told another port for a delegation), so up/down/switch need root.
 
@@ -95,6 +99,8 @@ load_config() {
     : "${TESTBED_TLD_NS_A:=127.0.0.21}" "${TESTBED_TLD_NS_B:=127.0.0.22}"
     : "${TESTBED_NS_A:=127.0.0.31}" "${TESTBED_NS_B:=127.0.0.32}"
     : "${TESTBED_RESOLVER:=127.0.0.41}"
+    : "${TESTBED_BENCH_ZONES:=0}"
+    TESTBED_BENCH_CACHE=$(realpath -m "${TESTBED_BENCH_CACHE:-$REPO/build/bench-cache}")
     TESTBED_PORT=53
     TESTBED_TLD=${TESTBED_TLD%.}
     D=$TESTBED_DIR
@@ -130,6 +136,8 @@ validate_config() {
         case $seen in *" $a "*) die "$v=$a is used twice; every role needs its own address";; esac
         seen="$seen$a "
     done
+    [[ $TESTBED_BENCH_ZONES =~ ^(0|[1-9][0-9]{0,5})$ ]] ||
+        die "TESTBED_BENCH_ZONES='$TESTBED_BENCH_ZONES' must be a number from 0 to 999999"
     # A unix socket path longer than sun_path (108) fails with an obscure unbound error.
     [ ${#TESTBED_CONTROL} -lt 100 ] ||
         die "TESTBED_DIR is too long for unbound's control socket: $TESTBED_CONTROL"
@@ -141,7 +149,11 @@ save_config() {
       for v in TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A \
                TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER; do
           printf '%s=%q\n' "$v" "${!v}"
-      done; } >"$D/testbed.conf"
+      done
+      # Only when set, so that a testbed without bench zones writes what it always did.
+      if [ "$TESTBED_BENCH_ZONES" != 0 ]; then
+          for v in TESTBED_BENCH_ZONES TESTBED_BENCH_CACHE; do printf '%s=%q\n' "$v" "${!v}"; done
+      fi; } >"$D/testbed.conf"
 }
 
 require_root() {
@@ -479,6 +491,69 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------
+# Bench zones (TESTBED_BENCH_ZONES=N > 0, for `make bench`): N signed zones
+# b000001.$TLD ... b<N>.$TLD on servers a and b, delegated with DS in the TLD. They share
+# one KSK/ZSK pair (algorithm 13) and are made by tests/bench/genzones.py, which signs in
+# one process (~0.2 ms a zone; dnssec-signzone costs ~21 ms a zone, mostly start-up).
+# They are kept in $TESTBED_BENCH_CACHE/<tld>-<N>/ and reused while their signatures have
+# more than BENCH_MIN_LEFT_DAYS of their 90 days left: only the TLD, whose keys are fresh
+# at every up, is signed again. NSD reads the zone files from the cache directly.
+
+BENCH_MIN_LEFT_DAYS=30
+
+bench_dir() { echo "$TESTBED_BENCH_CACHE/$TLD-$TESTBED_BENCH_ZONES"; }
+
+bench_cache_ok() { # dir -> 0 if complete, for this TLD and count, and not near expiry
+    local st=$1/stamp
+    [ -f "$st" ] && [ -f "$1/tld.part" ] && [ -f "$1/zones.list" ] || return 1
+    awk -F= -v tld="$TLD" -v n="$TESTBED_BENCH_ZONES" -v now="$(date +%s)" \
+        -v left=$((BENCH_MIN_LEFT_DAYS * 86400)) '
+        { v[$1] = $2 }
+        END { exit !(v["version"] == 1 && v["tld"] == tld && v["count"] == n &&
+                     v["expires"] - now > left) }' "$st"
+}
+
+# Make (or reuse) the cache; prints nothing, logs what it did.
+ensure_bench_zones() {
+    local dir tmp t0 n=$TESTBED_BENCH_ZONES z
+    dir=$(bench_dir)
+    mkdir -p "$TESTBED_BENCH_CACHE"
+    # One generator per cache directory at a time (two benches of the same N racing).
+    exec 8>"$TESTBED_BENCH_CACHE/.lock-$TLD-$n"
+    flock -w 600 8 || die "another testbed.sh is generating $dir for more than 600 s"
+    if bench_cache_ok "$dir"; then
+        log "bench: reusing $n signed zones from $dir"
+        exec 8>&-
+        return 0
+    fi
+    python3 -c 'import cryptography' 2>/dev/null ||
+        die "bench zones need python3-cryptography (make deps installs it)"
+    t0=$(date +%s%N)
+    tmp=$dir.tmp.$$
+    rm -rf "$tmp"
+    python3 "$REPO/tests/bench/genzones.py" --tld "$TLD" --count "$n" --out "$tmp" ||
+        { rm -rf "$tmp"; die "generating $n bench zones failed"; }
+    # BIND checks a sample: every signature, the NSEC chain, the key roles.
+    for z in $(sed -n "1p;$(( (n + 1) / 2 ))p;\$p" "$tmp/zones.list" | sort -u); do
+        dnssec-verify -q -o "$z" "$tmp/zones/$z.zone" >"$tmp/verify.log" 2>&1 ||
+            { cat "$tmp/verify.log" >&2; rm -rf "$tmp"; die "dnssec-verify rejects generated zone $z"; }
+    done
+    rm -f "$tmp/verify.log"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    exec 8>&-
+    log "bench: $n zones generated and signed in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $dir"
+}
+
+# nsd.conf entries for the bench zones, read straight from the cache.
+bench_nsd_zones() {
+    local dir
+    dir=$(bench_dir)
+    awk -v d="$dir/zones" 'NF { printf "zone:\n    name: \"%s\"\n    zonefile: \"%s/%s.zone\"\n", $1, d, $1 }' \
+        "$dir/zones.list"
+}
+
+# ---------------------------------------------------------------------------------------
 # Daemon configuration
 
 nsd_conf() { # name addresses... ; zones from $D/nsd-<name>/zones
@@ -519,6 +594,7 @@ EOF
             [ "$z" = root ] && z=.
             printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$z" "$(basename "$f")"
         done
+        case $name in a|b) [ "$TESTBED_BENCH_ZONES" = 0 ] || bench_nsd_zones ;; esac
     } >"$dir/nsd.conf"
     nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
 }
@@ -573,6 +649,14 @@ remote-control:
     control-interface: "$TESTBED_CONTROL"
     control-use-cert: no
 EOF
+    if [ "$TESTBED_BENCH_ZONES" != 0 ]; then
+        # Bench only: the probe engine opens hundreds of domains at once, and their
+        # resolver questions arrive in one burst. With the kernel's default receive
+        # buffer (net.core.rmem_default, 208 KiB) unbound lost ~14% of them
+        # (/proc/net/snmp RcvbufErrors) at 1,000 domains. 4m is unbound's own advice
+        # for a busy resolver; the kernel caps it at net.core.rmem_max.
+        sed -i 's/^remote-control:$/    so-rcvbuf: 4m\n&/' "$dir/unbound.conf"
+    fi
     unbound-checkconf "$dir/unbound.conf" >/dev/null || die "unbound-checkconf rejected $dir/unbound.conf"
 }
 
@@ -713,12 +797,16 @@ dig_q() { dig +time=1 +tries=1 "$@" 2>/dev/null || true; }
 soa_serial() { dig_q @"$1" +norec +short "$2" SOA | awk 'NF >= 7 { print $3; exit }'; }
 
 wait_servers_ready() {
-    local deadline=$((SECONDS + READY_TIMEOUT)) name a zones n want got
+    local deadline=$((SECONDS + READY_TIMEOUT + TESTBED_BENCH_ZONES / 1000)) name a zones n want got
+    local bench=""
+    # NSD reads every zone file before it answers; the first and last bench zones stand
+    # for all of them (asking 2 x N SOAs here would cost more than the load itself).
+    [ "$TESTBED_BENCH_ZONES" = 0 ] || bench=$(sed -n '1p;$p' "$(bench_dir)/zones.list" | xargs)
     local -A zones_of=(
         [nsd-root]=". "
         [nsd-tld]="$TLD "
-        [nsd-a]="$DNSHOST $TESTBED_ZONES"
-        [nsd-b]="$DNSHOST $TESTBED_ZONES"
+        [nsd-a]="$DNSHOST $TESTBED_ZONES $bench"
+        [nsd-b]="$DNSHOST $TESTBED_ZONES $bench"
     )
     local -A addrs_of=(
         [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
@@ -736,7 +824,7 @@ wait_servers_ready() {
                 # one dig process asks for every zone of the server
                 got=$(dig_q @"$a" +norec +noall +answer "${zones[@]}" | awk '$4 == "SOA"' | wc -l)
                 [ "$got" -eq "$want" ] && break
-                [ $SECONDS -lt $deadline ] || { log "$name on $a answers $got of $want SOA queries after ${READY_TIMEOUT}s"; return 1; }
+                [ $SECONDS -lt $deadline ] || { log "$name on $a answers $got of $want SOA queries after $((READY_TIMEOUT + TESTBED_BENCH_ZONES / 1000))s"; return 1; }
                 sleep 0.05
             done
         done
@@ -944,6 +1032,12 @@ cmd_up() {
     done
     [ $failed = 0 ] || exit 1
     echo healthy >"$D/switch.state"
+    if [ "$TESTBED_BENCH_ZONES" != 0 ]; then
+        ensure_bench_zones
+        mkdir -p "$D/work/tld-parts"
+        # Not a scenario label, so it can never overwrite one's part.
+        cp "$(bench_dir)/tld.part" "$D/work/tld-parts/zz-bench.part"
+    fi
     t1=$(date +%s%N)
 
     build_dnshost "$serial"
