@@ -4,6 +4,8 @@
 #   make             build ./dnssecmon
 #   make test        build, bring up the private DNSSEC testbed, run every test
 #   make demo        build, bring up the testbed, show the monitor at work on it
+#   make bench [N=10000]   one daemon cycle over N generated signed zones, with the
+#                    dnsperf ceiling of the same servers (a benchmark, not a test)
 #   make SANITIZE=1 test   the same suite with ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -60,7 +62,7 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 BIN       = $(B)/dnssecmon
 
-.PHONY: all deps test demo install uninstall clean unit fuzz
+.PHONY: all deps test demo bench install uninstall clean unit fuzz
 
 all: dnssecmon
 
@@ -106,7 +108,7 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libevent-dev libmosquitto-dev libsqlite3-dev libssl-dev \
              libjansson-dev libyaml-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
-             sqlite3 valgrind libclang-rt-14-dev
+             sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
 DEBS       = $(DEBS_BUILD) $(DEBS_TEST)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
@@ -140,6 +142,13 @@ test: deps
 demo: deps
 	$(MAKE) dnssecmon
 	DNSSECMON_BIN=$(abspath $(BIN)) tests/demo.sh
+
+# Not part of `make test`: it measures, it asserts nothing (tests/bench/bench.sh).
+# Its testbed uses 127.0.1.11-41 and build/bench-testbed, so it can run beside
+# the test or demo testbed; generated zones are cached in build/bench-cache.
+bench: deps
+	$(MAKE) dnssecmon
+	DNSSECMON_BIN=$(abspath $(BIN)) tests/bench/bench.sh $(or $(N),10000)
 
 # ---------------------------------------------------------------- install
 DOCDIR    ?= $(PREFIX)/share/doc/dnssecmon

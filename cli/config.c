@@ -14,21 +14,11 @@
 #include <yaml.h>
 
 #include "cli/config.h"
+#include "cli/config_int.h"
 #include "probe/dsmatch.h"
 #include "probe/roots.h"
 
-struct parse {
-	const char		*file;
-	yaml_document_t		*doc;
-	struct config		*cfg;
-	struct config_errors	*errs;
-};
-
-static void
-err_at(struct parse *p, const yaml_node_t *n, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
+void
 err_at(struct parse *p, const yaml_node_t *n, const char *key,
     const char *fmt, ...)
 {
@@ -80,7 +70,7 @@ config_parse_duration(const char *s)
 	return (long)(v * mult);
 }
 
-static const char *
+const char *
 scalar(const yaml_node_t *n)
 {
 	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value :
@@ -88,7 +78,7 @@ scalar(const yaml_node_t *n)
 }
 
 /* A scalar value, or an error naming the key. */
-static const char *
+const char *
 want_scalar(struct parse *p, const yaml_node_t *n, const char *key)
 {
 	const char	*s = scalar(n);
@@ -100,7 +90,7 @@ want_scalar(struct parse *p, const yaml_node_t *n, const char *key)
 	return s;
 }
 
-static char *
+char *
 dup_scalar(struct parse *p, const yaml_node_t *n, const char *key)
 {
 	const char	*s = want_scalar(p, n, key);
@@ -113,7 +103,7 @@ dup_scalar(struct parse *p, const yaml_node_t *n, const char *key)
 	return d;
 }
 
-static void
+void
 set_str(struct parse *p, char **dst, const yaml_node_t *n, const char *key)
 {
 	char	*s = dup_scalar(p, n, key);
@@ -124,7 +114,7 @@ set_str(struct parse *p, char **dst, const yaml_node_t *n, const char *key)
 	}
 }
 
-static long
+long
 get_duration(struct parse *p, const yaml_node_t *n, const char *key,
     long min, long max)
 {
@@ -146,7 +136,7 @@ get_duration(struct parse *p, const yaml_node_t *n, const char *key,
 	return v;
 }
 
-static long
+long
 get_int(struct parse *p, const yaml_node_t *n, const char *key, long min,
     long max)
 {
@@ -166,7 +156,7 @@ get_int(struct parse *p, const yaml_node_t *n, const char *key, long min,
 	return v;
 }
 
-static int
+int
 get_bool(struct parse *p, const yaml_node_t *n, const char *key)
 {
 	const char	*s = want_scalar(p, n, key);
@@ -183,11 +173,6 @@ get_bool(struct parse *p, const yaml_node_t *n, const char *key)
 	return -1;
 }
 
-/* Walk a mapping; reject duplicate keys. */
-#define MAP_FOREACH(doc, map, pair)					\
-	for ((pair) = (map)->data.mapping.pairs.start;			\
-	    (pair) < (map)->data.mapping.pairs.top; (pair)++)
-
 static bool
 duplicate_key(struct parse *p, const yaml_node_t *map,
     const yaml_node_pair_t *upto, const char *key)
@@ -201,84 +186,6 @@ duplicate_key(struct parse *p, const yaml_node_t *map,
 			return true;
 	}
 	return false;
-}
-
-static void
-parse_http(struct parse *p, yaml_node_t *map)
-{
-	yaml_node_pair_t	*pair;
-	yaml_node_t		*k, *v;
-	const char		*key;
-
-	if (map->type != YAML_MAPPING_NODE) {
-		err_at(p, map, "http", "expected a mapping (listen: ADDR:PORT)");
-		return;
-	}
-	MAP_FOREACH(p->doc, map, pair) {
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
-		key = scalar(k);
-		if (key != NULL && strcmp(key, "listen") == 0) {
-			const char *s = want_scalar(p, v, "http.listen");
-			struct sockaddr_storage ss;
-			socklen_t len;
-			char why[200];
-
-			if (s == NULL)
-				continue;
-			if (roots_parse_address(s, 9470, &ss, &len, why,
-			    sizeof(why)) == -1 && strchr(s, ':') != NULL) {
-				/* ADDR:PORT is the usual spelling here. */
-				char tmp[128];
-				const char *c = strrchr(s, ':');
-
-				snprintf(tmp, sizeof(tmp), "%.*s@%s",
-				    (int)(c - s), s, c + 1);
-				if (roots_parse_address(tmp, 9470, &ss, &len,
-				    why, sizeof(why)) == -1) {
-					err_at(p, v, "http.listen", "'%s' is not "
-					    "ADDR:PORT", s);
-					continue;
-				}
-			}
-			set_str(p, &p->cfg->http_listen, v, "http.listen");
-		} else
-			err_at(p, k, "http", "unknown key '%s' (known: listen)",
-			    key ? key : "?");
-	}
-}
-
-static void
-parse_mqtt(struct parse *p, yaml_node_t *map)
-{
-	yaml_node_pair_t	*pair;
-	yaml_node_t		*k, *v;
-	const char		*key;
-	long			 port;
-
-	if (map->type != YAML_MAPPING_NODE) {
-		err_at(p, map, "mqtt", "expected a mapping (host, port, "
-		    "topic_prefix)");
-		return;
-	}
-	MAP_FOREACH(p->doc, map, pair) {
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
-		key = scalar(k);
-		if (key == NULL)
-			err_at(p, k, "mqtt", "keys must be plain words");
-		else if (strcmp(key, "host") == 0)
-			set_str(p, &p->cfg->mqtt_host, v, "mqtt.host");
-		else if (strcmp(key, "port") == 0) {
-			if ((port = get_int(p, v, "mqtt.port", 1, 65535)) > 0)
-				p->cfg->mqtt_port = (int)port;
-		} else if (strcmp(key, "topic_prefix") == 0)
-			set_str(p, &p->cfg->mqtt_topic_prefix, v,
-			    "mqtt.topic_prefix");
-		else
-			err_at(p, k, "mqtt", "unknown key '%s' (known: host, "
-			    "port, topic_prefix)", key);
-	}
 }
 
 static int
@@ -458,8 +365,8 @@ set_defaults(struct config *c)
 	c->per_server_qps = 0;
 	c->retention_s = 90 * 86400L;
 	c->log = strdup("stderr");
-	c->mqtt_port = 1883;
-	c->mqtt_topic_prefix = strdup("dnssecmon");
+	config_defaults_alerts(c);
+	config_defaults_http(c);
 }
 
 /* Files named in the config must be usable now, not at the first probe. */
@@ -567,10 +474,9 @@ parse_top(struct parse *p, yaml_node_t *root)
 				    "or json", s);
 			else
 				set_str(p, &c->log, v, key);
-		} else if (strcmp(key, "http") == 0)
-			parse_http(p, v);
-		else if (strcmp(key, "mqtt") == 0)
-			parse_mqtt(p, v);
+		} else if (config_parse_alerts_key(p, key, k, v) ||
+		    config_parse_http_key(p, key, k, v))
+			;	/* sections owned by alerts/ and dashboard-export/ */
 		else if (strcmp(key, "domains") == 0)
 			domains = v;	/* after the globals it inherits */
 		else
@@ -666,9 +572,8 @@ config_free(struct config *c)
 		free(c->resolvers[i]);
 	free(c->database);
 	free(c->log);
-	free(c->http_listen);
-	free(c->mqtt_host);
-	free(c->mqtt_topic_prefix);
+	config_free_alerts(c);
+	config_free_http(c);
 	free(c->domains);
 	free(c);
 }

@@ -64,6 +64,8 @@ struct monitor {
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
 	struct event		*sig_hup, *sig_term, *sig_int, *prune;
 	struct event		*drain;
+	/* HOOK(alerts) fields: alert sinks, issue #6 */
+	/* HOOK(export) fields: HTTP exporter, issue #7 */
 	bool			 stopping;
 	bool			 once;		/* --once: one round, exit */
 	size_t			 checks_done;
@@ -266,6 +268,8 @@ probe_done(void *arg, struct probe_result *r)
 		    store_error(m->store));
 	}
 	log_result(d, r, &rot);
+	/* HOOK(alerts) after-check: new outbox rows may be waiting */
+	/* HOOK(export) after-check: publish r and rot to the exporter */
 
 	if (!m->stopping && !m->once) {
 		next = d->interval_s;
@@ -477,6 +481,8 @@ reload(struct monitor *m)
 	m->cfg = nc;
 	if (apply_domains(m, nc, false) == -1)
 		log_warnx("reload: out of memory applying domains");
+	/* HOOK(alerts) reload: reconfigure the sinks from m->cfg */
+	/* HOOK(export) reload: reconfigure the listener from m->cfg */
 	config_free(old);
 done:
 	sd_notify_msg("READY=1");
@@ -675,12 +681,14 @@ cmd_run(int argc, char *argv[])
 		fatalx("%s", err);
 	if ((m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (m.cfg->http_listen != NULL)
-		log_warnx("http.listen is set, but the HTTP exporter is not "
-		    "implemented yet in this version (issue #7)");
+	/* HOOK(alerts) start: replace this warning with the sinks */
 	if (m.cfg->mqtt_host != NULL)
 		log_warnx("mqtt is set, but MQTT delivery is not implemented "
 		    "yet in this version (issue #6)");
+	/* HOOK(export) start: replace this warning with the listener */
+	if (m.cfg->http_listen != NULL)
+		log_warnx("http.listen is set, but the HTTP exporter is not "
+		    "implemented yet in this version (issue #7)");
 	if (apply_domains(&m, m.cfg, true) == -1)
 		fatalx("out of memory");
 
@@ -724,6 +732,8 @@ cmd_run(int argc, char *argv[])
 
 	/* Stop: no callback runs after the engine is gone. */
 	probe_engine_destroy(m.engine);
+	/* HOOK(alerts) stop: flush what can be flushed, then destroy */
+	/* HOOK(export) stop: close the listener */
 	store_close(m.store);
 	for (i = 0; i < m.n_domains; i++)
 		domain_free(m.domains[i]);

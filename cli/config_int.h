@@ -1,0 +1,62 @@
+/*
+ * Internals of the configuration parser, shared by the files that parse
+ * one section each: config.c (the core keys and domains), config_alerts.c
+ * (mqtt, webhooks, exec hooks, alert policy: issue #6) and config_http.c
+ * (http, hooks: issue #7).
+ */
+#ifndef DNSSECMON_CONFIG_INT_H
+#define DNSSECMON_CONFIG_INT_H
+
+#include <stdbool.h>
+
+#include <yaml.h>
+
+#include "cli/config.h"
+
+struct parse {
+	const char		*file;
+	yaml_document_t		*doc;
+	struct config		*cfg;
+	struct config_errors	*errs;
+};
+
+/* Walk the pairs of a mapping node. */
+#define MAP_FOREACH(doc, map, pair)					\
+	for ((pair) = (map)->data.mapping.pairs.start;			\
+	    (pair) < (map)->data.mapping.pairs.top; (pair)++)
+
+/* Record "FILE:LINE: key: what" (key may be NULL). */
+void	err_at(struct parse *, const yaml_node_t *, const char *key,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The scalar text of a node, or NULL for a list or mapping. */
+const char *scalar(const yaml_node_t *);
+/* A non-empty scalar, or an error naming key and NULL. */
+const char *want_scalar(struct parse *, const yaml_node_t *, const char *key);
+/* strdup of want_scalar(); NULL after recording an error. */
+char	*dup_scalar(struct parse *, const yaml_node_t *, const char *key);
+/* Replace *dst (freed) with the node's text, when valid. */
+void	set_str(struct parse *, char **dst, const yaml_node_t *, const char *key);
+/* A duration in seconds within [min, max], or -1 after an error. */
+long	get_duration(struct parse *, const yaml_node_t *, const char *key,
+	    long min, long max);
+/* A whole number within [min, max], or -1 after an error. */
+long	get_int(struct parse *, const yaml_node_t *, const char *key,
+	    long min, long max);
+/* yes/no, true/false, on/off: 1 or 0, or -1 after an error. */
+int	get_bool(struct parse *, const yaml_node_t *, const char *key);
+
+/*
+ * Section parsers. Each returns true when `key` (a top-level key) is
+ * theirs and has been parsed (errors recorded through err_at), false when
+ * it is not theirs. Defaults are set before parsing, freed with the rest.
+ */
+bool	config_parse_alerts_key(struct parse *, const char *key,
+	    yaml_node_t *k, yaml_node_t *v);
+void	config_defaults_alerts(struct config *);
+void	config_free_alerts(struct config *);
+bool	config_parse_http_key(struct parse *, const char *key,
+	    yaml_node_t *k, yaml_node_t *v);
+void	config_defaults_http(struct config *);
+void	config_free_http(struct config *);
+
+#endif

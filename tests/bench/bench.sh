@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench.sh [N] - the benchmark behind `make bench` (issue #5, item 6). Needs root.
+#
+#   1. brings up a private testbed of its own (own directory, own loopback addresses,
+#      TLD "bench") with N extra signed zones b000001.bench ... (TESTBED_BENCH_ZONES;
+#      generated once and cached in build/bench-cache/bench-N/);
+#   2. runs one full cycle of the daemon over all N: `dnssecmon run -c CONF --once`;
+#   3. reads the cycle time and the query counts from the daemon's `round:` line, and its
+#      peak RSS from wait4(2) (tests/bench/measure.py);
+#   4. measures what the same child server answers at most: dnsperf, DNSKEY with DO over
+#      the same zones, in the same run;
+#   5. takes its testbed down and prints, as its last line:
+#      bench: N domains, cycle S s, D domains/s, Q queries/s, peak RSS M MB, ceiling C queries/s
+#
+# A benchmark, not a test: nothing is asserted. It says how many domains came out
+# stable and secure, so a fast but wrong cycle is visible.
+#
+# Queries/s counts what the engine itself asks, per second of the cycle: P packets to
+# authoritative servers (UDP, retries and TCP included) + V questions to the in-process
+# validator (libunbound) + R questions to the validating resolvers. The packets
+# libunbound sends upstream to answer V are not in P (libunbound does not count them).
+#
+# Everything it starts (testbed, dnssecmon, dnsperf) is stopped by pid at the end, also
+# on failure or interrupt. Another testbed (tests use 127.0.0.11-41) is never touched:
+# the addresses here are 127.0.1.x, and only a testbed this run brought up is taken down.
+#
+# Environment: DNSSECMON_BIN (default ./dnssecmon), BENCH_DIR (build/bench-testbed),
+# BENCH_NET (127.0.1: the first three octets of every address), BENCH_TLD (bench),
+# BENCH_CACHE (build/bench-cache), BENCH_TIMEOUT (1s), BENCH_DOMAINS (500),
+# BENCH_QUERIES (2000): the daemon's timeout, max_concurrent_domains,
+# max_queries_in_flight (see the config written below for why these values).
+set -euo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+TB=$TOP/tests/testbed/testbed.sh
+N=${1:-${N:-10000}}
+BIN=${DNSSECMON_BIN:-$TOP/dnssecmon}
+NET=${BENCH_NET:-127.0.1}
+TLD=${BENCH_TLD:-bench}
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+[[ $N =~ ^[1-9][0-9]{0,5}$ ]] || die "N='$N': a number of domains from 1 to 999999"
+[ "$(id -u)" -eq 0 ] || die "must run as root: the testbed's servers listen on port 53"
+[ -x "$BIN" ] || die "no dnssecmon binary at $BIN (run make first)"
+command -v dnsperf >/dev/null || die "dnsperf is missing (make deps installs it)"
+
+# Our own testbed: every TESTBED_* variable set here, whatever the caller's shell has
+# exported for another testbed.
+export TESTBED_DIR=${BENCH_DIR:-$TOP/build/bench-testbed}
+export TESTBED_TLD=$TLD
+export TESTBED_ROOT_NS_A=$NET.11 TESTBED_ROOT_NS_B=$NET.12
+export TESTBED_TLD_NS_A=$NET.21 TESTBED_TLD_NS_B=$NET.22
+export TESTBED_NS_A=$NET.31 TESTBED_NS_B=$NET.32
+export TESTBED_RESOLVER=$NET.41
+export TESTBED_BENCH_ZONES=$N
+export TESTBED_BENCH_CACHE=${BENCH_CACHE:-$TOP/build/bench-cache}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnssecmon-bench.XXXXXX")
+UP_PID="" RUN_PID="" PERF_PID="" TB_UP=0
+
+stop_pid() { # pid: SIGTERM, wait up to 15 s, then SIGKILL; only our own children
+    local pid=$1 i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    # testbed.sh up stops what it started when it is interrupted (its own trap).
+    stop_pid "$UP_PID"
+    stop_pid "$RUN_PID"
+    stop_pid "$PERF_PID"
+    if [ "$TB_UP" = 1 ]; then
+        "$TB" down 2>>"$TMP/testbed.log" || say "testbed down failed: $(tail -n 3 "$TMP/testbed.log")"
+    fi
+    if [ $rc -ne 0 ]; then
+        say "failed (status $rc); logs kept in $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- 1. the testbed
+say "$N domains; testbed in $TESTBED_DIR on $NET.11-41, TLD $TLD"
+"$TB" up 2>"$TMP/testbed.log" & UP_PID=$!
+if ! wait "$UP_PID"; then
+    UP_PID=""
+    cat "$TMP/testbed.log" >&2
+    die "testbed up failed"
+fi
+UP_PID="" TB_UP=1
+grep -E '^testbed: (bench|up in)' "$TMP/testbed.log" | sed 's/^testbed: /bench: testbed: /' >&2
+
+# ---- 2. the daemon's configuration
+# timeout 1s: every server is on loopback and answers in well under a millisecond
+#   unloaded, tens of ms at the peak of the cycle; 1 s (doubling per retry, 2 retries)
+#   only matters if a packet is lost, and then it is the cost of that loss.
+# max_concurrent_domains 500 (the default): enough domains in flight to keep both cores
+#   busy; more only lengthens queues (measured: see README, "Benchmark").
+# max_queries_in_flight 2000 (the default): 500 domains x 4 questions in the child
+#   phase; each in-flight query holds one UDP socket, so the fd limit is raised below.
+# per_server_qps 0: the point is to find the engine's own ceiling; a production
+#   config would set it (the dnsperf ceiling below is what one server takes).
+CONF=$TMP/dnssecmon.yaml
+{
+    echo "# written by tests/bench/bench.sh"
+    echo "trust_anchor: $TESTBED_DIR/root.key"
+    echo "root_hints: $TESTBED_DIR/root.hints"
+    echo "resolvers: [$TESTBED_RESOLVER]"
+    echo "database: $TMP/bench.db"
+    echo "interval: 1h"
+    echo "timeout: ${BENCH_TIMEOUT:-1s}"
+    echo "retries: 2"
+    echo "max_concurrent_domains: ${BENCH_DOMAINS:-500}"
+    echo "max_queries_in_flight: ${BENCH_QUERIES:-2000}"
+    echo "per_server_qps: 0"
+    echo "domains:"
+    seq -f "  - b%06g.$TLD" 1 "$N"
+} >"$CONF"
+"$BIN" run -c "$CONF" -n >/dev/null || die "dnssecmon rejects $CONF"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- 3. one cycle
+say "running: dnssecmon run -c $CONF --once"
+python3 "$HERE/measure.py" "$TMP/rusage" -- "$BIN" run -c "$CONF" --once \
+    2>"$TMP/dnssecmon.log" & RUN_PID=$!
+if ! wait "$RUN_PID"; then
+    RUN_PID=""
+    tail -n 20 "$TMP/dnssecmon.log" >&2
+    die "dnssecmon run failed"
+fi
+RUN_PID=""
+ROUND=$(grep -E 'round: [0-9]+ checks in' "$TMP/dnssecmon.log" | tail -n 1)
+[ -n "$ROUND" ] || die "no round line in the daemon's log ($TMP/dnssecmon.log)"
+# round: N checks in S s, P packets to authoritative servers, V validations,
+#        R resolver queries, T timeouts
+read -r CHECKS SECS PKTS VALS RQS TMO < <(sed -E 's/.*round: ([0-9]+) checks in ([0-9.]+) s, ([0-9]+) packets[^,]*, ([0-9]+) validations, ([0-9]+) resolver queries, ([0-9]+) timeouts.*/\1 \2 \3 \4 \5 \6/' <<<"$ROUND")
+RSS_KB=$(awk -F= '$1 == "maxrss_kb" { print $2 }' "$TMP/rusage")
+CPU=$(awk -F= '$1 == "utime" { u = $2 } $1 == "stime" { s = $2 } END { printf "%.2f s user + %.2f s sys", u, s }' "$TMP/rusage")
+GOOD=$(grep -c ': stable (ok, validation secure)' "$TMP/dnssecmon.log" || true)
+say "${ROUND#*round: }"
+say "dnssecmon CPU: $CPU; $GOOD of $CHECKS domains stable with validation secure"
+if [ "$GOOD" != "$N" ]; then
+    say "not all domains came out healthy; the first others:"
+    grep -E ': (stable|rotation|ds_updated|stale|broken|insecure|unknown)' "$TMP/dnssecmon.log" |
+        grep -v ': stable (ok, validation secure)' | head -n 5 >&2 || true
+fi
+
+# ---- 4. the ceiling: the same child server, the same zones, DNSKEY with DO.
+# -c 16 -q 1000 -T 2: measured to saturate NSD on this 2-core machine without losses
+# (-c 8 -q 100: 136k/s; -c 16 -q 1000 -T 2: 196k/s; -q 2000 and more: losses, fewer/s).
+awk '{ print $0, "DNSKEY" }' <(seq -f "b%06g.$TLD" 1 "$(( N < 100000 ? N : 100000 ))") >"$TMP/dnsperf.queries"
+say "ceiling: dnsperf -s $TESTBED_NS_A (DNSKEY, DO) for 5 s"
+dnsperf -s "$TESTBED_NS_A" -d "$TMP/dnsperf.queries" -l 5 -D -c 16 -q 1000 -T 2 \
+    >"$TMP/dnsperf.log" 2>&1 & PERF_PID=$!
+wait "$PERF_PID" || { PERF_PID=""; cat "$TMP/dnsperf.log" >&2; die "dnsperf failed"; }
+PERF_PID=""
+CEIL=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$TMP/dnsperf.log")
+LOST=$(awk '/Queries lost:/ { print $3, $4 }' "$TMP/dnsperf.log")
+[ -n "$CEIL" ] || { cat "$TMP/dnsperf.log" >&2; die "no result from dnsperf"; }
+say "dnsperf: $CEIL queries/s, lost $LOST"
+
+# ---- 5. down, then the result as the very last line
+"$TB" down 2>>"$TMP/testbed.log" || die "testbed down failed"
+TB_UP=0
+awk -v n="$N" -v s="$SECS" -v p="$PKTS" -v v="$VALS" -v r="$RQS" -v kb="$RSS_KB" -v c="$CEIL" 'BEGIN {
+    printf "bench: %d domains, cycle %.2f s, %.0f domains/s, %.0f queries/s, peak RSS %.1f MB, ceiling %d queries/s\n",
+        n, s, n / s, (p + v + r) / s, kb / 1024, c }'
