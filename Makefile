@@ -109,7 +109,10 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libjansson-dev libyaml-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
-DEBS       = $(DEBS_BUILD) $(DEBS_TEST)
+# Alert sinks (#6) and dashboards (#7) add what their tests need here.
+DEBS_ALERTS =
+DEBS_DASH   =
+DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
 # with systemd would start system daemons on *:53 and take the testbed's
