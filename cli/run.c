@@ -188,7 +188,7 @@ static void
 log_result(struct mdomain *d, const struct probe_result *r,
     const struct store_rotation *rot)
 {
-	char		 when[32], left[32];
+	char		 when[32], deadline[32], left[32];
 	const char	*what = "";
 	unsigned	 i;
 
@@ -210,9 +210,9 @@ log_result(struct mdomain *d, const struct probe_result *r,
 			    "registrar deadline %s (in %s)", d->name,
 			    rot->new_key_tag, clock_rfc3339(rot->start, when,
 			    sizeof(when)), clock_rfc3339(rot->registrar_deadline,
-			    left, sizeof(left)), clock_duration(
+			    deadline, sizeof(deadline)), clock_duration(
 			    (long long)rot->registrar_deadline - clock_now(),
-			    when, sizeof(when)));
+			    left, sizeof(left)));
 	} else
 		log_debug("%s: %s (%s), %u queries, %.0f ms", d->name,
 		    probe_state_name(r->state), probe_severity_name(r->severity),

@@ -1450,6 +1450,15 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	     * setups) work; unbound refuses them by default. */
 	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
 	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
+	    /* A monitor must judge what the servers say now, not what a
+	     * cache held for an hour: keep every cached answer (bogus ones
+	     * and server health too) for seconds. Shared data above the
+	     * parent is then fetched again at most every 10 s per zone,
+	     * which costs nothing next to the per-domain questions. */
+	    ub_ctx_set_option(e->ub, "cache-max-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(e->ub, "cache-max-negative-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(e->ub, "val-bogus-ttl:", "5") != 0 ||
+	    ub_ctx_set_option(e->ub, "infra-host-ttl:", "60") != 0 ||
 	    ub_ctx_set_option(e->ub, "edns-buffer-size:", "1232") != 0 ||
 	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0) {
 		snprintf(err, errlen, "libunbound refused the configuration "
