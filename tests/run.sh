@@ -23,6 +23,12 @@ mkdir -p "$logdir"
 export DNSSECMON_BIN DNSSECMON_TOP=$top
 # Shared testbed for this run, away from the one `make demo` may have up.
 export TESTBED_DIR=$top/build/testbed-test
+# A TLD the code has never seen, different on every run: nothing may
+# depend on the names of the bundled hierarchy (fresh keys come with `up`).
+if [ -z "${TESTBED_TLD:-}" ]; then
+	TESTBED_TLD=t$(tr -dc 'a-z' </dev/urandom | head -c 7)
+	export TESTBED_TLD
+fi
 testbed=$top/tests/testbed/testbed.sh
 
 passed=0
@@ -62,7 +68,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== dnssecmon test suite ($variant): $DNSSECMON_BIN"
+echo "== dnssecmon test suite ($variant): $DNSSECMON_BIN, testbed TLD '$TESTBED_TLD'"
 
 # 1. Unit tests: real module sources, no network beyond loopback.
 for t in "$DNSSECMON_UNIT_DIR"/test_*; do
