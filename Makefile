@@ -24,7 +24,8 @@ PKG_CONFIG ?= pkg-config
 # libgetdns_ex_event without a .pc file of its own, and Debian 12's shared
 # copy does not export getdns_extension_set_libevent_base (nm -D shows it
 # local): the static archive does, and needs only what libgetdns.so exports.
-PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1
+PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1 \
+             libevent_openssl libssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := -l:libgetdns_ex_event.a $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -102,6 +103,11 @@ fuzz: $(FUZZ_BINS)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
+# The shipped dashboard and rules are built into the binary (.incbin), so
+# `dnssecmon export` writes exactly the repository's files.
+$(B)/dashboard-export/grafana.o: dashboard-export/grafana-dashboard.json
+$(B)/dashboard-export/rules.o: dashboard-export/prometheus-rules.yml
+
 # ---------------------------------------------------------------- packages
 # Exactly what build, test and demo use, from Debian 12.
 DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
@@ -110,8 +116,10 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
 # Alert sinks (#6) and dashboards (#7) add what their tests need here.
-DEBS_ALERTS =
-DEBS_DASH   =
+DEBS_ALERTS = mosquitto mosquitto-clients openssl
+# prometheus: promtool and the server the dashboard tests scrape with;
+# chromium: the status page test renders the page headless.
+DEBS_DASH   = prometheus chromium
 DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
@@ -130,7 +138,7 @@ deps:
 	{ apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && apt-get install -y --no-install-recommends $$missing; }; }; rc=$$?; \
 	[ -n "$$made_policy" ] && rm -f /usr/sbin/policy-rc.d; \
-	if [ -d /run/systemd/system ]; then for s in nsd unbound; do \
+	if [ -d /run/systemd/system ]; then for s in nsd unbound prometheus; do \
 	  case " $$missing " in *" $$s "*) systemctl disable --now $$s >/dev/null 2>&1 || true;; esac; done; fi; \
 	exit $$rc
 
@@ -164,6 +172,7 @@ install: dnssecmon
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
 	install -m 644 etc/dnssecmon.yaml etc/dnssecmon.service README.md \
 	    $(DESTDIR)$(DOCDIR)/
+	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \

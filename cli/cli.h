@@ -22,7 +22,9 @@ struct cli_command {
 /* The command table, terminated by a zero entry. */
 extern const struct cli_command cli_commands[];
 
+int	cmd_alerts(int argc, char *argv[]);
 int	cmd_check(int argc, char *argv[]);
+int	cmd_export(int argc, char *argv[]);
 int	cmd_rotations(int argc, char *argv[]);
 int	cmd_history(int argc, char *argv[]);
 int	cmd_keys(int argc, char *argv[]);

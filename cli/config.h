@@ -9,9 +9,12 @@
 #ifndef DNSSECMON_CONFIG_H
 #define DNSSECMON_CONFIG_H
 
+#include <sys/socket.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "alerts/alerts.h"
 #include "probe/probe.h"
 #include "store/store.h"
 
@@ -43,9 +46,17 @@ struct config {
 	long			 retention_s;		/* raw observations */
 	char			*log;			/* stderr|syslog|json */
 	char			*http_listen;		/* NULL: off */
-	char			*mqtt_host;		/* NULL: off */
-	int			 mqtt_port;
-	char			*mqtt_topic_prefix;
+	/* ---- http and hooks (issue #7, cli/config_http.c) ---- */
+	struct sockaddr_storage	 http_addr;		/* http_listen parsed */
+	socklen_t		 http_addrlen;
+	unsigned		 http_max_connections;
+	int			 http_timeout_s;
+	int			 http_refresh_s;	/* status page */
+	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
+	/* ---- end of issue #7 ---- */
+	/* Alerts (issue #6, cli/config_alerts.c): mqtt:, webhooks:,
+	 * exec:; the alert policy (alerts:) is in `policy`. */
+	struct alerts_config	 alerts;
 	size_t			 n_domains;
 	struct config_domain	*domains;
 };

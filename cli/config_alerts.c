@@ -1,23 +1,133 @@
 /*
- * Configuration of alert delivery (issue #6): mqtt now; webhooks, exec
- * hooks and the alert policy as that issue lands.
+ * Configuration of alerting (issue #6): the alert policy (alerts:) and
+ * the sinks, mqtt:, webhooks: and exec:. Everything a sink will need at
+ * run time is checked here, so that `dnssecmon run -n` refuses a bad
+ * URL, a missing certificate or a hook that cannot be executed with the
+ * file and line, instead of the daemon finding out at the first alert.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli/config_int.h"
+
+#define TRANSITIONS	"firing, escalated, reminder, resolved"
+
+/* A file a sink reads at start: it must be readable now. */
+static void
+set_file(struct parse *p, char **dst, yaml_node_t *v, const char *key)
+{
+	const char	*s = want_scalar(p, v, key);
+
+	if (s == NULL)
+		return;
+	if (access(s, R_OK) == -1) {
+		err_at(p, v, key, "%s: %s", s, strerror(errno));
+		return;
+	}
+	set_str(p, dst, v, key);
+}
+
+/* on: [firing, resolved] into STORE_ALERT_* bits; 0 after an error. */
+static unsigned
+parse_on(struct parse *p, yaml_node_t *v, const char *key)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*n;
+	const char		*s;
+	unsigned		 on = 0, bit;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		if ((s = scalar(v)) != NULL &&
+		    (bit = store_alert_transition_bit(s)) != 0)
+			return bit;
+		err_at(p, v, key, "expected a list of transitions, e.g. "
+		    "[firing, escalated, resolved] (known: " TRANSITIONS ")");
+		return 0;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	    it++) {
+		n = yaml_document_get_node(p->doc, *it);
+		if ((s = want_scalar(p, n, key)) == NULL)
+			return 0;
+		if ((bit = store_alert_transition_bit(s)) == 0) {
+			err_at(p, n, key, "unknown transition '%s' (known: "
+			    TRANSITIONS ")", s);
+			return 0;
+		}
+		on |= bit;
+	}
+	if (on == 0)
+		err_at(p, v, key, "an empty list: the sink would never run");
+	return on;
+}
+
+/* Sink names are how the store tracks deliveries: unique. */
+static bool
+name_taken(const struct config *c, const char *name)
+{
+	size_t	 i;
+
+	if (strcmp(name, "mqtt") == 0)
+		return true;
+	for (i = 0; i < c->alerts.n_webhooks; i++)
+		if (strcmp(c->alerts.webhooks[i].name, name) == 0)
+			return true;
+	for (i = 0; i < c->alerts.n_exec; i++)
+		if (strcmp(c->alerts.exec[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A default name, made unique with #2, #3, ... */
+static void
+default_name(const struct config *c, char *out, size_t len, const char *base)
+{
+	char	 try[ALERTS_NAME_MAX];
+	int	 i;
+
+	snprintf(try, sizeof(try), "%s", base);
+	for (i = 2; name_taken(c, try); i++)
+		snprintf(try, sizeof(try), "%.80s#%d", base, i);
+	snprintf(out, len, "%s", try);
+}
+
+static void
+set_name(struct parse *p, char *out, yaml_node_t *v, const char *key)
+{
+	const char	*s = want_scalar(p, v, key);
+
+	if (s == NULL)
+		return;
+	if (strlen(s) >= ALERTS_NAME_MAX)
+		err_at(p, v, key, "at most %d characters", ALERTS_NAME_MAX - 1);
+	else if (name_taken(p->cfg, s))
+		err_at(p, v, key, "'%s' names another sink already", s);
+	else
+		snprintf(out, ALERTS_NAME_MAX, "%s", s);
+}
+
+/* ------------------------------------------------------------ mqtt */
 
 static void
 parse_mqtt(struct parse *p, yaml_node_t *map)
 {
+	struct alerts_mqtt_config *m = &p->cfg->alerts.mqtt;
 	yaml_node_pair_t	*pair;
-	yaml_node_t		*k, *v;
-	const char		*key;
-	long			 port;
+	yaml_node_t		*k, *v, *cert = NULL, *pw = NULL;
+	const char		*key, *s;
+	long			 val;
 
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "mqtt", "expected a mapping (host, port, "
-		    "topic_prefix)");
+		    "topic_prefix, ...)");
 		return;
 	}
 	MAP_FOREACH(p->doc, map, pair) {
@@ -27,41 +137,442 @@ parse_mqtt(struct parse *p, yaml_node_t *map)
 		if (key == NULL)
 			err_at(p, k, "mqtt", "keys must be plain words");
 		else if (strcmp(key, "host") == 0)
-			set_str(p, &p->cfg->mqtt_host, v, "mqtt.host");
+			set_str(p, &m->host, v, "mqtt.host");
 		else if (strcmp(key, "port") == 0) {
-			if ((port = get_int(p, v, "mqtt.port", 1, 65535)) > 0)
-				p->cfg->mqtt_port = (int)port;
-		} else if (strcmp(key, "topic_prefix") == 0)
-			set_str(p, &p->cfg->mqtt_topic_prefix, v,
-			    "mqtt.topic_prefix");
-		else
+			if ((val = get_int(p, v, "mqtt.port", 1, 65535)) > 0)
+				m->port = (int)val;
+		} else if (strcmp(key, "topic_prefix") == 0) {
+			if ((s = want_scalar(p, v, "mqtt.topic_prefix")) == NULL)
+				continue;
+			if (strpbrk(s, "+#") != NULL || s[0] == '/' ||
+			    s[strlen(s) - 1] == '/')
+				err_at(p, v, "mqtt.topic_prefix", "'%s': no "
+				    "wildcards (+ #) and no leading or trailing "
+				    "/, e.g. dnssecmon or noc/dns", s);
+			else
+				set_str(p, &m->topic_prefix, v,
+				    "mqtt.topic_prefix");
+		} else if (strcmp(key, "client_id") == 0)
+			set_str(p, &m->client_id, v, "mqtt.client_id");
+		else if (strcmp(key, "username") == 0)
+			set_str(p, &m->username, v, "mqtt.username");
+		else if (strcmp(key, "password") == 0) {
+			set_str(p, &m->password, v, "mqtt.password");
+			pw = v;
+		} else if (strcmp(key, "ca_file") == 0)
+			set_file(p, &m->ca_file, v, "mqtt.ca_file");
+		else if (strcmp(key, "cert_file") == 0) {
+			set_file(p, &m->cert_file, v, "mqtt.cert_file");
+			cert = v;
+		} else if (strcmp(key, "key_file") == 0) {
+			set_file(p, &m->key_file, v, "mqtt.key_file");
+			cert = cert ? cert : v;
+		} else if (strcmp(key, "keepalive") == 0) {
+			if ((val = get_duration(p, v, "mqtt.keepalive", 5,
+			    3600)) > 0)
+				m->keepalive_s = (int)val;
+		} else if (strcmp(key, "reconnect_max") == 0) {
+			if ((val = get_duration(p, v, "mqtt.reconnect_max", 1,
+			    3600)) > 0)
+				m->reconnect_max_s = val;
+		} else
 			err_at(p, k, "mqtt", "unknown key '%s' (known: host, "
-			    "port, topic_prefix)", key);
+			    "port, topic_prefix, client_id, username, password, "
+			    "ca_file, cert_file, key_file, keepalive, "
+			    "reconnect_max)", key);
+	}
+	if (m->host == NULL)
+		err_at(p, map, "mqtt.host", "missing: the broker to publish "
+		    "to");
+	if (pw != NULL && m->username == NULL)
+		err_at(p, pw, "mqtt.password", "given without a username");
+	if (cert != NULL && (m->cert_file == NULL) != (m->key_file == NULL))
+		err_at(p, cert, "mqtt.cert_file", "a client certificate needs "
+		    "both cert_file and key_file");
+	if (cert != NULL && m->ca_file == NULL)
+		err_at(p, cert, "mqtt.ca_file", "a client certificate needs "
+		    "TLS: set ca_file to the broker's CA");
+}
+
+/* -------------------------------------------------------- webhooks */
+
+static bool
+header_token(const char *s)
+{
+	return *s != '\0' && strspn(s, "!#$%&'*+-.^_`|~0123456789"
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+	    strlen(s);
+}
+
+static void
+parse_headers(struct parse *p, struct alerts_webhook_config *w,
+    yaml_node_t *map)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	const char		*name, *value;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		err_at(p, map, "webhooks.headers", "expected a mapping, e.g. "
+		    "{Authorization: \"Bearer TOKEN\"}");
+		return;
+	}
+	MAP_FOREACH(p->doc, map, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		if ((name = scalar(k)) == NULL || !header_token(name)) {
+			err_at(p, k, "webhooks.headers", "not a header name");
+			continue;
+		}
+		if (!strcasecmp(name, "Host") ||
+		    !strcasecmp(name, "Content-Length") ||
+		    !strcasecmp(name, "Connection")) {
+			err_at(p, k, "webhooks.headers", "%s is set by "
+			    "dnssecmon", name);
+			continue;
+		}
+		if ((value = want_scalar(p, v, "webhooks.headers")) == NULL)
+			continue;
+		if (strpbrk(value, "\r\n") != NULL) {
+			err_at(p, v, "webhooks.headers", "a header value on one "
+			    "line");
+			continue;
+		}
+		if (w->n_headers >= ALERTS_MAX_HEADERS) {
+			err_at(p, k, "webhooks.headers", "at most %d headers",
+			    ALERTS_MAX_HEADERS);
+			return;
+		}
+		w->header_name[w->n_headers] = strdup(name);
+		w->header_value[w->n_headers] = strdup(value);
+		w->n_headers++;
 	}
 }
+
+static void
+parse_webhook(struct parse *p, yaml_node_t *n, struct alerts_webhook_config *w)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v, *urlnode = NULL;
+	const char		*key, *s;
+	char			 host[256], path[2048], why[300], base[256];
+	bool			 https;
+	int			 port;
+	long			 val;
+
+	w->line = (int)n->start_mark.line + 1;
+	w->format = ALERTS_FORMAT_JSON;
+	w->timeout_s = 10;
+	w->retry_max_s = 300;
+	w->on = STORE_ALERT_ALL;
+	if (scalar(n) != NULL) {
+		urlnode = n;	/* - https://example.net/hook */
+		set_str(p, &w->url, n, "webhooks.url");
+	} else if (n->type != YAML_MAPPING_NODE) {
+		err_at(p, n, "webhooks", "expected a URL or a mapping with url:");
+		return;
+	} else
+		MAP_FOREACH(p->doc, n, pair) {
+			k = yaml_document_get_node(p->doc, pair->key);
+			v = yaml_document_get_node(p->doc, pair->value);
+			key = scalar(k);
+			if (key == NULL)
+				err_at(p, k, "webhooks", "keys must be plain "
+				    "words");
+			else if (strcmp(key, "url") == 0) {
+				set_str(p, &w->url, v, "webhooks.url");
+				urlnode = v;
+			} else if (strcmp(key, "name") == 0)
+				set_name(p, w->name, v, "webhooks.name");
+			else if (strcmp(key, "format") == 0) {
+				if ((s = want_scalar(p, v,
+				    "webhooks.format")) == NULL)
+					continue;
+				if (strcmp(s, "json") == 0)
+					w->format = ALERTS_FORMAT_JSON;
+				else if (strcmp(s, "alertmanager") == 0)
+					w->format = ALERTS_FORMAT_ALERTMANAGER;
+				else
+					err_at(p, v, "webhooks.format", "'%s': "
+					    "expected json or alertmanager", s);
+			} else if (strcmp(key, "timeout") == 0) {
+				if ((val = get_duration(p, v,
+				    "webhooks.timeout", 1, 300)) > 0)
+					w->timeout_s = val;
+			} else if (strcmp(key, "retry_max") == 0) {
+				if ((val = get_duration(p, v,
+				    "webhooks.retry_max", 1, 86400)) > 0)
+					w->retry_max_s = val;
+			} else if (strcmp(key, "ca_file") == 0)
+				set_file(p, &w->ca_file, v, "webhooks.ca_file");
+			else if (strcmp(key, "headers") == 0)
+				parse_headers(p, w, v);
+			else if (strcmp(key, "on") == 0)
+				w->on = parse_on(p, v, "webhooks.on");
+			else
+				err_at(p, k, "webhooks", "unknown key '%s' "
+				    "(known: url, name, format, timeout, "
+				    "retry_max, ca_file, headers, on)", key);
+		}
+	if (w->url == NULL) {
+		err_at(p, n, "webhooks.url", "missing: where to POST");
+		return;
+	}
+	if (alerts_url_parse(w->url, &https, host, sizeof(host), &port, path,
+	    sizeof(path), why, sizeof(why)) == -1) {
+		err_at(p, urlnode, "webhooks.url", "%s", why);
+		return;
+	}
+	if (w->ca_file != NULL && !https)
+		err_at(p, urlnode, "webhooks.ca_file", "given for an http:// "
+		    "URL: use https://");
+	if (w->name[0] == '\0') {
+		/* Host and path, not the query: it may hold a token. */
+		path[strcspn(path, "?")] = '\0';
+		snprintf(base, sizeof(base), "webhook:%s%s", host, path);
+		default_name(p->cfg, w->name, sizeof(w->name), base);
+	}
+}
+
+static void
+parse_webhooks(struct parse *p, yaml_node_t *seq)
+{
+	struct alerts_config	*a = &p->cfg->alerts;
+	yaml_node_item_t	*it;
+	size_t			 count;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(p, seq, "webhooks", "expected a list, e.g. "
+		    "[{url: https://example.net/hook}]");
+		return;
+	}
+	count = (size_t)(seq->data.sequence.items.top -
+	    seq->data.sequence.items.start);
+	if ((a->webhooks = calloc(count ? count : 1,
+	    sizeof(*a->webhooks))) == NULL) {
+		err_at(p, seq, "webhooks", "out of memory");
+		return;
+	}
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		parse_webhook(p, yaml_document_get_node(p->doc, *it),
+		    &a->webhooks[a->n_webhooks]);
+		a->n_webhooks++;	/* freed with the rest, even if bad */
+	}
+}
+
+/* ------------------------------------------------------------ exec */
+
+static void
+parse_command(struct parse *p, yaml_node_t *v, struct alerts_exec_config *x)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*n;
+	const char		*s;
+	struct stat		 sb;
+
+	if ((s = scalar(v)) != NULL) {
+		if (strpbrk(s, " \t") != NULL) {
+			err_at(p, v, "exec.command", "'%s': give the program "
+			    "and its arguments as a list, e.g. [/usr/local/"
+			    "bin/hook, --flag]: no shell splits it", s);
+			return;
+		}
+		if ((x->argv[0] = dup_scalar(p, v, "exec.command")) != NULL)
+			x->argc = 1;
+	} else if (v->type == YAML_SEQUENCE_NODE) {
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++) {
+			n = yaml_document_get_node(p->doc, *it);
+			if (x->argc >= ALERTS_MAX_ARGS) {
+				err_at(p, n, "exec.command", "at most %d "
+				    "arguments", ALERTS_MAX_ARGS);
+				return;
+			}
+			if ((s = scalar(n)) == NULL) {
+				err_at(p, n, "exec.command", "each argument "
+				    "is a single value");
+				return;
+			}
+			if ((x->argv[x->argc] = strdup(s)) == NULL)
+				return;
+			x->argc++;
+		}
+	}
+	if (x->argc == 0 || x->argv[0][0] == '\0') {
+		err_at(p, v, "exec.command", "expected [/absolute/path, "
+		    "argument, ...]");
+		return;
+	}
+	s = x->argv[0];
+	if (s[0] != '/')
+		err_at(p, v, "exec.command", "'%s' is not an absolute path "
+		    "(no PATH search, no shell)", s);
+	else if (stat(s, &sb) == -1)
+		err_at(p, v, "exec.command", "%s: %s", s, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		err_at(p, v, "exec.command", "%s: not a regular file", s);
+	else if (access(s, X_OK) == -1)
+		err_at(p, v, "exec.command", "%s: not executable: %s", s,
+		    strerror(errno));
+}
+
+static void
+parse_hook(struct parse *p, yaml_node_t *n, struct alerts_exec_config *x)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	const char		*key;
+	char			 base[ALERTS_NAME_MAX], tmp[PATH_MAX];
+	long			 val;
+	bool			 have_cmd = false;
+
+	x->line = (int)n->start_mark.line + 1;
+	x->timeout_s = 30;
+	x->retries = 0;
+	/* A registrar script run on a reminder would repeat itself. */
+	x->on = STORE_ALERT_FIRING | STORE_ALERT_ESCALATED |
+	    STORE_ALERT_RESOLVED;
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(p, n, "exec", "expected a mapping with command:, e.g. "
+		    "{command: [/usr/local/bin/hook], on: [firing]}");
+		return;
+	}
+	MAP_FOREACH(p->doc, n, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		key = scalar(k);
+		if (key == NULL)
+			err_at(p, k, "exec", "keys must be plain words");
+		else if (strcmp(key, "command") == 0) {
+			parse_command(p, v, x);
+			have_cmd = true;
+		} else if (strcmp(key, "name") == 0)
+			set_name(p, x->name, v, "exec.name");
+		else if (strcmp(key, "on") == 0)
+			x->on = parse_on(p, v, "exec.on");
+		else if (strcmp(key, "timeout") == 0) {
+			if ((val = get_duration(p, v, "exec.timeout", 1,
+			    3600)) > 0)
+				x->timeout_s = val;
+		} else if (strcmp(key, "retries") == 0) {
+			if ((val = get_int(p, v, "exec.retries", 0, 10)) >= 0)
+				x->retries = (unsigned)val;
+		} else
+			err_at(p, k, "exec", "unknown key '%s' (known: command, "
+			    "name, on, timeout, retries)", key);
+	}
+	if (!have_cmd) {
+		err_at(p, n, "exec.command", "missing: the program to run");
+		return;
+	}
+	if (x->name[0] == '\0' && x->argc > 0) {
+		snprintf(tmp, sizeof(tmp), "%s", x->argv[0]);
+		snprintf(base, sizeof(base), "exec:%.80s", basename(tmp));
+		default_name(p->cfg, x->name, sizeof(x->name), base);
+	}
+}
+
+static void
+parse_exec(struct parse *p, yaml_node_t *seq)
+{
+	struct alerts_config	*a = &p->cfg->alerts;
+	yaml_node_item_t	*it;
+	size_t			 count;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(p, seq, "exec", "expected a list, e.g. "
+		    "[{command: [/usr/local/bin/hook], on: [firing]}]");
+		return;
+	}
+	count = (size_t)(seq->data.sequence.items.top -
+	    seq->data.sequence.items.start);
+	if ((a->exec = calloc(count ? count : 1, sizeof(*a->exec))) == NULL) {
+		err_at(p, seq, "exec", "out of memory");
+		return;
+	}
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		parse_hook(p, yaml_document_get_node(p->doc, *it),
+		    &a->exec[a->n_exec]);
+		a->n_exec++;
+	}
+}
+
+/* ---------------------------------------------------------- policy */
+
+static void
+parse_policy(struct parse *p, yaml_node_t *map)
+{
+	struct store_policy	*pol = &p->cfg->policy;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v;
+	const char		*key;
+	long			 val;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		err_at(p, map, "alerts", "expected a mapping (fire_after_checks, "
+		    "fire_after, repeat)");
+		return;
+	}
+	MAP_FOREACH(p->doc, map, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		key = scalar(k);
+		if (key == NULL)
+			err_at(p, k, "alerts", "keys must be plain words");
+		else if (strcmp(key, "fire_after_checks") == 0) {
+			if ((val = get_int(p, v, "alerts.fire_after_checks", 1,
+			    100)) > 0)
+				pol->alert_fire_after_checks = (int)val;
+		} else if (strcmp(key, "fire_after") == 0) {
+			if ((val = get_duration(p, v, "alerts.fire_after", 0,
+			    7 * 86400L)) >= 0)
+				pol->alert_fire_after_s = val;
+		} else if (strcmp(key, "repeat") == 0) {
+			if ((val = get_duration(p, v, "alerts.repeat", 0,
+			    30 * 86400L)) >= 0) {
+				if (val > 0 && val < 60)
+					err_at(p, v, "alerts.repeat", "at least "
+					    "60s (or 0: no reminders)");
+				else
+					pol->alert_repeat_s =
+					    p->cfg->alerts.repeat_s = val;
+			}
+		} else
+			err_at(p, k, "alerts", "unknown key '%s' (known: "
+			    "fire_after_checks, fire_after, repeat)", key);
+	}
+}
+
+/* ------------------------------------------------------------ entry */
 
 bool
 config_parse_alerts_key(struct parse *p, const char *key, yaml_node_t *k,
     yaml_node_t *v)
 {
 	(void)k;
-	if (strcmp(key, "mqtt") == 0) {
+	if (strcmp(key, "mqtt") == 0)
 		parse_mqtt(p, v);
-		return true;
-	}
-	return false;
+	else if (strcmp(key, "webhooks") == 0)
+		parse_webhooks(p, v);
+	else if (strcmp(key, "exec") == 0)
+		parse_exec(p, v);
+	else if (strcmp(key, "alerts") == 0)
+		parse_policy(p, v);
+	else
+		return false;
+	return true;
 }
 
 void
 config_defaults_alerts(struct config *c)
 {
-	c->mqtt_port = 1883;
-	c->mqtt_topic_prefix = strdup("dnssecmon");
+	alerts_config_defaults(&c->alerts);
 }
 
 void
 config_free_alerts(struct config *c)
 {
-	free(c->mqtt_host);
-	free(c->mqtt_topic_prefix);
+	alerts_config_free(&c->alerts);
 }

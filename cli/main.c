@@ -28,12 +28,12 @@ const struct cli_command cli_commands[] = {
 	{ "keys", "DOMAIN --db FILE [--format text|json]",
 	  "show the timeline of every key and DS seen for a domain",
 	  cmd_keys, NULL },
-	{ "alerts", "--db FILE [--format text|json]",
+	{ "alerts", "--db FILE [--since DURATION] [--format text|json]",
 	  "list open and recent alerts with their delivery state",
-	  NULL, "the alerts issue (#6)" },
+	  cmd_alerts, NULL },
 	{ "export", "grafana|prometheus-rules",
 	  "write the Grafana dashboard or the Prometheus alerting rules",
-	  NULL, "the dashboards issue (#7)" },
+	  cmd_export, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

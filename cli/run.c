@@ -24,10 +24,12 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "alerts/alerts.h"
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "dashboard-export/export.h"
 #include "probe/probe.h"
 #include "store/store.h"
 
@@ -64,8 +66,8 @@ struct monitor {
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
 	struct event		*sig_hup, *sig_term, *sig_int, *prune;
 	struct event		*drain;
-	/* HOOK(alerts) fields: alert sinks, issue #6 */
-	/* HOOK(export) fields: HTTP exporter, issue #7 */
+	struct alerts		*alerts;	/* sinks, issue #6 */
+	struct export		*export;	/* HTTP, issue #7; NULL: off */
 	bool			 stopping;
 	bool			 once;		/* --once: one round, exit */
 	size_t			 checks_done;
@@ -268,8 +270,8 @@ probe_done(void *arg, struct probe_result *r)
 		    store_error(m->store));
 	}
 	log_result(d, r, &rot);
-	/* HOOK(alerts) after-check: new outbox rows may be waiting */
-	/* HOOK(export) after-check: publish r and rot to the exporter */
+	alerts_after_check(m->alerts, r, &rot);
+	export_update(m->export, r, &rot, now);
 
 	if (!m->stopping && !m->once) {
 		next = d->interval_s;
@@ -422,6 +424,68 @@ engine_config_changed(const struct config *a, const struct config *b)
 #undef SAME_STR
 }
 
+/*
+ * The HTTP exporter (issue #7) from m->cfg: created, moved or closed as
+ * the configuration says, fed the domain list (this shard's, plus the
+ * others for the webhook) and the store. -1 with err when it could not
+ * listen where asked.
+ */
+static int
+export_apply(struct monitor *m, char *err, size_t errlen)
+{
+	const struct config	*c = m->cfg;
+	struct export_settings	 s;
+	struct export_domain	*list;
+	bool			 created = false;
+	size_t			 i;
+	int			 rc;
+
+	if (c->http_listen == NULL) {
+		if (m->export != NULL)
+			log_info("http: no http or hooks in the configuration "
+			    "any more: listener closed");
+		export_destroy(m->export);
+		m->export = NULL;
+		return 0;
+	}
+	if (m->export == NULL) {
+		if ((m->export = export_create(m->base, err, errlen)) == NULL)
+			return -1;
+		created = true;
+	}
+	memset(&s, 0, sizeof(s));
+	s.addr = (const struct sockaddr *)&c->http_addr;
+	s.addrlen = c->http_addrlen;
+	s.listen_text = c->http_listen;
+	s.max_connections = c->http_max_connections;
+	s.timeout_s = c->http_timeout_s;
+	s.refresh_s = c->http_refresh_s;
+	s.dnsimple_secret = c->hooks_dnsimple_secret;
+	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
+	    created) {
+		export_destroy(m->export);
+		m->export = NULL;
+		return -1;
+	}
+	export_set_store(m->export, m->store);
+	if ((list = calloc(c->n_domains ? c->n_domains : 1,
+	    sizeof(*list))) == NULL) {
+		log_warnx("http: out of memory for the domain list");
+		return rc;
+	}
+	for (i = 0; i < c->n_domains; i++) {
+		list[i].name = c->domains[i].name;
+		list[i].policy = c->domains[i].policy;
+		list[i].interval_s = c->domains[i].interval_s ?
+		    c->domains[i].interval_s : c->interval_s;
+		list[i].in_shard = in_shard(m, c->domains[i].name);
+	}
+	if (export_set_domains(m->export, list, c->n_domains) == -1)
+		log_warnx("http: out of memory for the domain list");
+	free(list);
+	return rc;
+}
+
 static void
 reload(struct monitor *m)
 {
@@ -481,8 +545,12 @@ reload(struct monitor *m)
 	m->cfg = nc;
 	if (apply_domains(m, nc, false) == -1)
 		log_warnx("reload: out of memory applying domains");
-	/* HOOK(alerts) reload: reconfigure the sinks from m->cfg */
-	/* HOOK(export) reload: reconfigure the listener from m->cfg */
+	if (alerts_reconfigure(m->alerts, &nc->alerts, m->store, err,
+	    sizeof(err)) == -1)
+		log_warnx("reload: %s; the alert sinks keep their settings",
+		    err);
+	if (export_apply(m, err, sizeof(err)) == -1)
+		log_warnx("reload: %s; the HTTP listener keeps its address", err);
 	config_free(old);
 done:
 	sd_notify_msg("READY=1");
@@ -681,14 +749,11 @@ cmd_run(int argc, char *argv[])
 		fatalx("%s", err);
 	if ((m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	/* HOOK(alerts) start: replace this warning with the sinks */
-	if (m.cfg->mqtt_host != NULL)
-		log_warnx("mqtt is set, but MQTT delivery is not implemented "
-		    "yet in this version (issue #6)");
-	/* HOOK(export) start: replace this warning with the listener */
-	if (m.cfg->http_listen != NULL)
-		log_warnx("http.listen is set, but the HTTP exporter is not "
-		    "implemented yet in this version (issue #7)");
+	if ((m.alerts = alerts_create(m.base, &m.cfg->alerts, m.store, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (export_apply(&m, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (apply_domains(&m, m.cfg, true) == -1)
 		fatalx("out of memory");
 
@@ -732,8 +797,9 @@ cmd_run(int argc, char *argv[])
 
 	/* Stop: no callback runs after the engine is gone. */
 	probe_engine_destroy(m.engine);
-	/* HOOK(alerts) stop: flush what can be flushed, then destroy */
-	/* HOOK(export) stop: close the listener */
+	alerts_flush(m.alerts, 5);
+	alerts_destroy(m.alerts);
+	export_destroy(m.export);
 	store_close(m.store);
 	for (i = 0; i < m.n_domains; i++)
 		domain_free(m.domains[i]);

@@ -41,6 +41,21 @@ enum store_stmt {
 	S_KEYS_LIST,
 	S_DS_LIST,
 	S_PRUNE,
+	/* Alerts: the SQL is in store/alerts.c (store_alerts_sql). */
+	S_ALERT_OPEN,
+	S_ALERT_CANDIDATES,
+	S_ALERT_INSERT,
+	S_ALERT_UPDATE,
+	S_ALERT_CAND_UPSERT,
+	S_ALERT_CAND_DELETE,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_PAYLOAD,
+	S_SINK_UPSERT,
+	S_OUTBOX_NEXT,
+	S_DELIVERY_UPSERT,
+	S_SINK_ADVANCE,
+	S_ALERTS_LIST,
+	S_ALERT_DELIVERIES,
 	S__COUNT
 };
 
@@ -93,6 +108,15 @@ void		 store_read_rotation(sqlite3_stmt *, struct store_rotation *,
 
 /* Domain id by name; 0 when unknown, -1 on error. */
 int64_t		 store_domain_id(struct store *, const char *name);
+
+/* Alerts (alerts.c): the SQL of the S_ALERT_* ... statements; and the
+ * state machine, run by store_commit() inside its transaction with the
+ * classified, escalated observation and the open KSK rotation (NULL when
+ * none). 0 or -1. */
+const char	*store_alerts_sql(enum store_stmt);
+int		 store_alerts_commit(struct store *, int64_t domain_id,
+		    const struct probe_result *, const struct store_policy *,
+		    time_t now, const struct store_rotation *open);
 
 /* The schema (schema.c). */
 int		 store_schema_prepare(sqlite3 *, const char *path,

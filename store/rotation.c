@@ -862,6 +862,11 @@ store_commit(struct store *st, struct probe_result *r,
 	if (write_observation(st, dom.id, r, now, change) == -1 ||
 	    write_keys(st, dom.id, r, now, had_history) == -1)
 		goto fail;
+	/* Alert transitions commit with the state change that caused
+	 * them, or not at all (issue #6). */
+	if (store_alerts_commit(st, dom.id, r, pol, now, rot_open(&ksk) &&
+	    ksk.r.kind == STORE_ROT_KSK ? &ksk.r : NULL) == -1)
+		goto fail;
 	if ((s = store_stmt(st, S_DOMAIN_UPDATE)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(s, 1, dom.id);

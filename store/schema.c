@@ -153,6 +153,41 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX deliveries_pending ON deliveries(sink)\n"
 	"  WHERE delivered_at IS NULL;\n",
+
+	/* 1 -> 2: the alert state machine and its delivery (issue #6).
+	 * Problems seen but not yet persistent enough to fire (flap
+	 * damping) wait in alert_candidates. At most one open alert per
+	 * (domain, code), now enforced. An outbox row names its
+	 * transition so a sink can take only some; a delivery can end
+	 * given up (failed_at) and keeps an exec hook's output. Each sink
+	 * has a cursor: every row up to done_upto is delivered or given
+	 * up, so finding the next row never scans the delivered ones. */
+	"CREATE TABLE alert_candidates (\n"
+	"  domain_id  INTEGER NOT NULL REFERENCES domains(id),\n"
+	"  code       TEXT NOT NULL,\n"
+	"  first_seen INTEGER NOT NULL,\n"
+	"  last_seen  INTEGER NOT NULL,\n"
+	"  checks     INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (domain_id, code)\n"
+	");\n"
+	"ALTER TABLE alerts ADD COLUMN last_seen INTEGER;\n"
+	"DROP INDEX alerts_open;\n"
+	"CREATE UNIQUE INDEX alerts_open ON alerts(domain_id, code)\n"
+	"  WHERE state != 'resolved';\n"
+	"CREATE INDEX alerts_resolved ON alerts(resolved_at);\n"
+	"ALTER TABLE outbox ADD COLUMN transition TEXT NOT NULL\n"
+	"  DEFAULT 'firing' CHECK (transition IN\n"
+	"  ('firing', 'escalated', 'reminder', 'resolved'));\n"
+	"ALTER TABLE deliveries ADD COLUMN failed_at INTEGER;\n"
+	"ALTER TABLE deliveries ADD COLUMN output TEXT;\n"
+	"CREATE TABLE alert_sinks (\n"
+	"  name         TEXT PRIMARY KEY,\n"
+	"  transitions  TEXT NOT NULL,\n"	/* ",firing,resolved," */
+	"  created      INTEGER NOT NULL,\n"
+	"  last_started INTEGER NOT NULL,\n"
+	"  first_outbox INTEGER NOT NULL,\n"	/* it takes rows after this */
+	"  done_upto    INTEGER NOT NULL\n"
+	");\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -229,15 +264,11 @@ store_schema_prepare(sqlite3 *db, const char *path, bool readonly, char *err,
 		snprintf(err, errlen, "%s: not a dnssecmon database", path);
 		return -1;
 	}
-	if (readonly && v < STORE_SCHEMA_VERSION) {
-		if (v == 0)
-			snprintf(err, errlen, "%s: empty, not a dnssecmon "
-			    "database yet", path);
-		else
-			snprintf(err, errlen, "%s: schema version %lld is "
-			    "older than this dnssecmon's (%d): record one check "
-			    "with 'dnssecmon check --db %s' to migrate it",
-			    path, v, STORE_SCHEMA_VERSION, path);
+	/* Migrations only add, so an older file reads as it is; what
+	 * needs a newer table says so itself (store_alerts()). */
+	if (readonly && v == 0) {
+		snprintf(err, errlen, "%s: empty, not a dnssecmon database yet",
+		    path);
 		return -1;
 	}
 	if (!readonly) {

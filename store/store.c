@@ -118,6 +118,10 @@ store_policy_defaults(struct store_policy *p)
 	 * whoever holds the registrar account. */
 	p->rotation_window_s = 7 * 86400;
 	p->critical_before_s = 72 * 3600;
+	/* Two checks in a row: one lost packet must not page anybody. */
+	p->alert_fire_after_checks = 2;
+	p->alert_fire_after_s = 0;
+	p->alert_repeat_s = 86400;
 }
 
 const char *
@@ -166,7 +170,8 @@ store_stmt(struct store *st, enum store_stmt which)
 		sqlite3_clear_bindings(s);
 		return s;
 	}
-	if (sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
+	if (sqlite3_prepare_v3(st->db, stmt_sql[which] != NULL ?
+	    stmt_sql[which] : store_alerts_sql(which), -1,
 	    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
 		store_dberr(st, "preparing a statement");
 		sqlite3_finalize(s);

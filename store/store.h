@@ -30,7 +30,7 @@
 
 #include "probe/probe.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -38,6 +38,11 @@ struct store;
 struct store_policy {
 	long	rotation_window_s;	/* default 7 days */
 	long	critical_before_s;	/* default 72 hours */
+	/* Alerts (issue #6, store/alerts.c). */
+	int	alert_fire_after_checks; /* damping: default 2 checks */
+	long	alert_fire_after_s;	/* when > 0: persist this long
+					   instead of a number of checks */
+	long	alert_repeat_s;		/* reminders; default 24 h, 0: never */
 };
 
 enum store_rotation_kind { STORE_ROT_KSK, STORE_ROT_ZSK };
@@ -116,7 +121,8 @@ long	store_prune(struct store *, time_t before, int batch, int max_batches);
 /*
  * Open an existing database for reading only, for the commands that only
  * look: never creates a file ("no such database") and never migrates (a
- * database at an older schema is refused with a hint). NULL with the
+ * database at an older schema is read as it is: migrations only add; a
+ * query that needs a newer table refuses with a hint). NULL with the
  * reason, file name included, in err.
  */
 struct store *store_open_readonly(const char *path, char *err,
@@ -240,5 +246,116 @@ int	store_rotation_external(struct store *, const struct store_external *,
 	    const struct store_policy *, time_t now, struct store_rotation *out);
 
 const char *store_rotation_kind_name(enum store_rotation_kind);
+
+/* ------------------------------------------------ alerts (issue #6) */
+/*
+ * store_commit() also runs the alert state machine (store/alerts.c), in
+ * the same transaction as the observation: each (domain, problem code)
+ * of warning severity or worse is one alert, firing -> escalated ->
+ * resolved, with reminders; every transition is one outbox row whose
+ * payload (JSON) is built once and delivered identically to every sink.
+ * Sinks take rows from the outbox in order and record each attempt.
+ */
+
+/* Transition names, as in the outbox and in the `on:` lists. */
+#define STORE_ALERT_FIRING	0x1
+#define STORE_ALERT_ESCALATED	0x2
+#define STORE_ALERT_REMINDER	0x4
+#define STORE_ALERT_RESOLVED	0x8
+#define STORE_ALERT_ALL		0xf
+
+/* "firing", ... for one STORE_ALERT_* bit; NULL for anything else. */
+const char *store_alert_transition_name(unsigned bit);
+/* The bit for a name, 0 when unknown. */
+unsigned store_alert_transition_bit(const char *name);
+
+/*
+ * Make a sink known to the store (or update its transition filter, a
+ * mask of STORE_ALERT_*). A sink seen for the first time starts after
+ * the newest outbox row: it is not sent the history. 0 or -1.
+ */
+int	store_sink_register(struct store *, const char *sink, unsigned on,
+	    time_t now);
+
+/* One transition waiting in the outbox for a sink. */
+struct store_outbox_row {
+	int64_t		 id;
+	int64_t		 alert_id;
+	time_t		 created;
+	char		 transition[16];
+	int		 attempts;	/* by this sink, so far */
+	char		*payload;	/* JSON; caller frees */
+};
+
+/*
+ * The oldest row the sink has not finished with (delivered or given
+ * up), among the transitions it takes. 1 with *row filled (free
+ * row->payload), 0 when none waits, -1 on error.
+ */
+int	store_outbox_next(struct store *, const char *sink,
+	    struct store_outbox_row *row);
+
+/* How one delivery attempt ended. */
+enum store_delivery {
+	STORE_DELIVERY_RETRY,		/* failed; the row stays first */
+	STORE_DELIVERY_DONE,		/* delivered */
+	STORE_DELIVERY_GIVEN_UP		/* failed for good; the sink moves on */
+};
+
+/*
+ * Record an attempt of sink on outbox row id, in one transaction: the
+ * attempt count, error (NULL when none) and output (an exec hook's,
+ * NULL otherwise); on DONE or GIVEN_UP the sink moves past the row.
+ * 0 or -1.
+ */
+int	store_delivery_record(struct store *, int64_t outbox_id,
+	    const char *sink, enum store_delivery, const char *error,
+	    const char *output, time_t now);
+
+/* An alert as `dnssecmon alerts` shows it. */
+struct store_alert {
+	int64_t		 id;
+	char		 domain[PROBE_NAME_MAX];
+	char		 code[40];
+	char		 state[16];		/* firing, escalated, resolved */
+	char		 severity[16];
+	time_t		 first_fired;
+	time_t		 last_notified;
+	time_t		 last_seen;		/* 0: not known (schema 1) */
+	time_t		 resolved_at;		/* 0: open */
+	char		 message[512];
+};
+
+/*
+ * The open alerts and those resolved at or after `since`, open first,
+ * then newest first. Caller frees *out. 0 or -1.
+ */
+int	store_alerts(struct store *, time_t since, struct store_alert **out,
+	    size_t *n);
+
+/* One transition of an alert and where it stands for one sink. */
+struct store_alert_delivery {
+	int64_t		 outbox_id;
+	const char	*transition;
+	time_t		 created;
+	const char	*sink;
+	const char	*status;	/* delivered, failed, pending */
+	time_t		 at;		/* delivered or given up; 0: pending */
+	int		 attempts;
+	const char	*last_error;	/* NULL: none */
+	const char	*output;	/* NULL: none */
+};
+
+/* Return 0 to go on. Pointers are valid during the callback only. */
+typedef int (*store_alert_delivery_cb)(void *arg,
+	    const struct store_alert_delivery *);
+
+/*
+ * Every transition of an alert, oldest first, once per sink that takes
+ * it (a transition the store made before a sink was first seen is not
+ * listed for that sink). 0 or -1.
+ */
+int	store_alert_deliveries(struct store *, int64_t alert_id,
+	    store_alert_delivery_cb cb, void *arg);
 
 #endif

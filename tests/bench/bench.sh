@@ -108,7 +108,7 @@ grep -E '^testbed: (bench|up in)' "$TMP/testbed.log" | sed 's/^testbed: /bench: 
 #   unloaded, tens of ms at the peak of the cycle; 1 s (doubling per retry, 2 retries)
 #   only matters if a packet is lost, and then it is the cost of that loss.
 # max_concurrent_domains 500 (the default): enough domains in flight to keep both cores
-#   busy; more only lengthens queues (measured: see README, "Benchmark").
+#   busy; more only lengthens queues and adds memory (tests/bench/README.md).
 # max_queries_in_flight 2000 (the default): 500 domains x 4 questions in the child
 #   phase; each in-flight query holds one UDP socket, so the fd limit is raised below.
 # per_server_qps 0: the point is to find the engine's own ceiling; a production
@@ -133,7 +133,8 @@ CONF=$TMP/dnssecmon.yaml
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- 3. one cycle
-say "running: dnssecmon run -c $CONF --once"
+# The machine may be shared: its load says how much the cycle had to itself.
+say "running: dnssecmon run -c $CONF --once (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 python3 "$HERE/measure.py" "$TMP/rusage" -- "$BIN" run -c "$CONF" --once \
     2>"$TMP/dnssecmon.log" & RUN_PID=$!
 if ! wait "$RUN_PID"; then

@@ -1,0 +1,627 @@
+/*
+ * The delivery core: every sink pumps the outbox on the one event loop.
+ *
+ * A sink holds at most one row at a time, the oldest it has not finished
+ * with, so order is kept per sink without any queue in memory: the
+ * outbox is the queue, and it survives restarts. A failed attempt is
+ * recorded (attempts, last_error) and the same row retried after
+ * 1, 2, 4, ... seconds, capped at the sink's retry_max; a success moves
+ * the sink's cursor past it in the same transaction as the record.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "alerts/internal.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#define STORE_RETRY_S	5	/* the store could not be read: again in */
+
+static void	pump(struct sink *);
+
+/* ------------------------------------------------------------ config */
+
+void
+alerts_config_defaults(struct alerts_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mqtt.port = 1883;
+	c->mqtt.topic_prefix = strdup("dnssecmon");
+	c->mqtt.keepalive_s = 60;
+	c->mqtt.reconnect_max_s = 60;
+	c->repeat_s = 86400;
+}
+
+void
+alerts_config_free(struct alerts_config *c)
+{
+	size_t		 i;
+	unsigned	 k;
+
+	if (c == NULL)
+		return;
+	free(c->mqtt.host);
+	free(c->mqtt.topic_prefix);
+	free(c->mqtt.client_id);
+	free(c->mqtt.username);
+	free(c->mqtt.password);
+	free(c->mqtt.ca_file);
+	free(c->mqtt.cert_file);
+	free(c->mqtt.key_file);
+	for (i = 0; i < c->n_webhooks; i++) {
+		free(c->webhooks[i].url);
+		free(c->webhooks[i].ca_file);
+		for (k = 0; k < c->webhooks[i].n_headers; k++) {
+			free(c->webhooks[i].header_name[k]);
+			free(c->webhooks[i].header_value[k]);
+		}
+	}
+	free(c->webhooks);
+	for (i = 0; i < c->n_exec; i++)
+		for (k = 0; k < c->exec[i].argc; k++)
+			free(c->exec[i].argv[k]);
+	free(c->exec);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+alerts_url_parse(const char *url, bool *https, char *host, size_t hostlen,
+    int *port, char *path, size_t pathlen, char *why, size_t whylen)
+{
+	const char	*p, *end, *colon = NULL;
+	size_t		 n;
+	long		 v;
+	char		*e;
+
+	if (strncmp(url, "http://", 7) == 0) {
+		*https = false;
+		p = url + 7;
+	} else if (strncmp(url, "https://", 8) == 0) {
+		*https = true;
+		p = url + 8;
+	} else {
+		snprintf(why, whylen, "'%s' is not an http:// or https:// URL",
+		    url);
+		return -1;
+	}
+	end = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(end - p)) != NULL) {
+		snprintf(why, whylen, "'%s': no user:password@ in the URL "
+		    "(send credentials in headers:)", url);
+		return -1;
+	}
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+
+		if (rb == NULL) {
+			snprintf(why, whylen, "'%s': unclosed [ in the host",
+			    url);
+			return -1;
+		}
+		n = (size_t)(rb - p - 1);
+		p++;
+		if (rb[1] == ':')
+			colon = rb + 1;
+		else if (rb + 1 != end) {
+			snprintf(why, whylen, "'%s': junk after the host", url);
+			return -1;
+		}
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		n = (size_t)((colon != NULL ? colon : end) - p);
+	}
+	if (n == 0 || n >= hostlen) {
+		snprintf(why, whylen, "'%s' has no host", url);
+		return -1;
+	}
+	memcpy(host, p, n);
+	host[n] = '\0';
+	*port = *https ? 443 : 80;
+	if (colon != NULL) {
+		if (colon + 1 == end || strspn(colon + 1, "0123456789") !=
+		    (size_t)(end - colon - 1)) {
+			snprintf(why, whylen, "'%s': the port must be a number "
+			    "from 1 to 65535", url);
+			return -1;
+		}
+		v = strtol(colon + 1, &e, 10);
+		if (v < 1 || v > 65535 || e != end) {
+			snprintf(why, whylen, "'%s': port %.*s is not from 1 to "
+			    "65535", url, (int)(end - colon - 1), colon + 1);
+			return -1;
+		}
+		*port = (int)v;
+	}
+	/* The fragment is the client's business: not sent. */
+	n = strcspn(end, "#");
+	if (n == 0)
+		snprintf(path, pathlen, "/");
+	else if (*end == '?')
+		snprintf(path, pathlen, "/%.*s", (int)n, end);
+	else
+		snprintf(path, pathlen, "%.*s", (int)n, end);
+	if (strlen(path) >= pathlen - 1 || strpbrk(url, " \t\r\n") != NULL) {
+		snprintf(why, whylen, "'%s': too long, or with blanks", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ core */
+
+void
+sink_kick(struct sink *s)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	if (s->kick != NULL)
+		evtimer_add(s->kick, &zero);
+}
+
+static void
+kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev;
+	pump(arg);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sink	*s = arg;
+
+	(void)fd; (void)ev;
+	s->waiting = false;
+	pump(s);
+}
+
+static void
+backoff(struct sink *s, long seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	s->waiting = true;
+	evtimer_add(s->retry, &tv);
+}
+
+static void
+pump(struct sink *s)
+{
+	struct store	*st = s->a->store;
+	int		 rc;
+
+	if (s->busy || s->waiting || st == NULL ||
+	    (s->ops->ready != NULL && !s->ops->ready(s)))
+		return;
+	rc = store_outbox_next(st, s->name, &s->row);
+	if (rc == -1) {
+		log_warnx("%s: reading the outbox: %s; again in %d s", s->name,
+		    store_error(st), STORE_RETRY_S);
+		backoff(s, STORE_RETRY_S);
+		return;
+	}
+	if (rc == 0)
+		return;		/* nothing waits */
+	s->busy = true;
+	log_debug("%s: delivering #%lld (%s, attempt %d)", s->name,
+	    (long long)s->row.id, s->row.transition, s->row.attempts + 1);
+	s->ops->deliver(s);
+}
+
+void
+sink_done(struct sink *s, enum store_delivery how, const char *error,
+    const char *output)
+{
+	struct store	*st = s->a->store;
+	long		 delay;
+	int		 attempts = s->row.attempts + 1;
+
+	if (!s->busy)
+		return;
+	if (how == STORE_DELIVERY_RETRY && s->max_attempts > 0 &&
+	    (unsigned)attempts >= s->max_attempts)
+		how = STORE_DELIVERY_GIVEN_UP;
+	if (st != NULL && store_delivery_record(st, s->row.id, s->name, how,
+	    error, output, clock_now()) == -1)
+		/* Delivered but not recorded: it goes out again later, a
+		 * duplicate rather than a loss. */
+		log_warnx("%s: recording delivery #%lld: %s", s->name,
+		    (long long)s->row.id, store_error(st));
+	switch (how) {
+	case STORE_DELIVERY_DONE:
+		log_info("%s: delivered #%lld (%s)", s->name,
+		    (long long)s->row.id, s->row.transition);
+		break;
+	case STORE_DELIVERY_GIVEN_UP:
+		log_warnx("%s: gave up #%lld (%s) after %d attempt%s: %s",
+		    s->name, (long long)s->row.id, s->row.transition, attempts,
+		    attempts == 1 ? "" : "s", error ? error : "failed");
+		break;
+	case STORE_DELIVERY_RETRY:
+		break;
+	}
+	free(s->row.payload);
+	memset(&s->row, 0, sizeof(s->row));
+	s->busy = false;
+	if (how == STORE_DELIVERY_RETRY) {
+		delay = 1L << (s->failures < 20 ? s->failures : 20);
+		if (delay > s->retry_max_s)
+			delay = s->retry_max_s;
+		s->failures++;
+		log_warnx("%s: %s; retrying in %ld s", s->name,
+		    error ? error : "delivery failed", delay);
+		backoff(s, delay);
+		return;
+	}
+	s->failures = 0;
+	sink_kick(s);
+}
+
+/* --------------------------------------------------- sink settings */
+
+static char *
+sig_append(char *sig, const char *what)
+{
+	size_t	 a = sig ? strlen(sig) : 0, b = what ? strlen(what) : 1;
+	char	*n;
+
+	if ((n = realloc(sig, a + b + 2)) == NULL) {
+		free(sig);
+		return NULL;
+	}
+	snprintf(n + a, b + 2, "%s\x1f", what ? what : "\x1e");
+	return n;
+}
+
+static char *
+sig_int(char *sig, long v)
+{
+	char	 buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return sig_append(sig, buf);
+}
+
+/* Everything a sink was made from, as one string; NULL: no memory. */
+static char *
+signature(const char *kind, const void *cfg)
+{
+	char		*s = sig_append(NULL, kind);
+	unsigned	 i;
+
+	if (strcmp(kind, "mqtt") == 0) {
+		const struct alerts_mqtt_config *m = cfg;
+
+		s = sig_append(s, m->host);
+		s = sig_int(s, m->port);
+		s = sig_append(s, m->topic_prefix);
+		s = sig_append(s, m->client_id);
+		s = sig_append(s, m->username);
+		s = sig_append(s, m->password);
+		s = sig_append(s, m->ca_file);
+		s = sig_append(s, m->cert_file);
+		s = sig_append(s, m->key_file);
+		s = sig_int(s, m->keepalive_s);
+		s = sig_int(s, m->reconnect_max_s);
+	} else if (strcmp(kind, "webhook") == 0) {
+		const struct alerts_webhook_config *w = cfg;
+
+		s = sig_append(s, w->url);
+		s = sig_int(s, w->format);
+		s = sig_int(s, w->timeout_s);
+		s = sig_int(s, w->retry_max_s);
+		s = sig_append(s, w->ca_file);
+		s = sig_int(s, w->on);
+		for (i = 0; i < w->n_headers; i++) {
+			s = sig_append(s, w->header_name[i]);
+			s = sig_append(s, w->header_value[i]);
+		}
+	} else {
+		const struct alerts_exec_config *x = cfg;
+
+		for (i = 0; i < x->argc; i++)
+			s = sig_append(s, x->argv[i]);
+		s = sig_int(s, x->timeout_s);
+		s = sig_int(s, x->retries);
+		s = sig_int(s, x->on);
+	}
+	return s;
+}
+
+static void
+sink_free(struct sink *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ops != NULL && s->ops->destroy != NULL)
+		s->ops->destroy(s);
+	if (s->retry != NULL)
+		event_free(s->retry);
+	if (s->kick != NULL)
+		event_free(s->kick);
+	free(s->row.payload);
+	free(s->signature);
+	free(s);
+}
+
+static struct sink *
+sink_new(struct alerts *a, const char *kind, const char *name,
+    const void *cfg, char *err, size_t errlen)
+{
+	struct sink	*s;
+	int		 rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->signature = signature(kind, cfg)) == NULL ||
+	    (s->retry = evtimer_new(a->base, retry_cb, s)) == NULL ||
+	    (s->kick = evtimer_new(a->base, kick_cb, s)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		sink_free(s);
+		return NULL;
+	}
+	s->a = a;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->on = STORE_ALERT_ALL;
+	s->retry_max_s = 300;
+	if (strcmp(kind, "mqtt") == 0)
+		rc = mqtt_sink_init(s, cfg, err, errlen);
+	else if (strcmp(kind, "webhook") == 0)
+		rc = webhook_sink_init(s, cfg, err, errlen);
+	else
+		rc = exec_sink_init(s, cfg, err, errlen);
+	if (rc == -1) {
+		sink_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+sigchld_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct alerts	*a = arg;
+	struct sink	*s;
+
+	(void)sig; (void)ev;
+	for (s = a->sinks; s != NULL; s = s->next)
+		if (strcmp(s->ops->kind, "exec") == 0)
+			exec_sink_sigchld(s);
+}
+
+/* The sinks cfg asks for, reusing those of `old` whose settings did not
+ * change (taken out of *old). */
+static struct sink *
+build(struct alerts *a, const struct alerts_config *cfg, struct sink **old,
+    char *err, size_t errlen)
+{
+	struct sink	*head = NULL, **tail = &head, *s, **pp;
+	const char	*kind, *name;
+	const void	*c;
+	char		*sig;
+	size_t		 i, total = cfg->n_webhooks + cfg->n_exec +
+	    (cfg->mqtt.host != NULL);
+
+	for (i = 0; i < total; i++) {
+		if (cfg->mqtt.host != NULL && i == 0) {
+			kind = "mqtt";
+			name = "mqtt";
+			c = &cfg->mqtt;
+		} else if (i - (cfg->mqtt.host != NULL) < cfg->n_webhooks) {
+			kind = "webhook";
+			c = &cfg->webhooks[i - (cfg->mqtt.host != NULL)];
+			name = cfg->webhooks[i - (cfg->mqtt.host != NULL)].name;
+		} else {
+			size_t x = i - (cfg->mqtt.host != NULL) -
+			    cfg->n_webhooks;
+
+			kind = "exec";
+			c = &cfg->exec[x];
+			name = cfg->exec[x].name;
+		}
+		s = NULL;
+		if (old != NULL && (sig = signature(kind, c)) != NULL) {
+			for (pp = old; *pp != NULL; pp = &(*pp)->next)
+				if (strcmp((*pp)->name, name) == 0 &&
+				    strcmp((*pp)->signature, sig) == 0) {
+					s = *pp;
+					*pp = s->next;
+					s->next = NULL;
+					s->reused = true;
+					break;
+				}
+			free(sig);
+		}
+		if (s == NULL && (s = sink_new(a, kind, name, c, err,
+		    errlen)) == NULL)
+			goto fail;
+		*tail = s;
+		tail = &s->next;
+	}
+	for (s = head; s != NULL; s = s->next)
+		s->reused = false;
+	return head;
+fail:
+	while ((s = head) != NULL) {
+		head = s->next;
+		/* Reused ones go back where they came from. */
+		if (s->reused) {
+			s->reused = false;
+			s->next = *old;
+			*old = s;
+		} else
+			sink_free(s);
+	}
+	return NULL;
+}
+
+static void
+start_all(struct alerts *a)
+{
+	struct sink	*s;
+	time_t		 now = clock_now();
+
+	for (s = a->sinks; s != NULL; s = s->next) {
+		if (a->store != NULL && store_sink_register(a->store, s->name,
+		    s->on, now) == -1)
+			log_warnx("%s: %s", s->name, store_error(a->store));
+		sink_kick(s);
+	}
+}
+
+struct alerts *
+alerts_create(struct event_base *base, const struct alerts_config *cfg,
+    struct store *store, char *err, size_t errlen)
+{
+	struct alerts	*a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "alerts: out of memory");
+		return NULL;
+	}
+	a->base = base;
+	a->store = store;
+	a->repeat_s = cfg->repeat_s;
+	if ((a->sigchld = evsignal_new(base, SIGCHLD, sigchld_cb, a)) == NULL ||
+	    evsignal_add(a->sigchld, NULL) == -1) {
+		snprintf(err, errlen, "alerts: cannot watch SIGCHLD");
+		alerts_destroy(a);
+		return NULL;
+	}
+	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	    (a->sinks = build(a, cfg, NULL, err, errlen)) == NULL) {
+		alerts_destroy(a);
+		return NULL;
+	}
+	start_all(a);
+	return a;
+}
+
+int
+alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
+    struct store *store, char *err, size_t errlen)
+{
+	struct sink	*old, *s, *fresh = NULL;
+	bool		 same_store = store == a->store;
+
+	a->repeat_s = cfg->repeat_s;
+
+	/* A different database is a different outbox: start afresh. */
+	old = same_store ? a->sinks : NULL;
+	if (!same_store) {
+		while ((s = a->sinks) != NULL) {
+			a->sinks = s->next;
+			sink_free(s);
+		}
+		a->store = store;
+	}
+	a->sinks = NULL;
+	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	    (fresh = build(a, cfg, &old, err, errlen)) == NULL) {
+		a->sinks = old;		/* keep what runs */
+		return -1;
+	}
+	while ((s = old) != NULL) {
+		old = s->next;
+		log_info("%s: stopped by reload", s->name);
+		sink_free(s);
+	}
+	a->sinks = fresh;
+	start_all(a);
+	return 0;
+}
+
+void
+alerts_after_check(struct alerts *a, const struct probe_result *r,
+    const struct store_rotation *open)
+{
+	struct sink	*s;
+
+	if (a == NULL)
+		return;
+	for (s = a->sinks; s != NULL; s = s->next) {
+		if (s->ops->after_check != NULL)
+			s->ops->after_check(s, r, open);
+		sink_kick(s);
+	}
+}
+
+/* Is anything left that a short wait could still deliver? */
+static bool
+unfinished(struct alerts *a)
+{
+	struct sink		*s;
+	struct store_outbox_row	 row;
+	int			 rc;
+
+	for (s = a->sinks; s != NULL; s = s->next) {
+		if (s->busy)
+			return true;
+		if (s->waiting || a->store == NULL)
+			continue;
+		if (s->ops->ready != NULL && !s->ops->ready(s) &&
+		    (s->ops->connecting == NULL || !s->ops->connecting(s)))
+			continue;
+		rc = store_outbox_next(a->store, s->name, &row);
+		free(row.payload);
+		if (rc == 1)
+			return true;
+	}
+	return false;
+}
+
+static void
+flush_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct alerts	*a = arg;
+
+	(void)fd; (void)ev;
+	if (!unfinished(a))
+		event_base_loopbreak(a->base);
+}
+
+void
+alerts_flush(struct alerts *a, int seconds)
+{
+	struct event	*tick;
+	struct timeval	 every = { 0, 100 * 1000 }, limit = { seconds, 0 };
+
+	if (a == NULL || a->sinks == NULL || !unfinished(a))
+		return;
+	if ((tick = event_new(a->base, -1, EV_PERSIST, flush_tick, a)) == NULL)
+		return;
+	log_info("stop: delivering pending alerts (at most %d s)", seconds);
+	evtimer_add(tick, &every);
+	event_base_loopexit(a->base, &limit);
+	event_base_dispatch(a->base);
+	event_free(tick);
+	if (unfinished(a))
+		log_warnx("stop: some alerts are still pending; they go out "
+		    "at the next start");
+}
+
+void
+alerts_destroy(struct alerts *a)
+{
+	struct sink	*s;
+
+	if (a == NULL)
+		return;
+	while ((s = a->sinks) != NULL) {
+		a->sinks = s->next;
+		sink_free(s);
+	}
+	if (a->sigchld != NULL)
+		event_free(a->sigchld);
+	if (a->dns != NULL)
+		evdns_base_free(a->dns, 0);
+	free(a);
+}

@@ -1,0 +1,141 @@
+/*
+ * Alert delivery (issue #6): the sinks that carry the store's outbox out
+ * of the process, all on the daemon's one libevent loop.
+ *
+ *   MQTT     (alerts/mqtt.c)     libmosquitto driven by events on its
+ *                                socket; transitions on PREFIX/alerts,
+ *                                retained state per domain, Last Will
+ *   webhooks (alerts/webhook.c)  HTTP(S) POST with libevent's evhttp,
+ *                                the payload as it is or Alertmanager v2
+ *   exec     (alerts/exec.c)     fork + execve, never a shell, with a
+ *                                timeout, the payload on stdin
+ *
+ * The store decides what to say (store_commit() writes each alert
+ * transition to the outbox in the same transaction as the check that
+ * caused it); this module only delivers. Each sink takes the outbox rows
+ * in order, one at a time, and records every attempt in the store: a
+ * failing sink retries the same row with capped backoff and never skips
+ * it, so after an outage or a restart everything pending goes out, in
+ * order. A delivery is at-least-once: the payload's "id" lets a receiver
+ * drop a duplicate.
+ */
+#ifndef DNSSECMON_ALERTS_H
+#define DNSSECMON_ALERTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "probe/probe.h"
+#include "store/store.h"
+
+struct event_base;
+
+#define ALERTS_MAX_ARGS		32	/* an exec hook's argv */
+#define ALERTS_MAX_HEADERS	8	/* extra headers of a webhook */
+#define ALERTS_NAME_MAX		96	/* a sink's name, with NUL */
+
+enum alerts_format { ALERTS_FORMAT_JSON, ALERTS_FORMAT_ALERTMANAGER };
+
+/* Strings are owned by the config and freed by alerts_config_free(). */
+struct alerts_mqtt_config {
+	char		*host;		/* NULL: MQTT off */
+	int		 port;		/* 1883; 8883 is usual with TLS */
+	char		*topic_prefix;	/* "dnssecmon" */
+	char		*client_id;	/* NULL: dnssecmon-HOST-PID */
+	char		*username, *password;	/* NULL: anonymous */
+	char		*ca_file;	/* set: TLS, verified against it */
+	char		*cert_file, *key_file;	/* client certificate */
+	int		 keepalive_s;
+	long		 reconnect_max_s;	/* backoff cap */
+};
+
+struct alerts_webhook_config {
+	char		 name[ALERTS_NAME_MAX];	/* "webhook:HOST/PATH" */
+	char		*url;		/* http:// or https:// */
+	enum alerts_format format;
+	long		 timeout_s;
+	long		 retry_max_s;	/* backoff cap */
+	char		*ca_file;	/* https: NULL for the system's */
+	unsigned	 n_headers;
+	char		*header_name[ALERTS_MAX_HEADERS];
+	char		*header_value[ALERTS_MAX_HEADERS];
+	unsigned	 on;		/* STORE_ALERT_* transitions */
+	int		 line;		/* in the config file */
+};
+
+struct alerts_exec_config {
+	char		 name[ALERTS_NAME_MAX];	/* "exec:BASENAME" */
+	unsigned	 argc;
+	char		*argv[ALERTS_MAX_ARGS + 1];	/* NULL-terminated;
+							   argv[0] absolute */
+	long		 timeout_s;	/* then SIGTERM, SIGKILL 5 s later */
+	unsigned	 retries;	/* after a failed run; then given up */
+	unsigned	 on;		/* STORE_ALERT_* transitions */
+	int		 line;
+};
+
+struct alerts_config {
+	struct alerts_mqtt_config	 mqtt;
+	size_t				 n_webhooks;
+	struct alerts_webhook_config	*webhooks;
+	size_t				 n_exec;
+	struct alerts_exec_config	*exec;
+	long				 repeat_s;	/* reminders (the
+							   store's policy) */
+};
+
+/* Defaults into caller storage; alerts_config_free() frees what a parser
+ * put in it (not the struct itself). */
+void	alerts_config_defaults(struct alerts_config *);
+void	alerts_config_free(struct alerts_config *);
+
+/*
+ * A URL a webhook can post to: http:// or https://, a host, an optional
+ * port 1-65535, no user:password@. 0 with the parts filled (host and
+ * path into caller buffers), or -1 with the reason in why.
+ */
+int	alerts_url_parse(const char *url, bool *https, char *host,
+	    size_t hostlen, int *port, char *path, size_t pathlen, char *why,
+	    size_t whylen);
+
+struct alerts;
+
+/*
+ * Start the configured sinks on base, delivering from store. Each sink
+ * registers with the store (a new one starts after the newest outbox
+ * row) and starts sending what is pending at once. NULL with the reason
+ * in err. Caller destroys. No sink configured is fine: an alerts that
+ * does nothing.
+ */
+struct alerts *alerts_create(struct event_base *base,
+	    const struct alerts_config *, struct store *store, char *err,
+	    size_t errlen);
+
+/*
+ * A reload: sinks whose settings did not change carry on (an exec hook
+ * in progress keeps running); the others are stopped and started anew.
+ * The store may have changed too. 0, or -1 with the reason in err and
+ * the running sinks kept.
+ */
+int	alerts_reconfigure(struct alerts *, const struct alerts_config *,
+	    struct store *store, char *err, size_t errlen);
+
+/*
+ * After each check: new outbox rows may wait (every sink looks), and the
+ * domain's retained MQTT state follows r. r and open (the open KSK
+ * rotation, or NULL/id 0) are read during the call only.
+ */
+void	alerts_after_check(struct alerts *, const struct probe_result *r,
+	    const struct store_rotation *open);
+
+/*
+ * At stop, with the caller's loop no longer dispatching: run it for at
+ * most `seconds` while a sink that can deliver still has rows waiting.
+ */
+void	alerts_flush(struct alerts *, int seconds);
+
+/* Stops every sink (MQTT says "offline" first), kills and reaps an exec
+ * hook still running. Accepts NULL. */
+void	alerts_destroy(struct alerts *);
+
+#endif

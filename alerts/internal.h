@@ -1,0 +1,94 @@
+/*
+ * Inside alerts/: the sink interface the delivery core (alerts.c) drives,
+ * and the constructors of the three kinds. Nothing outside alerts/
+ * includes this.
+ */
+#ifndef DNSSECMON_ALERTS_INTERNAL_H
+#define DNSSECMON_ALERTS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "alerts/alerts.h"
+#include "store/store.h"
+
+struct sink;
+
+struct sink_ops {
+	const char	*kind;			/* "mqtt", "webhook", "exec" */
+	/* Can a delivery start now? (MQTT: connected.) NULL: always. */
+	bool		(*ready)(struct sink *);
+	/* Not ready yet, but about to be (a connection in progress): a
+	 * flush at stop waits for it. NULL: never. */
+	bool		(*connecting)(struct sink *);
+	/* Start delivering s->row. Must end, now or later from the loop,
+	 * in exactly one sink_done(). */
+	void		(*deliver)(struct sink *);
+	/* After every check (MQTT: the retained state). NULL: nothing. */
+	void		(*after_check)(struct sink *,
+			    const struct probe_result *,
+			    const struct store_rotation *);
+	/* Stop and free the kind's part (s->impl); the core frees s. */
+	void		(*destroy)(struct sink *);
+};
+
+struct sink {
+	const struct sink_ops	*ops;
+	struct alerts		*a;
+	char			 name[ALERTS_NAME_MAX];
+	char			*signature;	/* its settings, to tell a
+						   changed sink at reload */
+	unsigned		 on;		/* STORE_ALERT_* it takes */
+	long			 retry_max_s;
+	unsigned		 max_attempts;	/* 0: retry for ever */
+	bool			 busy;		/* row is being delivered */
+	struct store_outbox_row	 row;
+	bool			 waiting;	/* retry timer armed */
+	unsigned		 failures;	/* in a row, for the backoff */
+	struct event		*retry, *kick;
+	void			*impl;
+	bool			 reused;	/* by build(), at a reload */
+	struct sink		*next;
+};
+
+struct alerts {
+	struct event_base	*base;
+	struct store		*store;
+	struct sink		*sinks;
+	struct event		*sigchld;
+	struct evdns_base	*dns;		/* webhooks', on first use */
+	long			 repeat_s;	/* reminders: how long an
+						   Alertmanager alert lasts */
+};
+
+/*
+ * A delivery of s->row ended. DONE: delivered; GIVEN_UP: failed for
+ * good (e.g. HTTP 400); RETRY: failed, the same row is tried again after
+ * a backoff (given up instead once max_attempts are spent). error and
+ * output may be NULL. Never delivers the next row from inside: that
+ * waits for the loop.
+ */
+void	sink_done(struct sink *, enum store_delivery, const char *error,
+	    const char *output);
+/* Look for rows soon (from the loop, never re-entrantly). */
+void	sink_kick(struct sink *);
+
+/* Constructors: fill s->ops, s->impl, s->signature. 0 or -1 with err. */
+int	mqtt_sink_init(struct sink *, const struct alerts_mqtt_config *,
+	    char *err, size_t errlen);
+int	webhook_sink_init(struct sink *, const struct alerts_webhook_config *,
+	    char *err, size_t errlen);
+int	exec_sink_init(struct sink *, const struct alerts_exec_config *,
+	    char *err, size_t errlen);
+/* SIGCHLD: every exec sink reaps its own child (by pid). */
+void	exec_sink_sigchld(struct sink *);
+
+/*
+ * The payload as Alertmanager v2 wants it (POST /api/v2/alerts): an
+ * array of one alert. Caller frees; NULL when payload is not ours.
+ */
+char	*alerts_alertmanager_body(const char *payload, long repeat_hint_s);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * The MQTT sink: libmosquitto without its thread. Its socket is watched
+ * by the daemon's event loop (read always, write while it has something
+ * queued), and a one-second timer runs mosquitto_loop_misc() for the
+ * keepalive. Reconnects back off 1, 2, 4, ... s up to reconnect_max.
+ *
+ * Topics (PREFIX is topic_prefix):
+ *   PREFIX/alerts                 every alert transition, QoS 1, in order:
+ *                                 one at a time, the next only after the
+ *                                 broker's PUBACK of the previous
+ *   PREFIX/domain/DOMAIN/state    the domain's state, QoS 1, retained,
+ *                                 published when it changes and again on
+ *                                 every (re)connect
+ *   PREFIX/status                 "online" retained on connect; "offline"
+ *                                 retained as the Last Will and at stop
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <mosquitto.h>
+
+#include "alerts/internal.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#define PUBACK_WAIT_S	30	/* connected, no PUBACK: publish again */
+#define STATE_BUCKETS	1024
+
+struct dstate {
+	struct dstate	*next;
+	char		*domain;
+	char		*content;	/* without the time: to see a change */
+	char		*message;	/* as published */
+};
+
+struct mqtt {
+	struct sink		*s;
+	struct mosquitto	*mosq;
+	char			*host;
+	int			 port, keepalive;
+	char			*prefix;
+	long			 reconnect_max;
+	int			 fd;
+	struct event		*rev, *wev, *misc, *reconnect;
+	bool			 started;	/* connect_async done once */
+	bool			 connected;	/* CONNACK accepted */
+	bool			 connecting;
+	bool			 stopping;	/* no reconnect from here on */
+	unsigned		 failures;
+	int			 inflight_mid;	/* -1: none */
+	time_t			 inflight_since; /* monotonic seconds */
+	struct dstate		*states[STATE_BUCKETS];
+};
+
+static int	lib_users;
+
+static time_t
+mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void	watch(struct mqtt *);
+static void	schedule_reconnect(struct mqtt *, const char *why);
+
+static const char *
+mqtt_error(int rc)
+{
+	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+}
+
+/* Write interest follows what libmosquitto has queued. */
+static void
+update_write(struct mqtt *m)
+{
+	if (m->wev == NULL)
+		return;
+	if (mosquitto_want_write(m->mosq))
+		event_add(m->wev, NULL);
+	else
+		event_del(m->wev);
+}
+
+static void
+unwatch(struct mqtt *m)
+{
+	if (m->rev != NULL)
+		event_free(m->rev);
+	if (m->wev != NULL)
+		event_free(m->wev);
+	m->rev = m->wev = NULL;
+	m->fd = -1;
+}
+
+/* After every call into libmosquitto: the socket may have gone (or,
+ * after a reconnect, be a new one). */
+static void
+after_io(struct mqtt *m)
+{
+	int	 fd = mosquitto_socket(m->mosq);
+
+	if (fd != m->fd) {
+		unwatch(m);
+		if (fd >= 0)
+			watch(m);
+	}
+	update_write(m);
+}
+
+static void
+on_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mqtt	*m = arg;
+
+	(void)fd; (void)ev;
+	mosquitto_loop_read(m->mosq, 1);
+	after_io(m);
+}
+
+static void
+on_write(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mqtt	*m = arg;
+
+	(void)fd; (void)ev;
+	mosquitto_loop_write(m->mosq, 1);
+	after_io(m);
+}
+
+static void
+watch(struct mqtt *m)
+{
+	struct event_base	*base = m->s->a->base;
+
+	m->fd = mosquitto_socket(m->mosq);
+	if (m->fd < 0)
+		return;
+	m->rev = event_new(base, m->fd, EV_READ | EV_PERSIST, on_read, m);
+	m->wev = event_new(base, m->fd, EV_WRITE | EV_PERSIST, on_write, m);
+	if (m->rev == NULL || m->wev == NULL) {
+		log_warnx("%s: out of memory", m->s->name);
+		unwatch(m);
+		return;
+	}
+	event_add(m->rev, NULL);
+	update_write(m);
+}
+
+static void
+do_connect(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mqtt	*m = arg;
+	int		 rc;
+
+	(void)fd; (void)ev;
+	errno = 0;
+	if (!m->started)
+		rc = mosquitto_connect_async(m->mosq, m->host, m->port,
+		    m->keepalive);
+	else
+		rc = mosquitto_reconnect_async(m->mosq);
+	m->started = true;
+	if (rc != MOSQ_ERR_SUCCESS) {
+		schedule_reconnect(m, mqtt_error(rc));
+		return;
+	}
+	m->connecting = true;
+	after_io(m);
+}
+
+static void
+schedule_reconnect(struct mqtt *m, const char *why)
+{
+	long		 delay;
+	struct timeval	 tv;
+
+	m->connecting = false;
+	delay = 1L << (m->failures < 16 ? m->failures : 16);
+	if (delay > m->reconnect_max)
+		delay = m->reconnect_max;
+	m->failures++;
+	log_warnx("%s: %s:%d: %s; reconnecting in %ld s", m->s->name, m->host,
+	    m->port, why, delay);
+	tv.tv_sec = delay;
+	tv.tv_usec = 0;
+	evtimer_add(m->reconnect, &tv);
+}
+
+static const char *
+state_topic(struct mqtt *m, const char *domain, char *buf, size_t len)
+{
+	size_t	 i, n;
+
+	n = (size_t)snprintf(buf, len, "%s/domain/", m->prefix);
+	for (i = 0; domain[i] && n + 1 < len; i++)
+		/* Wildcards cannot be published to. */
+		buf[n++] = domain[i] == '+' || domain[i] == '#' ? '_' :
+		    domain[i];
+	buf[n] = '\0';
+	snprintf(buf + n, len - n, "/state");
+	return buf;
+}
+
+static void
+publish_state(struct mqtt *m, const struct dstate *d)
+{
+	char	 topic[PROBE_NAME_MAX + 128];
+	int	 rc;
+
+	rc = mosquitto_publish(m->mosq, NULL, state_topic(m, d->domain, topic,
+	    sizeof(topic)), (int)strlen(d->message), d->message, 1, true);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warnx("%s: publishing the state of %s: %s", m->s->name,
+		    d->domain, mqtt_error(rc));
+}
+
+static void
+on_connect(struct mosquitto *mosq, void *arg, int rc)
+{
+	struct mqtt	*m = arg;
+	char		 topic[256];
+	size_t		 b;
+	struct dstate	*d;
+
+	(void)mosq;
+	m->connecting = false;
+	if (rc != 0) {
+		/* The broker closes the connection next: the disconnect
+		 * schedules the retry. */
+		log_warnx("%s: %s:%d refused the connection: %s", m->s->name,
+		    m->host, m->port, mosquitto_connack_string(rc));
+		return;
+	}
+	m->connected = true;
+	m->failures = 0;
+	log_info("%s: connected to %s:%d", m->s->name, m->host, m->port);
+	snprintf(topic, sizeof(topic), "%s/status", m->prefix);
+	mosquitto_publish(m->mosq, NULL, topic, 6, "online", 1, true);
+	/* The broker may have lost its retained messages. */
+	for (b = 0; b < STATE_BUCKETS; b++)
+		for (d = m->states[b]; d != NULL; d = d->next)
+			publish_state(m, d);
+	/* A PUBLISH in flight is sent again by libmosquitto: give it a
+	 * fresh wait. */
+	m->inflight_since = mono();
+	sink_kick(m->s);
+}
+
+static void
+on_disconnect(struct mosquitto *mosq, void *arg, int rc)
+{
+	struct mqtt	*m = arg;
+	bool		 was = m->connected;
+
+	(void)mosq;
+	m->connected = false;
+	/* The socket is closed right after this returns. */
+	unwatch(m);
+	if (m->stopping)
+		return;
+	schedule_reconnect(m, rc == 0 ? "disconnected" : was ?
+	    "connection lost" : "could not connect");
+}
+
+static void
+on_publish(struct mosquitto *mosq, void *arg, int mid)
+{
+	struct mqtt	*m = arg;
+
+	(void)mosq;
+	if (m->s->busy && m->inflight_mid == mid) {
+		m->inflight_mid = -1;
+		sink_done(m->s, STORE_DELIVERY_DONE, NULL, NULL);
+	}
+}
+
+static void
+on_log(struct mosquitto *mosq, void *arg, int level, const char *msg)
+{
+	struct mqtt	*m = arg;
+
+	(void)mosq;
+	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+		log_warnx("%s: %s", m->s->name, msg);
+	else
+		log_debug("%s: %s", m->s->name, msg);
+}
+
+static void
+misc_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mqtt	*m = arg;
+
+	(void)fd; (void)ev;
+	if (m->fd >= 0) {
+		mosquitto_loop_misc(m->mosq);
+		after_io(m);
+	}
+	if (m->s->busy && m->connected && m->inflight_mid >= 0 &&
+	    mono() - m->inflight_since > PUBACK_WAIT_S) {
+		m->inflight_mid = -1;
+		sink_done(m->s, STORE_DELIVERY_RETRY, "no PUBACK from the "
+		    "broker", NULL);
+	}
+}
+
+/* ------------------------------------------------------ sink ops */
+
+static bool
+mqtt_ready(struct sink *s)
+{
+	struct mqtt	*m = s->impl;
+
+	return m->connected;
+}
+
+static bool
+mqtt_connecting(struct sink *s)
+{
+	struct mqtt	*m = s->impl;
+
+	return m->connecting;
+}
+
+static void
+mqtt_deliver(struct sink *s)
+{
+	struct mqtt	*m = s->impl;
+	char		 topic[256];
+	int		 rc, mid = -1;
+
+	snprintf(topic, sizeof(topic), "%s/alerts", m->prefix);
+	rc = mosquitto_publish(m->mosq, &mid, topic,
+	    (int)strlen(s->row.payload), s->row.payload, 1, false);
+	after_io(m);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "publishing: %s", mqtt_error(rc));
+		sink_done(s, STORE_DELIVERY_RETRY, why, NULL);
+		return;
+	}
+	/* Delivered when the broker's PUBACK says so (on_publish). */
+	m->inflight_mid = mid;
+	m->inflight_since = mono();
+}
+
+static json_t *
+records(json_t *obs, const char *key)
+{
+	json_t	*out = json_array(), *v, *rec;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(obs, key), i, v)
+		if ((rec = json_object_get(v, "record")) != NULL)
+			json_array_append(out, rec);
+	return out;
+}
+
+static uint64_t
+fnv(const char *s)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+mqtt_after_check(struct sink *s, const struct probe_result *r,
+    const struct store_rotation *rot)
+{
+	struct mqtt	*m = s->impl;
+	struct dstate	*d, **pp;
+	json_t		*obs, *o, *probs;
+	char		 buf[32], *content = NULL, *msg = NULL;
+	unsigned	 i;
+	bool		 open = rot != NULL && rot->id != 0;
+
+	if ((obs = probe_result_json(r)) == NULL)
+		return;
+	probs = json_array();
+	for (i = 0; i < r->n_problems; i++)
+		json_array_append_new(probs, json_pack("{s:s, s:s, s:s}",
+		    "code", r->problems[i].code, "severity",
+		    probe_problem_severity_name(r->problems[i].severity),
+		    "message", r->problems[i].message));
+	o = json_object();
+	json_object_set_new(o, "domain", json_string(r->domain));
+	json_object_set_new(o, "severity",
+	    json_string(probe_severity_name(r->severity)));
+	json_object_set_new(o, "state",
+	    json_string(probe_state_name(r->state)));
+	json_object_set_new(o, "validation",
+	    json_string(probe_validation_name(r->validation)));
+	json_object_set_new(o, "deadline", open && rot->registrar_deadline ?
+	    json_string(clock_rfc3339(rot->registrar_deadline, buf,
+	    sizeof(buf))) : json_null());
+	json_object_set_new(o, "new_key_tag", open ?
+	    json_integer(rot->new_key_tag) : json_null());
+	json_object_set_new(o, "ds_to_publish", records(obs, "ds_to_publish"));
+	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
+	json_object_set_new(o, "problems", probs);
+	content = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_object_set_new(o, "time", json_string(clock_rfc3339(clock_now(),
+	    buf, sizeof(buf))));
+	msg = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	json_decref(obs);
+	if (content == NULL || msg == NULL)
+		goto out;
+
+	pp = &m->states[fnv(r->domain) % STATE_BUCKETS];
+	for (d = *pp; d != NULL; d = d->next)
+		if (strcmp(d->domain, r->domain) == 0)
+			break;
+	if (d != NULL && strcmp(d->content, content) == 0)
+		goto out;	/* unchanged: the retained copy stands */
+	if (d == NULL) {
+		if ((d = calloc(1, sizeof(*d))) == NULL ||
+		    (d->domain = strdup(r->domain)) == NULL) {
+			free(d);
+			goto out;
+		}
+		d->next = *pp;
+		*pp = d;
+	}
+	free(d->content);
+	free(d->message);
+	d->content = content;
+	d->message = msg;
+	content = msg = NULL;
+	if (m->connected) {
+		publish_state(m, d);
+		after_io(m);
+	}
+out:
+	free(content);
+	free(msg);
+}
+
+static void
+mqtt_destroy(struct sink *s)
+{
+	struct mqtt	*m = s->impl;
+	struct dstate	*d;
+	char		 topic[256];
+	size_t		 b;
+
+	if (m == NULL)
+		return;
+	m->stopping = true;
+	if (m->mosq != NULL) {
+		if (m->connected) {
+			/* A clean DISCONNECT suppresses the Will: say it. */
+			snprintf(topic, sizeof(topic), "%s/status", m->prefix);
+			mosquitto_publish(m->mosq, NULL, topic, 7, "offline", 1,
+			    true);
+		}
+		m->connected = false;
+		mosquitto_disconnect(m->mosq);
+		mosquitto_destroy(m->mosq);
+		if (--lib_users == 0)
+			mosquitto_lib_cleanup();
+	}
+	unwatch(m);
+	if (m->misc != NULL)
+		event_free(m->misc);
+	if (m->reconnect != NULL)
+		event_free(m->reconnect);
+	for (b = 0; b < STATE_BUCKETS; b++)
+		while ((d = m->states[b]) != NULL) {
+			m->states[b] = d->next;
+			free(d->domain);
+			free(d->content);
+			free(d->message);
+			free(d);
+		}
+	free(m->host);
+	free(m->prefix);
+	free(m);
+	s->impl = NULL;
+}
+
+static const struct sink_ops mqtt_ops = {
+	.kind = "mqtt",
+	.ready = mqtt_ready,
+	.connecting = mqtt_connecting,
+	.deliver = mqtt_deliver,
+	.after_check = mqtt_after_check,
+	.destroy = mqtt_destroy,
+};
+
+int
+mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
+    size_t errlen)
+{
+	struct mqtt	*m;
+	struct timeval	 sec = { 1, 0 }, zero = { 0, 0 };
+	char		 id[128], host[64], topic[256];
+	int		 rc;
+
+	s->ops = &mqtt_ops;
+	s->retry_max_s = c->reconnect_max_s;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		goto nomem;
+	s->impl = m;
+	m->s = s;
+	m->fd = -1;
+	m->inflight_mid = -1;
+	m->port = c->port;
+	m->keepalive = c->keepalive_s;
+	m->reconnect_max = c->reconnect_max_s;
+	if ((m->host = strdup(c->host)) == NULL ||
+	    (m->prefix = strdup(c->topic_prefix)) == NULL)
+		goto nomem;
+	if (lib_users++ == 0)
+		mosquitto_lib_init();
+	if (c->client_id != NULL)
+		snprintf(id, sizeof(id), "%s", c->client_id);
+	else {
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(id, sizeof(id), "dnssecmon-%s-%ld", host,
+		    (long)getpid());
+	}
+	/* Clean session: what must not be lost is in the outbox, not in
+	 * the broker's memory of us. */
+	if ((m->mosq = mosquitto_new(id, true, m)) == NULL) {
+		lib_users--;
+		goto nomem;
+	}
+	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+	    MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(m->mosq, on_connect);
+	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+	mosquitto_publish_callback_set(m->mosq, on_publish);
+	mosquitto_log_callback_set(m->mosq, on_log);
+	snprintf(topic, sizeof(topic), "%s/status", c->topic_prefix);
+	if ((rc = mosquitto_will_set(m->mosq, topic, 7, "offline", 1,
+	    true)) != MOSQ_ERR_SUCCESS ||
+	    (c->username != NULL && (rc = mosquitto_username_pw_set(m->mosq,
+	    c->username, c->password)) != MOSQ_ERR_SUCCESS)) {
+		snprintf(err, errlen, "mqtt: %s", mosquitto_strerror(rc));
+		return -1;
+	}
+	if (c->ca_file != NULL) {
+		if ((rc = mosquitto_tls_set(m->mosq, c->ca_file, NULL,
+		    c->cert_file, c->key_file, NULL)) != MOSQ_ERR_SUCCESS ||
+		    (rc = mosquitto_tls_opts_set(m->mosq, 1, NULL,
+		    NULL)) != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "mqtt: TLS with ca_file %s%s%s: %s",
+			    c->ca_file, c->cert_file ? ", cert_file " : "",
+			    c->cert_file ? c->cert_file : "",
+			    mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	if ((m->misc = event_new(s->a->base, -1, EV_PERSIST, misc_tick,
+	    m)) == NULL ||
+	    (m->reconnect = evtimer_new(s->a->base, do_connect, m)) == NULL)
+		goto nomem;
+	event_add(m->misc, &sec);
+	/* Connect from the loop: start-up is not held up by the broker. */
+	m->connecting = true;
+	evtimer_add(m->reconnect, &zero);
+	return 0;
+nomem:
+	snprintf(err, errlen, "mqtt: out of memory");
+	return -1;
+}

@@ -1,0 +1,327 @@
+/*
+ * The JSON API: /api/v1/domains (every domain, worst first),
+ * /api/v1/domains/NAME (one, with recent history and its key timeline
+ * from the store) and /readyz. Read-only: nothing here writes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/clock.h"
+#include "dashboard-export/internal.h"
+#include "probe/dsmatch.h"
+
+#define HISTORY_MAX	50		/* observations in the detail view */
+#define HISTORY_DAYS	30
+
+static json_t *
+time_json(time_t t)
+{
+	char	 buf[32];
+
+	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
+	    sizeof(buf)));
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL && *s ? json_string(s) : json_null();
+}
+
+static json_t *
+ds_list(const struct xds *a, unsigned n)
+{
+	json_t		*arr = json_array();
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:i, s:i, s:i, s:o, "
+		    "s:o}", "key_tag", a[i].key_tag, "algorithm",
+		    a[i].algorithm, "digest_type", a[i].digest_type, "digest",
+		    str_or_null(a[i].digest), "record",
+		    str_or_null(a[i].record)));
+	return arr;
+}
+
+static json_t *
+host_json(const struct xhost *h)
+{
+	json_t	*o, *ds = json_null();
+	char	 hex[2 * PROBE_MAX_DIGEST + 1];
+
+	if (h == NULL)
+		return json_null();
+	if (h->digest_len > 0) {
+		dsmatch_hex_upper(h->digest, h->digest_len, hex, sizeof(hex));
+		ds = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", h->key_tag,
+		    "algorithm", h->algorithm, "digest_type", h->digest_type,
+		    "digest", hex);
+	}
+	o = json_object();
+	json_object_set_new(o, "source", json_string(h->source));
+	json_object_set_new(o, "event", json_string(h->event));
+	json_object_set_new(o, "request_identifier",
+	    str_or_null(h->request_id));
+	json_object_set_new(o, "time", time_json(h->time));
+	json_object_set_new(o, "received_at", time_json(h->received));
+	json_object_set_new(o, "ds", ds);
+	json_object_set_new(o, "ds_matches_dns", h->verdict < 0 ?
+	    json_null() : json_boolean(h->verdict == 1));
+	json_object_set_new(o, "verified_at", time_json(h->verified_at));
+	return o;
+}
+
+static json_t *
+problems_json(const struct xdom *d)
+{
+	json_t		*a = json_array();
+	unsigned	 i;
+	char		 msg[600];
+
+	for (i = 0; i < d->n_problems; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
+		    d->problems[i].code, "severity",
+		    probe_problem_severity_name(
+		    (enum probe_severity)d->problems[i].severity), "message",
+		    d->problems[i].message));
+	if (xdom_host_mismatch(d)) {
+		snprintf(msg, sizeof(msg), "The DS in %s's %s event (key %u, "
+		    "algorithm %u) matches no key %s publishes: check the "
+		    "rotation at the DNS host before changing the registrar.",
+		    d->host->source, d->host->event, d->host->key_tag,
+		    d->host->algorithm, d->name);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
+		    "host_ds_mismatch", "severity", "warning", "message",
+		    msg));
+	}
+	return a;
+}
+
+/* One recorded observation, newest kept. */
+struct hist {
+	json_t		*ring[HISTORY_MAX];
+	size_t		 n, next;
+};
+
+static int
+hist_cb(void *arg, const struct store_observation *o)
+{
+	struct hist	*h = arg;
+	json_t		*x, *problems;
+
+	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
+	    NULL;
+	x = json_object();
+	json_object_set_new(x, "time", time_json(o->time));
+	json_object_set_new(x, "state", json_string(o->state));
+	json_object_set_new(x, "severity", json_string(o->severity));
+	json_object_set_new(x, "validation", json_string(o->validation));
+	json_object_set_new(x, "state_change", json_boolean(o->state_change));
+	json_object_set_new(x, "problems", problems ? problems : json_array());
+	if (h->ring[h->next] != NULL)
+		json_decref(h->ring[h->next]);
+	h->ring[h->next] = x;
+	h->next = (h->next + 1) % HISTORY_MAX;
+	if (h->n < HISTORY_MAX)
+		h->n++;
+	return 0;
+}
+
+static json_t *
+history_json(struct export *ex, const char *name, time_t now)
+{
+	struct hist	 h;
+	json_t		*a = json_array();
+	size_t		 i, start;
+
+	memset(&h, 0, sizeof(h));
+	if (ex->store == NULL)
+		return a;
+	if (store_history(ex->store, name, now - HISTORY_DAYS * 86400L,
+	    hist_cb, &h) == -1) {
+		for (i = 0; i < HISTORY_MAX; i++)
+			json_decref(h.ring[i]);
+		json_decref(a);
+		return json_pack("{s:s}", "error", store_error(ex->store));
+	}
+	/* Newest first. */
+	start = (h.next + HISTORY_MAX - 1) % HISTORY_MAX;
+	for (i = 0; i < h.n; i++)
+		json_array_append(a, h.ring[(start + HISTORY_MAX - i) %
+		    HISTORY_MAX]);
+	for (i = 0; i < HISTORY_MAX; i++)
+		json_decref(h.ring[i]);
+	return a;
+}
+
+static json_t *
+keys_json(struct export *ex, const char *name)
+{
+	struct store_key_seen	*k = NULL;
+	struct store_ds_seen	*ds = NULL;
+	size_t			 nk = 0, nd = 0, i;
+	time_t			 klast = 0, dlast = 0;
+	json_t			*o, *a;
+	char			 hex[2 * PROBE_MAX_DIGEST + 1];
+
+	if (ex->store == NULL)
+		return json_null();
+	if (store_keys(ex->store, name, &k, &nk, &ds, &nd) == -1)
+		return json_pack("{s:s}", "error", store_error(ex->store));
+	for (i = 0; i < nk; i++)
+		if (k[i].last_seen > klast)
+			klast = k[i].last_seen;
+	for (i = 0; i < nd; i++)
+		if (ds[i].last_seen > dlast)
+			dlast = ds[i].last_seen;
+	o = json_object();
+	a = json_array();
+	for (i = 0; i < nk; i++)
+		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:o, "
+		    "s:o, s:o, s:o, s:b}", "key_tag", k[i].key_tag, "algorithm",
+		    k[i].algorithm, "flags", k[i].flags, "role",
+		    (k[i].flags & 1) ? "ksk" : "zsk", "first_seen",
+		    time_json(k[i].first_seen), "last_seen",
+		    time_json(k[i].last_seen), "signing_since",
+		    time_json(k[i].signing_first_seen), "ds_since",
+		    time_json(k[i].ds_first_seen), "published",
+		    k[i].last_seen == klast));
+	json_object_set_new(o, "dnskeys", a);
+	a = json_array();
+	for (i = 0; i < nd; i++) {
+		dsmatch_hex_upper(ds[i].digest, ds[i].digest_len, hex,
+		    sizeof(hex));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:o, "
+		    "s:o, s:b}", "key_tag", ds[i].key_tag, "algorithm",
+		    ds[i].algorithm, "digest_type", ds[i].digest_type,
+		    "digest", hex, "first_seen", time_json(ds[i].first_seen),
+		    "last_seen", time_json(ds[i].last_seen), "at_parent",
+		    ds[i].last_seen == dlast));
+	}
+	json_object_set_new(o, "ds", a);
+	free(k);
+	free(ds);
+	return o;
+}
+
+json_t *
+xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
+{
+	json_t		*o, *a;
+	unsigned	 i;
+	enum probe_severity sev = xdom_severity(d);
+
+	o = json_object();
+	json_object_set_new(o, "domain", json_string(d->name));
+	json_object_set_new(o, "checked", json_boolean(d->checked));
+	json_object_set_new(o, "from_history", json_boolean(d->from_history));
+	json_object_set_new(o, "checked_at", time_json(d->known ?
+	    d->last_check : 0));
+	json_object_set_new(o, "interval", json_integer(d->interval_s));
+	json_object_set_new(o, "state", json_string(probe_state_name(d->known ?
+	    (enum probe_state)d->state : PROBE_STATE_UNKNOWN)));
+	json_object_set_new(o, "severity", json_string(
+	    probe_severity_name(sev)));
+	json_object_set_new(o, "validation", json_string(
+	    probe_validation_name(d->known ? (enum probe_validation)
+	    d->validation : PROBE_VAL_INDETERMINATE)));
+	json_object_set_new(o, "validation_reason", str_or_null(d->why_bogus));
+	json_object_set_new(o, "parent", str_or_null(d->parent));
+	json_object_set_new(o, "problems", problems_json(d));
+	json_object_set_new(o, "ds_to_publish", ds_list(d->publish,
+	    d->n_publish));
+	json_object_set_new(o, "ds_to_remove", ds_list(d->remove, d->n_remove));
+	json_object_set_new(o, "rotation", xrotation_json(d->rot, now));
+	json_object_set_new(o, "host_event", host_json(d->host));
+	json_object_set_new(o, "ds_records", d->checked ?
+	    json_integer(d->n_ds) : json_null());
+	json_object_set_new(o, "dnskey_records", d->checked ?
+	    json_integer(d->n_dnskey) : json_null());
+	json_object_set_new(o, "earliest_signature_expiry",
+	    time_json(d->sig_expiry));
+	json_object_set_new(o, "servers_agree", d->checked ?
+	    json_boolean(d->servers_agree) : json_null());
+
+	a = json_array();
+	for (i = 0; i < d->n_keys; i++)
+		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
+		    "s:b, s:b}", "key_tag", d->keys[i].key_tag, "algorithm",
+		    d->keys[i].algorithm, "flags", d->keys[i].flags, "role",
+		    (d->keys[i].flags & 1) ? "ksk" : "zsk",
+		    "signs_dnskey_rrset", d->keys[i].signs_dnskey, "has_ds",
+		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds));
+	json_object_set_new(o, "dnskeys", a);
+	a = json_array();
+	for (i = 0; i < d->n_servers; i++)
+		json_array_append_new(a, json_pack("{s:s, s:b, s:o}", "address",
+		    d->servers[i].address, "answered", d->servers[i].answered,
+		    "soa_serial", d->servers[i].has_soa ?
+		    json_integer(d->servers[i].serial) : json_null()));
+	json_object_set_new(o, "nameservers", a);
+	a = json_array();
+	for (i = 0; i < d->n_resolvers; i++) {
+		const struct xresolver *v = &d->resolvers[i];
+		const char *rc = probe_rcode_name(v->rcode);
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:b, s:f}",
+		    "address", ex->resolver_name[v->idx], "status",
+		    probe_qstatus_name((enum probe_qstatus)v->status), "rcode",
+		    rc ? json_string(rc) : json_null(), "ad", v->ad,
+		    "latency_ms", v->latency_s * 1000.0));
+	}
+	json_object_set_new(o, "resolvers", a);
+	json_object_set_new(o, "duration_ms", d->checked ?
+	    json_real(d->duration_s * 1000.0) : json_null());
+	json_object_set_new(o, "queries", d->checked ?
+	    json_integer(d->queries) : json_null());
+	json_object_set_new(o, "error", str_or_null(d->error));
+	if (detail) {
+		json_object_set_new(o, "history", history_json(ex, d->name,
+		    now));
+		json_object_set_new(o, "keys", keys_json(ex, d->name));
+	}
+	return o;
+}
+
+json_t *
+xapi_domains(struct export *ex, time_t now)
+{
+	struct xdom	**v;
+	size_t		  n, i;
+	json_t		 *o, *a;
+	char		  buf[32];
+
+	o = json_object();
+	json_object_set_new(o, "generated_at", json_string(clock_rfc3339(now,
+	    buf, sizeof(buf))));
+	a = json_array();
+	if ((v = xdom_sorted(ex, &n)) != NULL) {
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, xapi_domain(ex, v[i], false,
+			    now));
+		free(v);
+	}
+	json_object_set_new(o, "domains", a);
+	return o;
+}
+
+bool
+xapi_ready(struct export *ex, json_t **why)
+{
+	size_t	 i, checked = 0;
+	bool	 ready;
+
+	for (i = 0; i < ex->n_dom; i++)
+		if (ex->dom[i]->in_shard && ex->dom[i]->checked)
+			checked++;
+	ready = ex->store != NULL && checked == ex->n_in_shard;
+	if (why != NULL)
+		*why = json_pack("{s:b, s:b, s:I, s:I, s:I}", "ready", ready,
+		    "store", ex->store != NULL, "domains",
+		    (json_int_t)ex->n_in_shard, "checked", (json_int_t)checked,
+		    "checks", (json_int_t)ex->checks_total);
+	return ready;
+}

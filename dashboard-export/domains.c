@@ -1,0 +1,692 @@
+/*
+ * The exporter's table: one small summary per configured domain, kept
+ * sorted by name, updated after each check. Everything the pages show
+ * comes from here (and, for history and key timelines, from the store),
+ * so a scrape costs a walk over this table and never a DNS question.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "dashboard-export/internal.h"
+#include "probe/dsmatch.h"
+
+const double xprobe_bounds[XPROBE_BUCKETS] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+};
+const double xlatency_bounds[XLATENCY_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
+};
+
+int
+xseverity_metric(enum probe_severity s)
+{
+	switch (s) {
+	case PROBE_SEV_OK:
+		return 0;
+	case PROBE_SEV_WARNING:
+		return 1;
+	case PROBE_SEV_CRITICAL:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+char *
+xlabel_escape(const char *s)
+{
+	size_t	 n = 0, i;
+	char	*out, *o;
+
+	for (i = 0; s[i]; i++)
+		n += (s[i] == '\\' || s[i] == '"' || s[i] == '\n') ? 2 : 1;
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (o = out, i = 0; s[i]; i++) {
+		if (s[i] == '\\' || s[i] == '"') {
+			*o++ = '\\';
+			*o++ = s[i];
+		} else if (s[i] == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+int
+xname_normalise(const char *in, char *out, size_t len)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen, i;
+
+	if (in == NULL || *in == '\0' || strlen(in) >= len ||
+	    dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, NULL, 0) == -1)
+		return -1;
+	for (i = 0; in[i]; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+	if (i > 1 && out[i - 1] == '.')
+		out[i - 1] = '\0';
+	return 0;
+}
+
+void
+xhist_observe(struct xhist *h, const double *bounds, unsigned n, double v)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		if (v <= bounds[i])
+			h->bucket[i]++;
+	h->bucket[n]++;
+	h->count++;
+	h->sum += v;
+}
+
+int
+xresolver_index(struct export *ex, const char *name)
+{
+	unsigned	 i;
+
+	for (i = 0; i < ex->n_resolvers; i++)
+		if (strcmp(ex->resolver_name[i], name) == 0)
+			return (int)i;
+	if (ex->n_resolvers >= XMAX_RESOLVERS)
+		return -1;
+	if ((ex->resolver_name[i] = strdup(name)) == NULL)
+		return -1;
+	if ((ex->resolver_label[i] = xlabel_escape(name)) == NULL) {
+		free(ex->resolver_name[i]);
+		return -1;
+	}
+	ex->n_resolvers++;
+	return (int)i;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+xds_free(struct xds *a, unsigned n)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++) {
+		free(a[i].digest);
+		free(a[i].record);
+	}
+	free(a);
+}
+
+/* Everything a check fills, so the next one starts clean. */
+static void
+xdom_clear_result(struct xdom *d)
+{
+	unsigned	 i;
+
+	free(d->parent);
+	free(d->why_bogus);
+	free(d->error);
+	d->parent = d->why_bogus = d->error = NULL;
+	free(d->servers);
+	d->servers = NULL;
+	d->n_servers = 0;
+	for (i = 0; i < d->n_problems; i++)
+		free(d->problems[i].message);
+	free(d->problems);
+	d->problems = NULL;
+	d->n_problems = 0;
+	free(d->keys);
+	d->keys = NULL;
+	d->n_keys = 0;
+	xds_free(d->publish, d->n_publish);
+	d->publish = NULL;
+	d->n_publish = 0;
+	xds_free(d->remove, d->n_remove);
+	d->remove = NULL;
+	d->n_remove = 0;
+	d->n_resolvers = 0;
+}
+
+static void
+xdom_free(struct xdom *d)
+{
+	if (d == NULL)
+		return;
+	xdom_clear_result(d);
+	free(d->label);
+	free(d->rot);
+	free(d->host);
+	free(d);
+}
+
+static int
+xdom_cmp(const void *a, const void *b)
+{
+	const struct xdom *x = *(struct xdom * const *)a;
+	const struct xdom *y = *(struct xdom * const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static struct xdom *
+find_exact(const struct export *ex, const char *name)
+{
+	size_t	 lo = 0, hi = ex->n_dom, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(name, ex->dom[mid]->name);
+		if (c == 0)
+			return ex->dom[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+struct xdom *
+xdom_find(const struct export *ex, const char *name)
+{
+	char	 norm[PROBE_NAME_MAX];
+
+	if (ex == NULL || xname_normalise(name, norm, sizeof(norm)) == -1)
+		return NULL;
+	return find_exact(ex, norm);
+}
+
+bool
+xdom_host_mismatch(const struct xdom *d)
+{
+	return d->host != NULL && d->host->verdict == 0;
+}
+
+enum probe_severity
+xdom_severity(const struct xdom *d)
+{
+	enum probe_severity	 s = d->known ? d->severity : PROBE_SEV_UNKNOWN;
+
+	if (xdom_host_mismatch(d) && s < PROBE_SEV_WARNING)
+		s = PROBE_SEV_WARNING;
+	return s;
+}
+
+/* Worst first: critical, unknown, warning, ok; never checked last among
+ * equals; then the nearest registrar deadline; then name. */
+static int
+worst_first(const void *a, const void *b)
+{
+	const struct xdom *x = *(struct xdom * const *)a;
+	const struct xdom *y = *(struct xdom * const *)b;
+	int	 sx = (int)xdom_severity(x), sy = (int)xdom_severity(y);
+	time_t	 dx, dy;
+
+	if (sx != sy)
+		return sy - sx;
+	dx = x->rot != NULL && x->rot->ds_updated_at == 0 ?
+	    x->rot->registrar_deadline : 0;
+	dy = y->rot != NULL && y->rot->ds_updated_at == 0 ?
+	    y->rot->registrar_deadline : 0;
+	if ((dx != 0) != (dy != 0))
+		return dx != 0 ? -1 : 1;
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+struct xdom **
+xdom_sorted(const struct export *ex, size_t *n)
+{
+	struct xdom	**a;
+	size_t		  i, k = 0;
+
+	*n = 0;
+	if ((a = calloc(ex->n_dom ? ex->n_dom : 1, sizeof(*a))) == NULL)
+		return NULL;
+	for (i = 0; i < ex->n_dom; i++)
+		if (ex->dom[i]->in_shard)
+			a[k++] = ex->dom[i];
+	qsort(a, k, sizeof(*a), worst_first);
+	*n = k;
+	return a;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+state_from_name(const char *s)
+{
+	int	 i;
+
+	for (i = PROBE_STATE_UNKNOWN; i <= PROBE_STATE_INSECURE; i++)
+		if (strcmp(s, probe_state_name((enum probe_state)i)) == 0)
+			return i;
+	return -1;
+}
+
+static int
+severity_from_name(const char *s)
+{
+	int	 i;
+
+	for (i = PROBE_SEV_OK; i <= PROBE_SEV_CRITICAL; i++)
+		if (strcmp(s, probe_severity_name((enum probe_severity)i)) == 0)
+			return i;
+	return -1;
+}
+
+static int
+validation_from_name(const char *s)
+{
+	int	 i;
+
+	for (i = PROBE_VAL_INDETERMINATE; i <= PROBE_VAL_BOGUS; i++)
+		if (strcmp(s, probe_validation_name(
+		    (enum probe_validation)i)) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Fill the domains this run has not checked yet from the store: the last
+ * recorded state and the open KSK rotation, so that the deadline stays on
+ * the page and in /metrics across a restart.
+ */
+static void
+preload(struct export *ex)
+{
+	struct store_rotation	*rots = NULL;
+	struct store_domain	 sd;
+	struct xdom		*d;
+	size_t			 n = 0, i, todo = 0;
+	int			 st, sv, va;
+
+	if (ex->store == NULL)
+		return;
+	for (i = 0; i < ex->n_dom; i++) {
+		d = ex->dom[i];
+		if (d->checked || !d->in_shard)
+			continue;
+		todo++;
+		if (d->known)
+			continue;
+		if (store_domain(ex->store, d->name, &sd) != 1 ||
+		    sd.last_checked == 0)
+			continue;
+		st = state_from_name(sd.last_state);
+		sv = severity_from_name(sd.last_severity);
+		va = validation_from_name(sd.last_validation);
+		if (st < 0 || sv < 0 || va < 0)
+			continue;
+		d->state = (uint8_t)st;
+		d->severity = (uint8_t)sv;
+		d->validation = (uint8_t)va;
+		d->last_check = sd.last_checked;
+		d->known = d->from_history = true;
+	}
+	if (todo == 0)
+		return;
+	if (store_rotations(ex->store, true, &rots, &n) == -1) {
+		log_warnx("exporter: reading open rotations: %s",
+		    store_error(ex->store));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (rots[i].kind != STORE_ROT_KSK ||
+		    (d = find_exact(ex, rots[i].domain)) == NULL ||
+		    d->checked || d->rot != NULL)
+			continue;
+		if ((d->rot = malloc(sizeof(*d->rot))) != NULL)
+			*d->rot = rots[i];
+	}
+	free(rots);
+}
+
+int
+export_set_domains(struct export *ex, const struct export_domain *list,
+    size_t n)
+{
+	struct xdom	**a, *d;
+	size_t		  i, k = 0;
+	char		  norm[PROBE_NAME_MAX];
+
+	if (ex == NULL)
+		return 0;
+	if ((a = calloc(n ? n : 1, sizeof(*a))) == NULL)
+		return -1;
+	for (i = 0; i < ex->n_dom; i++)
+		ex->dom[i]->listed = false;
+	for (i = 0; i < n; i++) {
+		if (xname_normalise(list[i].name, norm, sizeof(norm)) == -1)
+			continue;
+		if ((d = find_exact(ex, norm)) != NULL && d->listed)
+			continue;	/* listed twice */
+		if (d == NULL) {
+			/* A new one may repeat a name added earlier in
+			 * this same list: look there too. */
+			size_t j;
+
+			for (j = 0; j < k; j++)
+				if (strcmp(a[j]->name, norm) == 0)
+					break;
+			if (j < k)
+				continue;
+			if ((d = calloc(1, sizeof(*d))) == NULL)
+				goto fail;
+			snprintf(d->name, sizeof(d->name), "%s", norm);
+			if ((d->label = xlabel_escape(norm)) == NULL) {
+				free(d);
+				goto fail;
+			}
+		}
+		d->listed = true;
+		d->policy = list[i].policy;
+		d->interval_s = list[i].interval_s;
+		d->in_shard = list[i].in_shard;
+		a[k++] = d;
+	}
+	/* Committed: free the ones that went, keep the new order. */
+	for (i = 0; i < ex->n_dom; i++)
+		if (!ex->dom[i]->listed)
+			xdom_free(ex->dom[i]);
+	free(ex->dom);
+	qsort(a, k, sizeof(*a), xdom_cmp);
+	ex->dom = a;
+	ex->n_dom = k;
+	ex->n_in_shard = 0;
+	for (i = 0; i < k; i++)
+		if (a[i]->in_shard)
+			ex->n_in_shard++;
+	preload(ex);
+	return 0;
+fail:
+	/* Entries made in this call are the ones not in the old table. */
+	for (i = 0; i < k; i++)
+		if (find_exact(ex, a[i]->name) != a[i])
+			xdom_free(a[i]);
+	free(a);
+	return -1;
+}
+
+void
+export_set_store(struct export *ex, struct store *st)
+{
+	if (ex == NULL)
+		return;
+	ex->store = st;
+	preload(ex);
+}
+
+/* ------------------------------------------------------------------ */
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && *s ? strdup(s) : NULL;
+}
+
+static void
+xds_set(struct xds *x, const char *domain, uint16_t tag, uint8_t alg,
+    uint8_t dtype, const uint8_t *digest, size_t dlen)
+{
+	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
+
+	x->key_tag = tag;
+	x->algorithm = alg;
+	x->digest_type = dtype;
+	dsmatch_hex_upper(digest, dlen, hex, sizeof(hex));
+	x->digest = strdup(hex);
+	x->record = dsmatch_ds_record(domain, tag, alg, dtype, digest, dlen,
+	    line, sizeof(line)) == 0 ? strdup(line) : NULL;
+}
+
+/* Same serial on every server that gave one, and every key published by
+ * all answering servers or by none. */
+static bool
+servers_agree(const struct probe_result *r)
+{
+	uint32_t	 answering = 0, serial = 0;
+	bool		 have = false;
+	unsigned	 i;
+
+	for (i = 0; i < r->n_servers && i < 32; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (s->status != PROBE_Q_OK || s->n_dnskey + s->has_soa == 0)
+			continue;
+		answering |= 1u << i;
+		if (!s->has_soa)
+			continue;
+		if (have && s->soa_serial != serial)
+			return false;
+		serial = s->soa_serial;
+		have = true;
+	}
+	for (i = 0; i < r->n_keys; i++) {
+		uint32_t m = r->keys[i].servers & answering;
+
+		if (m != 0 && m != answering)
+			return false;
+	}
+	return true;
+}
+
+static bool
+has_problem(const struct probe_result *r, const char *code)
+{
+	unsigned	 i;
+
+	for (i = 0; i < r->n_problems; i++)
+		if (strcmp(r->problems[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+void
+export_update(struct export *ex, const struct probe_result *r,
+    const struct store_rotation *open, time_t now)
+{
+	struct xdom	*d;
+	unsigned	 i, k;
+	uint8_t		 owner[DSMATCH_NAME_MAX];
+	size_t		 olen, dlen;
+	uint8_t		 digest[PROBE_MAX_DIGEST];
+	int		 idx;
+
+	if (ex == NULL || (d = find_exact(ex, r->domain)) == NULL)
+		return;
+	ex->checks_total++;
+	d->checks++;
+	xhist_observe(&ex->probe_duration, xprobe_bounds, XPROBE_BUCKETS,
+	    r->duration_ms / 1000.0);
+	if (r->state == PROBE_STATE_UNKNOWN) {
+		ex->errors_total++;
+		d->errors++;
+	}
+
+	xdom_clear_result(d);
+	d->known = d->checked = true;
+	d->from_history = false;
+	d->last_check = r->started ? r->started : now;
+	d->state = (uint8_t)r->state;
+	d->severity = (uint8_t)r->severity;
+	d->validation = (uint8_t)r->validation;
+	d->parent = dup_or_null(r->parent);
+	d->why_bogus = dup_or_null(r->why_bogus);
+	d->error = dup_or_null(r->error);
+	d->n_ds = r->n_ds;
+	if (r->n_ds > 0 && r->ds_ttl > 0)
+		d->ds_ttl = r->ds_ttl;
+	d->n_dnskey = r->n_keys;
+	d->sig_expiry = r->earliest_sig_expiry;
+	d->duration_s = r->duration_ms / 1000.0;
+	d->queries = r->queries;
+	d->servers_agree = servers_agree(r);
+
+	if (r->n_servers > 0 &&
+	    (d->servers = calloc(r->n_servers, sizeof(*d->servers))) != NULL) {
+		for (i = 0; i < r->n_servers; i++) {
+			struct xserver *s = &d->servers[i];
+
+			snprintf(s->address, sizeof(s->address), "%s",
+			    r->servers[i].address);
+			s->answered = r->servers[i].status == PROBE_Q_OK;
+			s->has_soa = r->servers[i].has_soa;
+			s->serial = r->servers[i].soa_serial;
+		}
+		d->n_servers = r->n_servers;
+	}
+	for (i = 0; i < r->n_resolvers && i < PROBE_MAX_RESOLVERS; i++) {
+		const struct probe_resolver *v = &r->resolvers[i];
+		struct xresolver *x = &d->resolvers[d->n_resolvers];
+
+		if ((idx = xresolver_index(ex, v->address)) < 0)
+			continue;
+		x->idx = (uint8_t)idx;
+		x->status = (uint8_t)v->status;
+		x->rcode = (int16_t)(v->status == PROBE_Q_OK ? v->rcode : -1);
+		x->ad = v->ad;
+		x->latency_s = v->latency_ms / 1000.0;
+		if (v->status == PROBE_Q_OK)
+			xhist_observe(&ex->resolver_latency[idx],
+			    xlatency_bounds, XLATENCY_BUCKETS, x->latency_s);
+		d->n_resolvers++;
+	}
+	if (r->n_problems > 0 && (d->problems = calloc(r->n_problems,
+	    sizeof(*d->problems))) != NULL) {
+		for (i = 0; i < r->n_problems; i++) {
+			struct xproblem *p = &d->problems[d->n_problems];
+
+			snprintf(p->code, sizeof(p->code), "%s",
+			    r->problems[i].code);
+			p->severity = (uint8_t)r->problems[i].severity;
+			if ((p->message = strdup(r->problems[i].message)) ==
+			    NULL)
+				continue;
+			d->n_problems++;
+		}
+	}
+	if (r->n_keys > 0 &&
+	    (d->keys = calloc(r->n_keys, sizeof(*d->keys))) != NULL) {
+		for (i = 0; i < r->n_keys; i++) {
+			d->keys[i].key_tag = r->keys[i].key_tag;
+			d->keys[i].flags = r->keys[i].flags;
+			d->keys[i].algorithm = r->keys[i].algorithm;
+			d->keys[i].signs_dnskey = r->keys[i].signs_dnskey != 0;
+			d->keys[i].has_ds = r->keys[i].has_ds;
+			d->keys[i].needs_ds = r->keys[i].needs_ds;
+		}
+		d->n_keys = r->n_keys;
+	}
+
+	/* The DS to publish: SHA-256 of each key that needs one, as
+	 * `dnssecmon check` prints it. */
+	for (k = 0, i = 0; i < r->n_keys; i++)
+		k += r->keys[i].needs_ds;
+	if (k > 0 && dsmatch_name_to_wire(r->domain, owner, sizeof(owner),
+	    &olen, NULL, 0) == 0 && (d->publish = calloc(k,
+	    sizeof(*d->publish))) != NULL)
+		for (i = 0; i < r->n_keys; i++) {
+			const struct probe_key *key = &r->keys[i];
+
+			if (!key->needs_ds || dsmatch_digest(owner, olen,
+			    key->rdata, key->rdata_len, 2, digest,
+			    sizeof(digest), &dlen) == -1)
+				continue;
+			xds_set(&d->publish[d->n_publish++], r->domain,
+			    key->key_tag, key->algorithm, 2, digest, dlen);
+		}
+	for (k = 0, i = 0; i < r->n_ds; i++)
+		k += r->ds[i].stale;
+	if (k > 0 && (d->remove = calloc(k, sizeof(*d->remove))) != NULL)
+		for (i = 0; i < r->n_ds; i++)
+			if (r->ds[i].stale)
+				xds_set(&d->remove[d->n_remove++], r->domain,
+				    r->ds[i].key_tag, r->ds[i].algorithm,
+				    r->ds[i].digest_type, r->ds[i].digest,
+				    r->ds[i].digest_len);
+
+	/* A store that failed this time said nothing about the rotation:
+	 * keep what we knew. */
+	if (!has_problem(r, "store_error")) {
+		if (open != NULL && open->id != 0) {
+			if (d->rot == NULL)
+				d->rot = malloc(sizeof(*d->rot));
+			if (d->rot != NULL)
+				*d->rot = *open;
+		} else {
+			free(d->rot);
+			d->rot = NULL;
+		}
+	}
+
+	/* A host's DS that matched nothing when it came may match now. */
+	if (d->host != NULL && d->host->digest_len > 0 && r->n_keys > 0) {
+		int v = xhost_verify(d->host, r->domain, r->keys, r->n_keys);
+
+		if (v >= 0) {
+			if (v == 1 && d->host->verdict == 0)
+				log_info("%s: the DS of %s event %s now "
+				    "matches a published key", d->name,
+				    d->host->source, d->host->request_id);
+			d->host->verdict = v;
+			d->host->verified_at = now;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static json_t *
+time_json(time_t t)
+{
+	char	 buf[32];
+
+	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
+	    sizeof(buf)));
+}
+
+json_t *
+xrotation_json(const struct store_rotation *r, time_t now)
+{
+	json_t		*o, *old;
+	unsigned	 i;
+
+	if (r == NULL)
+		return json_null();
+	old = json_array();
+	for (i = 0; i < r->n_old; i++)
+		json_array_append_new(old, json_integer(r->old_key_tags[i]));
+	o = json_object();
+	json_object_set_new(o, "kind", json_string(
+	    store_rotation_kind_name(r->kind)));
+	json_object_set_new(o, "source", json_string(r->source));
+	json_object_set_new(o, "external_id", r->external_id[0] ?
+	    json_string(r->external_id) : json_null());
+	json_object_set_new(o, "start", time_json(r->start));
+	json_object_set_new(o, "deadline", time_json(r->deadline));
+	json_object_set_new(o, "registrar_deadline",
+	    time_json(r->registrar_deadline));
+	json_object_set_new(o, "seconds_left", r->registrar_deadline != 0 &&
+	    r->ds_updated_at == 0 ? json_integer((json_int_t)
+	    (r->registrar_deadline - now)) : json_null());
+	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
+	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
+	json_object_set_new(o, "new_key_algorithm",
+	    json_integer(r->new_key_alg));
+	json_object_set_new(o, "old_key_tags", old);
+	json_object_set_new(o, "ds_ttl", r->ds_ttl ?
+	    json_integer(r->ds_ttl) : json_null());
+	return o;
+}

@@ -1,0 +1,105 @@
+/*
+ * The exporter: what the daemon knows, served over HTTP from the daemon's
+ * own event loop (libevent evhttp) to Prometheus (/metrics), to scripts
+ * (/api/v1/...), to people (the status page at /) and from DNS hosts
+ * (POST /hooks/dnsimple/SECRET).
+ *
+ * Data flows one way: after each check the daemon hands the classified
+ * result and the open rotation to export_update(), which keeps a small
+ * summary per domain in memory; every page renders from that table and,
+ * for history and key timelines, reads the store. Nothing here calls
+ * into the probe engine. The DNS host webhook is the one thing that
+ * writes: it records the host's word on a rotation in the store.
+ */
+#ifndef DNSSECMON_EXPORT_H
+#define DNSSECMON_EXPORT_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "probe/probe.h"
+#include "store/store.h"
+
+struct event_base;
+struct export;
+
+/* Defaults the configuration falls back to (dnssecmon.conf(5)). */
+#define EXPORT_DEFAULT_LISTEN		"127.0.0.1:9470"
+#define EXPORT_DEFAULT_PORT		9470
+#define EXPORT_DEFAULT_CONNECTIONS	64
+#define EXPORT_DEFAULT_TIMEOUT		10	/* seconds */
+#define EXPORT_DEFAULT_REFRESH		30	/* status page, seconds */
+#define EXPORT_MAX_BODY			(64 * 1024)
+#define EXPORT_MAX_HEADERS		(8 * 1024)
+
+/* How the listener behaves; strings are copied by export_listen(). */
+struct export_settings {
+	const struct sockaddr	*addr;		/* where to listen */
+	socklen_t		 addrlen;
+	const char		*listen_text;	/* the same, for the log */
+	unsigned		 max_connections; /* open at once */
+	int			 timeout_s;	/* per read or write */
+	int			 refresh_s;	/* status page auto-refresh */
+	const char		*dnsimple_secret; /* NULL: webhook off */
+};
+
+/* One configured domain. */
+struct export_domain {
+	const char		*name;		/* normalised, no final dot */
+	struct store_policy	 policy;
+	int			 interval_s;
+	bool			 in_shard;	/* false: another shard checks
+						   it; only a host's webhook
+						   for it is taken here */
+};
+
+/*
+ * An exporter on base with no listener yet. NULL with the reason in err
+ * when out of memory. Caller destroys.
+ */
+struct export	*export_create(struct event_base *base, char *err,
+		    size_t errlen);
+/* Closes the listener and every connection. Accepts NULL. */
+void		 export_destroy(struct export *);
+
+/*
+ * Listen (or, on a reload, move to a new address and take new limits).
+ * A new address is bound before the old one is let go, so a failed
+ * reload keeps serving: -1 with the reason in err and nothing changed.
+ */
+int		 export_listen(struct export *, const struct export_settings *,
+		    char *err, size_t errlen);
+
+/*
+ * The store to read history from and to record webhook events in; NULL
+ * when none. The exporter never closes it. Domains not checked yet in
+ * this run are filled from it (their last known state and open rotation)
+ * so that a restart does not hide a running deadline.
+ */
+void		 export_set_store(struct export *, struct store *);
+
+/*
+ * The configured domains, replacing the previous list: domains that stay
+ * keep what is known of them. 0, or -1 when out of memory (the old list
+ * stays).
+ */
+int		 export_set_domains(struct export *,
+		    const struct export_domain *, size_t n);
+
+/*
+ * After each check: the classified result (only read, during the call)
+ * and the domain's open KSK rotation after the check (open->id 0 or open
+ * NULL: none). A result for a domain not in the list is ignored.
+ */
+void		 export_update(struct export *, const struct probe_result *,
+		    const struct store_rotation *open, time_t now);
+
+/* The shipped Grafana dashboard and Prometheus alerting rules, as the
+ * repository has them (static text, NUL-terminated). */
+const char	*export_grafana_dashboard(void);
+const char	*export_prometheus_rules(void);
+
+#endif

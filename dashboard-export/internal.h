@@ -1,0 +1,271 @@
+/*
+ * Internals of the exporter, shared by its files: the domain table
+ * (domains.c), the HTTP server (http.c) and the pages it serves
+ * (metrics.c, api.c, statuspage.c, dnsimple.c).
+ */
+#ifndef DNSSECMON_EXPORT_INTERNAL_H
+#define DNSSECMON_EXPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dashboard-export/export.h"
+
+struct evbuffer;
+struct evhttp;
+struct evhttp_bound_socket;
+struct evconnlistener;
+struct bufferevent;
+struct event;
+struct json_t;
+
+#define XMAX_RESOLVERS		32	/* distinct resolver names kept */
+#define XPROBE_BUCKETS		9
+#define XLATENCY_BUCKETS	10
+
+/* One DS record as the exporter shows it. */
+struct xds {
+	uint16_t	 key_tag;
+	uint8_t		 algorithm;
+	uint8_t		 digest_type;
+	char		*digest;	/* upper-case hex */
+	char		*record;	/* "name. IN DS ..." line */
+};
+
+struct xserver {
+	char		 address[PROBE_ADDR_MAX];
+	bool		 answered;
+	bool		 has_soa;
+	uint32_t	 serial;
+};
+
+struct xresolver {
+	uint8_t		 idx;		/* into export.resolvers */
+	uint8_t		 status;	/* enum probe_qstatus */
+	int16_t		 rcode;		/* -1: no answer */
+	bool		 ad;
+	double		 latency_s;
+};
+
+struct xproblem {
+	char		 code[40];
+	uint8_t		 severity;	/* enum probe_severity */
+	char		*message;
+};
+
+struct xkey {
+	uint16_t	 key_tag;
+	uint16_t	 flags;
+	uint8_t		 algorithm;
+	bool		 signs_dnskey;
+	bool		 has_ds;
+	bool		 needs_ds;
+};
+
+/* The latest word of a DNS host on a domain (its webhook). */
+struct xhost {
+	char		 source[16];
+	char		 event[40];		/* dnssec.rotation_start ... */
+	char		 request_id[64];
+	time_t		 time;			/* the host's time */
+	time_t		 received;
+	uint16_t	 key_tag;
+	uint8_t		 algorithm;
+	uint8_t		 digest_type;
+	uint8_t		 digest_len;		/* 0: the event had no DS */
+	uint8_t		 digest[PROBE_MAX_DIGEST];
+	int		 verdict;	/* 1: a published key matches its DS,
+					   0: none does, -1: not known yet */
+	time_t		 verified_at;
+};
+
+/* What the exporter knows of one domain. */
+struct xdom {
+	char		 name[PROBE_NAME_MAX];
+	char		*label;		/* zone="..." for the exposition */
+	struct store_policy policy;
+	int		 interval_s;
+	bool		 in_shard;
+	bool		 listed;	/* export_set_domains() scratch */
+
+	bool		 known;		/* from a check or from history */
+	bool		 checked;	/* a check finished in this run */
+	bool		 from_history;	/* known only from the store */
+	time_t		 last_check;
+	uint8_t		 state;		/* enum probe_state */
+	uint8_t		 severity;	/* enum probe_severity */
+	uint8_t		 validation;	/* enum probe_validation */
+	char		*parent;
+	char		*why_bogus;
+	char		*error;
+	unsigned	 n_ds;
+	uint32_t	 ds_ttl;		/* last seen at the parent; 0: none */
+	unsigned	 n_dnskey;
+	time_t		 sig_expiry;	/* 0: none seen */
+	double		 duration_s;
+	unsigned	 queries;
+	bool		 servers_agree;
+	unsigned long long checks;	/* in this run */
+	unsigned long long errors;	/* checks that observed nothing */
+
+	unsigned	 n_servers;
+	struct xserver	*servers;
+	unsigned	 n_resolvers;
+	struct xresolver resolvers[PROBE_MAX_RESOLVERS];
+	unsigned	 n_problems;
+	struct xproblem	*problems;
+	unsigned	 n_keys;
+	struct xkey	*keys;
+	unsigned	 n_publish;
+	struct xds	*publish;	/* DS to add at the registrar */
+	unsigned	 n_remove;
+	struct xds	*remove;	/* DS to remove */
+
+	struct store_rotation *rot;	/* open KSK rotation, NULL: none */
+	struct xhost	*host;		/* NULL: no host event seen */
+};
+
+struct xhist {
+	unsigned long long bucket[XLATENCY_BUCKETS + 1]; /* last: +Inf */
+	unsigned long long count;
+	double		 sum;
+};
+
+/* Webhook outcomes, counted for /metrics. */
+enum xhook_result {
+	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
+	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
+};
+
+struct export {
+	struct event_base	*base;
+	struct store		*store;
+	time_t			 started;
+
+	/* HTTP */
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	struct evconnlistener	*lev;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 listen_text[128];
+	unsigned		 max_connections;
+	int			 timeout_s;
+	int			 refresh_s;
+	char			*dnsimple_secret;
+	struct event		*sweep;
+	struct xconn		*conns;
+	size_t			 n_conns, cap_conns;
+	bool			 paused;	/* listener off: at the limit */
+
+	/* The table, sorted by name. */
+	struct xdom		**dom;
+	size_t			 n_dom;
+	size_t			 n_in_shard;
+
+	/* Resolver names seen, each with its latency histogram. */
+	unsigned		 n_resolvers;
+	char			*resolver_name[XMAX_RESOLVERS];
+	char			*resolver_label[XMAX_RESOLVERS];
+	struct xhist		 resolver_latency[XMAX_RESOLVERS];
+
+	struct xhist		 probe_duration;
+	unsigned long long	 checks_total;
+	unsigned long long	 errors_total;
+	unsigned long long	 hooks[XHOOK_NRESULTS];
+	unsigned long long	 http_requests;
+	double			 last_render_s;
+};
+
+/* A connection the listener accepted (http.c). */
+struct xconn {
+	struct bufferevent	*bev;
+	time_t			 born;
+	bool			 cut;	/* shut down for being too old */
+};
+
+/* ------------------------------------------------------ domains.c */
+
+/* The entry for a name (any case, final dot or not); NULL when none. */
+struct xdom	*xdom_find(const struct export *, const char *name);
+/* The severity the exporter reports: the check's, raised to warning by
+ * a host event whose DS matches no published key. */
+enum probe_severity xdom_severity(const struct xdom *);
+/* Whether the domain has the host_ds_mismatch problem now. */
+bool		 xdom_host_mismatch(const struct xdom *);
+/* Domains in shard, worst first (severity, then the nearest registrar
+ * deadline, then name). Caller frees the array (not the entries). */
+struct xdom	**xdom_sorted(const struct export *, size_t *n);
+/* Label value escaped for the exposition format (\\, \", \n). Caller
+ * frees. */
+char		*xlabel_escape(const char *);
+/* The index of a resolver name, interned; -1 when the table is full. */
+int		 xresolver_index(struct export *, const char *name);
+/* Fold one observation into a histogram with the given upper bounds. */
+void		 xhist_observe(struct xhist *, const double *bounds,
+		    unsigned n, double v);
+/* Lower case, no final dot, a valid domain name: 0; -1 otherwise. */
+int		 xname_normalise(const char *in, char *out, size_t len);
+/* Severity in Nagios order for the metric: 0 ok, 1 warning, 2 critical,
+ * 3 unknown. */
+int		 xseverity_metric(enum probe_severity);
+/* A rotation (or NULL) as JSON, the shape of `dnssecmon rotations`
+ * plus seconds_left. */
+struct json_t	*xrotation_json(const struct store_rotation *, time_t now);
+
+extern const double xprobe_bounds[XPROBE_BUCKETS];
+extern const double xlatency_bounds[XLATENCY_BUCKETS];
+
+/* ------------------------------------------------------ metrics.c */
+
+/* The whole /metrics page into out. */
+void		 xmetrics_render(struct export *, struct evbuffer *out,
+		    time_t now);
+
+/* ---------------------------------------------------------- api.c */
+
+/* The JSON of one domain; with detail, its history and keys too. */
+struct json_t	*xapi_domain(struct export *, const struct xdom *,
+		    bool detail, time_t now);
+/* /api/v1/domains */
+struct json_t	*xapi_domains(struct export *, time_t now);
+/* /readyz: whether ready, with the reason as JSON. */
+bool		 xapi_ready(struct export *, struct json_t **why);
+
+/* --------------------------------------------------- statuspage.c */
+
+/* The status page into out. */
+void		 xstatus_render(struct export *, struct evbuffer *out,
+		    time_t now);
+/* HTML-escape s into out (& < > " '). */
+void		 xhtml_escape(struct evbuffer *out, const char *s);
+
+/* ----------------------------------------------------- dnsimple.c */
+
+/* What a webhook delivery gets back. */
+struct xhook_reply {
+	int		 status;	/* HTTP status */
+	struct json_t	*body;		/* caller decrefs */
+};
+
+/*
+ * Handle one dnsimple webhook body: parse, cross-check against DNS,
+ * record in the store, update the table. Fills reply (status 200 only
+ * once the event is stored, or when there is nothing to store).
+ */
+void		 xdnsimple_handle(struct export *, const char *body,
+		    size_t len, time_t now, struct xhook_reply *reply);
+/*
+ * Does the host's DS match this DNSKEY RDATA (owner in wire form)? 1 yes,
+ * 0 no, -1 cannot tell (no DS in the event, a digest type we do not
+ * compute).
+ */
+int		 xhost_verify_key(const struct xhost *, const uint8_t *owner,
+		    size_t owner_len, const uint8_t *rdata, size_t rdata_len);
+/* The same over the keys of a check: 1 when one matches, 0 when none
+ * does, -1 when it cannot be told or there is no key. */
+int		 xhost_verify(const struct xhost *, const char *domain,
+		    const struct probe_key *keys, unsigned n_keys);
+
+#endif

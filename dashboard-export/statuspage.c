@@ -1,0 +1,594 @@
+/*
+ * The status page at /: one server-rendered HTML page for a NOC screen,
+ * CSS and a few lines of script inline, no external asset, refreshing
+ * itself. Domains worst first. Those that need someone (not ok, a DS to
+ * add or remove, a rotation waiting for its DS) get a card with the
+ * countdown to the registrar deadline, the DS record to publish in a
+ * copyable field, the problems and the key timeline; every domain gets a
+ * row in the table below, its key timeline folded.
+ *
+ * Everything that came from DNS, from a DNS host or from the
+ * configuration is HTML-escaped on the way out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "common/clock.h"
+#include "dashboard-export/internal.h"
+#include "probe/dsmatch.h"
+
+#define CARDS_MAX	200	/* domains shown as cards */
+#define TIMELINES_MAX	300	/* key timelines read from the store */
+#define TIMELINE_SPAN	(90 * 86400L)	/* at most this far back */
+
+void
+xhtml_escape(struct evbuffer *o, const char *s)
+{
+	const char	*p, *run;
+
+	if (s == NULL)
+		return;
+	for (run = p = s; *p; p++) {
+		const char *rep;
+
+		switch (*p) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		if (p > run)
+			evbuffer_add(o, run, (size_t)(p - run));
+		evbuffer_add(o, rep, strlen(rep));
+		run = p + 1;
+	}
+	if (p > run)
+		evbuffer_add(o, run, (size_t)(p - run));
+}
+
+static const char *
+sev_class(enum probe_severity s)
+{
+	return probe_severity_name(s);	/* ok, warning, unknown, critical */
+}
+
+/* "6d 22h 14m 05s left" / "overdue by 3h 02m 10s"; the script on the
+ * page counts down in the same words. */
+static void
+countdown_text(long long s, char *buf, size_t len)
+{
+	bool		 neg = s < 0;
+	long long	 a = neg ? -s : s, d = a / 86400, h = a % 86400 / 3600,
+			 m = a % 3600 / 60, x = a % 60;
+	char		 t[64];
+
+	if (d > 0)
+		snprintf(t, sizeof(t), "%lldd %lldh %lldm %02llds", d, h, m, x);
+	else if (h > 0)
+		snprintf(t, sizeof(t), "%lldh %lldm %02llds", h, m, x);
+	else
+		snprintf(t, sizeof(t), "%lldm %02llds", m, x);
+	snprintf(buf, len, neg ? "overdue by %s" : "%s left", t);
+}
+
+static const char STYLE[] =
+"<style>\n"
+":root{--ok:#2e7d32;--warning:#b26a00;--critical:#c62828;--unknown:#6a1b9a;"
+"--fg:#1d2330;--muted:#5b6475;--line:#d9dee8;--bg:#f4f6fa}\n"
+"*{box-sizing:border-box}\n"
+"body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+"sans-serif;color:var(--fg);background:var(--bg)}\n"
+"header{background:#1d2330;color:#fff;padding:14px 24px;display:flex;"
+"flex-wrap:wrap;align-items:baseline;gap:8px 24px}\n"
+"header h1{font-size:20px;margin:0}\n"
+"header .meta{color:#c8cfdd;font-size:13px}\n"
+".counts span{display:inline-block;margin-right:6px;padding:2px 10px;"
+"border-radius:12px;font-weight:600;font-size:14px;background:#39414f}\n"
+".counts .critical{background:var(--critical)}"
+".counts .warning{background:var(--warning)}"
+".counts .unknown{background:var(--unknown)}"
+".counts .ok{background:var(--ok)}\n"
+"main{padding:16px 24px;max-width:1400px}\n"
+"h2{font-size:16px;margin:18px 0 10px;color:var(--muted);"
+"text-transform:uppercase;letter-spacing:.06em}\n"
+".card{background:#fff;border:1px solid var(--line);border-left:6px solid "
+"var(--muted);border-radius:6px;padding:12px 16px;margin-bottom:12px}\n"
+".card.critical{border-left-color:var(--critical)}"
+".card.warning{border-left-color:var(--warning)}"
+".card.unknown{border-left-color:var(--unknown)}"
+".card.ok{border-left-color:var(--ok)}\n"
+".card h3{margin:0 0 6px;font-size:18px;display:flex;flex-wrap:wrap;"
+"gap:8px;align-items:center}\n"
+".badge{font-size:12px;font-weight:700;text-transform:uppercase;"
+"color:#fff;padding:2px 8px;border-radius:4px;background:var(--muted)}\n"
+".badge.critical{background:var(--critical)}"
+".badge.warning{background:var(--warning)}"
+".badge.unknown{background:var(--unknown)}"
+".badge.ok{background:var(--ok)}\n"
+".tag{font-size:13px;color:var(--muted);font-weight:400}\n"
+".deadline{font-size:16px;margin:6px 0}\n"
+".countdown{font-weight:700;font-variant-numeric:tabular-nums}\n"
+".deadline.late .countdown,.deadline.near .countdown{color:var(--critical)}\n"
+".ds{margin:8px 0}\n"
+".ds label{display:block;font-size:13px;color:var(--muted)}\n"
+".copy{display:flex;gap:6px;max-width:100%}\n"
+".copy input{flex:1;min-width:0;font:13px ui-monospace,Menlo,Consolas,"
+"monospace;padding:5px 8px;border:1px solid var(--line);border-radius:4px;"
+"background:#f9fafc}\n"
+".copy button{font:inherit;font-size:13px;padding:4px 12px;border:1px "
+"solid #8a93a6;border-radius:4px;background:#fff;cursor:pointer}\n"
+"ul.problems{margin:6px 0;padding-left:20px}\n"
+"ul.problems li{margin:2px 0}\n"
+"ul.problems code{font-weight:600}\n"
+"li.critical code{color:var(--critical)}li.warning code{color:var(--warning)}"
+"li.unknown code{color:var(--unknown)}\n"
+"details summary{cursor:pointer;color:var(--muted);font-size:13px}\n"
+"table{border-collapse:collapse;width:100%;background:#fff;"
+"border:1px solid var(--line)}\n"
+"th,td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--line);"
+"vertical-align:top;font-size:14px}\n"
+"th{background:#eef1f6;font-size:12px;text-transform:uppercase;"
+"color:var(--muted)}\n"
+"td.sev{font-weight:700}td.sev.critical{color:var(--critical)}"
+"td.sev.warning{color:var(--warning)}td.sev.unknown{color:var(--unknown)}"
+"td.sev.ok{color:var(--ok)}\n"
+"table.tl{border:0;margin-top:6px}\n"
+"table.tl td,table.tl th{font-size:12px;padding:3px 6px}\n"
+"table.tl td:not(.bars){white-space:nowrap}\n"
+"td.bars{width:55%}\n"
+"table.deadlines td{vertical-align:middle;font-size:15px}\n"
+"table.deadlines td.countdown{font-weight:700;white-space:nowrap;"
+"font-variant-numeric:tabular-nums}\n"
+"table.deadlines tr.near td.countdown{color:var(--critical)}\n"
+"table.deadlines tr.dsrow td{padding-top:0}\n"
+"table.deadlines label{display:block;font-size:12px;color:var(--muted)}\n"
+".track{position:relative;height:16px;background:#eef1f6;border-radius:3px}\n"
+".bar{position:absolute;height:8px;border-radius:2px}\n"
+".bar.key{top:0;background:#3b6fd8}.bar.key.ksk{background:#1d3f8f}\n"
+".bar.ds{top:9px;height:6px;background:var(--ok)}\n"
+".bar.ds.orphan{background:var(--critical)}\n"
+".muted{color:var(--muted)}\n"
+"footer{padding:8px 24px 24px;color:var(--muted);font-size:12px}\n"
+"</style>\n";
+
+static const char SCRIPT[] =
+"<script>\n"
+"(function(){\n"
+"var skew=(+document.body.dataset.now||Date.now()/1000)-Date.now()/1000;\n"
+"function two(n){return(n<10?'0':'')+n}\n"
+"function fmt(s){var neg=s<0;s=Math.abs(s);var d=Math.floor(s/86400),"
+"h=Math.floor(s%86400/3600),m=Math.floor(s%3600/60),x=s%60,t;\n"
+"if(d>0)t=d+'d '+h+'h '+m+'m '+two(x)+'s';else if(h>0)t=h+'h '+m+'m '+"
+"two(x)+'s';else t=m+'m '+two(x)+'s';\n"
+"return neg?'overdue by '+t:t+' left'}\n"
+"function tick(){var now=Date.now()/1000+skew;"
+"document.querySelectorAll('[data-deadline]').forEach(function(e){"
+"e.textContent=fmt(Math.floor(+e.dataset.deadline-now))})}\n"
+"tick();setInterval(tick,1000);\n"
+"document.querySelectorAll('button[data-copy]').forEach(function(b){"
+"b.addEventListener('click',function(){var i=b.parentNode."
+"querySelector('input');i.focus();i.select();var done=function(){"
+"b.textContent='Copied';setTimeout(function(){b.textContent='Copy'},"
+"1500)};if(navigator.clipboard&&window.isSecureContext){navigator."
+"clipboard.writeText(i.value).then(done,function(){"
+"document.execCommand('copy');done()})}else{document.execCommand('copy');"
+"done()}})});\n"
+"})();\n"
+"</script>\n";
+
+static void
+put_time(struct evbuffer *o, time_t t)
+{
+	char	 buf[32];
+
+	if (t == 0) {
+		evbuffer_add_printf(o, "&ndash;");
+		return;
+	}
+	clock_rfc3339(t, buf, sizeof(buf));
+	evbuffer_add_printf(o, "<time datetime=\"%s\">%s</time>", buf, buf);
+}
+
+static bool
+waiting_for_ds(const struct xdom *d)
+{
+	return d->rot != NULL && d->rot->kind == STORE_ROT_KSK &&
+	    d->rot->ds_updated_at == 0 && d->rot->registrar_deadline != 0;
+}
+
+static bool
+needs_action(const struct xdom *d)
+{
+	return xdom_severity(d) != PROBE_SEV_OK || waiting_for_ds(d) ||
+	    d->n_publish > 0 || d->n_remove > 0;
+}
+
+static double
+pct(time_t t, time_t t0, time_t span)
+{
+	double	 v = span > 0 ? 100.0 * (double)(t - t0) / (double)span : 0;
+
+	return v < 0 ? 0 : v > 100 ? 100 : v;
+}
+
+static void
+bar(struct evbuffer *o, const char *cls, time_t from, time_t to, time_t t0,
+    time_t span)
+{
+	double	 l = pct(from, t0, span), r = pct(to, t0, span);
+
+	if (r - l < 0.6)
+		r = l + 0.6;	/* a single sighting still shows */
+	evbuffer_add_printf(o, "<span class=\"bar %s\" style=\"left:%.2f%%;"
+	    "width:%.2f%%\"></span>", cls, l, r - l > 100 - l ? 100 - l : r - l);
+}
+
+/* Every key and DS history knows, as bars on one time axis. */
+static void
+timeline(struct export *ex, struct evbuffer *o, const struct xdom *d,
+    time_t now)
+{
+	struct store_key_seen	*k = NULL;
+	struct store_ds_seen	*ds = NULL;
+	size_t			 nk = 0, nd = 0, i, j;
+	time_t			 t0 = now, span, klast = 0, dlast = 0;
+	char			 a[32];
+
+	if (ex->store == NULL || store_keys(ex->store, d->name, &k, &nk, &ds,
+	    &nd) == -1) {
+		evbuffer_add_printf(o, "<p class=\"muted\">No key history "
+		    "(%s).</p>", ex->store ? "the store could not be read" :
+		    "no store");
+		return;
+	}
+	if (nk + nd == 0) {
+		evbuffer_add_printf(o, "<p class=\"muted\">No key seen "
+		    "yet.</p>");
+		goto done;
+	}
+	for (i = 0; i < nk; i++) {
+		if (k[i].first_seen < t0)
+			t0 = k[i].first_seen;
+		if (k[i].last_seen > klast)
+			klast = k[i].last_seen;
+	}
+	for (i = 0; i < nd; i++) {
+		if (ds[i].first_seen < t0)
+			t0 = ds[i].first_seen;
+		if (ds[i].last_seen > dlast)
+			dlast = ds[i].last_seen;
+	}
+	if (now - t0 > TIMELINE_SPAN)
+		t0 = now - TIMELINE_SPAN;
+	span = now - t0 < 3600 ? 3600 : now - t0;
+	evbuffer_add_printf(o, "<table class=\"tl\"><tr><th>record</th>"
+	    "<th>first seen</th><th>last seen</th><th>DS at parent since</th>"
+	    "<th>%s &rarr; now (key: blue, DS: green)</th></tr>\n",
+	    clock_rfc3339(t0, a, sizeof(a)));
+	for (i = 0; i < nk; i++) {
+		bool ksk = (k[i].flags & 1) != 0;
+
+		evbuffer_add_printf(o, "<tr><td>%s %u <span class=\"muted\">"
+		    "alg %u</span></td><td>", ksk ? "KSK" : "ZSK",
+		    k[i].key_tag, k[i].algorithm);
+		put_time(o, k[i].first_seen);
+		evbuffer_add_printf(o, "</td><td>");
+		if (k[i].last_seen == klast)
+			evbuffer_add_printf(o, "published now");
+		else
+			put_time(o, k[i].last_seen);
+		evbuffer_add_printf(o, "</td><td>");
+		put_time(o, k[i].ds_first_seen);
+		evbuffer_add_printf(o, "</td><td class=\"bars\"><div "
+		    "class=\"track\">");
+		bar(o, ksk ? "key ksk" : "key", k[i].first_seen,
+		    k[i].last_seen == klast ? now : k[i].last_seen, t0, span);
+		for (j = 0; j < nd; j++)
+			if (ds[j].key == (int)i)
+				bar(o, "ds", ds[j].first_seen,
+				    ds[j].last_seen == dlast ? now :
+				    ds[j].last_seen, t0, span);
+		evbuffer_add_printf(o, "</div></td></tr>\n");
+	}
+	for (j = 0; j < nd; j++) {
+		if (ds[j].key >= 0)
+			continue;
+		evbuffer_add_printf(o, "<tr><td>DS %u <span class=\"muted\">"
+		    "alg %u, no key seen</span></td><td>", ds[j].key_tag,
+		    ds[j].algorithm);
+		put_time(o, ds[j].first_seen);
+		evbuffer_add_printf(o, "</td><td>");
+		if (ds[j].last_seen == dlast)
+			evbuffer_add_printf(o, "at the parent now");
+		else
+			put_time(o, ds[j].last_seen);
+		evbuffer_add_printf(o, "</td><td></td><td class=\"bars\">"
+		    "<div class=\"track\">");
+		bar(o, "ds orphan", ds[j].first_seen, ds[j].last_seen == dlast ?
+		    now : ds[j].last_seen, t0, span);
+		evbuffer_add_printf(o, "</div></td></tr>\n");
+	}
+	evbuffer_add_printf(o, "</table>\n");
+done:
+	free(k);
+	free(ds);
+}
+
+static void
+copy_field(struct evbuffer *o, const char *label, const char *value)
+{
+	evbuffer_add_printf(o, "<div class=\"ds\"><label>%s</label>"
+	    "<div class=\"copy\"><input readonly spellcheck=\"false\" "
+	    "aria-label=\"%s\" value=\"", label, label);
+	xhtml_escape(o, value);
+	evbuffer_add_printf(o, "\"><button type=\"button\" data-copy>Copy"
+	    "</button></div></div>\n");
+}
+
+static void
+card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
+    bool with_timeline)
+{
+	enum probe_severity	 sev = xdom_severity(d);
+	char			 left[80], when[32];
+	unsigned		 i;
+	long long		 secs;
+
+	evbuffer_add_printf(o, "<article class=\"card %s\" id=\"d-",
+	    sev_class(sev));
+	xhtml_escape(o, d->name);
+	evbuffer_add_printf(o, "\"><h3><span class=\"badge %s\">%s</span> ",
+	    sev_class(sev), probe_severity_name(sev));
+	xhtml_escape(o, d->name);
+	evbuffer_add_printf(o, " <span class=\"tag\">%s &middot; validation "
+	    "%s%s</span></h3>\n", probe_state_name(d->known ?
+	    (enum probe_state)d->state : PROBE_STATE_UNKNOWN),
+	    probe_validation_name(d->known ? (enum probe_validation)
+	    d->validation : PROBE_VAL_INDETERMINATE),
+	    d->from_history ? " &middot; last known, not checked since "
+	    "the restart" : !d->known ? " &middot; not checked yet" : "");
+
+	if (waiting_for_ds(d)) {
+		secs = (long long)(d->rot->registrar_deadline - now);
+		countdown_text(secs, left, sizeof(left));
+		evbuffer_add_printf(o, "<p class=\"deadline%s\">Registrar "
+		    "deadline ", secs < 0 ? " late" : secs <
+		    d->policy.critical_before_s ? " near" : "");
+		put_time(o, d->rot->registrar_deadline);
+		evbuffer_add_printf(o, ": <span class=\"countdown\" "
+		    "data-deadline=\"%lld\">%s</span> <span class=\"tag\">"
+		    "(KSK rotation to key %u since %s, from %s)</span></p>\n",
+		    (long long)d->rot->registrar_deadline, left,
+		    d->rot->new_key_tag, clock_rfc3339(d->rot->start, when,
+		    sizeof(when)), d->rot->source[0] ? d->rot->source : "dns");
+	} else if (d->rot != NULL) {
+		evbuffer_add_printf(o, "<p class=\"tag\">KSK rotation to key %u: "
+		    "DS updated at ", d->rot->new_key_tag);
+		put_time(o, d->rot->ds_updated_at);
+		evbuffer_add_printf(o, "; the old key may go from ");
+		put_time(o, d->rot->deadline);
+		evbuffer_add_printf(o, "</p>\n");
+	}
+	for (i = 0; i < d->n_publish; i++)
+		if (d->publish[i].record != NULL)
+			copy_field(o, "DS record to publish at the registrar",
+			    d->publish[i].record);
+	for (i = 0; i < d->n_remove; i++)
+		if (d->remove[i].record != NULL)
+			copy_field(o, "DS record to remove at the registrar",
+			    d->remove[i].record);
+	if (d->n_problems > 0 || xdom_host_mismatch(d)) {
+		evbuffer_add_printf(o, "<ul class=\"problems\">");
+		for (i = 0; i < d->n_problems; i++) {
+			enum probe_severity ps =
+			    (enum probe_severity)d->problems[i].severity;
+
+			evbuffer_add_printf(o, "<li class=\"%s\"><code>",
+			    sev_class(ps));
+			xhtml_escape(o, d->problems[i].code);
+			evbuffer_add_printf(o, "</code> ");
+			xhtml_escape(o, d->problems[i].message);
+			evbuffer_add_printf(o, "</li>");
+		}
+		if (xdom_host_mismatch(d)) {
+			evbuffer_add_printf(o, "<li class=\"warning\"><code>"
+			    "host_ds_mismatch</code> The DS in ");
+			xhtml_escape(o, d->host->source);
+			evbuffer_add_printf(o, "'s ");
+			xhtml_escape(o, d->host->event);
+			evbuffer_add_printf(o, " event (key %u, algorithm %u) "
+			    "matches no published key.</li>", d->host->key_tag,
+			    d->host->algorithm);
+		}
+		evbuffer_add_printf(o, "</ul>\n");
+	}
+	if (with_timeline) {
+		evbuffer_add_printf(o, "<details open><summary>Key timeline"
+		    "</summary>");
+		timeline(ex, o, d, now);
+		evbuffer_add_printf(o, "</details>\n");
+	}
+	evbuffer_add_printf(o, "</article>\n");
+}
+
+/* The rotations waiting for their DS, nearest deadline first: what a
+ * NOC screen must show above everything else. */
+static void
+deadlines(struct evbuffer *o, struct xdom **v, size_t n, time_t now)
+{
+	const struct xdom	**w;
+	size_t			  k = 0, i, j;
+	char			  left[80];
+	long long		  secs;
+
+	if ((w = calloc(n ? n : 1, sizeof(*w))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (waiting_for_ds(v[i]))
+			w[k++] = v[i];
+	/* Insertion sort by deadline: few rotations are open at once. */
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 && w[j]->rot->registrar_deadline <
+		    w[j - 1]->rot->registrar_deadline; j--) {
+			const struct xdom *x = w[j];
+
+			w[j] = w[j - 1];
+			w[j - 1] = x;
+		}
+	if (k == 0)
+		goto done;
+	evbuffer_add_printf(o, "<section><h2>Registrar deadlines (%zu)</h2>\n"
+	    "<table class=\"deadlines\"><tr><th>domain</th><th>time left</th>"
+	    "<th>registrar deadline (UTC)</th></tr>\n", k);
+	for (i = 0; i < k; i++) {
+		secs = (long long)(w[i]->rot->registrar_deadline - now);
+		countdown_text(secs, left, sizeof(left));
+		evbuffer_add_printf(o, "<tr class=\"%s\"><td><a href=\"#d-",
+		    secs < w[i]->policy.critical_before_s ? "near" : "far");
+		xhtml_escape(o, w[i]->name);
+		evbuffer_add_printf(o, "\">");
+		xhtml_escape(o, w[i]->name);
+		evbuffer_add_printf(o, "</a></td><td class=\"countdown\" "
+		    "data-deadline=\"%lld\">%s</td><td>",
+		    (long long)w[i]->rot->registrar_deadline, left);
+		put_time(o, w[i]->rot->registrar_deadline);
+		evbuffer_add_printf(o, "</td></tr>\n<tr class=\"dsrow\"><td "
+		    "colspan=\"3\"><label>DS record to publish at the "
+		    "registrar</label>");
+		for (j = 0; j < w[i]->n_publish; j++)
+			if (w[i]->publish[j].record != NULL) {
+				evbuffer_add_printf(o, "<div class=\"copy\">"
+				    "<input readonly spellcheck=\"false\" "
+				    "aria-label=\"DS record\" value=\"");
+				xhtml_escape(o, w[i]->publish[j].record);
+				evbuffer_add_printf(o, "\"><button type=\"button\" "
+				    "data-copy>Copy</button></div>");
+			}
+		if (w[i]->n_publish == 0)
+			evbuffer_add_printf(o, "<span class=\"muted\">not "
+			    "known until the new key is seen</span>");
+		evbuffer_add_printf(o, "</td></tr>\n");
+	}
+	evbuffer_add_printf(o, "</table></section>\n");
+done:
+	free(w);
+}
+
+void
+xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
+{
+	struct xdom	**v;
+	size_t		  n = 0, i, cards = 0, timelines = 0, need = 0;
+	size_t		  count[4] = { 0, 0, 0, 0 };
+	char		  when[32];
+	const struct xdom *d;
+
+	v = xdom_sorted(ex, &n);
+	for (i = 0; i < n; i++) {
+		count[xdom_severity(v[i])]++;
+		need += needs_action(v[i]);
+	}
+	evbuffer_add_printf(o, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" "
+	    "content=\"%d\">\n<meta name=\"viewport\" content=\"width="
+	    "device-width, initial-scale=1\">\n<title>dnssecmon: %zu "
+	    "critical, %zu warning</title>\n", ex->refresh_s,
+	    count[PROBE_SEV_CRITICAL], count[PROBE_SEV_WARNING]);
+	evbuffer_add(o, STYLE, sizeof(STYLE) - 1);
+	evbuffer_add_printf(o, "</head>\n<body data-now=\"%lld\">\n<header>"
+	    "<h1>dnssecmon</h1><div class=\"counts\">"
+	    "<span class=\"critical\">%zu critical</span>"
+	    "<span class=\"unknown\">%zu unknown</span>"
+	    "<span class=\"warning\">%zu warning</span>"
+	    "<span class=\"ok\">%zu ok</span></div>"
+	    "<div class=\"meta\">%zu domains &middot; %s &middot; "
+	    "refreshes every %d s &middot; <a style=\"color:inherit\" "
+	    "href=\"/api/v1/domains\">JSON</a> &middot; <a style=\"color:"
+	    "inherit\" href=\"/metrics\">metrics</a></div></header>\n<main>\n",
+	    (long long)now, count[PROBE_SEV_CRITICAL], count[PROBE_SEV_UNKNOWN],
+	    count[PROBE_SEV_WARNING], count[PROBE_SEV_OK], n,
+	    clock_rfc3339(now, when, sizeof(when)), ex->refresh_s);
+
+	deadlines(o, v, n, now);
+	if (need > 0) {
+		evbuffer_add_printf(o, "<section><h2>Needs action (%zu)</h2>\n",
+		    need);
+		for (i = 0; i < n && cards < CARDS_MAX; i++) {
+			if (!needs_action(v[i]))
+				continue;
+			card(ex, o, v[i], now, timelines < TIMELINES_MAX);
+			timelines++;
+			cards++;
+		}
+		if (need > cards)
+			evbuffer_add_printf(o, "<p class=\"muted\">%zu more: "
+			    "see the table below or /api/v1/domains.</p>\n",
+			    need - cards);
+		evbuffer_add_printf(o, "</section>\n");
+	}
+
+	evbuffer_add_printf(o, "<section><h2>All domains (%zu)</h2>\n<table>"
+	    "<tr><th>domain</th><th>severity</th><th>state</th>"
+	    "<th>validation</th><th>DS / DNSKEY</th><th>signatures expire"
+	    "</th><th>last check</th></tr>\n", n);
+	for (i = 0; i < n; i++) {
+		enum probe_severity sev;
+
+		d = v[i];
+		sev = xdom_severity(d);
+		evbuffer_add_printf(o, "<tr><td>");
+		if (timelines < TIMELINES_MAX && !needs_action(d)) {
+			evbuffer_add_printf(o, "<details><summary>");
+			xhtml_escape(o, d->name);
+			evbuffer_add_printf(o, "</summary>");
+			timeline(ex, o, d, now);
+			evbuffer_add_printf(o, "</details>");
+			timelines++;
+		} else if (needs_action(d)) {
+			evbuffer_add_printf(o, "<a href=\"#d-");
+			xhtml_escape(o, d->name);
+			evbuffer_add_printf(o, "\">");
+			xhtml_escape(o, d->name);
+			evbuffer_add_printf(o, "</a>");
+		} else
+			xhtml_escape(o, d->name);
+		evbuffer_add_printf(o, "</td><td class=\"sev %s\">%s</td>"
+		    "<td>%s</td><td>%s</td>", sev_class(sev),
+		    probe_severity_name(sev), probe_state_name(d->known ?
+		    (enum probe_state)d->state : PROBE_STATE_UNKNOWN),
+		    probe_validation_name(d->known ? (enum probe_validation)
+		    d->validation : PROBE_VAL_INDETERMINATE));
+		if (d->checked)
+			evbuffer_add_printf(o, "<td>%u / %u</td><td>",
+			    d->n_ds, d->n_dnskey);
+		else
+			evbuffer_add_printf(o, "<td>&ndash;</td><td>");
+		put_time(o, d->checked ? d->sig_expiry : 0);
+		evbuffer_add_printf(o, "</td><td>");
+		put_time(o, d->known ? d->last_check : 0);
+		evbuffer_add_printf(o, "</td></tr>\n");
+	}
+	evbuffer_add_printf(o, "</table></section>\n</main>\n<footer>dnssecmon "
+	    DNSSECMON_VERSION " &middot; times in UTC &middot; a domain not "
+	    "checked since the restart shows its last recorded state</footer>"
+	    "\n");
+	evbuffer_add(o, SCRIPT, sizeof(SCRIPT) - 1);
+	evbuffer_add_printf(o, "</body></html>\n");
+	free(v);
+}

@@ -1,0 +1,141 @@
+"""Helpers for the dashboard tests (tests/e2e/dash_*.py): the testbed's
+addresses, a free loopback port, a `dnssecmon run` with an HTTP listener
+started and stopped by pid, and small HTTP calls. Not a test itself (not
+executable)."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ["DNSSECMON_BIN"]
+TOP = os.environ["DNSSECMON_TOP"]
+TB = os.path.join(TOP, "tests/testbed/testbed.sh")
+LOGDIR = os.path.join(TOP, "build/test-logs",
+                      os.environ.get("DNSSECMON_VARIANT", "default"))
+
+
+def testbed_env():
+    out = subprocess.run([TB, "env"], capture_output=True, text=True,
+                         check=True).stdout
+    return {k: v.strip("'") for k, v in (
+        line.split("=", 1) for line in out.split("\n") if "=" in line)}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, seconds, step=0.25):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            v = cond()
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            v = None
+        if v:
+            return v
+        time.sleep(step)
+    try:
+        return cond()
+    except (OSError, ValueError, KeyError, http.client.HTTPException):
+        return None
+
+
+def request(port, method, path, body=None, headers=None, timeout=10):
+    """(status, headers dict, body bytes)"""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def get_json(port, path):
+    status, _, body = request(port, "GET", path)
+    return status, json.loads(body) if body else None
+
+
+class Daemon:
+    """`dnssecmon run` on the testbed with http on a free port."""
+
+    def __init__(self, env, domains, extra="", interval="2s", prefix="dash"):
+        self.env = env
+        self.tmp = tempfile.mkdtemp(prefix="dnssecmon-%s-" % prefix)
+        self.db = os.path.join(self.tmp, "db.sqlite")
+        self.conf = os.path.join(self.tmp, "dnssecmon.yaml")
+        self.log = os.path.join(self.tmp, "daemon.log")
+        self.port = free_port()
+        self.domains = domains
+        self.extra = extra
+        self.interval = interval
+        self.proc = None
+        self.logf = None
+        self.http = True        # False: a configuration without http:
+
+    def write_conf(self):
+        with open(self.conf, "w") as f:
+            f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
+                    "database: %s\ninterval: %s\ntimeout: 1s\nretries: 1\n"
+                    % (self.env["TESTBED_ANCHOR"], self.env["TESTBED_HINTS"],
+                       self.env["TESTBED_RESOLVER"], self.db, self.interval))
+            if self.http:
+                f.write("http:\n  listen: 127.0.0.1:%d\n%s" % (self.port,
+                                                              self.extra))
+            f.write("domains:\n")
+            for d in self.domains:
+                f.write("  - %s\n" % d)
+
+    def start(self, wrapper=()):
+        self.write_conf()
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([*wrapper, BIN, "run", "-c", self.conf],
+                                     stdout=self.logf, stderr=self.logf)
+        return self
+
+    def ready(self, seconds=40):
+        """Wait for /readyz 200 (every domain checked once)."""
+        def ok():
+            status, _, _ = request(self.port, "GET", "/readyz", timeout=2)
+            return status == 200
+        return wait_for(ok, seconds)
+
+    def reload(self):
+        """Rewrite the configuration and send SIGHUP."""
+        self.write_conf()
+        self.proc.send_signal(signal.SIGHUP)
+
+    def log_text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        else:
+            rc = self.proc.returncode
+        self.logf.close()
+        self.proc = None
+        return rc
+
+    def cleanup(self):
+        self.stop()
+        subprocess.run(["rm", "-rf", self.tmp])

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""The daemon's HTTP side against the testbed (issue #7):
+
+  1. /metrics of a live daemon over every scenario zone is clean under
+     `promtool check metrics`, with a series per zone and the values each
+     scenario should have;
+  2. a real Prometheus server on loopback scrapes the daemon every second
+     with the shipped rules loaded; the series and a firing alert are read
+     back through Prometheus's HTTP API;
+  3. the JSON API: /api/v1/domains worst first with the DS to publish and
+     the open rotation, /api/v1/domains/NAME with history and keys,
+     /healthz, /readyz, 404 and 405;
+  4. the limits: a slow client is dropped after the timeout, the listener
+     stops at max_connections and takes clients again once they go,
+     oversized headers are refused, and no socket is left behind;
+  5. the exports: `dnssecmon export grafana|prometheus-rules` equal the
+     shipped files, the dashboard is valid JSON, `promtool check rules`
+     and `promtool test rules` pass, and every metric they use is one the
+     daemon serves;
+  6. SIGHUP moves the listener to a new address, and closes it when the
+     configuration no longer has http.
+Every process it starts is stopped by pid."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+import dash_common as dc  # noqa: E402
+
+t = Tap()
+env = dc.testbed_env()
+TLD = env["TESTBED_TLD"]
+EXPECT = {  # label -> (state, severity metric: 0 ok 1 warning 2 critical)
+    "healthy": ("stable", 0), "rollstart": ("rotation_pending", 1),
+    "dsupdated": ("ds_updated", 0), "broken": ("broken", 2),
+    "staleds": ("stale_ds", 1), "expired": ("stable", 2),
+    "expiring": ("stable", 1), "split": ("stable", 1),
+    "unsigned": ("insecure", 0),
+}
+ZONES = ["%s.%s" % (z, TLD) for z in EXPECT]
+RULES = os.path.join(dc.TOP, "dashboard-export/prometheus-rules.yml")
+RULES_TEST = os.path.join(dc.TOP, "dashboard-export/prometheus-rules.test.yml")
+DASH = os.path.join(dc.TOP, "dashboard-export/grafana-dashboard.json")
+
+d = dc.Daemon(env, ZONES, extra="  max_connections: 6\n  timeout: 2s\n",
+              prefix="dash-metrics")
+prom = None
+tmp = tempfile.mkdtemp(prefix="dnssecmon-prom-")
+
+
+def metrics_text():
+    status, _, body = dc.request(d.port, "GET", "/metrics")
+    return body.decode() if status == 200 else ""
+
+
+def sample(text, name, **labels):
+    """The value of name{labels...} (exact label set), or None."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    line = "%s{%s} " % (name, want) if labels else name + " "
+    for ln in text.split("\n"):
+        if ln.startswith(line):
+            return float(ln[len(line):])
+    return None
+
+
+def http_sockets(pid, port):
+    """Connected TCP sockets on the HTTP port that the daemon holds open
+    (its other sockets come and go with the checks)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().split("\n")[1:]
+        except OSError:
+            continue
+        for row in rows:
+            c = row.split()
+            if len(c) > 9 and int(c[1].split(":")[1], 16) == port and \
+                    c[3] != "0A" and c[9] in inodes:
+                n += 1
+    return n
+
+
+try:
+    d.start()
+    t.ok(d.ready(60), "the daemon is ready (every zone checked once)")
+    text = metrics_text()
+
+    # 1. promtool on the live page.
+    p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True)
+    t.is_(p.returncode, 0, "promtool check metrics: clean")
+    if p.returncode != 0 or p.stdout.strip() or p.stderr.strip():
+        t.diag(p.stdout[-2000:] + p.stderr[-2000:])
+    t.is_(p.stdout.strip() + p.stderr.strip(), "",
+          "promtool check metrics: not even a lint warning")
+    for label, (state, sev) in EXPECT.items():
+        z = "%s.%s" % (label, TLD)
+        t.is_(sample(text, "dnssecmon_domain_severity", zone=z), float(sev),
+              "metrics: %s severity %d" % (z, sev))
+        t.is_(sample(text, "dnssecmon_rotation_state", zone=z, state=state),
+              1.0, "metrics: %s rotation_state %s" % (z, state))
+    per_zone = set(re.findall(r'^dnssecmon_last_check_timestamp_seconds\{zone="([^"]+)"\}',
+                              text, re.M))
+    t.is_(per_zone, set(ZONES), "metrics: a last-check series per zone")
+    left = sample(text, "dnssecmon_registrar_deadline_seconds",
+                  zone="rollstart." + TLD)
+    t.ok(left is not None and 6 * 86400 < left <= 7 * 86400,
+         "metrics: rollstart's registrar deadline in 6-7 days (%s s)" % left)
+    t.is_(sample(text, "dnssecmon_registrar_deadline_seconds", zone="healthy." + TLD),
+          None, "metrics: no registrar deadline without a rotation")
+    t.is_(sample(text, "dnssecmon_resolver_rcode", zone="broken." + TLD,
+                 resolver=env["TESTBED_RESOLVER"], rcode="SERVFAIL"), 1.0,
+          "metrics: the resolver answers SERVFAIL for broken")
+    t.is_(sample(text, "dnssecmon_resolver_ad", zone="healthy." + TLD,
+                 resolver=env["TESTBED_RESOLVER"]), 1.0,
+          "metrics: the resolver sets AD for healthy")
+    t.is_(sample(text, "dnssecmon_servers_agree", zone="split." + TLD), 0.0,
+          "metrics: split's servers disagree")
+    t.is_(sample(text, "dnssecmon_servers_agree", zone="healthy." + TLD), 1.0,
+          "metrics: healthy's servers agree")
+    exp = sample(text, "dnssecmon_rrsig_expiry_timestamp_seconds",
+                 zone="expiring." + TLD)
+    t.ok(exp is not None and 0 < exp - time.time() < 3 * 86400,
+         "metrics: expiring's RRSIGs expire within 3 days")
+    t.is_(sample(text, "dnssecmon_ds_to_publish_records", zone="rollstart." + TLD),
+          1.0, "metrics: one DS to publish for rollstart")
+    t.ok((sample(text, "dnssecmon_probe_duration_seconds_count") or 0) >= len(ZONES),
+         "metrics: the probe duration histogram counts the checks")
+    t.ok((sample(text, "dnssecmon_resolver_latency_seconds_count",
+                 resolver=env["TESTBED_RESOLVER"]) or 0) >= 1,
+         "metrics: the resolver latency histogram has answers")
+    t.is_(sample(text, "dnssecmon_build_info", version=re.search(
+        r'version="([^"]+)"', text).group(1)), 1.0, "metrics: build info")
+
+    # 2. A real Prometheus scraping every second, with our rules.
+    pport = dc.free_port()
+    pconf = os.path.join(tmp, "prometheus.yml")
+    with open(pconf, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "rule_files: ['%s']\nscrape_configs:\n  - job_name: dnssecmon\n"
+                "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                % (RULES, d.port))
+    plog = open(os.path.join(tmp, "prometheus.log"), "w")
+    prom = subprocess.Popen(["prometheus", "--config.file=" + pconf,
+                             "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
+                             "--web.listen-address=127.0.0.1:%d" % pport],
+                            stdout=plog, stderr=plog)
+
+    def pq(expr):
+        u = "http://127.0.0.1:%d/api/v1/query?%s" % (
+            pport, urllib.parse.urlencode({"query": expr}))
+        with urllib.request.urlopen(u, timeout=5) as r:
+            j = json.load(r)
+        return j["data"]["result"] if j.get("status") == "success" else None
+
+    def papi(path):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (pport, path),
+                                    timeout=5) as r:
+            return json.load(r)
+
+    res = dc.wait_for(lambda: (lambda r: r if r and len(r) == len(ZONES) else None)(
+        pq("dnssecmon_domain_severity")), 40, step=0.5)
+    t.ok(res is not None, "prometheus: dnssecmon_domain_severity for every zone")
+    got = {r["metric"]["zone"]: float(r["value"][1]) for r in res or []}
+    t.is_(got, {"%s.%s" % (k, TLD): float(v[1]) for k, v in EXPECT.items()},
+          "prometheus: each zone's severity as the daemon serves it")
+    up = pq('up{job="dnssecmon"}')
+    t.ok(up and up[0]["value"][1] == "1", "prometheus: up{job=\"dnssecmon\"} == 1")
+    r = pq('dnssecmon_registrar_deadline_seconds{zone="rollstart.%s"}' % TLD)
+    t.ok(r and 6 * 86400 < float(r[0]["value"][1]) <= 7 * 86400,
+         "prometheus: rollstart's registrar deadline reads back")
+    r = pq('count(dnssecmon_resolver_rcode{rcode="SERVFAIL"} == 1)')
+    t.ok(r and float(r[0]["value"][1]) >= 2,
+         "prometheus: SERVFAIL series for the broken zones")
+    r = pq("sum(rate(dnssecmon_checks_total[10s]))")
+    t.ok(dc.wait_for(lambda: (lambda x: x and float(x[0]["value"][1]) > 0)(
+        pq("sum(rate(dnssecmon_checks_total[10s]))")), 20),
+         "prometheus: the checks counter rises")
+    rules = papi("/api/v1/rules")
+    names = {ru["name"]: ru.get("health") for g in rules["data"]["groups"]
+             for ru in g["rules"]}
+    t.ok(len(names) == 10 and all(h == "ok" for h in names.values()),
+         "prometheus: the shipped rules load and evaluate (%d rules)" % len(names),
+         names)
+
+    def firing():
+        a = papi("/api/v1/alerts")["data"]["alerts"]
+        return [x for x in a if x["labels"].get("alertname") ==
+                "DnssecRegistrarDeadlineApproaching" and
+                x["labels"].get("zone") == "rollstart." + TLD and
+                x["state"] == "firing"]
+    t.ok(dc.wait_for(firing, 20), "prometheus: DnssecRegistrarDeadlineApproaching "
+         "fires for rollstart")
+    prom.send_signal(signal.SIGTERM)
+    try:
+        prom.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        prom.kill()
+        prom.wait()
+    prom = None
+    plog.close()
+
+    # 3. The JSON API.
+    status, j = dc.get_json(d.port, "/api/v1/domains")
+    t.is_(status, 200, "api: /api/v1/domains 200")
+    doms = j["domains"] if j else []
+    t.is_(sorted(x["domain"] for x in doms), sorted(ZONES), "api: every domain")
+    order = {"critical": 0, "unknown": 1, "warning": 2, "ok": 3}
+    sevs = [order[x["severity"]] for x in doms]
+    t.is_(sevs, sorted(sevs), "api: worst first")
+    rs = next((x for x in doms if x["domain"] == "rollstart." + TLD), {})
+    with open(os.path.join(env["TESTBED_EXPECT"], "rollstart.%s.ds" % TLD)) as f:
+        want_ds = f.read().strip()
+    t.is_([x["record"] for x in rs.get("ds_to_publish", [])], [want_ds],
+          "api: rollstart's DS to publish is the testbed's new key")
+    rot = rs.get("rotation") or {}
+    t.ok(rot.get("kind") == "ksk" and rot.get("registrar_deadline") and
+         rot.get("seconds_left", 0) > 6 * 86400,
+         "api: rollstart's open rotation with its registrar deadline")
+    t.ok(any(p["code"] == "rotation_pending" for p in rs.get("problems", [])),
+         "api: rollstart's problems")
+    status, one = dc.get_json(d.port, "/api/v1/domains/ROLLSTART.%s." % TLD)
+    t.is_(status, 200, "api: one domain, any case, final dot")
+    t.ok(one and len(one.get("history", [])) >= 1 and
+         one["history"][0]["state"] == "rotation_pending",
+         "api: recent history from the store, newest first")
+    t.ok(one and len((one.get("keys") or {}).get("dnskeys", [])) == 3,
+         "api: the key timeline (3 keys)")
+    status, _ = dc.get_json(d.port, "/api/v1/domains/nowhere." + TLD)
+    t.is_(status, 404, "api: an unknown domain is 404")
+    status, _, body = dc.request(d.port, "GET", "/healthz")
+    t.is_((status, body.strip()), (200, b"ok"), "/healthz")
+    status, j = dc.get_json(d.port, "/readyz")
+    t.ok(status == 200 and j["ready"] and j["checked"] == len(ZONES), "/readyz")
+    status, _, _ = dc.request(d.port, "POST", "/metrics", body=b"x")
+    t.is_(status, 405, "POST /metrics: 405 (only the webhook takes POST)")
+    status, _, _ = dc.request(d.port, "DELETE", "/api/v1/domains")
+    t.ok(status in (405, 501), "DELETE: refused (%d)" % status)
+    status, _, _ = dc.request(d.port, "GET", "/nothing")
+    t.is_(status, 404, "an unknown path: 404")
+    status, _, _ = dc.request(d.port, "POST", "/hooks/dnsimple/whatever",
+                              body=b"{}")
+    t.is_(status, 404, "the webhook when not configured: 404")
+
+    # 4. Limits.
+    slow = socket.create_connection(("127.0.0.1", d.port))
+    slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")   # and then nothing
+    slow.settimeout(8)
+    t0 = time.monotonic()
+    try:
+        data = slow.recv(100)
+    except OSError:
+        data = b"?"
+    took = time.monotonic() - t0
+    t.ok(data == b"" and took < 6, "a client that stops sending is dropped "
+         "after the 2 s timeout (%.1f s)" % took)
+    slow.close()
+    status, _, _ = dc.request(d.port, "GET", "/healthz",
+                              headers={"X-Big": "a" * 9000})
+    t.ok(status in (400, 413, 431), "headers over 8 KiB refused (%d)" % status)
+    idle = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(6)]
+    time.sleep(0.3)
+    t.is_(http_sockets(d.proc.pid, d.port), 6, "six idle connections held")
+    t0 = time.monotonic()
+    status, _, _ = dc.request(d.port, "GET", "/healthz", timeout=10)
+    took = time.monotonic() - t0
+    t.ok(status == 200 and took > 1.0, "at max_connections (6) a new client "
+         "waits until idle ones are dropped (%.1f s)" % took)
+    for s in idle:
+        s.close()
+    for _ in range(30):
+        dc.request(d.port, "GET", "/healthz")
+    t.ok(dc.wait_for(lambda: http_sockets(d.proc.pid, d.port) == 0, 5),
+         "no HTTP connection left open after many (%d)" %
+         http_sockets(d.proc.pid, d.port))
+    t.ok("connections open, the limit" in d.log_text(),
+         "the log says when the connection limit is reached")
+
+    # 5. Exports.
+    served = set(re.findall(r"^# TYPE (\S+) ", metrics_text(), re.M))
+    for what, path in (("grafana", DASH), ("prometheus-rules", RULES)):
+        p = subprocess.run([dc.BIN, "export", what], capture_output=True)
+        with open(path, "rb") as f:
+            t.ok(p.returncode == 0 and p.stdout == f.read(),
+                 "export %s: byte for byte the shipped %s" % (what,
+                                                               os.path.basename(path)))
+    with open(DASH) as f:
+        try:
+            dash = json.load(f)
+        except ValueError as e:
+            dash = {}
+            t.diag(str(e))
+    t.ok(dash.get("panels") and dash.get("uid") == "dnssecmon",
+         "grafana: valid JSON with panels")
+    exprs = [tg["expr"] for pnl in dash.get("panels", []) for tg in pnl.get("targets", [])]
+    t.ok(all(tg.get("datasource", {}).get("uid") == "${datasource}"
+             for pnl in dash.get("panels", []) for tg in pnl.get("targets", [])),
+         "grafana: every query uses the datasource variable")
+    with open(RULES) as f:
+        rules_text = f.read()
+    used = set(re.findall(r"\b(dnssecmon_[a-z_]+)", " ".join(exprs) + rules_text))
+    base_names = {re.sub(r"_(bucket|sum|count)$", "", n) if re.sub(
+        r"_(bucket|sum|count)$", "", n) in served else n for n in used}
+    t.is_(sorted(base_names - served), [], "dashboard and rules use only "
+          "metrics the daemon serves")
+    rf = os.path.join(tmp, "rules.yml")
+    with open(rf, "wb") as f:
+        f.write(subprocess.run([dc.BIN, "export", "prometheus-rules"],
+                               capture_output=True).stdout)
+    p = subprocess.run(["promtool", "check", "rules", rf], capture_output=True,
+                       text=True)
+    t.ok(p.returncode == 0 and "SUCCESS: 10 rules found" in p.stdout,
+         "promtool check rules on the export", p.stdout + p.stderr)
+    p = subprocess.run(["promtool", "test", "rules", RULES_TEST],
+                       capture_output=True, text=True)
+    t.ok(p.returncode == 0 and "SUCCESS" in p.stdout,
+         "promtool test rules", p.stdout + p.stderr)
+
+    # 6. SIGHUP moves the listener, and closes it when http goes.
+    def answers(port):
+        try:
+            return dc.request(port, "GET", "/healthz", timeout=2)[0] == 200
+        except OSError:
+            return False
+    old_port = d.port
+    d.port = dc.free_port()
+    d.reload()
+    t.ok(dc.wait_for(lambda: answers(d.port) and not answers(old_port), 10),
+         "SIGHUP with a new http.listen: the new port answers, the old not")
+    t.ok(dc.wait_for(lambda: dc.get_json(d.port, "/readyz")[0] == 200, 10),
+         "SIGHUP: the table is kept (still ready)")
+    d.http = False
+    d.reload()
+    t.ok(dc.wait_for(lambda: not answers(d.port), 10),
+         "SIGHUP without http: the listener is closed")
+    t.ok("listener closed" in d.log_text(), "SIGHUP without http: logged")
+    rc = d.stop()
+    t.is_(rc, 0, "SIGTERM: the daemon exits 0")
+finally:
+    if prom is not None and prom.poll() is None:
+        prom.kill()
+        prom.wait()
+    d.cleanup()
+    subprocess.run(["rm", "-rf", tmp])
+sys.exit(t.done())
