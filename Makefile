@@ -180,6 +180,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
-	@# build/testbed holds a possibly running testbed: leave it to testbed.sh down
-	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name testbed -exec rm -rf {} +; fi
+	@# Testbed directories may hold running daemons' pidfiles and configs:
+	@# leave them to `testbed.sh down` (build/testbed*, bench-testbed, tb-*).
+	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name 'testbed*' \
+	    ! -name bench-testbed ! -name 'tb-*' -exec rm -rf {} +; fi
 	rm -f dnssecmon

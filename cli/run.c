@@ -292,6 +292,15 @@ out:
 	maybe_finish(m);
 }
 
+/* A queued probe dropped at stop: it never ran, so nothing to record. */
+static void
+probe_dropped(void *arg)
+{
+	struct mdomain	*d = arg;
+
+	d->inflight = false;
+}
+
 static void
 domain_fire(evutil_socket_t fd, short ev, void *arg)
 {
@@ -587,6 +596,9 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	m->stopping = true;
 	for (i = 0; i < m->n_domains; i++)
 		evtimer_del(m->domains[i]->timer);
+	/* Probes still queued in the engine have not sent a packet: drop
+	 * them now instead of waiting the drain out for them. */
+	probe_drop_queued(m->engine, probe_dropped);
 	if ((m->drain = evtimer_new(m->base, drain_timeout, m)) != NULL)
 		evtimer_add(m->drain, &tv);
 	maybe_finish(m);

@@ -118,6 +118,7 @@ struct rquery {
 	getdns_transaction_t	 tid;
 	struct event		*guard;
 	bool			 done;
+	unsigned		 attempts;	/* re-sends after a timeout */
 	struct timespec		 t0;
 };
 
@@ -1096,7 +1097,18 @@ rq_cb(getdns_context *ctx, getdns_callback_type_t type, getdns_dict *resp,
 {
 	struct rquery	*q = arg;
 
-	(void)ctx; (void)tid;
+	(void)tid;
+	/* getdns in stub mode does not re-send a lost UDP question; one
+	 * dropped packet would be reported as a silent resolver. Re-send
+	 * up to `retries` times, still under the wall-clock guard. */
+	if (type == GETDNS_CALLBACK_TIMEOUT && !q->done && q->job != NULL &&
+	    !q->job->e->destroying && q->attempts <= (unsigned)
+	    q->job->e->cfg.retries && getdns_general(ctx, q->job->domain,
+	    T_SOA, NULL, q, &q->tid, rq_cb) == GETDNS_RETURN_GOOD) {
+		q->attempts++;
+		getdns_dict_destroy(resp);
+		return;
+	}
 	if (!q->done && q->job != NULL && !q->job->e->destroying) {
 		if (type == GETDNS_CALLBACK_COMPLETE && resp != NULL) {
 			resolver_reply(q, resp);
@@ -1298,6 +1310,19 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
 	out->tc_fallbacks = ts.tc_fallbacks;
 }
 
+void
+probe_drop_queued(struct probe_engine *e, void (*fn)(void *))
+{
+	struct job	*j;
+
+	while ((j = TAILQ_FIRST(&e->queued)) != NULL) {
+		TAILQ_REMOVE(&e->queued, j, entry);
+		e->n_queued--;
+		fn(j->arg);
+		job_free(j);
+	}
+}
+
 unsigned
 probe_pending(const struct probe_engine *e)
 {
@@ -1380,8 +1405,8 @@ resolver_context(struct probe_engine *e, const char *text, char *err,
 	    getdns_context_set_edns_do_bit(ctx, 1) != GETDNS_RETURN_GOOD ||
 	    getdns_context_set_edns_maximum_udp_payload_size(ctx, 1232) !=
 	    GETDNS_RETURN_GOOD ||
-	    getdns_context_set_timeout(ctx, (uint64_t)e->cfg.timeout_ms *
-	    (e->cfg.retries + 1)) != GETDNS_RETURN_GOOD ||
+	    getdns_context_set_timeout(ctx, (uint64_t)e->cfg.timeout_ms) !=
+	    GETDNS_RETURN_GOOD ||
 	    getdns_extension_set_libevent_base(ctx, e->base) !=
 	    GETDNS_RETURN_GOOD)
 		goto fail;

@@ -229,6 +229,13 @@ int	probe_start(struct probe_engine *, const char *domain,
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);
 
+/*
+ * Forget the probes that have not started yet (a stopping daemon has no
+ * reason to wait for them): for each, fn(arg) is called with the arg given
+ * to probe_start() instead of its done callback. Probes in flight go on.
+ */
+void	probe_drop_queued(struct probe_engine *, void (*fn)(void *arg));
+
 /* What the engine has done since it was created. */
 struct probe_stats {
 	unsigned long long	domains;	/* probes finished */
