@@ -17,21 +17,6 @@
 #include "common/log.h"
 #include "store/store.h"
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
-static const char *
-time_text(time_t t, char *buf, size_t len)
-{
-	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
-}
-
 /* One transition's deliveries, as JSON objects grouped by outbox id. */
 struct collect {
 	json_t		*transitions;	/* JSON mode */
@@ -50,7 +35,7 @@ collect_json(void *arg, const struct store_alert_delivery *d)
 		json_object_set_new(c->cur, "id", json_integer(d->outbox_id));
 		json_object_set_new(c->cur, "transition",
 		    json_string(d->transition));
-		json_object_set_new(c->cur, "time", time_json(d->created));
+		json_object_set_new(c->cur, "time", cli_time_json(d->created));
 		json_object_set_new(c->cur, "deliveries", json_array());
 		json_array_append_new(c->transitions, c->cur);
 		c->last_id = d->outbox_id;
@@ -58,7 +43,7 @@ collect_json(void *arg, const struct store_alert_delivery *d)
 	o = json_object();
 	json_object_set_new(o, "sink", json_string(d->sink));
 	json_object_set_new(o, "status", json_string(d->status));
-	json_object_set_new(o, "at", time_json(d->at));
+	json_object_set_new(o, "at", cli_time_json(d->at));
 	json_object_set_new(o, "attempts", json_integer(d->attempts));
 	json_object_set_new(o, "last_error", d->last_error ?
 	    json_string(d->last_error) : json_null());
@@ -76,12 +61,12 @@ print_delivery(void *arg, const struct store_alert_delivery *d)
 
 	if (d->outbox_id != *last) {
 		printf("    #%-5lld %-9s %s\n", (long long)d->outbox_id,
-		    d->transition, time_text(d->created, t, sizeof(t)));
+		    d->transition, cli_time_text(d->created, t, sizeof(t)));
 		*last = d->outbox_id;
 	}
 	printf("           %-28s %-9s", d->sink, d->status);
 	if (d->at != 0)
-		printf(" %s", time_text(d->at, t, sizeof(t)));
+		printf(" %s", cli_time_text(d->at, t, sizeof(t)));
 	if (d->attempts > 1 || (d->attempts > 0 && d->at == 0))
 		printf(" (%d attempt%s)", d->attempts, d->attempts == 1 ? "" :
 		    "s");
@@ -104,7 +89,7 @@ cmd_alerts(int argc, char *argv[])
 	struct store_alert	*a = NULL;
 	struct store		*st = NULL;
 	const char		*db = NULL;
-	char			 err[768], t1[32], t2[32], *s;
+	char			 t1[32], t2[32], *s;
 	bool			 json = false;
 	size_t			 n = 0, i;
 	int			 ch, rc = EXIT_UNKNOWN;
@@ -154,15 +139,8 @@ cmd_alerts(int argc, char *argv[])
 		    "--help')", argv[optind]);
 		return EXIT_UNKNOWN;
 	}
-	if (db == NULL) {
-		log_warnx("--db FILE is required (see 'dnssecmon alerts "
-		    "--help')");
+	if ((st = cli_open_db("alerts", db)) == NULL)
 		return EXIT_UNKNOWN;
-	}
-	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		return EXIT_UNKNOWN;
-	}
 	since = clock_now() - since_s;
 	if (store_alerts(st, since, &a, &n) == -1) {
 		log_warnx("%s", store_error(st));
@@ -183,13 +161,13 @@ cmd_alerts(int argc, char *argv[])
 			json_object_set_new(o, "severity",
 			    json_string(a[i].severity));
 			json_object_set_new(o, "first_fired",
-			    time_json(a[i].first_fired));
+			    cli_time_json(a[i].first_fired));
 			json_object_set_new(o, "last_notified",
-			    time_json(a[i].last_notified));
+			    cli_time_json(a[i].last_notified));
 			json_object_set_new(o, "last_seen",
-			    time_json(a[i].last_seen));
+			    cli_time_json(a[i].last_seen));
 			json_object_set_new(o, "resolved_at",
-			    time_json(a[i].resolved_at));
+			    cli_time_json(a[i].resolved_at));
 			json_object_set_new(o, "message",
 			    json_string(a[i].message));
 			memset(&c, 0, sizeof(c));
@@ -223,9 +201,9 @@ cmd_alerts(int argc, char *argv[])
 
 			printf("%s %s: %s, %s, fired %s%s%s\n", a[i].domain,
 			    a[i].code, a[i].state, a[i].severity,
-			    time_text(a[i].first_fired, t1, sizeof(t1)),
+			    cli_time_text(a[i].first_fired, t1, sizeof(t1)),
 			    a[i].resolved_at ? ", resolved " : "",
-			    a[i].resolved_at ? time_text(a[i].resolved_at, t2,
+			    a[i].resolved_at ? cli_time_text(a[i].resolved_at, t2,
 			    sizeof(t2)) : "");
 			printf("  %s\n", a[i].message);
 			if (store_alert_deliveries(st, a[i].id, print_delivery,

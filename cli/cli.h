@@ -5,6 +5,9 @@
 #ifndef DNSSECMON_CLI_H
 #define DNSSECMON_CLI_H
 
+#include <stddef.h>
+#include <time.h>
+
 /* Exit statuses, shared with Nagios/Icinga plugin conventions. */
 #define EXIT_OK		0
 #define EXIT_WARNING	1
@@ -29,6 +32,22 @@ int	cmd_rotations(int argc, char *argv[]);
 int	cmd_history(int argc, char *argv[]);
 int	cmd_keys(int argc, char *argv[]);
 int	cmd_run(int argc, char *argv[]);
+
+struct json_t;
+struct store;
+
+/* Helpers of the commands that read the database (cli/util.c). */
+/* A time as RFC 3339 UTC, JSON null for 0 (new reference: caller's). */
+struct json_t *cli_time_json(time_t);
+/* A time as RFC 3339 UTC, "-" for 0; returns buf. */
+const char *cli_time_text(time_t, char *buf, size_t len);
+/* A DOMAIN argument, lower case without the final dot, into out; -1 with
+ * the reason in why when it is not a domain name. */
+int	cli_domain_arg(const char *in, char *out, size_t len, char *why,
+	    size_t whylen);
+/* Open --db read-only for command cmd; NULL after logging why (no --db,
+ * no such database, a newer schema ...). Caller closes. */
+struct store *cli_open_db(const char *cmd, const char *db);
 
 /* Print "usage: dnssecmon NAME SYNOPSIS" for one command to stderr. */
 void	cli_usage(const char *name);

@@ -61,24 +61,6 @@ parse_since(const char *s, time_t *out)
 	return 0;
 }
 
-/* Lower case, without the final dot; -1 when not a domain name. */
-static int
-domain_arg(const char *in, char *out, size_t len, char *why, size_t whylen)
-{
-	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
-
-	if (dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, why,
-	    whylen) == -1)
-		return -1;
-	snprintf(out, len, "%s", in);
-	for (i = 0; out[i]; i++)
-		out[i] = (char)tolower((unsigned char)out[i]);
-	if (i > 1 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	return 0;
-}
-
 /* The codes of a stored problem list, as a JSON array / a text list. */
 static json_t *
 problem_codes(const char *problems)
@@ -156,7 +138,7 @@ cmd_history(int argc, char *argv[])
 	struct store		*st = NULL;
 	struct walk		 w = { false, true, 0 };
 	const char		*db = NULL;
-	char			 err[768], domain[PROBE_NAME_MAX], why[160];
+	char			 domain[PROBE_NAME_MAX], why[160];
 	char			 *q;
 	time_t			 since = 0;
 	int			 ch, rc = EXIT_UNKNOWN;
@@ -209,21 +191,14 @@ cmd_history(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);
 		return EXIT_UNKNOWN;
 	}
-	if (db == NULL) {
-		log_warnx("--db FILE is required (see 'dnssecmon history "
-		    "--help')");
+	if ((st = cli_open_db("history", db)) == NULL)
 		return EXIT_UNKNOWN;
-	}
-	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		return EXIT_UNKNOWN;
-	}
 	switch (store_domain(st, domain, &dom)) {
 	case -1:
 		log_warnx("%s", store_error(st));

@@ -19,39 +19,6 @@
 
 #define SYNOPSIS	"DOMAIN --db FILE [--format text|json]"
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
-static const char *
-time_text(time_t t, char *buf, size_t len)
-{
-	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
-}
-
-/* Lower case, without the final dot; -1 when not a domain name. */
-static int
-domain_arg(const char *in, char *out, size_t len, char *why, size_t whylen)
-{
-	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
-
-	if (dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, why,
-	    whylen) == -1)
-		return -1;
-	snprintf(out, len, "%s", in);
-	for (i = 0; out[i]; i++)
-		out[i] = (char)tolower((unsigned char)out[i]);
-	if (i > 1 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	return 0;
-}
-
 /* What a DS is, in the light of history. */
 static const char *
 ds_verdict(const struct store_ds_seen *d, const struct store_key_seen *k,
@@ -74,7 +41,7 @@ print_text(const struct store_domain *dom, const struct store_key_seen *k,
 	size_t		 i;
 
 	printf("%s: %zu DNSKEY and %zu DS seen, last check %s\n", dom->name,
-	    nk, nd, time_text(dom->last_checked, a, sizeof(a)));
+	    nk, nd, cli_time_text(dom->last_checked, a, sizeof(a)));
 	printf("  %-6s %5s %3s %-4s %-20s  %-20s  %-20s  %-20s  %s\n",
 	    "RECORD", "TAG", "ALG", "ROLE", "FIRST SEEN", "LAST SEEN",
 	    "SIGNING FROM", "DS FROM", "NOW");
@@ -82,18 +49,18 @@ print_text(const struct store_domain *dom, const struct store_key_seen *k,
 		printf("  %-6s %5u %3u %-4s %-20s  %-20s  %-20s  %-20s  %s\n",
 		    "DNSKEY", k[i].key_tag, k[i].algorithm,
 		    (k[i].flags & 1) ? "KSK" : "ZSK",
-		    time_text(k[i].first_seen, a, sizeof(a)),
-		    time_text(k[i].last_seen, b, sizeof(b)),
-		    time_text(k[i].signing_first_seen, c, sizeof(c)),
-		    time_text(k[i].ds_first_seen, e, sizeof(e)),
+		    cli_time_text(k[i].first_seen, a, sizeof(a)),
+		    cli_time_text(k[i].last_seen, b, sizeof(b)),
+		    cli_time_text(k[i].signing_first_seen, c, sizeof(c)),
+		    cli_time_text(k[i].ds_first_seen, e, sizeof(e)),
 		    k[i].last_seen == dom->last_checked ? "published" : "gone");
 	for (i = 0; i < nd; i++) {
 		bool at = d[i].last_seen == dom->last_checked;
 
 		printf("  %-6s %5u %3u d%-3u %-20s  %-20s  %-20s  %-20s  %s "
 		    "(%s)\n", "DS", d[i].key_tag, d[i].algorithm,
-		    d[i].digest_type, time_text(d[i].first_seen, a, sizeof(a)),
-		    time_text(d[i].last_seen, b, sizeof(b)), "", "",
+		    d[i].digest_type, cli_time_text(d[i].first_seen, a, sizeof(a)),
+		    cli_time_text(d[i].last_seen, b, sizeof(b)), "", "",
 		    at ? "at the parent" : "gone", ds_verdict(&d[i], k, at));
 	}
 }
@@ -114,12 +81,12 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
 		json_object_set_new(o, "flags", json_integer(k[i].flags));
 		json_object_set_new(o, "role", json_string((k[i].flags & 1) ?
 		    "ksk" : "zsk"));
-		json_object_set_new(o, "first_seen", time_json(k[i].first_seen));
-		json_object_set_new(o, "last_seen", time_json(k[i].last_seen));
+		json_object_set_new(o, "first_seen", cli_time_json(k[i].first_seen));
+		json_object_set_new(o, "last_seen", cli_time_json(k[i].last_seen));
 		json_object_set_new(o, "signing_first_seen",
-		    time_json(k[i].signing_first_seen));
+		    cli_time_json(k[i].signing_first_seen));
 		json_object_set_new(o, "ds_first_seen",
-		    time_json(k[i].ds_first_seen));
+		    cli_time_json(k[i].ds_first_seen));
 		json_object_set_new(o, "published",
 		    json_boolean(k[i].last_seen == dom->last_checked));
 		json_array_append_new(ka, o);
@@ -138,8 +105,8 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
 		    d[i].digest_type, d[i].digest, d[i].digest_len, line,
 		    sizeof(line)) == 0)
 			json_object_set_new(o, "record", json_string(line));
-		json_object_set_new(o, "first_seen", time_json(d[i].first_seen));
-		json_object_set_new(o, "last_seen", time_json(d[i].last_seen));
+		json_object_set_new(o, "first_seen", cli_time_json(d[i].first_seen));
+		json_object_set_new(o, "last_seen", cli_time_json(d[i].last_seen));
 		json_object_set_new(o, "at_parent",
 		    json_boolean(d[i].last_seen == dom->last_checked));
 		json_object_set_new(o, "arrived_after_first_check",
@@ -149,8 +116,8 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
 		json_array_append_new(da, o);
 	}
 	json_object_set_new(doc, "domain", json_string(dom->name));
-	json_object_set_new(doc, "first_seen", time_json(dom->first_seen));
-	json_object_set_new(doc, "last_checked", time_json(dom->last_checked));
+	json_object_set_new(doc, "first_seen", cli_time_json(dom->first_seen));
+	json_object_set_new(doc, "last_checked", cli_time_json(dom->last_checked));
 	json_object_set_new(doc, "keys", ka);
 	json_object_set_new(doc, "ds", da);
 	return doc;
@@ -170,7 +137,7 @@ cmd_keys(int argc, char *argv[])
 	struct store_ds_seen	*d = NULL;
 	struct store		*st = NULL;
 	const char		*db = NULL;
-	char			 err[768], domain[PROBE_NAME_MAX], why[160];
+	char			 domain[PROBE_NAME_MAX], why[160];
 	char			*s;
 	size_t			 nk = 0, nd = 0;
 	bool			 json = false;
@@ -212,21 +179,14 @@ cmd_keys(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);
 		return EXIT_UNKNOWN;
 	}
-	if (db == NULL) {
-		log_warnx("--db FILE is required (see 'dnssecmon keys "
-		    "--help')");
+	if ((st = cli_open_db("keys", db)) == NULL)
 		return EXIT_UNKNOWN;
-	}
-	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		return EXIT_UNKNOWN;
-	}
 	switch (store_domain(st, domain, &dom)) {
 	case -1:
 		log_warnx("%s", store_error(st));

@@ -15,15 +15,6 @@
 #include "store/store.h"
 
 static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
-static json_t *
 rotation_json(const struct store_rotation *r)
 {
 	json_t		*o, *old;
@@ -37,23 +28,17 @@ rotation_json(const struct store_rotation *r)
 	json_object_set_new(o, "kind", json_string(
 	    store_rotation_kind_name(r->kind)));
 	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "start", time_json(r->start));
-	json_object_set_new(o, "deadline", time_json(r->deadline));
+	json_object_set_new(o, "start", cli_time_json(r->start));
+	json_object_set_new(o, "deadline", cli_time_json(r->deadline));
 	json_object_set_new(o, "registrar_deadline",
-	    time_json(r->registrar_deadline));
-	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
-	json_object_set_new(o, "completed_at", time_json(r->completed_at));
+	    cli_time_json(r->registrar_deadline));
+	json_object_set_new(o, "ds_updated_at", cli_time_json(r->ds_updated_at));
+	json_object_set_new(o, "completed_at", cli_time_json(r->completed_at));
 	json_object_set_new(o, "outcome", r->outcome[0] ?
 	    json_string(r->outcome) : json_null());
 	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
 	json_object_set_new(o, "old_key_tags", old);
 	return o;
-}
-
-static const char *
-time_text(time_t t, char *buf, size_t len)
-{
-	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
 }
 
 static void
@@ -75,10 +60,10 @@ print_text(const struct store_rotation *a, size_t n)
 
 		printf("%-*s  %-4s %-5u %-20s  %-20s  %-20s  %-20s  ", (int)w,
 		    r->domain, store_rotation_kind_name(r->kind),
-		    r->new_key_tag, time_text(r->start, s, sizeof(s)),
-		    time_text(r->registrar_deadline, d, sizeof(d)),
-		    time_text(r->ds_updated_at, u, sizeof(u)),
-		    time_text(r->completed_at, c, sizeof(c)));
+		    r->new_key_tag, cli_time_text(r->start, s, sizeof(s)),
+		    cli_time_text(r->registrar_deadline, d, sizeof(d)),
+		    cli_time_text(r->ds_updated_at, u, sizeof(u)),
+		    cli_time_text(r->completed_at, c, sizeof(c)));
 		old[0] = '\0';
 		for (k = 0; k < r->n_old; k++)
 			snprintf(old + strlen(old), sizeof(old) - strlen(old),
@@ -110,7 +95,7 @@ cmd_rotations(int argc, char *argv[])
 	struct store_rotation	*a = NULL;
 	struct store		*st = NULL;
 	const char		*db = NULL;
-	char			 err[768], *s;
+	char			 *s;
 	bool			 json = false, open_only = false;
 	size_t			 n = 0, i;
 	int			 ch, rc = EXIT_UNKNOWN;
@@ -154,15 +139,8 @@ cmd_rotations(int argc, char *argv[])
 		    "rotations --help')", argv[optind]);
 		return EXIT_UNKNOWN;
 	}
-	if (db == NULL) {
-		log_warnx("--db FILE is required (see 'dnssecmon rotations "
-		    "--help')");
+	if ((st = cli_open_db("rotations", db)) == NULL)
 		return EXIT_UNKNOWN;
-	}
-	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		return EXIT_UNKNOWN;
-	}
 	if (store_rotations(st, open_only, &a, &n) == -1) {
 		log_warnx("%s", store_error(st));
 		goto out;
