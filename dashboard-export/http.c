@@ -127,6 +127,29 @@ new_conn(struct event_base *base, void *arg)
 
 /* ---------------------------------------------------------- replies */
 
+/*
+ * evhttp 2.1 sends the body even to HEAD: send its length alone. Every
+ * reply goes through here.
+ */
+static void
+send_reply(struct evhttp_request *req, int code, const char *reason,
+    struct evbuffer *body)
+{
+	char	 len[32];
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", body != NULL ?
+		    evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		if (body != NULL)
+			evbuffer_drain(body, evbuffer_get_length(body));
+		evhttp_send_reply(req, code, reason, NULL);
+		return;
+	}
+	evhttp_send_reply(req, code, reason, body);
+}
+
 static void
 common_headers(struct evhttp_request *req, const char *type)
 {
@@ -146,7 +169,7 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 	common_headers(req, "text/plain; charset=utf-8");
 	if (b != NULL)
 		evbuffer_add_printf(b, "%s\n", text);
-	evhttp_send_reply(req, code, reason, b);
+	send_reply(req, code, reason, b);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -193,7 +216,7 @@ reply_json(struct evhttp_request *req, int code, json_t *j)
 	} else
 		code = 500;
 	free(s);
-	evhttp_send_reply(req, code, reason_of(code), b);
+	send_reply(req, code, reason_of(code), b);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -300,7 +323,7 @@ serve_metrics(struct export *ex, struct evhttp_request *req)
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
@@ -322,7 +345,7 @@ serve_status(struct export *ex, struct evhttp_request *req)
 	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
 	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 

@@ -251,6 +251,19 @@ try:
     t.is_((status, body.strip()), (200, b"ok"), "/healthz")
     status, j = dc.get_json(d.port, "/readyz")
     t.ok(status == 200 and j["ready"] and j["checked"] == len(ZONES), "/readyz")
+    raw = socket.create_connection(("127.0.0.1", d.port))
+    raw.sendall(b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    raw.settimeout(5)
+    while True:
+        chunk = raw.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    raw.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    t.ok(head.startswith(b"HTTP/1.1 200") and rest == b"" and
+         b"Content-Length: " in head, "HEAD /metrics: the length, no body")
     status, _, _ = dc.request(d.port, "POST", "/metrics", body=b"x")
     t.is_(status, 405, "POST /metrics: 405 (only the webhook takes POST)")
     status, _, _ = dc.request(d.port, "DELETE", "/api/v1/domains")

@@ -32,6 +32,7 @@ def chromium(*args):
     """Run headless Chromium to the end; (rc, stdout)."""
     cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
            "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-dev-shm-usage",
            "--disable-component-update", "--disable-sync",
            "--user-data-dir=" + os.path.join(tmp, "profile"), *args]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

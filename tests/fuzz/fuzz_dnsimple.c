@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -21,13 +22,31 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct export	*ex;
 static struct store	*st;
+static char		 dir[] = "/tmp/dnssecmon-fuzz-dnsimple.XXXXXX";
+
+/* libFuzzer ends with exit(): leave no database behind. */
+static void
+cleanup(void)
+{
+	static const char	*files[] = { "fuzz.db", "fuzz.db-wal",
+	    "fuzz.db-shm", "fuzz.db-journal" };
+	char			 path[128];
+	unsigned		 i;
+
+	export_destroy(ex);
+	store_close(st);
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char	*names[] = { "example.net", "rollstart.lab",
 	    "other.example" };
-	static char		 dir[] = "/tmp/dnssecmon-fuzz-dnsimple.XXXXXX";
 	struct export_domain	 list[3];
 	char			 path[128], err[300];
 	unsigned		 i;
@@ -52,6 +71,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	export_set_domains(ex, list, 3);
 	export_set_store(ex, st);
+	atexit(cleanup);
 	return 0;
 }
 
