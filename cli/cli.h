@@ -18,8 +18,7 @@ struct cli_command {
 	const char	*name;
 	const char	*synopsis;	/* after "dnssecmon NAME " */
 	const char	*summary;
-	int		(*run)(int argc, char *argv[]);	/* NULL: not yet */
-	const char	*issue;		/* where a missing command is tracked */
+	int		(*run)(int argc, char *argv[]);
 };
 
 /* The command table, terminated by a zero entry. */

@@ -15,26 +15,26 @@ const struct cli_command cli_commands[] = {
 	  "       [--sig-warning DURATION] [--sig-critical DURATION] [--insecure-is-problem]\n"
 	  "       [--db FILE] [-v] DOMAIN...",
 	  "probe domains once and report their DNSSEC and rotation state",
-	  cmd_check, NULL },
+	  cmd_check },
 	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",
 	  "run the monitor daemon in the foreground",
-	  cmd_run, NULL },
+	  cmd_run },
 	{ "rotations", "--db FILE [--open] [--format text|json]",
 	  "list key rotations and their deadlines",
-	  cmd_rotations, NULL },
+	  cmd_rotations },
 	{ "history", "DOMAIN --db FILE [--since TIME] [--format text|json]",
 	  "show the observations recorded for a domain",
-	  cmd_history, NULL },
+	  cmd_history },
 	{ "keys", "DOMAIN --db FILE [--format text|json]",
 	  "show the timeline of every key and DS seen for a domain",
-	  cmd_keys, NULL },
+	  cmd_keys },
 	{ "alerts", "--db FILE [--since DURATION] [--format text|json]",
 	  "list open and recent alerts with their delivery state",
-	  cmd_alerts, NULL },
+	  cmd_alerts },
 	{ "export", "grafana|prometheus-rules",
 	  "write the Grafana dashboard or the Prometheus alerting rules",
-	  cmd_export, NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  cmd_export },
+	{ NULL, NULL, NULL, NULL }
 };
 
 static void
@@ -45,8 +45,7 @@ usage(FILE *f)
 	fprintf(f, "usage: dnssecmon [--help] [--version] COMMAND [ARGS]\n\n"
 	    "commands:\n");
 	for (c = cli_commands; c->name != NULL; c++)
-		fprintf(f, "  %-10s %s%s\n", c->name, c->summary,
-		    c->run == NULL ? " (not implemented yet)" : "");
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nRun 'dnssecmon COMMAND --help' for the options of one "
 	    "command; see dnssecmon(8).\n");
 }
@@ -66,7 +65,6 @@ int
 main(int argc, char *argv[])
 {
 	const struct cli_command *c;
-	int i;
 
 	log_init(LOG_TO_STDERR, 0, "dnssecmon");
 	log_procname("dnssecmon");
@@ -103,19 +101,7 @@ main(int argc, char *argv[])
 	for (c = cli_commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) != 0)
 			continue;
-		if (c->run != NULL)
-			return c->run(argc - 1, argv + 1);
-		/* --help works even before the command exists: the contract
-		 * is already fixed in the man page. */
-		for (i = 2; i < argc; i++)
-			if (strcmp(argv[i], "--help") == 0) {
-				printf("usage: dnssecmon %s %s\n", c->name,
-				    c->synopsis);
-				return EXIT_OK;
-			}
-		log_warnx("%s: not implemented yet in this version "
-		    "(tracked in %s)", c->name, c->issue);
-		return EXIT_UNKNOWN;
+		return c->run(argc - 1, argv + 1);
 	}
 	log_warnx("unknown command '%s' (see dnssecmon --help)", argv[1]);
 	return EXIT_UNKNOWN;
