@@ -1,6 +1,18 @@
 """Assertions for Python tests: `ok - ...` / `not ok - ...` lines, as the
 runner (tests/run.sh) counts them."""
+import os
+import subprocess
 import sys
+
+
+def testbed_env():
+    """The running testbed's settings (`testbed.sh env`) as a dict: every
+    address, name and file a test needs, never hard-coded."""
+    tb = os.path.join(os.environ["DNSSECMON_TOP"], "tests/testbed/testbed.sh")
+    out = subprocess.run([tb, "env"], capture_output=True, text=True,
+                         check=True).stdout
+    return {k: v.strip("'") for k, v in (
+        line.split("=", 1) for line in out.split("\n") if "=" in line)}
 
 
 class Tap:

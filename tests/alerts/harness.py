@@ -5,6 +5,7 @@ every port is a free ephemeral one on 127.0.0.1, picked at run time."""
 import http.server
 import json
 import os
+import sys
 import signal
 import socket
 import ssl
@@ -49,11 +50,10 @@ def stop_pid(proc, sig=signal.SIGTERM, timeout=10):
 
 
 def testbed_env(top):
-    tb = os.path.join(top, "tests/testbed/testbed.sh")
-    out = subprocess.run([tb, "env"], capture_output=True, text=True,
-                         check=True).stdout
-    return {k: v.strip("'") for k, v in (
-        line.split("=", 1) for line in out.split("\n") if "=" in line)}
+    """The running testbed's settings; see tests/tap.py."""
+    sys.path.insert(0, os.path.join(top, "tests"))
+    from tap import testbed_env as env  # noqa: E402
+    return env()
 
 
 def certs(d):

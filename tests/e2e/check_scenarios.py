@@ -13,18 +13,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tap import Tap  # noqa: E402
+from tap import Tap, testbed_env  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
 TOP = os.environ["DNSSECMON_TOP"]
-env = dict(
-    line.split("=", 1)
-    for line in subprocess.run(
-        [os.path.join(TOP, "tests/testbed/testbed.sh"), "env"],
-        capture_output=True, text=True, check=True).stdout.split("\n")
-    if "=" in line)
-env = {k: v.strip("'") for k, v in env.items()}
+env = testbed_env()
 TLD = env["TESTBED_TLD"]
 BASE = ["--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
         env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"]]

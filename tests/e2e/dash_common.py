@@ -5,6 +5,7 @@ executable)."""
 import http.client
 import json
 import os
+import sys
 import signal
 import socket
 import subprocess
@@ -12,17 +13,13 @@ import tempfile
 import time
 
 BIN = os.environ["DNSSECMON_BIN"]
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from tap import testbed_env  # noqa: E402,F401  (the dash tests use it from here)
+
 TOP = os.environ["DNSSECMON_TOP"]
 TB = os.path.join(TOP, "tests/testbed/testbed.sh")
 LOGDIR = os.path.join(TOP, "build/test-logs",
                       os.environ.get("DNSSECMON_VARIANT", "default"))
-
-
-def testbed_env():
-    out = subprocess.run([TB, "env"], capture_output=True, text=True,
-                         check=True).stdout
-    return {k: v.strip("'") for k, v in (
-        line.split("=", 1) for line in out.split("\n") if "=" in line)}
 
 
 def free_port():

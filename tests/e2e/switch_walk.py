@@ -8,16 +8,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tap import Tap  # noqa: E402
+from tap import Tap, testbed_env  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
 TOP = os.environ["DNSSECMON_TOP"]
 TB = os.path.join(TOP, "tests/testbed/testbed.sh")
-env = {k: v.strip("'") for k, v in (
-    line.split("=", 1) for line in subprocess.run(
-        [TB, "env"], capture_output=True, text=True, check=True
-    ).stdout.split("\n") if "=" in line)}
+env = testbed_env()
 ZONE = env["TESTBED_SWITCH_ZONE"]
 
 
