@@ -41,6 +41,8 @@ enum store_stmt {
 	S_KEYS_LIST,
 	S_DS_LIST,
 	S_PRUNE,
+	S_PRUNE_DELIVERIES,
+	S_PRUNE_OUTBOX,
 	/* Alerts: the SQL is in store/alerts.c (store_alerts_sql). */
 	S_ALERT_OPEN,
 	S_ALERT_CANDIDATES,

@@ -235,6 +235,29 @@ store_prune(struct store *st, time_t before, int batch, int max_batches)
 		if (n < batch)
 			break;
 	}
+	/* Then delivered alert transitions, the same bounded way: the
+	 * outbox must not grow for ever either. */
+	for (; b < max_batches; b++) {
+		if (store_begin(st, true) == -1)
+			return -1;
+		if ((s = store_stmt(st, S_PRUNE_DELIVERIES)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+		sqlite3_bind_int(s, 2, batch);
+		if (store_step_done(st, s, "deleting old deliveries") == -1 ||
+		    (s = store_stmt(st, S_PRUNE_OUTBOX)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+		sqlite3_bind_int(s, 2, batch);
+		if (store_step_done(st, s, "deleting old alert transitions") == -1)
+			goto fail;
+		n = sqlite3_changes(st->db);
+		if (store_end(st) == -1)
+			goto fail;
+		total += n;
+		if (n < batch)
+			break;
+	}
 	return total;
 fail:
 	store_rollback(st);

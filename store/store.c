@@ -22,6 +22,11 @@
 
 #define DEFAULT_BUSY_MS	5000
 
+#define PRUNABLE_OUTBOX							\
+	"SELECT id FROM outbox WHERE created < ?1 AND id <= "		\
+	"(SELECT COALESCE(MIN(done_upto), (SELECT MAX(id) FROM outbox)) "\
+	"FROM alert_sinks WHERE last_started >= ?1) ORDER BY id LIMIT ?2"
+
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN_READ] = "BEGIN",
 	/* IMMEDIATE: take the write lock up front, so a busy database
@@ -108,6 +113,15 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_PRUNE] =
 	    "DELETE FROM observations WHERE id IN (SELECT id FROM "
 	    "observations WHERE state_change = 0 AND time < ?1 LIMIT ?2)",
+	/* Alert transitions past retention that every sink is done with
+	 * (a sink not started within the retention window, e.g. one taken
+	 * out of the configuration, holds nothing back). The two share
+	 * one subquery and run in one transaction: the same rows. The
+	 * alerts themselves stay. */
+	[S_PRUNE_DELIVERIES] =
+	    "DELETE FROM deliveries WHERE outbox_id IN (" PRUNABLE_OUTBOX ")",
+	[S_PRUNE_OUTBOX] =
+	    "DELETE FROM outbox WHERE id IN (" PRUNABLE_OUTBOX ")",
 };
 
 void

@@ -111,10 +111,12 @@ int	store_rotations(struct store *, bool open_only,
 	    struct store_rotation **out, size_t *n);
 
 /*
- * Delete observations older than `before` that are not state changes, at
- * most `batch` rows per transaction, until none is left or `max_batches`
- * ran. Keys, DS, rotations, alerts and state-change observations stay.
- * Returns the number deleted, or -1.
+ * Delete observations older than `before` that are not state changes,
+ * then alert transitions (outbox rows and their deliveries) older than
+ * `before` that every sink started since then is done with, at most
+ * `batch` rows per transaction, until none is left or `max_batches` ran
+ * in all. Keys, DS, rotations, alerts and state-change observations stay.
+ * Returns the number of rows deleted, or -1.
  */
 long	store_prune(struct store *, time_t before, int batch, int max_batches);
 

@@ -419,6 +419,54 @@ test_delivery(void)
 	store_close(st);
 }
 
+/* Retention: delivered transitions go, undelivered ones stay, alerts stay. */
+static void
+test_prune(void)
+{
+	struct store	*st;
+	const char	*db = dbpath("prune.db");
+	long long	 total, alerts, k;
+
+	if (!ok((st = fresh("prune.db")) != NULL, "prune: store opens"))
+		return;
+	step(st, "p.test", SY_HEALTHY, T);
+	step(st, "p.test", SY_BROKEN, T + HOUR);	/* firing */
+	step(st, "p.test", SY_ROLLDONE, T + 2 * HOUR);	/* resolved */
+	total = sql_int(db, "SELECT count(*) FROM outbox");
+	alerts = sql_int(db, "SELECT count(*) FROM alerts");
+	ok(alerts >= 1 && total == 2 * alerts, "prune: each alert fired and "
+	    "resolved (%lld alerts, %lld transitions)", alerts, total);
+	/* The daemon registers its sinks at every start and reload. */
+	store_sink_register(st, SINK, STORE_ALERT_ALL, T + 10 * DAY);
+	for (k = 0; k < alerts; k++)
+		take(st, NULL);			/* the firing ones */
+	ok(store_prune(st, T + 5 * DAY, 100, 10) >= alerts,
+	    "prune: ran past the delivered transitions");
+	is_int(sql_int(db, "SELECT count(*) FROM outbox"), total - alerts,
+	    "prune: delivered transitions are gone, pending ones stay");
+	is_int(sql_int(db, "SELECT count(*) FROM outbox WHERE transition = "
+	    "'resolved'"), alerts, "prune: the pending ones are the resolved");
+	is_int(sql_int(db, "SELECT count(*) FROM deliveries WHERE outbox_id "
+	    "NOT IN (SELECT id FROM outbox)"), 0,
+	    "prune: no delivery row is left without its transition");
+	is_int(sql_int(db, "SELECT count(*) FROM alerts"), alerts,
+	    "prune: the alerts themselves are kept");
+	is_str(take(st, NULL), "resolved",
+	    "prune: a pending transition is still delivered afterwards");
+	for (k = 1; k < alerts; k++)
+		take(st, NULL);
+	store_prune(st, T + 5 * DAY, 100, 10);
+	is_int(sql_int(db, "SELECT count(*) FROM outbox"), 0,
+	    "prune: once delivered, they go too");
+	step(st, "p.test", SY_BROKEN, T + 20 * DAY);	/* fires again */
+	for (k = 0; k < alerts; k++)
+		take(st, NULL);
+	store_prune(st, T + 5 * DAY, 100, 10);
+	is_int(sql_int(db, "SELECT count(*) FROM outbox"), alerts,
+	    "prune: delivered transitions newer than the cut-off stay");
+	store_close(st);
+}
+
 /* One transaction: a failing outbox write takes the observation with it. */
 static void
 test_atomic(void)
@@ -601,6 +649,7 @@ main(int argc, char *argv[])
 	test_fire_at_once_and_flaps();
 	test_policies();
 	test_delivery();
+	test_prune();
 	test_atomic();
 	test_migration(top_dir(argv[0]));
 	test_helpers();
