@@ -255,6 +255,9 @@ probe_done(void *arg, struct probe_result *r)
 		history_ok = false;
 	}
 	probe_classify(r, &m->cfg->probe_policy, now);
+	/* What a DNS host announced by webhook is checked against this
+	 * check's keys, and recorded (and alerted on) with it. */
+	export_host_problems(m->export, r);
 	if (!history_ok)
 		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
 		    "History could not be read, so this check was not "

@@ -87,7 +87,7 @@ problems_json(const struct xdom *d)
 		    probe_problem_severity_name(
 		    (enum probe_severity)d->problems[i].severity), "message",
 		    d->problems[i].message));
-	if (xdom_host_mismatch(d)) {
+	if (xdom_host_mismatch_unlisted(d)) {
 		snprintf(msg, sizeof(msg), "The DS in %s's %s event (key %u, "
 		    "algorithm %u) matches no key %s publishes: check the "
 		    "rotation at the DNS host before changing the registrar.",

@@ -212,6 +212,41 @@ xdom_host_mismatch(const struct xdom *d)
 	return d->host != NULL && d->host->verdict == 0;
 }
 
+bool
+xdom_host_mismatch_unlisted(const struct xdom *d)
+{
+	unsigned	 i;
+
+	if (!xdom_host_mismatch(d))
+		return false;
+	for (i = 0; i < d->n_problems; i++)
+		if (strcmp(d->problems[i].code, "host_ds_mismatch") == 0)
+			return false;
+	return true;
+}
+
+void
+export_host_problems(struct export *ex, struct probe_result *r)
+{
+	struct xdom	*d;
+	char		 hex[2 * PROBE_MAX_DIGEST + 1];
+
+	if (ex == NULL || (d = xdom_find(ex, r->domain)) == NULL ||
+	    d->host == NULL || d->host->digest_len == 0 || r->n_keys == 0 ||
+	    xhost_verify(d->host, r->domain, r->keys, r->n_keys) != 0)
+		return;		/* no event, it matches, or cannot tell */
+	dsmatch_hex_upper(d->host->digest, d->host->digest_len, hex,
+	    sizeof(hex));
+	probe_problem_add(r, "host_ds_mismatch", PROBE_SEV_WARNING,
+	    "The DS that %s announced (%s, %s IN DS %u %u %u %s) matches no "
+	    "key %s publishes: do not copy it to the registrar until the "
+	    "zone serves that key", d->host->source, d->host->event,
+	    r->domain, d->host->key_tag, d->host->algorithm,
+	    d->host->digest_type, hex, r->domain);
+	if (r->severity < PROBE_SEV_WARNING)
+		r->severity = PROBE_SEV_WARNING;
+}
+
 enum probe_severity
 xdom_severity(const struct xdom *d)
 {

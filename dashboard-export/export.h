@@ -97,6 +97,14 @@ int		 export_set_domains(struct export *,
 void		 export_update(struct export *, const struct probe_result *,
 		    const struct store_rotation *open, time_t now);
 
+/*
+ * Before a check is recorded: when the DNS host's last event named a DS
+ * that none of the keys in r matches, add the problem host_ds_mismatch
+ * (warning) to r, so that it is stored and alerted on like any other.
+ * Accepts a NULL exporter (nothing to add).
+ */
+void		 export_host_problems(struct export *, struct probe_result *r);
+
 /* The shipped Grafana dashboard and Prometheus alerting rules, as the
  * repository has them (static text, NUL-terminated). */
 const char	*export_grafana_dashboard(void);

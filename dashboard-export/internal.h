@@ -194,6 +194,10 @@ struct xdom	*xdom_find(const struct export *, const char *name);
 enum probe_severity xdom_severity(const struct xdom *);
 /* Whether the domain has the host_ds_mismatch problem now. */
 bool		 xdom_host_mismatch(const struct xdom *);
+/* ... and its last check's problem list does not carry it already (the
+ * daemon adds it there, see export_host_problems): the pages add it
+ * themselves only then, never twice. */
+bool		 xdom_host_mismatch_unlisted(const struct xdom *);
 /* Domains in shard, worst first (severity, then the nearest registrar
  * deadline, then name). Caller frees the array (not the entries). */
 struct xdom	**xdom_sorted(const struct export *, size_t *n);

@@ -419,7 +419,7 @@ xmetrics_render(struct export *ex, struct evbuffer *eb, time_t now)
 			zone_series(&o, "dnssecmon_problem_info", d, extra);
 			puts_(&o, "1\n");
 		}
-		if (xdom_host_mismatch(d)) {
+		if (xdom_host_mismatch_unlisted(d)) {
 			zone_series(&o, "dnssecmon_problem_info", d,
 			    ",code=\"host_ds_mismatch\",severity=\"warning\"");
 			puts_(&o, "1\n");

@@ -406,7 +406,7 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 			xhtml_escape(o, d->problems[i].message);
 			evbuffer_add_printf(o, "</li>");
 		}
-		if (xdom_host_mismatch(d)) {
+		if (xdom_host_mismatch_unlisted(d)) {
 			evbuffer_add_printf(o, "<li class=\"warning\"><code>"
 			    "host_ds_mismatch</code> The DS in ");
 			xhtml_escape(o, d->host->source);

@@ -124,6 +124,14 @@ try:
          "dnssecmon rotations: open, with a registrar deadline")
     dom = domain()
     t.ok("host_ds_mismatch" in codes(dom), "api: host_ds_mismatch reported")
+
+    def recorded_mismatch():
+        p = subprocess.run([dc.BIN, "history", ZONE, "--db", d.db, "--format",
+                            "json"], capture_output=True, text=True, timeout=30)
+        obs = json.loads(p.stdout)["observations"] if p.returncode == 0 else []
+        return obs and "host_ds_mismatch" in obs[-1]["problems"]
+    t.ok(dc.wait_for(recorded_mismatch, 15),
+         "history: the next check records host_ds_mismatch (so alerts see it)")
     t.is_((dom.get("rotation") or {}).get("start"), utc(host_start),
           "api: the open rotation with the host's start")
     _, _, m = dc.request(d.port, "GET", "/metrics")
