@@ -112,26 +112,16 @@ cmd_alerts(int argc, char *argv[])
 			}
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0) {
-				log_warnx("--format '%s': expected text or "
-				    "json", optarg);
+			if (cli_format_json(optarg, &json) == -1)
 				return EXIT_UNKNOWN;
-			}
 			break;
 		case 'h':
 			printf("usage: dnssecmon alerts --db FILE [--since "
 			    "DURATION] [--format text|json]\n");
 			return EXIT_OK;
 		case ':':
-			log_warnx("option '%s' needs a value",
-			    argv[optind - 1]);
-			return EXIT_UNKNOWN;
 		default:
-			log_warnx("unknown option '%s' (see 'dnssecmon "
-			    "alerts --help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return cli_option_error("alerts", ch, argv);
 		}
 	}
 	if (optind < argc) {

@@ -5,6 +5,7 @@
 #ifndef DNSSECMON_CLI_H
 #define DNSSECMON_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -44,6 +45,11 @@ const char *cli_time_text(time_t, char *buf, size_t len);
  * the reason in why when it is not a domain name. */
 int	cli_domain_arg(const char *in, char *out, size_t len, char *why,
 	    size_t whylen);
+/* --format text|json into *json; -1 after logging the bad value. */
+int	cli_format_json(const char *arg, bool *json);
+/* The ':' (missing value) and unknown-option cases of a getopt_long loop
+ * of command cmd: logs the error, returns EXIT_UNKNOWN. */
+int	cli_option_error(const char *cmd, int ch, char *argv[]);
 /* Open --db read-only for command cmd; NULL after logging why (no --db,
  * no such database, a newer schema ...). Caller closes. */
 struct store *cli_open_db(const char *cmd, const char *db);

@@ -161,13 +161,8 @@ cmd_history(int argc, char *argv[])
 			}
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				w.json = true;
-			else if (strcmp(optarg, "text") != 0) {
-				log_warnx("--format '%s': expected text or "
-				    "json", optarg);
+			if (cli_format_json(optarg, &w.json) == -1)
 				return EXIT_UNKNOWN;
-			}
 			break;
 		case 'h':
 			printf("usage: dnssecmon history " SYNOPSIS "\n"
@@ -176,13 +171,8 @@ cmd_history(int argc, char *argv[])
 			    "before now.\n");
 			return EXIT_OK;
 		case ':':
-			log_warnx("option '%s' needs a value",
-			    argv[optind - 1]);
-			return EXIT_UNKNOWN;
 		default:
-			log_warnx("unknown option '%s' (see 'dnssecmon "
-			    "history --help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return cli_option_error("history", ch, argv);
 		}
 	}
 	if (argc - optind != 1) {

@@ -152,25 +152,15 @@ cmd_keys(int argc, char *argv[])
 			db = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0) {
-				log_warnx("--format '%s': expected text or "
-				    "json", optarg);
+			if (cli_format_json(optarg, &json) == -1)
 				return EXIT_UNKNOWN;
-			}
 			break;
 		case 'h':
 			printf("usage: dnssecmon keys " SYNOPSIS "\n");
 			return EXIT_OK;
 		case ':':
-			log_warnx("option '%s' needs a value",
-			    argv[optind - 1]);
-			return EXIT_UNKNOWN;
 		default:
-			log_warnx("unknown option '%s' (see 'dnssecmon keys "
-			    "--help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return cli_option_error("keys", ch, argv);
 		}
 	}
 	if (argc - optind != 1) {

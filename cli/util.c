@@ -4,6 +4,8 @@
  * argument and the opening of the database, so the four agree.
  */
 #include <ctype.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,4 +64,29 @@ cli_open_db(const char *cmd, const char *db)
 	if ((st = store_open_readonly(db, err, sizeof(err))) == NULL)
 		log_warnx("%s", err);
 	return st;
+}
+
+int
+cli_format_json(const char *arg, bool *json)
+{
+	if (strcmp(arg, "json") == 0)
+		*json = true;
+	else if (strcmp(arg, "text") == 0)
+		*json = false;
+	else {
+		log_warnx("--format '%s': expected text or json", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_option_error(const char *cmd, int ch, char *argv[])
+{
+	if (ch == ':')
+		log_warnx("option '%s' needs a value", argv[optind - 1]);
+	else
+		log_warnx("unknown option '%s' (see 'dnssecmon %s --help')",
+		    argv[optind - 1], cmd);
+	return EXIT_UNKNOWN;
 }
