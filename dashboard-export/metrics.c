@@ -168,291 +168,554 @@ static const char *hook_result_names[XHOOK_NRESULTS] = {
 	"opened", "closed", "duplicate", "ignored", "rejected", "failed"
 };
 
+/*
+ * A metric family of the page. Exactly one way to its samples:
+ *   scalar: one unlabelled sample, "name value";
+ *   value:  one sample per zone in shard that has one (false: none);
+ *   zone:   any number of samples per zone in shard;
+ *   samples: whatever the family needs (histograms, fixed labels).
+ */
+struct metric_family {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	long long	(*scalar)(struct export *);
+	bool		(*value)(const struct xdom *, time_t now,
+			    long long *v);
+	void		(*zone)(struct out *, struct export *,
+			    const char *name, const struct xdom *);
+	void		(*samples)(struct out *, struct export *,
+			    const char *name);
+};
+
+/* ----------------------------------------------- unlabelled samples */
+
+static long long
+start_time(struct export *ex)
+{
+	return (long long)ex->started;
+}
+
+static long long
+domains_in_shard(struct export *ex)
+{
+	return (long long)ex->n_in_shard;
+}
+
+static long long
+ready(struct export *ex)
+{
+	return xapi_ready(ex, NULL) ? 1 : 0;
+}
+
+static long long
+checks_total(struct export *ex)
+{
+	return (long long)ex->checks_total;
+}
+
+static long long
+http_requests(struct export *ex)
+{
+	return (long long)ex->http_requests;
+}
+
+static void
+build_info(struct out *o, struct export *ex, const char *name)
+{
+	(void)ex;
+	puts_(o, name);
+	puts_(o, "{version=\"" DNSSECMON_VERSION "\"} 1\n");
+}
+
+static void
+probe_duration(struct out *o, struct export *ex, const char *name)
+{
+	histogram(o, name, NULL, &ex->probe_duration, xprobe_bounds,
+	    XPROBE_BUCKETS);
+}
+
+static void
+resolver_latency(struct out *o, struct export *ex, const char *name)
+{
+	char		 labels[PROBE_ADDR_MAX * 2 + 160];
+	unsigned	 k;
+
+	for (k = 0; k < ex->n_resolvers; k++) {
+		snprintf(labels, sizeof(labels), "resolver=\"%s\"",
+		    ex->resolver_label[k]);
+		histogram(o, name, labels, &ex->resolver_latency[k],
+		    xlatency_bounds, XLATENCY_BUCKETS);
+	}
+}
+
+static void
+webhook_events(struct out *o, struct export *ex, const char *name)
+{
+	unsigned	 k;
+
+	for (k = 0; k < XHOOK_NRESULTS; k++) {
+		puts_(o, name);
+		puts_(o, "{source=\"dnsimple\",result=\"");
+		puts_(o, hook_result_names[k]);
+		puts_(o, "\"} ");
+		put_int(o, (long long)ex->hooks[k]);
+		put(o, "\n", 1);
+	}
+}
+
+/* The previous render's time: this one is still running. */
+static void
+render_seconds(struct out *o, struct export *ex, const char *name)
+{
+	puts_(o, name);
+	put(o, " ", 1);
+	put_double(o, ex->last_render_s);
+	put(o, "\n", 1);
+}
+
+/* ------------------------------------------- one sample per zone */
+
+static bool
+probe_errors(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->errors;
+	return true;
+}
+
+static bool
+check_interval(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->interval_s;
+	return true;
+}
+
+static bool
+last_check(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->last_check;
+	return d->known;
+}
+
+static bool
+severity(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = xseverity_metric(xdom_severity(d));
+	return true;
+}
+
+static bool
+ds_records(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->n_ds;
+	return d->checked;
+}
+
+static bool
+dnskey_records(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->n_dnskey;
+	return d->checked;
+}
+
+static bool
+ds_to_publish(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->n_publish;
+	return d->checked;
+}
+
+static bool
+rrsig_expiry(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->sig_expiry;
+	return d->checked && d->sig_expiry != 0;
+}
+
+static bool
+rotation_start(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	if (d->rot == NULL)
+		return false;
+	*v = (long long)d->rot->start;
+	return true;
+}
+
+static bool
+registrar_deadline(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	if (!waiting_for_ds(d))
+		return false;
+	*v = (long long)d->rot->registrar_deadline;
+	return true;
+}
+
+static bool
+registrar_seconds_left(const struct xdom *d, time_t now, long long *v)
+{
+	if (!waiting_for_ds(d))
+		return false;
+	*v = (long long)(d->rot->registrar_deadline - now);
+	return true;
+}
+
+static bool
+critical_before(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->policy.critical_before_s;
+	return waiting_for_ds(d);
+}
+
+/* Computed by the exporter today; meant to come from the check. */
+static bool
+servers_agree(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->servers_agree;
+	return d->checked;
+}
+
+static bool
+host_ds_mismatch(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	if (d->host == NULL || d->host->digest_len == 0)
+		return false;
+	*v = d->host->verdict == 0;
+	return true;
+}
+
+/* ----------------------------------------- several samples per zone */
+
+static const char *
+state_label(unsigned s)
+{
+	return probe_state_name((enum probe_state)s);
+}
+
+static const char *
+validation_label(unsigned s)
+{
+	return probe_validation_name((enum probe_validation)s);
+}
+
+/* One series per value in [lo, hi], 1 for cur and 0 for the others. */
+static void
+one_hot(struct out *o, const char *name, const struct xdom *d,
+    const char *label, unsigned lo, unsigned hi, unsigned cur,
+    const char *(*value_name)(unsigned))
+{
+	char		 extra[PROBE_ADDR_MAX * 2 + 160];
+	unsigned	 s;
+
+	for (s = lo; s <= hi; s++) {
+		snprintf(extra, sizeof(extra), ",%s=\"%s\"", label,
+		    value_name(s));
+		zone_series(o, name, d, extra);
+		puts_(o, cur == s ? "1\n" : "0\n");
+	}
+}
+
+static void
+rotation_state(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	(void)ex;
+	one_hot(o, name, d, "state", PROBE_STATE_UNKNOWN,
+	    PROBE_STATE_INSECURE, d->known ? d->state : PROBE_STATE_UNKNOWN,
+	    state_label);
+}
+
+static void
+validation_status(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	(void)ex;
+	one_hot(o, name, d, "status", PROBE_VAL_INDETERMINATE,
+	    PROBE_VAL_BOGUS, d->known ? d->validation :
+	    PROBE_VAL_INDETERMINATE, validation_label);
+}
+
+static void
+resolver_ad(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	char		 extra[PROBE_ADDR_MAX * 2 + 160];
+	unsigned	 k;
+
+	for (k = 0; k < d->n_resolvers; k++) {
+		const struct xresolver *v = &d->resolvers[k];
+
+		if (v->rcode < 0)
+			continue;
+		snprintf(extra, sizeof(extra), ",resolver=\"%s\"",
+		    ex->resolver_label[v->idx]);
+		zone_series(o, name, d, extra);
+		puts_(o, v->ad ? "1\n" : "0\n");
+	}
+}
+
+static void
+resolver_rcode(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	char		 extra[PROBE_ADDR_MAX * 2 + 160];
+	unsigned	 k;
+
+	for (k = 0; k < d->n_resolvers; k++) {
+		const struct xresolver *v = &d->resolvers[k];
+		const char *rc = probe_rcode_name(v->rcode);
+
+		snprintf(extra, sizeof(extra), ",resolver=\"%s\",rcode=\"%s\"",
+		    ex->resolver_label[v->idx], rc ? rc : "none");
+		zone_series(o, name, d, extra);
+		puts_(o, "1\n");
+	}
+}
+
+/* name{zone="Z",server="S"} for server k; false when it cannot be
+ * escaped (out of memory), and then nothing is written. */
+static bool
+server_series(struct out *o, const char *name, const struct xdom *d,
+    unsigned k)
+{
+	char	 extra[PROBE_ADDR_MAX * 2 + 160], *lab;
+
+	if ((lab = xlabel_escape(d->servers[k].address)) == NULL)
+		return false;
+	snprintf(extra, sizeof(extra), ",server=\"%s\"", lab);
+	free(lab);
+	zone_series(o, name, d, extra);
+	return true;
+}
+
+static void
+server_answering(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++)
+		if (server_series(o, name, d, k))
+			puts_(o, d->servers[k].answered ? "1\n" : "0\n");
+}
+
+static void
+server_soa_serial(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++) {
+		if (!d->servers[k].has_soa || !server_series(o, name, d, k))
+			continue;
+		put_int(o, d->servers[k].serial);
+		put(o, "\n", 1);
+	}
+}
+
+/* host_ds_mismatch, when the check's own list does not carry it. */
+static void
+problem_info_host(struct out *o, const char *name, const struct xdom *d)
+{
+	if (!xdom_host_mismatch_unlisted(d))
+		return;
+	zone_series(o, name, d,
+	    ",code=\"host_ds_mismatch\",severity=\"warning\"");
+	puts_(o, "1\n");
+}
+
+static void
+problem_info(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	char		 extra[PROBE_ADDR_MAX * 2 + 160];
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_problems; k++) {
+		snprintf(extra, sizeof(extra), ",code=\"%s\",severity=\"%s\"",
+		    d->problems[k].code, probe_problem_severity_name(
+		    (enum probe_severity)d->problems[k].severity));
+		zone_series(o, name, d, extra);
+		puts_(o, "1\n");
+	}
+	problem_info_host(o, name, d);
+}
+
+/* ------------------------------------------------------ the page */
+
+/* In the order of the page; names, types and help are the public
+ * interface (dashboards, rules): change them only on purpose. */
+static const struct metric_family families[] = {
+	{ "dnssecmon_build_info", "gauge",
+	  "A constant 1 labelled with the version of dnssecmon.",
+	  .samples = build_info },
+	{ "dnssecmon_start_time_seconds", "gauge",
+	  "When the daemon started, in unix seconds.",
+	  .scalar = start_time },
+	{ "dnssecmon_domains", "gauge",
+	  "Domains this daemon (this shard) monitors.",
+	  .scalar = domains_in_shard },
+	{ "dnssecmon_ready", "gauge",
+	  "1 once every domain has been checked since the start (/readyz).",
+	  .scalar = ready },
+	{ "dnssecmon_checks_total", "counter",
+	  "Domain checks finished since the start.",
+	  .scalar = checks_total },
+	{ "dnssecmon_probe_duration_seconds", "histogram",
+	  "How long one domain check took.",
+	  .samples = probe_duration },
+	{ "dnssecmon_probe_errors_total", "counter",
+	  "Checks of the zone since the start that observed nothing "
+	  "(state unknown: parent or every server unreachable).",
+	  .value = probe_errors },
+	{ "dnssecmon_check_interval_seconds", "gauge",
+	  "How often the zone is checked.",
+	  .value = check_interval },
+	{ "dnssecmon_last_check_timestamp_seconds", "gauge",
+	  "When the zone was last checked (from history until the first "
+	  "check of this run).",
+	  .value = last_check },
+	{ "dnssecmon_domain_severity", "gauge",
+	  "Severity of the zone: 0 ok, 1 warning, 2 critical, 3 unknown.",
+	  .value = severity },
+	{ "dnssecmon_rotation_state", "gauge",
+	  "Key rotation state of the zone, one series per state, 1 for "
+	  "the current one.",
+	  .zone = rotation_state },
+	{ "dnssecmon_validation_status", "gauge",
+	  "What an in-process validator concludes for the zone, one "
+	  "series per status, 1 for the current one.",
+	  .zone = validation_status },
+	{ "dnssecmon_ds_records", "gauge",
+	  "DS records for the zone at its parent.",
+	  .value = ds_records },
+	{ "dnssecmon_dnskey_records", "gauge",
+	  "Distinct DNSKEY records published by the zone's servers.",
+	  .value = dnskey_records },
+	{ "dnssecmon_ds_to_publish_records", "gauge",
+	  "Keys that sign the DNSKEY RRset but have no DS at the parent: "
+	  "DS records to add at the registrar.",
+	  .value = ds_to_publish },
+	{ "dnssecmon_rrsig_expiry_timestamp_seconds", "gauge",
+	  "Earliest expiry of the RRSIGs over the zone's DNSKEY and SOA "
+	  "RRsets, on any of its servers.",
+	  .value = rrsig_expiry },
+	{ "dnssecmon_rotation_start_timestamp_seconds", "gauge",
+	  "Start of the zone's open KSK rotation (absent when none).",
+	  .value = rotation_start },
+	{ "dnssecmon_registrar_deadline_timestamp_seconds", "gauge",
+	  "When the new DS must be at the registrar for the open KSK "
+	  "rotation (absent when none waits for its DS).",
+	  .value = registrar_deadline },
+	{ "dnssecmon_registrar_deadline_seconds", "gauge",
+	  "Seconds left to the registrar deadline, negative when past "
+	  "(absent when no rotation waits for its DS).",
+	  .value = registrar_seconds_left },
+	{ "dnssecmon_rotation_critical_before_seconds", "gauge",
+	  "The zone's critical_before: inside this much of the registrar "
+	  "deadline the rotation is critical (with the deadline only).",
+	  .value = critical_before },
+	{ "dnssecmon_resolver_ad", "gauge",
+	  "1 when the validating resolver answered with the AD bit set.",
+	  .zone = resolver_ad },
+	{ "dnssecmon_resolver_rcode", "gauge",
+	  "1, labelled with the rcode the validating resolver answered "
+	  "(rcode=\"none\": no answer).",
+	  .zone = resolver_rcode },
+	{ "dnssecmon_resolver_latency_seconds", "histogram",
+	  "How long validating resolvers took to answer.",
+	  .samples = resolver_latency },
+	{ "dnssecmon_servers_agree", "gauge",
+	  "1 when every answering server of the zone has the same SOA "
+	  "serial and the same DNSKEY set.",
+	  .value = servers_agree },
+	{ "dnssecmon_server_answering", "gauge",
+	  "1 when this authoritative server address answered.",
+	  .zone = server_answering },
+	{ "dnssecmon_server_soa_serial", "gauge",
+	  "SOA serial this authoritative server address serves.",
+	  .zone = server_soa_serial },
+	{ "dnssecmon_problem_info", "gauge",
+	  "1 for each problem the last check of the zone found, labelled "
+	  "with its code and severity.",
+	  .zone = problem_info },
+	{ "dnssecmon_host_ds_mismatch", "gauge",
+	  "1 when the DS in the DNS host's last rotation event matches no "
+	  "key the zone publishes (absent without a host event).",
+	  .value = host_ds_mismatch },
+	{ "dnssecmon_webhook_events_total", "counter",
+	  "DNS host webhook deliveries by outcome.",
+	  .samples = webhook_events },
+	{ "dnssecmon_http_requests_total", "counter",
+	  "HTTP requests served since the start.",
+	  .scalar = http_requests },
+	{ "dnssecmon_metrics_render_seconds", "gauge",
+	  "How long rendering the previous /metrics page took.",
+	  .samples = render_seconds },
+};
+
+/* A per-zone family: one walk over the table, zones in shard only. */
+static void
+render_zones(struct out *o, struct export *ex,
+    const struct metric_family *f, time_t now)
+{
+	const struct xdom	*d;
+	long long		 v;
+	size_t			 i;
+
+	for (i = 0; i < ex->n_dom; i++) {
+		if (!(d = ex->dom[i])->in_shard)
+			continue;
+		if (f->zone != NULL)
+			f->zone(o, ex, f->name, d);
+		else if (f->value(d, now, &v))
+			zone_int(o, f->name, d, v);
+	}
+}
+
+static void
+render_family(struct out *o, struct export *ex,
+    const struct metric_family *f, time_t now)
+{
+	family(o, f->name, f->type, f->help);
+	if (f->scalar != NULL) {
+		puts_(o, f->name);
+		put(o, " ", 1);
+		put_int(o, f->scalar(ex));
+		put(o, "\n", 1);
+	} else if (f->samples != NULL)
+		f->samples(o, ex, f->name);
+	else
+		render_zones(o, ex, f, now);
+}
+
 void
 xmetrics_render(struct export *ex, struct evbuffer *eb, time_t now)
 {
 	static struct out	 o;	/* one render at a time: one loop */
 	struct timespec		 t0, t1;
-	char			 extra[PROBE_ADDR_MAX * 2 + 160], *lab;
 	size_t			 i;
-	unsigned		 k, s;
-	bool			 ready;
-	const struct xdom	*d;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	o.eb = eb;
 	o.n = 0;
-
-	family(&o, "dnssecmon_build_info", "gauge",
-	    "A constant 1 labelled with the version of dnssecmon.");
-	puts_(&o, "dnssecmon_build_info{version=\"" DNSSECMON_VERSION
-	    "\"} 1\n");
-	family(&o, "dnssecmon_start_time_seconds", "gauge",
-	    "When the daemon started, in unix seconds.");
-	puts_(&o, "dnssecmon_start_time_seconds ");
-	put_int(&o, (long long)ex->started);
-	put(&o, "\n", 1);
-	family(&o, "dnssecmon_domains", "gauge",
-	    "Domains this daemon (this shard) monitors.");
-	puts_(&o, "dnssecmon_domains ");
-	put_int(&o, (long long)ex->n_in_shard);
-	put(&o, "\n", 1);
-	ready = xapi_ready(ex, NULL);
-	family(&o, "dnssecmon_ready", "gauge",
-	    "1 once every domain has been checked since the start (/readyz).");
-	puts_(&o, ready ? "dnssecmon_ready 1\n" : "dnssecmon_ready 0\n");
-	family(&o, "dnssecmon_checks_total", "counter",
-	    "Domain checks finished since the start.");
-	puts_(&o, "dnssecmon_checks_total ");
-	put_int(&o, (long long)ex->checks_total);
-	put(&o, "\n", 1);
-	family(&o, "dnssecmon_probe_duration_seconds", "histogram",
-	    "How long one domain check took.");
-	histogram(&o, "dnssecmon_probe_duration_seconds", NULL,
-	    &ex->probe_duration, xprobe_bounds, XPROBE_BUCKETS);
-
-	family(&o, "dnssecmon_probe_errors_total", "counter",
-	    "Checks of the zone since the start that observed nothing "
-	    "(state unknown: parent or every server unreachable).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard)
-			zone_int(&o, "dnssecmon_probe_errors_total", d,
-			    (long long)d->errors);
-	family(&o, "dnssecmon_check_interval_seconds", "gauge",
-	    "How often the zone is checked.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard)
-			zone_int(&o, "dnssecmon_check_interval_seconds", d,
-			    d->interval_s);
-	family(&o, "dnssecmon_last_check_timestamp_seconds", "gauge",
-	    "When the zone was last checked (from history until the first "
-	    "check of this run).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->known)
-			zone_int(&o, "dnssecmon_last_check_timestamp_seconds",
-			    d, (long long)d->last_check);
-	family(&o, "dnssecmon_domain_severity", "gauge",
-	    "Severity of the zone: 0 ok, 1 warning, 2 critical, 3 unknown.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard)
-			zone_int(&o, "dnssecmon_domain_severity", d,
-			    xseverity_metric(xdom_severity(d)));
-	family(&o, "dnssecmon_rotation_state", "gauge",
-	    "Key rotation state of the zone, one series per state, 1 for "
-	    "the current one.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (s = PROBE_STATE_UNKNOWN; s <= PROBE_STATE_INSECURE; s++) {
-			snprintf(extra, sizeof(extra), ",state=\"%s\"",
-			    probe_state_name((enum probe_state)s));
-			zone_series(&o, "dnssecmon_rotation_state", d, extra);
-			puts_(&o, (d->known ? d->state : PROBE_STATE_UNKNOWN) ==
-			    s ? "1\n" : "0\n");
-		}
-	}
-	family(&o, "dnssecmon_validation_status", "gauge",
-	    "What an in-process validator concludes for the zone, one "
-	    "series per status, 1 for the current one.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (s = PROBE_VAL_INDETERMINATE; s <= PROBE_VAL_BOGUS; s++) {
-			snprintf(extra, sizeof(extra), ",status=\"%s\"",
-			    probe_validation_name((enum probe_validation)s));
-			zone_series(&o, "dnssecmon_validation_status", d,
-			    extra);
-			puts_(&o, (d->known ? d->validation :
-			    PROBE_VAL_INDETERMINATE) == s ? "1\n" : "0\n");
-		}
-	}
-	family(&o, "dnssecmon_ds_records", "gauge",
-	    "DS records for the zone at its parent.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->checked)
-			zone_int(&o, "dnssecmon_ds_records", d, d->n_ds);
-	family(&o, "dnssecmon_dnskey_records", "gauge",
-	    "Distinct DNSKEY records published by the zone's servers.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->checked)
-			zone_int(&o, "dnssecmon_dnskey_records", d, d->n_dnskey);
-	family(&o, "dnssecmon_ds_to_publish_records", "gauge",
-	    "Keys that sign the DNSKEY RRset but have no DS at the parent: "
-	    "DS records to add at the registrar.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->checked)
-			zone_int(&o, "dnssecmon_ds_to_publish_records", d,
-			    d->n_publish);
-	family(&o, "dnssecmon_rrsig_expiry_timestamp_seconds", "gauge",
-	    "Earliest expiry of the RRSIGs over the zone's DNSKEY and SOA "
-	    "RRsets, on any of its servers.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->checked &&
-		    d->sig_expiry != 0)
-			zone_int(&o, "dnssecmon_rrsig_expiry_timestamp_seconds",
-			    d, (long long)d->sig_expiry);
-
-	family(&o, "dnssecmon_rotation_start_timestamp_seconds", "gauge",
-	    "Start of the zone's open KSK rotation (absent when none).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->rot != NULL)
-			zone_int(&o, "dnssecmon_rotation_start_timestamp_seconds",
-			    d, (long long)d->rot->start);
-	family(&o, "dnssecmon_registrar_deadline_timestamp_seconds", "gauge",
-	    "When the new DS must be at the registrar for the open KSK "
-	    "rotation (absent when none waits for its DS).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && waiting_for_ds(d))
-			zone_int(&o,
-			    "dnssecmon_registrar_deadline_timestamp_seconds", d,
-			    (long long)d->rot->registrar_deadline);
-	family(&o, "dnssecmon_registrar_deadline_seconds", "gauge",
-	    "Seconds left to the registrar deadline, negative when past "
-	    "(absent when no rotation waits for its DS).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && waiting_for_ds(d))
-			zone_int(&o, "dnssecmon_registrar_deadline_seconds", d,
-			    (long long)(d->rot->registrar_deadline - now));
-	family(&o, "dnssecmon_rotation_critical_before_seconds", "gauge",
-	    "The zone's critical_before: inside this much of the registrar "
-	    "deadline the rotation is critical (with the deadline only).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && waiting_for_ds(d))
-			zone_int(&o,
-			    "dnssecmon_rotation_critical_before_seconds", d,
-			    d->policy.critical_before_s);
-
-	family(&o, "dnssecmon_resolver_ad", "gauge",
-	    "1 when the validating resolver answered with the AD bit set.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (k = 0; k < d->n_resolvers; k++) {
-			const struct xresolver *v = &d->resolvers[k];
-
-			if (v->rcode < 0)
-				continue;
-			snprintf(extra, sizeof(extra), ",resolver=\"%s\"",
-			    ex->resolver_label[v->idx]);
-			zone_series(&o, "dnssecmon_resolver_ad", d, extra);
-			puts_(&o, v->ad ? "1\n" : "0\n");
-		}
-	}
-	family(&o, "dnssecmon_resolver_rcode", "gauge",
-	    "1, labelled with the rcode the validating resolver answered "
-	    "(rcode=\"none\": no answer).");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (k = 0; k < d->n_resolvers; k++) {
-			const struct xresolver *v = &d->resolvers[k];
-			const char *rc = probe_rcode_name(v->rcode);
-
-			snprintf(extra, sizeof(extra),
-			    ",resolver=\"%s\",rcode=\"%s\"",
-			    ex->resolver_label[v->idx], rc ? rc : "none");
-			zone_series(&o, "dnssecmon_resolver_rcode", d, extra);
-			puts_(&o, "1\n");
-		}
-	}
-	family(&o, "dnssecmon_resolver_latency_seconds", "histogram",
-	    "How long validating resolvers took to answer.");
-	for (k = 0; k < ex->n_resolvers; k++) {
-		snprintf(extra, sizeof(extra), "resolver=\"%s\"",
-		    ex->resolver_label[k]);
-		histogram(&o, "dnssecmon_resolver_latency_seconds", extra,
-		    &ex->resolver_latency[k], xlatency_bounds,
-		    XLATENCY_BUCKETS);
-	}
-	family(&o, "dnssecmon_servers_agree", "gauge",
-	    "1 when every answering server of the zone has the same SOA "
-	    "serial and the same DNSKEY set.");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->checked)
-			zone_int(&o, "dnssecmon_servers_agree", d,
-			    d->servers_agree);
-	family(&o, "dnssecmon_server_answering", "gauge",
-	    "1 when this authoritative server address answered.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (k = 0; k < d->n_servers; k++) {
-			if ((lab = xlabel_escape(d->servers[k].address)) ==
-			    NULL)
-				continue;
-			snprintf(extra, sizeof(extra), ",server=\"%s\"", lab);
-			free(lab);
-			zone_series(&o, "dnssecmon_server_answering", d,
-			    extra);
-			puts_(&o, d->servers[k].answered ? "1\n" : "0\n");
-		}
-	}
-	family(&o, "dnssecmon_server_soa_serial", "gauge",
-	    "SOA serial this authoritative server address serves.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (k = 0; k < d->n_servers; k++) {
-			if (!d->servers[k].has_soa ||
-			    (lab = xlabel_escape(d->servers[k].address)) ==
-			    NULL)
-				continue;
-			snprintf(extra, sizeof(extra), ",server=\"%s\"", lab);
-			free(lab);
-			zone_series(&o, "dnssecmon_server_soa_serial", d,
-			    extra);
-			put_int(&o, d->servers[k].serial);
-			put(&o, "\n", 1);
-		}
-	}
-	family(&o, "dnssecmon_problem_info", "gauge",
-	    "1 for each problem the last check of the zone found, labelled "
-	    "with its code and severity.");
-	for (i = 0; i < ex->n_dom; i++) {
-		if (!(d = ex->dom[i])->in_shard)
-			continue;
-		for (k = 0; k < d->n_problems; k++) {
-			snprintf(extra, sizeof(extra),
-			    ",code=\"%s\",severity=\"%s\"", d->problems[k].code,
-			    probe_problem_severity_name(
-			    (enum probe_severity)d->problems[k].severity));
-			zone_series(&o, "dnssecmon_problem_info", d, extra);
-			puts_(&o, "1\n");
-		}
-		if (xdom_host_mismatch_unlisted(d)) {
-			zone_series(&o, "dnssecmon_problem_info", d,
-			    ",code=\"host_ds_mismatch\",severity=\"warning\"");
-			puts_(&o, "1\n");
-		}
-	}
-	family(&o, "dnssecmon_host_ds_mismatch", "gauge",
-	    "1 when the DS in the DNS host's last rotation event matches no "
-	    "key the zone publishes (absent without a host event).");
-	for (i = 0; i < ex->n_dom; i++)
-		if ((d = ex->dom[i])->in_shard && d->host != NULL &&
-		    d->host->digest_len > 0)
-			zone_int(&o, "dnssecmon_host_ds_mismatch", d,
-			    d->host->verdict == 0);
-	family(&o, "dnssecmon_webhook_events_total", "counter",
-	    "DNS host webhook deliveries by outcome.");
-	for (k = 0; k < XHOOK_NRESULTS; k++) {
-		puts_(&o, "dnssecmon_webhook_events_total{source=\"dnsimple\","
-		    "result=\"");
-		puts_(&o, hook_result_names[k]);
-		puts_(&o, "\"} ");
-		put_int(&o, (long long)ex->hooks[k]);
-		put(&o, "\n", 1);
-	}
-	family(&o, "dnssecmon_http_requests_total", "counter",
-	    "HTTP requests served since the start.");
-	puts_(&o, "dnssecmon_http_requests_total ");
-	put_int(&o, (long long)ex->http_requests);
-	put(&o, "\n", 1);
-	family(&o, "dnssecmon_metrics_render_seconds", "gauge",
-	    "How long rendering the previous /metrics page took.");
-	puts_(&o, "dnssecmon_metrics_render_seconds ");
-	put_double(&o, ex->last_render_s);
-	put(&o, "\n", 1);
+	for (i = 0; i < sizeof(families) / sizeof(*families); i++)
+		render_family(&o, ex, &families[i], now);
 	flush(&o);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
