@@ -528,19 +528,10 @@ has_problem(const struct probe_result *r, const char *code)
 	return false;
 }
 
-void
-export_update(struct export *ex, const struct probe_result *r,
-    const struct store_rotation *open, time_t now)
+/* The run's counters and histograms, whatever the check found. */
+static void
+count_check(struct export *ex, struct xdom *d, const struct probe_result *r)
 {
-	struct xdom	*d;
-	unsigned	 i, k;
-	uint8_t		 owner[DSMATCH_NAME_MAX];
-	size_t		 olen, dlen;
-	uint8_t		 digest[PROBE_MAX_DIGEST];
-	int		 idx;
-
-	if (ex == NULL || (d = find_exact(ex, r->domain)) == NULL)
-		return;
 	ex->checks_total++;
 	d->checks++;
 	xhist_observe(&ex->probe_duration, xprobe_bounds, XPROBE_BUCKETS,
@@ -549,8 +540,12 @@ export_update(struct export *ex, const struct probe_result *r,
 		ex->errors_total++;
 		d->errors++;
 	}
+}
 
-	xdom_clear_result(d);
+/* The check's verdict and the figures the pages show beside it. */
+static void
+copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
+{
 	d->known = d->checked = true;
 	d->from_history = false;
 	d->last_check = r->started ? r->started : now;
@@ -568,20 +563,37 @@ export_update(struct export *ex, const struct probe_result *r,
 	d->duration_s = r->duration_ms / 1000.0;
 	d->queries = r->queries;
 	d->servers_agree = servers_agree(r);
+}
 
-	if (r->n_servers > 0 &&
-	    (d->servers = calloc(r->n_servers, sizeof(*d->servers))) != NULL) {
-		for (i = 0; i < r->n_servers; i++) {
-			struct xserver *s = &d->servers[i];
+static void
+copy_servers(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i;
 
-			snprintf(s->address, sizeof(s->address), "%s",
-			    r->servers[i].address);
-			s->answered = r->servers[i].status == PROBE_Q_OK;
-			s->has_soa = r->servers[i].has_soa;
-			s->serial = r->servers[i].soa_serial;
-		}
-		d->n_servers = r->n_servers;
+	if (r->n_servers == 0 ||
+	    (d->servers = calloc(r->n_servers, sizeof(*d->servers))) == NULL)
+		return;
+	for (i = 0; i < r->n_servers; i++) {
+		struct xserver *s = &d->servers[i];
+
+		snprintf(s->address, sizeof(s->address), "%s",
+		    r->servers[i].address);
+		s->answered = r->servers[i].status == PROBE_Q_OK;
+		s->has_soa = r->servers[i].has_soa;
+		s->serial = r->servers[i].soa_serial;
 	}
+	d->n_servers = r->n_servers;
+}
+
+/* Each resolver's answer, and its latency into that resolver's
+ * histogram; a resolver past the name table is left out. */
+static void
+copy_resolvers(struct export *ex, struct xdom *d,
+    const struct probe_result *r)
+{
+	unsigned	 i;
+	int		 idx;
+
 	for (i = 0; i < r->n_resolvers && i < PROBE_MAX_RESOLVERS; i++) {
 		const struct probe_resolver *v = &r->resolvers[i];
 		struct xresolver *x = &d->resolvers[d->n_resolvers];
@@ -598,87 +610,145 @@ export_update(struct export *ex, const struct probe_result *r,
 			    xlatency_bounds, XLATENCY_BUCKETS, x->latency_s);
 		d->n_resolvers++;
 	}
-	if (r->n_problems > 0 && (d->problems = calloc(r->n_problems,
-	    sizeof(*d->problems))) != NULL) {
-		for (i = 0; i < r->n_problems; i++) {
-			struct xproblem *p = &d->problems[d->n_problems];
+}
 
-			snprintf(p->code, sizeof(p->code), "%s",
-			    r->problems[i].code);
-			p->severity = (uint8_t)r->problems[i].severity;
-			if ((p->message = strdup(r->problems[i].message)) ==
-			    NULL)
-				continue;
-			d->n_problems++;
-		}
-	}
-	if (r->n_keys > 0 &&
-	    (d->keys = calloc(r->n_keys, sizeof(*d->keys))) != NULL) {
-		for (i = 0; i < r->n_keys; i++) {
-			d->keys[i].key_tag = r->keys[i].key_tag;
-			d->keys[i].flags = r->keys[i].flags;
-			d->keys[i].algorithm = r->keys[i].algorithm;
-			d->keys[i].signs_dnskey = r->keys[i].signs_dnskey != 0;
-			d->keys[i].has_ds = r->keys[i].has_ds;
-			d->keys[i].needs_ds = r->keys[i].needs_ds;
-		}
-		d->n_keys = r->n_keys;
-	}
+static void
+copy_problems(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i;
 
-	/* The DS to publish: SHA-256 of each key that needs one, as
-	 * `dnssecmon check` prints it. */
+	if (r->n_problems == 0 || (d->problems = calloc(r->n_problems,
+	    sizeof(*d->problems))) == NULL)
+		return;
+	for (i = 0; i < r->n_problems; i++) {
+		struct xproblem *p = &d->problems[d->n_problems];
+
+		snprintf(p->code, sizeof(p->code), "%s", r->problems[i].code);
+		p->severity = (uint8_t)r->problems[i].severity;
+		if ((p->message = strdup(r->problems[i].message)) == NULL)
+			continue;
+		d->n_problems++;
+	}
+}
+
+static void
+copy_keys(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i;
+
+	if (r->n_keys == 0 ||
+	    (d->keys = calloc(r->n_keys, sizeof(*d->keys))) == NULL)
+		return;
+	for (i = 0; i < r->n_keys; i++) {
+		d->keys[i].key_tag = r->keys[i].key_tag;
+		d->keys[i].flags = r->keys[i].flags;
+		d->keys[i].algorithm = r->keys[i].algorithm;
+		d->keys[i].signs_dnskey = r->keys[i].signs_dnskey != 0;
+		d->keys[i].has_ds = r->keys[i].has_ds;
+		d->keys[i].needs_ds = r->keys[i].needs_ds;
+	}
+	d->n_keys = r->n_keys;
+}
+
+/* The DS to publish: SHA-256 of each key that needs one, as
+ * `dnssecmon check` prints it. */
+static void
+copy_ds_to_publish(struct xdom *d, const struct probe_result *r)
+{
+	uint8_t		 owner[DSMATCH_NAME_MAX], digest[PROBE_MAX_DIGEST];
+	size_t		 olen, dlen;
+	unsigned	 i, k;
+
 	for (k = 0, i = 0; i < r->n_keys; i++)
 		k += r->keys[i].needs_ds;
-	if (k > 0 && dsmatch_name_to_wire(r->domain, owner, sizeof(owner),
-	    &olen, NULL, 0) == 0 && (d->publish = calloc(k,
-	    sizeof(*d->publish))) != NULL)
-		for (i = 0; i < r->n_keys; i++) {
-			const struct probe_key *key = &r->keys[i];
+	if (k == 0 || dsmatch_name_to_wire(r->domain, owner, sizeof(owner),
+	    &olen, NULL, 0) != 0 ||
+	    (d->publish = calloc(k, sizeof(*d->publish))) == NULL)
+		return;
+	for (i = 0; i < r->n_keys; i++) {
+		const struct probe_key *key = &r->keys[i];
 
-			if (!key->needs_ds || dsmatch_digest(owner, olen,
-			    key->rdata, key->rdata_len, 2, digest,
-			    sizeof(digest), &dlen) == -1)
-				continue;
-			xds_set(&d->publish[d->n_publish++], r->domain,
-			    key->key_tag, key->algorithm, 2, digest, dlen);
-		}
+		if (!key->needs_ds || dsmatch_digest(owner, olen, key->rdata,
+		    key->rdata_len, 2, digest, sizeof(digest), &dlen) == -1)
+			continue;
+		xds_set(&d->publish[d->n_publish++], r->domain, key->key_tag,
+		    key->algorithm, 2, digest, dlen);
+	}
+}
+
+/* The stale DS at the parent: to remove at the registrar. */
+static void
+copy_ds_to_remove(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i, k;
+
 	for (k = 0, i = 0; i < r->n_ds; i++)
 		k += r->ds[i].stale;
-	if (k > 0 && (d->remove = calloc(k, sizeof(*d->remove))) != NULL)
-		for (i = 0; i < r->n_ds; i++)
-			if (r->ds[i].stale)
-				xds_set(&d->remove[d->n_remove++], r->domain,
-				    r->ds[i].key_tag, r->ds[i].algorithm,
-				    r->ds[i].digest_type, r->ds[i].digest,
-				    r->ds[i].digest_len);
+	if (k == 0 || (d->remove = calloc(k, sizeof(*d->remove))) == NULL)
+		return;
+	for (i = 0; i < r->n_ds; i++)
+		if (r->ds[i].stale)
+			xds_set(&d->remove[d->n_remove++], r->domain,
+			    r->ds[i].key_tag, r->ds[i].algorithm,
+			    r->ds[i].digest_type, r->ds[i].digest,
+			    r->ds[i].digest_len);
+}
 
-	/* A store that failed this time said nothing about the rotation:
-	 * keep what we knew. */
-	if (!has_problem(r, "store_error")) {
-		if (open != NULL && open->id != 0) {
-			if (d->rot == NULL)
-				d->rot = malloc(sizeof(*d->rot));
-			if (d->rot != NULL)
-				*d->rot = *open;
-		} else {
-			free(d->rot);
-			d->rot = NULL;
-		}
+/* The open KSK rotation after the check (open NULL or id 0: none). A
+ * store that failed this time said nothing about the rotation: keep
+ * what we knew. */
+static void
+update_rotation(struct xdom *d, const struct probe_result *r,
+    const struct store_rotation *open)
+{
+	if (has_problem(r, "store_error"))
+		return;
+	if (open != NULL && open->id != 0) {
+		if (d->rot == NULL)
+			d->rot = malloc(sizeof(*d->rot));
+		if (d->rot != NULL)
+			*d->rot = *open;
+	} else {
+		free(d->rot);
+		d->rot = NULL;
 	}
+}
 
-	/* A host's DS that matched nothing when it came may match now. */
-	if (d->host != NULL && d->host->digest_len > 0 && r->n_keys > 0) {
-		int v = xhost_verify(d->host, r->domain, r->keys, r->n_keys);
+/* A host's DS that matched nothing when it came may match now. */
+static void
+reverify_host(struct xdom *d, const struct probe_result *r, time_t now)
+{
+	int	 v;
 
-		if (v >= 0) {
-			if (v == 1 && d->host->verdict == 0)
-				log_info("%s: the DS of %s event %s now "
-				    "matches a published key", d->name,
-				    d->host->source, d->host->request_id);
-			d->host->verdict = v;
-			d->host->verified_at = now;
-		}
-	}
+	if (d->host == NULL || d->host->digest_len == 0 || r->n_keys == 0 ||
+	    (v = xhost_verify(d->host, r->domain, r->keys, r->n_keys)) < 0)
+		return;
+	if (v == 1 && d->host->verdict == 0)
+		log_info("%s: the DS of %s event %s now matches a published "
+		    "key", d->name, d->host->source, d->host->request_id);
+	d->host->verdict = v;
+	d->host->verified_at = now;
+}
+
+void
+export_update(struct export *ex, const struct probe_result *r,
+    const struct store_rotation *open, time_t now)
+{
+	struct xdom	*d;
+
+	if (ex == NULL || (d = find_exact(ex, r->domain)) == NULL)
+		return;
+	count_check(ex, d, r);
+	xdom_clear_result(d);
+	copy_summary(d, r, now);
+	copy_servers(d, r);
+	copy_resolvers(ex, d, r);
+	copy_problems(d, r);
+	copy_keys(d, r);
+	copy_ds_to_publish(d, r);
+	copy_ds_to_remove(d, r);
+	update_rotation(d, r, open);
+	reverify_host(d, r, now);
 }
 
 /* ------------------------------------------------------------------ */
