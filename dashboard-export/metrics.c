@@ -113,6 +113,22 @@ zone_int(struct out *o, const char *name, const struct xdom *d,
 	put(o, "\n", 1);
 }
 
+/* name<suffix>{labels} (no braces without labels), then the space
+ * before the value. */
+static void
+suffixed(struct out *o, const char *name, const char *suffix,
+    const char *labels)
+{
+	puts_(o, name);
+	puts_(o, suffix);
+	if (labels != NULL) {
+		put(o, "{", 1);
+		puts_(o, labels);
+		put(o, "}", 1);
+	}
+	put(o, " ", 1);
+}
+
 static void
 histogram(struct out *o, const char *name, const char *labels,
     const struct xhist *h, const double *bounds, unsigned n)
@@ -135,24 +151,10 @@ histogram(struct out *o, const char *name, const char *labels,
 		put_int(o, (long long)h->bucket[i]);
 		put(o, "\n", 1);
 	}
-	puts_(o, name);
-	puts_(o, "_sum");
-	if (labels != NULL) {
-		put(o, "{", 1);
-		puts_(o, labels);
-		put(o, "}", 1);
-	}
-	put(o, " ", 1);
+	suffixed(o, name, "_sum", labels);
 	put_double(o, h->sum);
 	put(o, "\n", 1);
-	puts_(o, name);
-	puts_(o, "_count");
-	if (labels != NULL) {
-		put(o, "{", 1);
-		puts_(o, labels);
-		put(o, "}", 1);
-	}
-	put(o, " ", 1);
+	suffixed(o, name, "_count", labels);
 	put_int(o, (long long)h->count);
 	put(o, "\n", 1);
 }
