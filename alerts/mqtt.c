@@ -386,17 +386,11 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	struct dstate	*d, **pp;
 	json_t		*obs, *o, *probs;
 	char		 buf[32], *content = NULL, *msg = NULL;
-	unsigned	 i;
 	bool		 open = rot != NULL && rot->id != 0;
 
 	if ((obs = probe_result_json(r)) == NULL)
 		return;
-	probs = json_array();
-	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(probs, json_pack("{s:s, s:s, s:s}",
-		    "code", r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+	probs = probe_problems_json(r);
 	o = json_object();
 	json_object_set_new(o, "domain", json_string(r->domain));
 	json_object_set_new(o, "severity",

@@ -49,13 +49,10 @@ done_cb(void *arg, struct probe_result *r)
 	struct check_run	*run = s->run;
 	struct probe_result	*copy;
 
-	if ((copy = malloc(sizeof(*copy))) != NULL) {
+	/* Judged after the loop (with --db, history goes in before the
+	 * verdict), so a slow disk never stalls the probes. */
+	if ((copy = malloc(sizeof(*copy))) != NULL)
 		memcpy(copy, r, sizeof(*copy));
-		/* With --db, history goes in before the verdict; that is done
-		 * after the loop, so a slow disk never stalls the probes. */
-		if (run->store == NULL)
-			probe_classify(copy, &run->policy, clock_now());
-	}
 	run->results[s->idx] = copy;
 	free(s);
 	if (++run->done == run->n)
@@ -105,42 +102,6 @@ parse_duration_s(const char *s, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
-}
-
-/*
- * --db: what history knows goes in before the verdict (store_annotate),
- * the verdict and the rotation bookkeeping go out in one transaction
- * (store_commit, which may escalate by deadline). A store that fails is
- * reported on the domain as store_error; the check itself still counts.
- */
-static void
-record(struct check_run *run, struct probe_result *r,
-    struct store_rotation *rot)
-{
-	char		 why[800];
-	time_t		 now = clock_now();
-	bool		 failed = false;
-
-	if (store_annotate(run->store, r, now) == -1) {
-		/* Without history the verdict is a plain check's; recording
-		 * it could open a rotation with a wrong start. */
-		snprintf(why, sizeof(why), "%s", store_error(run->store));
-		failed = true;
-	}
-	probe_classify(r, &run->policy, now);
-	if (!failed && store_commit(run->store, r, &run->spolicy, now,
-	    rot) == -1) {
-		snprintf(why, sizeof(why), "%s", store_error(run->store));
-		failed = true;
-	}
-	if (failed) {
-		log_warnx("%s: recording the check: %s", r->domain, why);
-		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
-		    "The check could not be recorded, so deadlines are not "
-		    "tracked: %s", why);
-		if (r->severity < PROBE_SEV_UNKNOWN)
-			r->severity = PROBE_SEV_UNKNOWN;
-	}
 }
 
 /* rotation.start, .deadline, .registrar_deadline, .seconds_left. */
@@ -472,8 +433,8 @@ cmd_check(int argc, char *argv[])
 	}
 
 	/* Before any packet: a database we cannot use is a usage error. */
+	store_policy_defaults(&run.spolicy);
 	if (db != NULL) {
-		store_policy_defaults(&run.spolicy);
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
 			log_warnx("--db: %s", err);
 			return EXIT_UNKNOWN;
@@ -522,8 +483,8 @@ cmd_check(int argc, char *argv[])
 			log_warnx("out of memory");
 			goto out;
 		}
-		if (run.store != NULL)
-			record(&run, run.results[i], &run.rot[i]);
+		store_check(run.store, run.results[i], &run.policy,
+		    &run.spolicy, clock_now(), &run.rot[i]);
 		if (run.results[i]->severity > worst)
 			worst = run.results[i]->severity;
 	}

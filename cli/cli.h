@@ -28,6 +28,7 @@ extern const struct cli_command cli_commands[];
 int	cmd_alerts(int argc, char *argv[]);
 int	cmd_check(int argc, char *argv[]);
 int	cmd_export(int argc, char *argv[]);
+int	cmd_problems(int argc, char *argv[]);
 int	cmd_rotations(int argc, char *argv[]);
 int	cmd_history(int argc, char *argv[]);
 int	cmd_keys(int argc, char *argv[]);

@@ -34,6 +34,9 @@ const struct cli_command cli_commands[] = {
 	{ "export", "grafana|prometheus-rules",
 	  "write the Grafana dashboard or the Prometheus alerting rules",
 	  cmd_export },
+	{ "problems", "[--format text|json|man]",
+	  "list every problem code with its severity and alerting meaning",
+	  cmd_problems },
 	{ NULL, NULL, NULL, NULL }
 };
 

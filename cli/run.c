@@ -232,7 +232,6 @@ probe_done(void *arg, struct probe_result *r)
 	struct store_rotation	 rot;
 	time_t			 now = clock_now();
 	long			 next;
-	bool			 history_ok;
 
 	d->inflight = false;
 	m->checks_done++;
@@ -244,34 +243,8 @@ probe_done(void *arg, struct probe_result *r)
 		domain_free(d);
 		goto out;
 	}
-	memset(&rot, 0, sizeof(rot));
-	history_ok = true;
-	if (m->store != NULL && store_annotate(m->store, r, now) == -1) {
-		/* Without history the verdict is a single check's; it must
-		 * not be recorded, or a rotation could open with the wrong
-		 * start. */
-		log_warnx("%s: reading history: %s", d->name,
-		    store_error(m->store));
-		history_ok = false;
-	}
-	probe_classify(r, &m->cfg->probe_policy, now);
-	/* What a DNS host announced by webhook is checked against this
-	 * check's keys, and recorded (and alerted on) with it. */
-	export_host_problems(m->export, r);
-	if (!history_ok)
-		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
-		    "History could not be read, so this check was not "
-		    "recorded: %s", store_error(m->store));
-	else if (m->store != NULL && store_commit(m->store, r, &d->policy, now,
-	    &rot) == -1) {
-		/* The check still counts; the store's trouble is logged and
-		 * reported, never fatal. */
-		log_warnx("%s: recording the check: %s", d->name,
-		    store_error(m->store));
-		probe_problem_add(r, "store_error", PROBE_SEV_UNKNOWN,
-		    "The check could not be recorded: %s",
-		    store_error(m->store));
-	}
+	store_check(m->store, r, &m->cfg->probe_policy, &d->policy, now,
+	    &rot);
 	log_result(d, r, &rot);
 	alerts_after_check(m->alerts, r, &rot);
 	export_update(m->export, r, &rot, now);
@@ -321,6 +294,20 @@ domain_fire(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	d->inflight = true;
+}
+
+/* A DNS host spoke about a domain: check it now rather than at its
+ * interval (a check in flight will be followed by the normal schedule). */
+static void
+host_event(void *arg, const char *name)
+{
+	struct monitor	*m = arg;
+	size_t		 i;
+
+	for (i = 0; i < m->n_domains; i++)
+		if (strcmp(m->domains[i]->name, name) == 0 &&
+		    !m->domains[i]->inflight && !m->stopping)
+			schedule(m->domains[i], 0, 0);
 }
 
 static struct mdomain *
@@ -480,6 +467,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	}
 	export_set_store(m->export, m->store);
+	export_on_host_event(m->export, host_event, m);
 	if ((list = calloc(c->n_domains ? c->n_domains : 1,
 	    sizeof(*list))) == NULL) {
 		log_warnx("http: out of memory for the domain list");

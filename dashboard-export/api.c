@@ -79,7 +79,6 @@ problems_json(const struct xdom *d)
 {
 	json_t		*a = json_array();
 	unsigned	 i;
-	char		 msg[600];
 
 	for (i = 0; i < d->n_problems; i++)
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
@@ -87,16 +86,6 @@ problems_json(const struct xdom *d)
 		    probe_problem_severity_name(
 		    (enum probe_severity)d->problems[i].severity), "message",
 		    d->problems[i].message));
-	if (xdom_host_mismatch_unlisted(d)) {
-		snprintf(msg, sizeof(msg), "The DS in %s's %s event (key %u, "
-		    "algorithm %u) matches no key %s publishes: check the "
-		    "rotation at the DNS host before changing the registrar.",
-		    d->host->source, d->host->event, d->host->key_tag,
-		    d->host->algorithm, d->name);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
-		    "host_ds_mismatch", "severity", "warning", "message",
-		    msg));
-	}
 	return a;
 }
 

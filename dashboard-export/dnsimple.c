@@ -4,10 +4,12 @@
  * The host (its event format: tests/fixtures/README.md) sends
  * dnssec.rotation_start and dnssec.rotation_complete with the new key's
  * DS. It signs nothing, so the secret in the URL is the credential, and
- * the event is checked against DNS: a DS that matches no key the zone
- * publishes is reported (host_ds_mismatch) until a check sees such a
- * key. The rotation is still recorded: the host has said it started,
- * and a key it has not published yet may appear at the next check.
+ * the event is checked against DNS: its DS is kept with the rotation in
+ * the store, and every check judges it (the classifier reports a DS that
+ * matches no published key) until a check sees such a key. The rotation
+ * is still recorded: the host has said it started, and a key it has not
+ * published yet may appear at the next check. A recorded event asks the
+ * daemon to check the domain at once.
  *
  * Only HTTP 200 counts as delivered; anything else is retried for about
  * two hours. So 200 answers an event once it is stored, a duplicate, an
@@ -473,6 +475,11 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 	x.time = ev->time;
 	x.new_key_tag = ev->host.key_tag;
 	x.new_key_alg = ev->host.algorithm;
+	x.ds_key_tag = ev->host.key_tag;
+	x.ds_algorithm = ev->host.algorithm;
+	x.ds_digest_type = ev->host.digest_type;
+	x.ds_digest_len = ev->host.digest_len;
+	memcpy(x.ds_digest, ev->host.digest, ev->host.digest_len);
 	x.ds_ttl = d->ds_ttl;
 	if (store_rotation_external(ex->store, &x, &d->policy, now, &out) ==
 	    -1) {
@@ -630,7 +637,7 @@ xdnsimple_handle(struct export *ex, const char *body, size_t len,
 		dsmatch_hex_upper(ev.host.digest, ev.host.digest_len, hex,
 		    sizeof(hex));
 		log_warnx("dnsimple: %s: %s %s: its DS %u %u %u %s matches no "
-		    "key the zone publishes (host_ds_mismatch)", d->name,
+		    "key the zone publishes", d->name,
 		    ev.name, ev.request_id, ev.host.key_tag,
 		    ev.host.algorithm, ev.host.digest_type, hex);
 	}
@@ -638,6 +645,18 @@ xdnsimple_handle(struct export *ex, const char *body, size_t len,
 		handle_start(ex, d, &ev, now, rep);
 	else
 		handle_complete(ex, d, &ev, now, rep);
+	if (rep->status == 200 && ex->host_event_fn != NULL)
+		ex->host_event_fn(ex->host_event_arg, d->name);
 done:
 	json_decref(root);
+}
+
+void
+export_on_host_event(struct export *ex, void (*fn)(void *, const char *),
+    void *arg)
+{
+	if (ex == NULL)
+		return;
+	ex->host_event_fn = fn;
+	ex->host_event_arg = arg;
 }

@@ -206,55 +206,23 @@ xdom_find(const struct export *ex, const char *name)
 	return find_exact(ex, norm);
 }
 
+/* The classifier's word, as the last check listed it. */
 bool
 xdom_host_mismatch(const struct xdom *d)
 {
-	return d->host != NULL && d->host->verdict == 0;
-}
-
-bool
-xdom_host_mismatch_unlisted(const struct xdom *d)
-{
+	const char	*code = probe_problem_code(PROBE_P_HOST_DS_MISMATCH);
 	unsigned	 i;
 
-	if (!xdom_host_mismatch(d))
-		return false;
 	for (i = 0; i < d->n_problems; i++)
-		if (strcmp(d->problems[i].code, "host_ds_mismatch") == 0)
-			return false;
-	return true;
-}
-
-void
-export_host_problems(struct export *ex, struct probe_result *r)
-{
-	struct xdom	*d;
-	char		 hex[2 * PROBE_MAX_DIGEST + 1];
-
-	if (ex == NULL || (d = xdom_find(ex, r->domain)) == NULL ||
-	    d->host == NULL || d->host->digest_len == 0 || r->n_keys == 0 ||
-	    xhost_verify(d->host, r->domain, r->keys, r->n_keys) != 0)
-		return;		/* no event, it matches, or cannot tell */
-	dsmatch_hex_upper(d->host->digest, d->host->digest_len, hex,
-	    sizeof(hex));
-	probe_problem_add(r, "host_ds_mismatch", PROBE_SEV_WARNING,
-	    "The DS that %s announced (%s, %s IN DS %u %u %u %s) matches no "
-	    "key %s publishes: do not copy it to the registrar until the "
-	    "zone serves that key", d->host->source, d->host->event,
-	    r->domain, d->host->key_tag, d->host->algorithm,
-	    d->host->digest_type, hex, r->domain);
-	if (r->severity < PROBE_SEV_WARNING)
-		r->severity = PROBE_SEV_WARNING;
+		if (strcmp(d->problems[i].code, code) == 0)
+			return true;
+	return false;
 }
 
 enum probe_severity
 xdom_severity(const struct xdom *d)
 {
-	enum probe_severity	 s = d->known ? d->severity : PROBE_SEV_UNKNOWN;
-
-	if (xdom_host_mismatch(d) && s < PROBE_SEV_WARNING)
-		s = PROBE_SEV_WARNING;
-	return s;
+	return d->known ? d->severity : PROBE_SEV_UNKNOWN;
 }
 
 /* Worst first: critical, unknown, warning, ok; never checked last among
@@ -486,48 +454,6 @@ xds_set(struct xds *x, const char *domain, uint16_t tag, uint8_t alg,
 	    line, sizeof(line)) == 0 ? strdup(line) : NULL;
 }
 
-/* Same serial on every server that gave one, and every key published by
- * all answering servers or by none. */
-static bool
-servers_agree(const struct probe_result *r)
-{
-	uint32_t	 answering = 0, serial = 0;
-	bool		 have = false;
-	unsigned	 i;
-
-	for (i = 0; i < r->n_servers && i < 32; i++) {
-		const struct probe_server *s = &r->servers[i];
-
-		if (s->status != PROBE_Q_OK || s->n_dnskey + s->has_soa == 0)
-			continue;
-		answering |= 1u << i;
-		if (!s->has_soa)
-			continue;
-		if (have && s->soa_serial != serial)
-			return false;
-		serial = s->soa_serial;
-		have = true;
-	}
-	for (i = 0; i < r->n_keys; i++) {
-		uint32_t m = r->keys[i].servers & answering;
-
-		if (m != 0 && m != answering)
-			return false;
-	}
-	return true;
-}
-
-static bool
-has_problem(const struct probe_result *r, const char *code)
-{
-	unsigned	 i;
-
-	for (i = 0; i < r->n_problems; i++)
-		if (strcmp(r->problems[i].code, code) == 0)
-			return true;
-	return false;
-}
-
 /* The run's counters and histograms, whatever the check found. */
 static void
 count_check(struct export *ex, struct xdom *d, const struct probe_result *r)
@@ -562,7 +488,7 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->sig_expiry = r->earliest_sig_expiry;
 	d->duration_s = r->duration_ms / 1000.0;
 	d->queries = r->queries;
-	d->servers_agree = servers_agree(r);
+	d->servers_agree = r->servers_agree;
 }
 
 static void
@@ -655,25 +581,15 @@ copy_keys(struct xdom *d, const struct probe_result *r)
 static void
 copy_ds_to_publish(struct xdom *d, const struct probe_result *r)
 {
-	uint8_t		 owner[DSMATCH_NAME_MAX], digest[PROBE_MAX_DIGEST];
-	size_t		 olen, dlen;
-	unsigned	 i, k;
+	unsigned	 i;
 
-	for (k = 0, i = 0; i < r->n_keys; i++)
-		k += r->keys[i].needs_ds;
-	if (k == 0 || dsmatch_name_to_wire(r->domain, owner, sizeof(owner),
-	    &olen, NULL, 0) != 0 ||
-	    (d->publish = calloc(k, sizeof(*d->publish))) == NULL)
+	if (r->n_publish == 0 ||
+	    (d->publish = calloc(r->n_publish, sizeof(*d->publish))) == NULL)
 		return;
-	for (i = 0; i < r->n_keys; i++) {
-		const struct probe_key *key = &r->keys[i];
-
-		if (!key->needs_ds || dsmatch_digest(owner, olen, key->rdata,
-		    key->rdata_len, 2, digest, sizeof(digest), &dlen) == -1)
-			continue;
-		xds_set(&d->publish[d->n_publish++], r->domain, key->key_tag,
-		    key->algorithm, 2, digest, dlen);
-	}
+	for (i = 0; i < r->n_publish; i++)
+		xds_set(&d->publish[d->n_publish++], r->domain,
+		    r->publish[i].key_tag, r->publish[i].algorithm, 2,
+		    r->publish[i].digest, r->publish[i].digest_len);
 }
 
 /* The stale DS at the parent: to remove at the registrar. */
@@ -701,7 +617,7 @@ static void
 update_rotation(struct xdom *d, const struct probe_result *r,
     const struct store_rotation *open)
 {
-	if (has_problem(r, "store_error"))
+	if (probe_has_problem(r, PROBE_P_STORE_ERROR))
 		return;
 	if (open != NULL && open->id != 0) {
 		if (d->rot == NULL)

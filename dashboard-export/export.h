@@ -82,6 +82,15 @@ int		 export_listen(struct export *, const struct export_settings *,
 void		 export_set_store(struct export *, struct store *);
 
 /*
+ * Called with a domain's name (normalised) after a DNS host's event on
+ * it was recorded: the daemon checks it at once, so that the classifier
+ * judges the host's word against DNS without waiting for the interval.
+ * fn NULL: nobody to tell.
+ */
+void		 export_on_host_event(struct export *,
+		    void (*fn)(void *arg, const char *domain), void *arg);
+
+/*
  * The configured domains, replacing the previous list: domains that stay
  * keep what is known of them. 0, or -1 when out of memory (the old list
  * stays).
@@ -97,13 +106,6 @@ int		 export_set_domains(struct export *,
 void		 export_update(struct export *, const struct probe_result *,
 		    const struct store_rotation *open, time_t now);
 
-/*
- * Before a check is recorded: when the DNS host's last event named a DS
- * that none of the keys in r matches, add the problem host_ds_mismatch
- * (warning) to r, so that it is stored and alerted on like any other.
- * Accepts a NULL exporter (nothing to add).
- */
-void		 export_host_problems(struct export *, struct probe_result *r);
 
 /* The shipped Grafana dashboard and Prometheus alerting rules, as the
  * repository has them (static text, NUL-terminated). */

@@ -142,6 +142,8 @@ struct export {
 	struct event_base	*base;
 	struct store		*store;
 	time_t			 started;
+	void			(*host_event_fn)(void *, const char *);
+	void			*host_event_arg;
 
 	/* HTTP */
 	struct evhttp		*http;
@@ -189,15 +191,11 @@ struct xconn {
 
 /* The entry for a name (any case, final dot or not); NULL when none. */
 struct xdom	*xdom_find(const struct export *, const char *name);
-/* The severity the exporter reports: the check's, raised to warning by
- * a host event whose DS matches no published key. */
+/* The severity the exporter reports: the last check's (unknown before
+ * the first). */
 enum probe_severity xdom_severity(const struct xdom *);
-/* Whether the domain has the host_ds_mismatch problem now. */
+/* Whether the last check reported host_ds_mismatch. */
 bool		 xdom_host_mismatch(const struct xdom *);
-/* ... and its last check's problem list does not carry it already (the
- * daemon adds it there, see export_host_problems): the pages add it
- * themselves only then, never twice. */
-bool		 xdom_host_mismatch_unlisted(const struct xdom *);
 /* Domains in shard, worst first (severity, then the nearest registrar
  * deadline, then name). Caller frees the array (not the entries). */
 struct xdom	**xdom_sorted(const struct export *, size_t *n);

@@ -379,7 +379,7 @@ critical_before(const struct xdom *d, time_t now, long long *v)
 	return waiting_for_ds(d);
 }
 
-/* Computed by the exporter today; meant to come from the check. */
+/* The classifier's fact (it also states the problems that break it). */
 static bool
 servers_agree(const struct xdom *d, time_t now, long long *v)
 {
@@ -392,10 +392,10 @@ static bool
 host_ds_mismatch(const struct xdom *d, time_t now, long long *v)
 {
 	(void)now;
-	if (d->host == NULL || d->host->digest_len == 0)
-		return false;
-	*v = d->host->verdict == 0;
-	return true;
+	*v = xdom_host_mismatch(d);
+	if (*v)
+		return true;
+	return d->checked && d->host != NULL && d->host->digest_len != 0;
 }
 
 /* ----------------------------------------- several samples per zone */
@@ -529,17 +529,6 @@ server_soa_serial(struct out *o, struct export *ex, const char *name,
 	}
 }
 
-/* host_ds_mismatch, when the check's own list does not carry it. */
-static void
-problem_info_host(struct out *o, const char *name, const struct xdom *d)
-{
-	if (!xdom_host_mismatch_unlisted(d))
-		return;
-	zone_series(o, name, d,
-	    ",code=\"host_ds_mismatch\",severity=\"warning\"");
-	puts_(o, "1\n");
-}
-
 static void
 problem_info(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -555,7 +544,6 @@ problem_info(struct out *o, struct export *ex, const char *name,
 		zone_series(o, name, d, extra);
 		puts_(o, "1\n");
 	}
-	problem_info_host(o, name, d);
 }
 
 /* ------------------------------------------------------ the page */

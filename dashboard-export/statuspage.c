@@ -393,7 +393,7 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 		if (d->remove[i].record != NULL)
 			copy_field(o, "DS record to remove at the registrar",
 			    d->remove[i].record);
-	if (d->n_problems > 0 || xdom_host_mismatch(d)) {
+	if (d->n_problems > 0) {
 		evbuffer_add_printf(o, "<ul class=\"problems\">");
 		for (i = 0; i < d->n_problems; i++) {
 			enum probe_severity ps =
@@ -405,16 +405,6 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 			evbuffer_add_printf(o, "</code> ");
 			xhtml_escape(o, d->problems[i].message);
 			evbuffer_add_printf(o, "</li>");
-		}
-		if (xdom_host_mismatch_unlisted(d)) {
-			evbuffer_add_printf(o, "<li class=\"warning\"><code>"
-			    "host_ds_mismatch</code> The DS in ");
-			xhtml_escape(o, d->host->source);
-			evbuffer_add_printf(o, "'s ");
-			xhtml_escape(o, d->host->event);
-			evbuffer_add_printf(o, " event (key %u, algorithm %u) "
-			    "matches no published key.</li>", d->host->key_tag,
-			    d->host->algorithm);
 		}
 		evbuffer_add_printf(o, "</ul>\n");
 	}

@@ -23,78 +23,14 @@ probe_policy_defaults(struct probe_policy *p)
 	p->sig_warning_s = 3 * DAY;
 	p->sig_critical_s = 1 * DAY;
 	p->insecure_is_problem = false;
+	/* The large DNS host's window: the new key stands beside the old
+	 * one for 7 days; 72 hours left is when a NOC must act today. */
+	p->rotation_window_s = 7L * DAY;
+	p->critical_before_s = 72L * 3600;
 }
 
-void
-probe_problem_add(struct probe_result *r, const char *code,
-    enum probe_severity sev, const char *fmt, ...)
-{
-	struct probe_problem	*p;
-	va_list			 ap;
-
-	if (r->n_problems >= PROBE_MAX_PROBLEMS) {
-		r->problems_dropped++;
-		return;
-	}
-	p = &r->problems[r->n_problems++];
-	snprintf(p->code, sizeof(p->code), "%s", code);
-	p->severity = sev;
-	va_start(ap, fmt);
-	vsnprintf(p->message, sizeof(p->message), fmt, ap);
-	va_end(ap);
-}
-
-const char *
-probe_validation_name(enum probe_validation v)
-{
-	switch (v) {
-	case PROBE_VAL_SECURE:		return "secure";
-	case PROBE_VAL_INSECURE:	return "insecure";
-	case PROBE_VAL_BOGUS:		return "bogus";
-	default:			return "indeterminate";
-	}
-}
-
-const char *
-probe_state_name(enum probe_state s)
-{
-	switch (s) {
-	case PROBE_STATE_STABLE:		return "stable";
-	case PROBE_STATE_ROTATION_PENDING:	return "rotation_pending";
-	case PROBE_STATE_DS_UPDATED:		return "ds_updated";
-	case PROBE_STATE_STALE_DS:		return "stale_ds";
-	case PROBE_STATE_BROKEN:		return "broken";
-	case PROBE_STATE_INSECURE:		return "insecure";
-	default:				return "unknown";
-	}
-}
-
-const char *
-probe_severity_name(enum probe_severity s)
-{
-	switch (s) {
-	case PROBE_SEV_OK:		return "ok";
-	case PROBE_SEV_WARNING:		return "warning";
-	case PROBE_SEV_CRITICAL:	return "critical";
-	default:			return "unknown";
-	}
-}
-
-const char *
-probe_qstatus_name(enum probe_qstatus q)
-{
-	switch (q) {
-	case PROBE_Q_OK:	return "ok";
-	case PROBE_Q_TIMEOUT:	return "timeout";
-	case PROBE_Q_NETERR:	return "network error";
-	case PROBE_Q_MALFORMED:	return "malformed answer";
-	default:		return "not asked";
-	}
-}
-
-/* Servers that gave us anything to judge. */
-static uint32_t
-answering_mask(const struct probe_result *r)
+uint32_t
+probe_answering_mask(const struct probe_result *r)
 {
 	uint32_t	 m = 0;
 	unsigned	 i;
@@ -165,20 +101,38 @@ match_ds(struct probe_result *r, const uint8_t *owner, size_t olen)
 	}
 }
 
-/* The SHA-256 DS line for a key, as the registrar wants it. */
+/*
+ * The DS to publish for a key (SHA-256, as the registrar wants it): kept
+ * in r->publish for every consumer, and its line written to out.
+ */
 static void
-ds_line(const struct probe_result *r, const struct probe_key *k,
+ds_line(struct probe_result *r, const struct probe_key *k,
     const uint8_t *owner, size_t olen, char *out, size_t outlen)
 {
-	uint8_t	 dg[DSMATCH_DIGEST_MAX];
-	size_t	 dl;
+	struct probe_ds	*d;
+	size_t		 dl;
+	unsigned	 i;
 
-	if (dsmatch_digest(owner, olen, k->rdata, k->rdata_len, 2, dg,
-	    sizeof(dg), &dl) == -1 ||
-	    dsmatch_ds_record(r->domain, k->key_tag, k->algorithm, 2, dg, dl,
-	    out, outlen) == -1)
-		snprintf(out, outlen, "(cannot compute the DS of key %u)",
-		    k->key_tag);
+	for (i = 0; i < r->n_publish; i++)
+		if (r->publish[i].key == (int)(k - r->keys))
+			break;
+	d = &r->publish[i];
+	if (i == r->n_publish) {
+		if (i == PROBE_MAX_KEYS || dsmatch_digest(owner, olen, k->rdata,
+		    k->rdata_len, 2, d->digest, sizeof(d->digest), &dl) == -1)
+			goto fail;
+		d->key_tag = k->key_tag;
+		d->algorithm = k->algorithm;
+		d->digest_type = 2;
+		d->digest_len = (uint8_t)dl;
+		d->key = (int)(k - r->keys);
+		r->n_publish++;
+	}
+	if (dsmatch_ds_record(r->domain, d->key_tag, d->algorithm, 2,
+	    d->digest, d->digest_len, out, outlen) == 0)
+		return;
+fail:
+	snprintf(out, outlen, "(cannot compute the DS of key %u)", k->key_tag);
 }
 
 static void
@@ -285,7 +239,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 				    lines[0] ? "; " : "", rec);
 			}
 		if (lines[0])
-			probe_problem_add(r, "ds_missing", PROBE_SEV_OK,
+			probe_problem_add(r, PROBE_P_DS_MISSING,
 			    "The zone is signed but %s has no DS for it, so "
 			    "resolvers treat it as unsigned. To secure it, add "
 			    "at the registrar: %s", r->parent, lines);
@@ -305,7 +259,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 				    lines[0] ? "; " : "", rec);
 			}
 		failing_resolvers(r, fails, sizeof(fails));
-		probe_problem_add(r, "chain_broken", PROBE_SEV_CRITICAL,
+		probe_problem_add(r, PROBE_P_CHAIN_BROKEN,
 		    "No DS at %s matches a key that signs the DNSKEY RRset: "
 		    "validating resolvers answer SERVFAIL%s%s%s. Replace the "
 		    "DS at the registrar with: %s", r->parent,
@@ -338,7 +292,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 	}
 	if (pending) {
 		r->state = PROBE_STATE_ROTATION_PENDING;
-		probe_problem_add(r, "rotation_pending", PROBE_SEV_WARNING,
+		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
 		    "A new key signs the DNSKEY RRset but %s has no DS for "
 		    "it: add at the registrar, before the DNS host removes "
 		    "the old key: %s", r->parent, lines);
@@ -349,7 +303,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 			if (!r->keys[k].has_ds && (r->keys[k].flags & 1))
 				append(lines, sizeof(lines), "%s%u",
 				    lines[0] ? ", " : "", r->keys[k].key_tag);
-		probe_problem_add(r, "old_key_published", PROBE_SEV_OK,
+		probe_problem_add(r, PROBE_P_OLD_KEY_PUBLISHED,
 		    "The DS at %s points at the new key; the old key %s is "
 		    "still published and the DNS host can withdraw it once "
 		    "the old DS has left resolver caches (DS TTL %u s)",
@@ -370,7 +324,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 			d->stale = true;
 			dsmatch_hex_upper(d->digest, d->digest_len, hex,
 			    sizeof(hex));
-			probe_problem_add(r, "stale_ds", PROBE_SEV_WARNING,
+			probe_problem_add(r, PROBE_P_STALE_DS,
 			    "%s holds a DS for key %u that the zone no longer "
 			    "publishes: remove it at the registrar: %s. IN DS "
 			    "%u %u %u %s", r->parent, d->key_tag, r->domain,
@@ -391,7 +345,7 @@ classify_ds_algorithms(struct probe_result *r)
 			if (r->keys[k].algorithm == r->ds[i].algorithm)
 				found = true;
 		if (!found && r->n_keys > 0)
-			probe_problem_add(r, "ds_algorithm_mismatch",
+			probe_problem_add_sev(r, PROBE_P_DS_ALGORITHM_MISMATCH,
 			    r->state == PROBE_STATE_BROKEN ?
 			    PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
 			    "DS %u at %s is for algorithm %u (%s) but no "
@@ -412,23 +366,23 @@ classify_validation(struct probe_result *r)
 	failing_resolvers(r, fails, sizeof(fails));
 	switch (r->validation) {
 	case PROBE_VAL_BOGUS:
-		probe_problem_add(r, "validation_bogus", PROBE_SEV_CRITICAL,
+		probe_problem_add(r, PROBE_P_VALIDATION_BOGUS,
 		    "DNSSEC validation of %s fails (%s): validating "
 		    "resolvers answer SERVFAIL%s%s", r->domain,
 		    r->why_bogus[0] ? r->why_bogus : "bogus",
 		    fails[0] ? "; already failing: " : "", fails);
 		break;
 	case PROBE_VAL_INDETERMINATE:
-		probe_problem_add(r, "validation_indeterminate",
-		    PROBE_SEV_UNKNOWN, "The validator could not reach a "
+		probe_problem_add(r, PROBE_P_VALIDATION_INDETERMINATE,
+		    "The validator could not reach a "
 		    "verdict for %s%s%s: check the monitor's trust anchor, "
 		    "root hints and network", r->domain,
 		    r->why_bogus[0] ? ": " : "", r->why_bogus);
 		break;
 	case PROBE_VAL_INSECURE:
 		if (r->n_ds > 0)
-			probe_problem_add(r, "validation_insecure",
-			    PROBE_SEV_WARNING, "%s has DS records but "
+			probe_problem_add(r, PROBE_P_VALIDATION_INSECURE,
+			    "%s has DS records but "
 			    "validates as insecure: no DS uses an algorithm "
 			    "and digest validators support", r->domain);
 		break;
@@ -444,24 +398,24 @@ classify_validation(struct probe_result *r)
 			snprintf(ede, sizeof(ede), " (extended error %d%s%s)",
 			    v->ede, v->ede_text[0] ? ": " : "", v->ede_text);
 		if (v->status != PROBE_Q_OK) {
-			probe_problem_add(r, "resolver_unreachable",
-			    PROBE_SEV_WARNING, "Resolver %s did not answer "
+			probe_problem_add(r, PROBE_P_RESOLVER_UNREACHABLE,
+			    "Resolver %s did not answer "
 			    "(%s): this says nothing about %s, check the "
 			    "resolver or the path to it", v->address,
 			    probe_qstatus_name(v->status), r->domain);
 			continue;
 		}
 		if (r->validation == PROBE_VAL_SECURE && v->rcode == 2)
-			probe_problem_add(r, "resolver_servfail",
-			    PROBE_SEV_WARNING, "Resolver %s answers SERVFAIL "
+			probe_problem_add(r, PROBE_P_RESOLVER_SERVFAIL,
+			    "Resolver %s answers SERVFAIL "
 			    "for %s%s although the chain validates here: it "
 			    "may still cache a broken answer; it clears when "
 			    "its cache expires, or flush it", v->address,
 			    r->domain, ede);
 		else if (r->validation == PROBE_VAL_SECURE && v->rcode == 0 &&
 		    !v->ad)
-			probe_problem_add(r, "resolver_not_validating",
-			    PROBE_SEV_WARNING, "Resolver %s answers %s without "
+			probe_problem_add(r, PROBE_P_RESOLVER_NOT_VALIDATING,
+			    "Resolver %s answers %s without "
 			    "the AD flag although the chain validates: it "
 			    "does not validate DNSSEC (or strips AD)",
 			    v->address, r->domain);
@@ -480,15 +434,15 @@ classify_signatures(struct probe_result *r, const struct probe_policy *pol,
 		const struct probe_server *s = &r->servers[i];
 
 		if (s->sig_expired)
-			probe_problem_add(r, "signature_expired",
-			    PROBE_SEV_CRITICAL, "%s (%s) serves expired "
+			probe_problem_add(r, PROBE_P_SIGNATURE_EXPIRED,
+			    "%s (%s) serves expired "
 			    "RRSIGs (earliest expiry %s): the DNS host must "
 			    "re-sign the zone", s->name, s->address,
 			    clock_rfc3339(s->sig_earliest_expiry, when,
 			    sizeof(when)));
 		if (s->sig_not_yet_valid)
-			probe_problem_add(r, "signature_not_yet_valid",
-			    PROBE_SEV_CRITICAL, "%s (%s) serves RRSIGs whose "
+			probe_problem_add(r, PROBE_P_SIGNATURE_NOT_YET_VALID,
+			    "%s (%s) serves RRSIGs whose "
 			    "inception %s is in the future: the signer's "
 			    "clock is wrong or the zone was signed ahead",
 			    s->name, s->address, clock_rfc3339(
@@ -500,12 +454,21 @@ classify_signatures(struct probe_result *r, const struct probe_policy *pol,
 	if (rest <= 0)
 		return;		/* reported per server above */
 	if (rest < pol->sig_critical_s || rest < pol->sig_warning_s)
-		probe_problem_add(r, "signature_expiring",
+		probe_problem_add_sev(r, PROBE_P_SIGNATURE_EXPIRING,
 		    rest < pol->sig_critical_s ? PROBE_SEV_CRITICAL :
 		    PROBE_SEV_WARNING, "RRSIGs of %s expire at %s (in %s): "
 		    "the DNS host's signer has stopped re-signing",
 		    r->domain, clock_rfc3339(r->earliest_sig_expiry, when,
 		    sizeof(when)), clock_duration(rest, left, sizeof(left)));
+}
+
+static void
+serial_text(const struct probe_server *s, char *buf, size_t len)
+{
+	if (s->has_soa)
+		snprintf(buf, len, "at serial %u", s->soa_serial);
+	else
+		snprintf(buf, len, "(no SOA)");
 }
 
 static void
@@ -522,69 +485,106 @@ tag_list(const struct probe_result *r, unsigned server, char *buf,
 }
 
 static void
-classify_servers(struct probe_result *r, uint32_t answering)
+server_problems(struct probe_result *r)
 {
-	char		 a[128], b[128];
-	unsigned	 i, best = 0;
-	uint32_t	 max_serial = 0;
-	bool		 have_serial = false;
+	unsigned	 i;
 
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
 		if (s->status != PROBE_Q_OK)
-			probe_problem_add(r, "server_unreachable",
-			    PROBE_SEV_WARNING, "%s (%s) did not answer "
-			    "(%s%s%s): resolvers fall back to the other "
-			    "servers, but the DNS host should fix it",
-			    s->name, s->address,
+			probe_problem_add(r, PROBE_P_SERVER_UNREACHABLE,
+			    "%s (%s) did not answer (%s%s%s): resolvers fall "
+			    "back to the other servers, but the DNS host should "
+			    "fix it", s->name, s->address,
 			    probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
 		else if (s->has_soa && !s->authoritative)
-			probe_problem_add(r, "lame_delegation",
-			    PROBE_SEV_WARNING, "%s (%s) is listed as a "
-			    "server of %s but does not answer "
-			    "authoritatively", s->name, s->address, r->domain);
-		if ((answering & (1u << i)) && s->has_soa) {
-			/* RFC 1982 arithmetic: newer is at most 2^31 ahead. */
-			if (!have_serial || (int32_t)(s->soa_serial -
-			    max_serial) > 0) {
-				max_serial = s->soa_serial;
-				best = i;
-			}
-			have_serial = true;
-		}
+			probe_problem_add(r, PROBE_P_LAME_DELEGATION,
+			    "%s (%s) is listed as a server of %s but does not "
+			    "answer authoritatively", s->name, s->address,
+			    r->domain);
 	}
-	if (!have_serial)
-		return;
+}
+
+/* The server the others are compared with: the newest serial (RFC 1982:
+ * newer is at most 2^31 ahead), else the first that answered. */
+static int
+reference_server(const struct probe_result *r, uint32_t answering)
+{
+	unsigned	 i;
+	int		 best = -1;
+
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
-		unsigned k;
-		bool same = true;
 
-		if (!(answering & (1u << i)) || !s->has_soa)
+		if (!(answering & (1u << i)))
 			continue;
-		for (k = 0; k < r->n_keys; k++)
-			if (((r->keys[k].servers >> i) & 1) !=
-			    ((r->keys[k].servers >> best) & 1))
-				same = false;
-		if (!same) {
+		if (best < 0 || (s->has_soa && (!r->servers[best].has_soa ||
+		    (int32_t)(s->soa_serial - r->servers[best].soa_serial) >
+		    0)))
+			best = (int)i;
+	}
+	return best;
+}
+
+static bool
+same_keys(const struct probe_result *r, unsigned a, unsigned b)
+{
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (((r->keys[k].servers >> a) & 1) !=
+		    ((r->keys[k].servers >> b) & 1))
+			return false;
+	return true;
+}
+
+/*
+ * Every server that answered is compared: its DNSKEY set with the
+ * reference's, and its serial when it gave one. r->servers_agree is the
+ * same fact the problems state, so /metrics and the problem list cannot
+ * tell different stories.
+ */
+static void
+classify_servers(struct probe_result *r, uint32_t answering)
+{
+	char		 a[128], b[128], sa[24], sb[24];
+	const struct probe_server *ref;
+	unsigned	 i;
+	int		 best;
+
+	server_problems(r);
+	if ((best = reference_server(r, answering)) < 0)
+		return;
+	ref = &r->servers[best];
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (!(answering & (1u << i)) || (int)i == best)
+			continue;
+		if (!same_keys(r, i, (unsigned)best)) {
+			r->servers_agree = false;
 			tag_list(r, i, a, sizeof(a));
-			tag_list(r, best, b, sizeof(b));
-			probe_problem_add(r, "servers_disagree",
-			    PROBE_SEV_WARNING, "%s (%s) serves DNSKEYs {%s} "
-			    "at serial %u while %s (%s) serves {%s} at serial "
-			    "%u: %s is behind, check zone transfers from the "
-			    "DNS host", s->name, s->address, a, s->soa_serial,
-			    r->servers[best].name, r->servers[best].address, b,
-			    max_serial, s->soa_serial == max_serial ?
+			tag_list(r, (unsigned)best, b, sizeof(b));
+			serial_text(s, sa, sizeof(sa));
+			serial_text(ref, sb, sizeof(sb));
+			probe_problem_add(r, PROBE_P_SERVERS_DISAGREE,
+			    "%s (%s) serves DNSKEYs {%s} %s while %s (%s) "
+			    "serves {%s} %s: %s is behind, check zone transfers "
+			    "from the DNS host", s->name, s->address, a, sa,
+			    ref->name, ref->address, b, sb,
+			    s->has_soa && ref->has_soa &&
+			    s->soa_serial == ref->soa_serial ?
 			    "one of them" : s->name);
-		} else if (s->soa_serial != max_serial)
-			probe_problem_add(r, "serial_mismatch",
-			    PROBE_SEV_WARNING, "%s (%s) serves serial %u, "
-			    "%s (%s) serves %u: %s is behind", s->name,
-			    s->address, s->soa_serial, r->servers[best].name,
-			    r->servers[best].address, max_serial, s->name);
+		} else if (s->has_soa && ref->has_soa &&
+		    s->soa_serial != ref->soa_serial) {
+			r->servers_agree = false;
+			probe_problem_add(r, PROBE_P_SERIAL_MISMATCH,
+			    "%s (%s) serves serial %u, %s (%s) serves %u: %s is "
+			    "behind", s->name, s->address, s->soa_serial,
+			    ref->name, ref->address, ref->soa_serial, s->name);
+		}
 	}
 }
 
@@ -596,7 +596,7 @@ classify_cds(struct probe_result *r)
 	bool		 differ = false;
 
 	if (r->cds_delete) {
-		probe_problem_add(r, "cds_delete", PROBE_SEV_WARNING,
+		probe_problem_add(r, PROBE_P_CDS_DELETE,
 		    "The zone publishes a CDS delete request: it asks %s to "
 		    "remove every DS (turn DNSSEC off)", r->parent);
 		return;
@@ -607,8 +607,8 @@ classify_cds(struct probe_result *r)
 		append(want, sizeof(want), "%s%u", want[0] ? " " : "",
 		    r->cds[i].key_tag);
 		if (r->cds[i].key < 0)
-			probe_problem_add(r, "cds_unknown_key",
-			    PROBE_SEV_WARNING, "CDS %u names a key the zone "
+			probe_problem_add(r, PROBE_P_CDS_UNKNOWN_KEY,
+			    "CDS %u names a key the zone "
 			    "does not publish: the DNS host's CDS is wrong, "
 			    "do not copy it to the registrar",
 			    r->cds[i].key_tag);
@@ -632,7 +632,7 @@ classify_cds(struct probe_result *r)
 	 * expected shape; it is reported through the rotation problem. */
 	if (differ && (r->state == PROBE_STATE_STABLE ||
 	    r->state == PROBE_STATE_STALE_DS))
-		probe_problem_add(r, "cds_mismatch", PROBE_SEV_WARNING,
+		probe_problem_add(r, PROBE_P_CDS_MISMATCH,
 		    "The zone's CDS asks for DS {%s} but %s holds {%s}: "
 		    "update the DS at the registrar to match", want,
 		    r->parent, have);
@@ -656,10 +656,199 @@ classify_zsk(struct probe_result *r, uint32_t answering)
 		}
 	}
 	if (zsks > 1 && idle > 0)
-		probe_problem_add(r, "zsk_rotation", PROBE_SEV_OK,
+		probe_problem_add(r, PROBE_P_ZSK_ROTATION,
 		    "ZSK %u is published but not yet signing: a ZSK rotation "
 		    "is under way at the DNS host (nothing to do at the "
 		    "registrar)", idle_tag);
+}
+
+/* ------------------------------------------------------- history */
+
+/* The key a KSK rotation waits on: a KSK (SEP flag) that needs a DS
+ * first, a CSK without the flag otherwise; -1 when none. */
+int
+probe_rotation_new_key(const struct probe_result *r)
+{
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].needs_ds && (r->keys[k].flags & 1))
+			return (int)k;
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].needs_ds)
+			return (int)k;
+	return -1;
+}
+
+/* The open rotation's new key among the published ones, -1: absent. */
+static int
+history_new_key(const struct probe_result *r)
+{
+	const struct probe_history *h = &r->history;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		if (h->rot_rdata_len > 0) {
+			if (key->rdata_len == h->rot_rdata_len &&
+			    memcmp(key->rdata, h->rot_rdata,
+			    h->rot_rdata_len) == 0)
+				return (int)k;
+		} else if (key->key_tag == h->rot_key_tag &&
+		    key->algorithm == h->rot_key_alg &&
+		    ((key->flags & 1) || key->signs_dnskey != 0))
+			/* A host's event named only tag and algorithm. */
+			return (int)k;
+	}
+	return -1;
+}
+
+/*
+ * Where the KSK rotation deadline stands: from the open rotation history
+ * holds, or for the rotation this check opens (start = the new key's
+ * first sighting, deadline = start + window, registrar deadline =
+ * deadline - the parent's DS TTL, so that the new DS is in resolver
+ * caches before the old key may go). Only a tracked domain has a
+ * deadline: a one-shot check cannot know when the key appeared.
+ */
+static void
+judge_deadline(struct probe_result *r, const struct probe_policy *pol,
+    time_t now)
+{
+	const struct probe_history *h = &r->history;
+	struct probe_deadline	*d = &r->deadline;
+	int			 idx;
+
+	memset(d, 0, sizeof(*d));
+	d->key = -1;
+	if (!h->tracked)
+		return;
+	if (h->rotation_open) {
+		idx = history_new_key(r);
+		/* The new key withdrawn: the rotation is over, not late. */
+		if (idx < 0 && h->rot_rdata_len > 0 &&
+		    r->state != PROBE_STATE_UNKNOWN)
+			return;
+		/* Judge by this check when it saw the key; else by the
+		 * record. */
+		if (idx >= 0 ? r->keys[idx].has_ds : h->rot_ds_updated_at != 0)
+			return;
+		d->start = h->rot_start;
+		d->deadline = h->rot_deadline;
+		d->registrar_deadline = h->rot_registrar_deadline;
+		if (h->rot_ds_ttl == 0 && r->n_ds > 0 && r->ds_ttl > 0 &&
+		    d->deadline != 0)
+			d->registrar_deadline = d->deadline - r->ds_ttl;
+	} else if (r->state == PROBE_STATE_ROTATION_PENDING &&
+	    (idx = probe_rotation_new_key(r)) >= 0) {
+		d->opens = true;
+		d->start = r->keys[idx].first_seen != 0 ?
+		    r->keys[idx].first_seen : now;
+		d->deadline = d->start + pol->rotation_window_s;
+		d->registrar_deadline = d->deadline -
+		    (r->n_ds > 0 ? r->ds_ttl : 0);
+	} else
+		return;
+	d->key = idx;
+	d->set = d->registrar_deadline != 0;
+}
+
+/* While the new KSK waits for its DS, the time left to the registrar
+ * deadline sets the severity: warning, critical inside critical_before. */
+static void
+classify_deadline(struct probe_result *r, const struct probe_policy *pol,
+    time_t now)
+{
+	const struct probe_deadline *d = &r->deadline;
+	char			 rec[1024], when[32], left[32], dl[32];
+	enum probe_severity	 sev;
+	long long		 rest;
+	uint16_t		 tag;
+	uint8_t			 alg;
+
+	judge_deadline(r, pol, now);
+	if (!d->set)
+		return;
+	tag = d->key >= 0 ? r->keys[d->key].key_tag : r->history.rot_key_tag;
+	alg = d->key >= 0 ? r->keys[d->key].algorithm :
+	    r->history.rot_key_alg;
+	if (d->key >= 0 ? dsmatch_ds_line(r->domain, tag, alg,
+	    r->keys[d->key].rdata, r->keys[d->key].rdata_len, rec,
+	    sizeof(rec)) == -1 : (r->history.rot_rdata_len == 0 ||
+	    dsmatch_ds_line(r->domain, tag, alg, r->history.rot_rdata,
+	    r->history.rot_rdata_len, rec, sizeof(rec)) == -1))
+		snprintf(rec, sizeof(rec), "the DS for key %u (algorithm %u)",
+		    tag, alg);
+	rest = (long long)d->registrar_deadline - (long long)now;
+	sev = rest < pol->critical_before_s ? PROBE_SEV_CRITICAL :
+	    PROBE_SEV_WARNING;
+	clock_rfc3339(d->registrar_deadline, when, sizeof(when));
+	clock_rfc3339(d->deadline, dl, sizeof(dl));
+	if (rest >= 0)
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
+		    "Add the DS for the new key %u at the registrar before "
+		    "%s (%s left; the DNS host may withdraw the old key from "
+		    "%s): %s", tag, when,
+		    clock_duration(rest, left, sizeof(left)), dl, rec);
+	else
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
+		    "The registrar deadline %s passed %s ago: add the DS for "
+		    "the new key %u at the registrar now, the DNS host may "
+		    "withdraw the old key at any moment (from %s): %s", when,
+		    clock_duration(-rest, left, sizeof(left)), tag, dl, rec);
+}
+
+/* The DS a DNS host announced must match a key the zone publishes before
+ * anybody copies it to the registrar. Judged only on a check that saw
+ * keys: an unreachable zone says nothing about them. */
+static void
+classify_host_ds(struct probe_result *r, const uint8_t *owner, size_t olen)
+{
+	const struct probe_history *h = &r->history;
+	char		 hex[2 * PROBE_MAX_DIGEST + 1];
+	unsigned	 k;
+
+	if (!h->rotation_open || h->host_digest_len == 0 || r->n_keys == 0 ||
+	    !dsmatch_digest_supported(h->host_digest_type))
+		return;
+	for (k = 0; k < r->n_keys; k++)
+		if (dsmatch_ds_matches(owner, olen, h->host_key_tag,
+		    h->host_algorithm, h->host_digest_type, h->host_digest,
+		    h->host_digest_len, r->keys[k].rdata,
+		    r->keys[k].rdata_len) == 1)
+			return;
+	dsmatch_hex_upper(h->host_digest, h->host_digest_len, hex,
+	    sizeof(hex));
+	probe_problem_add(r, PROBE_P_HOST_DS_MISMATCH,
+	    "The DS that %s announced (%s, %s IN DS %u %u %u %s) matches no "
+	    "key %s publishes: do not copy it to the registrar until the "
+	    "zone serves that key", h->host_source, h->host_event, r->domain,
+	    h->host_key_tag, h->host_algorithm, h->host_digest_type, hex,
+	    r->domain);
+}
+
+static void
+classify_history(struct probe_result *r, const struct probe_policy *pol,
+    const uint8_t *owner, size_t olen, time_t now)
+{
+	const struct probe_history *h = &r->history;
+	char		 when[32];
+
+	if (h->store_error[0])
+		probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
+		    h->store_error);
+	if (h->tracked && h->secure_before &&
+	    r->validation == PROBE_VAL_INSECURE)
+		probe_problem_add(r, PROBE_P_BECAME_INSECURE,
+		    "%s validated as secure at %s and now as insecure: "
+		    "validating resolvers no longer protect its answers. If "
+		    "nobody meant to turn DNSSEC off, have the DNS host sign "
+		    "the zone and add its DS at the registrar again",
+		    r->domain, clock_rfc3339(h->secure_at, when,
+		    sizeof(when)));
+	classify_host_ds(r, owner, olen);
+	classify_deadline(r, pol, now);
 }
 
 void
@@ -669,24 +858,30 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	uint8_t			 owner[DSMATCH_NAME_MAX];
 	size_t			 olen;
 	uint32_t		 answering;
-	enum probe_severity	 sev;
-	unsigned		 i;
 
 	r->n_problems = 0;
 	r->problems_dropped = 0;
 	r->state = PROBE_STATE_UNKNOWN;
+	r->severity = PROBE_SEV_OK;
+	r->servers_agree = true;
+	r->n_publish = 0;
+	memset(&r->deadline, 0, sizeof(r->deadline));
+	r->deadline.key = -1;
 
 	if (dsmatch_name_to_wire(r->domain, owner, sizeof(owner), &olen,
 	    NULL, 0) == -1) {
-		probe_problem_add(r, "invalid_name", PROBE_SEV_UNKNOWN,
+		probe_problem_add(r, PROBE_P_INVALID_NAME,
 		    "%s is not a valid domain name", r->domain);
+		if (r->history.store_error[0])
+			probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
+			    r->history.store_error);
 		goto done;
 	}
 	match_ds(r, owner, olen);
-	answering = answering_mask(r);
+	answering = probe_answering_mask(r);
 
 	if (r->parent_status != PROBE_Q_OK) {
-		probe_problem_add(r, "parent_unreachable", PROBE_SEV_UNKNOWN,
+		probe_problem_add(r, PROBE_P_PARENT_UNREACHABLE,
 		    "No server of the parent zone%s%s answered for %s (%s): "
 		    "the DS cannot be checked%s%s", r->parent[0] ? " " : "",
 		    r->parent, r->domain, r->error[0] ? r->error :
@@ -694,18 +889,18 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    r->parent_server[0] ? "; last tried " : "",
 		    r->parent_server);
 	} else if (!r->delegated) {
-		probe_problem_add(r, "not_delegated", PROBE_SEV_CRITICAL,
+		probe_problem_add(r, PROBE_P_NOT_DELEGATED,
 		    "%s is not delegated from %s%s%s: check the name, or the "
 		    "domain's registration", r->domain,
 		    r->parent[0] ? r->parent : "its parent",
 		    r->error[0] ? ": " : "", r->error);
 	} else if (answering == 0 && r->n_servers > 0) {
 		classify_servers(r, answering);
-		probe_problem_add(r, "no_server_answers", PROBE_SEV_CRITICAL,
+		probe_problem_add(r, PROBE_P_NO_SERVER_ANSWERS,
 		    "None of the %u servers of %s answered: the domain does "
 		    "not resolve for anyone", r->n_servers, r->domain);
 	} else if (r->n_servers == 0) {
-		probe_problem_add(r, "no_servers", PROBE_SEV_CRITICAL,
+		probe_problem_add(r, PROBE_P_NO_SERVERS,
 		    "No usable name server address for %s%s%s", r->domain,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
@@ -719,34 +914,19 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	classify_validation(r);
 
 	if (r->state == PROBE_STATE_INSECURE && pol->insecure_is_problem)
-		probe_problem_add(r, "insecure", PROBE_SEV_WARNING,
+		probe_problem_add(r, PROBE_P_INSECURE,
 		    "%s has no DS at %s: answers for it cannot be validated",
 		    r->domain, r->parent);
 	if (r->ds_dropped + r->keys_dropped + r->servers_dropped > 0)
-		probe_problem_add(r, "observation_truncated", PROBE_SEV_WARNING,
+		probe_problem_add(r, PROBE_P_OBSERVATION_TRUNCATED,
 		    "More records than the monitor keeps (%u DS, %u DNSKEY, "
 		    "%u server addresses dropped): the verdict may be "
 		    "incomplete", r->ds_dropped, r->keys_dropped,
 		    r->servers_dropped);
 
+	classify_history(r, pol, owner, olen, now);
+
 done:
-	switch (r->state) {
-	case PROBE_STATE_ROTATION_PENDING:
-	case PROBE_STATE_STALE_DS:
-		sev = PROBE_SEV_WARNING;
-		break;
-	case PROBE_STATE_BROKEN:
-		sev = PROBE_SEV_CRITICAL;
-		break;
-	case PROBE_STATE_UNKNOWN:
-		sev = PROBE_SEV_UNKNOWN;
-		break;
-	default:
-		sev = PROBE_SEV_OK;
-		break;
-	}
-	for (i = 0; i < r->n_problems; i++)
-		if (r->problems[i].severity > sev)
-			sev = r->problems[i].severity;
-	r->severity = sev;
+	if (probe_state_severity(r->state) > r->severity)
+		r->severity = probe_state_severity(r->state);
 }

@@ -520,3 +520,19 @@ dsmatch_algorithm_supported(int alg)
 		return false;
 	}
 }
+
+int
+dsmatch_ds_line(const char *owner, uint16_t keytag, uint8_t alg,
+    const uint8_t *rdata, size_t rdata_len, char *out, size_t outlen)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX], dg[DSMATCH_DIGEST_MAX];
+	size_t		 wlen, dl;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (dsmatch_name_to_wire(owner, wire, sizeof(wire), &wlen, NULL,
+	    0) == -1 || dsmatch_digest(wire, wlen, rdata, rdata_len, 2, dg,
+	    sizeof(dg), &dl) == -1)
+		return -1;
+	return dsmatch_ds_record(owner, keytag, alg, 2, dg, dl, out, outlen);
+}

@@ -96,6 +96,15 @@ int		dsmatch_ds_record(const char *owner_presentation,
 		    size_t outlen);
 
 /*
+ * The DS a registrar wants for a key: SHA-256 (digest type 2, the one
+ * every validator supports), as dsmatch_ds_record prints it, from the
+ * key's whole DNSKEY RDATA. 0, or -1 (out "") on a bad name or key.
+ */
+int		dsmatch_ds_line(const char *owner_presentation,
+		    uint16_t keytag, uint8_t alg, const uint8_t *rdata,
+		    size_t rdata_len, char *out, size_t outlen);
+
+/*
  * Upper-case hex of in into the caller's out, always NUL-terminated when
  * outlen > 0.  Stops at the last whole octet that fits: outlen of
  * 2 * len + 1 holds all of it.

@@ -62,26 +62,6 @@ ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
 	return o;
 }
 
-/* The SHA-256 DS of a key as a JSON object with its presentation line. */
-static json_t *
-publish_json(const struct probe_result *r, const struct probe_key *k)
-{
-	struct probe_ds	 d;
-	uint8_t		 owner[DSMATCH_NAME_MAX];
-	size_t		 olen, dl;
-
-	memset(&d, 0, sizeof(d));
-	if (dsmatch_name_to_wire(r->domain, owner, sizeof(owner), &olen, NULL,
-	    0) == -1 || dsmatch_digest(owner, olen, k->rdata, k->rdata_len, 2,
-	    d.digest, sizeof(d.digest), &dl) == -1)
-		return NULL;
-	d.key_tag = k->key_tag;
-	d.algorithm = k->algorithm;
-	d.digest_type = 2;
-	d.digest_len = (uint8_t)dl;
-	return ds_json(r, &d, true);
-}
-
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -106,12 +86,7 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "rotation", json_pack("{s:s}", "state",
 	    probe_state_name(r->state)));
 
-	a = json_array();
-	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
-		    "code", r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+	a = probe_problems_json(r);
 	json_object_set_new(o, "problems", a);
 
 	json_object_set_new(o, "delegated", json_boolean(r->delegated));
@@ -157,9 +132,8 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "cds", a);
 
 	a = json_array();
-	for (k = 0; k < r->n_keys; k++)
-		if (r->keys[k].needs_ds &&
-		    (x = publish_json(r, &r->keys[k])) != NULL)
+	for (i = 0; i < r->n_publish; i++)
+		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
 			json_array_append_new(a, x);
 	json_object_set_new(o, "ds_to_publish", a);
 

@@ -130,10 +130,111 @@ struct probe_resolver {
 	double		latency_ms;
 };
 
+/*
+ * Every problem the monitor can report. The registry (probe/registry.c)
+ * gives each its code, default severity and alerting meaning; nothing
+ * else spells a code.
+ */
+enum probe_code {
+	PROBE_P_INVALID_NAME = 0,
+	PROBE_P_PARENT_UNREACHABLE,
+	PROBE_P_NOT_DELEGATED,
+	PROBE_P_NO_SERVER_ANSWERS,
+	PROBE_P_NO_SERVERS,
+	PROBE_P_OBSERVATION_TRUNCATED,
+	PROBE_P_STORE_ERROR,
+	PROBE_P_DS_MISSING,
+	PROBE_P_CHAIN_BROKEN,
+	PROBE_P_ROTATION_PENDING,
+	PROBE_P_ROTATION_DEADLINE,
+	PROBE_P_OLD_KEY_PUBLISHED,
+	PROBE_P_STALE_DS,
+	PROBE_P_DS_ALGORITHM_MISMATCH,
+	PROBE_P_ZSK_ROTATION,
+	PROBE_P_INSECURE,
+	PROBE_P_HOST_DS_MISMATCH,
+	PROBE_P_CDS_DELETE,
+	PROBE_P_CDS_UNKNOWN_KEY,
+	PROBE_P_CDS_MISMATCH,
+	PROBE_P_SIGNATURE_EXPIRED,
+	PROBE_P_SIGNATURE_NOT_YET_VALID,
+	PROBE_P_SIGNATURE_EXPIRING,
+	PROBE_P_SERVER_UNREACHABLE,
+	PROBE_P_LAME_DELEGATION,
+	PROBE_P_SERVERS_DISAGREE,
+	PROBE_P_SERIAL_MISMATCH,
+	PROBE_P_VALIDATION_BOGUS,
+	PROBE_P_VALIDATION_INDETERMINATE,
+	PROBE_P_VALIDATION_INSECURE,
+	PROBE_P_BECAME_INSECURE,
+	PROBE_P_RESOLVER_UNREACHABLE,
+	PROBE_P_RESOLVER_SERVFAIL,
+	PROBE_P_RESOLVER_NOT_VALIDATING,
+	PROBE_P__COUNT
+};
+
+/* Which checks can say that a problem has gone (see the registry). */
+enum probe_resolve {
+	PROBE_RESOLVE_ZONE_READ = 0,	/* a check that read the zone */
+	PROBE_RESOLVE_ANY_CHECK,	/* any check */
+	PROBE_RESOLVE_VALIDATED,	/* a check whose validator concluded */
+	PROBE_RESOLVE_SECURE_AGAIN	/* a check that validates again */
+};
+
+/* One row of the registry. */
+struct probe_problem_def {
+	enum probe_code		 id;
+	const char		*code;		/* stable, machine-readable */
+	enum probe_severity	 severity;	/* unless the producer says */
+	bool			 fires_at_once;	/* no flap damping: resolvers
+						   fail the domain now */
+	enum probe_resolve	 resolved_by;
+	enum probe_code		 alert_as;	/* the alert it belongs to */
+	const char		*meaning;	/* one line, for docs */
+};
+
 struct probe_problem {
-	char			code[40];	/* stable, machine-readable */
+	enum probe_code		id;
+	const char		*code;		/* the registry's, static */
 	enum probe_severity	severity;
 	char			message[480];	/* says what to do */
+};
+
+/*
+ * What came before this check, for the classifier to judge with. The
+ * store fills it (store_annotate); a one-shot check leaves it zero. The
+ * classifier reads it and never writes it.
+ */
+struct probe_history {
+	bool		tracked;	/* a store keeps this domain's history */
+	bool		secure_before;	/* the newest check with a verdict
+					   validated secure */
+	time_t		secure_at;
+	/* The open KSK rotation, if any (rotation_open false: none). */
+	bool		rotation_open;
+	uint16_t	rot_key_tag;	/* the new key */
+	uint8_t		rot_key_alg;
+	uint16_t	rot_rdata_len;	/* 0: its key not seen yet */
+	uint8_t		rot_rdata[PROBE_MAX_KEYDATA];
+	time_t		rot_start, rot_deadline, rot_registrar_deadline;
+	time_t		rot_ds_updated_at;	/* 0: not yet */
+	uint32_t	rot_ds_ttl;		/* 0: not known yet */
+	/* The DS the DNS host announced for that rotation (len 0: none). */
+	char		host_source[16];
+	char		host_event[64];		/* its event id */
+	uint16_t	host_key_tag;
+	uint8_t		host_algorithm, host_digest_type, host_digest_len;
+	uint8_t		host_digest[PROBE_MAX_DIGEST];
+	/* The store failed for this check: why ("" when it did not). */
+	char		store_error[320];
+};
+
+/* The KSK rotation deadline as the classifier judged it. */
+struct probe_deadline {
+	bool		set;		/* a KSK waits for its DS */
+	bool		opens;		/* this check opens the rotation */
+	int		key;		/* index into keys[], -1: not seen */
+	time_t		start, deadline, registrar_deadline;
 };
 
 struct probe_result {
@@ -173,8 +274,18 @@ struct probe_result {
 	unsigned	n_resolvers;
 	struct probe_resolver resolvers[PROBE_MAX_RESOLVERS];
 
+	/* Input: what history and the DNS host said before. */
+	struct probe_history history;
+
 	/* Verdict, filled by probe_classify(). */
 	enum probe_state state;
+	unsigned	n_publish;		/* the DS to publish: SHA-256 */
+	struct probe_ds	publish[PROBE_MAX_KEYS];/* of each key that needs one
+						   (.key: its index) */
+	bool		servers_agree;		/* every server that answered
+						   with a SOA serves the same
+						   DNSKEY set and serial */
+	struct probe_deadline deadline;
 	enum probe_severity severity;
 	unsigned	n_problems;
 	struct probe_problem problems[PROBE_MAX_PROBLEMS];
@@ -200,6 +311,10 @@ struct probe_policy {
 	int	sig_warning_s;		/* RRSIG expiring within: warning */
 	int	sig_critical_s;		/* ... within: critical */
 	bool	insecure_is_problem;	/* unsigned delegation: warning */
+	long	rotation_window_s;	/* a host's DS deadline after its
+					   new key appears: default 7 days */
+	long	critical_before_s;	/* deadline this close: critical,
+					   default 72 hours */
 };
 
 struct probe_engine;
@@ -247,16 +362,47 @@ struct probe_stats {
 };
 void	probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 
+/* Servers that gave anything to judge: bit i for servers[i]. */
+uint32_t probe_answering_mask(const struct probe_result *);
+/* The key a KSK rotation opened by this check waits on (needs_ds, SEP
+ * flag first), -1: none. After probe_classify(). */
+int	probe_rotation_new_key(const struct probe_result *);
+
 /* Fill state, severity and problems from the observation. Pure: no I/O,
  * `now` is the time to judge signature validity against. */
 void	probe_classify(struct probe_result *, const struct probe_policy *,
 	    time_t now);
 void	probe_policy_defaults(struct probe_policy *);
 
-/* Add a problem; drops (and counts) past PROBE_MAX_PROBLEMS. */
-void	probe_problem_add(struct probe_result *, const char *code,
+/*
+ * Add a problem with the registry's severity (or the one given), and keep
+ * r->severity the maximum over the problems. Drops (and counts) past
+ * PROBE_MAX_PROBLEMS; the severity still counts.
+ */
+void	probe_problem_add(struct probe_result *, enum probe_code,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void	probe_problem_add_sev(struct probe_result *, enum probe_code,
 	    enum probe_severity, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+bool	probe_has_problem(const struct probe_result *, enum probe_code);
+
+/* The registry row of a problem; NULL for a value out of range, or (by
+ * name) for a code this version does not know. Static. */
+const struct probe_problem_def *probe_problem_def(enum probe_code);
+const struct probe_problem_def *probe_problem_find(const char *code);
+const char *probe_problem_code(enum probe_code);
+/* The alert a problem code belongs to (itself, or the code it escalates). */
+const char *probe_problem_alert_code(const char *code);
+/* Could this check have seen the problem `code`? When it could and did
+ * not report it, the problem has gone. */
+bool	probe_problem_resolvable(const char *code, const struct probe_result *);
+const char *probe_resolve_name(enum probe_resolve);
+/* The severity a rotation state carries by itself. */
+enum probe_severity probe_state_severity(enum probe_state);
+
+/* The problems as a JSON array of {code, severity, message}, the one
+ * shape every consumer shows. Caller owns the reference. */
+struct json_t *probe_problems_json(const struct probe_result *);
 
 /* The observation and verdict as a JSON object (jansson json_t; caller
  * owns the reference). NULL when out of memory. */

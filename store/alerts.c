@@ -1,5 +1,5 @@
 /*
- * Alerts in the store (issue #6): the state machine that store_commit()
+ * Alerts in the store: the state machine that store_commit()
  * runs inside its transaction, the outbox it writes, and what the sinks
  * and `dnssecmon alerts` read back.
  *
@@ -8,7 +8,8 @@
  *
  *   candidate  seen, not yet persistent: alert_candidates counts the
  *              checks in a row (flap damping: fire_after_checks, or
- *              fire_after seconds). The codes in fire_at_once[] skip it.
+ *              fire_after seconds). Codes the registry marks
+ *              "fires at once" skip it.
  *   firing     outbox "firing"
  *   escalated  its severity rose to critical while open: "escalated"
  *   reminder   still open alert_repeat_s after the last notice
@@ -17,12 +18,13 @@
  * "Could have seen it": a check that reached no server (state unknown)
  * says nothing about the zone's keys, and one whose validator got no
  * answer nothing about validation; such a check neither resolves an
- * alert nor resets a candidate (see conclusive()).
+ * alert nor resets a candidate. The registry (probe/registry.c) says,
+ * per code, which checks can resolve it.
  *
- * rotation_deadline (the store's escalation of a pending KSK rotation)
- * and rotation_pending (the classifier's) are one alert, rotation_pending:
- * a warning when the rotation is seen, escalated to critical inside
- * critical_before, resolved when the DS is in place.
+ * A problem the registry files under another code alerts as that one:
+ * the classifier's deadline escalation of a pending KSK rotation is the
+ * rotation's alert, a warning when the rotation is seen, escalated to
+ * critical inside critical_before, resolved when the DS is in place.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,56 +145,14 @@ store_alert_transition_bit(const char *name)
 /* ------------------------------------------------------ the rules */
 
 /* Problems that mean resolvers fail the domain now, or just did:
- * waiting a second check would only delay the page. */
-static const char *const fire_at_once[] = {
-	"chain_broken", "validation_bogus", "signature_expired",
-	"became_insecure", NULL
-};
-
+ * waiting a second check would only delay the page (the registry says
+ * which). */
 static bool
-in_list(const char *const *list, const char *code)
+fires_at_once(const char *code)
 {
-	for (; *list != NULL; list++)
-		if (strcmp(*list, code) == 0)
-			return true;
-	return false;
-}
+	const struct probe_problem_def *d = probe_problem_find(code);
 
-static const char *
-alert_code(const char *problem)
-{
-	return strcmp(problem, "rotation_deadline") == 0 ? "rotation_pending" :
-	    problem;
-}
-
-/*
- * Could this check have seen the problem? Absence from a check that
- * could not is no evidence that it went away.
- */
-static bool
-conclusive(const char *code, const struct probe_result *r)
-{
-	/* Problems of reaching the domain at all: any check sees them. */
-	static const char *const reach[] = { "parent_unreachable",
-	    "not_delegated", "no_server_answers", "no_servers", "invalid_name",
-	    "resolver_unreachable", "validation_indeterminate", "store_error",
-	    "observation_truncated", NULL };
-	/* What the validator concludes. */
-	static const char *const validation[] = { "validation_bogus",
-	    "validation_insecure", "resolver_servfail",
-	    "resolver_not_validating", NULL };
-
-	if (in_list(reach, code))
-		return true;
-	if (strcmp(code, "became_insecure") == 0)
-		/* An event, not a condition: it stays while the domain
-		 * stays insecure. */
-		return r->validation == PROBE_VAL_SECURE ||
-		    r->validation == PROBE_VAL_BOGUS;
-	if (in_list(validation, code))
-		return r->validation != PROBE_VAL_INDETERMINATE;
-	/* Everything else is read from the zone. */
-	return r->state != PROBE_STATE_UNKNOWN;
+	return d != NULL && d->fires_at_once;
 }
 
 static enum probe_severity
@@ -250,7 +210,7 @@ current_problems(const struct probe_result *r, struct cur *cur)
 
 		if (p->severity < PROBE_SEV_WARNING)
 			continue;	/* a note */
-		code = alert_code(p->code);
+		code = probe_problem_alert_code(p->code);
 		for (j = 0; j < n; j++)
 			if (strcmp(cur[j].code, code) == 0)
 				break;
@@ -401,12 +361,7 @@ payload(const struct probe_result *r, json_t *obs,
 		    r->resolvers[i].rcode == 2)
 			json_array_append_new(fail,
 			    json_string(r->resolvers[i].address));
-	probs = json_array();
-	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(probs, json_pack("{s:s, s:s, s:s}",
-		    "code", r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+	probs = probe_problems_json(r);
 	if (rot != NULL && rot->id != 0) {
 		rj = json_object();
 		json_object_set_new(rj, "kind", json_string(
@@ -533,7 +488,7 @@ store_alerts_commit(struct store *st, int64_t domain_id,
 		for (j = 0; j < ncur; j++)
 			if (strcmp(cur[j].code, open[i].code) == 0)
 				break;
-		if (j < ncur || !conclusive(open[i].code, r))
+		if (j < ncur || !probe_problem_resolvable(open[i].code, r))
 			continue;
 		snprintf(resolved_msg[i], sizeof(resolved_msg[i]), "%s on %s "
 		    "is resolved: the domain is now %s (%s, validation %s)",
@@ -584,7 +539,7 @@ store_alerts_commit(struct store *st, int64_t domain_id,
 				first_seen = cand[i].first_seen;
 				checks = cand[i].checks + 1;
 			}
-		if (in_list(fire_at_once, c->code))
+		if (fires_at_once(c->code))
 			fire = true;
 		else if (pol->alert_fire_after_s > 0)
 			fire = now - first_seen >= pol->alert_fire_after_s;
@@ -623,7 +578,7 @@ store_alerts_commit(struct store *st, int64_t domain_id,
 		for (j = 0; j < ncur; j++)
 			if (strcmp(cur[j].code, cand[i].code) == 0)
 				break;
-		if (j == ncur && conclusive(cand[i].code, r) &&
+		if (j == ncur && probe_problem_resolvable(cand[i].code, r) &&
 		    candidate_delete(st, domain_id, cand[i].code) == -1)
 			return -1;
 	}

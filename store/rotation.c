@@ -46,42 +46,10 @@ rot_open(const struct rot *x)
 
 /* ----------------------------------------------------------- helpers */
 
-/* Servers that gave us anything to judge (as the classifier counts). */
-static uint32_t
-answering_mask(const struct probe_result *r)
-{
-	uint32_t	 m = 0;
-	unsigned	 i;
-
-	for (i = 0; i < r->n_servers; i++)
-		if (r->servers[i].status == PROBE_Q_OK &&
-		    r->servers[i].n_dnskey + r->servers[i].has_soa > 0)
-			m |= 1u << i;
-	return m;
-}
-
 static bool
 is_ksk_role(const struct probe_key *k)
 {
 	return (k->flags & 1) || k->signs_dnskey != 0;
-}
-
-static bool
-has_problem(const struct probe_result *r, const char *code)
-{
-	unsigned	 i;
-
-	for (i = 0; i < r->n_problems; i++)
-		if (strcmp(r->problems[i].code, code) == 0)
-			return true;
-	return false;
-}
-
-static void
-raise_severity(struct probe_result *r, enum probe_severity sev)
-{
-	if (sev > r->severity)
-		r->severity = sev;
 }
 
 /* The rotation's new key among the published ones, -1 when absent. */
@@ -127,7 +95,7 @@ old_key_published(const struct probe_result *r, const struct rot *x,
 static void
 fill_old_keys(const struct probe_result *r, struct rot *x, int new_idx)
 {
-	uint32_t	 answering = answering_mask(r);
+	uint32_t	 answering = probe_answering_mask(r);
 	unsigned	 k;
 
 	x->r.n_old = 0;
@@ -161,21 +129,6 @@ tags_json(const struct store_rotation *rot, char *buf, size_t len)
 	}
 	n = strlen(buf);
 	snprintf(buf + n, len - n, "]");
-}
-
-/* The SHA-256 DS line for a key's RDATA, as the registrar wants it. */
-static int
-ds_line(const char *domain, uint16_t tag, uint8_t alg, const uint8_t *rdata,
-    size_t rdata_len, char *out, size_t outlen)
-{
-	uint8_t		 owner[DSMATCH_NAME_MAX], dg[DSMATCH_DIGEST_MAX];
-	size_t		 olen, dl;
-
-	if (dsmatch_name_to_wire(domain, owner, sizeof(owner), &olen, NULL,
-	    0) == -1 || dsmatch_digest(owner, olen, rdata, rdata_len, 2, dg,
-	    sizeof(dg), &dl) == -1)
-		return -1;
-	return dsmatch_ds_record(domain, tag, alg, 2, dg, dl, out, outlen);
 }
 
 /* ------------------------------------------------------ rotation rows */
@@ -352,36 +305,29 @@ rot_advance(const struct probe_result *r, struct rot *x, time_t now)
 	}
 }
 
+/* Open the KSK rotation the classifier judged this check to open, with
+ * its start and deadlines. */
 static void
-ksk_open(const struct probe_result *r, const struct store_policy *pol,
-    time_t now, struct rot *x)
+ksk_open(const struct probe_result *r, struct rot *x)
 {
-	const struct probe_key	*key = NULL;
-	unsigned		 k;
+	const struct probe_deadline	*d = &r->deadline;
+	const struct probe_key		*key;
 
-	if (rot_open(x) || r->state != PROBE_STATE_ROTATION_PENDING)
+	if (rot_open(x) || !d->opens || d->key < 0)
 		return;
-	/* A KSK (SEP flag) first; a CSK without it otherwise. */
-	for (k = 0; k < r->n_keys && key == NULL; k++)
-		if (r->keys[k].needs_ds && (r->keys[k].flags & 1))
-			key = &r->keys[k];
-	for (k = 0; k < r->n_keys && key == NULL; k++)
-		if (r->keys[k].needs_ds)
-			key = &r->keys[k];
-	if (key == NULL)
-		return;
+	key = &r->keys[d->key];
 	memset(x, 0, sizeof(*x));
 	x->r.kind = STORE_ROT_KSK;
 	snprintf(x->r.source, sizeof(x->r.source), "dns");
-	x->r.start = key->first_seen != 0 ? key->first_seen : now;
-	x->r.deadline = x->r.start + pol->rotation_window_s;
+	x->r.start = d->start;
+	x->r.deadline = d->deadline;
 	x->r.ds_ttl = r->n_ds > 0 ? r->ds_ttl : 0;
-	x->r.registrar_deadline = x->r.deadline - x->r.ds_ttl;
+	x->r.registrar_deadline = d->registrar_deadline;
 	x->r.new_key_tag = key->key_tag;
 	x->r.new_key_alg = key->algorithm;
 	memcpy(x->rdata, key->rdata, key->rdata_len);
 	x->rdata_len = key->rdata_len;
-	fill_old_keys(r, x, (int)(key - r->keys));
+	fill_old_keys(r, x, d->key);
 	x->dirty = true;	/* to insert */
 }
 
@@ -397,13 +343,13 @@ static void
 zsk_open(const struct probe_result *r, time_t now, struct rot *x)
 {
 	const struct probe_key	*idle = NULL;
-	uint32_t		 answering = answering_mask(r);
+	uint32_t		 answering = probe_answering_mask(r);
 	time_t			 newest_signing = 0;
 	unsigned		 k;
 
 	(void)now;
 	if (rot_open(x) || r->state == PROBE_STATE_UNKNOWN ||
-	    !has_problem(r, "zsk_rotation"))
+	    !probe_has_problem(r, PROBE_P_ZSK_ROTATION))
 		return;
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
@@ -429,54 +375,6 @@ zsk_open(const struct probe_result *r, time_t now, struct rot *x)
 	x->rdata_len = idle->rdata_len;
 	fill_old_keys(r, x, (int)(idle - r->keys));
 	x->dirty = true;
-}
-
-/*
- * While the new KSK waits for its DS, the time left to the registrar
- * deadline sets the severity: warning, critical inside critical_before,
- * and the problem says which DS to add and by when.
- */
-static void
-escalate(struct probe_result *r, const struct store_policy *pol,
-    const struct rot *x, time_t now)
-{
-	enum probe_severity	 sev;
-	char			 rec[1024], when[32], left[32], dl[32];
-	long long		 rest;
-	int			 idx;
-	bool			 waiting;
-
-	if (!rot_open(x) || x->r.kind != STORE_ROT_KSK ||
-	    x->r.registrar_deadline == 0)
-		return;
-	idx = find_new_key(r, x);
-	/* Judge by this check when it saw the key; else by the record. */
-	waiting = idx >= 0 ? !r->keys[idx].has_ds : x->r.ds_updated_at == 0;
-	if (!waiting)
-		return;
-	if (x->rdata_len == 0 || ds_line(r->domain, x->r.new_key_tag,
-	    x->r.new_key_alg, x->rdata, x->rdata_len, rec, sizeof(rec)) == -1)
-		snprintf(rec, sizeof(rec), "the DS for key %u (algorithm %u)",
-		    x->r.new_key_tag, x->r.new_key_alg);
-	rest = (long long)x->r.registrar_deadline - (long long)now;
-	sev = rest < pol->critical_before_s ? PROBE_SEV_CRITICAL :
-	    PROBE_SEV_WARNING;
-	clock_rfc3339(x->r.registrar_deadline, when, sizeof(when));
-	clock_rfc3339(x->r.deadline, dl, sizeof(dl));
-	if (rest >= 0)
-		probe_problem_add(r, "rotation_deadline", sev,
-		    "Add the DS for the new key %u at the registrar before "
-		    "%s (%s left; the DNS host may withdraw the old key from "
-		    "%s): %s", x->r.new_key_tag, when,
-		    clock_duration(rest, left, sizeof(left)), dl, rec);
-	else
-		probe_problem_add(r, "rotation_deadline", sev,
-		    "The registrar deadline %s passed %s ago: add the DS for "
-		    "the new key %u at the registrar now, the DNS host may "
-		    "withdraw the old key at any moment (from %s): %s", when,
-		    clock_duration(-rest, left, sizeof(left)),
-		    x->r.new_key_tag, dl, rec);
-	raise_severity(r, sev);
 }
 
 /* ------------------------------------------------------- annotate */
@@ -534,6 +432,94 @@ ds_prepublished(struct store *st, int64_t domain_id, const uint8_t *owner,
 	return 0;
 }
 
+/* The validation of the newest check that reached a verdict. */
+static int
+last_conclusive(struct store *st, int64_t domain_id, char *val, size_t len,
+    time_t *when)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	val[0] = '\0';
+	*when = 0;
+	if ((s = store_stmt(st, S_LAST_CONCLUSIVE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, domain_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		store_column_text(s, 0, val, len);
+		*when = store_column_time(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(st, "reading the last verdict");
+	return 0;
+}
+
+/* The open KSK rotation and the DS its DNS host announced, into
+ * r->history for the classifier. */
+static int
+history_rotation(struct store *st, int64_t domain_id, struct probe_result *r)
+{
+	struct probe_history	*h = &r->history;
+	struct rot		 x;
+	sqlite3_stmt		*s;
+	const void		*blob;
+	int			 rc, n;
+
+	if (rot_load_open(st, domain_id, STORE_ROT_KSK, &x) == -1)
+		return -1;
+	if (!x.found)
+		return 0;
+	h->rotation_open = true;
+	h->rot_key_tag = x.r.new_key_tag;
+	h->rot_key_alg = x.r.new_key_alg;
+	memcpy(h->rot_rdata, x.rdata, x.rdata_len);
+	h->rot_rdata_len = (uint16_t)x.rdata_len;
+	h->rot_start = x.r.start;
+	h->rot_deadline = x.r.deadline;
+	h->rot_registrar_deadline = x.r.registrar_deadline;
+	h->rot_ds_updated_at = x.r.ds_updated_at;
+	h->rot_ds_ttl = x.r.ds_ttl;
+	if ((s = store_stmt(st, S_ROT_HOST_DS_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, x.r.id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 3) == SQLITE_BLOB) {
+		blob = sqlite3_column_blob(s, 3);
+		n = sqlite3_column_bytes(s, 3);
+		if (blob != NULL && n > 0 && n <= PROBE_MAX_DIGEST) {
+			h->host_key_tag = (uint16_t)sqlite3_column_int(s, 0);
+			h->host_algorithm = (uint8_t)sqlite3_column_int(s, 1);
+			h->host_digest_type = (uint8_t)sqlite3_column_int(s, 2);
+			memcpy(h->host_digest, blob, (size_t)n);
+			h->host_digest_len = (uint8_t)n;
+			snprintf(h->host_source, sizeof(h->host_source), "%s",
+			    x.r.source);
+			snprintf(h->host_event, sizeof(h->host_event), "%s",
+			    x.r.external_id);
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(st, "reading the host's DS");
+	return 0;
+}
+
+/* Was it secure at the newest check with a verdict? */
+static int
+history_validation(struct store *st, int64_t domain_id,
+    struct probe_result *r)
+{
+	char	 val[16];
+
+	if (last_conclusive(st, domain_id, val, sizeof(val),
+	    &r->history.secure_at) == -1)
+		return -1;
+	r->history.secure_before = strcmp(val, "secure") == 0;
+	return 0;
+}
+
 /*
  * A DS is pre-published when we saw it arrive (after the domain's first
  * check), no key ever seen for the domain matches it and no key published
@@ -554,6 +540,8 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 	bool			 pre;
 
 	st->err[0] = '\0';
+	memset(&r->history, 0, sizeof(r->history));
+	r->history.tracked = true;
 	for (i = 0; i < r->n_keys; i++)
 		r->keys[i].first_seen = now;
 	for (i = 0; i < r->n_ds; i++)
@@ -579,6 +567,9 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 			goto fail;
 		}
 	}
+	if (history_rotation(st, dom.id, r) == -1 ||
+	    (dom.last_checked != 0 && history_validation(st, dom.id, r) == -1))
+		goto fail;
 	if (dom.last_checked == 0 || dsmatch_name_to_wire(r->domain, owner,
 	    sizeof(owner), &olen, NULL, 0) == -1)
 		goto done;
@@ -600,15 +591,11 @@ fail:
 static char *
 problems_json(const struct probe_result *r)
 {
-	json_t		*a = json_array();
+	json_t		*a = probe_problems_json(r);
 	char		*s;
-	unsigned	 i;
 
-	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
-		    r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+	if (a == NULL)
+		return NULL;
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
@@ -778,30 +765,6 @@ domain_row(struct store *st, const char *name, time_t now,
 	return 0;
 }
 
-/* The validation of the newest check that reached a verdict. */
-static int
-last_conclusive(struct store *st, int64_t domain_id, char *val, size_t len,
-    time_t *when)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	val[0] = '\0';
-	*when = 0;
-	if ((s = store_stmt(st, S_LAST_CONCLUSIVE)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, domain_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		store_column_text(s, 0, val, len);
-		*when = store_column_time(s, 1);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_dberr(st, "reading the last verdict");
-	return 0;
-}
-
 int
 store_commit(struct store *st, struct probe_result *r,
     const struct store_policy *pol, time_t now, struct store_rotation *open)
@@ -809,8 +772,6 @@ store_commit(struct store *st, struct probe_result *r,
 	struct store_domain	 dom;
 	struct rot		 ksk, zsk;
 	sqlite3_stmt		*s;
-	char			 prev_val[16], when[32];
-	time_t			 prev_when;
 	bool			 had_history, change;
 
 	st->err[0] = '\0';
@@ -822,23 +783,6 @@ store_commit(struct store *st, struct probe_result *r,
 		goto fail;
 	had_history = dom.last_checked != 0;
 
-	if (had_history && r->validation == PROBE_VAL_INSECURE) {
-		if (last_conclusive(st, dom.id, prev_val, sizeof(prev_val),
-		    &prev_when) == -1)
-			goto fail;
-		if (strcmp(prev_val, "secure") == 0) {
-			probe_problem_add(r, "became_insecure",
-			    PROBE_SEV_WARNING, "%s validated as secure at %s "
-			    "and now as insecure: validating resolvers no "
-			    "longer protect its answers. If nobody meant to "
-			    "turn DNSSEC off, have the DNS host sign the zone "
-			    "and add its DS at the registrar again",
-			    r->domain, clock_rfc3339(prev_when, when,
-			    sizeof(when)));
-			raise_severity(r, PROBE_SEV_WARNING);
-		}
-	}
-
 	if (rot_load_open(st, dom.id, STORE_ROT_KSK, &ksk) == -1 ||
 	    rot_load_open(st, dom.id, STORE_ROT_ZSK, &zsk) == -1)
 		goto fail;
@@ -846,13 +790,12 @@ store_commit(struct store *st, struct probe_result *r,
 	rot_advance(r, &zsk, now);
 	if (rot_save(st, &ksk) == -1 || rot_save(st, &zsk) == -1)
 		goto fail;
-	ksk_open(r, pol, now, &ksk);
+	ksk_open(r, &ksk);
 	if (ksk.dirty && !ksk.found && rot_insert(st, dom.id, &ksk) == -1)
 		goto fail;
 	zsk_open(r, now, &zsk);
 	if (zsk.dirty && !zsk.found && rot_insert(st, dom.id, &zsk) == -1)
 		goto fail;
-	escalate(r, pol, &ksk, now);
 
 	change = !had_history ||
 	    strcmp(dom.last_severity, probe_severity_name(r->severity)) != 0 ||
@@ -890,6 +833,29 @@ fail:
 }
 
 /* ------------------------------------------------- a DNS host's word */
+
+/* The DS the host announced goes with its rotation: the classifier
+ * judges it against the published keys at every check while the rotation
+ * is open, restarts included. */
+static int
+host_ds_save(struct store *st, const struct rot *x,
+    const struct store_external *ev)
+{
+	sqlite3_stmt	*s;
+
+	if (ev->ds_digest_len == 0 || !rot_open(x) ||
+	    ev->ds_digest_len > PROBE_MAX_DIGEST)
+		return 0;
+	if ((s = store_stmt(st, S_ROT_HOST_DS_SET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, x->r.id);
+	sqlite3_bind_int(s, 2, ev->ds_key_tag);
+	sqlite3_bind_int(s, 3, ev->ds_algorithm);
+	sqlite3_bind_int(s, 4, ev->ds_digest_type);
+	sqlite3_bind_blob(s, 5, ev->ds_digest, ev->ds_digest_len,
+	    SQLITE_STATIC);
+	return store_step_done(st, s, "recording the host's DS");
+}
 
 int
 store_rotation_external(struct store *st, const struct store_external *ev,
@@ -976,7 +942,9 @@ store_rotation_external(struct store *st, const struct store_external *ev,
 				goto fail;
 		}
 	}
-	if (rot_save(st, &x) == -1 || store_end(st) == -1)
+	if (rot_save(st, &x) == -1 ||
+	    (!ev->completed && host_ds_save(st, &x, ev) == -1) ||
+	    store_end(st) == -1)
 		goto fail;
 	if (out != NULL) {
 		*out = x.r;

@@ -188,6 +188,15 @@ static const char *const migrations[] = {
 	"  first_outbox INTEGER NOT NULL,\n"	/* it takes rows after this */
 	"  done_upto    INTEGER NOT NULL\n"
 	");\n",
+
+	/* 2 -> 3: the DS a DNS host announced with a rotation. The check
+	 * after a restart must still judge it (host_ds_mismatch): kept
+	 * only in memory, the problem vanished and its alert resolved
+	 * although nothing had changed. */
+	"ALTER TABLE rotations ADD COLUMN host_key_tag INTEGER;\n"
+	"ALTER TABLE rotations ADD COLUMN host_algorithm INTEGER;\n"
+	"ALTER TABLE rotations ADD COLUMN host_digest_type INTEGER;\n"
+	"ALTER TABLE rotations ADD COLUMN host_digest BLOB;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -82,6 +82,14 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " WHERE r.domain_id = ?1 AND r.kind = ?2 AND r.outcome IS NULL",
 	[S_ROT_BY_EXTERNAL] = "SELECT " STORE_ROT_COLUMNS
 	    " WHERE r.external_id = ?1",
+	/* Apart from STORE_ROT_COLUMNS: the read-only commands read older
+	 * schemas as they are. */
+	[S_ROT_HOST_DS_GET] =
+	    "SELECT host_key_tag, host_algorithm, host_digest_type, "
+	    "host_digest FROM rotations WHERE id = ?1",
+	[S_ROT_HOST_DS_SET] =
+	    "UPDATE rotations SET host_key_tag = ?2, host_algorithm = ?3, "
+	    "host_digest_type = ?4, host_digest = ?5 WHERE id = ?1",
 	[S_ROT_INSERT] =
 	    "INSERT INTO rotations (domain_id, kind, source, start, deadline, "
 	    "registrar_deadline, ds_ttl, window_s, new_key_tag, new_key_alg, "

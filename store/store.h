@@ -6,15 +6,19 @@
  * A deadline written here survives restarts and crashes (WAL, and each
  * check committed before its result is reported).
  *
- * The order of a check that records history:
+ * The order of a check that records history (store_check() runs it, for
+ * every command):
  *
  *	probe result
- *	  -> store_annotate()	 history into the observation: key first_seen,
- *				 pre-published DS, "was secure before"
- *	  -> probe_classify()
+ *	  -> store_annotate()	 history into r->history and the keys: key
+ *				 first_seen, pre-published DS, "was secure
+ *				 before", the open rotation and the DS its
+ *				 DNS host announced
+ *	  -> probe_classify()	 the only judge: state, severity, problems,
+ *				 the rotation deadline
  *	  -> store_commit()	 one transaction: rotation bookkeeping,
- *				 escalation by deadline (may raise severity
- *				 and add problems), observation, keys, DS
+ *				 observation, keys, DS, alert transitions;
+ *				 it never changes the verdict
  *
  * Every function returns 0 or -1; on -1 store_error() says why. A failed
  * store call never corrupts what was committed before (the transaction
@@ -30,7 +34,7 @@
 
 #include "probe/probe.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;
 
@@ -86,24 +90,35 @@ const char *store_error(const struct store *);
  * Fill what only history knows into r, before probe_classify(): each
  * key's first_seen (now, for a key never seen), each unmatched DS's
  * `prepublished` (its key was never seen although the domain has been
- * observed before). Reads only.
+ * observed before), and r->history (the last validation verdict, the
+ * open KSK rotation and the DS its DNS host announced). Reads only.
  */
 int	store_annotate(struct store *, struct probe_result *r, time_t now);
 
 /*
- * Record a classified check in one transaction. Opens, advances or closes
- * the domain's rotations; while a KSK rotation waits for its DS, raises
- * r->severity by the time left to the registrar deadline (warning, then
- * critical inside critical_before) and adds a "rotation_deadline" problem
- * naming the deadline in UTC and the time left; adds "became_insecure"
- * when the last observation was secure and this one is insecure. Writes
- * the observation (with r as it stands after that), keys and DS first and
- * last seen. The open KSK rotation after this check, if any, goes to
- * *open (open->id 0 when none; open may be NULL).
+ * Record a classified check in one transaction: opens (with the deadline
+ * the classifier judged), advances or closes the domain's rotations, and
+ * writes the observation, keys and DS first and last seen and the alert
+ * transitions. It does not change the verdict. The open KSK rotation
+ * after this check, if any, goes to *open (open->id 0 when none; open
+ * may be NULL).
  */
 int	store_commit(struct store *, struct probe_result *r,
 	    const struct store_policy *, time_t now,
 	    struct store_rotation *open);
+
+/*
+ * The one way a check becomes a verdict and a record, for `run`,
+ * `check --db` and the tests: annotate, classify (with the domain's
+ * rotation window and critical_before from spol), commit. With st NULL,
+ * a one-shot verdict. When the store fails, the check is judged again
+ * with the failure as an input, so it carries the store_error problem
+ * and at least severity unknown whichever command ran it. 0, or -1 when
+ * nothing was recorded (store_error() says why).
+ */
+int	store_check(struct store *, struct probe_result *r,
+	    const struct probe_policy *, const struct store_policy *spol,
+	    time_t now, struct store_rotation *open);
 
 /* Rotations, newest first; only open ones when open_only. Caller frees
  * *out with free(). */
@@ -167,7 +182,7 @@ struct store_observation {
 	time_t		 time;
 	const char	*severity;	/* "ok", "warning", ... */
 	const char	*validation;	/* "secure", ... */
-	const char	*state;		/* "stable", "rotation_pending", ... */
+	const char	*state;		/* the rotation state's name */
 	bool		 state_change;	/* severity, state or validation moved */
 	const char	*problems;	/* JSON [{code, severity, message}] */
 	const char	*resolvers;	/* JSON [{address, status, rcode, ad,
@@ -233,6 +248,11 @@ struct store_external {
 	uint16_t		 new_key_tag;	/* 0: not said */
 	uint8_t			 new_key_alg;
 	uint32_t		 ds_ttl;	/* 0: not known yet */
+	/* The DS the host announced (digest_len 0: none), kept with the
+	 * rotation for the classifier to judge at every check. */
+	uint16_t		 ds_key_tag;
+	uint8_t			 ds_algorithm, ds_digest_type, ds_digest_len;
+	uint8_t			 ds_digest[PROBE_MAX_DIGEST];
 };
 
 /*

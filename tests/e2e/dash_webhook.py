@@ -122,7 +122,10 @@ try:
           "dnssecmon rotations: from dnsimple, with the host's start and key")
     t.ok(r0.get("outcome") is None and r0.get("registrar_deadline"),
          "dnssecmon rotations: open, with a registrar deadline")
-    dom = domain()
+    # The event makes the daemon check the zone at once; that check
+    # judges the host's DS against DNS.
+    dom = dc.wait_for(lambda: (lambda x: x if "host_ds_mismatch" in codes(x)
+                               else None)(domain()), 30) or domain()
     t.ok("host_ds_mismatch" in codes(dom), "api: host_ds_mismatch reported")
 
     def recorded_mismatch():

@@ -388,9 +388,73 @@ test_checker(void)
 	ok(check_format(buf) == 1, "format checker takes good text");
 }
 
+/*
+ * A second server that answers DNSKEY but not SOA: /metrics servers_agree
+ * and the servers_disagree problem must say the same thing, whether its
+ * keys match the first server's or not.
+ */
+static void
+agree_case(bool same_keys)
+{
+	static struct probe_result	 r;
+	struct probe_policy		 pol;
+	struct export			*ex;
+	struct export_domain		 list[1];
+	struct probe_server		*s2;
+	char				 err[200], *text;
+	const char			*want;
+	time_t				 now = 1800000000;
+	unsigned			 k;
+	bool				 problem;
+
+	ex = export_create(NULL, err, sizeof(err));
+	memset(list, 0, sizeof(list));
+	list[0].name = "split.example";
+	store_policy_defaults(&list[0].policy);
+	list[0].interval_s = 300;
+	list[0].in_shard = true;
+	export_set_domains(ex, list, 1);
+	probe_policy_defaults(&pol);
+	synth_result(&r, "split.example", SY_ROLLSTART, now);
+	s2 = &r.servers[r.n_servers++];
+	*s2 = r.servers[0];
+	snprintf(s2->address, sizeof(s2->address), "192.0.2.2");
+	s2->has_soa = false;
+	s2->authoritative = false;
+	for (k = 0; k < r.n_keys; k++) {
+		bool serves = same_keys ||
+		    r.keys[k].key_tag != synth_tag(SY_KSK_NEW);
+
+		if (serves)
+			r.keys[k].servers |= 2;
+		if (serves && r.keys[k].signs_dnskey & 1)
+			r.keys[k].signs_dnskey |= 2;
+	}
+	probe_classify(&r, &pol, now);
+	export_update(ex, &r, NULL, now);
+	text = render(ex, now);
+	problem = find_line(text, "dnssecmon_problem_info{zone="
+	    "\"split.example\",code=\"servers_disagree\",severity="
+	    "\"warning\"} 1") != NULL;
+	want = same_keys ? "dnssecmon_servers_agree{zone=\"split.example\"} 1" :
+	    "dnssecmon_servers_agree{zone=\"split.example\"} 0";
+	ok(find_line(text, want) != NULL, "no SOA from one server, %s keys: %s",
+	    same_keys ? "same" : "different", want);
+	ok(problem == !same_keys, "no SOA from one server, %s keys: "
+	    "servers_disagree %s", same_keys ? "same" : "different",
+	    same_keys ? "absent" : "listed");
+	ok(r.servers_agree == same_keys && probe_has_problem(&r,
+	    PROBE_P_SERVERS_DISAGREE) == !same_keys, "the verdict holds one "
+	    "fact: servers_agree %d", (int)r.servers_agree);
+	free(text);
+	export_destroy(ex);
+}
+
 int
 main(void)
 {
+	agree_case(true);
+	agree_case(false);
 	test_checker();
 	test_small();
 	test_10k();

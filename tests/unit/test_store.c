@@ -50,10 +50,7 @@ step(struct store *st, const char *domain, enum synth_state s, time_t now,
     struct store_rotation *open)
 {
 	synth_result(R, domain, s, now);
-	if (store_annotate(st, R, now) == -1)
-		return -1;
-	probe_classify(R, &ppol, now);
-	return store_commit(st, R, &spol, now, open);
+	return store_check(st, R, &ppol, &spol, now, open);
 }
 
 static bool
@@ -262,11 +259,12 @@ top_dir(const char *argv0)
 }
 
 /*
- * The kept version 1 database: loaded as written by dnssecmon 0.1 and
- * opened by today's code. When schema 2 arrives this is the 1 -> 2 test.
+ * The kept databases of every earlier schema (version 1 as dnssecmon 0.1
+ * wrote it, version 2 as the alerts release left it): loaded as written
+ * and opened by today's code, which migrates them forward.
  */
 static void
-test_fixture_v1(const char *top)
+test_fixture(const char *top, int version)
 {
 	char			 fx[PATH_MAX], err[512], *sql = NULL;
 	char			 p[PATH_MAX];
@@ -276,8 +274,9 @@ test_fixture_v1(const char *top)
 	long			 len;
 	size_t			 n = 0;
 
-	snprintf(p, sizeof(p), "%s", dbpath("fixture.db"));
-	snprintf(fx, sizeof(fx), "%s/tests/store/schema_v1.sql", top);
+	snprintf(fx, sizeof(fx), "fixture-v%d.db", version);
+	snprintf(p, sizeof(p), "%s", dbpath(fx));
+	snprintf(fx, sizeof(fx), "%s/tests/store/schema_v%d.sql", top, version);
 	if ((f = fopen(fx, "r")) != NULL && fseek(f, 0, SEEK_END) == 0 &&
 	    (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
 	    (sql = calloc(1, (size_t)len + 1)) != NULL &&
@@ -289,14 +288,19 @@ test_fixture_v1(const char *top)
 		fclose(f);
 	if (!ok(sql != NULL, "fixture: read %s", fx))
 		return;
-	ok(sql_exec(p, sql) == 0, "fixture: loaded the version 1 database");
+	ok(sql_exec(p, sql) == 0, "fixture: loaded the version %d database",
+	    version);
 	free(sql);
-	is_int(sql_int(p, "PRAGMA user_version"), 1, "fixture: it is version 1");
+	is_int(sql_int(p, "PRAGMA user_version"), version,
+	    "fixture: it is version %d", version);
 	st = store_open(p, err, sizeof(err));
 	if (!opened(st, err, "fixture: today's store opens it"))
 		return;
 	is_int(sql_int(p, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	    "fixture: migrated to %d", STORE_SCHEMA_VERSION);
+	is_int(sql_int(p, "SELECT count(*) FROM pragma_table_info('rotations') "
+	    "WHERE name LIKE 'host\\_%' ESCAPE '\\'"), 4,
+	    "fixture v%d: rotations keep a DNS host's DS (4 columns)", version);
 	ok(only_rotation(st, &rot, &n) == 0 && n == 1,
 	    "fixture: its one rotation reads back");
 	is_str(rot.domain, "fixture.test", "fixture: rotation domain");
@@ -884,7 +888,8 @@ main(int argc, char *argv[])
 
 	test_schema();
 	test_migrations();
-	test_fixture_v1(top);
+	test_fixture(top, 1);
+	test_fixture(top, 2);
 	test_ksk_walk();
 	test_ksk_broken_abandoned();
 	test_zsk();

@@ -75,12 +75,7 @@ writer(const char *path, long run)
 			snprintf(dom, sizeof(dom), "busy%ld.test", i % 16);
 			synth_result(&r, dom, SY_HEALTHY, now);
 		}
-		if (store_annotate(st, &r, now) == -1) {
-			fprintf(stderr, "writer: %s\n", store_error(st));
-			return 1;
-		}
-		probe_classify(&r, &pp, now);
-		if (store_commit(st, &r, &sp, now, NULL) == -1) {
+		if (store_check(st, &r, &pp, &sp, now, NULL) == -1) {
 			fprintf(stderr, "writer: %s\n", store_error(st));
 			return 1;
 		}

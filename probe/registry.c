@@ -1,0 +1,352 @@
+/*
+ * The verdict's vocabulary, in one place: rotation states, severities and
+ * every problem code with what it means for alerting.
+ *
+ * Producers name a problem by its enum; consumers (alerts, exporters,
+ * the CLI, the man page) read the table. A code is a stable interface:
+ * history, alert rules and users' scripts key on it, so a code is never
+ * renamed, only added.
+ *
+ * "Resolved by" answers: could a check that did not report the problem
+ * have seen it? Absence from a check that could not is no evidence that
+ * the problem went away (an unreachable server says nothing about keys,
+ * a validator with no answer nothing about validation).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "probe/probe.h"
+
+#define W	PROBE_SEV_WARNING
+#define C	PROBE_SEV_CRITICAL
+#define U	PROBE_SEV_UNKNOWN
+#define N	PROBE_SEV_OK
+
+#define ANY	PROBE_RESOLVE_ANY_CHECK
+#define ZONE	PROBE_RESOLVE_ZONE_READ
+#define VAL	PROBE_RESOLVE_VALIDATED
+#define SEC	PROBE_RESOLVE_SECURE_AGAIN
+
+/* Order: by the enum. The test suite checks that every enum value has its
+ * row, that codes are unique, and that dnssecmon(8) lists each one. */
+static const struct probe_problem_def defs[PROBE_P__COUNT] = {
+#define P(id, code, sev, once, res, meaning) \
+	[id] = { id, code, sev, once, res, id, meaning }
+#define PA(id, code, sev, once, res, as, meaning) \
+	[id] = { id, code, sev, once, res, as, meaning }
+	/* Reaching the domain at all. */
+	P(PROBE_P_INVALID_NAME, "invalid_name", U, false, ANY,
+	    "the configured name is not a valid domain name"),
+	P(PROBE_P_PARENT_UNREACHABLE, "parent_unreachable", U, false, ANY,
+	    "no server of the parent zone answered: the DS cannot be checked"),
+	P(PROBE_P_NOT_DELEGATED, "not_delegated", C, false, ANY,
+	    "the parent does not delegate the domain"),
+	P(PROBE_P_NO_SERVER_ANSWERS, "no_server_answers", C, false, ANY,
+	    "none of the domain's name servers answered"),
+	P(PROBE_P_NO_SERVERS, "no_servers", C, false, ANY,
+	    "no usable name server address for the domain"),
+	P(PROBE_P_OBSERVATION_TRUNCATED, "observation_truncated", W, false,
+	    ANY, "more records than the monitor keeps: the verdict may be "
+	    "incomplete"),
+	P(PROBE_P_STORE_ERROR, "store_error", U, false, ANY,
+	    "history could not be read or the check not recorded: "
+	    "deadlines are not tracked"),
+
+	/* The chain of trust and the key rotation. */
+	P(PROBE_P_DS_MISSING, "ds_missing", N, false, ZONE,
+	    "the zone is signed but the parent has no DS: the DS to add"),
+	P(PROBE_P_CHAIN_BROKEN, "chain_broken", C, true, ZONE,
+	    "no DS matches a key that signs the DNSKEY RRset: validating "
+	    "resolvers answer SERVFAIL"),
+	P(PROBE_P_ROTATION_PENDING, "rotation_pending", W, false, ZONE,
+	    "a new key signs the DNSKEY RRset but the parent has no DS for "
+	    "it: the DS to add at the registrar"),
+	PA(PROBE_P_ROTATION_DEADLINE, "rotation_deadline", W, false, ZONE,
+	    PROBE_P_ROTATION_PENDING,
+	    "the registrar deadline of a pending KSK rotation and the time "
+	    "left; critical inside critical_before (alerts as "
+	    "rotation_pending)"),
+	P(PROBE_P_OLD_KEY_PUBLISHED, "old_key_published", N, false, ZONE,
+	    "the DS points at the new key; the old key may go once the old "
+	    "DS has left caches"),
+	P(PROBE_P_STALE_DS, "stale_ds", W, false, ZONE,
+	    "the parent holds a DS for a key the zone no longer publishes: "
+	    "the DS to remove"),
+	P(PROBE_P_DS_ALGORITHM_MISMATCH, "ds_algorithm_mismatch", W, false,
+	    ZONE, "a DS names an algorithm no DNSKEY uses (critical when "
+	    "the chain is broken)"),
+	P(PROBE_P_ZSK_ROTATION, "zsk_rotation", N, false, ZONE,
+	    "a ZSK is published but not signing: a ZSK rotation at the DNS "
+	    "host, nothing to do at the registrar"),
+	P(PROBE_P_INSECURE, "insecure", W, false, ZONE,
+	    "no DS at the parent, reported only when insecure_is_problem "
+	    "is set"),
+	P(PROBE_P_HOST_DS_MISMATCH, "host_ds_mismatch", W, false, ZONE,
+	    "the DS a DNS host announced by webhook matches no key the zone "
+	    "publishes: do not copy it to the registrar"),
+
+	/* CDS / CDNSKEY. */
+	P(PROBE_P_CDS_DELETE, "cds_delete", W, false, ZONE,
+	    "the zone asks the parent to remove every DS (CDS 0 0 0 00)"),
+	P(PROBE_P_CDS_UNKNOWN_KEY, "cds_unknown_key", W, false, ZONE,
+	    "a CDS names a key the zone does not publish"),
+	P(PROBE_P_CDS_MISMATCH, "cds_mismatch", W, false, ZONE,
+	    "the zone's CDS and the parent's DS differ outside a rotation"),
+
+	/* Signatures. */
+	P(PROBE_P_SIGNATURE_EXPIRED, "signature_expired", C, true, ZONE,
+	    "a server serves expired RRSIGs"),
+	P(PROBE_P_SIGNATURE_NOT_YET_VALID, "signature_not_yet_valid", C,
+	    false, ZONE, "a server serves RRSIGs whose inception is in the "
+	    "future"),
+	P(PROBE_P_SIGNATURE_EXPIRING, "signature_expiring", W, false, ZONE,
+	    "RRSIGs expire within sig_warning (critical within "
+	    "sig_critical): re-signing has stalled"),
+
+	/* The domain's servers. */
+	P(PROBE_P_SERVER_UNREACHABLE, "server_unreachable", W, false, ZONE,
+	    "a name server address did not answer"),
+	P(PROBE_P_LAME_DELEGATION, "lame_delegation", W, false, ZONE,
+	    "a listed name server does not answer authoritatively"),
+	P(PROBE_P_SERVERS_DISAGREE, "servers_disagree", W, false, ZONE,
+	    "name servers serve different DNSKEY sets"),
+	P(PROBE_P_SERIAL_MISMATCH, "serial_mismatch", W, false, ZONE,
+	    "name servers serve different SOA serials"),
+
+	/* Validation, in-process and through each resolver. */
+	P(PROBE_P_VALIDATION_BOGUS, "validation_bogus", C, true, VAL,
+	    "DNSSEC validation fails: validating resolvers answer SERVFAIL"),
+	P(PROBE_P_VALIDATION_INDETERMINATE, "validation_indeterminate", U,
+	    false, ANY, "the validator reached no verdict: check the "
+	    "monitor's trust anchor, root hints and network"),
+	P(PROBE_P_VALIDATION_INSECURE, "validation_insecure", W, false, VAL,
+	    "DS records exist but the domain validates as insecure"),
+	P(PROBE_P_BECAME_INSECURE, "became_insecure", W, true, SEC,
+	    "validated as secure before, insecure now: DNSSEC was turned "
+	    "off"),
+	P(PROBE_P_RESOLVER_UNREACHABLE, "resolver_unreachable", W, false,
+	    ANY, "a configured resolver did not answer"),
+	P(PROBE_P_RESOLVER_SERVFAIL, "resolver_servfail", W, false, VAL,
+	    "a resolver answers SERVFAIL although the chain validates"),
+	P(PROBE_P_RESOLVER_NOT_VALIDATING, "resolver_not_validating", W,
+	    false, VAL, "a resolver answers without AD although the chain "
+	    "validates"),
+#undef P
+#undef PA
+};
+
+const struct probe_problem_def *
+probe_problem_def(enum probe_code id)
+{
+	if ((unsigned)id >= PROBE_P__COUNT)
+		return NULL;
+	return &defs[id];
+}
+
+const struct probe_problem_def *
+probe_problem_find(const char *code)
+{
+	unsigned	 i;
+
+	if (code == NULL)
+		return NULL;
+	for (i = 0; i < PROBE_P__COUNT; i++)
+		if (defs[i].code != NULL && strcmp(defs[i].code, code) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+const char *
+probe_problem_code(enum probe_code id)
+{
+	const struct probe_problem_def *d = probe_problem_def(id);
+
+	return d != NULL ? d->code : "unknown";
+}
+
+static void
+problem_vadd(struct probe_result *r, enum probe_code id,
+    enum probe_severity sev, const char *fmt, va_list ap)
+{
+	struct probe_problem	*p;
+
+	if (sev > r->severity)
+		r->severity = sev;
+	if (r->n_problems >= PROBE_MAX_PROBLEMS) {
+		r->problems_dropped++;
+		return;
+	}
+	p = &r->problems[r->n_problems++];
+	p->id = id;
+	p->code = probe_problem_code(id);
+	p->severity = sev;
+	vsnprintf(p->message, sizeof(p->message), fmt, ap);
+}
+
+void
+probe_problem_add(struct probe_result *r, enum probe_code id,
+    const char *fmt, ...)
+{
+	const struct probe_problem_def	*d = probe_problem_def(id);
+	va_list				 ap;
+
+	va_start(ap, fmt);
+	problem_vadd(r, id, d != NULL ? d->severity : PROBE_SEV_UNKNOWN, fmt,
+	    ap);
+	va_end(ap);
+}
+
+void
+probe_problem_add_sev(struct probe_result *r, enum probe_code id,
+    enum probe_severity sev, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	problem_vadd(r, id, sev, fmt, ap);
+	va_end(ap);
+}
+
+bool
+probe_has_problem(const struct probe_result *r, enum probe_code id)
+{
+	unsigned	 i;
+
+	for (i = 0; i < r->n_problems; i++)
+		if (r->problems[i].id == id)
+			return true;
+	return false;
+}
+
+bool
+probe_problem_resolvable(const char *code, const struct probe_result *r)
+{
+	const struct probe_problem_def *d = probe_problem_find(code);
+
+	if (d == NULL)
+		/* A code this version no longer makes: any check that
+		 * read the zone is the word on it. */
+		return r->state != PROBE_STATE_UNKNOWN;
+	switch (d->resolved_by) {
+	case PROBE_RESOLVE_ANY_CHECK:
+		return true;
+	case PROBE_RESOLVE_VALIDATED:
+		return r->validation != PROBE_VAL_INDETERMINATE;
+	case PROBE_RESOLVE_SECURE_AGAIN:
+		/* An event, not a condition: it stays while the domain
+		 * stays insecure. */
+		return r->validation == PROBE_VAL_SECURE ||
+		    r->validation == PROBE_VAL_BOGUS;
+	case PROBE_RESOLVE_ZONE_READ:
+	default:
+		return r->state != PROBE_STATE_UNKNOWN;
+	}
+}
+
+const char *
+probe_problem_alert_code(const char *code)
+{
+	const struct probe_problem_def *d = probe_problem_find(code);
+
+	return d != NULL ? defs[d->alert_as].code : code;
+}
+
+const char *
+probe_resolve_name(enum probe_resolve r)
+{
+	switch (r) {
+	case PROBE_RESOLVE_ANY_CHECK:	return "any check";
+	case PROBE_RESOLVE_VALIDATED:	return "a check with a validation "
+					    "verdict";
+	case PROBE_RESOLVE_SECURE_AGAIN: return "a check that validates "
+					    "secure (or bogus) again";
+	default:			return "a check that read the zone";
+	}
+}
+
+/* One problem as every consumer shows it: {code, severity, message}. */
+json_t *
+probe_problems_json(const struct probe_result *r)
+{
+	json_t		*a;
+	unsigned	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < r->n_problems; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+		    "code", r->problems[i].code, "severity",
+		    probe_problem_severity_name(r->problems[i].severity),
+		    "message", r->problems[i].message));
+	return a;
+}
+
+/* ------------------------------------------------ states, severities */
+
+const char *
+probe_validation_name(enum probe_validation v)
+{
+	switch (v) {
+	case PROBE_VAL_SECURE:		return "secure";
+	case PROBE_VAL_INSECURE:	return "insecure";
+	case PROBE_VAL_BOGUS:		return "bogus";
+	default:			return "indeterminate";
+	}
+}
+
+const char *
+probe_state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_STATE_STABLE:		return "stable";
+	case PROBE_STATE_ROTATION_PENDING:	return "rotation_pending";
+	case PROBE_STATE_DS_UPDATED:		return "ds_updated";
+	case PROBE_STATE_STALE_DS:		return "stale_ds";
+	case PROBE_STATE_BROKEN:		return "broken";
+	case PROBE_STATE_INSECURE:		return "insecure";
+	default:				return "unknown";
+	}
+}
+
+/* What a state alone says; problems can only make it worse. */
+enum probe_severity
+probe_state_severity(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_STATE_ROTATION_PENDING:
+	case PROBE_STATE_STALE_DS:
+		return PROBE_SEV_WARNING;
+	case PROBE_STATE_BROKEN:
+		return PROBE_SEV_CRITICAL;
+	case PROBE_STATE_UNKNOWN:
+		return PROBE_SEV_UNKNOWN;
+	default:
+		return PROBE_SEV_OK;
+	}
+}
+
+const char *
+probe_severity_name(enum probe_severity s)
+{
+	switch (s) {
+	case PROBE_SEV_OK:		return "ok";
+	case PROBE_SEV_WARNING:		return "warning";
+	case PROBE_SEV_CRITICAL:	return "critical";
+	default:			return "unknown";
+	}
+}
+
+const char *
+probe_qstatus_name(enum probe_qstatus q)
+{
+	switch (q) {
+	case PROBE_Q_OK:	return "ok";
+	case PROBE_Q_TIMEOUT:	return "timeout";
+	case PROBE_Q_NETERR:	return "network error";
+	case PROBE_Q_MALFORMED:	return "malformed answer";
+	default:		return "not asked";
+	}
+}
