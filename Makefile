@@ -115,7 +115,7 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libjansson-dev libyaml-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
-# Alert sinks (#6) and dashboards (#7) add what their tests need here.
+# What the alert sinks and the dashboards need for their tests.
 DEBS_ALERTS = mosquitto mosquitto-clients openssl
 # prometheus: promtool and the server the dashboard tests scrape with;
 # chromium: the status page test renders the page headless.

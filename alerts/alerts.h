@@ -1,5 +1,5 @@
 /*
- * Alert delivery (issue #6): the sinks that carry the store's outbox out
+ * Alert delivery: the sinks that carry the store's outbox out
  * of the process, all on the daemon's one libevent loop.
  *
  *   MQTT     (alerts/mqtt.c)     libmosquitto driven by events on its

@@ -46,15 +46,15 @@ struct config {
 	long			 retention_s;		/* raw observations */
 	char			*log;			/* stderr|syslog|json */
 	char			*http_listen;		/* NULL: off */
-	/* ---- http and hooks (issue #7, cli/config_http.c) ---- */
+	/* ---- http and hooks (cli/config_http.c) ---- */
 	struct sockaddr_storage	 http_addr;		/* http_listen parsed */
 	socklen_t		 http_addrlen;
 	unsigned		 http_max_connections;
 	int			 http_timeout_s;
 	int			 http_refresh_s;	/* status page */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
-	/* ---- end of issue #7 ---- */
-	/* Alerts (issue #6, cli/config_alerts.c): mqtt:, webhooks:,
+	/* ---- end of http and hooks ---- */
+	/* Alerts (cli/config_alerts.c): mqtt:, webhooks:,
 	 * exec:; the alert policy (alerts:) is in `policy`. */
 	struct alerts_config	 alerts;
 	size_t			 n_domains;

@@ -1,5 +1,5 @@
 /*
- * Configuration of alerting (issue #6): the alert policy (alerts:) and
+ * Configuration of alerting: the alert policy (alerts:) and
  * the sinks, mqtt:, webhooks: and exec:. Everything a sink will need at
  * run time is checked here, so that `dnssecmon run -n` refuses a bad
  * URL, a missing certificate or a hook that cannot be executed with the

@@ -1,8 +1,8 @@
 /*
  * Internals of the configuration parser, shared by the files that parse
  * one section each: config.c (the core keys and domains), config_alerts.c
- * (mqtt, webhooks, exec hooks, alert policy: issue #6) and config_http.c
- * (http, hooks: issue #7).
+ * (mqtt, webhooks, exec hooks, alert policy) and config_http.c
+ * (http, hooks).
  */
 #ifndef DNSSECMON_CONFIG_INT_H
 #define DNSSECMON_CONFIG_INT_H

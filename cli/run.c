@@ -66,8 +66,8 @@ struct monitor {
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
 	struct event		*sig_hup, *sig_term, *sig_int, *prune;
 	struct event		*drain;
-	struct alerts		*alerts;	/* sinks, issue #6 */
-	struct export		*export;	/* HTTP, issue #7; NULL: off */
+	struct alerts		*alerts;	/* sinks */
+	struct export		*export;	/* HTTP; NULL: off */
 	bool			 stopping;
 	bool			 once;		/* --once: one round, exit */
 	size_t			 checks_done;
@@ -424,7 +424,7 @@ engine_config_changed(const struct config *a, const struct config *b)
 }
 
 /*
- * The HTTP exporter (issue #7) from m->cfg: created, moved or closed as
+ * The HTTP exporter from m->cfg: created, moved or closed as
  * the configuration says, fed the domain list (this shard's, plus the
  * others for the webhook) and the store. -1 with err when it could not
  * listen where asked.

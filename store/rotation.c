@@ -806,7 +806,7 @@ store_commit(struct store *st, struct probe_result *r,
 	    write_keys(st, dom.id, r, now, had_history) == -1)
 		goto fail;
 	/* Alert transitions commit with the state change that caused
-	 * them, or not at all (issue #6). */
+	 * them, or not at all. */
 	if (store_alerts_commit(st, dom.id, r, pol, now, rot_open(&ksk) &&
 	    ksk.r.kind == STORE_ROT_KSK ? &ksk.r : NULL) == -1)
 		goto fail;

@@ -154,7 +154,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_pending ON deliveries(sink)\n"
 	"  WHERE delivered_at IS NULL;\n",
 
-	/* 1 -> 2: the alert state machine and its delivery (issue #6).
+	/* 1 -> 2: the alert state machine and its delivery.
 	 * Problems seen but not yet persistent enough to fire (flap
 	 * damping) wait in alert_candidates. At most one open alert per
 	 * (domain, code), now enforced. An outbox row names its

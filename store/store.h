@@ -42,7 +42,7 @@ struct store;
 struct store_policy {
 	long	rotation_window_s;	/* default 7 days */
 	long	critical_before_s;	/* default 72 hours */
-	/* Alerts (issue #6, store/alerts.c). */
+	/* Alerts (store/alerts.c). */
 	int	alert_fire_after_checks; /* damping: default 2 checks */
 	long	alert_fire_after_s;	/* when > 0: persist this long
 					   instead of a number of checks */
@@ -269,7 +269,7 @@ int	store_rotation_external(struct store *, const struct store_external *,
 
 const char *store_rotation_kind_name(enum store_rotation_kind);
 
-/* ------------------------------------------------ alerts (issue #6) */
+/* ------------------------------------------------ alerts */
 /*
  * store_commit() also runs the alert state machine (store/alerts.c), in
  * the same transaction as the observation: each (domain, problem code)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh [N] - the benchmark behind `make bench` (issue #5, item 6). Needs root.
+# bench.sh [N] - the benchmark behind `make bench`. Needs root.
 #
 #   1. brings up a private testbed of its own (own directory, own loopback addresses,
 #      TLD "bench") with N extra signed zones b000001.bench ... (TESTBED_BENCH_ZONES;

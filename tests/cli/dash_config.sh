@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `dnssecmon export` and the http:/hooks: configuration keys (issue #7),
+# `dnssecmon export` and the http:/hooks: configuration keys,
 # without DNS: the exports are the shipped files, usage errors exit 3, and
 # every http/hooks mistake is named with file, line and key, never with
 # the secret's value.

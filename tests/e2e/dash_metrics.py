@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The daemon's HTTP side against the testbed (issue #7):
+"""The daemon's HTTP side against the testbed:
 
   1. /metrics of a live daemon over every scenario zone is clean under
      `promtool check metrics`, with a series per zone and the values each

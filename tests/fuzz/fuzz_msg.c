@@ -10,7 +10,7 @@
  *
  * Built as below, transport.c is exactly the production code: getdns
  * parses a copy with 64 KiB of zeros behind it, and the run must stay
- * clean with -timeout=2 (NOTES.md: getdns' validator spins on some of
+ * clean with -timeout=2 (getdns' validator spins on some of
  * these messages; its plain parser must not). Add -DPARSE_PAD=0 to give
  * getdns an exact copy instead, so ASan reports wherever it reads past a
  * message we let through (how the rdata_walk() checks were found), and

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one libFuzzer target for a bounded time and report it as one assertion.
-# -timeout catches hangs (getdns is known to spin on some malformed answers,
-# see ../shared/NOTES.md), not only crashes.
+# -timeout catches hangs (getdns 1.6.0 spins forever on some malformed
+# answers, e.g. forward compression pointers), not only crashes.
 set -u
 target=$1 seconds=${2:-10}
 name=$(basename "$target")

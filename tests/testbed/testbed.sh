@@ -213,7 +213,7 @@ state_def() {
     # algorithm-8 ksk, so no DS matches any DNSKEY. Measured with unbound 1.17: SERVFAIL,
     # EDE 9 "DNSKEY Missing" with "no keys have a DS with algorithm RSASHA256 ... while
     # building chain of trust" on a fresh lookup; a repeat while the failure is cached
-    # says EDE 6 "DNSSEC Bogus" instead (NOTES.md: assert the verdict, not the code).
+    # says EDE 6 "DNSSEC Bogus" instead (libunbound's code for the same failure changes with cache state: assert the verdict, not the code).
     algmismatch) PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
                  DS="ksk";                CDS="alt_ksk";          VERDICT=bogus ;;
     # Server b already publishes ksk_new (serial+1), server a lags; the DS is for ksk,
