@@ -275,6 +275,8 @@ try:
           "webhook: firing, reminder, escalated, resolved, in order")
     t.ok(len([r for r in recv.raw("/hook") if r["status"] == 500]) >= 2,
          "webhook: the 500 answers were retried")
+    t.ok(h.wait_for(lambda: len(recv.delivered("/api/v2/alerts")) >= 4, 15),
+         "Alertmanager catches up")
     t.is_([x[0]["labels"]["severity"] for x in recv.delivered("/api/v2/alerts")],
           ["warning", "warning", "critical", "critical"],
           "Alertmanager: every transition, severity as it stood")

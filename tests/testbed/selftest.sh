@@ -323,7 +323,8 @@ is "root.hints lists both root servers" \
 is "root servers agree with the hints on . NS" "a.root-servers.net. b.root-servers.net." \
     "$(dig @"$TESTBED_ROOT_NS_B" +norec +short . NS | setof)"
 # root.key must also be usable by getdns (dnssecmon's stub side): stub mode through the
-# resolver with getdns' own validation against the private anchor. timeout: getdns' validator can spin on a malformed answer.
+# resolver with getdns' own validation against the private anchor. The timeout:
+# getdns' validator can spin forever on a malformed answer.
 getdns_status() {
     timeout 10 getdns_query -s @"$TESTBED_RESOLVER" -f "$TESTBED_ANCHOR" +dnssec_return_status "$1" SOA 2>&1 |
         grep -oE 'GETDNS_DNSSEC_[A-Z]+' | sort -u | xargs
