@@ -88,6 +88,11 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 unit: $(UNIT_BINS)
 
+# Benchmark helpers that link the real module sources (tests/bench/*.c).
+$(B)/bench/%: tests/bench/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # libFuzzer targets: every parser of network input has one. Always clang,
 # always ASan+UBSan, whatever CC the rest of the build uses.
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
@@ -158,8 +163,10 @@ demo: deps
 # Its testbed uses 127.0.1.11-41 and build/bench-testbed, so it can run beside
 # the test or demo testbed; generated zones are cached in build/bench-cache.
 bench: deps
-	$(MAKE) dnssecmon
-	DNSSECMON_BIN=$(abspath $(BIN)) tests/bench/bench.sh $(or $(N),10000)
+	$(MAKE) dnssecmon $(B)/bench/metrics_render
+	DNSSECMON_BIN=$(abspath $(BIN)) \
+	  DNSSECMON_METRICS_RENDER=$(abspath $(B)/bench/metrics_render) \
+	  tests/bench/bench.sh $(or $(N),10000)
 
 # ---------------------------------------------------------------- install
 DOCDIR    ?= $(PREFIX)/share/doc/dnssecmon

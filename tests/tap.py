@@ -3,6 +3,7 @@ runner (tests/run.sh) counts them."""
 import os
 import subprocess
 import sys
+import time
 
 
 def testbed_env():
@@ -13,6 +14,35 @@ def testbed_env():
                          check=True).stdout
     return {k: v.strip("'") for k, v in (
         line.split("=", 1) for line in out.split("\n") if "=" in line)}
+
+
+def wait_for(predicate, timeout=60, interval=0.2, what=None, ignore=()):
+    """Polls predicate() every `interval` seconds until it returns a true
+    value, and returns that value: the way a test waits for an event, never
+    a fixed sleep. `timeout` is a hang guard, not a speed limit: generous,
+    since it costs nothing when the event comes. On expiry it prints
+    `# timed out after N s waiting for WHAT (last: VALUE)` and returns the
+    last (false) value, so the caller's assertion on it fails. Exceptions
+    of the types in `ignore` (a server not listening yet) count as false."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            v = predicate()
+        except ignore as e:  # noqa: B030 (a tuple of exception types)
+            v = None
+            last_exc = e
+        else:
+            last_exc = None
+        if v:
+            return v
+        if time.monotonic() >= end:
+            break
+        time.sleep(interval)
+    print("# timed out after %g s waiting for %s (last: %r)"
+          % (timeout, what or getattr(predicate, "__name__", "a condition"),
+             last_exc if last_exc is not None else v))
+    sys.stdout.flush()
+    return v
 
 
 class Tap:

@@ -11,7 +11,9 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import wait_for  # noqa: E402,F401  (the alert tests use it from here)
 
 
 def free_port():
@@ -20,16 +22,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def wait_for(cond, seconds, step=0.2):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def stop_pid(proc, sig=signal.SIGTERM, timeout=10):
@@ -112,7 +104,7 @@ class Broker:
                 return True
             except OSError:
                 return False
-        wait_for(listening, 10, 0.05)
+        wait_for(listening, 60, 0.05, "mosquitto listening on %d" % self.port)
         return self.proc.poll() is None
 
     def stop(self):

@@ -9,8 +9,13 @@
 #      peak RSS from wait4(2) (tests/bench/measure.py);
 #   4. measures what the same child server answers at most: dnsperf, DNSKEY with DO over
 #      the same zones, in the same run;
-#   5. takes its testbed down and prints, as its last line:
+#   5. times the /metrics render for N domains (metrics_render.c, no network; only when
+#      DNSSECMON_METRICS_RENDER names that binary, as `make bench` does);
+#   6. takes its testbed down and prints, as its last line:
 #      bench: N domains, cycle S s, D domains/s, Q queries/s, peak RSS M MB, ceiling C queries/s
+#
+# Also printed on the way: how long `testbed.sh up` took ("testbed: up in ... ms"), and
+# the render time, which the tests do not assert (a timing is not a test).
 #
 # A benchmark, not a test: nothing is asserted. It says how many domains came out
 # stable and secure, so a fast but wrong cycle is visible.
@@ -173,7 +178,14 @@ LOST=$(awk '/Queries lost:/ { print $3, $4 }' "$TMP/dnsperf.log")
 [ -n "$CEIL" ] || { cat "$TMP/dnsperf.log" >&2; die "no result from dnsperf"; }
 say "dnsperf: $CEIL queries/s, lost $LOST"
 
-# ---- 5. down, then the result as the very last line
+# ---- 5. /metrics for N domains, rendered from the in-memory table
+if [ -n "${DNSSECMON_METRICS_RENDER:-}" ]; then
+    [ -x "$DNSSECMON_METRICS_RENDER" ] || die "no metrics_render binary at $DNSSECMON_METRICS_RENDER"
+    RENDER=$("$DNSSECMON_METRICS_RENDER" "$N") || die "metrics_render failed"
+    say "$RENDER"
+fi
+
+# ---- 6. down, then the result as the very last line
 "$TB" down 2>>"$TMP/testbed.log" || die "testbed down failed"
 TB_UP=0
 awk -v n="$N" -v s="$SECS" -v p="$PKTS" -v v="$VALS" -v r="$RQS" -v kb="$RSS_KB" -v c="$CEIL" 'BEGIN {

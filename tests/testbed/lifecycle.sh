@@ -132,10 +132,11 @@ fi
 start=$(date +%s%N)
 out=$("$TB" up 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-diag "$(grep 'up in' <<<"$out")"
+# How long up took is printed, not asserted (a loaded machine is slower, not wrong);
+# `make bench` reports it too. testbed.sh's own bounded waits fail a hung start.
+diag "up took $ms ms: $(grep 'up in' <<<"$out")"
 check "up succeeds" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag "$out"
-check "up takes less than 15 s" test "$ms" -lt 15000
 check "status exits 0 when up" "$TB" status
 pids=$(recorded_pids)
 # shellcheck disable=SC2086
