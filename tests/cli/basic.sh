@@ -28,7 +28,7 @@ like "$err" "unknown option '--frob'" "unknown option is named in the error"
 # Every command --help lists: its own --help works, and the man page
 # documents it (usage() and dnssecmon(8) must not drift apart).
 cmds=$("$bin" --help | awk '/^  [a-z]/ {print $1}')
-is "$(echo $cmds)" "check run rotations history keys alerts export" "--help lists every command"
+is "$(echo $cmds)" "check run rotations history keys alerts export problems" "--help lists every command"
 for c in $cmds; do
 	out=$("$bin" "$c" --help); rc=$?
 	is "$rc" 0 "$c --help exits 0"
