@@ -2,6 +2,8 @@
  * YAML configuration, read with libyaml's document API so that every node
  * keeps its line number for error messages.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include "cli/config.h"
 #include "cli/config_int.h"
+#include "common/file.h"
 #include "probe/dsmatch.h"
 #include "probe/roots.h"
 
@@ -498,9 +501,10 @@ config_load(const char *path, struct config_errors *errs)
 {
 	struct parse		 p;
 	struct config		*c;
-	FILE			*f;
 	yaml_parser_t		 parser;
 	yaml_document_t		 doc;
+	char			*text = NULL, why[300];
+	size_t			 len;
 	int			 have_doc = 0, have_parser = 0;
 
 	memset(errs, 0, sizeof(*errs));
@@ -519,28 +523,29 @@ config_load(const char *path, struct config_errors *errs)
 	if (access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		c->root_hints = strdup(ROOTS_DEFAULT_HINTS);
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), "%s: %s",
-		    path, strerror(errno));
+	/* Read whole and checked: libyaml retries a failing read for ever
+	 * (a directory, a FIFO, /dev/zero). */
+	if ((text = file_read(path, FILE_MAX_CONFIG, &len, why,
+	    sizeof(why))) == NULL) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), "%s",
+		    why);
 		goto fail;
 	}
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
 		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
 		    "%s: cannot start the YAML parser", path);
 		goto fail;
 	}
 	have_parser = 1;
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+	    len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
 		    "%s:%zu: not valid YAML: %s", path,
 		    parser.problem_mark.line + 1,
 		    parser.problem ? parser.problem : "syntax error");
-		fclose(f);
 		goto fail;
 	}
-	fclose(f);
 	have_doc = 1;
 	p.doc = &doc;
 	parse_top(&p, yaml_document_get_root_node(&doc));
@@ -548,14 +553,68 @@ config_load(const char *path, struct config_errors *errs)
 		goto fail;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	free(text);
 	return c;
 fail:
 	if (have_doc)
 		yaml_document_delete(&doc);
 	if (have_parser)
 		yaml_parser_delete(&parser);
+	free(text);
 	config_free(c);
 	return NULL;
+}
+
+int
+config_check_database(const struct config *c, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		 dir[PATH_MAX], *slash;
+	int		 rc = -1;
+
+	/* SQLite would block for ever reading a FIFO, or fail late. */
+	if (stat(c->database, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "database: %s: not a regular "
+			    "file", c->database);
+			goto out;
+		}
+		if (access(c->database, R_OK | W_OK) == -1) {
+			snprintf(err, errlen, "database: %s: %s", c->database,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "database: %s: %s", c->database,
+		    strerror(errno));
+		goto out;
+	}
+	/* The directory must take new files too: the journal and WAL. */
+	snprintf(dir, sizeof(dir), "%s", c->database);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1) {
+		snprintf(err, errlen, "database: %s: directory %s: %s",
+		    c->database, dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "database: %s: %s is not a directory",
+		    c->database, dir);
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(err, errlen, "database: %s: directory %s is not "
+		    "writable: %s", c->database, dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 void

@@ -17,19 +17,22 @@
 #include <unistd.h>
 
 #include "cli/config_int.h"
+#include "common/file.h"
 
 #define TRANSITIONS	"firing, escalated, reminder, resolved"
 
-/* A file a sink reads at start: it must be readable now. */
+/* A file a sink reads at start: it must be a readable, small, regular
+ * file now (OpenSSL would read /dev/zero for ever). */
 static void
 set_file(struct parse *p, char **dst, yaml_node_t *v, const char *key)
 {
 	const char	*s = want_scalar(p, v, key);
+	char		 why[300];
 
 	if (s == NULL)
 		return;
-	if (access(s, R_OK) == -1) {
-		err_at(p, v, key, "%s: %s", s, strerror(errno));
+	if (file_check(s, FILE_MAX_SMALL, why, sizeof(why)) == -1) {
+		err_at(p, v, key, "%s", why);
 		return;
 	}
 	set_str(p, dst, v, key);

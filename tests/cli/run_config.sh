@@ -14,6 +14,9 @@ root_hints: $tmp/hints"
 
 good() {	# good DESCRIPTION CONFIG
 	printf '%s\n' "$2" > "$tmp/c.yaml"
+	# run -n checks that the database's directory exists and is writable.
+	grep -q '^database:' "$tmp/c.yaml" ||
+		printf 'database: %s\n' "$tmp/db.sqlite" >> "$tmp/c.yaml"
 	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
 	is "$rc" 0 "$1: exit 0"
 	is "$out" "configuration OK" "$1: prints 'configuration OK'"
@@ -29,7 +32,9 @@ bad() {	# bad DESCRIPTION REGEX CONFIG
 
 # The shipped example, with loopback files so it is self-contained.
 good "etc/dnssecmon.yaml" "$(sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
-	-e "s#/usr/share/dns/root.hints#$tmp/hints#" "$DNSSECMON_TOP/etc/dnssecmon.yaml")"
+	-e "s#/usr/share/dns/root.hints#$tmp/hints#" \
+	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#" \
+	"$DNSSECMON_TOP/etc/dnssecmon.yaml")"
 
 good "minimal" "$head
 domains: [example.com]"
