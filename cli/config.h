@@ -19,6 +19,8 @@
 #include "store/store.h"
 
 #define CONFIG_MAX_ERRORS	32
+/* Mappings and lists inside each other; dnssecmon.conf needs 5. */
+#define CONFIG_MAX_DEPTH	32
 
 struct config_domain {
 	char			 name[PROBE_NAME_MAX];	/* normalised */
