@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "probe/dsmatch.h"
 #include "probe/probe.h"
@@ -410,6 +411,22 @@ cmd_check(int argc, char *argv[])
 	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		hints = ROOTS_DEFAULT_HINTS;
 	cfg.root_hints = hints;
+	{
+		char why[400];
+
+		/* Named with their option: the engine would only say which
+		 * file. */
+		if (file_check(cfg.trust_anchor, FILE_MAX_SMALL, why,
+		    sizeof(why)) == -1) {
+			log_warnx("--trust-anchor: %s", why);
+			return EXIT_UNKNOWN;
+		}
+		if (hints != NULL && file_check(hints, FILE_MAX_SMALL, why,
+		    sizeof(why)) == -1) {
+			log_warnx("--root-hints: %s", why);
+			return EXIT_UNKNOWN;
+		}
+	}
 	if (no_resolvers)
 		cfg.n_resolvers = 0;
 	else if (cfg.n_resolvers == 0)

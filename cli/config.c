@@ -2,6 +2,8 @@
  * YAML configuration, read with libyaml's document API so that every node
  * keeps its line number for error messages.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 
 #include "cli/config.h"
 #include "cli/config_int.h"
+#include "cli/nameset.h"
+#include "common/file.h"
 #include "probe/dsmatch.h"
 #include "probe/roots.h"
 
@@ -173,21 +177,6 @@ get_bool(struct parse *p, const yaml_node_t *n, const char *key)
 	return -1;
 }
 
-static bool
-duplicate_key(struct parse *p, const yaml_node_t *map,
-    const yaml_node_pair_t *upto, const char *key)
-{
-	const yaml_node_pair_t	*q;
-	const char		*k;
-
-	for (q = map->data.mapping.pairs.start; q < upto; q++) {
-		k = scalar(yaml_document_get_node(p->doc, q->key));
-		if (k != NULL && strcmp(k, key) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int
 domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
 {
@@ -226,9 +215,11 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 	yaml_node_t		*n, *k, *v;
 	yaml_node_pair_t	*pair;
 	struct config_domain	*d;
+	struct nameset		*seen = NULL;
 	const char		*key, *s;
-	size_t			 count, i;
+	size_t			 count;
 	long			 val;
+	int			 added, first;
 
 	if (seq->type != YAML_SEQUENCE_NODE) {
 		err_at(p, seq, "domains", "expected a list of domain names");
@@ -236,8 +227,10 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 	}
 	count = (size_t)(seq->data.sequence.items.top -
 	    seq->data.sequence.items.start);
+	/* The set points into domains[], allocated once: no realloc. */
 	if ((p->cfg->domains = calloc(count ? count : 1,
-	    sizeof(*p->cfg->domains))) == NULL) {
+	    sizeof(*p->cfg->domains))) == NULL ||
+	    (seen = nameset_create()) == NULL) {
 		err_at(p, seq, "domains", "out of memory");
 		return;
 	}
@@ -295,16 +288,19 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 			    "with 'name'");
 			continue;
 		}
-		for (i = 0; i < p->cfg->n_domains; i++)
-			if (strcmp(p->cfg->domains[i].name, d->name) == 0)
-				break;
-		if (i < p->cfg->n_domains) {
+		if ((added = nameset_add(seen, d->name, d->line, &first)) ==
+		    -1) {
+			err_at(p, n, "domains", "out of memory");
+			break;
+		}
+		if (added == 0) {
 			err_at(p, n, "domains", "'%s' is listed twice (first at "
-			    "line %d)", d->name, p->cfg->domains[i].line);
+			    "line %d)", d->name, first);
 			continue;
 		}
 		p->cfg->n_domains++;
 	}
+	nameset_destroy(seen);
 }
 
 static void
@@ -391,13 +387,18 @@ parse_top(struct parse *p, yaml_node_t *root)
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*k, *v, *domains = NULL, *anchor = NULL;
 	yaml_node_t		*hints = NULL;
+	struct nameset		*keys;
 	const char		*key;
 	long			 val;
-	int			 b;
+	int			 b, added;
 
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		err_at(p, root, NULL, "the file must be a mapping of keys "
 		    "(trust_anchor:, domains:, ...)");
+		return;
+	}
+	if ((keys = nameset_create()) == NULL) {
+		err_at(p, root, NULL, "out of memory");
 		return;
 	}
 	MAP_FOREACH(p->doc, root, pair) {
@@ -407,8 +408,9 @@ parse_top(struct parse *p, yaml_node_t *root)
 			err_at(p, k, NULL, "keys must be plain words");
 			continue;
 		}
-		if (duplicate_key(p, root, pair, key)) {
-			err_at(p, k, key, "given twice");
+		if ((added = nameset_add(keys, key, 0, NULL)) != 1) {
+			err_at(p, k, key, added == 0 ? "given twice" :
+			    "out of memory");
 			continue;
 		}
 		if (strcmp(key, "trust_anchor") == 0) {
@@ -482,6 +484,7 @@ parse_top(struct parse *p, yaml_node_t *root)
 		else
 			err_at(p, k, key, "unknown key (see dnssecmon.conf(5))");
 	}
+	nameset_destroy(keys);
 	if (domains != NULL)
 		parse_domains(p, domains);
 	if (c->n_domains == 0 && p->errs->n == 0)
@@ -493,14 +496,73 @@ parse_top(struct parse *p, yaml_node_t *root)
 	check_files(p, anchor ? anchor : root, hints ? hints : root);
 }
 
+/*
+ * One pass over the parser's events before the document is built.
+ * libyaml's scanner is quadratic in the nesting depth (40,000 levels took
+ * 6.5 s), so depth is capped before it gets there; and yaml_parser_load()
+ * reads only the first document of several, silently.
+ */
+static int
+prescan(const char *path, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	yaml_parser_t	 parser;
+	yaml_event_t	 ev;
+	int		 depth = 0, docs = 0, rc = -1;
+	bool		 done = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+		    "%s: cannot start the YAML parser", path);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+	    len);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+			    "%s:%zu: not valid YAML: %s", path,
+			    parser.problem_mark.line + 1,
+			    parser.problem ? parser.problem : "syntax error");
+			goto out;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+			snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+			    "%s:%zu: a second YAML document: the file must "
+			    "hold exactly one", path, ev.start_mark.line + 1);
+			yaml_event_delete(&ev);
+			goto out;
+		}
+		if ((ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT) &&
+		    ++depth > CONFIG_MAX_DEPTH) {
+			snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+			    "%s:%zu: nested more than %d levels deep", path,
+			    ev.start_mark.line + 1, CONFIG_MAX_DEPTH);
+			yaml_event_delete(&ev);
+			goto out;
+		}
+		if (ev.type == YAML_MAPPING_END_EVENT ||
+		    ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	rc = 0;
+out:
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
 	struct parse		 p;
 	struct config		*c;
-	FILE			*f;
 	yaml_parser_t		 parser;
 	yaml_document_t		 doc;
+	char			*text = NULL, why[300];
+	size_t			 len;
 	int			 have_doc = 0, have_parser = 0;
 
 	memset(errs, 0, sizeof(*errs));
@@ -519,28 +581,31 @@ config_load(const char *path, struct config_errors *errs)
 	if (access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		c->root_hints = strdup(ROOTS_DEFAULT_HINTS);
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), "%s: %s",
-		    path, strerror(errno));
+	/* Read whole and checked: libyaml retries a failing read for ever
+	 * (a directory, a FIFO, /dev/zero). */
+	if ((text = file_read(path, FILE_MAX_CONFIG, &len, why,
+	    sizeof(why))) == NULL) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), "%s",
+		    why);
 		goto fail;
 	}
+	if (prescan(path, text, len, errs) == -1)
+		goto fail;
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
 		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
 		    "%s: cannot start the YAML parser", path);
 		goto fail;
 	}
 	have_parser = 1;
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+	    len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
 		    "%s:%zu: not valid YAML: %s", path,
 		    parser.problem_mark.line + 1,
 		    parser.problem ? parser.problem : "syntax error");
-		fclose(f);
 		goto fail;
 	}
-	fclose(f);
 	have_doc = 1;
 	p.doc = &doc;
 	parse_top(&p, yaml_document_get_root_node(&doc));
@@ -548,14 +613,70 @@ config_load(const char *path, struct config_errors *errs)
 		goto fail;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	nameset_destroy(p.sinks);
+	free(text);
 	return c;
 fail:
 	if (have_doc)
 		yaml_document_delete(&doc);
 	if (have_parser)
 		yaml_parser_delete(&parser);
+	nameset_destroy(p.sinks);
+	free(text);
 	config_free(c);
 	return NULL;
+}
+
+int
+config_check_database(const struct config *c, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		 dir[PATH_MAX], *slash;
+	int		 rc = -1;
+
+	/* SQLite would block for ever reading a FIFO, or fail late. */
+	if (stat(c->database, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "database: %s: not a regular "
+			    "file", c->database);
+			goto out;
+		}
+		if (access(c->database, R_OK | W_OK) == -1) {
+			snprintf(err, errlen, "database: %s: %s", c->database,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "database: %s: %s", c->database,
+		    strerror(errno));
+		goto out;
+	}
+	/* The directory must take new files too: the journal and WAL. */
+	snprintf(dir, sizeof(dir), "%s", c->database);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1) {
+		snprintf(err, errlen, "database: %s: directory %s: %s",
+		    c->database, dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "database: %s: %s is not a directory",
+		    c->database, dir);
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(err, errlen, "database: %s: directory %s is not "
+		    "writable: %s", c->database, dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 void

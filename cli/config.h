@@ -19,6 +19,8 @@
 #include "store/store.h"
 
 #define CONFIG_MAX_ERRORS	32
+/* Mappings and lists inside each other; dnssecmon.conf needs 5. */
+#define CONFIG_MAX_DEPTH	32
 
 struct config_domain {
 	char			 name[PROBE_NAME_MAX];	/* normalised */
@@ -74,6 +76,15 @@ struct config_errors {
 struct config *config_load(const char *path, struct config_errors *errs);
 /* Accepts NULL. */
 void	config_free(struct config *);
+
+/*
+ * Can the database be opened and written now: the file a regular one (or
+ * absent) and its directory there and writable. Not in config_load(): a
+ * reload that keeps the database has it open already, so run -n, start-up
+ * and a reload that moves the database ask. Returns 0, or -1 with
+ * "database: PATH: reason" in err.
+ */
+int	config_check_database(const struct config *, char *err, size_t errlen);
 
 /*
  * "90", "90s", "5m", "72h", "7d", "1w" into seconds; -1 when malformed.

@@ -13,11 +13,16 @@
 
 #include "cli/config.h"
 
+struct nameset;
+
 struct parse {
 	const char		*file;
 	yaml_document_t		*doc;
 	struct config		*cfg;
 	struct config_errors	*errs;
+	struct nameset		*sinks;	/* names of the sinks so far */
+	char			 last_base[ALERTS_NAME_MAX];	/* default_name */
+	int			 last_suffix;
 };
 
 /* Walk the pairs of a mapping node. */

@@ -518,7 +518,8 @@ reload(struct monitor *m)
 		}
 	}
 	if (strcmp(nc->database, m->cfg->database) != 0 &&
-	    (ns = store_open(nc->database, err, sizeof(err))) == NULL) {
+	    (config_check_database(nc, err, sizeof(err)) == -1 ||
+	    (ns = store_open(nc->database, err, sizeof(err))) == NULL)) {
 		log_warnx("reload: %s; keeping the running configuration", err);
 		probe_engine_destroy(ne);
 		config_free(nc);
@@ -732,6 +733,11 @@ cmd_run(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
+		if (config_check_database(m.cfg, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", m.config_path, err);
+			config_free(m.cfg);
+			return 1;
+		}
 		printf("configuration OK\n");
 		config_free(m.cfg);
 		return 0;
@@ -750,7 +756,8 @@ cmd_run(int argc, char *argv[])
 	if ((m.engine = probe_engine_create(m.base, &pc, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if ((m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
+	if (config_check_database(m.cfg, err, sizeof(err)) == -1 ||
+	    (m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((m.alerts = alerts_create(m.base, &m.cfg->alerts, m.store, err,
 	    sizeof(err))) == NULL)

@@ -11,6 +11,7 @@
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
 
+#include "common/file.h"
 #include "probe/roots.h"
 
 /* The IANA root servers (root.hints of 2024), for hosts without
@@ -98,23 +99,39 @@ bad:
 	return -1;
 }
 
-/* Parse a zone file with getdns; -1 with the reason. */
+/*
+ * Parse a zone file with getdns; -1 with the reason. getdns reads through
+ * a FILE and retries a failing read() forever (a directory, /dev/zero),
+ * so the file is read and checked here and getdns gets a memory stream.
+ */
 static int
 read_rrs(const char *file, getdns_list **rrs, size_t *n, char *err,
     size_t errlen)
 {
 	FILE		*f;
 	getdns_return_t	 rc;
+	char		*text;
+	size_t		 len;
 
 	*rrs = NULL;
-	if ((f = fopen(file, "r")) == NULL) {
+	if ((text = file_read(file, FILE_MAX_SMALL, &len, err, errlen)) ==
+	    NULL)
+		return -1;
+	if (len == 0) {
+		snprintf(err, errlen, "%s: empty", file);
+		free(text);
+		return -1;
+	}
+	if ((f = fmemopen(text, len, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		free(text);
 		return -1;
 	}
 	/* An origin of "." makes getdns 1.6.0 reject every file; NULL
 	 * means the root anyway. */
 	rc = getdns_fp2rr_list(f, rrs, NULL, 3600);
 	fclose(f);
+	free(text);
 	if (rc != GETDNS_RETURN_GOOD || *rrs == NULL ||
 	    getdns_list_get_length(*rrs, n) != GETDNS_RETURN_GOOD) {
 		snprintf(err, errlen, "%s: not a readable zone file (%s)",

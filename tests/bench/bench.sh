@@ -10,7 +10,8 @@
 #   4. measures what the same child server answers at most: dnsperf, DNSKEY with DO over
 #      the same zones, in the same run;
 #   5. times the /metrics render for N domains (metrics_render.c, no network; only when
-#      DNSSECMON_METRICS_RENDER names that binary, as `make bench` does);
+#      DNSSECMON_METRICS_RENDER names that binary, as `make bench` does), and (before the
+#      cycle) `dnssecmon run -n` over a generated 100,000-domain configuration, whatever N is;
 #   6. takes its testbed down and prints, as its last line:
 #      bench: N domains, cycle S s, D domains/s, Q queries/s, peak RSS M MB, ceiling C queries/s
 #
@@ -135,6 +136,16 @@ CONF=$TMP/dnssecmon.yaml
     seq -f "  - b%06g.$TLD" 1 "$N"
 } >"$CONF"
 "$BIN" run -c "$CONF" -n >/dev/null || die "dnssecmon rejects $CONF"
+
+# ---- 2b. checking a large configuration (issue 13, item 6): run -n over 100,000
+#   domains, whatever N is. Printed, not asserted (it was 31 s when quadratic).
+CONF_BIG=$TMP/big.yaml
+{ sed '/^domains:/q' "$CONF"; seq -f "  - c%06g.$TLD" 1 100000; } >"$CONF_BIG"
+T0=$(date +%s.%N)
+"$BIN" run -c "$CONF_BIG" -n >/dev/null || die "dnssecmon rejects $CONF_BIG"
+T1=$(date +%s.%N)
+CONFIG_SECS=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
+say "run -n of a 100000-domain configuration: $CONFIG_SECS s"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- 3. one cycle

@@ -19,6 +19,9 @@ domains: [example.com]"
 
 good() {	# good DESCRIPTION CONFIG
 	printf '%s\n' "$2" > "$tmp/c.yaml"
+	# run -n checks that the database's directory exists and is writable.
+	grep -q '^database:' "$tmp/c.yaml" ||
+		printf 'database: %s\n' "$tmp/db.sqlite" >> "$tmp/c.yaml"
 	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
 	is "$rc" 0 "$1: exit 0"
 	is "$out" "configuration OK" "$1: prints 'configuration OK'"

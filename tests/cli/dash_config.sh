@@ -36,6 +36,9 @@ domains: [example.com]"
 
 good() {	# good DESCRIPTION CONFIG
 	printf '%s\n' "$2" > "$tmp/c.yaml"
+	# run -n checks that the database's directory exists and is writable.
+	grep -q '^database:' "$tmp/c.yaml" ||
+		printf 'database: %s\n' "$tmp/db.sqlite" >> "$tmp/c.yaml"
 	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
 	is "$rc:$out" "0:configuration OK" "$1: configuration OK"
 	is "$(cat "$tmp/err")" "" "$1: nothing on stderr"

@@ -14,6 +14,9 @@ root_hints: $tmp/hints"
 
 good() {	# good DESCRIPTION CONFIG
 	printf '%s\n' "$2" > "$tmp/c.yaml"
+	# run -n checks that the database's directory exists and is writable.
+	grep -q '^database:' "$tmp/c.yaml" ||
+		printf 'database: %s\n' "$tmp/db.sqlite" >> "$tmp/c.yaml"
 	out=$("$bin" run -c "$tmp/c.yaml" -n 2>"$tmp/err"); rc=$?
 	is "$rc" 0 "$1: exit 0"
 	is "$out" "configuration OK" "$1: prints 'configuration OK'"
@@ -29,7 +32,9 @@ bad() {	# bad DESCRIPTION REGEX CONFIG
 
 # The shipped example, with loopback files so it is self-contained.
 good "etc/dnssecmon.yaml" "$(sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
-	-e "s#/usr/share/dns/root.hints#$tmp/hints#" "$DNSSECMON_TOP/etc/dnssecmon.yaml")"
+	-e "s#/usr/share/dns/root.hints#$tmp/hints#" \
+	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#" \
+	"$DNSSECMON_TOP/etc/dnssecmon.yaml")"
 
 good "minimal" "$head
 domains: [example.com]"
@@ -108,6 +113,52 @@ bad "not YAML" "c\.yaml:[0-9]+: not valid YAML" "trust_anchor: [unclosed
 domains: example.com"
 bad "not a mapping" "c\.yaml:1: the file must be a mapping" "- just
 - a list"
+
+# One document, nested at most 32 deep (issue 13, item 6): a second
+# document was silently ignored, and libyaml takes time quadratic in depth.
+bad "two YAML documents" "c\.yaml:4: a second YAML document: the file must hold exactly one" "$head
+domains: [example.com]
+---
+domains: [example.org]"
+bad "a second document after ---" "c\.yaml:5: a second YAML document" "---
+$head
+domains: [example.com]
+---
+resolvers: []"
+good "one document opened with ---" "---
+$head
+domains: [example.com]"
+bad "nested 33 deep" "c\.yaml:3: nested more than 32 levels deep" "$head
+x: $(printf '[%.0s' $(seq 32))$(printf ']%.0s' $(seq 32))
+domains: [example.com]"
+bad "nested 40,000 deep" "c\.yaml:3: nested more than 32 levels deep" "$head
+x: $(head -c 40000 /dev/zero | tr '\0' '[')$(head -c 40000 /dev/zero | tr '\0' ']')
+domains: [example.com]"
+bad "nested 33 deep, block style" "c\.yaml:[0-9]+: nested more than 32 levels deep" "$head
+domains: [example.com]
+$(for i in $(seq 0 32); do printf '%*sk%d:\n' $((i * 2)) '' "$i"; done)"
+
+# Large files: every domain and sink name checked against all the others
+# (a hash set now; the time is printed by tests/bench/bench.sh, not
+# asserted here).
+{ printf '%s\ndomains:\n' "$head"
+  seq -f '  - d%06g.example' 1 100000
+  echo '  - d000007.example'; } > "$tmp/big.yaml"
+err=$("$bin" run -c "$tmp/big.yaml" -n 2>&1 >/dev/null); rc=$?
+is "$rc" 1 "100,000 domains, one listed twice: exit 1"
+like "$err" "big\.yaml:100004: domains: 'd000007\.example' is listed twice \(first at line 10\)" \
+	"100,000 domains, one listed twice: both lines named"
+{ printf '%s\ndomains: [example.com]\nwebhooks:\n' "$head"
+  for i in $(seq 2000); do echo '  - url: http://127.0.0.1:9/hook'; done
+  echo '  - {url: http://127.0.0.1:9/hook, name: "webhook:127.0.0.1/hook#7"}'
+  echo "database: $tmp/db.sqlite"; } > "$tmp/hooks.yaml"
+err=$("$bin" run -c "$tmp/hooks.yaml" -n 2>&1 >/dev/null); rc=$?
+is "$rc" 1 "2,000 webhooks on one URL, then a name taken by one: exit 1"
+like "$err" "hooks\.yaml:2005: webhooks\.name: 'webhook:127\.0\.0\.1/hook#7' names another sink" \
+	"2,000 webhooks on one URL: default names #2, #3, ... are unique and taken"
+sed -i '/name: "webhook/d' "$tmp/hooks.yaml"
+out=$("$bin" run -c "$tmp/hooks.yaml" -n 2>&1); rc=$?
+is "$rc:$out" "0:configuration OK" "2,000 webhooks on one URL: configuration OK"
 
 printf '%s\ninterval: soon\nbogus: 1\ndomains: [a..b]\n' "$head" > "$tmp/multi.yaml"
 "$bin" run -c "$tmp/multi.yaml" -n 2>"$tmp/err"

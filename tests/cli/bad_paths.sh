@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Every configured path pointing at a directory, a FIFO, /dev/zero or a file
+# whose read() fails (issue 13, item 1): a one-line error naming the option
+# and the path, at `check`, `run -n`, start-up and SIGHUP reload; never a
+# read loop at 100 % CPU. After a refused reload the daemon keeps its old
+# configuration and still answers /healthz.
+#
+# No DNS server is needed: the root hints name 127.0.3.250, where nothing
+# listens. Every command runs under `timeout` as a hang guard only: exit
+# status 124 means it hung, which is what the bug looked like.
+. "$(dirname "$0")/../lib.sh"
+bin=$DNSSECMON_BIN
+tmp=$(mktemp -d)
+daemon=""
+cleanup() {	# the spinning daemon of the bug ignored SIGTERM
+	local i
+	if [ -n "$daemon" ] && kill "$daemon" 2>/dev/null; then
+		for i in $(seq 100); do
+			kill -0 "$daemon" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+guard=${BAD_PATHS_GUARD:-60}	# seconds before a command counts as hung
+
+printf '. 3600 IN DNSKEY 257 3 13 %s\n' \
+	"mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==" > "$tmp/anchor"
+printf '. 3600 IN NS a.root-servers.net.\na.root-servers.net. 3600 IN A 127.0.3.250\n' > "$tmp/hints"
+mkdir "$tmp/dir"
+mkfifo "$tmp/fifo"
+# /proc/self/mem is a regular file whose read() at offset 0 fails (EIO),
+# even for root: the "unreadable file" case where chmod 000 cannot be.
+bad_paths="$tmp/dir $tmp/fifo /dev/zero /proc/self/mem"
+what() {	# what PATH: the reason the error must give
+	case $1 in
+	*/dir) echo "is a directory" ;;
+	*/fifo) echo "is a FIFO" ;;
+	/dev/zero) echo "is a character device" ;;
+	*) echo "cannot read" ;;
+	esac
+}
+conf() {	# conf EXTRA-LINES...: a config with a database and the files above
+	printf 'trust_anchor: %s\nroot_hints: %s\ndatabase: %s\n' \
+		"$tmp/anchor" "$tmp/hints" "$tmp/db.sqlite"
+	printf '%s\n' "$@"
+}
+runn() {	# runn CONFIG-TEXT: out, err, rc of run -n
+	printf '%s\n' "$1" > "$tmp/c.yaml"
+	out=$(timeout $guard "$bin" run -n -c "$tmp/c.yaml" 2>"$tmp/err"); rc=$?
+	err=$(cat "$tmp/err")
+}
+
+# ---- check --trust-anchor / --root-hints
+for p in $bad_paths; do
+	for opt in --trust-anchor --root-hints; do
+		err=$(timeout $guard "$bin" check $opt "$p" --resolver none x.lab \
+			2>&1 >/dev/null); rc=$?
+		is "$rc" 3 "check $opt $p: exit 3 (not a hang)"
+		like "$err" "^dnssecmon check: $opt: $p: $(what "$p")" \
+			"check $opt $p: one line naming the option, the path and why"
+		is "$(printf '%s\n' "$err" | wc -l)" 1 "check $opt $p: one line"
+	done
+done
+
+# ---- run -n: trust_anchor, root_hints, TLS files, the config itself
+for p in $bad_paths; do
+	for key in trust_anchor root_hints; do
+		runn "$(conf "domains: [a.example]" | sed "s#^$key: .*#$key: $p#")"
+		is "$rc" 1 "run -n, $key: $p: exit 1 (not a hang)"
+		like "$err" "c\.yaml:[0-9]+: $key: $p: $(what "$p")" \
+			"run -n, $key: $p: names file, line, key, path and why"
+	done
+	runn "$(conf "domains: [a.example]" "mqtt: {host: 127.0.0.1, ca_file: $p}")"
+	is "$rc" 1 "run -n, mqtt.ca_file: $p: exit 1"
+	like "$err" "c\.yaml:[0-9]+: mqtt\.ca_file: $p: $(what "$p")" \
+		"run -n, mqtt.ca_file: $p: named"
+	runn "$(conf "domains: [a.example]" \
+		"webhooks: [{url: 'https://127.0.0.1/h', ca_file: $p}]")"
+	is "$rc" 1 "run -n, webhooks.ca_file: $p: exit 1"
+	like "$err" "c\.yaml:[0-9]+: webhooks\.ca_file: $p: $(what "$p")" \
+		"run -n, webhooks.ca_file: $p: named"
+	out=$(timeout $guard "$bin" run -n -c "$p" 2>"$tmp/err"); rc=$?
+	is "$rc" 1 "run -n -c $p: exit 1 (not a hang)"
+	like "$(cat "$tmp/err")" "^$p: $(what "$p")" "run -n -c $p: says why"
+done
+
+# ---- the database: a FIFO would block SQLite; its directory must be there
+runn "$(conf "domains: [a.example]" | sed "s#^database: .*#database: $tmp/fifo#")"
+is "$rc" 1 "run -n, database is a FIFO: exit 1 (not a hang)"
+like "$err" "database: $tmp/fifo: not a regular file" "run -n, database FIFO: named"
+runn "$(conf "domains: [a.example]" | sed "s#^database: .*#database: $tmp/none/db.sqlite#")"
+is "$rc" 1 "run -n, database directory missing: exit 1"
+like "$err" "database: $tmp/none/db\.sqlite: directory $tmp/none: No such file" \
+	"run -n, database directory missing: named"
+runn "$(conf "domains: [a.example]" | sed "s#^database: .*#database: $tmp/hints/db.sqlite#")"
+is "$rc" 1 "run -n, database directory is a file: exit 1"
+like "$err" "database: $tmp/hints/db\.sqlite: (Not a directory|.* is not a directory)" \
+	"run -n, database directory is a file: named"
+runn "$(conf "domains: [a.example]")"
+is "$rc:$out" "0:configuration OK" "run -n with good paths: configuration OK"
+
+# ---- start-up: refused with the same message, no hang
+printf '%s\n' "$(conf "domains: [a.example]" | sed "s#^trust_anchor: .*#trust_anchor: /dev/zero#")" \
+	> "$tmp/c.yaml"
+timeout $guard "$bin" run -c "$tmp/c.yaml" >/dev/null 2>"$tmp/err"; rc=$?
+is "$rc" 1 "run with trust_anchor /dev/zero: exit 1 (not a hang)"
+like "$(cat "$tmp/err")" "trust_anchor: /dev/zero: is a character device" \
+	"run with trust_anchor /dev/zero: says why"
+
+# ---- SIGHUP reload with a bad path: refused, old configuration kept
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+good=$(conf "interval: 1h" "http: {listen: 127.0.0.1:$port}" \
+	"domains: [a.example, b.example]")
+printf '%s\n' "$good" > "$tmp/run.yaml"
+"$bin" run -c "$tmp/run.yaml" >"$tmp/daemon.log" 2>&1 &
+daemon=$!
+wait_for() {	# wait_for CMD...: poll until it succeeds; 1 after $guard s
+	local i
+	for i in $(seq $((guard * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+healthz() { curl -s -f -m 10 "http://127.0.0.1:$port/healthz" >/dev/null; }
+wait_for healthz; ok $? "daemon up: /healthz answers"
+n=0
+for p in $bad_paths; do
+	for key in trust_anchor root_hints; do
+		n=$((n + 1))
+		printf '%s\n' "$(printf '%s\n' "$good" | sed -e "s#^$key: .*#$key: $p#" \
+			-e "s#^domains: .*#domains: [c.example]#")" > "$tmp/run.yaml"
+		kill -HUP "$daemon"
+		kept() { [ "$(grep -c 'has errors; keeping the running configuration' \
+			"$tmp/daemon.log")" -ge $n ]; }
+		wait_for kept; ok $? "SIGHUP, $key: $p: reload refused"
+		like "$(cat "$tmp/daemon.log")" "run\.yaml:[0-9]+: $key: $p: $(what "$p")" \
+			"SIGHUP, $key: $p: the log names key, path and why"
+		healthz; ok $? "SIGHUP, $key: $p: /healthz still answers"
+		doms=$(curl -s -m 10 "http://127.0.0.1:$port/api/v1/domains")
+		like "$doms" '"a\.example"' "SIGHUP, $key: $p: old domains kept"
+		unlike "$doms" '"c\.example"' "SIGHUP, $key: $p: new domains not applied"
+	done
+done
+kill -TERM "$daemon"
+wait "$daemon"; rc=$?
+daemon=""
+is "$rc" 0 "SIGTERM after the refused reloads: exit 0"
+done_testing
