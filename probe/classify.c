@@ -828,6 +828,15 @@ classify_host_ds(struct probe_result *r, const uint8_t *owner, size_t olen)
 	    r->domain);
 }
 
+/* The store failed this check: it says so whatever else is judged. */
+static void
+classify_store(struct probe_result *r)
+{
+	if (r->history.store_error[0])
+		probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
+		    r->history.store_error);
+}
+
 static void
 classify_history(struct probe_result *r, const struct probe_policy *pol,
     const uint8_t *owner, size_t olen, time_t now)
@@ -835,9 +844,7 @@ classify_history(struct probe_result *r, const struct probe_policy *pol,
 	const struct probe_history *h = &r->history;
 	char		 when[32];
 
-	if (h->store_error[0])
-		probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
-		    h->store_error);
+	classify_store(r);
 	if (h->tracked && h->secure_before &&
 	    r->validation == PROBE_VAL_INSECURE)
 		probe_problem_add(r, PROBE_P_BECAME_INSECURE,
@@ -872,9 +879,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	    NULL, 0) == -1) {
 		probe_problem_add(r, PROBE_P_INVALID_NAME,
 		    "%s is not a valid domain name", r->domain);
-		if (r->history.store_error[0])
-			probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
-			    r->history.store_error);
+		classify_store(r);
 		goto done;
 	}
 	match_ds(r, owner, olen);
