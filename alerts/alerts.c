@@ -7,6 +7,12 @@
  * recorded (attempts, last_error) and the same row retried after
  * 1, 2, 4, ... seconds, capped at the sink's retry_max; a success moves
  * the sink's cursor past it in the same transaction as the record.
+ *
+ * An outcome the store cannot record (a full disk) is held in memory and
+ * written again, with the same backoff, before the sink delivers anything
+ * else: the row is still first in the outbox, and delivering it again
+ * would re-run a hook that already ran. Attempts are counted in memory
+ * too, so `retries` holds whatever the store's count says.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -193,15 +199,79 @@ backoff(struct sink *s, long seconds)
 	evtimer_add(s->retry, &tv);
 }
 
+/* Backoff while the store cannot record: 1, 2, 4 ... s, capped. */
+static long
+store_backoff(struct sink *s)
+{
+	long	 delay = 1L << (s->store_failures < 20 ? s->store_failures : 20);
+
+	s->store_failures++;
+	return delay < s->retry_max_s ? delay : s->retry_max_s;
+}
+
+static void
+hold_clear(struct sink *s)
+{
+	free(s->held_error);
+	free(s->held_output);
+	s->held_error = s->held_output = NULL;
+	s->held = false;
+}
+
+/* Keep an outcome the store refused; false when even that fails. */
+static bool
+hold(struct sink *s, enum store_delivery how, const char *error,
+    const char *output, time_t now)
+{
+	hold_clear(s);
+	s->held_id = s->row.id;
+	s->held_how = how;
+	s->held_at = now;
+	if ((error != NULL && (s->held_error = strdup(error)) == NULL) ||
+	    (output != NULL && (s->held_output = strdup(output)) == NULL)) {
+		hold_clear(s);
+		return false;
+	}
+	s->held = true;
+	return true;
+}
+
+/* Write the held outcome again: 0 when written (or none is held). */
+static int
+hold_flush(struct sink *s)
+{
+	struct store	*st = s->a->store;
+
+	if (!s->held)
+		return 0;
+	if (st == NULL || store_delivery_record(st, s->held_id, s->name,
+	    s->held_how, s->held_error, s->held_output, s->held_at) == -1)
+		return -1;
+	log_warnx("%s: the store records again: delivery #%lld recorded; "
+	    "delivering again", s->name, (long long)s->held_id);
+	hold_clear(s);
+	s->store_failures = 0;
+	return 0;
+}
+
 static void
 pump(struct sink *s)
 {
 	struct store	*st = s->a->store;
+	long		 delay;
 	int		 rc;
 
 	if (s->busy || s->waiting || st == NULL ||
 	    (s->ops->ready != NULL && !s->ops->ready(s)))
 		return;
+	if (hold_flush(s) == -1) {
+		delay = store_backoff(s);
+		log_warnx("%s: recording delivery #%lld: %s; delivering "
+		    "nothing until it is recorded, again in %ld s", s->name,
+		    (long long)s->held_id, store_error(st), delay);
+		backoff(s, delay);
+		return;
+	}
 	rc = store_outbox_next(st, s->name, &s->row);
 	if (rc == -1) {
 		log_warnx("%s: reading the outbox: %s; again in %d s", s->name,
@@ -212,8 +282,14 @@ pump(struct sink *s)
 	if (rc == 0)
 		return;		/* nothing waits */
 	s->busy = true;
+	if (s->row.id != s->attempt_id) {
+		s->attempt_id = s->row.id;
+		s->attempts = 0;
+	}
+	if (s->row.attempts > s->attempts)
+		s->attempts = s->row.attempts;
 	log_debug("%s: delivering #%lld (%s, attempt %d)", s->name,
-	    (long long)s->row.id, s->row.transition, s->row.attempts + 1);
+	    (long long)s->row.id, s->row.transition, s->attempts + 1);
 	s->ops->deliver(s);
 }
 
@@ -223,19 +299,26 @@ sink_done(struct sink *s, enum store_delivery how, const char *error,
 {
 	struct store	*st = s->a->store;
 	long		 delay;
-	int		 attempts = s->row.attempts + 1;
+	int		 attempts;
+	bool		 recorded = true;
+	time_t		 now = clock_now();
 
 	if (!s->busy)
 		return;
+	attempts = ++s->attempts;
 	if (how == STORE_DELIVERY_RETRY && s->max_attempts > 0 &&
 	    (unsigned)attempts >= s->max_attempts)
 		how = STORE_DELIVERY_GIVEN_UP;
 	if (st != NULL && store_delivery_record(st, s->row.id, s->name, how,
-	    error, output, clock_now()) == -1)
-		/* Delivered but not recorded: it goes out again later, a
+	    error, output, now) == -1) {
+		/* Held and written again before anything else goes out; if
+		 * we stop first, it goes out again at the next start: a
 		 * duplicate rather than a loss. */
-		log_warnx("%s: recording delivery #%lld: %s", s->name,
-		    (long long)s->row.id, store_error(st));
+		recorded = false;
+		if (!hold(s, how, error, output, now))
+			log_warnx("%s: out of memory holding delivery #%lld",
+			    s->name, (long long)s->row.id);
+	}
 	switch (how) {
 	case STORE_DELIVERY_DONE:
 		log_info("%s: delivered #%lld (%s)", s->name,
@@ -249,20 +332,33 @@ sink_done(struct sink *s, enum store_delivery how, const char *error,
 	case STORE_DELIVERY_RETRY:
 		break;
 	}
-	free(s->row.payload);
-	memset(&s->row, 0, sizeof(s->row));
-	s->busy = false;
 	if (how == STORE_DELIVERY_RETRY) {
 		delay = 1L << (s->failures < 20 ? s->failures : 20);
 		if (delay > s->retry_max_s)
 			delay = s->retry_max_s;
 		s->failures++;
+	} else {
+		delay = 0;
+		s->failures = 0;
+	}
+	if (!recorded) {
+		long sdelay = store_backoff(s);
+
+		if (sdelay > delay)
+			delay = sdelay;
+		log_warnx("%s: recording delivery #%lld: %s; delivering "
+		    "nothing until it is recorded, again in %ld s", s->name,
+		    (long long)s->row.id, store_error(st), delay);
+	} else if (how == STORE_DELIVERY_RETRY)
 		log_warnx("%s: %s; retrying in %ld s", s->name,
 		    error ? error : "delivery failed", delay);
+	free(s->row.payload);
+	memset(&s->row, 0, sizeof(s->row));
+	s->busy = false;
+	if (delay > 0) {
 		backoff(s, delay);
 		return;
 	}
-	s->failures = 0;
 	sink_kick(s);
 }
 
@@ -348,6 +444,10 @@ sink_free(struct sink *s)
 		event_free(s->retry);
 	if (s->kick != NULL)
 		event_free(s->kick);
+	if (s->held)
+		log_warnx("%s: delivery #%lld is not recorded; it goes out "
+		    "again at the next start", s->name, (long long)s->held_id);
+	hold_clear(s);
 	free(s->row.payload);
 	free(s->signature);
 	free(s);

@@ -47,6 +47,21 @@ struct sink {
 	struct store_outbox_row	 row;
 	bool			 waiting;	/* retry timer armed */
 	unsigned		 failures;	/* in a row, for the backoff */
+	/* Attempts at row attempt_id, counted here as well: while the
+	 * store cannot record, its count stands still, and retries and
+	 * the give-up must not depend on it. */
+	int64_t			 attempt_id;
+	int			 attempts;
+	/* An outcome the store could not record (full disk, damaged
+	 * file): held and written again, with a backoff, before anything
+	 * else is delivered. Without it a hook that ran (exit 0) was run
+	 * again at once, in a loop, as its row was still the next. */
+	bool			 held;
+	int64_t			 held_id;
+	enum store_delivery	 held_how;
+	char			*held_error, *held_output;
+	time_t			 held_at;
+	unsigned		 store_failures;	/* in a row */
 	struct event		*retry, *kick;
 	void			*impl;
 	bool			 reused;	/* by build(), at a reload */

@@ -301,16 +301,25 @@ bool
 xapi_ready(struct export *ex, json_t **why)
 {
 	size_t	 i, checked = 0;
-	bool	 ready;
+	bool	 ready, wrote;
+	char	 err[800];
 
 	for (i = 0; i < ex->n_dom; i++)
 		if (ex->dom[i]->in_shard && ex->dom[i]->checked)
 			checked++;
-	ready = ex->store != NULL && checked == ex->n_in_shard;
-	if (why != NULL)
-		*why = json_pack("{s:b, s:b, s:I, s:I, s:I}", "ready", ready,
-		    "store", ex->store != NULL, "domains",
-		    (json_int_t)ex->n_in_shard, "checked", (json_int_t)checked,
-		    "checks", (json_int_t)ex->checks_total);
+	/* A check that cannot be recorded is not done: a monitor whose
+	 * every write fails is not ready, whatever it has looked at. */
+	wrote = ex->store != NULL && store_last_write(ex->store, err,
+	    sizeof(err));
+	ready = ex->store != NULL && wrote && checked == ex->n_in_shard;
+	if (why != NULL) {
+		*why = json_pack("{s:b, s:b, s:b, s:I, s:I, s:I}", "ready",
+		    ready, "store", ex->store != NULL, "store_writes", wrote,
+		    "domains", (json_int_t)ex->n_in_shard, "checked",
+		    (json_int_t)checked, "checks", (json_int_t)ex->checks_total);
+		if (*why != NULL && ex->store != NULL && !wrote)
+			json_object_set_new(*why, "store_error",
+			    json_string(err));
+	}
 	return ready;
 }

@@ -356,8 +356,17 @@ serve_api_domain(struct export *ex, struct evhttp_request *req,
 	struct xdom	*d;
 	char		*dec;
 	json_t		*j;
+	size_t		 len = 0;
 
-	dec = evhttp_uridecode(name, 0, NULL);
+	/* "healthy.lab%00.evil" decodes to a string that C reads as
+	 * "healthy.lab": answering for it would be answering for a name
+	 * that was not asked. */
+	dec = evhttp_uridecode(name, 0, &len);
+	if (dec != NULL && strlen(dec) != len) {
+		free(dec);
+		reply_error_json(req, 400, "a NUL byte (%00) in the name");
+		return;
+	}
 	d = dec != NULL ? xdom_find(ex, dec) : NULL;
 	free(dec);
 	if (d == NULL || !d->in_shard) {

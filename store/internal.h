@@ -70,6 +70,9 @@ struct store {
 	bool		 readonly;
 	int64_t		 last_obs;
 	char		 err[768];
+	bool		 in_write;	/* a write transaction is open */
+	bool		 write_failed;	/* the last one did not commit */
+	char		 write_err[768];	/* and why */
 };
 
 /*

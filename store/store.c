@@ -218,25 +218,47 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return -1;
 }
 
+/* How a write transaction ended, for store_last_write(). */
+static void
+write_ended(struct store *st, bool committed)
+{
+	st->in_write = false;
+	st->write_failed = !committed;
+	if (!committed)
+		memcpy(st->write_err, st->err, sizeof(st->write_err));
+}
+
 int
 store_begin(struct store *st, bool write)
 {
 	sqlite3_stmt	*s;
+	int		 rc;
 
 	if ((s = store_stmt(st, write ? S_BEGIN_WRITE : S_BEGIN_READ)) == NULL)
-		return -1;
-	return store_step_done(st, s, write ? "starting a write transaction" :
-	    "starting a read transaction");
+		rc = -1;
+	else
+		rc = store_step_done(st, s, write ? "starting a write "
+		    "transaction" : "starting a read transaction");
+	if (write && rc == -1)
+		write_ended(st, false);
+	else if (write)
+		st->in_write = true;
+	return rc;
 }
 
 int
 store_end(struct store *st)
 {
 	sqlite3_stmt	*s;
+	int		 rc;
 
 	if ((s = store_stmt(st, S_COMMIT)) == NULL)
-		return -1;
-	return store_step_done(st, s, "committing");
+		rc = -1;
+	else
+		rc = store_step_done(st, s, "committing");
+	if (st->in_write)
+		write_ended(st, rc == 0);
+	return rc;
 }
 
 void
@@ -251,6 +273,22 @@ store_rollback(struct store *st)
 	    (s = store_stmt(st, S_ROLLBACK)) != NULL)
 		store_step_done(st, s, "rolling back");
 	memcpy(st->err, keep, sizeof(keep));
+	if (st->in_write)
+		write_ended(st, false);
+}
+
+bool
+store_last_write(const struct store *st, char *why, size_t whylen)
+{
+	if (st == NULL) {
+		snprintf(why, whylen, "no store");
+		return false;
+	}
+	if (!st->write_failed)
+		return true;
+	snprintf(why, whylen, "%s", st->write_err[0] ? st->write_err :
+	    "the last write did not commit");
+	return false;
 }
 
 int

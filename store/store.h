@@ -85,6 +85,12 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 void	store_close(struct store *);
 /* The last error, valid until the next call. */
 const char *store_error(const struct store *);
+/*
+ * Did the last write transaction (a check, a delivery, a rotation, a
+ * prune) commit? True also before the first. False with its error in why
+ * (caller storage): what /readyz reports.
+ */
+bool	store_last_write(const struct store *, char *why, size_t whylen);
 
 /*
  * Fill what only history knows into r, before probe_classify(): each

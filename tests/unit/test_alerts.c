@@ -7,13 +7,16 @@
  * fixture, and the pure helpers of alerts/ (URLs, Alertmanager bodies).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -548,6 +551,204 @@ test_migration(const char *top)
 	store_close(st);
 }
 
+/* ------------------------------------- delivery while the store fails */
+
+/*
+ * The delivery core with an exec hook and a store that cannot record a
+ * delivery (triggers stand in for a full disk). Issue 13, item 2: a hook
+ * whose outcome could not be recorded ran again at once, in a loop (985
+ * runs in 20 s). Every wait below is for a positive event, with a
+ * generous hang guard; nothing is timed.
+ */
+static char	 errlog[PATH_MAX];
+
+/* How many times needle is in what the code under test logged. */
+static int
+logged(const char *needle)
+{
+	FILE	*f = fopen(errlog, "r");
+	char	 line[1024];
+	int	 n = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+static int
+runs(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	int	 c, n = 0;
+
+	while (f != NULL && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+}
+
+struct until {
+	const char	*needle;	/* logged at least n times, or */
+	int		 n;
+	const char	*db, *sql;	/* this query gives at least n */
+};
+
+static bool
+reached(const struct until *u)
+{
+	if (u->needle != NULL)
+		return logged(u->needle) >= u->n;
+	return sql_int(u->db, u->sql) >= u->n;
+}
+
+/* Run the loop until u holds; false after the hang guard. */
+static bool
+loop_until(struct event_base *base, const struct until *u)
+{
+	struct timeval	 every = { 0, 100 * 1000 };
+	struct timespec	 t0, t;
+	struct event	*tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	bool		 hit = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	evtimer_add(tick, &every);
+	for (;;) {
+		if ((hit = reached(u)))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 120)
+			break;
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	event_free(tick);
+	return hit;
+}
+
+static void
+store_fault(const char *db, bool on)
+{
+	if (on)
+		sql_exec(db, "CREATE TRIGGER full_i BEFORE INSERT ON deliveries "
+		    "BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END; "
+		    "CREATE TRIGGER full_u BEFORE UPDATE ON deliveries "
+		    "BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END");
+	else
+		sql_exec(db, "DROP TRIGGER full_i; DROP TRIGGER full_u");
+}
+
+/* One hook (exit status `status`, retries 2) on a store that refuses to
+ * record, then recovers. */
+static void
+hook_on_failing_store(const char *dbname, int status)
+{
+	struct event_base	*base = event_base_new();
+	struct alerts_config	 cfg;
+	struct alerts_exec_config *x;
+	struct alerts		*a = NULL;
+	struct store		*st = NULL;
+	struct store_policy	 keep = spol;
+	struct until		 u;
+	char			 count[PATH_MAX], script[PATH_MAX + 64];
+	char			 err[256], sql[256], what[64];
+	const char		*db = dbpath(dbname);
+	int			 before;
+
+	snprintf(what, sizeof(what), "store failing, hook exit %d", status);
+	snprintf(count, sizeof(count), "%s/%s.runs", dir, dbname);
+	snprintf(script, sizeof(script), "echo run >> '%s'; exit %d", count,
+	    status);
+	alerts_config_defaults(&cfg);
+	cfg.n_exec = 1;
+	cfg.exec = x = calloc(1, sizeof(*x));
+	if (base == NULL || x == NULL ||
+	    !ok((st = fresh(dbname)) != NULL, "%s: store opens", what))
+		goto out;
+	snprintf(x->name, sizeof(x->name), "hook");
+	x->argv[0] = strdup("/bin/sh");
+	x->argv[1] = strdup("-c");
+	x->argv[2] = strdup(script);
+	x->argc = 3;
+	x->timeout_s = 30;
+	x->retries = 2;
+	x->on = STORE_ALERT_ALL;
+	if (!ok((a = alerts_create(base, &cfg, st, err, sizeof(err))) != NULL,
+	    "%s: alerts start", what)) {
+		tap_diag("%s", err);
+		goto out;
+	}
+	store_fault(db, true);
+	spol.alert_fire_after_checks = 1;
+	spol.alert_fire_after_s = 0;
+	step(st, "hook.test", SY_HEALTHY, T);
+	step(st, "hook.test", SY_ROLLSTART, T + HOUR);	/* fires */
+	spol = keep;
+	alerts_after_check(a, R, NULL);
+
+	/* Three failed attempts to record: before the fix, three runs (or
+	 * hundreds, for a hook that succeeded). */
+	before = logged("recording delivery #");
+	u = (struct until){ "recording delivery #", before + 3, NULL, NULL };
+	ok(loop_until(base, &u), "%s: three attempts to record, each refused",
+	    what);
+	is_int(runs(count), 1, "%s: the hook ran once and is not run again "
+	    "while its outcome cannot be recorded", what);
+	ok(logged("delivering nothing until it is recorded") >= 3,
+	    "%s: the log says deliveries wait for the store", what);
+
+	store_fault(db, false);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM deliveries WHERE "
+	    "sink = 'hook' AND (delivered_at > 0 OR failed_at > 0)");
+	u = (struct until){ NULL, 1, db, sql };
+	ok(loop_until(base, &u), "%s: the store back, the outcome is "
+	    "recorded", what);
+	if (status == 0) {
+		is_int(runs(count), 1, "%s: delivered once, never run again",
+		    what);
+	} else {
+		is_int(runs(count), 3, "%s: retries: 2 means 3 runs in all, "
+		    "then given up", what);
+		is_int(sql_int(db, "SELECT attempts FROM deliveries WHERE "
+		    "sink = 'hook'"), 3, "%s: 3 attempts recorded", what);
+	}
+out:
+	alerts_destroy(a);
+	alerts_config_free(&cfg);
+	store_close(st);
+	if (base != NULL)
+		event_base_free(base);
+}
+
+static void
+test_failing_store(void)
+{
+	int	 fd, saved;
+
+	/* The log (stderr) goes to a file the test reads. */
+	snprintf(errlog, sizeof(errlog), "%s/stderr.log", dir);
+	fflush(stderr);
+	if ((fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600)) == -1 ||
+	    (saved = dup(2)) == -1 || dup2(fd, 2) == -1) {
+		ok(0, "failing store: capture stderr: %s", strerror(errno));
+		return;
+	}
+	close(fd);
+	hook_on_failing_store("hold-ok.db", 0);
+	hook_on_failing_store("hold-fail.db", 1);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+}
+
 /* --------------------------------------------------- pure helpers */
 
 static void
@@ -649,6 +850,7 @@ main(int argc, char *argv[])
 	test_delivery();
 	test_prune();
 	test_atomic();
+	test_failing_store();
 	test_migration(top_dir(argv[0]));
 	test_helpers();
 

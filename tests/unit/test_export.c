@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "common/clock.h"
 #include "dashboard-export/internal.h"
@@ -111,6 +112,23 @@ error_of(const struct xhook_reply *rep)
 	const char *e = json_string_value(json_object_get(rep->body, "error"));
 
 	return e ? e : "";
+}
+
+/* Run SQL on the database through a connection of its own. */
+static int
+db_exec(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
+	if (rc == -1)
+		tap_diag("db_exec: %s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc;
 }
 
 /* One check the daemon's way: annotate, classify, commit, export. */
@@ -464,6 +482,28 @@ test_table(void)
 	json_decref(why);
 	check(st, ex, "b.example", SY_HEALTHY, now);
 	ok(xapi_ready(ex, NULL), "ready once every domain was checked");
+
+	/* Issue 13, item 4: every check failing to record ("database disk
+	 * image is malformed") left /readyz saying ready. */
+	ok(db_exec(dbfile, "CREATE TRIGGER broken BEFORE INSERT ON "
+	    "observations BEGIN SELECT RAISE(ABORT, 'injected: database disk "
+	    "image is malformed'); END") == 0, "readyz: inject a write fault");
+	check(st, ex, "a.example", SY_ROLLSTART, now + 60);
+	ok(!xapi_ready(ex, &why), "readyz: not ready when the last check "
+	    "could not be recorded");
+	ok(why != NULL && json_is_false(json_object_get(why, "store_writes")) &&
+	    strstr(json_string_value(json_object_get(why, "store_error")) ?
+	    json_string_value(json_object_get(why, "store_error")) : "",
+	    "disk image is malformed") != NULL,
+	    "readyz: the body says why (the store's error)");
+	json_decref(why);
+	ok(db_exec(dbfile, "DROP TRIGGER broken") == 0,
+	    "readyz: the fault removed");
+	check(st, ex, "a.example", SY_ROLLSTART, now + 120);
+	ok(xapi_ready(ex, &why), "readyz: ready again once a check records");
+	ok(why != NULL && json_object_get(why, "store_error") == NULL,
+	    "readyz: and the error is gone from the body");
+	json_decref(why);
 
 	list_domains(ex, three, 3);
 	ok(xdom_find(ex, "a.example") != NULL && xdom_find(ex,
