@@ -547,6 +547,17 @@ problem_info(struct out *o, struct export *ex, const char *name,
 
 	(void)ex;
 	for (k = 0; k < d->n_problems; k++) {
+		unsigned j;
+
+		/* A code may come once per server (signature_expired): the
+		 * series is (zone, code, severity), and may appear once. */
+		for (j = 0; j < k; j++)
+			if (d->problems[j].severity == d->problems[k].severity &&
+			    strcmp(d->problems[j].code, d->problems[k].code) ==
+			    0)
+				break;
+		if (j < k)
+			continue;
 		snprintf(extra, sizeof(extra), ",code=\"%s\",severity=\"%s\"",
 		    d->problems[k].code, probe_problem_severity_name(
 		    (enum probe_severity)d->problems[k].severity));
