@@ -126,7 +126,9 @@ DEBS_ALERTS = mosquitto mosquitto-clients openssl
 # prometheus: promtool and the server the dashboard tests scrape with;
 # chromium: the status page test renders the page headless.
 DEBS_DASH   = prometheus chromium
-DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH)
+# The NOC tools the shipped plugin definitions are tested in (8 MB).
+DEBS_NOC    = icinga2-bin nagios4-core
+DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH) $(DEBS_NOC)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
 # with systemd would start system daemons on *:53 and take the testbed's
