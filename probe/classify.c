@@ -885,7 +885,24 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	match_ds(r, owner, olen);
 	answering = probe_answering_mask(r);
 
-	if (r->parent_status != PROBE_Q_OK) {
+	if (r->intercepted) {
+		/* Nothing else was asked: the engine stops there. */
+		probe_problem_add(r, PROBE_P_DNS_INTERCEPTED,
+		    "The network intercepts DNS: %s. No verdict on %s: "
+		    "check the monitor's network (a firewall or middlebox "
+		    "answering port 53), its root hints and trust anchor",
+		    r->error[0] ? r->error : "the root does not answer as "
+		    "the root", r->domain);
+		classify_history(r, pol, owner, olen, now);
+		goto done;
+	} else if (r->parent_status != PROBE_Q_OK && r->parent_lame) {
+		probe_problem_add(r, PROBE_P_PARENT_LAME,
+		    "No server of the parent zone%s%s answered with authority "
+		    "about %s (%s): lame servers or an intercepting network; "
+		    "this is no verdict on %s", r->parent[0] ? " " : "",
+		    r->parent, r->domain, r->error[0] ? r->error :
+		    "lame answers", r->domain);
+	} else if (r->parent_status != PROBE_Q_OK) {
 		probe_problem_add(r, PROBE_P_PARENT_UNREACHABLE,
 		    "No server of the parent zone%s%s answered for %s (%s): "
 		    "the DS cannot be checked%s%s", r->parent[0] ? " " : "",
