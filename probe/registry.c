@@ -238,6 +238,11 @@ probe_problem_resolvable(const char *code, const struct probe_result *r)
 		/* A code this version no longer makes: any check that
 		 * read the zone is the word on it. */
 		return r->state != PROBE_STATE_UNKNOWN;
+	/* Behind an intercepting network nothing about the domain was
+	 * seen: no problem of it can have gone, only the interception. */
+	if (r->intercepted)
+		return d->id == PROBE_P_DNS_INTERCEPTED ||
+		    d->id == PROBE_P_STORE_ERROR;
 	switch (d->resolved_by) {
 	case PROBE_RESOLVE_ANY_CHECK:
 		return true;

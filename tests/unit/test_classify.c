@@ -332,6 +332,41 @@ main(void)
 	classify();
 	ok(has("not_delegated"), "no delegation: not_delegated");
 	is_str(probe_severity_name(R.severity), "critical", "no delegation: critical");
+	/* Lame parent: answered, but never with authority. */
+	base();
+	R.parent_status = PROBE_Q_MALFORMED;
+	R.parent_lame = true;
+	R.delegated = false;
+	classify();
+	ok(has("parent_lame") && !has("not_delegated") &&
+	    !has("parent_unreachable"), "lame parent: parent_lame only");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "lame parent: unknown, never critical");
+	/* Intercepted: nothing but the interception, and it clears nothing
+	 * a check of the domain would. */
+	base();
+	R.intercepted = true;
+	R.parent_status = PROBE_Q_NONE;
+	R.validation = PROBE_VAL_INDETERMINATE;
+	snprintf(R.error, sizeof(R.error), "root server 192.0.2.1 answered "
+	    "NXDOMAIN");
+	classify();
+	is_int(R.n_problems, 1, "intercepted: one problem");
+	ok(has("dns_intercepted"), "intercepted: dns_intercepted");
+	ok(strstr(R.problems[0].message, "The network intercepts DNS: root "
+	    "server 192.0.2.1") != NULL, "intercepted: the message says why");
+	is_str(probe_state_name(R.state), "unknown", "intercepted: unknown");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "intercepted: severity unknown");
+	ok(!probe_problem_resolvable("not_delegated", &R) &&
+	    !probe_problem_resolvable("chain_broken", &R) &&
+	    !probe_problem_resolvable("validation_indeterminate", &R),
+	    "intercepted: no problem of the domain is resolved by it");
+	ok(probe_problem_resolvable("dns_intercepted", &R),
+	    "intercepted: only its own");
+	R.intercepted = false;
+	ok(probe_problem_resolvable("dns_intercepted", &R),
+	    "a check that got through resolves dns_intercepted");
 
 	/* CDS */
 	base();
