@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tap import Tap, testbed_env  # noqa: E402
+from dash_common import Daemon, get_json, request, wait_for  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -215,6 +216,52 @@ for mode, why in (("nxdomain", "answered NXDOMAIN to the root's DNSKEY"),
               % (mode, TLD))
     finally:
         ic.stop()
+
+# The daemon: the interception is the monitor's fact, on /readyz and
+# /metrics, logged once however many checks meet it; it clears after a
+# reload with hints that reach the real root.
+ic = Interceptor("nxdomain")
+denv = dict(env, TESTBED_HINTS=icpt_hints)
+dm = Daemon(denv, ["healthy." + TLD, "cohosted." + TLD], interval="1s",
+            prefix="lame")
+try:
+    dm.start()
+
+    def metrics():
+        _, _, body = request(dm.port, "GET", "/metrics", timeout=2)
+        vals = {}
+        for line in body.decode().split("\n"):
+            if line.startswith(("dnssecmon_network_intercepts_dns ",
+                                "dnssecmon_checks_total ")):
+                k, v = line.split()
+                vals[k] = float(v)
+        return vals
+
+    got = wait_for(lambda: metrics().get("dnssecmon_checks_total", 0) >= 6
+                   and metrics(), what="six checks behind the interceptor")
+    t.is_((got or {}).get("dnssecmon_network_intercepts_dns"), 1.0,
+          "daemon: dnssecmon_network_intercepts_dns 1")
+    status, body = get_json(dm.port, "/readyz")
+    t.ok(status == 503 and body.get("network_intercepts_dns") is True and
+         "NXDOMAIN" in body.get("network_error", ""),
+         "daemon: /readyz 503, network_intercepts_dns, and why",
+         json.dumps(body)[:300])
+    t.is_(dm.log_text().count("the network intercepts DNS"), 1,
+          "daemon: logged once over %d checks"
+          % (got or {}).get("dnssecmon_checks_total", 0))
+    status, body = get_json(dm.port, "/api/v1/domains/healthy." + TLD)
+    t.ok(status == 200 and [p["code"] for p in body.get("problems", [])]
+         == ["dns_intercepted"], "daemon: the domain API shows "
+         "dns_intercepted only", json.dumps(body)[:300])
+    dm.env = env
+    dm.reload()
+    t.ok(dm.ready(), "daemon: ready after a reload with the real root hints")
+    t.is_(wait_for(lambda: metrics().get(
+        "dnssecmon_network_intercepts_dns") == 0.0, what="metric 0"), True,
+        "daemon: dnssecmon_network_intercepts_dns back to 0")
+finally:
+    dm.cleanup()
+    ic.stop()
 
 t.ok(subprocess.run(["rm", "-rf", TMP]).returncode == 0, "temporary files removed")
 sys.exit(t.done())
