@@ -499,11 +499,13 @@ server_problems(struct probe_result *r)
 			    "fix it", s->name, s->address,
 			    probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
-		else if (s->has_soa && !s->authoritative)
+		else if (!s->has_soa || !s->authoritative)
+			/* REFUSED, a non-authoritative NXDOMAIN, another
+			 * zone's answer: the server's problem. */
 			probe_problem_add(r, PROBE_P_LAME_DELEGATION,
 			    "%s (%s) is listed as a server of %s but does not "
-			    "answer authoritatively", s->name, s->address,
-			    r->domain);
+			    "answer authoritatively%s%s", s->name, s->address,
+			    r->domain, s->error[0] ? ": " : "", s->error);
 	}
 }
 
@@ -586,6 +588,19 @@ classify_servers(struct probe_result *r, uint32_t answering)
 			    ref->name, ref->address, ref->soa_serial, s->name);
 		}
 	}
+}
+
+/* Every server answered, and none with the zone's SOA and authority. */
+static bool
+every_server_lame(const struct probe_result *r)
+{
+	unsigned	 i;
+
+	for (i = 0; i < r->n_servers; i++)
+		if (r->servers[i].status != PROBE_Q_OK ||
+		    (r->servers[i].has_soa && r->servers[i].authoritative))
+			return false;
+	return r->n_servers > 0;
 }
 
 static void
@@ -916,6 +931,11 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "domain's registration", r->domain,
 		    r->parent[0] ? r->parent : "its parent",
 		    r->error[0] ? ": " : "", r->error);
+	} else if (answering == 0 && r->n_servers > 0 && every_server_lame(r)) {
+		/* Each answered, none with authority: lame servers, or a
+		 * network that answers for them. Server problems, no
+		 * verdict on the zone (state unknown). */
+		classify_servers(r, answering);
 	} else if (answering == 0 && r->n_servers > 0) {
 		classify_servers(r, answering);
 		probe_problem_add(r, PROBE_P_NO_SERVER_ANSWERS,

@@ -1031,9 +1031,13 @@ child_answer(void *arg, const struct transport_result *tr)
 			answer_cdnskey(r, q->si, tr->msg);
 			break;
 		}
-		if (tr->rcode != 0 && q->qtype == T_SOA)
-			snprintf(s->error, sizeof(s->error), "rcode %d to SOA",
-			    tr->rcode);
+		if (tr->rcode != 0 && q->qtype == T_SOA) {
+			char rc[24];
+
+			rcode_text(tr->rcode, rc, sizeof(rc));
+			snprintf(s->error, sizeof(s->error), "%s to SOA%s", rc,
+			    tr->aa ? "" : " without the AA bit");
+		}
 	} else {
 		st = tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
 		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :

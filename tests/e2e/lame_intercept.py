@@ -214,6 +214,19 @@ for mode, why in (("nxdomain", "answered NXDOMAIN to the root's DNSKEY"),
              % (mode, zone), json.dumps(codes(d)))
         t.is_(d.get("parent"), "lamed." + TLD, "%s: its parent is lamed.%s"
               % (mode, TLD))
+
+        # A zone whose only server answers without authority: the
+        # server's problem, no verdict on the zone.
+        zone = "lamed." + TLD
+        p, doc, _ = check(zone)
+        d = domains(doc).get(zone, {})
+        t.is_((p.returncode, d.get("severity"),
+               d.get("rotation", {}).get("state")),
+              (3, "unknown", "unknown"), "%s: %s: unknown" % (mode, zone))
+        t.ok("lame_delegation" in codes(d) and
+             "no_server_answers" not in codes(d),
+             "%s: %s: lame_delegation, never no_server_answers"
+             % (mode, zone), json.dumps(codes(d)))
     finally:
         ic.stop()
 
