@@ -61,6 +61,7 @@ Environment (defaults):
   TESTBED_NS_A=127.0.0.31       TESTBED_NS_B=127.0.0.32
   TESTBED_RESOLVER=127.0.0.41
   TESTBED_SPECIAL_TLD=test      a second, special-use TLD (RFC 6761) on the TLD servers
+                                (invalid when TESTBED_TLD is test)
   TESTBED_INTERCEPTOR=127.0.0.60
                                 where tests run an intercepting responder (not started here;
                                 lamed.\$TESTBED_TLD is delegated to it)
@@ -104,9 +105,12 @@ load_config() {
     : "${TESTBED_NS_A:=127.0.0.31}" "${TESTBED_NS_B:=127.0.0.32}"
     : "${TESTBED_RESOLVER:=127.0.0.41}"
     # A second TLD with a special-use name (RFC 6761): resolvers answer it from built-in
-    # local zones unless told not to. And the address where tests run an intercepting
-    # responder (never started by this script; special.lab's lame server points there).
-    : "${TESTBED_SPECIAL_TLD:=test}"
+    # local zones unless told not to (invalid when the main TLD is test itself). And the
+    # address where tests run an intercepting responder (never started by this script;
+    # lamed.$TLD is delegated there).
+    if [ -z "${TESTBED_SPECIAL_TLD:-}" ]; then
+        if [ "$TESTBED_TLD" = test ]; then TESTBED_SPECIAL_TLD=invalid; else TESTBED_SPECIAL_TLD=test; fi
+    fi
     : "${TESTBED_INTERCEPTOR:=127.0.0.60}"
     : "${TESTBED_BENCH_ZONES:=0}"
     TESTBED_BENCH_CACHE=$(realpath -m "${TESTBED_BENCH_CACHE:-$REPO/build/bench-cache}")
