@@ -31,10 +31,10 @@ ANCHOR = env["TESTBED_ANCHOR"]
 TMP = tempfile.mkdtemp(prefix="dnssecmon-lame.")
 
 
-def check(*args, hints=None, fmt="json", timeout=120):
+def check(*args, hints=None, anchor=None, fmt="json", timeout=120):
     """Runs `dnssecmon check`; returns (process, JSON doc or None,
     seconds). timeout is a hang guard only."""
-    cmd = [BIN, "check", "--trust-anchor", ANCHOR, "--root-hints",
+    cmd = [BIN, "check", "--trust-anchor", anchor or ANCHOR, "--root-hints",
            hints or env["TESTBED_HINTS"], "--resolver",
            env["TESTBED_RESOLVER"], "--format", fmt, *args]
     start = time.monotonic()
@@ -139,6 +139,30 @@ local = [n for n in special_names
          or "not_delegated" not in codes(by.get(n))]
 t.is_(local, [], "%d special-use names: each denied by the root, validated "
       "secure (none answered from a local zone)" % len(special_names))
+
+# The root check validates the root's DNSKEY RRset against the anchor in
+# either form: the testbed's DNSKEY, or its DS (as root.ds files hold it,
+# computed here by dnssec-dsfromkey from the testbed's anchor).
+ds = subprocess.run(["dnssec-dsfromkey", "-2", "-f", ANCHOR, "."],
+                    capture_output=True, text=True).stdout.strip()
+ds_anchor = os.path.join(TMP, "root.ds")
+with open(ds_anchor, "w") as f:
+    f.write(ds + "\n")
+p, doc, _ = check("healthy." + TLD, anchor=ds_anchor)
+t.ok(ds.startswith(". IN DS ") and p.returncode == 0 and
+     domains(doc).get("healthy." + TLD, {}).get("validation") == "secure",
+     "a DS trust anchor: the root check passes, healthy is ok",
+     ds + " / " + p.stderr[:300])
+last = ds[-1]
+bad_anchor = os.path.join(TMP, "bad.ds")
+with open(bad_anchor, "w") as f:
+    f.write(ds[:-1] + ("0" if last != "0" else "1") + "\n")
+p, doc, _ = check("healthy." + TLD, anchor=bad_anchor)
+t.ok(p.returncode == 3 and "does not validate against the trust anchor "
+     + bad_anchor in p.stderr and codes(domains(doc).get("healthy." + TLD))
+     == ["dns_intercepted"],
+     "a DS anchor the root's keys do not match: exit 3, and it says so",
+     p.stderr[:300])
 
 # ------------------------------------------------------- interception
 # The must-show: root hints that point at an intercepting responder.
