@@ -85,7 +85,7 @@ $(B)/%.o: %.c
 # -MMD: a change to tests/store/synth.h or tap.h rebuilds the tests.
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 unit: $(UNIT_BINS)
 
@@ -107,7 +107,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 
 fuzz: $(FUZZ_BINS)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(join $(dir $(UNIT_BINS)),$(patsubst %,.%.d,$(notdir $(UNIT_BINS))))
 
 # The shipped dashboard and rules are built into the binary (.incbin), so
 # `dnssecmon export` writes exactly the repository's files.
