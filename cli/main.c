@@ -11,9 +11,9 @@
 const struct cli_command cli_commands[] = {
 	{ "check",
 	  "[--trust-anchor FILE] [--root-hints FILE] [--resolver ADDR[@PORT]]...\n"
-	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N] [--ipv6]\n"
-	  "       [--sig-warning DURATION] [--sig-critical DURATION] [--insecure-is-problem]\n"
-	  "       [--db FILE] [-v] DOMAIN...",
+	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N]\n"
+	  "       [--ipv6 | --no-ipv6] [--sig-warning DURATION] [--sig-critical DURATION]\n"
+	  "       [--insecure-is-problem] [--db FILE] [-v] DOMAIN...",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
 	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",

@@ -97,6 +97,7 @@ struct query {
 	bool			 holds_slot;
 	bool			 next_tcp;	/* what the next send is */
 	bool			 tc_fallback;
+	size_t			 udp_len;	/* the UDP answer taken */
 	int			 fd;
 	struct event		*ev_io;
 	struct event		*ev_timer;
@@ -1074,6 +1075,7 @@ finish(struct query *q, enum transport_status status, const uint8_t *wire,
 	}
 	r.tcp = q->state >= Q_TCP_CONNECT && q->state <= Q_TCP_READ;
 	r.tc_fallback = q->tc_fallback;
+	r.udp_len = q->udp_len;
 	r.attempts = q->attempts;
 	r.bad_answers = q->bad;
 	if (q->t_first != 0) {
@@ -1299,9 +1301,11 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 	    &msg, err, sizeof(err));
 	switch (rr) {
 	case TRANSPORT_REPLY_OK:
+		q->udp_len = len;
 		finish(q, TRANSPORT_OK, w, len, msg, NULL);
 		return true;
 	case TRANSPORT_REPLY_TC:
+		q->udp_len = len;
 		q->tc_fallback = true;
 		t->st.tc_fallbacks++;
 		query_resend(q, true);
@@ -1658,6 +1662,15 @@ transport_query(struct transport *t, const struct sockaddr *server,
     socklen_t server_len, const char *qname, uint16_t qtype,
     transport_cb cb, void *arg)
 {
+	return transport_query_flags(t, server, server_len, qname, qtype, 0,
+	    cb, arg);
+}
+
+int
+transport_query_flags(struct transport *t, const struct sockaddr *server,
+    socklen_t server_len, const char *qname, uint16_t qtype, unsigned flags,
+    transport_cb cb, void *arg)
+{
 	struct query	*q = NULL;
 	getdns_bindata	*name = NULL;
 	getdns_dict	*qd = NULL;
@@ -1668,7 +1681,8 @@ transport_query(struct transport *t, const struct sockaddr *server,
 	    !((server->sa_family == AF_INET &&
 	    server_len >= sizeof(struct sockaddr_in)) ||
 	    (server->sa_family == AF_INET6 &&
-	    server_len >= sizeof(struct sockaddr_in6))))
+	    server_len >= sizeof(struct sockaddr_in6))) ||
+	    (flags & ~(unsigned)TRANSPORT_Q_TCP) != 0)
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
@@ -1705,6 +1719,7 @@ transport_query(struct transport *t, const struct sockaddr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = qtype;
+	q->next_tcp = (flags & TRANSPORT_Q_TCP) != 0;
 	q->state = Q_PENDING;
 	q->t_queued = now_ms();
 	s->refs++;
