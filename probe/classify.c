@@ -583,6 +583,9 @@ server_problems(struct probe_result *r)
 			    s->name, s->address, s->dnskey_tcp_bytes,
 			    probe_qstatus_name(s->tcp_status), s->tcp_error,
 			    r->domain);
+		else if (s->status != PROBE_Q_OK && is_v6(s) &&
+		    r->ipv6_unproven)
+			;	/* the host's IPv6, maybe: the engine logs it */
 		else if (s->status != PROBE_Q_OK && family_down(r, i))
 			family_problem(r, i);
 		else if (s->status != PROBE_Q_OK)

@@ -181,6 +181,7 @@ struct probe_engine {
 	FILE			*ublog;		/* libunbound's log, to ours */
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
+	bool			 v6_unproven_said; /* "no IPv6 answer yet" */
 };
 
 static void	job_walk(struct job *);
@@ -956,6 +957,8 @@ child_answer(void *arg, const struct transport_result *tr)
 	enum probe_qstatus	 st;
 	time_t			 now = clock_now();
 
+	if (tr->status == TRANSPORT_OK && tr->server->sa_family == AF_INET6)
+		j->e->stats.ipv6_answers++;
 	if (q->tcp) {
 		/* Only whether TCP works and how big the answer is: the
 		 * keys themselves were read over UDP. */
@@ -1296,6 +1299,35 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * A host with an IPv6 route but no IPv6 connectivity (a default route
+ * that goes nowhere, a firewall) makes every IPv6 server address fail,
+ * which is the host's fault and no domain's. Until one IPv6 server has
+ * answered this engine, the result says so (the classifier then reports
+ * no IPv6 failure) and the log says it once.
+ */
+static void
+job_judge_ipv6(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+	struct probe_result	*r = j->res;
+	unsigned		 i, v6 = 0;
+
+	r->ipv6_unproven = e->stats.ipv6_answers == 0;
+	if (!r->ipv6_unproven || e->v6_unproven_said)
+		return;
+	for (i = 0; i < r->n_servers; i++)
+		if (strchr(r->servers[i].address, ':') != NULL)
+			v6++;
+	if (v6 == 0)
+		return;
+	e->v6_unproven_said = true;
+	log_warnx("no IPv6 name server has answered this host yet (nor those "
+	    "of %s): IPv6 failures are not reported until one does; check "
+	    "the host's IPv6 connectivity, or set 'ipv6: no' (--no-ipv6)",
+	    r->domain);
+}
+
 static void
 job_op_done(struct job *j)
 {
@@ -1304,6 +1336,7 @@ job_op_done(struct job *j)
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
 	j->res->duration_ms = ms_since(&j->t0);
+	job_judge_ipv6(j);
 	e->stats.domains++;
 	TAILQ_REMOVE(&e->active, j, entry);
 	e->n_active--;

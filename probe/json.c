@@ -206,6 +206,7 @@ probe_result_json(const struct probe_result *r)
 	}
 	json_object_set_new(o, "nameservers", a);
 	json_object_set_new(o, "ipv6_unrouted", json_integer(r->ipv6_unrouted));
+	json_object_set_new(o, "ipv6_unproven", json_boolean(r->ipv6_unproven));
 
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_or_null(r->earliest_sig_expiry));

@@ -275,6 +275,10 @@ struct probe_result {
 	unsigned	ipv6_unrouted;		/* IPv6 server addresses not
 						   asked: this host has no
 						   route to them */
+	bool		ipv6_unproven;		/* no IPv6 server has ever
+						   answered this engine: an
+						   IPv6 failure may be the
+						   host's, not the server's */
 	unsigned	n_keys;
 	struct probe_key keys[PROBE_MAX_KEYS];
 	unsigned	keys_dropped;
@@ -391,6 +395,8 @@ struct probe_stats {
 	unsigned long long	shared_steps;	/* zone-cut answers reused */
 	unsigned long long	ipv6_unrouted;	/* IPv6 addresses not asked:
 						   no route from this host */
+	unsigned long long	ipv6_answers;	/* answers from IPv6 name
+						   server addresses */
 };
 void	probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

@@ -17,6 +17,9 @@ server's NSD. Then, through the real binary run inside the namespace:
   4. the IPv6 addresses removed from lo (no route to the AAAA glue): the
      checks pass on IPv4 and the log says "no IPv6 route" once, not once
      per domain.
+  5. a route to them that leads nowhere (IPv6 routed, not connected): no
+     IPv6 server ever answered, so the failures are the host's: the checks
+     pass and the log says so once.
 
 The namespace, its testbed and the relays are removed at the end, every
 process by its pid.
@@ -213,6 +216,31 @@ try:
          "no IPv6 route: each domain asks its two IPv4 addresses, counts two skipped")
     n = p.stderr.count("no IPv6 route")
     t.is_(n, 1, "no IPv6 route: said once for %d domains, not per domain" % len(zones))
+    t.diag(p.stderr.strip()[:300])
+
+    # 5. A route to the IPv6 servers that goes nowhere (a host with an
+    # IPv6 default route and no IPv6 connectivity): every IPv6 address
+    # fails, none ever answered, so the host is suspect, not the domains.
+    # (a veth pair inside the namespace; nobody answers for the gateway
+    # fd00:54::2, so packets to fd00:53::/64 are never delivered)
+    for cmd in (["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+                ["link", "set", "v0", "up"], ["link", "set", "v1", "up"],
+                ["addr", "add", "fd00:54::1/64", "dev", "v0", "nodad"],
+                ["-6", "route", "add", "fd00:53::/64", "via", "fd00:54::2", "dev", "v0"]):
+        subprocess.run(["ip", "-n", NS, *cmd], check=True)
+    p, res = check(*zones)
+    t.is_(p.returncode, 0, "IPv6 routed into nothing: the checks still pass (exit 0)")
+    t.ok(all(len(res.get(z, {}).get("nameservers", [])) == 4 and
+             res[z]["ipv6_unproven"] is True and res[z]["severity"] == "ok" and
+             not codes(res[z]) & {"server_family_unreachable", "server_unreachable"}
+             for z in zones),
+         "IPv6 routed into nothing: IPv6 asked, failures not blamed on the domains",
+         [(z, sorted(codes(res.get(z, {})))) for z in zones])
+    t.ok(all(ns["status"] != "ok" for z in zones
+             for ns in res.get(z, {}).get("nameservers", []) if ns["family"] == "ipv6"),
+         "IPv6 routed into nothing: every IPv6 address did fail")
+    t.is_(p.stderr.count("no IPv6 name server has answered"), 1,
+          "IPv6 routed into nothing: said once for %d domains" % len(zones))
     t.diag(p.stderr.strip()[:300])
 finally:
     cleanup()

@@ -412,6 +412,20 @@ main(void)
 	ok(has("server_family_unreachable") && R.n_problems > 0 &&
 	    strstr(R.problems[0].message, "ns2.host.test does not answer over "
 	    "IPv4") != NULL, "ns2 silent over IPv4 only: the family named");
+	/* No IPv6 server has ever answered this host: its IPv6 is suspect. */
+	R.servers[1].status = PROBE_Q_OK;
+	R.servers[1].has_soa = true;
+	R.servers[2].status = R.servers[3].status = PROBE_Q_TIMEOUT;
+	R.servers[2].has_soa = R.servers[3].has_soa = false;
+	R.ipv6_unproven = true;
+	classify();
+	ok(!has("server_family_unreachable") && !has("server_unreachable"),
+	    "every IPv6 address silent, no IPv6 answer ever: not reported");
+	is_str(probe_severity_name(R.severity), "ok", "... ok");
+	R.ipv6_unproven = false;
+	classify();
+	ok(has("server_family_unreachable"), "the same once IPv6 answered "
+	    "elsewhere: server_family_unreachable");
 
 	/* TCP */
 	base();
