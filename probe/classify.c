@@ -577,10 +577,10 @@ server_problems(struct probe_result *r)
 		    s->has_soa)
 			probe_problem_add(r, PROBE_P_SERVER_TCP_FAILED,
 			    "%s (%s) answers over UDP but its DNSKEY answer "
-			    "is truncated there (%u bytes over 1232) and TCP "
-			    "fails (%s: %s): resolvers cannot get %s's keys "
-			    "from it; the DNS host must open TCP port 53",
-			    s->name, s->address, s->dnskey_tcp_bytes,
+			    "does not fit in %u bytes there (TC) and TCP fails "
+			    "(%s: %s): resolvers cannot get %s's keys from it; "
+			    "the DNS host must open TCP port 53", s->name,
+			    s->address, DNSKEY_UDP_MAX,
 			    probe_qstatus_name(s->tcp_status), s->tcp_error,
 			    r->domain);
 		else if (s->status != PROBE_Q_OK && is_v6(s) &&
