@@ -221,8 +221,15 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		size_t n;
 
 		json_array_foreach(a, n, x)
-			printf("  publish  %s\n", json_string_value(
-			    json_object_get(x, "record")));
+			if (json_is_true(json_object_get(x, "conditional")))
+				printf("  publish? %s (only if key %d is the "
+				    "new key: see rotation_ambiguous)\n",
+				    json_string_value(json_object_get(x,
+				    "record")), (int)json_integer_value(
+				    json_object_get(x, "key_tag")));
+			else
+				printf("  publish  %s\n", json_string_value(
+				    json_object_get(x, "record")));
 		a = json_object_get(j, "ds_to_remove");
 		json_array_foreach(a, n, x)
 			printf("  remove   %s\n", json_string_value(

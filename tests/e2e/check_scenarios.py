@@ -88,6 +88,11 @@ SCENARIOS = {
                     {"servers_disagree"}, []),
     "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
     "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
+    # No CDS, no history: the two mirror images (tests/e2e/ambiguous.py).
+    "nocdsstart":  ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_ambiguous"}, "expect"),
+    "nocdsswap":   ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_ambiguous"}, "expect"),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
 }
 
