@@ -684,13 +684,18 @@ classify_dnskey_size(struct probe_result *r)
 	}
 	if (r->state != PROBE_STATE_ROTATION_PENDING || size <= DNSKEY_UDP_MAX)
 		return;
-	probe_problem_add(r, PROBE_P_DNSKEY_ANSWER_LARGE,
+	/* The TC=1 fallback asked every server over TCP already: while all
+	 * of them answer, this is the rotation's normal shape, a note (a
+	 * warning would page a second time for every RSA rotation); when
+	 * one fails, resolvers that reach only it lose the keys. */
+	probe_problem_add_sev(r, PROBE_P_DNSKEY_ANSWER_LARGE, tcp_down ?
+	    PROBE_SEV_WARNING : PROBE_SEV_OK,
 	    "During the KSK rotation the DNSKEY answer of %s is %u bytes, "
 	    "over %u: servers answer it truncated over UDP and resolvers "
-	    "must retry over TCP%s%s%s. It shrinks when the old key is "
-	    "withdrawn; until then every server must answer over TCP",
-	    r->domain, size, DNSKEY_UDP_MAX, tcp_down ? " (TCP fails at " :
-	    "", tcp_down ? tcp_down : "", tcp_down ? ")" : "");
+	    "must retry over TCP, %s%s. It shrinks when the old key is "
+	    "withdrawn", r->domain, size, DNSKEY_UDP_MAX, tcp_down ?
+	    "which fails at " : "which every server answers",
+	    tcp_down ? tcp_down : "");
 }
 
 /* The server the others are compared with: the newest serial (RFC 1982:

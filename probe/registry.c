@@ -121,9 +121,10 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "a name server answers over UDP but not over TCP: truncated "
 	    "answers and registries' TCP-only CDS scanners fail there"),
 	P(PROBE_P_DNSKEY_ANSWER_LARGE, "dnskey_answer_large", W, false, ZONE,
-	    "the DNSKEY answer exceeds 1232 bytes during a KSK rotation, or "
-	    "came over UDP in more than 1232 bytes: it needs TCP or IP "
-	    "fragments, which some paths drop"),
+	    "the DNSKEY answer came over UDP in more than 1232 bytes (IP "
+	    "fragments, which some paths drop); or outgrows 1232 bytes "
+	    "during a KSK rotation: a note while every server answers it "
+	    "over TCP, a warning when one does not"),
 	P(PROBE_P_LAME_DELEGATION, "lame_delegation", W, false, ZONE,
 	    "a listed name server does not answer authoritatively"),
 	P(PROBE_P_SERVERS_DISAGREE, "servers_disagree", W, false, ZONE,

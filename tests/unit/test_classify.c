@@ -498,6 +498,17 @@ main(void)
 	    "pending)");
 	ok(has("dnskey_answer_large"), "1376 B during a pending rotation: "
 	    "dnskey_answer_large");
+	is_str(probe_severity_name(R.severity), "warning", "(the rotation's "
+	    "warning)");
+	ok(R.n_problems > 1 && R.problems[1].severity == PROBE_SEV_OK,
+	    "... a note while every server answers over TCP");
+	R.servers[1].tcp_status = PROBE_Q_TIMEOUT;
+	classify();
+	ok(R.n_problems > 1 && has("server_tcp_failed") &&
+	    R.problems[R.n_problems - 1].id == PROBE_P_DNSKEY_ANSWER_LARGE &&
+	    R.problems[R.n_problems - 1].severity == PROBE_SEV_WARNING,
+	    "... a warning when a server fails over TCP");
+	R.servers[1].tcp_status = PROBE_Q_NONE;
 	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1100;
 	classify();
 	ok(!has("dnskey_answer_large"), "1100 B during a rotation: no "
