@@ -367,6 +367,26 @@ mk(int timeout, int retries, int tcp_timeout, int deadline, int inflight,
 	return transport_create(base, &o);
 }
 
+/* Our TCP connections to port that sit in TIME_WAIT (state 06, remote
+ * port = port). */
+static int
+time_wait_to(uint16_t port)
+{
+	FILE	*f = fopen("/proc/net/tcp", "r");
+	char	 line[512];
+	unsigned rport, st;
+	int	 n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rport, &st) == 2 &&
+		    rport == port && st == 6)
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void
@@ -655,6 +675,8 @@ test_hostile(void)
 	    "attempts %u, udp_len %zu)", tcponly.tcp, tcponly.attempts,
 	    tcponly.udp_len);
 	is_str(tcponly.data, "192.0.2.1", "TCP only: the A record");
+	is_int(time_wait_to(ntohs(sa->sin_port)), 0, "TCP: no connection of "
+	    "ours left in TIME_WAIT (closed with a reset)");
 	is_int(tcprefused.status, TRANSPORT_NETERR, "TCP only, nobody "
 	    "listening: NETERR (%s)", tcprefused.error);
 	ok(strstr(tcprefused.error, "TCP") != NULL, "TCP only, nobody "
