@@ -852,10 +852,10 @@ cmd_run(int argc, char *argv[])
 	probe_engine_stats(m.engine, &st);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	/* One machine-readable line: `make bench` reads it. */
-	log_info("round: %zu checks in %.3f s, %llu packets to authoritative "
-	    "servers, %llu validations, %llu resolver queries, %llu timeouts",
-	    m.checks_done, secs, st.packets, st.validations,
-	    st.resolver_queries, st.timeouts);
+	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
+	    "to authoritative servers, %llu validations, %llu resolver "
+	    "queries, %llu timeouts", m.checks_done, secs, st.packets,
+	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
 
 	/* Stop: no callback runs after the engine is gone. */
 	probe_engine_destroy(m.engine);

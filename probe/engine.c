@@ -1457,6 +1457,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
 	*out = e->stats;
 	transport_stats(e->tp, &ts);
 	out->packets = ts.udp_sent + ts.tcp_sent;
+	out->tcp_packets = ts.tcp_sent;
 	out->timeouts = ts.timeouts;
 	out->tc_fallbacks = ts.tc_fallbacks;
 }

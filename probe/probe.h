@@ -394,6 +394,7 @@ void	probe_drop_queued(struct probe_engine *, void (*fn)(void *arg));
 struct probe_stats {
 	unsigned long long	domains;	/* probes finished */
 	unsigned long long	packets;	/* our own UDP + TCP queries */
+	unsigned long long	tcp_packets;	/* of which over TCP */
 	unsigned long long	timeouts, tc_fallbacks;
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	resolver_queries; /* through getdns */
