@@ -1313,13 +1313,11 @@ job_judge_ipv6(struct job *j)
 	struct probe_result	*r = j->res;
 	unsigned		 i, v6 = 0;
 
-	r->ipv6_unproven = e->stats.ipv6_answers == 0;
-	if (!r->ipv6_unproven || e->v6_unproven_said)
-		return;
 	for (i = 0; i < r->n_servers; i++)
 		if (strchr(r->servers[i].address, ':') != NULL)
 			v6++;
-	if (v6 == 0)
+	r->ipv6_unproven = v6 > 0 && e->stats.ipv6_answers == 0;
+	if (!r->ipv6_unproven || e->v6_unproven_said)
 		return;
 	e->v6_unproven_said = true;
 	log_warnx("no IPv6 name server has answered this host yet (nor those "
