@@ -134,9 +134,11 @@ rotation_json(json_t *o, const struct store_rotation *rot)
 static void
 print_dnskey_size(const struct probe_server *s)
 {
-	if (s->dnskey_tc)
+	if (s->dnskey_tc && s->dnskey_tcp_bytes)
 		printf(", DNSKEY answer %u B (UDP: truncated)",
 		    s->dnskey_tcp_bytes);
+	else if (s->dnskey_tc)
+		printf(", DNSKEY answer truncated over UDP");
 	else if (s->dnskey_udp_bytes)
 		printf(", DNSKEY answer %u B", s->dnskey_udp_bytes);
 	if (s->tcp_status == PROBE_Q_OK)
