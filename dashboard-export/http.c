@@ -156,15 +156,23 @@ conn_answer(char *buf, size_t len, int code, const char *reason,
 	    "\r\n%s", code, reason, strlen(text), text);
 }
 
-/* Stop accepting at the limit; start again below it, at once. */
-static void
-listener_update(struct export *ex)
+size_t
+xhttp_open(const struct export *ex)
 {
 	size_t	 i, open = 0;
 
 	for (i = 0; i < ex->n_conns; i++)
 		if (!ex->conns[i].closed)
 			open++;
+	return open;
+}
+
+/* Stop accepting at the limit; start again below it, at once. */
+static void
+listener_update(struct export *ex)
+{
+	size_t	 open = xhttp_open(ex);
+
 	if (ex->lev == NULL)
 		return;
 	if (!ex->paused && open >= ex->max_connections) {

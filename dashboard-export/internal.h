@@ -220,6 +220,11 @@ struct xconn {
 	bool			 close_after;	/* shut down once answered */
 };
 
+/* --------------------------------------------------------- http.c */
+
+/* HTTP connections open now. */
+size_t		 xhttp_open(const struct export *);
+
 /* ------------------------------------------------------ domains.c */
 
 /* The entry for a name (any case, final dot or not); NULL when none. */

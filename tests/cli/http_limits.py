@@ -146,6 +146,14 @@ def get(host, port, path, source, timeout=GUARD, method="GET", body=b""):
     return status, data, end
 
 
+def metric(body, series):
+    """The value of one series on a /metrics page, None when absent."""
+    for line in body.decode(errors="replace").split("\n"):
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
 class Slowloris:
     """`per_addr` connections from each source address, each sending a
     request line and then one header byte a second, never the end of the
@@ -286,6 +294,17 @@ def part_a():
              "the log says why")
         t.ok(attack.count(b" 408 ") > 0, "the attack's connections are "
              "closed with 408 as well")
+
+        # /metrics counts what the server closed, and why.
+        status, body, _ = get(d.host, d.port, "/metrics", addr(2))
+        for reason in ("per_client", "reserve", "request_timeout"):
+            n = metric(body, 'dnssecmon_http_connections_closed_total'
+                       '{reason="%s"}' % reason)
+            t.ok(n is not None and n > 0, "metric: connections closed "
+                 "for %s counted (%s)" % (reason, n))
+        n = metric(body, "dnssecmon_http_connections")
+        t.ok(n is not None and 1 <= n <= 64, "metric: connections open "
+             "(%s)" % n)
 
         # Log lines a client causes are summed up, not one each.
         refused = attack.count(b" 503 ")
