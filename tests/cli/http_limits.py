@@ -261,9 +261,11 @@ def part_a():
                           what="128 slow connections open"),
              "slowloris: 128 connections open, a header byte a second")
 
+        t0 = time.monotonic()
         status, body, end = get(d.host, d.port, "/metrics", addr(2))
         t.is_(status, 200, "during the slowloris a /metrics scrape from "
               "another address is answered (%s)" % end)
+        t.diag("answered in %.0f ms" % ((time.monotonic() - t0) * 1000))
         t.ok(b"dnssecmon_http_requests_total" in body,
              "the scrape is the metrics page")
         t.ok(b'result="rejected"} 30' in body,
