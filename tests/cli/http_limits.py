@@ -8,9 +8,10 @@ Prometheus scrape from a fifth out; a client over
 http.max_connections_per_client gets a 503 at once; a client that never
 finishes its request is closed (408) after http.request_timeout however
 it spreads its bytes; the last slots are kept for clients that hold none;
-a waiting client is served once a slot frees; CONNECT gets its 501 and the
-end of the connection at once; wrong webhook secrets log one line, then a
-sum.
+a waiting client is served once a slot frees; 128 slow clients from 128
+addresses still let a scrape through, once the request deadline has freed
+their slots; CONNECT gets its 501 and the end of the connection at once;
+wrong webhook secrets log one line, then a sum.
 
 http.timeout is 300 s in every daemon here, so the read timeout and the
 age limit (six timeouts) cannot rescue a client within the hang guards:
@@ -375,9 +376,37 @@ def part_c():
         d.stop()
 
 
+def part_d():
+    """128 slow connections from 128 addresses: every one is a new client,
+    so neither the per-client limit nor the reserve holds them back. The
+    request deadline frees their slots, and the scrape, queued in the
+    kernel's backlog behind 64 of them but before their reconnections,
+    gets one: after two rounds of http.request_timeout, not at once (the
+    time is printed, not asserted)."""
+    d = Daemon("")
+    attack = None
+    try:
+        t.ok(d.up(), "many addresses: daemon up")
+        sources = ([addr(130 + i) for i in range(120)] +
+                   [addr(10 + i) for i in range(8)])
+        attack = Slowloris(d.host, d.port, sources, 1, True).start()
+        t.ok(tap.wait_for(lambda: attack.opened >= 128, GUARD,
+                          what="128 slow connections open"),
+             "many addresses: 128 slow connections open")
+        t0 = time.monotonic()
+        status, _, end = get(d.host, d.port, "/metrics", addr(20))
+        t.is_(status, 200, "many addresses: a scrape is answered (%s)" % end)
+        t.diag("answered in %.0f ms" % ((time.monotonic() - t0) * 1000))
+    finally:
+        if attack is not None:
+            attack.stop()
+        d.stop()
+
+
 # A part that raises (a daemon that did not start) fails, and the next
 # still runs. `http_limits.py b` runs part b alone.
-for name, part in (("a", part_a), ("b", part_b), ("c", part_c)):
+for name, part in (("a", part_a), ("b", part_b), ("c", part_c),
+                   ("d", part_d)):
     if len(sys.argv) > 1 and name not in sys.argv[1:]:
         continue
     try:
