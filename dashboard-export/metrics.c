@@ -228,6 +228,30 @@ http_requests(struct export *ex)
 	return (long long)ex->http_requests;
 }
 
+static long long
+http_connections(struct export *ex)
+{
+	return (long long)xhttp_open(ex);
+}
+
+static void
+http_closed(struct out *o, struct export *ex, const char *name)
+{
+	static const char *reason[XCLOSE_NREASONS] = {
+		"per_client", "reserve", "request_timeout", "max_age"
+	};
+	unsigned	 k;
+
+	for (k = 0; k < XCLOSE_NREASONS; k++) {
+		puts_(o, name);
+		puts_(o, "{reason=\"");
+		puts_(o, reason[k]);
+		puts_(o, "\"} ");
+		put_int(o, (long long)ex->http_closed[k]);
+		put(o, "\n", 1);
+	}
+}
+
 static void
 build_info(struct out *o, struct export *ex, const char *name)
 {
@@ -725,6 +749,14 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_http_requests_total", "counter",
 	  "HTTP requests served since the start.",
 	  .scalar = http_requests },
+	{ "dnssecmon_http_connections", "gauge",
+	  "HTTP connections open.",
+	  .scalar = http_connections },
+	{ "dnssecmon_http_connections_closed_total", "counter",
+	  "HTTP connections the server closed itself: refused at once "
+	  "(per_client, reserve), no whole request in time "
+	  "(request_timeout), too old (max_age).",
+	  .samples = http_closed },
 	{ "dnssecmon_metrics_render_seconds", "gauge",
 	  "How long rendering the previous /metrics page took.",
 	  .samples = render_seconds },
