@@ -159,6 +159,14 @@ enum xhook_result {
 	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
 };
 
+/* What served an HTTP request: the handler label of
+ * dnssecmon_http_requests_total. */
+enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
+	XH_HOOK, XH_OTHER, XH_NHANDLERS };
+#define XHTTP_NCODES	11
+extern const int	 xhttp_codes[XHTTP_NCODES];
+extern const char	*xhttp_handlers[XH_NHANDLERS];
+
 struct export {
 	struct event_base	*base;
 	struct store		*store;
@@ -208,6 +216,9 @@ struct export {
 	unsigned long long	 errors_total;
 	unsigned long long	 hooks[XHOOK_NRESULTS];
 	unsigned long long	 http_requests;
+	/* Answers by handler and status code (xhttp_codes[], the last
+	 * slot: any other code). */
+	unsigned long long	 http_answers[XH_NHANDLERS][XHTTP_NCODES + 1];
 	double			 last_render_s;
 };
 
