@@ -201,6 +201,49 @@ print_dnskey_size(const struct probe_server *s)
 	printf("\n");
 }
 
+/* Key tags of a server's CDS (cds) or CDNSKEY set, "delete" for the
+ * delete record. */
+static void
+print_cds_set(const struct probe_result *r, const struct probe_server *s,
+    bool cds)
+{
+	unsigned	 j, n = cds ? r->n_cds : r->n_cdnskey;
+	const char	*sep = "";
+
+	printf(" %s {", cds ? "CDS" : "CDNSKEY");
+	if (cds ? s->cds_delete : s->cdnskey_delete) {
+		printf("delete");
+		sep = " ";
+	}
+	for (j = 0; j < n; j++)
+		if ((cds ? s->cds_set : s->cdnskey_set) & (1u << j)) {
+			printf("%s%u", sep, cds ? r->cds[j].key_tag :
+			    r->cdnskey[j].key_tag);
+			sep = " ";
+		}
+	printf("}");
+}
+
+/* The provider of a multi-signer zone a server belongs to, and what a
+ * registry's CDS scan reads from it. */
+static void
+print_server_extra(const struct probe_result *r, unsigned i)
+{
+	const struct probe_server *s = &r->servers[i];
+	unsigned	 g;
+
+	for (g = 0; g < r->n_providers; g++)
+		if (r->providers[g] & (1u << i))
+			printf(", provider %u", g + 1);
+	if (s->cds_status != PROBE_Q_NONE)
+		printf(", CDS over TCP: %s", probe_qstatus_name(s->cds_status));
+	else if (s->n_cds + s->n_cdnskey > 0) {
+		printf(",");
+		print_cds_set(r, s, true);
+		print_cds_set(r, s, false);
+	}
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -212,8 +255,12 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	    probe_severity_name(r->severity), probe_state_name(r->state),
 	    probe_validation_name(r->validation));
 	if (r->parent[0])
-		printf(" (parent %s)", r->parent);
+		printf(" (parent %s%s)", r->parent, r->cds_parent_applies ?
+		    ", applies CDS itself" : "");
 	printf("\n");
+	if (r->multi_signer != PROBE_MULTI_NONE)
+		printf("  multi-signer (%s): %u providers\n",
+		    probe_multi_name(r->multi_signer), r->n_providers);
 	if (rot != NULL && rot->id != 0)
 		printf("  rotation KSK %u since %s, registrar deadline %s "
 		    "(%s left)%s\n", rot->new_key_tag, clock_rfc3339(rot->start,
@@ -242,10 +289,11 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
-		if (s->status == PROBE_Q_OK && s->has_soa)
+		if (s->status == PROBE_Q_OK && s->has_soa) {
 			printf("  server   %s (%s) serial %u, %u DNSKEY",
 			    s->name, s->address, s->soa_serial, s->n_dnskey);
-		else
+			print_server_extra(r, i);
+		} else
 			printf("  server   %s (%s) %s%s%s", s->name,
 			    s->address, probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);

@@ -1150,6 +1150,17 @@ child_answer(void *arg, const struct transport_result *tr)
 		st = tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
 		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :
 		    PROBE_Q_NETERR;
+		/* CDS/CDNSKEY go over TCP: a server that only fails those
+		 * still answers resolvers over UDP; its TCP trouble is the
+		 * registry scanner's problem, judged on its own. */
+		if (q->qtype == T_CDS || q->qtype == T_CDNSKEY) {
+			if (s->cds_status == PROBE_Q_NONE ||
+			    st > s->cds_status)
+				s->cds_status = st;
+			free(q);
+			job_op_done(j);
+			return;
+		}
 		/* The worst outcome over the server's four questions. */
 		if (s->status == PROBE_Q_NONE || s->status == PROBE_Q_OK ||
 		    st > s->status)
@@ -1203,10 +1214,14 @@ job_start_child(struct job *j)
 			q->qtype = q->tcp ? T_DNSKEY : types[t];
 			j->pending++;
 			r->queries++;
+			/* CDS/CDNSKEY over TCP too, as registries' scanners
+			 * ask: a server that fails them over TCP fails the
+			 * registry's scan. */
 			if (transport_query_flags(j->e->tp,
 			    (struct sockaddr *)&ss, len, j->domain, q->qtype,
-			    q->tcp ? TRANSPORT_Q_TCP : 0, child_answer,
-			    q) == -1) {
+			    q->tcp || q->qtype == T_CDS ||
+			    q->qtype == T_CDNSKEY ? TRANSPORT_Q_TCP : 0,
+			    child_answer, q) == -1) {
 				j->pending--;
 				r->servers[i].status = PROBE_Q_NETERR;
 				snprintf(r->servers[i].error,
