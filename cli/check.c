@@ -244,6 +244,48 @@ print_server_extra(const struct probe_result *r, unsigned i)
 	}
 }
 
+#define CHECK_MAX_CDS_PARENTS	64
+
+/*
+ * --cds-parents ch,li,se (or none): the zones whose registry applies CDS
+ * itself, in place of the built-in list. Static storage: the policy
+ * points into it for the whole command. -1 on a bad list.
+ */
+static int
+cds_parents_arg(const char *arg, struct probe_policy *pol)
+{
+	static char		 buf[4096];
+	static const char	*list[CHECK_MAX_CDS_PARENTS];
+	char			*p, *comma;
+	unsigned		 n = 0;
+
+	if (strcmp(arg, "none") == 0) {
+		pol->n_cds_parents = 0;
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (p = buf; p != NULL; p = comma) {
+		size_t len;
+
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma++ = '\0';
+		len = strlen(p);
+		if (len > 1 && p[len - 1] == '.')
+			p[--len] = '\0';
+		if (len == 0 || n == CHECK_MAX_CDS_PARENTS)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			if (p[i] >= 'A' && p[i] <= 'Z')
+				p[i] += 32;
+		list[n++] = p;
+	}
+	pol->cds_parents = list;
+	pol->n_cds_parents = n;
+	return 0;
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -362,6 +404,8 @@ cmd_check(int argc, char *argv[])
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "domains-file",	required_argument, NULL, 'F' },
 		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
+		{ "multi-signer",	required_argument, NULL, 'M' },
+		{ "cds-parents",	required_argument, NULL, 'P' },
 		{ "db",			required_argument, NULL, 'D' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -376,6 +420,7 @@ cmd_check(int argc, char *argv[])
 	const char		*hints = NULL, *db = NULL;
 	bool			 hints_set = false, no_resolvers = false;
 	int			 ch, i, rc = EXIT_UNKNOWN, v;
+	enum probe_multi_mode	 multi = PROBE_MULTI_AUTO;
 	char			*end;
 	long			 l;
 	int			 limit_ms = 0;
@@ -514,6 +559,28 @@ cmd_check(int argc, char *argv[])
 		case 'I':
 			run.policy.insecure_is_problem = true;
 			break;
+		case 'M':
+			if (strcmp(optarg, "auto") == 0)
+				multi = PROBE_MULTI_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				multi = PROBE_MULTI_ON;
+			else if (strcmp(optarg, "no") == 0)
+				multi = PROBE_MULTI_OFF;
+			else {
+				log_warnx("--multi-signer '%s': expected auto, "
+				    "yes or no", optarg);
+				return EXIT_UNKNOWN;
+			}
+			run.policy.multi_signer = multi;
+			break;
+		case 'P':
+			if (cds_parents_arg(optarg, &run.policy) == -1) {
+				log_warnx("--cds-parents '%s': expected zones "
+				    "separated by commas (at most %d), or none",
+				    optarg, CHECK_MAX_CDS_PARENTS);
+				return EXIT_UNKNOWN;
+			}
+			break;
 		case 'D':
 			db = optarg;
 			break;
@@ -621,6 +688,7 @@ cmd_check(int argc, char *argv[])
 	store_policy_defaults(&run.spolicy);
 	run.spolicy.rotation_window_s = run.policy.rotation_window_s;
 	run.spolicy.critical_before_s = run.policy.critical_before_s;
+	run.spolicy.multi_signer = multi;
 	if (db != NULL) {
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
 			check_error("--db: %s", err);

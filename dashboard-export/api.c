@@ -235,6 +235,13 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    json_boolean(d->rotation_ambiguous) : json_null());
 	json_object_set_new(o, "servers_agree", d->checked ?
 	    json_boolean(d->servers_agree) : json_null());
+	json_object_set_new(o, "multi_signer", d->checked ? json_pack(
+	    "{s:s, s:i}", "mode", probe_multi_name(d->multi_signer),
+	    "providers", d->multi_signer == PROBE_MULTI_NONE ? 1 :
+	    (int)d->n_providers) : json_null());
+	json_object_set_new(o, "cds", d->checked ? json_pack("{s:b, s:b, "
+	    "s:b}", "consistent", d->cds_consistent, "parent_applies_cds",
+	    d->cds_parent_applies, "delete", d->cds_delete) : json_null());
 
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)

@@ -111,6 +111,11 @@ struct xdom {
 	bool		 servers_agree;
 	bool		 rotation_ambiguous;	/* publish[] only if its key is
 						   the new one */
+	enum probe_multi multi_signer;	/* RFC 8901: how many signers */
+	unsigned	 n_providers;
+	bool		 cds_consistent;	/* every server, same CDS */
+	bool		 cds_parent_applies;
+	bool		 cds_delete;
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

@@ -546,6 +546,23 @@ servers_agree(const struct xdom *d, time_t now, long long *v)
 	return d->checked;
 }
 
+/* Providers signing the zone on their own (RFC 8901); 1 for one signer. */
+static bool
+signers(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->multi_signer == PROBE_MULTI_NONE ? 1 : d->n_providers;
+	return d->checked;
+}
+
+static bool
+cds_consistent(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->cds_consistent;
+	return d->checked;
+}
+
 static bool
 host_ds_mismatch(const struct xdom *d, time_t now, long long *v)
 {
@@ -839,6 +856,14 @@ static const struct metric_family families[] = {
 	  "1 when every answering server of the zone has the same SOA "
 	  "serial and the same DNSKEY set.",
 	  .value = servers_agree },
+	{ "dnssecmon_signers", "gauge",
+	  "Providers that sign the zone with their own keys (RFC 8901 "
+	  "multi-signer); 1 for a single signer.",
+	  .value = signers },
+	{ "dnssecmon_cds_consistent", "gauge",
+	  "1 when every server answered CDS and CDNSKEY over TCP with the "
+	  "same records, as registries that read CDS require.",
+	  .value = cds_consistent },
 	{ "dnssecmon_server_answering", "gauge",
 	  "1 when this authoritative server address answered.",
 	  .zone = server_answering },

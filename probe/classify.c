@@ -1467,6 +1467,26 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	    PROBE_SEV_WARNING;
 	clock_rfc3339(d->registrar_deadline, when, sizeof(when));
 	clock_rfc3339(d->deadline, dl, sizeof(dl));
+	/* A parent that applies CDS adds the DS itself: until its pickup
+	 * time has passed nobody needs to act, and that is the deadline the
+	 * message gives; after it, the registrar deadline counts again. */
+	if (d->key >= 0 && pending_by_cds(r) && d->start != 0 &&
+	    d->start + pol->cds_pickup_s < d->registrar_deadline &&
+	    now < d->start + pol->cds_pickup_s) {
+		char pk[32];
+
+		r->cds_pickup = d->start + pol->cds_pickup_s;
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE,
+		    PROBE_SEV_WARNING, "The registry of %s should pick up "
+		    "the CDS for the new key %u by %s (%s left); if it has "
+		    "not by then, check the CDS problems reported here and "
+		    "the registry's CDS status, and add the DS at the "
+		    "registrar before %s: %s", r->parent, tag,
+		    clock_rfc3339(r->cds_pickup, pk, sizeof(pk)),
+		    clock_duration((long long)r->cds_pickup - (long long)now,
+		    left, sizeof(left)), when, rec);
+		return;
+	}
 	if (rest >= 0)
 		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
 		    "Add the DS for the new key %u at the registrar before "
