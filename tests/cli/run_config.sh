@@ -50,6 +50,9 @@ critical_before: 3d
 signature_warning: 4d
 signature_critical: 12h
 insecure_is_problem: yes
+multi_signer: auto
+cds_parents: [ch, LI., se]
+cds_pickup: 36h
 ipv6: no
 tcp_every: 6
 max_concurrent_domains: 100
@@ -64,7 +67,28 @@ domains:
   - name: example.org
     rotation_window: 14d
     critical_before: 5d
-    interval: 1m"
+    interval: 1m
+    multi_signer: yes"
+
+good "cds_parents: [] turns the list off" "$head
+cds_parents: []
+domains: [example.com]"
+bad "bad multi_signer" "c\.yaml:3: multi_signer: 'maybe': expected auto, yes or no" "$head
+multi_signer: maybe
+domains: [example.com]"
+bad "bad per-domain multi_signer" "c\.yaml:5: domains\.multi_signer: 'two': expected auto, yes or no" "$head
+domains:
+  - name: example.com
+    multi_signer: two"
+bad "cds_parents not a list" "c\.yaml:3: cds_parents: expected a list of zones" "$head
+cds_parents: ch
+domains: [example.com]"
+bad "bad cds_parents zone" "c\.yaml:3: cds_parents: 'a\.\.b' is not a valid zone name" "$head
+cds_parents: [ch, a..b]
+domains: [example.com]"
+bad "cds_pickup too short" "c\.yaml:3: cds_pickup: '1m' is out of range" "$head
+cds_pickup: 1m
+domains: [example.com]"
 
 bad "unknown top-level key" "c\.yaml:3: intervall: unknown key" "$head
 intervall: 5m
