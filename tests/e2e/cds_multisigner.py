@@ -15,7 +15,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import dash_common as dc  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -191,5 +193,63 @@ p, d = check("split")
 t.is_(d and d["multi_signer"]["mode"], "none",
       "split: one signer, not detected as multi-signer")
 t.ok("servers_disagree" in codes(d), "split: still servers_disagree")
+
+# --- the daemon: configuration, /metrics, the API and the page -------------
+# multisignerbad is configured multi_signer: no, so the per-domain switch
+# must turn it back into servers_disagree; the TLD is a CDS-applying parent.
+
+
+def sample(text, name, **labels):
+    """The value of name{labels...} (exact label set), or None."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    line = "%s{%s} " % (name, want)
+    for ln in text.split("\n"):
+        if ln.startswith(line):
+            return float(ln[len(line):])
+    return None
+
+
+Z = {x: "%s.%s" % (x, TLD) for x in
+     ("healthy", "cdsdiffer", "multisigner", "multisignerbad")}
+d = dc.Daemon(env, [Z["healthy"], Z["cdsdiffer"], Z["multisigner"],
+                    "{name: %s, multi_signer: no}" % Z["multisignerbad"]],
+              extra="cds_parents: [%s]\n" % TLD, prefix="cds")
+try:
+    d.start()
+    t.ok(d.ready(), "daemon: every domain checked once (/readyz 200)",
+         d.log_text()[-500:])
+    status, _, body = dc.request(d.port, "GET", "/metrics")
+    text = body.decode() if status == 200 else ""
+    t.is_(sample(text, "dnssecmon_signers", zone=Z["multisigner"]), 2.0,
+          "metrics: multisigner has 2 signers")
+    t.is_(sample(text, "dnssecmon_signers", zone=Z["multisignerbad"]), 1.0,
+          "metrics: multisignerbad, multi_signer: no, counts 1 signer")
+    t.is_(sample(text, "dnssecmon_signers", zone=Z["healthy"]), 1.0,
+          "metrics: healthy has 1 signer")
+    t.is_(sample(text, "dnssecmon_cds_consistent", zone=Z["cdsdiffer"]), 0.0,
+          "metrics: cdsdiffer's CDS is not consistent")
+    t.is_(sample(text, "dnssecmon_cds_consistent", zone=Z["healthy"]), 1.0,
+          "metrics: healthy's CDS is consistent")
+    status, j = dc.get_json(d.port, "/api/v1/domains")
+    by = {x["domain"]: x for x in (j or {"domains": []})["domains"]}
+    ms = by.get(Z["multisigner"], {})
+    t.is_(ms.get("multi_signer"), {"mode": "detected", "providers": 2},
+          "api: multisigner's multi_signer")
+    t.is_(ms.get("severity"), "ok", "api: multisigner is ok")
+    bad = by.get(Z["multisignerbad"], {})
+    t.is_(bad.get("multi_signer", {}).get("mode"), "none",
+          "api: multisignerbad with multi_signer: no is judged one signer")
+    t.ok("servers_disagree" in {p["code"] for p in bad.get("problems", [])},
+         "api: ... so its servers disagree")
+    cd = by.get(Z["cdsdiffer"], {})
+    t.is_(cd.get("cds"), {"consistent": False, "parent_applies_cds": True,
+                          "delete": False},
+          "api: cdsdiffer's cds facts (the TLD in cds_parents)")
+    status, _, body = dc.request(d.port, "GET", "/")
+    t.ok(status == 200 and b"multi-signer, 2 providers" in body,
+         "status page: multisigner shows its providers")
+finally:
+    t.is_(d.stop(), 0, "daemon: exits 0 on SIGTERM")
+    d.cleanup()
 
 sys.exit(t.done())
