@@ -691,5 +691,44 @@ main(void)
 	ok(!has("server_unreachable"),
 	    "... the server still answered over UDP: not unreachable");
 
+	/* A tracked rotation under a parent that applies CDS: until the
+	 * pickup time the registry is expected to act, not a person. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	k2 = key_add(257, 13, 3, 3, 3);
+	parent_ds(k1, 0);
+	child_cds(k2);
+	R.keys[k1].first_seen = NOW - 30 * 86400;
+	R.keys[k2].first_seen = NOW - 86400;
+	R.history.tracked = true;
+	{
+		static const char *const mine[] = { "test" };
+		unsigned i;
+		bool pick = false;
+
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "rotation_deadline") == 0
+			    && strstr(R.problems[i].message,
+			    "should pick up the CDS") != NULL &&
+			    R.problems[i].severity == PROBE_SEV_WARNING)
+				pick = true;
+		ok(pick, "CDS parent, pickup ahead: the registry should pick "
+		    "it up (warning)");
+		is_int((long long)R.cds_pickup, (long long)(NOW + 86400),
+		    "pickup time = start + cds_pickup");
+		R.keys[k2].first_seen = NOW - 3 * 86400;
+		classify();
+		pick = false;
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "rotation_deadline") == 0
+			    && strstr(R.problems[i].message, "Add the DS") !=
+			    NULL)
+				pick = true;
+		ok(pick, "pickup passed: the registrar deadline counts again");
+	}
+
 	return tap_done();
 }
