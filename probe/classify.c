@@ -884,17 +884,29 @@ signer_mask(const struct probe_result *r, unsigned i, bool dnskey, bool soa)
 	return m;
 }
 
-/* Do two groups of servers share an NS name? Then they are one provider
- * whose servers are out of step, not two providers. */
+/* The domain an NS name belongs to: the name without its host label
+ * ("ns1.host.example" -> "host.example"). */
+static const char *
+ns_domain(const char *name)
+{
+	const char	*dot = strchr(name, '.');
+
+	return dot != NULL && dot[1] != '\0' ? dot + 1 : name;
+}
+
+/* Do two groups of servers share an NS name, or the domain of one? Then
+ * they are one provider whose servers are out of step, not two providers
+ * (which name their servers under their own domains). */
 static bool
-share_ns_name(const struct probe_result *r, uint32_t a, uint32_t b)
+share_ns_domain(const struct probe_result *r, uint32_t a, uint32_t b)
 {
 	unsigned	 i, j;
 
 	for (i = 0; i < r->n_servers; i++)
 		for (j = 0; j < r->n_servers; j++)
 			if ((a & (1u << i)) && (b & (1u << j)) &&
-			    strcmp(r->servers[i].name, r->servers[j].name) == 0)
+			    strcmp(ns_domain(r->servers[i].name),
+			    ns_domain(r->servers[j].name)) == 0)
 				return true;
 	return false;
 }
@@ -907,7 +919,7 @@ share_ns_name(const struct probe_result *r, uint32_t a, uint32_t b)
  * single signer produces counts, so a lagging secondary in a rollover
  * is not mistaken for a second provider: two or more groups whose DNSKEY
  * RRsets are signed by disjoint keys, each with a DS at the parent, and
- * no NS name in two groups.
+ * no NS name nor NS domain in two groups (the NS set spans providers).
  */
 static void
 classify_providers(struct probe_result *r, const struct probe_policy *pol,
@@ -950,7 +962,7 @@ classify_providers(struct probe_result *r, const struct probe_policy *pol,
 				return;
 			for (h = g + 1; h < n; h++)
 				if ((sig[g] & sig[h]) != 0 ||
-				    share_ns_name(r, r->providers[g],
+				    share_ns_domain(r, r->providers[g],
 				    r->providers[h]))
 					return;
 		}

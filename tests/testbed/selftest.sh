@@ -395,7 +395,11 @@ for z in multisigner.$TLD multisignerbad.$TLD; do
         "$(dig @"$TESTBED_TLD_NS_A" +norec +short "$z" DS | awk '{ print $1 }' | setof)"
     for s in "$A" "$B"; do
         is "$z@$s: CDS names both KSKs" "$(tags_of "$z" ksk ksk_new)" "$(srv_cds "$s" "$z")"
+        is "$z@$s: the NS set spans two providers' domains" \
+            "ns.signer2.$TLD. ns1.$TESTBED_DNSHOST_ZONE." "$(dig @"$s" +norec +short "$z" NS | setof)"
     done
+    is "$z: the TLD delegates to both providers" "ns.signer2.$TLD. ns1.$TESTBED_DNSHOST_ZONE." \
+        "$(dig @"$TESTBED_TLD_NS_A" +norec +noall +authority "$z" NS | awk '$4 == "NS" { print $5 }' | setof)"
 done
 is "multisigner: provider a serves ksk, zsk, zsk2" "$(tags_of multisigner.$TLD ksk zsk zsk2)" \
     "$(srv_keys "$A" multisigner.$TLD)"

@@ -226,9 +226,11 @@ take_lock() {
 #                delete record (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==)
 #   CDNSKEY, CDNSKEY_B   roles announced in CDNSKEY on a / b (default: their CDS)
 #   SIGN_KSK_B, SIGN_ZSK_B   server b signs with these (a second provider's keys)
+#   NS_B         server b's NS name: ns2.dnshost, or ns.signer2 (another provider's
+#                domain, an A record in the TLD zone) where b is a second provider
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
-    CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=-
+    CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -283,13 +285,15 @@ state_def() {
     # ZSK, the parent holds both KSKs' DS, both announce both KSKs in CDS.
     multisigner) PUB_A="ksk zsk zsk2";    PUB_B="ksk_new zsk2 zsk"
                  SIGN_KSK="ksk";          SIGN_KSK_B="ksk_new";   SIGN_ZSK_B="zsk2"
-                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1 ;;
+                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1
+                 NS_B=ns.signer2.$TLD ;;
     # The same, but provider a never imported provider b's ZSK: a resolver holding a's
     # DNSKEY RRset cannot validate b's answers, so the verdict depends on which server
     # the resolver asked (VERDICT=either).
     multisignerbad) PUB_A="ksk zsk";      PUB_B="ksk_new zsk2 zsk"
                  SIGN_KSK="ksk";          SIGN_KSK_B="ksk_new";   SIGN_ZSK_B="zsk2"
-                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1; VERDICT=either ;;
+                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1; VERDICT=either
+                 NS_B=ns.signer2.$TLD ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -439,7 +443,7 @@ build_child() {
             echo "\$TTL $TTL"
             echo "$zone. IN SOA ns1.$DNSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
             echo "$zone. IN NS ns1.$DNSHOST."
-            echo "$zone. IN NS ns2.$DNSHOST."
+            echo "$zone. IN NS $NS_B."
             echo "www.$zone. IN A 127.0.0.80"
             for r in $pub; do dnskey_rr "$zone" "$r"; done
             if [ -n "$pub" ]; then
@@ -467,7 +471,7 @@ build_child() {
 
     mkdir -p "$D/work/tld-parts"
     { echo "$zone. IN NS ns1.$DNSHOST."
-      echo "$zone. IN NS ns2.$DNSHOST."
+      echo "$zone. IN NS $NS_B."
       for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
@@ -578,6 +582,10 @@ build_tld() {
         echo "ns1.$DNSHOST. IN A $TESTBED_NS_A"
         echo "ns2.$DNSHOST. IN A $TESTBED_NS_B"
         ns_aaaa "$DNSHOST"
+        # A second provider's name for server b (multi-signer zones): its own domain,
+        # so the NS set spans two providers; authoritative data of the TLD, no zone.
+        echo "ns.signer2.$TLD. IN A $TESTBED_NS_B"
+        [ -z "$TESTBED_NS_B6" ] || echo "ns.signer2.$TLD. IN AAAA $TESTBED_NS_B6"
         cat "$D"/work/tld-parts/*.part
     } >"$src"
     sign_zone "$TLD" "$src" "$D/work/tld.signed" normal ksk zsk

@@ -606,6 +606,7 @@ main(void)
 	key_add(256, 13, 4, 3, 0);
 	R.keys[z + 1].signs_soa = 2;		/* provider 2's ZSK */
 	R.servers[1].soa_serial = 9;
+	strcpy(R.servers[1].name, "ns.other-host.test");
 	parent_ds(k1, 0);
 	parent_ds(k2, 0);
 	classify();
@@ -650,6 +651,10 @@ main(void)
 	classify();
 	ok(R.multi_signer == PROBE_MULTI_NONE,
 	    "one NS name in two key groups: not multi-signer");
+	strcpy(R.servers[1].name, "ns2.host.test");
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_NONE && has("servers_disagree"),
+	    "NS names of one domain in two key groups: not multi-signer");
 
 	/* CDS signed by a key without DS; CDS that would break the chain;
 	 * CDS not answered over TCP. */
