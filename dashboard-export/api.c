@@ -240,8 +240,9 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    "providers", d->multi_signer == PROBE_MULTI_NONE ? 1 :
 	    (int)d->n_providers) : json_null());
 	json_object_set_new(o, "cds", d->checked ? json_pack("{s:b, s:b, "
-	    "s:b}", "consistent", d->cds_consistent, "parent_applies_cds",
-	    d->cds_parent_applies, "delete", d->cds_delete) : json_null());
+	    "s:b, s:o}", "consistent", d->cds_consistent, "parent_applies_cds",
+	    d->cds_parent_applies, "delete", d->cds_delete, "pickup_by",
+	    time_json(d->cds_pickup)) : json_null());
 
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)

@@ -495,6 +495,7 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->cds_consistent = r->cds_consistent;
 	d->cds_parent_applies = r->cds_parent_applies;
 	d->cds_delete = r->cds_delete;
+	d->cds_pickup = r->cds_pickup;
 }
 
 static void

@@ -116,6 +116,8 @@ struct xdom {
 	bool		 cds_consistent;	/* every server, same CDS */
 	bool		 cds_parent_applies;
 	bool		 cds_delete;
+	time_t		 cds_pickup;	/* the registry should have applied
+					   the new key's CDS by; 0: none */
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

@@ -556,6 +556,14 @@ signers(const struct xdom *d, time_t now, long long *v)
 }
 
 static bool
+cds_pickup(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->cds_pickup;
+	return d->checked && d->cds_pickup != 0;
+}
+
+static bool
 cds_consistent(const struct xdom *d, time_t now, long long *v)
 {
 	(void)now;
@@ -864,6 +872,10 @@ static const struct metric_family families[] = {
 	  "1 when every server answered CDS and CDNSKEY over TCP with the "
 	  "same records, as registries that read CDS require.",
 	  .value = cds_consistent },
+	{ "dnssecmon_cds_pickup_timestamp_seconds", "gauge",
+	  "When a parent that applies CDS itself should have added the new "
+	  "key's DS (absent unless such a rotation waits).",
+	  .value = cds_pickup },
 	{ "dnssecmon_server_answering", "gauge",
 	  "1 when this authoritative server address answered.",
 	  .zone = server_answering },

@@ -258,7 +258,7 @@ pending_by_cds(const struct probe_result *r)
 	unsigned	 k;
 	bool		 any = false;
 
-	if (!r->cds_parent_applies || r->cds_delete)
+	if (!r->cds_parent_applies || !r->cds_acceptable)
 		return false;
 	for (k = 0; k < r->n_keys; k++) {
 		if (!r->keys[k].needs_ds)
@@ -381,8 +381,8 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 		    "A new key signs the DNSKEY RRset and the zone's CDS asks "
 		    "%s for its DS: the registry should pick this up by %s "
 		    "(it reads CDS itself); if it has not by then, check the "
-		    "CDS problems reported here and the registry's CDS status, "
-		    "or add at the registrar: %s", r->parent,
+		    "registry's CDS status page and that every server still "
+		    "serves this CDS, or add at the registrar: %s", r->parent,
 		    clock_rfc3339(r->cds_pickup, when, sizeof(when)), lines);
 	} else if (pending) {
 		r->state = PROBE_STATE_ROTATION_PENDING;
@@ -1075,12 +1075,13 @@ cds_text(const struct probe_result *r, const struct probe_server *s,
 
 /* Registries ask every address and act only when all answers agree
  * (SWITCH, the Swedish Internet Foundation). */
-static void
-cds_servers(struct probe_result *r, uint32_t answering)
+static bool
+cds_servers(struct probe_result *r, uint32_t answering, bool report)
 {
 	char		 a[160], b[160], c[160], d[160];
 	unsigned	 i;
 	int		 ref = -1;
+	bool		 found = false;
 
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
@@ -1088,11 +1089,14 @@ cds_servers(struct probe_result *r, uint32_t answering)
 		if (s->cds_status != PROBE_Q_NONE &&
 		    (answering & (1u << i))) {
 			r->cds_consistent = false;
-			probe_problem_add(r, PROBE_P_CDS_UNREACHABLE,
-			    "%s (%s) answers over UDP but not CDS/CDNSKEY "
-			    "over TCP (%s): registries that read CDS ask over "
-			    "TCP and will not act on it", s->name, s->address,
-			    probe_qstatus_name(s->cds_status));
+			found = true;
+			if (report)
+				probe_problem_add(r, PROBE_P_CDS_UNREACHABLE,
+				    "%s (%s) answers over UDP but not "
+				    "CDS/CDNSKEY over TCP (%s): registries that "
+				    "read CDS ask over TCP and will not act on "
+				    "it", s->name, s->address,
+				    probe_qstatus_name(s->cds_status));
 			continue;
 		}
 		if (!s->cds_answered || !s->cdnskey_answered)
@@ -1107,6 +1111,9 @@ cds_servers(struct probe_result *r, uint32_t answering)
 		    s->cdnskey_delete == r->servers[ref].cdnskey_delete)
 			continue;
 		r->cds_consistent = false;
+		found = true;
+		if (!report)
+			continue;
 		cds_text(r, s, true, a, sizeof(a));
 		cds_text(r, s, false, b, sizeof(b));
 		cds_text(r, &r->servers[ref], true, c, sizeof(c));
@@ -1118,6 +1125,7 @@ cds_servers(struct probe_result *r, uint32_t answering)
 		    "publish one CDS set everywhere", s->name, s->address, a,
 		    b, r->servers[ref].name, r->servers[ref].address, c, d);
 	}
+	return found;
 }
 
 /* Does a CDNSKEY stand for the same key as a CDS? By tag and algorithm,
@@ -1132,8 +1140,8 @@ cds_is_cdnskey(const struct probe_ds *c, const struct probe_cdnskey *k)
 /* RFC 7344 4: CDS and CDNSKEY, when both are published, describe the
  * same keys; registries that read both cancel the update otherwise.
  * Judged per server: that is what a scanner sees. */
-static void
-cds_vs_cdnskey(struct probe_result *r)
+static bool
+cds_vs_cdnskey(struct probe_result *r, bool report)
 {
 	char		 a[160], b[160];
 	unsigned	 i, j, m;
@@ -1168,6 +1176,8 @@ cds_vs_cdnskey(struct probe_result *r)
 		}
 		if (!differ)
 			continue;
+		if (!report)
+			return true;
 		cds_text(r, s, true, a, sizeof(a));
 		cds_text(r, s, false, b, sizeof(b));
 		probe_problem_add(r, PROBE_P_CDS_CDNSKEY_MISMATCH,
@@ -1175,9 +1185,10 @@ cds_vs_cdnskey(struct probe_result *r)
 		    "registries that read both cancel the update (RFC 7344 4); "
 		    "the DNS host must publish both for the same keys",
 		    s->name, s->address, a, b);
-		return;		/* one report: the servers-disagree check
+		return true;	/* one report: the servers-disagree check
 				   covers the rest */
 	}
+	return false;
 }
 
 static bool
@@ -1197,8 +1208,8 @@ signed_by_ds_key(const struct probe_result *r, const struct probe_signer *sg,
 
 /* RFC 7344 4.1, RFC 8078 3: a registry trusts a CDS RRset only when a
  * key the current DS covers signs it (CDNSKEY when there is no CDS). */
-static void
-cds_signers_check(struct probe_result *r)
+static bool
+cds_signers_check(struct probe_result *r, bool report)
 {
 	char		 who[512], tags[64];
 	const struct probe_server *bad = NULL;
@@ -1207,7 +1218,7 @@ cds_signers_check(struct probe_result *r)
 	unsigned	 i, j, n = 0;
 
 	if (r->n_ds == 0)
-		return;		/* bootstrapping (RFC 8078 3, RFC 9615) */
+		return false;	/* bootstrapping (RFC 8078 3, RFC 9615) */
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 		bool use_cds = s->n_cds > 0;
@@ -1225,7 +1236,9 @@ cds_signers_check(struct probe_result *r)
 		}
 	}
 	if (bad == NULL)
-		return;
+		return false;
+	if (!report)
+		return true;
 	tags[0] = '\0';
 	for (j = 0; j < n; j++)
 		append(tags, sizeof(tags), "%s%u", tags[0] ? " " : "",
@@ -1236,19 +1249,20 @@ cds_signers_check(struct probe_result *r)
 	    "at %s covers: registries ignore it (RFC 7344 4.1). The DNS host "
 	    "must sign CDS/CDNSKEY with a key the current DS points at", who,
 	    tags[0] ? tags : "nothing", r->parent);
+	return true;
 }
 
 /* Would a DS set built from the CDS keep the chain? Every server that
  * answered must have its DNSKEY RRset signed by a CDS key. */
-static void
-cds_chain(struct probe_result *r, uint32_t answering)
+static bool
+cds_chain(struct probe_result *r, uint32_t answering, bool report)
 {
 	char		 who[512];
 	uint32_t	 want = 0, bad = 0;
 	unsigned	 i, k;
 
 	if (r->cds_delete || (r->n_cds == 0 && r->n_cdnskey == 0))
-		return;
+		return false;
 	for (k = 0; k < r->n_keys; k++)
 		if ((r->keys[k].in_cds || r->keys[k].in_cdnskey) &&
 		    dsmatch_algorithm_supported(r->keys[k].algorithm))
@@ -1258,7 +1272,9 @@ cds_chain(struct probe_result *r, uint32_t answering)
 		    (signer_mask(r, i, true, false) & want) == 0)
 			bad |= 1u << i;
 	if (bad == 0)
-		return;
+		return false;
+	if (!report)
+		return true;
 	server_list(r, bad, who, sizeof(who));
 	probe_problem_add_sev(r, PROBE_P_CDS_BREAKS_CHAIN,
 	    r->cds_parent_applies ? PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
@@ -1268,6 +1284,17 @@ cds_chain(struct probe_result *r, uint32_t answering)
 	    r->cds_parent_applies ? "the parent applies CDS itself and would "
 	    "break validation of the zone" : "the zone would fail validation "
 	    "there if the parent applied it");
+	return true;
+}
+
+/* Would a registry that reads CDS act on this one? Every check above
+ * passes. Judged before the rotation, whose message depends on it. */
+static bool
+cds_acceptable(struct probe_result *r, uint32_t answering)
+{
+	return !r->cds_delete && !cds_servers(r, answering, false) &&
+	    !cds_vs_cdnskey(r, false) && !cds_signers_check(r, false) &&
+	    !cds_chain(r, answering, false);
 }
 
 static void
@@ -1277,10 +1304,10 @@ classify_cds(struct probe_result *r, uint32_t answering)
 	unsigned	 i;
 	bool		 differ = false;
 
-	cds_servers(r, answering);
-	cds_vs_cdnskey(r);
-	cds_signers_check(r);
-	cds_chain(r, answering);
+	cds_servers(r, answering, true);
+	cds_vs_cdnskey(r, true);
+	cds_signers_check(r, true);
+	cds_chain(r, answering, true);
 	if (r->cds_delete) {
 		probe_problem_add(r, PROBE_P_CDS_DELETE,
 		    "The zone publishes a CDS delete record (0 0 0 00): the "
@@ -1491,9 +1518,9 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE,
 		    PROBE_SEV_WARNING, "The registry of %s should pick up "
 		    "the CDS for the new key %u by %s (%s left); if it has "
-		    "not by then, check the CDS problems reported here and "
-		    "the registry's CDS status, and add the DS at the "
-		    "registrar before %s: %s", r->parent, tag,
+		    "not by then, check the registry's CDS status page and "
+		    "that every server still serves this CDS, and add the DS "
+		    "at the registrar before %s: %s", r->parent, tag,
 		    clock_rfc3339(r->cds_pickup, pk, sizeof(pk)),
 		    clock_duration((long long)r->cds_pickup - (long long)now,
 		    left, sizeof(left)), when, rec);
@@ -1602,6 +1629,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->multi_signer = PROBE_MULTI_NONE;
 	r->n_providers = 0;
 	r->cds_consistent = true;
+	r->cds_acceptable = false;
 	r->cds_pickup = 0;
 	r->cds_parent_applies = parent_applies_cds(r, pol);
 	r->n_publish = 0;
@@ -1665,6 +1693,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
 		classify_providers(r, pol, answering);
+		r->cds_acceptable = r->cds_parent_applies &&
+		    cds_acceptable(r, answering);
 		classify_state(r, owner, olen, pol, now);
 		classify_ds_algorithms(r);
 		classify_servers(r, answering);

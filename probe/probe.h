@@ -372,6 +372,8 @@ struct probe_result {
 						   policy's cds_parents */
 	bool		cds_consistent;		/* every server serves the same
 						   CDS and CDNSKEY */
+	bool		cds_acceptable;		/* such a parent would act on
+						   the CDS: no CDS problem */
 	time_t		cds_pickup;		/* a new key's DS is in the CDS
 						   of such a parent: it should
 						   have acted by then (0: no) */

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -87,6 +88,15 @@ t.ok(m and A in m["message"] and B in m["message"] and
      "cdsdiffer: the message names both servers and what each serves",
      m and m["message"])
 t.is_(p.returncode, 1, "cdsdiffer: exit 1 (warning)")
+# Under a CDS-applying parent the registry would not act on CDS that
+# differs between servers: the registrar is still asked, no pickup time.
+p, d = check("cdsdiffer", "--cds-parents", TLD)
+m = problem(d, "rotation_pending")
+t.ok(m is not None and "add at the registrar" in m["message"] and
+     "should pick this up" not in m["message"] and
+     d["cds_scan"]["pickup_by"] is None,
+     "cdsdiffer under a CDS-applying parent: the registry will not act",
+     m and m["message"])
 
 # --- CDS not matching CDNSKEY ---------------------------------------------
 p, d = check("cdsmismatch")
@@ -210,8 +220,9 @@ def sample(text, name, **labels):
 
 
 Z = {x: "%s.%s" % (x, TLD) for x in
-     ("healthy", "cdsdiffer", "multisigner", "multisignerbad")}
+     ("healthy", "cdsdiffer", "multisigner", "multisignerbad", "rollstart")}
 d = dc.Daemon(env, [Z["healthy"], Z["cdsdiffer"], Z["multisigner"],
+                    Z["rollstart"],
                     "{name: %s, multi_signer: no}" % Z["multisignerbad"]],
               extra="cds_parents: [%s]\n" % TLD, prefix="cds")
 try:
@@ -243,8 +254,26 @@ try:
          "api: ... so its servers disagree")
     cd = by.get(Z["cdsdiffer"], {})
     t.is_(cd.get("cds"), {"consistent": False, "parent_applies_cds": True,
-                          "delete": False},
+                          "delete": False, "pickup_by": None},
           "api: cdsdiffer's cds facts (the TLD in cds_parents)")
+    # A tracked rotation under a CDS-applying parent: the registry's pickup
+    # time is the deadline shown, a warning, in the API and in /metrics.
+    rs = by.get(Z["rollstart"], {})
+    pick = (rs.get("cds") or {}).get("pickup_by")
+    dl = next((p for p in rs.get("problems", [])
+               if p["code"] == "rotation_deadline"), None)
+    t.ok(pick is not None and dl is not None and pick in dl["message"] and
+         "should pick up the CDS" in dl["message"] and
+         dl["severity"] == "warning",
+         "api: rollstart's deadline is the registry's pickup time",
+         (pick, dl))
+    v = sample(text, "dnssecmon_cds_pickup_timestamp_seconds",
+               zone=Z["rollstart"])
+    t.ok(v is not None and v > time.time(),
+         "metrics: rollstart's CDS pickup time is in the future", v)
+    t.is_(sample(text, "dnssecmon_cds_pickup_timestamp_seconds",
+                 zone=Z["healthy"]), None,
+          "metrics: no pickup time without a waiting rotation")
     status, _, body = dc.request(d.port, "GET", "/")
     t.ok(status == 200 and b"multi-signer, 2 providers" in body,
          "status page: multisigner shows its providers")
