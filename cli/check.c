@@ -567,7 +567,7 @@ cmd_check(int argc, char *argv[])
 			else if (strcmp(optarg, "no") == 0)
 				multi = PROBE_MULTI_OFF;
 			else {
-				log_warnx("--multi-signer '%s': expected auto, "
+				check_error("--multi-signer '%s': expected auto, "
 				    "yes or no", optarg);
 				return EXIT_UNKNOWN;
 			}
@@ -575,7 +575,7 @@ cmd_check(int argc, char *argv[])
 			break;
 		case 'P':
 			if (cds_parents_arg(optarg, &run.policy) == -1) {
-				log_warnx("--cds-parents '%s': expected zones "
+				check_error("--cds-parents '%s': expected zones "
 				    "separated by commas (at most %d), or none",
 				    optarg, CHECK_MAX_CDS_PARENTS);
 				return EXIT_UNKNOWN;
