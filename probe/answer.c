@@ -487,18 +487,22 @@ answer_soa(struct probe_result *r, unsigned si, const getdns_dict *msg,
  * who signed a CDS/CDNSKEY RRset decides whether a registry trusts it. */
 static uint8_t
 cds_signers(const struct probe_result *r, const getdns_list *ans,
-    uint32_t covered, struct probe_signer *out)
+    uint32_t covered, struct probe_signer *out, bool *dropped)
 {
 	size_t		 i, n = list_len(ans);
 	getdns_dict	*rr;
 	uint8_t		 m = 0;
 
-	for (i = 0; i < n && m < PROBE_MAX_SIGNERS; i++) {
+	for (i = 0; i < n; i++) {
 		if ((rr = list_rr(ans, i)) == NULL ||
 		    rr_int(rr, "type", 0) != T_RRSIG ||
 		    !rr_owner_is(rr, r->domain) ||
 		    rd_int(rr, "type_covered", 0) != covered)
 			continue;
+		if (m == PROBE_MAX_SIGNERS) {
+			*dropped = true;
+			break;
+		}
 		out[m].key_tag = (uint16_t)rd_int(rr, "key_tag", 0);
 		out[m].algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
 		m++;
@@ -543,7 +547,8 @@ answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 		}
 		s->cds_set |= 1u << j;
 	}
-	s->n_cds_sig = cds_signers(r, ans, T_CDS, s->cds_sig);
+	s->n_cds_sig = cds_signers(r, ans, T_CDS, s->cds_sig,
+	    &s->cds_sig_dropped);
 }
 
 /* SHA-256 over the root owner and the RDATA: a fixed-size fingerprint
@@ -601,5 +606,6 @@ answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
 		}
 		s->cdnskey_set |= 1u << j;
 	}
-	s->n_cdnskey_sig = cds_signers(r, ans, T_CDNSKEY, s->cdnskey_sig);
+	s->n_cdnskey_sig = cds_signers(r, ans, T_CDNSKEY, s->cdnskey_sig,
+	    &s->cds_sig_dropped);
 }

@@ -1223,7 +1223,9 @@ cds_signers_check(struct probe_result *r, bool report)
 		const struct probe_server *s = &r->servers[i];
 		bool use_cds = s->n_cds > 0;
 
-		if (s->n_cds == 0 && s->n_cdnskey == 0)
+		/* Too many signatures to keep: not judged, rather than
+		 * blamed for a signer that was not kept. */
+		if ((s->n_cds == 0 && s->n_cdnskey == 0) || s->cds_sig_dropped)
 			continue;
 		if (signed_by_ds_key(r, use_cds ? s->cds_sig : s->cdnskey_sig,
 		    use_cds ? s->n_cds_sig : s->n_cdnskey_sig))

@@ -145,6 +145,8 @@ struct probe_server {
 	uint32_t	cds_set;		/* bit j: serves r->cds[j] */
 	uint32_t	cdnskey_set;		/* bit j: serves r->cdnskey[j] */
 	uint8_t		n_cds_sig, n_cdnskey_sig; /* RRSIGs over them */
+	bool		cds_sig_dropped;	/* more than PROBE_MAX_SIGNERS:
+						   who signs is not judged */
 	struct probe_signer cds_sig[PROBE_MAX_SIGNERS];
 	struct probe_signer cdnskey_sig[PROBE_MAX_SIGNERS];
 	time_t		sig_earliest_expiry;	/* over DNSKEY and SOA RRSIGs */
