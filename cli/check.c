@@ -236,7 +236,8 @@ print_server_extra(const struct probe_result *r, unsigned i)
 		if (r->providers[g] & (1u << i))
 			printf(", provider %u", g + 1);
 	if (s->cds_status != PROBE_Q_NONE)
-		printf(", CDS over TCP: %s", probe_qstatus_name(s->cds_status));
+		printf(", CDS%s: %s", s->cds_tcp ? " over TCP" : "",
+		    probe_qstatus_name(s->cds_status));
 	else if (s->n_cds + s->n_cdnskey > 0) {
 		printf(",");
 		print_cds_set(r, s, true);

@@ -1090,13 +1090,19 @@ cds_servers(struct probe_result *r, uint32_t answering, bool report)
 		    (answering & (1u << i))) {
 			r->cds_consistent = false;
 			found = true;
-			if (report)
+			/* TCP that fails for DNSKEY too is already
+			 * server_tcp_failed: one fact, one problem. */
+			if (report && !(s->cds_tcp &&
+			    s->tcp_status != PROBE_Q_NONE &&
+			    s->tcp_status != PROBE_Q_OK))
 				probe_problem_add(r, PROBE_P_CDS_UNREACHABLE,
-				    "%s (%s) answers over UDP but not "
-				    "CDS/CDNSKEY over TCP (%s): registries that "
-				    "read CDS ask over TCP and will not act on "
-				    "it", s->name, s->address,
-				    probe_qstatus_name(s->cds_status));
+				    "%s (%s) answers DNSKEY and SOA but not "
+				    "CDS/CDNSKEY%s (%s): registries that read "
+				    "CDS ask every server%s and will not act on "
+				    "it", s->name, s->address, s->cds_tcp ?
+				    " over TCP" : "",
+				    probe_qstatus_name(s->cds_status),
+				    s->cds_tcp ? " over TCP" : "");
 			continue;
 		}
 		if (!s->cds_answered || !s->cdnskey_answered)

@@ -135,12 +135,12 @@ server_cds_json(const struct probe_result *r, const struct probe_server *s)
 	sig = json_array();
 	for (j = 0; j < s->n_cds_sig; j++)
 		json_array_append_new(sig, json_integer(s->cds_sig[j].key_tag));
-	o = json_pack("{s:o, s:o, s:b, s:b, s:o, s:s}", "cds",
+	o = json_pack("{s:o, s:o, s:b, s:b, s:o, s:s, s:b}", "cds",
 	    tags_json(r, true, s->cds_set), "cdnskey",
 	    tags_json(r, false, s->cdnskey_set), "delete_in_cds", s->cds_delete,
 	    "delete_in_cdnskey", s->cdnskey_delete, "cds_signers", sig,
-	    "tcp_status", s->cds_status == PROBE_Q_NONE ? "ok" :
-	    probe_qstatus_name(s->cds_status));
+	    "status", s->cds_status == PROBE_Q_NONE ? "ok" :
+	    probe_qstatus_name(s->cds_status), "over_tcp", s->cds_tcp);
 	return o;
 }
 

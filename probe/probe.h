@@ -136,8 +136,10 @@ struct probe_server {
 	unsigned	n_cds, n_cdnskey;
 	/* CDS / CDNSKEY as this server serves them: registries that scan
 	 * ask every server and act only when all agree (RFC 7344 4.1). */
-	enum probe_qstatus cds_status;		/* worst of CDS/CDNSKEY (TCP)
-						   when one failed, else NONE */
+	enum probe_qstatus cds_status;		/* worst of CDS/CDNSKEY when
+						   one failed, else NONE */
+	bool		cds_tcp;		/* CDS/CDNSKEY asked over TCP
+						   (the checks that ask TCP) */
 	bool		cds_answered;		/* a NOERROR answer to CDS */
 	bool		cdnskey_answered;
 	bool		cds_delete;		/* CDS 0 0 0 00 */

@@ -113,8 +113,8 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "the DNSKEY RRset everywhere (critical where the parent applies "
 	    "CDS itself)"),
 	P(PROBE_P_CDS_UNREACHABLE, "cds_unreachable", W, false, ZONE,
-	    "a server did not answer CDS/CDNSKEY over TCP, as registries' "
-	    "scanners ask"),
+	    "a server answered DNSKEY and SOA but not CDS/CDNSKEY (asked over "
+	    "TCP, as registries' scanners ask, on the checks that use TCP)"),
 	P(PROBE_P_MULTI_SIGNER_ZSK_MISSING, "multi_signer_zsk_missing", W,
 	    false, ZONE, "multi-signer: a provider's DNSKEY RRset lacks a ZSK "
 	    "another provider signs with"),
