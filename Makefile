@@ -88,6 +88,9 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
+# cli/shard.c is not in the library: its test links it directly.
+$(B)/tests/test_shard: cli/shard.c
+
 unit: $(UNIT_BINS)
 
 # Benchmark helpers that link the real module sources (tests/bench/*.c).

@@ -149,6 +149,11 @@ struct export {
 	time_t			 started;
 	void			(*host_event_fn)(void *, const char *);
 	void			*host_event_arg;
+	void			(*host_webhook_fn)(void *, const char *,
+				    const char *, size_t);
+	void			*host_webhook_arg;
+	char			 instance[80];	/* "": not set */
+	unsigned		 shard_k, shard_n; /* n 0: not sharded */
 
 	/* HTTP */
 	struct evhttp		*http;
@@ -242,6 +247,8 @@ struct json_t	*xapi_domain(struct export *, const struct xdom *,
 		    bool detail, time_t now);
 /* /api/v1/domains */
 struct json_t	*xapi_domains(struct export *, time_t now);
+/* Which daemon of a fleet this is, {"instance", "shard"}, into o. */
+void		 xapi_identity(struct export *, struct json_t *o);
 /* /readyz: whether ready, with the reason as JSON. */
 bool		 xapi_ready(struct export *, struct json_t **why);
 

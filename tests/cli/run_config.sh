@@ -180,4 +180,22 @@ like "$err" "no configuration file: use -c FILE" "run without -c: says so"
 err=$("$bin" run -c x --shard 5/4 2>&1); rc=$?
 is "$rc" 3 "bad --shard: exit 3"
 like "$err" "--shard '5/4': expected K/N" "bad --shard: named"
+# --shard auto: the host name to shard mapping is tests/unit/test_shard.c;
+# here, that the daemon refuses to guess N.
+err=$(env -u DNSSECMON_SHARDS "$bin" run -c x --shard auto 2>&1); rc=$?
+is "$rc" 3 "--shard auto without DNSSECMON_SHARDS: exit 3"
+like "$err" "DNSSECMON_SHARDS is not set" "--shard auto without N: says so"
+err=$(DNSSECMON_SHARDS=many "$bin" run -c x --shard auto 2>&1); rc=$?
+is "$rc" 3 "--shard auto, DNSSECMON_SHARDS=many: exit 3"
+like "$err" "DNSSECMON_SHARDS='many' is not a number" "--shard auto: bad N named"
+
+good "instance" "$head
+instance: dnssecmon-a-3
+domains: [example.com]"
+bad "instance with a slash" "c.yaml:3: instance: 'a/b': expected 1 to 64" "$head
+instance: a/b
+domains: [example.com]"
+bad "instance as a list" "c.yaml:3: instance: expected a single value" "$head
+instance: [a, b]
+domains: [example.com]"
 done_testing

@@ -118,6 +118,7 @@ interval: 1s
 timeout: 1s
 retries: 1
 alerts: {fire_after_checks: 2, repeat: 24h}
+instance: walk
 mqtt: {host: 127.0.0.1, port: %(port)d, reconnect_max: 1s, client_id: walk}
 webhooks:
   - url: http://127.0.0.1:%(http)d/hook
@@ -185,8 +186,8 @@ try:
         t.ok(r.get(STATE, {}).get("retain") and st.get("state") == "rotation_pending"
              and st.get("ds_to_publish") == want_ds and st.get("deadline"),
              "T: the retained state follows: rotation_pending, DS, deadline")
-        t.ok(r.get("dnssecmon/status", {}).get("payload") == "online" and
-             r["dnssecmon/status"]["retain"], "T: status online, retained")
+        t.ok(r.get("dnssecmon/status/walk", {}).get("payload") == "online" and
+             r["dnssecmon/status/walk"]["retain"], "T: status online, retained")
         # The webhook got the same bytes.
         t.ok(h.wait_for(lambda: recv.delivered("/hook"), 60), "T: the webhook got it")
         raw = [r for r in recv.raw("/hook") if r["status"] == 200]
@@ -328,7 +329,7 @@ try:
     t.diag(p.stdout)
     t.is_(daemon.stop(), 0, "SIGTERM: exit 0")
     r = h.retained(broker)
-    t.is_((r.get("dnssecmon/status") or {}).get("payload"), "offline",
+    t.is_((r.get("dnssecmon/status/walk") or {}).get("payload"), "offline",
           "after stop: status offline, retained")
 finally:
     if daemon.proc is not None:
