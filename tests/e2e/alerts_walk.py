@@ -178,6 +178,8 @@ try:
                                       "failing_resolvers", "time", "id",
                                       "alert_id", "first_fired")),
                  "T: the payload has every field")
+            t.is_(a.get("instance"), "walk",
+                  "T: the payload names the instance that sent it")
             t.ok(want_ds and want_ds[0] in a["message"],
                  "T: the message itself names the DS record")
         # Retained: what a subscriber arriving now is given.
@@ -202,6 +204,7 @@ try:
                                     "domain": ZONE, "severity": "warning",
                                     "code": "rotation_pending"} and
              want_ds[0] in am[0][0]["annotations"]["description"] and
+             am[0][0]["annotations"].get("dnssecmon_instance") == "walk" and
              am[0][0]["startsAt"] and am[0][0]["endsAt"] > am[0][0]["startsAt"],
              "T: Alertmanager v2: labels, annotations with the DS, startsAt/endsAt",
              am[:1])
