@@ -323,23 +323,24 @@ host_event(void *arg, const char *name)
 			schedule(m->domains[i], 0, 0);
 }
 
-/* This daemon recorded a DNS host's webhook: the other replicas of the
- * shard record it too, through the broker. */
-static void
+/* A DNS host's webhook, recorded here or for another shard: the other
+ * replicas (and shards) record it too, through the broker. */
+static int
 host_webhook(void *arg, const char *domain, const char *body, size_t len)
 {
 	struct monitor	*m = arg;
 	char		 err[300];
 
 	if (m->cfg->alerts.mqtt.host == NULL)
-		return;		/* one instance, or a fan-out in front */
+		return -1;	/* one instance, or a fan-out in front */
 	if (alerts_publish_host_event(m->alerts, domain, body, len, err,
-	    sizeof(err)) == -1)
+	    sizeof(err)) == -1) {
 		log_warnx("%s: host event not relayed to the other replicas: "
 		    "%s", domain, err);
-	else
-		log_debug("%s: host event relayed to the other replicas",
-		    domain);
+		return -1;
+	}
+	log_debug("%s: host event relayed to the other replicas", domain);
+	return 0;
 }
 
 /* Another replica (or this one, echoed) relays a DNS host's webhook. */

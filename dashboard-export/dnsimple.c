@@ -633,10 +633,25 @@ ingest(struct export *ex, const char *body, size_t len, time_t now,
 		reject(ex, rep, 422, "%s is not monitored here", ev.zone);
 		goto done;
 	}
+	if (!d->in_shard && !relayed && ex->host_webhook_fn != NULL &&
+	    ex->host_webhook_fn(ex->host_webhook_arg, d->name, body,
+	    len) == 0) {
+		/* One URL for a sharded fleet: the broker takes the event to
+		 * the replicas of the shard that checks the zone (and keeps
+		 * it for those away). */
+		ex->hooks[XHOOK_IGNORED]++;
+		log_info("dnsimple: %s: %s %s: checked by another shard; "
+		    "relayed to it", d->name, ev.name, ev.request_id);
+		reply(rep, 200, json_pack("{s:s, s:s, s:s, s:s}", "result",
+		    "relayed", "domain", d->name, "event", ev.name,
+		    "request_identifier", ev.request_id));
+		goto done;
+	}
 	if (!d->in_shard) {
 		/* Recorded here, it would sit in a store nobody checks. */
 		reject(ex, rep, 422, "%s is checked by another shard of this "
-		    "configuration, not this one", d->name);
+		    "configuration, not this one%s", d->name, relayed ? "" :
+		    ", and no MQTT broker is configured to relay it there");
 		goto done;
 	}
 	if (ex->store == NULL) {
@@ -718,7 +733,7 @@ export_host_event_relayed(struct export *ex, const char *zone,
 }
 
 void
-export_on_host_webhook(struct export *ex, void (*fn)(void *, const char *,
+export_on_host_webhook(struct export *ex, int (*fn)(void *, const char *,
     const char *, size_t), void *arg)
 {
 	if (ex == NULL)

@@ -92,12 +92,15 @@ void		 export_on_host_event(struct export *,
 
 /*
  * Called with a DNS host's webhook body (only read, during the call) and
- * the domain it is about, after this daemon recorded it: run.c relays it
- * to the other replicas (alerts_publish_host_event). Not called for an
- * event that was itself relayed. fn NULL: nobody to tell.
+ * the domain it is about, after this daemon recorded it, or instead of
+ * recording it when another shard checks the domain: run.c relays it to
+ * the other replicas and shards (alerts_publish_host_event). fn returns
+ * 0 when relayed, -1 when it could not be (the event for another shard
+ * is then refused, 422). Not called for an event that was itself
+ * relayed. fn NULL: nobody to tell, no relaying.
  */
 void		 export_on_host_webhook(struct export *,
-		    void (*fn)(void *arg, const char *domain, const char *body,
+		    int (*fn)(void *arg, const char *domain, const char *body,
 		    size_t len), void *arg);
 
 /*

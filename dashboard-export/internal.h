@@ -149,7 +149,7 @@ struct export {
 	time_t			 started;
 	void			(*host_event_fn)(void *, const char *);
 	void			*host_event_arg;
-	void			(*host_webhook_fn)(void *, const char *,
+	int			(*host_webhook_fn)(void *, const char *,
 				    const char *, size_t);
 	void			*host_webhook_arg;
 	char			 instance[80];	/* "": not set */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two replicas of one shard on one MQTT broker (a real mosquitto), each
 with its own database and HTTP port, checking the testbed's switchable
-zone:
+zone, and an instance of the other shard of the same configuration:
 
   - each says who it is: /readyz and /api/v1/domains name its instance,
     and its retained status topic dnssecmon/status/INSTANCE is its own
@@ -11,9 +11,10 @@ zone:
     with the host's start and key, relayed on dnssecmon/host-events/ZONE;
     A's own echo changes nothing (one rotation in each store), and the
     same event posted to B is a duplicate there;
-  - with B stopped, dnssec.rotation_complete posted to A waits at the
-    broker (B's persistent session) and closes the rotation in B's store
-    when B comes back.
+  - with B stopped, dnssec.rotation_complete posted to C, the other
+    shard, is relayed (200 "relayed", nothing in C's store): it closes
+    the rotation in A's store at once, and waits at the broker (B's
+    persistent session) to close it in B's store when B comes back.
 The broker listens on the testbed's own /24 (.50), on a free port."""
 import json
 import os
@@ -48,7 +49,17 @@ def replica(name):
                      % (name, BROKER_HOST, broker.port, SECRET))
 
 
-a, b = replica("replica-a"), replica("replica-b")
+def shard_of(name, n):
+    """The daemon's shard of a domain: FNV-1a 64 of its name, mod n."""
+    x = 1469598103934665603
+    for c in name.encode():
+        x = ((x ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return x % n + 1
+
+
+a, b, c = replica("replica-a"), replica("replica-b"), replica("other-shard")
+K = shard_of(ZONE, 2)
+OURS, OTHER = ["--shard", "%d/2" % K], ["--shard", "%d/2" % (3 - K)]
 
 
 def utc(ts):
@@ -106,21 +117,25 @@ try:
     sw = subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
                         text=True, timeout=180)
     t.is_(sw.returncode, 0, "testbed switch healthy")
-    a.start()
-    b.start()
-    t.ok(a.ready() and b.ready(), "both replicas are ready")
+    a.start(args=OURS)
+    b.start(args=OURS)
+    c.start(args=OTHER)
+    t.ok(a.ready() and b.ready() and c.ready(),
+         "both replicas and the other shard are ready")
 
     # ---- identity
     for d, name in ((a, "replica-a"), (b, "replica-b")):
         status, j = dc.get_json(d.port, "/readyz")
-        t.is_((status, j.get("instance"), j.get("shard")), (200, name, None),
-              "%s: /readyz names the instance, no shard" % name)
+        t.is_((status, j.get("instance"), j.get("shard")),
+              (200, name, {"index": K, "count": 2}),
+              "%s: /readyz names the instance and shard" % name)
         status, j = dc.get_json(d.port, "/api/v1/domains")
         t.is_(j.get("instance"), name, "%s: /api/v1/domains names it" % name)
     want = {"dnssecmon/status/replica-a": "online",
-            "dnssecmon/status/replica-b": "online"}
+            "dnssecmon/status/replica-b": "online",
+            "dnssecmon/status/other-shard": "online"}
     t.ok(dc.wait_for(lambda: status_topics() == want, 60),
-         "each replica has its own retained status topic, both online")
+         "each instance has its own retained status topic, all online")
     t.is_(status_topics(), want, "... and no other status topic")
 
     # ---- a start posted to A reaches B's store
@@ -156,14 +171,24 @@ try:
     t.is_(b.stop(), 0, "B stops: exit 0")
     t.ok(dc.wait_for(lambda: status_topics() == {
         "dnssecmon/status/replica-a": "online",
-        "dnssecmon/status/replica-b": "offline"}, 30),
-        "B's status is offline, A's still online")
+        "dnssecmon/status/replica-b": "offline",
+        "dnssecmon/status/other-shard": "online"}, 30),
+        "B's status is offline, the others' still online")
     done_at = int(time.time()) - 60
-    status, j = post(a, event("rotation_complete",
+    status, j = post(c, event("rotation_complete",
                               "e2e-fleet-done-%d" % os.getpid(),
                               utc(done_at), ds))
     t.is_((status, j.get("result") if isinstance(j, dict) else j),
-          (200, "closed"), "completion posted to A while B is down: closed")
+          (200, "relayed"), "completion posted to the other shard: relayed")
+    t.is_(rotations(c), [], "the other shard's store holds no rotation")
+
+    def closed_in_a():
+        rots = rotations(a)
+        return rots if rots and rots[0].get("outcome") else None
+    rots = dc.wait_for(closed_in_a, 60, what="the completion in A") or [{}]
+    t.is_((len(rots), rots[0].get("outcome"), rots[0].get("completed_at")),
+          (1, "completed", utc(done_at)),
+          "A: the relayed completion closes the rotation at the host's time")
     t.is_((rotations(b) or [{}])[0].get("outcome"), None,
           "B's store has not heard of it yet")
     b.start()
@@ -179,11 +204,13 @@ try:
 
     t.is_(a.stop(), 0, "A stops: exit 0")
     t.is_(b.stop(), 0, "B stops: exit 0")
+    t.is_(c.stop(), 0, "the other shard stops: exit 0")
     t.is_(status_topics(), {"dnssecmon/status/replica-a": "offline",
-                            "dnssecmon/status/replica-b": "offline"},
-          "after both stop: each status offline, retained")
+                            "dnssecmon/status/replica-b": "offline",
+                            "dnssecmon/status/other-shard": "offline"},
+          "after all stop: each status offline, retained")
 finally:
-    for d in (a, b):
+    for d in (a, b, c):
         if d.proc is not None:
             t.diag("--- %s log\n%s" % (d.tmp, d.log_text()[-3000:]))
         d.cleanup()
