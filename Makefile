@@ -194,7 +194,8 @@ install: dnssecmon
 	install -m 644 etc/dnssecmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
-	install -m 644 etc/dnssecmon.yaml README.md \
+	install -m 644 etc/dnssecmon.yaml etc/dnssecmon@.service \
+	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
 

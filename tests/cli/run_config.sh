@@ -36,6 +36,26 @@ good "etc/dnssecmon.yaml" "$(sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
 	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#" \
 	"$DNSSECMON_TOP/etc/dnssecmon.yaml")"
 
+# The configuration inside the Kubernetes example, as its pods read it.
+good "etc/kubernetes/dnssecmon-statefulset.yaml" "$(python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "Secret":
+        sys.stdout.write(d["stringData"]["dnssecmon.yaml"])
+' "$DNSSECMON_TOP/etc/kubernetes/dnssecmon-statefulset.yaml" |
+	sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
+	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#")"
+# The systemd template's command line, for shard 2 of its N.
+unit="$DNSSECMON_TOP/etc/dnssecmon@.service"
+shards=$(sed -n 's/^Environment=DNSSECMON_SHARDS=//p' "$unit")
+args=$(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | sed -e 's/%i/2/g' \
+	-e "s/\${DNSSECMON_SHARDS}/$shards/" -e "s#-c [^ ]*#-c $tmp/c.yaml#")
+printf '%s\ndatabase: %s\ndomains: [example.com]\n' "$head" "$tmp/db.sqlite" > "$tmp/c.yaml"
+# shellcheck disable=SC2086
+out=$("$bin" $args -n 2>&1); rc=$?
+is "$rc:$out" "0:configuration OK" "dnssecmon@.service: '$args' is a valid command line"
+like "$args" "--shard 2/[0-9]+$" "dnssecmon@.service: shard %i of DNSSECMON_SHARDS"
+
 good "minimal" "$head
 domains: [example.com]"
 
