@@ -639,7 +639,7 @@ ingest(struct export *ex, const char *body, size_t len, time_t now,
 		/* One URL for a sharded fleet: the broker takes the event to
 		 * the replicas of the shard that checks the zone (and keeps
 		 * it for those away). */
-		ex->hooks[XHOOK_IGNORED]++;
+		ex->hooks[XHOOK_RELAYED]++;
 		log_info("dnsimple: %s: %s %s: checked by another shard; "
 		    "relayed to it", d->name, ev.name, ev.request_id);
 		reply(rep, 200, json_pack("{s:s, s:s, s:s, s:s}", "result",

@@ -140,7 +140,9 @@ struct xhist {
 /* Webhook outcomes, counted for /metrics. */
 enum xhook_result {
 	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
-	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
+	XHOOK_REJECTED, XHOOK_FAILED,
+	XHOOK_RELAYED,		/* for another shard, through the broker */
+	XHOOK_NRESULTS
 };
 
 struct export {

@@ -181,6 +181,10 @@ try:
     t.is_((status, j.get("result") if isinstance(j, dict) else j),
           (200, "relayed"), "completion posted to the other shard: relayed")
     t.is_(rotations(c), [], "the other shard's store holds no rotation")
+    status, _, raw = dc.request(c.port, "GET", "/metrics")
+    t.ok(status == 200 and 'dnssecmon_webhook_events_total{source="dnsimple",'
+         'result="relayed"} 1\n' in raw.decode(),
+         "the other shard's /metrics counts one relayed event")
 
     def closed_in_a():
         rots = rotations(a)
