@@ -14,7 +14,9 @@ zone, and an instance of the other shard of the same configuration:
   - with B stopped, dnssec.rotation_complete posted to C, the other
     shard, is relayed (200 "relayed", nothing in C's store): it closes
     the rotation in A's store at once, and waits at the broker (B's
-    persistent session) to close it in B's store when B comes back.
+    persistent session) to close it in B's store when B comes back;
+  - with the broker stopped, a new start posted to A reaches B once the
+    broker is back.
 The broker listens on the testbed's own /24 (.50), on a free port."""
 import json
 import os
@@ -205,6 +207,27 @@ try:
           (1, "completed", utc(done_at)),
           "B back: its persistent session delivers the completion, closed "
           "at the host's time")
+
+    # ---- the broker away: A keeps the event and sends it when it is back
+    t.is_(broker.stop(), 0, "the broker stops")
+    t.ok(dc.wait_for(lambda: "mqtt: " in a.log_text() and
+                     "reconnecting" in a.log_text(), 30),
+         "A notices the broker is gone")
+    again = event("rotation_start", "e2e-fleet-again-%d" % os.getpid(),
+                  utc(int(time.time()) - 3600), ds)
+    status, j = post(a, again)
+    t.is_((status, j.get("result") if isinstance(j, dict) else j),
+          (200, "opened"), "a new start posted to A while the broker is "
+          "down: opened")
+    t.ok(broker.start(), "the broker is back (its sessions persisted)")
+
+    def two_in_b():
+        rots = rotations(b)
+        return rots if len(rots) == 2 else None
+    rots = dc.wait_for(two_in_b, 60, what="the second rotation in B") or []
+    t.is_(sorted(r.get("outcome") or "open" for r in rots),
+          ["completed", "open"],
+          "B: the event A took while the broker was down reaches B")
 
     t.is_(a.stop(), 0, "A stops: exit 0")
     t.is_(b.stop(), 0, "B stops: exit 0")
