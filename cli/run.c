@@ -940,5 +940,6 @@ cmd_run(int argc, char *argv[])
 	event_base_free(m.base);
 	config_free(m.cfg);
 	log_info("stopped after %zu checks", m.checks_done);
+	log_instance(NULL);	/* m.instance goes with this frame */
 	return m.exit_code;
 }
