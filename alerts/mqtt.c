@@ -40,6 +40,8 @@
 
 #define PUBACK_WAIT_S	30	/* connected, no PUBACK: publish again */
 #define STATE_BUCKETS	1024
+#define SHORT_LIVED_S	10	/* a connection lost this soon ... */
+#define SHORT_LIVED_WARN 3	/* ... this many times in a row: say why */
 
 struct dstate {
 	struct dstate	*next;
@@ -63,6 +65,10 @@ struct mqtt {
 	bool			 connecting;
 	bool			 stopping;	/* no reconnect from here on */
 	unsigned		 failures;
+	time_t			 connected_at;	/* monotonic seconds */
+	unsigned		 short_lived;	/* connections lost soon
+						   after they were made */
+	char			 id[128];	/* client id */
 	int			 inflight_mid;	/* -1: none */
 	time_t			 inflight_since; /* monotonic seconds */
 	struct dstate		*states[STATE_BUCKETS];
@@ -260,6 +266,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		return;
 	}
 	m->connected = true;
+	m->connected_at = mono();
 	m->failures = 0;
 	log_info("%s: connected to %s:%d", m->s->name, m->host, m->port);
 	/* Again at every connect: a broker that lost our session (a
@@ -292,6 +299,18 @@ on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	unwatch(m);
 	if (m->stopping)
 		return;
+	/* A broker drops the older of two clients with one id: two daemons
+	 * with one instance name take the connection from each other, each
+	 * time right after it is made. */
+	if (was && rc != 0 && mono() - m->connected_at < SHORT_LIVED_S) {
+		if (++m->short_lived == SHORT_LIVED_WARN)
+			log_warnx("%s: the broker has dropped the last %u "
+			    "connections within %d s of making them: is another "
+			    "daemon using client id %s (the same instance: "
+			    "name)?", m->s->name, m->short_lived,
+			    SHORT_LIVED_S, m->id);
+	} else if (was)
+		m->short_lived = 0;
 	schedule_reconnect(m, rc == 0 ? "disconnected" : was ?
 	    "connection lost" : "could not connect");
 }
@@ -620,6 +639,7 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 	 * events relayed while we were away do: a persistent session when
 	 * the client id stays the same across restarts (not with the pid
 	 * in it). */
+	snprintf(m->id, sizeof(m->id), "%s", id);
 	if ((m->mosq = mosquitto_new(id, c->client_id == NULL &&
 	    s->a->instance == NULL, m)) == NULL) {
 		lib_users--;

@@ -16,7 +16,9 @@ zone, and an instance of the other shard of the same configuration:
     the rotation in A's store at once, and waits at the broker (B's
     persistent session) to close it in B's store when B comes back;
   - with the broker stopped, a new start posted to A reaches B once the
-    broker is back.
+    broker is back;
+  - a second daemon with A's instance name: the broker keeps dropping one
+    of the two, and the log says why.
 The broker listens on the testbed's own /24 (.50), on a free port."""
 import json
 import os
@@ -228,6 +230,17 @@ try:
     t.is_(sorted(r.get("outcome") or "open" for r in rots),
           ["completed", "open"],
           "B: the event A took while the broker was down reaches B")
+
+    # ---- a second daemon named like A: the two take the broker's
+    # connection from each other, and one of them says why
+    twin = replica("replica-a")
+    twin.start(args=OURS)
+    warning = "is another daemon using client id dnssecmon-replica-a"
+    t.ok(dc.wait_for(lambda: warning in a.log_text() + twin.log_text(), 90),
+         "two daemons with one instance name: the flapping connection is "
+         "explained in the log")
+    t.is_(twin.stop(), 0, "the twin stops: exit 0")
+    twin.cleanup()
 
     t.is_(a.stop(), 0, "A stops: exit 0")
     t.is_(b.stop(), 0, "B stops: exit 0")
