@@ -191,10 +191,13 @@ install: dnssecmon
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    etc/dnssecmon.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/dnssecmon@.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon@.service
 	install -m 644 etc/dnssecmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
-	install -m 644 etc/dnssecmon.yaml etc/dnssecmon@.service \
+	install -m 644 etc/dnssecmon.yaml \
 	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
@@ -212,6 +215,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \
 	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/dnssecmon.service \
+	    $(DESTDIR)$(UNITDIR)/dnssecmon@.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 

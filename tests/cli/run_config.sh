@@ -46,7 +46,7 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
 	sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
 	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#")"
 # The systemd template's command line, for shard 2 of its N.
-unit="$DNSSECMON_TOP/etc/dnssecmon@.service"
+unit="$DNSSECMON_TOP/etc/dnssecmon@.service.in"
 shards=$(sed -n 's/^Environment=DNSSECMON_SHARDS=//p' "$unit")
 args=$(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | sed -e 's/%i/2/g' \
 	-e "s/\${DNSSECMON_SHARDS}/$shards/" -e "s#-c [^ ]*#-c $tmp/c.yaml#")
