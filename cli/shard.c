@@ -44,6 +44,7 @@ shard_auto(const char *hostname, const char *env_n, unsigned *k,
     unsigned *n, char *err, size_t errlen)
 {
 	const char	*dash;
+	char		 label[64];
 	long		 ord, count;
 
 	if (env_n == NULL || *env_n == '\0') {
@@ -57,8 +58,15 @@ shard_auto(const char *hostname, const char *env_n, unsigned *k,
 		    "number from 1 to %d", SHARD_ENV, env_n, SHARD_MAX);
 		return -1;
 	}
-	if (hostname == NULL || (dash = strrchr(hostname, '-')) == NULL ||
-	    dash == hostname || !instance_alnum(dash[-1]) ||
+	/* The first label: a host may know itself by its full name
+	 * (dnssecmon-3.dnssecmon.monitoring.svc.cluster.local). Longer
+	 * than a DNS label, it is not cut into a false ordinal. */
+	if (hostname != NULL)
+		snprintf(label, sizeof(label), "%.*s",
+		    (int)strcspn(hostname, "."), hostname);
+	if (hostname == NULL || strcspn(hostname, ".") >= sizeof(label) ||
+	    (dash = strrchr(label, '-')) == NULL ||
+	    dash == label || !instance_alnum(dash[-1]) ||
 	    number(dash + 1, 0, SHARD_MAX - 1,
 	    &ord) == -1) {
 		snprintf(err, errlen, "--shard auto: host name '%.64s' does not "

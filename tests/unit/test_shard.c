@@ -35,6 +35,10 @@ test_auto_good(void)
 		{ "dnssecmon-v2-10", "12", 11, 12 },	/* digits in the set */
 		{ "mon-999", "1000", 1000, 1000 },
 		{ "single-0", "1", 1, 1 },
+		/* A full name: the first label counts. */
+		{ "dnssecmon-2.dnssecmon.monitoring.svc.cluster.local", "4",
+		    3, 4 },
+		{ "mon-1.noc-7.example", "2", 2, 2 },
 	};
 	char		 err[256];
 	unsigned	 i, k, n;
@@ -62,6 +66,8 @@ test_auto_bad(void)
 		{ "dnssecmon--1", "4", "does not end in -ORDINAL" },
 		{ "-3", "4", "does not end in -ORDINAL" },
 		{ "host.example.com", "4", "does not end in -ORDINAL" },
+		{ "host.noc-3.example", "4", "does not end in -ORDINAL" },
+		{ ".dnssecmon-3", "4", "does not end in -ORDINAL" },
 		{ "", "4", "does not end in -ORDINAL" },
 		{ "dnssecmon-03", "4", "leading zero" },
 		{ "dnssecmon-4", "4", "allows ordinals 0 to 3" },
@@ -88,6 +94,18 @@ test_auto_bad(void)
 	}
 	ok(shard_parse("auto", NULL, "4", &k, &n, err, sizeof(err)) == -1,
 	    "auto: no host name at all is refused");
+	{
+		/* Longer than a DNS label: not cut to a false ordinal. */
+		char	 h[100];
+
+		memset(h, 'a', sizeof(h) - 1);
+		h[sizeof(h) - 1] = '\0';
+		h[61] = '-';
+		h[62] = '1';
+		ok(auto_on(h, "4", &k, &n, err, sizeof(err)) == -1 &&
+		    strstr(err, "does not end in -ORDINAL") != NULL,
+		    "auto: a 99-character first label is refused, not cut");
+	}
 }
 
 static void
