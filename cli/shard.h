@@ -16,8 +16,8 @@
 
 /*
  * --shard's argument into 1-based *k of *n. "K/N" as it is; "auto" takes
- * K from the ordinal that ends a StatefulSet-style host name
- * ("dnssecmon-3" is shard 4: ordinals count from 0) and N from env_n (the
+ * K from the ordinal that ends the first label of a StatefulSet-style host
+ * name ("dnssecmon-3" is shard 4: ordinals count from 0) and N from env_n (the
  * value of DNSSECMON_SHARDS, NULL when unset). 0, or -1 with the reason
  * in err.
  */
