@@ -11,15 +11,15 @@
 #include <stddef.h>
 
 #define SHARD_MAX		1000	/* N */
-#define SHARD_ENV		"DNSSECMON_SHARDS"	/* N for --shard auto */
+#define SHARD_ENV		"DNSSECMON_SHARDS" /* N of --shard auto */
 #define SHARD_INSTANCE_MAX	65	/* an instance name, with NUL */
 
 /*
  * --shard's argument into 1-based *k of *n. "K/N" as it is; "auto" takes
  * K from the ordinal that ends the first label of a StatefulSet-style host
- * name ("dnssecmon-3" is shard 4: ordinals count from 0) and N from env_n (the
- * value of DNSSECMON_SHARDS, NULL when unset). 0, or -1 with the reason
- * in err.
+ * name ("dnssecmon-3" is shard 4: ordinals count from 0) and N from env_n
+ * (the value of DNSSECMON_SHARDS, NULL when unset). 0, or -1 with the
+ * reason in err.
  */
 int	shard_parse(const char *arg, const char *hostname, const char *env_n,
 	    unsigned *k, unsigned *n, char *err, size_t errlen);
