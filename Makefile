@@ -88,6 +88,9 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
+# cli/shard.c is not in the library: its test links it directly.
+$(B)/tests/test_shard: cli/shard.c
+
 unit: $(UNIT_BINS)
 
 # Benchmark helpers that link the real module sources (tests/bench/*.c).
@@ -188,10 +191,14 @@ install: dnssecmon
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    etc/dnssecmon.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/dnssecmon@.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon@.service
 	install -m 644 etc/dnssecmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
-	install -m 644 etc/dnssecmon.yaml README.md \
+	install -m 644 etc/dnssecmon.yaml \
+	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
 
@@ -208,6 +215,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \
 	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/dnssecmon.service \
+	    $(DESTDIR)$(UNITDIR)/dnssecmon@.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 

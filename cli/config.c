@@ -18,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/config_int.h"
 #include "cli/nameset.h"
+#include "cli/shard.h"
 #include "common/file.h"
 #include "probe/dsmatch.h"
 #include "probe/roots.h"
@@ -575,6 +576,17 @@ parse_top(struct parse *p, yaml_node_t *root)
 				    "or json", s);
 			else
 				set_str(p, &c->log, v, key);
+		} else if (strcmp(key, "instance") == 0) {
+			const char *s = want_scalar(p, v, key);
+
+			if (s == NULL)
+				;
+			else if (!shard_instance_valid(s))
+				err_at(p, v, key, "'%s': expected 1 to %d of "
+				    "A-Z a-z 0-9 . _ - (it names this daemon in "
+				    "MQTT topics)", s, SHARD_INSTANCE_MAX - 1);
+			else
+				set_str(p, &c->instance, v, key);
 		} else if (config_parse_alerts_key(p, key, k, v) ||
 		    config_parse_http_key(p, key, k, v))
 			;	/* sections owned by alerts/ and dashboard-export/ */
@@ -792,6 +804,7 @@ config_free(struct config *c)
 		free(c->resolvers[i]);
 	free(c->database);
 	free(c->log);
+	free(c->instance);
 	config_free_alerts(c);
 	config_free_http(c);
 	free(c->domains);

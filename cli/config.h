@@ -55,6 +55,8 @@ struct config {
 	unsigned		 per_server_qps;
 	long			 retention_s;		/* raw observations */
 	char			*log;			/* stderr|syslog|json */
+	char			*instance;		/* NULL: host name and
+							   shard (cli/shard.h) */
 	char			*http_listen;		/* NULL: off */
 	/* ---- http and hooks (cli/config_http.c) ---- */
 	struct sockaddr_storage	 http_addr;		/* http_listen parsed */

@@ -19,7 +19,7 @@ const struct cli_command cli_commands[] = {
 	  "       [-v] [-V] [-f|--domains-file FILE|-]... [DOMAIN...]",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
-	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",
+	{ "run", "-c FILE [-n] [--shard K/N|auto] [--log stderr|syslog|json] [--once] [-v]",
 	  "run the monitor daemon in the foreground",
 	  cmd_run },
 	{ "rotations", "--db FILE [--open] [--format text|json]",

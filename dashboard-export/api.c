@@ -308,7 +308,32 @@ xapi_domains(struct export *ex, time_t now)
 		free(v);
 	}
 	json_object_set_new(o, "domains", a);
+	xapi_identity(ex, o);
 	return o;
+}
+
+void
+export_set_identity(struct export *ex, const char *instance,
+    unsigned shard_k, unsigned shard_n)
+{
+	if (ex == NULL)
+		return;
+	snprintf(ex->instance, sizeof(ex->instance), "%s",
+	    instance != NULL ? instance : "");
+	ex->shard_k = shard_n > 0 ? shard_k : 0;
+	ex->shard_n = shard_n;
+}
+
+void
+xapi_identity(struct export *ex, json_t *o)
+{
+	if (o == NULL)
+		return;
+	json_object_set_new(o, "instance", ex->instance[0] ?
+	    json_string(ex->instance) : json_null());
+	json_object_set_new(o, "shard", ex->shard_n == 0 ? json_null() :
+	    json_pack("{s:i, s:i}", "index", (int)ex->shard_k, "count",
+	    (int)ex->shard_n));
 }
 
 bool
@@ -343,6 +368,7 @@ xapi_ready(struct export *ex, json_t **why)
 				json_object_set_new(*why, "network_error",
 				    json_string(ex->intercepted_why));
 		}
+		xapi_identity(ex, *why);
 	}
 	return ready;
 }

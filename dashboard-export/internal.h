@@ -163,7 +163,9 @@ struct xlogrl {
 /* Webhook outcomes, counted for /metrics. */
 enum xhook_result {
 	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
-	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
+	XHOOK_REJECTED, XHOOK_FAILED,
+	XHOOK_RELAYED,		/* for another shard, through the broker */
+	XHOOK_NRESULTS
 };
 
 /* What served an HTTP request: the handler label of
@@ -180,6 +182,11 @@ struct export {
 	time_t			 started;
 	void			(*host_event_fn)(void *, const char *);
 	void			*host_event_arg;
+	int			(*host_webhook_fn)(void *, const char *,
+				    const char *, size_t);
+	void			*host_webhook_arg;
+	char			 instance[80];	/* "": not set */
+	unsigned		 shard_k, shard_n; /* n 0: not sharded */
 
 	/* HTTP */
 	struct evhttp		*http;
@@ -296,6 +303,8 @@ struct json_t	*xapi_domain(struct export *, const struct xdom *,
 		    bool detail, time_t now);
 /* /api/v1/domains */
 struct json_t	*xapi_domains(struct export *, time_t now);
+/* Which daemon of a fleet this is, {"instance", "shard"}, into o. */
+void		 xapi_identity(struct export *, struct json_t *o);
 /* /readyz: whether ready, with the reason as JSON. */
 bool		 xapi_ready(struct export *, struct json_t **why);
 

@@ -171,7 +171,8 @@ waiting_for_ds(const struct xdom *d)
 }
 
 static const char *hook_result_names[XHOOK_NRESULTS] = {
-	"opened", "closed", "duplicate", "ignored", "rejected", "failed"
+	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
+	"relayed"
 };
 
 /*
