@@ -462,6 +462,151 @@ classify_signatures(struct probe_result *r, const struct probe_policy *pol,
 		    sizeof(when)), clock_duration(rest, left, sizeof(left)));
 }
 
+/* ------------------------------------------------------------------ */
+/* Denial of existence (NXDOMAIN / NODATA proofs, NSEC3 parameters). */
+
+/* Validators' NSEC3 iteration limits, named in the messages: above 150
+ * BIND (since 9.16.16), unbound (val-nsec3-keysize-iterations, default
+ * "1024 150 2048 150 4096 150") and PowerDNS Recursor (nsec3-max-iterations,
+ * 150 since 4.5.2) treat the proof as insecure; systemd-resolved stops at
+ * 100; RFC 9276 3.2 lets any validator do so above 0. */
+#define NSEC3_ITER_INSECURE	150
+#define NSEC3_ITER_RESOLVED	100
+
+/* "NAME (ADDR) NXDOMAIN and NODATA: why", once per server. */
+static void
+denial_bad_text(const struct probe_server *s, char *buf, size_t len)
+{
+	const struct probe_negative *x = &s->nxdomain, *d = &s->nodata;
+	bool		 bx = x->checked && !x->valid, bd = d->checked && !d->valid;
+
+	if (!bx && !bd)
+		return;
+	append(buf, len, "%s%s (%s) %s%s%s: %s", buf[0] ? "; " : "", s->name,
+	    s->address, bx ? "NXDOMAIN" : "", bx && bd ? " and " : "",
+	    bd ? "NODATA" : "", bx ? x->error : d->error);
+	if (bx && bd && strcmp(x->error, d->error) != 0)
+		append(buf, len, " / %s", d->error);
+}
+
+static void
+classify_denial_proofs(struct probe_result *r, uint32_t answering)
+{
+	char		 bad[400] = "";
+	unsigned	 i, q, checked[2] = { 0, 0 }, nbad[2] = { 0, 0 };
+	bool		 all_bad = false, ub_bogus;
+	enum probe_severity sev;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		const struct probe_negative *n[2] = { &s->nxdomain,
+		    &s->nodata };
+
+		if (!(answering & (1u << i)))
+			continue;
+		for (q = 0; q < 2; q++) {
+			if (!n[q]->checked)
+				continue;
+			checked[q]++;
+			if (n[q]->valid)
+				continue;
+			nbad[q]++;
+		}
+		denial_bad_text(s, bad, sizeof(bad));
+	}
+	for (q = 0; q < 2; q++)
+		if (checked[q] > 0 && nbad[q] == checked[q])
+			all_bad = true;
+	ub_bogus = r->denial_validation == PROBE_VAL_BOGUS;
+	if (nbad[0] + nbad[1] == 0 && !ub_bogus)
+		return;
+	/* Resolvers retry another server after a bogus answer: one bad
+	 * server costs latency and some failures, all of them an outage for
+	 * every name that does not exist. */
+	sev = all_bad || ub_bogus ? PROBE_SEV_CRITICAL : PROBE_SEV_WARNING;
+	if (ub_bogus)
+		append(bad, sizeof(bad), "%sthe validator finds %s bogus%s%s",
+		    bad[0] ? "; " : "", r->denial_name,
+		    r->denial_why_bogus[0] ? ": " : "", r->denial_why_bogus);
+	probe_problem_add_sev(r, PROBE_P_DENIAL_BOGUS, sev,
+	    "The proof that a name does not exist in %s does not validate "
+	    "(%s): validating resolvers answer SERVFAIL instead of "
+	    "NXDOMAIN/NODATA for %s; re-sign the zone%s", r->domain, bad,
+	    sev == PROBE_SEV_CRITICAL ? "every name that does not exist" :
+	    "names asked of these servers",
+	    sev == PROBE_SEV_CRITICAL ? "" : " on the servers named (the "
+	    "others prove it)");
+}
+
+static void
+classify_nsec3(struct probe_result *r, uint32_t answering)
+{
+	const struct probe_nsec3 *p = NULL;
+	char		 salt[2 * PROBE_MAX_SALT + 4];
+	unsigned	 i, k;
+
+	/* The highest iteration count any server serves: the worst case a
+	 * validator meets. */
+	for (i = 0; i < r->n_servers; i++)
+		if ((answering & (1u << i)) && r->servers[i].nsec3.seen &&
+		    (p == NULL || r->servers[i].nsec3.iterations >
+		    p->iterations))
+			p = &r->servers[i].nsec3;
+	if (p == NULL)
+		return;
+	if (p->iterations > NSEC3_ITER_INSECURE)
+		probe_problem_add_sev(r, PROBE_P_NSEC3_ITERATIONS,
+		    PROBE_SEV_CRITICAL, "%s uses NSEC3 with %u extra "
+		    "iterations, above %u: BIND, unbound and PowerDNS "
+		    "Recursor treat its negative answers as insecure (no "
+		    "DNSSEC protection for names that do not exist) and RFC "
+		    "9276 lets validators answer SERVFAIL; re-sign with 0 "
+		    "iterations", r->domain, p->iterations,
+		    NSEC3_ITER_INSECURE);
+	else if (p->iterations > 0)
+		probe_problem_add(r, PROBE_P_NSEC3_ITERATIONS,
+		    "%s uses NSEC3 with %u extra iterations: RFC 9276 says "
+		    "0 (more hide nothing and cost every validator CPU); "
+		    "validators may treat it as insecure (RFC 9276 3.2), "
+		    "systemd-resolved above %u, BIND, unbound and PowerDNS "
+		    "Recursor above %u; re-sign with 0 iterations",
+		    r->domain, p->iterations, NSEC3_ITER_RESOLVED,
+		    NSEC3_ITER_INSECURE);
+	if (p->salt_len > 0) {
+		salt[0] = '\0';
+		for (k = 0; k < p->salt_len && k < PROBE_MAX_SALT; k++)
+			append(salt, sizeof(salt), "%02X", p->salt[k]);
+		if (p->salt_len > PROBE_MAX_SALT)
+			append(salt, sizeof(salt), "...");
+		probe_problem_add(r, PROBE_P_NSEC3_SALT,
+		    "%s uses an NSEC3 salt of %u bytes (%s): RFC 9276 "
+		    "advises none, since NSEC3 hashes are salted by the zone "
+		    "name already and changing a salt means re-signing the "
+		    "whole zone", r->domain, p->salt_len, salt);
+	}
+	if (p->opt_out)
+		probe_problem_add(r, PROBE_P_NSEC3_OPT_OUT,
+		    "%s uses NSEC3 opt-out: unsigned delegations in it are "
+		    "not covered by any proof (RFC 9276: only for very "
+		    "large, sparsely signed zones)", r->domain);
+}
+
+/*
+ * Judged only where validators judge it: the parent holds a DS, so the
+ * zone's answers, negative ones included, are validated. A zone that
+ * fails validation as a whole has that reported with its cause; its
+ * denials failing too is the same fault, not a second one.
+ */
+static void
+classify_denial(struct probe_result *r, uint32_t answering)
+{
+	if (r->n_ds == 0)
+		return;
+	if (r->validation != PROBE_VAL_BOGUS)
+		classify_denial_proofs(r, answering);
+	classify_nsec3(r, answering);
+}
+
 static void
 serial_text(const struct probe_server *s, char *buf, size_t len)
 {
@@ -915,6 +1060,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		classify_cds(r);
 		classify_zsk(r, answering);
 		classify_signatures(r, pol, now);
+		classify_denial(r, answering);
 	}
 	classify_validation(r);
 

@@ -102,6 +102,41 @@ struct probe_cdnskey {
 	int		key;		/* index into keys[], -1: unpublished */
 };
 
+/* How a server proves that a name or type does not exist. */
+enum probe_denial {
+	PROBE_DENIAL_NONE = 0,		/* not checked: no negative answer */
+	PROBE_DENIAL_NSEC,
+	PROBE_DENIAL_NSEC3,
+	PROBE_DENIAL_MISSING		/* negative answer without NSEC(3) */
+};
+
+#define PROBE_MAX_SALT		32	/* NSEC3 salt bytes kept (len: all) */
+
+/*
+ * One negative answer from one server (a random name below the domain,
+ * or a type the apex lacks), its proof checked in-process: NSEC/NSEC3
+ * coverage and the RRSIGs over them against the DNSKEYs that server
+ * publishes.
+ */
+struct probe_negative {
+	enum probe_qstatus status;	/* of the question */
+	int		rcode;		/* -1: no answer */
+	enum probe_denial kind;
+	bool		checked;	/* a proof was expected and judged */
+	bool		valid;		/* ... and it holds */
+	char		error[200];	/* why not checked, or why not valid */
+};
+
+/* NSEC3 parameters as one server serves them (kind NSEC3). */
+struct probe_nsec3 {
+	bool		seen;
+	uint8_t		algorithm;
+	bool		opt_out;
+	uint16_t	iterations;
+	uint8_t		salt_len;
+	uint8_t		salt[PROBE_MAX_SALT];
+};
+
 struct probe_server {
 	char		name[PROBE_NAME_MAX];	/* NS name */
 	char		address[PROBE_ADDR_MAX];
@@ -118,6 +153,10 @@ struct probe_server {
 	bool		sig_expired;		/* an RRSIG it served is expired */
 	bool		sig_not_yet_valid;
 	double		latency_ms;		/* of its DNSKEY answer */
+	/* Denial of existence, asked of this server directly. */
+	struct probe_negative nxdomain;		/* denial_name A */
+	struct probe_negative nodata;		/* DOMAIN denial_type */
+	struct probe_nsec3 nsec3;
 };
 
 struct probe_resolver {
@@ -159,6 +198,10 @@ enum probe_code {
 	PROBE_P_SIGNATURE_EXPIRED,
 	PROBE_P_SIGNATURE_NOT_YET_VALID,
 	PROBE_P_SIGNATURE_EXPIRING,
+	PROBE_P_DENIAL_BOGUS,
+	PROBE_P_NSEC3_ITERATIONS,
+	PROBE_P_NSEC3_SALT,
+	PROBE_P_NSEC3_OPT_OUT,
 	PROBE_P_SERVER_UNREACHABLE,
 	PROBE_P_LAME_DELEGATION,
 	PROBE_P_SERVERS_DISAGREE,
@@ -271,6 +314,13 @@ struct probe_result {
 	/* Validation. */
 	enum probe_validation validation;
 	char		why_bogus[256];
+	/* Denial of existence: the random name asked this check (a new one
+	 * every check, so no cache answers it), the type asked at the apex,
+	 * and what libunbound concluded about the random name. */
+	char		denial_name[PROBE_NAME_MAX];	/* "": not asked */
+	uint16_t	denial_type;
+	enum probe_validation denial_validation;
+	char		denial_why_bogus[256];
 	unsigned	n_resolvers;
 	struct probe_resolver resolvers[PROBE_MAX_RESOLVERS];
 
@@ -409,6 +459,8 @@ struct json_t *probe_problems_json(const struct probe_result *);
 struct json_t *probe_result_json(const struct probe_result *);
 
 const char *probe_validation_name(enum probe_validation);
+/* "nsec", "nsec3", "missing", "none". Static. */
+const char *probe_denial_name(enum probe_denial);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */

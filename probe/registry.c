@@ -106,6 +106,20 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "RRSIGs expire within sig_warning (critical within "
 	    "sig_critical): re-signing has stalled"),
 
+	/* Denial of existence (NXDOMAIN / NODATA proofs). */
+	P(PROBE_P_DENIAL_BOGUS, "denial_bogus", C, false, ZONE,
+	    "a server's proof that a name or type does not exist does not "
+	    "validate: resolvers SERVFAIL on mistyped names (warning when "
+	    "only some servers)"),
+	P(PROBE_P_NSEC3_ITERATIONS, "nsec3_iterations", W, false, ZONE,
+	    "NSEC3 with extra iterations (RFC 9276: 0); above 150 BIND, "
+	    "unbound and PowerDNS treat the proofs as insecure"),
+	P(PROBE_P_NSEC3_SALT, "nsec3_salt", N, false, ZONE,
+	    "NSEC3 with a salt, which RFC 9276 advises against"),
+	P(PROBE_P_NSEC3_OPT_OUT, "nsec3_opt_out", N, false, ZONE,
+	    "NSEC3 opt-out: unsigned delegations can be added or forged "
+	    "(RFC 9276: only for very large zones)"),
+
 	/* The domain's servers. */
 	P(PROBE_P_SERVER_UNREACHABLE, "server_unreachable", W, false, ZONE,
 	    "a name server address did not answer"),
@@ -294,6 +308,17 @@ probe_validation_name(enum probe_validation v)
 	case PROBE_VAL_INSECURE:	return "insecure";
 	case PROBE_VAL_BOGUS:		return "bogus";
 	default:			return "indeterminate";
+	}
+}
+
+const char *
+probe_denial_name(enum probe_denial d)
+{
+	switch (d) {
+	case PROBE_DENIAL_NSEC:		return "nsec";
+	case PROBE_DENIAL_NSEC3:	return "nsec3";
+	case PROBE_DENIAL_MISSING:	return "missing";
+	default:			return "none";
 	}
 }
 

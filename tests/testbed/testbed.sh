@@ -21,6 +21,8 @@ MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
 SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll"
+# Denial of existence: NSEC3 with a salt and 100 iterations; an NSEC chain broken on server b.
+SCENARIOS="$SCENARIOS nsec3 denialbad"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -185,8 +187,11 @@ take_lock() {
 #   WINDOW       RRSIG validity: normal|expired|notyet|expiring
 #   B_AHEAD      1: server b serves serial+1 (split)
 #   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
+#   NSEC3_ITER   empty: NSEC; else NSEC3 with this many iterations and a fresh random salt
+#   B_DENIAL     broken: server b's copy has every RRSIG over an NSEC altered
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
+    NSEC3_ITER="" B_DENIAL=ok
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -222,6 +227,13 @@ state_def() {
                  SIGN_KSK="ksk";          DS="ksk";               CDS="ksk";        B_AHEAD=1 ;;
     unsigned)    SIGN_ZSK="";             VERDICT=insecure ;;
     zskroll)     PUB_A="ksk zsk zsk2";    SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # NSEC3 the way older signer defaults made it (RFC 9276 says 0 iterations, no salt).
+    nsec3)       PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 NSEC3_ITER=100 ;;
+    # Both servers serve the same signed zone, but b's NSEC signatures are corrupt: the apex
+    # validates everywhere, a name that does not exist is bogus when b answers it.
+    denialbad)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 B_DENIAL=broken ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -306,7 +318,7 @@ utc() { date -u -d "$1" +%Y%m%d%H%M%S; }
 # also looks for private keys of every DNSKEY in the zone, and a pre-published key must
 # stay published-but-silent.
 sign_zone() {
-    local zone=$1 in=$2 out=$3 window=$4 ksks=$5 zsks=$6 tmp r k args=()
+    local zone=$1 in=$2 out=$3 window=$4 ksks=$5 zsks=$6 nsec3_iter=${7:-} tmp r k args=()
     tmp=$(mktemp -d "$D/work/sign.XXXXXX")
     for r in $ksks $zsks; do
         k=$(key_of "$zone" "$r")
@@ -321,6 +333,8 @@ sign_zone() {
     expiring) args+=(-s "$(utc '1 day ago')" -e "$(utc '2 days')") ;;
     *) die "unknown signature window $window" ;;
     esac
+    # -3 SALT -H N: NSEC3 with a fresh 8-byte salt, as dnssec-signzone users set it.
+    [ -z "$nsec3_iter" ] || args+=(-3 "$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" -H "$nsec3_iter")
     set -- # zsk files as positional arguments
     for r in $zsks; do set -- "$@" "$tmp/$(basename "$(key_of "$zone" "$r")")"; done
     # -x: only KSKs sign DNSKEY/CDS/CDNSKEY, so "who signs the DNSKEY RRset" is exact.
@@ -371,8 +385,9 @@ build_child() {
         elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ]; then
             cp "$signed_a" "$out" # same content: one signing is enough
         else
-            sign_zone "$zone" "$src" "$out" "$WINDOW" "$SIGN_KSK" "$SIGN_ZSK"
+            sign_zone "$zone" "$src" "$out" "$WINDOW" "$SIGN_KSK" "$SIGN_ZSK" "$NSEC3_ITER"
         fi
+        [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
     done
@@ -383,6 +398,32 @@ build_child() {
       for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
+    write_expect_denial "$zone" "$D/work/$zone/a.signed"
+}
+
+# Alter one base64 character in every RRSIG over an NSEC (one record per line, -O full):
+# the records still load, and their signatures no longer verify.
+break_nsec_sigs() {
+    # $13: the first chunk of the signature (owner TTL IN RRSIG NSEC alg labels TTL
+    # expiration inception tag signer signature...).
+    awk '$4 == "RRSIG" && $5 == "NSEC" && length($13) > 10 {
+            c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
+            $13 = substr($13, 1, 9) r substr($13, 11) }
+         { print }' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
+# expect/<zone>.denial: "nsec", "nsec3 ITERATIONS SALT" (read back from the signed zone's
+# NSEC3PARAM) or "none"; then "b-broken" when server b's NSEC signatures were altered.
+write_expect_denial() {
+    local zone=$1 signed=$2 e=$D/expect
+    if [ ! -e "$signed" ] || ! grep -q RRSIG "$signed"; then
+        echo none
+    elif awk '$4 == "NSEC3PARAM" { found = 1 } END { exit !found }' "$signed"; then
+        awk '$4 == "NSEC3PARAM" { print "nsec3", $7, toupper($8); exit }' "$signed"
+    else
+        echo nsec
+    fi >"$e/$zone.denial"
+    [ "$B_DENIAL" != broken ] || echo b-broken >>"$e/$zone.denial"
 }
 
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose

@@ -1,0 +1,42 @@
+/*
+ * Checking one server's proof of non-existence (RFC 4035 5.4, RFC 5155 8)
+ * with ldns: which NSEC or NSEC3 records came back, whether they cover
+ * the question, and whether their RRSIGs verify against the DNSKEYs that
+ * server publishes. Internal to the probe module.
+ */
+#ifndef DNSSECMON_PROBE_DENIAL_H
+#define DNSSECMON_PROBE_DENIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "probe/probe.h"
+
+/*
+ * The NSEC3 iteration count above which we do not hash at all: RFC 5155
+ * allowed at most 2,500 (for 4096-bit keys), and every validator in use
+ * treats far less as insecure. A hostile zone cannot make us spend more.
+ */
+#define DENIAL_MAX_HASH_ITERATIONS	2500
+
+/*
+ * Judge the raw answer wire[0..len) to (qname, qtype) from r->servers[si]
+ * into *neg, and the server's NSEC3 parameters into r->servers[si].nsec3.
+ * Signatures are checked at `now` against every key of r->keys that
+ * server publishes. A zone the server serves no DNSKEY for is not judged
+ * (unsigned). Never reads outside the wire; never fails on what the
+ * network sent (the reason goes to neg->error).
+ */
+void	denial_check(struct probe_result *r, unsigned si,
+	    struct probe_negative *neg, const uint8_t *wire, size_t len,
+	    const char *qname, uint16_t qtype, time_t now);
+
+/*
+ * A fresh random label for this check, "dnssecmon-" and 12 hex digits,
+ * prepended to domain into out. Returns -1 when the name would not fit
+ * in a domain name (then no denial is asked for that domain).
+ */
+int	denial_random_name(const char *domain, char *out, size_t outlen);
+
+#endif
