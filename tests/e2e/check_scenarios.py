@@ -76,6 +76,10 @@ SCENARIOS = {
     "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
     "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
+    # Denial of existence (tests/e2e/denial.py has the details).
+    "nsec3":       ("secure", "stable", "warning", 1,
+                    {"nsec3_iterations", "nsec3_salt"}, []),
+    "denialbad":   ("secure", "stable", "warning", 1, {"denial_bogus"}, []),
 }
 
 # One run over all zones: they are probed concurrently on one loop.
