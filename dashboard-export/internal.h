@@ -38,6 +38,9 @@ struct xserver {
 	bool		 answered;
 	bool		 has_soa;
 	uint32_t	 serial;
+	int8_t		 denial_valid;	/* 1: its NXDOMAIN and NODATA proofs
+					   hold, 0: one is bogus, -1: not
+					   judged (unsigned, no answer) */
 };
 
 struct xresolver {
@@ -106,6 +109,15 @@ struct xdom {
 	double		 duration_s;
 	unsigned	 queries;
 	bool		 servers_agree;
+	/* Denial of existence: the kind of proof (enum probe_denial),
+	 * libunbound's verdict on the random name, and the NSEC3 parameters
+	 * with the most iterations over the servers (nsec3: any seen). */
+	uint8_t		 denial_proof;
+	uint8_t		 denial_validation;
+	bool		 nsec3;
+	bool		 nsec3_opt_out;
+	uint16_t	 nsec3_iterations;
+	uint8_t		 nsec3_salt_len;
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

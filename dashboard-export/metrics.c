@@ -529,6 +529,30 @@ server_soa_serial(struct out *o, struct export *ex, const char *name,
 	}
 }
 
+/* Absent where the proofs were not judged (unsigned zone, no answer). */
+static void
+server_denial_valid(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++) {
+		if (d->servers[k].denial_valid < 0 ||
+		    !server_series(o, name, d, k))
+			continue;
+		puts_(o, d->servers[k].denial_valid ? "1\n" : "0\n");
+	}
+}
+
+static bool
+nsec3_iterations(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->nsec3_iterations;
+	return d->checked && d->nsec3;
+}
+
 static void
 problem_info(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -640,6 +664,15 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_server_soa_serial", "gauge",
 	  "SOA serial this authoritative server address serves.",
 	  .zone = server_soa_serial },
+	{ "dnssecmon_server_denial_valid", "gauge",
+	  "1 when this authoritative server address proves that a random "
+	  "name and a type at the apex do not exist (NSEC/NSEC3 and their "
+	  "RRSIGs validate), 0 when a proof is bogus.",
+	  .zone = server_denial_valid },
+	{ "dnssecmon_nsec3_iterations", "gauge",
+	  "NSEC3 extra iterations the zone's servers use (the most over "
+	  "them; absent for NSEC). RFC 9276: 0.",
+	  .value = nsec3_iterations },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",
