@@ -227,6 +227,14 @@ denial_check(struct probe_result *r, unsigned si, struct probe_negative *neg,
 		    nodata ? "NODATA" : "NXDOMAIN");
 		goto done;
 	}
+	if (ldns_rr_list_rr_count(use) > DENIAL_MAX_RECORDS) {
+		neg->checked = false;
+		snprintf(neg->error, sizeof(neg->error), "%zu %s records in "
+		    "one answer, more than the %u a check judges",
+		    ldns_rr_list_rr_count(use), neg->kind ==
+		    PROBE_DENIAL_NSEC3 ? "NSEC3" : "NSEC", DENIAL_MAX_RECORDS);
+		goto done;
+	}
 	if (!signatures_verify(use, sigs, keys, now, why, sizeof(why))) {
 		snprintf(neg->error, sizeof(neg->error), "signature over %s",
 		    why);
@@ -245,9 +253,12 @@ denial_check(struct probe_result *r, unsigned si, struct probe_negative *neg,
 	ldns_rr_set_question(q, true);
 	if (neg->kind == PROBE_DENIAL_NSEC3) {
 		if (s->nsec3.iterations > DENIAL_MAX_HASH_ITERATIONS) {
+			/* Not bogus to a validator (insecure): no verdict
+			 * here; nsec3_iterations says what it is. */
+			neg->checked = false;
 			snprintf(neg->error, sizeof(neg->error), "NSEC3 with "
-			    "%u iterations, over RFC 5155's maximum of %u: "
-			    "not hashed, every validator refuses it",
+			    "%u iterations, over %u: not hashed (validators "
+			    "treat it as insecure from 151 on)",
 			    s->nsec3.iterations, DENIAL_MAX_HASH_ITERATIONS);
 			goto done;
 		}
