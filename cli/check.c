@@ -241,6 +241,12 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 			    probe_qstatus_name(v->status));
 	}
 	print_denial(r);
+	if (r->alg_rollover.stage != PROBE_ALG_NONE)
+		printf("  algroll  %u -> %u, stage %s%s (%s)\n",
+		    r->alg_rollover.from, r->alg_rollover.to,
+		    probe_alg_stage_name(r->alg_rollover.stage),
+		    r->alg_rollover.bad_order ? ", WRONG ORDER" : "",
+		    r->alg_rollover.basis);
 	if (r->earliest_sig_expiry)
 		printf("  RRSIGs expire from %s\n", clock_rfc3339(
 		    r->earliest_sig_expiry, when, sizeof(when)));

@@ -264,6 +264,11 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds));
 	json_object_set_new(o, "dnskeys", a);
 	json_object_set_new(o, "denial", denial_json(d));
+	json_object_set_new(o, "algorithm_rollover", d->checked &&
+	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b}",
+	    "stage", probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
+	    "from", d->alg_from, "to", d->alg_to, "bad_order",
+	    d->alg_bad_order) : json_null());
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
 		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o}",

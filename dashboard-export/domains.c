@@ -516,6 +516,10 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->queries = r->queries;
 	d->servers_agree = r->servers_agree;
 	copy_denial(d, r);
+	d->alg_stage = (uint8_t)r->alg_rollover.stage;
+	d->alg_from = r->alg_rollover.from;
+	d->alg_to = r->alg_rollover.to;
+	d->alg_bad_order = r->alg_rollover.bad_order;
 }
 
 static void

@@ -118,6 +118,9 @@ struct xdom {
 	bool		 nsec3_opt_out;
 	uint16_t	 nsec3_iterations;
 	uint8_t		 nsec3_salt_len;
+	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
+	uint8_t		 alg_stage, alg_from, alg_to;
+	bool		 alg_bad_order;
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

@@ -553,6 +553,14 @@ nsec3_iterations(const struct xdom *d, time_t now, long long *v)
 	return d->checked && d->nsec3;
 }
 
+static bool
+alg_rollover_stage(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->alg_stage;
+	return d->checked && d->alg_stage != PROBE_ALG_NONE;
+}
+
 static void
 problem_info(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -673,6 +681,11 @@ static const struct metric_family families[] = {
 	  "NSEC3 extra iterations the zone's servers use (the most over "
 	  "them; absent for NSEC). RFC 9276: 0.",
 	  .value = nsec3_iterations },
+	{ "dnssecmon_algorithm_rollover_stage", "gauge",
+	  "Stage of the zone's algorithm rollover (RFC 6781 4.1.4): 1 new "
+	  "signatures, 2 new keys, 3 DS swapped, 4 old keys removed, 5 old "
+	  "DS left over, 6 unclear; absent when one algorithm.",
+	  .value = alg_rollover_stage },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",

@@ -207,6 +207,19 @@ denial_check(struct probe_result *r, unsigned si, struct probe_negative *neg,
 		snprintf(neg->error, sizeof(neg->error), "out of memory");
 		goto done;
 	}
+	/* The algorithms signing the NSEC/NSEC3 records, for the algorithm
+	 * rollover stages (the keys may not be published yet). */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+		const ldns_rr	*sig = ldns_rr_list_rr(sigs, i);
+		ldns_rr_type	 cov = ldns_rdf2rr_type(
+		    ldns_rr_rrsig_typecovered(sig));
+		const ldns_rdf	*a = ldns_rr_rrsig_algorithm(sig);
+		uint8_t		 alg = a != NULL ? ldns_rdf2native_int8(a) : 255;
+
+		if ((cov == LDNS_RR_TYPE_NSEC || cov == LDNS_RR_TYPE_NSEC3) &&
+		    alg < 32)
+			s->sig_algs_nsec |= 1u << alg;
+	}
 	if (ldns_rr_list_rr_count(keys) == 0) {
 		snprintf(neg->error, sizeof(neg->error), "the server "
 		    "publishes no DNSKEY: nothing to prove");

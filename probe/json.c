@@ -141,6 +141,31 @@ denial_json(const struct probe_result *r)
 	return o;
 }
 
+/* Algorithm numbers set in a bitmask, ascending. */
+static json_t *
+algs_json(uint32_t m)
+{
+	json_t		*a = json_array();
+	unsigned	 i;
+
+	for (i = 0; i < 32 && a != NULL; i++)
+		if ((m >> i) & 1)
+			json_array_append_new(a, json_integer(i));
+	return a;
+}
+
+static json_t *
+alg_rollover_json(const struct probe_alg_rollover *ro)
+{
+	if (ro->stage == PROBE_ALG_NONE)
+		return json_null();
+	return json_pack("{s:s, s:o, s:o, s:s, s:b}", "stage",
+	    probe_alg_stage_name(ro->stage), "from", ro->from ?
+	    json_integer(ro->from) : json_null(), "to", ro->to ?
+	    json_integer(ro->to) : json_null(), "basis", ro->basis,
+	    "bad_order", ro->bad_order);
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -262,11 +287,15 @@ probe_result_json(const struct probe_result *r)
 		json_object_set_new(x, "nxdomain", negative_json(&s->nxdomain));
 		json_object_set_new(x, "nodata", negative_json(&s->nodata));
 		json_object_set_new(x, "nsec3", nsec3_json(&s->nsec3));
+		json_object_set_new(x, "rrsig_algorithms", algs_json(
+		    s->sig_algs_soa | s->sig_algs_dnskey | s->sig_algs_nsec));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "nameservers", a);
 
 	json_object_set_new(o, "denial", denial_json(r));
+	json_object_set_new(o, "algorithm_rollover",
+	    alg_rollover_json(&r->alg_rollover));
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_or_null(r->earliest_sig_expiry));
 	json_object_set_new(o, "queries", json_integer(r->queries));

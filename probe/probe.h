@@ -157,6 +157,10 @@ struct probe_server {
 	struct probe_negative nxdomain;		/* denial_name A */
 	struct probe_negative nodata;		/* DOMAIN denial_type */
 	struct probe_nsec3 nsec3;
+	/* Algorithms of the RRSIGs it served over each RRset we see (bit a
+	 * for algorithm a < 32; NSEC/NSEC3 from the negative answers). An
+	 * algorithm rollover adds and removes these apart from the keys. */
+	uint32_t	sig_algs_soa, sig_algs_dnskey, sig_algs_nsec;
 };
 
 struct probe_resolver {
@@ -202,6 +206,8 @@ enum probe_code {
 	PROBE_P_NSEC3_ITERATIONS,
 	PROBE_P_NSEC3_SALT,
 	PROBE_P_NSEC3_OPT_OUT,
+	PROBE_P_ALGORITHM_ROLLOVER,
+	PROBE_P_ALGORITHM_ROLLOVER_ORDER,
 	PROBE_P_SERVER_UNREACHABLE,
 	PROBE_P_LAME_DELEGATION,
 	PROBE_P_SERVERS_DISAGREE,
@@ -270,6 +276,30 @@ struct probe_history {
 	uint8_t		host_digest[PROBE_MAX_DIGEST];
 	/* The store failed for this check: why ("" when it did not). */
 	char		store_error[320];
+	/* When a key of each algorithm (< 32) was first seen, 0: never: which
+	 * algorithm an algorithm rollover leaves, once its keys are gone. */
+	time_t		alg_first_seen[32];
+};
+
+/* Where an algorithm rollover stands (RFC 6781 4.1.4): each stage is
+ * safe only after the one before it has reached every server and every
+ * cache (RFC 7583). */
+enum probe_alg_stage {
+	PROBE_ALG_NONE = 0,		/* one algorithm: no rollover */
+	PROBE_ALG_SIGNATURES_ADDED,	/* new RRSIGs, no new DNSKEY yet */
+	PROBE_ALG_KEYS_PUBLISHED,	/* both algorithms' keys sign */
+	PROBE_ALG_DS_SWAPPED,		/* the parent's DS names the new */
+	PROBE_ALG_OLD_KEYS_REMOVED,	/* old RRSIGs linger */
+	PROBE_ALG_OLD_DS_LINGERS,	/* only the old DS is left over */
+	PROBE_ALG_UNCLEAR		/* more than two algorithms, or no
+					   way to tell old from new */
+};
+
+struct probe_alg_rollover {
+	enum probe_alg_stage stage;
+	uint8_t		from, to;	/* algorithm numbers; 0: unknown */
+	char		basis[64];	/* how old and new were told apart */
+	bool		bad_order;	/* classifier: a dangerous ordering */
 };
 
 /* The KSK rotation deadline as the classifier judged it. */
@@ -336,6 +366,7 @@ struct probe_result {
 						   with a SOA serves the same
 						   DNSKEY set and serial */
 	struct probe_deadline deadline;
+	struct probe_alg_rollover alg_rollover;
 	enum probe_severity severity;
 	unsigned	n_problems;
 	struct probe_problem problems[PROBE_MAX_PROBLEMS];
@@ -461,6 +492,8 @@ struct json_t *probe_result_json(const struct probe_result *);
 const char *probe_validation_name(enum probe_validation);
 /* "nsec", "nsec3", "missing", "none". Static. */
 const char *probe_denial_name(enum probe_denial);
+/* "signatures_added", ..., "none". Static. */
+const char *probe_alg_stage_name(enum probe_alg_stage);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */

@@ -23,6 +23,8 @@ TTL=3600
 SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll"
 # Denial of existence: NSEC3 with a salt and 100 iterations; an NSEC chain broken on server b.
 SCENARIOS="$SCENARIOS nsec3 denialbad"
+# An algorithm rollover 8 -> 13 (RFC 6781 4.1.4), stage by stage, and one step taken too early.
+SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -189,9 +191,11 @@ take_lock() {
 #   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
 #   NSEC3_ITER   empty: NSEC; else NSEC3 with this many iterations and a fresh random salt
 #   B_DENIAL     broken: server b's copy has every RRSIG over an NSEC altered
+#   XSIG_KSK/XSIG_ZSK  roles whose RRSIGs (over every RRset but DNSKEY/CDS/CDNSKEY) are added
+#                while their DNSKEYs stay unpublished: a rollover's signatures-only stages
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
-    NSEC3_ITER="" B_DENIAL=ok
+    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK=""
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -234,6 +238,21 @@ state_def() {
     # validates everywhere, a name that does not exist is bogus when b answers it.
     denialbad)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
                  B_DENIAL=broken ;;
+    # Algorithm rollover from 8 (ksk, zsk) to 13 (alt_ksk, alt_zsk), conservative approach of
+    # RFC 6781 4.1.4: new signatures, new keys, DS swap, old keys out, old signatures out.
+    algsigs)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 XSIG_KSK="alt_ksk";      XSIG_ZSK="alt_zsk" ;;
+    algkeys)     PUB_A="ksk zsk alt_ksk alt_zsk"; SIGN_KSK="ksk alt_ksk"; SIGN_ZSK="zsk alt_zsk"
+                 DS="ksk";                CDS="alt_ksk" ;;
+    algds)       PUB_A="ksk zsk alt_ksk alt_zsk"; SIGN_KSK="ksk alt_ksk"; SIGN_ZSK="zsk alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk" ;;
+    algoldkeys)  PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk";          XSIG_KSK="ksk"; XSIG_ZSK="zsk" ;;
+    algdone)     PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk" ;;
+    # Wrong order: the DS swapped to 13 while 13 only has signatures, no published key.
+    algdsearly)  PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="alt_ksk";     CDS="alt_ksk"
+                 XSIG_KSK="alt_ksk";      XSIG_ZSK="alt_zsk";     VERDICT=bogus ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -246,6 +265,7 @@ is_state() { local s; for s in $SCENARIOS; do [ "$s" = "$1" ] && return 0; done;
 # unpublished algorithm-8 KSK behind the parent's DS; its published keys are the alt_ ones.
 zone_alg() {
     case $1 in
+    algsigs|algkeys|algds|algoldkeys|algdone|algdsearly) echo 8 ;; # alt_ keys: 13
     healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
     *) echo 13 ;;
     esac
@@ -254,7 +274,7 @@ zone_alg() {
 # Roles the static zone <state> needs: exactly those its definition mentions.
 roles_for_state() {
     state_def "$1"
-    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $XSIG_KSK $XSIG_ZSK" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
         tr '\n' ' '
 }
 
@@ -386,6 +406,7 @@ build_child() {
             cp "$signed_a" "$out" # same content: one signing is enough
         else
             sign_zone "$zone" "$src" "$out" "$WINDOW" "$SIGN_KSK" "$SIGN_ZSK" "$NSEC3_ITER"
+            [ -z "$XSIG_ZSK" ] || add_foreign_sigs "$zone" "$src" "$out"
         fi
         [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
         [ "$srv" = a ] && signed_a=$out
@@ -399,6 +420,19 @@ build_child() {
 
     write_expect "$zone" "$state"
     write_expect_denial "$zone" "$D/work/$zone/a.signed"
+}
+
+# Sign a copy of the zone that also publishes the XSIG_ keys, and add that copy's RRSIGs of
+# their algorithm to the zone, except over DNSKEY, CDS and CDNSKEY (which cover a different
+# key set): the signatures are everywhere, their keys are not published.
+add_foreign_sigs() {
+    local zone=$1 src=$2 out=$3 r alg
+    { cat "$src"; for r in $XSIG_KSK $XSIG_ZSK; do dnskey_rr "$zone" "$r"; done; } >"$src.both"
+    sign_zone "$zone" "$src.both" "$out.both" "$WINDOW" "$SIGN_KSK $XSIG_KSK" "$SIGN_ZSK $XSIG_ZSK"
+    alg=$(awk '!/^;/ && NF { print $7; exit }' "$(key_of "$zone" "$XSIG_ZSK").key")
+    awk -v a="$alg" '$4 == "RRSIG" && $6 == a && $5 != "DNSKEY" && $5 != "CDS" &&
+        $5 != "CDNSKEY"' "$out.both" >>"$out"
+    rm -f "$src.both" "$out.both"
 }
 
 # Alter one base64 character in every RRSIG over an NSEC (one record per line, -O full):
