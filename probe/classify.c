@@ -500,7 +500,10 @@ alg_bad_order(struct probe_result *r, uint32_t answering,
 		    "has a published DNSKEY", wpart, n, n);
 		bad = true;
 	}
-	if (((v->ds >> o) & 1) && !o_ready) {
+	/* Old keys and signatures all gone with the new DS in place is the
+	 * last cleanup (stale_ds names the DS to remove), not a danger. */
+	if (((v->ds >> o) & 1) && !o_ready && !(((v->ds >> n) & 1) &&
+	    n_ready && !((v->keys >> o) & 1) && !((v->sig_any >> o) & 1))) {
 		alg_missing_on(r, answering, o, (v->keys >> o) & 1, where,
 		    sizeof(where));
 		probe_problem_add_sev(r, PROBE_P_ALGORITHM_ROLLOVER_ORDER,
