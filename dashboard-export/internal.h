@@ -109,6 +109,8 @@ struct xdom {
 	double		 duration_s;
 	unsigned	 queries;
 	bool		 servers_agree;
+	bool		 rotation_ambiguous;	/* publish[] only if its key is
+						   the new one */
 	/* Denial of existence: the kind of proof (enum probe_denial),
 	 * libunbound's verdict on the random name, and the NSEC3 parameters
 	 * with the most iterations over the servers (nsec3: any seen). */

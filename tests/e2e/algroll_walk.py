@@ -62,9 +62,9 @@ def stage_is(one, stage, what):
     ro = one.get("algorithm_rollover") or {}
     t.is_((ro.get("stage"), ro.get("from"), ro.get("to"), ro.get("bad_order")),
           (stage, 8, 13, False), "%s: stage %s of 8 -> 13" % (what, stage))
-    p = codes(one).get("algorithm_rollover")
+    p = codes(one).get("algorithm_rollover_stage")
     t.ok(p is not None and "stage %s" % stage in p["message"] and
-         p["severity"] == "info", "%s: algorithm_rollover says so" % what,
+         p["severity"] == "info", "%s: algorithm_rollover_stage says so" % what,
          p)
     t.ok("ds_algorithm_mismatch" not in codes(one) and
          "algorithm_rollover_order" not in codes(one),

@@ -75,6 +75,11 @@ SCENARIOS = {
                     {"servers_disagree"}, []),
     "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
     "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
+    # No CDS, no history: the two mirror images (tests/e2e/ambiguous.py).
+    "nocdsstart":  ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_ambiguous"}, "expect"),
+    "nocdsswap":   ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_ambiguous"}, "expect"),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
     # Denial of existence (tests/e2e/denial.py has the details).
     "nsec3":       ("secure", "stable", "warning", 1,
@@ -82,11 +87,11 @@ SCENARIOS = {
     "denialbad":   ("secure", "stable", "warning", 1, {"denial_bogus"}, []),
     # Algorithm rollover 8 -> 13, one check each without history (the
     # stages themselves: tests/e2e/algroll_walk.py, with the store).
-    "algsigs":     ("secure", "stable", "ok", 0, {"algorithm_rollover"}, []),
+    "algsigs":     ("secure", "stable", "ok", 0, {"algorithm_rollover_stage"}, []),
     "algkeys":     ("secure", "rotation_pending", "warning", 1,
-                    {"algorithm_rollover", "rotation_pending"}, "expect"),
-    "algds":       ("secure", "ds_updated", "ok", 0, {"algorithm_rollover"}, []),
-    "algoldkeys":  ("secure", "stable", "ok", 0, {"algorithm_rollover"}, []),
+                    {"algorithm_rollover_stage", "rotation_pending"}, "expect"),
+    "algds":       ("secure", "ds_updated", "ok", 0, {"algorithm_rollover_stage"}, []),
+    "algoldkeys":  ("secure", "stable", "ok", 0, {"algorithm_rollover_stage"}, []),
     "algdone":     ("secure", "stable", "ok", 0, set(), []),
     "algdsearly":  ("bogus", "broken", "critical", 2,
                     {"chain_broken", "algorithm_rollover_order"}, "expect"),

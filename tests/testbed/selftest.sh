@@ -65,6 +65,8 @@ expect_state() {
     split)       E_KSK_B="ksk ksk_new" ;;
     unsigned)    E_KSK_A="" E_ZSK="" E_SIGNERS="" E_ZSIGNER="" E_DS="" E_CDS="" E_VERDICT=insecure ;;
     zskroll)     E_ZSK="zsk zsk2" ;;
+    nocdsstart)  E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="" ;;
+    nocdsswap)   E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_DS="ksk_new"; E_CDS="" ;;
     *) echo "selftest: unknown state $1" >&2; exit 2 ;;
     esac
     [ -n "$E_KSK_B" ] || E_KSK_B=$E_KSK_A
@@ -337,7 +339,7 @@ check "resolver has no local zone covering $TLD." \
     bash -c '! unbound-control -c "$1" list_local_zones | awk "{ print \$1 }" | grep -qxF "$2."' _ \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
-for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll; do
+for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 
@@ -360,7 +362,8 @@ walk() {
     STEP=$((STEP + 1))
 }
 for state in healthy rollstart dsupdated rolldone broken healthy \
-             staleds doubleds expired notyet expiring algmismatch split unsigned zskroll healthy; do
+             staleds doubleds expired notyet expiring algmismatch split unsigned zskroll \
+             nocdsstart nocdsswap healthy; do
     walk "$state"
 done
 

@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap"
 # Denial of existence: NSEC3 with a salt and 100 iterations; an NSEC chain broken on server b.
 SCENARIOS="$SCENARIOS nsec3 denialbad"
 # An algorithm rollover 8 -> 13 (RFC 6781 4.1.4), stage by stage, and one step taken too early.
@@ -231,6 +231,11 @@ state_def() {
                  SIGN_KSK="ksk";          DS="ksk";               CDS="ksk";        B_AHEAD=1 ;;
     unsigned)    SIGN_ZSK="";             VERDICT=insecure ;;
     zskroll)     PUB_A="ksk zsk zsk2";    SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # Hosts that publish no CDS. A rotation that starts (new key, old DS) and one that
+    # finishes (new DS, old key still published) are mirror images: one check cannot
+    # tell which key is new; history (the key seen first is the old one) can.
+    nocdsstart)  PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="" ;;
+    nocdsswap)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk_new";     CDS="" ;;
     # NSEC3 the way older signer defaults made it (RFC 9276 says 0 iterations, no salt).
     nsec3)       PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
                  NSEC3_ITER=100 ;;

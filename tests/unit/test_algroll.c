@@ -128,7 +128,7 @@ stage_is(const char *stage, const char *what)
 	ok(R.alg_rollover.from == OLD && R.alg_rollover.to == NEW &&
 	    !R.alg_rollover.bad_order, "%s: 8 -> 13, in order (%u -> %u)", what,
 	    R.alg_rollover.from, R.alg_rollover.to);
-	ok(find("algorithm_rollover") && !find("algorithm_rollover_order") &&
+	ok(find("algorithm_rollover_stage") && !find("algorithm_rollover_order") &&
 	    !find("ds_algorithm_mismatch"),
 	    "%s: algorithm_rollover, no wrong order, no mismatch", what);
 }
@@ -145,7 +145,7 @@ main(void)
 	ds(OLD);
 	sigs(B(OLD), B(OLD));
 	probe_classify(&R, &P, NOW);
-	ok(R.alg_rollover.stage == PROBE_ALG_NONE && !find("algorithm_rollover"),
+	ok(R.alg_rollover.stage == PROBE_ALG_NONE && !find("algorithm_rollover_stage"),
 	    "one algorithm: no rollover");
 
 	/* 1: new signatures everywhere, no new key; told by the DS. */
@@ -155,13 +155,13 @@ main(void)
 	ds(OLD);
 	sigs(B(OLD) | B(NEW), B(OLD));
 	stage_is("signatures_added", "stage 1");
-	ok(strstr(find("algorithm_rollover")->message, "publish the new keys") != NULL,
+	ok(strstr(find("algorithm_rollover_stage")->message, "publish the new keys") != NULL,
 	    "stage 1: the next step is publishing the new keys");
 
 	/* 1, but the new signatures are missing on one server. */
 	R.servers[1].sig_algs_nsec = B(OLD);
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover");
+	p = find("algorithm_rollover_stage");
 	ok(p && strstr(p->message, "not on every RRset"),
 	    "stage 1 incomplete: finish signing first");
 
@@ -203,7 +203,7 @@ main(void)
 	ds(NEW);
 	sigs(B(OLD) | B(NEW), B(OLD) | B(NEW));
 	stage_is("ds_swapped", "stage 3, both DS");
-	ok(strstr(find("algorithm_rollover")->message, "remove the DS for the old") != NULL,
+	ok(strstr(find("algorithm_rollover_stage")->message, "remove the DS for the old") != NULL,
 	    "stage 3, both DS: remove the old DS");
 
 	/* 4: old keys gone (known from the store), old signatures linger. */
