@@ -15,11 +15,135 @@
 #include <string.h>
 
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 
 #include "probe/denial.h"
 #include "probe/dsmatch.h"
 
 #define T_DNSKEY	48
+
+struct denial_cache_entry {
+	uint8_t		 key[32];	/* SHA-256 of record, RRSIG, keys */
+	bool		 used;
+};
+
+struct denial_cache {
+	struct denial_cache_entry *e;
+	unsigned	 mask;
+	unsigned long long lookups, hits;
+};
+
+struct denial_cache *
+denial_cache_create(unsigned entries)
+{
+	struct denial_cache	*c;
+	unsigned		 n = 1;
+
+	while (n < entries && n < (1u << 24))
+		n <<= 1;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->e = calloc(n, sizeof(*c->e))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->mask = n - 1;
+	return c;
+}
+
+void
+denial_cache_destroy(struct denial_cache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->e);
+	free(c);
+}
+
+void
+denial_cache_stats(const struct denial_cache *c, unsigned long long *lookups,
+    unsigned long long *hits)
+{
+	*lookups = c != NULL ? c->lookups : 0;
+	*hits = c != NULL ? c->hits : 0;
+}
+
+static void
+digest_rr(EVP_MD_CTX *md, const ldns_rr *rr)
+{
+	uint8_t	*w = NULL;
+	size_t	 n = 0;
+
+	if (ldns_rr2wire(&w, rr, LDNS_SECTION_ANSWER, &n) == LDNS_STATUS_OK)
+		EVP_DigestUpdate(md, w, n);
+	free(w);
+}
+
+/* The cache key of (record, RRSIG, keys); false when it cannot be made. */
+static bool
+cache_key(const ldns_rr *rec, const ldns_rr *sig, const ldns_rr_list *keys,
+    uint8_t out[32])
+{
+	EVP_MD_CTX	*md;
+	unsigned	 len = 0;
+	size_t		 i;
+	bool		 ok;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return false;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if (ok) {
+		digest_rr(md, rec);
+		digest_rr(md, sig);
+		for (i = 0; i < ldns_rr_list_rr_count(keys); i++)
+			digest_rr(md, ldns_rr_list_rr(keys, i));
+		ok = EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+	}
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* RRSIG inception <= now <= expiration, in serial arithmetic (RFC 4034
+ * 3.1.5), as a validator checks it. */
+static bool
+sig_current(const ldns_rr *sig, time_t now)
+{
+	const ldns_rdf	*inc = ldns_rr_rrsig_inception(sig);
+	const ldns_rdf	*exp = ldns_rr_rrsig_expiration(sig);
+	uint32_t	 n = (uint32_t)now;
+
+	if (inc == NULL || exp == NULL || ldns_rdf_size(inc) != 4 ||
+	    ldns_rdf_size(exp) != 4)
+		return false;
+	return (int32_t)(n - ldns_rdf2native_int32(inc)) >= 0 &&
+	    (int32_t)(ldns_rdf2native_int32(exp) - n) >= 0;
+}
+
+/* ldns_verify_rrsig_keylist_time, remembering what verified. */
+static ldns_status
+verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *rec,
+    const ldns_rr *sig, const ldns_rr_list *keys, time_t now)
+{
+	struct denial_cache_entry *e = NULL;
+	uint8_t		 key[32];
+	ldns_status	 st;
+
+	if (c != NULL && cache_key(rec, sig, keys, key)) {
+		c->lookups++;
+		e = &c->e[(key[0] | key[1] << 8 | key[2] << 16 |
+		    (unsigned)key[3] << 24) & c->mask];
+		if (e->used && memcmp(e->key, key, 32) == 0 &&
+		    sig_current(sig, now)) {
+			c->hits++;
+			return LDNS_STATUS_OK;
+		}
+	}
+	st = ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
+	if (st == LDNS_STATUS_OK && e != NULL) {
+		memcpy(e->key, key, 32);
+		e->used = true;
+	}
+	return st;
+}
 
 int
 denial_random_name(const char *domain, char *out, size_t outlen)
@@ -84,8 +208,9 @@ server_keys(const struct probe_result *r, unsigned si)
 /* Every NSEC or NSEC3 record must carry a signature that verifies: each
  * owner is an RRset of its own. Returns false with the reason in err. */
 static bool
-signatures_verify(const ldns_rr_list *nsecs, const ldns_rr_list *sigs,
-    const ldns_rr_list *keys, time_t now, char *err, size_t errlen)
+signatures_verify(struct denial_cache *cache, const ldns_rr_list *nsecs,
+    const ldns_rr_list *sigs, const ldns_rr_list *keys, time_t now,
+    char *err, size_t errlen)
 {
 	size_t		 i, j;
 	bool		 ok = true;
@@ -109,8 +234,7 @@ signatures_verify(const ldns_rr_list *nsecs, const ldns_rr_list *sigs,
 			    ldns_rr_owner(nsec)) != 0)
 				continue;
 			any = true;
-			st = ldns_verify_rrsig_keylist_time(set, sig, keys, now,
-			    NULL);
+			st = verify_cached(cache, set, nsec, sig, keys, now);
 			if (st == LDNS_STATUS_OK)
 				break;
 		}
@@ -160,7 +284,8 @@ owner_present(const ldns_rr_list *nsecs, const ldns_rdf *name)
 }
 
 void
-denial_check(struct probe_result *r, unsigned si, struct probe_negative *neg,
+denial_check(struct denial_cache *cache, struct probe_result *r, unsigned si,
+    struct probe_negative *neg,
     const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
     time_t now)
 {
@@ -248,7 +373,8 @@ denial_check(struct probe_result *r, unsigned si, struct probe_negative *neg,
 		    PROBE_DENIAL_NSEC3 ? "NSEC3" : "NSEC", DENIAL_MAX_RECORDS);
 		goto done;
 	}
-	if (!signatures_verify(use, sigs, keys, now, why, sizeof(why))) {
+	if (!signatures_verify(cache, use, sigs, keys, now, why,
+	    sizeof(why))) {
 		snprintf(neg->error, sizeof(neg->error), "signature over %s",
 		    why);
 		goto done;

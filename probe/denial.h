@@ -29,6 +29,21 @@
 #define DENIAL_MAX_RECORDS		16
 
 /*
+ * Signatures that verified, remembered: the RRSIG over an NSEC/NSEC3
+ * record does not change until the zone is re-signed, but verifying it
+ * costs about 0.3 ms (ECDSA P-256 through ldns and OpenSSL 3), more than
+ * the rest of a domain's check. A verified (record, RRSIG, key set) is
+ * trusted again while the RRSIG's validity window holds. Direct-mapped,
+ * fixed size: a miss only costs the verification. Caller destroys.
+ */
+struct denial_cache;
+struct denial_cache *denial_cache_create(unsigned entries);
+void	denial_cache_destroy(struct denial_cache *);	/* accepts NULL */
+/* Lookups and hits since creation. */
+void	denial_cache_stats(const struct denial_cache *, unsigned long long *,
+	    unsigned long long *);
+
+/*
  * Judge the raw answer wire[0..len) to (qname, qtype) from r->servers[si]
  * into *neg, and the server's NSEC3 parameters into r->servers[si].nsec3.
  * Signatures are checked at `now` against every key of r->keys that
@@ -36,7 +51,8 @@
  * (unsigned). Never reads outside the wire; never fails on what the
  * network sent (the reason goes to neg->error).
  */
-void	denial_check(struct probe_result *r, unsigned si,
+void	denial_check(struct denial_cache *cache, struct probe_result *r,
+	    unsigned si,
 	    struct probe_negative *neg, const uint8_t *wire, size_t len,
 	    const char *qname, uint16_t qtype, time_t now);
 

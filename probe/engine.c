@@ -181,6 +181,7 @@ struct probe_engine {
 	struct event		*kick;
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
+	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
 	bool			 destroying;
 };
 
@@ -1101,11 +1102,13 @@ job_check_denials(struct job *j)
 
 	for (i = 0; i < r->n_servers && i < PROBE_MAX_SERVERS; i++) {
 		if (j->neg_wire[i][0] != NULL)
-			denial_check(r, i, &r->servers[i].nxdomain,
+			denial_check(j->e->denial_cache, r, i,
+			    &r->servers[i].nxdomain,
 			    j->neg_wire[i][0], j->neg_len[i][0],
 			    r->denial_name, T_A, now);
 		if (j->neg_wire[i][1] != NULL)
-			denial_check(r, i, &r->servers[i].nodata,
+			denial_check(j->e->denial_cache, r, i,
+			    &r->servers[i].nodata,
 			    j->neg_wire[i][1], j->neg_len[i][1], j->domain,
 			    T_DENIAL, now);
 	}
@@ -1656,6 +1659,10 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	}
 	if ((e->kick = evtimer_new(base, kick_cb, e)) == NULL)
 		goto nomem;
+	/* 65,536 verified signatures, about 2 MB: a few per domain for the
+	 * tens of thousands one engine checks. */
+	if ((e->denial_cache = denial_cache_create(65536)) == NULL)
+		goto nomem;
 
 	/* A thread of its own (see the top of this file); its answers come
 	 * back through ub_fd() to this loop. */
@@ -1755,6 +1762,7 @@ probe_engine_destroy(struct probe_engine *e)
 	transport_destroy(e->tp);
 	if (e->kick != NULL)
 		event_free(e->kick);
+	denial_cache_destroy(e->denial_cache);
 	while ((j = TAILQ_FIRST(&e->queued)) != NULL) {
 		TAILQ_REMOVE(&e->queued, j, entry);
 		job_free(j);

@@ -13,6 +13,9 @@
 #include "probe/probe.h"
 
 static struct probe_result	 r;
+static struct denial_cache	*cache;	/* shared across inputs, as in the
+					   engine: a hit must never turn a
+					   bad signature good */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -22,6 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct probe_key	*k;
 	unsigned		 q;
 
+	if (cache == NULL && (cache = denial_cache_create(64)) == NULL)
+		abort();
 	for (q = 0; q < 2; q++) {
 		memset(&r, 0, sizeof(r));
 		strcpy(r.domain, "healthy.lab");
@@ -37,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k->rdata[3] = 13;
 		memset(k->rdata + 4, 0x5a, 64);
 		k->servers = 1;
-		denial_check(&r, 0, q ? &r.servers[0].nodata :
+		denial_check(cache, &r, 0, q ? &r.servers[0].nodata :
 		    &r.servers[0].nxdomain, data, size, q ? "healthy.lab" :
 		    "dnssecmon-0123456789ab.healthy.lab", q ? 10 : 1,
 		    1800000000);

@@ -219,11 +219,11 @@ main(void)
 	/* denial_check on what is not a DNS message: no verdict, a reason. */
 	base();
 	memset(junk, 0xff, sizeof(junk));
-	denial_check(&R, 0, &R.servers[0].nxdomain, junk, sizeof(junk),
+	denial_check(NULL, &R, 0, &R.servers[0].nxdomain, junk, sizeof(junk),
 	    R.denial_name, 1, NOW);
 	ok(!R.servers[0].nxdomain.checked && R.servers[0].nxdomain.error[0],
 	    "garbage: not judged, with a reason (%s)", R.servers[0].nxdomain.error);
-	denial_check(&R, 0, &R.servers[0].nxdomain, junk, 0, R.denial_name, 1, NOW);
+	denial_check(NULL, &R, 0, &R.servers[0].nxdomain, junk, 0, R.denial_name, 1, NOW);
 	ok(!R.servers[0].nxdomain.checked, "an empty answer: not judged");
 
 	return tap_done();
