@@ -167,6 +167,11 @@ try:
                  for ns in (one or {}).get("nameservers", [])),
           sorted([(env["TESTBED_NS_A"], True), (env["TESTBED_NS_B"], False)]),
           "api: denialbad's servers, b's denial bogus")
+    status, _, page = dc.request(d.port, "GET", "/")
+    page = page.decode("utf-8", "replace")
+    t.ok(status == 200 and "nsec3 (100 iterations)" in page and
+         "bogus on 1 of 2 servers" in page,
+         "status page: the denial column shows NSEC3 iterations and the bogus server")
     exp = sample(text, "dnssecmon_rrsig_expiry_timestamp_seconds",
                  zone="expiring." + TLD)
     t.ok(exp is not None and 0 < exp - time.time() < 3 * 86400,
