@@ -211,6 +211,12 @@ ready(struct export *ex)
 }
 
 static long long
+intercepted(struct export *ex)
+{
+	return ex->intercepted ? 1 : 0;
+}
+
+static long long
 checks_total(struct export *ex)
 {
 	return (long long)ex->checks_total;
@@ -615,6 +621,10 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_ready", "gauge",
 	  "1 once every domain has been checked since the start (/readyz).",
 	  .scalar = ready },
+	{ "dnssecmon_network_intercepts_dns", "gauge",
+	  "1 while the newest check found the monitor's network intercepting "
+	  "DNS (the root does not answer as the root): no verdict holds.",
+	  .scalar = intercepted },
 	{ "dnssecmon_checks_total", "counter",
 	  "Domain checks finished since the start.",
 	  .scalar = checks_total },
