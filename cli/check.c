@@ -231,6 +231,25 @@ print_denial(const struct probe_result *r)
 	}
 }
 
+/* ", DNSKEY answer 1376 B (UDP: truncated), TCP ok" and the like. */
+static void
+print_dnskey_size(const struct probe_server *s)
+{
+	if (s->dnskey_tc && s->dnskey_tcp_bytes)
+		printf(", DNSKEY answer %u B (UDP: truncated)",
+		    s->dnskey_tcp_bytes);
+	else if (s->dnskey_tc)
+		printf(", DNSKEY answer truncated over UDP");
+	else if (s->dnskey_udp_bytes)
+		printf(", DNSKEY answer %u B", s->dnskey_udp_bytes);
+	if (s->tcp_status == PROBE_Q_OK)
+		printf(", TCP ok");
+	else if (s->tcp_status != PROBE_Q_NONE)
+		printf(", TCP %s: %s", probe_qstatus_name(s->tcp_status),
+		    s->tcp_error);
+	printf("\n");
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -273,12 +292,13 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		const struct probe_server *s = &r->servers[i];
 
 		if (s->status == PROBE_Q_OK && s->has_soa)
-			printf("  server   %s (%s) serial %u, %u DNSKEY\n",
+			printf("  server   %s (%s) serial %u, %u DNSKEY",
 			    s->name, s->address, s->soa_serial, s->n_dnskey);
 		else
-			printf("  server   %s (%s) %s%s%s\n", s->name,
+			printf("  server   %s (%s) %s%s%s", s->name,
 			    s->address, probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
+		print_dnskey_size(s);
 	}
 	for (i = 0; i < r->n_resolvers; i++) {
 		const struct probe_resolver *v = &r->resolvers[i];
@@ -340,6 +360,7 @@ cmd_check(int argc, char *argv[])
 		{ "time-limit",		required_argument, NULL, 't' },
 		{ "retries",		required_argument, NULL, 'R' },
 		{ "ipv6",		no_argument,	   NULL, '6' },
+		{ "no-ipv6",		no_argument,	   NULL, '4' },
 		{ "sig-warning",	required_argument, NULL, 'W' },
 		{ "sig-critical",	required_argument, NULL, 'C' },
 		{ "warning",		required_argument, NULL, 'w' },
@@ -372,6 +393,7 @@ cmd_check(int argc, char *argv[])
 	cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
 	cfg.timeout_ms = 2000;
 	cfg.retries = 2;
+	cfg.ipv6 = true;
 	probe_policy_defaults(&run.policy);
 	log_procname("dnssecmon check");
 
@@ -455,6 +477,9 @@ cmd_check(int argc, char *argv[])
 			break;
 		case '6':
 			cfg.ipv6 = true;
+			break;
+		case '4':
+			cfg.ipv6 = false;
 			break;
 		case 'W':
 		case 'C':

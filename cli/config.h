@@ -41,7 +41,9 @@ struct config {
 	int			 retries;
 	struct store_policy	 policy;		/* global defaults */
 	struct probe_policy	 probe_policy;
-	bool			 ipv6;
+	bool			 ipv6;			/* default true */
+	unsigned		 tcp_every;		/* DNSKEY over TCP every
+							   Nth check; 0: never */
 	unsigned		 max_domains;		/* in flight at once */
 	unsigned		 max_queries;		/* on the wire at once */
 	unsigned		 per_server_qps;

@@ -539,6 +539,12 @@ copy_servers(struct xdom *d, const struct probe_result *r)
 		s->answered = r->servers[i].status == PROBE_Q_OK;
 		s->has_soa = r->servers[i].has_soa;
 		s->serial = r->servers[i].soa_serial;
+		/* Over TCP when known: over UDP it may be truncated. */
+		s->dnskey_bytes = r->servers[i].dnskey_tcp_bytes ?
+		    r->servers[i].dnskey_tcp_bytes : r->servers[i].dnskey_tc ?
+		    0 : r->servers[i].dnskey_udp_bytes;
+		s->tcp = r->servers[i].tcp_status == PROBE_Q_NONE ? -1 :
+		    r->servers[i].tcp_status == PROBE_Q_OK;
 		s->denial_valid = !r->servers[i].nxdomain.checked &&
 		    !r->servers[i].nodata.checked ? -1 :
 		    (r->servers[i].nxdomain.checked &&

@@ -38,6 +38,9 @@ struct xserver {
 	bool		 answered;
 	bool		 has_soa;
 	uint32_t	 serial;
+	unsigned	 dnskey_bytes;	/* the DNSKEY answer, 0: unknown */
+	int8_t		 tcp;		/* 1 answered over TCP, 0 failed,
+					   -1 not asked by this check */
 	int8_t		 denial_valid;	/* 1: its NXDOMAIN and NODATA proofs
 					   hold, 0: one is bogus, -1: not
 					   judged (unsigned, no answer) */

@@ -577,6 +577,34 @@ alg_rollover_stage(const struct xdom *d, time_t now, long long *v)
 }
 
 static void
+server_dnskey_bytes(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++) {
+		if (d->servers[k].dnskey_bytes == 0 ||
+		    !server_series(o, name, d, k))
+			continue;
+		put_int(o, d->servers[k].dnskey_bytes);
+		put(o, "\n", 1);
+	}
+}
+
+static void
+server_tcp(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++)
+		if (d->servers[k].tcp >= 0 && server_series(o, name, d, k))
+			puts_(o, d->servers[k].tcp ? "1\n" : "0\n");
+}
+
+static void
 problem_info(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
@@ -706,6 +734,15 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_server_soa_serial", "gauge",
 	  "SOA serial this authoritative server address serves.",
 	  .zone = server_soa_serial },
+	{ "dnssecmon_server_dnskey_answer_bytes", "gauge",
+	  "Size of the DNSKEY answer of this authoritative server address "
+	  "(over TCP when asked; over 1232 it is truncated over UDP).",
+	  .zone = server_dnskey_bytes },
+	{ "dnssecmon_server_tcp_answering", "gauge",
+	  "1 when this authoritative server address answered DNSKEY over "
+	  "TCP, 0 when it failed (absent on checks that did not ask, see "
+	  "tcp_every).",
+	  .zone = server_tcp },
 	{ "dnssecmon_server_denial_valid", "gauge",
 	  "1 when this authoritative server address proves that a random "
 	  "name and a type at the apex do not exist (NSEC/NSEC3 and their "
