@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/domainlist.h"
 #include "cli/nagios.h"
 #include "common/clock.h"
 #include "common/file.h"
@@ -355,7 +356,7 @@ cmd_check(int argc, char *argv[])
 		{ "trust-anchor",	required_argument, NULL, 'a' },
 		{ "root-hints",		required_argument, NULL, 'H' },
 		{ "resolver",		required_argument, NULL, 'r' },
-		{ "format",		required_argument, NULL, 'f' },
+		{ "format",		required_argument, NULL, 'm' },
 		{ "timeout",		required_argument, NULL, 'o' },
 		{ "time-limit",		required_argument, NULL, 't' },
 		{ "retries",		required_argument, NULL, 'R' },
@@ -368,6 +369,7 @@ cmd_check(int argc, char *argv[])
 		{ "rotation-window",	required_argument, NULL, 'X' },
 		{ "critical-before",	required_argument, NULL, 'B' },
 		{ "version",		no_argument,	   NULL, 'V' },
+		{ "domains-file",	required_argument, NULL, 'F' },
 		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
 		{ "db",			required_argument, NULL, 'D' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -387,8 +389,12 @@ cmd_check(int argc, char *argv[])
 	long			 l;
 	int			 limit_ms = 0;
 	struct event		*limit = NULL;
+	struct domainlist	 names;
+	const char		*files[16];
+	unsigned		 n_files = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&names, 0, sizeof(names));
 	memset(&run, 0, sizeof(run));
 	cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
 	cfg.timeout_ms = 2000;
@@ -400,7 +406,7 @@ cmd_check(int argc, char *argv[])
 	nagios_mode = wants_nagios(argc, argv);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:f:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
@@ -433,7 +439,7 @@ cmd_check(int argc, char *argv[])
 			}
 			cfg.resolvers[cfg.n_resolvers++] = optarg;
 			break;
-		case 'f':
+		case 'm':
 			if (strcmp(optarg, "text") == 0)
 				fmt = FMT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -457,6 +463,15 @@ cmd_check(int argc, char *argv[])
 		case 'V':
 			printf("dnssecmon %s\n", DNSSECMON_VERSION);
 			return EXIT_OK;
+		case 'f':
+		case 'F':
+			if (n_files == sizeof(files) / sizeof(*files)) {
+				check_error("at most %zu -f/--domains-file "
+				    "options", sizeof(files) / sizeof(*files));
+				return EXIT_UNKNOWN;
+			}
+			files[n_files++] = optarg;
+			break;
 		case 'o':
 			if ((cfg.timeout_ms = parse_seconds_ms(optarg)) < 0) {
 				check_error("--timeout '%s': expected seconds "
@@ -549,9 +564,26 @@ cmd_check(int argc, char *argv[])
 		    run.policy.rotation_window_s);
 		return EXIT_UNKNOWN;
 	}
+	/* Names from files first, then the command line's, in order. */
+	if (n_files > 0) {
+		for (i = 0; i < (int)n_files; i++)
+			if (domainlist_read(&names, files[i], err,
+			    sizeof(err)) == -1) {
+				check_error("-f: %s", err);
+				goto out;
+			}
+		for (i = 0; i < argc; i++)
+			if (domainlist_add(&names, argv[i]) == -1) {
+				check_error("out of memory");
+				goto out;
+			}
+		argc = (int)names.n;
+		argv = names.names;
+	}
 	if (argc == 0) {
-		check_error("no domain given (see 'dnssecmon check --help')");
-		return EXIT_UNKNOWN;
+		check_error(n_files > 0 ? "no domain in the -f file(s)" :
+		    "no domain given (see 'dnssecmon check --help')");
+		goto out;
 	}
 	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		hints = ROOTS_DEFAULT_HINTS;
@@ -564,12 +596,12 @@ cmd_check(int argc, char *argv[])
 		if (file_check(cfg.trust_anchor, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
 			check_error("--trust-anchor: %s", why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 		if (hints != NULL && file_check(hints, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
 			check_error("--root-hints: %s", why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 	if (no_resolvers)
@@ -590,7 +622,7 @@ cmd_check(int argc, char *argv[])
 		    why, sizeof(why)) == -1) {
 			check_error("'%s' (argument %d) is not a valid domain "
 			    "name: %s", argv[i], i + 1, why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 
@@ -601,7 +633,7 @@ cmd_check(int argc, char *argv[])
 	if (db != NULL) {
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
 			check_error("--db: %s", err);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 	if ((run.base = event_base_new()) == NULL) {
@@ -700,6 +732,7 @@ cmd_check(int argc, char *argv[])
 	default:		rc = EXIT_UNKNOWN; break;
 	}
 out:
+	domainlist_finish(&names);
 	if (limit != NULL)
 		event_free(limit);
 	probe_engine_destroy(engine);

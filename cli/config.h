@@ -54,7 +54,9 @@ struct config {
 	struct sockaddr_storage	 http_addr;		/* http_listen parsed */
 	socklen_t		 http_addrlen;
 	unsigned		 http_max_connections;
+	unsigned		 http_max_per_client;
 	int			 http_timeout_s;
+	int			 http_request_timeout_s;
 	int			 http_refresh_s;	/* status page */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
 	/* ---- end of http and hooks ---- */

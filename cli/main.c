@@ -15,7 +15,7 @@ const struct cli_command cli_commands[] = {
 	  "       [--ipv6 | --no-ipv6] [--sig-warning|-w DURATION] [--sig-critical|-c DURATION]\n"
 	  "       [--rotation-window DURATION] [--critical-before DURATION]\n"
 	  "       [--insecure-is-problem] [--time-limit|-t SECONDS] [--db FILE] [-v] [-V]\n"
-	  "       DOMAIN...",
+	  "       [-f|--domains-file FILE|-]... [DOMAIN...]",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
 	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",

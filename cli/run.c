@@ -467,7 +467,9 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.addrlen = c->http_addrlen;
 	s.listen_text = c->http_listen;
 	s.max_connections = c->http_max_connections;
+	s.max_per_client = c->http_max_per_client;
 	s.timeout_s = c->http_timeout_s;
+	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&

@@ -152,11 +152,35 @@ struct xhist {
 	double		 sum;
 };
 
+/* Why the server closed a connection itself, counted for /metrics. */
+enum xclose_reason {
+	XCLOSE_PER_CLIENT,	/* refused: the client holds its share */
+	XCLOSE_RESERVE,		/* refused: the rest is kept for new clients */
+	XCLOSE_REQUEST_TIMEOUT,	/* no whole request in http.request_timeout */
+	XCLOSE_MAX_AGE,		/* lived MAX_AGE_FACTOR timeouts */
+	XCLOSE_NREASONS
+};
+
+/* One kind of log line that a client can cause at will: the first is
+ * logged, the rest counted and summed up once a window (http.c). */
+struct xlogrl {
+	time_t		 next;		/* log again from then */
+	unsigned long	 suppressed;	/* since the last line */
+};
+
 /* Webhook outcomes, counted for /metrics. */
 enum xhook_result {
 	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
 	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
 };
+
+/* What served an HTTP request: the handler label of
+ * dnssecmon_http_requests_total. */
+enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
+	XH_HOOK, XH_OTHER, XH_NHANDLERS };
+#define XHTTP_NCODES	11
+extern const int	 xhttp_codes[XHTTP_NCODES];
+extern const char	*xhttp_handlers[XH_NHANDLERS];
 
 struct export {
 	struct event_base	*base;
@@ -173,13 +197,18 @@ struct export {
 	socklen_t		 addrlen;
 	char			 listen_text[128];
 	unsigned		 max_connections;
+	unsigned		 max_per_client;
 	int			 timeout_s;
+	int			 request_timeout_s;
 	int			 refresh_s;
 	char			*dnsimple_secret;
 	struct event		*sweep;
+	struct event		*admit;		/* looks at new connections */
 	struct xconn		*conns;
 	size_t			 n_conns, cap_conns;
 	bool			 paused;	/* listener off: at the limit */
+	unsigned long long	 http_closed[XCLOSE_NREASONS];
+	struct xlogrl		 rl_full, rl_refused, rl_slow, rl_hook;
 
 	/* The newest check found the network intercepting DNS (a fact of
 	 * the monitor, not of a domain): why, from that check. */
@@ -202,6 +231,9 @@ struct export {
 	unsigned long long	 errors_total;
 	unsigned long long	 hooks[XHOOK_NRESULTS];
 	unsigned long long	 http_requests;
+	/* Answers by handler and status code (xhttp_codes[], the last
+	 * slot: any other code). */
+	unsigned long long	 http_answers[XH_NHANDLERS][XHTTP_NCODES + 1];
 	double			 last_render_s;
 };
 
@@ -209,8 +241,23 @@ struct export {
 struct xconn {
 	struct bufferevent	*bev;
 	time_t			 born;
-	bool			 cut;	/* shut down for being too old */
+	time_t			 deadline;	/* a whole request by then; 0:
+						   none (answering) */
+	uint8_t			 client[9];	/* family, then the IPv4
+						   address or the IPv6 /64 */
+	char			 peer[48];	/* the address, for the log */
+	bool			 seen;		/* admit_new() looked at it */
+	bool			 held;		/* counts for its client */
+	bool			 served;	/* one request answered */
+	bool			 closed;	/* evhttp closed it */
+	bool			 cut;		/* shut down by us */
+	bool			 close_after;	/* shut down once answered */
 };
+
+/* --------------------------------------------------------- http.c */
+
+/* HTTP connections open now. */
+size_t		 xhttp_open(const struct export *);
 
 /* ------------------------------------------------------ domains.c */
 

@@ -8,9 +8,13 @@
  * 10,000 domains that is about 30 lines per domain (see the benchmark in
  * tests/unit/test_metrics.c for the time it takes).
  */
+#include <sys/resource.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -222,10 +226,149 @@ checks_total(struct export *ex)
 	return (long long)ex->checks_total;
 }
 
-static long long
-http_requests(struct export *ex)
+/* One series per handler and code that has answered (no zero series:
+ * 7 handlers x 12 codes would be mostly empty). */
+static void
+http_requests(struct out *o, struct export *ex, const char *name)
 {
-	return (long long)ex->http_requests;
+	char		 code[8];
+	unsigned	 h, k;
+
+	for (h = 0; h < XH_NHANDLERS; h++)
+		for (k = 0; k <= XHTTP_NCODES; k++) {
+			if (ex->http_answers[h][k] == 0)
+				continue;
+			if (k < XHTTP_NCODES)
+				snprintf(code, sizeof(code), "%d",
+				    xhttp_codes[k]);
+			else
+				snprintf(code, sizeof(code), "other");
+			puts_(o, name);
+			puts_(o, "{handler=\"");
+			puts_(o, xhttp_handlers[h]);
+			puts_(o, "\",code=\"");
+			puts_(o, code);
+			puts_(o, "\"} ");
+			put_int(o, (long long)ex->http_answers[h][k]);
+			put(o, "\n", 1);
+		}
+}
+
+/*
+ * The standard process_* families (the Prometheus client libraries'
+ * names), from getrusage(2), getrlimit(2) and /proc/self.
+ */
+static void
+one_double(struct out *o, const char *name, double v)
+{
+	puts_(o, name);
+	put(o, " ", 1);
+	put_double(o, v);
+	put(o, "\n", 1);
+}
+
+static void
+process_cpu(struct out *o, struct export *ex, const char *name)
+{
+	struct rusage	 ru;
+
+	(void)ex;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		one_double(o, name, (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		    ru.ru_stime.tv_usec / 1e6);
+}
+
+/* statm: size resident ... in pages. */
+static bool
+statm(unsigned long long *vsz, unsigned long long *rss)
+{
+	FILE	*f = fopen("/proc/self/statm", "r");
+	bool	 ok;
+
+	if (f == NULL)
+		return false;
+	ok = fscanf(f, "%llu %llu", vsz, rss) == 2;
+	fclose(f);
+	return ok;
+}
+
+static void
+process_rss(struct out *o, struct export *ex, const char *name)
+{
+	unsigned long long	 vsz, rss;
+
+	(void)ex;
+	if (statm(&vsz, &rss))
+		one_double(o, name, (double)rss * (double)sysconf(_SC_PAGESIZE));
+}
+
+static void
+process_vsz(struct out *o, struct export *ex, const char *name)
+{
+	unsigned long long	 vsz, rss;
+
+	(void)ex;
+	if (statm(&vsz, &rss))
+		one_double(o, name, (double)vsz * (double)sysconf(_SC_PAGESIZE));
+}
+
+static void
+process_open_fds(struct out *o, struct export *ex, const char *name)
+{
+	DIR		*d = opendir("/proc/self/fd");
+	struct dirent	*e;
+	long long	 n = 0;
+
+	(void)ex;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	one_double(o, name, (double)(n - 1));	/* not the one we read */
+}
+
+static void
+process_max_fds(struct out *o, struct export *ex, const char *name)
+{
+	struct rlimit	 rl;
+
+	(void)ex;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		one_double(o, name, rl.rlim_cur == RLIM_INFINITY ? 1e18 :
+		    (double)rl.rlim_cur);
+}
+
+static void
+process_start(struct out *o, struct export *ex, const char *name)
+{
+	one_double(o, name, (double)ex->started);
+}
+
+static long long
+http_connections(struct export *ex)
+{
+	return (long long)xhttp_open(ex);
+}
+
+static void
+http_closed(struct out *o, struct export *ex, const char *name)
+{
+	static const char *reason[XCLOSE_NREASONS] = {
+		"per_client", "reserve", "request_timeout", "max_age"
+	};
+	unsigned	 k;
+
+	for (k = 0; k < XCLOSE_NREASONS; k++) {
+		puts_(o, name);
+		puts_(o, "{reason=\"");
+		puts_(o, reason[k]);
+		puts_(o, "\"} ");
+		put_int(o, (long long)ex->http_closed[k]);
+		put(o, "\n", 1);
+	}
 }
 
 static void
@@ -769,11 +912,38 @@ static const struct metric_family families[] = {
 	  "DNS host webhook deliveries by outcome.",
 	  .samples = webhook_events },
 	{ "dnssecmon_http_requests_total", "counter",
-	  "HTTP requests served since the start.",
-	  .scalar = http_requests },
+	  "HTTP requests answered since the start, by handler (metrics, "
+	  "status, healthz, readyz, api, hook, other) and status code.",
+	  .samples = http_requests },
+	{ "dnssecmon_http_connections", "gauge",
+	  "HTTP connections open.",
+	  .scalar = http_connections },
+	{ "dnssecmon_http_connections_closed_total", "counter",
+	  "HTTP connections the server closed itself: refused at once "
+	  "(per_client, reserve), no whole request in time "
+	  "(request_timeout), too old (max_age).",
+	  .samples = http_closed },
 	{ "dnssecmon_metrics_render_seconds", "gauge",
 	  "How long rendering the previous /metrics page took.",
 	  .samples = render_seconds },
+	{ "process_cpu_seconds_total", "counter",
+	  "Total user and system CPU time spent in seconds.",
+	  .samples = process_cpu },
+	{ "process_resident_memory_bytes", "gauge",
+	  "Resident memory size in bytes.",
+	  .samples = process_rss },
+	{ "process_virtual_memory_bytes", "gauge",
+	  "Virtual memory size in bytes.",
+	  .samples = process_vsz },
+	{ "process_open_fds", "gauge",
+	  "Number of open file descriptors.",
+	  .samples = process_open_fds },
+	{ "process_max_fds", "gauge",
+	  "Maximum number of open file descriptors.",
+	  .samples = process_max_fds },
+	{ "process_start_time_seconds", "gauge",
+	  "Start time of the process since unix epoch in seconds.",
+	  .samples = process_start },
 };
 
 /* A per-zone family: one walk over the table, zones in shard only. */

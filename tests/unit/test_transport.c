@@ -367,21 +367,25 @@ mk(int timeout, int retries, int tcp_timeout, int deadline, int inflight,
 	return transport_create(base, &o);
 }
 
-/* Our TCP connections to port that sit in TIME_WAIT (state 06, remote
- * port = port). */
+/* Our TCP connections to sa that sit in TIME_WAIT (state 06, remote
+ * address and port = sa's; /proc/net/tcp prints the address as the
+ * host-order hex of the network-order word). Address and port both, so
+ * that another program's connection to the same port number elsewhere on
+ * a busy machine cannot count. */
 static int
-time_wait_to(uint16_t port)
+time_wait_to(const struct sockaddr_in *sa)
 {
 	FILE	*f = fopen("/proc/net/tcp", "r");
 	char	 line[512];
-	unsigned rport, st;
+	unsigned raddr, rport, st;
 	int	 n = 0;
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rport, &st) == 2 &&
-		    rport == port && st == 6)
+		if (sscanf(line, " %*d: %*x:%*x %x:%x %x", &raddr, &rport,
+		    &st) == 3 && raddr == sa->sin_addr.s_addr &&
+		    rport == ntohs(sa->sin_port) && st == 6)
 			n++;
 	fclose(f);
 	return n;
@@ -675,7 +679,7 @@ test_hostile(void)
 	    "attempts %u, udp_len %zu)", tcponly.tcp, tcponly.attempts,
 	    tcponly.udp_len);
 	is_str(tcponly.data, "192.0.2.1", "TCP only: the A record");
-	is_int(time_wait_to(ntohs(sa->sin_port)), 0, "TCP: no connection of "
+	is_int(time_wait_to(sa), 0, "TCP: no connection of "
 	    "ours left in TIME_WAIT (closed with a reset)");
 	is_int(tcprefused.status, TRANSPORT_NETERR, "TCP only, nobody "
 	    "listening: NETERR (%s)", tcprefused.error);
