@@ -26,7 +26,7 @@ PKG_CONFIG ?= pkg-config
 # copy does not export getdns_extension_set_libevent_base (nm -D shows it
 # local): the static archive does, and needs only what libgetdns.so exports.
 PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1 zlib \
-             libevent_openssl libssl
+             libevent_openssl libssl ldns
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := -l:libgetdns_ex_event.a $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -122,7 +122,7 @@ $(B)/dashboard-export/rules.o: dashboard-export/prometheus-rules.yml
 # Exactly what build, test and demo use, from Debian 12.
 DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libevent-dev libmosquitto-dev libsqlite3-dev libssl-dev \
-             libjansson-dev libyaml-dev zlib1g-dev
+             libjansson-dev libyaml-dev zlib1g-dev libldns-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
 # What the alert sinks and the dashboards need for their tests.

@@ -182,6 +182,56 @@ rotation_json(json_t *o, const struct store_rotation *rot)
 	    (json_int_t)(rot->registrar_deadline - clock_now())));
 }
 
+/* One server's negative answer in a few words. */
+static const char *
+negative_text(const struct probe_negative *n, char *buf, size_t len)
+{
+	if (n->status != PROBE_Q_OK)
+		snprintf(buf, len, "%s", probe_qstatus_name(n->status));
+	else if (!n->checked)
+		snprintf(buf, len, "%s, not checked (%s)",
+		    probe_rcode_name(n->rcode) ? probe_rcode_name(n->rcode) :
+		    "?", n->error);
+	else
+		snprintf(buf, len, "%s %s %s%s%s", probe_rcode_name(n->rcode) ?
+		    probe_rcode_name(n->rcode) : "?",
+		    probe_denial_name(n->kind), n->valid ? "valid" : "BOGUS",
+		    n->valid ? "" : ": ", n->valid ? "" : n->error);
+	return buf;
+}
+
+static void
+print_denial(const struct probe_result *r)
+{
+	char		 a[300], b[300];
+	unsigned	 i, k;
+
+	if (r->denial_name[0] == '\0')
+		return;
+	printf("  denial   %s: validator %s%s%s\n", r->denial_name,
+	    probe_validation_name(r->denial_validation),
+	    r->denial_why_bogus[0] ? ": " : "", r->denial_why_bogus);
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (s->nxdomain.status == PROBE_Q_NONE)
+			continue;
+		printf("  denial   %s name %s; apex %s\n", s->address,
+		    negative_text(&s->nxdomain, a, sizeof(a)),
+		    negative_text(&s->nodata, b, sizeof(b)));
+		if (s->nsec3.seen) {
+			b[0] = '\0';
+			for (k = 0; k < s->nsec3.salt_len && k < PROBE_MAX_SALT;
+			    k++)
+				snprintf(b + 2 * k, sizeof(b) - 2 * k, "%02X",
+				    s->nsec3.salt[k]);
+			printf("  denial   %s NSEC3 iterations %u, salt %s, "
+			    "opt-out %s\n", s->address, s->nsec3.iterations,
+			    b[0] ? b : "none", s->nsec3.opt_out ? "yes" : "no");
+		}
+	}
+}
+
 /* ", DNSKEY answer 1376 B (UDP: truncated), TCP ok" and the like. */
 static void
 print_dnskey_size(const struct probe_server *s)
@@ -353,6 +403,13 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 			printf("  resolver %s %s\n", v->address,
 			    probe_qstatus_name(v->status));
 	}
+	print_denial(r);
+	if (r->alg_rollover.stage != PROBE_ALG_NONE)
+		printf("  algroll  %u -> %u, stage %s%s (%s)\n",
+		    r->alg_rollover.from, r->alg_rollover.to,
+		    probe_alg_stage_name(r->alg_rollover.stage),
+		    r->alg_rollover.bad_order ? ", WRONG ORDER" : "",
+		    r->alg_rollover.basis);
 	if (r->earliest_sig_expiry)
 		printf("  RRSIGs expire from %s\n", clock_rfc3339(
 		    r->earliest_sig_expiry, when, sizeof(when)));

@@ -74,6 +74,26 @@ host_json(const struct xhost *h)
 	return o;
 }
 
+/* The proof kind, libunbound's verdict on a random name, and the NSEC3
+ * parameters; null until a check of this run. */
+static json_t *
+denial_json(const struct xdom *d)
+{
+	json_t	*o;
+
+	if (!d->checked)
+		return json_null();
+	o = json_pack("{s:s, s:s}", "proof", probe_denial_name(
+	    (enum probe_denial)d->denial_proof), "validation",
+	    probe_validation_name((enum probe_validation)d->denial_validation));
+	if (o == NULL)
+		return json_null();
+	json_object_set_new(o, "nsec3", d->nsec3 ? json_pack("{s:i, s:i, s:b}",
+	    "iterations", d->nsec3_iterations, "salt_length",
+	    d->nsec3_salt_len, "opt_out", d->nsec3_opt_out) : json_null());
+	return o;
+}
+
 static json_t *
 problems_json(const struct xdom *d)
 {
@@ -253,16 +273,24 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 		    "signs_dnskey_rrset", d->keys[i].signs_dnskey, "has_ds",
 		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds));
 	json_object_set_new(o, "dnskeys", a);
+	json_object_set_new(o, "denial", denial_json(d));
+	json_object_set_new(o, "algorithm_rollover", d->checked &&
+	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b}",
+	    "stage", probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
+	    "from", d->alg_from, "to", d->alg_to, "bad_order",
+	    d->alg_bad_order) : json_null());
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
-		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o}",
-		    "address", d->servers[i].address, "answered",
+		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, "
+		    "s:o}", "address", d->servers[i].address, "answered",
 		    d->servers[i].answered, "soa_serial", d->servers[i].has_soa ?
 		    json_integer(d->servers[i].serial) : json_null(),
 		    "dnskey_bytes", d->servers[i].dnskey_bytes ?
 		    json_integer(d->servers[i].dnskey_bytes) : json_null(),
 		    "tcp", d->servers[i].tcp < 0 ? json_null() :
-		    json_boolean(d->servers[i].tcp)));
+		    json_boolean(d->servers[i].tcp),
+		    "denial_valid", d->servers[i].denial_valid < 0 ? json_null() :
+		    json_boolean(d->servers[i].denial_valid)));
 	json_object_set_new(o, "nameservers", a);
 	a = json_array();
 	for (i = 0; i < d->n_resolvers; i++) {

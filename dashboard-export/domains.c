@@ -468,6 +468,32 @@ count_check(struct export *ex, struct xdom *d, const struct probe_result *r)
 	}
 }
 
+/* Denial of existence, summed up over the servers. */
+static void
+copy_denial(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i;
+
+	d->denial_proof = PROBE_DENIAL_NONE;
+	d->denial_validation = (uint8_t)r->denial_validation;
+	d->nsec3 = false;
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (d->denial_proof == PROBE_DENIAL_NONE)
+			d->denial_proof = (uint8_t)(s->nxdomain.kind !=
+			    PROBE_DENIAL_NONE ? s->nxdomain.kind :
+			    s->nodata.kind);
+		if (s->nsec3.seen && (!d->nsec3 ||
+		    s->nsec3.iterations > d->nsec3_iterations)) {
+			d->nsec3 = true;
+			d->nsec3_iterations = s->nsec3.iterations;
+			d->nsec3_salt_len = s->nsec3.salt_len;
+			d->nsec3_opt_out = s->nsec3.opt_out;
+		}
+	}
+}
+
 /* The check's verdict and the figures the pages show beside it. */
 static void
 copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
@@ -496,6 +522,11 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->cds_parent_applies = r->cds_parent_applies;
 	d->cds_delete = r->cds_delete;
 	d->cds_pickup = r->cds_pickup;
+	copy_denial(d, r);
+	d->alg_stage = (uint8_t)r->alg_rollover.stage;
+	d->alg_from = r->alg_rollover.from;
+	d->alg_to = r->alg_rollover.to;
+	d->alg_bad_order = r->alg_rollover.bad_order;
 }
 
 static void
@@ -520,6 +551,12 @@ copy_servers(struct xdom *d, const struct probe_result *r)
 		    0 : r->servers[i].dnskey_udp_bytes;
 		s->tcp = r->servers[i].tcp_status == PROBE_Q_NONE ? -1 :
 		    r->servers[i].tcp_status == PROBE_Q_OK;
+		s->denial_valid = !r->servers[i].nxdomain.checked &&
+		    !r->servers[i].nodata.checked ? -1 :
+		    (r->servers[i].nxdomain.checked &&
+		    !r->servers[i].nxdomain.valid) ||
+		    (r->servers[i].nodata.checked &&
+		    !r->servers[i].nodata.valid) ? 0 : 1;
 	}
 	d->n_servers = r->n_servers;
 }

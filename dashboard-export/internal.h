@@ -41,6 +41,9 @@ struct xserver {
 	unsigned	 dnskey_bytes;	/* the DNSKEY answer, 0: unknown */
 	int8_t		 tcp;		/* 1 answered over TCP, 0 failed,
 					   -1 not asked by this check */
+	int8_t		 denial_valid;	/* 1: its NXDOMAIN and NODATA proofs
+					   hold, 0: one is bogus, -1: not
+					   judged (unsigned, no answer) */
 };
 
 struct xresolver {
@@ -118,6 +121,18 @@ struct xdom {
 	bool		 cds_delete;
 	time_t		 cds_pickup;	/* the registry should have applied
 					   the new key's CDS by; 0: none */
+	/* Denial of existence: the kind of proof (enum probe_denial),
+	 * libunbound's verdict on the random name, and the NSEC3 parameters
+	 * with the most iterations over the servers (nsec3: any seen). */
+	uint8_t		 denial_proof;
+	uint8_t		 denial_validation;
+	bool		 nsec3;
+	bool		 nsec3_opt_out;
+	uint16_t	 nsec3_iterations;
+	uint8_t		 nsec3_salt_len;
+	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
+	uint8_t		 alg_stage, alg_from, alg_to;
+	bool		 alg_bad_order;
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

@@ -713,6 +713,38 @@ server_soa_serial(struct out *o, struct export *ex, const char *name,
 	}
 }
 
+/* Absent where the proofs were not judged (unsigned zone, no answer). */
+static void
+server_denial_valid(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++) {
+		if (d->servers[k].denial_valid < 0 ||
+		    !server_series(o, name, d, k))
+			continue;
+		puts_(o, d->servers[k].denial_valid ? "1\n" : "0\n");
+	}
+}
+
+static bool
+nsec3_iterations(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->nsec3_iterations;
+	return d->checked && d->nsec3;
+}
+
+static bool
+alg_rollover_stage(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->alg_stage;
+	return d->checked && d->alg_stage != PROBE_ALG_NONE;
+}
+
 static void
 server_dnskey_bytes(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -892,6 +924,20 @@ static const struct metric_family families[] = {
 	  "TCP, 0 when it failed (absent on checks that did not ask, see "
 	  "tcp_every).",
 	  .zone = server_tcp },
+	{ "dnssecmon_server_denial_valid", "gauge",
+	  "1 when this authoritative server address proves that a random "
+	  "name and a type at the apex do not exist (NSEC/NSEC3 and their "
+	  "RRSIGs validate), 0 when a proof is bogus.",
+	  .zone = server_denial_valid },
+	{ "dnssecmon_nsec3_iterations", "gauge",
+	  "NSEC3 extra iterations the zone's servers use (the most over "
+	  "them; absent for NSEC). RFC 9276: 0.",
+	  .value = nsec3_iterations },
+	{ "dnssecmon_algorithm_rollover_stage", "gauge",
+	  "Stage of the zone's algorithm rollover (RFC 6781 4.1.4): 1 new "
+	  "signatures, 2 new keys, 3 DS swapped, 4 old keys removed, 5 old "
+	  "DS left over, 6 unclear; absent when one algorithm.",
+	  .value = alg_rollover_stage },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",

@@ -341,6 +341,30 @@ copy_field(struct evbuffer *o, const char *label, const char *value)
 	    "</button></div></div>\n");
 }
 
+
+/* The proof of non-existence in a few words: its kind, NSEC3 iterations,
+ * and how many servers serve a bogus one. */
+static void
+denial_cell(struct evbuffer *o, const struct xdom *d)
+{
+	unsigned	 i, bad = 0;
+
+	if (!d->checked || d->denial_proof == PROBE_DENIAL_NONE) {
+		evbuffer_add_printf(o, "&ndash;");
+		return;
+	}
+	for (i = 0; i < d->n_servers; i++)
+		if (d->servers[i].denial_valid == 0)
+			bad++;
+	evbuffer_add_printf(o, "%s", probe_denial_name(
+	    (enum probe_denial)d->denial_proof));
+	if (d->nsec3)
+		evbuffer_add_printf(o, " (%u iterations)", d->nsec3_iterations);
+	if (bad > 0)
+		evbuffer_add_printf(o, ", <strong>bogus on %u of %u "
+		    "servers</strong>", bad, d->n_servers);
+}
+
 static void
 card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
     bool with_timeline)
@@ -363,6 +387,12 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 	    d->validation : PROBE_VAL_INDETERMINATE),
 	    d->from_history ? " &middot; last known, not checked since "
 	    "the restart" : !d->known ? " &middot; not checked yet" : "");
+	if (d->checked && d->alg_stage != PROBE_ALG_NONE)
+		evbuffer_add_printf(o, "<p>Algorithm rollover %u &rarr; %u: "
+		    "stage %s%s</p>\n", d->alg_from, d->alg_to,
+		    probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
+		    d->alg_bad_order ? ", <strong>steps out of order</strong>" :
+		    "");
 
 	if (waiting_for_ds(d)) {
 		secs = (long long)(d->rot->registrar_deadline - now);
@@ -539,7 +569,7 @@ xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
 	evbuffer_add_printf(o, "<section><h2>All domains (%zu)</h2>\n<table>"
 	    "<tr><th>domain</th><th>severity</th><th>state</th>"
 	    "<th>validation</th><th>DS / DNSKEY</th><th>signatures expire"
-	    "</th><th>last check</th></tr>\n", n);
+	    "</th><th>denial</th><th>last check</th></tr>\n", n);
 	for (i = 0; i < n; i++) {
 		enum probe_severity sev;
 
@@ -579,6 +609,8 @@ xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
 		else
 			evbuffer_add_printf(o, "<td>&ndash;</td><td>");
 		put_time(o, d->checked ? d->sig_expiry : 0);
+		evbuffer_add_printf(o, "</td><td>");
+		denial_cell(o, d);
 		evbuffer_add_printf(o, "</td><td>");
 		put_time(o, d->known ? d->last_check : 0);
 		evbuffer_add_printf(o, "</td></tr>\n");

@@ -405,6 +405,14 @@ note_signers(struct probe_result *r, unsigned si, const getdns_list *ans,
 		note_sig(r, si, rr, now);
 		tag = (uint16_t)rd_int(rr, "key_tag", 0);
 		alg = (uint8_t)rd_int(rr, "algorithm", 0);
+		/* By algorithm, whoever made it: an algorithm rollover adds
+		 * signatures before their keys and removes them after. */
+		if (alg < 32) {
+			if (covered == T_DNSKEY)
+				r->servers[si].sig_algs_dnskey |= 1u << alg;
+			else
+				r->servers[si].sig_algs_soa |= 1u << alg;
+		}
 		for (k = 0; k < r->n_keys; k++) {
 			if (r->keys[k].key_tag != tag ||
 			    r->keys[k].algorithm != alg)

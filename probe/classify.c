@@ -427,6 +427,290 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Algorithm rollovers (RFC 6781 4.1.4, timing RFC 7583). */
+
+/* RFC 8624 says not to sign with these: moving off one, it is the old. */
+static bool
+alg_deprecated(unsigned a)
+{
+	return a == 1 || a == 3 || a == 5 || a == 6 || a == 7 || a == 12;
+}
+
+static const char *
+alg_name(unsigned a)
+{
+	const char	*n = dsmatch_algorithm_name((uint8_t)a);
+
+	return n != NULL ? n : "?";
+}
+
+/*
+ * Which of algorithms a and b is the old one (0: cannot tell), and why.
+ * History first (the algorithm whose keys the store saw first), then the
+ * zone's own word (its CDS names the target), then RFC 8624 (nobody
+ * rolls onto a deprecated algorithm), and last the DS: in the early,
+ * longer stages the parent still names only the old algorithm. Without
+ * history a single check cannot tell stage 3 of A to B from stage 2 of B
+ * to A (or 4 from 1): the daemon's store can.
+ */
+static unsigned
+alg_old(const struct probe_result *r, unsigned a, unsigned b,
+    uint32_t ds_algs, char *basis, size_t len)
+{
+	time_t		 first[2] = { 0, 0 };
+	uint32_t	 cds = 0;
+	unsigned	 k, x;
+
+	/* The store's memory of every key ever seen, gone ones included,
+	 * and the keys of this check (first seen now, when new). */
+	first[0] = r->history.alg_first_seen[a];
+	first[1] = r->history.alg_first_seen[b];
+	for (k = 0; k < r->n_keys; k++) {
+		x = r->keys[k].algorithm == a ? 0 : r->keys[k].algorithm == b ?
+		    1 : 2;
+		if (x < 2 && r->keys[k].first_seen != 0 && (first[x] == 0 ||
+		    r->keys[k].first_seen < first[x]))
+			first[x] = r->keys[k].first_seen;
+	}
+	if (r->history.tracked && first[0] != first[1]) {
+		snprintf(basis, len, "history: its keys came first");
+		if (first[1] == 0)
+			return a;
+		if (first[0] == 0)
+			return b;
+		return first[0] < first[1] ? a : b;
+	}
+	/* A CDS for an algorithm the parent does not hold yet is the
+	 * target; a CDS equal to the DS says nothing. */
+	for (k = 0; k < r->n_cds; k++)
+		if (r->cds[k].algorithm < 32)
+			cds |= 1u << r->cds[k].algorithm;
+	cds &= ~ds_algs;
+	if (((cds >> a) & 1) != ((cds >> b) & 1)) {
+		snprintf(basis, len, "the zone's CDS names the new one");
+		return (cds >> a) & 1 ? b : a;
+	}
+	if (alg_deprecated(a) != alg_deprecated(b)) {
+		snprintf(basis, len, "RFC 8624 deprecates the old one");
+		return alg_deprecated(a) ? a : b;
+	}
+	if (((ds_algs >> a) & 1) != ((ds_algs >> b) & 1)) {
+		snprintf(basis, len, "the parent's DS names only the old one");
+		return (ds_algs >> a) & 1 ? a : b;
+	}
+	return 0;
+}
+
+/* What each algorithm does on the servers that answered. */
+struct alg_view {
+	uint32_t	 keys, ds, sig_any;
+	uint32_t	 sig_every;	/* signs SOA and NSEC(3) everywhere */
+	uint32_t	 dnskey_every;	/* signs the DNSKEY RRset everywhere */
+	char		 missing[160];	/* servers where the old falls short */
+};
+
+static bool
+alg_view(const struct probe_result *r, uint32_t answering, struct alg_view *v)
+{
+	unsigned	 i, k;
+	bool		 any = false;
+
+	memset(v, 0, sizeof(*v));
+	v->sig_every = v->dnskey_every = ~0u;
+	for (k = 0; k < r->n_keys; k++)
+		if ((r->keys[k].servers & answering) &&
+		    r->keys[k].algorithm < 32)
+			v->keys |= 1u << r->keys[k].algorithm;
+	for (i = 0; i < r->n_ds; i++)
+		if (r->ds[i].algorithm < 32)
+			v->ds |= 1u << r->ds[i].algorithm;
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		uint32_t every = s->sig_algs_soa;
+
+		if (!(answering & (1u << i)) || !s->has_soa)
+			continue;
+		any = true;
+		if (s->sig_algs_nsec != 0)
+			every &= s->sig_algs_nsec;
+		v->sig_any |= s->sig_algs_soa | s->sig_algs_dnskey |
+		    s->sig_algs_nsec;
+		v->sig_every &= every;
+		v->dnskey_every &= s->sig_algs_dnskey;
+	}
+	return any;
+}
+
+/* Servers on which algorithm a does not sign every RRset we see. */
+static void
+alg_missing_on(const struct probe_result *r, uint32_t answering, unsigned a,
+    bool dnskey, char *buf, size_t len)
+{
+	unsigned	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		uint32_t every = s->sig_algs_soa;
+
+		if (!(answering & (1u << i)) || !s->has_soa)
+			continue;
+		if (s->sig_algs_nsec != 0)
+			every &= s->sig_algs_nsec;
+		if (dnskey)
+			every &= s->sig_algs_dnskey;
+		if (!((every >> a) & 1))
+			append(buf, len, "%s%s", buf[0] ? ", " : "",
+			    s->address);
+	}
+}
+
+/* The two dangerous orderings. Returns true when one was found. */
+static bool
+alg_bad_order(struct probe_result *r, uint32_t answering,
+    const struct alg_view *v, unsigned o, unsigned n)
+{
+	bool		 n_ready, o_ready, bad = false;
+	char		 where[160], wpart[180];
+
+	n_ready = ((v->keys >> n) & 1) && ((v->sig_every >> n) & 1) &&
+	    ((v->dnskey_every >> n) & 1);
+	o_ready = ((v->keys >> o) & 1) && ((v->sig_every >> o) & 1) &&
+	    ((v->dnskey_every >> o) & 1);
+	if (((v->ds >> n) & 1) && !n_ready) {
+		alg_missing_on(r, answering, n, true, where, sizeof(where));
+		snprintf(wpart, sizeof(wpart), "%s%s%s", where[0] ?
+		    " (not on " : "", where, where[0] ? ")" : "");
+		probe_problem_add_sev(r, PROBE_P_ALGORITHM_ROLLOVER_ORDER,
+		    ((v->ds >> o) & 1) && o_ready ? PROBE_SEV_WARNING :
+		    PROBE_SEV_CRITICAL, "%s at %s names algorithm %u (%s) "
+		    "before it %s%s: validators that follow that DS fail "
+		    "the zone; take the DS for %u back out until %u's keys "
+		    "are published and have signed every RRset for a full "
+		    "TTL (RFC 6781 4.1.4)", ((v->ds >> o) & 1) ?
+		    "A DS" : "The only DS", r->parent, n, alg_name(n),
+		    ((v->keys >> n) & 1) ? "signs every RRset" :
+		    "has a published DNSKEY", wpart, n, n);
+		bad = true;
+	}
+	/* Old keys and signatures all gone with the new DS in place is the
+	 * last cleanup (stale_ds names the DS to remove), not a danger. */
+	if (((v->ds >> o) & 1) && !o_ready && !(((v->ds >> n) & 1) &&
+	    n_ready && !((v->keys >> o) & 1) && !((v->sig_any >> o) & 1))) {
+		alg_missing_on(r, answering, o, (v->keys >> o) & 1, where,
+		    sizeof(where));
+		probe_problem_add_sev(r, PROBE_P_ALGORITHM_ROLLOVER_ORDER,
+		    ((v->ds >> n) & 1) && n_ready ? PROBE_SEV_WARNING :
+		    PROBE_SEV_CRITICAL, "The DS at %s still names algorithm "
+		    "%u (%s) but %u no longer %s%s%s: the old signatures and "
+		    "keys must stay until the DS for %u (%s) has replaced it "
+		    "and the old DS has left caches (DS TTL %u s)", r->parent,
+		    o, alg_name(o), o, ((v->keys >> o) & 1) ?
+		    "signs every RRset" : "has a published DNSKEY",
+		    where[0] ? " on " : "", where, n, alg_name(n), r->ds_ttl);
+		bad = true;
+	}
+	return bad;
+}
+
+static void
+classify_alg_rollover(struct probe_result *r, uint32_t answering)
+{
+	struct probe_alg_rollover *ro = &r->alg_rollover;
+	struct alg_view	 v;
+	uint32_t	 all;
+	unsigned	 a, b, o, n;
+	bool		 kn, ko, dn, dod, so;
+	const char	*next;
+	char		 nextbuf[200];
+
+	memset(ro, 0, sizeof(*ro));
+	if (!alg_view(r, answering, &v) || v.keys == 0)
+		return;
+	all = v.keys | v.ds | v.sig_any;
+	if (__builtin_popcount(all) < 2)
+		return;
+	if (__builtin_popcount(all) > 2) {
+		ro->stage = PROBE_ALG_UNCLEAR;
+		snprintf(ro->basis, sizeof(ro->basis), "%d algorithms",
+		    __builtin_popcount(all));
+		probe_problem_add(r, PROBE_P_ALGORITHM_ROLLOVER, "%s uses %d "
+		    "algorithms across keys, signatures and DS: not judged as "
+		    "a rollover", r->domain, __builtin_popcount(all));
+		return;
+	}
+	a = (unsigned)__builtin_ctz(all);
+	b = (unsigned)__builtin_ctz(all & ~(1u << a));
+	if ((o = alg_old(r, a, b, v.ds, ro->basis, sizeof(ro->basis))) == 0) {
+		ro->stage = PROBE_ALG_UNCLEAR;
+		snprintf(ro->basis, sizeof(ro->basis), "no way to tell");
+		probe_problem_add(r, PROBE_P_ALGORITHM_ROLLOVER, "%s is signed "
+		    "with algorithms %u and %u and nothing says which is new",
+		    r->domain, a, b);
+		return;
+	}
+	n = o == a ? b : a;
+	ro->from = (uint8_t)o;
+	ro->to = (uint8_t)n;
+	kn = (v.keys >> n) & 1;
+	ko = (v.keys >> o) & 1;
+	dn = (v.ds >> n) & 1;
+	dod = (v.ds >> o) & 1;
+	so = (v.sig_any >> o) & 1;
+	if (!kn && !dn) {
+		ro->stage = PROBE_ALG_SIGNATURES_ADDED;
+		next = (v.sig_every >> n) & 1 ? "publish the new keys once "
+		    "the zone's longest TTL has passed since the last RRset "
+		    "got its new signature" : "the new signatures are not on "
+		    "every RRset of every server yet: finish signing before "
+		    "publishing the new keys";
+	} else if (kn && ko && !dn) {
+		ro->stage = PROBE_ALG_KEYS_PUBLISHED;
+		next = "once the DNSKEY RRset's TTL has passed, replace the DS "
+		    "at the registrar with the new algorithm's (see "
+		    "rotation_pending)";
+	} else if (dn && ko) {
+		ro->stage = PROBE_ALG_DS_SWAPPED;
+		if (dod)
+			next = "remove the DS for the old algorithm at the "
+			    "registrar";
+		else {
+			snprintf(nextbuf, sizeof(nextbuf), "withdraw the old "
+			    "keys once the old DS has left caches (DS TTL %u "
+			    "s)", r->ds_ttl);
+			next = nextbuf;
+		}
+	} else if (dn && !ko && so) {
+		ro->stage = PROBE_ALG_OLD_KEYS_REMOVED;
+		next = "remove the old signatures once the DNSKEY RRset's TTL "
+		    "has passed";
+	} else if (dn && dod && !ko && !so) {
+		ro->stage = PROBE_ALG_OLD_DS_LINGERS;
+		next = "remove the DS for the old algorithm at the registrar";
+	} else {
+		ro->stage = PROBE_ALG_UNCLEAR;
+		next = "no stage of RFC 6781 4.1.4 matches: steps were taken "
+		    "out of order";
+	}
+	ro->bad_order = alg_bad_order(r, answering, &v, o, n);
+	probe_problem_add(r, PROBE_P_ALGORITHM_ROLLOVER, "%s is rolling from "
+	    "algorithm %u (%s) to %u (%s), stage %s (%s): %s", r->domain, o,
+	    alg_name(o), n, alg_name(n), probe_alg_stage_name(ro->stage),
+	    ro->basis, next);
+}
+
+/* A DS naming one of the two algorithms of a rollover on its way is not
+ * the mismatch ds_algorithm_mismatch warns about. */
+static bool
+alg_rollover_explains(const struct probe_result *r, uint8_t alg)
+{
+	const struct probe_alg_rollover *ro = &r->alg_rollover;
+
+	return ro->stage != PROBE_ALG_NONE && ro->stage != PROBE_ALG_UNCLEAR &&
+	    !ro->bad_order && (alg == ro->from || alg == ro->to);
+}
+
 static void
 classify_ds_algorithms(struct probe_result *r)
 {
@@ -438,7 +722,8 @@ classify_ds_algorithms(struct probe_result *r)
 		for (k = 0; k < r->n_keys; k++)
 			if (r->keys[k].algorithm == r->ds[i].algorithm)
 				found = true;
-		if (!found && r->n_keys > 0)
+		if (!found && r->n_keys > 0 &&
+		    !alg_rollover_explains(r, r->ds[i].algorithm))
 			probe_problem_add_sev(r, PROBE_P_DS_ALGORITHM_MISMATCH,
 			    r->state == PROBE_STATE_BROKEN ?
 			    PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
@@ -554,6 +839,151 @@ classify_signatures(struct probe_result *r, const struct probe_policy *pol,
 		    "the DNS host's signer has stopped re-signing",
 		    r->domain, clock_rfc3339(r->earliest_sig_expiry, when,
 		    sizeof(when)), clock_duration(rest, left, sizeof(left)));
+}
+
+/* ------------------------------------------------------------------ */
+/* Denial of existence (NXDOMAIN / NODATA proofs, NSEC3 parameters). */
+
+/* Validators' NSEC3 iteration limits, named in the messages: above 150
+ * BIND (since 9.16.16), unbound (val-nsec3-keysize-iterations, default
+ * "1024 150 2048 150 4096 150") and PowerDNS Recursor (nsec3-max-iterations,
+ * 150 since 4.5.2) treat the proof as insecure; systemd-resolved stops at
+ * 100; RFC 9276 3.2 lets any validator do so above 0. */
+#define NSEC3_ITER_INSECURE	150
+#define NSEC3_ITER_RESOLVED	100
+
+/* "NAME (ADDR) NXDOMAIN and NODATA: why", once per server. */
+static void
+denial_bad_text(const struct probe_server *s, char *buf, size_t len)
+{
+	const struct probe_negative *x = &s->nxdomain, *d = &s->nodata;
+	bool		 bx = x->checked && !x->valid, bd = d->checked && !d->valid;
+
+	if (!bx && !bd)
+		return;
+	append(buf, len, "%s%s (%s) %s%s%s: %s", buf[0] ? "; " : "", s->name,
+	    s->address, bx ? "NXDOMAIN" : "", bx && bd ? " and " : "",
+	    bd ? "NODATA" : "", bx ? x->error : d->error);
+	if (bx && bd && strcmp(x->error, d->error) != 0)
+		append(buf, len, " / %s", d->error);
+}
+
+static void
+classify_denial_proofs(struct probe_result *r, uint32_t answering)
+{
+	char		 bad[400] = "";
+	unsigned	 i, q, checked[2] = { 0, 0 }, nbad[2] = { 0, 0 };
+	bool		 all_bad = false, ub_bogus;
+	enum probe_severity sev;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		const struct probe_negative *n[2] = { &s->nxdomain,
+		    &s->nodata };
+
+		if (!(answering & (1u << i)))
+			continue;
+		for (q = 0; q < 2; q++) {
+			if (!n[q]->checked)
+				continue;
+			checked[q]++;
+			if (n[q]->valid)
+				continue;
+			nbad[q]++;
+		}
+		denial_bad_text(s, bad, sizeof(bad));
+	}
+	for (q = 0; q < 2; q++)
+		if (checked[q] > 0 && nbad[q] == checked[q])
+			all_bad = true;
+	ub_bogus = r->denial_validation == PROBE_VAL_BOGUS;
+	if (nbad[0] + nbad[1] == 0 && !ub_bogus)
+		return;
+	/* Resolvers retry another server after a bogus answer: one bad
+	 * server costs latency and some failures, all of them an outage for
+	 * every name that does not exist. */
+	sev = all_bad || ub_bogus ? PROBE_SEV_CRITICAL : PROBE_SEV_WARNING;
+	if (ub_bogus)
+		append(bad, sizeof(bad), "%sthe validator finds %s bogus%s%s",
+		    bad[0] ? "; " : "", r->denial_name,
+		    r->denial_why_bogus[0] ? ": " : "", r->denial_why_bogus);
+	probe_problem_add_sev(r, PROBE_P_DENIAL_BOGUS, sev,
+	    "The proof that a name does not exist in %s does not validate "
+	    "(%s): validating resolvers answer SERVFAIL instead of "
+	    "NXDOMAIN/NODATA for %s; re-sign the zone%s", r->domain, bad,
+	    sev == PROBE_SEV_CRITICAL ? "every name that does not exist" :
+	    "names asked of these servers",
+	    sev == PROBE_SEV_CRITICAL ? "" : " on the servers named (the "
+	    "others prove it)");
+}
+
+static void
+classify_nsec3(struct probe_result *r, uint32_t answering)
+{
+	const struct probe_nsec3 *p = NULL;
+	char		 salt[2 * PROBE_MAX_SALT + 4];
+	unsigned	 i, k;
+
+	/* The highest iteration count any server serves: the worst case a
+	 * validator meets. */
+	for (i = 0; i < r->n_servers; i++)
+		if ((answering & (1u << i)) && r->servers[i].nsec3.seen &&
+		    (p == NULL || r->servers[i].nsec3.iterations >
+		    p->iterations))
+			p = &r->servers[i].nsec3;
+	if (p == NULL)
+		return;
+	if (p->iterations > NSEC3_ITER_INSECURE)
+		probe_problem_add_sev(r, PROBE_P_NSEC3_ITERATIONS,
+		    PROBE_SEV_CRITICAL, "%s uses NSEC3 with %u extra "
+		    "iterations, above %u: BIND, unbound and PowerDNS "
+		    "Recursor treat its negative answers as insecure (no "
+		    "DNSSEC protection for names that do not exist) and RFC "
+		    "9276 lets validators answer SERVFAIL; re-sign with 0 "
+		    "iterations", r->domain, p->iterations,
+		    NSEC3_ITER_INSECURE);
+	else if (p->iterations > 0)
+		probe_problem_add(r, PROBE_P_NSEC3_ITERATIONS,
+		    "%s uses NSEC3 with %u extra iterations: RFC 9276 says "
+		    "0 (more hide nothing and cost every validator CPU); "
+		    "validators may treat it as insecure (RFC 9276 3.2), "
+		    "systemd-resolved above %u, BIND, unbound and PowerDNS "
+		    "Recursor above %u; re-sign with 0 iterations",
+		    r->domain, p->iterations, NSEC3_ITER_RESOLVED,
+		    NSEC3_ITER_INSECURE);
+	if (p->salt_len > 0) {
+		salt[0] = '\0';
+		for (k = 0; k < p->salt_len && k < PROBE_MAX_SALT; k++)
+			append(salt, sizeof(salt), "%02X", p->salt[k]);
+		if (p->salt_len > PROBE_MAX_SALT)
+			append(salt, sizeof(salt), "...");
+		probe_problem_add(r, PROBE_P_NSEC3_SALT,
+		    "%s uses an NSEC3 salt of %u bytes (%s): RFC 9276 "
+		    "advises none, since NSEC3 hashes are salted by the zone "
+		    "name already and changing a salt means re-signing the "
+		    "whole zone", r->domain, p->salt_len, salt);
+	}
+	if (p->opt_out)
+		probe_problem_add(r, PROBE_P_NSEC3_OPT_OUT,
+		    "%s uses NSEC3 opt-out: unsigned delegations in it are "
+		    "not covered by any proof (RFC 9276: only for very "
+		    "large, sparsely signed zones)", r->domain);
+}
+
+/*
+ * Judged only where validators judge it: the parent holds a DS, so the
+ * zone's answers, negative ones included, are validated. A zone that
+ * fails validation as a whole has that reported with its cause; its
+ * denials failing too is the same fault, not a second one.
+ */
+static void
+classify_denial(struct probe_result *r, uint32_t answering)
+{
+	if (r->n_ds == 0)
+		return;
+	if (r->validation != PROBE_VAL_BOGUS)
+		classify_denial_proofs(r, answering);
+	classify_nsec3(r, answering);
 }
 
 static void
@@ -1641,6 +2071,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->cds_pickup = 0;
 	r->cds_parent_applies = parent_applies_cds(r, pol);
 	r->n_publish = 0;
+	memset(&r->alg_rollover, 0, sizeof(r->alg_rollover));
 	memset(&r->deadline, 0, sizeof(r->deadline));
 	r->deadline.key = -1;
 
@@ -1704,6 +2135,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		r->cds_acceptable = r->cds_parent_applies &&
 		    cds_acceptable(r, answering);
 		classify_state(r, owner, olen, pol, now);
+		classify_alg_rollover(r, answering);
 		classify_ds_algorithms(r);
 		classify_servers(r, answering);
 		classify_multi(r, owner, olen);
@@ -1711,6 +2143,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		classify_dnskey_size(r);
 		classify_zsk(r, answering);
 		classify_signatures(r, pol, now);
+		classify_denial(r, answering);
 	}
 	classify_validation(r);
 

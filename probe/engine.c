@@ -51,6 +51,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "probe/answer.h"
+#include "probe/denial.h"
 #include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
@@ -64,6 +65,10 @@
 #define T_DNSKEY	48
 #define T_CDS		59
 #define T_CDNSKEY	60
+/* The type asked at the apex for a NODATA proof: NULL (RFC 1035) is
+ * experimental and never published at a real apex, yet every server
+ * answers it like any type it does not hold. */
+#define T_DENIAL	10
 
 #define CUT_MAX_ADDRS	16
 #define NS_MAX_ADDRS	8
@@ -164,6 +169,11 @@ struct job {
 	/* child server addresses being looked up */
 	unsigned		 lookups;
 	struct nsaddr		*ns_lookup[REF_MAX_NS];
+	/* Negative answers per server ([0] the random name, [1] the apex
+	 * type), kept raw until every DNSKEY is in: the proofs are checked
+	 * against the keys when the job ends. */
+	uint8_t			*neg_wire[PROBE_MAX_SERVERS][2];
+	size_t			 neg_len[PROBE_MAX_SERVERS][2];
 };
 TAILQ_HEAD(jobs, job);
 
@@ -210,6 +220,7 @@ struct probe_engine {
 	struct event		*kick;
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
+	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
 	bool			 v6_unproven_said; /* "no IPv6 answer yet" */
@@ -219,6 +230,10 @@ static void	job_walk(struct job *);
 static void	job_finish_walk(struct job *);
 static void	job_start_child(struct job *);
 static void	job_op_done(struct job *);
+static void	job_check_denials(struct job *);
+static void	job_start_denial(struct job *, unsigned,
+		    const struct sockaddr *, socklen_t);
+static void	job_start_denial_validation(struct job *);
 static void	engine_kick(struct probe_engine *);
 
 static double
@@ -1198,6 +1213,10 @@ job_start_child(struct job *j)
 		snprintf(r->error, sizeof(r->error), "no address for any of "
 		    "the %u name servers", ref->n_ns);
 	j->phase = PH_CHILD;
+	/* A new name every check: no cache on the way has its answer. */
+	r->denial_type = T_DENIAL;
+	(void)denial_random_name(j->domain, r->denial_name,
+	    sizeof(r->denial_name));
 	for (i = 0; i < r->n_servers; i++) {
 		memset(&ss, 0, sizeof(ss));
 		if (roots_parse_address(r->servers[i].address, 53, &ss, &len,
@@ -1235,8 +1254,152 @@ job_start_child(struct job *j)
 				free(q);
 			}
 		}
+		job_start_denial(j, i, (struct sockaddr *)&ss, len);
 	}
+	if (r->n_servers > 0)
+		job_start_denial_validation(j);
 	job_op_done(j);		/* drop the hold taken in job_begin */
+}
+
+/* ------------------------------------------------------------------ */
+/* Denial of existence: each server's negative answers, and libunbound's
+ * verdict on the same random name. Two questions per server address and
+ * about one more through libunbound (its walk above the zone is cached). */
+
+struct dquery {
+	struct job	*job;
+	unsigned	 si;
+	unsigned	 which;		/* 0: random name, 1: apex type */
+};
+
+static void
+denial_answer(void *arg, const struct transport_result *tr)
+{
+	struct dquery		*q = arg;
+	struct job		*j = q->job;
+	struct probe_server	*s = &j->res->servers[q->si];
+	struct probe_negative	*neg = q->which ? &s->nodata : &s->nxdomain;
+
+	/* Only this answer's own status: a lost denial question says
+	 * nothing about whether the server serves the zone. */
+	neg->rcode = tr->status == TRANSPORT_OK ? tr->rcode : -1;
+	if (tr->status == TRANSPORT_OK && tr->wire != NULL &&
+	    tr->wire_len > 0 &&
+	    (j->neg_wire[q->si][q->which] = malloc(tr->wire_len)) != NULL) {
+		memcpy(j->neg_wire[q->si][q->which], tr->wire, tr->wire_len);
+		j->neg_len[q->si][q->which] = tr->wire_len;
+		neg->status = PROBE_Q_OK;
+	} else {
+		neg->status = tr->status == TRANSPORT_OK ? PROBE_Q_NETERR :
+		    tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
+		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :
+		    PROBE_Q_NETERR;
+		snprintf(neg->error, sizeof(neg->error), "%s",
+		    tr->error ? tr->error : tr->status == TRANSPORT_OK ?
+		    "out of memory" : transport_status_str(tr->status));
+	}
+	free(q);
+	job_op_done(j);
+}
+
+static void
+job_start_denial(struct job *j, unsigned si, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct probe_result	*r = j->res;
+	unsigned		 w;
+
+	if (r->denial_name[0] == '\0')
+		return;		/* the random name does not fit */
+	for (w = 0; w < 2; w++) {
+		struct dquery *q = calloc(1, sizeof(*q));
+		struct probe_negative *neg = w ? &r->servers[si].nodata :
+		    &r->servers[si].nxdomain;
+
+		neg->rcode = -1;
+		if (q == NULL)
+			continue;
+		q->job = j;
+		q->si = si;
+		q->which = w;
+		j->pending++;
+		r->queries++;
+		if (transport_query(j->e->tp, sa, len, w ? j->domain :
+		    r->denial_name, w ? T_DENIAL : T_A, denial_answer,
+		    q) == -1) {
+			j->pending--;
+			neg->status = PROBE_Q_NETERR;
+			snprintf(neg->error, sizeof(neg->error), "query queue "
+			    "full");
+			free(q);
+		}
+	}
+}
+
+static void
+ub_denial_cb(void *arg, int err, struct ub_result *res)
+{
+	struct job		*j = arg;
+	struct probe_result	*r = j->res;
+
+	if (err != 0 || res == NULL) {
+		r->denial_validation = PROBE_VAL_INDETERMINATE;
+		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
+		    "the validator failed: %s", ub_strerror(err));
+	} else {
+		if (res->secure)
+			r->denial_validation = PROBE_VAL_SECURE;
+		else if (res->bogus)
+			r->denial_validation = PROBE_VAL_BOGUS;
+		else if (res->rcode == 0 || res->rcode == 3)
+			r->denial_validation = PROBE_VAL_INSECURE;
+		else
+			r->denial_validation = PROBE_VAL_INDETERMINATE;
+		if (res->why_bogus != NULL)
+			snprintf(r->denial_why_bogus,
+			    sizeof(r->denial_why_bogus), "%s", res->why_bogus);
+	}
+	ub_resolve_free(res);
+	job_op_done(j);
+}
+
+static void
+job_start_denial_validation(struct job *j)
+{
+	struct probe_result	*r = j->res;
+
+	if (r->denial_name[0] == '\0')
+		return;
+	j->pending++;
+	j->e->stats.validations++;
+	if (ub_resolve_async(j->e->ub, r->denial_name, T_A, 1, j,
+	    ub_denial_cb, NULL) != 0) {
+		j->pending--;
+		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
+		    "the validator refused the question");
+	}
+}
+
+/* Every DNSKEY is in: judge each server's negative answers. */
+static void
+job_check_denials(struct job *j)
+{
+	struct probe_result	*r = j->res;
+	time_t			 now = clock_now();
+	unsigned		 i;
+
+	for (i = 0; i < r->n_servers && i < PROBE_MAX_SERVERS; i++) {
+		if (j->neg_wire[i][0] != NULL)
+			denial_check(j->e->denial_cache, r, i,
+			    &r->servers[i].nxdomain,
+			    j->neg_wire[i][0], j->neg_len[i][0],
+			    r->denial_name, T_A, now);
+		if (j->neg_wire[i][1] != NULL)
+			denial_check(j->e->denial_cache, r, i,
+			    &r->servers[i].nodata,
+			    j->neg_wire[i][1], j->neg_len[i][1], j->domain,
+			    T_DENIAL, now);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1649,8 +1812,14 @@ job_rootcheck_cb(void *arg)
 static void
 job_free(struct job *j)
 {
+	unsigned	 i;
+
 	if (j == NULL)
 		return;
+	for (i = 0; i < PROBE_MAX_SERVERS; i++) {
+		free(j->neg_wire[i][0]);
+		free(j->neg_wire[i][1]);
+	}
 	free(j->ref);
 	free(j->res);
 	free(j);
@@ -1690,6 +1859,7 @@ job_op_done(struct job *j)
 
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
+	job_check_denials(j);
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
 	e->stats.domains++;
@@ -2079,6 +2249,10 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	}
 	if ((e->kick = evtimer_new(base, kick_cb, e)) == NULL)
 		goto nomem;
+	/* 65,536 verified signatures, about 2 MB: a few per domain for the
+	 * tens of thousands one engine checks. */
+	if ((e->denial_cache = denial_cache_create(65536)) == NULL)
+		goto nomem;
 
 	/* A thread of its own (see the top of this file); its answers come
 	 * back through ub_fd() to this loop. */
@@ -2179,6 +2353,7 @@ probe_engine_destroy(struct probe_engine *e)
 	transport_destroy(e->tp);
 	if (e->kick != NULL)
 		event_free(e->kick);
+	denial_cache_destroy(e->denial_cache);
 	while ((j = TAILQ_FIRST(&e->queued)) != NULL) {
 		TAILQ_REMOVE(&e->queued, j, entry);
 		job_free(j);

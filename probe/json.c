@@ -178,6 +178,110 @@ multi_json(const struct probe_result *r)
 	return o;
 }
 
+/* One server's negative answer and whether its proof holds. */
+static json_t *
+negative_json(const struct probe_negative *n)
+{
+	const char	*rc = probe_rcode_name(n->rcode);
+	json_t		*o;
+
+	if (n->status == PROBE_Q_NONE)
+		return json_null();
+	o = json_pack("{s:s, s:o, s:s, s:o}", "status",
+	    probe_qstatus_name(n->status), "rcode", rc ? json_string(rc) :
+	    json_null(), "proof", probe_denial_name(n->kind), "valid",
+	    n->checked ? json_boolean(n->valid) : json_null());
+	if (o != NULL)
+		json_object_set_new(o, "error", n->error[0] && !(n->checked &&
+		    n->valid) ? json_string(n->error) : json_null());
+	return o != NULL ? o : json_null();
+}
+
+static json_t *
+nsec3_json(const struct probe_nsec3 *p)
+{
+	char	 salt[2 * PROBE_MAX_SALT + 1];
+
+	if (!p->seen)
+		return json_null();
+	dsmatch_hex_upper(p->salt, p->salt_len < PROBE_MAX_SALT ?
+	    p->salt_len : PROBE_MAX_SALT, salt, sizeof(salt));
+	return json_pack("{s:i, s:i, s:s, s:i, s:b}", "algorithm",
+	    p->algorithm, "iterations", p->iterations, "salt", salt,
+	    "salt_length", p->salt_len, "opt_out", p->opt_out);
+}
+
+/*
+ * The domain's denial of existence: the random name asked, the kind of
+ * proof the servers use ("nsec", "nsec3", "mixed" when they differ,
+ * "missing", "none"), the NSEC3 parameters with the most iterations, and
+ * libunbound's verdict on the random name.
+ */
+static json_t *
+denial_json(const struct probe_result *r)
+{
+	const struct probe_nsec3 *p = NULL;
+	enum probe_denial kind = PROBE_DENIAL_NONE;
+	bool		 mixed = false;
+	unsigned	 i, q;
+	json_t		*o;
+
+	if (r->denial_name[0] == '\0')
+		return json_null();
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		const struct probe_negative *n[2] = { &s->nxdomain,
+		    &s->nodata };
+
+		for (q = 0; q < 2; q++) {
+			if (n[q]->kind == PROBE_DENIAL_NONE)
+				continue;
+			if (kind != PROBE_DENIAL_NONE && kind != n[q]->kind)
+				mixed = true;
+			kind = n[q]->kind;
+		}
+		if (s->nsec3.seen && (p == NULL ||
+		    s->nsec3.iterations > p->iterations))
+			p = &s->nsec3;
+	}
+	o = json_pack("{s:s, s:i, s:s, s:s}", "name", r->denial_name,
+	    "apex_type", r->denial_type, "proof", mixed ? "mixed" :
+	    probe_denial_name(kind), "validation",
+	    probe_validation_name(r->denial_validation));
+	if (o == NULL)
+		return json_null();
+	json_object_set_new(o, "why_bogus", r->denial_why_bogus[0] ?
+	    json_string(r->denial_why_bogus) : json_null());
+	json_object_set_new(o, "nsec3", p != NULL ? nsec3_json(p) :
+	    json_null());
+	return o;
+}
+
+/* Algorithm numbers set in a bitmask, ascending. */
+static json_t *
+algs_json(uint32_t m)
+{
+	json_t		*a = json_array();
+	unsigned	 i;
+
+	for (i = 0; i < 32 && a != NULL; i++)
+		if ((m >> i) & 1)
+			json_array_append_new(a, json_integer(i));
+	return a;
+}
+
+static json_t *
+alg_rollover_json(const struct probe_alg_rollover *ro)
+{
+	if (ro->stage == PROBE_ALG_NONE)
+		return json_null();
+	return json_pack("{s:s, s:o, s:o, s:s, s:b}", "stage",
+	    probe_alg_stage_name(ro->stage), "from", ro->from ?
+	    json_integer(ro->from) : json_null(), "to", ro->to ?
+	    json_integer(ro->to) : json_null(), "basis", ro->basis,
+	    "bad_order", ro->bad_order);
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -322,12 +426,20 @@ probe_result_json(const struct probe_result *r)
 		    json_null());
 		json_object_set_new(x, "tcp_error", tcp_failed_text(s));
 		json_object_set_new(x, "cds", server_cds_json(r, s));
+		json_object_set_new(x, "nxdomain", negative_json(&s->nxdomain));
+		json_object_set_new(x, "nodata", negative_json(&s->nodata));
+		json_object_set_new(x, "nsec3", nsec3_json(&s->nsec3));
+		json_object_set_new(x, "rrsig_algorithms", algs_json(
+		    s->sig_algs_soa | s->sig_algs_dnskey | s->sig_algs_nsec));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "nameservers", a);
 	json_object_set_new(o, "ipv6_unrouted", json_integer(r->ipv6_unrouted));
 	json_object_set_new(o, "ipv6_unproven", json_boolean(r->ipv6_unproven));
 
+	json_object_set_new(o, "denial", denial_json(r));
+	json_object_set_new(o, "algorithm_rollover",
+	    alg_rollover_json(&r->alg_rollover));
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_or_null(r->earliest_sig_expiry));
 	json_object_set_new(o, "queries", json_integer(r->queries));

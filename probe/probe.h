@@ -123,6 +123,41 @@ struct probe_signer {
 	uint8_t		algorithm;
 };
 
+/* How a server proves that a name or type does not exist. */
+enum probe_denial {
+	PROBE_DENIAL_NONE = 0,		/* not checked: no negative answer */
+	PROBE_DENIAL_NSEC,
+	PROBE_DENIAL_NSEC3,
+	PROBE_DENIAL_MISSING		/* negative answer without NSEC(3) */
+};
+
+#define PROBE_MAX_SALT		32	/* NSEC3 salt bytes kept (len: all) */
+
+/*
+ * One negative answer from one server (a random name below the domain,
+ * or a type the apex lacks), its proof checked in-process: NSEC/NSEC3
+ * coverage and the RRSIGs over them against the DNSKEYs that server
+ * publishes.
+ */
+struct probe_negative {
+	enum probe_qstatus status;	/* of the question */
+	int		rcode;		/* -1: no answer */
+	enum probe_denial kind;
+	bool		checked;	/* a proof was expected and judged */
+	bool		valid;		/* ... and it holds */
+	char		error[200];	/* why not checked, or why not valid */
+};
+
+/* NSEC3 parameters as one server serves them (kind NSEC3). */
+struct probe_nsec3 {
+	bool		seen;
+	uint8_t		algorithm;
+	bool		opt_out;
+	uint16_t	iterations;
+	uint8_t		salt_len;
+	uint8_t		salt[PROBE_MAX_SALT];
+};
+
 struct probe_server {
 	char		name[PROBE_NAME_MAX];	/* NS name */
 	char		address[PROBE_ADDR_MAX];
@@ -165,6 +200,14 @@ struct probe_server {
 	enum probe_qstatus tcp_status;		/* DNSKEY over TCP; NONE: not
 						   asked by this check */
 	char		tcp_error[128];
+	/* Denial of existence, asked of this server directly. */
+	struct probe_negative nxdomain;		/* denial_name A */
+	struct probe_negative nodata;		/* DOMAIN denial_type */
+	struct probe_nsec3 nsec3;
+	/* Algorithms of the RRSIGs it served over each RRset we see (bit a
+	 * for algorithm a < 32; NSEC/NSEC3 from the negative answers). An
+	 * algorithm rollover adds and removes these apart from the keys. */
+	uint32_t	sig_algs_soa, sig_algs_dnskey, sig_algs_nsec;
 };
 
 struct probe_resolver {
@@ -214,6 +257,12 @@ enum probe_code {
 	PROBE_P_SIGNATURE_EXPIRED,
 	PROBE_P_SIGNATURE_NOT_YET_VALID,
 	PROBE_P_SIGNATURE_EXPIRING,
+	PROBE_P_DENIAL_BOGUS,
+	PROBE_P_NSEC3_ITERATIONS,
+	PROBE_P_NSEC3_SALT,
+	PROBE_P_NSEC3_OPT_OUT,
+	PROBE_P_ALGORITHM_ROLLOVER,
+	PROBE_P_ALGORITHM_ROLLOVER_ORDER,
 	PROBE_P_SERVER_UNREACHABLE,
 	PROBE_P_SERVER_FAMILY_UNREACHABLE,
 	PROBE_P_SERVER_TCP_FAILED,
@@ -289,6 +338,30 @@ struct probe_history {
 	uint8_t		host_digest[PROBE_MAX_DIGEST];
 	/* The store failed for this check: why ("" when it did not). */
 	char		store_error[320];
+	/* When a key of each algorithm (< 32) was first seen, 0: never: which
+	 * algorithm an algorithm rollover leaves, once its keys are gone. */
+	time_t		alg_first_seen[32];
+};
+
+/* Where an algorithm rollover stands (RFC 6781 4.1.4): each stage is
+ * safe only after the one before it has reached every server and every
+ * cache (RFC 7583). */
+enum probe_alg_stage {
+	PROBE_ALG_NONE = 0,		/* one algorithm: no rollover */
+	PROBE_ALG_SIGNATURES_ADDED,	/* new RRSIGs, no new DNSKEY yet */
+	PROBE_ALG_KEYS_PUBLISHED,	/* both algorithms' keys sign */
+	PROBE_ALG_DS_SWAPPED,		/* the parent's DS names the new */
+	PROBE_ALG_OLD_KEYS_REMOVED,	/* old RRSIGs linger */
+	PROBE_ALG_OLD_DS_LINGERS,	/* only the old DS is left over */
+	PROBE_ALG_UNCLEAR		/* more than two algorithms, or no
+					   way to tell old from new */
+};
+
+struct probe_alg_rollover {
+	enum probe_alg_stage stage;
+	uint8_t		from, to;	/* algorithm numbers; 0: unknown */
+	char		basis[64];	/* how old and new were told apart */
+	bool		bad_order;	/* classifier: a dangerous ordering */
 };
 
 /* The KSK rotation deadline as the classifier judged it. */
@@ -348,6 +421,13 @@ struct probe_result {
 	/* Validation. */
 	enum probe_validation validation;
 	char		why_bogus[256];
+	/* Denial of existence: the random name asked this check (a new one
+	 * every check, so no cache answers it), the type asked at the apex,
+	 * and what libunbound concluded about the random name. */
+	char		denial_name[PROBE_NAME_MAX];	/* "": not asked */
+	uint16_t	denial_type;
+	enum probe_validation denial_validation;
+	char		denial_why_bogus[256];
 	unsigned	n_resolvers;
 	struct probe_resolver resolvers[PROBE_MAX_RESOLVERS];
 
@@ -382,6 +462,7 @@ struct probe_result {
 						   of such a parent: it should
 						   have acted by then (0: no) */
 	struct probe_deadline deadline;
+	struct probe_alg_rollover alg_rollover;
 	enum probe_severity severity;
 	unsigned	n_problems;
 	struct probe_problem problems[PROBE_MAX_PROBLEMS];
@@ -533,6 +614,10 @@ struct json_t *probe_result_json(const struct probe_result *);
 const char *probe_validation_name(enum probe_validation);
 /* "none", "configured", "detected". Static. */
 const char *probe_multi_name(enum probe_multi);
+/* "nsec", "nsec3", "missing", "none". Static. */
+const char *probe_denial_name(enum probe_denial);
+/* "signatures_added", ..., "none". Static. */
+const char *probe_alg_stage_name(enum probe_alg_stage);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */

@@ -132,6 +132,30 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "RRSIGs expire within sig_warning (critical within "
 	    "sig_critical): re-signing has stalled"),
 
+	/* Denial of existence (NXDOMAIN / NODATA proofs). */
+	P(PROBE_P_DENIAL_BOGUS, "denial_bogus", C, false, ZONE,
+	    "a server's proof that a name or type does not exist does not "
+	    "validate: resolvers SERVFAIL on mistyped names (warning when "
+	    "only some servers)"),
+	P(PROBE_P_NSEC3_ITERATIONS, "nsec3_iterations", W, false, ZONE,
+	    "NSEC3 with extra iterations (RFC 9276: 0); above 150 BIND, "
+	    "unbound and PowerDNS treat the proofs as insecure"),
+	P(PROBE_P_NSEC3_SALT, "nsec3_salt", N, false, ZONE,
+	    "NSEC3 with a salt, which RFC 9276 advises against"),
+	P(PROBE_P_NSEC3_OPT_OUT, "nsec3_opt_out", N, false, ZONE,
+	    "NSEC3 opt-out: unsigned delegations can be added or forged "
+	    "(RFC 9276: only for very large zones)"),
+
+	/* Algorithm rollovers (RFC 6781 4.1.4, timing RFC 7583). */
+	P(PROBE_P_ALGORITHM_ROLLOVER, "algorithm_rollover_stage", N, false, ZONE,
+	    "the zone is moving from one algorithm to another: the stage "
+	    "reached and the next step"),
+	P(PROBE_P_ALGORITHM_ROLLOVER_ORDER, "algorithm_rollover_order", C,
+	    false, ZONE, "an algorithm rollover step came too early: the DS "
+	    "names the new algorithm before it signs everything, or the old "
+	    "signatures went while the DS names the old algorithm (warning "
+	    "while the other DS still holds the chain)"),
+
 	/* The domain's servers. */
 	P(PROBE_P_SERVER_UNREACHABLE, "server_unreachable", W, false, ZONE,
 	    "a name server address did not answer"),
@@ -364,6 +388,31 @@ probe_validation_name(enum probe_validation v)
 	case PROBE_VAL_INSECURE:	return "insecure";
 	case PROBE_VAL_BOGUS:		return "bogus";
 	default:			return "indeterminate";
+	}
+}
+
+const char *
+probe_alg_stage_name(enum probe_alg_stage st)
+{
+	switch (st) {
+	case PROBE_ALG_SIGNATURES_ADDED:	return "signatures_added";
+	case PROBE_ALG_KEYS_PUBLISHED:		return "keys_published";
+	case PROBE_ALG_DS_SWAPPED:		return "ds_swapped";
+	case PROBE_ALG_OLD_KEYS_REMOVED:	return "old_keys_removed";
+	case PROBE_ALG_OLD_DS_LINGERS:		return "old_ds_lingers";
+	case PROBE_ALG_UNCLEAR:			return "unclear";
+	default:				return "none";
+	}
+}
+
+const char *
+probe_denial_name(enum probe_denial d)
+{
+	switch (d) {
+	case PROBE_DENIAL_NSEC:		return "nsec";
+	case PROBE_DENIAL_NSEC3:	return "nsec3";
+	case PROBE_DENIAL_MISSING:	return "missing";
+	default:			return "none";
 	}
 }
 

@@ -520,6 +520,35 @@ history_validation(struct store *st, int64_t domain_id,
 	return 0;
 }
 
+/* When the domain's keys of each algorithm were first seen. */
+static int
+history_algorithms(struct store *st, int64_t domain_id,
+    struct probe_result *r)
+{
+	sqlite3_stmt	*s = NULL;
+	int64_t		 alg;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT algorithm, min(first_seen) "
+	    "FROM keys WHERE domain_id = ?1 GROUP BY algorithm", -1, &s,
+	    NULL) != SQLITE_OK) {
+		store_dberr(st, "reading algorithm history");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, domain_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		alg = sqlite3_column_int64(s, 0);
+		if (alg >= 0 && alg < 32)
+			r->history.alg_first_seen[alg] = store_column_time(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_dberr(st, "reading algorithm history");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A DS is pre-published when we saw it arrive (after the domain's first
  * check), no key ever seen for the domain matches it and no key published
@@ -568,6 +597,7 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 		}
 	}
 	if (history_rotation(st, dom.id, r) == -1 ||
+	    history_algorithms(st, dom.id, r) == -1 ||
 	    (dom.last_checked != 0 && history_validation(st, dom.id, r) == -1))
 		goto fail;
 	if (dom.last_checked == 0 || dsmatch_name_to_wire(r->domain, owner,

@@ -94,6 +94,20 @@ SCENARIOS = {
     "nocdsswap":   ("secure", "rotation_pending", "warning", 1,
                     {"rotation_ambiguous"}, "expect"),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
+    # Denial of existence (tests/e2e/denial.py has the details).
+    "nsec3":       ("secure", "stable", "warning", 1,
+                    {"nsec3_iterations", "nsec3_salt"}, []),
+    "denialbad":   ("secure", "stable", "warning", 1, {"denial_bogus"}, []),
+    # Algorithm rollover 8 -> 13, one check each without history (the
+    # stages themselves: tests/e2e/algroll_walk.py, with the store).
+    "algsigs":     ("secure", "stable", "ok", 0, {"algorithm_rollover_stage"}, []),
+    "algkeys":     ("secure", "rotation_pending", "warning", 1,
+                    {"algorithm_rollover_stage", "rotation_pending"}, "expect"),
+    "algds":       ("secure", "ds_updated", "ok", 0, {"algorithm_rollover_stage"}, []),
+    "algoldkeys":  ("secure", "stable", "ok", 0, {"algorithm_rollover_stage"}, []),
+    "algdone":     ("secure", "stable", "ok", 0, set(), []),
+    "algdsearly":  ("bogus", "broken", "critical", 2,
+                    {"chain_broken", "algorithm_rollover_order"}, "expect"),
 }
 
 # One run over all zones: they are probed concurrently on one loop.
@@ -208,6 +222,30 @@ if d:
 d = by_name.get("unsigned." + TLD)
 if d:
     t.ok(d["ds"] == [] and d["dnskeys"] == [], "unsigned: no DS and no DNSKEY")
+
+# A correct rollover step is not a DS algorithm mismatch.
+for label in ("algsigs", "algkeys", "algds", "algoldkeys"):
+    d = by_name.get("%s.%s" % (label, TLD))
+    if d:
+        t.ok("ds_algorithm_mismatch" not in codes(d) and
+             "algorithm_rollover_order" not in codes(d) and
+             d["algorithm_rollover"]["stage"] != "unclear",
+             "%s: a rollover stage, not a mismatch" % label, sorted(codes(d)))
+d = by_name.get("algkeys." + TLD)
+if d:
+    t.is_((d["algorithm_rollover"]["from"], d["algorithm_rollover"]["to"],
+           d["algorithm_rollover"]["stage"]), (8, 13, "keys_published"),
+          "algkeys: 8 -> 13, new keys published (the CDS names 13)")
+    t.ok(all(ns["rrsig_algorithms"] == [8, 13] for ns in d["nameservers"]),
+         "algkeys: every server signs with 8 and 13")
+d = by_name.get("algsigs." + TLD)
+if d:
+    t.ok(all(13 in ns["rrsig_algorithms"] for ns in d["nameservers"]) and
+         all(k["algorithm"] == 8 for k in d["dnskeys"]),
+         "algsigs: 13 signs on every server, yet no 13 key is published")
+d = by_name.get("algdone." + TLD)
+if d:
+    t.is_(d["algorithm_rollover"], None, "algdone: one algorithm, no rollover")
 
 # Text and Nagios formats say the same thing.
 p, _ = check("rollstart." + TLD, fmt="text")

@@ -47,6 +47,7 @@ EXPECT = {  # label -> (state, severity metric: 0 ok 1 warning 2 critical)
     "staleds": ("stale_ds", 1), "expired": ("stable", 2),
     "expiring": ("stable", 1), "split": ("stable", 1),
     "unsigned": ("insecure", 0), "nocdsswap": ("rotation_pending", 1),
+    "nsec3": ("stable", 1), "denialbad": ("stable", 1),
 }
 ZONES = ["%s.%s" % (z, TLD) for z in EXPECT]
 RULES = os.path.join(dc.TOP, "dashboard-export/prometheus-rules.yml")
@@ -187,6 +188,34 @@ try:
           "metrics: split's servers disagree")
     t.is_(sample(text, "dnssecmon_servers_agree", zone="healthy." + TLD), 1.0,
           "metrics: healthy's servers agree")
+    # Denial of existence: per server, and the NSEC3 iterations.
+    for srv, want in ((env["TESTBED_NS_A"], 1.0), (env["TESTBED_NS_B"], 0.0)):
+        t.is_(sample(text, "dnssecmon_server_denial_valid", zone="denialbad." + TLD,
+                     server=srv), want,
+              "metrics: denialbad's denial proofs from %s: %d" % (srv, want))
+    t.is_(sample(text, "dnssecmon_server_denial_valid", zone="unsigned." + TLD,
+                 server=env["TESTBED_NS_A"]), None,
+          "metrics: no denial series for an unsigned zone")
+    t.is_(sample(text, "dnssecmon_nsec3_iterations", zone="nsec3." + TLD), 100.0,
+          "metrics: nsec3 uses 100 NSEC3 iterations")
+    t.is_(sample(text, "dnssecmon_nsec3_iterations", zone="healthy." + TLD), None,
+          "metrics: no NSEC3 iterations for an NSEC zone")
+    status, one = dc.get_json(d.port, "/api/v1/domains/nsec3.%s" % TLD)
+    den = (one or {}).get("denial") or {}
+    t.is_((status, den.get("proof"), den.get("validation"),
+           (den.get("nsec3") or {}).get("iterations"),
+           (den.get("nsec3") or {}).get("salt_length")),
+          (200, "nsec3", "secure", 100, 8), "api: nsec3's denial facts")
+    status, one = dc.get_json(d.port, "/api/v1/domains/denialbad.%s" % TLD)
+    t.is_(sorted((ns["address"], ns["denial_valid"])
+                 for ns in (one or {}).get("nameservers", [])),
+          sorted([(env["TESTBED_NS_A"], True), (env["TESTBED_NS_B"], False)]),
+          "api: denialbad's servers, b's denial bogus")
+    status, _, page = dc.request(d.port, "GET", "/")
+    page = page.decode("utf-8", "replace")
+    t.ok(status == 200 and "nsec3 (100 iterations)" in page and
+         "bogus on 1 of 2 servers" in page,
+         "status page: the denial column shows NSEC3 iterations and the bogus server")
     exp = sample(text, "dnssecmon_rrsig_expiry_timestamp_seconds",
                  zone="expiring." + TLD)
     t.ok(exp is not None and 0 < exp - time.time() < 3 * 86400,
@@ -248,7 +277,7 @@ try:
     rules = papi("/api/v1/rules")
     names = {ru["name"]: ru.get("health") for g in rules["data"]["groups"]
              for ru in g["rules"]}
-    t.ok(len(names) == 11 and all(h == "ok" for h in names.values()),
+    t.ok(len(names) == 13 and all(h == "ok" for h in names.values()),
          "prometheus: the shipped rules load and evaluate (%d rules)" % len(names),
          names)
 
@@ -404,7 +433,7 @@ try:
                                capture_output=True).stdout)
     p = subprocess.run(["promtool", "check", "rules", rf], capture_output=True,
                        text=True)
-    t.ok(p.returncode == 0 and "SUCCESS: 11 rules found" in p.stdout,
+    t.ok(p.returncode == 0 and "SUCCESS: 13 rules found" in p.stdout,
          "promtool check rules on the export", p.stdout + p.stderr)
     p = subprocess.run(["promtool", "test", "rules", RULES_TEST],
                        capture_output=True, text=True)

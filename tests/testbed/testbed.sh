@@ -21,6 +21,10 @@ MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
 SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap cdsdiffer cdsmismatch cdsdelete multisigner multisignerbad"
+# Denial of existence: NSEC3 with a salt and 100 iterations; an NSEC chain broken on server b.
+SCENARIOS="$SCENARIOS nsec3 denialbad"
+# An algorithm rollover 8 -> 13 (RFC 6781 4.1.4), stage by stage, and one step taken too early.
+SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -221,6 +225,10 @@ take_lock() {
 #   B_AHEAD      1: server b serves serial+1 (split)
 #   VERDICT      what a validating resolver must conclude: secure|bogus|insecure|either
 #                (either: it depends on which server the resolver asked)
+#   NSEC3_ITER   empty: NSEC; else NSEC3 with this many iterations and a fresh random salt
+#   B_DENIAL     broken: server b's copy has every RRSIG over an NSEC altered
+#   XSIG_KSK/XSIG_ZSK  roles whose RRSIGs (over every RRset but DNSKEY/CDS/CDNSKEY) are added
+#                while their DNSKEYs stay unpublished: a rollover's signatures-only stages
 # Per server, for CDS scanners and multi-signer providers (default: as server a):
 #   CDS_B        roles server b announces in CDS; the word 'delete' is the RFC 8078
 #                delete record (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==)
@@ -231,6 +239,7 @@ take_lock() {
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
     CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
+    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK=""
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -294,6 +303,28 @@ state_def() {
                  SIGN_KSK="ksk";          SIGN_KSK_B="ksk_new";   SIGN_ZSK_B="zsk2"
                  DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1; VERDICT=either
                  NS_B=ns.signer2.$TLD ;;
+    # NSEC3 the way older signer defaults made it (RFC 9276 says 0 iterations, no salt).
+    nsec3)       PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 NSEC3_ITER=100 ;;
+    # Both servers serve the same signed zone, but b's NSEC signatures are corrupt: the apex
+    # validates everywhere, a name that does not exist is bogus when b answers it.
+    denialbad)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 B_DENIAL=broken ;;
+    # Algorithm rollover from 8 (ksk, zsk) to 13 (alt_ksk, alt_zsk), conservative approach of
+    # RFC 6781 4.1.4: new signatures, new keys, DS swap, old keys out, old signatures out.
+    algsigs)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 XSIG_KSK="alt_ksk";      XSIG_ZSK="alt_zsk" ;;
+    algkeys)     PUB_A="ksk zsk alt_ksk alt_zsk"; SIGN_KSK="ksk alt_ksk"; SIGN_ZSK="zsk alt_zsk"
+                 DS="ksk";                CDS="alt_ksk" ;;
+    algds)       PUB_A="ksk zsk alt_ksk alt_zsk"; SIGN_KSK="ksk alt_ksk"; SIGN_ZSK="zsk alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk" ;;
+    algoldkeys)  PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk";          XSIG_KSK="ksk"; XSIG_ZSK="zsk" ;;
+    algdone)     PUB_A="alt_ksk alt_zsk"; SIGN_KSK="alt_ksk";     SIGN_ZSK="alt_zsk"
+                 DS="alt_ksk";            CDS="alt_ksk" ;;
+    # Wrong order: the DS swapped to 13 while 13 only has signatures, no published key.
+    algdsearly)  PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="alt_ksk";     CDS="alt_ksk"
+                 XSIG_KSK="alt_ksk";      XSIG_ZSK="alt_zsk";     VERDICT=bogus ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -311,6 +342,7 @@ is_state() { local s; for s in $SCENARIOS; do [ "$s" = "$1" ] && return 0; done;
 # unpublished algorithm-8 KSK behind the parent's DS; its published keys are the alt_ ones.
 zone_alg() {
     case $1 in
+    algsigs|algkeys|algds|algoldkeys|algdone|algdsearly) echo 8 ;; # alt_ keys: 13
     healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
     *) echo 13 ;;
     esac
@@ -319,7 +351,7 @@ zone_alg() {
 # Roles the static zone <state> needs: exactly those its definition mentions.
 roles_for_state() {
     state_def "$1"
-    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $CDS_B $CDNSKEY $CDNSKEY_B $SIGN_KSK_B $SIGN_ZSK_B" |
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $CDS_B $CDNSKEY $CDNSKEY_B $SIGN_KSK_B $SIGN_ZSK_B $XSIG_KSK $XSIG_ZSK" |
         tr ' ' '\n' | awk 'NF && $0 != "delete" && !seen[$0]++' |
         tr '\n' ' '
 }
@@ -384,7 +416,7 @@ utc() { date -u -d "$1" +%Y%m%d%H%M%S; }
 # also looks for private keys of every DNSKEY in the zone, and a pre-published key must
 # stay published-but-silent.
 sign_zone() {
-    local zone=$1 in=$2 out=$3 window=$4 ksks=$5 zsks=$6 tmp r k args=()
+    local zone=$1 in=$2 out=$3 window=$4 ksks=$5 zsks=$6 nsec3_iter=${7:-} tmp r k args=()
     tmp=$(mktemp -d "$D/work/sign.XXXXXX")
     for r in $ksks $zsks; do
         k=$(key_of "$zone" "$r")
@@ -399,6 +431,8 @@ sign_zone() {
     expiring) args+=(-s "$(utc '1 day ago')" -e "$(utc '2 days')") ;;
     *) die "unknown signature window $window" ;;
     esac
+    # -3 SALT -H N: NSEC3 with a fresh 8-byte salt, as dnssec-signzone users set it.
+    [ -z "$nsec3_iter" ] || args+=(-3 "$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" -H "$nsec3_iter")
     set -- # zsk files as positional arguments
     for r in $zsks; do set -- "$@" "$tmp/$(basename "$(key_of "$zone" "$r")")"; done
     # -x: only KSKs sign DNSKEY/CDS/CDNSKEY, so "who signs the DNSKEY RRset" is exact.
@@ -463,8 +497,10 @@ build_child() {
              [ "$CDS_B $CDNSKEY_B" = "$CDS $CDNSKEY" ]; then
             cp "$signed_a" "$out" # same content: one signing is enough
         else
-            sign_zone "$zone" "$src" "$out" "$WINDOW" "$sksk" "$szsk"
+            sign_zone "$zone" "$src" "$out" "$WINDOW" "$sksk" "$szsk" "$NSEC3_ITER"
+            [ -z "$XSIG_ZSK" ] || add_foreign_sigs "$zone" "$src" "$out"
         fi
+        [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
     done
@@ -475,6 +511,45 @@ build_child() {
       for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
+    write_expect_denial "$zone" "$D/work/$zone/a.signed"
+}
+
+# Sign a copy of the zone that also publishes the XSIG_ keys, and add that copy's RRSIGs of
+# their algorithm to the zone, except over DNSKEY, CDS and CDNSKEY (which cover a different
+# key set): the signatures are everywhere, their keys are not published.
+add_foreign_sigs() {
+    local zone=$1 src=$2 out=$3 r alg
+    { cat "$src"; for r in $XSIG_KSK $XSIG_ZSK; do dnskey_rr "$zone" "$r"; done; } >"$src.both"
+    sign_zone "$zone" "$src.both" "$out.both" "$WINDOW" "$SIGN_KSK $XSIG_KSK" "$SIGN_ZSK $XSIG_ZSK"
+    alg=$(awk '!/^;/ && NF { print $7; exit }' "$(key_of "$zone" "$XSIG_ZSK").key")
+    awk -v a="$alg" '$4 == "RRSIG" && $6 == a && $5 != "DNSKEY" && $5 != "CDS" &&
+        $5 != "CDNSKEY"' "$out.both" >>"$out"
+    rm -f "$src.both" "$out.both"
+}
+
+# Alter one base64 character in every RRSIG over an NSEC (one record per line, -O full):
+# the records still load, and their signatures no longer verify.
+break_nsec_sigs() {
+    # $13: the first chunk of the signature (owner TTL IN RRSIG NSEC alg labels TTL
+    # expiration inception tag signer signature...).
+    awk '$4 == "RRSIG" && $5 == "NSEC" && length($13) > 10 {
+            c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
+            $13 = substr($13, 1, 9) r substr($13, 11) }
+         { print }' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
+# expect/<zone>.denial: "nsec", "nsec3 ITERATIONS SALT" (read back from the signed zone's
+# NSEC3PARAM) or "none"; then "b-broken" when server b's NSEC signatures were altered.
+write_expect_denial() {
+    local zone=$1 signed=$2 e=$D/expect
+    if [ ! -e "$signed" ] || ! grep -q RRSIG "$signed"; then
+        echo none
+    elif awk '$4 == "NSEC3PARAM" { found = 1 } END { exit !found }' "$signed"; then
+        awk '$4 == "NSEC3PARAM" { print "nsec3", $7, toupper($8); exit }' "$signed"
+    else
+        echo nsec
+    fi >"$e/$zone.denial"
+    [ "$B_DENIAL" != broken ] || echo b-broken >>"$e/$zone.denial"
 }
 
 # Topology zones beside the scenarios (not in TESTBED_ZONES; tests name them). All signed

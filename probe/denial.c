@@ -1,0 +1,430 @@
+/*
+ * Proofs of non-existence, checked per server with ldns.
+ *
+ * libunbound validates what it resolves through its own choice of server,
+ * so a zone whose second server serves a broken NSEC chain validates there
+ * most of the time. Here each server's own negative answer is checked:
+ * ldns_dnssec_verify_denial / ldns_dnssec_verify_denial_nsec3 for the
+ * coverage (RFC 4035 5.4, RFC 5155 8.4-8.7) and ldns_verify_rrsig_keylist_time
+ * for every NSEC/NSEC3 RRset's signature, against the DNSKEYs that server
+ * publishes. ldns does the cryptography and the canonical ordering; this
+ * file only picks the records out and says in words what failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+#include <openssl/evp.h>
+
+#include "probe/denial.h"
+#include "probe/dsmatch.h"
+
+#define T_DNSKEY	48
+
+struct denial_cache_entry {
+	uint8_t		 key[32];	/* SHA-256 of record, RRSIG, keys */
+	bool		 used;
+};
+
+struct denial_cache {
+	struct denial_cache_entry *e;
+	unsigned	 mask;
+	unsigned long long lookups, hits;
+};
+
+struct denial_cache *
+denial_cache_create(unsigned entries)
+{
+	struct denial_cache	*c;
+	unsigned		 n = 1;
+
+	while (n < entries && n < (1u << 24))
+		n <<= 1;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->e = calloc(n, sizeof(*c->e))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->mask = n - 1;
+	return c;
+}
+
+void
+denial_cache_destroy(struct denial_cache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->e);
+	free(c);
+}
+
+void
+denial_cache_stats(const struct denial_cache *c, unsigned long long *lookups,
+    unsigned long long *hits)
+{
+	*lookups = c != NULL ? c->lookups : 0;
+	*hits = c != NULL ? c->hits : 0;
+}
+
+static void
+digest_rr(EVP_MD_CTX *md, const ldns_rr *rr)
+{
+	uint8_t	*w = NULL;
+	size_t	 n = 0;
+
+	if (ldns_rr2wire(&w, rr, LDNS_SECTION_ANSWER, &n) == LDNS_STATUS_OK)
+		EVP_DigestUpdate(md, w, n);
+	free(w);
+}
+
+/* The cache key of (record, RRSIG, keys); false when it cannot be made. */
+static bool
+cache_key(const ldns_rr *rec, const ldns_rr *sig, const ldns_rr_list *keys,
+    uint8_t out[32])
+{
+	EVP_MD_CTX	*md;
+	unsigned	 len = 0;
+	size_t		 i;
+	bool		 ok;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return false;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if (ok) {
+		digest_rr(md, rec);
+		digest_rr(md, sig);
+		for (i = 0; i < ldns_rr_list_rr_count(keys); i++)
+			digest_rr(md, ldns_rr_list_rr(keys, i));
+		ok = EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+	}
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* RRSIG inception <= now <= expiration, in serial arithmetic (RFC 4034
+ * 3.1.5), as a validator checks it. */
+static bool
+sig_current(const ldns_rr *sig, time_t now)
+{
+	const ldns_rdf	*inc = ldns_rr_rrsig_inception(sig);
+	const ldns_rdf	*exp = ldns_rr_rrsig_expiration(sig);
+	uint32_t	 n = (uint32_t)now;
+
+	if (inc == NULL || exp == NULL || ldns_rdf_size(inc) != 4 ||
+	    ldns_rdf_size(exp) != 4)
+		return false;
+	return (int32_t)(n - ldns_rdf2native_int32(inc)) >= 0 &&
+	    (int32_t)(ldns_rdf2native_int32(exp) - n) >= 0;
+}
+
+/* ldns_verify_rrsig_keylist_time, remembering what verified. */
+static ldns_status
+verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *rec,
+    const ldns_rr *sig, const ldns_rr_list *keys, time_t now)
+{
+	struct denial_cache_entry *e = NULL;
+	uint8_t		 key[32];
+	ldns_status	 st;
+
+	if (c != NULL && cache_key(rec, sig, keys, key)) {
+		c->lookups++;
+		e = &c->e[(key[0] | key[1] << 8 | key[2] << 16 |
+		    (unsigned)key[3] << 24) & c->mask];
+		if (e->used && memcmp(e->key, key, 32) == 0 &&
+		    sig_current(sig, now)) {
+			c->hits++;
+			return LDNS_STATUS_OK;
+		}
+	}
+	st = ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
+	if (st == LDNS_STATUS_OK && e != NULL) {
+		memcpy(e->key, key, 32);
+		e->used = true;
+	}
+	return st;
+}
+
+int
+denial_random_name(const char *domain, char *out, size_t outlen)
+{
+	uint8_t		 rnd[6];
+	char		 label[32];
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen;
+	int		 n;
+
+	/* arc4random (glibc 2.36): no seeding, never blocks. */
+	arc4random_buf(rnd, sizeof(rnd));
+	snprintf(label, sizeof(label), "dnssecmon-%02x%02x%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	n = snprintf(out, outlen, "%s.%s", label, domain);
+	if (n < 0 || (size_t)n >= outlen ||
+	    dsmatch_name_to_wire(out, wire, sizeof(wire), &wlen, NULL, 0) == -1) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The DNSKEYs servers[si] publishes, as ldns RRs owned by the domain. */
+static ldns_rr_list *
+server_keys(const struct probe_result *r, unsigned si)
+{
+	uint8_t		 owner[DSMATCH_NAME_MAX];
+	uint8_t		 buf[DSMATCH_NAME_MAX + 10 + PROBE_MAX_KEYDATA];
+	size_t		 olen, pos;
+	ldns_rr_list	*keys;
+	ldns_rr		*rr;
+	unsigned	 k;
+
+	if (dsmatch_name_to_wire(r->domain, owner, sizeof(owner), &olen,
+	    NULL, 0) == -1 || (keys = ldns_rr_list_new()) == NULL)
+		return NULL;
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+		size_t n = olen;
+
+		if (!(key->servers & (1u << si)))
+			continue;
+		memcpy(buf, owner, olen);
+		buf[n++] = 0; buf[n++] = T_DNSKEY;	/* type */
+		buf[n++] = 0; buf[n++] = 1;		/* class IN */
+		buf[n++] = 0; buf[n++] = 0; buf[n++] = 0x0e; buf[n++] = 0x10;
+		buf[n++] = (uint8_t)(key->rdata_len >> 8);
+		buf[n++] = (uint8_t)key->rdata_len;
+		memcpy(buf + n, key->rdata, key->rdata_len);
+		n += key->rdata_len;
+		pos = 0;
+		rr = NULL;
+		if (ldns_wire2rr(&rr, buf, n, &pos, LDNS_SECTION_ANSWER) ==
+		    LDNS_STATUS_OK && rr != NULL)
+			ldns_rr_list_push_rr(keys, rr);
+	}
+	return keys;
+}
+
+/* Every NSEC or NSEC3 record must carry a signature that verifies: each
+ * owner is an RRset of its own. Returns false with the reason in err. */
+static bool
+signatures_verify(struct denial_cache *cache, const ldns_rr_list *nsecs,
+    const ldns_rr_list *sigs, const ldns_rr_list *keys, time_t now,
+    char *err, size_t errlen)
+{
+	size_t		 i, j;
+	bool		 ok = true;
+
+	for (i = 0; i < ldns_rr_list_rr_count(nsecs) && ok; i++) {
+		ldns_rr		*nsec = ldns_rr_list_rr(nsecs, i);
+		ldns_rr_list	*set = ldns_rr_list_new();
+		ldns_status	 st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+		bool		 any = false;
+		char		*owner;
+
+		if (set == NULL)
+			return false;
+		ldns_rr_list_push_rr(set, nsec);
+		for (j = 0; j < ldns_rr_list_rr_count(sigs); j++) {
+			ldns_rr *sig = ldns_rr_list_rr(sigs, j);
+
+			if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) !=
+			    ldns_rr_get_type(nsec) ||
+			    ldns_dname_compare(ldns_rr_owner(sig),
+			    ldns_rr_owner(nsec)) != 0)
+				continue;
+			any = true;
+			st = verify_cached(cache, set, nsec, sig, keys, now);
+			if (st == LDNS_STATUS_OK)
+				break;
+		}
+		ldns_rr_list_free(set);
+		if (any && st == LDNS_STATUS_OK)
+			continue;
+		ok = false;
+		owner = ldns_rdf2str(ldns_rr_owner(nsec));
+		snprintf(err, errlen, "%s at %s: %s",
+		    ldns_rr_get_type(nsec) == LDNS_RR_TYPE_NSEC ? "NSEC" :
+		    "NSEC3", owner ? owner : "?", any ?
+		    ldns_get_errorstr_by_id(st) : "no RRSIG over it");
+		free(owner);
+	}
+	return ok;
+}
+
+static void
+nsec3_params(struct probe_nsec3 *p, const ldns_rr *nsec3)
+{
+	uint8_t	 len = ldns_nsec3_salt_length(nsec3);
+	uint8_t	*salt = ldns_nsec3_salt_data(nsec3);
+
+	p->seen = true;
+	p->algorithm = ldns_nsec3_algorithm(nsec3);
+	p->opt_out = ldns_nsec3_optout(nsec3);
+	p->iterations = ldns_nsec3_iterations(nsec3);
+	p->salt_len = len;
+	if (salt != NULL)
+		memcpy(p->salt, salt, len < PROBE_MAX_SALT ? len :
+		    PROBE_MAX_SALT);
+	free(salt);
+}
+
+/* An NXDOMAIN's NSEC must not be owned by the name it denies: ldns counts
+ * an NSEC as covering its own owner. */
+static bool
+owner_present(const ldns_rr_list *nsecs, const ldns_rdf *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(nsecs); i++)
+		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(nsecs, i)),
+		    name) == 0)
+			return true;
+	return false;
+}
+
+void
+denial_check(struct denial_cache *cache, struct probe_result *r, unsigned si,
+    struct probe_negative *neg,
+    const uint8_t *wire, size_t len, const char *qname, uint16_t qtype,
+    time_t now)
+{
+	struct probe_server	*s = &r->servers[si];
+	ldns_pkt		*pkt = NULL;
+	ldns_rr_list		*nsec = NULL, *nsec3 = NULL, *sigs = NULL;
+	ldns_rr_list		*keys = NULL, *use;
+	ldns_rr			*q = NULL;
+	ldns_rdf		*qn = NULL;
+	ldns_status		 st;
+	int			 rcode;
+	bool			 nodata;
+	char			 why[160];
+
+	neg->checked = false;
+	neg->valid = false;
+	neg->kind = PROBE_DENIAL_NONE;
+	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
+		snprintf(neg->error, sizeof(neg->error), "answer not "
+		    "readable by ldns");
+		goto done;
+	}
+	rcode = ldns_pkt_get_rcode(pkt);
+	neg->rcode = rcode;
+	nodata = rcode == LDNS_RCODE_NOERROR && ldns_pkt_ancount(pkt) == 0;
+	if (rcode != LDNS_RCODE_NXDOMAIN && !nodata) {
+		/* Data (a wildcard, or the apex has the type) or an error:
+		 * there is no proof to check. */
+		snprintf(neg->error, sizeof(neg->error), "%s", rcode ==
+		    LDNS_RCODE_NOERROR ? "answered with data (a wildcard, or "
+		    "the type exists): no denial to check" : "no negative "
+		    "answer (error rcode)");
+		goto done;
+	}
+	nsec = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NSEC,
+	    LDNS_SECTION_AUTHORITY);
+	nsec3 = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NSEC3,
+	    LDNS_SECTION_AUTHORITY);
+	sigs = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_RRSIG,
+	    LDNS_SECTION_AUTHORITY);
+	if (sigs == NULL)
+		sigs = ldns_rr_list_new();
+	if ((keys = server_keys(r, si)) == NULL || sigs == NULL) {
+		snprintf(neg->error, sizeof(neg->error), "out of memory");
+		goto done;
+	}
+	/* The algorithms signing the NSEC/NSEC3 records, for the algorithm
+	 * rollover stages (the keys may not be published yet). */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+		const ldns_rr	*sig = ldns_rr_list_rr(sigs, i);
+		ldns_rr_type	 cov = ldns_rdf2rr_type(
+		    ldns_rr_rrsig_typecovered(sig));
+		const ldns_rdf	*a = ldns_rr_rrsig_algorithm(sig);
+		uint8_t		 alg = a != NULL ? ldns_rdf2native_int8(a) : 255;
+
+		if ((cov == LDNS_RR_TYPE_NSEC || cov == LDNS_RR_TYPE_NSEC3) &&
+		    alg < 32)
+			s->sig_algs_nsec |= 1u << alg;
+	}
+	if (ldns_rr_list_rr_count(keys) == 0) {
+		snprintf(neg->error, sizeof(neg->error), "the server "
+		    "publishes no DNSKEY: nothing to prove");
+		goto done;
+	}
+	neg->checked = true;
+	if (nsec3 != NULL && ldns_rr_list_rr_count(nsec3) > 0) {
+		neg->kind = PROBE_DENIAL_NSEC3;
+		use = nsec3;
+		nsec3_params(&s->nsec3, ldns_rr_list_rr(nsec3, 0));
+	} else if (nsec != NULL && ldns_rr_list_rr_count(nsec) > 0) {
+		neg->kind = PROBE_DENIAL_NSEC;
+		use = nsec;
+	} else {
+		neg->kind = PROBE_DENIAL_MISSING;
+		snprintf(neg->error, sizeof(neg->error), "%s without any "
+		    "NSEC or NSEC3 record: validators cannot accept it",
+		    nodata ? "NODATA" : "NXDOMAIN");
+		goto done;
+	}
+	if (ldns_rr_list_rr_count(use) > DENIAL_MAX_RECORDS) {
+		neg->checked = false;
+		snprintf(neg->error, sizeof(neg->error), "%zu %s records in "
+		    "one answer, more than the %u a check judges",
+		    ldns_rr_list_rr_count(use), neg->kind ==
+		    PROBE_DENIAL_NSEC3 ? "NSEC3" : "NSEC", DENIAL_MAX_RECORDS);
+		goto done;
+	}
+	if (!signatures_verify(cache, use, sigs, keys, now, why,
+	    sizeof(why))) {
+		snprintf(neg->error, sizeof(neg->error), "signature over %s",
+		    why);
+		goto done;
+	}
+	if ((qn = ldns_dname_new_frm_str(qname)) == NULL ||
+	    (q = ldns_rr_new()) == NULL) {
+		snprintf(neg->error, sizeof(neg->error), "cannot represent "
+		    "the question %s", qname);
+		goto done;
+	}
+	ldns_rr_set_owner(q, qn);
+	qn = NULL;
+	ldns_rr_set_type(q, (ldns_rr_type)qtype);
+	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(q, true);
+	if (neg->kind == PROBE_DENIAL_NSEC3) {
+		if (s->nsec3.iterations > DENIAL_MAX_HASH_ITERATIONS) {
+			/* Not bogus to a validator (insecure): no verdict
+			 * here; nsec3_iterations says what it is. */
+			neg->checked = false;
+			snprintf(neg->error, sizeof(neg->error), "NSEC3 with "
+			    "%u iterations, over %u: not hashed (validators "
+			    "treat it as insecure from 151 on)",
+			    s->nsec3.iterations, DENIAL_MAX_HASH_ITERATIONS);
+			goto done;
+		}
+		st = ldns_dnssec_verify_denial_nsec3(q, use, sigs,
+		    (ldns_pkt_rcode)rcode, (ldns_rr_type)qtype, nodata);
+	} else {
+		st = ldns_dnssec_verify_denial(q, use, sigs);
+		if (st == LDNS_STATUS_OK && !nodata &&
+		    owner_present(use, ldns_rr_owner(q)))
+			st = LDNS_STATUS_DNSSEC_NSEC_RR_NOT_COVERED;
+	}
+	if (st != LDNS_STATUS_OK) {
+		snprintf(neg->error, sizeof(neg->error), "the %s records do "
+		    "not prove it: %s", neg->kind == PROBE_DENIAL_NSEC3 ?
+		    "NSEC3" : "NSEC", ldns_get_errorstr_by_id(st));
+		goto done;
+	}
+	neg->valid = true;
+	neg->error[0] = '\0';
+done:
+	if (q != NULL)
+		ldns_rr_free(q);
+	ldns_rdf_deep_free(qn);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(nsec);
+	ldns_rr_list_deep_free(nsec3);
+	if (pkt != NULL)
+		ldns_pkt_free(pkt);
+}

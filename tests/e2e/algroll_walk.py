@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""An algorithm rollover (RSASHA256 -> ECDSAP256SHA256, RFC 6781 4.1.4)
+walked stage by stage by the daemon, with DNSSECMON_NOW moved on a day per
+stage (one daemon run per day: the clock is fixed for a run's life) and
+the store keeping the keys' history between runs.
+
+  T      healthy      one algorithm: no rollover
+  T+1d   algsigs      8 signs, 13 signatures added everywhere, no 13 key
+  T+2d   algkeys      13's keys published and signing; DS still 8
+  T+3d   algds        the DS swapped to 13 (a single check cannot tell this
+                      from stage 2 of 13 -> 8: history can)
+  T+4d   algoldkeys   8's keys gone, 8's signatures linger
+  T+5d   algdone      one algorithm again
+  then   algdsearly   in a fresh store: the DS swapped to 13 while 13 has
+                      signatures but no published key: the wrong order is
+                      caught as critical algorithm_rollover_order, not only
+                      as ds_algorithm_mismatch
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import dash_common as dc  # noqa: E402
+from tap import Tap  # noqa: E402
+import subprocess  # noqa: E402
+
+t = Tap()
+env = dc.testbed_env()
+ZONE = env["TESTBED_SWITCH_ZONE"]
+DAY = 86400
+T = int(time.time())
+
+
+def switch(state):
+    p = subprocess.run([dc.TB, "switch", state], capture_output=True,
+                       text=True, timeout=180)
+    t.is_(p.returncode, 0, "testbed switch %s" % state)
+    if p.returncode != 0:
+        t.diag(p.stderr[-500:])
+
+
+def observe(d, now, what):
+    """One daemon run at `now` until the zone is checked; its API view."""
+    os.environ["DNSSECMON_NOW"] = str(now)
+    try:
+        d.start()
+        t.ok(d.ready(), "%s: the daemon checked %s" % (what, ZONE))
+        status, one = dc.get_json(d.port, "/api/v1/domains/" + ZONE)
+        t.is_(status, 200, "%s: the API answers for %s" % (what, ZONE))
+        return one or {}
+    finally:
+        t.is_(d.stop(), 0, "%s: the daemon stops cleanly" % what)
+        del os.environ["DNSSECMON_NOW"]
+
+
+def codes(one):
+    return {p["code"]: p for p in one.get("problems", [])}
+
+
+def stage_is(one, stage, what):
+    ro = one.get("algorithm_rollover") or {}
+    t.is_((ro.get("stage"), ro.get("from"), ro.get("to"), ro.get("bad_order")),
+          (stage, 8, 13, False), "%s: stage %s of 8 -> 13" % (what, stage))
+    p = codes(one).get("algorithm_rollover_stage")
+    t.ok(p is not None and "stage %s" % stage in p["message"] and
+         p["severity"] == "info", "%s: algorithm_rollover_stage says so" % what,
+         p)
+    t.ok("ds_algorithm_mismatch" not in codes(one) and
+         "algorithm_rollover_order" not in codes(one),
+         "%s: a correct step is no mismatch and no wrong order" % what,
+         sorted(codes(one)))
+
+
+d = dc.Daemon(env, [ZONE], prefix="algroll")
+try:
+    switch("healthy")
+    one = observe(d, T, "T healthy")
+    t.is_(one.get("algorithm_rollover"), None, "T: one algorithm, no rollover")
+
+    switch("algsigs")
+    one = observe(d, T + DAY, "T+1d algsigs")
+    stage_is(one, "signatures_added", "T+1d")
+    t.is_(one.get("validation"), "secure", "T+1d: validates")
+
+    switch("algkeys")
+    one = observe(d, T + 2 * DAY, "T+2d algkeys")
+    stage_is(one, "keys_published", "T+2d")
+    t.ok("rotation_pending" in codes(one) and
+         [x["algorithm"] for x in one.get("ds_to_publish", [])] == [13],
+         "T+2d: the DS to publish is the new algorithm's (rotation_pending)")
+
+    switch("algds")
+    one = observe(d, T + 3 * DAY, "T+3d algds")
+    stage_is(one, "ds_swapped", "T+3d")
+    t.is_(one.get("validation"), "secure", "T+3d: validates through the new DS")
+
+    switch("algoldkeys")
+    one = observe(d, T + 4 * DAY, "T+4d algoldkeys")
+    stage_is(one, "old_keys_removed", "T+4d")
+
+    switch("algdone")
+    one = observe(d, T + 5 * DAY, "T+5d algdone")
+    t.is_((one.get("algorithm_rollover"), one.get("severity"),
+           one.get("validation")), (None, "ok", "secure"),
+          "T+5d: one algorithm again, ok, secure")
+
+    # The wrong order, with a store that has seen algorithm 8 first.
+    d2 = dc.Daemon(env, [ZONE], prefix="algroll-bad")
+    try:
+        switch("algsigs")
+        observe(d2, T + DAY, "bad: algsigs first")
+        switch("algdsearly")
+        one = observe(d2, T + 2 * DAY, "bad: algdsearly")
+        ro = one.get("algorithm_rollover") or {}
+        t.is_((ro.get("from"), ro.get("to"), ro.get("bad_order")), (8, 13, True),
+              "algdsearly: 8 -> 13 taken out of order")
+        p = codes(one).get("algorithm_rollover_order")
+        t.ok(p is not None and p["severity"] == "critical" and
+             "before it has a published DNSKEY" in p["message"],
+             "algdsearly: critical algorithm_rollover_order: DS for 13 before "
+             "13 has a published key", p)
+        t.is_(one.get("validation"), "bogus", "algdsearly: and it is bogus")
+    finally:
+        d2.cleanup()
+finally:
+    d.cleanup()
+    subprocess.run([dc.TB, "switch", "healthy"], capture_output=True, timeout=180)
+
+sys.exit(t.done())
