@@ -9,6 +9,7 @@
 #   make SANITIZE=1 test   the same suite with ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deb         a Debian package in build/deb/
+#   make fuzz-long   every libFuzzer target for 30 minutes each (not in CI)
 #   make clean
 
 VERSION    = 0.1.0
@@ -64,7 +65,7 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 BIN       = $(B)/dnssecmon
 
-.PHONY: all deps test demo bench install uninstall clean unit fuzz deb
+.PHONY: all deps test demo bench install uninstall clean unit fuzz fuzz-long deb
 
 all: dnssecmon
 
@@ -109,7 +110,20 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
+# The configuration target needs the parser from cli/ too (not main()).
+FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c))
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) $(FUZZ_CONFIG_SRCS) $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(PKG_LIBS)
+
 fuzz: $(FUZZ_BINS)
+
+# Outside CI: every target for FUZZ_LONG_SECONDS each (default 30 minutes),
+# its corpus grown in build/fuzz/long/NAME (seeded from tests/fuzz); a
+# crash is kept in build/fuzz/long/NAME-crash-* and the run fails.
+FUZZ_LONG_SECONDS ?= 1800
+fuzz-long: fuzz
+	tests/fuzz/run-long.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(join $(dir $(UNIT_BINS)),$(patsubst %,.%.d,$(notdir $(UNIT_BINS))))
 
