@@ -126,8 +126,57 @@ rotation_json(json_t *o, const struct store_rotation *rot)
 	json_object_set_new(j, "ds_updated_at", rot->ds_updated_at ?
 	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
 	    json_null());
+	/* The record's word over this check's alone (same meaning). */
+	json_object_set_new(j, "ds_everywhere_at", rot->ds_updated_at ?
+	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
+	    json_null());
+	json_object_set_new(j, "safe_removal_at",
+	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
+	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
+	    json_null());
 	json_object_set_new(j, "seconds_left", json_integer(
 	    (json_int_t)(rot->registrar_deadline - clock_now())));
+}
+
+/* Each parent server address and the DS it serves: shown when more than
+ * one was asked, so that the one that lags can be named. */
+static void
+print_parents(const struct probe_result *r)
+{
+	char		 tags[160];
+	unsigned	 i, u;
+	size_t		 n;
+
+	if (r->n_parents < 2)
+		return;
+	for (i = 0; i < r->n_parents; i++) {
+		const struct probe_parent *p = &r->parents[i];
+
+		if (p->status != PROBE_Q_OK || (p->rcode != 0 &&
+		    p->rcode != 3)) {
+			printf("  parent   %s %s%s%s\n", p->address,
+			    probe_qstatus_name(p->status), p->error[0] ?
+			    ": " : "", p->error);
+			continue;
+		}
+		tags[0] = '\0';
+		for (u = 0; u < r->n_parent_ds; u++)
+			if (p->ds_set & (1u << u)) {
+				n = strlen(tags);
+				snprintf(tags + n, sizeof(tags) - n, "%s%u",
+				    n ? " " : "", r->parent_ds[u].key_tag);
+			}
+		if (p->n_ds > 0)
+			printf("  parent   %s DS %s, TTL %u%s%s\n", p->address,
+			    tags, p->ds_ttl, p->rrsig ? ", signed" :
+			    ", NOT signed", p->lags ? ", LAGS" : "");
+		else
+			printf("  parent   %s no DS%s\n", p->address,
+			    p->lags ? ", LAGS" : "");
+	}
+	if (r->parents_dropped + r->parent_ds_dropped > 0)
+		printf("  parent   %u more addresses not asked, %u DS not "
+		    "kept\n", r->parents_dropped, r->parent_ds_dropped);
 }
 
 static void
@@ -150,6 +199,17 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    dl, sizeof(dl)), clock_duration(
 		    (long long)rot->registrar_deadline - clock_now(), left,
 		    sizeof(left)), rot->ds_updated_at ? ", DS updated" : "");
+	if (rot != NULL && rot->id != 0 && store_rotation_safe_removal(rot))
+		printf("  old key  may go from %s (the new DS on every parent "
+		    "server at %s, plus DS TTL %u s)\n", clock_rfc3339(
+		    store_rotation_safe_removal(rot), when, sizeof(when)),
+		    clock_rfc3339(rot->ds_updated_at, dl, sizeof(dl)),
+		    rot->ds_ttl);
+	else if (r->safe_removal_at)
+		printf("  old key  may go from %s (the new DS on every parent "
+		    "server by %s, plus the DS TTL)\n", clock_rfc3339(
+		    r->safe_removal_at, when, sizeof(when)), clock_rfc3339(
+		    r->ds_everywhere_at, dl, sizeof(dl)));
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
@@ -158,6 +218,7 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    "matches a published key" : d->digest_unsupported ?
 		    "digest type not checked" : "matches NO published key");
 	}
+	print_parents(r);
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
 

@@ -51,6 +51,7 @@ struct mdomain {
 	enum probe_state	 last_state;
 	enum probe_severity	 last_severity;
 	bool			 seen;
+	struct probe_hint	 hint;		/* for the next check */
 };
 
 struct monitor {
@@ -245,6 +246,13 @@ probe_done(void *arg, struct probe_result *r)
 	}
 	store_check(m->store, r, &m->cfg->probe_policy, &d->policy, now,
 	    &rot);
+	/* Ask every parent server next time while a KSK rotation is open,
+	 * or when they did not agree (or did not answer) this time; else
+	 * one, in turn, unless the DS set changes. */
+	d->hint.every_parent = rot.id != 0;
+	d->hint.ds_known = r->parent_status == PROBE_Q_OK && r->delegated &&
+	    r->parents_agree;
+	d->hint.ds_fp = probe_ds_fingerprint(r);
 	log_result(d, r, &rot);
 	alerts_after_check(m->alerts, r, &rot);
 	export_update(m->export, r, &rot, now);
@@ -287,7 +295,8 @@ domain_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	if (m->stopping || d->inflight)
 		return;
-	if (probe_start(m->engine, d->name, probe_done, d, err,
+	d->hint.parent_turn++;
+	if (probe_start_hint(m->engine, d->name, &d->hint, probe_done, d, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s: %s", d->name, err);
 		schedule(d, d->interval_s, 0);

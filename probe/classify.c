@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "probe/answer.h"
 #include "probe/dsmatch.h"
+#include "probe/parents.h"
 #include "probe/probe.h"
 
 #define DAY	86400
@@ -210,12 +211,13 @@ key_wanted(const struct probe_result *r, const struct probe_key *k)
 }
 
 static void
-classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
+classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
+    time_t now)
 {
-	char		 rec[1024], lines[2048], fails[256];
+	char		 rec[1024], lines[2048], fails[256], since[32], from[32];
 	unsigned	 i, k;
 	bool		 chain = false, pending = false, outgoing = false;
-	bool		 stale = false;
+	bool		 stale = false, propagating = true;
 
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
@@ -283,6 +285,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 			if (key_wanted(r, key)) {
 				key->needs_ds = true;
 				pending = true;
+				propagating &= key->ds_partial;
 				ds_line(r, key, owner, olen, rec, sizeof(rec));
 				append(lines, sizeof(lines), "%s%s",
 				    lines[0] ? "; " : "", rec);
@@ -290,7 +293,16 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 				outgoing = true;
 		}
 	}
-	if (pending) {
+	if (pending && propagating) {
+		/* The registrar did its part; the parent's servers have
+		 * not all caught up (parent_ds_disagree names them). */
+		r->state = PROBE_STATE_ROTATION_PENDING;
+		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
+		    "The DS for the new key is at some servers of %s but not "
+		    "yet at all of them: the DNS host must keep the old key "
+		    "until every server serves the new DS (nothing to do at "
+		    "the registrar unless that lasts): %s", r->parent, lines);
+	} else if (pending) {
 		r->state = PROBE_STATE_ROTATION_PENDING;
 		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
 		    "A new key signs the DNSKEY RRset but %s has no DS for "
@@ -298,16 +310,29 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 		    "the old key: %s", r->parent, lines);
 	} else if (outgoing) {
 		r->state = PROBE_STATE_DS_UPDATED;
+		/* RFC 7583: the old key may go once the old DS has left
+		 * every cache, i.e. the DS TTL after the last parent server
+		 * took the new DS. The record keeps when that was; a check
+		 * without one can only say "by now". */
+		r->ds_everywhere_at = r->history.rotation_open &&
+		    r->history.rot_ds_updated_at != 0 ?
+		    r->history.rot_ds_updated_at : now;
+		r->safe_removal_at = r->ds_everywhere_at +
+		    (time_t)parents_ds_ttl(r);
 		lines[0] = '\0';
 		for (k = 0; k < r->n_keys; k++)
 			if (!r->keys[k].has_ds && (r->keys[k].flags & 1))
 				append(lines, sizeof(lines), "%s%u",
 				    lines[0] ? ", " : "", r->keys[k].key_tag);
 		probe_problem_add(r, PROBE_P_OLD_KEY_PUBLISHED,
-		    "The DS at %s points at the new key; the old key %s is "
-		    "still published and the DNS host can withdraw it once "
-		    "the old DS has left resolver caches (DS TTL %u s)",
-		    r->parent, lines, r->ds_ttl);
+		    "The DS at %s points at the new key (on every %s server "
+		    "by %s); the old key %s is still published and the DNS "
+		    "host can withdraw it from %s, once the old DS has left "
+		    "resolver caches (DS TTL %u s)", r->parent,
+		    r->every_parent ? "answering" : "asked",
+		    clock_rfc3339(r->ds_everywhere_at, since, sizeof(since)),
+		    lines, clock_rfc3339(r->safe_removal_at, from,
+		    sizeof(from)), parents_ds_ttl(r));
 	} else if (stale)
 		r->state = PROBE_STATE_STALE_DS;
 	else
@@ -871,6 +896,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->state = PROBE_STATE_UNKNOWN;
 	r->severity = PROBE_SEV_OK;
 	r->servers_agree = true;
+	r->parents_agree = true;
+	r->ds_everywhere_at = r->safe_removal_at = 0;
 	r->n_publish = 0;
 	memset(&r->deadline, 0, sizeof(r->deadline));
 	r->deadline.key = -1;
@@ -909,7 +936,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "No usable name server address for %s%s%s", r->domain,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
-		classify_state(r, owner, olen);
+		parents_classify(r, owner, olen);
+		classify_state(r, owner, olen, now);
 		classify_ds_algorithms(r);
 		classify_servers(r, answering);
 		classify_cds(r);

@@ -29,6 +29,9 @@ struct event_base;
 #define PROBE_MAX_PROBLEMS	24
 #define PROBE_MAX_KEYDATA	1100	/* DNSKEY RDATA: RSA-8192 fits */
 #define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
+#define PROBE_MAX_PARENTS	32	/* parent server addresses asked for
+					   the DS: a TLD has 10-26 */
+#define PROBE_MAX_PARENT_DS	32	/* distinct DS over those servers */
 
 enum probe_validation {
 	PROBE_VAL_INDETERMINATE = 0,	/* the validator got no answer */
@@ -78,6 +81,8 @@ struct probe_key {
 	bool		in_cdnskey;	/* listed in a CDNSKEY */
 	bool		in_cds;		/* a CDS matches it */
 	bool		needs_ds;	/* classifier: the parent should list it */
+	bool		ds_partial;	/* classifier: some parent servers
+					   serve its DS, not all */
 	time_t		first_seen;	/* from history, 0: unknown (the store
 					 * fills it in before classifying) */
 };
@@ -120,6 +125,19 @@ struct probe_server {
 	double		latency_ms;		/* of its DNSKEY answer */
 };
 
+/* What one parent server address said to the DS question. */
+struct probe_parent {
+	char		address[PROBE_ADDR_MAX];
+	enum probe_qstatus status;
+	int		rcode;			/* -1: no answer */
+	char		error[96];
+	uint32_t	ds_ttl;
+	uint32_t	ds_set;		/* bit i: it serves parent_ds[i] */
+	unsigned	n_ds;
+	bool		rrsig;		/* its DS RRset came signed */
+	bool		lags;		/* classifier: behind the others */
+};
+
 struct probe_resolver {
 	char		address[PROBE_ADDR_MAX];
 	enum probe_qstatus status;
@@ -153,6 +171,7 @@ enum probe_code {
 	PROBE_P_ZSK_ROTATION,
 	PROBE_P_INSECURE,
 	PROBE_P_HOST_DS_MISMATCH,
+	PROBE_P_PARENT_DS_DISAGREE,
 	PROBE_P_CDS_DELETE,
 	PROBE_P_CDS_UNKNOWN_KEY,
 	PROBE_P_CDS_MISMATCH,
@@ -178,7 +197,9 @@ enum probe_resolve {
 	PROBE_RESOLVE_ZONE_READ = 0,	/* a check that read the zone */
 	PROBE_RESOLVE_ANY_CHECK,	/* any check */
 	PROBE_RESOLVE_VALIDATED,	/* a check whose validator concluded */
-	PROBE_RESOLVE_SECURE_AGAIN	/* a check that validates again */
+	PROBE_RESOLVE_SECURE_AGAIN,	/* a check that validates again */
+	PROBE_RESOLVE_EVERY_PARENT	/* a check that asked every parent
+					   server for the DS */
 };
 
 /* One row of the registry. */
@@ -253,6 +274,15 @@ struct probe_result {
 	unsigned	n_ds;
 	struct probe_ds	ds[PROBE_MAX_DS];
 	unsigned	ds_dropped;
+	/* Every parent server address asked for the DS (see probe_hint):
+	 * parents[0] gave ds[] above. n_parents 1: only that one. */
+	bool		every_parent;		/* all addresses were asked */
+	unsigned	n_parents;
+	struct probe_parent parents[PROBE_MAX_PARENTS];
+	unsigned	parents_dropped;	/* addresses not asked */
+	unsigned	n_parent_ds;		/* union over parents[] */
+	struct probe_ds	parent_ds[PROBE_MAX_PARENT_DS];
+	unsigned	parent_ds_dropped;
 
 	/* Child side. */
 	unsigned	n_servers;
@@ -286,6 +316,13 @@ struct probe_result {
 						   with a SOA serves the same
 						   DNSKEY set and serial */
 	struct probe_deadline deadline;
+	bool		parents_agree;		/* every answering parent
+						   server serves one DS set */
+	/* ds_updated: the new DS reached every answering parent server at
+	 * ds_everywhere_at (from the rotation record, else this check), so
+	 * the old key may go from safe_removal_at = that + the largest DS
+	 * TTL (RFC 7583). 0: not in that state. */
+	time_t		ds_everywhere_at, safe_removal_at;
 	enum probe_severity severity;
 	unsigned	n_problems;
 	struct probe_problem problems[PROBE_MAX_PROBLEMS];
@@ -340,6 +377,31 @@ void	probe_engine_destroy(struct probe_engine *);
  */
 int	probe_start(struct probe_engine *, const char *domain,
 	    probe_done_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * What the caller knows from the domain's history, so that the probe asks
+ * every parent server only when it matters (each is one more query).
+ */
+struct probe_hint {
+	bool		every_parent;	/* ask them all: a rotation is open */
+	bool		ds_known;	/* ds_fp: the DS set at the last check,
+					   on which every parent agreed */
+	uint64_t	ds_fp;		/* probe_ds_fingerprint() */
+	unsigned	parent_turn;	/* which parent address to ask: the
+					   caller counts the domain's checks,
+					   so that each address has its turn */
+};
+
+/*
+ * As probe_start(), with a hint (NULL: none). Without one, or when the
+ * first parent server's DS set differs from hint->ds_fp, or when
+ * hint->every_parent, every other parent address is asked for the DS too.
+ */
+int	probe_start_hint(struct probe_engine *, const char *domain,
+	    const struct probe_hint *, probe_done_cb cb, void *arg,
+	    char *err, size_t errlen);
+/* An order-independent fingerprint of the DS set in r->ds. */
+uint64_t probe_ds_fingerprint(const struct probe_result *);
 
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);

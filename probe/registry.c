@@ -29,6 +29,7 @@
 #define ZONE	PROBE_RESOLVE_ZONE_READ
 #define VAL	PROBE_RESOLVE_VALIDATED
 #define SEC	PROBE_RESOLVE_SECURE_AGAIN
+#define PARENTS	PROBE_RESOLVE_EVERY_PARENT
 
 /* Order: by the enum. The test suite checks that every enum value has its
  * row, that codes are unique, and that dnssecmon(8) lists each one. */
@@ -87,6 +88,9 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_HOST_DS_MISMATCH, "host_ds_mismatch", W, false, ZONE,
 	    "the DS a DNS host announced by webhook matches no key the zone "
 	    "publishes: do not copy it to the registrar"),
+	P(PROBE_P_PARENT_DS_DISAGREE, "parent_ds_disagree", W, false, PARENTS,
+	    "the parent's servers do not all serve the same DS RRset: the "
+	    "DS change has not reached every one of them yet"),
 
 	/* CDS / CDNSKEY. */
 	P(PROBE_P_CDS_DELETE, "cds_delete", W, false, ZONE,
@@ -240,6 +244,10 @@ probe_problem_resolvable(const char *code, const struct probe_result *r)
 		 * stays insecure. */
 		return r->validation == PROBE_VAL_SECURE ||
 		    r->validation == PROBE_VAL_BOGUS;
+	case PROBE_RESOLVE_EVERY_PARENT:
+		/* One parent server agrees with itself: only a check that
+		 * asked them all can say they agree now. */
+		return r->every_parent && r->parent_status == PROBE_Q_OK;
 	case PROBE_RESOLVE_ZONE_READ:
 	default:
 		return r->state != PROBE_STATE_UNKNOWN;
@@ -263,6 +271,8 @@ probe_resolve_name(enum probe_resolve r)
 					    "verdict";
 	case PROBE_RESOLVE_SECURE_AGAIN: return "a check that validates "
 					    "secure (or bogus) again";
+	case PROBE_RESOLVE_EVERY_PARENT: return "a check that asked every "
+					    "parent server";
 	default:			return "a check that read the zone";
 	}
 }

@@ -11,7 +11,9 @@
  *             = the signing keys that have one, deadline = start + window,
  *             registrar_deadline = deadline - the parent's DS TTL (the new
  *             DS must be in resolver caches before the old key goes);
- *   advance   ds_updated_at = the first check that sees the new key's DS;
+ *   advance   ds_updated_at = the first check that sees the new key's DS
+ *             on every answering parent server ("DS seen everywhere");
+ *             the old key may go from that + the DS TTL (RFC 7583);
  *   close     old keys all gone: completed (chain secure) or broken;
  *             new key gone while an old one is still published: abandoned.
  * ZSK: opens on a pre-published ZSK newer than the signing one, closes
@@ -276,9 +278,19 @@ rot_advance(const struct probe_result *r, struct rot *x, time_t now)
 			x->r.registrar_deadline = x->r.deadline - r->ds_ttl;
 			x->dirty = true;
 		}
-		if (idx >= 0 && r->keys[idx].has_ds &&
+		/* The DS is "updated" when every parent server serves it
+		 * (the classifier holds has_ds until then), which only a
+		 * check that asked them all can say. */
+		if (idx >= 0 && r->keys[idx].has_ds && r->every_parent &&
 		    x->r.ds_updated_at == 0) {
 			x->r.ds_updated_at = now;
+			/* The old DS stays in caches for the largest TTL
+			 * any parent server gave. */
+			if (r->safe_removal_at > r->ds_everywhere_at &&
+			    r->safe_removal_at - r->ds_everywhere_at >
+			    (time_t)x->r.ds_ttl)
+				x->r.ds_ttl = (uint32_t)(r->safe_removal_at -
+				    r->ds_everywhere_at);
 			x->dirty = true;
 		}
 	}

@@ -59,7 +59,9 @@ struct store_rotation {
 	time_t			 start;
 	time_t			 deadline;		/* start + window */
 	time_t			 registrar_deadline;	/* deadline - DS TTL */
-	time_t			 ds_updated_at;		/* 0: not yet */
+	time_t			 ds_updated_at;		/* 0: not yet; the
+						   check that saw the new DS
+						   on every parent server */
 	time_t			 completed_at;		/* 0: open */
 	char			 outcome[16];	/* "" open, completed, broken,
 						   abandoned */
@@ -274,6 +276,10 @@ int	store_rotation_external(struct store *, const struct store_external *,
 	    const struct store_policy *, time_t now, struct store_rotation *out);
 
 const char *store_rotation_kind_name(enum store_rotation_kind);
+/* A KSK rotation's earliest safe moment to withdraw the old key: the new
+ * DS reached every parent server at ds_updated_at, and the old DS may be
+ * cached for the DS TTL after that (RFC 7583). 0: not known yet. */
+time_t	store_rotation_safe_removal(const struct store_rotation *);
 
 /* ------------------------------------------------ alerts */
 /*
