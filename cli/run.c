@@ -52,6 +52,7 @@ struct mdomain {
 	enum probe_severity	 last_severity;
 	bool			 seen;
 	struct probe_hint	 hint;		/* for the next check */
+	bool			 hint_loaded;	/* from a check or the store */
 };
 
 struct monitor {
@@ -252,7 +253,8 @@ probe_done(void *arg, struct probe_result *r)
 	d->hint.every_parent = rot.id != 0;
 	d->hint.ds_known = r->parent_status == PROBE_Q_OK && r->delegated &&
 	    r->parents_agree;
-	d->hint.ds_fp = probe_ds_fingerprint(r);
+	d->hint.ds_fp = probe_ds_fingerprint(r->ds, r->n_ds);
+	d->hint_loaded = true;
 	log_result(d, r, &rot);
 	alerts_after_check(m->alerts, r, &rot);
 	export_update(m->export, r, &rot, now);
@@ -285,6 +287,55 @@ probe_dropped(void *arg)
 	d->inflight = false;
 }
 
+/*
+ * The first check after a start: what the store says of the last one, so
+ * that a restart does not ask every parent server for every domain (a TLD
+ * has up to 26). The DS set of the last check is the one whose rows it
+ * saw last; a rotation in progress shows in the last state. Any doubt
+ * leaves ds_known false: asking them all is the safe side.
+ */
+static void
+hint_from_store(struct mdomain *d)
+{
+	struct store_domain	 dom;
+	struct store_key_seen	*keys = NULL;
+	struct store_ds_seen	*ds = NULL;
+	struct probe_ds		 set[PROBE_MAX_DS];
+	size_t			 nk = 0, nd = 0, i;
+	unsigned		 n = 0;
+
+	d->hint_loaded = true;
+	if (d->m->store == NULL ||
+	    store_domain(d->m->store, d->name, &dom) != 1 ||
+	    dom.last_checked == 0)
+		return;
+	d->hint.every_parent =
+	    strcmp(dom.last_state, probe_state_name(
+	    PROBE_STATE_ROTATION_PENDING)) == 0 ||
+	    strcmp(dom.last_state, probe_state_name(
+	    PROBE_STATE_DS_UPDATED)) == 0;
+	if (store_keys(d->m->store, d->name, &keys, &nk, &ds, &nd) == -1)
+		goto out;
+	memset(set, 0, sizeof(set));
+	for (i = 0; i < nd; i++) {
+		if (ds[i].last_seen != dom.last_checked)
+			continue;
+		if (n == PROBE_MAX_DS)
+			goto out;
+		set[n].key_tag = ds[i].key_tag;
+		set[n].algorithm = ds[i].algorithm;
+		set[n].digest_type = ds[i].digest_type;
+		set[n].digest_len = ds[i].digest_len;
+		memcpy(set[n].digest, ds[i].digest, ds[i].digest_len);
+		n++;
+	}
+	d->hint.ds_known = true;
+	d->hint.ds_fp = probe_ds_fingerprint(set, n);
+out:
+	free(keys);
+	free(ds);
+}
+
 static void
 domain_fire(evutil_socket_t fd, short ev, void *arg)
 {
@@ -295,6 +346,8 @@ domain_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	if (m->stopping || d->inflight)
 		return;
+	if (!d->hint_loaded)
+		hint_from_store(d);
 	d->hint.parent_turn++;
 	if (probe_start_hint(m->engine, d->name, &d->hint, probe_done, d, err,
 	    sizeof(err)) == -1) {

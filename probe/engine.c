@@ -847,7 +847,8 @@ job_wants_every_parent(const struct job *j)
 {
 	if (!j->has_hint || j->hint.every_parent || !j->hint.ds_known)
 		return true;
-	return probe_ds_fingerprint(j->res) != j->hint.ds_fp;
+	return probe_ds_fingerprint(j->res->ds, j->res->n_ds) !=
+	    j->hint.ds_fp;
 }
 
 /* Ask every parent address not asked yet for the DS (with DO, as every
@@ -1537,13 +1538,13 @@ probe_start_hint(struct probe_engine *e, const char *domain,
 /* FNV-1a of each DS, summed: the order servers list them in does not
  * matter, and a change of any byte changes the sum. */
 uint64_t
-probe_ds_fingerprint(const struct probe_result *r)
+probe_ds_fingerprint(const struct probe_ds *ds, unsigned n_ds)
 {
-	uint64_t	 sum = r->n_ds, h;
+	uint64_t	 sum = n_ds, h;
 	unsigned	 i, k;
 
-	for (i = 0; i < r->n_ds; i++) {
-		const struct probe_ds *d = &r->ds[i];
+	for (i = 0; i < n_ds; i++) {
+		const struct probe_ds *d = &ds[i];
 		uint8_t b[5 + PROBE_MAX_DIGEST];
 		size_t n = 0;
 

@@ -400,8 +400,8 @@ struct probe_hint {
 int	probe_start_hint(struct probe_engine *, const char *domain,
 	    const struct probe_hint *, probe_done_cb cb, void *arg,
 	    char *err, size_t errlen);
-/* An order-independent fingerprint of the DS set in r->ds. */
-uint64_t probe_ds_fingerprint(const struct probe_result *);
+/* An order-independent fingerprint of a DS set (r->ds, r->n_ds). */
+uint64_t probe_ds_fingerprint(const struct probe_ds *, unsigned n);
 
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);
