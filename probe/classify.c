@@ -324,14 +324,21 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 			if (!r->keys[k].has_ds && (r->keys[k].flags & 1))
 				append(lines, sizeof(lines), "%s%u",
 				    lines[0] ? ", " : "", r->keys[k].key_tag);
+		/* A server that did not answer may still serve the old
+		 * DS to others: say how many vouched. */
+		fails[0] = '\0';
+		if (parents_answering(r) < r->n_parents)
+			snprintf(fails, sizeof(fails), "; only %u of %u "
+			    "servers answered, the others may still serve "
+			    "the old DS", parents_answering(r), r->n_parents);
 		probe_problem_add(r, PROBE_P_OLD_KEY_PUBLISHED,
 		    "The DS at %s points at the new key (on every %s server "
-		    "by %s); the old key %s is still published and the DNS "
-		    "host can withdraw it from %s, once the old DS has left "
-		    "resolver caches (DS TTL %u s)", r->parent,
+		    "by %s%s); the old key %s is still published and the "
+		    "DNS host can withdraw it from %s, once the old DS has "
+		    "left resolver caches (DS TTL %u s)", r->parent,
 		    r->every_parent ? "answering" : "asked",
 		    clock_rfc3339(r->ds_everywhere_at, since, sizeof(since)),
-		    lines, clock_rfc3339(r->safe_removal_at, from,
+		    fails, lines, clock_rfc3339(r->safe_removal_at, from,
 		    sizeof(from)), parents_ds_ttl(r));
 	} else if (stale)
 		r->state = PROBE_STATE_STALE_DS;

@@ -20,6 +20,16 @@ parent_answers(const struct probe_parent *p)
 	return p->status == PROBE_Q_OK && (p->rcode == 0 || p->rcode == 3);
 }
 
+unsigned
+parents_answering(const struct probe_result *r)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < r->n_parents; i++)
+		n += parent_answers(&r->parents[i]);
+	return n;
+}
+
 uint32_t
 parents_ds_ttl(const struct probe_result *r)
 {

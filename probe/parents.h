@@ -21,6 +21,9 @@
 void	parents_classify(struct probe_result *, const uint8_t *owner,
 	    size_t olen);
 
+/* How many parent servers answered the DS question. */
+unsigned parents_answering(const struct probe_result *);
+
 /* The largest DS TTL any answering parent server gave (r->ds_ttl at
  * least): how long resolvers may keep the old DS. */
 uint32_t parents_ds_ttl(const struct probe_result *);

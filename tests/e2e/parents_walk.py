@@ -139,6 +139,26 @@ def walk_check():
          "check text: the lagging parent server is marked, no removal time",
          text)
 
+    # The lagging server stops answering (on a copy of the history):
+    # only the answering servers count, and the check says one was silent.
+    paused = os.path.join(tmp, "paused.db")
+    shutil.copy(db, paused)
+    if tb("pause", "tld2"):
+        try:
+            rc, d = check(paused, T + 3 * DAY + HOUR)
+        finally:
+            tb("resume", "tld2")
+        st = {s["address"]: s["status"] for s in
+              d["parent_servers"].get("servers", [])}
+        t.is_((d["rotation"].get("state"), st.get(TLD_B),
+               "parent_ds_disagree" in codes(d)),
+              ("ds_updated", "timeout", False),
+              "check: %s silent: it is not counted (ds_updated, no "
+              "disagreement)" % TLD_B)
+        m = codes(d).get("old_key_published", {}).get("message", "")
+        t.ok("only 1 of 2 servers answered" in m,
+             "check: old_key_published says only 1 of 2 answered", m)
+
     if not tb("tld-catchup"):
         return
     arrival = T + 3 * DAY + 2 * HOUR

@@ -239,6 +239,8 @@ test_parents(void)
 	    "by now");
 	is_int(R.safe_removal_at, NOW + 7200, "parents: safe removal = that "
 	    "+ the largest DS TTL a parent server gave");
+	ok(strstr(message_of("old_key_published"), "only 1 of 2 servers "
+	    "answered") != NULL, "parents: and it says one did not answer");
 
 	/* History: the record says when the last server got it. */
 	lagging_rotation(0, &k1, &k2);
