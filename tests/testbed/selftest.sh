@@ -392,6 +392,7 @@ is "tld-catchup: $TESTBED_TLD_NS_B serves the new DS" "$(tags_of "$SW" ksk_new)"
 "$TB" switch rollstart --tld-lag >/dev/null 2>&1
 "$TB" switch healthy >/dev/null 2>"$TMP/switch.err" || diag "$(cat "$TMP/switch.err")"
 is "a switch without --tld-lag brings both TLD servers level" "$(ds_tags_at "$TESTBED_TLD_NS_A")" "$(ds_tags_at "$TESTBED_TLD_NS_B")"
+# shellcheck disable=SC2016  # $1 expands in the inner shell
 check "switch with an unknown option fails" bash -c '! "$1" switch healthy --no-such >/dev/null 2>&1' _ "$TB"
 
 # bad input must not change anything
