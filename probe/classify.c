@@ -943,7 +943,11 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "No usable name server address for %s%s%s", r->domain,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
-		parents_classify(r, owner, olen);
+		if (parents_classify(r, owner, olen)) {
+			/* Judged by a server that is up to date. */
+			match_ds(r, owner, olen);
+			parents_classify(r, owner, olen);
+		}
 		classify_state(r, owner, olen, now);
 		classify_ds_algorithms(r);
 		classify_servers(r, answering);

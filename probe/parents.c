@@ -98,7 +98,39 @@ parents_with(const struct probe_result *r, uint32_t answering,
 	return with;
 }
 
-void
+/*
+ * r->ds came from the server that answered the NS question. When that one
+ * lags, judge by the set of one that does not: the verdict (stale DS, CDS
+ * mismatch, chain) must not depend on which server happened to answer
+ * first, and the servers that lag are named by parent_ds_disagree.
+ */
+static bool
+take_current_set(struct probe_result *r, uint32_t answering, uint32_t lag)
+{
+	const struct probe_parent	*src = NULL, *cur = NULL;
+	unsigned			 i, u;
+
+	for (i = 0; i < r->n_parents && i < 32; i++) {
+		if (strcmp(r->parents[i].address, r->parent_server) == 0)
+			src = &r->parents[i];
+		if (cur == NULL && (answering & ~lag & (1u << i)))
+			cur = &r->parents[i];
+	}
+	if (src == NULL || !src->lags || cur == NULL)
+		return false;
+	r->n_ds = 0;
+	for (u = 0; u < r->n_parent_ds && r->n_ds < PROBE_MAX_DS; u++)
+		if (cur->ds_set & (1u << u)) {
+			r->ds[r->n_ds] = r->parent_ds[u];
+			r->ds[r->n_ds++].key = -1;
+		}
+	r->ds_ttl = cur->ds_ttl;
+	snprintf(r->parent_server, sizeof(r->parent_server), "%s",
+	    cur->address);
+	return true;
+}
+
+bool
 parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 {
 	int		 dskey[PROBE_MAX_PARENT_DS];
@@ -123,7 +155,7 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 			agree = false;
 	}
 	if (agree)
-		return;
+		return false;
 	r->parents_agree = false;
 
 	for (u = 0; u < r->n_parent_ds; u++) {
@@ -168,16 +200,25 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 			tag_append(leaving, sizeof(leaving), key->key_tag);
 		}
 	}
-	/* A DS of no published key that some servers still serve: a
-	 * removal on its way. */
+	/* A DS of no published key that some servers serve: a removal on
+	 * its way (the servers that keep it lag), unless history says it
+	 * is pre-published for a key to come (a double-DS rollover: the
+	 * servers without it lag). */
 	for (u = 0; u < r->n_parent_ds; u++) {
 		if (dskey[u] >= 0)
 			continue;
 		with = parents_with(r, answering, dskey, -1, (int)u);
 		if (with == 0 || with == answering)
 			continue;
-		lag |= with;
-		tag_append(leaving, sizeof(leaving), r->parent_ds[u].key_tag);
+		if (r->parent_ds[u].prepublished) {
+			lag |= answering & ~with;
+			tag_append(arriving, sizeof(arriving),
+			    r->parent_ds[u].key_tag);
+		} else {
+			lag |= with;
+			tag_append(leaving, sizeof(leaving),
+			    r->parent_ds[u].key_tag);
+		}
 	}
 	if (lag == 0) {
 		/* Sets differ in some other way (a digest type): name the
@@ -189,6 +230,8 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 	}
 	for (i = 0; i < r->n_parents && i < 32; i++)
 		r->parents[i].lags = (lag & (1u << i)) != 0;
+	if (take_current_set(r, answering, lag))
+		return true;
 	address_list(r, lag, lag_text, sizeof(lag_text));
 	address_list(r, answering & ~lag, ok_text, sizeof(ok_text));
 	if (arriving[0] || leaving[0])
@@ -196,9 +239,10 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 		    "The DS change has not reached every server of %s: %s (of "
 		    "%u answering) still serve the old DS set (%s%s%s%s%s); "
 		    "the new one is at %s. Resolvers that ask a lagging "
-		    "server get the old DS: the change is not done until every server "
-		    "serves it, and the old key must stay published until "
-		    "then plus the DS TTL", r->parent, lag_text, n_ans,
+		    "server get the old DS: the change is not done until "
+		    "every server serves it, and the old key must stay "
+		    "published until then plus the DS TTL", r->parent,
+		    lag_text, n_ans,
 		    arriving[0] ? "without the DS for key " : "", arriving,
 		    arriving[0] && leaving[0] ? ", " : "",
 		    leaving[0] ? "still with the DS for key " : "", leaving,
@@ -208,4 +252,5 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 		    "The servers of %s serve different DS sets for %s: %s "
 		    "(of %u answering) differ from %s", r->parent, r->domain,
 		    lag_text, n_ans, ok_text);
+	return false;
 }

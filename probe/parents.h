@@ -17,8 +17,11 @@
  * whose DS only some of them serve, has_ds false and ds_partial true (a
  * DS is not "at the parent" until it is at every server of it), then adds
  * parent_ds_disagree. Call after the DS are matched to keys.
+ * Returns true, having added nothing, when r->ds came from a server that
+ * lags: r->ds now holds the set of one that does not; match the DS to the
+ * keys again and call it again.
  */
-void	parents_classify(struct probe_result *, const uint8_t *owner,
+bool	parents_classify(struct probe_result *, const uint8_t *owner,
 	    size_t olen);
 
 /* How many parent servers answered the DS question. */

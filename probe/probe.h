@@ -268,7 +268,10 @@ struct probe_result {
 
 	/* Parent side. */
 	enum probe_qstatus parent_status;
-	char		parent_server[PROBE_ADDR_MAX];	/* who answered */
+	char		parent_server[PROBE_ADDR_MAX];	/* whose DS ds[] is:
+						   who answered, or when
+						   that one lags, one that
+						   does not (classifier) */
 	bool		delegated;		/* the parent delegates it */
 	uint32_t	ds_ttl;
 	unsigned	n_ds;

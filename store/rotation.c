@@ -558,6 +558,8 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 		r->keys[i].first_seen = now;
 	for (i = 0; i < r->n_ds; i++)
 		r->ds[i].prepublished = false;
+	for (i = 0; i < r->n_parent_ds; i++)
+		r->parent_ds[i].prepublished = false;
 	if (store_begin(st, false) == -1)
 		return -1;
 	if ((known = store_domain(st, r->domain, &dom)) == -1)
@@ -590,6 +592,14 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 		    &pre) == -1)
 			goto fail;
 		r->ds[i].prepublished = pre;
+	}
+	/* The same for every parent server's DS: which way a change that
+	 * has reached only some of them goes. */
+	for (i = 0; i < r->n_parent_ds; i++) {
+		if (ds_prepublished(st, dom.id, owner, olen, r,
+		    &r->parent_ds[i], &pre) == -1)
+			goto fail;
+		r->parent_ds[i].prepublished = pre;
 	}
 done:
 	return store_end(st);

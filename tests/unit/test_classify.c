@@ -270,6 +270,39 @@ test_parents(void)
 	is_str(probe_state_name(R.state), "stable",
 	    "parents: removal lag: the chain and keys are fine: stable");
 
+	/* The same, with the lagging server the one that answered first:
+	 * the verdict is judged by the up-to-date set, not a stale DS. */
+	base();
+	k2 = key_add(257, 13, 3, 3, 3);
+	child_cds(k2);
+	parent_ds(k2, 0);
+	parent_ds(-1, 9);
+	strcpy(R.parent_server, "192.0.2.102");
+	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k2, -2 - 9, -1 });
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	    !has("stale_ds") && !has("cds_mismatch"),
+	    "parents: removal lag seen first at the lagging server: "
+	    "parent_ds_disagree, not stale_ds or cds_mismatch");
+	is_str(probe_state_name(R.state), "stable",
+	    "parents: and the state is stable");
+	ok(R.n_ds == 1 && strcmp(R.parent_server, "192.0.2.101") == 0,
+	    "parents: ds[] is the up-to-date server's set");
+
+	/* A DS history calls pre-published (double-DS rollover) that has
+	 * reached one server: the one without it lags. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -2 - 9, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
+	R.parent_ds[1].prepublished = true;
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	    !R.parents[0].lags, "parents: a pre-published DS on one server: "
+	    "the other lags");
+
 	/* NXDOMAIN from one server: it has no DS at all. */
 	base();
 	k1 = key_add(257, 13, 1, 3, 3);
