@@ -191,8 +191,10 @@ def walk_check():
     rots = subprocess.run([BIN, "rotations", "--db", db, "--format", "json"],
                           capture_output=True, text=True, timeout=30)
     r = json.loads(rots.stdout).get("rotations", [{}])
-    t.is_(r[0].get("ds_updated_at") if r else None, utc(arrival),
-          "rotations: the record keeps the 'DS seen everywhere' time")
+    t.is_((r[0].get("ds_updated_at"), r[0].get("safe_removal_at"))
+          if r else None, (utc(arrival), utc(arrival + ds_ttl)),
+          "rotations: the record keeps the 'DS seen everywhere' time and "
+          "the safe-removal time")
 
 
 def api_domain(d):
