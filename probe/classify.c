@@ -817,7 +817,18 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	    PROBE_SEV_WARNING;
 	clock_rfc3339(d->registrar_deadline, when, sizeof(when));
 	clock_rfc3339(d->deadline, dl, sizeof(dl));
-	if (rest >= 0)
+	if (d->key >= 0 && r->keys[d->key].ds_partial)
+		/* The registrar did its part; the countdown runs on until
+		 * every parent server serves the new DS. */
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
+		    "The DS for the new key %u has not reached every server "
+		    "of %s yet; registrar deadline %s (%s%s%s; the DNS host "
+		    "may withdraw the old key from %s): if it has not reached "
+		    "them all by then, ask the registrar why", tag, r->parent,
+		    when, rest >= 0 ? "" : "passed ", clock_duration(rest >= 0 ?
+		    rest : -rest, left, sizeof(left)), rest >= 0 ? " left" :
+		    " ago", dl);
+	else if (rest >= 0)
 		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
 		    "Add the DS for the new key %u at the registrar before "
 		    "%s (%s left; the DNS host may withdraw the old key from "

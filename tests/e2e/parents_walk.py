@@ -118,6 +118,10 @@ def walk_check():
         t.is_((rot.get("registrar_deadline"), rot.get("seconds_left")),
               (registrar, start + 7 * DAY - ds_ttl - at),
               "check: T+%dd: the countdown stays open" % ((at - T) // DAY))
+        m = codes(d).get("rotation_deadline", {}).get("message", "")
+        t.ok("has not reached every server" in m and registrar in m,
+             "check: T+%dd: rotation_deadline says the DS is on its way, "
+             "with the registrar deadline" % ((at - T) // DAY), m)
         p = codes(d).get("parent_ds_disagree")
         t.ok(p is not None and TLD_B in p["message"] and
              "%s (of 2 answering)" % TLD_B in p["message"] and

@@ -227,6 +227,15 @@ test_parents(void)
 		is_int(R.safe_removal_at, 0, "parents: no safe-removal time");
 	}
 
+	/* Tracked: the countdown goes on, and says the DS is on its way. */
+	lagging_rotation(0, &k1, &k2);
+	R.history.tracked = true;
+	classify();
+	ok(R.deadline.set && strstr(message_of("rotation_deadline"),
+	    "has not reached every server of test") != NULL,
+	    "parents: the registrar countdown goes on, saying why: %s",
+	    message_of("rotation_deadline"));
+
 	/* The lagging server stops answering: the answering ones agree. */
 	lagging_rotation(0, &k1, &k2);
 	R.parents[1].status = PROBE_Q_TIMEOUT;
