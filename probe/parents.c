@@ -130,13 +130,39 @@ take_current_set(struct probe_result *r, uint32_t answering, uint32_t lag)
 	return true;
 }
 
+/* Answering parents whose DS set has no DS of a key that signs the
+ * DNSKEY RRset: resolvers that ask them fail the domain now. */
+static uint32_t
+parents_broken(const struct probe_result *r, uint32_t answering,
+    const int *dskey)
+{
+	uint32_t	 broken = 0;
+	unsigned	 i, u;
+	bool		 chain;
+
+	for (i = 0; i < r->n_parents && i < 32; i++) {
+		if (!(answering & (1u << i)))
+			continue;
+		chain = false;
+		for (u = 0; u < r->n_parent_ds; u++)
+			if ((r->parents[i].ds_set & (1u << u)) && dskey[u] >= 0 &&
+			    r->keys[dskey[u]].signs_dnskey != 0 &&
+			    dsmatch_algorithm_supported(
+			    r->parent_ds[u].algorithm))
+				chain = true;
+		if (!chain && r->parents[i].n_ds > 0)
+			broken |= 1u << i;
+	}
+	return broken;
+}
+
 bool
 parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 {
 	int		 dskey[PROBE_MAX_PARENT_DS];
 	char		 lag_text[240], ok_text[240];
 	char		 arriving[64] = "", leaving[64] = "";
-	uint32_t	 answering = 0, lag = 0, with, first = 0;
+	uint32_t	 answering = 0, lag = 0, with, first = 0, broken;
 	unsigned	 i, u, k, n_ans = 0;
 	bool		 agree = true, any_cds = false;
 	time_t		 newest = 0;
@@ -234,7 +260,19 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 		return true;
 	address_list(r, lag, lag_text, sizeof(lag_text));
 	address_list(r, answering & ~lag, ok_text, sizeof(ok_text));
-	if (arriving[0] || leaving[0])
+	broken = parents_broken(r, answering, dskey);
+	if (broken != 0 && broken != answering) {
+		/* The old key went before its DS left every server. */
+		address_list(r, broken, lag_text, sizeof(lag_text));
+		probe_problem_add_sev(r, PROBE_P_PARENT_DS_DISAGREE,
+		    PROBE_SEV_CRITICAL, "%s (of %u answering servers of %s) "
+		    "serve no DS that matches a key signing the DNSKEY RRset: "
+		    "resolvers that ask them fail %s now (SERVFAIL). The DS "
+		    "change has not reached them; the DNS host withdrew the "
+		    "old key too early: publish it again until every server "
+		    "serves the new DS, plus the DS TTL", lag_text, n_ans,
+		    r->parent, r->domain);
+	} else if (arriving[0] || leaving[0])
 		probe_problem_add(r, PROBE_P_PARENT_DS_DISAGREE,
 		    "The DS change has not reached every server of %s: %s (of "
 		    "%u answering) still serve the old DS set (%s%s%s%s%s); "

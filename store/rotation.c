@@ -295,8 +295,11 @@ rot_advance(const struct probe_result *r, struct rot *x, time_t now)
 		}
 	}
 	/* Without knowing what it rotates away from there is nothing to
-	 * judge the end by (a host's event before any check). */
-	if (x->r.n_old == 0)
+	 * judge the end by (a host's event before any check). Nor while
+	 * the parent's servers disagree on the DS: a KSK rotation is not
+	 * over until every one of them has the new DS. */
+	if (x->r.n_old == 0 ||
+	    (x->r.kind == STORE_ROT_KSK && !r->parents_agree))
 		return;
 	old = old_key_published(r, x, idx);
 	if (idx < 0 && old && x->rdata_len > 0)

@@ -8,7 +8,10 @@ DS on the first one only, until `testbed.sh tld-catchup`.
      countdown stays open, parent_ds_disagree names the server that lags)
      -> on both (day 3 + 2 h): ds_updated, ds_updated_at = that check,
      safe removal = that + the DS TTL, in the check's JSON and text.
-  2. `dnssecmon run`: the first check asks every parent server; a stable
+  2. The old key withdrawn while one TLD server still serves only its DS:
+     parent_ds_disagree is critical and the rotation stays open until
+     that server catches up.
+  3. `dnssecmon run`: the first check asks every parent server; a stable
      domain then asks one per check, each address in turn (after a restart
      too: the store knows the last DS set); while the
      rotation is open it asks them all, the API, /metrics, the status page
@@ -201,6 +204,47 @@ def walk_check():
           "the safe-removal time")
 
 
+def walk_too_early():
+    """The DNS host withdraws the old key while one TLD server still
+    serves only its DS: critical, and the rotation does not complete
+    until that server has the new DS."""
+    db = os.path.join(tmp, "early.db")
+    if not tb("switch", "healthy"):
+        return
+    check(db, T)
+    if not tb("switch", "rollstart"):
+        return
+    check(db, T + HOUR)
+    if not (tb("switch", "dsupdated", "--tld-lag") and
+            tb("switch", "rolldone", "--tld-lag")):
+        return
+    rc, d = check(db, T + 2 * DAY)
+    p = codes(d).get("parent_ds_disagree")
+    t.ok(p is not None and p["severity"] == "critical" and
+         TLD_B in p["message"] and "SERVFAIL" in p["message"] and rc == 2,
+         "early removal: %s serves only the withdrawn key's DS: "
+         "parent_ds_disagree is critical, exit 2" % TLD_B,
+         p["message"] if p else codes(d).keys())
+    rots = subprocess.run([BIN, "rotations", "--db", db, "--open",
+                           "--format", "json"], capture_output=True,
+                          text=True, timeout=30)
+    t.is_(len(json.loads(rots.stdout).get("rotations", [])), 1,
+          "early removal: the rotation stays open while a server lags")
+    if not tb("tld-catchup"):
+        return
+    rc, d = check(db, T + 2 * DAY + HOUR)
+    t.is_((d["rotation"].get("state"), rc), ("stable", 0),
+          "early removal: once both TLD servers have the new DS: stable")
+    rots = subprocess.run([BIN, "rotations", "--db", db, "--format",
+                           "json"], capture_output=True, text=True,
+                          timeout=30)
+    r = json.loads(rots.stdout).get("rotations", [])
+    t.is_([(x["outcome"], x["completed_at"], x["ds_updated_at"]) for x in r],
+          [("completed", utc(T + 2 * DAY + HOUR),
+            utc(T + 2 * DAY + HOUR))],
+          "early removal: completed, and DS everywhere, at that check")
+
+
 def api_domain(d):
     status, j = dc.get_json(d.port, "/api/v1/domains/" + ZONE)
     return j if status == 200 else None
@@ -339,6 +383,7 @@ def dc_sample(text, name, **labels):
 
 try:
     walk_check()
+    walk_too_early()
     walk_daemon()
 finally:
     subprocess.run([TB, "switch", "healthy"], capture_output=True,

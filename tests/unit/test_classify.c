@@ -299,6 +299,31 @@ test_parents(void)
 	ok(R.n_ds == 1 && strcmp(R.parent_server, "192.0.2.101") == 0,
 	    "parents: ds[] is the up-to-date server's set");
 
+	/* The old key went while one server still serves only its DS:
+	 * resolvers that ask that server fail now. */
+	base();
+	k2 = key_add(257, 13, 3, 3, 3);
+	child_cds(k2);
+	parent_ds(k2, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ -2 - 9, -1 });
+	classify();
+	{
+		unsigned i;
+		enum probe_severity sev = PROBE_SEV_OK;
+
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "parent_ds_disagree") == 0)
+				sev = R.problems[i].severity;
+		is_str(probe_severity_name(sev), "critical",
+		    "parents: a server with no DS for any signing key: "
+		    "critical");
+		ok(strstr(message_of("parent_ds_disagree"), "192.0.2.102 (of "
+		    "2 answering") != NULL && strstr(message_of(
+		    "parent_ds_disagree"), "SERVFAIL") != NULL,
+		    "parents: it names the server and says resolvers fail");
+	}
+
 	/* A DS history calls pre-published (double-DS rollover) that has
 	 * reached one server: the one without it lags. */
 	base();
