@@ -264,8 +264,8 @@ parents_classify(struct probe_result *r, const uint8_t *owner, size_t olen)
 	if (broken != 0 && broken != answering) {
 		/* The old key went before its DS left every server. */
 		address_list(r, broken, lag_text, sizeof(lag_text));
-		probe_problem_add_sev(r, PROBE_P_PARENT_DS_DISAGREE,
-		    PROBE_SEV_CRITICAL, "%s (of %u answering servers of %s) "
+		probe_problem_add(r, PROBE_P_PARENT_DS_BROKEN,
+		    "%s (of %u answering servers of %s) "
 		    "serve no DS that matches a key signing the DNSKEY RRset: "
 		    "resolvers that ask them fail %s now (SERVFAIL). The DS "
 		    "change has not reached them; the DNS host withdrew the "

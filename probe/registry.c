@@ -91,6 +91,10 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_PARENT_DS_DISAGREE, "parent_ds_disagree", W, false, PARENTS,
 	    "the parent's servers do not all serve the same DS RRset: the "
 	    "DS change has not reached every one of them yet"),
+	P(PROBE_P_PARENT_DS_BROKEN, "parent_ds_broken", C, true, PARENTS,
+	    "some parent servers serve no DS that matches a key signing the "
+	    "DNSKEY RRset (the old key went before its DS left them): "
+	    "resolvers that ask them fail the domain now"),
 
 	/* CDS / CDNSKEY. */
 	P(PROBE_P_CDS_DELETE, "cds_delete", W, false, ZONE,

@@ -9,7 +9,7 @@ DS on the first one only, until `testbed.sh tld-catchup`.
      -> on both (day 3 + 2 h): ds_updated, ds_updated_at = that check,
      safe removal = that + the DS TTL, in the check's JSON and text.
   2. The old key withdrawn while one TLD server still serves only its DS:
-     parent_ds_disagree is critical and the rotation stays open until
+     parent_ds_broken (critical) and the rotation stays open until
      that server catches up.
   3. `dnssecmon run`: the first check asks every parent server; a stable
      domain then asks one per check, each address in turn (after a restart
@@ -219,11 +219,11 @@ def walk_too_early():
             tb("switch", "rolldone", "--tld-lag")):
         return
     rc, d = check(db, T + 2 * DAY)
-    p = codes(d).get("parent_ds_disagree")
+    p = codes(d).get("parent_ds_broken")
     t.ok(p is not None and p["severity"] == "critical" and
          TLD_B in p["message"] and "SERVFAIL" in p["message"] and rc == 2,
          "early removal: %s serves only the withdrawn key's DS: "
-         "parent_ds_disagree is critical, exit 2" % TLD_B,
+         "parent_ds_broken (critical), exit 2" % TLD_B,
          p["message"] if p else codes(d).keys())
     rots = subprocess.run([BIN, "rotations", "--db", db, "--open",
                            "--format", "json"], capture_output=True,

@@ -313,14 +313,14 @@ test_parents(void)
 		enum probe_severity sev = PROBE_SEV_OK;
 
 		for (i = 0; i < R.n_problems; i++)
-			if (strcmp(R.problems[i].code, "parent_ds_disagree") == 0)
+			if (strcmp(R.problems[i].code, "parent_ds_broken") == 0)
 				sev = R.problems[i].severity;
 		is_str(probe_severity_name(sev), "critical",
 		    "parents: a server with no DS for any signing key: "
-		    "critical");
-		ok(strstr(message_of("parent_ds_disagree"), "192.0.2.102 (of "
+		    "parent_ds_broken, critical");
+		ok(strstr(message_of("parent_ds_broken"), "192.0.2.102 (of "
 		    "2 answering") != NULL && strstr(message_of(
-		    "parent_ds_disagree"), "SERVFAIL") != NULL,
+		    "parent_ds_broken"), "SERVFAIL") != NULL,
 		    "parents: it names the server and says resolvers fail");
 	}
 
