@@ -287,53 +287,16 @@ probe_dropped(void *arg)
 	d->inflight = false;
 }
 
-/*
- * The first check after a start: what the store says of the last one, so
- * that a restart does not ask every parent server for every domain (a TLD
- * has up to 26). The DS set of the last check is the one whose rows it
- * saw last; a rotation in progress shows in the last state. Any doubt
- * leaves ds_known false: asking them all is the safe side.
- */
+/* The first check after a start: what the store says of the last one,
+ * so that a restart does not ask every parent server (a TLD has up to
+ * 26) for every domain at once. */
 static void
 hint_from_store(struct mdomain *d)
 {
-	struct store_domain	 dom;
-	struct store_key_seen	*keys = NULL;
-	struct store_ds_seen	*ds = NULL;
-	struct probe_ds		 set[PROBE_MAX_DS];
-	size_t			 nk = 0, nd = 0, i;
-	unsigned		 n = 0;
-
 	d->hint_loaded = true;
-	if (d->m->store == NULL ||
-	    store_domain(d->m->store, d->name, &dom) != 1 ||
-	    dom.last_checked == 0)
-		return;
-	d->hint.every_parent =
-	    strcmp(dom.last_state, probe_state_name(
-	    PROBE_STATE_ROTATION_PENDING)) == 0 ||
-	    strcmp(dom.last_state, probe_state_name(
-	    PROBE_STATE_DS_UPDATED)) == 0;
-	if (store_keys(d->m->store, d->name, &keys, &nk, &ds, &nd) == -1)
-		goto out;
-	memset(set, 0, sizeof(set));
-	for (i = 0; i < nd; i++) {
-		if (ds[i].last_seen != dom.last_checked)
-			continue;
-		if (n == PROBE_MAX_DS)
-			goto out;
-		set[n].key_tag = ds[i].key_tag;
-		set[n].algorithm = ds[i].algorithm;
-		set[n].digest_type = ds[i].digest_type;
-		set[n].digest_len = ds[i].digest_len;
-		memcpy(set[n].digest, ds[i].digest, ds[i].digest_len);
-		n++;
-	}
-	d->hint.ds_known = true;
-	d->hint.ds_fp = probe_ds_fingerprint(set, n);
-out:
-	free(keys);
-	free(ds);
+	if (d->m->store != NULL &&
+	    store_probe_hint(d->m->store, d->name, &d->hint) == -1)
+		log_warnx("%s: %s", d->name, store_error(d->m->store));
 }
 
 static void

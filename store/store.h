@@ -245,6 +245,15 @@ int	store_keys(struct store *, const char *domain,
 	    struct store_key_seen **keys, size_t *nkeys,
 	    struct store_ds_seen **ds, size_t *nds);
 
+/*
+ * What the last recorded check of a domain tells the next one (see struct
+ * probe_hint): every_parent while its state was rotation_pending or
+ * ds_updated, ds_known with the fingerprint of the DS set it saw.
+ * parent_turn is left alone. 0 (with nothing known: both false) or -1.
+ */
+int	store_probe_hint(struct store *, const char *domain,
+	    struct probe_hint *);
+
 /* A DNS host's word on a rotation (its webhook, a later issue). */
 struct store_external {
 	const char		*domain;

@@ -97,6 +97,24 @@ def walk_check():
     t.ok(all(s["rrsig"] for s in ps.get("servers", [])),
          "check: each server's DS came with its RRSIG")
     old = [k["key_tag"] for k in d["dnskeys"] if k["role"] == "ksk"]
+    # Nothing changed since: one parent server is enough, and the next
+    # check asks the other.
+    rc, d = check(db, T + 60)
+    ps = d["parent_servers"]
+    t.ok(ps.get("every_server_asked") is False and
+         len(ps.get("servers", [])) == 1 and rc == 0,
+         "check --db: a stable domain asks one parent server",
+         json.dumps(ps))
+    # Each check from cron picks by the last one's time: within a few
+    # checks both addresses have had their turn (a hang guard of 30).
+    asked = set(parents(d))
+    for n in range(2, 32):
+        if len(asked) == 2:
+            break
+        rc, d = check(db, T + 60 * n)
+        asked |= set(parents(d))
+    t.is_(sorted(asked), sorted([TLD_A, TLD_B]),
+          "check --db: successive checks visit both TLD servers")
 
     if not tb("switch", "rollstart"):
         return
