@@ -252,7 +252,8 @@ probe_done(void *arg, struct probe_result *r)
 	 * one, in turn, unless the DS set changes. */
 	d->hint.every_parent = rot.id != 0;
 	d->hint.ds_known = r->parent_status == PROBE_Q_OK && r->delegated &&
-	    r->parents_agree;
+	    r->parents_agree &&
+	    !probe_has_problem(r, PROBE_P_PARENT_DS_UNSIGNED);
 	d->hint.ds_fp = probe_ds_fingerprint(r->ds, r->n_ds);
 	d->hint_loaded = true;
 	log_result(d, r, &rot);

@@ -959,6 +959,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 			match_ds(r, owner, olen);
 			parents_classify(r, owner, olen);
 		}
+		parents_classify_rrsig(r);
 		classify_state(r, owner, olen, now);
 		classify_ds_algorithms(r);
 		classify_servers(r, answering);

@@ -13,11 +13,40 @@
 
 #define LIST_MAX	6	/* addresses named in one message */
 
+static void	address_list(const struct probe_result *, uint32_t, char *,
+		    size_t);
+
 static bool
 parent_answers(const struct probe_parent *p)
 {
 	/* NXDOMAIN is an answer too: that server has no DS at all. */
 	return p->status == PROBE_Q_OK && (p->rcode == 0 || p->rcode == 3);
+}
+
+void
+parents_classify_rrsig(struct probe_result *r)
+{
+	uint32_t	 sig = 0, nosig = 0;
+	unsigned	 i;
+	char		 list[240];
+
+	for (i = 0; i < r->n_parents && i < 32; i++) {
+		if (!parent_answers(&r->parents[i]) || r->parents[i].n_ds == 0)
+			continue;
+		if (r->parents[i].rrsig)
+			sig |= 1u << i;
+		else
+			nosig |= 1u << i;
+	}
+	if (sig == 0 || nosig == 0)
+		return;
+	address_list(r, nosig, list, sizeof(list));
+	probe_problem_add(r, PROBE_P_PARENT_DS_UNSIGNED,
+	    "%s serve%s the DS of %s without an RRSIG while the other servers "
+	    "of %s sign it: validating resolvers that ask %s cannot validate "
+	    "the DS and may fail the domain. The parent's operator must fix "
+	    "that server", list, nosig & (nosig - 1) ? "" : "s", r->domain,
+	    r->parent, nosig & (nosig - 1) ? "them" : "it");
 }
 
 unsigned

@@ -24,6 +24,11 @@
 bool	parents_classify(struct probe_result *, const uint8_t *owner,
 	    size_t olen);
 
+/* parent_ds_unsigned: some answering parent servers send the DS without
+ * an RRSIG while others sign it (a parent that signs nothing is an
+ * unsigned parent, not a fault of one server). Call once. */
+void	parents_classify_rrsig(struct probe_result *);
+
 /* How many parent servers answered the DS question. */
 unsigned parents_answering(const struct probe_result *);
 

@@ -95,6 +95,9 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "some parent servers serve no DS that matches a key signing the "
 	    "DNSKEY RRset (the old key went before its DS left them): "
 	    "resolvers that ask them fail the domain now"),
+	P(PROBE_P_PARENT_DS_UNSIGNED, "parent_ds_unsigned", W, false, PARENTS,
+	    "some parent servers serve the DS without the RRSIG the others "
+	    "send: validating resolvers that ask them cannot validate it"),
 
 	/* CDS / CDNSKEY. */
 	P(PROBE_P_CDS_DELETE, "cds_delete", W, false, ZONE,

@@ -270,6 +270,26 @@ fail:
  * saw last. Any doubt leaves ds_known false: asking them all is the safe
  * side.
  */
+/* Did an observation report a problem among the parent's servers? Then
+ * the next check must ask them all again to see it gone. */
+static int
+parents_problem_cb(void *arg, const struct store_observation *o)
+{
+	static const enum probe_code codes[] = { PROBE_P_PARENT_DS_DISAGREE,
+	    PROBE_P_PARENT_DS_BROKEN, PROBE_P_PARENT_DS_UNSIGNED };
+	bool	*found = arg;
+	char	 pat[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(*codes); i++) {
+		snprintf(pat, sizeof(pat), "\"%s\"",
+		    probe_problem_code(codes[i]));
+		if (o->problems != NULL && strstr(o->problems, pat) != NULL)
+			*found = true;
+	}
+	return 0;
+}
+
 int
 store_probe_hint(struct store *st, const char *domain, struct probe_hint *h)
 {
@@ -280,6 +300,7 @@ store_probe_hint(struct store *st, const char *domain, struct probe_hint *h)
 	size_t			 nk = 0, nd = 0, i;
 	unsigned		 n = 0;
 	int			 known;
+	bool			 lagged = false;
 
 	h->every_parent = h->ds_known = false;
 	h->ds_fp = 0;
@@ -291,6 +312,11 @@ store_probe_hint(struct store *st, const char *domain, struct probe_hint *h)
 	    probe_state_name(PROBE_STATE_ROTATION_PENDING)) == 0 ||
 	    strcmp(dom.last_state, probe_state_name(PROBE_STATE_DS_UPDATED)) ==
 	    0;
+	if (store_history(st, domain, dom.last_checked, parents_problem_cb,
+	    &lagged) == -1)
+		return -1;
+	if (lagged)
+		return 0;
 	if (store_keys(st, domain, &keys, &nk, &ds, &nd) == -1)
 		return -1;
 	memset(set, 0, sizeof(set));

@@ -248,8 +248,10 @@ int	store_keys(struct store *, const char *domain,
 /*
  * What the last recorded check of a domain tells the next one (see struct
  * probe_hint): every_parent while its state was rotation_pending or
- * ds_updated, ds_known with the fingerprint of the DS set it saw.
- * parent_turn is left alone. 0 (with nothing known: both false) or -1.
+ * ds_updated, ds_known with the fingerprint of the DS set it saw unless
+ * it reported a problem among the parent's servers (then the next check
+ * asks them all to see it gone). parent_turn is left alone. 0 (with
+ * nothing known: both false) or -1.
  */
 int	store_probe_hint(struct store *, const char *domain,
 	    struct probe_hint *);

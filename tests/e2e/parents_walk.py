@@ -263,6 +263,29 @@ def walk_too_early():
           "early removal: completed, and DS everywhere, at that check")
 
 
+def walk_unsigned():
+    """A parent server that serves the DS without its RRSIG."""
+    if not (tb("switch", "healthy") and tb("tld-unsigned-ds")):
+        return
+    try:
+        rc, d = check(os.path.join(tmp, "unsigned.db"), T)
+    finally:
+        tb("tld-catchup")
+    p = codes(d).get("parent_ds_unsigned")
+    sig = {s["address"]: s["rrsig"] for s in
+           d["parent_servers"].get("servers", [])}
+    t.ok(p is not None and TLD_B in p["message"] and
+         TLD_A not in p["message"].split(" serve")[0] and
+         sig == {TLD_A: True, TLD_B: False},
+         "unsigned: parent_ds_unsigned names %s, whose DS came without "
+         "RRSIG" % TLD_B, p["message"] if p else json.dumps(sig))
+    rc, d = check(os.path.join(tmp, "unsigned.db"), T + HOUR)
+    t.ok("parent_ds_unsigned" not in codes(d) and
+         d["parent_servers"].get("every_server_asked"),
+         "unsigned: once fixed, the next check asks every server again "
+         "and the problem is gone")
+
+
 def api_domain(d):
     status, j = dc.get_json(d.port, "/api/v1/domains/" + ZONE)
     return j if status == 200 else None
@@ -402,6 +425,7 @@ def dc_sample(text, name, **labels):
 try:
     walk_check()
     walk_too_early()
+    walk_unsigned()
     walk_daemon()
 finally:
     subprocess.run([TB, "switch", "healthy"], capture_output=True,

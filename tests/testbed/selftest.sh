@@ -392,6 +392,14 @@ is "tld-catchup: $TESTBED_TLD_NS_B serves the new DS" "$(tags_of "$SW" ksk_new)"
 "$TB" switch rollstart --tld-lag >/dev/null 2>&1
 "$TB" switch healthy >/dev/null 2>"$TMP/switch.err" || diag "$(cat "$TMP/switch.err")"
 is "a switch without --tld-lag brings both TLD servers level" "$(ds_tags_at "$TESTBED_TLD_NS_A")" "$(ds_tags_at "$TESTBED_TLD_NS_B")"
+if "$TB" tld-unsigned-ds >/dev/null 2>"$TMP/switch.err"; then ok "tld-unsigned-ds succeeds"; else not_ok "tld-unsigned-ds succeeds"; diag "$(cat "$TMP/switch.err")"; fi
+is "tld-unsigned-ds: $TESTBED_TLD_NS_B serves the DS without RRSIG" 0 \
+    "$(dig @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
+is "tld-unsigned-ds: $TESTBED_TLD_NS_A still signs it" 1 \
+    "$(dig @"$TESTBED_TLD_NS_A" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
+"$TB" tld-catchup >/dev/null 2>&1
+is "tld-catchup: $TESTBED_TLD_NS_B signs it again" 1 \
+    "$(dig @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
 # shellcheck disable=SC2016  # $1 expands in the inner shell
 check "switch with an unknown option fails" bash -c '! "$1" switch healthy --no-such >/dev/null 2>&1' _ "$TB"
 

@@ -37,7 +37,7 @@ log() { echo "testbed: $*" >&2; }
 usage() {
     cat <<EOF
 usage: testbed.sh up | down | status | env [--export] |
-                  switch [STATE|rekey] [--tld-lag] | tld-catchup |
+                  switch [STATE|rekey] [--tld-lag] | tld-catchup | tld-unsigned-ds |
                   pause NAME | resume NAME | --help
 
   up        generate fresh keys, sign all zones, start 5 NSD instances and unbound,
@@ -55,6 +55,8 @@ usage: testbed.sh up | down | status | env [--export] |
             zone (and so the new DS); the second keeps serving the old one until
             'tld-catchup' (or the next switch without --tld-lag)
   tld-catchup  the second TLD server takes the TLD zone the first one serves; waits for it
+  tld-unsigned-ds  the second TLD server serves switch.\$TESTBED_TLD's DS without its RRSIG
+            (a broken parent server); 'tld-catchup' or the next switch undoes it
   pause     SIGSTOP one daemon (root, tld, tld2, a, b or resolver): it keeps its address but
             stops answering, like a hung server; 'resume' sends SIGCONT. 'down' resumes
             paused daemons before stopping them.
@@ -1129,6 +1131,25 @@ cmd_switch() {
     [ "$TLD_LAG" = 0 ] || log "$TESTBED_TLD_NS_B still serves $TLD serial $tld_b (the old DS) until tld-catchup"
 }
 
+# A parent server that lost the RRSIG over one DS RRset: the second TLD server serves
+# switch.$TLD's DS unsigned. NSD serves the zone file as it is; the serial stays, so wait
+# for the answer itself.
+cmd_tld_unsigned_ds() {
+    local f=$D/nsd-tld2/zones/$TLD.zone deadline=$((SECONDS + SERIAL_TIMEOUT))
+    require_root
+    take_lock
+    daemon_alive nsd-tld2 || die "nsd-tld2 is not running; run 'testbed.sh up' first"
+    awk -v o="switch.$TLD." '!($1 == o && $4 == "RRSIG" && $5 == "DS")' "$f" >"$D/work/tld2-unsigned.zone"
+    install_zone "$D/work/tld2-unsigned.zone" "$f"
+    hup_daemon nsd-tld2
+    while dig_q @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "switch.$TLD" DS | grep -q 'RRSIG'; do
+        [ $SECONDS -lt $deadline ] || die "$TESTBED_TLD_NS_B still signs switch.$TLD's DS after ${SERIAL_TIMEOUT}s"
+        sleep 0.05
+    done
+    resolver_flush
+    log "$TESTBED_TLD_NS_B serves switch.$TLD's DS without RRSIG until tld-catchup"
+}
+
 # The lagging second TLD server takes the zone the first one serves.
 cmd_tld_catchup() {
     local serial
@@ -1140,6 +1161,12 @@ cmd_tld_catchup() {
     install_zone "$D/nsd-tld/zones/$TLD.zone" "$D/nsd-tld2/zones/$TLD.zone"
     hup_daemon nsd-tld2
     wait_serials "$TESTBED_TLD_NS_B $TLD $serial"
+    # After tld-unsigned-ds the serial was already equal: wait for the answer itself.
+    local deadline=$((SECONDS + SERIAL_TIMEOUT)) q=(+norec +dnssec +noall +answer "switch.$TLD" DS)
+    until [ "$(dig_q @"$TESTBED_TLD_NS_B" "${q[@]}")" = "$(dig_q @"$TESTBED_TLD_NS_A" "${q[@]}")" ]; do
+        [ $SECONDS -lt $deadline ] || die "$TESTBED_TLD_NS_B still answers for switch.$TLD DS unlike $TESTBED_TLD_NS_A"
+        sleep 0.05
+    done
     echo "$serial" >"$D/tld2.serial"
     resolver_flush
     log "$TESTBED_TLD_NS_B serves $TLD serial $serial, as $TESTBED_TLD_NS_A does"
@@ -1173,6 +1200,7 @@ main() {
     env)    load_config; cmd_env "$@" ;;
     switch) load_config; cmd_switch "$@" ;;
     tld-catchup) load_config; cmd_tld_catchup ;;
+    tld-unsigned-ds) load_config; cmd_tld_unsigned_ds ;;
     pause)  load_config; require_root; cmd_signal_daemon STOP "$@" ;;
     resume) load_config; require_root; cmd_signal_daemon CONT "$@" ;;
     -h|--help|help) usage ;;

@@ -349,6 +349,23 @@ test_parents(void)
 	ok(has("parent_ds_disagree") && R.parents[1].lags,
 	    "parents: a server that says NXDOMAIN lags");
 
+	/* One server sends the DS without its RRSIG. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
+	R.parents[1].rrsig = false;
+	classify();
+	ok(has("parent_ds_unsigned") && strstr(message_of(
+	    "parent_ds_unsigned"), "192.0.2.102 serves") != NULL,
+	    "parents: a server without the RRSIG others send: "
+	    "parent_ds_unsigned names it");
+	R.parents[0].rrsig = false;
+	classify();
+	ok(!has("parent_ds_unsigned"), "parents: none signs (an unsigned "
+	    "parent): no parent_ds_unsigned");
+
 	/* Only a check that asked them all can say they agree now. */
 	R.every_parent = false;
 	ok(!probe_problem_resolvable("parent_ds_disagree", &R),
