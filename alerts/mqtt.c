@@ -502,6 +502,12 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	    sizeof(buf))) : json_null());
 	json_object_set_new(o, "new_key_tag", open ?
 	    json_integer(rot->new_key_tag) : json_null());
+	/* The new DS on every parent server + the DS TTL (RFC 7583). */
+	json_object_set_new(o, "safe_removal_at", open &&
+	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
+	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
+	    r->safe_removal_at ? json_string(clock_rfc3339(
+	    r->safe_removal_at, buf, sizeof(buf))) : json_null());
 	json_object_set_new(o, "ds_to_publish", records(obs, "ds_to_publish"));
 	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
 	json_object_set_new(o, "problems", probs);

@@ -2,6 +2,7 @@
  * dnssecmon check: probe domains once, concurrently, on one event loop,
  * and report as text, JSON or a Nagios/Icinga plugin line.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
@@ -178,6 +179,14 @@ rotation_json(json_t *o, const struct store_rotation *rot)
 	json_object_set_new(j, "ds_updated_at", rot->ds_updated_at ?
 	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
 	    json_null());
+	/* The record's word over this check's alone (same meaning). */
+	json_object_set_new(j, "ds_everywhere_at", rot->ds_updated_at ?
+	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
+	    json_null());
+	json_object_set_new(j, "safe_removal_at",
+	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
+	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
+	    json_null());
 	json_object_set_new(j, "seconds_left", json_integer(
 	    (json_int_t)(rot->registrar_deadline - clock_now())));
 }
@@ -337,6 +346,79 @@ cds_parents_arg(const char *arg, struct probe_policy *pol)
 	return 0;
 }
 
+/* Each parent server address and the DS it serves: shown when more than
+ * one was asked, so that the one that lags can be named. */
+static void
+print_parents(const struct probe_result *r)
+{
+	char		 tags[160];
+	unsigned	 i, u;
+	size_t		 n;
+
+	if (r->n_parents < 2)
+		return;
+	for (i = 0; i < r->n_parents; i++) {
+		const struct probe_parent *p = &r->parents[i];
+
+		if (p->status != PROBE_Q_OK || (p->rcode != 0 &&
+		    p->rcode != 3)) {
+			printf("  parent   %s %s%s%s\n", p->address,
+			    probe_qstatus_name(p->status), p->error[0] ?
+			    ": " : "", p->error);
+			continue;
+		}
+		tags[0] = '\0';
+		for (u = 0; u < r->n_parent_ds; u++)
+			if (p->ds_set & (1u << u)) {
+				n = strlen(tags);
+				snprintf(tags + n, sizeof(tags) - n, "%s%u",
+				    n ? " " : "", r->parent_ds[u].key_tag);
+			}
+		if (p->n_ds > 0)
+			printf("  parent   %s DS %s, TTL %u%s%s\n", p->address,
+			    tags, p->ds_ttl, p->rrsig ? ", signed" :
+			    ", NOT signed", p->lags ? ", LAGS" : "");
+		else
+			printf("  parent   %s no DS%s\n", p->address,
+			    p->lags ? ", LAGS" : "");
+	}
+	if (r->parents_dropped + r->parent_ds_dropped > 0)
+		printf("  parent   %u more addresses not asked, %u DS not "
+		    "kept\n", r->parents_dropped, r->parent_ds_dropped);
+}
+
+/*
+ * With --db, what the last recorded check tells this one: ask every
+ * parent server only when it matters. NULL (ask them all) without a
+ * database or history. The turn moves with the last check's time, so
+ * that checks from cron visit each parent address in time.
+ */
+static const struct probe_hint *
+check_hint(struct check_run *run, const char *arg, struct probe_hint *h)
+{
+	char		 name[PROBE_NAME_MAX];
+	struct store_domain dom;
+	size_t		 i;
+
+	if (run->store == NULL)
+		return NULL;
+	for (i = 0; arg[i] != '\0' && i + 1 < sizeof(name); i++)
+		name[i] = (char)tolower((unsigned char)arg[i]);
+	name[i] = '\0';
+	if (i > 1 && name[i - 1] == '.')
+		name[i - 1] = '\0';
+	memset(h, 0, sizeof(*h));
+	if (store_domain(run->store, name, &dom) != 1 ||
+	    store_probe_hint(run->store, name, h) == -1 || !h->ds_known)
+		return NULL;
+	/* A hash of the last check's time: checks from cron come at a fixed
+	 * step that could share a factor with the address count, so a
+	 * plain counter from the time could keep asking the same one. */
+	h->parent_turn = (unsigned)(((uint64_t)dom.last_checked *
+	    0x9E3779B97F4A7C15ULL) >> 32);
+	return h;
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -361,6 +443,17 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    dl, sizeof(dl)), clock_duration(
 		    (long long)rot->registrar_deadline - clock_now(), left,
 		    sizeof(left)), rot->ds_updated_at ? ", DS updated" : "");
+	if (rot != NULL && rot->id != 0 && store_rotation_safe_removal(rot))
+		printf("  old key  may go from %s (the new DS on every parent "
+		    "server at %s, plus DS TTL %u s)\n", clock_rfc3339(
+		    store_rotation_safe_removal(rot), when, sizeof(when)),
+		    clock_rfc3339(rot->ds_updated_at, dl, sizeof(dl)),
+		    rot->ds_ttl);
+	else if (r->safe_removal_at)
+		printf("  old key  may go from %s (the new DS on every parent "
+		    "server by %s, plus the DS TTL)\n", clock_rfc3339(
+		    r->safe_removal_at, when, sizeof(when)), clock_rfc3339(
+		    r->ds_everywhere_at, dl, sizeof(dl)));
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
@@ -369,6 +462,7 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    "matches a published key" : d->digest_unsupported ?
 		    "digest type not checked" : "matches NO published key");
 	}
+	print_parents(r);
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
 
@@ -479,6 +573,7 @@ cmd_check(int argc, char *argv[])
 	bool			 hints_set = false, no_resolvers = false;
 	int			 ch, i, rc = EXIT_UNKNOWN, v;
 	enum probe_multi_mode	 multi = PROBE_MULTI_AUTO;
+	struct probe_hint	 hint;
 	char			*end;
 	long			 l;
 	int			 limit_ms = 0;
@@ -777,8 +872,8 @@ cmd_check(int argc, char *argv[])
 		}
 		s->run = &run;
 		s->idx = (unsigned)i;
-		if (probe_start(engine, argv[i], done_cb, s, err,
-		    sizeof(err)) == -1) {
+		if (probe_start_hint(engine, argv[i], check_hint(&run, argv[i],
+		    &hint), done_cb, s, err, sizeof(err)) == -1) {
 			check_error("%s", err);
 			free(s);
 			goto out;

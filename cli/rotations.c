@@ -33,6 +33,8 @@ rotation_json(const struct store_rotation *r)
 	json_object_set_new(o, "registrar_deadline",
 	    cli_time_json(r->registrar_deadline));
 	json_object_set_new(o, "ds_updated_at", cli_time_json(r->ds_updated_at));
+	json_object_set_new(o, "safe_removal_at",
+	    cli_time_json(store_rotation_safe_removal(r)));
 	json_object_set_new(o, "completed_at", cli_time_json(r->completed_at));
 	json_object_set_new(o, "outcome", r->outcome[0] ?
 	    json_string(r->outcome) : json_null());
@@ -74,6 +76,10 @@ print_text(const struct store_rotation *a, size_t n)
 			printf("open, %s to the registrar deadline",
 			    clock_duration((long long)r->registrar_deadline -
 			    now, left, sizeof(left)));
+		else if (store_rotation_safe_removal(r) != 0)
+			printf("open, the old key may go from %s",
+			    cli_time_text(store_rotation_safe_removal(r), c,
+			    sizeof(c)));
 		else
 			printf("open");
 		if (old[0])

@@ -54,6 +54,8 @@ struct mdomain {
 	enum probe_state	 last_state;
 	enum probe_severity	 last_severity;
 	bool			 seen;
+	struct probe_hint	 hint;		/* for the next check */
+	bool			 hint_loaded;	/* from a check or the store */
 };
 
 struct monitor {
@@ -254,6 +256,15 @@ probe_done(void *arg, struct probe_result *r)
 	    &rot);
 	if (store_gone(m->store) != NULL)
 		store_lost(m);
+	/* Ask every parent server next time while a KSK rotation is open,
+	 * or when they did not agree (or did not answer) this time; else
+	 * one, in turn, unless the DS set changes. */
+	d->hint.every_parent = rot.id != 0;
+	d->hint.ds_known = r->parent_status == PROBE_Q_OK && r->delegated &&
+	    r->parents_agree &&
+	    !probe_has_problem(r, PROBE_P_PARENT_DS_UNSIGNED);
+	d->hint.ds_fp = probe_ds_fingerprint(r->ds, r->n_ds);
+	d->hint_loaded = true;
 	log_result(d, r, &rot);
 	alerts_after_check(m->alerts, r, &rot);
 	export_update(m->export, r, &rot, now);
@@ -286,6 +297,18 @@ probe_dropped(void *arg)
 	d->inflight = false;
 }
 
+/* The first check after a start: what the store says of the last one,
+ * so that a restart does not ask every parent server (a TLD has up to
+ * 26) for every domain at once. */
+static void
+hint_from_store(struct mdomain *d)
+{
+	d->hint_loaded = true;
+	if (d->m->store != NULL &&
+	    store_probe_hint(d->m->store, d->name, &d->hint) == -1)
+		log_warnx("%s: %s", d->name, store_error(d->m->store));
+}
+
 static void
 domain_fire(evutil_socket_t fd, short ev, void *arg)
 {
@@ -296,11 +319,14 @@ domain_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	if (m->stopping || d->inflight)
 		return;
+	if (!d->hint_loaded)
+		hint_from_store(d);
+	d->hint.parent_turn++;
 	/* DNSKEY over TCP on the first check and every tcp_every-th after:
 	 * one query more per server address when it is due. */
-	if (probe_start_flags(m->engine, d->name, m->cfg->tcp_every != 0 &&
+	if (probe_start_with(m->engine, d->name, m->cfg->tcp_every != 0 &&
 	    d->checks % m->cfg->tcp_every == 0 ? PROBE_START_TCP : 0,
-	    probe_done, d, err, sizeof(err)) == -1) {
+	    &d->hint, probe_done, d, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", d->name, err);
 		schedule(d, d->interval_s, 0);
 		return;

@@ -293,6 +293,19 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 		    json_boolean(d->servers[i].denial_valid)));
 	json_object_set_new(o, "nameservers", a);
 	a = json_array();
+	for (i = 0; i < d->n_parents; i++)
+		json_array_append_new(a, json_pack("{s:s, s:b, s:b, s:s}",
+		    "address", d->parents[i].address, "answered",
+		    d->parents[i].answered, "lags", d->parents[i].lags,
+		    "ds_tags", d->parents[i].ds_tags));
+	json_object_set_new(o, "parent_servers", json_pack("{s:o, s:o, s:o}",
+	    "every_server_asked", d->checked ? json_boolean(d->every_parent) :
+	    json_null(), "agree", d->checked ? json_boolean(d->parents_agree) :
+	    json_null(), "servers", a));
+	json_object_set_new(o, "safe_removal_at", time_json(
+	    store_rotation_safe_removal(d->rot) ?
+	    store_rotation_safe_removal(d->rot) : d->safe_removal_at));
+	a = json_array();
 	for (i = 0; i < d->n_resolvers; i++) {
 		const struct xresolver *v = &d->resolvers[i];
 		const char *rc = probe_rcode_name(v->rcode);

@@ -139,6 +139,9 @@ xdom_clear_result(struct xdom *d)
 	free(d->servers);
 	d->servers = NULL;
 	d->n_servers = 0;
+	free(d->parents);
+	d->parents = NULL;
+	d->n_parents = 0;
 	for (i = 0; i < d->n_problems; i++)
 		free(d->problems[i].message);
 	free(d->problems);
@@ -527,6 +530,38 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->alg_from = r->alg_rollover.from;
 	d->alg_to = r->alg_rollover.to;
 	d->alg_bad_order = r->alg_rollover.bad_order;
+	d->parents_agree = r->parents_agree;
+	d->every_parent = r->every_parent;
+	d->safe_removal_at = r->safe_removal_at;
+}
+
+static void
+copy_parents(struct xdom *d, const struct probe_result *r)
+{
+	unsigned	 i, u;
+	size_t		 n;
+
+	if (r->n_parents == 0 ||
+	    (d->parents = calloc(r->n_parents, sizeof(*d->parents))) == NULL)
+		return;
+	for (i = 0; i < r->n_parents; i++) {
+		const struct probe_parent *p = &r->parents[i];
+		struct xparent *x = &d->parents[i];
+
+		snprintf(x->address, sizeof(x->address), "%s", p->address);
+		x->answered = p->status == PROBE_Q_OK &&
+		    (p->rcode == 0 || p->rcode == 3);
+		x->lags = p->lags;
+		x->n_ds = p->n_ds;
+		for (u = 0; u < r->n_parent_ds; u++) {
+			if (!(p->ds_set & (1u << u)))
+				continue;
+			n = strlen(x->ds_tags);
+			snprintf(x->ds_tags + n, sizeof(x->ds_tags) - n,
+			    "%s%u", n ? " " : "", r->parent_ds[u].key_tag);
+		}
+	}
+	d->n_parents = r->n_parents;
 }
 
 static void
@@ -715,6 +750,7 @@ export_update(struct export *ex, const struct probe_result *r,
 	xdom_clear_result(d);
 	copy_summary(d, r, now);
 	copy_servers(d, r);
+	copy_parents(d, r);
 	copy_resolvers(ex, d, r);
 	copy_problems(d, r);
 	copy_keys(d, r);
@@ -760,6 +796,11 @@ xrotation_json(const struct store_rotation *r, time_t now)
 	    r->ds_updated_at == 0 ? json_integer((json_int_t)
 	    (r->registrar_deadline - now)) : json_null());
 	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
+	/* ds_updated_at is when the last parent server got the new DS. */
+	json_object_set_new(o, "ds_everywhere_at",
+	    time_json(r->ds_updated_at));
+	json_object_set_new(o, "safe_removal_at",
+	    time_json(store_rotation_safe_removal(r)));
 	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
 	json_object_set_new(o, "new_key_algorithm",
 	    json_integer(r->new_key_alg));

@@ -46,6 +46,15 @@ struct xserver {
 					   judged (unsigned, no answer) */
 };
 
+/* What one parent server address said to the DS question. */
+struct xparent {
+	char		 address[PROBE_ADDR_MAX];
+	bool		 answered;
+	bool		 lags;		/* behind the other parent servers */
+	unsigned	 n_ds;
+	char		 ds_tags[48];	/* "12345 54321" */
+};
+
 struct xresolver {
 	uint8_t		 idx;		/* into export.resolvers */
 	uint8_t		 status;	/* enum probe_qstatus */
@@ -133,11 +142,19 @@ struct xdom {
 	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
 	uint8_t		 alg_stage, alg_from, alg_to;
 	bool		 alg_bad_order;
+	bool		 parents_agree;	/* every answering parent server
+					   serves one DS set */
+	bool		 every_parent;	/* the last check asked them all */
+	time_t		 safe_removal_at; /* ds_updated: the old key may go
+					   (this check's word; the rotation
+					   record's comes first) */
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 
 	unsigned	 n_servers;
 	struct xserver	*servers;
+	unsigned	 n_parents;
+	struct xparent	*parents;
 	unsigned	 n_resolvers;
 	struct xresolver resolvers[PROBE_MAX_RESOLVERS];
 	unsigned	 n_problems;

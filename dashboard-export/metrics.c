@@ -573,6 +573,24 @@ cds_consistent(const struct xdom *d, time_t now, long long *v)
 }
 
 static bool
+parent_servers_agree(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->parents_agree;
+	return d->checked;
+}
+
+/* The rotation record's safe moment first, else this check's own. */
+static bool
+safe_removal(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)(store_rotation_safe_removal(d->rot) ?
+	    store_rotation_safe_removal(d->rot) : d->safe_removal_at);
+	return d->checked && *v != 0;
+}
+
+static bool
 host_ds_mismatch(const struct xdom *d, time_t now, long long *v)
 {
 	(void)now;
@@ -875,6 +893,15 @@ static const struct metric_family families[] = {
 	  "Seconds left to the registrar deadline, negative when past "
 	  "(absent when no rotation waits for its DS).",
 	  .value = registrar_seconds_left },
+	{ "dnssecmon_old_key_safe_removal_timestamp_seconds", "gauge",
+	  "Earliest safe moment to withdraw the old KSK: when the new DS "
+	  "was seen on every parent server, plus the DS TTL (absent until "
+	  "then).",
+	  .value = safe_removal },
+	{ "dnssecmon_parent_servers_agree", "gauge",
+	  "1 when every answering server of the parent zone serves the "
+	  "same DS set (0: a DS change has not reached them all).",
+	  .value = parent_servers_agree },
 	{ "dnssecmon_rotation_critical_before_seconds", "gauge",
 	  "The zone's critical_before: inside this much of the registrar "
 	  "deadline the rotation is critical (with the deadline only).",

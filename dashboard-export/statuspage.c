@@ -215,8 +215,11 @@ waiting_for_ds(const struct xdom *d)
 static bool
 needs_action(const struct xdom *d)
 {
+	/* An old key waiting for its safe-removal time is a rotation not
+	 * finished: the DNS host has one more step, and when. */
 	return xdom_severity(d) != PROBE_SEV_OK || waiting_for_ds(d) ||
-	    d->n_publish > 0 || d->n_remove > 0;
+	    d->n_publish > 0 || d->n_remove > 0 ||
+	    store_rotation_safe_removal(d->rot) != 0;
 }
 
 static double
@@ -408,10 +411,15 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 		    d->rot->new_key_tag, clock_rfc3339(d->rot->start, when,
 		    sizeof(when)), d->rot->source[0] ? d->rot->source : "dns");
 	} else if (d->rot != NULL) {
+		/* ds_updated_at: the new DS on every parent server; the
+		 * old one may stay in caches for the DS TTL after that. */
 		evbuffer_add_printf(o, "<p class=\"tag\">KSK rotation to key %u: "
-		    "DS updated at ", d->rot->new_key_tag);
+		    "the new DS on every parent server at ", d->rot->new_key_tag);
 		put_time(o, d->rot->ds_updated_at);
-		evbuffer_add_printf(o, "; the old key may go from ");
+		evbuffer_add_printf(o, "; the old key may safely go from ");
+		put_time(o, store_rotation_safe_removal(d->rot));
+		evbuffer_add_printf(o, " (DS TTL %u s later); the DNS host's "
+		    "window ends ", d->rot->ds_ttl);
 		put_time(o, d->rot->deadline);
 		evbuffer_add_printf(o, "</p>\n");
 	}

@@ -278,6 +278,9 @@ answer_referral(const getdns_dict *msg, const char *name,
 			    &bd) == GETDNS_RETURN_GOOD)
 				answer_name(bd, out->soa_owner,
 				    sizeof(out->soa_owner));
+			if (t == T_RRSIG && rd_int(rr, "type_covered", 0) ==
+			    T_DS && rr_owner_is(rr, name))
+				out->ds_signed = true;
 			if (t != T_DS || !rr_owner_is(rr, name))
 				continue;
 			if (ds_from_rr(rr, &d) == -1)

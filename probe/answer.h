@@ -45,6 +45,7 @@ struct referral {
 	unsigned		n_ds;
 	struct probe_ds		ds[PROBE_MAX_DS];
 	unsigned		ds_dropped;
+	bool			ds_signed;	/* an RRSIG over that DS came */
 	bool			denial;	/* NSEC/NSEC3 in authority: no DS */
 	char			soa_owner[PROBE_NAME_MAX]; /* NODATA/NXDOMAIN */
 };

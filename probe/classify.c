@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "probe/answer.h"
 #include "probe/dsmatch.h"
+#include "probe/parents.h"
 #include "probe/probe.h"
 
 #define DAY	86400
@@ -274,10 +275,10 @@ static void
 classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
     const struct probe_policy *pol, time_t now)
 {
-	char		 rec[1024], lines[2048], fails[256], tags[128];
+	char		 rec[1024], lines[2048], fails[256], tags[128], since[32], from[32];
 	unsigned	 i, k;
 	bool		 chain = false, pending = false, outgoing = false;
-	bool		 stale = false;
+	bool		 stale = false, propagating = true;
 
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
@@ -349,6 +350,7 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 				pending = true;
 				if (w == KEY_GUESS)
 					r->rotation_ambiguous = true;
+				propagating &= key->ds_partial;
 				ds_line(r, key, owner, olen, rec, sizeof(rec));
 				append(lines, sizeof(lines), "%s%s",
 				    lines[0] ? "; " : "", rec);
@@ -368,6 +370,15 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 		    "before old key %s goes: %s. If %s is retiring (the DS was "
 		    "already replaced), nothing is needed", tags, r->parent,
 		    tags, fails, lines, tags);
+	} else if (pending && propagating) {
+		/* The registrar did its part; the parent's servers have
+		 * not all caught up (parent_ds_disagree names them). */
+		r->state = PROBE_STATE_ROTATION_PENDING;
+		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
+		    "The DS for the new key is at some servers of %s but not "
+		    "yet at all of them: the DNS host must keep the old key "
+		    "until every server serves the new DS (nothing to do at "
+		    "the registrar unless that lasts): %s", r->parent, lines);
 	} else if (pending && pending_by_cds(r)) {
 		char	 when[32];
 		time_t	 start = now;
@@ -392,16 +403,36 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
 		    "the old key: %s", r->parent, lines);
 	} else if (outgoing) {
 		r->state = PROBE_STATE_DS_UPDATED;
+		/* RFC 7583: the old key may go once the old DS has left
+		 * every cache, i.e. the DS TTL after the last parent server
+		 * took the new DS. The record keeps when that was; a check
+		 * without one can only say "by now". */
+		r->ds_everywhere_at = r->history.rotation_open &&
+		    r->history.rot_ds_updated_at != 0 ?
+		    r->history.rot_ds_updated_at : now;
+		r->safe_removal_at = r->ds_everywhere_at +
+		    (time_t)parents_ds_ttl(r);
 		lines[0] = '\0';
 		for (k = 0; k < r->n_keys; k++)
 			if (!r->keys[k].has_ds && (r->keys[k].flags & 1))
 				append(lines, sizeof(lines), "%s%u",
 				    lines[0] ? ", " : "", r->keys[k].key_tag);
+		/* A server that did not answer may still serve the old
+		 * DS to others: say how many vouched. */
+		fails[0] = '\0';
+		if (parents_answering(r) < r->n_parents)
+			snprintf(fails, sizeof(fails), "; only %u of %u "
+			    "servers answered, the others may still serve "
+			    "the old DS", parents_answering(r), r->n_parents);
 		probe_problem_add(r, PROBE_P_OLD_KEY_PUBLISHED,
-		    "The DS at %s points at the new key; the old key %s is "
-		    "still published and the DNS host can withdraw it once "
-		    "the old DS has left resolver caches (DS TTL %u s)",
-		    r->parent, lines, r->ds_ttl);
+		    "The DS at %s points at the new key (on every %s server "
+		    "by %s%s); the old key %s is still published and the "
+		    "DNS host can withdraw it from %s, once the old DS has "
+		    "left resolver caches (DS TTL %u s)", r->parent,
+		    r->every_parent ? "answering" : "asked",
+		    clock_rfc3339(r->ds_everywhere_at, since, sizeof(since)),
+		    fails, lines, clock_rfc3339(r->safe_removal_at, from,
+		    sizeof(from)), parents_ds_ttl(r));
 	} else if (stale)
 		r->state = PROBE_STATE_STALE_DS;
 	else
@@ -1944,6 +1975,19 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	    PROBE_SEV_WARNING;
 	clock_rfc3339(d->registrar_deadline, when, sizeof(when));
 	clock_rfc3339(d->deadline, dl, sizeof(dl));
+	if (d->key >= 0 && r->keys[d->key].ds_partial) {
+		/* The registrar did its part; the countdown runs on until
+		 * every parent server serves the new DS. */
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
+		    "The DS for the new key %u has not reached every server "
+		    "of %s yet; registrar deadline %s (%s%s%s; the DNS host "
+		    "may withdraw the old key from %s): if it has not reached "
+		    "them all by then, ask the registrar why", tag, r->parent,
+		    when, rest >= 0 ? "" : "passed ", clock_duration(rest >= 0 ?
+		    rest : -rest, left, sizeof(left)), rest >= 0 ? " left" :
+		    " ago", dl);
+		return;
+	}
 	/* A parent that applies CDS adds the DS itself: until its pickup
 	 * time has passed nobody needs to act, and that is the deadline the
 	 * message gives; after it, the registrar deadline counts again. */
@@ -2070,6 +2114,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->cds_acceptable = false;
 	r->cds_pickup = 0;
 	r->cds_parent_applies = parent_applies_cds(r, pol);
+	r->parents_agree = true;
+	r->ds_everywhere_at = r->safe_removal_at = 0;
 	r->n_publish = 0;
 	memset(&r->alg_rollover, 0, sizeof(r->alg_rollover));
 	memset(&r->deadline, 0, sizeof(r->deadline));
@@ -2131,6 +2177,12 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "No usable name server address for %s%s%s", r->domain,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
+		if (parents_classify(r, owner, olen)) {
+			/* Judged by a server that is up to date. */
+			match_ds(r, owner, olen);
+			parents_classify(r, owner, olen);
+		}
+		parents_classify_rrsig(r);
 		classify_providers(r, pol, answering);
 		r->cds_acceptable = r->cds_parent_applies &&
 		    cds_acceptable(r, answering);

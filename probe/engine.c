@@ -8,6 +8,10 @@
  *      flight through a small cache, so 10,000 siblings cost one walk;
  *   2. ask one parent server "DOMAIN NS" with DO=1: the referral carries
  *      the NS set, glue and the DS RRset with its TTL (RFC 4035 3.1.4);
+ *      when it matters (no history, a rotation open, or a DS set that
+ *      differs from the last check's), ask every other address of the
+ *      parent "DOMAIN DS" too: anycast parent servers do not update at
+ *      the same moment, and one that lags still hands out the old DS;
  *   3. ask every address of every child server for DNSKEY, CDS, CDNSKEY
  *      and SOA (four questions, each RRset needed from each server),
  *      and, with PROBE_START_TCP, DNSKEY once more over TCP only (a
@@ -70,7 +74,7 @@
  * answers it like any type it does not hold. */
 #define T_DENIAL	10
 
-#define CUT_MAX_ADDRS	16
+#define CUT_MAX_ADDRS	PROBE_MAX_PARENTS	/* a TLD has up to 26 */
 #define NS_MAX_ADDRS	8
 #define HASH_SIZE	4096
 #define STEP_TTL	3600	/* a shared answer is reused this long */
@@ -103,6 +107,7 @@ struct step {
 	unsigned		 n_addrs, rr;
 	bool			 signed_zone;	/* its delegation had a DS (the
 						   root: always) */
+	unsigned		 addrs_dropped;		/* did not fit */
 	struct waiters		 waiters;
 	/* while pending */
 	struct step		*at;		/* the cut asked */
@@ -138,6 +143,12 @@ struct rquery {
 	struct timespec		 t0;
 };
 
+/* The DS question to one more parent server address. */
+struct pquery {
+	struct job		*job;
+	unsigned		 pi;		/* index into res->parents */
+};
+
 /* One question to one child server. */
 struct cquery {
 	struct job		*job;
@@ -166,6 +177,10 @@ struct job {
 	unsigned		 first;		/* cut's address tried first */
 	bool			 ds_query;
 	struct referral		*ref;
+	bool			 has_hint;
+	struct probe_hint	 hint;
+	unsigned		 addr_idx;	/* parent address asked last */
+	uint32_t		 asked;		/* bit i: cut->addrs[i] asked */
 	/* child server addresses being looked up */
 	unsigned		 lookups;
 	struct nsaddr		*ns_lookup[REF_MAX_NS];
@@ -533,10 +548,15 @@ step_ns_ready(void *arg)
 	struct step		*s = l->step;
 	unsigned		 i;
 
-	for (i = 0; i < l->ns->n && s->n_addrs < CUT_MAX_ADDRS; i++)
-		if (addr_usable(s->e, (struct sockaddr *)&l->ns->addrs[i].ss,
+	for (i = 0; i < l->ns->n; i++) {
+		if (!addr_usable(s->e, (struct sockaddr *)&l->ns->addrs[i].ss,
 		    l->ns->addrs[i].len))
+			continue;
+		if (s->n_addrs < CUT_MAX_ADDRS)
 			s->addrs[s->n_addrs++] = l->ns->addrs[i];
+		else
+			s->addrs_dropped++;
+	}
 	free(l);
 	if (--s->lookups > 0)
 		return;
@@ -556,10 +576,14 @@ step_cut_from(struct probe_engine *e, struct step *s,
 
 	s->signed_zone = ref->has_ds;
 
-	for (i = 0; i < ref->n_glue && s->n_addrs < CUT_MAX_ADDRS; i++) {
+	for (i = 0; i < ref->n_glue; i++) {
 		if (!addr_usable(e, (struct sockaddr *)&ref->glue[i].addr,
 		    ref->glue[i].len))
 			continue;
+		if (s->n_addrs >= CUT_MAX_ADDRS) {
+			s->addrs_dropped++;
+			continue;
+		}
 		memcpy(&s->addrs[s->n_addrs].ss, &ref->glue[i].addr,
 		    sizeof(ref->glue[i].addr));
 		s->addrs[s->n_addrs++].len = ref->glue[i].len;
@@ -751,16 +775,38 @@ job_walk_cb(void *arg)
 
 static void	job_parent_answer(void *, const struct transport_result *);
 
+/*
+ * Which parent address to ask. With a hint, the domain's own turn: each
+ * check of a stable domain asks the next address, so every one is visited
+ * regularly. (The shared counter alone would send a domain to the same
+ * address every time when the domain count is a multiple of the address
+ * count.) Without one, the shared counter spreads the load.
+ */
+static unsigned
+job_parent_index(struct job *j)
+{
+	struct step	*at = j->cut;
+
+	if (j->has_hint)
+		return (j->hint.parent_turn + hash_name(j->domain) +
+		    j->attempt) % at->n_addrs;
+	/* Without a hint, the shared round robin picks the first address;
+	 * retries move on from it (a lame server is not asked twice). */
+	if (j->attempt == 0 && !j->ds_query)
+		j->first = at->rr++;
+	return (j->first + j->attempt) % at->n_addrs;
+}
+
 static void
 job_send_parent(struct job *j, uint16_t qtype)
 {
 	struct step	*at = j->cut;
 	struct addr	*a;
 
-	if (j->attempt == 0 && !j->ds_query)
-		j->first = at->rr++;
-	a = &at->addrs[(j->first + j->attempt) % at->n_addrs];
-
+	j->addr_idx = job_parent_index(j);
+	a = &at->addrs[j->addr_idx];
+	if (j->addr_idx < 32)
+		j->asked |= 1u << j->addr_idx;
 	addr_text((struct sockaddr *)&a->ss, j->res->parent_server,
 	    sizeof(j->res->parent_server));
 	j->pending++;
@@ -887,6 +933,181 @@ ds_answer_unusable(const struct referral *ds, const struct step *parent,
 	return why;
 }
 
+static enum probe_qstatus
+qstatus_of(const struct transport_result *tr)
+{
+	switch (tr->status) {
+	case TRANSPORT_OK:		return PROBE_Q_OK;
+	case TRANSPORT_TIMEOUT:		return PROBE_Q_TIMEOUT;
+	case TRANSPORT_MALFORMED:	return PROBE_Q_MALFORMED;
+	default:			return PROBE_Q_NETERR;
+	}
+}
+
+/* The entry of one parent address in r->parents (one per address: the NS
+ * and the DS question to the same server share it); NULL when full. */
+static struct probe_parent *
+parent_entry(struct probe_result *r, const char *address)
+{
+	struct probe_parent	*p;
+	unsigned		 i;
+
+	for (i = 0; i < r->n_parents; i++)
+		if (strcmp(r->parents[i].address, address) == 0)
+			return &r->parents[i];
+	if (r->n_parents >= PROBE_MAX_PARENTS) {
+		r->parents_dropped++;
+		return NULL;
+	}
+	p = &r->parents[r->n_parents++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->address, sizeof(p->address), "%s", address);
+	p->rcode = -1;
+	return p;
+}
+
+static void
+parent_failed(struct probe_parent *p, enum probe_qstatus st, int rcode,
+    const char *why)
+{
+	if (p == NULL)
+		return;
+	p->status = st;
+	p->rcode = rcode;
+	p->ds_set = 0;
+	p->n_ds = 0;
+	snprintf(p->error, sizeof(p->error), "%s", why);
+}
+
+/* A parent address's DS RRset (empty: it has none), its DS merged into
+ * the union r->parent_ds so that sets compare as bit masks. */
+static void
+parent_answered(struct probe_result *r, struct probe_parent *p,
+    const struct referral *ref)
+{
+	unsigned	 i, u;
+
+	if (p == NULL)
+		return;
+	p->status = PROBE_Q_OK;
+	p->rcode = ref->rcode;
+	p->error[0] = '\0';
+	p->ds_ttl = ref->ds_ttl;
+	p->n_ds = ref->n_ds;
+	p->rrsig = ref->ds_signed;
+	p->ds_set = 0;
+	for (i = 0; i < ref->n_ds; i++) {
+		const struct probe_ds *d = &ref->ds[i];
+
+		for (u = 0; u < r->n_parent_ds; u++) {
+			const struct probe_ds *x = &r->parent_ds[u];
+
+			if (x->key_tag == d->key_tag &&
+			    x->algorithm == d->algorithm &&
+			    x->digest_type == d->digest_type &&
+			    x->digest_len == d->digest_len &&
+			    memcmp(x->digest, d->digest, d->digest_len) == 0)
+				break;
+		}
+		if (u == r->n_parent_ds) {
+			if (u >= PROBE_MAX_PARENT_DS) {
+				r->parent_ds_dropped++;
+				continue;
+			}
+			r->parent_ds[r->n_parent_ds++] = *d;
+		}
+		p->ds_set |= 1u << u;
+	}
+}
+
+static void
+parent_ds_answer(void *arg, const struct transport_result *tr)
+{
+	struct pquery		*q = arg;
+	struct job		*j = q->job;
+	struct probe_result	*r = j->res;
+	struct probe_parent	*p = &r->parents[q->pi];
+	struct referral		*ref = NULL;
+	char			 why[96];
+
+	if (tr->status != TRANSPORT_OK)
+		parent_failed(p, qstatus_of(tr), -1, tr->error ? tr->error :
+		    transport_status_str(tr->status));
+	else if ((ref = malloc(sizeof(*ref))) == NULL)
+		parent_failed(p, PROBE_Q_NETERR, -1, "out of memory");
+	else {
+		answer_referral(tr->msg, j->domain, ref);
+		if (ref->kind == REF_REFERRAL) {
+			/* A server of the parent that refers elsewhere
+			 * does not hold the parent zone: lame. */
+			snprintf(why, sizeof(why), "a referral to %s instead "
+			    "of the DS", ref->owner);
+			parent_failed(p, PROBE_Q_MALFORMED, ref->rcode, why);
+		} else if (ref->rcode != 0 && ref->rcode != 3) {
+			snprintf(why, sizeof(why), "rcode %d to the DS "
+			    "question", ref->rcode);
+			parent_failed(p, PROBE_Q_OK, ref->rcode, why);
+		} else
+			/* NXDOMAIN too: that server has no DS at all. */
+			parent_answered(r, p, ref);
+	}
+	free(ref);
+	free(q);
+	job_op_done(j);
+}
+
+/* Does this check need every parent server's DS? Without history, with a
+ * rotation open, or when the DS changed since the last check: then one
+ * server's word is not enough. Otherwise one per check, in turn. */
+static bool
+job_wants_every_parent(const struct job *j)
+{
+	if (!j->has_hint || j->hint.every_parent || !j->hint.ds_known)
+		return true;
+	return probe_ds_fingerprint(j->res->ds, j->res->n_ds) !=
+	    j->hint.ds_fp;
+}
+
+/* Ask every parent address not asked yet for the DS (with DO, as every
+ * question): one query each, in parallel with the child phase. */
+static void
+job_ask_every_parent(struct job *j)
+{
+	struct step		*at = j->cut;
+	struct probe_result	*r = j->res;
+	struct probe_parent	*p;
+	struct pquery		*q;
+	char			 text[PROBE_ADDR_MAX];
+	unsigned		 i;
+
+	r->every_parent = true;
+	r->parents_dropped += at->addrs_dropped;
+	for (i = 0; i < at->n_addrs; i++) {
+		if (j->asked & (1u << i))
+			continue;
+		addr_text((struct sockaddr *)&at->addrs[i].ss, text,
+		    sizeof(text));
+		if ((p = parent_entry(r, text)) == NULL)
+			continue;
+		if ((q = calloc(1, sizeof(*q))) == NULL) {
+			parent_failed(p, PROBE_Q_NETERR, -1, "out of memory");
+			continue;
+		}
+		q->job = j;
+		q->pi = (unsigned)(p - r->parents);
+		j->pending++;
+		r->queries++;
+		if (transport_query(j->e->tp,
+		    (struct sockaddr *)&at->addrs[i].ss, at->addrs[i].len,
+		    j->domain, T_DS, parent_ds_answer, q) == -1) {
+			j->pending--;
+			parent_failed(p, PROBE_Q_NETERR, -1,
+			    "query queue full");
+			free(q);
+		}
+	}
+}
+
 static void
 job_parent_answer(void *arg, const struct transport_result *tr)
 {
@@ -906,6 +1127,9 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 			snprintf(r->error, sizeof(r->error), "%s: %s",
 			    r->parent_server, tr->error ? tr->error :
 			    transport_status_str(tr->status));
+		parent_failed(parent_entry(r, r->parent_server),
+		    r->parent_status, -1, tr->error ? tr->error :
+		    transport_status_str(tr->status));
 		goto retry;
 	}
 	if (j->ds_query) {
@@ -921,6 +1145,7 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 		ref->n_ds = dsref.n_ds;
 		ref->ds_dropped = dsref.ds_dropped;
 		ref->ds_ttl = dsref.ds_ttl;
+		ref->ds_signed = dsref.ds_signed;
 		goto found;
 	}
 	answer_referral(tr->msg, j->domain, ref);
@@ -978,11 +1203,16 @@ found:
 	r->ds_dropped = ref->ds_dropped;
 	for (i = 0; i < ref->n_ds; i++)
 		r->ds[i] = ref->ds[i];
+	parent_answered(r, parent_entry(r, r->parent_server), ref);
+	if (job_wants_every_parent(j))
+		job_ask_every_parent(j);
 	job_finish_walk(j);
 	return;
 lame:
 	/* Answered, but not as a server of the parent: a lame server or a
 	 * middlebox. Another server may know; none is a verdict. */
+	parent_failed(parent_entry(r, r->parent_server), PROBE_Q_MALFORMED,
+	    -1, why);
 	r->parent_status = PROBE_Q_MALFORMED;
 	r->parent_lame = true;
 	snprintf(r->error, sizeof(r->error), "%s (a server of %s) answered "
@@ -1072,17 +1302,6 @@ job_finish_walk(struct job *j)
 	}
 	if (j->lookups == 0)
 		job_start_child(j);
-}
-
-static enum probe_qstatus
-qstatus_of(const struct transport_result *tr)
-{
-	switch (tr->status) {
-	case TRANSPORT_OK:		return PROBE_Q_OK;
-	case TRANSPORT_TIMEOUT:		return PROBE_Q_TIMEOUT;
-	case TRANSPORT_MALFORMED:	return PROBE_Q_MALFORMED;
-	default:			return PROBE_Q_NETERR;
-	}
 }
 
 /* What TCP said, the DNSKEY question over TCP only or a TC=1 fallback:
@@ -1934,13 +2153,30 @@ int
 probe_start(struct probe_engine *e, const char *domain, probe_done_cb cb,
     void *arg, char *err, size_t errlen)
 {
-	return probe_start_flags(e, domain, PROBE_START_TCP, cb, arg, err,
-	    errlen);
+	return probe_start_with(e, domain, PROBE_START_TCP, NULL, cb, arg,
+	    err, errlen);
 }
 
 int
 probe_start_flags(struct probe_engine *e, const char *domain,
     unsigned flags, probe_done_cb cb, void *arg, char *err, size_t errlen)
+{
+	return probe_start_with(e, domain, flags, NULL, cb, arg, err, errlen);
+}
+
+int
+probe_start_hint(struct probe_engine *e, const char *domain,
+    const struct probe_hint *hint, probe_done_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	return probe_start_with(e, domain, PROBE_START_TCP, hint, cb, arg,
+	    err, errlen);
+}
+
+int
+probe_start_with(struct probe_engine *e, const char *domain, unsigned flags,
+    const struct probe_hint *hint, probe_done_cb cb, void *arg, char *err,
+    size_t errlen)
 {
 	struct job	*j;
 	uint8_t		 wire[DSMATCH_NAME_MAX];
@@ -1966,6 +2202,10 @@ probe_start_flags(struct probe_engine *e, const char *domain,
 	j->cb = cb;
 	j->arg = arg;
 	j->flags = flags;
+	if (hint != NULL) {
+		j->has_hint = true;
+		j->hint = *hint;
+	}
 	if (answer_name(&(getdns_bindata){ wlen, wire }, j->domain,
 	    sizeof(j->domain)) == -1) {
 		snprintf(err, errlen, "'%s' cannot be represented", domain);
@@ -1977,6 +2217,34 @@ probe_start_flags(struct probe_engine *e, const char *domain,
 	e->n_queued++;
 	engine_kick(e);
 	return 0;
+}
+
+/* FNV-1a of each DS, summed: the order servers list them in does not
+ * matter, and a change of any byte changes the sum. */
+uint64_t
+probe_ds_fingerprint(const struct probe_ds *ds, unsigned n_ds)
+{
+	uint64_t	 sum = n_ds, h;
+	unsigned	 i, k;
+
+	for (i = 0; i < n_ds; i++) {
+		const struct probe_ds *d = &ds[i];
+		uint8_t b[5 + PROBE_MAX_DIGEST];
+		size_t n = 0;
+
+		b[n++] = (uint8_t)(d->key_tag >> 8);
+		b[n++] = (uint8_t)d->key_tag;
+		b[n++] = d->algorithm;
+		b[n++] = d->digest_type;
+		b[n++] = d->digest_len;
+		memcpy(b + n, d->digest, d->digest_len);
+		n += d->digest_len;
+		h = 14695981039346656037ULL;
+		for (k = 0; k < n; k++)
+			h = (h ^ b[k]) * 1099511628211ULL;
+		sum += h;
+	}
+	return sum;
 }
 
 void

@@ -84,8 +84,10 @@ rotation_json(const struct probe_result *r)
 	char		 tags[128] = "", cond[192];
 	unsigned	 i;
 
-	o = json_pack("{s:s, s:b}", "state", probe_state_name(r->state),
-	    "ambiguous", r->rotation_ambiguous);
+	o = json_pack("{s:s, s:b, s:o, s:o}", "state",
+	    probe_state_name(r->state), "ambiguous", r->rotation_ambiguous,
+	    "ds_everywhere_at", time_or_null(r->ds_everywhere_at),
+	    "safe_removal_at", time_or_null(r->safe_removal_at));
 	if (o == NULL || !r->rotation_ambiguous)
 		return o;
 	recs = json_array();
@@ -282,6 +284,41 @@ alg_rollover_json(const struct probe_alg_rollover *ro)
 	    "bad_order", ro->bad_order);
 }
 
+/* What each parent server address said to the DS question. */
+static json_t *
+parents_json(const struct probe_result *r)
+{
+	json_t		*o, *a, *x, *tags;
+	unsigned	 i, u;
+
+	a = json_array();
+	for (i = 0; i < r->n_parents; i++) {
+		const struct probe_parent *p = &r->parents[i];
+		const char *rc = probe_rcode_name(p->rcode);
+
+		tags = json_array();
+		for (u = 0; u < r->n_parent_ds; u++)
+			if (p->ds_set & (1u << u))
+				json_array_append_new(tags,
+				    json_integer(r->parent_ds[u].key_tag));
+		x = json_pack("{s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "address",
+		    p->address, "status", probe_qstatus_name(p->status),
+		    "rcode", rc ? json_string(rc) : json_null(), "ds_tags",
+		    tags, "ds_ttl", p->n_ds ? json_integer(p->ds_ttl) :
+		    json_null(), "rrsig", p->rrsig, "lags", p->lags);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "error", p->error[0] ?
+		    json_string(p->error) : json_null());
+		json_array_append_new(a, x);
+	}
+	o = json_pack("{s:b, s:b, s:i, s:o}", "every_server_asked",
+	    r->every_parent, "agree", r->parents_agree, "not_asked",
+	    (json_int_t)(r->parents_dropped + r->parent_ds_dropped),
+	    "servers", a);
+	return o;
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -326,6 +363,7 @@ probe_result_json(const struct probe_result *r)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "ds", a);
+	json_object_set_new(o, "parent_servers", parents_json(r));
 
 	a = json_array();
 	for (k = 0; k < r->n_keys; k++) {
@@ -337,11 +375,13 @@ probe_result_json(const struct probe_result *r)
 				json_array_append_new(servers,
 				    json_string(r->servers[i].address));
 		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
-		    "s:b, s:b, s:b, s:o}", "key_tag", key->key_tag, "flags",
+		    "s:b, s:b, s:b, s:b, s:o}", "key_tag", key->key_tag,
+		    "flags",
 		    key->flags, "algorithm", key->algorithm, "role",
 		    (key->flags & 1) ? "ksk" : "zsk", "signs_dnskey_rrset",
 		    key->signs_dnskey != 0, "has_ds", key->has_ds, "in_cds",
 		    key->in_cds || key->in_cdnskey, "needs_ds", key->needs_ds,
+		    "ds_on_some_parent_servers", key->ds_partial,
 		    "servers", servers));
 	}
 	json_object_set_new(o, "dnskeys", a);

@@ -30,6 +30,9 @@ struct event_base;
 #define PROBE_MAX_KEYDATA	1100	/* DNSKEY RDATA: RSA-8192 fits */
 #define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
 #define PROBE_MAX_SIGNERS	4	/* RRSIGs kept over one CDS RRset */
+#define PROBE_MAX_PARENTS	32	/* parent server addresses asked for
+					   the DS: a TLD has 10-26 */
+#define PROBE_MAX_PARENT_DS	32	/* distinct DS over those servers */
 
 enum probe_validation {
 	PROBE_VAL_INDETERMINATE = 0,	/* the validator got no answer */
@@ -93,6 +96,8 @@ struct probe_key {
 	bool		in_cdnskey;	/* listed in a CDNSKEY */
 	bool		in_cds;		/* a CDS matches it */
 	bool		needs_ds;	/* classifier: the parent should list it */
+	bool		ds_partial;	/* classifier: some parent servers
+					   serve its DS, not all */
 	time_t		first_seen;	/* from history, 0: unknown (the store
 					 * fills it in before classifying) */
 };
@@ -210,6 +215,19 @@ struct probe_server {
 	uint32_t	sig_algs_soa, sig_algs_dnskey, sig_algs_nsec;
 };
 
+/* What one parent server address said to the DS question. */
+struct probe_parent {
+	char		address[PROBE_ADDR_MAX];
+	enum probe_qstatus status;
+	int		rcode;			/* -1: no answer */
+	char		error[96];
+	uint32_t	ds_ttl;
+	uint32_t	ds_set;		/* bit i: it serves parent_ds[i] */
+	unsigned	n_ds;
+	bool		rrsig;		/* its DS RRset came signed */
+	bool		lags;		/* classifier: behind the others */
+};
+
 struct probe_resolver {
 	char		address[PROBE_ADDR_MAX];
 	enum probe_qstatus status;
@@ -244,6 +262,9 @@ enum probe_code {
 	PROBE_P_ZSK_ROTATION,
 	PROBE_P_INSECURE,
 	PROBE_P_HOST_DS_MISMATCH,
+	PROBE_P_PARENT_DS_DISAGREE,
+	PROBE_P_PARENT_DS_BROKEN,
+	PROBE_P_PARENT_DS_UNSIGNED,
 	PROBE_P_CDS_DELETE,
 	PROBE_P_CDS_UNKNOWN_KEY,
 	PROBE_P_CDS_MISMATCH,
@@ -288,8 +309,10 @@ enum probe_resolve {
 	PROBE_RESOLVE_ANY_CHECK,	/* any check */
 	PROBE_RESOLVE_VALIDATED,	/* a check whose validator concluded */
 	PROBE_RESOLVE_SECURE_AGAIN,	/* a check that validates again */
-	PROBE_RESOLVE_TCP_ASKED		/* a check that asked over TCP (with
+	PROBE_RESOLVE_TCP_ASKED,	/* a check that asked over TCP (with
 					   tcp_every N, not every check) */
+	PROBE_RESOLVE_EVERY_PARENT	/* a check that asked every parent
+					   server for the DS */
 };
 
 /* One row of the registry. */
@@ -382,7 +405,10 @@ struct probe_result {
 
 	/* Parent side. */
 	enum probe_qstatus parent_status;
-	char		parent_server[PROBE_ADDR_MAX];	/* who answered */
+	char		parent_server[PROBE_ADDR_MAX];	/* whose DS ds[] is:
+						   who answered, or when
+						   that one lags, one that
+						   does not (classifier) */
 	bool		delegated;		/* the parent delegates it */
 	bool		parent_lame;		/* parent servers answered, none
 						   with authority (error says
@@ -396,6 +422,15 @@ struct probe_result {
 	unsigned	n_ds;
 	struct probe_ds	ds[PROBE_MAX_DS];
 	unsigned	ds_dropped;
+	/* Every parent server address asked for the DS (see probe_hint):
+	 * parents[0] gave ds[] above. n_parents 1: only that one. */
+	bool		every_parent;		/* all addresses were asked */
+	unsigned	n_parents;
+	struct probe_parent parents[PROBE_MAX_PARENTS];
+	unsigned	parents_dropped;	/* addresses not asked */
+	unsigned	n_parent_ds;		/* union over parents[] */
+	struct probe_ds	parent_ds[PROBE_MAX_PARENT_DS];
+	unsigned	parent_ds_dropped;
 
 	/* Child side. */
 	unsigned	n_servers;
@@ -463,6 +498,13 @@ struct probe_result {
 						   have acted by then (0: no) */
 	struct probe_deadline deadline;
 	struct probe_alg_rollover alg_rollover;
+	bool		parents_agree;		/* every answering parent
+						   server serves one DS set */
+	/* ds_updated: the new DS reached every answering parent server at
+	 * ds_everywhere_at (from the rotation record, else this check), so
+	 * the old key may go from safe_removal_at = that + the largest DS
+	 * TTL (RFC 7583). 0: not in that state. */
+	time_t		ds_everywhere_at, safe_removal_at;
 	enum probe_severity severity;
 	unsigned	n_problems;
 	struct probe_problem problems[PROBE_MAX_PROBLEMS];
@@ -538,6 +580,35 @@ int	probe_start(struct probe_engine *, const char *domain,
 int	probe_start_flags(struct probe_engine *, const char *domain,
 	    unsigned flags, probe_done_cb cb, void *arg, char *err,
 	    size_t errlen);
+
+/*
+ * What the caller knows from the domain's history, so that the probe asks
+ * every parent server only when it matters (each is one more query).
+ */
+struct probe_hint {
+	bool		every_parent;	/* ask them all: a rotation is open */
+	bool		ds_known;	/* ds_fp: the DS set at the last check,
+					   on which every parent agreed */
+	uint64_t	ds_fp;		/* probe_ds_fingerprint() */
+	unsigned	parent_turn;	/* which parent address to ask: the
+					   caller counts the domain's checks,
+					   so that each address has its turn */
+};
+
+/*
+ * As probe_start(), with a hint (NULL: none). Without one, or when the
+ * first parent server's DS set differs from hint->ds_fp, or when
+ * hint->every_parent, every other parent address is asked for the DS too.
+ */
+int	probe_start_hint(struct probe_engine *, const char *domain,
+	    const struct probe_hint *, probe_done_cb cb, void *arg,
+	    char *err, size_t errlen);
+/* An order-independent fingerprint of a DS set (r->ds, r->n_ds). */
+uint64_t probe_ds_fingerprint(const struct probe_ds *, unsigned n);
+/* Both: flags (PROBE_START_TCP) and a hint (NULL: none). */
+int	probe_start_with(struct probe_engine *, const char *domain,
+	    unsigned flags, const struct probe_hint *, probe_done_cb cb,
+	    void *arg, char *err, size_t errlen);
 
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);

@@ -30,6 +30,7 @@
 #define VAL	PROBE_RESOLVE_VALIDATED
 #define SEC	PROBE_RESOLVE_SECURE_AGAIN
 #define TCP	PROBE_RESOLVE_TCP_ASKED
+#define PARENTS	PROBE_RESOLVE_EVERY_PARENT
 
 /* Order: by the enum. The test suite checks that every enum value has its
  * row, that codes are unique, and that dnssecmon(8) lists each one. */
@@ -91,6 +92,16 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_HOST_DS_MISMATCH, "host_ds_mismatch", W, false, ZONE,
 	    "the DS a DNS host announced by webhook matches no key the zone "
 	    "publishes: do not copy it to the registrar"),
+	P(PROBE_P_PARENT_DS_DISAGREE, "parent_ds_disagree", W, false, PARENTS,
+	    "the parent's servers do not all serve the same DS RRset: the "
+	    "DS change has not reached every one of them yet"),
+	P(PROBE_P_PARENT_DS_BROKEN, "parent_ds_broken", C, true, PARENTS,
+	    "some parent servers serve no DS that matches a key signing the "
+	    "DNSKEY RRset (the old key went before its DS left them): "
+	    "resolvers that ask them fail the domain now"),
+	P(PROBE_P_PARENT_DS_UNSIGNED, "parent_ds_unsigned", W, false, PARENTS,
+	    "some parent servers serve the DS without the RRSIG the others "
+	    "send: validating resolvers that ask them cannot validate it"),
 
 	/* CDS / CDNSKEY. */
 	P(PROBE_P_CDS_DELETE, "cds_delete", W, false, ZONE,
@@ -320,6 +331,10 @@ probe_problem_resolvable(const char *code, const struct probe_result *r)
 			if (r->servers[i].tcp_status != PROBE_Q_NONE)
 				return r->state != PROBE_STATE_UNKNOWN;
 		return false;
+	case PROBE_RESOLVE_EVERY_PARENT:
+		/* One parent server agrees with itself: only a check that
+		 * asked them all can say they agree now. */
+		return r->every_parent && r->parent_status == PROBE_Q_OK;
 	case PROBE_RESOLVE_ZONE_READ:
 	default:
 		return r->state != PROBE_STATE_UNKNOWN;
@@ -344,6 +359,8 @@ probe_resolve_name(enum probe_resolve r)
 	case PROBE_RESOLVE_SECURE_AGAIN: return "a check that validates "
 					    "secure (or bogus) again";
 	case PROBE_RESOLVE_TCP_ASKED:	return "a check that asked over TCP";
+	case PROBE_RESOLVE_EVERY_PARENT: return "a check that asked every "
+					    "parent server";
 	default:			return "a check that read the zone";
 	}
 }

@@ -381,6 +381,10 @@ payload(const struct probe_result *r, json_t *obs,
 		    (json_int_t)(rot->registrar_deadline - now)));
 		json_object_set_new(rj, "ds_updated_at",
 		    time_json(rot->ds_updated_at));
+		json_object_set_new(rj, "ds_everywhere_at",
+		    time_json(rot->ds_updated_at));
+		json_object_set_new(rj, "safe_removal_at",
+		    time_json(store_rotation_safe_removal(rot)));
 	}
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(id));

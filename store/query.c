@@ -263,3 +263,79 @@ fail:
 	store_rollback(st);
 	return -1;
 }
+
+/*
+ * A restart (or the next `check --db`) need not ask every parent server
+ * for every domain: the DS set of the last check is the one whose rows it
+ * saw last. Any doubt leaves ds_known false: asking them all is the safe
+ * side.
+ */
+/* Did an observation report a problem among the parent's servers? Then
+ * the next check must ask them all again to see it gone. */
+static int
+parents_problem_cb(void *arg, const struct store_observation *o)
+{
+	static const enum probe_code codes[] = { PROBE_P_PARENT_DS_DISAGREE,
+	    PROBE_P_PARENT_DS_BROKEN, PROBE_P_PARENT_DS_UNSIGNED };
+	bool	*found = arg;
+	char	 pat[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(*codes); i++) {
+		snprintf(pat, sizeof(pat), "\"%s\"",
+		    probe_problem_code(codes[i]));
+		if (o->problems != NULL && strstr(o->problems, pat) != NULL)
+			*found = true;
+	}
+	return 0;
+}
+
+int
+store_probe_hint(struct store *st, const char *domain, struct probe_hint *h)
+{
+	struct store_domain	 dom;
+	struct store_key_seen	*keys = NULL;
+	struct store_ds_seen	*ds = NULL;
+	struct probe_ds		 set[PROBE_MAX_DS];
+	size_t			 nk = 0, nd = 0, i;
+	unsigned		 n = 0;
+	int			 known;
+	bool			 lagged = false;
+
+	h->every_parent = h->ds_known = false;
+	h->ds_fp = 0;
+	if ((known = store_domain(st, domain, &dom)) != 1)
+		return known;
+	if (dom.last_checked == 0)
+		return 0;
+	h->every_parent = strcmp(dom.last_state,
+	    probe_state_name(PROBE_STATE_ROTATION_PENDING)) == 0 ||
+	    strcmp(dom.last_state, probe_state_name(PROBE_STATE_DS_UPDATED)) ==
+	    0;
+	if (store_history(st, domain, dom.last_checked, parents_problem_cb,
+	    &lagged) == -1)
+		return -1;
+	if (lagged)
+		return 0;
+	if (store_keys(st, domain, &keys, &nk, &ds, &nd) == -1)
+		return -1;
+	memset(set, 0, sizeof(set));
+	for (i = 0; i < nd; i++) {
+		if (ds[i].last_seen != dom.last_checked)
+			continue;
+		if (n == PROBE_MAX_DS)
+			goto out;
+		set[n].key_tag = ds[i].key_tag;
+		set[n].algorithm = ds[i].algorithm;
+		set[n].digest_type = ds[i].digest_type;
+		set[n].digest_len = ds[i].digest_len;
+		memcpy(set[n].digest, ds[i].digest, ds[i].digest_len);
+		n++;
+	}
+	h->ds_known = true;
+	h->ds_fp = probe_ds_fingerprint(set, n);
+out:
+	free(keys);
+	free(ds);
+	return 0;
+}

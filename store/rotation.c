@@ -11,7 +11,9 @@
  *             = the signing keys that have one, deadline = start + window,
  *             registrar_deadline = deadline - the parent's DS TTL (the new
  *             DS must be in resolver caches before the old key goes);
- *   advance   ds_updated_at = the first check that sees the new key's DS;
+ *   advance   ds_updated_at = the first check that sees the new key's DS
+ *             on every answering parent server ("DS seen everywhere");
+ *             the old key may go from that + the DS TTL (RFC 7583);
  *   close     old keys all gone: completed (chain secure) or broken;
  *             new key gone while an old one is still published: abandoned.
  * ZSK: opens on a pre-published ZSK newer than the signing one, closes
@@ -276,15 +278,28 @@ rot_advance(const struct probe_result *r, struct rot *x, time_t now)
 			x->r.registrar_deadline = x->r.deadline - r->ds_ttl;
 			x->dirty = true;
 		}
-		if (idx >= 0 && r->keys[idx].has_ds &&
+		/* The DS is "updated" when every parent server serves it
+		 * (the classifier holds has_ds until then), which only a
+		 * check that asked them all can say. */
+		if (idx >= 0 && r->keys[idx].has_ds && r->every_parent &&
 		    x->r.ds_updated_at == 0) {
 			x->r.ds_updated_at = now;
+			/* The old DS stays in caches for the largest TTL
+			 * any parent server gave. */
+			if (r->safe_removal_at > r->ds_everywhere_at &&
+			    r->safe_removal_at - r->ds_everywhere_at >
+			    (time_t)x->r.ds_ttl)
+				x->r.ds_ttl = (uint32_t)(r->safe_removal_at -
+				    r->ds_everywhere_at);
 			x->dirty = true;
 		}
 	}
 	/* Without knowing what it rotates away from there is nothing to
-	 * judge the end by (a host's event before any check). */
-	if (x->r.n_old == 0)
+	 * judge the end by (a host's event before any check). Nor while
+	 * the parent's servers disagree on the DS: a KSK rotation is not
+	 * over until every one of them has the new DS. */
+	if (x->r.n_old == 0 ||
+	    (x->r.kind == STORE_ROT_KSK && !r->parents_agree))
 		return;
 	old = old_key_published(r, x, idx);
 	if (idx < 0 && old && x->rdata_len > 0)
@@ -575,6 +590,8 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 		r->keys[i].first_seen = now;
 	for (i = 0; i < r->n_ds; i++)
 		r->ds[i].prepublished = false;
+	for (i = 0; i < r->n_parent_ds; i++)
+		r->parent_ds[i].prepublished = false;
 	if (store_begin(st, false) == -1)
 		return -1;
 	if ((known = store_domain(st, r->domain, &dom)) == -1)
@@ -608,6 +625,14 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 		    &pre) == -1)
 			goto fail;
 		r->ds[i].prepublished = pre;
+	}
+	/* The same for every parent server's DS: which way a change that
+	 * has reached only some of them goes. */
+	for (i = 0; i < r->n_parent_ds; i++) {
+		if (ds_prepublished(st, dom.id, owner, olen, r,
+		    &r->parent_ds[i], &pre) == -1)
+			goto fail;
+		r->parent_ds[i].prepublished = pre;
 	}
 done:
 	return store_end(st);

@@ -153,6 +153,14 @@ store_rotation_kind_name(enum store_rotation_kind k)
 	return k == STORE_ROT_ZSK ? "zsk" : "ksk";
 }
 
+time_t
+store_rotation_safe_removal(const struct store_rotation *r)
+{
+	if (r == NULL || r->kind != STORE_ROT_KSK || r->ds_updated_at == 0)
+		return 0;
+	return r->ds_updated_at + (time_t)r->ds_ttl;
+}
+
 const char *
 store_error(const struct store *st)
 {

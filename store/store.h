@@ -61,7 +61,9 @@ struct store_rotation {
 	time_t			 start;
 	time_t			 deadline;		/* start + window */
 	time_t			 registrar_deadline;	/* deadline - DS TTL */
-	time_t			 ds_updated_at;		/* 0: not yet */
+	time_t			 ds_updated_at;		/* 0: not yet; the
+						   check that saw the new DS
+						   on every parent server */
 	time_t			 completed_at;		/* 0: open */
 	char			 outcome[16];	/* "" open, completed, broken,
 						   abandoned */
@@ -254,6 +256,17 @@ int	store_keys(struct store *, const char *domain,
 	    struct store_key_seen **keys, size_t *nkeys,
 	    struct store_ds_seen **ds, size_t *nds);
 
+/*
+ * What the last recorded check of a domain tells the next one (see struct
+ * probe_hint): every_parent while its state was rotation_pending or
+ * ds_updated, ds_known with the fingerprint of the DS set it saw unless
+ * it reported a problem among the parent's servers (then the next check
+ * asks them all to see it gone). parent_turn is left alone. 0 (with
+ * nothing known: both false) or -1.
+ */
+int	store_probe_hint(struct store *, const char *domain,
+	    struct probe_hint *);
+
 /* A DNS host's word on a rotation (its webhook, a later issue). */
 struct store_external {
 	const char		*domain;
@@ -285,6 +298,10 @@ int	store_rotation_external(struct store *, const struct store_external *,
 	    const struct store_policy *, time_t now, struct store_rotation *out);
 
 const char *store_rotation_kind_name(enum store_rotation_kind);
+/* A KSK rotation's earliest safe moment to withdraw the old key: the new
+ * DS reached every parent server at ds_updated_at, and the old DS may be
+ * cached for the DS TTL after that (RFC 7583). 0: not known yet. */
+time_t	store_rotation_safe_removal(const struct store_rotation *);
 
 /* ------------------------------------------------ alerts */
 /*

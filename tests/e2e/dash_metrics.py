@@ -277,7 +277,7 @@ try:
     rules = papi("/api/v1/rules")
     names = {ru["name"]: ru.get("health") for g in rules["data"]["groups"]
              for ru in g["rules"]}
-    t.ok(len(names) == 13 and all(h == "ok" for h in names.values()),
+    t.ok(len(names) == 14 and all(h == "ok" for h in names.values()),
          "prometheus: the shipped rules load and evaluate (%d rules)" % len(names),
          names)
 
@@ -433,7 +433,7 @@ try:
                                capture_output=True).stdout)
     p = subprocess.run(["promtool", "check", "rules", rf], capture_output=True,
                        text=True)
-    t.ok(p.returncode == 0 and "SUCCESS: 13 rules found" in p.stdout,
+    t.ok(p.returncode == 0 and "SUCCESS: 14 rules found" in p.stdout,
          "promtool check rules on the export", p.stdout + p.stderr)
     p = subprocess.run(["promtool", "test", "rules", RULES_TEST],
                        capture_output=True, text=True)

@@ -126,6 +126,8 @@ synth_result(struct probe_result *r, const char *domain,
 	r->parent_status = PROBE_Q_OK;
 	snprintf(r->parent_server, sizeof(r->parent_server), "192.0.2.53");
 	r->delegated = true;
+	/* A parent with this one server, asked: its DS is everywhere. */
+	r->every_parent = true;
 	r->ds_ttl = SYNTH_DS_TTL;
 	r->n_servers = 1;
 	s = &r->servers[0];

@@ -54,9 +54,9 @@ all_gone() {
     for p in "$@"; do [ -d "/proc/$p" ] && diag "pid $p still present: $(ps -o stat=,args= -p "$p")"; done
     return 1
 }
-all_ours() { # pids... : five of them, each alive and an nsd/unbound with our config
+all_ours() { # pids... : six of them (nsd root, tld, tld2, a, b; unbound), each alive and an nsd/unbound with our config
     local p
-    [ $# -eq 5 ] || return 1
+    [ $# -eq 6 ] || return 1
     for p in "$@"; do
         tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
             grep -E "^/usr/sbin/(nsd|unbound) .*$TESTBED_DIR/" >/dev/null || return 1
@@ -140,7 +140,7 @@ check "up succeeds" test "$rc" -eq 0
 check "status exits 0 when up" "$TB" status
 pids=$(recorded_pids)
 # shellcheck disable=SC2086
-check "five daemon pids recorded, each an nsd/unbound with this testbed's config" all_ours $pids
+check "six daemon pids recorded, each an nsd/unbound with this testbed's config" all_ours $pids
 check "env describes the scratch testbed" env_has "TESTBED_DIR='$TESTBED_DIR'"
 check "resolver validates healthy.$TESTBED_TLD" validates "healthy.$TESTBED_TLD"
 out=$("$TB" up 2>&1); rc=$?

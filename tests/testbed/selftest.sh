@@ -444,6 +444,33 @@ check_zone "${SW}[rekey:healthy]" "$SW" healthy
 for state in rollstart dsupdated rolldone healthy; do walk "$state"; done
 is "switch.$TLD ends in healthy" healthy "$("$TB" switch 2>&1)"
 
+# --tld-lag: the new DS reaches the first TLD server only; tld-catchup brings the second level.
+ds_tags_at() { parent_ds "$1" "$SW" | awk '{ print $1 }' | setof; }
+"$TB" switch rollstart >/dev/null 2>"$TMP/switch.err" || diag "$(cat "$TMP/switch.err")"
+if "$TB" switch dsupdated --tld-lag >/dev/null 2>"$TMP/switch.err"; then
+    ok "switch dsupdated --tld-lag succeeds"
+else
+    not_ok "switch dsupdated --tld-lag succeeds"; diag "$(cat "$TMP/switch.err")"
+fi
+is "tld-lag: $TESTBED_TLD_NS_A serves the new DS" "$(tags_of "$SW" ksk_new)" "$(ds_tags_at "$TESTBED_TLD_NS_A")"
+is "tld-lag: $TESTBED_TLD_NS_B still serves the old DS" "$(tags_of "$SW" ksk)" "$(ds_tags_at "$TESTBED_TLD_NS_B")"
+is "tld-lag: the resolver still validates (both keys sign)" secure "$(resolver_verdict "$SW" SOA)"
+if "$TB" tld-catchup >/dev/null 2>"$TMP/switch.err"; then ok "tld-catchup succeeds"; else not_ok "tld-catchup succeeds"; diag "$(cat "$TMP/switch.err")"; fi
+is "tld-catchup: $TESTBED_TLD_NS_B serves the new DS" "$(tags_of "$SW" ksk_new)" "$(ds_tags_at "$TESTBED_TLD_NS_B")"
+"$TB" switch rollstart --tld-lag >/dev/null 2>&1
+"$TB" switch healthy >/dev/null 2>"$TMP/switch.err" || diag "$(cat "$TMP/switch.err")"
+is "a switch without --tld-lag brings both TLD servers level" "$(ds_tags_at "$TESTBED_TLD_NS_A")" "$(ds_tags_at "$TESTBED_TLD_NS_B")"
+if "$TB" tld-unsigned-ds >/dev/null 2>"$TMP/switch.err"; then ok "tld-unsigned-ds succeeds"; else not_ok "tld-unsigned-ds succeeds"; diag "$(cat "$TMP/switch.err")"; fi
+is "tld-unsigned-ds: $TESTBED_TLD_NS_B serves the DS without RRSIG" 0 \
+    "$(dig @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
+is "tld-unsigned-ds: $TESTBED_TLD_NS_A still signs it" 1 \
+    "$(dig @"$TESTBED_TLD_NS_A" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
+"$TB" tld-catchup >/dev/null 2>&1
+is "tld-catchup: $TESTBED_TLD_NS_B signs it again" 1 \
+    "$(dig @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "$SW" DS | grep -c RRSIG)"
+# shellcheck disable=SC2016  # $1 expands in the inner shell
+check "switch with an unknown option fails" bash -c '! "$1" switch healthy --no-such >/dev/null 2>&1' _ "$TB"
+
 # bad input must not change anything
 check "switch to an unknown state fails" bash -c '! "$1" switch no-such-state >/dev/null 2>&1' _ "$TB"
 is "state unchanged after a refused switch" healthy "$("$TB" switch 2>&1)"

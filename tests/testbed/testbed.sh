@@ -2,7 +2,10 @@
 # testbed.sh - a private DNSSEC hierarchy on loopback for dnssecmon's end-to-end tests.
 #
 #   root "."            NSD "nsd-root"  127.0.0.11, 127.0.0.12
-#   TLD  "lab."         NSD "nsd-tld"   127.0.0.21, 127.0.0.22
+#   TLD  "lab."         NSD "nsd-tld"   127.0.0.21   (ns1.nic.lab.)
+#                       NSD "nsd-tld2"  127.0.0.22   (ns2.nic.lab.)
+#   Two daemons, so that one TLD server can lag behind the other on a DS change
+#   (`switch STATE --tld-lag`, then `tld-catchup`), as anycast TLD servers do.
 #   dnshost.lab. and every scenario zone under lab.
 #                       NSD "nsd-a"     127.0.0.31   (ns1.dnshost.lab.)
 #                       NSD "nsd-b"     127.0.0.32   (ns2.dnshost.lab.)
@@ -18,7 +21,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 
 # Everything below $TESTBED_DIR is ours; the marker file is what lets `up` wipe it safely.
 MARKER=.dnssecmon-testbed
-DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
+DAEMONS="nsd-root nsd-tld nsd-tld2 nsd-a nsd-b unbound"
 TTL=3600
 SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap cdsdiffer cdsmismatch cdsdelete multisigner multisignerbad"
 # Denial of existence: NSEC3 with a salt and 100 iterations; an NSEC chain broken on server b.
@@ -37,10 +40,11 @@ log() { echo "testbed: $*" >&2; }
 
 usage() {
     cat <<EOF
-usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] |
+usage: testbed.sh up | down | status | env [--export] |
+                  switch [STATE|rekey] [--tld-lag] | tld-catchup | tld-unsigned-ds |
                   pause NAME | resume NAME | --help
 
-  up        generate fresh keys, sign all zones, start 4 NSD instances and unbound,
+  up        generate fresh keys, sign all zones, start 5 NSD instances and unbound,
             wait until every server answers; refuses if already running or if a port is taken
   down      stop every daemon of this testbed (by pid), remove pidfiles; idempotent
   status    list the daemons; exit 0 only if all are alive
@@ -51,7 +55,13 @@ usage: testbed.sh up | down | status | env [--export] | switch [STATE|rekey] |
             serials on every server and flush the resolver. STATE is one of:
               $SCENARIOS
             or 'rekey' (K_new becomes K_old, a fresh K_new is made, then 'healthy')
-  pause     SIGSTOP one daemon (root, tld, a, b or resolver): it keeps its address but
+            --tld-lag: only the first TLD server (\$TESTBED_TLD_NS_A) takes the new TLD
+            zone (and so the new DS); the second keeps serving the old one until
+            'tld-catchup' (or the next switch without --tld-lag)
+  tld-catchup  the second TLD server takes the TLD zone the first one serves; waits for it
+  tld-unsigned-ds  the second TLD server serves switch.\$TESTBED_TLD's DS without its RRSIG
+            (a broken parent server); 'tld-catchup' or the next switch undoes it
+  pause     SIGSTOP one daemon (root, tld, tld2, a, b or resolver): it keeps its address but
             stops answering, like a hung server; 'resume' sends SIGCONT. 'down' resumes
             paused daemons before stopping them.
 
@@ -566,7 +576,7 @@ extra_zones() { echo "cohosted.$TLD inside.$SPECIAL viaspecial.$TLD"; }
 build_extra() { # zone serial
     local zone=$1 serial=$2 ns servers parts srv n src=$D/work/$1.zone out=$D/work/$1.signed
     case $zone in
-    cohosted.*)   ns="ns1.nic.$TLD ns2.nic.$TLD"; servers=tld; parts=tld-parts ;;
+    cohosted.*)   ns="ns1.nic.$TLD ns2.nic.$TLD"; servers="tld tld2"; parts=tld-parts ;;
     inside.*)     ns="ns1.hosting.$SPECIAL ns2.hosting.$SPECIAL"; servers="a b"; parts=special-parts ;;
     viaspecial.*) ns="ns1.hosting.$SPECIAL ns2.hosting.$SPECIAL"; servers="a b"; parts=tld-parts ;;
     *) die "no topology zone $zone" ;;
@@ -665,6 +675,8 @@ build_tld() {
     } >"$src"
     sign_zone "$TLD" "$src" "$D/work/tld.signed" normal ksk zsk
     install_zone "$D/work/tld.signed" "$D/nsd-tld/zones/$TLD.zone"
+    # The second TLD server lags when asked to: it keeps its old zone.
+    [ "${TLD_LAG:-0}" = 1 ] || install_zone "$D/work/tld.signed" "$D/nsd-tld2/zones/$TLD.zone"
 }
 
 # The special-use TLD, on the TLD's servers beside $TLD.
@@ -684,6 +696,7 @@ build_special_tld() {
     } >"$src"
     sign_zone "$SPECIAL" "$src" "$D/work/special.signed" normal ksk zsk
     install_zone "$D/work/special.signed" "$D/nsd-tld/zones/$SPECIAL.zone"
+    install_zone "$D/work/special.signed" "$D/nsd-tld2/zones/$SPECIAL.zone"
 }
 
 build_root() {
@@ -1055,16 +1068,18 @@ wait_servers_ready() {
     local -A zones_of=(
         [nsd-root]=". "
         [nsd-tld]="$TLD $SPECIAL cohosted.$TLD "
+        [nsd-tld2]="$TLD $SPECIAL cohosted.$TLD "
         [nsd-a]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
         [nsd-b]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
     )
     local -A addrs_of=(
         [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
-        [nsd-tld]="$TESTBED_TLD_NS_A $TESTBED_TLD_NS_B"
+        [nsd-tld]="$TESTBED_TLD_NS_A"
+        [nsd-tld2]="$TESTBED_TLD_NS_B"
         [nsd-a]="$TESTBED_NS_A"
         [nsd-b]="$TESTBED_NS_B"
     )
-    for name in nsd-root nsd-tld nsd-a nsd-b; do
+    for name in nsd-root nsd-tld nsd-tld2 nsd-a nsd-b; do
         for a in ${addrs_of[$name]}; do
             zones=()
             for n in ${zones_of[$name]}; do zones+=("$n" SOA); done
@@ -1215,7 +1230,7 @@ prepare_dir() {
     find "$D" -mindepth 1 -maxdepth 1 ! -name .lock ! -name "$MARKER" -exec rm -rf {} +
     touch "$D/$MARKER"
     mkdir -p "$D/run" "$D/work" "$D/keys" "$D/expect" \
-             "$D"/nsd-{root,tld,a,b}/zones "$D/unbound"
+             "$D"/nsd-{root,tld,tld2,a,b}/zones "$D/unbound"
 }
 
 # Generate a zone's keys and, for scenario zones, its signed content. Runs in parallel
@@ -1270,6 +1285,7 @@ cmd_up() {
 
     serial=$(date +%s)
     echo "$serial" >"$D/serial"
+    echo "$serial" >"$D/tld2.serial"
     # One job per zone, each with its own log ($D/work/job.<zone>.log, root: job.root.log).
     for z in . "$TLD" "$DNSHOST" "$SPECIAL"; do start_zone_job "$z" infra "$serial"; done
     for z in $(extra_zones); do start_zone_job "$z" extra "$serial"; done
@@ -1300,13 +1316,14 @@ cmd_up() {
     write_client_files
 
     nsd_conf root "$TESTBED_ROOT_NS_A" "$TESTBED_ROOT_NS_B"
-    nsd_conf tld "$TESTBED_TLD_NS_A" "$TESTBED_TLD_NS_B"
+    nsd_conf tld "$TESTBED_TLD_NS_A"
+    nsd_conf tld2 "$TESTBED_TLD_NS_B"
     nsd_conf a "$TESTBED_NS_A"
     nsd_conf b "$TESTBED_NS_B"
     unbound_conf
 
     t2=$(date +%s%N)
-    for name in nsd-root nsd-tld nsd-a nsd-b; do start_daemon "$name"; done
+    for name in nsd-root nsd-tld nsd-tld2 nsd-a nsd-b; do start_daemon "$name"; done
     wait_servers_ready
     start_daemon unbound
     wait_resolver_ready
@@ -1318,7 +1335,13 @@ cmd_up() {
 }
 
 cmd_switch() {
-    local state=${1:-} serial sa sb zone=switch.$TLD old name
+    local state=${1:-} serial sa sb zone=switch.$TLD old name tld_b
+    TLD_LAG=0
+    case ${2:-} in
+    "") ;;
+    --tld-lag) TLD_LAG=1 ;;
+    *) die "switch: unknown option '$2' (only --tld-lag)" ;;
+    esac
     if [ -z "$state" ]; then
         [ -f "$D/switch.state" ] || die "no testbed state in $D (not up?)"
         cat "$D/switch.state"
@@ -1328,7 +1351,7 @@ cmd_switch() {
     [ "$state" = rekey ] || is_state "$state" ||
         die "unknown state '$state'; one of: $SCENARIOS rekey"
     take_lock
-    for name in nsd-tld nsd-a nsd-b unbound; do
+    for name in nsd-tld nsd-tld2 nsd-a nsd-b unbound; do
         daemon_alive "$name" || die "$name is not running; run 'testbed.sh up' first"
     done
     if [ "$state" = rekey ]; then
@@ -1346,10 +1369,13 @@ cmd_switch() {
     build_child "$zone" "$state" "$serial"
     build_tld "$serial"
     hup_daemon nsd-a; hup_daemon nsd-b; hup_daemon nsd-tld
+    tld_b=$(cat "$D/tld2.serial" 2>/dev/null || echo "$serial")
+    if [ "$TLD_LAG" = 0 ]; then hup_daemon nsd-tld2; tld_b=$serial; fi
+    echo "$tld_b" >"$D/tld2.serial"
     state_def "$state"
     sa=$serial; sb=$((serial + B_AHEAD))
     wait_serials "$TESTBED_NS_A $zone $sa" "$TESTBED_NS_B $zone $sb" \
-                 "$TESTBED_TLD_NS_A $TLD $serial" "$TESTBED_TLD_NS_B $TLD $serial"
+                 "$TESTBED_TLD_NS_A $TLD $serial" "$TESTBED_TLD_NS_B $TLD $tld_b"
     resolver_flush
     echo "$state" >"$D/switch.state"
     if [ "$sa" = "$sb" ]; then
@@ -1357,6 +1383,48 @@ cmd_switch() {
     else
         log "switch.$TLD is now $state (serial a: $sa, b: $sb)"
     fi
+    [ "$TLD_LAG" = 0 ] || log "$TESTBED_TLD_NS_B still serves $TLD serial $tld_b (the old DS) until tld-catchup"
+}
+
+# A parent server that lost the RRSIG over one DS RRset: the second TLD server serves
+# switch.$TLD's DS unsigned. NSD serves the zone file as it is; the serial stays, so wait
+# for the answer itself.
+cmd_tld_unsigned_ds() {
+    local f=$D/nsd-tld2/zones/$TLD.zone deadline=$((SECONDS + SERIAL_TIMEOUT))
+    require_root
+    take_lock
+    daemon_alive nsd-tld2 || die "nsd-tld2 is not running; run 'testbed.sh up' first"
+    awk -v o="switch.$TLD." '!($1 == o && $4 == "RRSIG" && $5 == "DS")' "$f" >"$D/work/tld2-unsigned.zone"
+    install_zone "$D/work/tld2-unsigned.zone" "$f"
+    hup_daemon nsd-tld2
+    while dig_q @"$TESTBED_TLD_NS_B" +norec +dnssec +noall +answer "switch.$TLD" DS | grep -q 'RRSIG'; do
+        [ $SECONDS -lt $deadline ] || die "$TESTBED_TLD_NS_B still signs switch.$TLD's DS after ${SERIAL_TIMEOUT}s"
+        sleep 0.05
+    done
+    resolver_flush
+    log "$TESTBED_TLD_NS_B serves switch.$TLD's DS without RRSIG until tld-catchup"
+}
+
+# The lagging second TLD server takes the zone the first one serves.
+cmd_tld_catchup() {
+    local serial
+    require_root
+    take_lock
+    daemon_alive nsd-tld2 || die "nsd-tld2 is not running; run 'testbed.sh up' first"
+    serial=$(soa_serial "$TESTBED_TLD_NS_A" "$TLD")
+    [ -n "$serial" ] || die "$TESTBED_TLD_NS_A does not answer for $TLD"
+    install_zone "$D/nsd-tld/zones/$TLD.zone" "$D/nsd-tld2/zones/$TLD.zone"
+    hup_daemon nsd-tld2
+    wait_serials "$TESTBED_TLD_NS_B $TLD $serial"
+    # After tld-unsigned-ds the serial was already equal: wait for the answer itself.
+    local deadline=$((SECONDS + SERIAL_TIMEOUT)) q=(+norec +dnssec +noall +answer "switch.$TLD" DS)
+    until [ "$(dig_q @"$TESTBED_TLD_NS_B" "${q[@]}")" = "$(dig_q @"$TESTBED_TLD_NS_A" "${q[@]}")" ]; do
+        [ $SECONDS -lt $deadline ] || die "$TESTBED_TLD_NS_B still answers for switch.$TLD DS unlike $TESTBED_TLD_NS_A"
+        sleep 0.05
+    done
+    echo "$serial" >"$D/tld2.serial"
+    resolver_flush
+    log "$TESTBED_TLD_NS_B serves $TLD serial $serial, as $TESTBED_TLD_NS_A does"
 }
 
 # pause/resume: SIGSTOP/SIGCONT every process of one daemon, by pid. The address stays
@@ -1365,9 +1433,9 @@ cmd_switch() {
 cmd_signal_daemon() { # SIGNAL name
     local sig=$1 name=${2:-} pid fam
     case $name in
-    root|tld|a|b) name=nsd-$name ;;
+    root|tld|tld2|a|b) name=nsd-$name ;;
     resolver)     name=unbound ;;
-    *) die "pause/resume: name one of root, tld, a, b, resolver" ;;
+    *) die "pause/resume: name one of root, tld, tld2, a, b, resolver" ;;
     esac
     daemon_alive "$name" || die "$name is not running"
     fam=$(family_of "$name")
@@ -1386,6 +1454,8 @@ main() {
     status) load_config; cmd_status ;;
     env)    load_config; cmd_env "$@" ;;
     switch) load_config; cmd_switch "$@" ;;
+    tld-catchup) load_config; cmd_tld_catchup ;;
+    tld-unsigned-ds) load_config; cmd_tld_unsigned_ds ;;
     pause)  load_config; require_root; cmd_signal_daemon STOP "$@" ;;
     resume) load_config; require_root; cmd_signal_daemon CONT "$@" ;;
     -h|--help|help) usage ;;

@@ -131,6 +131,271 @@ classify(void)
 	probe_classify(&R, &P, NOW);
 }
 
+/* Parent server i answered with the DS of the keys in ks (-1 ends; -2-n:
+ * an unpublished key of seed n), its DS merged into R.parent_ds. */
+static void
+parent_server(const char *addr, uint32_t ttl, const int *ks)
+{
+	struct probe_parent *p = &R.parents[R.n_parents++];
+	struct probe_ds d;
+	unsigned u;
+
+	memset(p, 0, sizeof(*p));
+	strcpy(p->address, addr);
+	p->status = PROBE_Q_OK;
+	p->rcode = 0;
+	p->ds_ttl = ttl;
+	p->rrsig = true;
+	for (; *ks != -1; ks++) {
+		ds_of(&d, *ks >= 0 ? *ks : -1, *ks >= 0 ? 0 : -2 - *ks);
+		for (u = 0; u < R.n_parent_ds; u++)
+			if (memcmp(&R.parent_ds[u], &d, sizeof(d)) == 0)
+				break;
+		if (u == R.n_parent_ds)
+			R.parent_ds[R.n_parent_ds++] = d;
+		p->ds_set |= 1u << u;
+		p->n_ds++;
+	}
+	R.every_parent = true;
+}
+
+static const char *
+message_of(const char *code)
+{
+	unsigned i;
+
+	for (i = 0; i < R.n_problems; i++)
+		if (strcmp(R.problems[i].code, code) == 0)
+			return R.problems[i].message;
+	return "";
+}
+
+/* Every parent server: a rotation whose new DS (k2, named by CDS) is at
+ * 192.0.2.101 but not yet at 192.0.2.102. first: which one answered the
+ * NS question (and so filled R.ds). */
+static void
+lagging_rotation(int first, int *k1, int *k2)
+{
+	base();
+	*k1 = key_add(257, 13, 1, 3, 3);
+	*k2 = key_add(257, 13, 3, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	child_cds(*k2);
+	parent_ds(first == 0 ? *k2 : *k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ *k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ *k1, -1 });
+}
+
+static void
+test_parents(void)
+{
+	int k1, k2, first;
+	const char *m;
+
+	/* They agree: nothing to say. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
+	classify();
+	ok(R.parents_agree && !has("parent_ds_disagree") &&
+	    R.keys[k1].has_ds, "parents: the same DS everywhere: agree");
+
+	for (first = 0; first < 2; first++) {
+		lagging_rotation(first, &k1, &k2);
+		classify();
+		is_str(probe_state_name(R.state), "rotation_pending",
+		    "parents: new DS on one server only (%s answered first): "
+		    "still rotation_pending", first ? "the lagging one" :
+		    "the updated one");
+		ok(has("parent_ds_disagree") && !R.parents_agree,
+		    "parents: parent_ds_disagree");
+		ok(!R.parents[0].lags && R.parents[1].lags,
+		    "parents: the server without the new DS lags");
+		m = message_of("parent_ds_disagree");
+		ok(strstr(m, "192.0.2.102 (of 2 answering)") != NULL &&
+		    strstr(m, "the new one is at 192.0.2.101") != NULL,
+		    "parents: the message names the lagging server and the "
+		    "updated one: %s", m);
+		ok(R.keys[k2].needs_ds && R.keys[k2].ds_partial &&
+		    !R.keys[k2].has_ds, "parents: the new key's DS is only "
+		    "partly there: it still needs it");
+		ok(strstr(message_of("rotation_pending"), "some servers") !=
+		    NULL, "parents: rotation_pending says the DS is on its "
+		    "way, not 'add at the registrar'");
+		is_int(R.safe_removal_at, 0, "parents: no safe-removal time");
+	}
+
+	/* Tracked: the countdown goes on, and says the DS is on its way. */
+	lagging_rotation(0, &k1, &k2);
+	R.history.tracked = true;
+	classify();
+	ok(R.deadline.set && strstr(message_of("rotation_deadline"),
+	    "has not reached every server of test") != NULL,
+	    "parents: the registrar countdown goes on, saying why: %s",
+	    message_of("rotation_deadline"));
+
+	/* The lagging server stops answering: the answering ones agree. */
+	lagging_rotation(0, &k1, &k2);
+	R.parents[1].status = PROBE_Q_TIMEOUT;
+	R.parents[1].rcode = -1;
+	R.parents[0].ds_ttl = 7200;
+	classify();
+	is_str(probe_state_name(R.state), "ds_updated",
+	    "parents: a server that does not answer is not counted");
+	is_int(R.ds_everywhere_at, NOW, "parents: one-shot: DS everywhere "
+	    "by now");
+	is_int(R.safe_removal_at, NOW + 7200, "parents: safe removal = that "
+	    "+ the largest DS TTL a parent server gave");
+	ok(strstr(message_of("old_key_published"), "only 1 of 2 servers "
+	    "answered") != NULL, "parents: and it says one did not answer");
+
+	/* History: the record says when the last server got it. */
+	lagging_rotation(0, &k1, &k2);
+	R.parents[1].ds_set = R.parents[0].ds_set;
+	R.history.tracked = true;
+	R.history.rotation_open = true;
+	R.history.rot_ds_updated_at = NOW - 5 * 3600;
+	classify();
+	is_str(probe_state_name(R.state), "ds_updated",
+	    "parents: both have it: ds_updated");
+	is_int(R.safe_removal_at, NOW - 5 * 3600 + 3600,
+	    "parents: safe removal = the recorded arrival + DS TTL");
+	ok(strstr(message_of("old_key_published"), "withdraw it from") !=
+	    NULL, "parents: old_key_published says from when");
+
+	/* A removal that has not reached every server. */
+	base();
+	k2 = key_add(257, 13, 3, 3, 3);
+	parent_ds(k2, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k2, -2 - 9, -1 });
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	    !R.parents[0].lags && strstr(message_of("parent_ds_disagree"),
+	    "still with the DS for key") != NULL,
+	    "parents: the server that still serves a removed DS lags");
+	is_str(probe_state_name(R.state), "stable",
+	    "parents: removal lag: the chain and keys are fine: stable");
+
+	/* The same, with the lagging server the one that answered first:
+	 * the verdict is judged by the up-to-date set, not a stale DS. */
+	base();
+	k2 = key_add(257, 13, 3, 3, 3);
+	child_cds(k2);
+	parent_ds(k2, 0);
+	parent_ds(-1, 9);
+	strcpy(R.parent_server, "192.0.2.102");
+	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k2, -2 - 9, -1 });
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	    !has("stale_ds") && !has("cds_mismatch"),
+	    "parents: removal lag seen first at the lagging server: "
+	    "parent_ds_disagree, not stale_ds or cds_mismatch");
+	is_str(probe_state_name(R.state), "stable",
+	    "parents: and the state is stable");
+	ok(R.n_ds == 1 && strcmp(R.parent_server, "192.0.2.101") == 0,
+	    "parents: ds[] is the up-to-date server's set");
+
+	/* The old key went while one server still serves only its DS:
+	 * resolvers that ask that server fail now. */
+	base();
+	k2 = key_add(257, 13, 3, 3, 3);
+	child_cds(k2);
+	parent_ds(k2, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ -2 - 9, -1 });
+	classify();
+	{
+		unsigned i;
+		enum probe_severity sev = PROBE_SEV_OK;
+
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "parent_ds_broken") == 0)
+				sev = R.problems[i].severity;
+		is_str(probe_severity_name(sev), "critical",
+		    "parents: a server with no DS for any signing key: "
+		    "parent_ds_broken, critical");
+		ok(strstr(message_of("parent_ds_broken"), "192.0.2.102 (of "
+		    "2 answering") != NULL && strstr(message_of(
+		    "parent_ds_broken"), "SERVFAIL") != NULL,
+		    "parents: it names the server and says resolvers fail");
+	}
+
+	/* A DS history calls pre-published (double-DS rollover) that has
+	 * reached one server: the one without it lags. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -2 - 9, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
+	R.parent_ds[1].prepublished = true;
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	    !R.parents[0].lags, "parents: a pre-published DS on one server: "
+	    "the other lags");
+
+	/* NXDOMAIN from one server: it has no DS at all. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	child_cds(k1);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -1 });
+	parent_server("192.0.2.102", 0, (int[]){ -1 });
+	R.parents[1].rcode = 3;
+	classify();
+	ok(has("parent_ds_disagree") && R.parents[1].lags,
+	    "parents: a server that says NXDOMAIN lags");
+
+	/* One server sends the DS without its RRSIG. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	parent_server("192.0.2.101", 3600, (int[]){ k1, -1 });
+	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
+	R.parents[1].rrsig = false;
+	classify();
+	ok(has("parent_ds_unsigned") && strstr(message_of(
+	    "parent_ds_unsigned"), "192.0.2.102 serves") != NULL,
+	    "parents: a server without the RRSIG others send: "
+	    "parent_ds_unsigned names it");
+	R.parents[0].rrsig = false;
+	classify();
+	ok(!has("parent_ds_unsigned"), "parents: none signs (an unsigned "
+	    "parent): no parent_ds_unsigned");
+
+	/* Only a check that asked them all can say they agree now. */
+	R.every_parent = false;
+	ok(!probe_problem_resolvable("parent_ds_disagree", &R),
+	    "parents: one server asked cannot resolve parent_ds_disagree");
+	R.every_parent = true;
+	ok(probe_problem_resolvable("parent_ds_disagree", &R),
+	    "parents: every server asked can");
+
+	/* Order does not change the DS set's fingerprint; content does. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	k2 = key_add(257, 13, 3, 3, 3);
+	parent_ds(k1, 0);
+	parent_ds(k2, 0);
+	{
+		uint64_t a = probe_ds_fingerprint(R.ds, R.n_ds), b;
+		struct probe_ds x = R.ds[0];
+
+		R.ds[0] = R.ds[1];
+		R.ds[1] = x;
+		b = probe_ds_fingerprint(R.ds, R.n_ds);
+		ok(a == b, "fingerprint: the order of the DS does not matter");
+		R.ds[1].digest[3] ^= 1;
+		ok(probe_ds_fingerprint(R.ds, R.n_ds) != a,
+		    "fingerprint: one digest byte changes it");
+		ok(probe_ds_fingerprint(R.ds, 1) != a,
+		    "fingerprint: one DS fewer changes it");
+	}
+}
+
 int
 main(void)
 {
@@ -735,5 +1000,6 @@ main(void)
 		ok(pick, "pickup passed: the registrar deadline counts again");
 	}
 
+	test_parents();
 	return tap_done();
 }
