@@ -61,6 +61,8 @@ struct xkey {
 	bool		 signs_dnskey;
 	bool		 has_ds;
 	bool		 needs_ds;
+	bool		 deprecated;	/* algorithm must no longer sign */
+	int16_t		 rsa_bits;	/* -1: not an RSA key */
 };
 
 /* The latest word of a DNS host on a domain (its webhook). */
@@ -102,6 +104,8 @@ struct xdom {
 	unsigned	 n_ds;
 	uint32_t	 ds_ttl;		/* last seen at the parent; 0: none */
 	unsigned	 n_dnskey;
+	unsigned	 n_ds_deprecated;	/* DS with SHA-1/GOST digest */
+	uint32_t	 dnskey_ttl;		/* largest served; 0: none */
 	time_t		 sig_expiry;	/* 0: none seen */
 	double		 duration_s;
 	unsigned	 queries;

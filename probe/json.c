@@ -100,13 +100,18 @@ probe_result_json(const struct probe_result *r)
 		json_object_set_new(x, "matches_key",
 		    json_boolean(r->ds[i].key >= 0));
 		json_object_set_new(x, "stale", json_boolean(r->ds[i].stale));
+		json_object_set_new(x, "digest_deprecated", json_boolean(
+		    dsmatch_digest_deprecated(r->ds[i].digest_type)));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "ds", a);
+	json_object_set_new(o, "dnskey_ttl", r->dnskey_ttl ?
+	    json_integer(r->dnskey_ttl) : json_null());
 
 	a = json_array();
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
+		int bits = dsmatch_rsa_bits(key->rdata, key->rdata_len);
 
 		servers = json_array();
 		for (i = 0; i < r->n_servers; i++)
@@ -120,6 +125,11 @@ probe_result_json(const struct probe_result *r)
 		    key->signs_dnskey != 0, "has_ds", key->has_ds, "in_cds",
 		    key->in_cds || key->in_cdnskey, "needs_ds", key->needs_ds,
 		    "servers", servers));
+		x = json_array_get(a, json_array_size(a) - 1);
+		json_object_set_new(x, "algorithm_deprecated", json_boolean(
+		    dsmatch_algorithm_deprecated(key->algorithm)));
+		json_object_set_new(x, "rsa_bits", bits >= 0 ?
+		    json_integer(bits) : json_null());
 	}
 	json_object_set_new(o, "dnskeys", a);
 

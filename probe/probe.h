@@ -150,6 +150,10 @@ enum probe_code {
 	PROBE_P_OLD_KEY_PUBLISHED,
 	PROBE_P_STALE_DS,
 	PROBE_P_DS_ALGORITHM_MISMATCH,
+	PROBE_P_DS_DIGEST_DEPRECATED,
+	PROBE_P_KEY_ALGORITHM_DEPRECATED,
+	PROBE_P_RSA_KEY_SHORT,
+	PROBE_P_TTL_EXCEEDS_WINDOW,
 	PROBE_P_ZSK_ROTATION,
 	PROBE_P_INSECURE,
 	PROBE_P_HOST_DS_MISMATCH,
@@ -260,6 +264,7 @@ struct probe_result {
 	unsigned	servers_dropped;
 	unsigned	n_keys;
 	struct probe_key keys[PROBE_MAX_KEYS];
+	uint32_t	dnskey_ttl;		/* largest served, 0: none */
 	unsigned	keys_dropped;
 	unsigned	n_cds;			/* CDS as the child publishes */
 	struct probe_ds	cds[PROBE_MAX_DS];
@@ -279,9 +284,13 @@ struct probe_result {
 
 	/* Verdict, filled by probe_classify(). */
 	enum probe_state state;
-	unsigned	n_publish;		/* the DS to publish: SHA-256 */
-	struct probe_ds	publish[PROBE_MAX_KEYS];/* of each key that needs one
-						   (.key: its index) */
+	unsigned	n_publish;		/* the DS to publish: SHA-256,
+						   and SHA-384 beside it where
+						   the key warrants; never
+						   SHA-1, never a deprecated
+						   algorithm */
+	struct probe_ds	publish[2 * PROBE_MAX_KEYS];/* of each key that needs
+						   one (.key: its index) */
 	bool		servers_agree;		/* every server that answered
 						   with a SOA serves the same
 						   DNSKEY set and serial */
