@@ -75,7 +75,28 @@ SCENARIOS = {
                     {"servers_disagree"}, []),
     "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
     "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
+    # Deprecated crypto: still secure at unbound 1.17 (measured), a warning
+    # with what to do. sha1ds's SHA-256 DS is the one to publish.
+    "sha1ds":      ("secure", "stable", "warning", 1,
+                    {"ds_digest_deprecated"}, "expect"),
+    "rsasha1":     ("secure", "stable", "warning", 1,
+                    {"key_algorithm_deprecated"}, []),
+    "rsa1024":     ("secure", "stable", "warning", 1, {"rsa_key_short"}, []),
+    "longttl":     ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_pending", "ttl_exceeds_window"}, "expect"),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
+}
+
+# Codes a scenario must NOT report: the rules that would fire wrongly.
+DEPRECATED = {"ds_digest_deprecated", "key_algorithm_deprecated"}
+MUST_NOT = {
+    "healthy": DEPRECATED | {"ttl_exceeds_window"},
+    "rolldone": DEPRECATED | {"rsa_key_short"},
+    "rollstart": DEPRECATED | {"ttl_exceeds_window"},
+    "sha1ds": {"key_algorithm_deprecated", "rsa_key_short", "stale_ds"},
+    "rsasha1": {"ds_digest_deprecated"},
+    "rsa1024": DEPRECATED,
+    "longttl": DEPRECATED,
 }
 
 # One run over all zones: they are probed concurrently on one loop.
@@ -104,6 +125,13 @@ for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
     want = expected_ds(zone) if publish == "expect" else []
     t.is_(got, want, "%s: ds_to_publish is %s" % (
         zone, "what dnssec-dsfromkey computed" if want else "empty"))
+    bad = MUST_NOT.get(label, set()) & codes(d)
+    t.ok(not bad, "%s: problems exclude %s" % (zone, sorted(MUST_NOT.get(label, []))),
+         "got %s" % sorted(bad))
+    # SHA-1 or a deprecated algorithm is never proposed, in any scenario.
+    t.ok(all(x["digest_type"] != 1 and x["algorithm"] not in (1, 3, 5, 6, 7, 12)
+             for x in d["ds_to_publish"]),
+         "%s: no SHA-1 or deprecated-algorithm DS to publish" % zone)
     for x in d["ds_to_publish"]:
         t.ok(x["digest_type"] == 2 and x["digest"] == x["digest"].upper()
              and x["record"].endswith(x["digest"])
@@ -159,6 +187,37 @@ if d:
 d = by_name.get("zskroll." + TLD)
 if d:
     t.is_(len([k for k in d["dnskeys"] if k["role"] == "zsk"]), 2, "zskroll: two ZSKs published")
+d = by_name.get("sha1ds." + TLD)
+if d:
+    t.is_([(x["digest_type"], x["matches_key"], x["digest_deprecated"]) for x in d["ds"]],
+          [(1, True, True)], "sha1ds: one SHA-1 DS, matching the KSK, marked deprecated")
+    t.is_(d["ds_to_remove"], [], "sha1ds: the only DS is not to remove before its successor")
+    p = [x for x in d["problems"] if x["code"] == "ds_digest_deprecated"]
+    t.ok(p and p[0]["severity"] == "warning" and
+         d["ds_to_publish"] and d["ds_to_publish"][0]["record"] in p[0]["message"],
+         "sha1ds: the warning carries the SHA-256 DS to publish")
+d = by_name.get("rsasha1." + TLD)
+if d:
+    t.ok(d["dnskeys"] and all(k["algorithm"] == 5 and k["algorithm_deprecated"]
+                              for k in d["dnskeys"]),
+         "rsasha1: every key is algorithm 5, marked deprecated")
+    t.is_(sorted(k["rsa_bits"] for k in d["dnskeys"]), [1280, 2048],
+          "rsasha1: RSA sizes read from the keys (ZSK 1280, KSK 2048)")
+d = by_name.get("rsa1024." + TLD)
+if d:
+    ksk = [k for k in d["dnskeys"] if k["role"] == "ksk"]
+    t.is_([k["rsa_bits"] for k in ksk], [1024], "rsa1024: the KSK is 1024 bits")
+    p = [x for x in d["problems"] if x["code"] == "rsa_key_short"]
+    t.ok(p and p[0]["severity"] == "warning" and str(ksk[0]["key_tag"]) in p[0]["message"],
+         "rsa1024: a warning naming the KSK")
+d = by_name.get("healthy." + TLD)
+if d:
+    p = [x for x in d["problems"] if x["code"] == "rsa_key_short"]
+    t.ok(p and p[0]["severity"] == "info", "healthy: its 1280-bit ZSK is a note, not a warning")
+d = by_name.get("longttl." + TLD)
+if d:
+    t.is_((d["ds_ttl"], d["dnskey_ttl"]), (259200, 172800),
+          "longttl: DS and DNSKEY TTLs read from the servers")
 d = by_name.get("unsigned." + TLD)
 if d:
     t.ok(d["ds"] == [] and d["dnskeys"] == [], "unsigned: no DS and no DNSKEY")
@@ -174,6 +233,14 @@ t.ok(lines[0].startswith("DNSSEC CRITICAL - broken.%s broken" % TLD),
      "nagios line leads with the critical domain", lines[0][:120])
 t.ok("| ok=1 warning=0 critical=1 unknown=0" in lines[0], "nagios perfdata counts domains")
 t.is_(p.returncode, 2, "nagios: exit 2")
+p, _ = check("sha1ds." + TLD, fmt="text")
+t.ok("DEPRECATED DIGEST" in p.stdout and "ds_digest_deprecated" in p.stdout and
+     "publish  sha1ds.%s. IN DS" % TLD in p.stdout,
+     "text format marks the SHA-1 DS and gives the SHA-256 one to publish")
+p, _ = check("rsasha1." + TLD, fmt="nagios")
+t.ok(p.stdout.startswith("DNSSEC WARNING - rsasha1.%s" % TLD), "nagios: rsasha1 is a warning",
+     p.stdout[:120])
+t.is_(p.returncode, 1, "nagios: rsasha1 exits 1")
 
 # A resolver where nothing answers is a resolver problem, not the domain's.
 sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

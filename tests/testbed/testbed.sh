@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll sha1ds rsasha1 rsa1024 longttl"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -185,8 +185,11 @@ take_lock() {
 #   WINDOW       RRSIG validity: normal|expired|notyet|expiring
 #   B_AHEAD      1: server b serves serial+1 (split)
 #   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
+#   DS_DIGEST    digest type of the TLD's DS (2 SHA-256; 1 SHA-1)
+#   DS_TTL       TTL of the TLD's DS          KEY_TTL  TTL of the zone's DNSKEY RRset
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
+    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -222,6 +225,19 @@ state_def() {
                  SIGN_KSK="ksk";          DS="ksk";               CDS="ksk";        B_AHEAD=1 ;;
     unsigned)    SIGN_ZSK="";             VERDICT=insecure ;;
     zskroll)     PUB_A="ksk zsk zsk2";    SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # Deprecated crypto, signed the way real signers do it (zone_alg, keygen). Measured
+    # with unbound 1.17.1 / OpenSSL 3.0 on Debian 12: all three validate secure; RHEL 9's
+    # DEFAULT crypto policy would call the SHA-1 ones insecure.
+    # sha1ds: the parent's only DS for ksk is SHA-1 (digest type 1).
+    sha1ds)      PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 DS_DIGEST=1 ;;
+    # rsasha1: every key is algorithm 5 (RSASHA1); rsa1024: the KSK is RSA-1024.
+    rsasha1)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    rsa1024)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # A KSK rotation whose TTLs eat the 7-day window: DNSKEY TTL 2 days + DS TTL 3 days
+    # leave 2 days to act, under critical_before (72 h). Each TTL alone looks harmless.
+    longttl)     PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
+                 DS_TTL=259200;           KEY_TTL=172800 ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -235,6 +251,8 @@ is_state() { local s; for s in $SCENARIOS; do [ "$s" = "$1" ] && return 0; done;
 zone_alg() {
     case $1 in
     healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
+    rsasha1) echo 5 ;;
+    rsa1024) echo 8 ;;
     *) echo 13 ;;
     esac
 }
@@ -259,8 +277,13 @@ keygen() { # zone role main-alg -> appends to roles
     mkdir -p "$dir"
     case $role in alt_*) alg=13 ;; esac
     is_ksk_role "$role" && args=(-f KSK) || args=()
+    # rsa1024's KSK is RSA-1024: what a zone signed years ago still carries.
+    local ksk_bits=2048
+    [ "$zone" = "rsa1024.$TLD" ] && ksk_bits=1024
     case $alg in
-    8)  if is_ksk_role "$role"; then args+=(-a RSASHA256 -b 2048); else args+=(-a RSASHA256 -b 1280); fi ;;
+    8)  if is_ksk_role "$role"; then args+=(-a RSASHA256 -b "$ksk_bits"); else args+=(-a RSASHA256 -b 1280); fi ;;
+    # BIND 9.18 on Debian 12 still makes and signs with RSASHA1 (it warns "deprecated").
+    5)  if is_ksk_role "$role"; then args+=(-a RSASHA1 -b 2048); else args+=(-a RSASHA1 -b 1280); fi ;;
     13) args+=(-a ECDSAP256SHA256) ;;
     *)  die "unsupported algorithm $alg" ;;
     esac
@@ -292,8 +315,13 @@ ds_rr() { # zone role [-C] -> DS (or CDS) record, SHA-256, with the TLD's TTL
     dnssec-dsfromkey -2 -T "$TTL" ${3:+"$3"} "$(key_of "$1" "$2").key"
 }
 
-ds_plain() { # zone role -> `dnssec-dsfromkey -2` output as is (expect files)
-    dnssec-dsfromkey -2 "$(key_of "$1" "$2").key"
+ds_plain() { # zone role [digest] -> `dnssec-dsfromkey -2` (or -DIGEST) output as is (expect files)
+    # 2>/dev/null: dnssec-dsfromkey -1 warns that SHA-1 is deprecated, which is the point.
+    dnssec-dsfromkey "-${3:-2}" "$(key_of "$1" "$2").key" 2>/dev/null
+}
+
+ds_parent() { # zone role -> the DS the TLD publishes, with the state's DS_DIGEST and DS_TTL
+    dnssec-dsfromkey "-$DS_DIGEST" -T "$DS_TTL" "$(key_of "$1" "$2").key" 2>/dev/null
 }
 
 # ---------------------------------------------------------------------------------------
@@ -361,7 +389,7 @@ build_child() {
             echo "$zone. IN NS ns1.$DNSHOST."
             echo "$zone. IN NS ns2.$DNSHOST."
             echo "www.$zone. IN A 127.0.0.80"
-            for r in $pub; do dnskey_rr "$zone" "$r"; done
+            for r in $pub; do dnskey_rr "$zone" "$r" | awk -v t="$KEY_TTL" '{ $2 = t; print }'; done
             if [ -n "$pub" ]; then
                 for r in $CDS; do ds_rr "$zone" "$r" -C; dnskey_rr "$zone" "$r" CDNSKEY; done
             fi
@@ -380,14 +408,15 @@ build_child() {
     mkdir -p "$D/work/tld-parts"
     { echo "$zone. IN NS ns1.$DNSHOST."
       echo "$zone. IN NS ns2.$DNSHOST."
-      for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
+      for r in $DS; do ds_parent "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
 }
 
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose
-# DS is not at the parent: what a monitor should report as "DS to publish". Literal
-# reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK.
+# SHA-256 DS is not at the parent: what a monitor should report as "DS to publish". Literal
+# reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK; in
+# sha1ds the KSK whose only DS is SHA-1.
 write_expect() {
     local zone=$1 state=$2 e=$D/expect r
     mkdir -p "$e"
@@ -395,12 +424,12 @@ write_expect() {
     : >"$e/$zone.ds.tmp"
     for r in $(echo "$PUB_A $PUB_B" | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
         is_ksk_role "$r" || continue
-        case " $DS " in *" $r "*) continue ;; esac
+        case " $DS " in *" $r "*) [ "$DS_DIGEST" = 2 ] && continue ;; esac
         ds_plain "$zone" "$r" >>"$e/$zone.ds.tmp"
     done
     mv -f "$e/$zone.ds.tmp" "$e/$zone.ds"
     : >"$e/$zone.parent-ds"
-    for r in $DS; do ds_plain "$zone" "$r" >>"$e/$zone.parent-ds"; done
+    for r in $DS; do ds_plain "$zone" "$r" "$DS_DIGEST" >>"$e/$zone.parent-ds"; done
     : >"$e/$zone.cds"
     if [ -n "$PUB_A" ]; then for r in $CDS; do ds_plain "$zone" "$r" >>"$e/$zone.cds"; done; fi
     echo "$state" >"$e/$zone.state"
