@@ -176,6 +176,11 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    key->has_ds ? ", has DS" : "",
 		    key->needs_ds ? ", NEEDS DS" : "");
 	}
+	for (i = 0; i < r->n_signals; i++)
+		printf("  signal   _dsboot.%s._signal.%s %s, %u CDS%s%s\n",
+		    r->domain, r->signals[i].ns, probe_signal_status_name(
+		    r->signals[i].status), r->signals[i].n_cds,
+		    r->signals[i].why[0] ? ": " : "", r->signals[i].why);
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 

@@ -233,6 +233,8 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    json_integer(d->n_ds_deprecated) : json_null());
 	json_object_set_new(o, "dnskey_ttl", d->checked && d->dnskey_ttl ?
 	    json_integer(d->dnskey_ttl) : json_null());
+	json_object_set_new(o, "bootstrap_ready", d->checked &&
+	    d->bootstrap >= 0 ? json_boolean(d->bootstrap) : json_null());
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_json(d->sig_expiry));
 	json_object_set_new(o, "servers_agree", d->checked ?

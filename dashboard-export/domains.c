@@ -492,6 +492,8 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 		d->n_ds_deprecated += dsmatch_digest_deprecated(
 		    r->ds[i].digest_type);
 	d->dnskey_ttl = r->dnskey_ttl;
+	d->bootstrap = probe_has_problem(r, PROBE_P_DS_BOOTSTRAP_READY) ? 1 :
+	    probe_has_problem(r, PROBE_P_DS_BOOTSTRAP_INCOMPLETE) ? 0 : -1;
 	d->sig_expiry = r->earliest_sig_expiry;
 	d->duration_s = r->duration_ms / 1000.0;
 	d->queries = r->queries;

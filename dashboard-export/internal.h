@@ -106,6 +106,8 @@ struct xdom {
 	unsigned	 n_dnskey;
 	unsigned	 n_ds_deprecated;	/* DS with SHA-1/GOST digest */
 	uint32_t	 dnskey_ttl;		/* largest served; 0: none */
+	int8_t		 bootstrap;		/* RFC 9615 ready 1, not 0,
+						   -1: not judged (has DS) */
 	time_t		 sig_expiry;	/* 0: none seen */
 	double		 duration_s;
 	unsigned	 queries;

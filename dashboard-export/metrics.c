@@ -367,6 +367,15 @@ dnskey_ttl(const struct xdom *d, time_t now, long long *v)
 	return d->checked && d->dnskey_ttl > 0;
 }
 
+/* Absent unless the zone is signed and has no DS. */
+static bool
+ds_bootstrap_ready(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->bootstrap;
+	return d->checked && d->bootstrap >= 0;
+}
+
 static bool
 ds_to_publish(const struct xdom *d, time_t now, long long *v)
 {
@@ -646,12 +655,18 @@ static const struct metric_family families[] = {
 	  "DNSKEY records of an algorithm that must no longer sign "
 	  "(1, 3, 5, 6, 7, 12).",
 	  .value = dnskey_deprecated_algorithm },
-	{ "dnssecmon_rsa_key_min_bits", "gauge",
-	  "Modulus size of the zone's smallest RSA key (absent without one).",
+	{ "dnssecmon_rsa_key_modulus_size", "gauge",
+	  "Modulus size, in bits, of the zone's smallest RSA key (absent "
+	  "without one).",
 	  .value = rsa_key_min_bits },
 	{ "dnssecmon_dnskey_ttl_seconds", "gauge",
 	  "The largest DNSKEY TTL the zone's servers serve.",
 	  .value = dnskey_ttl },
+	{ "dnssecmon_ds_bootstrap_ready", "gauge",
+	  "1 when a signed zone without DS publishes CDS and a validated "
+	  "RFC 9615 signal under every name server, 0 when not (absent "
+	  "otherwise).",
+	  .value = ds_bootstrap_ready },
 	{ "dnssecmon_ds_to_publish_records", "gauge",
 	  "DS records to add at the registrar for keys that sign the "
 	  "DNSKEY RRset without one (SHA-256, and SHA-384 beside it for "

@@ -557,6 +557,127 @@ classify_rsa_sizes(struct probe_result *r)
 	    "make the next ZSK 2048 bits, or move the zone to algorithm 13");
 }
 
+/* Does the signal carry exactly the zone's CDS set? */
+static bool
+signal_matches(const struct probe_result *r, const struct probe_signal *s)
+{
+	unsigned	 i, k;
+
+	if (s->n_cds == 0 || s->n_cds != r->n_cds || s->cds_dropped > 0)
+		return false;
+	for (i = 0; i < s->n_cds; i++) {
+		const struct probe_ds *a = &s->cds[i];
+
+		for (k = 0; k < r->n_cds; k++) {
+			const struct probe_ds *b = &r->cds[k];
+
+			if (a->key_tag == b->key_tag &&
+			    a->algorithm == b->algorithm &&
+			    a->digest_type == b->digest_type &&
+			    a->digest_len == b->digest_len &&
+			    memcmp(a->digest, b->digest, a->digest_len) == 0)
+				break;
+		}
+		if (k == r->n_cds)
+			return false;
+	}
+	return true;
+}
+
+/* What is wrong with one signal, appended to buf; false when it is good. */
+static bool
+signal_missing(const struct probe_result *r, const struct probe_signal *s,
+    char *buf, size_t len)
+{
+	const char	*sep = buf[0] ? "; " : "";
+
+	switch (s->status) {
+	case PROBE_SIG_SECURE:
+		if (signal_matches(r, s))
+			return false;
+		append(buf, len, "%sthe CDS at _dsboot.%s._signal.%s differs "
+		    "from the zone's CDS", sep, r->domain, s->ns);
+		break;
+	case PROBE_SIG_NODATA:
+		append(buf, len, "%sno CDS at _dsboot.%s._signal.%s", sep,
+		    r->domain, s->ns);
+		break;
+	case PROBE_SIG_INSECURE:
+		append(buf, len, "%sthe signal under %s does not validate "
+		    "(its zone is unsigned or has no DS)", sep, s->ns);
+		break;
+	case PROBE_SIG_BOGUS:
+		append(buf, len, "%sthe signal under %s is bogus (%s)", sep,
+		    s->ns, s->why);
+		break;
+	case PROBE_SIG_IN_DOMAIN:
+		append(buf, len, "%sname server %s lies inside %s, so it cannot "
+		    "carry a signal", sep, s->ns, r->domain);
+		break;
+	case PROBE_SIG_TOO_LONG:
+		append(buf, len, "%sthe signal name under %s is over 255 "
+		    "octets", sep, s->ns);
+		break;
+	default:
+		append(buf, len, "%sthe signal under %s could not be read (%s)",
+		    sep, s->ns, s->why[0] ? s->why : "no answer");
+		break;
+	}
+	return true;
+}
+
+/*
+ * A signed zone without a DS: can its parent add the DS by itself? It
+ * needs the zone's CDS/CDNSKEY (RFC 8078 3; some registries accept them
+ * unauthenticated after days of watching) and, to act at once, the same
+ * CDS vouched for under every name server's name in a secure zone (RFC
+ * 9615). Says what is there and what is missing; an unsigned zone has
+ * nothing to bootstrap.
+ */
+static void
+classify_bootstrap(struct probe_result *r)
+{
+	char		 missing[400] = "", names[200] = "";
+	unsigned	 i, k;
+	bool		 signed_zone = false, complete = true;
+
+	for (k = 0; k < r->n_keys; k++)
+		signed_zone |= key_signs(&r->keys[k]);
+	if (!signed_zone)
+		return;
+	if (r->n_cds == 0 && r->n_cdnskey == 0) {
+		append(missing, sizeof(missing), "the zone publishes no "
+		    "CDS/CDNSKEY");
+		complete = false;
+	} else if (r->n_cds == 0) {
+		append(missing, sizeof(missing), "the zone publishes CDNSKEY "
+		    "but no CDS to compare a signal with");
+		complete = false;
+	}
+	for (i = 0; i < r->n_signals; i++) {
+		append(names, sizeof(names), "%s%s", names[0] ? ", " : "",
+		    r->signals[i].ns);
+		if (signal_missing(r, &r->signals[i], missing, sizeof(missing)))
+			complete = false;
+	}
+	if (r->n_signals == 0 || r->signals_dropped > 0) {
+		append(missing, sizeof(missing), "%s%u name server names not "
+		    "asked", missing[0] ? "; " : "", r->signals_dropped);
+		complete = false;
+	}
+	if (complete)
+		probe_problem_add(r, PROBE_P_DS_BOOTSTRAP_READY,
+		    "%s publishes CDS and a validated RFC 9615 signal under "
+		    "every name server (%s): a parent that supports "
+		    "authenticated bootstrapping adds the DS by itself; at any "
+		    "other, add it at the registrar", r->domain, names);
+	else
+		probe_problem_add(r, PROBE_P_DS_BOOTSTRAP_INCOMPLETE,
+		    "The parent cannot bootstrap the DS of %s by itself (RFC "
+		    "8078, RFC 9615): %s. The DNS host publishes these; until "
+		    "then add the DS at the registrar", r->domain, missing);
+}
+
 static void
 classify_validation(struct probe_result *r)
 {
@@ -973,7 +1094,12 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	tag = d->key >= 0 ? r->keys[d->key].key_tag : r->history.rot_key_tag;
 	alg = d->key >= 0 ? r->keys[d->key].algorithm :
 	    r->history.rot_key_alg;
-	if (d->key >= 0 ? dsmatch_ds_line(r->domain, tag, alg,
+	if (dsmatch_algorithm_deprecated(alg))
+		/* Never a DS that anchors the zone to a dying algorithm. */
+		snprintf(rec, sizeof(rec), "(no DS offered for key %u: its "
+		    "algorithm %u is deprecated; sign the zone with algorithm "
+		    "13 or 8 first)", tag, alg);
+	else if (d->key >= 0 ? dsmatch_ds_line(r->domain, tag, alg,
 	    r->keys[d->key].rdata, r->keys[d->key].rdata_len, rec,
 	    sizeof(rec)) == -1 : (r->history.rot_rdata_len == 0 ||
 	    dsmatch_ds_line(r->domain, tag, alg, r->history.rot_rdata,
@@ -1152,6 +1278,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		classify_digests(r, owner, olen);
 		classify_key_algorithms(r);
 		classify_rsa_sizes(r);
+		if (r->state == PROBE_STATE_INSECURE)
+			classify_bootstrap(r);
 		classify_servers(r, answering);
 		classify_cds(r);
 		classify_zsk(r, answering);

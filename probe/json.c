@@ -62,6 +62,40 @@ ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
 	return o;
 }
 
+/* RFC 9615 signals of a domain without DS; null when not asked. */
+static json_t *
+bootstrap_json(const struct probe_result *r)
+{
+	json_t		*o, *a, *c, *x;
+	unsigned	 i, k;
+
+	if (r->n_signals == 0 && r->signals_dropped == 0)
+		return json_null();
+	a = json_array();
+	for (i = 0; i < r->n_signals; i++) {
+		const struct probe_signal *s = &r->signals[i];
+
+		c = json_array();
+		for (k = 0; k < s->n_cds; k++)
+			if ((x = ds_json(r, &s->cds[k], false)) != NULL)
+				json_array_append_new(c, x);
+		x = json_pack("{s:s, s:s, s:o}", "ns", s->ns, "status",
+		    probe_signal_status_name(s->status), "cds", c);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "why", s->why[0] ? json_string(s->why) :
+		    json_null());
+		json_array_append_new(a, x);
+	}
+	o = json_pack("{s:b, s:b, s:o, s:i}", "cds", r->n_cds > 0, "cdnskey",
+	    r->n_cdnskey > 0, "signals", a, "signals_dropped",
+	    r->signals_dropped);
+	if (o != NULL)
+		json_object_set_new(o, "ready", json_boolean(probe_has_problem(r,
+		    PROBE_P_DS_BOOTSTRAP_READY)));
+	return o;
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -140,6 +174,8 @@ probe_result_json(const struct probe_result *r)
 			json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "cds", a);
+
+	json_object_set_new(o, "ds_bootstrap", bootstrap_json(r));
 
 	a = json_array();
 	for (i = 0; i < r->n_publish; i++)

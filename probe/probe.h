@@ -29,6 +29,8 @@ struct event_base;
 #define PROBE_MAX_PROBLEMS	24
 #define PROBE_MAX_KEYDATA	1100	/* DNSKEY RDATA: RSA-8192 fits */
 #define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
+#define PROBE_MAX_SIGNALS	8	/* NS names asked for RFC 9615 signals */
+#define PROBE_MAX_SIGNAL_CDS	4	/* CDS kept per signal */
 
 enum probe_validation {
 	PROBE_VAL_INDETERMINATE = 0,	/* the validator got no answer */
@@ -120,6 +122,29 @@ struct probe_server {
 	double		latency_ms;		/* of its DNSKEY answer */
 };
 
+/* An RFC 9615 bootstrap signal: _dsboot.<domain>._signal.<ns> CDS, as a
+ * validator (libunbound) saw it. */
+enum probe_signal_status {
+	PROBE_SIG_NONE = 0,	/* not asked */
+	PROBE_SIG_SECURE,	/* validated CDS records */
+	PROBE_SIG_NODATA,	/* validated: no CDS there */
+	PROBE_SIG_INSECURE,	/* not validated: the NS name's zone is not
+				   secure, so the signal proves nothing */
+	PROBE_SIG_BOGUS,
+	PROBE_SIG_FAILED,	/* no verdict: SERVFAIL, timeout */
+	PROBE_SIG_IN_DOMAIN,	/* the NS name lies inside the domain */
+	PROBE_SIG_TOO_LONG	/* the signal name exceeds 255 octets */
+};
+
+struct probe_signal {
+	char		ns[PROBE_NAME_MAX];	/* the NS name */
+	enum probe_signal_status status;
+	unsigned	n_cds;
+	struct probe_ds	cds[PROBE_MAX_SIGNAL_CDS];
+	unsigned	cds_dropped;
+	char		why[160];		/* bogus/failed: the reason */
+};
+
 struct probe_resolver {
 	char		address[PROBE_ADDR_MAX];
 	enum probe_qstatus status;
@@ -154,6 +179,8 @@ enum probe_code {
 	PROBE_P_KEY_ALGORITHM_DEPRECATED,
 	PROBE_P_RSA_KEY_SHORT,
 	PROBE_P_TTL_EXCEEDS_WINDOW,
+	PROBE_P_DS_BOOTSTRAP_READY,
+	PROBE_P_DS_BOOTSTRAP_INCOMPLETE,
 	PROBE_P_ZSK_ROTATION,
 	PROBE_P_INSECURE,
 	PROBE_P_HOST_DS_MISMATCH,
@@ -271,6 +298,10 @@ struct probe_result {
 	unsigned	n_cdnskey;		/* CDNSKEY, as fingerprints */
 	struct probe_cdnskey cdnskey[PROBE_MAX_DS];
 	bool		cds_delete;		/* CDS "0 0 0 00": remove DS */
+	/* RFC 9615 signals, asked only when the parent has no DS. */
+	unsigned	n_signals;
+	struct probe_signal signals[PROBE_MAX_SIGNALS];
+	unsigned	signals_dropped;
 	time_t		earliest_sig_expiry;	/* 0: none seen */
 
 	/* Validation. */
@@ -425,5 +456,6 @@ const char *probe_rcode_name(int rcode);
 const char *probe_state_name(enum probe_state);
 const char *probe_severity_name(enum probe_severity);
 const char *probe_qstatus_name(enum probe_qstatus);
+const char *probe_signal_status_name(enum probe_signal_status);
 
 #endif

@@ -92,6 +92,12 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_TTL_EXCEEDS_WINDOW, "ttl_exceeds_window", W, false, ZONE,
 	    "a KSK rotation is pending and the DNSKEY TTL plus the DS TTL "
 	    "leave less than critical_before of the rotation window to act"),
+	P(PROBE_P_DS_BOOTSTRAP_READY, "ds_bootstrap_ready", N, false, ZONE,
+	    "a signed zone without DS publishes CDS and a validated RFC 9615 "
+	    "signal under every name server: a parent can add the DS itself"),
+	P(PROBE_P_DS_BOOTSTRAP_INCOMPLETE, "ds_bootstrap_incomplete", N, false,
+	    ZONE, "a signed zone without DS cannot be bootstrapped "
+	    "automatically: which CDS or RFC 9615 signals are missing"),
 	P(PROBE_P_ZSK_ROTATION, "zsk_rotation", N, false, ZONE,
 	    "a ZSK is published but not signing: a ZSK rotation at the DNS "
 	    "host, nothing to do at the registrar"),
@@ -350,6 +356,21 @@ probe_severity_name(enum probe_severity s)
 	case PROBE_SEV_WARNING:		return "warning";
 	case PROBE_SEV_CRITICAL:	return "critical";
 	default:			return "unknown";
+	}
+}
+
+const char *
+probe_signal_status_name(enum probe_signal_status s)
+{
+	switch (s) {
+	case PROBE_SIG_SECURE:		return "secure";
+	case PROBE_SIG_NODATA:		return "nodata";
+	case PROBE_SIG_INSECURE:	return "insecure";
+	case PROBE_SIG_BOGUS:		return "bogus";
+	case PROBE_SIG_FAILED:		return "failed";
+	case PROBE_SIG_IN_DOMAIN:	return "in_domain";
+	case PROBE_SIG_TOO_LONG:	return "too_long";
+	default:			return "not_asked";
 	}
 }
 

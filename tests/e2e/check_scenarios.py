@@ -84,13 +84,27 @@ SCENARIOS = {
     "rsa1024":     ("secure", "stable", "warning", 1, {"rsa_key_short"}, []),
     "longttl":     ("secure", "rotation_pending", "warning", 1,
                     {"rotation_pending", "ttl_exceeds_window"}, "expect"),
+    # Signed without a DS: the DS to add, and whether the parent could add
+    # it by itself (RFC 9615 signals under both name servers, or nothing).
+    "dsboot":      ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_ready"}, "expect"),
+    "nodsboot":    ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
+    # Validated signals for a key the zone does not publish: not ready.
+    "dsbootwrong": ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
 }
 
 # Codes a scenario must NOT report: the rules that would fire wrongly.
 DEPRECATED = {"ds_digest_deprecated", "key_algorithm_deprecated"}
+BOOTSTRAP = {"ds_bootstrap_ready", "ds_bootstrap_incomplete"}
 MUST_NOT = {
-    "healthy": DEPRECATED | {"ttl_exceeds_window"},
+    "healthy": DEPRECATED | BOOTSTRAP | {"ttl_exceeds_window"},
+    "unsigned": BOOTSTRAP | {"ds_missing"},
+    "dsboot": {"ds_bootstrap_incomplete"} | DEPRECATED,
+    "nodsboot": {"ds_bootstrap_ready"} | DEPRECATED,
+    "dsbootwrong": {"ds_bootstrap_ready"} | DEPRECATED,
     "rolldone": DEPRECATED | {"rsa_key_short"},
     "rollstart": DEPRECATED | {"ttl_exceeds_window"},
     "sha1ds": {"key_algorithm_deprecated", "rsa_key_short", "stale_ds"},
@@ -218,6 +232,42 @@ d = by_name.get("longttl." + TLD)
 if d:
     t.is_((d["ds_ttl"], d["dnskey_ttl"]), (259200, 172800),
           "longttl: DS and DNSKEY TTLs read from the servers")
+d = by_name.get("dsboot." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    sig = b.get("signals", [])
+    t.ok(b.get("ready") and b.get("cds") and b.get("cdnskey"),
+         "dsboot: CDS, CDNSKEY, and ready to bootstrap", json.dumps(b)[:300])
+    t.is_(sorted(s["ns"] for s in sig), ["ns1.dnshost." + TLD, "ns2.dnshost." + TLD],
+          "dsboot: one signal per NS name")
+    zone_cds = sorted(x["digest"] for x in d["cds"])
+    t.ok(sig and all(s["status"] == "secure" and
+                     sorted(x["digest"] for x in s["cds"]) == zone_cds for s in sig),
+         "dsboot: both signals validate and carry the zone's CDS")
+d = by_name.get("nodsboot." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    t.ok(b and not b["ready"] and not b["cds"] and
+         [s["status"] for s in b["signals"]] == ["nodata", "nodata"],
+         "nodsboot: no CDS, and both signal names validate as absent", json.dumps(b)[:300])
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    t.ok(p and "no CDS/CDNSKEY" in p[0]["message"] and
+         "no CDS at _dsboot.nodsboot.%s._signal.ns1.dnshost.%s" % (TLD, TLD) in p[0]["message"],
+         "nodsboot: the message says what is missing", p[0]["message"] if p else "")
+d = by_name.get("dsbootwrong." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    t.ok(b and not b["ready"] and b["cds"] and
+         [s["status"] for s in b["signals"]] == ["secure", "secure"] and p and
+         "differs from the zone's CDS" in p[0]["message"],
+         "dsbootwrong: validated signals for another key are not enough",
+         json.dumps(b)[:300])
+for label in ("healthy", "sha1ds", "rollstart"):
+    d = by_name.get("%s.%s" % (label, TLD))
+    if d:
+        t.is_(d.get("ds_bootstrap", "absent"), None,
+              "%s: has a DS, so no signal was asked" % label)
 d = by_name.get("unsigned." + TLD)
 if d:
     t.ok(d["ds"] == [] and d["dnskeys"] == [], "unsigned: no DS and no DNSKEY")

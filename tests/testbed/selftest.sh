@@ -73,6 +73,9 @@ expect_state() {
     rsasha1|rsa1024) ;;
     longttl)     E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new"
                  E_KEY_TTL=172800; E_DS_TTL=259200 ;;
+    # Signed, no DS at the parent; dsboot also has CDS and RFC 9615 signals.
+    dsboot|dsbootwrong) E_DS=""; E_VERDICT=insecure ;;
+    nodsboot)    E_DS=""; E_CDS=""; E_VERDICT=insecure ;;
     *) echo "selftest: unknown state $1" >&2; exit 2 ;;
     esac
     [ -n "$E_KSK_B" ] || E_KSK_B=$E_KSK_A
@@ -304,6 +307,26 @@ check_structure() { # label zone state
             "$TESTBED_NS_A" "$zone" ;;
     sha1ds)
         is "$label: no SHA-256 DS at the parent" "" "$(awk '$3 == 2' "$pds")" ;;
+    dsboot|nodsboot|dsbootwrong)
+        local ns sig
+        for ns in ns1 ns2; do
+            sig=_dsboot.$zone._signal.$ns.$TESTBED_DNSHOST_ZONE
+            if [ "$state" = dsboot ]; then
+                is "$label: resolver validates the signal $sig CDS" secure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns carries the zone's CDS" \
+                    "$(awk '$4 == "CDS"' "$TMP/$TESTBED_NS_A.ans" | ds_norm | lines)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | lines)"
+                is "$label: the signal under $ns has a CDNSKEY too" 1 \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer "$sig" CDNSKEY | awk '$4 == "CDNSKEY"' | wc -l)"
+            elif [ "$state" = dsbootwrong ]; then
+                is "$label: resolver validates the signal $sig CDS" secure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns names role ksk_new, which the zone does not publish" \
+                    "$(tags_of "$zone" ksk_new)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | awk '{ print $1 }' | setof)"
+            else
+                is "$label: no signal at $sig (NXDOMAIN)" NXDOMAIN "$(resolver_verdict "$sig" CDS)"
+            fi
+        done ;;
     unsigned)
         is "$label: no DNSKEY served" "0" "$(awk '$4 == "DNSKEY"' "$TMP/$TESTBED_NS_A.ans" | wc -l)"
         is "$label: no DS at the parent" "0" "$(wc -l <"$pds")" ;;
@@ -357,7 +380,7 @@ check "resolver has no local zone covering $TLD." \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
 for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll \
-             sha1ds rsasha1 rsa1024 longttl; do
+             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 

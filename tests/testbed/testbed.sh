@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll sha1ds rsasha1 rsa1024 longttl"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -187,9 +187,11 @@ take_lock() {
 #   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
 #   DS_DIGEST    digest type of the TLD's DS (2 SHA-256; 1 SHA-1)
 #   DS_TTL       TTL of the TLD's DS          KEY_TTL  TTL of the zone's DNSKEY RRset
+#   SIGNAL       roles whose CDS+CDNSKEY dnshost.$TLD publishes as RFC 9615 signals
+#                (_dsboot.<zone>._signal.ns1/ns2.dnshost.$TLD); static zones only
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
-    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL
+    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL=""
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -238,6 +240,17 @@ state_def() {
     # leave 2 days to act, under critical_before (72 h). Each TTL alone looks harmless.
     longttl)     PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
                  DS_TTL=259200;           KEY_TTL=172800 ;;
+    # Signed zones without a DS at the parent (RFC 9615 bootstrapping). dsboot has CDS and
+    # CDNSKEY and its DNS host signs the signals under both name servers in dnshost.$TLD;
+    # nodsboot has neither: the parent has nothing to bootstrap from. dsbootwrong's signals
+    # name a key the zone does not publish (a DNS host that signalled for the wrong key):
+    # a parent must not act on them.
+    dsboot)      PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk";            VERDICT=insecure ;;
+    dsbootwrong) PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk_new";        VERDICT=insecure ;;
+    nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
+                 VERDICT=insecure ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
@@ -260,7 +273,7 @@ zone_alg() {
 # Roles the static zone <state> needs: exactly those its definition mentions.
 roles_for_state() {
     state_def "$1"
-    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $SIGNAL" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
         tr '\n' ' '
 }
 
@@ -436,6 +449,22 @@ write_expect() {
     echo "$VERDICT" >"$e/$zone.verdict"
 }
 
+# RFC 9615 signals of the scenarios that ask for them (SIGNAL roles): CDS and CDNSKEY owned
+# by _dsboot.<zone>._signal.<ns> in the name servers' own (signed) zone.
+signal_rrs() {
+    local s ns r
+    for s in $SCENARIOS; do
+        state_def "$s"
+        [ -n "$SIGNAL" ] || continue
+        for ns in ns1 ns2; do
+            for r in $SIGNAL; do
+                { ds_rr "$s.$TLD" "$r" -C; dnskey_rr "$s.$TLD" "$r" CDNSKEY; } |
+                    awk -v o="_dsboot.$s.$TLD._signal.$ns.$DNSHOST." '{ $1 = o; print }'
+            done
+        done
+    done
+}
+
 build_dnshost() {
     local serial=$1 z=$DNSHOST src=$D/work/dnshost.zone
     {
@@ -446,6 +475,7 @@ build_dnshost() {
         echo "ns1.$z. IN A $TESTBED_NS_A"
         echo "ns2.$z. IN A $TESTBED_NS_B"
         dnskey_rr "$z" ksk; dnskey_rr "$z" zsk
+        signal_rrs
     } >"$src"
     sign_zone "$z" "$src" "$D/work/dnshost.signed" normal ksk zsk
     install_zone "$D/work/dnshost.signed" "$D/nsd-a/zones/$z.zone"

@@ -319,6 +319,88 @@ test_deprecated(void)
 	(void)k2;
 }
 
+/* Two NS names with the given signal states; `good` carries the CDS. */
+static void
+signals(enum probe_signal_status a, enum probe_signal_status b, bool good)
+{
+	enum probe_signal_status st[2] = { a, b };
+	unsigned i;
+
+	R.n_signals = 2;
+	for (i = 0; i < 2; i++) {
+		memset(&R.signals[i], 0, sizeof(R.signals[i]));
+		strcpy(R.signals[i].ns, i ? "ns2.host.test" : "ns1.host.test");
+		R.signals[i].status = st[i];
+		if (st[i] == PROBE_SIG_SECURE) {
+			R.signals[i].cds[0] = R.cds[0];
+			if (!good)
+				R.signals[i].cds[0].digest[0] ^= 1;
+			R.signals[i].n_cds = 1;
+		}
+	}
+}
+
+static void
+test_bootstrap(void)
+{
+	const struct probe_problem *p;
+	int k1;
+
+	/* Signed, no DS, CDS and both signals: ready. */
+	base();
+	R.validation = PROBE_VAL_INSECURE;
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	child_cds(k1);
+	signals(PROBE_SIG_SECURE, PROBE_SIG_SECURE, true);
+	classify();
+	ok(has("ds_missing") && has("ds_bootstrap_ready") &&
+	    !has("ds_bootstrap_incomplete"), "CDS and both signals: ready");
+	is_str(probe_severity_name(R.severity), "ok", "bootstrap ready: ok");
+
+	/* One signal missing, one carrying another CDS. */
+	signals(PROBE_SIG_NODATA, PROBE_SIG_SECURE, false);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "no CDS at _dsboot.example.test._signal."
+	    "ns1.host.test") != NULL && strstr(p->message, "differs") != NULL,
+	    "a missing and a different signal: both named");
+	ok(!has("ds_bootstrap_ready"), "incomplete: not ready");
+
+	/* A signal in an unsigned zone proves nothing; an in-domain NS. */
+	signals(PROBE_SIG_INSECURE, PROBE_SIG_IN_DOMAIN, true);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "does not validate") != NULL &&
+	    strstr(p->message, "inside") != NULL,
+	    "insecure signal and in-domain NS: both named");
+
+	/* No CDS at all. */
+	R.n_cds = 0;
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "no CDS/CDNSKEY") != NULL, "no CDS: said");
+
+	/* Unsigned zone: nothing to bootstrap. */
+	base();
+	R.validation = PROBE_VAL_INSECURE;
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	    "unsigned zone: no bootstrap verdict");
+
+	/* A DS at the parent: not judged. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	child_cds(k1);
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	    "a DS at the parent: no bootstrap verdict");
+}
+
 int
 main(void)
 {
@@ -572,5 +654,6 @@ main(void)
 	ok(has("observation_truncated"), "dropped records are reported");
 
 	test_deprecated();
+	test_bootstrap();
 	return tap_done();
 }
