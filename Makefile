@@ -82,9 +82,10 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# -MMD: a change to tests/store/synth.h or tap.h rebuilds the tests.
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 unit: $(UNIT_BINS)
 
@@ -106,7 +107,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 
 fuzz: $(FUZZ_BINS)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # The shipped dashboard and rules are built into the binary (.incbin), so
 # `dnssecmon export` writes exactly the repository's files.

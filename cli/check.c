@@ -3,6 +3,7 @@
  * and report as text, JSON or a Nagios/Icinga plugin line.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/nagios.h"
 #include "common/clock.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -34,7 +36,56 @@ struct check_run {
 	struct store_policy	  spolicy;
 	struct store_rotation	 *rot;		/* open KSK rotation, per
 						   domain (id 0: none) */
+	bool			  timed_out;	/* -t ran out */
 };
+
+/* --format nagios: every error goes to stdout too, as the plugin's
+ * UNKNOWN line (a scheduler shows only stdout). */
+static bool	nagios_mode;
+
+static void
+check_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+check_error(const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	if (nagios_mode)
+		nagios_unknown("%s", msg);
+}
+
+/* Seen before the options are parsed, so that an error in an option
+ * before --format is reported the plugin's way too. */
+static bool
+wants_nagios(int argc, char *argv[])
+{
+	int	 i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--format=nagios") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "nagios") == 0))
+			return true;
+	return false;
+}
+
+/* -t: the whole check ends here, with UNKNOWN, before a scheduler kills
+ * the plugin and shows nothing. */
+static void
+time_limit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct check_run	*run = arg;
+
+	(void)fd; (void)ev;
+	run->timed_out = true;
+	event_base_loopbreak(run->base);
+}
 
 struct slot {
 	struct check_run	*run;
@@ -216,55 +267,21 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		size_t n;
 
 		json_array_foreach(a, n, x)
-			printf("  publish  %s\n", json_string_value(
-			    json_object_get(x, "record")));
+			if (json_is_true(json_object_get(x, "conditional")))
+				printf("  publish? %s (only if key %d is the "
+				    "new key: see rotation_ambiguous)\n",
+				    json_string_value(json_object_get(x,
+				    "record")), (int)json_integer_value(
+				    json_object_get(x, "key_tag")));
+			else
+				printf("  publish  %s\n", json_string_value(
+				    json_object_get(x, "record")));
 		a = json_object_get(j, "ds_to_remove");
 		json_array_foreach(a, n, x)
 			printf("  remove   %s\n", json_string_value(
 			    json_object_get(x, "record")));
 		json_decref(j);
 	}
-}
-
-static void
-print_nagios(struct probe_result **res, unsigned n, enum probe_severity worst)
-{
-	static const char *label[] = { "OK", "WARNING", "UNKNOWN", "CRITICAL" };
-	unsigned	 i, count[4] = { 0 };
-	bool		 first = true;
-	time_t		 now = clock_now();
-
-	for (i = 0; i < n; i++)
-		count[res[i]->severity]++;
-	printf("DNSSEC %s - ", label[worst]);
-	/* The worst first: that is what the pager shows. */
-	for (int sev = PROBE_SEV_CRITICAL; sev > PROBE_SEV_OK; sev--)
-		for (i = 0; i < n; i++) {
-			const struct probe_result *r = res[i];
-
-			if ((int)r->severity != sev)
-				continue;
-			printf("%s%s %s %s", first ? "" : "; ", r->domain,
-			    probe_state_name(r->state),
-			    r->n_problems ? r->problems[0].code : "");
-			first = false;
-		}
-	if (count[PROBE_SEV_OK] > 0)
-		printf("%s%u of %u domains OK", first ? "" : "; ",
-		    count[PROBE_SEV_OK], n);
-	printf(" | ok=%u warning=%u critical=%u unknown=%u",
-	    count[PROBE_SEV_OK], count[PROBE_SEV_WARNING],
-	    count[PROBE_SEV_CRITICAL], count[PROBE_SEV_UNKNOWN]);
-	for (i = 0; i < n; i++) {
-		const struct probe_result *r = res[i];
-
-		printf(" '%s_duration'=%.3fs", r->domain,
-		    r->duration_ms / 1000.0);
-		if (r->earliest_sig_expiry)
-			printf(" '%s_sig_expiry'=%llds", r->domain,
-			    (long long)(r->earliest_sig_expiry - now));
-	}
-	printf("\n");
 }
 
 int
@@ -275,11 +292,17 @@ cmd_check(int argc, char *argv[])
 		{ "root-hints",		required_argument, NULL, 'H' },
 		{ "resolver",		required_argument, NULL, 'r' },
 		{ "format",		required_argument, NULL, 'f' },
-		{ "timeout",		required_argument, NULL, 't' },
+		{ "timeout",		required_argument, NULL, 'o' },
+		{ "time-limit",		required_argument, NULL, 't' },
 		{ "retries",		required_argument, NULL, 'R' },
 		{ "ipv6",		no_argument,	   NULL, '6' },
 		{ "sig-warning",	required_argument, NULL, 'W' },
 		{ "sig-critical",	required_argument, NULL, 'C' },
+		{ "warning",		required_argument, NULL, 'w' },
+		{ "critical",		required_argument, NULL, 'c' },
+		{ "rotation-window",	required_argument, NULL, 'X' },
+		{ "critical-before",	required_argument, NULL, 'B' },
+		{ "version",		no_argument,	   NULL, 'V' },
 		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
 		{ "db",			required_argument, NULL, 'D' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -297,6 +320,8 @@ cmd_check(int argc, char *argv[])
 	int			 ch, i, rc = EXIT_UNKNOWN, v;
 	char			*end;
 	long			 l;
+	int			 limit_ms = 0;
+	struct event		*limit = NULL;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&run, 0, sizeof(run));
@@ -306,9 +331,11 @@ cmd_check(int argc, char *argv[])
 	probe_policy_defaults(&run.policy);
 	log_procname("dnssecmon check");
 
+	nagios_mode = wants_nagios(argc, argv);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":6hv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			cfg.trust_anchor = optarg;
@@ -323,7 +350,7 @@ cmd_check(int argc, char *argv[])
 				break;
 			}
 			if (cfg.n_resolvers >= PROBE_MAX_RESOLVERS) {
-				log_warnx("at most %d --resolver options",
+				check_error("at most %d --resolver options",
 				    PROBE_MAX_RESOLVERS);
 				return EXIT_UNKNOWN;
 			}
@@ -334,7 +361,7 @@ cmd_check(int argc, char *argv[])
 
 				if (roots_parse_address(optarg, 53, &ss, &sl,
 				    why, sizeof(why)) == -1) {
-					log_warnx("--resolver: %s", why);
+					check_error("--resolver: %s", why);
 					return EXIT_UNKNOWN;
 				}
 			}
@@ -348,14 +375,25 @@ cmd_check(int argc, char *argv[])
 			else if (strcmp(optarg, "nagios") == 0)
 				fmt = FMT_NAGIOS;
 			else {
-				log_warnx("--format '%s': expected text, json "
+				check_error("--format '%s': expected text, json "
 				    "or nagios", optarg);
 				return EXIT_UNKNOWN;
 			}
 			break;
 		case 't':
+			if ((limit_ms = parse_seconds_ms(optarg)) < 0) {
+				check_error("-t/--time-limit '%s': expected "
+				    "seconds between 0 and 300, e.g. 10",
+				    optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case 'V':
+			printf("dnssecmon %s\n", DNSSECMON_VERSION);
+			return EXIT_OK;
+		case 'o':
 			if ((cfg.timeout_ms = parse_seconds_ms(optarg)) < 0) {
-				log_warnx("--timeout '%s': expected seconds "
+				check_error("--timeout '%s': expected seconds "
 				    "between 0 and 300, e.g. 2 or 1.5", optarg);
 				return EXIT_UNKNOWN;
 			}
@@ -365,7 +403,7 @@ cmd_check(int argc, char *argv[])
 			l = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
 			    l < 0 || l > 10) {
-				log_warnx("--retries '%s': expected 0 to 10",
+				check_error("--retries '%s': expected 0 to 10",
 				    optarg);
 				return EXIT_UNKNOWN;
 			}
@@ -376,16 +414,27 @@ cmd_check(int argc, char *argv[])
 			break;
 		case 'W':
 		case 'C':
+		case 'w':
+		case 'c':
+		case 'X':
+		case 'B':
 			if (parse_duration_s(optarg, &v) == -1) {
-				log_warnx("--%s '%s': expected a duration such "
+				check_error("%s '%s': expected a duration such "
 				    "as 3d, 12h or 3600", ch == 'W' ?
-				    "sig-warning" : "sig-critical", optarg);
+				    "--sig-warning" : ch == 'C' ? "--sig-critical" :
+				    ch == 'w' ? "-w" : ch == 'c' ? "-c" : ch == 'X' ?
+				    "--rotation-window" : "--critical-before",
+				    optarg);
 				return EXIT_UNKNOWN;
 			}
-			if (ch == 'W')
+			if (ch == 'W' || ch == 'w')
 				run.policy.sig_warning_s = v;
-			else
+			else if (ch == 'C' || ch == 'c')
 				run.policy.sig_critical_s = v;
+			else if (ch == 'X')
+				run.policy.rotation_window_s = v;
+			else
+				run.policy.critical_before_s = v;
 			break;
 		case 'I':
 			run.policy.insecure_is_problem = true;
@@ -403,22 +452,36 @@ cmd_check(int argc, char *argv[])
 		case '?':
 		default:
 			if (optopt != 0)
-				log_warnx("unknown option '-%c' (see 'dnssecmon "
+				check_error("unknown option '-%c' (see 'dnssecmon "
 				    "check --help')", optopt);
 			else
-				log_warnx("unknown option '%s' (see 'dnssecmon "
+				check_error("unknown option '%s' (see 'dnssecmon "
 				    "check --help')", argv[optind - 1]);
 			return EXIT_UNKNOWN;
 		case ':':
-			log_warnx("option '%s' needs a value",
+			check_error("option '%s' needs a value",
 			    argv[optind - 1]);
 			return EXIT_UNKNOWN;
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	/* Inverted thresholds would silently never warn. */
+	if (run.policy.sig_critical_s >= run.policy.sig_warning_s) {
+		check_error("the signature critical threshold (%ds) must be "
+		    "shorter than the warning threshold (%ds)",
+		    run.policy.sig_critical_s, run.policy.sig_warning_s);
+		return EXIT_UNKNOWN;
+	}
+	if (run.policy.rotation_window_s == 0 ||
+	    run.policy.critical_before_s >= run.policy.rotation_window_s) {
+		check_error("--critical-before (%lds) must be shorter than "
+		    "--rotation-window (%lds)", run.policy.critical_before_s,
+		    run.policy.rotation_window_s);
+		return EXIT_UNKNOWN;
+	}
 	if (argc == 0) {
-		log_warnx("no domain given (see 'dnssecmon check --help')");
+		check_error("no domain given (see 'dnssecmon check --help')");
 		return EXIT_UNKNOWN;
 	}
 	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
@@ -431,12 +494,12 @@ cmd_check(int argc, char *argv[])
 		 * file. */
 		if (file_check(cfg.trust_anchor, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
-			log_warnx("--trust-anchor: %s", why);
+			check_error("--trust-anchor: %s", why);
 			return EXIT_UNKNOWN;
 		}
 		if (hints != NULL && file_check(hints, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
-			log_warnx("--root-hints: %s", why);
+			check_error("--root-hints: %s", why);
 			return EXIT_UNKNOWN;
 		}
 	}
@@ -456,7 +519,7 @@ cmd_check(int argc, char *argv[])
 
 		if (dsmatch_name_to_wire(argv[i], wire, sizeof(wire), &wlen,
 		    why, sizeof(why)) == -1) {
-			log_warnx("'%s' (argument %d) is not a valid domain "
+			check_error("'%s' (argument %d) is not a valid domain "
 			    "name: %s", argv[i], i + 1, why);
 			return EXIT_UNKNOWN;
 		}
@@ -464,53 +527,70 @@ cmd_check(int argc, char *argv[])
 
 	/* Before any packet: a database we cannot use is a usage error. */
 	store_policy_defaults(&run.spolicy);
+	run.spolicy.rotation_window_s = run.policy.rotation_window_s;
+	run.spolicy.critical_before_s = run.policy.critical_before_s;
 	if (db != NULL) {
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
-			log_warnx("--db: %s", err);
+			check_error("--db: %s", err);
 			return EXIT_UNKNOWN;
 		}
 	}
 	if ((run.base = event_base_new()) == NULL) {
-		log_warnx("cannot create the event loop");
+		check_error("cannot create the event loop");
 		goto out;
 	}
 	if ((engine = probe_engine_create(run.base, &cfg, err,
 	    sizeof(err))) == NULL) {
-		log_warnx("%s", err);
+		check_error("%s", err);
 		goto out;
 	}
 	run.n = (unsigned)argc;
 	if ((run.results = calloc(run.n, sizeof(*run.results))) == NULL ||
 	    (run.rot = calloc(run.n, sizeof(*run.rot))) == NULL) {
-		log_warnx("out of memory");
+		check_error("out of memory");
 		goto out;
 	}
 	for (i = 0; i < argc; i++) {
 		struct slot *s = calloc(1, sizeof(*s));
 
 		if (s == NULL) {
-			log_warnx("out of memory");
+			check_error("out of memory");
 			goto out;
 		}
 		s->run = &run;
 		s->idx = (unsigned)i;
 		if (probe_start(engine, argv[i], done_cb, s, err,
 		    sizeof(err)) == -1) {
-			log_warnx("%s", err);
+			check_error("%s", err);
 			free(s);
 			goto out;
 		}
 	}
+	if (limit_ms > 0) {
+		struct timeval tv = { limit_ms / 1000, (limit_ms % 1000) * 1000 };
+
+		if ((limit = evtimer_new(run.base, time_limit_cb, &run)) ==
+		    NULL || evtimer_add(limit, &tv) == -1) {
+			check_error("cannot set the time limit");
+			goto out;
+		}
+	}
 	event_base_dispatch(run.base);
+	if (run.timed_out) {
+		check_error("time limit of %g s reached with %u of %u domains "
+		    "checked (-t/--time-limit)", limit_ms / 1000.0, run.done,
+		    run.n);
+		goto out;
+	}
 	if (run.done != run.n) {
-		log_warnx("the event loop ended with %u of %u domains done",
+		check_error("the event loop ended with %u of %u domains done",
 		    run.done, run.n);
 		goto out;
 	}
 
 	for (i = 0; i < argc; i++) {
 		if (run.results[i] == NULL) {
-			log_warnx("out of memory");
+			check_error("out of memory");
 			goto out;
 		}
 		store_check(run.store, run.results[i], &run.policy,
@@ -532,13 +612,14 @@ cmd_check(int argc, char *argv[])
 		s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 		json_decref(doc);
 		if (s == NULL) {
-			log_warnx("out of memory");
+			check_error("out of memory");
 			goto out;
 		}
 		printf("%s\n", s);
 		free(s);
 	} else if (fmt == FMT_NAGIOS)
-		print_nagios(run.results, run.n, worst);
+		nagios_print(stdout, run.results, run.rot, run.n, worst,
+		    &run.policy);
 	else
 		for (i = 0; i < argc; i++)
 			print_text(run.results[i], &run.rot[i]);
@@ -550,6 +631,8 @@ cmd_check(int argc, char *argv[])
 	default:		rc = EXIT_UNKNOWN; break;
 	}
 out:
+	if (limit != NULL)
+		event_free(limit);
 	probe_engine_destroy(engine);
 	if (run.results != NULL)
 		for (unsigned u = 0; u < run.n; u++)

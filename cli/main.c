@@ -12,8 +12,10 @@ const struct cli_command cli_commands[] = {
 	{ "check",
 	  "[--trust-anchor FILE] [--root-hints FILE] [--resolver ADDR[@PORT]]...\n"
 	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N] [--ipv6]\n"
-	  "       [--sig-warning DURATION] [--sig-critical DURATION] [--insecure-is-problem]\n"
-	  "       [--db FILE] [-v] DOMAIN...",
+	  "       [--sig-warning|-w DURATION] [--sig-critical|-c DURATION]\n"
+	  "       [--rotation-window DURATION] [--critical-before DURATION]\n"
+	  "       [--insecure-is-problem] [--time-limit|-t SECONDS] [--db FILE] [-v] [-V]\n"
+	  "       DOMAIN...",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
 	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",

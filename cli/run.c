@@ -36,6 +36,7 @@
 #define DRAIN_SECONDS	10	/* SIGTERM: wait this long for checks */
 #define PRUNE_EVERY	3600	/* retention pass, seconds */
 #define BACKOFF_FIRST	30	/* first retry after a failed probe */
+#define WATCH_EVERY	5	/* is the database file still ours? */
 
 struct monitor;
 
@@ -65,6 +66,7 @@ struct monitor {
 	size_t			 n_zombies;
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
 	struct event		*sig_hup, *sig_term, *sig_int, *prune;
+	struct event		*watch;		/* the database file */
 	struct event		*drain;
 	struct alerts		*alerts;	/* sinks */
 	struct export		*export;	/* HTTP; NULL: off */
@@ -75,6 +77,7 @@ struct monitor {
 };
 
 static void	domain_fire(evutil_socket_t, short, void *);
+static void	store_lost(struct monitor *);
 
 /* ------------------------------------------------------------------ */
 /* systemd readiness (Type=notify), without linking libsystemd. */
@@ -245,6 +248,8 @@ probe_done(void *arg, struct probe_result *r)
 	}
 	store_check(m->store, r, &m->cfg->probe_policy, &d->policy, now,
 	    &rot);
+	if (store_gone(m->store) != NULL)
+		store_lost(m);
 	log_result(d, r, &rot);
 	alerts_after_check(m->alerts, r, &rot);
 	export_update(m->export, r, &rot, now);
@@ -617,6 +622,43 @@ prune_tick(evutil_socket_t fd, short ev, void *arg)
 	evtimer_add(m->prune, &tv);
 }
 
+/*
+ * A database deleted or replaced under the daemon cannot keep what it is
+ * given: SQLite goes on writing into the unlinked inode, and a restart
+ * finds the history, outbox and rotations gone. The store refuses every
+ * transaction from then on (webhooks get 503, /readyz is not ready);
+ * the daemon says why and exits non-zero so that the service manager
+ * restarts it on the file as it is now, rather than run on, silently
+ * amnesic.
+ */
+static void
+store_lost(struct monitor *m)
+{
+	if (m->exit_code != 0)
+		return;
+	log_warnx("%s; exiting with status 1 so that the service manager "
+	    "restarts dnssecmon on the database as it is now (restore the "
+	    "file from a backup first to keep the history)",
+	    store_gone(m->store));
+	m->exit_code = 1;
+	m->stopping = true;
+	event_base_loopexit(m->base, NULL);
+}
+
+static void
+watch_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct monitor	*m = arg;
+	struct timeval	 tv = { WATCH_EVERY, 0 };
+
+	(void)fd; (void)ev;
+	if (m->store != NULL && store_file_check(m->store) == -1) {
+		store_lost(m);
+		return;
+	}
+	evtimer_add(m->watch, &tv);
+}
+
 static int
 parse_shard(const char *s, unsigned *k, unsigned *n)
 {
@@ -771,14 +813,19 @@ cmd_run(int argc, char *argv[])
 	m.sig_term = evsignal_new(m.base, SIGTERM, on_signal, &m);
 	m.sig_int = evsignal_new(m.base, SIGINT, on_signal, &m);
 	m.prune = evtimer_new(m.base, prune_tick, &m);
+	m.watch = evtimer_new(m.base, watch_tick, &m);
 	if (m.sig_hup == NULL || m.sig_term == NULL || m.sig_int == NULL ||
-	    m.prune == NULL)
+	    m.prune == NULL || m.watch == NULL)
 		fatalx("cannot set up signal handling");
 	evsignal_add(m.sig_hup, NULL);
 	evsignal_add(m.sig_term, NULL);
 	evsignal_add(m.sig_int, NULL);
-	if (!m.once)
+	if (!m.once) {
+		struct timeval wtv = { WATCH_EVERY, 0 };
+
 		evtimer_add(m.prune, &tv);
+		evtimer_add(m.watch, &wtv);
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
@@ -823,6 +870,7 @@ cmd_run(int argc, char *argv[])
 	event_free(m.sig_term);
 	event_free(m.sig_int);
 	event_free(m.prune);
+	event_free(m.watch);
 	event_base_free(m.base);
 	config_free(m.cfg);
 	log_info("stopped after %zu checks", m.checks_done);

@@ -237,6 +237,8 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    d->bootstrap >= 0 ? json_boolean(d->bootstrap) : json_null());
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_json(d->sig_expiry));
+	json_object_set_new(o, "ambiguous_rotation", d->checked ?
+	    json_boolean(d->rotation_ambiguous) : json_null());
 	json_object_set_new(o, "servers_agree", d->checked ?
 	    json_boolean(d->servers_agree) : json_null());
 
@@ -328,7 +330,7 @@ xapi_ready(struct export *ex, json_t **why)
 		    "domains", (json_int_t)ex->n_in_shard, "checked",
 		    (json_int_t)checked, "checks", (json_int_t)ex->checks_total);
 		if (*why != NULL && ex->store != NULL && !wrote)
-			json_object_set_new(*why, "store_error",
+			json_object_set_new(*why, "store_write_error",
 			    json_string(err));
 	}
 	return ready;

@@ -628,6 +628,13 @@ xdnsimple_handle(struct export *ex, const char *body, size_t len,
 		reject(ex, rep, 500, "no store to record the event in");
 		goto done;
 	}
+	/* A 200 tells the host never to send the event again: only say it
+	 * when the record will survive (503: the host retries). */
+	if (store_file_check(ex->store) == -1) {
+		reject(ex, rep, 503, "not accepting the event: %s",
+		    store_error(ex->store));
+		goto done;
+	}
 	if (ev.time == 0 || ev.time > now + CLOCK_SKEW)
 		ev.time = now;
 

@@ -498,6 +498,7 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->duration_s = r->duration_ms / 1000.0;
 	d->queries = r->queries;
 	d->servers_agree = r->servers_agree;
+	d->rotation_ambiguous = r->rotation_ambiguous;
 }
 
 static void

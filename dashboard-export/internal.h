@@ -112,6 +112,8 @@ struct xdom {
 	double		 duration_s;
 	unsigned	 queries;
 	bool		 servers_agree;
+	bool		 rotation_ambiguous;	/* publish[] only if its key is
+						   the new one */
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 

@@ -429,6 +429,15 @@ critical_before(const struct xdom *d, time_t now, long long *v)
 	return waiting_for_ds(d);
 }
 
+/* 1: the DS to publish is only needed if its key is the new one. */
+static bool
+rotation_ambiguous(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->rotation_ambiguous;
+	return d->checked;
+}
+
 /* The classifier's fact (it also states the problems that break it). */
 static bool
 servers_agree(const struct xdom *d, time_t now, long long *v)
@@ -701,6 +710,10 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_resolver_latency_seconds", "histogram",
 	  "How long validating resolvers took to answer.",
 	  .samples = resolver_latency },
+	{ "dnssecmon_rotation_ambiguous", "gauge",
+	  "1 when a signing key has no DS and neither CDS nor history tells "
+	  "whether it is new or retiring (the DS to publish is conditional).",
+	  .value = rotation_ambiguous },
 	{ "dnssecmon_servers_agree", "gauge",
 	  "1 when every answering server of the zone has the same SOA "
 	  "serial and the same DNSKEY set.",

@@ -387,8 +387,11 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 	}
 	for (i = 0; i < d->n_publish; i++)
 		if (d->publish[i].record != NULL)
-			copy_field(o, "DS record to publish at the registrar",
-			    d->publish[i].record);
+			copy_field(o, d->rotation_ambiguous ? "DS record to "
+			    "publish at the registrar only if this key is the "
+			    "new one (one check cannot tell a starting "
+			    "rotation from a finished one)" : "DS record to "
+			    "publish at the registrar", d->publish[i].record);
 	for (i = 0; i < d->n_remove; i++)
 		if (d->remove[i].record != NULL)
 			copy_field(o, "DS record to remove at the registrar",

@@ -210,11 +210,16 @@ key_signs(const struct probe_key *k)
  * Which keys does the child want the parent to point at, and which are on
  * their way out? CDS/CDNSKEY say it outright (RFC 7344), and large DNS
  * hosts publish them. Without CDS, history decides: the older of two
- * signing keys is the outgoing one. Without either, a signing key that has
- * no DS is assumed new: the cost of being wrong is one warning, the cost
- * of the opposite mistake is an outage nobody was told about.
+ * signing keys is the outgoing one. Without either, one snapshot cannot
+ * tell a rotation that starts (new key, old DS) from one that finishes
+ * (new DS, old key still published): the two are mirror images. The key
+ * is then taken as wanted, since an outage nobody was told about costs
+ * more than a warning, but the answer says it guessed (KEY_GUESS) so that
+ * every output can give both readings.
  */
-static bool
+enum key_want { KEY_RETIRING = 0, KEY_WANTED, KEY_GUESS };
+
+static enum key_want
 key_wanted(const struct probe_result *r, const struct probe_key *k)
 {
 	unsigned	 i;
@@ -225,26 +230,42 @@ key_wanted(const struct probe_result *r, const struct probe_key *k)
 		if (r->keys[i].in_cds || r->keys[i].in_cdnskey)
 			any_cds = true;
 	if (any_cds && !r->cds_delete)
-		return k->in_cds || k->in_cdnskey;
+		return k->in_cds || k->in_cdnskey ? KEY_WANTED : KEY_RETIRING;
 	if (k->first_seen == 0)
-		return true;
+		return KEY_GUESS;
 	for (i = 0; i < r->n_keys; i++) {
 		const struct probe_key *o = &r->keys[i];
 
 		if (o->has_ds && key_signs(o)) {
 			if (o->first_seen == 0)
-				return true;
+				return KEY_GUESS;
 			if (o->first_seen > newest_with_ds)
 				newest_with_ds = o->first_seen;
 		}
 	}
-	return k->first_seen >= newest_with_ds;
+	/* Seen together (the first observation): history cannot tell. */
+	if (k->first_seen == newest_with_ds)
+		return KEY_GUESS;
+	return k->first_seen > newest_with_ds ? KEY_WANTED : KEY_RETIRING;
+}
+
+/* The signing keys that have a DS, as "tag, tag". */
+static void
+keys_with_ds(const struct probe_result *r, char *buf, size_t len)
+{
+	unsigned	 k;
+
+	buf[0] = '\0';
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].has_ds && key_signs(&r->keys[k]))
+			append(buf, len, "%s%u", buf[0] ? ", " : "",
+			    r->keys[k].key_tag);
 }
 
 static void
 classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 {
-	char		 rec[1024], lines[2048], fails[256];
+	char		 rec[1024], lines[2048], fails[256], tags[128];
 	unsigned	 i, k;
 	bool		 chain = false, pending = false, outgoing = false;
 	bool		 stale = false;
@@ -306,23 +327,39 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 
 	/* The chain holds. Is a key waiting for its DS, or leaving? */
 	lines[0] = '\0';
+	tags[0] = '\0';
 	for (k = 0; k < r->n_keys; k++) {
 		struct probe_key *key = &r->keys[k];
+		enum key_want w;
 
 		if (key->has_ds)
 			continue;
 		if (key_signs(key) || key->in_cds || key->in_cdnskey) {
-			if (key_wanted(r, key)) {
+			if ((w = key_wanted(r, key)) != KEY_RETIRING) {
 				key->needs_ds = true;
 				pending = true;
+				if (w == KEY_GUESS)
+					r->rotation_ambiguous = true;
 				ds_line(r, key, owner, olen, rec, sizeof(rec));
 				append(lines, sizeof(lines), "%s%s",
 				    lines[0] ? "; " : "", rec);
+				append(tags, sizeof(tags), "%s%u",
+				    tags[0] ? ", " : "", key->key_tag);
 			} else if (key->flags & 1)
 				outgoing = true;
 		}
 	}
-	if (pending) {
+	if (pending && r->rotation_ambiguous) {
+		r->state = PROBE_STATE_ROTATION_PENDING;
+		keys_with_ds(r, fails, sizeof(fails));
+		probe_problem_add(r, PROBE_P_ROTATION_AMBIGUOUS,
+		    "Neither CDS nor history tells whether key %s (no DS at "
+		    "%s) is new or retiring: a rotation that starts looks like "
+		    "one that finishes. If %s is new, add at the registrar "
+		    "before old key %s goes: %s. If %s is retiring (the DS was "
+		    "already replaced), nothing is needed", tags, r->parent,
+		    tags, fails, lines, tags);
+	} else if (pending) {
 		r->state = PROBE_STATE_ROTATION_PENDING;
 		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
 		    "A new key signs the DNSKEY RRset but %s has no DS for "
@@ -1062,7 +1099,9 @@ judge_deadline(struct probe_result *r, const struct probe_policy *pol,
 		    d->deadline != 0)
 			d->registrar_deadline = d->deadline - r->ds_ttl;
 	} else if (r->state == PROBE_STATE_ROTATION_PENDING &&
+	    !r->rotation_ambiguous &&
 	    (idx = probe_rotation_new_key(r)) >= 0) {
+		/* A guess opens no countdown: the key may be the old one. */
 		d->opens = true;
 		d->start = r->keys[idx].first_seen != 0 ?
 		    r->keys[idx].first_seen : now;
@@ -1235,6 +1274,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->state = PROBE_STATE_UNKNOWN;
 	r->severity = PROBE_SEV_OK;
 	r->servers_agree = true;
+	r->rotation_ambiguous = false;
 	r->n_publish = 0;
 	memset(&r->deadline, 0, sizeof(r->deadline));
 	r->deadline.key = -1;

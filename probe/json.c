@@ -96,6 +96,47 @@ bootstrap_json(const struct probe_result *r)
 	return o;
 }
 
+/*
+ * The rotation as one check sees it. When the check cannot tell a new key
+ * from a retiring one (rotation_ambiguous), both readings are given, each
+ * with what it asks of the registrar: a consumer must not present the DS
+ * to publish as certain.
+ */
+static json_t *
+rotation_json(const struct probe_result *r)
+{
+	json_t		*o, *readings, *recs, *x;
+	char		 tags[128] = "", cond[192];
+	unsigned	 i;
+
+	o = json_pack("{s:s, s:b}", "state", probe_state_name(r->state),
+	    "ambiguous", r->rotation_ambiguous);
+	if (o == NULL || !r->rotation_ambiguous)
+		return o;
+	recs = json_array();
+	for (i = 0; i < r->n_publish; i++) {
+		size_t n = strlen(tags);
+
+		snprintf(tags + n, sizeof(tags) - n, "%s%u", n ? ", " : "",
+		    r->publish[i].key_tag);
+		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
+			json_array_append_new(recs, json_incref(
+			    json_object_get(x, "record")));
+		json_decref(x);
+	}
+	readings = json_array();
+	snprintf(cond, sizeof(cond), "key %s is the new key", tags);
+	json_array_append_new(readings, json_pack("{s:s, s:s, s:o}", "if",
+	    cond, "then", "add its DS at the registrar before the DNS host "
+	    "removes the old key", "records", recs));
+	snprintf(cond, sizeof(cond), "key %s is the retiring key (the DS was "
+	    "already replaced)", tags);
+	json_array_append_new(readings, json_pack("{s:s, s:s, s:[]}", "if",
+	    cond, "then", "nothing is needed at the registrar", "records"));
+	json_object_set_new(o, "readings", readings);
+	return o;
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -117,8 +158,7 @@ probe_result_json(const struct probe_result *r)
 	    json_string(probe_validation_name(r->validation)));
 	json_object_set_new(o, "validation_reason", r->why_bogus[0] ?
 	    json_string(r->why_bogus) : json_null());
-	json_object_set_new(o, "rotation", json_pack("{s:s}", "state",
-	    probe_state_name(r->state)));
+	json_object_set_new(o, "rotation", rotation_json(r));
 
 	a = probe_problems_json(r);
 	json_object_set_new(o, "problems", a);
@@ -179,8 +219,12 @@ probe_result_json(const struct probe_result *r)
 
 	a = json_array();
 	for (i = 0; i < r->n_publish; i++)
-		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
+		if ((x = ds_json(r, &r->publish[i], true)) != NULL) {
+			/* Only if its key is the new one: see rotation. */
+			json_object_set_new(x, "conditional",
+			    json_boolean(r->rotation_ambiguous));
 			json_array_append_new(a, x);
+		}
 	json_object_set_new(o, "ds_to_publish", a);
 
 	a = json_array();

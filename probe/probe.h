@@ -171,6 +171,7 @@ enum probe_code {
 	PROBE_P_DS_MISSING,
 	PROBE_P_CHAIN_BROKEN,
 	PROBE_P_ROTATION_PENDING,
+	PROBE_P_ROTATION_AMBIGUOUS,
 	PROBE_P_ROTATION_DEADLINE,
 	PROBE_P_OLD_KEY_PUBLISHED,
 	PROBE_P_STALE_DS,
@@ -322,6 +323,10 @@ struct probe_result {
 						   algorithm */
 	struct probe_ds	publish[2 * PROBE_MAX_KEYS];/* of each key that needs
 						   one (.key: its index) */
+	bool		rotation_ambiguous;	/* a key without DS may be new
+						   or retiring: neither CDS nor
+						   history tells (publish[] is
+						   then conditional) */
 	bool		servers_agree;		/* every server that answered
 						   with a SOA serves the same
 						   DNSKEY set and serial */

@@ -64,6 +64,9 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_ROTATION_PENDING, "rotation_pending", W, false, ZONE,
 	    "a new key signs the DNSKEY RRset but the parent has no DS for "
 	    "it: the DS to add at the registrar"),
+	P(PROBE_P_ROTATION_AMBIGUOUS, "rotation_ambiguous", W, false, ZONE,
+	    "a signing key has no DS and neither CDS nor history tells whether "
+	    "it is new or retiring: both readings, no countdown"),
 	PA(PROBE_P_ROTATION_DEADLINE, "rotation_deadline", W, false, ZONE,
 	    PROBE_P_ROTATION_PENDING,
 	    "the registrar deadline of a pending KSK rotation and the time "

@@ -5,6 +5,8 @@
 #ifndef DNSSECMON_STORE_INTERNAL_H
 #define DNSSECMON_STORE_INTERNAL_H
 
+#include <sys/types.h>
+
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -73,6 +75,12 @@ struct store {
 	bool		 in_write;	/* a write transaction is open */
 	bool		 write_failed;	/* the last one did not commit */
 	char		 write_err[768];	/* and why */
+	/* The file opened, by identity: a database deleted or replaced
+	 * under a running daemon keeps taking writes into an unlinked
+	 * inode that nobody will ever read again. */
+	dev_t		 dev;
+	ino_t		 ino;
+	char		 gone[400];	/* why the file is lost, "" if not */
 };
 
 /*

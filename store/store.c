@@ -234,7 +234,11 @@ store_begin(struct store *st, bool write)
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((s = store_stmt(st, write ? S_BEGIN_WRITE : S_BEGIN_READ)) == NULL)
+	/* One stat(2) per transaction: never accept data it cannot keep. */
+	if (store_file_check(st) == -1)
+		rc = -1;
+	else if ((s = store_stmt(st, write ? S_BEGIN_WRITE : S_BEGIN_READ)) ==
+	    NULL)
 		rc = -1;
 	else
 		rc = store_step_done(st, s, write ? "starting a write "
@@ -452,7 +456,47 @@ store_new(const char *path, bool readonly, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
+	if (!readonly) {
+		struct stat sb;
+
+		if (stat(path, &sb) == 0) {
+			st->dev = sb.st_dev;
+			st->ino = sb.st_ino;
+		}
+	}
 	return st;
+}
+
+int
+store_file_check(struct store *st)
+{
+	struct stat	 sb;
+
+	if (st->readonly || st->ino == 0)
+		return 0;
+	if (st->gone[0] != '\0')
+		goto gone;
+	if (stat(st->path, &sb) == -1) {
+		if (errno != ENOENT)
+			return 0;	/* cannot tell: not proof of loss */
+		snprintf(st->gone, sizeof(st->gone), "the database %s was "
+		    "deleted while dnssecmon was running: nothing written "
+		    "since would survive a restart", st->path);
+	} else if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+		snprintf(st->gone, sizeof(st->gone), "the database %s was "
+		    "replaced by another file while dnssecmon was running: "
+		    "writes would go to the old one", st->path);
+	else
+		return 0;
+gone:
+	snprintf(st->err, sizeof(st->err), "%s", st->gone);
+	return -1;
+}
+
+const char *
+store_gone(const struct store *st)
+{
+	return st != NULL && st->gone[0] != '\0' ? st->gone : NULL;
 }
 
 struct store *

@@ -86,6 +86,15 @@ void	store_close(struct store *);
 /* The last error, valid until the next call. */
 const char *store_error(const struct store *);
 /*
+ * Is the database file still the one opened (same device and inode)?
+ * -1 once it was deleted or replaced (for good: every transaction then
+ * fails with that reason, which store_gone() returns); 0 otherwise,
+ * also when stat(2) cannot tell. One stat(2); store_begin() calls it.
+ */
+int	store_file_check(struct store *);
+/* Why the database file is lost (static in the store), NULL if it is not. */
+const char *store_gone(const struct store *);
+/*
  * Did the last write transaction (a check, a delivery, a rotation, a
  * prune) commit? True also before the first. False with its error in why
  * (caller storage): what /readyz reports.

@@ -32,7 +32,7 @@ EXPECT = {  # zone label -> (state, severity)
     "expired": ("stable", "critical"), "notyet": ("stable", "critical"),
     "expiring": ("stable", "warning"), "algmismatch": ("broken", "critical"),
     "split": ("stable", "warning"), "unsigned": ("insecure", "ok"),
-    "zskroll": ("stable", "ok"),
+    "zskroll": ("stable", "ok"), "nocdsswap": ("rotation_pending", "warning"),
 }
 
 

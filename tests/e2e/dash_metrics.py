@@ -45,7 +45,7 @@ EXPECT = {  # label -> (state, severity metric: 0 ok 1 warning 2 critical)
     "dsupdated": ("ds_updated", 0), "broken": ("broken", 2),
     "staleds": ("stale_ds", 1), "expired": ("stable", 2),
     "expiring": ("stable", 1), "split": ("stable", 1),
-    "unsigned": ("insecure", 0),
+    "unsigned": ("insecure", 0), "nocdsswap": ("rotation_pending", 1),
     "sha1ds": ("stable", 1), "rsa1024": ("stable", 1), "dsboot": ("insecure", 0),
 }
 ZONES = ["%s.%s" % (z, TLD) for z in EXPECT]
@@ -128,6 +128,12 @@ try:
          "metrics: rollstart's registrar deadline in 6-7 days (%s s)" % left)
     t.is_(sample(text, "dnssecmon_registrar_deadline_seconds", zone="healthy." + TLD),
           None, "metrics: no registrar deadline without a rotation")
+    t.is_(sample(text, "dnssecmon_rotation_ambiguous", zone="nocdsswap." + TLD),
+          1.0, "metrics: nocdsswap (no CDS, keys seen together) is ambiguous")
+    t.is_(sample(text, "dnssecmon_rotation_ambiguous", zone="rollstart." + TLD),
+          0.0, "metrics: rollstart (CDS) is not ambiguous")
+    t.is_(sample(text, "dnssecmon_registrar_deadline_seconds", zone="nocdsswap." + TLD),
+          None, "metrics: no registrar deadline on a guess (nocdsswap)")
     t.is_(sample(text, "dnssecmon_resolver_rcode", zone="broken." + TLD,
                  resolver=env["TESTBED_RESOLVER"], rcode="SERVFAIL"), 1.0,
           "metrics: the resolver answers SERVFAIL for broken")
@@ -269,6 +275,11 @@ try:
           [1024, 1280], "api: rsa1024's key sizes")
     t.is_((by.get("sha1ds." + TLD) or {}).get("ds_deprecated_digest_records"), 1,
           "api: sha1ds has one SHA-1 DS")
+    t.is_(rs.get("ambiguous_rotation"), False, "api: rollstart is not ambiguous")
+    ns = next((x for x in doms if x["domain"] == "nocdsswap." + TLD), {})
+    t.ok(ns.get("ambiguous_rotation") is True and ns.get("rotation") is None
+         and any(p["code"] == "rotation_ambiguous" for p in ns.get("problems", [])),
+         "api: nocdsswap is ambiguous, with no rotation countdown", str(ns)[:400])
     status, one = dc.get_json(d.port, "/api/v1/domains/ROLLSTART.%s." % TLD)
     t.is_(status, 200, "api: one domain, any case, final dot")
     t.ok(one and len(one.get("history", [])) >= 1 and

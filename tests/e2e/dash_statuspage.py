@@ -22,7 +22,8 @@ t = Tap()
 env = dc.testbed_env()
 TLD = env["TESTBED_TLD"]
 ZONES = ["%s.%s" % (z, TLD) for z in (
-    "healthy", "rollstart", "broken", "staleds", "expiring", "unsigned")]
+    "healthy", "rollstart", "broken", "staleds", "expiring", "unsigned",
+    "nocdsswap")]
 SHOT = os.path.join(dc.LOGDIR, "dash_statuspage.png")
 tmp = tempfile.mkdtemp(prefix="dnssecmon-chromium-")
 d = dc.Daemon(env, ZONES, interval="8s", prefix="dash-page")
@@ -98,6 +99,14 @@ try:
     t.is_(html.unescape(m.group(1)) if m else None, want_ds,
           "rollstart: the DS record to publish, in a copyable field")
     t.ok("data-copy" in card, "rollstart: with a copy button")
+    t.ok("only if this key is the new one" not in card,
+         "rollstart (CDS): the DS to publish is not conditional")
+    card = dom[dom.find('id="d-nocdsswap.%s"' % TLD):]
+    card = card[:card.find("</article>")]
+    t.ok("only if this key is the new one" in card and
+         'class="countdown"' not in card,
+         "nocdsswap (no CDS, first seen): the DS is conditional, no countdown",
+         card[:1500])
     t.ok("Key timeline" in card and card.count('class="bar key') >= 3,
          "rollstart: the key timeline shows its three keys")
     t.ok(re.search(r'<td class="sev ok">ok</td>', dom) is not None and

@@ -97,6 +97,14 @@ synth_add_ds(struct probe_result *r, enum synth_role role)
 	r->n_ds++;
 }
 
+/* A CDS for a role's key, as a DNS host that rotates publishes it. */
+static inline void
+synth_add_cds(struct probe_result *r, enum synth_role role)
+{
+	synth_add_ds(r, role);
+	r->cds[r->n_cds++] = r->ds[--r->n_ds];
+}
+
 static inline uint16_t
 synth_tag(enum synth_role role)
 {
@@ -151,12 +159,16 @@ synth_result(struct probe_result *r, const char *domain,
 		synth_add_key(r, SY_KSK_NEW, true, false);
 		synth_add_key(r, SY_ZSK, false, true);
 		synth_add_ds(r, SY_KSK);
+		/* As the testbed and large hosts do: CDS names the new key,
+		 * so even a first observation can tell the new key. */
+		synth_add_cds(r, SY_KSK_NEW);
 		break;
 	case SY_DSUPDATED:
 		synth_add_key(r, SY_KSK, true, false);
 		synth_add_key(r, SY_KSK_NEW, true, false);
 		synth_add_key(r, SY_ZSK, false, true);
 		synth_add_ds(r, SY_KSK_NEW);
+		synth_add_cds(r, SY_KSK_NEW);
 		break;
 	case SY_ROLLDONE:
 		synth_add_key(r, SY_KSK_NEW, true, false);

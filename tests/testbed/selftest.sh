@@ -76,6 +76,8 @@ expect_state() {
     # Signed, no DS at the parent; dsboot also has CDS and RFC 9615 signals.
     dsboot|dsbootwrong) E_DS=""; E_VERDICT=insecure ;;
     nodsboot)    E_DS=""; E_CDS=""; E_VERDICT=insecure ;;
+    nocdsstart)  E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="" ;;
+    nocdsswap)   E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_DS="ksk_new"; E_CDS="" ;;
     *) echo "selftest: unknown state $1" >&2; exit 2 ;;
     esac
     [ -n "$E_KSK_B" ] || E_KSK_B=$E_KSK_A
@@ -379,7 +381,7 @@ check "resolver has no local zone covering $TLD." \
     bash -c '! unbound-control -c "$1" list_local_zones | awk "{ print \$1 }" | grep -qxF "$2."' _ \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
-for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll \
+for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap \
              sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
@@ -403,7 +405,8 @@ walk() {
     STEP=$((STEP + 1))
 }
 for state in healthy rollstart dsupdated rolldone broken healthy \
-             staleds doubleds expired notyet expiring algmismatch split unsigned zskroll healthy; do
+             staleds doubleds expired notyet expiring algmismatch split unsigned zskroll \
+             nocdsstart nocdsswap healthy; do
     walk "$state"
 done
 

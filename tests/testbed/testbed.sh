@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -251,6 +251,11 @@ state_def() {
                  SIGNAL="ksk_new";        VERDICT=insecure ;;
     nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
                  VERDICT=insecure ;;
+    # Hosts that publish no CDS. A rotation that starts (new key, old DS) and one that
+    # finishes (new DS, old key still published) are mirror images: one check cannot
+    # tell which key is new; history (the key seen first is the old one) can.
+    nocdsstart)  PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="" ;;
+    nocdsswap)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk_new";     CDS="" ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A

@@ -417,7 +417,8 @@ main(void)
 	is_int(R.n_problems, 0, "stable: no problems");
 	ok(R.keys[k1].has_ds && R.ds[0].key == k1, "the DS is matched to its key");
 
-	/* rotation pending, no CDS, no history: the key without DS is new */
+	/* no CDS, no history: a starting rotation and a finishing one look
+	 * the same; the key without DS may be new, and the check says so */
 	base();
 	k1 = key_add(257, 13, 1, 3, 3);
 	k2 = key_add(257, 13, 3, 3, 3);
@@ -429,9 +430,32 @@ main(void)
 	is_str(probe_severity_name(R.severity), "warning", "pending: warning");
 	ok(R.keys[k2].needs_ds && !R.keys[k1].needs_ds,
 	    "only the key without DS needs one");
-	ok(has("rotation_pending"), "pending: problem rotation_pending");
-	ok(strstr(R.problems[0].message, "example.test. IN DS") != NULL,
-	    "pending: the message carries the DS record to add");
+	ok(R.rotation_ambiguous, "no CDS, no history: ambiguous");
+	ok(has("rotation_ambiguous") && !has("rotation_pending"),
+	    "ambiguous: problem rotation_ambiguous, not rotation_pending");
+	ok(strstr(R.problems[0].message, "example.test. IN DS") != NULL &&
+	    strstr(R.problems[0].message, "nothing is needed") != NULL,
+	    "ambiguous: the message gives both readings, with the DS");
+	ok(R.n_publish == 1 && R.publish[0].key == k2,
+	    "ambiguous: the DS of the key without DS is offered");
+	/* tracked, first observation: both keys seen at this check */
+	R.history.tracked = true;
+	R.keys[k1].first_seen = NOW;
+	R.keys[k2].first_seen = NOW;
+	classify();
+	ok(R.rotation_ambiguous && !R.deadline.set && !has("rotation_deadline"),
+	    "first observation, keys seen together: ambiguous, no countdown");
+	R.keys[k1].first_seen = NOW - 86400;
+	classify();
+	ok(!R.rotation_ambiguous && has("rotation_pending") &&
+	    R.deadline.set && R.deadline.opens,
+	    "history tells the key without DS is newer: pending, countdown");
+	R.keys[k1].first_seen = NOW;
+	R.keys[k2].first_seen = NOW - 86400;
+	classify();
+	ok(!R.rotation_ambiguous && R.state == PROBE_STATE_DS_UPDATED &&
+	    R.n_publish == 0,
+	    "history tells the key without DS is older: ds_updated, no DS");
 
 	/* ds_updated, told apart by CDS */
 	base();

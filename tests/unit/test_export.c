@@ -492,8 +492,8 @@ test_table(void)
 	ok(!xapi_ready(ex, &why), "readyz: not ready when the last check "
 	    "could not be recorded");
 	ok(why != NULL && json_is_false(json_object_get(why, "store_writes")) &&
-	    strstr(json_string_value(json_object_get(why, "store_error")) ?
-	    json_string_value(json_object_get(why, "store_error")) : "",
+	    strstr(json_string_value(json_object_get(why, "store_write_error")) ?
+	    json_string_value(json_object_get(why, "store_write_error")) : "",
 	    "disk image is malformed") != NULL,
 	    "readyz: the body says why (the store's error)");
 	json_decref(why);
@@ -501,7 +501,7 @@ test_table(void)
 	    "readyz: the fault removed");
 	check(st, ex, "a.example", SY_ROLLSTART, now + 120);
 	ok(xapi_ready(ex, &why), "readyz: ready again once a check records");
-	ok(why != NULL && json_object_get(why, "store_error") == NULL,
+	ok(why != NULL && json_object_get(why, "store_write_error") == NULL,
 	    "readyz: and the error is gone from the body");
 	json_decref(why);
 
