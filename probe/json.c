@@ -117,8 +117,10 @@ rotation_json(const struct probe_result *r)
 	for (i = 0; i < r->n_publish; i++) {
 		size_t n = strlen(tags);
 
-		snprintf(tags + n, sizeof(tags) - n, "%s%u", n ? ", " : "",
-		    r->publish[i].key_tag);
+		/* A key's SHA-384 DS follows its SHA-256 one: name it once. */
+		if (i == 0 || r->publish[i].key != r->publish[i - 1].key)
+			snprintf(tags + n, sizeof(tags) - n, "%s%u",
+			    n ? ", " : "", r->publish[i].key_tag);
 		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
 			json_array_append_new(recs, json_incref(
 			    json_object_get(x, "record")));

@@ -300,6 +300,12 @@ p, _ = check("rsasha1." + TLD, fmt="nagios")
 t.ok(p.stdout.startswith("DNSSEC WARNING - rsasha1.%s" % TLD), "nagios: rsasha1 is a warning",
      p.stdout[:120])
 t.is_(p.returncode, 1, "nagios: rsasha1 exits 1")
+p, doc = check("sha1ds." + TLD)
+tag = doc["domains"][0]["ds_to_publish"][0]["key_tag"] if doc else None
+p, _ = check("sha1ds." + TLD, fmt="nagios")
+t.ok(p.stdout.startswith("DNSSEC WARNING - sha1ds.%s: the only DS is SHA-1: add the SHA-256 "
+                         "DS %s at the registrar" % (TLD, tag)),
+     "nagios: sha1ds's status line says what to add", p.stdout[:160])
 
 # A resolver where nothing answers is a resolver problem, not the domain's.
 sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
