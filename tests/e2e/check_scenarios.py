@@ -90,6 +90,9 @@ SCENARIOS = {
                     {"ds_missing", "ds_bootstrap_ready"}, "expect"),
     "nodsboot":    ("insecure", "insecure", "ok", 0,
                     {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
+    # ECDSAP384SHA384 waiting for its DS: SHA-256 and SHA-384 to publish.
+    "p384":        ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_pending"}, "expect"),
     # Validated signals for a key the zone does not publish: not ready.
     "dsbootwrong": ("insecure", "insecure", "ok", 0,
                     {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
@@ -152,10 +155,10 @@ for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
              for x in d["ds_to_publish"]),
          "%s: no SHA-1 or deprecated-algorithm DS to publish" % zone)
     for x in d["ds_to_publish"]:
-        t.ok(x["digest_type"] == 2 and x["digest"] == x["digest"].upper()
+        t.ok(x["digest_type"] in (2, 4) and x["digest"] == x["digest"].upper()
              and x["record"].endswith(x["digest"])
-             and x["record"].startswith(zone + ". IN DS %d %d 2 " % (
-                 x["key_tag"], x["algorithm"])),
+             and x["record"].startswith(zone + ". IN DS %d %d %d " % (
+                 x["key_tag"], x["algorithm"], x["digest_type"])),
              "%s: DS to publish %d has consistent fields" % (zone, x["key_tag"]))
     # Facts that hold for every delegated zone of the testbed.
     t.is_(d["parent"], TLD, "%s: parent zone is %s" % (zone, TLD))
@@ -259,6 +262,11 @@ if d:
     t.ok(p and "no CDS/CDNSKEY" in p[0]["message"] and
          "no CDS at _dsboot.nodsboot.%s._signal.ns1.dnshost.%s" % (TLD, TLD) in p[0]["message"],
          "nodsboot: the message says what is missing", p[0]["message"] if p else "")
+d = by_name.get("p384." + TLD)
+if d:
+    t.is_(sorted((x["algorithm"], x["digest_type"], len(x["digest"])) for x in d["ds_to_publish"]),
+          [(14, 2, 64), (14, 4, 96)], "p384: SHA-256 and SHA-384 DS of the new key")
+    t.is_(len({x["key_tag"] for x in d["ds_to_publish"]}), 1, "p384: both for the same key")
 d = by_name.get("dsbootwrong." + TLD)
 if d:
     b = d.get("ds_bootstrap") or {}

@@ -71,6 +71,7 @@ expect_state() {
     # Deprecated crypto still validates at unbound 1.17 / OpenSSL 3.0 (measured).
     sha1ds)      E_DS_DIGEST=1 ;;
     rsasha1|rsa1024) ;;
+    p384)        E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new" ;;
     longttl)     E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new"
                  E_KEY_TTL=172800; E_DS_TTL=259200 ;;
     # Signed, no DS at the parent; dsboot also has CDS and RFC 9615 signals.
@@ -87,7 +88,7 @@ expect_state() {
 # the switch zone use 8; algmismatch is signed with 13 whatever the zone.
 expect_alg() { # zone state
     case $2 in unsigned) echo ""; return ;; algmismatch) echo 13; return ;; esac
-    case ${1%%.*} in healthy|rollstart|dsupdated|switch|rsa1024) echo 8 ;; rsasha1) echo 5 ;; *) echo 13 ;; esac
+    case ${1%%.*} in healthy|rollstart|dsupdated|switch|rsa1024) echo 8 ;; rsasha1) echo 5 ;; p384) echo 14 ;; *) echo 13 ;; esac
 }
 
 # role -> key tag, from the BIND key file name K<zone>.+<alg>+<tag>
@@ -262,9 +263,19 @@ check_structure() { # label zone state
         "$(tags_of "$zone" $want_stale)" "$stale"
 
     # expect/<zone>.ds must be exactly the SHA-256 DS of served KSKs the parent lacks.
-    expect_ds=$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | lines)
+    expect_ds=$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | awk '$3 == 2' | lines)
     is "$label: expect/$zone.ds = served KSKs without SHA-256 DS at the parent" \
         "$(comm -13 "$pds" "$TMP/served-ds" | awk '$3 == 2' | lines)" "$expect_ds"
+    # ... and their SHA-384 DS, for algorithm 14 and 16 keys only.
+    awk '$4 == "DNSKEY" && ($7 == 14 || $7 == 16)' "$TMP/$TESTBED_NS_A.ans" |
+        sed 's/;.*//' >"$TMP/p384.keys"
+    local want384=""
+    if [ -s "$TMP/p384.keys" ]; then
+        want384=$(dnssec-dsfromkey -a SHA-384 -f "$TMP/p384.keys" "$zone" | ds_norm |
+            awk -v have=" $(awk '{ print $1 }' "$pds" | xargs) " 'index(have, " " $1 " ") == 0' | lines)
+    fi
+    is "$label: expect/$zone.ds SHA-384 lines = algorithm 14/16 KSKs without DS" \
+        "$want384" "$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | awk '$3 == 4' | lines)"
     is "$label: expect/$zone.state says $state" "$state" "$(cat "$TESTBED_EXPECT/$zone.state")"
     is "$label: expect/$zone.verdict says $E_VERDICT" "$E_VERDICT" "$(cat "$TESTBED_EXPECT/$zone.verdict")"
 
@@ -382,7 +393,7 @@ check "resolver has no local zone covering $TLD." \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
 for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap \
-             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong; do
+             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong p384; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 

@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong p384"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -251,6 +251,9 @@ state_def() {
                  SIGNAL="ksk_new";        VERDICT=insecure ;;
     nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
                  VERDICT=insecure ;;
+    # ECDSAP384SHA384 (zone_alg 14) in a KSK rotation: its DS to publish is SHA-256 and
+    # SHA-384 (expect/<zone>.ds lists both).
+    p384)        PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
     # Hosts that publish no CDS. A rotation that starts (new key, old DS) and one that
     # finishes (new DS, old key still published) are mirror images: one check cannot
     # tell which key is new; history (the key seen first is the old one) can.
@@ -271,6 +274,7 @@ zone_alg() {
     healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
     rsasha1) echo 5 ;;
     rsa1024) echo 8 ;;
+    p384) echo 14 ;;
     *) echo 13 ;;
     esac
 }
@@ -303,6 +307,7 @@ keygen() { # zone role main-alg -> appends to roles
     # BIND 9.18 on Debian 12 still makes and signs with RSASHA1 (it warns "deprecated").
     5)  if is_ksk_role "$role"; then args+=(-a RSASHA1 -b 2048); else args+=(-a RSASHA1 -b 1280); fi ;;
     13) args+=(-a ECDSAP256SHA256) ;;
+    14) args+=(-a ECDSAP384SHA384) ;;
     *)  die "unsupported algorithm $alg" ;;
     esac
     # Keygens of one zone run one after the other in the same directory, which lets
@@ -333,9 +338,11 @@ ds_rr() { # zone role [-C] -> DS (or CDS) record, SHA-256, with the TLD's TTL
     dnssec-dsfromkey -2 -T "$TTL" ${3:+"$3"} "$(key_of "$1" "$2").key"
 }
 
-ds_plain() { # zone role [digest] -> `dnssec-dsfromkey -2` (or -DIGEST) output as is (expect files)
+ds_plain() { # zone role [digest 1|2|4] -> `dnssec-dsfromkey -2` (or that digest) output as is
+    local d=(-2)
+    case ${3:-2} in 1) d=(-1) ;; 4) d=(-a SHA-384) ;; esac
     # 2>/dev/null: dnssec-dsfromkey -1 warns that SHA-1 is deprecated, which is the point.
-    dnssec-dsfromkey "-${3:-2}" "$(key_of "$1" "$2").key" 2>/dev/null
+    dnssec-dsfromkey "${d[@]}" "$(key_of "$1" "$2").key" 2>/dev/null
 }
 
 ds_parent() { # zone role -> the DS the TLD publishes, with the state's DS_DIGEST and DS_TTL
@@ -434,7 +441,7 @@ build_child() {
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose
 # SHA-256 DS is not at the parent: what a monitor should report as "DS to publish". Literal
 # reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK; in
-# sha1ds the KSK whose only DS is SHA-1.
+# sha1ds the KSK whose only DS is SHA-1. For an algorithm 14/16 key its SHA-384 DS follows.
 write_expect() {
     local zone=$1 state=$2 e=$D/expect r
     mkdir -p "$e"
@@ -444,6 +451,10 @@ write_expect() {
         is_ksk_role "$r" || continue
         case " $DS " in *" $r "*) [ "$DS_DIGEST" = 2 ] && continue ;; esac
         ds_plain "$zone" "$r" >>"$e/$zone.ds.tmp"
+        # A P-384 or Ed448 key warrants a SHA-384 DS beside the SHA-256 one.
+        case $(awk '!/^;/ && NF { print $7; exit }' "$(key_of "$zone" "$r").key") in
+        14|16) ds_plain "$zone" "$r" 4 >>"$e/$zone.ds.tmp" ;;
+        esac
     done
     mv -f "$e/$zone.ds.tmp" "$e/$zone.ds"
     : >"$e/$zone.parent-ds"
