@@ -85,7 +85,7 @@ $(B)/%.o: %.c
 # -MMD: a change to tests/store/synth.h or tap.h rebuilds the tests.
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 unit: $(UNIT_BINS)
 
@@ -107,7 +107,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 
 fuzz: $(FUZZ_BINS)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(join $(dir $(UNIT_BINS)),$(patsubst %,.%.d,$(notdir $(UNIT_BINS))))
 
 # The shipped dashboard and rules are built into the binary (.incbin), so
 # `dnssecmon export` writes exactly the repository's files.
@@ -126,7 +126,9 @@ DEBS_ALERTS = mosquitto mosquitto-clients openssl
 # prometheus: promtool and the server the dashboard tests scrape with;
 # chromium: the status page test renders the page headless.
 DEBS_DASH   = prometheus chromium
-DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH)
+# The NOC tools the shipped plugin definitions are tested in (8 MB).
+DEBS_NOC    = icinga2-bin nagios4-core
+DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH) $(DEBS_NOC)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
 # with systemd would start system daemons on *:53 and take the testbed's

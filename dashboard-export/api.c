@@ -323,7 +323,9 @@ xapi_ready(struct export *ex, json_t **why)
 	 * every write fails is not ready, whatever it has looked at. */
 	wrote = ex->store != NULL && store_last_write(ex->store, err,
 	    sizeof(err));
-	ready = ex->store != NULL && wrote && checked == ex->n_in_shard;
+	/* Behind an intercepting network no check means anything. */
+	ready = ex->store != NULL && wrote && checked == ex->n_in_shard &&
+	    !ex->intercepted;
 	if (why != NULL) {
 		*why = json_pack("{s:b, s:b, s:b, s:I, s:I, s:I}", "ready",
 		    ready, "store", ex->store != NULL, "store_writes", wrote,
@@ -332,6 +334,13 @@ xapi_ready(struct export *ex, json_t **why)
 		if (*why != NULL && ex->store != NULL && !wrote)
 			json_object_set_new(*why, "store_write_error",
 			    json_string(err));
+		if (*why != NULL) {
+			json_object_set_new(*why, "network_intercepts_dns",
+			    json_boolean(ex->intercepted));
+			if (ex->intercepted)
+				json_object_set_new(*why, "network_error",
+				    json_string(ex->intercepted_why));
+		}
 	}
 	return ready;
 }

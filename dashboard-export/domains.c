@@ -667,7 +667,14 @@ export_update(struct export *ex, const struct probe_result *r,
 {
 	struct xdom	*d;
 
-	if (ex == NULL || (d = find_exact(ex, r->domain)) == NULL)
+	if (ex == NULL)
+		return;
+	/* Every check says whether the root answered as the root. */
+	ex->intercepted = r->intercepted;
+	if (r->intercepted)
+		snprintf(ex->intercepted_why, sizeof(ex->intercepted_why),
+		    "%s", r->error);
+	if ((d = find_exact(ex, r->domain)) == NULL)
 		return;
 	count_check(ex, d, r);
 	xdom_clear_result(d);

@@ -169,6 +169,11 @@ struct export {
 	size_t			 n_conns, cap_conns;
 	bool			 paused;	/* listener off: at the limit */
 
+	/* The newest check found the network intercepting DNS (a fact of
+	 * the monitor, not of a domain): why, from that check. */
+	bool			 intercepted;
+	char			 intercepted_why[256];
+
 	/* The table, sorted by name. */
 	struct xdom		**dom;
 	size_t			 n_dom;

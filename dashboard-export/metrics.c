@@ -211,6 +211,12 @@ ready(struct export *ex)
 }
 
 static long long
+intercepted(struct export *ex)
+{
+	return ex->intercepted ? 1 : 0;
+}
+
+static long long
 checks_total(struct export *ex)
 {
 	return (long long)ex->checks_total;
@@ -597,6 +603,17 @@ problem_info(struct out *o, struct export *ex, const char *name,
 
 	(void)ex;
 	for (k = 0; k < d->n_problems; k++) {
+		unsigned j;
+
+		/* A code may come once per server (signature_expired): the
+		 * series is (zone, code, severity), and may appear once. */
+		for (j = 0; j < k; j++)
+			if (d->problems[j].severity == d->problems[k].severity &&
+			    strcmp(d->problems[j].code, d->problems[k].code) ==
+			    0)
+				break;
+		if (j < k)
+			continue;
 		snprintf(extra, sizeof(extra), ",code=\"%s\",severity=\"%s\"",
 		    d->problems[k].code, probe_problem_severity_name(
 		    (enum probe_severity)d->problems[k].severity));
@@ -622,6 +639,10 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_ready", "gauge",
 	  "1 once every domain has been checked since the start (/readyz).",
 	  .scalar = ready },
+	{ "dnssecmon_network_intercepts_dns", "gauge",
+	  "1 while the newest check found the monitor's network intercepting "
+	  "DNS (the root does not answer as the root): no verdict holds.",
+	  .scalar = intercepted },
 	{ "dnssecmon_checks_total", "counter",
 	  "Domain checks finished since the start.",
 	  .scalar = checks_total },

@@ -255,6 +255,7 @@ answer_referral(const getdns_dict *msg, const char *name,
 	out->kind = REF_OTHER;
 	out->rcode = header_int(msg, "rcode");
 	aa = header_int(msg, "aa");
+	out->aa = aa == 1;
 	ans = section(msg, "answer");
 	auth = section(msg, "authority");
 	add = section(msg, "additional");

@@ -34,6 +34,7 @@ struct referral_glue {
 struct referral {
 	enum referral_kind	kind;
 	int			rcode;
+	bool			aa;	/* the answer claims authority */
 	char			owner[PROBE_NAME_MAX];	/* of the NS set */
 	unsigned		n_ns;
 	char			ns[REF_MAX_NS][PROBE_NAME_MAX];

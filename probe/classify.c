@@ -857,11 +857,13 @@ server_problems(struct probe_result *r)
 			    "fix it", s->name, s->address,
 			    probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
-		else if (s->has_soa && !s->authoritative)
+		else if (!s->has_soa || !s->authoritative)
+			/* REFUSED, a non-authoritative NXDOMAIN, another
+			 * zone's answer: the server's problem. */
 			probe_problem_add(r, PROBE_P_LAME_DELEGATION,
 			    "%s (%s) is listed as a server of %s but does not "
-			    "answer authoritatively", s->name, s->address,
-			    r->domain);
+			    "answer authoritatively%s%s", s->name, s->address,
+			    r->domain, s->error[0] ? ": " : "", s->error);
 	}
 }
 
@@ -944,6 +946,19 @@ classify_servers(struct probe_result *r, uint32_t answering)
 			    ref->name, ref->address, ref->soa_serial, s->name);
 		}
 	}
+}
+
+/* Every server answered, and none with the zone's SOA and authority. */
+static bool
+every_server_lame(const struct probe_result *r)
+{
+	unsigned	 i;
+
+	for (i = 0; i < r->n_servers; i++)
+		if (r->servers[i].status != PROBE_Q_OK ||
+		    (r->servers[i].has_soa && r->servers[i].authoritative))
+			return false;
+	return r->n_servers > 0;
 }
 
 static void
@@ -1289,7 +1304,24 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	match_ds(r, owner, olen);
 	answering = probe_answering_mask(r);
 
-	if (r->parent_status != PROBE_Q_OK) {
+	if (r->intercepted) {
+		/* Nothing else was asked: the engine stops there. */
+		probe_problem_add(r, PROBE_P_DNS_INTERCEPTED,
+		    "The network intercepts DNS: %s. No verdict on %s: "
+		    "check the monitor's network (a firewall or middlebox "
+		    "answering port 53), its root hints and trust anchor",
+		    r->error[0] ? r->error : "the root does not answer as "
+		    "the root", r->domain);
+		classify_history(r, pol, owner, olen, now);
+		goto done;
+	} else if (r->parent_status != PROBE_Q_OK && r->parent_lame) {
+		probe_problem_add(r, PROBE_P_PARENT_LAME,
+		    "No server of the parent zone%s%s answered with authority "
+		    "about %s (%s): lame servers or an intercepting network; "
+		    "this is no verdict on %s", r->parent[0] ? " " : "",
+		    r->parent, r->domain, r->error[0] ? r->error :
+		    "lame answers", r->domain);
+	} else if (r->parent_status != PROBE_Q_OK) {
 		probe_problem_add(r, PROBE_P_PARENT_UNREACHABLE,
 		    "No server of the parent zone%s%s answered for %s (%s): "
 		    "the DS cannot be checked%s%s", r->parent[0] ? " " : "",
@@ -1303,6 +1335,11 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "domain's registration", r->domain,
 		    r->parent[0] ? r->parent : "its parent",
 		    r->error[0] ? ": " : "", r->error);
+	} else if (answering == 0 && r->n_servers > 0 && every_server_lame(r)) {
+		/* Each answered, none with authority: lame servers, or a
+		 * network that answers for them. Server problems, no
+		 * verdict on the zone (state unknown). */
+		classify_servers(r, answering);
 	} else if (answering == 0 && r->n_servers > 0) {
 		classify_servers(r, answering);
 		probe_problem_add(r, PROBE_P_NO_SERVER_ANSWERS,

@@ -94,9 +94,14 @@ struct step {
 	char			 error[200];
 	struct addr		 addrs[CUT_MAX_ADDRS];	/* STEP_CUT */
 	unsigned		 n_addrs, rr;
+	bool			 signed_zone;	/* its delegation had a DS (the
+						   root: always) */
 	struct waiters		 waiters;
 	/* while pending */
 	struct step		*at;		/* the cut asked */
+	unsigned		 first;		/* at's address tried first */
+	bool			 lame;		/* a server answered, but not
+						   with authority */
 	unsigned		 attempt;
 	unsigned		 lookups;	/* NS address lookups open */
 };
@@ -155,6 +160,7 @@ struct job {
 	struct step		*cut;
 	unsigned		 labels;	/* of the last name looked at */
 	unsigned		 attempt;
+	unsigned		 first;		/* cut's address tried first */
 	bool			 ds_query;
 	struct referral		*ref;
 	/* child server addresses being looked up */
@@ -163,6 +169,29 @@ struct job {
 	struct sigq		 sigq[PROBE_MAX_SIGNALS];
 };
 TAILQ_HEAD(jobs, job);
+
+/*
+ * Does the root answer as the root? Asked of every root address at once
+ * (". DNSKEY", validated against the trust anchor) before any walk, and
+ * again every ROOTCHECK_TTL. A network that answers port 53 itself (a
+ * middlebox's NXDOMAIN, a captive portal) fails it at once, and then no
+ * domain gets a verdict from made-up answers. Costs no query per domain.
+ */
+enum rootcheck_state { RC_NONE, RC_PENDING, RC_OK, RC_UNVERIFIED,
+	RC_INTERCEPTED };
+
+#define ROOTCHECK_TTL		300	/* seconds a good verdict holds */
+#define ROOTCHECK_RETRY		10	/* ... an intercepted or silent one */
+
+struct rootcheck {
+	enum rootcheck_state	 state, last;	/* last: the verdict logged */
+	time_t			 expires;
+	unsigned		 open;		/* queries on the wire */
+	unsigned		 good, bad;
+	char			 reason[300];	/* the first bad answer */
+	char			 anchor_file[256]; /* to name it */
+	struct waiters		 waiters;
+};
 
 struct probe_engine {
 	struct event_base	*base;
@@ -175,6 +204,8 @@ struct probe_engine {
 	char			 res_addr[PROBE_MAX_RESOLVERS][PROBE_ADDR_MAX];
 	getdns_context		*gd[PROBE_MAX_RESOLVERS];
 	struct step		*root;
+	struct rootcheck	 rc;
+	getdns_list		*anchor;	/* the trust anchor's RRs */
 	struct step		*steps[HASH_SIZE];
 	struct nsaddr		*nsaddrs[HASH_SIZE];
 	struct jobs		 queued, active;
@@ -466,6 +497,8 @@ step_cut_from(struct probe_engine *e, struct step *s,
 	unsigned	 i, j;
 	bool		 glued;
 
+	s->signed_zone = ref->has_ds;
+
 	for (i = 0; i < ref->n_glue && s->n_addrs < CUT_MAX_ADDRS; i++) {
 		if (ref->glue[i].addr.ss_family == AF_INET6 && !e->cfg.ipv6)
 			continue;
@@ -509,12 +542,75 @@ step_cut_from(struct probe_engine *e, struct step *s,
 }
 
 
+/* "REFUSED", or "rcode 23" for one without a name. */
+static void
+rcode_text(int rcode, char *buf, size_t len)
+{
+	const char	*n = probe_rcode_name(rcode);
+
+	if (n != NULL && strcmp(n, "RCODE") != 0)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "rcode %d", rcode);
+}
+
+/*
+ * A negative answer (NXDOMAIN, or NODATA: "no zone cut here") is believed
+ * only from the zone asked: with the AA bit and that zone's SOA. A
+ * middlebox's NXDOMAIN has no AA; a server that lost the zone, or serves
+ * another one, answers with another SOA or none. 0, or -1 with why.
+ */
+static int
+negative_from_zone(const struct referral *ref, const struct step *zone,
+    char *why, size_t len)
+{
+	const char	*what = ref->kind == REF_NXDOMAIN ? "NXDOMAIN" : "NODATA";
+
+	if (!ref->aa)
+		snprintf(why, len, "%s without the AA bit", what);
+	else if (ref->soa_owner[0] == '\0')
+		snprintf(why, len, "%s without the SOA of %s", what,
+		    zone->name);
+	else if (strcmp(ref->soa_owner, zone->name) != 0)
+		snprintf(why, len, "%s with the SOA of %s instead of %s", what,
+		    ref->soa_owner, zone->name);
+	else if (zone->signed_zone && !ref->denial)
+		/* We ask with DO: a signed zone proves its denial. An
+		 * answer without NSEC or NSEC3 was not made by it. */
+		snprintf(why, len, "%s without the NSEC/NSEC3 proof that "
+		    "the signed zone %s sends", what, zone->name);
+	else
+		return 0;
+	return -1;
+}
+
+/* Why an answer to "NAME NS" from a server of zone is of no use. */
+static void
+unusable_answer(const struct referral *ref, const struct step *zone,
+    const char *name, char *why, size_t len)
+{
+	char	 rc[24];
+
+	if (ref->kind == REF_REFERRAL)
+		snprintf(why, len, "a referral to %s when asked about %s",
+		    ref->owner, name);
+	else if (ref->kind == REF_NXDOMAIN || ref->kind == REF_NODATA)
+		negative_from_zone(ref, zone, why, len);
+	else if (ref->rcode != 0) {
+		rcode_text(ref->rcode, rc, sizeof(rc));
+		snprintf(why, len, "%s", rc);
+	} else
+		snprintf(why, len, "an answer that is neither a referral nor "
+		    "authoritative");
+}
+
 static void
 step_answer(void *arg, const struct transport_result *r)
 {
 	struct step		*s = arg;
 	struct probe_engine	*e = s->e;
 	struct referral		*ref;
+	char			 why[160], addr[PROBE_ADDR_MAX];
 
 	if (r->status != TRANSPORT_OK) {
 		snprintf(s->error, sizeof(s->error), "%s",
@@ -528,30 +624,36 @@ step_answer(void *arg, const struct transport_result *r)
 	answer_referral(r->msg, s->name, ref);
 	switch (ref->kind) {
 	case REF_REFERRAL:
-		if (strcmp(ref->owner, s->name) != 0) {
-			snprintf(s->error, sizeof(s->error), "referral to %s "
-			    "when asked about %s", ref->owner, s->name);
-			free(ref);
-			goto retry;
-		}
+		if (strcmp(ref->owner, s->name) != 0)
+			goto lame;
 		/* FALLTHROUGH */
 	case REF_AUTH_NS:
 		step_cut_from(e, s, ref);
 		break;
 	case REF_NODATA:
+		if (negative_from_zone(ref, s->at, why, sizeof(why)) == -1)
+			goto lame;
 		step_resolve(s, STEP_NOT_CUT, NULL);
 		break;
 	case REF_NXDOMAIN:
+		if (negative_from_zone(ref, s->at, why, sizeof(why)) == -1)
+			goto lame;
 		step_resolve(s, STEP_NXDOMAIN, "NXDOMAIN");
 		break;
 	default:
-		snprintf(s->error, sizeof(s->error), "rcode %d from a "
-		    "server of %s", ref->rcode, s->at->name);
-		free(ref);
-		goto retry;
+		goto lame;
 	}
 	free(ref);
 	return;
+lame:
+	/* The server answered, but nothing it said can be believed: try
+	 * another server of the zone, and never turn it into a verdict. */
+	unusable_answer(ref, s->at, s->name, why, sizeof(why));
+	addr_text(r->server, addr, sizeof(addr));
+	snprintf(s->error, sizeof(s->error), "%s (a server of %s) answered %s",
+	    addr, s->at->name, why);
+	s->lame = true;
+	free(ref);
 retry:
 	if (++s->attempt < MAX_ATTEMPTS && s->attempt < s->at->n_addrs) {
 		step_send(e, s);
@@ -564,7 +666,13 @@ static void
 step_send(struct probe_engine *e, struct step *s)
 {
 	struct step	*at = s->at;
-	struct addr	*a = &at->addrs[at->rr++ % at->n_addrs];
+	struct addr	*a;
+
+	/* Retries walk on from the first address: the shared round robin
+	 * could hand the same lame server back. */
+	if (s->attempt == 0)
+		s->first = at->rr++;
+	a = &at->addrs[(s->first + s->attempt) % at->n_addrs];
 
 	if (transport_query(e->tp, (struct sockaddr *)&a->ss, a->len, s->name,
 	    T_NS, step_answer, s) == -1)
@@ -589,7 +697,11 @@ static void
 job_send_parent(struct job *j, uint16_t qtype)
 {
 	struct step	*at = j->cut;
-	struct addr	*a = &at->addrs[at->rr++ % at->n_addrs];
+	struct addr	*a;
+
+	if (j->attempt == 0 && !j->ds_query)
+		j->first = at->rr++;
+	a = &at->addrs[(j->first + j->attempt) % at->n_addrs];
 
 	addr_text((struct sockaddr *)&a->ss, j->res->parent_server,
 	    sizeof(j->res->parent_server));
@@ -672,9 +784,12 @@ job_walk(struct job *j)
 		case STEP_FAILED:
 			snprintf(r->parent, sizeof(r->parent), "%s",
 			    j->cut->name);
-			r->parent_status = PROBE_Q_TIMEOUT;
+			r->parent_status = s->lame ? PROBE_Q_MALFORMED :
+			    PROBE_Q_TIMEOUT;
+			r->parent_lame = s->lame;
 			snprintf(r->error, sizeof(r->error), "no server of %s "
-			    "answered about %s%s%s", j->cut->name, s->name,
+			    "answered %sabout %s%s%s", j->cut->name, s->lame ?
+			    "with authority " : "", s->name,
 			    s->error[0] ? ": " : "", s->error);
 			job_finish_walk(j);
 			return;
@@ -686,6 +801,34 @@ fail:
 	job_finish_walk(j);
 }
 
+/*
+ * Why an answer to the DS question is of no use, or NULL: the DS comes
+ * from the parent's zone, with authority; "no DS" only with the parent's
+ * SOA (a server of the child alone answers NODATA from the child's apex).
+ */
+static const char *
+ds_answer_unusable(const struct referral *ds, const struct step *parent,
+    char *why, size_t len)
+{
+	char	 rc[24];
+
+	if (ds->rcode != 0) {
+		rcode_text(ds->rcode, rc, sizeof(rc));
+		snprintf(why, len, "%s to the DS question", rc);
+	} else if (!ds->aa)
+		snprintf(why, len, "the DS question without the AA bit");
+	else if (ds->n_ds == 0 && strcmp(ds->soa_owner, parent->name) != 0)
+		snprintf(why, len, "no DS with the SOA of %s instead of %s: it "
+		    "does not serve the parent zone", ds->soa_owner[0] ?
+		    ds->soa_owner : "no zone", parent->name);
+	else if (ds->n_ds == 0 && parent->signed_zone && !ds->denial)
+		snprintf(why, len, "no DS without the NSEC/NSEC3 proof that "
+		    "the signed zone %s sends", parent->name);
+	else
+		return NULL;
+	return why;
+}
+
 static void
 job_parent_answer(void *arg, const struct transport_result *tr)
 {
@@ -693,15 +836,18 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 	struct probe_result	*r = j->res;
 	struct referral		*ref = j->ref;
 	unsigned		 i;
+	char			 why[200];
 
 	j->pending--;
 	if (tr->status != TRANSPORT_OK) {
 		r->parent_status = tr->status == TRANSPORT_TIMEOUT ?
 		    PROBE_Q_TIMEOUT : tr->status == TRANSPORT_MALFORMED ?
 		    PROBE_Q_MALFORMED : PROBE_Q_NETERR;
-		snprintf(r->error, sizeof(r->error), "%s: %s",
-		    r->parent_server, tr->error ? tr->error :
-		    transport_status_str(tr->status));
+		/* A lame answer says more than a later silence. */
+		if (!r->parent_lame)
+			snprintf(r->error, sizeof(r->error), "%s: %s",
+			    r->parent_server, tr->error ? tr->error :
+			    transport_status_str(tr->status));
 		goto retry;
 	}
 	if (j->ds_query) {
@@ -709,13 +855,9 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 		struct referral dsref;
 
 		answer_referral(tr->msg, j->domain, &dsref);
-		if (dsref.rcode != 0 && dsref.rcode != 3) {
-			r->parent_status = PROBE_Q_OK;
-			snprintf(r->error, sizeof(r->error), "%s answered "
-			    "rcode %d to the DS question", r->parent_server,
-			    dsref.rcode);
-			goto retry;
-		}
+		if (ds_answer_unusable(&dsref, j->cut, why,
+		    sizeof(why)) != NULL)
+			goto lame;
 		for (i = 0; i < dsref.n_ds; i++)
 			ref->ds[i] = dsref.ds[i];
 		ref->n_ds = dsref.n_ds;
@@ -729,11 +871,9 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 	switch (ref->kind) {
 	case REF_REFERRAL:
 		if (strcmp(ref->owner, j->domain) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s sent a "
-			    "referral to %s when asked about %s",
-			    r->parent_server, ref->owner, j->domain);
-			r->parent_status = PROBE_Q_MALFORMED;
-			goto retry;
+			unusable_answer(ref, j->cut, j->domain, why,
+			    sizeof(why));
+			goto lame;
 		}
 		if (!ref->has_ds && !ref->denial) {
 			/* The referral proves nothing about DS: ask. */
@@ -749,26 +889,31 @@ job_parent_answer(void *arg, const struct transport_result *tr)
 		job_send_parent(j, T_DS);
 		return;
 	case REF_NODATA:
+		if (negative_from_zone(ref, j->cut, why, sizeof(why)) == -1)
+			goto lame;
 		r->delegated = false;
+		r->parent_lame = false;
 		snprintf(r->error, sizeof(r->error), "%s says %s exists but "
 		    "is not a zone of its own", r->parent_server, j->domain);
 		job_finish_walk(j);
 		return;
 	case REF_NXDOMAIN:
+		if (negative_from_zone(ref, j->cut, why, sizeof(why)) == -1)
+			goto lame;
 		r->delegated = false;
+		r->parent_lame = false;
 		snprintf(r->error, sizeof(r->error), "%s does not exist "
 		    "(NXDOMAIN from %s)", j->domain, r->parent_server);
 		job_finish_walk(j);
 		return;
 	default:
-		r->parent_status = PROBE_Q_MALFORMED;
-		snprintf(r->error, sizeof(r->error), "%s answered rcode %d",
-		    r->parent_server, ref->rcode);
-		goto retry;
+		unusable_answer(ref, j->cut, j->domain, why, sizeof(why));
+		goto lame;
 	}
 found:
 	r->parent_status = PROBE_Q_OK;
 	r->error[0] = '\0';
+	r->parent_lame = false;
 	r->delegated = true;
 	r->ds_ttl = ref->ds_ttl;
 	r->n_ds = ref->n_ds;
@@ -777,6 +922,13 @@ found:
 		r->ds[i] = ref->ds[i];
 	job_finish_walk(j);
 	return;
+lame:
+	/* Answered, but not as a server of the parent: a lame server or a
+	 * middlebox. Another server may know; none is a verdict. */
+	r->parent_status = PROBE_Q_MALFORMED;
+	r->parent_lame = true;
+	snprintf(r->error, sizeof(r->error), "%s (a server of %s) answered "
+	    "%s", r->parent_server, r->parent, why);
 retry:
 	if (++j->attempt < MAX_ATTEMPTS && j->attempt < j->cut->n_addrs) {
 		job_send_parent(j, j->ds_query ? T_DS : T_NS);
@@ -1020,9 +1172,13 @@ child_answer(void *arg, const struct transport_result *tr)
 			answer_cdnskey(r, q->si, tr->msg);
 			break;
 		}
-		if (tr->rcode != 0 && q->qtype == T_SOA)
-			snprintf(s->error, sizeof(s->error), "rcode %d to SOA",
-			    tr->rcode);
+		if (tr->rcode != 0 && q->qtype == T_SOA) {
+			char rc[24];
+
+			rcode_text(tr->rcode, rc, sizeof(rc));
+			snprintf(s->error, sizeof(s->error), "%s to SOA%s", rc,
+			    tr->aa ? "" : " without the AA bit");
+		}
 	} else {
 		st = tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
 		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :
@@ -1316,6 +1472,187 @@ job_start_validation(struct job *j)
 }
 
 /* ------------------------------------------------------------------ */
+/* Does the root answer as the root? (see struct rootcheck) */
+
+/* Why an answer to ". DNSKEY" from a root address cannot be the root's,
+ * or NULL when it is: authoritative, and the DNSKEY RRset validates
+ * against the trust anchor (getdns, on records transport already parsed;
+ * no network). */
+static const char *
+root_answer_unusable(struct probe_engine *e, const struct transport_result *tr,
+    char *why, size_t len)
+{
+	getdns_list	*ans = NULL, *set = NULL;
+	getdns_dict	*rr;
+	getdns_bindata	*bd;
+	size_t		 i, n = 0, k = 0;
+	uint32_t	 type, covered;
+	unsigned	 keys = 0;
+	getdns_return_t	 v = GETDNS_RETURN_GENERIC_ERROR;
+	char		 rc[24];
+
+	if (tr->rcode != 0) {
+		rcode_text(tr->rcode, rc, sizeof(rc));
+		snprintf(why, len, "answered %s to the root's DNSKEY question",
+		    rc);
+		return why;
+	}
+	if (!tr->aa) {
+		snprintf(why, len, "answered the root's DNSKEY question "
+		    "without the AA bit");
+		return why;
+	}
+	if ((set = getdns_list_create()) == NULL) {
+		snprintf(why, len, "out of memory");
+		goto out;
+	}
+	(void)getdns_dict_get_list(tr->msg, "answer", &ans);
+	if (ans != NULL)
+		(void)getdns_list_get_length(ans, &n);
+	for (i = 0; i < n; i++) {
+		if (getdns_list_get_dict(ans, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_bindata(rr, "name", &bd) !=
+		    GETDNS_RETURN_GOOD || bd->size != 1)
+			continue;
+		if (type == T_DNSKEY)
+			keys++;
+		else if (type != 46 || getdns_dict_get_int(rr,
+		    "/rdata/type_covered", &covered) != GETDNS_RETURN_GOOD ||
+		    covered != T_DNSKEY)
+			continue;
+		if (getdns_list_set_dict(set, k++, rr) != GETDNS_RETURN_GOOD) {
+			snprintf(why, len, "out of memory");
+			goto out;
+		}
+	}
+	if (keys == 0) {
+		snprintf(why, len, "served no DNSKEY for the root");
+		goto out;
+	}
+	/* clock_now(): the time libunbound validates at too (tests move
+	 * it with DNSSECMON_NOW); 1 h of skew for a monitor's clock. The
+	 * set is its own support: getdns 1.6.0 with a DS anchor (root.ds)
+	 * builds the chain from support records only and says BOGUS for a
+	 * good set without them (measured; a DNSKEY anchor works either
+	 * way, and a bad DS, key or RRSIG is BOGUS both ways). */
+	v = getdns_validate_dnssec2(set, set, e->anchor, clock_now(), 3600);
+	if (v != GETDNS_DNSSEC_SECURE)
+		snprintf(why, len, "served a root DNSKEY RRset that does not "
+		    "validate against the trust anchor %s",
+		    e->rc.anchor_file);
+out:
+	getdns_list_destroy(set);
+	return v == GETDNS_DNSSEC_SECURE ? NULL : why;
+}
+
+static void
+rootcheck_conclude(struct probe_engine *e, enum rootcheck_state st)
+{
+	struct rootcheck	*c = &e->rc;
+
+	c->state = st;
+	c->expires = time(NULL) + (st == RC_OK ? ROOTCHECK_TTL :
+	    ROOTCHECK_RETRY);
+	/* Once, loudly, on the change: it is the monitor's problem, not
+	 * any domain's. */
+	if (st == RC_INTERCEPTED && c->last != RC_INTERCEPTED)
+		log_warnx("the network intercepts DNS: %s. No domain gets a "
+		    "verdict until the root answers as the root: check the "
+		    "monitor's network (a firewall or middlebox answering "
+		    "port 53), root hints and trust anchor", c->reason);
+	else if (st == RC_OK && c->last == RC_INTERCEPTED)
+		log_warnx("the root answers as the root again: DNS is no "
+		    "longer intercepted");
+	if (st != RC_UNVERIFIED)
+		c->last = st;
+	waiters_wake(&c->waiters);
+}
+
+static void
+rootcheck_answer(void *arg, const struct transport_result *tr)
+{
+	struct probe_engine	*e = arg;
+	struct rootcheck	*c = &e->rc;
+	char			 why[200], addr[PROBE_ADDR_MAX];
+	const char		*bad = NULL;
+
+	c->open--;
+	if (tr->status == TRANSPORT_OK)
+		bad = root_answer_unusable(e, tr, why, sizeof(why));
+	else if (tr->status == TRANSPORT_MALFORMED) {
+		snprintf(why, sizeof(why), "sent a malformed answer (%s)",
+		    tr->error ? tr->error : "unparsable");
+		bad = why;
+	}
+	if (bad != NULL) {
+		c->bad++;
+		if (c->reason[0] == '\0') {
+			addr_text(tr->server, addr, sizeof(addr));
+			snprintf(c->reason, sizeof(c->reason), "root server "
+			    "%s %s", addr, bad);
+		}
+	} else if (tr->status == TRANSPORT_OK)
+		c->good++;
+	if (c->state != RC_PENDING)
+		return;
+	/* One root that answers as the root is enough: a single lame
+	 * hint is the walk's business, not interception. */
+	if (c->good > 0)
+		rootcheck_conclude(e, RC_OK);
+	else if (c->open == 0)
+		rootcheck_conclude(e, c->bad > 0 ? RC_INTERCEPTED :
+		    RC_UNVERIFIED);
+}
+
+/* Ask every root address at once; the first good answer decides. */
+static void
+rootcheck_start(struct probe_engine *e)
+{
+	struct rootcheck	*c = &e->rc;
+	struct step		*root = e->root;
+	unsigned		 i;
+
+	c->state = RC_PENDING;
+	c->good = c->bad = 0;
+	c->reason[0] = '\0';
+	for (i = 0; i < root->n_addrs; i++) {
+		c->open++;
+		if (transport_query(e->tp, (struct sockaddr *)&root->addrs[i].ss,
+		    root->addrs[i].len, ".", T_DNSKEY, rootcheck_answer, e) == -1)
+			c->open--;
+	}
+	if (c->open == 0)
+		rootcheck_conclude(e, RC_UNVERIFIED);
+}
+
+/* The walk and the validators start once the root answered as the root:
+ * behind an intercepting network they would only collect made-up
+ * answers, and libunbound would wait out its timeouts on them. */
+static void
+job_go(struct job *j)
+{
+	struct probe_result	*r = j->res;
+	struct rootcheck	*c = &j->e->rc;
+
+	if (c->state == RC_INTERCEPTED) {
+		r->intercepted = true;
+		snprintf(r->error, sizeof(r->error), "%s", c->reason);
+		j->phase = PH_CHILD;
+		job_op_done(j);		/* drop the hold of job_begin */
+		return;
+	}
+	job_start_validation(j);
+	job_walk(j);
+}
+
+static void
+job_rootcheck_cb(void *arg)
+{
+	job_go(arg);
+}
+
+/* ------------------------------------------------------------------ */
 /* Job life cycle. */
 
 static void
@@ -1370,8 +1707,13 @@ job_begin(struct job *j)
 	/* Held until the child phase is reached, so that a fast validator
 	 * answer cannot end the job early. */
 	j->pending = 1;
-	job_start_validation(j);
-	job_walk(j);
+	if ((e->rc.state == RC_NONE || e->rc.expires < time(NULL)) &&
+	    e->rc.state != RC_PENDING && e->rc.open == 0)
+		rootcheck_start(e);
+	if (e->rc.state == RC_PENDING &&
+	    waiter_add(&e->rc.waiters, job_rootcheck_cb, j) == 0)
+		return;
+	job_go(j);
 }
 
 static void
@@ -1500,6 +1842,62 @@ ub_ready(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("libunbound: %s", ub_strerror(rc));
 }
 
+/*
+ * libunbound answers some names from built-in local zones (RFC 6761
+ * special-use names, the RFC 1918 and AS112 reverse zones) without asking
+ * anybody: a zone under test. would be judged insecure and its servers
+ * would "have no address" although every server answers. A monitor asks
+ * the servers, so each default zone is made transparent: with no local
+ * data in it, libunbound resolves as for any other name.
+ * ("NAME nodefault" through ub_ctx_set_option does nothing in 1.17: the
+ * whole string is taken as the zone name. "NAME transparent" works.)
+ * The list is unbound 1.17's (services/localzone.c) plus the names later
+ * versions add; a name that is no default costs nothing.
+ */
+static const char *const ub_default_zones[] = {
+	"localhost.", "127.in-addr.arpa.",
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "ip6.arpa.",
+	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "ip6.arpa.",
+	"onion.", "test.", "invalid.", "home.arpa.", "resolver.arpa.",
+	"service.arpa.", "local.",
+	"10.in-addr.arpa.", "0.in-addr.arpa.", "168.192.in-addr.arpa.",
+	"254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
+	"100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.", "d.f.ip6.arpa.", "8.e.f.ip6.arpa.",
+	"9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
+	"8.b.d.0.1.0.0.2.ip6.arpa."
+};
+
+/* Turn every default local zone off (see above). -1: libunbound said no. */
+static int
+ub_no_local_zones(struct ub_ctx *ub)
+{
+	char		 z[128];
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(ub_default_zones) / sizeof(*ub_default_zones);
+	    i++) {
+		snprintf(z, sizeof(z), "%s transparent", ub_default_zones[i]);
+		if (ub_ctx_set_option(ub, "local-zone:", z) != 0)
+			return -1;
+	}
+	/* RFC 6598 (100.64/10) and RFC 1918 172.16/12, one zone per /16. */
+	for (n = 64; n <= 127; n++) {
+		snprintf(z, sizeof(z), "%d.100.in-addr.arpa. transparent", n);
+		if (ub_ctx_set_option(ub, "local-zone:", z) != 0)
+			return -1;
+	}
+	for (n = 16; n <= 31; n++) {
+		snprintf(z, sizeof(z), "%d.172.in-addr.arpa. transparent", n);
+		if (ub_ctx_set_option(ub, "local-zone:", z) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static getdns_context *
 resolver_context(struct probe_engine *e, const char *text, char *err,
     size_t errlen)
@@ -1599,6 +1997,14 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
+	if ((e->anchor = roots_load_anchor(cfg->trust_anchor, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	TAILQ_INIT(&e->rc.waiters);
+	snprintf(e->rc.anchor_file, sizeof(e->rc.anchor_file), "%s",
+	    cfg->trust_anchor);
 	if (roots_load_hints(cfg->root_hints, cfg->ipv6, &roots, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s", why);
@@ -1609,6 +2015,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	e->root->e = e;
 	snprintf(e->root->name, sizeof(e->root->name), ".");
 	e->root->state = STEP_CUT;
+	e->root->signed_zone = true;	/* we hold its trust anchor */
 	TAILQ_INIT(&e->root->waiters);
 	for (i = 0; i < roots.n && i < CUT_MAX_ADDRS; i++) {
 		memcpy(&e->root->addrs[i].ss, &roots.addrs[i], sizeof(roots.addrs[i]));
@@ -1667,7 +2074,8 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	    ub_ctx_set_option(e->ub, "val-bogus-ttl:", "5") != 0 ||
 	    ub_ctx_set_option(e->ub, "infra-host-ttl:", "60") != 0 ||
 	    ub_ctx_set_option(e->ub, "edns-buffer-size:", "1232") != 0 ||
-	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0) {
+	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
+	    ub_no_local_zones(e->ub) != 0) {
 		snprintf(err, errlen, "libunbound refused the configuration "
 		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
 		    cfg->root_hints ? cfg->root_hints : "built in");
@@ -1737,6 +2145,11 @@ probe_engine_destroy(struct probe_engine *e)
 		TAILQ_REMOVE(&e->active, j, entry);
 		job_free(j);
 	}
+	while ((w = TAILQ_FIRST(&e->rc.waiters)) != NULL) {
+		TAILQ_REMOVE(&e->rc.waiters, w, entry);
+		free(w);
+	}
+	getdns_list_destroy(e->anchor);
 	for (i = 0; i < HASH_SIZE; i++) {
 		for (s = e->steps[i]; s != NULL; s = sn) {
 			sn = s->hnext;

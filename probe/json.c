@@ -166,6 +166,10 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "problems", a);
 
 	json_object_set_new(o, "delegated", json_boolean(r->delegated));
+	json_object_set_new(o, "parent_answers_lame",
+	    json_boolean(r->parent_lame));
+	json_object_set_new(o, "network_intercepts_dns",
+	    json_boolean(r->intercepted));
 	json_object_set_new(o, "ds_ttl", r->n_ds ? json_integer(r->ds_ttl) :
 	    json_null());
 	a = json_array();

@@ -193,6 +193,8 @@ enum probe_code {
 	PROBE_P_SIGNATURE_EXPIRING,
 	PROBE_P_SERVER_UNREACHABLE,
 	PROBE_P_LAME_DELEGATION,
+	PROBE_P_PARENT_LAME,
+	PROBE_P_DNS_INTERCEPTED,
 	PROBE_P_SERVERS_DISAGREE,
 	PROBE_P_SERIAL_MISMATCH,
 	PROBE_P_VALIDATION_BOGUS,
@@ -281,6 +283,14 @@ struct probe_result {
 	enum probe_qstatus parent_status;
 	char		parent_server[PROBE_ADDR_MAX];	/* who answered */
 	bool		delegated;		/* the parent delegates it */
+	bool		parent_lame;		/* parent servers answered, none
+						   with authority (error says
+						   who and how) */
+	bool		intercepted;		/* the root does not answer as
+						   the root: the network
+						   intercepts DNS (error says
+						   how); nothing else was
+						   asked */
 	uint32_t	ds_ttl;
 	unsigned	n_ds;
 	struct probe_ds	ds[PROBE_MAX_DS];

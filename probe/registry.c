@@ -134,6 +134,14 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "a name server address did not answer"),
 	P(PROBE_P_LAME_DELEGATION, "lame_delegation", W, false, ZONE,
 	    "a listed name server does not answer authoritatively"),
+	P(PROBE_P_PARENT_LAME, "parent_lame", U, false, ANY,
+	    "the parent zone's servers answered, but none with authority "
+	    "(lame, REFUSED, or a negative answer from another zone): no "
+	    "verdict on the domain"),
+	P(PROBE_P_DNS_INTERCEPTED, "dns_intercepted", U, false, ANY,
+	    "the monitor's network intercepts DNS: the root's servers do "
+	    "not answer as the root; no domain gets a verdict until it "
+	    "stops"),
 	P(PROBE_P_SERVERS_DISAGREE, "servers_disagree", W, false, ZONE,
 	    "name servers serve different DNSKEY sets"),
 	P(PROBE_P_SERIAL_MISMATCH, "serial_mismatch", W, false, ZONE,
@@ -253,6 +261,11 @@ probe_problem_resolvable(const char *code, const struct probe_result *r)
 		/* A code this version no longer makes: any check that
 		 * read the zone is the word on it. */
 		return r->state != PROBE_STATE_UNKNOWN;
+	/* Behind an intercepting network nothing about the domain was
+	 * seen: no problem of it can have gone, only the interception. */
+	if (r->intercepted)
+		return d->id == PROBE_P_DNS_INTERCEPTED ||
+		    d->id == PROBE_P_STORE_ERROR;
 	switch (d->resolved_by) {
 	case PROBE_RESOLVE_ANY_CHECK:
 		return true;

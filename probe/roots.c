@@ -285,3 +285,34 @@ roots_check_anchor(const char *file, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+getdns_list *
+roots_load_anchor(const char *file, char *err, size_t errlen)
+{
+	getdns_list	*rrs, *out = NULL;
+	getdns_dict	*rr;
+	size_t		 i, n, k = 0;
+	uint32_t	 type;
+
+	if (roots_check_anchor(file, err, errlen) == -1 ||
+	    read_rrs(file, &rrs, &n, err, errlen) == -1)
+		return NULL;
+	if ((out = getdns_list_create()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (getdns_list_get_dict(rrs, i, &rr) != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(rr, "type", &type) !=
+		    GETDNS_RETURN_GOOD || !owner_is_root(rr) ||
+		    (type != 43 && type != 48))
+			continue;
+		if (getdns_list_set_dict(out, k++, rr) != GETDNS_RETURN_GOOD)
+			goto fail;
+	}
+	getdns_list_destroy(rrs);
+	return out;
+fail:
+	snprintf(err, errlen, "%s: out of memory", file);
+	getdns_list_destroy(rrs);
+	getdns_list_destroy(out);
+	return NULL;
+}

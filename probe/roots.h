@@ -46,4 +46,12 @@ int	roots_load_hints(const char *file, bool ipv6, struct roots *out,
  */
 int	roots_check_anchor(const char *file, char *err, size_t errlen);
 
+/*
+ * The root's DS and DNSKEY records of the trust anchor file, as getdns
+ * resource records (the trust_anchors argument of getdns_validate_dnssec).
+ * Caller destroys. NULL with "FILE: reason" in err.
+ */
+struct getdns_list *roots_load_anchor(const char *file, char *err,
+	    size_t errlen);
+
 #endif

@@ -210,6 +210,11 @@ current_problems(const struct probe_result *r, struct cur *cur)
 
 		if (p->severity < PROBE_SEV_WARNING)
 			continue;	/* a note */
+		/* The monitor's problem, not the domain's: one alert for
+		 * the instance (dnssecmon_network_intercepts_dns), never
+		 * one per domain. */
+		if (p->id == PROBE_P_DNS_INTERCEPTED)
+			continue;
 		code = probe_problem_alert_code(p->code);
 		for (j = 0; j < n; j++)
 			if (strcmp(cur[j].code, code) == 0)

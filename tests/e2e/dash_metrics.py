@@ -226,7 +226,7 @@ try:
     rules = papi("/api/v1/rules")
     names = {ru["name"]: ru.get("health") for g in rules["data"]["groups"]
              for ru in g["rules"]}
-    t.ok(len(names) == 10 and all(h == "ok" for h in names.values()),
+    t.ok(len(names) == 11 and all(h == "ok" for h in names.values()),
          "prometheus: the shipped rules load and evaluate (%d rules)" % len(names),
          names)
 
@@ -386,7 +386,7 @@ try:
                                capture_output=True).stdout)
     p = subprocess.run(["promtool", "check", "rules", rf], capture_output=True,
                        text=True)
-    t.ok(p.returncode == 0 and "SUCCESS: 10 rules found" in p.stdout,
+    t.ok(p.returncode == 0 and "SUCCESS: 11 rules found" in p.stdout,
          "promtool check rules on the export", p.stdout + p.stderr)
     p = subprocess.run(["promtool", "test", "rules", RULES_TEST],
                        capture_output=True, text=True)

@@ -60,7 +60,9 @@ def scenario(label, damage, needle):
                   extra="hooks:\n  dnsimple:\n    secret: %s\n" % SECRET)
     try:
         d.start()
-        t.ok(d.ready(), "%s: the daemon is ready" % label)
+        if not t.ok(d.ready(), "%s: the daemon is ready" % label):
+            t.diag(d.log_text()[-1500:])
+            return
         damage(d.db)
         status = post(d)
         t.ok(status in (503, None),

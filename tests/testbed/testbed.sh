@@ -60,6 +60,11 @@ Environment (defaults):
   TESTBED_TLD_NS_A=127.0.0.21   TESTBED_TLD_NS_B=127.0.0.22
   TESTBED_NS_A=127.0.0.31       TESTBED_NS_B=127.0.0.32
   TESTBED_RESOLVER=127.0.0.41
+  TESTBED_SPECIAL_TLD=test      a second, special-use TLD (RFC 6761) on the TLD servers
+                                (invalid when TESTBED_TLD is test)
+  TESTBED_INTERCEPTOR=127.0.0.60
+                                where tests run an intercepting responder (not started here;
+                                lamed.\$TESTBED_TLD is delegated to it)
   TESTBED_BENCH_ZONES=0         N > 0: also serve N signed zones b000001.\$TESTBED_TLD ...
                                 on servers a and b, delegated with DS in the TLD (make bench)
   TESTBED_BENCH_CACHE=$REPO/build/bench-cache
@@ -83,7 +88,7 @@ ENV_VARS="TESTBED_DIR TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TL
 TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED_ANCHOR
 TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
 TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
-TESTBED_DNSHOST_ZONE TESTBED_SCRIPT"
+TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
@@ -99,12 +104,22 @@ load_config() {
     : "${TESTBED_TLD_NS_A:=127.0.0.21}" "${TESTBED_TLD_NS_B:=127.0.0.22}"
     : "${TESTBED_NS_A:=127.0.0.31}" "${TESTBED_NS_B:=127.0.0.32}"
     : "${TESTBED_RESOLVER:=127.0.0.41}"
+    # A second TLD with a special-use name (RFC 6761): resolvers answer it from built-in
+    # local zones unless told not to (invalid when the main TLD is test itself). And the
+    # address where tests run an intercepting responder (never started by this script;
+    # lamed.$TLD is delegated there).
+    if [ -z "${TESTBED_SPECIAL_TLD:-}" ]; then
+        if [ "$TESTBED_TLD" = test ]; then TESTBED_SPECIAL_TLD=invalid; else TESTBED_SPECIAL_TLD=test; fi
+    fi
+    : "${TESTBED_INTERCEPTOR:=127.0.0.60}"
     : "${TESTBED_BENCH_ZONES:=0}"
     TESTBED_BENCH_CACHE=$(realpath -m "${TESTBED_BENCH_CACHE:-$REPO/build/bench-cache}")
     TESTBED_PORT=53
     TESTBED_TLD=${TESTBED_TLD%.}
+    TESTBED_SPECIAL_TLD=${TESTBED_SPECIAL_TLD%.}
     D=$TESTBED_DIR
     TLD=$TESTBED_TLD
+    SPECIAL=$TESTBED_SPECIAL_TLD
     DNSHOST=dnshost.$TLD
     TESTBED_ANCHOR=$D/root.key
     TESTBED_ANCHOR_CONF=$D/root.anchor.conf
@@ -126,9 +141,11 @@ load_config() {
 validate_config() {
     [[ $TLD =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] ||
         die "TESTBED_TLD='$TLD' must be one lower-case label"
+    [[ $SPECIAL =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] && [ "$SPECIAL" != "$TLD" ] ||
+        die "TESTBED_SPECIAL_TLD='$SPECIAL' must be one lower-case label other than TESTBED_TLD"
     local v a seen=" "
     for v in TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A TESTBED_TLD_NS_B \
-             TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER; do
+             TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_INTERCEPTOR; do
         a=${!v}
         # The testbed must never send a packet off the machine.
         [[ $a =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
@@ -147,7 +164,8 @@ save_config() {
     local v
     { echo "# written by testbed.sh up; read back by the other commands"
       for v in TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A \
-               TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER; do
+               TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER \
+               TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR; do
           printf '%s=%q\n' "$v" "${!v}"
       done
       # Only when set, so that a testbed without bench zones writes what it always did.
@@ -438,6 +456,45 @@ build_child() {
     write_expect "$zone" "$state"
 }
 
+# Topology zones beside the scenarios (not in TESTBED_ZONES; tests name them). All signed
+# (algorithm 13, keys ksk zsk), DS at the parent:
+#   cohosted.$TLD     served by the TLD's own servers: asked about it, the parent's server
+#                     answers with authority (the child's NS set) instead of a referral
+#   inside.$SPECIAL   under the special-use TLD, its servers named in that TLD
+#   viaspecial.$TLD   its server names are under the special-use TLD, so the TLD has no glue
+#                     for them: their addresses must be looked up there
+# And lamed.$TLD (unsigned): delegated to ns.lamed.$TLD at $TESTBED_INTERCEPTOR, where a
+# test may run a responder that answers without authority.
+extra_zones() { echo "cohosted.$TLD inside.$SPECIAL viaspecial.$TLD"; }
+
+build_extra() { # zone serial
+    local zone=$1 serial=$2 ns servers parts srv n src=$D/work/$1.zone out=$D/work/$1.signed
+    case $zone in
+    cohosted.*)   ns="ns1.nic.$TLD ns2.nic.$TLD"; servers=tld; parts=tld-parts ;;
+    inside.*)     ns="ns1.hosting.$SPECIAL ns2.hosting.$SPECIAL"; servers="a b"; parts=special-parts ;;
+    viaspecial.*) ns="ns1.hosting.$SPECIAL ns2.hosting.$SPECIAL"; servers="a b"; parts=tld-parts ;;
+    *) die "no topology zone $zone" ;;
+    esac
+    {
+        echo "\$TTL $TTL"
+        echo "$zone. IN SOA ${ns%% *}. hostmaster.$zone. $serial 3600 900 604800 300"
+        for n in $ns; do echo "$zone. IN NS $n."; done
+        echo "www.$zone. IN A 127.0.0.80"
+        dnskey_rr "$zone" ksk; dnskey_rr "$zone" zsk
+    } >"$src"
+    sign_zone "$zone" "$src" "$out" normal ksk zsk
+    for srv in $servers; do install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"; done
+    mkdir -p "$D/work/$parts"
+    { for n in $ns; do echo "$zone. IN NS $n."; done
+      ds_rr "$zone" ksk; } >"$D/work/$parts/${zone%%.*}.part"
+}
+
+lamed_part() {
+    mkdir -p "$D/work/tld-parts"
+    { echo "lamed.$TLD. IN NS ns.lamed.$TLD."
+      echo "ns.lamed.$TLD. IN A $TESTBED_INTERCEPTOR"; } >"$D/work/tld-parts/lamed.part"
+}
+
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose
 # SHA-256 DS is not at the parent: what a monitor should report as "DS to publish". Literal
 # reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK; in
@@ -519,6 +576,25 @@ build_tld() {
     install_zone "$D/work/tld.signed" "$D/nsd-tld/zones/$TLD.zone"
 }
 
+# The special-use TLD, on the TLD's servers beside $TLD.
+build_special_tld() {
+    local serial=$1 src=$D/work/special.zone
+    {
+        echo "\$TTL $TTL"
+        echo "$SPECIAL. IN SOA ns1.nic.$SPECIAL. hostmaster.nic.$SPECIAL. $serial 3600 900 604800 300"
+        echo "$SPECIAL. IN NS ns1.nic.$SPECIAL."
+        echo "$SPECIAL. IN NS ns2.nic.$SPECIAL."
+        echo "ns1.nic.$SPECIAL. IN A $TESTBED_TLD_NS_A"
+        echo "ns2.nic.$SPECIAL. IN A $TESTBED_TLD_NS_B"
+        echo "ns1.hosting.$SPECIAL. IN A $TESTBED_NS_A"
+        echo "ns2.hosting.$SPECIAL. IN A $TESTBED_NS_B"
+        dnskey_rr "$SPECIAL" ksk; dnskey_rr "$SPECIAL" zsk
+        cat "$D"/work/special-parts/*.part
+    } >"$src"
+    sign_zone "$SPECIAL" "$src" "$D/work/special.signed" normal ksk zsk
+    install_zone "$D/work/special.signed" "$D/nsd-tld/zones/$SPECIAL.zone"
+}
+
 build_root() {
     local serial=$1 src=$D/work/root.zone
     {
@@ -534,6 +610,11 @@ build_root() {
         ds_rr "$TLD" ksk
         echo "ns1.nic.$TLD. IN A $TESTBED_TLD_NS_A"
         echo "ns2.nic.$TLD. IN A $TESTBED_TLD_NS_B"
+        echo "$SPECIAL. IN NS ns1.nic.$SPECIAL."
+        echo "$SPECIAL. IN NS ns2.nic.$SPECIAL."
+        ds_rr "$SPECIAL" ksk
+        echo "ns1.nic.$SPECIAL. IN A $TESTBED_TLD_NS_A"
+        echo "ns2.nic.$SPECIAL. IN A $TESTBED_TLD_NS_B"
     } >"$src"
     sign_zone . "$src" "$D/work/root.signed" normal ksk zsk
     install_zone "$D/work/root.signed" "$D/nsd-root/zones/root.zone"
@@ -558,6 +639,8 @@ server:
     root-hints: "$TESTBED_HINTS"
     trust-anchor-file: "$TESTBED_ANCHOR"
     do-not-query-localhost: no
+    # The special-use TLD is served by this root: ask it, do not answer it locally.
+    local-zone: "$SPECIAL." nodefault
     do-ip6: no
     username: ""
     chroot: ""
@@ -699,6 +782,7 @@ server:
     so-reuseport: no
     # Every server of the hierarchy is on 127.0.0.0/8, which unbound skips by default.
     do-not-query-localhost: no
+    local-zone: "$SPECIAL." nodefault
     root-hints: "$TESTBED_HINTS"
     trust-anchor-file: "$TESTBED_ANCHOR"
     # Short caches: a test sees a switch within seconds even without a flush.
@@ -879,9 +963,9 @@ wait_servers_ready() {
     [ "$TESTBED_BENCH_ZONES" = 0 ] || bench=$(sed -n '1p;$p' "$(bench_dir)/zones.list" | xargs)
     local -A zones_of=(
         [nsd-root]=". "
-        [nsd-tld]="$TLD "
-        [nsd-a]="$DNSHOST $TESTBED_ZONES $bench"
-        [nsd-b]="$DNSHOST $TESTBED_ZONES $bench"
+        [nsd-tld]="$TLD $SPECIAL cohosted.$TLD "
+        [nsd-a]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
+        [nsd-b]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
     )
     local -A addrs_of=(
         [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
@@ -1048,13 +1132,14 @@ prepare_dir() {
 zone_job() {
     local zone=$1 kind=$2 serial=$3 roles r alg
     case $kind in
-    infra)    roles="ksk zsk"; alg=13 ;;
+    infra|extra) roles="ksk zsk"; alg=13 ;;
     switch)   roles=$SWITCH_ROLES; alg=$(zone_alg switch) ;;
     scenario) roles=$(roles_for_state "${zone%."$TLD"}"); alg=$(zone_alg "${zone%."$TLD"}") ;;
     esac
     for r in $roles; do keygen "$zone" "$r" "$alg"; done
     case $kind in
     switch)   build_child "$zone" healthy "$serial" ;;
+    extra)    build_extra "$zone" "$serial" ;;
     scenario) build_child "$zone" "${zone%."$TLD"}" "$serial" ;;
     esac
 }
@@ -1095,7 +1180,8 @@ cmd_up() {
     serial=$(date +%s)
     echo "$serial" >"$D/serial"
     # One job per zone, each with its own log ($D/work/job.<zone>.log, root: job.root.log).
-    for z in . "$TLD" "$DNSHOST"; do start_zone_job "$z" infra "$serial"; done
+    for z in . "$TLD" "$DNSHOST" "$SPECIAL"; do start_zone_job "$z" infra "$serial"; done
+    for z in $(extra_zones); do start_zone_job "$z" extra "$serial"; done
     for z in $SCENARIOS; do start_zone_job "$z.$TLD" scenario "$serial"; done
     start_zone_job "switch.$TLD" switch "$serial"
     for i in "${!ZONE_JOBS[@]}"; do
@@ -1116,7 +1202,9 @@ cmd_up() {
     t1=$(date +%s%N)
 
     build_dnshost "$serial"
+    lamed_part
     build_tld "$serial"
+    build_special_tld "$serial"
     build_root "$serial"
     write_client_files
 

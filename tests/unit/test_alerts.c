@@ -147,6 +147,41 @@ fresh(const char *name)
 
 /* ------------------------------------------------------ lifecycle */
 
+/* An intercepting network: the monitor's problem. No alert per domain,
+ * and the domain's open alert is not resolved by a check that saw
+ * nothing of it. */
+static void
+test_intercepted(void)
+{
+	struct store	*st;
+	const char	*d = "icpt.test";
+	int		 i;
+
+	if (!ok((st = fresh("icpt.db")) != NULL, "intercepted: store opens"))
+		return;
+	step(st, d, SY_ROLLSTART, T);
+	step(st, d, SY_ROLLSTART, T + HOUR);
+	is_str(take(st, NULL), "firing", "intercepted: rotation_pending fires");
+	for (i = 0; i < 3; i++) {
+		synth_result(R, d, SY_ROLLSTART, T + (2 + i) * HOUR);
+		R->intercepted = true;
+		R->parent_status = PROBE_Q_NONE;
+		R->n_ds = R->n_keys = R->n_servers = R->n_resolvers = 0;
+		R->validation = PROBE_VAL_INDETERMINATE;
+		snprintf(R->error, sizeof(R->error), "root server 192.0.2.1 "
+		    "answered NXDOMAIN");
+		ok(store_check(st, R, &ppol, &spol, T + (2 + i) * HOUR, NULL) ==
+		    0 && probe_has_problem(R, PROBE_P_DNS_INTERCEPTED),
+		    "intercepted: check %d records dns_intercepted", i + 1);
+	}
+	is_str(take(st, NULL), "", "intercepted: no transition: nothing fires "
+	    "per domain, the open alert is not resolved");
+	is_int(sql_int(dbpath("icpt.db"), "SELECT count(*) FROM "
+	    "alert_candidates WHERE code = 'dns_intercepted'"), 0,
+	    "intercepted: not even a candidate");
+	store_close(st);
+}
+
 static void
 test_rotation_lifecycle(void)
 {
@@ -845,6 +880,7 @@ main(int argc, char *argv[])
 	store_policy_defaults(&spol);
 
 	test_rotation_lifecycle();
+	test_intercepted();
 	test_fire_at_once_and_flaps();
 	test_policies();
 	test_delivery();

@@ -626,6 +626,73 @@ main(void)
 	classify();
 	ok(has("not_delegated"), "no delegation: not_delegated");
 	is_str(probe_severity_name(R.severity), "critical", "no delegation: critical");
+	/* Lame servers: one REFUSED is a server problem; all lame is no
+	 * verdict on the zone, and nobody claims the servers are silent. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	R.servers[1].has_soa = false;
+	R.servers[1].n_dnskey = 0;
+	R.keys[k1].servers = 1;
+	R.keys[k1].signs_dnskey = 1;
+	strcpy(R.servers[1].error, "REFUSED to SOA without the AA bit");
+	classify();
+	ok(has("lame_delegation"), "one server REFUSED: lame_delegation");
+	is_str(probe_state_name(R.state), "stable",
+	    "one server REFUSED: the other still judges the zone");
+	is_str(probe_severity_name(R.severity), "warning",
+	    "one server REFUSED: warning");
+	base();
+	for (unsigned i = 0; i < 2; i++) {
+		R.servers[i].has_soa = false;
+		R.servers[i].n_dnskey = 0;
+		strcpy(R.servers[i].error, "NXDOMAIN to SOA without the AA bit");
+	}
+	classify();
+	ok(has("lame_delegation") && !has("no_server_answers"),
+	    "every server lame: lame_delegation, not no_server_answers");
+	is_str(probe_state_name(R.state), "unknown", "every server lame: unknown");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "every server lame: severity unknown, never critical");
+	R.servers[0].status = PROBE_Q_TIMEOUT;
+	classify();
+	ok(has("no_server_answers"), "one silent, one lame: no_server_answers");
+
+	/* Lame parent: answered, but never with authority. */
+	base();
+	R.parent_status = PROBE_Q_MALFORMED;
+	R.parent_lame = true;
+	R.delegated = false;
+	classify();
+	ok(has("parent_lame") && !has("not_delegated") &&
+	    !has("parent_unreachable"), "lame parent: parent_lame only");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "lame parent: unknown, never critical");
+	/* Intercepted: nothing but the interception, and it clears nothing
+	 * a check of the domain would. */
+	base();
+	R.intercepted = true;
+	R.parent_status = PROBE_Q_NONE;
+	R.validation = PROBE_VAL_INDETERMINATE;
+	snprintf(R.error, sizeof(R.error), "root server 192.0.2.1 answered "
+	    "NXDOMAIN");
+	classify();
+	is_int(R.n_problems, 1, "intercepted: one problem");
+	ok(has("dns_intercepted"), "intercepted: dns_intercepted");
+	ok(strstr(R.problems[0].message, "The network intercepts DNS: root "
+	    "server 192.0.2.1") != NULL, "intercepted: the message says why");
+	is_str(probe_state_name(R.state), "unknown", "intercepted: unknown");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "intercepted: severity unknown");
+	ok(!probe_problem_resolvable("not_delegated", &R) &&
+	    !probe_problem_resolvable("chain_broken", &R) &&
+	    !probe_problem_resolvable("validation_indeterminate", &R),
+	    "intercepted: no problem of the domain is resolved by it");
+	ok(probe_problem_resolvable("dns_intercepted", &R),
+	    "intercepted: only its own");
+	R.intercepted = false;
+	ok(probe_problem_resolvable("dns_intercepted", &R),
+	    "a check that got through resolves dns_intercepted");
 
 	/* CDS */
 	base();
