@@ -90,6 +90,9 @@ SCENARIOS = {
                     {"ds_missing", "ds_bootstrap_ready"}, "expect"),
     "nodsboot":    ("insecure", "insecure", "ok", 0,
                     {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
+    # The right signals in an unsigned zone (plainhost): they prove nothing.
+    "dsbootinsecure": ("insecure", "insecure", "ok", 0,
+                       {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
     # ECDSAP384SHA384 waiting for its DS: SHA-256 and SHA-384 to publish.
     "p384":        ("secure", "rotation_pending", "warning", 1,
                     {"rotation_pending"}, "expect"),
@@ -113,6 +116,7 @@ MUST_NOT = {
     "dsboot": {"ds_bootstrap_incomplete"} | DEPRECATED,
     "nodsboot": {"ds_bootstrap_ready"} | DEPRECATED,
     "dsbootwrong": {"ds_bootstrap_ready"} | DEPRECATED,
+    "dsbootinsecure": {"ds_bootstrap_ready"} | DEPRECATED,
     "rolldone": DEPRECATED | {"rsa_key_short"},
     "rollstart": DEPRECATED | {"ttl_exceeds_window"},
     "sha1ds": {"key_algorithm_deprecated", "rsa_key_short", "stale_ds"},
@@ -262,6 +266,21 @@ if d:
     t.ok(p and "no CDS/CDNSKEY" in p[0]["message"] and
          "no CDS at _dsboot.nodsboot.%s._signal.ns1.dnshost.%s" % (TLD, TLD) in p[0]["message"],
          "nodsboot: the message says what is missing", p[0]["message"] if p else "")
+d = by_name.get("dsbootinsecure." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    sig = b.get("signals", [])
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    zone_cds = sorted(x["digest"] for x in d["cds"])
+    t.ok(b and not b["ready"] and b["cds"] and
+         sorted(s["ns"] for s in sig) == ["ns1.plainhost." + TLD, "ns2.plainhost." + TLD] and
+         all(s["status"] == "insecure" and sorted(x["digest"] for x in s["cds"]) == zone_cds
+             for s in sig),
+         "dsbootinsecure: the zone's own CDS under both NS names, but not validated",
+         json.dumps(b)[:300])
+    t.ok(p and "does not validate" in p[0]["message"],
+         "dsbootinsecure: the message says the signals do not validate",
+         p[0]["message"] if p else "")
 d = by_name.get("p384." + TLD)
 if d:
     t.is_(sorted((x["algorithm"], x["digest_type"], len(x["digest"])) for x in d["ds_to_publish"]),

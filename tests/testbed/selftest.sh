@@ -75,7 +75,7 @@ expect_state() {
     longttl)     E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new"
                  E_KEY_TTL=172800; E_DS_TTL=259200 ;;
     # Signed, no DS at the parent; dsboot also has CDS and RFC 9615 signals.
-    dsboot|dsbootwrong) E_DS=""; E_VERDICT=insecure ;;
+    dsboot|dsbootwrong|dsbootinsecure) E_DS=""; E_VERDICT=insecure ;;
     nodsboot)    E_DS=""; E_CDS=""; E_VERDICT=insecure ;;
     nocdsstart)  E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="" ;;
     nocdsswap)   E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_DS="ksk_new"; E_CDS="" ;;
@@ -320,11 +320,19 @@ check_structure() { # label zone state
             "$TESTBED_NS_A" "$zone" ;;
     sha1ds)
         is "$label: no SHA-256 DS at the parent" "" "$(awk '$3 == 2' "$pds")" ;;
-    dsboot|nodsboot|dsbootwrong)
-        local ns sig
+    dsboot|nodsboot|dsbootwrong|dsbootinsecure)
+        local ns sig host=$TESTBED_DNSHOST_ZONE
+        [ "$state" = dsbootinsecure ] && host=plainhost.$TLD
+        is "$label: NS names are in $host" "ns1.$host. ns2.$host." \
+            "$(dig @"$TESTBED_TLD_NS_A" +norec +noall +authority "$zone" NS | awk '$4 == "NS" { print $5 }' | setof)"
         for ns in ns1 ns2; do
-            sig=_dsboot.$zone._signal.$ns.$TESTBED_DNSHOST_ZONE
-            if [ "$state" = dsboot ]; then
+            sig=_dsboot.$zone._signal.$ns.$host
+            if [ "$state" = dsbootinsecure ]; then
+                is "$label: the signal $sig is there but insecure" insecure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns carries the zone's CDS" \
+                    "$(awk '$4 == "CDS"' "$TMP/$TESTBED_NS_A.ans" | ds_norm | lines)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | lines)"
+            elif [ "$state" = dsboot ]; then
                 is "$label: resolver validates the signal $sig CDS" secure "$(resolver_verdict "$sig" CDS)"
                 is "$label: the signal under $ns carries the zone's CDS" \
                     "$(awk '$4 == "CDS"' "$TMP/$TESTBED_NS_A.ans" | ds_norm | lines)" \
@@ -393,7 +401,7 @@ check "resolver has no local zone covering $TLD." \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
 for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap \
-             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong p384; do
+             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 

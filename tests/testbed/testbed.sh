@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong p384"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -206,10 +206,12 @@ take_lock() {
 #   DS_DIGEST    digest type of the TLD's DS (2 SHA-256; 1 SHA-1)
 #   DS_TTL       TTL of the TLD's DS          KEY_TTL  TTL of the zone's DNSKEY RRset
 #   SIGNAL       roles whose CDS+CDNSKEY dnshost.$TLD publishes as RFC 9615 signals
-#                (_dsboot.<zone>._signal.ns1/ns2.dnshost.$TLD); static zones only
+#                (_dsboot.<zone>._signal.ns1/ns2.NSHOST); static zones only
+#   NSHOST       the zone holding the name servers' names: dnshost.$TLD (signed, DS at
+#                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
-    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL=""
+    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -267,6 +269,10 @@ state_def() {
                  SIGNAL="ksk";            VERDICT=insecure ;;
     dsbootwrong) PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS="ksk"
                  SIGNAL="ksk_new";        VERDICT=insecure ;;
+    # The right signals, but the name servers' own zone is unsigned: nothing vouches for
+    # them, so a parent must not act (RFC 9615 needs the signal zone secure).
+    dsbootinsecure) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk";            NSHOST=plainhost.$TLD;  VERDICT=insecure ;;
     nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
                  VERDICT=insecure ;;
     # ECDSAP384SHA384 (zone_alg 14) in a KSK rotation: its DS to publish is SHA-256 and
@@ -428,9 +434,9 @@ build_child() {
         out=$D/work/$zone/$srv.signed
         {
             echo "\$TTL $TTL"
-            echo "$zone. IN SOA ns1.$DNSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
-            echo "$zone. IN NS ns1.$DNSHOST."
-            echo "$zone. IN NS ns2.$DNSHOST."
+            echo "$zone. IN SOA ns1.$NSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
+            echo "$zone. IN NS ns1.$NSHOST."
+            echo "$zone. IN NS ns2.$NSHOST."
             echo "www.$zone. IN A 127.0.0.80"
             for r in $pub; do dnskey_rr "$zone" "$r" | awk -v t="$KEY_TTL" '{ $2 = t; print }'; done
             if [ -n "$pub" ]; then
@@ -449,8 +455,8 @@ build_child() {
     done
 
     mkdir -p "$D/work/tld-parts"
-    { echo "$zone. IN NS ns1.$DNSHOST."
-      echo "$zone. IN NS ns2.$DNSHOST."
+    { echo "$zone. IN NS ns1.$NSHOST."
+      echo "$zone. IN NS ns2.$NSHOST."
       for r in $DS; do ds_parent "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
@@ -523,16 +529,16 @@ write_expect() {
 }
 
 # RFC 9615 signals of the scenarios that ask for them (SIGNAL roles): CDS and CDNSKEY owned
-# by _dsboot.<zone>._signal.<ns> in the name servers' own (signed) zone.
-signal_rrs() {
+# by _dsboot.<zone>._signal.<ns> in the name servers' own zone HOST.
+signal_rrs() { # host
     local s ns r
     for s in $SCENARIOS; do
         state_def "$s"
-        [ -n "$SIGNAL" ] || continue
+        [ -n "$SIGNAL" ] && [ "$NSHOST" = "$1" ] || continue
         for ns in ns1 ns2; do
             for r in $SIGNAL; do
                 { ds_rr "$s.$TLD" "$r" -C; dnskey_rr "$s.$TLD" "$r" CDNSKEY; } |
-                    awk -v o="_dsboot.$s.$TLD._signal.$ns.$DNSHOST." '{ $1 = o; print }'
+                    awk -v o="_dsboot.$s.$TLD._signal.$ns.$1." '{ $1 = o; print }'
             done
         done
     done
@@ -548,11 +554,33 @@ build_dnshost() {
         echo "ns1.$z. IN A $TESTBED_NS_A"
         echo "ns2.$z. IN A $TESTBED_NS_B"
         dnskey_rr "$z" ksk; dnskey_rr "$z" zsk
-        signal_rrs
+        signal_rrs "$z"
     } >"$src"
     sign_zone "$z" "$src" "$D/work/dnshost.signed" normal ksk zsk
     install_zone "$D/work/dnshost.signed" "$D/nsd-a/zones/$z.zone"
     install_zone "$D/work/dnshost.signed" "$D/nsd-b/zones/$z.zone"
+}
+
+# plainhost.$TLD: the same two servers under names in an unsigned zone, delegated without
+# DS, carrying signals nothing can validate (dsbootinsecure).
+build_plainhost() {
+    local serial=$1 z=plainhost.$TLD src=$D/work/plainhost.zone
+    {
+        echo "\$TTL $TTL"
+        echo "$z. IN SOA ns1.$z. hostmaster.$z. $serial 3600 900 604800 300"
+        echo "$z. IN NS ns1.$z."
+        echo "$z. IN NS ns2.$z."
+        echo "ns1.$z. IN A $TESTBED_NS_A"
+        echo "ns2.$z. IN A $TESTBED_NS_B"
+        signal_rrs "$z"
+    } >"$src"
+    install_zone "$src" "$D/nsd-a/zones/$z.zone"
+    install_zone "$src" "$D/nsd-b/zones/$z.zone"
+    mkdir -p "$D/work/tld-parts"
+    { echo "$z. IN NS ns1.$z."
+      echo "$z. IN NS ns2.$z."
+      echo "ns1.$z. IN A $TESTBED_NS_A"
+      echo "ns2.$z. IN A $TESTBED_NS_B"; } >"$D/work/tld-parts/plainhost.part"
 }
 
 build_tld() {
@@ -964,8 +992,8 @@ wait_servers_ready() {
     local -A zones_of=(
         [nsd-root]=". "
         [nsd-tld]="$TLD $SPECIAL cohosted.$TLD "
-        [nsd-a]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
-        [nsd-b]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
+        [nsd-a]="$DNSHOST plainhost.$TLD $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
+        [nsd-b]="$DNSHOST plainhost.$TLD $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
     )
     local -A addrs_of=(
         [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
@@ -1202,6 +1230,7 @@ cmd_up() {
     t1=$(date +%s%N)
 
     build_dnshost "$serial"
+    build_plainhost "$serial"
     lamed_part
     build_tld "$serial"
     build_special_tld "$serial"
