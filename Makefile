@@ -8,6 +8,7 @@
 #                    dnsperf ceiling of the same servers (a benchmark, not a test)
 #   make SANITIZE=1 test   the same suite with ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=
+#   make deb         a Debian package in build/deb/
 #   make clean
 
 VERSION    = 0.1.0
@@ -38,7 +39,7 @@ WARN     += -Wno-format-truncation
 endif
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE \
              -DDNSSECMON_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
 LDFLAGS  ?=
 
@@ -63,7 +64,7 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 BIN       = $(B)/dnssecmon
 
-.PHONY: all deps test demo bench install uninstall clean unit fuzz
+.PHONY: all deps test demo bench install uninstall clean unit fuzz deb
 
 all: dnssecmon
 
@@ -128,7 +129,9 @@ DEBS_ALERTS = mosquitto mosquitto-clients openssl
 DEBS_DASH   = prometheus chromium
 # The NOC tools the shipped plugin definitions are tested in (8 MB).
 DEBS_NOC    = icinga2-bin nagios4-core
-DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH) $(DEBS_NOC)
+# The Debian package test: dpkg-buildpackage, dh, lintian.
+DEBS_PKG    = dpkg-dev debhelper lintian
+DEBS       = $(DEBS_BUILD) $(DEBS_TEST) $(DEBS_ALERTS) $(DEBS_DASH) $(DEBS_NOC) $(DEBS_PKG)
 
 # A no-op when everything is present. Installing nsd or unbound on a host
 # with systemd would start system daemons on *:53 and take the testbed's
@@ -173,20 +176,39 @@ bench: deps
 
 # ---------------------------------------------------------------- install
 DOCDIR    ?= $(PREFIX)/share/doc/dnssecmon
+# systemd searches /usr/lib and /usr/local/lib alike.
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 install: dnssecmon
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 dnssecmon $(DESTDIR)$(BINDIR)/dnssecmon
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/dnssecmon.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon.service
+	install -m 644 etc/dnssecmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
-	install -m 644 etc/dnssecmon.yaml etc/dnssecmon.service README.md \
+	install -m 644 etc/dnssecmon.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
 
+# A Debian package from a copy of the tree (dh_auto_clean must not touch
+# this build/): build/deb/dnssecmon_VERSION_ARCH.deb.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -co --exclude-standard | grep -vx dnssecmon | \
+	  tar -cf - -T - | tar -xf - -C build/deb/src
+	cd build/deb/src && DEB_BUILD_OPTIONS="nocheck parallel=2" \
+	  dpkg-buildpackage -us -uc -b
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \
-	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
+	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/dnssecmon.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/domainlist.h"
 #include "cli/nagios.h"
 #include "common/clock.h"
 #include "common/file.h"
@@ -181,6 +182,25 @@ rotation_json(json_t *o, const struct store_rotation *rot)
 	    (json_int_t)(rot->registrar_deadline - clock_now())));
 }
 
+/* ", DNSKEY answer 1376 B (UDP: truncated), TCP ok" and the like. */
+static void
+print_dnskey_size(const struct probe_server *s)
+{
+	if (s->dnskey_tc && s->dnskey_tcp_bytes)
+		printf(", DNSKEY answer %u B (UDP: truncated)",
+		    s->dnskey_tcp_bytes);
+	else if (s->dnskey_tc)
+		printf(", DNSKEY answer truncated over UDP");
+	else if (s->dnskey_udp_bytes)
+		printf(", DNSKEY answer %u B", s->dnskey_udp_bytes);
+	if (s->tcp_status == PROBE_Q_OK)
+		printf(", TCP ok");
+	else if (s->tcp_status != PROBE_Q_NONE)
+		printf(", TCP %s: %s", probe_qstatus_name(s->tcp_status),
+		    s->tcp_error);
+	printf("\n");
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -236,12 +256,13 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		const struct probe_server *s = &r->servers[i];
 
 		if (s->status == PROBE_Q_OK && s->has_soa)
-			printf("  server   %s (%s) serial %u, %u DNSKEY\n",
+			printf("  server   %s (%s) serial %u, %u DNSKEY",
 			    s->name, s->address, s->soa_serial, s->n_dnskey);
 		else
-			printf("  server   %s (%s) %s%s%s\n", s->name,
+			printf("  server   %s (%s) %s%s%s", s->name,
 			    s->address, probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
+		print_dnskey_size(s);
 	}
 	for (i = 0; i < r->n_resolvers; i++) {
 		const struct probe_resolver *v = &r->resolvers[i];
@@ -291,11 +312,12 @@ cmd_check(int argc, char *argv[])
 		{ "trust-anchor",	required_argument, NULL, 'a' },
 		{ "root-hints",		required_argument, NULL, 'H' },
 		{ "resolver",		required_argument, NULL, 'r' },
-		{ "format",		required_argument, NULL, 'f' },
+		{ "format",		required_argument, NULL, 'm' },
 		{ "timeout",		required_argument, NULL, 'o' },
 		{ "time-limit",		required_argument, NULL, 't' },
 		{ "retries",		required_argument, NULL, 'R' },
 		{ "ipv6",		no_argument,	   NULL, '6' },
+		{ "no-ipv6",		no_argument,	   NULL, '4' },
 		{ "sig-warning",	required_argument, NULL, 'W' },
 		{ "sig-critical",	required_argument, NULL, 'C' },
 		{ "warning",		required_argument, NULL, 'w' },
@@ -303,6 +325,7 @@ cmd_check(int argc, char *argv[])
 		{ "rotation-window",	required_argument, NULL, 'X' },
 		{ "critical-before",	required_argument, NULL, 'B' },
 		{ "version",		no_argument,	   NULL, 'V' },
+		{ "domains-file",	required_argument, NULL, 'F' },
 		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
 		{ "db",			required_argument, NULL, 'D' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -322,19 +345,24 @@ cmd_check(int argc, char *argv[])
 	long			 l;
 	int			 limit_ms = 0;
 	struct event		*limit = NULL;
+	struct domainlist	 names;
+	const char		*files[16];
+	unsigned		 n_files = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&names, 0, sizeof(names));
 	memset(&run, 0, sizeof(run));
 	cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
 	cfg.timeout_ms = 2000;
 	cfg.retries = 2;
+	cfg.ipv6 = true;
 	probe_policy_defaults(&run.policy);
 	log_procname("dnssecmon check");
 
 	nagios_mode = wants_nagios(argc, argv);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:f:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
@@ -367,7 +395,7 @@ cmd_check(int argc, char *argv[])
 			}
 			cfg.resolvers[cfg.n_resolvers++] = optarg;
 			break;
-		case 'f':
+		case 'm':
 			if (strcmp(optarg, "text") == 0)
 				fmt = FMT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -391,6 +419,15 @@ cmd_check(int argc, char *argv[])
 		case 'V':
 			printf("dnssecmon %s\n", DNSSECMON_VERSION);
 			return EXIT_OK;
+		case 'f':
+		case 'F':
+			if (n_files == sizeof(files) / sizeof(*files)) {
+				check_error("at most %zu -f/--domains-file "
+				    "options", sizeof(files) / sizeof(*files));
+				return EXIT_UNKNOWN;
+			}
+			files[n_files++] = optarg;
+			break;
 		case 'o':
 			if ((cfg.timeout_ms = parse_seconds_ms(optarg)) < 0) {
 				check_error("--timeout '%s': expected seconds "
@@ -411,6 +448,9 @@ cmd_check(int argc, char *argv[])
 			break;
 		case '6':
 			cfg.ipv6 = true;
+			break;
+		case '4':
+			cfg.ipv6 = false;
 			break;
 		case 'W':
 		case 'C':
@@ -480,9 +520,26 @@ cmd_check(int argc, char *argv[])
 		    run.policy.rotation_window_s);
 		return EXIT_UNKNOWN;
 	}
+	/* Names from files first, then the command line's, in order. */
+	if (n_files > 0) {
+		for (i = 0; i < (int)n_files; i++)
+			if (domainlist_read(&names, files[i], err,
+			    sizeof(err)) == -1) {
+				check_error("-f: %s", err);
+				goto out;
+			}
+		for (i = 0; i < argc; i++)
+			if (domainlist_add(&names, argv[i]) == -1) {
+				check_error("out of memory");
+				goto out;
+			}
+		argc = (int)names.n;
+		argv = names.names;
+	}
 	if (argc == 0) {
-		check_error("no domain given (see 'dnssecmon check --help')");
-		return EXIT_UNKNOWN;
+		check_error(n_files > 0 ? "no domain in the -f file(s)" :
+		    "no domain given (see 'dnssecmon check --help')");
+		goto out;
 	}
 	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		hints = ROOTS_DEFAULT_HINTS;
@@ -495,12 +552,12 @@ cmd_check(int argc, char *argv[])
 		if (file_check(cfg.trust_anchor, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
 			check_error("--trust-anchor: %s", why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 		if (hints != NULL && file_check(hints, FILE_MAX_SMALL, why,
 		    sizeof(why)) == -1) {
 			check_error("--root-hints: %s", why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 	if (no_resolvers)
@@ -521,7 +578,7 @@ cmd_check(int argc, char *argv[])
 		    why, sizeof(why)) == -1) {
 			check_error("'%s' (argument %d) is not a valid domain "
 			    "name: %s", argv[i], i + 1, why);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 
@@ -532,7 +589,7 @@ cmd_check(int argc, char *argv[])
 	if (db != NULL) {
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
 			check_error("--db: %s", err);
-			return EXIT_UNKNOWN;
+			goto out;
 		}
 	}
 	if ((run.base = event_base_new()) == NULL) {
@@ -631,6 +688,7 @@ cmd_check(int argc, char *argv[])
 	default:		rc = EXIT_UNKNOWN; break;
 	}
 out:
+	domainlist_finish(&names);
 	if (limit != NULL)
 		event_free(limit);
 	probe_engine_destroy(engine);

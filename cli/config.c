@@ -354,6 +354,10 @@ set_defaults(struct config *c)
 	c->interval_s = 300;
 	c->timeout_ms = 5000;
 	c->retries = 2;
+	/* An IPv6-only break of a server fails every IPv6 resolver: look
+	 * by default (addresses this host has no route to are skipped). */
+	c->ipv6 = true;
+	c->tcp_every = 1;
 	store_policy_defaults(&c->policy);
 	probe_policy_defaults(&c->probe_policy);
 	c->max_domains = 500;
@@ -454,6 +458,9 @@ parse_top(struct parse *p, yaml_node_t *root)
 		} else if (strcmp(key, "ipv6") == 0) {
 			if ((b = get_bool(p, v, key)) >= 0)
 				c->ipv6 = b;
+		} else if (strcmp(key, "tcp_every") == 0) {
+			if ((val = get_int(p, v, key, 0, 1000)) >= 0)
+				c->tcp_every = (unsigned)val;
 		} else if (strcmp(key, "max_concurrent_domains") == 0) {
 			if ((val = get_int(p, v, key, 1, 100000)) > 0)
 				c->max_domains = (unsigned)val;

@@ -41,7 +41,9 @@ struct config {
 	int			 retries;
 	struct store_policy	 policy;		/* global defaults */
 	struct probe_policy	 probe_policy;
-	bool			 ipv6;
+	bool			 ipv6;			/* default true */
+	unsigned		 tcp_every;		/* DNSKEY over TCP every
+							   Nth check; 0: never */
 	unsigned		 max_domains;		/* in flight at once */
 	unsigned		 max_queries;		/* on the wire at once */
 	unsigned		 per_server_qps;
@@ -52,7 +54,9 @@ struct config {
 	struct sockaddr_storage	 http_addr;		/* http_listen parsed */
 	socklen_t		 http_addrlen;
 	unsigned		 http_max_connections;
+	unsigned		 http_max_per_client;
 	int			 http_timeout_s;
+	int			 http_request_timeout_s;
 	int			 http_refresh_s;	/* status page */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
 	/* ---- end of http and hooks ---- */

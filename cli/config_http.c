@@ -5,7 +5,9 @@
  *	http:
  *	  listen: 127.0.0.1:9470	# the default; loopback unless told
  *	  max_connections: 64
- *	  timeout: 10s
+ *	  max_connections_per_client: 16	# an IPv4 address, an IPv6 /64
+ *	  timeout: 10s			# per read or write
+ *	  request_timeout: 10s		# a whole request, however dribbled
  *	  refresh: 30s			# status page auto-refresh
  *	hooks:
  *	  dnsimple:
@@ -81,7 +83,8 @@ parse_http(struct parse *p, yaml_node_t *map)
 	}
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "http", "expected a mapping (listen, "
-		    "max_connections, timeout, refresh)");
+		    "max_connections, max_connections_per_client, timeout, "
+		    "request_timeout, refresh)");
 		return;
 	}
 	if (p->cfg->http_listen == NULL)
@@ -99,17 +102,26 @@ parse_http(struct parse *p, yaml_node_t *map)
 			if ((n = get_int(p, v, "http.max_connections", 1,
 			    10000)) > 0)
 				p->cfg->http_max_connections = (unsigned)n;
+		} else if (strcmp(key, "max_connections_per_client") == 0) {
+			if ((n = get_int(p, v,
+			    "http.max_connections_per_client", 1, 10000)) > 0)
+				p->cfg->http_max_per_client = (unsigned)n;
 		} else if (strcmp(key, "timeout") == 0) {
 			if ((n = get_duration(p, v, "http.timeout", 1,
 			    300)) > 0)
 				p->cfg->http_timeout_s = (int)n;
+		} else if (strcmp(key, "request_timeout") == 0) {
+			if ((n = get_duration(p, v, "http.request_timeout", 1,
+			    300)) > 0)
+				p->cfg->http_request_timeout_s = (int)n;
 		} else if (strcmp(key, "refresh") == 0) {
 			if ((n = get_duration(p, v, "http.refresh", 5,
 			    3600)) > 0)
 				p->cfg->http_refresh_s = (int)n;
 		} else
 			err_at(p, k, "http", "unknown key '%s' (known: listen, "
-			    "max_connections, timeout, refresh)", key);
+			    "max_connections, max_connections_per_client, "
+			    "timeout, request_timeout, refresh)", key);
 	}
 }
 
@@ -212,7 +224,9 @@ void
 config_defaults_http(struct config *c)
 {
 	c->http_max_connections = EXPORT_DEFAULT_CONNECTIONS;
+	c->http_max_per_client = EXPORT_DEFAULT_PER_CLIENT;
 	c->http_timeout_s = EXPORT_DEFAULT_TIMEOUT;
+	c->http_request_timeout_s = EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	c->http_refresh_s = EXPORT_DEFAULT_REFRESH;
 }
 

@@ -11,11 +11,11 @@
 const struct cli_command cli_commands[] = {
 	{ "check",
 	  "[--trust-anchor FILE] [--root-hints FILE] [--resolver ADDR[@PORT]]...\n"
-	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N] [--ipv6]\n"
-	  "       [--sig-warning|-w DURATION] [--sig-critical|-c DURATION]\n"
+	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N]\n"
+	  "       [--ipv6 | --no-ipv6] [--sig-warning|-w DURATION] [--sig-critical|-c DURATION]\n"
 	  "       [--rotation-window DURATION] [--critical-before DURATION]\n"
 	  "       [--insecure-is-problem] [--time-limit|-t SECONDS] [--db FILE] [-v] [-V]\n"
-	  "       DOMAIN...",
+	  "       [-f|--domains-file FILE|-]... [DOMAIN...]",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
 	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",

@@ -49,6 +49,7 @@ struct mdomain {
 	bool			 inflight;
 	bool			 removed;	/* dropped by a reload */
 	unsigned		 failures;	/* consecutive, for backoff */
+	unsigned		 checks;	/* started, for tcp_every */
 	enum probe_state	 last_state;
 	enum probe_severity	 last_severity;
 	bool			 seen;
@@ -292,13 +293,17 @@ domain_fire(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	if (m->stopping || d->inflight)
 		return;
-	if (probe_start(m->engine, d->name, probe_done, d, err,
-	    sizeof(err)) == -1) {
+	/* DNSKEY over TCP on the first check and every tcp_every-th after:
+	 * one query more per server address when it is due. */
+	if (probe_start_flags(m->engine, d->name, m->cfg->tcp_every != 0 &&
+	    d->checks % m->cfg->tcp_every == 0 ? PROBE_START_TCP : 0,
+	    probe_done, d, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", d->name, err);
 		schedule(d, d->interval_s, 0);
 		return;
 	}
 	d->inflight = true;
+	d->checks++;
 }
 
 /* A DNS host spoke about a domain: check it now rather than at its
@@ -462,7 +467,9 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.addrlen = c->http_addrlen;
 	s.listen_text = c->http_listen;
 	s.max_connections = c->http_max_connections;
+	s.max_per_client = c->http_max_per_client;
 	s.timeout_s = c->http_timeout_s;
+	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
@@ -847,10 +854,10 @@ cmd_run(int argc, char *argv[])
 	probe_engine_stats(m.engine, &st);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	/* One machine-readable line: `make bench` reads it. */
-	log_info("round: %zu checks in %.3f s, %llu packets to authoritative "
-	    "servers, %llu validations, %llu resolver queries, %llu timeouts",
-	    m.checks_done, secs, st.packets, st.validations,
-	    st.resolver_queries, st.timeouts);
+	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
+	    "to authoritative servers, %llu validations, %llu resolver "
+	    "queries, %llu timeouts", m.checks_done, secs, st.packets,
+	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
 
 	/* Stop: no callback runs after the engine is gone. */
 	probe_engine_destroy(m.engine);

@@ -257,10 +257,14 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "dnskeys", a);
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
-		json_array_append_new(a, json_pack("{s:s, s:b, s:o}", "address",
-		    d->servers[i].address, "answered", d->servers[i].answered,
-		    "soa_serial", d->servers[i].has_soa ?
-		    json_integer(d->servers[i].serial) : json_null()));
+		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o}",
+		    "address", d->servers[i].address, "answered",
+		    d->servers[i].answered, "soa_serial", d->servers[i].has_soa ?
+		    json_integer(d->servers[i].serial) : json_null(),
+		    "dnskey_bytes", d->servers[i].dnskey_bytes ?
+		    json_integer(d->servers[i].dnskey_bytes) : json_null(),
+		    "tcp", d->servers[i].tcp < 0 ? json_null() :
+		    json_boolean(d->servers[i].tcp)));
 	json_object_set_new(o, "nameservers", a);
 	a = json_array();
 	for (i = 0; i < d->n_resolvers; i++) {

@@ -517,6 +517,12 @@ copy_servers(struct xdom *d, const struct probe_result *r)
 		s->answered = r->servers[i].status == PROBE_Q_OK;
 		s->has_soa = r->servers[i].has_soa;
 		s->serial = r->servers[i].soa_serial;
+		/* Over TCP when known: over UDP it may be truncated. */
+		s->dnskey_bytes = r->servers[i].dnskey_tcp_bytes ?
+		    r->servers[i].dnskey_tcp_bytes : r->servers[i].dnskey_tc ?
+		    0 : r->servers[i].dnskey_udp_bytes;
+		s->tcp = r->servers[i].tcp_status == PROBE_Q_NONE ? -1 :
+		    r->servers[i].tcp_status == PROBE_Q_OK;
 	}
 	d->n_servers = r->n_servers;
 }

@@ -30,7 +30,9 @@ struct export;
 #define EXPORT_DEFAULT_LISTEN		"127.0.0.1:9470"
 #define EXPORT_DEFAULT_PORT		9470
 #define EXPORT_DEFAULT_CONNECTIONS	64
+#define EXPORT_DEFAULT_PER_CLIENT	16	/* connections from one client */
 #define EXPORT_DEFAULT_TIMEOUT		10	/* seconds */
+#define EXPORT_DEFAULT_REQUEST_TIMEOUT	10	/* a whole request, seconds */
 #define EXPORT_DEFAULT_REFRESH		30	/* status page, seconds */
 #define EXPORT_MAX_BODY			(64 * 1024)
 #define EXPORT_MAX_HEADERS		(8 * 1024)
@@ -41,7 +43,9 @@ struct export_settings {
 	socklen_t		 addrlen;
 	const char		*listen_text;	/* the same, for the log */
 	unsigned		 max_connections; /* open at once */
+	unsigned		 max_per_client; /* from one address (IPv6: /64) */
 	int			 timeout_s;	/* per read or write */
+	int			 request_timeout_s; /* to send a whole request */
 	int			 refresh_s;	/* status page auto-refresh */
 	const char		*dnsimple_secret; /* NULL: webhook off */
 };

@@ -5,19 +5,37 @@
  *   - request bodies (64 KiB) and headers (8 KiB): evhttp answers 413;
  *   - read and write timeouts (http.timeout): a client that stops
  *     sending or reading is dropped;
- *   - a connection older than MAX_AGE_FACTOR timeouts is shut down, so a
- *     client dribbling one byte per timeout cannot hold a slot for ever;
+ *   - a whole request (head and body) within http.request_timeout of
+ *     connecting or of the end of the previous answer, however the bytes
+ *     are spread: a client dribbling a header byte a second is cut (408
+ *     on its first request) instead of holding a slot for as long as it
+ *     likes;
+ *   - a connection older than MAX_AGE_FACTOR timeouts is shut down;
+ *   - at most http.max_connections_per_client connections from one client
+ *     (an IPv4 address, an IPv6 /64), and the last eighth of
+ *     http.max_connections only for clients that hold none yet: one
+ *     address, or a few, cannot take every slot from Prometheus or the
+ *     webhook. A connection over either limit gets a 503 and is closed
+ *     at once, so its place in the kernel's backlog goes to the next;
  *   - at most http.max_connections connections: at the limit the
  *     listener stops accepting (new clients wait in the kernel's backlog)
- *     until one closes.
- * evhttp 2.1 has no connection count of its own. Every connection's
- * bufferevent is made here (evhttp_set_bevcb) and held with an extra
- * reference; once evhttp has let go of one (its callbacks cleared) the
- * sweep drops our reference. evhttp closes the socket itself, on time:
- * the reference only keeps the bufferevent's memory.
+ *     and starts again the moment one closes.
+ * evhttp 2.1 has no connection count of its own and tells nothing of a
+ * connection before its first request. Every connection's bufferevent is
+ * made here (evhttp_set_bevcb) and held with an extra reference; right
+ * after the accept, admit_new() finds evhttp's connection as the
+ * bufferevent's callback argument (evhttp 2.1 and 2.2 set it so, checked
+ * with evhttp_connection_get_bufferevent), reads the peer address and
+ * sets a close callback, which is what resumes accepting at once. Once
+ * evhttp has let go of a connection (its callbacks cleared) the sweep
+ * drops our reference. evhttp closes the socket itself, on time: the
+ * reference only keeps the bufferevent's memory. We never free an evhttp
+ * connection behind its back: to close one we shut its socket down and
+ * evhttp, seeing end-of-file, frees it.
  *
  * Only GET and HEAD, and POST on the webhook, are served. Nothing but
- * the webhook changes anything.
+ * the webhook changes anything. Log lines a client can cause at will
+ * (refused connections, wrong webhook secrets) are rate-limited.
  */
 #include <sys/socket.h>
 
@@ -41,19 +59,279 @@
 #include "dashboard-export/internal.h"
 
 #define MAX_AGE_FACTOR	6	/* a connection lives 6 timeouts at most */
+#define LOG_WINDOW	60	/* seconds: one line of a kind, then a sum */
 #define HOOK_PREFIX	"/hooks/dnsimple/"
 #define API_DOMAINS	"/api/v1/domains"
 
+/* ---------------------------------------------------- rate-limited logs */
+
+/* Whether to log this event of its kind; counted for the sum when not. */
+static bool
+rl_allow(struct xlogrl *rl, time_t now)
+{
+	if (now >= rl->next) {
+		rl->next = now + LOG_WINDOW;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
+}
+
+/* The sum of what was not logged, once its window is over. */
+static void
+rl_flush(struct xlogrl *rl, time_t now, const char *what)
+{
+	if (rl->suppressed == 0 || now < rl->next)
+		return;
+	log_warnx("http: %lu more %s in the last %d s (not logged one by "
+	    "one)", rl->suppressed, what, LOG_WINDOW);
+	rl->suppressed = 0;
+	rl->next = now + LOG_WINDOW;
+}
+
 /* ------------------------------------------------------- connections */
 
-/* Drop what evhttp has freed; cut connections that lived too long;
- * resume accepting below the limit. Returns the live count. */
+static struct xconn *
+conn_of_bev(struct export *ex, const struct bufferevent *bev)
+{
+	size_t	 i;
+
+	for (i = 0; i < ex->n_conns; i++)
+		if (ex->conns[i].bev == bev)
+			return &ex->conns[i];
+	return NULL;
+}
+
+static struct xconn *
+conn_of_req(struct export *ex, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	return evcon != NULL ? conn_of_bev(ex,
+	    evhttp_connection_get_bufferevent(evcon)) : NULL;
+}
+
+/* The slots left to clients that hold no connection yet. */
+static unsigned
+reserve_of(unsigned max)
+{
+	unsigned r = (max + 7) / 8;
+
+	return r < max ? r : 0;
+}
+
+/*
+ * Shut the socket down, with a last word when one is given (only while
+ * evhttp has written nothing on it: between requests). evhttp sees
+ * end-of-file and frees the connection; the client sees the answer and
+ * the end. Unread input is drained first, or closing the socket would
+ * reset the connection and could lose the answer.
+ */
+static void
+conn_cut(struct xconn *c, const char *answer)
+{
+	char		 junk[4096];
+	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
+	int		 i;
+
+	c->cut = true;
+	if (fd < 0)
+		return;
+	if (answer != NULL) {
+		for (i = 0; i < 4 && recv(fd, junk, sizeof(junk),
+		    MSG_DONTWAIT) > 0; i++)
+			;
+		(void)send(fd, answer, strlen(answer), MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	}
+	shutdown(fd, SHUT_RDWR);
+}
+
+static void
+conn_answer(char *buf, size_t len, int code, const char *reason,
+    const char *text)
+{
+	snprintf(buf, len, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n%s", code, reason, strlen(text), text);
+}
+
+size_t
+xhttp_open(const struct export *ex)
+{
+	size_t	 i, open = 0;
+
+	for (i = 0; i < ex->n_conns; i++)
+		if (!ex->conns[i].closed)
+			open++;
+	return open;
+}
+
+/* Stop accepting at the limit; start again below it, at once. */
+static void
+listener_update(struct export *ex)
+{
+	size_t	 open = xhttp_open(ex);
+
+	if (ex->lev == NULL)
+		return;
+	if (!ex->paused && open >= ex->max_connections) {
+		evconnlistener_disable(ex->lev);
+		ex->paused = true;
+		if (rl_allow(&ex->rl_full, time(NULL)))
+			log_warnx("http: %zu connections open, the limit: "
+			    "not accepting more until one closes", open);
+	} else if (ex->paused && open < ex->max_connections) {
+		evconnlistener_enable(ex->lev);
+		ex->paused = false;
+	}
+}
+
+/* evhttp's close callback: the slot is free now. */
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct export	*ex = arg;
+	struct xconn	*c;
+
+	if ((c = conn_of_bev(ex, evhttp_connection_get_bufferevent(evcon))) !=
+	    NULL)
+		c->closed = true;
+	listener_update(ex);
+}
+
+/*
+ * The client of a socket address: the family, then the IPv4 address
+ * (also when mapped into IPv6) or the first 64 bits of an IPv6 one,
+ * which one host usually has to itself.
+ */
+static void
+client_key(const struct sockaddr_storage *ss, struct xconn *c)
+{
+	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)ss;
+
+	memset(c->client, 0, sizeof(c->client));
+	if (ss->ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+		c->client[0] = 6;
+		memcpy(c->client + 1, a6->sin6_addr.s6_addr, 8);
+		inet_ntop(AF_INET6, &a6->sin6_addr, c->peer, sizeof(c->peer));
+	} else if (ss->ss_family == AF_INET6) {
+		c->client[0] = 4;
+		memcpy(c->client + 1, a6->sin6_addr.s6_addr + 12, 4);
+		inet_ntop(AF_INET, a6->sin6_addr.s6_addr + 12, c->peer,
+		    sizeof(c->peer));
+	} else if (ss->ss_family == AF_INET) {
+		c->client[0] = 4;
+		memcpy(c->client + 1, &a4->sin_addr, 4);
+		inet_ntop(AF_INET, &a4->sin_addr, c->peer, sizeof(c->peer));
+	} else
+		snprintf(c->peer, sizeof(c->peer), "?");
+}
+
+/* Refuse a new connection over a limit, with a 503 that says which. */
+static void
+conn_refuse(struct export *ex, struct xconn *c, enum xclose_reason why)
+{
+	char	 buf[400];
+
+	conn_answer(buf, sizeof(buf), 503, "Service Unavailable",
+	    why == XCLOSE_PER_CLIENT ? "too many connections from your "
+	    "address\n" : "too many connections: try again later\n");
+	conn_cut(c, buf);
+	ex->http_closed[why]++;
+	if (rl_allow(&ex->rl_refused, time(NULL)))
+		log_warnx("http: connection from %s refused (503): %s", c->peer,
+		    why == XCLOSE_PER_CLIENT ? "it holds "
+		    "http.max_connections_per_client already" : "the last "
+		    "slots are kept for clients with no connection");
+}
+
+/* How many connections the client of c holds; all held in *total. */
+static unsigned
+held_by(const struct export *ex, const struct xconn *c, unsigned *total)
+{
+	unsigned	 n = 0;
+	size_t		 i;
+
+	*total = 0;
+	for (i = 0; i < ex->n_conns; i++) {
+		const struct xconn *o = &ex->conns[i];
+
+		if (!o->held || o->closed || o->cut)
+			continue;
+		(*total)++;
+		if (memcmp(o->client, c->client, sizeof(c->client)) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* One new connection: find evhttp's side of it, then admit or refuse. */
+static void
+admit_one(struct export *ex, struct xconn *c, time_t now)
+{
+	bufferevent_data_cb		 rcb;
+	void				*cbarg = NULL;
+	struct evhttp_connection	*evcon;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sl = sizeof(ss);
+	unsigned			 mine, total, per;
+
+	c->seen = true;
+	bufferevent_getcb(c->bev, &rcb, NULL, NULL, &cbarg);
+	if (rcb == NULL || cbarg == NULL)
+		return;		/* evhttp let go of it already */
+	evcon = cbarg;
+	if (evhttp_connection_get_bufferevent(evcon) != c->bev)
+		return;		/* not evhttp's layout: only counted */
+	evhttp_connection_set_closecb(evcon, conn_closed, ex);
+	if (getpeername(bufferevent_getfd(c->bev), (struct sockaddr *)&ss,
+	    &sl) == -1) {
+		conn_cut(c, NULL);	/* gone already */
+		return;
+	}
+	client_key(&ss, c);
+	per = ex->max_per_client < ex->max_connections ? ex->max_per_client :
+	    ex->max_connections;
+	mine = held_by(ex, c, &total);
+	if (mine >= per)
+		conn_refuse(ex, c, XCLOSE_PER_CLIENT);
+	else if (mine > 0 && total + 1 > ex->max_connections -
+	    reserve_of(ex->max_connections))
+		conn_refuse(ex, c, XCLOSE_RESERVE);
+	else {
+		c->held = true;
+		c->deadline = now + ex->request_timeout_s;
+	}
+}
+
+/* Right after the accepts of one listener wake-up (new_conn). */
+static void
+admit_new(evutil_socket_t fd, short ev, void *arg)
+{
+	struct export	*ex = arg;
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	(void)fd; (void)ev;
+	for (i = 0; i < ex->n_conns; i++)
+		if (!ex->conns[i].seen)
+			admit_one(ex, &ex->conns[i], now);
+	listener_update(ex);
+}
+
+/* Drop what evhttp has freed; cut connections that lived too long or
+ * are late with their request; resume accepting below the limit.
+ * Returns the live count. */
 static size_t
 sweep_conns(struct export *ex, time_t now)
 {
 	bufferevent_data_cb	 rcb;
 	size_t			 i = 0;
 	long			 max_age = (long)ex->timeout_s * MAX_AGE_FACTOR;
+	char			 buf[300];
 
 	while (i < ex->n_conns) {
 		struct xconn *c = &ex->conns[i];
@@ -64,30 +342,45 @@ sweep_conns(struct export *ex, time_t now)
 			ex->conns[i] = ex->conns[--ex->n_conns];
 			continue;
 		}
-		if (!c->cut && now - c->born > max_age) {
-			/* evhttp sees end-of-file and frees the connection
-			 * itself: never free it behind its back. */
-			evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-			if (fd >= 0)
-				shutdown(fd, SHUT_RDWR);
-			c->cut = true;
+		if (c->cut || c->closed) {
+			i++;
+			continue;
+		}
+		if (now - c->born > max_age) {
+			conn_cut(c, NULL);
+			ex->http_closed[XCLOSE_MAX_AGE]++;
+		} else if (c->deadline != 0 && now > c->deadline) {
+			/* A 408 only before the first answer: between two
+			 * requests a client may be sending the next one. */
+			conn_answer(buf, sizeof(buf), 408, "Request Timeout",
+			    "no whole request in time\n");
+			conn_cut(c, c->served ? NULL : buf);
+			ex->http_closed[XCLOSE_REQUEST_TIMEOUT]++;
+			if (rl_allow(&ex->rl_slow, now))
+				log_warnx("http: %s sent no whole request in "
+				    "%d s (http.request_timeout): connection "
+				    "closed", c->peer, ex->request_timeout_s);
 		}
 		i++;
 	}
-	if (ex->paused && ex->lev != NULL && ex->n_conns <
-	    ex->max_connections) {
-		evconnlistener_enable(ex->lev);
-		ex->paused = false;
-	}
+	listener_update(ex);
 	return ex->n_conns;
 }
 
 static void
 sweep_tick(evutil_socket_t fd, short ev, void *arg)
 {
+	struct export	*ex = arg;
+	time_t		 now = time(NULL);
+
 	(void)fd; (void)ev;
-	sweep_conns(arg, time(NULL));
+	sweep_conns(ex, now);
+	rl_flush(&ex->rl_refused, now, "connections refused (503)");
+	rl_flush(&ex->rl_slow, now, "connections closed for sending no "
+	    "whole request in time");
+	rl_flush(&ex->rl_full, now, "times at the connection limit");
+	rl_flush(&ex->rl_hook, now, "dnsimple webhook deliveries refused "
+	    "(404)");
 }
 
 static struct bufferevent *
@@ -112,16 +405,13 @@ new_conn(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(bev);
 	c = &ex->conns[ex->n_conns++];
+	memset(c, 0, sizeof(*c));
 	c->bev = bev;
 	c->born = time(NULL);
-	c->cut = false;
-	if (ex->n_conns >= ex->max_connections && ex->lev != NULL &&
-	    !ex->paused) {
-		evconnlistener_disable(ex->lev);
-		ex->paused = true;
-		log_warnx("http: %zu connections open, the limit: not "
-		    "accepting more until one closes", ex->n_conns);
-	}
+	/* evhttp sets up its side of the connection after this returns:
+	 * look at it once the listener's wake-up is over. */
+	event_active(ex->admit, EV_TIMEOUT, 0);
+	listener_update(ex);
 	return bev;
 }
 
@@ -281,11 +571,15 @@ serve_hook(struct export *ex, struct evhttp_request *req, const char *secret)
 	peer_text(req, peer, sizeof(peer));
 	if (ex->dnsimple_secret == NULL || !secret_ok(ex->dnsimple_secret,
 	    secret)) {
-		/* The URL is the credential: never log it. */
-		log_warnx("http: dnsimple webhook from %s with %s: 404",
-		    peer, ex->dnsimple_secret == NULL ?
-		    "the webhook not configured" : "a wrong secret");
+		/* The URL is the credential: never log it. Anyone can
+		 * send these: one line, then a sum once a minute; the
+		 * metric counts every one. */
 		ex->hooks[XHOOK_REJECTED]++;
+		if (rl_allow(&ex->rl_hook, time(NULL)))
+			log_warnx("http: dnsimple webhook from %s with %s: "
+			    "404 (more are summed up every %d s)", peer,
+			    ex->dnsimple_secret == NULL ? "the webhook not "
+			    "configured" : "a wrong secret", LOG_WINDOW);
 		reply_text(req, 404, "Not Found", "not found");
 		return;
 	}
@@ -378,15 +672,63 @@ serve_api_domain(struct export *ex, struct evhttp_request *req,
 	json_decref(j);
 }
 
+/* The answer is out: the next request is due within
+ * http.request_timeout. */
+static void
+reply_done(struct evhttp_request *req, void *arg)
+{
+	struct export	*ex = arg;
+	struct xconn	*c = conn_of_req(ex, req);
+
+	if (c == NULL || c->cut || c->closed)
+		return;
+	if (c->close_after)
+		conn_cut(c, NULL);
+	else
+		c->deadline = time(NULL) + ex->request_timeout_s;
+}
+
+/*
+ * evhttp takes a CONNECT for a tunnel and keeps the connection open
+ * whatever the answer says, so its own 501 left the client waiting for
+ * the read timeout: answer here and close once the answer is out.
+ */
+static void
+refuse_connect(struct xconn *c, struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	const char		*text = "this is not a proxy\n";
+	char			 len[32];
+
+	snprintf(len, sizeof(len), "%zu", strlen(text));
+	evhttp_add_header(h, "Content-Length", len);
+	evhttp_add_header(h, "Connection", "close");
+	if (c != NULL)
+		c->close_after = true;
+	reply_text(req, 501, "Not Implemented", "this is not a proxy");
+}
+
 static void
 route(struct evhttp_request *req, void *arg)
 {
 	struct export		*ex = arg;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct xconn		*c = conn_of_req(ex, req);
 	json_t			*j;
 
 	ex->http_requests++;
+	/* The request is in: no deadline while answering (the write
+	 * timeout and the age limit still hold). */
+	if (c != NULL) {
+		c->deadline = 0;
+		c->served = true;
+	}
+	evhttp_request_set_on_complete_cb(req, reply_done, ex);
+	if (method_is(req, EVHTTP_REQ_CONNECT)) {
+		refuse_connect(c, req);
+		return;
+	}
 	if (path == NULL || *path == '\0')
 		path = "/";
 	if (strncmp(path, HOOK_PREFIX, strlen(HOOK_PREFIX)) == 0) {
@@ -437,7 +779,9 @@ export_create(struct event_base *base, char *err, size_t errlen)
 	ex->base = base;
 	ex->started = clock_now();
 	ex->max_connections = EXPORT_DEFAULT_CONNECTIONS;
+	ex->max_per_client = EXPORT_DEFAULT_PER_CLIENT;
 	ex->timeout_s = EXPORT_DEFAULT_TIMEOUT;
+	ex->request_timeout_s = EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	ex->refresh_s = EXPORT_DEFAULT_REFRESH;
 	return ex;
 }
@@ -481,7 +825,9 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 	if (ex->http == NULL) {
 		if ((ex->http = evhttp_new(ex->base)) == NULL ||
 		    (ex->sweep = event_new(ex->base, -1, EV_PERSIST,
-		    sweep_tick, ex)) == NULL) {
+		    sweep_tick, ex)) == NULL ||
+		    (ex->admit = event_new(ex->base, -1, 0, admit_new,
+		    ex)) == NULL) {
 			snprintf(err, errlen, "http: cannot set up the "
 			    "server");
 			free(secret);
@@ -489,8 +835,9 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 		}
 		evhttp_set_gencb(ex->http, route, ex);
 		evhttp_set_bevcb(ex->http, new_conn, ex);
+		/* CONNECT reaches route() only to be refused there. */
 		evhttp_set_allowed_methods(ex->http, EVHTTP_REQ_GET |
-		    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+		    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_CONNECT);
 		evhttp_set_max_body_size(ex->http, EXPORT_MAX_BODY);
 		evhttp_set_max_headers_size(ex->http, EXPORT_MAX_HEADERS);
 		event_add(ex->sweep, &tv);
@@ -535,8 +882,12 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 	}
 	ex->max_connections = s->max_connections ? s->max_connections :
 	    EXPORT_DEFAULT_CONNECTIONS;
+	ex->max_per_client = s->max_per_client ? s->max_per_client :
+	    EXPORT_DEFAULT_PER_CLIENT;
 	ex->timeout_s = s->timeout_s > 0 ? s->timeout_s :
 	    EXPORT_DEFAULT_TIMEOUT;
+	ex->request_timeout_s = s->request_timeout_s > 0 ?
+	    s->request_timeout_s : EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	ex->refresh_s = s->refresh_s > 0 ? s->refresh_s :
 	    EXPORT_DEFAULT_REFRESH;
 	evhttp_set_timeout(ex->http, ex->timeout_s);
@@ -553,6 +904,9 @@ export_destroy(struct export *ex)
 
 	if (ex == NULL)
 		return;
+	/* evhttp_free frees the listener first, then calls conn_closed()
+	 * for every connection: nothing to resume. */
+	ex->lev = NULL;
 	if (ex->http != NULL)
 		evhttp_free(ex->http);	/* closes the listener and every
 					   connection */
@@ -561,6 +915,8 @@ export_destroy(struct export *ex)
 	free(ex->conns);
 	if (ex->sweep != NULL)
 		event_free(ex->sweep);
+	if (ex->admit != NULL)
+		event_free(ex->admit);
 	/* Frees every entry; with no store, nothing is read back. */
 	ex->store = NULL;
 	(void)export_set_domains(ex, NULL, 0);

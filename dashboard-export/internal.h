@@ -38,6 +38,9 @@ struct xserver {
 	bool		 answered;
 	bool		 has_soa;
 	uint32_t	 serial;
+	unsigned	 dnskey_bytes;	/* the DNSKEY answer, 0: unknown */
+	int8_t		 tcp;		/* 1 answered over TCP, 0 failed,
+					   -1 not asked by this check */
 };
 
 struct xresolver {
@@ -140,6 +143,22 @@ struct xhist {
 	double		 sum;
 };
 
+/* Why the server closed a connection itself, counted for /metrics. */
+enum xclose_reason {
+	XCLOSE_PER_CLIENT,	/* refused: the client holds its share */
+	XCLOSE_RESERVE,		/* refused: the rest is kept for new clients */
+	XCLOSE_REQUEST_TIMEOUT,	/* no whole request in http.request_timeout */
+	XCLOSE_MAX_AGE,		/* lived MAX_AGE_FACTOR timeouts */
+	XCLOSE_NREASONS
+};
+
+/* One kind of log line that a client can cause at will: the first is
+ * logged, the rest counted and summed up once a window (http.c). */
+struct xlogrl {
+	time_t		 next;		/* log again from then */
+	unsigned long	 suppressed;	/* since the last line */
+};
+
 /* Webhook outcomes, counted for /metrics. */
 enum xhook_result {
 	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
@@ -161,13 +180,18 @@ struct export {
 	socklen_t		 addrlen;
 	char			 listen_text[128];
 	unsigned		 max_connections;
+	unsigned		 max_per_client;
 	int			 timeout_s;
+	int			 request_timeout_s;
 	int			 refresh_s;
 	char			*dnsimple_secret;
 	struct event		*sweep;
+	struct event		*admit;		/* looks at new connections */
 	struct xconn		*conns;
 	size_t			 n_conns, cap_conns;
 	bool			 paused;	/* listener off: at the limit */
+	unsigned long long	 http_closed[XCLOSE_NREASONS];
+	struct xlogrl		 rl_full, rl_refused, rl_slow, rl_hook;
 
 	/* The newest check found the network intercepting DNS (a fact of
 	 * the monitor, not of a domain): why, from that check. */
@@ -197,8 +221,23 @@ struct export {
 struct xconn {
 	struct bufferevent	*bev;
 	time_t			 born;
-	bool			 cut;	/* shut down for being too old */
+	time_t			 deadline;	/* a whole request by then; 0:
+						   none (answering) */
+	uint8_t			 client[9];	/* family, then the IPv4
+						   address or the IPv6 /64 */
+	char			 peer[48];	/* the address, for the log */
+	bool			 seen;		/* admit_new() looked at it */
+	bool			 held;		/* counts for its client */
+	bool			 served;	/* one request answered */
+	bool			 closed;	/* evhttp closed it */
+	bool			 cut;		/* shut down by us */
+	bool			 close_after;	/* shut down once answered */
 };
+
+/* --------------------------------------------------------- http.c */
+
+/* HTTP connections open now. */
+size_t		 xhttp_open(const struct export *);
 
 /* ------------------------------------------------------ domains.c */
 

@@ -228,6 +228,30 @@ http_requests(struct export *ex)
 	return (long long)ex->http_requests;
 }
 
+static long long
+http_connections(struct export *ex)
+{
+	return (long long)xhttp_open(ex);
+}
+
+static void
+http_closed(struct out *o, struct export *ex, const char *name)
+{
+	static const char *reason[XCLOSE_NREASONS] = {
+		"per_client", "reserve", "request_timeout", "max_age"
+	};
+	unsigned	 k;
+
+	for (k = 0; k < XCLOSE_NREASONS; k++) {
+		puts_(o, name);
+		puts_(o, "{reason=\"");
+		puts_(o, reason[k]);
+		puts_(o, "\"} ");
+		put_int(o, (long long)ex->http_closed[k]);
+		put(o, "\n", 1);
+	}
+}
+
 static void
 build_info(struct out *o, struct export *ex, const char *name)
 {
@@ -595,6 +619,34 @@ server_soa_serial(struct out *o, struct export *ex, const char *name,
 }
 
 static void
+server_dnskey_bytes(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++) {
+		if (d->servers[k].dnskey_bytes == 0 ||
+		    !server_series(o, name, d, k))
+			continue;
+		put_int(o, d->servers[k].dnskey_bytes);
+		put(o, "\n", 1);
+	}
+}
+
+static void
+server_tcp(struct out *o, struct export *ex, const char *name,
+    const struct xdom *d)
+{
+	unsigned	 k;
+
+	(void)ex;
+	for (k = 0; k < d->n_servers; k++)
+		if (d->servers[k].tcp >= 0 && server_series(o, name, d, k))
+			puts_(o, d->servers[k].tcp ? "1\n" : "0\n");
+}
+
+static void
 problem_info(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
@@ -745,6 +797,15 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_server_soa_serial", "gauge",
 	  "SOA serial this authoritative server address serves.",
 	  .zone = server_soa_serial },
+	{ "dnssecmon_server_dnskey_answer_bytes", "gauge",
+	  "Size of the DNSKEY answer of this authoritative server address "
+	  "(over TCP when asked; over 1232 it is truncated over UDP).",
+	  .zone = server_dnskey_bytes },
+	{ "dnssecmon_server_tcp_answering", "gauge",
+	  "1 when this authoritative server address answered DNSKEY over "
+	  "TCP, 0 when it failed (absent on checks that did not ask, see "
+	  "tcp_every).",
+	  .zone = server_tcp },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",
@@ -759,6 +820,14 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_http_requests_total", "counter",
 	  "HTTP requests served since the start.",
 	  .scalar = http_requests },
+	{ "dnssecmon_http_connections", "gauge",
+	  "HTTP connections open.",
+	  .scalar = http_connections },
+	{ "dnssecmon_http_connections_closed_total", "counter",
+	  "HTTP connections the server closed itself: refused at once "
+	  "(per_client, reserve), no whole request in time "
+	  "(request_timeout), too old (max_age).",
+	  .samples = http_closed },
 	{ "dnssecmon_metrics_render_seconds", "gauge",
 	  "How long rendering the previous /metrics page took.",
 	  .samples = render_seconds },

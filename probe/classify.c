@@ -842,6 +842,87 @@ tag_list(const struct probe_result *r, unsigned server, char *buf,
 			    r->keys[k].key_tag);
 }
 
+#define DNSKEY_UDP_MAX	1232	/* the EDNS buffer size asked for, and the
+				   DNS flag day 2020 size that needs no IP
+				   fragments */
+
+static bool
+is_v6(const struct probe_server *s)
+{
+	return strchr(s->address, ':') != NULL;
+}
+
+/* Did it answer anything over UDP? (A TC=1 whose TCP failed marks the
+ * server failed, yet it answered.) */
+static bool
+server_answered(const struct probe_server *s)
+{
+	return s->status == PROBE_Q_OK || s->has_soa;
+}
+
+static bool
+tcp_failed(const struct probe_server *s)
+{
+	return s->tcp_status != PROBE_Q_NONE && s->tcp_status != PROBE_Q_OK;
+}
+
+/*
+ * Server i's name answers over the other IP family but over this one
+ * from none of its addresses: the server is broken for one family (a
+ * firewall, a listener on IPv4 only), not down.
+ */
+static bool
+family_down(const struct probe_result *r, unsigned i)
+{
+	const struct probe_server *s = &r->servers[i];
+	unsigned	 k, same_ok = 0, other_ok = 0;
+
+	for (k = 0; k < r->n_servers; k++) {
+		const struct probe_server *o = &r->servers[k];
+
+		if (strcmp(o->name, s->name) != 0 || !server_answered(o))
+			continue;
+		if (is_v6(o) == is_v6(s))
+			same_ok++;
+		else
+			other_ok++;
+	}
+	return same_ok == 0 && other_ok > 0;
+}
+
+/* One problem per name and family: "ns1 fails over IPv6 (a: why, b:
+ * why) but answers over IPv4 (c)". */
+static void
+family_problem(struct probe_result *r, unsigned i)
+{
+	const struct probe_server *s = &r->servers[i];
+	char		 down[320] = "", up[160] = "";
+	unsigned	 k;
+
+	for (k = 0; k < r->n_servers; k++) {
+		const struct probe_server *o = &r->servers[k];
+
+		if (strcmp(o->name, s->name) != 0)
+			continue;
+		if (is_v6(o) == is_v6(s)) {
+			if (k < i)
+				return;		/* reported with the first */
+			append(down, sizeof(down), "%s%s: %s%s%s",
+			    down[0] ? "; " : "", o->address,
+			    probe_qstatus_name(o->status),
+			    o->error[0] ? ", " : "", o->error);
+		} else if (server_answered(o))
+			append(up, sizeof(up), "%s%s", up[0] ? ", " : "",
+			    o->address);
+	}
+	probe_problem_add(r, PROBE_P_SERVER_FAMILY_UNREACHABLE,
+	    "%s does not answer over %s (%s) but does over %s (%s): "
+	    "resolvers that reach it only over %s cannot use it; the DNS "
+	    "host should fix its %s listener, route or firewall", s->name,
+	    is_v6(s) ? "IPv6" : "IPv4", down, is_v6(s) ? "IPv4" : "IPv6",
+	    up, is_v6(s) ? "IPv6" : "IPv4", is_v6(s) ? "IPv6" : "IPv4");
+}
+
 static void
 server_problems(struct probe_result *r)
 {
@@ -850,7 +931,22 @@ server_problems(struct probe_result *r)
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
-		if (s->status != PROBE_Q_OK)
+		if (s->status != PROBE_Q_OK && s->dnskey_tc && tcp_failed(s) &&
+		    s->has_soa)
+			probe_problem_add(r, PROBE_P_SERVER_TCP_FAILED,
+			    "%s (%s) answers over UDP but its DNSKEY answer "
+			    "does not fit in %u bytes there (TC) and TCP fails "
+			    "(%s: %s): resolvers cannot get %s's keys from it; "
+			    "the DNS host must open TCP port 53", s->name,
+			    s->address, DNSKEY_UDP_MAX,
+			    probe_qstatus_name(s->tcp_status), s->tcp_error,
+			    r->domain);
+		else if (s->status != PROBE_Q_OK && is_v6(s) &&
+		    r->ipv6_unproven)
+			;	/* the host's IPv6, maybe: the engine logs it */
+		else if (s->status != PROBE_Q_OK && family_down(r, i))
+			family_problem(r, i);
+		else if (s->status != PROBE_Q_OK)
 			probe_problem_add(r, PROBE_P_SERVER_UNREACHABLE,
 			    "%s (%s) did not answer (%s%s%s): resolvers fall "
 			    "back to the other servers, but the DNS host should "
@@ -864,7 +960,65 @@ server_problems(struct probe_result *r)
 			    "%s (%s) is listed as a server of %s but does not "
 			    "answer authoritatively%s%s", s->name, s->address,
 			    r->domain, s->error[0] ? ": " : "", s->error);
+		else if (tcp_failed(s))
+			probe_problem_add(r, PROBE_P_SERVER_TCP_FAILED,
+			    "%s (%s) answers over UDP but not over TCP (%s: "
+			    "%s): registries' CDS scanners ask over TCP only, "
+			    "and resolvers retry every truncated answer (a "
+			    "DNSKEY RRset in a KSK rotation) over TCP; the DNS "
+			    "host must open TCP port 53", s->name, s->address,
+			    probe_qstatus_name(s->tcp_status), s->tcp_error);
 	}
+}
+
+/*
+ * The DNSKEY answer's size. Over UDP a server must keep to the 1232
+ * bytes we ask for; more means IP fragments on real paths, which many
+ * firewalls drop, silently. Within 1232 a larger RRset comes truncated
+ * and resolvers retry over TCP: normal, except during a KSK rotation,
+ * when the RRset grows past 1232 (two KSKs, two signatures) for exactly
+ * the weeks it must not fail.
+ */
+static void
+classify_dnskey_size(struct probe_result *r)
+{
+	unsigned	 i, size = 0;
+	const char	*tcp_down = NULL;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (!s->dnskey_tc && s->dnskey_udp_bytes > DNSKEY_UDP_MAX) {
+			probe_problem_add(r, PROBE_P_DNSKEY_ANSWER_LARGE,
+			    "%s (%s) sent its DNSKEY answer over UDP in %u "
+			    "bytes, more than the %u asked for: on real paths "
+			    "that takes IP fragments, which firewalls drop; "
+			    "the DNS host should cap its UDP answers at %u "
+			    "bytes", s->name, s->address, s->dnskey_udp_bytes,
+			    DNSKEY_UDP_MAX, DNSKEY_UDP_MAX);
+			return;
+		}
+		if (s->dnskey_tcp_bytes > size)
+			size = s->dnskey_tcp_bytes;
+		if (s->dnskey_udp_bytes > size && !s->dnskey_tc)
+			size = s->dnskey_udp_bytes;
+		if (tcp_failed(s) && tcp_down == NULL)
+			tcp_down = s->address;
+	}
+	if (r->state != PROBE_STATE_ROTATION_PENDING || size <= DNSKEY_UDP_MAX)
+		return;
+	/* The TC=1 fallback asked every server over TCP already: while all
+	 * of them answer, this is the rotation's normal shape, a note (a
+	 * warning would page a second time for every RSA rotation); when
+	 * one fails, resolvers that reach only it lose the keys. */
+	probe_problem_add_sev(r, PROBE_P_DNSKEY_ANSWER_LARGE, tcp_down ?
+	    PROBE_SEV_WARNING : PROBE_SEV_OK,
+	    "During the KSK rotation the DNSKEY answer of %s is %u bytes, "
+	    "over %u: servers answer it truncated over UDP and resolvers "
+	    "must retry over TCP, %s%s. It shrinks when the old key is "
+	    "withdrawn", r->domain, size, DNSKEY_UDP_MAX, tcp_down ?
+	    "which fails at " : "which every server answers",
+	    tcp_down ? tcp_down : "");
 }
 
 /* The server the others are compared with: the newest serial (RFC 1982:
@@ -1359,6 +1513,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 			classify_bootstrap(r);
 		classify_servers(r, answering);
 		classify_cds(r);
+		classify_dnskey_size(r);
 		classify_zsk(r, answering);
 		classify_signatures(r, pol, now);
 	}

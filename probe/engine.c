@@ -9,7 +9,12 @@
  *   2. ask one parent server "DOMAIN NS" with DO=1: the referral carries
  *      the NS set, glue and the DS RRset with its TTL (RFC 4035 3.1.4);
  *   3. ask every address of every child server for DNSKEY, CDS, CDNSKEY
- *      and SOA (four questions, each RRset needed from each server);
+ *      and SOA (four questions, each RRset needed from each server),
+ *      and, with PROBE_START_TCP, DNSKEY once more over TCP only (a
+ *      fifth): registries' CDS scanners use TCP only, and a DNSKEY RRset
+ *      in a KSK rotation outgrows 1232-byte UDP, so a server that fails
+ *      over TCP must be seen before it matters. IPv6 addresses are asked
+ *      when this host has a route to them (see addr_usable());
  *   4. meanwhile, validate in-process with libunbound and ask each
  *      configured validating resolver through getdns;
  *   5. only when the parent has no DS: ask libunbound for the RFC 9615
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <getdns/getdns.h>
@@ -136,6 +142,7 @@ struct cquery {
 	struct job		*job;
 	unsigned		 si;
 	uint16_t		 qtype;
+	bool			 tcp;		/* the TCP-only DNSKEY question */
 };
 
 /* One RFC 9615 signal question through libunbound. */
@@ -151,6 +158,7 @@ struct job {
 	struct probe_engine	*e;
 	probe_done_cb		 cb;
 	void			*arg;
+	unsigned		 flags;		/* PROBE_START_* */
 	char			 domain[PROBE_NAME_MAX];
 	struct probe_result	*res;
 	enum job_phase		 phase;
@@ -214,6 +222,8 @@ struct probe_engine {
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
 	bool			 destroying;
+	bool			 v6_said;	/* "no IPv6 route" logged */
+	bool			 v6_unproven_said; /* "no IPv6 answer yet" */
 };
 
 static void	job_walk(struct job *);
@@ -264,6 +274,47 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%s", a);
 	}
+}
+
+/*
+ * May this server address be asked? IPv6 only with cfg.ipv6, and only
+ * when this host has a route to it: connect() on a UDP socket looks the
+ * route up and sends nothing, so a host without IPv6 learns it for three
+ * system calls and no packet, and says so once in its log rather than
+ * reporting every IPv6 server of every domain as unreachable. Any other
+ * error is left for the query itself to report.
+ */
+static bool
+addr_usable(struct probe_engine *e, const struct sockaddr *sa,
+    socklen_t len)
+{
+	char	 text[PROBE_ADDR_MAX];
+	int	 fd, err = 0;
+
+	if (sa->sa_family != AF_INET6)
+		return true;
+	if (!e->cfg.ipv6)
+		return false;
+	if ((fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		err = errno;		/* EAFNOSUPPORT: IPv6 disabled */
+	else {
+		if (connect(fd, sa, len) == -1)
+			err = errno;
+		close(fd);
+	}
+	if (err != ENETUNREACH && err != EHOSTUNREACH &&
+	    err != EADDRNOTAVAIL && err != EAFNOSUPPORT)
+		return true;
+	e->stats.ipv6_unrouted++;
+	if (!e->v6_said) {
+		e->v6_said = true;
+		addr_text(sa, text, sizeof(text));
+		log_warnx("this host has no IPv6 route (to %s: %s): IPv6 "
+		    "server addresses it cannot reach are not asked and not "
+		    "reported; give it IPv6 connectivity, or set 'ipv6: no' "
+		    "(--no-ipv6) to stop looking", text, strerror(err));
+	}
+	return false;
 }
 
 /* The last n labels of name ("." when n is 0). */
@@ -479,7 +530,9 @@ step_ns_ready(void *arg)
 	unsigned		 i;
 
 	for (i = 0; i < l->ns->n && s->n_addrs < CUT_MAX_ADDRS; i++)
-		s->addrs[s->n_addrs++] = l->ns->addrs[i];
+		if (addr_usable(s->e, (struct sockaddr *)&l->ns->addrs[i].ss,
+		    l->ns->addrs[i].len))
+			s->addrs[s->n_addrs++] = l->ns->addrs[i];
 	free(l);
 	if (--s->lookups > 0)
 		return;
@@ -500,7 +553,8 @@ step_cut_from(struct probe_engine *e, struct step *s,
 	s->signed_zone = ref->has_ds;
 
 	for (i = 0; i < ref->n_glue && s->n_addrs < CUT_MAX_ADDRS; i++) {
-		if (ref->glue[i].addr.ss_family == AF_INET6 && !e->cfg.ipv6)
+		if (!addr_usable(e, (struct sockaddr *)&ref->glue[i].addr,
+		    ref->glue[i].len))
 			continue;
 		memcpy(&s->addrs[s->n_addrs].ss, &ref->glue[i].addr,
 		    sizeof(ref->glue[i].addr));
@@ -949,9 +1003,11 @@ add_server(struct job *j, const char *ns, const struct sockaddr *sa,
 	char			 text[PROBE_ADDR_MAX];
 	unsigned		 i;
 
-	(void)len;
-	if (sa->sa_family == AF_INET6 && !j->e->cfg.ipv6)
+	if (!addr_usable(j->e, sa, len)) {
+		if (sa->sa_family == AF_INET6 && j->e->cfg.ipv6)
+			r->ipv6_unrouted++;
 		return;
+	}
 	addr_text(sa, text, sizeof(text));
 	for (i = 0; i < r->n_servers; i++)
 		if (strcmp(r->servers[i].address, text) == 0)
@@ -1144,6 +1200,46 @@ job_finish_walk(struct job *j)
 		job_start_child(j);
 }
 
+static enum probe_qstatus
+qstatus_of(const struct transport_result *tr)
+{
+	switch (tr->status) {
+	case TRANSPORT_OK:		return PROBE_Q_OK;
+	case TRANSPORT_TIMEOUT:		return PROBE_Q_TIMEOUT;
+	case TRANSPORT_MALFORMED:	return PROBE_Q_MALFORMED;
+	default:			return PROBE_Q_NETERR;
+	}
+}
+
+/* What TCP said, the DNSKEY question over TCP only or a TC=1 fallback:
+ * the worst outcome, and the largest answer. */
+static void
+note_tcp(struct probe_server *s, const struct transport_result *tr)
+{
+	enum probe_qstatus	 st = qstatus_of(tr);
+
+	if (s->tcp_status == PROBE_Q_NONE || s->tcp_status == PROBE_Q_OK ||
+	    st > s->tcp_status)
+		s->tcp_status = st;
+	if (st == PROBE_Q_OK) {
+		if (tr->wire_len > s->dnskey_tcp_bytes)
+			s->dnskey_tcp_bytes = (unsigned)tr->wire_len;
+	} else
+		snprintf(s->tcp_error, sizeof(s->tcp_error), "%s",
+		    tr->error ? tr->error : transport_status_str(tr->status));
+}
+
+/* The DNSKEY answer's size over UDP, and over TCP after a TC=1. */
+static void
+note_dnskey_size(struct probe_server *s, const struct transport_result *tr)
+{
+	s->dnskey_udp_bytes = (unsigned)tr->udp_len;
+	if (!tr->tc_fallback)
+		return;
+	s->dnskey_tc = true;
+	note_tcp(s, tr);
+}
+
 static void
 child_answer(void *arg, const struct transport_result *tr)
 {
@@ -1154,6 +1250,18 @@ child_answer(void *arg, const struct transport_result *tr)
 	enum probe_qstatus	 st;
 	time_t			 now = clock_now();
 
+	if (tr->status == TRANSPORT_OK && tr->server->sa_family == AF_INET6)
+		j->e->stats.ipv6_answers++;
+	if (q->tcp) {
+		/* Only whether TCP works and how big the answer is: the
+		 * keys themselves were read over UDP. */
+		note_tcp(s, tr);
+		free(q);
+		job_op_done(j);
+		return;
+	}
+	if (q->qtype == T_DNSKEY)
+		note_dnskey_size(s, tr);
 	if (tr->status == TRANSPORT_OK) {
 		if (s->status == PROBE_Q_NONE)
 			s->status = PROBE_Q_OK;
@@ -1224,18 +1332,22 @@ job_start_child(struct job *j)
 		if (roots_parse_address(r->servers[i].address, 53, &ss, &len,
 		    NULL, 0) == -1)
 			continue;
-		for (t = 0; t < 4; t++) {
+		/* The fifth question, DNSKEY over TCP, when asked for. */
+		for (t = 0; t < ((j->flags & PROBE_START_TCP) ? 5 : 4); t++) {
 			struct cquery *q = calloc(1, sizeof(*q));
 
 			if (q == NULL)
 				continue;
 			q->job = j;
 			q->si = i;
-			q->qtype = types[t];
+			q->tcp = t == 4;
+			q->qtype = q->tcp ? T_DNSKEY : types[t];
 			j->pending++;
 			r->queries++;
-			if (transport_query(j->e->tp, (struct sockaddr *)&ss,
-			    len, j->domain, types[t], child_answer, q) == -1) {
+			if (transport_query_flags(j->e->tp,
+			    (struct sockaddr *)&ss, len, j->domain, q->qtype,
+			    q->tcp ? TRANSPORT_Q_TCP : 0, child_answer,
+			    q) == -1) {
 				j->pending--;
 				r->servers[i].status = PROBE_Q_NETERR;
 				snprintf(r->servers[i].error,
@@ -1665,6 +1777,33 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * A host with an IPv6 route but no IPv6 connectivity (a default route
+ * that goes nowhere, a firewall) makes every IPv6 server address fail,
+ * which is the host's fault and no domain's. Until one IPv6 server has
+ * answered this engine, the result says so (the classifier then reports
+ * no IPv6 failure) and the log says it once.
+ */
+static void
+job_judge_ipv6(struct job *j)
+{
+	struct probe_engine	*e = j->e;
+	struct probe_result	*r = j->res;
+	unsigned		 i, v6 = 0;
+
+	for (i = 0; i < r->n_servers; i++)
+		if (strchr(r->servers[i].address, ':') != NULL)
+			v6++;
+	r->ipv6_unproven = v6 > 0 && e->stats.ipv6_answers == 0;
+	if (!r->ipv6_unproven || e->v6_unproven_said)
+		return;
+	e->v6_unproven_said = true;
+	log_warnx("no IPv6 name server has answered this host yet (nor those "
+	    "of %s): IPv6 failures are not reported until one does; check "
+	    "the host's IPv6 connectivity, or set 'ipv6: no' (--no-ipv6)",
+	    r->domain);
+}
+
 static void
 job_op_done(struct job *j)
 {
@@ -1673,6 +1812,7 @@ job_op_done(struct job *j)
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
 	j->res->duration_ms = ms_since(&j->t0);
+	job_judge_ipv6(j);
 	e->stats.domains++;
 	TAILQ_REMOVE(&e->active, j, entry);
 	e->n_active--;
@@ -1745,6 +1885,14 @@ int
 probe_start(struct probe_engine *e, const char *domain, probe_done_cb cb,
     void *arg, char *err, size_t errlen)
 {
+	return probe_start_flags(e, domain, PROBE_START_TCP, cb, arg, err,
+	    errlen);
+}
+
+int
+probe_start_flags(struct probe_engine *e, const char *domain,
+    unsigned flags, probe_done_cb cb, void *arg, char *err, size_t errlen)
+{
 	struct job	*j;
 	uint8_t		 wire[DSMATCH_NAME_MAX];
 	size_t		 wlen;
@@ -1768,6 +1916,7 @@ probe_start(struct probe_engine *e, const char *domain, probe_done_cb cb,
 	j->e = e;
 	j->cb = cb;
 	j->arg = arg;
+	j->flags = flags;
 	if (answer_name(&(getdns_bindata){ wlen, wire }, j->domain,
 	    sizeof(j->domain)) == -1) {
 		snprintf(err, errlen, "'%s' cannot be represented", domain);
@@ -1789,6 +1938,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
 	*out = e->stats;
 	transport_stats(e->tp, &ts);
 	out->packets = ts.udp_sent + ts.tcp_sent;
+	out->tcp_packets = ts.tcp_sent;
 	out->timeouts = ts.timeouts;
 	out->tc_fallbacks = ts.tc_fallbacks;
 }
@@ -2017,11 +2167,24 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	e->root->state = STEP_CUT;
 	e->root->signed_zone = true;	/* we hold its trust anchor */
 	TAILQ_INIT(&e->root->waiters);
-	for (i = 0; i < roots.n && i < CUT_MAX_ADDRS; i++) {
-		memcpy(&e->root->addrs[i].ss, &roots.addrs[i], sizeof(roots.addrs[i]));
-		e->root->addrs[i].len = roots.lens[i];
+	for (i = 0; i < roots.n && e->root->n_addrs < CUT_MAX_ADDRS; i++) {
+		struct addr *a = &e->root->addrs[e->root->n_addrs];
+
+		/* An IPv6 root this host has no route to would only cost
+		 * each walk a failed attempt. */
+		if (!addr_usable(e, (struct sockaddr *)&roots.addrs[i],
+		    roots.lens[i]))
+			continue;
+		memcpy(&a->ss, &roots.addrs[i], sizeof(roots.addrs[i]));
+		a->len = roots.lens[i];
+		e->root->n_addrs++;
 	}
-	e->root->n_addrs = i;
+	if (e->root->n_addrs == 0) {
+		snprintf(err, errlen, "no root server address this host has "
+		    "a route to (%s)", cfg->root_hints ? cfg->root_hints :
+		    "built-in hints");
+		goto fail;
+	}
 	e->root->rr = (unsigned)random();
 	e->root->hnext = e->steps[hash_name(".")];
 	e->steps[hash_name(".")] = e->root;

@@ -96,6 +96,15 @@ bootstrap_json(const struct probe_result *r)
 	return o;
 }
 
+static json_t *
+tcp_failed_text(const struct probe_server *s)
+{
+	if (s->tcp_status == PROBE_Q_NONE || s->tcp_status == PROBE_Q_OK ||
+	    s->tcp_error[0] == '\0')
+		return json_null();
+	return json_string(s->tcp_error);
+}
+
 /*
  * The rotation as one check sees it. When the check cannot tell a new key
  * from a retiring one (rotation_ambiguous), both readings are given, each
@@ -276,9 +285,24 @@ probe_result_json(const struct probe_result *r)
 			continue;
 		json_object_set_new(x, "error", s->status != PROBE_Q_OK &&
 		    s->error[0] ? json_string(s->error) : json_null());
+		json_object_set_new(x, "family", json_string(
+		    strchr(s->address, ':') ? "ipv6" : "ipv4"));
+		/* null: not known (no answer, or TCP not asked this time) */
+		json_object_set_new(x, "dnskey_udp_bytes", s->dnskey_udp_bytes ?
+		    json_integer(s->dnskey_udp_bytes) : json_null());
+		json_object_set_new(x, "dnskey_udp_truncated",
+		    json_boolean(s->dnskey_tc));
+		json_object_set_new(x, "dnskey_tcp_bytes", s->dnskey_tcp_bytes ?
+		    json_integer(s->dnskey_tcp_bytes) : json_null());
+		json_object_set_new(x, "tcp", s->tcp_status != PROBE_Q_NONE ?
+		    json_string(probe_qstatus_name(s->tcp_status)) :
+		    json_null());
+		json_object_set_new(x, "tcp_error", tcp_failed_text(s));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "nameservers", a);
+	json_object_set_new(o, "ipv6_unrouted", json_integer(r->ipv6_unrouted));
+	json_object_set_new(o, "ipv6_unproven", json_boolean(r->ipv6_unproven));
 
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_or_null(r->earliest_sig_expiry));

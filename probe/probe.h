@@ -120,6 +120,15 @@ struct probe_server {
 	bool		sig_expired;		/* an RRSIG it served is expired */
 	bool		sig_not_yet_valid;
 	double		latency_ms;		/* of its DNSKEY answer */
+	/* Size of its DNSKEY answer: what registries' TCP-only CDS
+	 * scanners and resolvers behind 1232-byte UDP see. */
+	unsigned	dnskey_udp_bytes;	/* the UDP answer (TC one
+						   included), 0: none */
+	bool		dnskey_tc;		/* over UDP it came truncated */
+	unsigned	dnskey_tcp_bytes;	/* over TCP, 0: none */
+	enum probe_qstatus tcp_status;		/* DNSKEY over TCP; NONE: not
+						   asked by this check */
+	char		tcp_error[128];
 };
 
 /* An RFC 9615 bootstrap signal: _dsboot.<domain>._signal.<ns> CDS, as a
@@ -192,6 +201,9 @@ enum probe_code {
 	PROBE_P_SIGNATURE_NOT_YET_VALID,
 	PROBE_P_SIGNATURE_EXPIRING,
 	PROBE_P_SERVER_UNREACHABLE,
+	PROBE_P_SERVER_FAMILY_UNREACHABLE,
+	PROBE_P_SERVER_TCP_FAILED,
+	PROBE_P_DNSKEY_ANSWER_LARGE,
 	PROBE_P_LAME_DELEGATION,
 	PROBE_P_PARENT_LAME,
 	PROBE_P_DNS_INTERCEPTED,
@@ -212,7 +224,9 @@ enum probe_resolve {
 	PROBE_RESOLVE_ZONE_READ = 0,	/* a check that read the zone */
 	PROBE_RESOLVE_ANY_CHECK,	/* any check */
 	PROBE_RESOLVE_VALIDATED,	/* a check whose validator concluded */
-	PROBE_RESOLVE_SECURE_AGAIN	/* a check that validates again */
+	PROBE_RESOLVE_SECURE_AGAIN,	/* a check that validates again */
+	PROBE_RESOLVE_TCP_ASKED		/* a check that asked over TCP (with
+					   tcp_every N, not every check) */
 };
 
 /* One row of the registry. */
@@ -300,6 +314,13 @@ struct probe_result {
 	unsigned	n_servers;
 	struct probe_server servers[PROBE_MAX_SERVERS];
 	unsigned	servers_dropped;
+	unsigned	ipv6_unrouted;		/* IPv6 server addresses not
+						   asked: this host has no
+						   route to them */
+	bool		ipv6_unproven;		/* no IPv6 server has ever
+						   answered this engine: an
+						   IPv6 failure may be the
+						   host's, not the server's */
 	unsigned	n_keys;
 	struct probe_key keys[PROBE_MAX_KEYS];
 	uint32_t	dnskey_ttl;		/* largest served, 0: none */
@@ -358,7 +379,9 @@ struct probe_config {
 	unsigned	 max_domains;		/* in flight at once */
 	unsigned	 max_queries;		/* on the wire at once */
 	unsigned	 per_server_qps;	/* 0: unlimited */
-	bool		 ipv6;			/* query IPv6 server addresses */
+	bool		 ipv6;			/* query IPv6 server addresses
+						   (those this host has a
+						   route to) */
 };
 
 /* Thresholds the classifier uses. */
@@ -396,6 +419,17 @@ void	probe_engine_destroy(struct probe_engine *);
 int	probe_start(struct probe_engine *, const char *domain,
 	    probe_done_cb cb, void *arg, char *err, size_t errlen);
 
+/* probe_start_flags() flags. */
+#define PROBE_START_TCP		0x1	/* also ask every server address for
+					   DNSKEY over TCP (one query more
+					   each); probe_start() sets it */
+
+/* probe_start() with flags: 0 leaves TCP to TC=1 fallbacks (a daemon
+ * asks over TCP only every Nth check, see tcp_every). */
+int	probe_start_flags(struct probe_engine *, const char *domain,
+	    unsigned flags, probe_done_cb cb, void *arg, char *err,
+	    size_t errlen);
+
 /* Domains in flight or queued. */
 unsigned probe_pending(const struct probe_engine *);
 
@@ -410,10 +444,15 @@ void	probe_drop_queued(struct probe_engine *, void (*fn)(void *arg));
 struct probe_stats {
 	unsigned long long	domains;	/* probes finished */
 	unsigned long long	packets;	/* our own UDP + TCP queries */
+	unsigned long long	tcp_packets;	/* of which over TCP */
 	unsigned long long	timeouts, tc_fallbacks;
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	resolver_queries; /* through getdns */
 	unsigned long long	shared_steps;	/* zone-cut answers reused */
+	unsigned long long	ipv6_unrouted;	/* IPv6 addresses not asked:
+						   no route from this host */
+	unsigned long long	ipv6_answers;	/* answers from IPv6 name
+						   server addresses */
 };
 void	probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

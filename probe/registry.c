@@ -29,6 +29,7 @@
 #define ZONE	PROBE_RESOLVE_ZONE_READ
 #define VAL	PROBE_RESOLVE_VALIDATED
 #define SEC	PROBE_RESOLVE_SECURE_AGAIN
+#define TCP	PROBE_RESOLVE_TCP_ASKED
 
 /* Order: by the enum. The test suite checks that every enum value has its
  * row, that codes are unique, and that dnssecmon(8) lists each one. */
@@ -132,6 +133,18 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	/* The domain's servers. */
 	P(PROBE_P_SERVER_UNREACHABLE, "server_unreachable", W, false, ZONE,
 	    "a name server address did not answer"),
+	P(PROBE_P_SERVER_FAMILY_UNREACHABLE, "server_family_unreachable", W,
+	    false, ZONE, "a name server answers over one IP family only "
+	    "(IPv4 or IPv6, named): resolvers on the other family cannot "
+	    "use it"),
+	P(PROBE_P_SERVER_TCP_FAILED, "server_tcp_failed", W, false, TCP,
+	    "a name server answers over UDP but not over TCP: truncated "
+	    "answers and registries' TCP-only CDS scanners fail there"),
+	P(PROBE_P_DNSKEY_ANSWER_LARGE, "dnskey_answer_large", W, false, ZONE,
+	    "the DNSKEY answer came over UDP in more than 1232 bytes (IP "
+	    "fragments, which some paths drop); or outgrows 1232 bytes "
+	    "during a KSK rotation: a note while every server answers it "
+	    "over TCP, a warning when one does not"),
 	P(PROBE_P_LAME_DELEGATION, "lame_delegation", W, false, ZONE,
 	    "a listed name server does not answer authoritatively"),
 	P(PROBE_P_PARENT_LAME, "parent_lame", U, false, ANY,
@@ -276,6 +289,11 @@ probe_problem_resolvable(const char *code, const struct probe_result *r)
 		 * stays insecure. */
 		return r->validation == PROBE_VAL_SECURE ||
 		    r->validation == PROBE_VAL_BOGUS;
+	case PROBE_RESOLVE_TCP_ASKED:
+		for (unsigned i = 0; i < r->n_servers; i++)
+			if (r->servers[i].tcp_status != PROBE_Q_NONE)
+				return r->state != PROBE_STATE_UNKNOWN;
+		return false;
 	case PROBE_RESOLVE_ZONE_READ:
 	default:
 		return r->state != PROBE_STATE_UNKNOWN;
@@ -299,6 +317,7 @@ probe_resolve_name(enum probe_resolve r)
 					    "verdict";
 	case PROBE_RESOLVE_SECURE_AGAIN: return "a check that validates "
 					    "secure (or bogus) again";
+	case PROBE_RESOLVE_TCP_ASKED:	return "a check that asked over TCP";
 	default:			return "a check that read the zone";
 	}
 }

@@ -97,6 +97,7 @@ struct query {
 	bool			 holds_slot;
 	bool			 next_tcp;	/* what the next send is */
 	bool			 tc_fallback;
+	size_t			 udp_len;	/* the UDP answer taken */
 	int			 fd;
 	struct event		*ev_io;
 	struct event		*ev_timer;
@@ -1074,6 +1075,7 @@ finish(struct query *q, enum transport_status status, const uint8_t *wire,
 	}
 	r.tcp = q->state >= Q_TCP_CONNECT && q->state <= Q_TCP_READ;
 	r.tc_fallback = q->tc_fallback;
+	r.udp_len = q->udp_len;
 	r.attempts = q->attempts;
 	r.bad_answers = q->bad;
 	if (q->t_first != 0) {
@@ -1197,6 +1199,20 @@ tcp_send(struct query *q)
 		    strerror(errno));
 		return;
 	}
+	/*
+	 * Close with a reset, not FIN: we close first, so each connection
+	 * would otherwise sit in TIME_WAIT for 60 s holding a local port.
+	 * DNSKEY over TCP from every server of every domain is one
+	 * connection per server address per check; 28,000 ephemeral ports
+	 * per destination run out past ~470 connections a second to one
+	 * server (a DNS host's pair serving 10,000 domains checked every
+	 * 20 s), and connect() would then fail with EADDRNOTAVAIL: a TCP
+	 * failure invented by the monitor. The answer is complete when we
+	 * close, so the reset loses nothing.
+	 */
+	(void)setsockopt(q->fd, SOL_SOCKET, SO_LINGER,
+	    &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+	    sizeof(struct linger));
 	if (connect(q->fd, (struct sockaddr *)&s->addr, s->addrlen) == -1 &&
 	    errno != EINPROGRESS) {
 		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "TCP connect: %s",
@@ -1299,9 +1315,11 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 	    &msg, err, sizeof(err));
 	switch (rr) {
 	case TRANSPORT_REPLY_OK:
+		q->udp_len = len;
 		finish(q, TRANSPORT_OK, w, len, msg, NULL);
 		return true;
 	case TRANSPORT_REPLY_TC:
+		q->udp_len = len;
 		q->tc_fallback = true;
 		t->st.tc_fallbacks++;
 		query_resend(q, true);
@@ -1658,6 +1676,15 @@ transport_query(struct transport *t, const struct sockaddr *server,
     socklen_t server_len, const char *qname, uint16_t qtype,
     transport_cb cb, void *arg)
 {
+	return transport_query_flags(t, server, server_len, qname, qtype, 0,
+	    cb, arg);
+}
+
+int
+transport_query_flags(struct transport *t, const struct sockaddr *server,
+    socklen_t server_len, const char *qname, uint16_t qtype, unsigned flags,
+    transport_cb cb, void *arg)
+{
 	struct query	*q = NULL;
 	getdns_bindata	*name = NULL;
 	getdns_dict	*qd = NULL;
@@ -1668,7 +1695,8 @@ transport_query(struct transport *t, const struct sockaddr *server,
 	    !((server->sa_family == AF_INET &&
 	    server_len >= sizeof(struct sockaddr_in)) ||
 	    (server->sa_family == AF_INET6 &&
-	    server_len >= sizeof(struct sockaddr_in6))))
+	    server_len >= sizeof(struct sockaddr_in6))) ||
+	    (flags & ~(unsigned)TRANSPORT_Q_TCP) != 0)
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
@@ -1705,6 +1733,7 @@ transport_query(struct transport *t, const struct sockaddr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = qtype;
+	q->next_tcp = (flags & TRANSPORT_Q_TCP) != 0;
 	q->state = Q_PENDING;
 	q->t_queued = now_ms();
 	s->refs++;

@@ -84,6 +84,8 @@ struct transport_result {
 	bool			 tc;		/* TC bit of the final answer */
 	bool			 tcp;		/* the final answer came over TCP */
 	bool			 tc_fallback;	/* UDP said TC=1, retried on TCP */
+	size_t			 udp_len;	/* bytes of the UDP answer taken (the
+						   TC=1 one on a fallback); 0: none */
 	unsigned		 attempts;	/* packets sent, TCP included */
 	unsigned		 bad_answers;	/* UDP answers ignored: wrong ID,
 						   QR=0, other question, ... */
@@ -146,6 +148,15 @@ void	transport_cancel_all(struct transport *t);
 int	transport_query(struct transport *t, const struct sockaddr *server,
 	    socklen_t server_len, const char *qname, uint16_t qtype,
 	    transport_cb cb, void *arg);
+
+/* transport_query_flags() flags. */
+#define TRANSPORT_Q_TCP		0x1	/* ask over TCP only, never UDP: does
+					   the server answer over TCP at all? */
+
+/* transport_query() with flags (0: the same as transport_query()). */
+int	transport_query_flags(struct transport *t, const struct sockaddr *server,
+	    socklen_t server_len, const char *qname, uint16_t qtype,
+	    unsigned flags, transport_cb cb, void *arg);
 
 void	transport_stats(const struct transport *t, struct transport_stats *s);
 

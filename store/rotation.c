@@ -638,11 +638,15 @@ servers_json(const struct probe_result *r)
 			if (r->keys[k].servers & (1u << i))
 				json_array_append_new(tags,
 				    json_integer(r->keys[k].key_tag));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:o}",
-		    "name", v->name, "address", v->address, "status",
-		    probe_qstatus_name(v->status), "soa_serial", v->has_soa ?
-		    json_integer(v->soa_serial) : json_null(), "dnskey_tags",
-		    tags));
+		/* tcp: null on a check that did not ask (tcp_every) */
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:o, "
+		    "s:o, s:o}", "name", v->name, "address", v->address,
+		    "status", probe_qstatus_name(v->status), "soa_serial",
+		    v->has_soa ? json_integer(v->soa_serial) : json_null(),
+		    "dnskey_tags", tags, "tcp", v->tcp_status != PROBE_Q_NONE ?
+		    json_string(probe_qstatus_name(v->tcp_status)) :
+		    json_null(), "dnskey_tcp_bytes", v->dnskey_tcp_bytes ?
+		    json_integer(v->dnskey_tcp_bytes) : json_null()));
 	}
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);

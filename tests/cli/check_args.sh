@@ -54,6 +54,16 @@ expect_error "unreadable root hints" "$tmp/nope: No such file or directory" \
 	--trust-anchor "$tmp/anchor" --root-hints "$tmp/nope" x.lab
 expect_error "root hints without addresses" "$tmp/noroot: no NS record for the root zone" \
 	--trust-anchor "$tmp/anchor" --root-hints "$tmp/noroot" x.lab
+printf '# zones\nok.lab other.lab\nbad..name  # line 3\n' >"$tmp/names"
+expect_error "-f: a bad name names the file and line" "$tmp/names:3: 'bad..name' is not a valid domain name: label 2 is empty" \
+	-f "$tmp/names"
+expect_error "-f: a directory" "-f: $tmp: is a directory" -f "$tmp"
+expect_error "-f: a missing file" "-f: $tmp/none: No such file or directory" -f "$tmp/none"
+printf '# nothing\n\n' >"$tmp/nonames"
+expect_error "-f: a file without names" "no domain in the -f file" -f "$tmp/nonames"
+out=$(printf 'ok.lab\nx y..z\n' | "$bin" check -f - 2>&1); rc=$?
+is "$rc" 3 "-f -: a bad name on standard input exits 3"
+like "$out" "standard input:2: 'y\.\.z' is not a valid domain name" "-f -: the error names standard input and the line"
 expect_error "--db in a missing directory" "--db: $tmp/nodir/x.db: unable to open" --db "$tmp/nodir/x.db" x.lab
 
 out=$("$bin" check --help); rc=$?

@@ -54,7 +54,9 @@ good "http with every key" "$head
 http:
   listen: 127.0.0.1:19470
   max_connections: 10
+  max_connections_per_client: 4
   timeout: 5s
+  request_timeout: 20s
   refresh: 1m"
 good "http listen in [v6]:port" "$head
 http: {listen: \"[::1]:9470\"}"
@@ -76,6 +78,12 @@ http:
 bad "timeout too long" "c\.yaml:4: http\.timeout" "$head
 http:
   timeout: 1h"
+bad "max_connections_per_client 0" "c\.yaml:4: http\.max_connections_per_client" "$head
+http:
+  max_connections_per_client: 0"
+bad "request_timeout too long" "c\.yaml:4: http\.request_timeout" "$head
+http:
+  request_timeout: 10m"
 bad "secret too short" "c\.yaml:5: hooks\.dnsimple\.secret: must be 16 to 128 characters" "$head
 hooks:
   dnsimple:

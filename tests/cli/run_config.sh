@@ -51,6 +51,7 @@ signature_warning: 4d
 signature_critical: 12h
 insecure_is_problem: yes
 ipv6: no
+tcp_every: 6
 max_concurrent_domains: 100
 max_queries_in_flight: 500
 per_server_qps: 200
@@ -67,6 +68,12 @@ domains:
 
 bad "unknown top-level key" "c\.yaml:3: intervall: unknown key" "$head
 intervall: 5m
+domains: [example.com]"
+bad "tcp_every out of range" "c\.yaml:3: tcp_every: '1001' is not a whole number from 0 to 1000" "$head
+tcp_every: 1001
+domains: [example.com]"
+bad "tcp_every not a number" "c\.yaml:3: tcp_every: 'often' is not a whole number" "$head
+tcp_every: often
 domains: [example.com]"
 bad "bad duration" "c\.yaml:3: interval: 'soon' is not a duration" "$head
 interval: soon

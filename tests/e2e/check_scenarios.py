@@ -48,12 +48,25 @@ def codes(d):
     return {p["code"] for p in d["problems"]}
 
 
+def dig_size(server, zone, tcp):
+    """The DNSKEY answer's size as dig measures it, asked the way the
+    monitor asks (DO, no RD, 1232-byte EDNS buffer, no cookie)."""
+    out = subprocess.run(["dig", "+tcp" if tcp else "+notcp", "+dnssec",
+                          "+norec", "+nocookie", "+bufsize=1232", "+ignore",
+                          "+tries=3", "@" + server, zone, "DNSKEY"],
+                         capture_output=True, text=True, timeout=60).stdout
+    for line in out.split("\n"):
+        if "MSG SIZE" in line:
+            return int(line.split()[-1])
+    return None
+
+
 # zone label -> (validation, state, severity, exit, problem codes that
 # must be present, ds_to_publish: "expect" (the testbed's file) or [])
 SCENARIOS = {
     "healthy":     ("secure", "stable", "ok", 0, set(), []),
     "rollstart":   ("secure", "rotation_pending", "warning", 1,
-                    {"rotation_pending"}, "expect"),
+                    {"rotation_pending", "dnskey_answer_large"}, "expect"),
     "dsupdated":   ("secure", "ds_updated", "ok", 0,
                     {"old_key_published"}, []),
     "rolldone":    ("secure", "stable", "ok", 0, set(), []),
@@ -167,6 +180,26 @@ for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
     # Facts that hold for every delegated zone of the testbed.
     t.is_(d["parent"], TLD, "%s: parent zone is %s" % (zone, TLD))
     t.is_(len(d["nameservers"]), 2, "%s: both server addresses asked" % zone)
+    # DNSKEY over TCP from every address, and its size (the testbed has no
+    # IPv6: nothing is skipped for want of a route).
+    t.ok(all(ns["tcp"] == "ok" and ns["family"] == "ipv4"
+             for ns in d["nameservers"]),
+         "%s: every server asked and answered over TCP" % zone,
+         [(ns["address"], ns["tcp"], ns["tcp_error"]) for ns in d["nameservers"]])
+    t.is_(d["ipv6_unrouted"], 0, "%s: no IPv6 address skipped" % zone)
+    if state != "insecure":
+        ns = d["nameservers"][0]
+        want = dig_size(ns["address"], zone, True)
+        t.is_(ns["dnskey_tcp_bytes"], want,
+              "%s: DNSKEY answer size over TCP is dig's (%s B)" % (zone, want))
+        trunc = want is not None and want > 1232
+        t.is_(ns["dnskey_udp_truncated"], trunc,
+              "%s: DNSKEY over UDP truncated: %s" % (zone, trunc))
+        t.is_(ns["dnskey_udp_bytes"], dig_size(ns["address"], zone, False),
+              "%s: DNSKEY answer size over UDP is dig's" % zone)
+        if label != "rollstart":
+            t.ok("dnskey_answer_large" not in codes(d),
+                 "%s: no dnskey_answer_large outside a pending rotation" % zone)
     t.ok(all(ns["status"] == "ok" and isinstance(ns["soa_serial"], int)
              for ns in d["nameservers"]),
          "%s: every server answered with a SOA serial" % zone)
@@ -190,6 +223,14 @@ for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
 # Scenario-specific facts.
 d = by_name.get("rollstart." + TLD)
 if d:
+    t.ok(all(ns["dnskey_udp_truncated"] and ns["dnskey_tcp_bytes"] > 1232
+             for ns in d["nameservers"]),
+         "rollstart: the DNSKEY answer exceeds 1232 B and comes truncated over UDP")
+    big = [p for p in d["problems"] if p["code"] == "dnskey_answer_large"]
+    t.ok(big and big[0]["severity"] == "info" and
+         str(d["nameservers"][0]["dnskey_tcp_bytes"]) in big[0]["message"],
+         "rollstart: dnskey_answer_large is a note naming the size (every "
+         "server answers over TCP)", big)
     ksks = [k for k in d["dnskeys"] if k["role"] == "ksk"]
     t.is_(len(ksks), 2, "rollstart: two KSKs published")
     t.ok(all(k["signs_dnskey_rrset"] for k in ksks), "rollstart: both sign the DNSKEY RRset")
@@ -308,6 +349,9 @@ if d:
 p, _ = check("rollstart." + TLD, fmt="text")
 t.ok("rotation_pending" in p.stdout and "publish  rollstart.%s. IN DS" % TLD in p.stdout,
      "text format names the state and the DS to publish")
+t.ok("DNSKEY answer %d B (UDP: truncated), TCP ok" % dig_size(
+     env["TESTBED_NS_A"], "rollstart." + TLD, True) in p.stdout,
+     "text format gives the DNSKEY answer size and the TCP outcome", p.stdout)
 p, _ = check("healthy." + TLD, "broken." + TLD, fmt="nagios")
 lines = p.stdout.strip().split("\n")
 # tests/e2e/nagios_plugin.py holds the plugin conventions; here, the basics.

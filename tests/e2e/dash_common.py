@@ -58,7 +58,8 @@ def get_json(port, path):
 class Daemon:
     """`dnssecmon run` on the testbed with http on a free port."""
 
-    def __init__(self, env, domains, extra="", interval="2s", prefix="dash"):
+    def __init__(self, env, domains, extra="", interval="2s", prefix="dash",
+                 top=""):
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="dnssecmon-%s-" % prefix)
         self.db = os.path.join(self.tmp, "db.sqlite")
@@ -67,6 +68,7 @@ class Daemon:
         self.port = free_port()
         self.domains = domains
         self.extra = extra
+        self.top = top          # more top-level keys, one per line
         self.interval = interval
         self.proc = None
         self.logf = None
@@ -78,6 +80,7 @@ class Daemon:
                     "database: %s\ninterval: %s\ntimeout: 1s\nretries: 1\n"
                     % (self.env["TESTBED_ANCHOR"], self.env["TESTBED_HINTS"],
                        self.env["TESTBED_RESOLVER"], self.db, self.interval))
+            f.write(self.top)
             if self.http:
                 f.write("http:\n  listen: 127.0.0.1:%d\n%s" % (self.port,
                                                               self.extra))

@@ -88,6 +88,23 @@ with tempfile.TemporaryDirectory() as tmp:
     t.is_(p.returncode, 2, "--rotation-window 3d --critical-before 3d-1s: "
           "CRITICAL")
 
+# Names from a file and from standard input, with the command line's.
+with tempfile.TemporaryDirectory() as tmp:
+    lst = os.path.join(tmp, "zones")
+    with open(lst, "w") as f:
+        f.write("# the zones\nhealthy.%s  rollstart.%s\n\n" % (TLD, TLD))
+    p = nagios("-f", lst, "unsigned." + TLD)
+    t.ok(p.returncode == 1 and p.stdout.startswith(
+        "DNSSEC WARNING - %s: add DS " % rs) and
+        "'ok'=2;;;0;3" in p.stdout,
+        "-f FILE: its names and the command line's are checked", p.stdout[:300])
+    p = subprocess.run([BIN, "check", *BASE, "--format", "nagios", "-f", "-"],
+                       input="healthy.%s\n" % TLD, capture_output=True,
+                       text=True, timeout=120)
+    t.ok(p.returncode == 0 and p.stdout.startswith(
+        "DNSSEC OK - healthy.%s: stable" % TLD),
+        "-f -: names from standard input", p.stdout[:200])
+
 p = nagios("healthy." + TLD, "healthy." + TLD)
 labels = [x.split("=")[0] for x in perf_of(p.stdout.split("\n")[0])]
 t.ok(labels and len(labels) == len(set(labels)) and

@@ -65,6 +65,11 @@ Environment (defaults):
   TESTBED_INTERCEPTOR=127.0.0.60
                                 where tests run an intercepting responder (not started here;
                                 lamed.\$TESTBED_TLD is delegated to it)
+  TESTBED_NS_A6= TESTBED_NS_B6=  IPv6 of ns1/ns2.dnshost.\$TESTBED_TLD (default: none). When
+                                set, published as AAAA (and TLD glue) beside the IPv4 ones;
+                                nothing here listens on them: a test runs its own server there
+                                (tests/e2e/dnsrelay.py). Must be an address of this host
+                                (::1, or one the test put on lo in its network namespace).
   TESTBED_BENCH_ZONES=0         N > 0: also serve N signed zones b000001.\$TESTBED_TLD ...
                                 on servers a and b, delegated with DS in the TLD (make bench)
   TESTBED_BENCH_CACHE=$REPO/build/bench-cache
@@ -88,7 +93,8 @@ ENV_VARS="TESTBED_DIR TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TL
 TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED_ANCHOR
 TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
 TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
-TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR"
+TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6
+TESTBED_NS_B6"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
@@ -112,6 +118,7 @@ load_config() {
         if [ "$TESTBED_TLD" = test ]; then TESTBED_SPECIAL_TLD=invalid; else TESTBED_SPECIAL_TLD=test; fi
     fi
     : "${TESTBED_INTERCEPTOR:=127.0.0.60}"
+    : "${TESTBED_NS_A6:=}" "${TESTBED_NS_B6:=}"
     : "${TESTBED_BENCH_ZONES:=0}"
     TESTBED_BENCH_CACHE=$(realpath -m "${TESTBED_BENCH_CACHE:-$REPO/build/bench-cache}")
     TESTBED_PORT=53
@@ -153,6 +160,16 @@ validate_config() {
         case $seen in *" $a "*) die "$v=$a is used twice; every role needs its own address";; esac
         seen="$seen$a "
     done
+    for v in TESTBED_NS_A6 TESTBED_NS_B6; do
+        a=${!v}
+        [ -z "$a" ] && continue
+        # Local only: a packet to an address of this host never leaves it.
+        if ! [[ $a =~ ^[0-9a-f:]+$ && $(ip -o -6 addr show) == *" inet6 $a/"* ]]; then
+            die "$v=$a is not an IPv6 address of this host (::1, or one put on lo)"
+        fi
+        case $seen in *" $a "*) die "$v=$a is used twice; every role needs its own address";; esac
+        seen="$seen$a "
+    done
     [[ $TESTBED_BENCH_ZONES =~ ^(0|[1-9][0-9]{0,5})$ ]] ||
         die "TESTBED_BENCH_ZONES='$TESTBED_BENCH_ZONES' must be a number from 0 to 999999"
     # A unix socket path longer than sun_path (108) fails with an obscure unbound error.
@@ -165,7 +182,7 @@ save_config() {
     { echo "# written by testbed.sh up; read back by the other commands"
       for v in TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A \
                TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER \
-               TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR; do
+               TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6 TESTBED_NS_B6; do
           printf '%s=%q\n' "$v" "${!v}"
       done
       # Only when set, so that a testbed without bench zones writes what it always did.
@@ -544,6 +561,12 @@ signal_rrs() { # host
     done
 }
 
+# AAAA of ns1/ns2 when TESTBED_NS_A6/B6 are set (dual-stack name servers).
+ns_aaaa() {
+    [ -z "$TESTBED_NS_A6" ] || echo "ns1.$1. IN AAAA $TESTBED_NS_A6"
+    [ -z "$TESTBED_NS_B6" ] || echo "ns2.$1. IN AAAA $TESTBED_NS_B6"
+}
+
 build_dnshost() {
     local serial=$1 z=$DNSHOST src=$D/work/dnshost.zone
     {
@@ -553,6 +576,7 @@ build_dnshost() {
         echo "$z. IN NS ns2.$z."
         echo "ns1.$z. IN A $TESTBED_NS_A"
         echo "ns2.$z. IN A $TESTBED_NS_B"
+        ns_aaaa "$z"
         dnskey_rr "$z" ksk; dnskey_rr "$z" zsk
         signal_rrs "$z"
     } >"$src"
@@ -598,6 +622,7 @@ build_tld() {
         ds_rr "$DNSHOST" ksk
         echo "ns1.$DNSHOST. IN A $TESTBED_NS_A"
         echo "ns2.$DNSHOST. IN A $TESTBED_NS_B"
+        ns_aaaa "$DNSHOST"
         cat "$D"/work/tld-parts/*.part
     } >"$src"
     sign_zone "$TLD" "$src" "$D/work/tld.signed" normal ksk zsk

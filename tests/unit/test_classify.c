@@ -736,6 +736,128 @@ main(void)
 	ok(has("zsk_rotation"), "a second ZSK not yet signing: zsk_rotation");
 	is_str(probe_severity_name(R.severity), "ok", "ZSK rotation: ok (a note)");
 
+	/* IPv6: ns1 fails over IPv6 only, ns2 answers over both */
+	base();
+	k1 = key_add(257, 13, 1, 15, 15);
+	parent_ds(k1, 0);
+	R.n_servers = 4;
+	R.servers[2] = R.servers[0];
+	R.servers[3] = R.servers[1];
+	strcpy(R.servers[2].address, "2001:db8::1");
+	strcpy(R.servers[3].address, "2001:db8::2");
+	R.servers[2].status = PROBE_Q_TIMEOUT;
+	R.servers[2].has_soa = false;
+	strcpy(R.servers[2].error, "no answer after 3 UDP attempts");
+	classify();
+	ok(has("server_family_unreachable"), "ns1 silent over IPv6 only: "
+	    "server_family_unreachable");
+	ok(!has("server_unreachable"), "... and not server_unreachable");
+	ok(R.n_problems > 0 && strstr(R.problems[0].message, "over IPv6 "
+	    "(2001:db8::1: timeout") != NULL && strstr(R.problems[0].message,
+	    "over IPv4 (192.0.2.1)") != NULL, "... naming the family and "
+	    "the addresses");
+	is_str(probe_severity_name(R.severity), "warning", "one family down: "
+	    "warning");
+	R.servers[0].status = PROBE_Q_NETERR;	/* ns1 down over both */
+	R.servers[0].has_soa = false;
+	classify();
+	ok(!has("server_family_unreachable") && has("server_unreachable"),
+	    "ns1 silent over both families: server_unreachable");
+	R.servers[0].status = PROBE_Q_OK;	/* ns1 down over IPv4 only */
+	R.servers[0].has_soa = true;
+	R.servers[2].status = PROBE_Q_OK;
+	R.servers[2].has_soa = true;
+	R.servers[1].status = PROBE_Q_NETERR;
+	R.servers[1].has_soa = false;
+	classify();
+	ok(has("server_family_unreachable") && R.n_problems > 0 &&
+	    strstr(R.problems[0].message, "ns2.host.test does not answer over "
+	    "IPv4") != NULL, "ns2 silent over IPv4 only: the family named");
+	/* No IPv6 server has ever answered this host: its IPv6 is suspect. */
+	R.servers[1].status = PROBE_Q_OK;
+	R.servers[1].has_soa = true;
+	R.servers[2].status = R.servers[3].status = PROBE_Q_TIMEOUT;
+	R.servers[2].has_soa = R.servers[3].has_soa = false;
+	R.ipv6_unproven = true;
+	classify();
+	ok(!has("server_family_unreachable") && !has("server_unreachable"),
+	    "every IPv6 address silent, no IPv6 answer ever: not reported");
+	is_str(probe_severity_name(R.severity), "ok", "... ok");
+	R.ipv6_unproven = false;
+	classify();
+	ok(has("server_family_unreachable"), "the same once IPv6 answered "
+	    "elsewhere: server_family_unreachable");
+
+	/* TCP */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	R.servers[0].tcp_status = PROBE_Q_OK;
+	R.servers[1].tcp_status = PROBE_Q_NETERR;
+	strcpy(R.servers[1].tcp_error, "TCP connect: Connection refused");
+	classify();
+	ok(has("server_tcp_failed"), "UDP answers, TCP refused: "
+	    "server_tcp_failed");
+	is_str(probe_severity_name(R.severity), "warning", "TCP refused: "
+	    "warning");
+	ok(!has("server_unreachable"), "... the server is not unreachable");
+	ok(probe_problem_resolvable("server_tcp_failed", &R), "a check that "
+	    "asked over TCP can resolve server_tcp_failed");
+	R.servers[0].tcp_status = PROBE_Q_NONE;
+	R.servers[1].tcp_status = PROBE_Q_NONE;
+	classify();
+	ok(!has("server_tcp_failed") &&
+	    !probe_problem_resolvable("server_tcp_failed", &R), "a check "
+	    "without TCP neither reports nor resolves server_tcp_failed");
+	/* The DNSKEY answer came truncated and TCP fails: no keys there. */
+	R.servers[1].status = PROBE_Q_NETERR;
+	R.servers[1].dnskey_tc = true;
+	R.servers[1].dnskey_udp_bytes = 40;
+	R.servers[1].tcp_status = PROBE_Q_NETERR;
+	strcpy(R.servers[1].tcp_error, "TCP connect: Connection refused");
+	classify();
+	ok(has("server_tcp_failed") && !has("server_unreachable"),
+	    "truncated DNSKEY, TCP refused: server_tcp_failed, not "
+	    "server_unreachable");
+
+	/* the DNSKEY answer's size */
+	base();
+	k1 = rsa_key_add(257, 8, 2048, 1, 3);	/* 2048 bits: no rsa_key_short */
+	parent_ds(k1, 0);
+	R.servers[0].dnskey_tc = R.servers[1].dnskey_tc = true;
+	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1376;
+	classify();
+	ok(!has("dnskey_answer_large"), "1376 B truncated outside a "
+	    "rotation: no problem");
+	k2 = rsa_key_add(257, 8, 2048, 3, 3);		/* a new KSK signs too */
+	classify();
+	is_str(probe_state_name(R.state), "rotation_pending", "(rotation "
+	    "pending)");
+	ok(has("dnskey_answer_large"), "1376 B during a pending rotation: "
+	    "dnskey_answer_large");
+	is_str(probe_severity_name(R.severity), "warning", "(the rotation's "
+	    "warning)");
+	ok(R.n_problems > 1 && R.problems[1].severity == PROBE_SEV_OK,
+	    "... a note while every server answers over TCP");
+	R.servers[1].tcp_status = PROBE_Q_TIMEOUT;
+	classify();
+	ok(R.n_problems > 1 && has("server_tcp_failed") &&
+	    R.problems[R.n_problems - 1].id == PROBE_P_DNSKEY_ANSWER_LARGE &&
+	    R.problems[R.n_problems - 1].severity == PROBE_SEV_WARNING,
+	    "... a warning when a server fails over TCP");
+	R.servers[1].tcp_status = PROBE_Q_NONE;
+	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1100;
+	classify();
+	ok(!has("dnskey_answer_large"), "1100 B during a rotation: no "
+	    "problem");
+	R.n_keys = 1;
+	R.servers[0].dnskey_tc = R.servers[1].dnskey_tc = false;
+	R.servers[1].dnskey_udp_bytes = 1400;	/* ignores our 1232 */
+	classify();
+	ok(has("dnskey_answer_large"), "a 1400-byte UDP answer (fragments): "
+	    "dnskey_answer_large, rotation or not");
+	(void)k2;
+
 	/* truncation */
 	base();
 	k1 = key_add(257, 13, 1, 3, 3);

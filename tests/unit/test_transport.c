@@ -196,6 +196,7 @@ struct res {
 	unsigned		 attempts, bad;
 	uint32_t		 latency_ms;
 	size_t			 wire_len;
+	size_t			 udp_len;
 	size_t			 ancount;
 	char			 data[128];	/* first A or TXT of the answer */
 	char			 error[256];
@@ -245,6 +246,7 @@ record_cb(void *arg, const struct transport_result *r)
 	x->bad = r->bad_answers;
 	x->latency_ms = r->latency_ms;
 	x->wire_len = r->wire_len;
+	x->udp_len = r->udp_len;
 	x->ancount = 0;
 	if (r->msg != NULL) {
 		first_answer(r->msg, x->data, sizeof(x->data));
@@ -335,6 +337,19 @@ ask(struct transport *t, const struct sockaddr_in *sa, const char *name,
 	return 0;
 }
 
+static int
+ask_tcp(struct transport *t, const struct sockaddr_in *sa, const char *name,
+    uint16_t qtype, struct res *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->label = name;
+	if (transport_query_flags(t, (const struct sockaddr *)sa, sizeof(*sa),
+	    name, qtype, TRANSPORT_Q_TCP, record_cb, x) == -1)
+		return -1;
+	pending++;
+	return 0;
+}
+
 static struct transport *
 mk(int timeout, int retries, int tcp_timeout, int deadline, int inflight,
     int qps)
@@ -350,6 +365,30 @@ mk(int timeout, int retries, int tcp_timeout, int deadline, int inflight,
 		o.max_inflight = inflight;
 	o.per_server_qps = qps;
 	return transport_create(base, &o);
+}
+
+/* Our TCP connections to sa that sit in TIME_WAIT (state 06, remote
+ * address and port = sa's; /proc/net/tcp prints the address as the
+ * host-order hex of the network-order word). Address and port both, so
+ * that another program's connection to the same port number elsewhere on
+ * a busy machine cannot count. */
+static int
+time_wait_to(const struct sockaddr_in *sa)
+{
+	FILE	*f = fopen("/proc/net/tcp", "r");
+	char	 line[512];
+	unsigned raddr, rport, st;
+	int	 n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*d: %*x:%*x %x:%x %x", &raddr, &rport,
+		    &st) == 3 && raddr == sa->sin_addr.s_addr &&
+		    rport == ntohs(sa->sin_port) && st == 6)
+			n++;
+	fclose(f);
+	return n;
 }
 
 /* ------------------------------------------------------------ tests */
@@ -566,7 +605,7 @@ test_hostile(void)
 				 longname, trunc, silent, garbage, tcpclose,
 				 tcpbad, tcpslow, tcpslow2, otherport, slow_a,
 				 slow_c, slow_d, dl, signed_, nxd, icmp,
-				 mixcase;
+				 mixcase, tcponly, tcprefused;
 	int			 fd;
 	socklen_t		 sl = sizeof(closed);
 	uint64_t		 t0;
@@ -610,6 +649,8 @@ test_hostile(void)
 	ask(ta, sa, "nxdomain.", GETDNS_RRTYPE_A, &nxd);
 	ask(ta, &closed, "ok.", GETDNS_RRTYPE_A, &icmp);
 	ask(ta, sa, "mixcase.", GETDNS_RRTYPE_A, &mixcase);
+	ask_tcp(ta, sa, "ok.", GETDNS_RRTYPE_A, &tcponly);
+	ask_tcp(ta, &closed, "ok.", GETDNS_RRTYPE_A, &tcprefused);
 	run(HANG_MS);
 	is_int(pending, 0, "hostile: every query ended, none hung (%llu ms)",
 	    (unsigned long long)(mono_ms() - t0));
@@ -628,6 +669,22 @@ test_hostile(void)
 	ok(tc_.tc_fallback && tc_.tcp, "tc.: fell back to TCP");
 	is_str(tc_.data, "192.0.2.1", "tc.: full answer over TCP");
 	is_int(tc_.attempts, 2, "tc.: one UDP + one TCP");
+	ok(tc_.udp_len >= 12 && tc_.udp_len < tc_.wire_len,
+	    "tc.: udp_len is the truncated UDP answer (%zu of %zu B)",
+	    tc_.udp_len, tc_.wire_len);
+	is_int(ok_.udp_len, ok_.wire_len, "ok.: udp_len is the answer's size");
+	is_int(tcponly.status, TRANSPORT_OK, "TCP only: OK");
+	ok(tcponly.tcp && !tcponly.tc_fallback && tcponly.attempts == 1 &&
+	    tcponly.udp_len == 0, "TCP only: one TCP query, no UDP (tcp %d, "
+	    "attempts %u, udp_len %zu)", tcponly.tcp, tcponly.attempts,
+	    tcponly.udp_len);
+	is_str(tcponly.data, "192.0.2.1", "TCP only: the A record");
+	is_int(time_wait_to(sa), 0, "TCP: no connection of "
+	    "ours left in TIME_WAIT (closed with a reset)");
+	is_int(tcprefused.status, TRANSPORT_NETERR, "TCP only, nobody "
+	    "listening: NETERR (%s)", tcprefused.error);
+	ok(strstr(tcprefused.error, "TCP") != NULL, "TCP only, nobody "
+	    "listening: the error says TCP (%s)", tcprefused.error);
 	is_int(big.status, TRANSPORT_OK, "big.: OK");
 	ok(big.tcp && big.wire_len >= 3900 && big.ancount >= 18,
 	    "big.: %zu bytes, %zu RRs over TCP", big.wire_len, big.ancount);
