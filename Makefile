@@ -25,7 +25,7 @@ PKG_CONFIG ?= pkg-config
 # libgetdns_ex_event without a .pc file of its own, and Debian 12's shared
 # copy does not export getdns_extension_set_libevent_base (nm -D shows it
 # local): the static archive does, and needs only what libgetdns.so exports.
-PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1 \
+PKGS       = getdns libunbound libevent libmosquitto sqlite3 libcrypto jansson yaml-0.1 zlib \
              libevent_openssl libssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := -l:libgetdns_ex_event.a $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -88,6 +88,9 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(dir $@).$(notdir $@).d $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
+# cli/shard.c is not in the library: its test links it directly.
+$(B)/tests/test_shard: cli/shard.c
+
 unit: $(UNIT_BINS)
 
 # Benchmark helpers that link the real module sources (tests/bench/*.c).
@@ -119,7 +122,7 @@ $(B)/dashboard-export/rules.o: dashboard-export/prometheus-rules.yml
 # Exactly what build, test and demo use, from Debian 12.
 DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libevent-dev libmosquitto-dev libsqlite3-dev libssl-dev \
-             libjansson-dev libyaml-dev
+             libjansson-dev libyaml-dev zlib1g-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
 # What the alert sinks and the dashboards need for their tests.
@@ -188,10 +191,14 @@ install: dnssecmon
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    etc/dnssecmon.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/dnssecmon@.service.in > $(DESTDIR)$(UNITDIR)/dnssecmon@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/dnssecmon@.service
 	install -m 644 etc/dnssecmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	install -m 644 man/dnssecmon.8 $(DESTDIR)$(MANDIR)/man8/dnssecmon.8
 	install -m 644 man/dnssecmon.conf.5 $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5
-	install -m 644 etc/dnssecmon.yaml README.md \
+	install -m 644 etc/dnssecmon.yaml \
+	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
 
@@ -208,6 +215,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dnssecmon $(DESTDIR)$(MANDIR)/man8/dnssecmon.8 \
 	    $(DESTDIR)$(MANDIR)/man5/dnssecmon.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/dnssecmon.service \
+	    $(DESTDIR)$(UNITDIR)/dnssecmon@.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/dnssecmon.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 

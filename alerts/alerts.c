@@ -25,6 +25,7 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "alerts/internal.h"
 #include "common/clock.h"
@@ -63,6 +64,7 @@ alerts_config_free(struct alerts_config *c)
 	free(c->mqtt.ca_file);
 	free(c->mqtt.cert_file);
 	free(c->mqtt.key_file);
+	free(c->instance);
 	for (i = 0; i < c->n_webhooks; i++) {
 		free(c->webhooks[i].url);
 		free(c->webhooks[i].ca_file);
@@ -254,6 +256,26 @@ hold_flush(struct sink *s)
 	return 0;
 }
 
+/* Which daemon speaks: replicas and shards share receivers. Stamped at
+ * delivery, not stored: the row is this store's, so this daemon's. */
+static void
+stamp_instance(struct sink *s)
+{
+	json_t	*o;
+	char	*out;
+
+	if (s->a->instance == NULL ||
+	    (o = json_loads(s->row.payload, 0, NULL)) == NULL)
+		return;
+	if (json_is_object(o) && json_object_set_new(o, "instance",
+	    json_string(s->a->instance)) == 0 &&
+	    (out = json_dumps(o, JSON_COMPACT)) != NULL) {
+		free(s->row.payload);
+		s->row.payload = out;
+	}
+	json_decref(o);
+}
+
 static void
 pump(struct sink *s)
 {
@@ -288,6 +310,7 @@ pump(struct sink *s)
 	}
 	if (s->row.attempts > s->attempts)
 		s->attempts = s->row.attempts;
+	stamp_instance(s);
 	log_debug("%s: delivering #%lld (%s, attempt %d)", s->name,
 	    (long long)s->row.id, s->row.transition, s->attempts + 1);
 	s->ops->deliver(s);
@@ -389,7 +412,7 @@ sig_int(char *sig, long v)
 
 /* Everything a sink was made from, as one string; NULL: no memory. */
 static char *
-signature(const char *kind, const void *cfg)
+signature(const char *kind, const void *cfg, const char *instance)
 {
 	char		*s = sig_append(NULL, kind);
 	unsigned	 i;
@@ -408,6 +431,7 @@ signature(const char *kind, const void *cfg)
 		s = sig_append(s, m->key_file);
 		s = sig_int(s, m->keepalive_s);
 		s = sig_int(s, m->reconnect_max_s);
+		s = sig_append(s, instance);	/* its topics and client id */
 	} else if (strcmp(kind, "webhook") == 0) {
 		const struct alerts_webhook_config *w = cfg;
 
@@ -461,7 +485,7 @@ sink_new(struct alerts *a, const char *kind, const char *name,
 	int		 rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->signature = signature(kind, cfg)) == NULL ||
+	    (s->signature = signature(kind, cfg, a->instance)) == NULL ||
 	    (s->retry = evtimer_new(a->base, retry_cb, s)) == NULL ||
 	    (s->kick = evtimer_new(a->base, kick_cb, s)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", name);
@@ -528,7 +552,8 @@ build(struct alerts *a, const struct alerts_config *cfg, struct sink **old,
 			name = cfg->exec[x].name;
 		}
 		s = NULL;
-		if (old != NULL && (sig = signature(kind, c)) != NULL) {
+		if (old != NULL && (sig = signature(kind, c,
+		    a->instance)) != NULL) {
 			for (pp = old; *pp != NULL; pp = &(*pp)->next)
 				if (strcmp((*pp)->name, name) == 0 &&
 				    strcmp((*pp)->signature, sig) == 0) {
@@ -590,6 +615,12 @@ alerts_create(struct event_base *base, const struct alerts_config *cfg,
 	a->base = base;
 	a->store = store;
 	a->repeat_s = cfg->repeat_s;
+	if (cfg->instance != NULL &&
+	    (a->instance = strdup(cfg->instance)) == NULL) {
+		snprintf(err, errlen, "alerts: out of memory");
+		free(a);
+		return NULL;
+	}
 	if ((a->sigchld = evsignal_new(base, SIGCHLD, sigchld_cb, a)) == NULL ||
 	    evsignal_add(a->sigchld, NULL) == -1) {
 		snprintf(err, errlen, "alerts: cannot watch SIGCHLD");
@@ -611,8 +642,18 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 {
 	struct sink	*old, *s, *fresh = NULL;
 	bool		 same_store = store == a->store;
+	char		*instance = NULL, *was;
 
+	if (cfg->instance != NULL &&
+	    (instance = strdup(cfg->instance)) == NULL) {
+		snprintf(err, errlen, "alerts: out of memory");
+		return -1;
+	}
 	a->repeat_s = cfg->repeat_s;
+	/* New sinks are made with the new name; on failure the old one
+	 * comes back with the sinks that keep running. */
+	was = a->instance;
+	a->instance = instance;
 
 	/* A different database is a different outbox: start afresh. */
 	old = same_store ? a->sinks : NULL;
@@ -627,8 +668,11 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
 	    (fresh = build(a, cfg, &old, err, errlen)) == NULL) {
 		a->sinks = old;		/* keep what runs */
+		a->instance = was;
+		free(instance);
 		return -1;
 	}
+	free(was);
 	while ((s = old) != NULL) {
 		old = s->next;
 		log_info("%s: stopped by reload", s->name);
@@ -652,6 +696,31 @@ alerts_after_check(struct alerts *a, const struct probe_result *r,
 			s->ops->after_check(s, r, open);
 		sink_kick(s);
 	}
+}
+
+void
+alerts_on_host_event(struct alerts *a, void (*fn)(void *, const char *,
+    const char *, size_t), void *arg)
+{
+	if (a == NULL)
+		return;
+	a->host_event_fn = fn;
+	a->host_event_arg = arg;
+}
+
+int
+alerts_publish_host_event(struct alerts *a, const char *zone,
+    const char *body, size_t len, char *err, size_t errlen)
+{
+	struct sink	*s;
+
+	for (s = a != NULL ? a->sinks : NULL; s != NULL; s = s->next)
+		if (strcmp(s->ops->kind, "mqtt") == 0)
+			return mqtt_sink_host_event(s, zone, body, len, err,
+			    errlen);
+	snprintf(err, errlen, "no MQTT broker configured to share it with "
+	    "other replicas");
+	return -1;
 }
 
 /* Is anything left that a short wait could still deliver? */
@@ -723,5 +792,6 @@ alerts_destroy(struct alerts *a)
 		event_free(a->sigchld);
 	if (a->dns != NULL)
 		evdns_base_free(a->dns, 0);
+	free(a->instance);
 	free(a);
 }

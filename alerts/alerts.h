@@ -82,6 +82,11 @@ struct alerts_config {
 	struct alerts_exec_config	*exec;
 	long				 repeat_s;	/* reminders (the
 							   store's policy) */
+	char				*instance;	/* this daemon's name
+							   (the caller sets it):
+							   in payloads and the
+							   MQTT status topic;
+							   NULL: none */
 };
 
 /* Defaults into caller storage; alerts_config_free() frees what a parser
@@ -137,5 +142,33 @@ void	alerts_flush(struct alerts *, int seconds);
 /* Stops every sink (MQTT says "offline" first), kills and reaps an exec
  * hook still running. Accepts NULL. */
 void	alerts_destroy(struct alerts *);
+
+/*
+ * Host events shared by the replicas of a shard over the MQTT broker.
+ * A DNS host calls one URL, so one replica receives its webhook: that
+ * one records it and publishes the body on PREFIX/host-events/ZONE (QoS
+ * 1, not retained); every replica, itself included, is subscribed with a
+ * persistent session (client id from the instance name) and records it
+ * again, which the event's request id makes a no-op where it is known.
+ */
+#define ALERTS_HOST_EVENT_MAX	(64 * 1024)	/* a body, bytes */
+
+/*
+ * fn is called with each host event the broker relays: ZONE from the
+ * topic (wildcards replaced by '_'), the body as published (only read,
+ * during the call). fn NULL: relayed events are dropped.
+ */
+void	alerts_on_host_event(struct alerts *,
+	    void (*fn)(void *arg, const char *zone, const char *body,
+	    size_t len), void *arg);
+
+/*
+ * Publish a host event this daemon recorded for the other replicas. 0
+ * when handed to libmosquitto (it resends until the broker acknowledges,
+ * reconnects included), -1 with the reason in err: no MQTT configured,
+ * too big, or refused.
+ */
+int	alerts_publish_host_event(struct alerts *, const char *zone,
+	    const char *body, size_t len, char *err, size_t errlen);
 
 #endif

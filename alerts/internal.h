@@ -76,6 +76,10 @@ struct alerts {
 	struct evdns_base	*dns;		/* webhooks', on first use */
 	long			 repeat_s;	/* reminders: how long an
 						   Alertmanager alert lasts */
+	char			*instance;	/* NULL: none */
+	void			(*host_event_fn)(void *, const char *,
+				    const char *, size_t);
+	void			*host_event_arg;
 };
 
 /*
@@ -97,6 +101,9 @@ int	webhook_sink_init(struct sink *, const struct alerts_webhook_config *,
 	    char *err, size_t errlen);
 int	exec_sink_init(struct sink *, const struct alerts_exec_config *,
 	    char *err, size_t errlen);
+/* Publish a host event on an MQTT sink (alerts_publish_host_event). */
+int	mqtt_sink_host_event(struct sink *, const char *zone,
+	    const char *body, size_t len, char *err, size_t errlen);
 /* SIGCHLD: every exec sink reaps its own child (by pid). */
 void	exec_sink_sigchld(struct sink *);
 

@@ -11,8 +11,17 @@
  *   PREFIX/domain/DOMAIN/state    the domain's state, QoS 1, retained,
  *                                 published when it changes and again on
  *                                 every (re)connect
- *   PREFIX/status                 "online" retained on connect; "offline"
- *                                 retained as the Last Will and at stop
+ *   PREFIX/host-events/ZONE       a DNS host's webhook as received by one
+ *                                 replica, QoS 1, not retained; every
+ *                                 daemon subscribes (a persistent session
+ *                                 when its client id is stable, so what
+ *                                 is published while it is away waits at
+ *                                 the broker) and records it too
+ *   PREFIX/status/INSTANCE        "online" retained on connect; "offline"
+ *                                 retained as the Last Will and at stop;
+ *                                 one topic per daemon (its instance
+ *                                 name), so that the replicas and shards
+ *                                 on one broker each keep their own
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +40,8 @@
 
 #define PUBACK_WAIT_S	30	/* connected, no PUBACK: publish again */
 #define STATE_BUCKETS	1024
+#define SHORT_LIVED_S	10	/* a connection lost this soon ... */
+#define SHORT_LIVED_WARN 3	/* ... this many times in a row: say why */
 
 struct dstate {
 	struct dstate	*next;
@@ -45,6 +56,7 @@ struct mqtt {
 	char			*host;
 	int			 port, keepalive;
 	char			*prefix;
+	char			 status[256];	/* PREFIX/status/INSTANCE */
 	long			 reconnect_max;
 	int			 fd;
 	struct event		*rev, *wev, *misc, *reconnect;
@@ -53,6 +65,10 @@ struct mqtt {
 	bool			 connecting;
 	bool			 stopping;	/* no reconnect from here on */
 	unsigned		 failures;
+	time_t			 connected_at;	/* monotonic seconds */
+	unsigned		 short_lived;	/* connections lost soon
+						   after they were made */
+	char			 id[128];	/* client id */
 	int			 inflight_mid;	/* -1: none */
 	time_t			 inflight_since; /* monotonic seconds */
 	struct dstate		*states[STATE_BUCKETS];
@@ -195,19 +211,28 @@ schedule_reconnect(struct mqtt *m, const char *why)
 	evtimer_add(m->reconnect, &tv);
 }
 
+/* PREFIX/WHAT/DOMAIN[SUFFIX] into buf. */
 static const char *
-state_topic(struct mqtt *m, const char *domain, char *buf, size_t len)
+domain_topic(struct mqtt *m, const char *what, const char *domain,
+    const char *suffix, char *buf, size_t len)
 {
 	size_t	 i, n;
 
-	n = (size_t)snprintf(buf, len, "%s/domain/", m->prefix);
+	n = (size_t)snprintf(buf, len, "%s/%s/", m->prefix, what);
 	for (i = 0; domain[i] && n + 1 < len; i++)
-		/* Wildcards cannot be published to. */
-		buf[n++] = domain[i] == '+' || domain[i] == '#' ? '_' :
-		    domain[i];
+		/* Wildcards cannot be published to, and a '/' would make
+		 * another level. */
+		buf[n++] = domain[i] == '+' || domain[i] == '#' ||
+		    domain[i] == '/' ? '_' : domain[i];
 	buf[n] = '\0';
-	snprintf(buf + n, len - n, "/state");
+	snprintf(buf + n, len - n, "%s", suffix);
 	return buf;
+}
+
+static const char *
+state_topic(struct mqtt *m, const char *domain, char *buf, size_t len)
+{
+	return domain_topic(m, "domain", domain, "/state", buf, len);
 }
 
 static void
@@ -241,10 +266,17 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		return;
 	}
 	m->connected = true;
+	m->connected_at = mono();
 	m->failures = 0;
 	log_info("%s: connected to %s:%d", m->s->name, m->host, m->port);
-	snprintf(topic, sizeof(topic), "%s/status", m->prefix);
-	mosquitto_publish(m->mosq, NULL, topic, 6, "online", 1, true);
+	/* Again at every connect: a broker that lost our session (a
+	 * restart without persistence) lost the subscription with it. */
+	snprintf(topic, sizeof(topic), "%s/host-events/+", m->prefix);
+	if ((rc = mosquitto_subscribe(m->mosq, NULL, topic, 1)) !=
+	    MOSQ_ERR_SUCCESS)
+		log_warnx("%s: subscribing to %s: %s", m->s->name, topic,
+		    mqtt_error(rc));
+	mosquitto_publish(m->mosq, NULL, m->status, 6, "online", 1, true);
 	/* The broker may have lost its retained messages. */
 	for (b = 0; b < STATE_BUCKETS; b++)
 		for (d = m->states[b]; d != NULL; d = d->next)
@@ -267,6 +299,18 @@ on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	unwatch(m);
 	if (m->stopping)
 		return;
+	/* A broker drops the older of two clients with one id: two daemons
+	 * with one instance name take the connection from each other, each
+	 * time right after it is made. */
+	if (was && rc != 0 && mono() - m->connected_at < SHORT_LIVED_S) {
+		if (++m->short_lived == SHORT_LIVED_WARN)
+			log_warnx("%s: the broker has dropped the last %u "
+			    "connections within %d s of making them: is another "
+			    "daemon using client id %s (the same instance: "
+			    "name)?", m->s->name, m->short_lived,
+			    SHORT_LIVED_S, m->id);
+	} else if (was)
+		m->short_lived = 0;
 	schedule_reconnect(m, rc == 0 ? "disconnected" : was ?
 	    "connection lost" : "could not connect");
 }
@@ -281,6 +325,34 @@ on_publish(struct mosquitto *mosq, void *arg, int mid)
 		m->inflight_mid = -1;
 		sink_done(m->s, STORE_DELIVERY_DONE, NULL, NULL);
 	}
+}
+
+/* A host event another replica (or this one) received. */
+static void
+on_message(struct mosquitto *mosq, void *arg,
+    const struct mosquitto_message *msg)
+{
+	struct mqtt	*m = arg;
+	struct alerts	*a = m->s->a;
+	char		 prefix[256];
+	const char	*zone;
+	size_t		 n;
+
+	(void)mosq;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s/host-events/",
+	    m->prefix);
+	if (msg->topic == NULL || strncmp(msg->topic, prefix, n) != 0 ||
+	    *(zone = msg->topic + n) == '\0' || strchr(zone, '/') != NULL)
+		return;		/* not ours: nothing else is subscribed */
+	if (msg->payloadlen <= 0 || msg->payloadlen > ALERTS_HOST_EVENT_MAX) {
+		log_warnx("%s: host event for %.255s: %d bytes, expected 1 "
+		    "to %d: dropped", m->s->name, zone, msg->payloadlen,
+		    ALERTS_HOST_EVENT_MAX);
+		return;
+	}
+	if (a->host_event_fn != NULL)
+		a->host_event_fn(a->host_event_arg, zone, msg->payload,
+		    (size_t)msg->payloadlen);
 }
 
 static void
@@ -311,6 +383,32 @@ misc_tick(evutil_socket_t fd, short ev, void *arg)
 		sink_done(m->s, STORE_DELIVERY_RETRY, "no PUBACK from the "
 		    "broker", NULL);
 	}
+}
+
+int
+mqtt_sink_host_event(struct sink *s, const char *zone, const char *body,
+    size_t len, char *err, size_t errlen)
+{
+	struct mqtt	*m = s->impl;
+	char		 topic[PROBE_NAME_MAX + 128];
+	int		 rc;
+
+	if (len == 0 || len > ALERTS_HOST_EVENT_MAX) {
+		snprintf(err, errlen, "%zu bytes, more than the %d a relayed "
+		    "event may have", len, ALERTS_HOST_EVENT_MAX);
+		return -1;
+	}
+	/* Not connected, libmosquitto keeps a QoS 1 message and sends it
+	 * when the connection is back. */
+	rc = mosquitto_publish(m->mosq, NULL, domain_topic(m, "host-events",
+	    zone, "", topic, sizeof(topic)), (int)len, body, 1, false);
+	after_io(m);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "publishing on %s: %s", topic,
+		    mqtt_error(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------ sink ops */
@@ -450,7 +548,6 @@ mqtt_destroy(struct sink *s)
 {
 	struct mqtt	*m = s->impl;
 	struct dstate	*d;
-	char		 topic[256];
 	size_t		 b;
 
 	if (m == NULL)
@@ -459,9 +556,8 @@ mqtt_destroy(struct sink *s)
 	if (m->mosq != NULL) {
 		if (m->connected) {
 			/* A clean DISCONNECT suppresses the Will: say it. */
-			snprintf(topic, sizeof(topic), "%s/status", m->prefix);
-			mosquitto_publish(m->mosq, NULL, topic, 7, "offline", 1,
-			    true);
+			mosquitto_publish(m->mosq, NULL, m->status, 7,
+			    "offline", 1, true);
 		}
 		m->connected = false;
 		mosquitto_disconnect(m->mosq);
@@ -503,7 +599,7 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 {
 	struct mqtt	*m;
 	struct timeval	 sec = { 1, 0 }, zero = { 0, 0 };
-	char		 id[128], host[64], topic[256];
+	char		 id[128], host[64];
 	int		 rc;
 
 	s->ops = &mqtt_ops;
@@ -522,8 +618,16 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 		goto nomem;
 	if (lib_users++ == 0)
 		mosquitto_lib_init();
+	if (s->a->instance != NULL)
+		snprintf(m->status, sizeof(m->status), "%s/status/%s",
+		    c->topic_prefix, s->a->instance);
+	else
+		snprintf(m->status, sizeof(m->status), "%s/status",
+		    c->topic_prefix);
 	if (c->client_id != NULL)
 		snprintf(id, sizeof(id), "%s", c->client_id);
+	else if (s->a->instance != NULL)
+		snprintf(id, sizeof(id), "dnssecmon-%s", s->a->instance);
 	else {
 		if (gethostname(host, sizeof(host)) == -1)
 			snprintf(host, sizeof(host), "localhost");
@@ -531,9 +635,13 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 		snprintf(id, sizeof(id), "dnssecmon-%s-%ld", host,
 		    (long)getpid());
 	}
-	/* Clean session: what must not be lost is in the outbox, not in
-	 * the broker's memory of us. */
-	if ((m->mosq = mosquitto_new(id, true, m)) == NULL) {
+	/* The outbox does not need the broker's memory of us, but the host
+	 * events relayed while we were away do: a persistent session when
+	 * the client id stays the same across restarts (not with the pid
+	 * in it). */
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	if ((m->mosq = mosquitto_new(id, c->client_id == NULL &&
+	    s->a->instance == NULL, m)) == NULL) {
 		lib_users--;
 		goto nomem;
 	}
@@ -542,9 +650,9 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 	mosquitto_connect_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
+	mosquitto_message_callback_set(m->mosq, on_message);
 	mosquitto_log_callback_set(m->mosq, on_log);
-	snprintf(topic, sizeof(topic), "%s/status", c->topic_prefix);
-	if ((rc = mosquitto_will_set(m->mosq, topic, 7, "offline", 1,
+	if ((rc = mosquitto_will_set(m->mosq, m->status, 7, "offline", 1,
 	    true)) != MOSQ_ERR_SUCCESS ||
 	    (c->username != NULL && (rc = mosquitto_username_pw_set(m->mosq,
 	    c->username, c->password)) != MOSQ_ERR_SUCCESS)) {

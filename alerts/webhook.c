@@ -65,7 +65,7 @@ alerts_alertmanager_body(const char *payload, long repeat_s)
 {
 	json_t		*p, *a, *labels, *ann, *ds, *v;
 	json_error_t	 jerr;
-	const char	*code, *domain, *sev, *tr, *msg, *fired, *now;
+	const char	*code, *domain, *sev, *tr, *msg, *fired, *now, *inst;
 	char		 desc[4096], ends[32];
 	size_t		 i, n;
 	time_t		 t;
@@ -103,6 +103,12 @@ alerts_alertmanager_body(const char *payload, long repeat_s)
 	    code, "domain", domain, "severity", sev, "code", code);
 	ann = json_pack("{s:s++, s:s}", "summary", code, " on ", domain,
 	    "description", desc);
+	/* An annotation, not a label: Alertmanager then merges the same
+	 * alert from two replicas into one. */
+	inst = json_string_value(json_object_get(p, "instance"));
+	if (ann != NULL && inst != NULL)
+		json_object_set_new(ann, "dnssecmon_instance",
+		    json_string(inst));
 	a = json_pack("[{s:o, s:o, s:s, s:s}]", "labels", labels,
 	    "annotations", ann, "startsAt", fired != NULL ? fired : now,
 	    "endsAt", ends);

@@ -201,6 +201,92 @@ print_dnskey_size(const struct probe_server *s)
 	printf("\n");
 }
 
+/* Key tags of a server's CDS (cds) or CDNSKEY set, "delete" for the
+ * delete record. */
+static void
+print_cds_set(const struct probe_result *r, const struct probe_server *s,
+    bool cds)
+{
+	unsigned	 j, n = cds ? r->n_cds : r->n_cdnskey;
+	const char	*sep = "";
+
+	printf(" %s {", cds ? "CDS" : "CDNSKEY");
+	if (cds ? s->cds_delete : s->cdnskey_delete) {
+		printf("delete");
+		sep = " ";
+	}
+	for (j = 0; j < n; j++)
+		if ((cds ? s->cds_set : s->cdnskey_set) & (1u << j)) {
+			printf("%s%u", sep, cds ? r->cds[j].key_tag :
+			    r->cdnskey[j].key_tag);
+			sep = " ";
+		}
+	printf("}");
+}
+
+/* The provider of a multi-signer zone a server belongs to, and what a
+ * registry's CDS scan reads from it. */
+static void
+print_server_extra(const struct probe_result *r, unsigned i)
+{
+	const struct probe_server *s = &r->servers[i];
+	unsigned	 g;
+
+	for (g = 0; g < r->n_providers; g++)
+		if (r->providers[g] & (1u << i))
+			printf(", provider %u", g + 1);
+	if (s->cds_status != PROBE_Q_NONE)
+		printf(", CDS%s: %s", s->cds_tcp ? " over TCP" : "",
+		    probe_qstatus_name(s->cds_status));
+	else if (s->n_cds + s->n_cdnskey > 0) {
+		printf(",");
+		print_cds_set(r, s, true);
+		print_cds_set(r, s, false);
+	}
+}
+
+#define CHECK_MAX_CDS_PARENTS	64
+
+/*
+ * --cds-parents ch,li,se (or none): the zones whose registry applies CDS
+ * itself, in place of the built-in list. Static storage: the policy
+ * points into it for the whole command. -1 on a bad list.
+ */
+static int
+cds_parents_arg(const char *arg, struct probe_policy *pol)
+{
+	static char		 buf[4096];
+	static const char	*list[CHECK_MAX_CDS_PARENTS];
+	char			*p, *comma;
+	unsigned		 n = 0;
+
+	if (strcmp(arg, "none") == 0) {
+		pol->n_cds_parents = 0;
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (p = buf; p != NULL; p = comma) {
+		size_t len;
+
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma++ = '\0';
+		len = strlen(p);
+		if (len > 1 && p[len - 1] == '.')
+			p[--len] = '\0';
+		if (len == 0 || n == CHECK_MAX_CDS_PARENTS)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			if (p[i] >= 'A' && p[i] <= 'Z')
+				p[i] += 32;
+		list[n++] = p;
+	}
+	pol->cds_parents = list;
+	pol->n_cds_parents = n;
+	return 0;
+}
+
 static void
 print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
@@ -212,8 +298,12 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	    probe_severity_name(r->severity), probe_state_name(r->state),
 	    probe_validation_name(r->validation));
 	if (r->parent[0])
-		printf(" (parent %s)", r->parent);
+		printf(" (parent %s%s)", r->parent, r->cds_parent_applies ?
+		    ", applies CDS itself" : "");
 	printf("\n");
+	if (r->multi_signer != PROBE_MULTI_NONE)
+		printf("  multi-signer (%s): %u providers\n",
+		    probe_multi_name(r->multi_signer), r->n_providers);
 	if (rot != NULL && rot->id != 0)
 		printf("  rotation KSK %u since %s, registrar deadline %s "
 		    "(%s left)%s\n", rot->new_key_tag, clock_rfc3339(rot->start,
@@ -255,10 +345,11 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
-		if (s->status == PROBE_Q_OK && s->has_soa)
+		if (s->status == PROBE_Q_OK && s->has_soa) {
 			printf("  server   %s (%s) serial %u, %u DNSKEY",
 			    s->name, s->address, s->soa_serial, s->n_dnskey);
-		else
+			print_server_extra(r, i);
+		} else
 			printf("  server   %s (%s) %s%s%s", s->name,
 			    s->address, probe_qstatus_name(s->status),
 			    s->error[0] ? ": " : "", s->error);
@@ -327,6 +418,8 @@ cmd_check(int argc, char *argv[])
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "domains-file",	required_argument, NULL, 'F' },
 		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
+		{ "multi-signer",	required_argument, NULL, 'M' },
+		{ "cds-parents",	required_argument, NULL, 'P' },
 		{ "db",			required_argument, NULL, 'D' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -341,6 +434,7 @@ cmd_check(int argc, char *argv[])
 	const char		*hints = NULL, *db = NULL;
 	bool			 hints_set = false, no_resolvers = false;
 	int			 ch, i, rc = EXIT_UNKNOWN, v;
+	enum probe_multi_mode	 multi = PROBE_MULTI_AUTO;
 	char			*end;
 	long			 l;
 	int			 limit_ms = 0;
@@ -479,6 +573,28 @@ cmd_check(int argc, char *argv[])
 		case 'I':
 			run.policy.insecure_is_problem = true;
 			break;
+		case 'M':
+			if (strcmp(optarg, "auto") == 0)
+				multi = PROBE_MULTI_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				multi = PROBE_MULTI_ON;
+			else if (strcmp(optarg, "no") == 0)
+				multi = PROBE_MULTI_OFF;
+			else {
+				check_error("--multi-signer '%s': expected auto, "
+				    "yes or no", optarg);
+				return EXIT_UNKNOWN;
+			}
+			run.policy.multi_signer = multi;
+			break;
+		case 'P':
+			if (cds_parents_arg(optarg, &run.policy) == -1) {
+				check_error("--cds-parents '%s': expected zones "
+				    "separated by commas (at most %d), or none",
+				    optarg, CHECK_MAX_CDS_PARENTS);
+				return EXIT_UNKNOWN;
+			}
+			break;
 		case 'D':
 			db = optarg;
 			break;
@@ -586,6 +702,7 @@ cmd_check(int argc, char *argv[])
 	store_policy_defaults(&run.spolicy);
 	run.spolicy.rotation_window_s = run.policy.rotation_window_s;
 	run.spolicy.critical_before_s = run.policy.critical_before_s;
+	run.spolicy.multi_signer = multi;
 	if (db != NULL) {
 		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
 			check_error("--db: %s", err);

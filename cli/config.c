@@ -18,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/config_int.h"
 #include "cli/nameset.h"
+#include "cli/shard.h"
 #include "common/file.h"
 #include "probe/dsmatch.h"
 #include "probe/roots.h"
@@ -208,6 +209,24 @@ domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
 	return 0;
 }
 
+/* "auto", "yes" or "no" for multi_signer:, -1 (and an error) else. */
+static int
+get_multi(struct parse *p, yaml_node_t *n, const char *key)
+{
+	const char	*s = want_scalar(p, n, key);
+
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "auto") == 0)
+		return PROBE_MULTI_AUTO;
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0)
+		return PROBE_MULTI_ON;
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0)
+		return PROBE_MULTI_OFF;
+	err_at(p, n, key, "'%s': expected auto, yes or no", s);
+	return -1;
+}
+
 static void
 parse_domains(struct parse *p, yaml_node_t *seq)
 {
@@ -273,10 +292,17 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 					if ((val = get_duration(p, v,
 					    "interval", 1, 86400)) > 0)
 						d->interval_s = (int)val;
+				} else if (strcmp(key, "multi_signer") == 0) {
+					int ms = get_multi(p, v,
+					    "domains.multi_signer");
+
+					if (ms >= 0)
+						d->policy.multi_signer = ms;
 				} else
 					err_at(p, k, "domains", "unknown key '%s' "
 					    "(known: name, rotation_window, "
-					    "critical_before, interval)", key);
+					    "critical_before, interval, "
+					    "multi_signer)", key);
 			}
 			if (!named) {
 				err_at(p, n, "domains", "an entry without a "
@@ -301,6 +327,64 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 		p->cfg->n_domains++;
 	}
 	nameset_destroy(seen);
+}
+
+/* cds_parents: the zones whose registry applies CDS itself; the file's
+ * list replaces the built-in one, [] turns it off. */
+static void
+parse_cds_parents(struct parse *p, yaml_node_t *seq)
+{
+	struct config		*c = p->cfg;
+	yaml_node_item_t	*it;
+	yaml_node_t		*n;
+	const char		*s;
+	uint8_t			 wire[DSMATCH_NAME_MAX];
+	char			 why[200], text[DSMATCH_NAME_STRLEN];
+	size_t			 wlen, len, i, count;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(p, seq, "cds_parents", "expected a list of zones, e.g. "
+		    "[ch, li, se]");
+		return;
+	}
+	count = (size_t)(seq->data.sequence.items.top -
+	    seq->data.sequence.items.start);
+	if (count > CONFIG_MAX_CDS_PARENTS) {
+		err_at(p, seq, "cds_parents", "at most %d zones",
+		    CONFIG_MAX_CDS_PARENTS);
+		return;
+	}
+	if ((c->cds_parents = calloc(count ? count : 1,
+	    sizeof(*c->cds_parents))) == NULL) {
+		err_at(p, seq, "cds_parents", "out of memory");
+		return;
+	}
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		n = yaml_document_get_node(p->doc, *it);
+		if ((s = want_scalar(p, n, "cds_parents")) == NULL)
+			continue;
+		if (dsmatch_name_to_wire(s, wire, sizeof(wire), &wlen, why,
+		    sizeof(why)) == -1 || dsmatch_wire_to_name(wire, wlen,
+		    text, sizeof(text)) == -1 || (len = strlen(text)) >=
+		    PROBE_NAME_MAX) {
+			err_at(p, n, "cds_parents", "'%s' is not a valid zone "
+			    "name%s%s", s, why[0] ? ": " : "", why);
+			continue;
+		}
+		if (len > 1)
+			text[len - 1] = '\0';	/* the final dot */
+		for (i = 0; text[i]; i++)
+			if (text[i] >= 'A' && text[i] <= 'Z')
+				text[i] += 32;
+		if ((c->cds_parents[c->n_cds_parents] = strdup(text)) == NULL) {
+			err_at(p, n, "cds_parents", "out of memory");
+			break;
+		}
+		c->n_cds_parents++;
+	}
+	c->probe_policy.cds_parents = (const char *const *)c->cds_parents;
+	c->probe_policy.n_cds_parents = c->n_cds_parents;
 }
 
 static void
@@ -452,6 +536,15 @@ parse_top(struct parse *p, yaml_node_t *root)
 			if ((val = get_duration(p, v, key, 0,
 			    366 * 86400L)) >= 0)
 				c->probe_policy.sig_critical_s = (int)val;
+		} else if (strcmp(key, "cds_parents") == 0)
+			parse_cds_parents(p, v);
+		else if (strcmp(key, "cds_pickup") == 0) {
+			if ((val = get_duration(p, v, key, 3600,
+			    366 * 86400L)) > 0)
+				c->probe_policy.cds_pickup_s = val;
+		} else if (strcmp(key, "multi_signer") == 0) {
+			if ((b = get_multi(p, v, key)) >= 0)
+				c->policy.multi_signer = b;
 		} else if (strcmp(key, "insecure_is_problem") == 0) {
 			if ((b = get_bool(p, v, key)) >= 0)
 				c->probe_policy.insecure_is_problem = b;
@@ -483,6 +576,17 @@ parse_top(struct parse *p, yaml_node_t *root)
 				    "or json", s);
 			else
 				set_str(p, &c->log, v, key);
+		} else if (strcmp(key, "instance") == 0) {
+			const char *s = want_scalar(p, v, key);
+
+			if (s == NULL)
+				;
+			else if (!shard_instance_valid(s))
+				err_at(p, v, key, "'%s': expected 1 to %d of "
+				    "A-Z a-z 0-9 . _ - (it names this daemon in "
+				    "MQTT topics)", s, SHARD_INSTANCE_MAX - 1);
+			else
+				set_str(p, &c->instance, v, key);
 		} else if (config_parse_alerts_key(p, key, k, v) ||
 		    config_parse_http_key(p, key, k, v))
 			;	/* sections owned by alerts/ and dashboard-export/ */
@@ -700,8 +804,12 @@ config_free(struct config *c)
 		free(c->resolvers[i]);
 	free(c->database);
 	free(c->log);
+	free(c->instance);
 	config_free_alerts(c);
 	config_free_http(c);
 	free(c->domains);
+	for (i = 0; i < c->n_cds_parents; i++)
+		free(c->cds_parents[i]);
+	free(c->cds_parents);
 	free(c);
 }

@@ -21,6 +21,7 @@
 #define CONFIG_MAX_ERRORS	32
 /* Mappings and lists inside each other; dnssecmon.conf needs 5. */
 #define CONFIG_MAX_DEPTH	32
+#define CONFIG_MAX_CDS_PARENTS	64
 
 struct config_domain {
 	char			 name[PROBE_NAME_MAX];	/* normalised */
@@ -40,7 +41,12 @@ struct config {
 	int			 timeout_ms;
 	int			 retries;
 	struct store_policy	 policy;		/* global defaults */
-	struct probe_policy	 probe_policy;
+	struct probe_policy	 probe_policy;		/* .cds_parents points
+							   at cds_parents, or at
+							   the built-in list */
+	char			**cds_parents;		/* cds_parents:, NULL:
+							   not given */
+	unsigned		 n_cds_parents;
 	bool			 ipv6;			/* default true */
 	unsigned		 tcp_every;		/* DNSKEY over TCP every
 							   Nth check; 0: never */
@@ -49,6 +55,8 @@ struct config {
 	unsigned		 per_server_qps;
 	long			 retention_s;		/* raw observations */
 	char			*log;			/* stderr|syslog|json */
+	char			*instance;		/* NULL: host name and
+							   shard (cli/shard.h) */
 	char			*http_listen;		/* NULL: off */
 	/* ---- http and hooks (cli/config_http.c) ---- */
 	struct sockaddr_storage	 http_addr;		/* http_listen parsed */

@@ -14,11 +14,12 @@ const struct cli_command cli_commands[] = {
 	  "       [--format text|json|nagios] [--timeout SECONDS] [--retries N]\n"
 	  "       [--ipv6 | --no-ipv6] [--sig-warning|-w DURATION] [--sig-critical|-c DURATION]\n"
 	  "       [--rotation-window DURATION] [--critical-before DURATION]\n"
-	  "       [--insecure-is-problem] [--time-limit|-t SECONDS] [--db FILE] [-v] [-V]\n"
-	  "       [-f|--domains-file FILE|-]... [DOMAIN...]",
+	  "       [--insecure-is-problem] [--multi-signer auto|yes|no]\n"
+	  "       [--cds-parents ZONE,...|none] [--time-limit|-t SECONDS] [--db FILE]\n"
+	  "       [-v] [-V] [-f|--domains-file FILE|-]... [DOMAIN...]",
 	  "probe domains once and report their DNSSEC and rotation state",
 	  cmd_check },
-	{ "run", "-c FILE [-n] [--shard K/N] [--log stderr|syslog|json] [--once] [-v]",
+	{ "run", "-c FILE [-n] [--shard K/N|auto] [--log stderr|syslog|json] [--once] [-v]",
 	  "run the monitor daemon in the foreground",
 	  cmd_run },
 	{ "rotations", "--db FILE [--open] [--format text|json]",

@@ -27,6 +27,7 @@
 #include "alerts/alerts.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/shard.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "dashboard-export/export.h"
@@ -66,6 +67,8 @@ struct monitor {
 	struct mdomain		**zombies;	/* removed while in flight */
 	size_t			 n_zombies;
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
+	char			 host[256];		/* gethostname() */
+	char			 instance[SHARD_INSTANCE_MAX];
 	struct event		*sig_hup, *sig_term, *sig_int, *prune;
 	struct event		*watch;		/* the database file */
 	struct event		*drain;
@@ -320,6 +323,52 @@ host_event(void *arg, const char *name)
 			schedule(m->domains[i], 0, 0);
 }
 
+/* A DNS host's webhook, recorded here or for another shard: the other
+ * replicas (and shards) record it too, through the broker. */
+static int
+host_webhook(void *arg, const char *domain, const char *body, size_t len)
+{
+	struct monitor	*m = arg;
+	char		 err[300];
+
+	if (m->cfg->alerts.mqtt.host == NULL)
+		return -1;	/* one instance, or a fan-out in front */
+	if (alerts_publish_host_event(m->alerts, domain, body, len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: host event not relayed to the other replicas: "
+		    "%s", domain, err);
+		return -1;
+	}
+	log_debug("%s: host event relayed to the other replicas", domain);
+	return 0;
+}
+
+/* Another replica (or this one, echoed) relays a DNS host's webhook. */
+static void
+host_event_relayed(void *arg, const char *zone, const char *body, size_t len)
+{
+	struct monitor	*m = arg;
+	char		 why[600];
+	int		 rc;
+
+	if (m->export == NULL) {
+		log_warnx("%s: a host event relayed by another replica is not "
+		    "recorded: this daemon has no http: section (its hooks "
+		    "are configured there)", zone);
+		return;
+	}
+	rc = export_host_event_relayed(m->export, zone, body, len,
+	    clock_now(), why, sizeof(why));
+	if (rc == 1)
+		log_info("%s: host event relayed by another replica: %s", zone,
+		    why);
+	else if (rc == 0)
+		log_debug("%s: host event relayed: %s", zone, why);
+	else
+		log_warnx("%s: host event relayed by another replica not "
+		    "recorded: %s", zone, why);
+}
+
 static struct mdomain *
 domain_new(struct monitor *m, const struct config_domain *cd)
 {
@@ -434,6 +483,21 @@ engine_config_changed(const struct config *a, const struct config *b)
 }
 
 /*
+ * This daemon's name from cfg (instance:, else host name and shard), into
+ * m->instance and where the alert sinks read it. -1: out of memory.
+ */
+static int
+identity_apply(struct monitor *m, struct config *cfg)
+{
+	shard_instance(cfg->instance, m->host, m->shard_k, m->shard_n,
+	    m->instance, sizeof(m->instance));
+	free(cfg->alerts.instance);
+	if ((cfg->alerts.instance = strdup(m->instance)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
  * The HTTP exporter from m->cfg: created, moved or closed as
  * the configuration says, fed the domain list (this shard's, plus the
  * others for the webhook) and the store. -1 with err when it could not
@@ -479,7 +543,9 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	}
 	export_set_store(m->export, m->store);
+	export_set_identity(m->export, m->instance, m->shard_k, m->shard_n);
 	export_on_host_event(m->export, host_event, m);
+	export_on_host_webhook(m->export, host_webhook, m);
 	if ((list = calloc(c->n_domains ? c->n_domains : 1,
 	    sizeof(*list))) == NULL) {
 		log_warnx("http: out of memory for the domain list");
@@ -556,6 +622,11 @@ reload(struct monitor *m)
 	}
 	old = m->cfg;
 	m->cfg = nc;
+	if (strcmp(m->instance, shard_instance(nc->instance, m->host,
+	    m->shard_k, m->shard_n, err, sizeof(err))) != 0)
+		log_info("reload: instance %s is now %s", m->instance, err);
+	if (identity_apply(m, nc) == -1)
+		log_warnx("reload: out of memory naming the instance");
 	if (apply_domains(m, nc, false) == -1)
 		log_warnx("reload: out of memory applying domains");
 	if (alerts_reconfigure(m->alerts, &nc->alerts, m->store, err,
@@ -666,24 +737,6 @@ watch_tick(evutil_socket_t fd, short ev, void *arg)
 	evtimer_add(m->watch, &tv);
 }
 
-static int
-parse_shard(const char *s, unsigned *k, unsigned *n)
-{
-	char	*end;
-	long	 a, b;
-
-	errno = 0;
-	a = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '/')
-		return -1;
-	b = strtol(end + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || b < 1 || b > 1000 || a < 1 || a > b)
-		return -1;
-	*k = (unsigned)a;
-	*n = (unsigned)b;
-	return 0;
-}
-
 static void
 print_errors(const struct config_errors *errs)
 {
@@ -722,6 +775,9 @@ cmd_run(int argc, char *argv[])
 
 	memset(&m, 0, sizeof(m));
 	log_procname("dnssecmon");
+	if (gethostname(m.host, sizeof(m.host)) == -1)
+		m.host[0] = '\0';
+	m.host[sizeof(m.host) - 1] = '\0';
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:nvh", longopts, NULL)) != -1) {
@@ -733,9 +789,9 @@ cmd_run(int argc, char *argv[])
 			check_only = 1;
 			break;
 		case 'S':
-			if (parse_shard(optarg, &m.shard_k, &m.shard_n) == -1) {
-				log_warnx("--shard '%s': expected K/N with "
-				    "1 <= K <= N, e.g. 2/4", optarg);
+			if (shard_parse(optarg, m.host, getenv(SHARD_ENV),
+			    &m.shard_k, &m.shard_n, err, sizeof(err)) == -1) {
+				log_warnx("%s", err);
 				return EXIT_UNKNOWN;
 			}
 			break;
@@ -808,9 +864,13 @@ cmd_run(int argc, char *argv[])
 	if (config_check_database(m.cfg, err, sizeof(err)) == -1 ||
 	    (m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (identity_apply(&m, m.cfg) == -1)
+		fatalx("out of memory");
+	log_instance(m.instance);
 	if ((m.alerts = alerts_create(m.base, &m.cfg->alerts, m.store, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	alerts_on_host_event(m.alerts, host_event_relayed, &m);
 	if (export_apply(&m, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (apply_domains(&m, m.cfg, true) == -1)
@@ -839,6 +899,7 @@ cmd_run(int argc, char *argv[])
 	    "database %s)", DNSSECMON_VERSION, m.n_domains,
 	    m.shard_n ? " of this shard" : "", m.cfg->interval_s,
 	    m.cfg->database);
+	log_info("instance %s", m.instance);
 	if (m.shard_n)
 		log_info("shard %u of %u: %zu of %zu configured domains",
 		    m.shard_k, m.shard_n, m.n_domains, m.cfg->n_domains);
@@ -881,5 +942,6 @@ cmd_run(int argc, char *argv[])
 	event_base_free(m.base);
 	config_free(m.cfg);
 	log_info("stopped after %zu checks", m.checks_done);
+	log_instance(NULL);	/* m.instance goes with this frame */
 	return m.exit_code;
 }

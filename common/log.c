@@ -12,6 +12,7 @@
 static enum log_dest	 dest = LOG_TO_STDERR;
 static int		 verbose;
 static const char	*procname = "dnssecmon";
+static const char	*instance;
 
 void
 log_init(enum log_dest d, int v, const char *ident)
@@ -27,6 +28,12 @@ void
 log_procname(const char *name)
 {
 	procname = name;
+}
+
+void
+log_instance(const char *name)
+{
+	instance = name;
 }
 
 int
@@ -65,6 +72,8 @@ vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		o = json_pack("{s:s, s:s, s:s}", "time", ts, "level",
 		    names[pri & 7], "msg", msg);
+		if (o != NULL && instance != NULL)
+			json_object_set_new(o, "instance", json_string(instance));
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 			fprintf(stderr, "%s\n", s);
 			free(s);

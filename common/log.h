@@ -18,6 +18,9 @@ void	log_init(enum log_dest dest, int verbose, const char *ident);
 /* Prefix for every line on stderr, e.g. "dnssecmon check"; NULL for none. */
 void	log_procname(const char *name);
 int	log_getverbose(void);
+/* This daemon's instance name, a field of every JSON line (log shippers
+ * gather many daemons' lines); NULL for none. Not copied: keep it. */
+void	log_instance(const char *name);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

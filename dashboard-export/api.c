@@ -241,6 +241,14 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    json_boolean(d->rotation_ambiguous) : json_null());
 	json_object_set_new(o, "servers_agree", d->checked ?
 	    json_boolean(d->servers_agree) : json_null());
+	json_object_set_new(o, "multi_signer", d->checked ? json_pack(
+	    "{s:s, s:i}", "mode", probe_multi_name(d->multi_signer),
+	    "providers", d->multi_signer == PROBE_MULTI_NONE ? 1 :
+	    (int)d->n_providers) : json_null());
+	json_object_set_new(o, "cds", d->checked ? json_pack("{s:b, s:b, "
+	    "s:b, s:o}", "consistent", d->cds_consistent, "parent_applies_cds",
+	    d->cds_parent_applies, "delete", d->cds_delete, "pickup_by",
+	    time_json(d->cds_pickup)) : json_null());
 
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)
@@ -310,7 +318,32 @@ xapi_domains(struct export *ex, time_t now)
 		free(v);
 	}
 	json_object_set_new(o, "domains", a);
+	xapi_identity(ex, o);
 	return o;
+}
+
+void
+export_set_identity(struct export *ex, const char *instance,
+    unsigned shard_k, unsigned shard_n)
+{
+	if (ex == NULL)
+		return;
+	snprintf(ex->instance, sizeof(ex->instance), "%s",
+	    instance != NULL ? instance : "");
+	ex->shard_k = shard_n > 0 ? shard_k : 0;
+	ex->shard_n = shard_n;
+}
+
+void
+xapi_identity(struct export *ex, json_t *o)
+{
+	if (o == NULL)
+		return;
+	json_object_set_new(o, "instance", ex->instance[0] ?
+	    json_string(ex->instance) : json_null());
+	json_object_set_new(o, "shard", ex->shard_n == 0 ? json_null() :
+	    json_pack("{s:i, s:i}", "index", (int)ex->shard_k, "count",
+	    (int)ex->shard_n));
 }
 
 bool
@@ -345,6 +378,7 @@ xapi_ready(struct export *ex, json_t **why)
 				json_object_set_new(*why, "network_error",
 				    json_string(ex->intercepted_why));
 		}
+		xapi_identity(ex, *why);
 	}
 	return ready;
 }

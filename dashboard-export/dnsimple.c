@@ -569,9 +569,24 @@ handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
 	reply(rep, 200, answer("closed", d, ev, NULL, now));
 }
 
-void
-xdnsimple_handle(struct export *ex, const char *body, size_t len,
-    time_t now, struct xhook_reply *rep)
+/* Is the reply a 200 with this "result"? */
+static bool
+answered(const struct xhook_reply *rep, const char *result)
+{
+	const char	*s = json_string_value(json_object_get(rep->body,
+			    "result"));
+
+	return s != NULL && strcmp(s, result) == 0;
+}
+
+/*
+ * One event, from the webhook (relayed false) or relayed by another
+ * replica through the broker (true): the same checks and the same
+ * recording, so that every replica's store holds the same rotations.
+ */
+static void
+ingest(struct export *ex, const char *body, size_t len, time_t now,
+    bool relayed, struct xhook_reply *rep)
 {
 	json_error_t	 jerr;
 	json_t		*root;
@@ -618,10 +633,25 @@ xdnsimple_handle(struct export *ex, const char *body, size_t len,
 		reject(ex, rep, 422, "%s is not monitored here", ev.zone);
 		goto done;
 	}
+	if (!d->in_shard && !relayed && ex->host_webhook_fn != NULL &&
+	    ex->host_webhook_fn(ex->host_webhook_arg, d->name, body,
+	    len) == 0) {
+		/* One URL for a sharded fleet: the broker takes the event to
+		 * the replicas of the shard that checks the zone (and keeps
+		 * it for those away). */
+		ex->hooks[XHOOK_RELAYED]++;
+		log_info("dnsimple: %s: %s %s: checked by another shard; "
+		    "relayed to it", d->name, ev.name, ev.request_id);
+		reply(rep, 200, json_pack("{s:s, s:s, s:s, s:s}", "result",
+		    "relayed", "domain", d->name, "event", ev.name,
+		    "request_identifier", ev.request_id));
+		goto done;
+	}
 	if (!d->in_shard) {
 		/* Recorded here, it would sit in a store nobody checks. */
 		reject(ex, rep, 422, "%s is checked by another shard of this "
-		    "configuration, not this one", d->name);
+		    "configuration, not this one%s", d->name, relayed ? "" :
+		    ", and no MQTT broker is configured to relay it there");
 		goto done;
 	}
 	if (ex->store == NULL) {
@@ -652,10 +682,64 @@ xdnsimple_handle(struct export *ex, const char *body, size_t len,
 		handle_start(ex, d, &ev, now, rep);
 	else
 		handle_complete(ex, d, &ev, now, rep);
-	if (rep->status == 200 && ex->host_event_fn != NULL)
+	if (rep->status == 200 && !relayed && ex->host_webhook_fn != NULL)
+		ex->host_webhook_fn(ex->host_webhook_arg, d->name, body, len);
+	/* A replica's own event comes back from the broker as a duplicate:
+	 * its check has been asked for already. */
+	if (rep->status == 200 && ex->host_event_fn != NULL &&
+	    (!relayed || !answered(rep, "duplicate")))
 		ex->host_event_fn(ex->host_event_arg, d->name);
 done:
 	json_decref(root);
+}
+
+void
+xdnsimple_handle(struct export *ex, const char *body, size_t len,
+    time_t now, struct xhook_reply *rep)
+{
+	ingest(ex, body, len, now, false, rep);
+}
+
+int
+export_host_event_relayed(struct export *ex, const char *zone,
+    const char *body, size_t len, time_t now, char *why, size_t whylen)
+{
+	struct xhook_reply	 rep;
+	struct xdom		*d;
+	const char		*s;
+	int			 rc;
+
+	/* Shards on one broker hear each other's events: another shard's
+	 * zone is not an error, and not a rejected webhook either. */
+	if (ex == NULL || (d = xdom_find(ex, zone)) == NULL || !d->in_shard) {
+		snprintf(why, whylen, "%s is not monitored by this shard",
+		    zone);
+		return 0;
+	}
+	ingest(ex, body, len, now, true, &rep);
+	if (rep.status == 200) {
+		s = json_string_value(json_object_get(rep.body, "result"));
+		snprintf(why, whylen, "%s", s != NULL ? s : "recorded");
+		rc = answered(&rep, "duplicate") || answered(&rep, "ignored") ||
+		    answered(&rep, "no_open_rotation") ? 0 : 1;
+	} else {
+		s = json_string_value(json_object_get(rep.body, "error"));
+		snprintf(why, whylen, "%d: %s", rep.status, s != NULL ? s :
+		    "refused");
+		rc = -1;
+	}
+	json_decref(rep.body);
+	return rc;
+}
+
+void
+export_on_host_webhook(struct export *ex, int (*fn)(void *, const char *,
+    const char *, size_t), void *arg)
+{
+	if (ex == NULL)
+		return;
+	ex->host_webhook_fn = fn;
+	ex->host_webhook_arg = arg;
 }
 
 void

@@ -499,6 +499,12 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->queries = r->queries;
 	d->servers_agree = r->servers_agree;
 	d->rotation_ambiguous = r->rotation_ambiguous;
+	d->multi_signer = r->multi_signer;
+	d->n_providers = r->n_providers;
+	d->cds_consistent = r->cds_consistent;
+	d->cds_parent_applies = r->cds_parent_applies;
+	d->cds_delete = r->cds_delete;
+	d->cds_pickup = r->cds_pickup;
 }
 
 static void

@@ -95,6 +95,37 @@ void		 export_on_host_event(struct export *,
 		    void (*fn)(void *arg, const char *domain), void *arg);
 
 /*
+ * Called with a DNS host's webhook body (only read, during the call) and
+ * the domain it is about, after this daemon recorded it, or instead of
+ * recording it when another shard checks the domain: run.c relays it to
+ * the other replicas and shards (alerts_publish_host_event). fn returns
+ * 0 when relayed, -1 when it could not be (the event for another shard
+ * is then refused, 422). Not called for an event that was itself
+ * relayed. fn NULL: nobody to tell, no relaying.
+ */
+void		 export_on_host_webhook(struct export *,
+		    int (*fn)(void *arg, const char *domain, const char *body,
+		    size_t len), void *arg);
+
+/*
+ * A webhook body another replica received and relayed (zone from the
+ * broker's topic): checked and recorded as the webhook would, idempotent
+ * on the event's request id. 1 recorded something new, 0 nothing to do
+ * (a duplicate, such as this daemon's own event coming back, or a zone
+ * another shard monitors), -1 refused; what happened in why.
+ */
+int		 export_host_event_relayed(struct export *, const char *zone,
+		    const char *body, size_t len, time_t now, char *why,
+		    size_t whylen);
+
+/*
+ * Which daemon of a fleet this is: its instance name (copied) and shard
+ * (1-based k of n; n 0: not sharded). /readyz and the JSON API say it.
+ */
+void		 export_set_identity(struct export *, const char *instance,
+		    unsigned shard_k, unsigned shard_n);
+
+/*
  * The configured domains, replacing the previous list: domains that stay
  * keep what is known of them. 0, or -1 when out of memory (the old list
  * stays).

@@ -117,6 +117,13 @@ struct xdom {
 	bool		 servers_agree;
 	bool		 rotation_ambiguous;	/* publish[] only if its key is
 						   the new one */
+	enum probe_multi multi_signer;	/* RFC 8901: how many signers */
+	unsigned	 n_providers;
+	bool		 cds_consistent;	/* every server, same CDS */
+	bool		 cds_parent_applies;
+	bool		 cds_delete;
+	time_t		 cds_pickup;	/* the registry should have applied
+					   the new key's CDS by; 0: none */
 	unsigned long long checks;	/* in this run */
 	unsigned long long errors;	/* checks that observed nothing */
 
@@ -162,8 +169,18 @@ struct xlogrl {
 /* Webhook outcomes, counted for /metrics. */
 enum xhook_result {
 	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
-	XHOOK_REJECTED, XHOOK_FAILED, XHOOK_NRESULTS
+	XHOOK_REJECTED, XHOOK_FAILED,
+	XHOOK_RELAYED,		/* for another shard, through the broker */
+	XHOOK_NRESULTS
 };
+
+/* What served an HTTP request: the handler label of
+ * dnssecmon_http_requests_total. */
+enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
+	XH_HOOK, XH_OTHER, XH_NHANDLERS };
+#define XHTTP_NCODES	11
+extern const int	 xhttp_codes[XHTTP_NCODES];
+extern const char	*xhttp_handlers[XH_NHANDLERS];
 
 struct export {
 	struct event_base	*base;
@@ -171,6 +188,11 @@ struct export {
 	time_t			 started;
 	void			(*host_event_fn)(void *, const char *);
 	void			*host_event_arg;
+	int			(*host_webhook_fn)(void *, const char *,
+				    const char *, size_t);
+	void			*host_webhook_arg;
+	char			 instance[80];	/* "": not set */
+	unsigned		 shard_k, shard_n; /* n 0: not sharded */
 
 	/* HTTP */
 	struct evhttp		*http;
@@ -214,6 +236,9 @@ struct export {
 	unsigned long long	 errors_total;
 	unsigned long long	 hooks[XHOOK_NRESULTS];
 	unsigned long long	 http_requests;
+	/* Answers by handler and status code (xhttp_codes[], the last
+	 * slot: any other code). */
+	unsigned long long	 http_answers[XH_NHANDLERS][XHTTP_NCODES + 1];
 	double			 last_render_s;
 };
 
@@ -284,6 +309,8 @@ struct json_t	*xapi_domain(struct export *, const struct xdom *,
 		    bool detail, time_t now);
 /* /api/v1/domains */
 struct json_t	*xapi_domains(struct export *, time_t now);
+/* Which daemon of a fleet this is, {"instance", "shard"}, into o. */
+void		 xapi_identity(struct export *, struct json_t *o);
 /* /readyz: whether ready, with the reason as JSON. */
 bool		 xapi_ready(struct export *, struct json_t **why);
 

@@ -8,9 +8,13 @@
  * 10,000 domains that is about 30 lines per domain (see the benchmark in
  * tests/unit/test_metrics.c for the time it takes).
  */
+#include <sys/resource.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -167,7 +171,8 @@ waiting_for_ds(const struct xdom *d)
 }
 
 static const char *hook_result_names[XHOOK_NRESULTS] = {
-	"opened", "closed", "duplicate", "ignored", "rejected", "failed"
+	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
+	"relayed"
 };
 
 /*
@@ -222,10 +227,125 @@ checks_total(struct export *ex)
 	return (long long)ex->checks_total;
 }
 
-static long long
-http_requests(struct export *ex)
+/* One series per handler and code that has answered (no zero series:
+ * 7 handlers x 12 codes would be mostly empty). */
+static void
+http_requests(struct out *o, struct export *ex, const char *name)
 {
-	return (long long)ex->http_requests;
+	char		 code[8];
+	unsigned	 h, k;
+
+	for (h = 0; h < XH_NHANDLERS; h++)
+		for (k = 0; k <= XHTTP_NCODES; k++) {
+			if (ex->http_answers[h][k] == 0)
+				continue;
+			if (k < XHTTP_NCODES)
+				snprintf(code, sizeof(code), "%d",
+				    xhttp_codes[k]);
+			else
+				snprintf(code, sizeof(code), "other");
+			puts_(o, name);
+			puts_(o, "{handler=\"");
+			puts_(o, xhttp_handlers[h]);
+			puts_(o, "\",code=\"");
+			puts_(o, code);
+			puts_(o, "\"} ");
+			put_int(o, (long long)ex->http_answers[h][k]);
+			put(o, "\n", 1);
+		}
+}
+
+/*
+ * The standard process_* families (the Prometheus client libraries'
+ * names), from getrusage(2), getrlimit(2) and /proc/self.
+ */
+static void
+one_double(struct out *o, const char *name, double v)
+{
+	puts_(o, name);
+	put(o, " ", 1);
+	put_double(o, v);
+	put(o, "\n", 1);
+}
+
+static void
+process_cpu(struct out *o, struct export *ex, const char *name)
+{
+	struct rusage	 ru;
+
+	(void)ex;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		one_double(o, name, (double)ru.ru_utime.tv_sec +
+		    ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		    ru.ru_stime.tv_usec / 1e6);
+}
+
+/* statm: size resident ... in pages. */
+static bool
+statm(unsigned long long *vsz, unsigned long long *rss)
+{
+	FILE	*f = fopen("/proc/self/statm", "r");
+	bool	 ok;
+
+	if (f == NULL)
+		return false;
+	ok = fscanf(f, "%llu %llu", vsz, rss) == 2;
+	fclose(f);
+	return ok;
+}
+
+static void
+process_rss(struct out *o, struct export *ex, const char *name)
+{
+	unsigned long long	 vsz, rss;
+
+	(void)ex;
+	if (statm(&vsz, &rss))
+		one_double(o, name, (double)rss * (double)sysconf(_SC_PAGESIZE));
+}
+
+static void
+process_vsz(struct out *o, struct export *ex, const char *name)
+{
+	unsigned long long	 vsz, rss;
+
+	(void)ex;
+	if (statm(&vsz, &rss))
+		one_double(o, name, (double)vsz * (double)sysconf(_SC_PAGESIZE));
+}
+
+static void
+process_open_fds(struct out *o, struct export *ex, const char *name)
+{
+	DIR		*d = opendir("/proc/self/fd");
+	struct dirent	*e;
+	long long	 n = 0;
+
+	(void)ex;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	one_double(o, name, (double)(n - 1));	/* not the one we read */
+}
+
+static void
+process_max_fds(struct out *o, struct export *ex, const char *name)
+{
+	struct rlimit	 rl;
+
+	(void)ex;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		one_double(o, name, rl.rlim_cur == RLIM_INFINITY ? 1e18 :
+		    (double)rl.rlim_cur);
+}
+
+static void
+process_start(struct out *o, struct export *ex, const char *name)
+{
+	one_double(o, name, (double)ex->started);
 }
 
 static long long
@@ -474,6 +594,31 @@ servers_agree(const struct xdom *d, time_t now, long long *v)
 {
 	(void)now;
 	*v = d->servers_agree;
+	return d->checked;
+}
+
+/* Providers signing the zone on their own (RFC 8901); 1 for one signer. */
+static bool
+signers(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->multi_signer == PROBE_MULTI_NONE ? 1 : d->n_providers;
+	return d->checked;
+}
+
+static bool
+cds_pickup(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->cds_pickup;
+	return d->checked && d->cds_pickup != 0;
+}
+
+static bool
+cds_consistent(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->cds_consistent;
 	return d->checked;
 }
 
@@ -791,6 +936,18 @@ static const struct metric_family families[] = {
 	  "1 when every answering server of the zone has the same SOA "
 	  "serial and the same DNSKEY set.",
 	  .value = servers_agree },
+	{ "dnssecmon_signers", "gauge",
+	  "Providers that sign the zone with their own keys (RFC 8901 "
+	  "multi-signer); 1 for a single signer.",
+	  .value = signers },
+	{ "dnssecmon_cds_consistent", "gauge",
+	  "1 when every server answered CDS and CDNSKEY over TCP with the "
+	  "same records, as registries that read CDS require.",
+	  .value = cds_consistent },
+	{ "dnssecmon_cds_pickup_timestamp_seconds", "gauge",
+	  "When a parent that applies CDS itself should have added the new "
+	  "key's DS (absent unless such a rotation waits).",
+	  .value = cds_pickup },
 	{ "dnssecmon_server_answering", "gauge",
 	  "1 when this authoritative server address answered.",
 	  .zone = server_answering },
@@ -818,8 +975,9 @@ static const struct metric_family families[] = {
 	  "DNS host webhook deliveries by outcome.",
 	  .samples = webhook_events },
 	{ "dnssecmon_http_requests_total", "counter",
-	  "HTTP requests served since the start.",
-	  .scalar = http_requests },
+	  "HTTP requests answered since the start, by handler (metrics, "
+	  "status, healthz, readyz, api, hook, other) and status code.",
+	  .samples = http_requests },
 	{ "dnssecmon_http_connections", "gauge",
 	  "HTTP connections open.",
 	  .scalar = http_connections },
@@ -831,6 +989,24 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_metrics_render_seconds", "gauge",
 	  "How long rendering the previous /metrics page took.",
 	  .samples = render_seconds },
+	{ "process_cpu_seconds_total", "counter",
+	  "Total user and system CPU time spent in seconds.",
+	  .samples = process_cpu },
+	{ "process_resident_memory_bytes", "gauge",
+	  "Resident memory size in bytes.",
+	  .samples = process_rss },
+	{ "process_virtual_memory_bytes", "gauge",
+	  "Virtual memory size in bytes.",
+	  .samples = process_vsz },
+	{ "process_open_fds", "gauge",
+	  "Number of open file descriptors.",
+	  .samples = process_open_fds },
+	{ "process_max_fds", "gauge",
+	  "Maximum number of open file descriptors.",
+	  .samples = process_max_fds },
+	{ "process_start_time_seconds", "gauge",
+	  "Start time of the process since unix epoch in seconds.",
+	  .samples = process_start },
 };
 
 /* A per-zone family: one walk over the table, zones in shard only. */

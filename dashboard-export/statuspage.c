@@ -567,7 +567,13 @@ xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
 		    (enum probe_state)d->state : PROBE_STATE_UNKNOWN),
 		    probe_validation_name(d->known ? (enum probe_validation)
 		    d->validation : PROBE_VAL_INDETERMINATE));
-		if (d->checked)
+		if (d->checked && d->multi_signer != PROBE_MULTI_NONE)
+			/* Several providers' keys: the DNSKEY count is theirs
+			 * together, which the reader should know. */
+			evbuffer_add_printf(o, "<td>%u / %u <span class=\"muted"
+			    "\">multi-signer, %u providers</span></td><td>",
+			    d->n_ds, d->n_dnskey, d->n_providers);
+		else if (d->checked)
 			evbuffer_add_printf(o, "<td>%u / %u</td><td>",
 			    d->n_ds, d->n_dnskey);
 		else

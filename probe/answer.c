@@ -487,6 +487,33 @@ answer_soa(struct probe_result *r, unsigned si, const getdns_dict *msg,
 	note_signers(r, si, ans, T_SOA, now);
 }
 
+/* Keep the (tag, algorithm) of the RRSIGs over `covered` at the owner:
+ * who signed a CDS/CDNSKEY RRset decides whether a registry trusts it. */
+static uint8_t
+cds_signers(const struct probe_result *r, const getdns_list *ans,
+    uint32_t covered, struct probe_signer *out, bool *dropped)
+{
+	size_t		 i, n = list_len(ans);
+	getdns_dict	*rr;
+	uint8_t		 m = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((rr = list_rr(ans, i)) == NULL ||
+		    rr_int(rr, "type", 0) != T_RRSIG ||
+		    !rr_owner_is(rr, r->domain) ||
+		    rd_int(rr, "type_covered", 0) != covered)
+			continue;
+		if (m == PROBE_MAX_SIGNERS) {
+			*dropped = true;
+			break;
+		}
+		out[m].key_tag = (uint16_t)rd_int(rr, "key_tag", 0);
+		out[m].algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
+		m++;
+	}
+	return m;
+}
+
 void
 answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 {
@@ -494,17 +521,20 @@ answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 	getdns_dict	*rr;
 	size_t		 i, n = list_len(ans);
 	struct probe_ds	 d;
+	struct probe_server *s = &r->servers[si];
 	unsigned	 j;
 
+	s->cds_answered = header_int(msg, "rcode") == 0;
 	for (i = 0; i < n; i++) {
 		if ((rr = list_rr(ans, i)) == NULL ||
 		    rr_int(rr, "type", 0) != T_CDS ||
 		    !rr_owner_is(rr, r->domain))
 			continue;
-		r->servers[si].n_cds++;
+		s->n_cds++;
 		/* RFC 8078 4: "0 0 0 00" asks for the DS to go. */
 		if (rd_int(rr, "algorithm", 1) == 0) {
 			r->cds_delete = true;
+			s->cds_delete = true;
 			continue;
 		}
 		if (ds_from_rr(rr, &d) == -1)
@@ -512,13 +542,17 @@ answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 		for (j = 0; j < r->n_cds; j++)
 			if (ds_same(&r->cds[j], &d))
 				break;
-		if (j < r->n_cds)
-			continue;
-		if (r->n_cds < PROBE_MAX_DS)
+		if (j == r->n_cds) {
+			if (r->n_cds >= PROBE_MAX_DS) {
+				r->ds_dropped++;
+				continue;
+			}
 			r->cds[r->n_cds++] = d;
-		else
-			r->ds_dropped++;
+		}
+		s->cds_set |= 1u << j;
 	}
+	s->n_cds_sig = cds_signers(r, ans, T_CDS, s->cds_sig,
+	    &s->cds_sig_dropped);
 }
 
 /* SHA-256 over the root owner and the RDATA: a fixed-size fingerprint
@@ -541,17 +575,20 @@ answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
 	size_t		 i, n = list_len(ans);
 	unsigned	 j;
 	struct probe_cdnskey c;
+	struct probe_server *s = &r->servers[si];
 
+	s->cdnskey_answered = header_int(msg, "rcode") == 0;
 	for (i = 0; i < n; i++) {
 		if ((rr = list_rr(ans, i)) == NULL ||
 		    rr_int(rr, "type", 0) != T_CDNSKEY ||
 		    !rr_owner_is(rr, r->domain) ||
 		    (raw = rd_bin(rr, "rdata_raw")) == NULL || raw->size < 4)
 			continue;
-		r->servers[si].n_cdnskey++;
+		s->n_cdnskey++;
 		/* RFC 8078 4: "0 3 0 AA==" asks for the DS to go. */
 		if (rd_int(rr, "algorithm", 1) == 0) {
 			r->cds_delete = true;
+			s->cdnskey_delete = true;
 			continue;
 		}
 		memset(&c, 0, sizeof(c));
@@ -564,11 +601,15 @@ answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
 			if (memcmp(r->cdnskey[j].fingerprint, c.fingerprint,
 			    32) == 0)
 				break;
-		if (j < r->n_cdnskey)
-			continue;
-		if (r->n_cdnskey < PROBE_MAX_DS)
+		if (j == r->n_cdnskey) {
+			if (r->n_cdnskey >= PROBE_MAX_DS) {
+				r->keys_dropped++;
+				continue;
+			}
 			r->cdnskey[r->n_cdnskey++] = c;
-		else
-			r->keys_dropped++;
+		}
+		s->cdnskey_set |= 1u << j;
 	}
+	s->n_cdnskey_sig = cds_signers(r, ans, T_CDNSKEY, s->cdnskey_sig,
+	    &s->cds_sig_dropped);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/clock.h"
 #include "probe/answer.h"
@@ -13,6 +14,17 @@
 #include "probe/probe.h"
 
 #define DAY	86400
+
+/*
+ * Registries that read CDS/CDNSKEY from the child and update the DS
+ * themselves, scanning daily (RFC 7344, RFC 8078): SWITCH for .ch and .li
+ * (nic.ch "CDS Status Check"), the Swedish Internet Foundation for .se and
+ * .nu ("Policy and Guidelines for Automated DNSSEC Provisioning"), CZ.NIC
+ * for .cz and SK-NIC for .sk. dnssecmon.conf(5) lists the sources.
+ */
+static const char *const default_cds_parents[] = {
+	"ch", "li", "se", "nu", "cz", "sk"
+};
 
 void
 probe_policy_defaults(struct probe_policy *p)
@@ -27,6 +39,14 @@ probe_policy_defaults(struct probe_policy *p)
 	 * one for 7 days; 72 hours left is when a NOC must act today. */
 	p->rotation_window_s = 7L * DAY;
 	p->critical_before_s = 72L * 3600;
+	p->multi_signer = PROBE_MULTI_AUTO;
+	p->cds_parents = default_cds_parents;
+	p->n_cds_parents = sizeof(default_cds_parents) /
+	    sizeof(default_cds_parents[0]);
+	/* They scan once a day and act on a signed domain's rollover the
+	 * same day (.se) or at the next run (.ch): two days is one missed
+	 * scan of slack. */
+	p->cds_pickup_s = 2L * DAY;
 }
 
 uint32_t
@@ -262,8 +282,29 @@ keys_with_ds(const struct probe_result *r, char *buf, size_t len)
 			    r->keys[k].key_tag);
 }
 
+/* Does every key waiting for its DS stand in the CDS of a parent that
+ * applies CDS itself? Then the registry, not a person, adds the DS. */
+static bool
+pending_by_cds(const struct probe_result *r)
+{
+	unsigned	 k;
+	bool		 any = false;
+
+	if (!r->cds_parent_applies || !r->cds_acceptable)
+		return false;
+	for (k = 0; k < r->n_keys; k++) {
+		if (!r->keys[k].needs_ds)
+			continue;
+		if (!r->keys[k].in_cds && !r->keys[k].in_cdnskey)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 static void
-classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
+classify_state(struct probe_result *r, const uint8_t *owner, size_t olen,
+    const struct probe_policy *pol, time_t now)
 {
 	char		 rec[1024], lines[2048], fails[256], tags[128];
 	unsigned	 i, k;
@@ -359,6 +400,22 @@ classify_state(struct probe_result *r, const uint8_t *owner, size_t olen)
 		    "before old key %s goes: %s. If %s is retiring (the DS was "
 		    "already replaced), nothing is needed", tags, r->parent,
 		    tags, fails, lines, tags);
+	} else if (pending && pending_by_cds(r)) {
+		char	 when[32];
+		time_t	 start = now;
+		int	 nk = probe_rotation_new_key(r);
+
+		if (nk >= 0 && r->keys[nk].first_seen != 0)
+			start = r->keys[nk].first_seen;
+		r->cds_pickup = start + pol->cds_pickup_s;
+		r->state = PROBE_STATE_ROTATION_PENDING;
+		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
+		    "A new key signs the DNSKEY RRset and the zone's CDS asks "
+		    "%s for its DS: the registry should pick this up by %s "
+		    "(it reads CDS itself); if it has not by then, check the "
+		    "registry's CDS status page and that every server still "
+		    "serves this CDS, or add at the registrar: %s", r->parent,
+		    clock_rfc3339(r->cds_pickup, when, sizeof(when)), lines);
 	} else if (pending) {
 		r->state = PROBE_STATE_ROTATION_PENDING;
 		probe_problem_add(r, PROBE_P_ROTATION_PENDING,
@@ -1054,28 +1111,22 @@ same_keys(const struct probe_result *r, unsigned a, unsigned b)
 	return true;
 }
 
-/*
- * Every server that answered is compared: its DNSKEY set with the
- * reference's, and its serial when it gave one. r->servers_agree is the
- * same fact the problems state, so /metrics and the problem list cannot
- * tell different stories.
- */
+/* Compare the servers in `group` with the newest of them. */
 static void
-classify_servers(struct probe_result *r, uint32_t answering)
+compare_servers(struct probe_result *r, uint32_t group)
 {
 	char		 a[128], b[128], sa[24], sb[24];
 	const struct probe_server *ref;
 	unsigned	 i;
 	int		 best;
 
-	server_problems(r);
-	if ((best = reference_server(r, answering)) < 0)
+	if ((best = reference_server(r, group)) < 0)
 		return;
 	ref = &r->servers[best];
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
-		if (!(answering & (1u << i)) || (int)i == best)
+		if (!(group & (1u << i)) || (int)i == best)
 			continue;
 		if (!same_keys(r, i, (unsigned)best)) {
 			r->servers_agree = false;
@@ -1115,17 +1166,487 @@ every_server_lame(const struct probe_result *r)
 	return r->n_servers > 0;
 }
 
+/*
+ * Every server that answered is compared: its DNSKEY set with the
+ * reference's, and its serial when it gave one. In a multi-signer zone
+ * (RFC 8901) providers sign on their own and serve their own serials and
+ * key sets: servers are compared within their provider only.
+ * r->servers_agree is the same fact the problems state, so /metrics and
+ * the problem list cannot tell different stories.
+ */
 static void
-classify_cds(struct probe_result *r)
+classify_servers(struct probe_result *r, uint32_t answering)
+{
+	unsigned	 g;
+
+	server_problems(r);
+	if (r->multi_signer == PROBE_MULTI_NONE) {
+		compare_servers(r, answering);
+		return;
+	}
+	for (g = 0; g < r->n_providers; g++)
+		compare_servers(r, r->providers[g] & answering);
+}
+
+/* ------------------------------------------------------- multi-signer */
+
+/* Bit k: keys[k] signs the DNSKEY RRset (dnskey) or the SOA (soa) at
+ * servers[i]. */
+static uint32_t
+signer_mask(const struct probe_result *r, unsigned i, bool dnskey, bool soa)
+{
+	uint32_t	 m = 0;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if ((dnskey && (r->keys[k].signs_dnskey & (1u << i))) ||
+		    (soa && (r->keys[k].signs_soa & (1u << i))))
+			m |= 1u << k;
+	return m;
+}
+
+/* The domain an NS name belongs to: the name without its host label
+ * ("ns1.host.example" -> "host.example"). */
+static const char *
+ns_domain(const char *name)
+{
+	const char	*dot = strchr(name, '.');
+
+	return dot != NULL && dot[1] != '\0' ? dot + 1 : name;
+}
+
+/* Do two groups of servers share an NS name, or the domain of one? Then
+ * they are one provider whose servers are out of step, not two providers
+ * (which name their servers under their own domains). */
+static bool
+share_ns_domain(const struct probe_result *r, uint32_t a, uint32_t b)
+{
+	unsigned	 i, j;
+
+	for (i = 0; i < r->n_servers; i++)
+		for (j = 0; j < r->n_servers; j++)
+			if ((a & (1u << i)) && (b & (1u << j)) &&
+			    strcmp(ns_domain(r->servers[i].name),
+			    ns_domain(r->servers[j].name)) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * Which servers belong to which provider. A provider is the set of
+ * servers that sign with the same keys. Configured on: every distinct
+ * signing key set (DNSKEY and SOA signers, so RFC 8901 model 1 with a
+ * shared KSK splits by ZSK) is a provider. Auto: only the shape no
+ * single signer produces counts, so a lagging secondary in a rollover
+ * is not mistaken for a second provider: two or more groups whose DNSKEY
+ * RRsets are signed by disjoint keys, each with a DS at the parent, and
+ * no NS name nor NS domain in two groups (the NS set spans providers).
+ */
+static void
+classify_providers(struct probe_result *r, const struct probe_policy *pol,
+    uint32_t answering)
+{
+	uint32_t	 keyset[PROBE_MAX_SERVERS], sig[PROBE_MAX_SERVERS];
+	unsigned	 i, g, h, k, n = 0;
+	bool		 on = pol->multi_signer == PROBE_MULTI_ON;
+
+	r->multi_signer = PROBE_MULTI_NONE;
+	r->n_providers = 0;
+	if (pol->multi_signer == PROBE_MULTI_OFF)
+		return;
+	for (i = 0; i < r->n_servers; i++) {
+		uint32_t m;
+
+		if (!(answering & (1u << i)))
+			continue;
+		m = signer_mask(r, i, true, on);
+		for (g = 0; g < n; g++)
+			if (keyset[g] == m)
+				break;
+		if (g == n) {
+			keyset[n] = m;
+			sig[n] = signer_mask(r, i, true, false);
+			r->providers[n++] = 0;
+		}
+		r->providers[g] |= 1u << i;
+	}
+	if (n < 2 && !on)
+		return;
+	if (!on) {
+		for (g = 0; g < n; g++) {
+			bool ds = false;
+
+			for (k = 0; k < r->n_keys; k++)
+				if ((sig[g] & (1u << k)) && r->keys[k].has_ds)
+					ds = true;
+			if (sig[g] == 0 || !ds)
+				return;
+			for (h = g + 1; h < n; h++)
+				if ((sig[g] & sig[h]) != 0 ||
+				    share_ns_domain(r, r->providers[g],
+				    r->providers[h]))
+					return;
+		}
+	}
+	r->n_providers = n;
+	r->multi_signer = on ? PROBE_MULTI_CONFIGURED : PROBE_MULTI_DETECTED;
+}
+
+/* "ns1.example (192.0.2.1), ns2.example (192.0.2.2)" for a server mask. */
+static void
+server_list(const struct probe_result *r, uint32_t mask, char *buf,
+    size_t len)
+{
+	unsigned	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n_servers; i++)
+		if (mask & (1u << i))
+			append(buf, len, "%s%s (%s)", buf[0] ? ", " : "",
+			    r->servers[i].name, r->servers[i].address);
+}
+
+/*
+ * RFC 8901 2.1: a resolver may take the DNSKEY RRset from one provider
+ * and an answer signed by another, so every provider's DNSKEY RRset must
+ * hold every provider's ZSKs, and the DS set must cover a key that signs
+ * each provider's DNSKEY RRset.
+ */
+static void
+classify_multi(struct probe_result *r, const uint8_t *owner, size_t olen)
+{
+	char		 who[512], whom[512], rec[1024], lines[2048];
+	unsigned	 g, h, i, k;
+
+	if (r->multi_signer == PROBE_MULTI_NONE)
+		return;
+	for (g = 0; g < r->n_providers; g++) {
+		uint32_t zsk = 0, ksk = 0;
+		bool ds = false;
+
+		for (i = 0; i < r->n_servers; i++)
+			if (r->providers[g] & (1u << i)) {
+				zsk |= signer_mask(r, i, false, true);
+				ksk |= signer_mask(r, i, true, false);
+			}
+		server_list(r, r->providers[g], who, sizeof(who));
+		for (k = 0; k < r->n_keys; k++) {
+			if (!(zsk & (1u << k)))
+				continue;
+			for (h = 0; h < r->n_providers; h++) {
+				uint32_t lack = 0;
+
+				for (i = 0; i < r->n_servers; i++)
+					if ((r->providers[h] & (1u << i)) &&
+					    !(r->keys[k].servers & (1u << i)))
+						lack |= 1u << i;
+				if (lack == 0)
+					continue;
+				server_list(r, lack, whom, sizeof(whom));
+				probe_problem_add(r,
+				    PROBE_P_MULTI_SIGNER_ZSK_MISSING,
+				    "%s signs with ZSK %u but %s does not "
+				    "publish it in its DNSKEY RRset: a resolver "
+				    "holding that DNSKEY RRset cannot validate "
+				    "answers signed with it; the providers must "
+				    "import each other's ZSKs (RFC 8901 2.1)",
+				    who, r->keys[k].key_tag, whom);
+			}
+		}
+		lines[0] = '\0';
+		for (k = 0; k < r->n_keys; k++)
+			if (ksk & (1u << k)) {
+				if (r->keys[k].has_ds)
+					ds = true;
+				else {
+					ds_line(r, &r->keys[k], owner, olen,
+					    rec, sizeof(rec));
+					append(lines, sizeof(lines), "%s%s",
+					    lines[0] ? "; " : "", rec);
+				}
+			}
+		if (!ds)
+			probe_problem_add(r, PROBE_P_MULTI_SIGNER_DS_MISSING,
+			    "No DS at %s covers a key that signs the DNSKEY "
+			    "RRset served by %s: resolvers that ask it fail "
+			    "validation. Add at the registrar: %s", r->parent,
+			    who, lines[0] ? lines : "(no signing key)");
+	}
+}
+
+/* ------------------------------------------------------- CDS */
+
+/* The tags of the keys in a server's CDS (cds true) or CDNSKEY set. */
+static void
+cds_text(const struct probe_result *r, const struct probe_server *s,
+    bool cds, char *buf, size_t len)
+{
+	unsigned	 j;
+
+	buf[0] = '\0';
+	if (cds ? s->cds_delete : s->cdnskey_delete)
+		append(buf, len, "delete");
+	for (j = 0; j < (cds ? r->n_cds : r->n_cdnskey); j++)
+		if ((cds ? s->cds_set : s->cdnskey_set) & (1u << j))
+			append(buf, len, "%s%u", buf[0] ? " " : "", cds ?
+			    r->cds[j].key_tag : r->cdnskey[j].key_tag);
+	if (buf[0] == '\0')
+		append(buf, len, "none");
+}
+
+/* Registries ask every address and act only when all answers agree
+ * (SWITCH, the Swedish Internet Foundation). */
+static bool
+cds_servers(struct probe_result *r, uint32_t answering, bool report)
+{
+	char		 a[160], b[160], c[160], d[160];
+	unsigned	 i;
+	int		 ref = -1;
+	bool		 found = false;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (s->cds_status != PROBE_Q_NONE &&
+		    (answering & (1u << i))) {
+			r->cds_consistent = false;
+			found = true;
+			/* TCP that fails for DNSKEY too is already
+			 * server_tcp_failed: one fact, one problem. */
+			if (report && !(s->cds_tcp &&
+			    s->tcp_status != PROBE_Q_NONE &&
+			    s->tcp_status != PROBE_Q_OK))
+				probe_problem_add(r, PROBE_P_CDS_UNREACHABLE,
+				    "%s (%s) answers DNSKEY and SOA but not "
+				    "CDS/CDNSKEY%s (%s): registries that read "
+				    "CDS ask every server%s and will not act on "
+				    "it", s->name, s->address, s->cds_tcp ?
+				    " over TCP" : "",
+				    probe_qstatus_name(s->cds_status),
+				    s->cds_tcp ? " over TCP" : "");
+			continue;
+		}
+		if (!s->cds_answered || !s->cdnskey_answered)
+			continue;
+		if (ref < 0) {
+			ref = (int)i;
+			continue;
+		}
+		if (s->cds_set == r->servers[ref].cds_set &&
+		    s->cds_delete == r->servers[ref].cds_delete &&
+		    s->cdnskey_set == r->servers[ref].cdnskey_set &&
+		    s->cdnskey_delete == r->servers[ref].cdnskey_delete)
+			continue;
+		r->cds_consistent = false;
+		found = true;
+		if (!report)
+			continue;
+		cds_text(r, s, true, a, sizeof(a));
+		cds_text(r, s, false, b, sizeof(b));
+		cds_text(r, &r->servers[ref], true, c, sizeof(c));
+		cds_text(r, &r->servers[ref], false, d, sizeof(d));
+		probe_problem_add(r, PROBE_P_CDS_SERVERS_DISAGREE,
+		    "%s (%s) publishes CDS {%s} CDNSKEY {%s} while %s (%s) "
+		    "publishes CDS {%s} CDNSKEY {%s}: a registry that reads "
+		    "CDS acts only when every server agrees; the DNS host must "
+		    "publish one CDS set everywhere", s->name, s->address, a,
+		    b, r->servers[ref].name, r->servers[ref].address, c, d);
+	}
+	return found;
+}
+
+/* Does a CDNSKEY stand for the same key as a CDS? By tag and algorithm,
+ * and by the published key both resolve to when both do. */
+static bool
+cds_is_cdnskey(const struct probe_ds *c, const struct probe_cdnskey *k)
+{
+	return k->key_tag == c->key_tag && k->algorithm == c->algorithm &&
+	    (c->key < 0 || k->key < 0 || c->key == k->key);
+}
+
+/* RFC 7344 4: CDS and CDNSKEY, when both are published, describe the
+ * same keys; registries that read both cancel the update otherwise.
+ * Judged per server: that is what a scanner sees. */
+static bool
+cds_vs_cdnskey(struct probe_result *r, bool report)
+{
+	char		 a[160], b[160];
+	unsigned	 i, j, m;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		bool differ = s->cds_delete != s->cdnskey_delete;
+
+		if (s->n_cds == 0 || s->n_cdnskey == 0)
+			continue;
+		for (j = 0; j < r->n_cds && !differ; j++) {
+			bool found = false;
+
+			if (!(s->cds_set & (1u << j)))
+				continue;
+			for (m = 0; m < r->n_cdnskey; m++)
+				if ((s->cdnskey_set & (1u << m)) &&
+				    cds_is_cdnskey(&r->cds[j], &r->cdnskey[m]))
+					found = true;
+			differ = !found;
+		}
+		for (m = 0; m < r->n_cdnskey && !differ; m++) {
+			bool found = false;
+
+			if (!(s->cdnskey_set & (1u << m)))
+				continue;
+			for (j = 0; j < r->n_cds; j++)
+				if ((s->cds_set & (1u << j)) &&
+				    cds_is_cdnskey(&r->cds[j], &r->cdnskey[m]))
+					found = true;
+			differ = !found;
+		}
+		if (!differ)
+			continue;
+		if (!report)
+			return true;
+		cds_text(r, s, true, a, sizeof(a));
+		cds_text(r, s, false, b, sizeof(b));
+		probe_problem_add(r, PROBE_P_CDS_CDNSKEY_MISMATCH,
+		    "%s (%s) publishes CDS for keys {%s} but CDNSKEY for {%s}: "
+		    "registries that read both cancel the update (RFC 7344 4); "
+		    "the DNS host must publish both for the same keys",
+		    s->name, s->address, a, b);
+		return true;	/* one report: the servers-disagree check
+				   covers the rest */
+	}
+	return false;
+}
+
+static bool
+signed_by_ds_key(const struct probe_result *r, const struct probe_signer *sg,
+    unsigned n)
+{
+	unsigned	 i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < r->n_keys; k++)
+			if (r->keys[k].key_tag == sg[i].key_tag &&
+			    r->keys[k].algorithm == sg[i].algorithm &&
+			    r->keys[k].has_ds)
+				return true;
+	return false;
+}
+
+/* RFC 7344 4.1, RFC 8078 3: a registry trusts a CDS RRset only when a
+ * key the current DS covers signs it (CDNSKEY when there is no CDS). */
+static bool
+cds_signers_check(struct probe_result *r, bool report)
+{
+	char		 who[512], tags[64];
+	const struct probe_server *bad = NULL;
+	const struct probe_signer *sg = NULL;
+	uint32_t	 mask = 0;
+	unsigned	 i, j, n = 0;
+
+	if (r->n_ds == 0)
+		return false;	/* bootstrapping (RFC 8078 3, RFC 9615) */
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		bool use_cds = s->n_cds > 0;
+
+		/* Too many signatures to keep: not judged, rather than
+		 * blamed for a signer that was not kept. */
+		if ((s->n_cds == 0 && s->n_cdnskey == 0) || s->cds_sig_dropped)
+			continue;
+		if (signed_by_ds_key(r, use_cds ? s->cds_sig : s->cdnskey_sig,
+		    use_cds ? s->n_cds_sig : s->n_cdnskey_sig))
+			continue;
+		mask |= 1u << i;
+		if (bad == NULL) {
+			bad = s;
+			sg = use_cds ? s->cds_sig : s->cdnskey_sig;
+			n = use_cds ? s->n_cds_sig : s->n_cdnskey_sig;
+		}
+	}
+	if (bad == NULL)
+		return false;
+	if (!report)
+		return true;
+	tags[0] = '\0';
+	for (j = 0; j < n; j++)
+		append(tags, sizeof(tags), "%s%u", tags[0] ? " " : "",
+		    sg[j].key_tag);
+	server_list(r, mask, who, sizeof(who));
+	probe_problem_add(r, PROBE_P_CDS_SIGNER_NOT_IN_DS,
+	    "The CDS RRset served by %s is signed by {%s}, no key that the DS "
+	    "at %s covers: registries ignore it (RFC 7344 4.1). The DNS host "
+	    "must sign CDS/CDNSKEY with a key the current DS points at", who,
+	    tags[0] ? tags : "nothing", r->parent);
+	return true;
+}
+
+/* Would a DS set built from the CDS keep the chain? Every server that
+ * answered must have its DNSKEY RRset signed by a CDS key. */
+static bool
+cds_chain(struct probe_result *r, uint32_t answering, bool report)
+{
+	char		 who[512];
+	uint32_t	 want = 0, bad = 0;
+	unsigned	 i, k;
+
+	if (r->cds_delete || (r->n_cds == 0 && r->n_cdnskey == 0))
+		return false;
+	for (k = 0; k < r->n_keys; k++)
+		if ((r->keys[k].in_cds || r->keys[k].in_cdnskey) &&
+		    dsmatch_algorithm_supported(r->keys[k].algorithm))
+			want |= 1u << k;
+	for (i = 0; i < r->n_servers; i++)
+		if ((answering & (1u << i)) && r->servers[i].n_dnskey > 0 &&
+		    (signer_mask(r, i, true, false) & want) == 0)
+			bad |= 1u << i;
+	if (bad == 0)
+		return false;
+	if (!report)
+		return true;
+	server_list(r, bad, who, sizeof(who));
+	probe_problem_add_sev(r, PROBE_P_CDS_BREAKS_CHAIN,
+	    r->cds_parent_applies ? PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
+	    "A DS set built from the zone's CDS/CDNSKEY would match no key "
+	    "that signs the DNSKEY RRset served by %s: %s. The DNS host must "
+	    "fix the CDS before anybody applies it", who,
+	    r->cds_parent_applies ? "the parent applies CDS itself and would "
+	    "break validation of the zone" : "the zone would fail validation "
+	    "there if the parent applied it");
+	return true;
+}
+
+/* Would a registry that reads CDS act on this one? Every check above
+ * passes. Judged before the rotation, whose message depends on it. */
+static bool
+cds_acceptable(struct probe_result *r, uint32_t answering)
+{
+	return !r->cds_delete && !cds_servers(r, answering, false) &&
+	    !cds_vs_cdnskey(r, false) && !cds_signers_check(r, false) &&
+	    !cds_chain(r, answering, false);
+}
+
+static void
+classify_cds(struct probe_result *r, uint32_t answering)
 {
 	char		 want[256] = "", have[256] = "";
 	unsigned	 i;
 	bool		 differ = false;
 
+	cds_servers(r, answering, true);
+	cds_vs_cdnskey(r, true);
+	cds_signers_check(r, true);
+	cds_chain(r, answering, true);
 	if (r->cds_delete) {
 		probe_problem_add(r, PROBE_P_CDS_DELETE,
-		    "The zone publishes a CDS delete request: it asks %s to "
-		    "remove every DS (turn DNSSEC off)", r->parent);
+		    "The zone publishes a CDS delete record (0 0 0 00): the "
+		    "parent will remove DNSSEC%s%s%s, after which %s validates "
+		    "as insecure. If that is not meant, have the DNS host "
+		    "withdraw the CDS/CDNSKEY now", r->cds_parent_applies ?
+		    " (" : " once the registrar acts on it", 
+		    r->cds_parent_applies ? r->parent : "",
+		    r->cds_parent_applies ? " reads CDS itself and deletes "
+		    "every DS at its next scan)" : "", r->domain);
 		return;
 	}
 	if (r->n_cds == 0)
@@ -1319,6 +1840,26 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	    PROBE_SEV_WARNING;
 	clock_rfc3339(d->registrar_deadline, when, sizeof(when));
 	clock_rfc3339(d->deadline, dl, sizeof(dl));
+	/* A parent that applies CDS adds the DS itself: until its pickup
+	 * time has passed nobody needs to act, and that is the deadline the
+	 * message gives; after it, the registrar deadline counts again. */
+	if (d->key >= 0 && pending_by_cds(r) && d->start != 0 &&
+	    d->start + pol->cds_pickup_s < d->registrar_deadline &&
+	    now < d->start + pol->cds_pickup_s) {
+		char pk[32];
+
+		r->cds_pickup = d->start + pol->cds_pickup_s;
+		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE,
+		    PROBE_SEV_WARNING, "The registry of %s should pick up "
+		    "the CDS for the new key %u by %s (%s left); if it has "
+		    "not by then, check the registry's CDS status page and "
+		    "that every server still serves this CDS, and add the DS "
+		    "at the registrar before %s: %s", r->parent, tag,
+		    clock_rfc3339(r->cds_pickup, pk, sizeof(pk)),
+		    clock_duration((long long)r->cds_pickup - (long long)now,
+		    left, sizeof(left)), when, rec);
+		return;
+	}
 	if (rest >= 0)
 		probe_problem_add_sev(r, PROBE_P_ROTATION_DEADLINE, sev,
 		    "Add the DS for the new key %u at the registrar before "
@@ -1430,6 +1971,19 @@ classify_history(struct probe_result *r, const struct probe_policy *pol,
 	classify_ttl_window(r, pol);
 }
 
+static bool
+parent_applies_cds(const struct probe_result *r,
+    const struct probe_policy *pol)
+{
+	unsigned	 i;
+
+	for (i = 0; i < pol->n_cds_parents; i++)
+		if (pol->cds_parents[i] != NULL &&
+		    strcasecmp(pol->cds_parents[i], r->parent) == 0)
+			return true;
+	return false;
+}
+
 void
 probe_classify(struct probe_result *r, const struct probe_policy *pol,
     time_t now)
@@ -1444,6 +1998,12 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 	r->severity = PROBE_SEV_OK;
 	r->servers_agree = true;
 	r->rotation_ambiguous = false;
+	r->multi_signer = PROBE_MULTI_NONE;
+	r->n_providers = 0;
+	r->cds_consistent = true;
+	r->cds_acceptable = false;
+	r->cds_pickup = 0;
+	r->cds_parent_applies = parent_applies_cds(r, pol);
 	r->n_publish = 0;
 	memset(&r->deadline, 0, sizeof(r->deadline));
 	r->deadline.key = -1;
@@ -1504,7 +2064,10 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		    "No usable name server address for %s%s%s", r->domain,
 		    r->error[0] ? ": " : "", r->error);
 	} else {
-		classify_state(r, owner, olen);
+		classify_providers(r, pol, answering);
+		r->cds_acceptable = r->cds_parent_applies &&
+		    cds_acceptable(r, answering);
+		classify_state(r, owner, olen, pol, now);
 		classify_ds_algorithms(r);
 		classify_digests(r, owner, olen);
 		classify_key_algorithms(r);
@@ -1512,7 +2075,8 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		if (r->state == PROBE_STATE_INSECURE)
 			classify_bootstrap(r);
 		classify_servers(r, answering);
-		classify_cds(r);
+		classify_multi(r, owner, olen);
+		classify_cds(r, answering);
 		classify_dnskey_size(r);
 		classify_zsk(r, answering);
 		classify_signatures(r, pol, now);

@@ -1291,6 +1291,17 @@ child_answer(void *arg, const struct transport_result *tr)
 		st = tr->status == TRANSPORT_TIMEOUT ? PROBE_Q_TIMEOUT :
 		    tr->status == TRANSPORT_MALFORMED ? PROBE_Q_MALFORMED :
 		    PROBE_Q_NETERR;
+		/* A server that fails only CDS/CDNSKEY (over TCP, mostly)
+		 * still answers resolvers; that is the registry scanner's
+		 * problem, judged on its own. */
+		if (q->qtype == T_CDS || q->qtype == T_CDNSKEY) {
+			if (s->cds_status == PROBE_Q_NONE ||
+			    st > s->cds_status)
+				s->cds_status = st;
+			free(q);
+			job_op_done(j);
+			return;
+		}
 		/* The worst outcome over the server's four questions. */
 		if (s->status == PROBE_Q_NONE || s->status == PROBE_Q_OK ||
 		    st > s->status)
@@ -1311,6 +1322,7 @@ job_start_child(struct job *j)
 	unsigned		 i, k, t;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
+	bool			 cds_tcp;
 
 	/* Addresses that came through libunbound, in NS order. */
 	for (i = 0; i < ref->n_ns; i++) {
@@ -1344,10 +1356,18 @@ job_start_child(struct job *j)
 			q->qtype = q->tcp ? T_DNSKEY : types[t];
 			j->pending++;
 			r->queries++;
+			/* On the checks that ask over TCP, CDS/CDNSKEY go
+			 * over TCP too, as registries' scanners ask: a server
+			 * that fails them there fails the registry's scan.
+			 * tcp_every bounds that cost with the DNSKEY one. */
+			cds_tcp = (j->flags & PROBE_START_TCP) &&
+			    (q->qtype == T_CDS || q->qtype == T_CDNSKEY);
+			if (cds_tcp)
+				r->servers[i].cds_tcp = true;
 			if (transport_query_flags(j->e->tp,
 			    (struct sockaddr *)&ss, len, j->domain, q->qtype,
-			    q->tcp ? TRANSPORT_Q_TCP : 0, child_answer,
-			    q) == -1) {
+			    q->tcp || cds_tcp ? TRANSPORT_Q_TCP : 0,
+			    child_answer, q) == -1) {
 				j->pending--;
 				r->servers[i].status = PROBE_Q_NETERR;
 				snprintf(r->servers[i].error,

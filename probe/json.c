@@ -148,6 +148,72 @@ rotation_json(const struct probe_result *r)
 	return o;
 }
 
+static json_t *
+tags_json(const struct probe_result *r, bool cds, uint32_t set)
+{
+	json_t		*a = json_array();
+	unsigned	 j;
+
+	for (j = 0; j < (cds ? r->n_cds : r->n_cdnskey); j++)
+		if (set & (1u << j))
+			json_array_append_new(a, json_integer(cds ?
+			    r->cds[j].key_tag : r->cdnskey[j].key_tag));
+	return a;
+}
+
+/* What a registry's CDS scanner would read from this server. */
+static json_t *
+server_cds_json(const struct probe_result *r, const struct probe_server *s)
+{
+	json_t		*o, *sig;
+	unsigned	 j;
+
+	sig = json_array();
+	for (j = 0; j < s->n_cds_sig; j++)
+		json_array_append_new(sig, json_integer(s->cds_sig[j].key_tag));
+	o = json_pack("{s:o, s:o, s:b, s:b, s:o, s:s, s:b}", "cds",
+	    tags_json(r, true, s->cds_set), "cdnskey",
+	    tags_json(r, false, s->cdnskey_set), "delete_in_cds", s->cds_delete,
+	    "delete_in_cdnskey", s->cdnskey_delete, "cds_signers", sig,
+	    "status", s->cds_status == PROBE_Q_NONE ? "ok" :
+	    probe_qstatus_name(s->cds_status), "over_tcp", s->cds_tcp);
+	return o;
+}
+
+/* The providers of a multi-signer zone, each with its signing keys. */
+static json_t *
+multi_json(const struct probe_result *r)
+{
+	json_t		*o, *a, *srv, *ks;
+	unsigned	 g, i, k;
+
+	a = json_array();
+	for (g = 0; g < r->n_providers; g++) {
+		uint32_t signers = 0;
+
+		srv = json_array();
+		for (i = 0; i < r->n_servers; i++)
+			if (r->providers[g] & (1u << i)) {
+				json_array_append_new(srv,
+				    json_string(r->servers[i].address));
+				for (k = 0; k < r->n_keys; k++)
+					if ((r->keys[k].signs_dnskey |
+					    r->keys[k].signs_soa) & (1u << i))
+						signers |= 1u << k;
+			}
+		ks = json_array();
+		for (k = 0; k < r->n_keys; k++)
+			if (signers & (1u << k))
+				json_array_append_new(ks,
+				    json_integer(r->keys[k].key_tag));
+		json_array_append_new(a, json_pack("{s:o, s:o}", "servers",
+		    srv, "signing_keys", ks));
+	}
+	o = json_pack("{s:s, s:o}", "mode", probe_multi_name(r->multi_signer),
+	    "providers", a);
+	return o;
+}
+
 json_t *
 probe_result_json(const struct probe_result *r)
 {
@@ -229,6 +295,11 @@ probe_result_json(const struct probe_result *r)
 			json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "cds", a);
+	json_object_set_new(o, "cds_scan", json_pack("{s:b, s:b, s:b, s:o}",
+	    "parent_applies_cds", r->cds_parent_applies, "consistent",
+	    r->cds_consistent, "delete", r->cds_delete, "pickup_by",
+	    time_or_null(r->cds_pickup)));
+	json_object_set_new(o, "multi_signer", multi_json(r));
 
 	json_object_set_new(o, "ds_bootstrap", bootstrap_json(r));
 
@@ -298,6 +369,7 @@ probe_result_json(const struct probe_result *r)
 		    json_string(probe_qstatus_name(s->tcp_status)) :
 		    json_null());
 		json_object_set_new(x, "tcp_error", tcp_failed_text(s));
+		json_object_set_new(x, "cds", server_cds_json(r, s));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "nameservers", a);

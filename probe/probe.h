@@ -31,12 +31,27 @@ struct event_base;
 #define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
 #define PROBE_MAX_SIGNALS	8	/* NS names asked for RFC 9615 signals */
 #define PROBE_MAX_SIGNAL_CDS	4	/* CDS kept per signal */
+#define PROBE_MAX_SIGNERS	4	/* RRSIGs kept over one CDS RRset */
 
 enum probe_validation {
 	PROBE_VAL_INDETERMINATE = 0,	/* the validator got no answer */
 	PROBE_VAL_SECURE,
 	PROBE_VAL_INSECURE,
 	PROBE_VAL_BOGUS
+};
+
+/* Multi-signer (RFC 8901): several providers, each with its own keys. */
+enum probe_multi {
+	PROBE_MULTI_NONE = 0,		/* one signer */
+	PROBE_MULTI_CONFIGURED,		/* the policy says so */
+	PROBE_MULTI_DETECTED		/* the servers' signing keys say so */
+};
+
+/* The policy's multi-signer switch. */
+enum probe_multi_mode {
+	PROBE_MULTI_AUTO = 0,
+	PROBE_MULTI_ON,
+	PROBE_MULTI_OFF
 };
 
 enum probe_state {
@@ -104,6 +119,12 @@ struct probe_cdnskey {
 	int		key;		/* index into keys[], -1: unpublished */
 };
 
+/* Who signed an RRset: the RRSIG's key tag and algorithm. */
+struct probe_signer {
+	uint16_t	key_tag;
+	uint8_t		algorithm;
+};
+
 struct probe_server {
 	char		name[PROBE_NAME_MAX];	/* NS name */
 	char		address[PROBE_ADDR_MAX];
@@ -115,6 +136,23 @@ struct probe_server {
 	int		dnskey_rcode;
 	unsigned	n_dnskey;		/* DNSKEYs it served */
 	unsigned	n_cds, n_cdnskey;
+	/* CDS / CDNSKEY as this server serves them: registries that scan
+	 * ask every server and act only when all agree (RFC 7344 4.1). */
+	enum probe_qstatus cds_status;		/* worst of CDS/CDNSKEY when
+						   one failed, else NONE */
+	bool		cds_tcp;		/* CDS/CDNSKEY asked over TCP
+						   (the checks that ask TCP) */
+	bool		cds_answered;		/* a NOERROR answer to CDS */
+	bool		cdnskey_answered;
+	bool		cds_delete;		/* CDS 0 0 0 00 */
+	bool		cdnskey_delete;		/* CDNSKEY 0 3 0 AA== */
+	uint32_t	cds_set;		/* bit j: serves r->cds[j] */
+	uint32_t	cdnskey_set;		/* bit j: serves r->cdnskey[j] */
+	uint8_t		n_cds_sig, n_cdnskey_sig; /* RRSIGs over them */
+	bool		cds_sig_dropped;	/* more than PROBE_MAX_SIGNERS:
+						   who signs is not judged */
+	struct probe_signer cds_sig[PROBE_MAX_SIGNERS];
+	struct probe_signer cdnskey_sig[PROBE_MAX_SIGNERS];
 	time_t		sig_earliest_expiry;	/* over DNSKEY and SOA RRSIGs */
 	time_t		sig_latest_inception;
 	bool		sig_expired;		/* an RRSIG it served is expired */
@@ -197,6 +235,13 @@ enum probe_code {
 	PROBE_P_CDS_DELETE,
 	PROBE_P_CDS_UNKNOWN_KEY,
 	PROBE_P_CDS_MISMATCH,
+	PROBE_P_CDS_SERVERS_DISAGREE,
+	PROBE_P_CDS_CDNSKEY_MISMATCH,
+	PROBE_P_CDS_SIGNER_NOT_IN_DS,
+	PROBE_P_CDS_BREAKS_CHAIN,
+	PROBE_P_CDS_UNREACHABLE,
+	PROBE_P_MULTI_SIGNER_ZSK_MISSING,
+	PROBE_P_MULTI_SIGNER_DS_MISSING,
 	PROBE_P_SIGNATURE_EXPIRED,
 	PROBE_P_SIGNATURE_NOT_YET_VALID,
 	PROBE_P_SIGNATURE_EXPIRING,
@@ -360,7 +405,22 @@ struct probe_result {
 						   then conditional) */
 	bool		servers_agree;		/* every server that answered
 						   with a SOA serves the same
-						   DNSKEY set and serial */
+						   DNSKEY set and serial (in
+						   multi-signer mode: within
+						   each provider) */
+	enum probe_multi multi_signer;		/* how the zone is signed */
+	unsigned	n_providers;		/* multi-signer: groups of */
+	uint32_t	providers[PROBE_MAX_SERVERS]; /* servers, bit i:
+						   servers[i] */
+	bool		cds_parent_applies;	/* the parent is in the
+						   policy's cds_parents */
+	bool		cds_consistent;		/* every server serves the same
+						   CDS and CDNSKEY */
+	bool		cds_acceptable;		/* such a parent would act on
+						   the CDS: no CDS problem */
+	time_t		cds_pickup;		/* a new key's DS is in the CDS
+						   of such a parent: it should
+						   have acted by then (0: no) */
 	struct probe_deadline deadline;
 	enum probe_severity severity;
 	unsigned	n_problems;
@@ -393,6 +453,14 @@ struct probe_policy {
 					   new key appears: default 7 days */
 	long	critical_before_s;	/* deadline this close: critical,
 					   default 72 hours */
+	enum probe_multi_mode multi_signer;	/* default auto */
+	/* Parent zones whose registry reads CDS/CDNSKEY and updates the
+	 * DS itself (lower case, no final dot). Not copied: the strings
+	 * must outlive every classification; the default list is static. */
+	const char *const *cds_parents;
+	unsigned n_cds_parents;
+	long	cds_pickup_s;		/* such a registry acts within:
+					   default 3 days */
 };
 
 struct probe_engine;
@@ -503,6 +571,8 @@ struct json_t *probe_problems_json(const struct probe_result *);
 struct json_t *probe_result_json(const struct probe_result *);
 
 const char *probe_validation_name(enum probe_validation);
+/* "none", "configured", "detected". Static. */
+const char *probe_multi_name(enum probe_multi);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */

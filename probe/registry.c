@@ -119,6 +119,28 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "a CDS names a key the zone does not publish"),
 	P(PROBE_P_CDS_MISMATCH, "cds_mismatch", W, false, ZONE,
 	    "the zone's CDS and the parent's DS differ outside a rotation"),
+	P(PROBE_P_CDS_SERVERS_DISAGREE, "cds_servers_disagree", W, false,
+	    ZONE, "the servers publish different CDS/CDNSKEY sets: registries "
+	    "that scan CDS act only when every server agrees"),
+	P(PROBE_P_CDS_CDNSKEY_MISMATCH, "cds_cdnskey_mismatch", W, false,
+	    ZONE, "CDS and CDNSKEY describe different keys: registries that "
+	    "read both cancel the update"),
+	P(PROBE_P_CDS_SIGNER_NOT_IN_DS, "cds_signer_not_in_ds", W, false,
+	    ZONE, "the CDS RRset is not signed by a key the current DS "
+	    "covers: registries ignore it"),
+	P(PROBE_P_CDS_BREAKS_CHAIN, "cds_breaks_chain", W, false, ZONE,
+	    "a DS set built from the CDS would point at no key that signs "
+	    "the DNSKEY RRset everywhere (critical where the parent applies "
+	    "CDS itself)"),
+	P(PROBE_P_CDS_UNREACHABLE, "cds_unreachable", W, false, ZONE,
+	    "a server answered DNSKEY and SOA but not CDS/CDNSKEY (asked over "
+	    "TCP, as registries' scanners ask, on the checks that use TCP)"),
+	P(PROBE_P_MULTI_SIGNER_ZSK_MISSING, "multi_signer_zsk_missing", W,
+	    false, ZONE, "multi-signer: a provider's DNSKEY RRset lacks a ZSK "
+	    "another provider signs with"),
+	P(PROBE_P_MULTI_SIGNER_DS_MISSING, "multi_signer_ds_missing", C,
+	    false, ZONE, "multi-signer: no DS covers a key that signs a "
+	    "provider's DNSKEY RRset: resolvers asking it fail"),
 
 	/* Signatures. */
 	P(PROBE_P_SIGNATURE_EXPIRED, "signature_expired", C, true, ZONE,
@@ -340,6 +362,19 @@ probe_problems_json(const struct probe_result *r)
 }
 
 /* ------------------------------------------------ states, severities */
+
+const char *
+probe_multi_name(enum probe_multi m)
+{
+	switch (m) {
+	case PROBE_MULTI_CONFIGURED:
+		return "configured";
+	case PROBE_MULTI_DETECTED:
+		return "detected";
+	default:
+		return "none";
+	}
+}
 
 const char *
 probe_validation_name(enum probe_validation v)

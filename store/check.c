@@ -25,6 +25,7 @@ store_check(struct store *st, struct probe_result *r,
 	if (spol != NULL) {
 		pol.rotation_window_s = spol->rotation_window_s;
 		pol.critical_before_s = spol->critical_before_s;
+		pol.multi_signer = (enum probe_multi_mode)spol->multi_signer;
 	}
 	if (st == NULL) {
 		probe_classify(r, &pol, now);

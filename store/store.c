@@ -140,6 +140,7 @@ store_policy_defaults(struct store_policy *p)
 	 * whoever holds the registrar account. */
 	p->rotation_window_s = 7 * 86400;
 	p->critical_before_s = 72 * 3600;
+	p->multi_signer = PROBE_MULTI_AUTO;
 	/* Two checks in a row: one lost packet must not page anybody. */
 	p->alert_fire_after_checks = 2;
 	p->alert_fire_after_s = 0;

@@ -42,6 +42,8 @@ struct store;
 struct store_policy {
 	long	rotation_window_s;	/* default 7 days */
 	long	critical_before_s;	/* default 72 hours */
+	int	multi_signer;		/* enum probe_multi_mode, per domain:
+					   default auto */
 	/* Alerts (store/alerts.c). */
 	int	alert_fire_after_checks; /* damping: default 2 checks */
 	long	alert_fire_after_s;	/* when > 0: persist this long

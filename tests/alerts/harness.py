@@ -16,9 +16,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tap import wait_for  # noqa: E402,F401  (the alert tests use it from here)
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -73,16 +73,18 @@ def certs(d):
 
 
 class Broker:
-    """mosquitto on 127.0.0.1:port, with a config of our own."""
+    """mosquitto on host:port (127.0.0.1 unless told), with a config of our
+    own."""
 
     def __init__(self, d, name="broker", extra="allow_anonymous true\n",
-                 port=None):
+                 port=None, host="127.0.0.1"):
         self.dir = os.path.join(d, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\n" % self.port)
+            f.write("listener %d %s\n" % (self.port, host))
             # As root mosquitto would become user mosquitto, who cannot
             # read our private temporary directory.
             if os.geteuid() == 0:
@@ -100,7 +102,7 @@ class Broker:
             if self.proc.poll() is not None:
                 return True
             try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                socket.create_connection((self.host, self.port), 0.5).close()
                 return True
             except OSError:
                 return False
@@ -116,7 +118,7 @@ class Broker:
 
 
 def sub_args(broker, tls=None, user=None):
-    a = ["-h", "127.0.0.1", "-p", str(broker.port)]
+    a = ["-h", broker.host, "-p", str(broker.port)]
     if tls:
         a += ["--cafile", tls["ca.crt"], "--cert", tls["client.crt"],
               "--key", tls["client.key"]]

@@ -44,6 +44,10 @@ expect_error "bad retries" "--retries '99': expected 0 to 10" --retries 99 x.lab
 expect_error "bad resolver address" "--resolver: '1\.2\.3' is not an IPv4 or IPv6 address" --resolver 1.2.3 x.lab
 expect_error "bad resolver port" "--resolver: '127\.0\.0\.1@99999': port must be 1-65535" --resolver 127.0.0.1@99999 x.lab
 expect_error "bad signature threshold" "--sig-warning 'tomorrow'" --sig-warning tomorrow x.lab
+expect_error "bad multi-signer mode" "--multi-signer 'both': expected auto, yes or no" \
+	--multi-signer both x.lab
+expect_error "empty zone in --cds-parents" "--cds-parents 'ch,,li': expected zones" \
+	--cds-parents ch,,li x.lab
 expect_error "missing trust anchor" "$tmp/nonexistent: No such file or directory" \
 	--trust-anchor "$tmp/nonexistent" --root-hints "$tmp/hints" x.lab
 expect_error "trust anchor without a root key" "$tmp/noroot: no DS or key-signing DNSKEY for the root" \

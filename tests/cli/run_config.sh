@@ -36,6 +36,26 @@ good "etc/dnssecmon.yaml" "$(sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
 	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#" \
 	"$DNSSECMON_TOP/etc/dnssecmon.yaml")"
 
+# The configuration inside the Kubernetes example, as its pods read it.
+good "etc/kubernetes/dnssecmon-statefulset.yaml" "$(python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "Secret":
+        sys.stdout.write(d["stringData"]["dnssecmon.yaml"])
+' "$DNSSECMON_TOP/etc/kubernetes/dnssecmon-statefulset.yaml" |
+	sed -e "s#/usr/share/dns/root.key#$tmp/anchor#" \
+	-e "s#/var/lib/dnssecmon/dnssecmon.db#$tmp/db.sqlite#")"
+# The systemd template's command line, for shard 2 of its N.
+unit="$DNSSECMON_TOP/etc/dnssecmon@.service.in"
+shards=$(sed -n 's/^Environment=DNSSECMON_SHARDS=//p' "$unit")
+args=$(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | sed -e 's/%i/2/g' \
+	-e "s/\${DNSSECMON_SHARDS}/$shards/" -e "s#-c [^ ]*#-c $tmp/c.yaml#")
+printf '%s\ndatabase: %s\ndomains: [example.com]\n' "$head" "$tmp/db.sqlite" > "$tmp/c.yaml"
+# shellcheck disable=SC2086
+out=$("$bin" $args -n 2>&1); rc=$?
+is "$rc:$out" "0:configuration OK" "dnssecmon@.service: '$args' is a valid command line"
+like "$args" "--shard 2/[0-9]+$" "dnssecmon@.service: shard %i of DNSSECMON_SHARDS"
+
 good "minimal" "$head
 domains: [example.com]"
 
@@ -50,6 +70,9 @@ critical_before: 3d
 signature_warning: 4d
 signature_critical: 12h
 insecure_is_problem: yes
+multi_signer: auto
+cds_parents: [ch, LI., se]
+cds_pickup: 36h
 ipv6: no
 tcp_every: 6
 max_concurrent_domains: 100
@@ -64,7 +87,28 @@ domains:
   - name: example.org
     rotation_window: 14d
     critical_before: 5d
-    interval: 1m"
+    interval: 1m
+    multi_signer: yes"
+
+good "cds_parents: [] turns the list off" "$head
+cds_parents: []
+domains: [example.com]"
+bad "bad multi_signer" "c\.yaml:3: multi_signer: 'maybe': expected auto, yes or no" "$head
+multi_signer: maybe
+domains: [example.com]"
+bad "bad per-domain multi_signer" "c\.yaml:5: domains\.multi_signer: 'two': expected auto, yes or no" "$head
+domains:
+  - name: example.com
+    multi_signer: two"
+bad "cds_parents not a list" "c\.yaml:3: cds_parents: expected a list of zones" "$head
+cds_parents: ch
+domains: [example.com]"
+bad "bad cds_parents zone" "c\.yaml:3: cds_parents: 'a\.\.b' is not a valid zone name" "$head
+cds_parents: [ch, a..b]
+domains: [example.com]"
+bad "cds_pickup too short" "c\.yaml:3: cds_pickup: '1m' is out of range" "$head
+cds_pickup: 1m
+domains: [example.com]"
 
 bad "unknown top-level key" "c\.yaml:3: intervall: unknown key" "$head
 intervall: 5m
@@ -180,4 +224,22 @@ like "$err" "no configuration file: use -c FILE" "run without -c: says so"
 err=$("$bin" run -c x --shard 5/4 2>&1); rc=$?
 is "$rc" 3 "bad --shard: exit 3"
 like "$err" "--shard '5/4': expected K/N" "bad --shard: named"
+# --shard auto: the host name to shard mapping is tests/unit/test_shard.c;
+# here, that the daemon refuses to guess N.
+err=$(env -u DNSSECMON_SHARDS "$bin" run -c x --shard auto 2>&1); rc=$?
+is "$rc" 3 "--shard auto without DNSSECMON_SHARDS: exit 3"
+like "$err" "DNSSECMON_SHARDS is not set" "--shard auto without N: says so"
+err=$(DNSSECMON_SHARDS=many "$bin" run -c x --shard auto 2>&1); rc=$?
+is "$rc" 3 "--shard auto, DNSSECMON_SHARDS=many: exit 3"
+like "$err" "DNSSECMON_SHARDS='many' is not a number" "--shard auto: bad N named"
+
+good "instance" "$head
+instance: dnssecmon-a-3
+domains: [example.com]"
+bad "instance with a slash" "c.yaml:3: instance: 'a/b': expected 1 to 64" "$head
+instance: a/b
+domains: [example.com]"
+bad "instance as a list" "c.yaml:3: instance: expected a single value" "$head
+instance: [a, b]
+domains: [example.com]"
 done_testing

@@ -112,7 +112,8 @@ webhooks:
     sub = h.Subscriber(tmp, tlsb, tls=tls, name="tlssub")
     sub.start()
     procs.append(sub)
-    log, db = run_once("tls", """mqtt:
+    log, db = run_once("tls", """instance: brokers-tls
+mqtt:
   host: 127.0.0.1
   port: %d
   ca_file: %s
@@ -128,7 +129,7 @@ webhooks:
                  for m in sub.messages("dnssecmon/alerts")),
           ["chain_broken", "validation_bogus"], "tls: both alerts arrive")
     r = h.retained(tlsb, tls=tls)
-    t.is_((r.get("dnssecmon/status") or {}).get("payload"), "offline",
+    t.is_((r.get("dnssecmon/status/brokers-tls") or {}).get("payload"), "offline",
           "tls: after --once the status is offline (retained)")
     d = h.delivery(h.alerts_json(BIN, db), "chain_broken", "firing",
                    "webhook:127.0.0.1/other")

@@ -118,6 +118,7 @@ interval: 1s
 timeout: 1s
 retries: 1
 alerts: {fire_after_checks: 2, repeat: 24h}
+instance: walk
 mqtt: {host: 127.0.0.1, port: %(port)d, reconnect_max: 1s, client_id: walk}
 webhooks:
   - url: http://127.0.0.1:%(http)d/hook
@@ -177,6 +178,8 @@ try:
                                       "failing_resolvers", "time", "id",
                                       "alert_id", "first_fired")),
                  "T: the payload has every field")
+            t.is_(a.get("instance"), "walk",
+                  "T: the payload names the instance that sent it")
             t.ok(want_ds and want_ds[0] in a["message"],
                  "T: the message itself names the DS record")
         # Retained: what a subscriber arriving now is given.
@@ -185,8 +188,8 @@ try:
         t.ok(r.get(STATE, {}).get("retain") and st.get("state") == "rotation_pending"
              and st.get("ds_to_publish") == want_ds and st.get("deadline"),
              "T: the retained state follows: rotation_pending, DS, deadline")
-        t.ok(r.get("dnssecmon/status", {}).get("payload") == "online" and
-             r["dnssecmon/status"]["retain"], "T: status online, retained")
+        t.ok(r.get("dnssecmon/status/walk", {}).get("payload") == "online" and
+             r["dnssecmon/status/walk"]["retain"], "T: status online, retained")
         # The webhook got the same bytes.
         t.ok(h.wait_for(lambda: recv.delivered("/hook"), 60), "T: the webhook got it")
         raw = [r for r in recv.raw("/hook") if r["status"] == 200]
@@ -201,6 +204,7 @@ try:
                                     "domain": ZONE, "severity": "warning",
                                     "code": "rotation_pending"} and
              want_ds[0] in am[0][0]["annotations"]["description"] and
+             am[0][0]["annotations"].get("dnssecmon_instance") == "walk" and
              am[0][0]["startsAt"] and am[0][0]["endsAt"] > am[0][0]["startsAt"],
              "T: Alertmanager v2: labels, annotations with the DS, startsAt/endsAt",
              am[:1])
@@ -328,7 +332,7 @@ try:
     t.diag(p.stdout)
     t.is_(daemon.stop(), 0, "SIGTERM: exit 0")
     r = h.retained(broker)
-    t.is_((r.get("dnssecmon/status") or {}).get("payload"), "offline",
+    t.is_((r.get("dnssecmon/status/walk") or {}).get("payload"), "offline",
           "after stop: status offline, retained")
 finally:
     if daemon.proc is not None:

@@ -88,10 +88,11 @@ class Daemon:
             for d in self.domains:
                 f.write("  - %s\n" % d)
 
-    def start(self, wrapper=()):
+    def start(self, wrapper=(), args=()):
         self.write_conf()
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen([*wrapper, BIN, "run", "-c", self.conf],
+        self.proc = subprocess.Popen([*wrapper, BIN, "run", "-c", self.conf,
+                                      *args],
                                      stdout=self.logf, stderr=self.logf)
         return self
 

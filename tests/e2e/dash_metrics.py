@@ -20,6 +20,7 @@
   6. SIGHUP moves the listener to a new address, and closes it when the
      configuration no longer has http.
 Every process it starts is stopped by pid."""
+import gzip
 import json
 import os
 import re
@@ -119,6 +120,39 @@ try:
               "metrics: %s severity %d" % (z, sev))
         t.is_(sample(text, "dnssecmon_rotation_state", zone=z, state=state),
               1.0, "metrics: %s rotation_state %s" % (z, state))
+    # The text format forbids a series twice; promtool does not see it.
+    series = [ln.rsplit(" ", 1)[0] for ln in text.split("\n")
+              if ln and not ln.startswith("#")]
+    dups = sorted({x for x in series if series.count(x) > 1})
+    t.ok(series and not dups, "metrics: every series once (%d)" % len(series),
+         dups[:5])
+    # gzip when asked (Prometheus asks), the same page once decoded.
+    status, hdrs, raw = dc.request(d.port, "GET", "/metrics", headers={
+        "Accept-Encoding": "gzip"})
+    try:
+        plain = gzip.decompress(raw).decode() if hdrs.get(
+            "Content-Encoding") == "gzip" else ""
+    except (OSError, EOFError):
+        plain = ""
+    t.ok(status == 200 and hdrs.get("Vary") == "Accept-Encoding" and
+         "\ndnssecmon_domains %d\n" % len(ZONES) in plain and
+         len(raw) * 3 < len(plain),
+         "metrics: gzip on Accept-Encoding: gzip (%d bytes for %d)" % (
+             len(raw), len(plain)), hdrs)
+    status, hdrs, raw = dc.request(d.port, "GET", "/metrics", headers={
+        "Accept-Encoding": "gzip;q=0, identity"})
+    t.ok(status == 200 and "Content-Encoding" not in hdrs and
+         b"dnssecmon_domains" in raw, "metrics: no gzip for gzip;q=0")
+    again = metrics_text()
+    t.ok((sample(again, "dnssecmon_http_requests_total", handler="metrics",
+                 code="200") or 0) >= 3,
+         "metrics: http_requests_total by handler and code")
+    t.ok(all(sample(again, m) is not None for m in (
+        "process_cpu_seconds_total", "process_resident_memory_bytes",
+        "process_open_fds", "process_max_fds",
+        "process_start_time_seconds")) and
+        sample(again, "process_resident_memory_bytes") > 1e6,
+        "metrics: the standard process_* families")
     per_zone = set(re.findall(r'^dnssecmon_last_check_timestamp_seconds\{zone="([^"]+)"\}',
                               text, re.M))
     t.is_(per_zone, set(ZONES), "metrics: a last-check series per zone")

@@ -405,6 +405,71 @@ for state in healthy rollstart dsupdated rolldone broken staleds doubleds expire
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 
+# CDS as registries read it and multi-signer zones: per-server facts the generic checks
+# above do not model (each server its own CDS, CDNSKEY or signing keys). Restated here
+# from the brief, read from the servers over TCP (as registries' scanners ask).
+srv_cds() { dig @"$1" +norec +tcp +short "$2" CDS | awk '{ print $1 }' | setof; }
+srv_cdnskey() { dig @"$1" +norec +tcp +short "$2" CDNSKEY |
+    awk '{ k = ""; for (i = 4; i <= NF; i++) k = k $i; print $1, $2, $3, k }' | lines; }
+role_cdnskey() { # zone roles... -> the CDNSKEY lines those keys make
+    local zone=$1 r name
+    shift
+    for r in "$@"; do
+        name=$(awk -v r="$r" '$1 == r { print $2 }' "$TESTBED_KEYS/$zone/roles")
+        awk '!/^;/ && NF { k = ""; for (i = 8; i <= NF; i++) k = k $i; print $5, $6, $7, k }' \
+            "$TESTBED_KEYS/$zone/$name.key"
+    done | lines
+}
+srv_signers() { # server zone type -> key tags of the RRSIGs over type
+    dig @"$1" +norec +dnssec +noall +answer "$2" "$3" |
+        awk -v t="$3" '$4 == "RRSIG" && $5 == t { print $11 }' | setof; }
+srv_keys() { dig @"$1" +norec +noall +answer +rrcomments "$2" DNSKEY |
+    sed -n 's/.*key id = \([0-9]*\).*/\1/p' | setof; }
+srv_serial() { dig @"$1" +norec +short "$2" SOA | awk '{ print $3 }'; }
+A=$TESTBED_NS_A B=$TESTBED_NS_B
+z=cdsdiffer.$TLD
+is "cdsdiffer: server a announces ksk_new in CDS" "$(tags_of "$z" ksk_new)" "$(srv_cds "$A" "$z")"
+is "cdsdiffer: server b announces ksk in CDS" "$(tags_of "$z" ksk)" "$(srv_cds "$B" "$z")"
+is "cdsdiffer: both serve the same serial" "$(srv_serial "$A" "$z")" "$(srv_serial "$B" "$z")"
+check_verdicts cdsdiffer "$z" secure
+z=cdsmismatch.$TLD
+for s in "$A" "$B"; do
+    is "cdsmismatch@$s: CDS names ksk_new" "$(tags_of "$z" ksk_new)" "$(srv_cds "$s" "$z")"
+    is "cdsmismatch@$s: CDNSKEY is ksk's key" "$(role_cdnskey "$z" ksk)" "$(srv_cdnskey "$s" "$z")"
+done
+z=cdsdelete.$TLD
+for s in "$A" "$B"; do
+    is "cdsdelete@$s: CDS is the delete record" "0 0 0 00" \
+        "$(dig @"$s" +norec +tcp +short "$z" CDS | xargs)"
+    is "cdsdelete@$s: CDNSKEY is the delete record" "0 3 0 AA==" \
+        "$(dig @"$s" +norec +tcp +short "$z" CDNSKEY | xargs)"
+    is "cdsdelete@$s: ksk signs the CDS" "$(tags_of "$z" ksk)" "$(srv_signers "$s" "$z" CDS)"
+done
+check_verdicts cdsdelete "$z" secure
+for z in multisigner.$TLD multisignerbad.$TLD; do
+    is "$z: provider a signs DNSKEY with ksk" "$(tags_of "$z" ksk)" "$(srv_signers "$A" "$z" DNSKEY)"
+    is "$z: provider b signs DNSKEY with ksk_new" "$(tags_of "$z" ksk_new)" "$(srv_signers "$B" "$z" DNSKEY)"
+    is "$z: provider a signs SOA with zsk" "$(tags_of "$z" zsk)" "$(srv_signers "$A" "$z" SOA)"
+    is "$z: provider b signs SOA with zsk2" "$(tags_of "$z" zsk2)" "$(srv_signers "$B" "$z" SOA)"
+    is "$z: provider b serves ksk_new, zsk, zsk2" "$(tags_of "$z" ksk_new zsk zsk2)" "$(srv_keys "$B" "$z")"
+    is "$z: provider b is one serial ahead" "$(( $(srv_serial "$A" "$z") + 1 ))" "$(srv_serial "$B" "$z")"
+    is "$z: the parent holds DS for ksk and ksk_new" "$(tags_of "$z" ksk ksk_new)" \
+        "$(dig @"$TESTBED_TLD_NS_A" +norec +short "$z" DS | awk '{ print $1 }' | setof)"
+    for s in "$A" "$B"; do
+        is "$z@$s: CDS names both KSKs" "$(tags_of "$z" ksk ksk_new)" "$(srv_cds "$s" "$z")"
+        is "$z@$s: the NS set spans two providers' domains" \
+            "ns.signer2.$TLD. ns1.$TESTBED_DNSHOST_ZONE." "$(dig @"$s" +norec +short "$z" NS | setof)"
+    done
+    is "$z: the TLD delegates to both providers" "ns.signer2.$TLD. ns1.$TESTBED_DNSHOST_ZONE." \
+        "$(dig @"$TESTBED_TLD_NS_A" +norec +noall +authority "$z" NS | awk '$4 == "NS" { print $5 }' | setof)"
+done
+is "multisigner: provider a serves ksk, zsk, zsk2" "$(tags_of multisigner.$TLD ksk zsk zsk2)" \
+    "$(srv_keys "$A" multisigner.$TLD)"
+is "multisignerbad: provider a serves ksk, zsk only" "$(tags_of multisignerbad.$TLD ksk zsk)" \
+    "$(srv_keys "$A" multisignerbad.$TLD)"
+check_verdicts multisigner "multisigner.$TLD" secure
+is "multisignerbad: expect/verdict says either" either "$(cat "$TESTBED_EXPECT/multisignerbad.$TLD.verdict")"
+
 # The switchable zone: walk a full KSK rotation, then every other state.
 SW=$TESTBED_SWITCH_ZONE
 STEP=1

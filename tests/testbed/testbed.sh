@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.dnssecmon-testbed
 DAEMONS="nsd-root nsd-tld nsd-a nsd-b unbound"
 TTL=3600
-SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
+SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap cdsdiffer cdsmismatch cdsdelete multisigner multisignerbad sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -219,7 +219,15 @@ take_lock() {
 #   CDS          roles announced in CDS/CDNSKEY (what the parent should hold next)
 #   WINDOW       RRSIG validity: normal|expired|notyet|expiring
 #   B_AHEAD      1: server b serves serial+1 (split)
-#   VERDICT      what a validating resolver must conclude: secure|bogus|insecure
+#   VERDICT      what a validating resolver must conclude: secure|bogus|insecure|either
+#                (either: it depends on which server the resolver asked)
+# Per server, for CDS scanners and multi-signer providers (default: as server a):
+#   CDS_B        roles server b announces in CDS; the word 'delete' is the RFC 8078
+#                delete record (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==)
+#   CDNSKEY, CDNSKEY_B   roles announced in CDNSKEY on a / b (default: their CDS)
+#   SIGN_KSK_B, SIGN_ZSK_B   server b signs with these (a second provider's keys)
+#   NS_B         server b's NS name: ns2.dnshost, or ns.signer2 (another provider's
+#                domain, an A record in the TLD zone) where b is a second provider
 #   DS_DIGEST    digest type of the TLD's DS (2 SHA-256; 1 SHA-1)
 #   DS_TTL       TTL of the TLD's DS          KEY_TTL  TTL of the zone's DNSKEY RRset
 #   SIGNAL       roles whose CDS+CDNSKEY dnshost.$TLD publishes as RFC 9615 signals
@@ -228,6 +236,7 @@ take_lock() {
 #                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
+    CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
     DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
@@ -289,7 +298,8 @@ state_def() {
     # The right signals, but the name servers' own zone is unsigned: nothing vouches for
     # them, so a parent must not act (RFC 9615 needs the signal zone secure).
     dsbootinsecure) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="";            CDS="ksk"
-                 SIGNAL="ksk";            NSHOST=plainhost.$TLD;  VERDICT=insecure ;;
+                 SIGNAL="ksk";            NSHOST=plainhost.$TLD;  NS_B=ns2.plainhost.$TLD
+                 VERDICT=insecure ;;
     nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
                  VERDICT=insecure ;;
     # ECDSAP384SHA384 (zone_alg 14) in a KSK rotation: its DS to publish is SHA-256 and
@@ -300,9 +310,37 @@ state_def() {
     # tell which key is new; history (the key seen first is the old one) can.
     nocdsstart)  PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="" ;;
     nocdsswap)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk_new";     CDS="" ;;
+    # CDS as registries read it (RFC 7344, 8078): every server asked, over TCP. A KSK
+    # rollover where server b still announces the old key: a scanner sees two answers.
+    cdsdiffer)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
+                 CDS_B="ksk" ;;
+    # CDS for the new key, CDNSKEY still for the old one: scanners cancel the update.
+    cdsmismatch) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
+                 CDNSKEY="ksk" ;;
+    # RFC 8078 4: the zone asks its parent to remove every DS (turn DNSSEC off).
+    cdsdelete)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="delete" ;;
+    # Multi-signer, RFC 8901 model 2: provider a signs with ksk/zsk, provider b with
+    # ksk_new/zsk2 and its own serial; each publishes its own KSK and every provider's
+    # ZSK, the parent holds both KSKs' DS, both announce both KSKs in CDS.
+    multisigner) PUB_A="ksk zsk zsk2";    PUB_B="ksk_new zsk2 zsk"
+                 SIGN_KSK="ksk";          SIGN_KSK_B="ksk_new";   SIGN_ZSK_B="zsk2"
+                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1
+                 NS_B=ns.signer2.$TLD ;;
+    # The same, but provider a never imported provider b's ZSK: a resolver holding a's
+    # DNSKEY RRset cannot validate b's answers, so the verdict depends on which server
+    # the resolver asked (VERDICT=either).
+    multisignerbad) PUB_A="ksk zsk";      PUB_B="ksk_new zsk2 zsk"
+                 SIGN_KSK="ksk";          SIGN_KSK_B="ksk_new";   SIGN_ZSK_B="zsk2"
+                 DS="ksk ksk_new";        CDS="ksk ksk_new";      B_AHEAD=1; VERDICT=either
+                 NS_B=ns.signer2.$TLD ;;
     *) return 1 ;;
     esac
     [ "$B_AHEAD" = 1 ] || PUB_B=$PUB_A
+    [ "$CDNSKEY" != - ] || CDNSKEY=$CDS
+    if [ "$CDS_B" = - ]; then CDS_B=$CDS; [ "$CDNSKEY_B" != - ] || CDNSKEY_B=$CDNSKEY; fi
+    [ "$CDNSKEY_B" != - ] || CDNSKEY_B=$CDS_B
+    [ "$SIGN_KSK_B" != - ] || SIGN_KSK_B=$SIGN_KSK
+    [ "$SIGN_ZSK_B" != - ] || SIGN_ZSK_B=$SIGN_ZSK
 }
 
 is_state() { local s; for s in $SCENARIOS; do [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -323,7 +361,8 @@ zone_alg() {
 # Roles the static zone <state> needs: exactly those its definition mentions.
 roles_for_state() {
     state_def "$1"
-    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $SIGNAL" | tr ' ' '\n' | awk 'NF && !seen[$0]++' |
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $CDS_B $CDNSKEY $CDNSKEY_B $SIGN_KSK_B $SIGN_ZSK_B $SIGNAL" |
+        tr ' ' '\n' | awk 'NF && $0 != "delete" && !seen[$0]++' |
         tr '\n' ' '
 }
 
@@ -445,27 +484,41 @@ build_child() {
     local zone=$1 state=$2 serial=$3 label=${1%."$TLD"} srv pub ser r src out signed_a=""
     state_def "$state" || die "unknown state $state"
     mkdir -p "$D/work/$zone"
+    local cds cdnskey sksk szsk
     for srv in a b; do
-        if [ "$srv" = a ]; then pub=$PUB_A; ser=$serial; else pub=$PUB_B; ser=$((serial + B_AHEAD)); fi
+        if [ "$srv" = a ]; then
+            pub=$PUB_A; ser=$serial; cds=$CDS; cdnskey=$CDNSKEY; sksk=$SIGN_KSK; szsk=$SIGN_ZSK
+        else
+            pub=$PUB_B; ser=$((serial + B_AHEAD)); cds=$CDS_B; cdnskey=$CDNSKEY_B
+            sksk=$SIGN_KSK_B; szsk=$SIGN_ZSK_B
+        fi
         src=$D/work/$zone/$srv.zone
         out=$D/work/$zone/$srv.signed
         {
             echo "\$TTL $TTL"
             echo "$zone. IN SOA ns1.$NSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
             echo "$zone. IN NS ns1.$NSHOST."
-            echo "$zone. IN NS ns2.$NSHOST."
+            echo "$zone. IN NS $NS_B."
             echo "www.$zone. IN A 127.0.0.80"
             for r in $pub; do dnskey_rr "$zone" "$r" | awk -v t="$KEY_TTL" '{ $2 = t; print }'; done
             if [ -n "$pub" ]; then
-                for r in $CDS; do ds_rr "$zone" "$r" -C; dnskey_rr "$zone" "$r" CDNSKEY; done
+                for r in $cds; do
+                    if [ "$r" = delete ]; then echo "$zone. $TTL IN CDS 0 0 0 00"
+                    else ds_rr "$zone" "$r" -C; fi
+                done
+                for r in $cdnskey; do
+                    if [ "$r" = delete ]; then echo "$zone. $TTL IN CDNSKEY 0 3 0 AA=="
+                    else dnskey_rr "$zone" "$r" CDNSKEY; fi
+                done
             fi
         } >"$src"
         if [ -z "$pub" ]; then
             cp "$src" "$out"
-        elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ]; then
+        elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ] &&
+             [ "$CDS_B $CDNSKEY_B" = "$CDS $CDNSKEY" ]; then
             cp "$signed_a" "$out" # same content: one signing is enough
         else
-            sign_zone "$zone" "$src" "$out" "$WINDOW" "$SIGN_KSK" "$SIGN_ZSK"
+            sign_zone "$zone" "$src" "$out" "$WINDOW" "$sksk" "$szsk"
         fi
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
@@ -473,7 +526,7 @@ build_child() {
 
     mkdir -p "$D/work/tld-parts"
     { echo "$zone. IN NS ns1.$NSHOST."
-      echo "$zone. IN NS ns2.$NSHOST."
+      echo "$zone. IN NS $NS_B."
       for r in $DS; do ds_parent "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
@@ -540,7 +593,12 @@ write_expect() {
     : >"$e/$zone.parent-ds"
     for r in $DS; do ds_plain "$zone" "$r" "$DS_DIGEST" >>"$e/$zone.parent-ds"; done
     : >"$e/$zone.cds"
-    if [ -n "$PUB_A" ]; then for r in $CDS; do ds_plain "$zone" "$r" >>"$e/$zone.cds"; done; fi
+    if [ -n "$PUB_A" ]; then
+        for r in $CDS; do
+            if [ "$r" = delete ]; then echo "$zone. IN CDS 0 0 0 00" >>"$e/$zone.cds"
+            else ds_plain "$zone" "$r" >>"$e/$zone.cds"; fi
+        done
+    fi
     echo "$state" >"$e/$zone.state"
     echo "$VERDICT" >"$e/$zone.verdict"
 }
@@ -623,6 +681,10 @@ build_tld() {
         echo "ns1.$DNSHOST. IN A $TESTBED_NS_A"
         echo "ns2.$DNSHOST. IN A $TESTBED_NS_B"
         ns_aaaa "$DNSHOST"
+        # A second provider's name for server b (multi-signer zones): its own domain,
+        # so the NS set spans two providers; authoritative data of the TLD, no zone.
+        echo "ns.signer2.$TLD. IN A $TESTBED_NS_B"
+        [ -z "$TESTBED_NS_B6" ] || echo "ns.signer2.$TLD. IN AAAA $TESTBED_NS_B6"
         cat "$D"/work/tld-parts/*.part
     } >"$src"
     sign_zone "$TLD" "$src" "$D/work/tld.signed" normal ksk zsk

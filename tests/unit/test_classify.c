@@ -868,5 +868,144 @@ main(void)
 
 	test_deprecated();
 	test_bootstrap();
+	/* Multi-signer (RFC 8901): each server a provider with its own KSK
+	 * and ZSK, both KSKs with DS, each publishing both ZSKs. */
+	base();
+	k1 = key_add(257, 13, 1, 1, 1);		/* provider 1's KSK */
+	k2 = key_add(257, 13, 3, 2, 2);		/* provider 2's KSK */
+	z = key_add(256, 13, 2, 3, 0);
+	R.keys[z].signs_soa = 1;		/* provider 1's ZSK */
+	key_add(256, 13, 4, 3, 0);
+	R.keys[z + 1].signs_soa = 2;		/* provider 2's ZSK */
+	R.servers[1].soa_serial = 9;
+	strcpy(R.servers[1].name, "ns.other-host.test");
+	parent_ds(k1, 0);
+	parent_ds(k2, 0);
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_DETECTED && R.n_providers == 2,
+	    "disjoint signers, each with DS: multi-signer detected");
+	is_int(R.n_problems, 0, "a correct multi-signer zone: no problem");
+	ok(R.servers_agree, "multi-signer: the servers agree within providers");
+	/* ... provider 1 lacks provider 2's ZSK */
+	R.keys[z + 1].servers = 2;
+	classify();
+	ok(has("multi_signer_zsk_missing") && !has("servers_disagree"),
+	    "a provider without the other's ZSK: multi_signer_zsk_missing");
+	/* ... the same shape when multi-signer judging is off */
+	P.multi_signer = PROBE_MULTI_OFF;
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_NONE && has("servers_disagree"),
+	    "multi_signer no: servers_disagree");
+	/* ... configured, and provider 2's KSK has no DS */
+	P.multi_signer = PROBE_MULTI_ON;
+	R.keys[z + 1].servers = 3;
+	R.n_ds = 1;
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_CONFIGURED &&
+	    has("multi_signer_ds_missing"),
+	    "configured: a provider whose signer has no DS is reported");
+	is_str(probe_severity_name(R.severity), "critical",
+	    "multi_signer_ds_missing: critical");
+	/* ... auto does not take that shape for two providers */
+	P.multi_signer = PROBE_MULTI_AUTO;
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_NONE,
+	    "auto: a signer without DS is a rollover, not a provider");
+
+	/* A lagging secondary (same NS name, two addresses, different KSK
+	 * signing) is one provider out of step, not two. */
+	base();
+	strcpy(R.servers[1].name, R.servers[0].name);
+	k1 = key_add(257, 13, 1, 1, 1);
+	k2 = key_add(257, 13, 3, 2, 2);
+	parent_ds(k1, 0);
+	parent_ds(k2, 0);
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_NONE,
+	    "one NS name in two key groups: not multi-signer");
+	strcpy(R.servers[1].name, "ns2.host.test");
+	classify();
+	ok(R.multi_signer == PROBE_MULTI_NONE && has("servers_disagree"),
+	    "NS names of one domain in two key groups: not multi-signer");
+
+	/* CDS signed by a key without DS; CDS that would break the chain;
+	 * CDS not answered over TCP. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	k2 = key_add(257, 13, 3, 3, 0);		/* published, signs nothing */
+	parent_ds(k1, 0);
+	child_cds(k2);
+	R.servers[0].n_cds = R.servers[1].n_cds = 1;
+	R.servers[0].cds_answered = R.servers[1].cds_answered = true;
+	R.servers[0].cdnskey_answered = R.servers[1].cdnskey_answered = true;
+	R.servers[0].cds_set = R.servers[1].cds_set = 1;
+	R.servers[0].n_cds_sig = R.servers[1].n_cds_sig = 1;
+	R.servers[0].cds_sig[0].key_tag = R.keys[k2].key_tag;
+	R.servers[0].cds_sig[0].algorithm = 13;
+	R.servers[1].cds_sig[0] = R.servers[0].cds_sig[0];
+	classify();
+	ok(has("cds_signer_not_in_ds"),
+	    "CDS signed only by a key without DS: cds_signer_not_in_ds");
+	ok(has("cds_breaks_chain"),
+	    "CDS naming a key that signs no DNSKEY RRset: cds_breaks_chain");
+	ok(R.cds_consistent && !has("cds_servers_disagree"),
+	    "the same CDS on both servers: consistent");
+	is_str(probe_severity_name(R.severity), "warning",
+	    "cds_breaks_chain under a parent that does not apply CDS: warning");
+	{
+		static const char *const mine[] = { "test" };
+
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		is_str(probe_severity_name(R.severity), "critical",
+		    "cds_breaks_chain where the parent applies CDS: critical");
+	}
+	R.servers[1].cds_status = PROBE_Q_TIMEOUT;
+	classify();
+	ok(has("cds_unreachable") && !R.cds_consistent,
+	    "CDS not answered over TCP: cds_unreachable");
+	ok(!has("server_unreachable"),
+	    "... the server still answered over UDP: not unreachable");
+
+	/* A tracked rotation under a parent that applies CDS: until the
+	 * pickup time the registry is expected to act, not a person. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	k2 = key_add(257, 13, 3, 3, 3);
+	parent_ds(k1, 0);
+	child_cds(k2);
+	R.keys[k1].first_seen = NOW - 30 * 86400;
+	R.keys[k2].first_seen = NOW - 86400;
+	R.history.tracked = true;
+	{
+		static const char *const mine[] = { "test" };
+		unsigned i;
+		bool pick = false;
+
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "rotation_deadline") == 0
+			    && strstr(R.problems[i].message,
+			    "should pick up the CDS") != NULL &&
+			    R.problems[i].severity == PROBE_SEV_WARNING)
+				pick = true;
+		ok(pick, "CDS parent, pickup ahead: the registry should pick "
+		    "it up (warning)");
+		is_int((long long)R.cds_pickup, (long long)(NOW + 86400),
+		    "pickup time = start + cds_pickup");
+		R.keys[k2].first_seen = NOW - 3 * 86400;
+		classify();
+		pick = false;
+		for (i = 0; i < R.n_problems; i++)
+			if (strcmp(R.problems[i].code, "rotation_deadline") == 0
+			    && strstr(R.problems[i].message, "Add the DS") !=
+			    NULL)
+				pick = true;
+		ok(pick, "pickup passed: the registrar deadline counts again");
+	}
+
 	return tap_done();
 }

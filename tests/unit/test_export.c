@@ -456,6 +456,143 @@ done:
 	store_close(st);
 }
 
+/* What a replica's exporter hands to run.c for the broker. */
+struct relay_seen {
+	int	 calls;
+	int	 rc;		/* what the hook answers */
+	char	 domain[PROBE_NAME_MAX];
+	char	*body;
+};
+
+static int
+relay_hook(void *arg, const char *domain, const char *body, size_t len)
+{
+	struct relay_seen	*r = arg;
+
+	r->calls++;
+	snprintf(r->domain, sizeof(r->domain), "%s", domain);
+	free(r->body);
+	if ((r->body = malloc(len + 1)) != NULL) {
+		memcpy(r->body, body, len);
+		r->body[len] = '\0';
+	}
+	return r->rc;
+}
+
+/*
+ * Two replicas of one shard, each with its own store: an event posted to
+ * A is handed to the relay hook, and the same bytes relayed to B are
+ * recorded there once, through the webhook's own path; an event for
+ * another shard is relayed when the hook can, refused when it cannot.
+ */
+static void
+test_relay(void)
+{
+	static const char	*names[] = { "example.net", "othershard.example" };
+	struct export		*a = NULL, *b = NULL;
+	struct store		*sa = NULL, *sb = NULL;
+	struct store_rotation	 ra, rb;
+	struct xhook_reply	 rep;
+	struct relay_seen	 seen_a, seen_b;
+	char			 err[300], why[300], path[PATH_MAX + 16];
+	char			*body = NULL, *other = NULL;
+	time_t			 now;
+
+	memset(&seen_a, 0, sizeof(seen_a));
+	memset(&seen_b, 0, sizeof(seen_b));
+	clock_parse("2026-11-20T11:00:00Z", &now);
+	snprintf(path, sizeof(path), "%s/relay-a.db", dir);
+	if ((sa = store_open(path, err, sizeof(err))) == NULL) {
+		ok(0, "store_open A: %s", err);
+		goto done;
+	}
+	snprintf(path, sizeof(path), "%s/relay-b.db", dir);
+	if ((sb = store_open(path, err, sizeof(err))) == NULL) {
+		ok(0, "store_open B: %s", err);
+		goto done;
+	}
+	a = export_create(NULL, err, sizeof(err));
+	b = export_create(NULL, err, sizeof(err));
+	list_domains(a, names, 2);
+	list_domains(b, names, 2);
+	export_set_store(a, sa);
+	export_set_store(b, sb);
+	export_on_host_webhook(a, relay_hook, &seen_a);
+	export_on_host_webhook(b, relay_hook, &seen_b);
+
+	if ((body = fixture("rotation_start", NULL, NULL, NULL, NULL)) == NULL) {
+		ok(0, "fixture read");
+		goto done;
+	}
+	rep = post(a, body, now);
+	is_str(result_of(&rep), "opened", "relay: A records the start");
+	json_decref(rep.body);
+	is_int(seen_a.calls, 1, "relay: A hands it to the relay hook once");
+	is_str(seen_a.domain, "example.net", "relay: ... with its domain");
+	ok(seen_a.body != NULL && strcmp(seen_a.body, body) == 0,
+	    "relay: ... and the body as posted");
+	is_int(rotations_of(sb, "example.net", &rb), 0,
+	    "relay: B's store has nothing yet");
+
+	is_int(export_host_event_relayed(b, "example.net", seen_a.body,
+	    strlen(seen_a.body), now + 1, why, sizeof(why)), 1,
+	    "relay: B records the relayed event (%s)", why);
+	is_int(rotations_of(sb, "example.net", &rb), 1,
+	    "relay: one rotation in B's store");
+	rotations_of(sa, "example.net", &ra);
+	ok(rb.start == ra.start && rb.registrar_deadline ==
+	    ra.registrar_deadline && rb.new_key_tag == ra.new_key_tag &&
+	    strcmp(rb.external_id, ra.external_id) == 0,
+	    "relay: B's rotation is A's: start, deadline, key, event id");
+	is_int(seen_b.calls, 0, "relay: a relayed event is not relayed again");
+	is_int(export_host_event_relayed(b, "example.net", seen_a.body,
+	    strlen(seen_a.body), now + 2, why, sizeof(why)), 0,
+	    "relay: the same event again changes nothing");
+	is_str(why, "duplicate", "relay: ... a duplicate");
+	is_int(export_host_event_relayed(a, "example.net", seen_a.body,
+	    strlen(seen_a.body), now + 2, why, sizeof(why)), 0,
+	    "relay: A's own echo is a duplicate");
+	is_int(rotations_of(sa, "example.net", &ra), 1,
+	    "relay: A still holds one rotation");
+	is_int(export_host_event_relayed(b, "othershard.example", "{}", 2,
+	    now, why, sizeof(why)), 0, "relay: another shard's zone: skipped");
+	is_int(export_host_event_relayed(b, "not-watched.example", "{}", 2,
+	    now, why, sizeof(why)), 0, "relay: a zone not monitored: skipped");
+	is_int(export_host_event_relayed(b, "example.net", "{\"name\"", 7,
+	    now, why, sizeof(why)), -1, "relay: malformed JSON is refused");
+	ok(strstr(why, "400: malformed JSON") != NULL, "relay: ... saying so "
+	    "(%s)", why);
+
+	/* An event for another shard: relayed when the hook can. */
+	other = fixture("rotation_start", "data.zone.name",
+	    json_string("othershard.example"), "request_identifier",
+	    json_string("other-1"));
+	seen_a.calls = 0;
+	rep = post(a, other, now);
+	is_int(rep.status, 200, "other shard, relay up: 200");
+	is_str(result_of(&rep), "relayed", "other shard, relay up: relayed");
+	json_decref(rep.body);
+	ok(seen_a.calls == 1 && strcmp(seen_a.domain, "othershard.example") ==
+	    0, "other shard: handed to the relay hook");
+	is_int(rotations_of(sa, "othershard.example", &ra), 0,
+	    "other shard: nothing in this store");
+	seen_a.rc = -1;
+	rep = post(a, other, now);
+	is_int(rep.status, 422, "other shard, relay down: 422");
+	ok(strstr(error_of(&rep), "no MQTT broker") != NULL,
+	    "other shard, relay down: says nothing could relay it");
+	json_decref(rep.body);
+done:
+	free(body);
+	free(other);
+	free(seen_a.body);
+	free(seen_b.body);
+	export_destroy(a);
+	export_destroy(b);
+	store_close(sa);
+	store_close(sb);
+}
+
 static void
 test_table(void)
 {
@@ -590,6 +727,7 @@ main(void)
 		return 1;
 	}
 	test_webhook();
+	test_relay();
 	test_table();
 	test_html();
 	{

@@ -600,7 +600,7 @@ test_hostile(void)
 	struct transport_stats	 st;
 	const struct sockaddr_in *sa = &servers[0].sa;
 	struct sockaddr_in	 closed;
-	struct res		 ok_, flags, refused, tc_, big, wrongid, qr0,
+	struct res		 ok_, flags, tcpfirst, refused, tc_, big, wrongid, qr0,
 				 qd0, wrongq, fwdptr, fwdptrin, ptrloop,
 				 longname, trunc, silent, garbage, tcpclose,
 				 tcpbad, tcpslow, tcpslow2, otherport, slow_a,
@@ -622,6 +622,8 @@ test_hostile(void)
 	t0 = mono_ms();
 	ask(ta, sa, "ok.", GETDNS_RRTYPE_A, &ok_);
 	ask(ta, sa, "flags.", GETDNS_RRTYPE_TXT, &flags);
+	/* TCP only, as the server sees it */
+	ask_tcp(ta, sa, "flags.", GETDNS_RRTYPE_TXT, &tcpfirst);
 	ask(ta, sa, "refused.", GETDNS_RRTYPE_A, &refused);
 	ask(ta, sa, "tc.", GETDNS_RRTYPE_A, &tc_);
 	ask(ta, sa, "big.", GETDNS_RRTYPE_TXT, &big);
@@ -662,6 +664,8 @@ test_hostile(void)
 	is_int(ok_.attempts, 1, "ok.: one packet");
 	is_str(flags.data, "rd=0 do=1 bufsize=1232 qdcount=1 arcount=1 udp=1",
 	    "flags.: RD=0, DO=1, EDNS 1232, one question, OPT");
+	is_str(tcpfirst.data, "rd=0 do=1 bufsize=1232 qdcount=1 arcount=1 udp=0",
+	    "TCP only: the server saw the query over TCP (udp=0)");
 	is_int(refused.status, TRANSPORT_OK, "refused.: an answer");
 	is_int(refused.rcode, 5, "refused.: rcode REFUSED");
 
