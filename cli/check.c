@@ -457,22 +457,35 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
-		printf("  DS       %5u alg %-2u digest %u  %s\n", d->key_tag,
+		printf("  DS       %5u alg %-2u digest %u  %s%s\n", d->key_tag,
 		    d->algorithm, d->digest_type, d->key >= 0 ?
 		    "matches a published key" : d->digest_unsupported ?
-		    "digest type not checked" : "matches NO published key");
+		    "digest type not checked" : "matches NO published key",
+		    dsmatch_digest_deprecated(d->digest_type) ?
+		    ", DEPRECATED DIGEST" : "");
 	}
 	print_parents(r);
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
+		int bits = dsmatch_rsa_bits(key->rdata, key->rdata_len);
+		char size[24] = "";
 
-		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s\n",
+		if (bits >= 0)
+			snprintf(size, sizeof(size), " %d bits", bits);
+		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s\n",
 		    key->key_tag, key->algorithm, key->flags,
-		    (key->flags & 1) ? "KSK" : "ZSK",
+		    (key->flags & 1) ? "KSK" : "ZSK", size,
+		    dsmatch_algorithm_deprecated(key->algorithm) ?
+		    ", DEPRECATED ALGORITHM" : "",
 		    key->signs_dnskey ? ", signs the DNSKEY RRset" : "",
 		    key->has_ds ? ", has DS" : "",
 		    key->needs_ds ? ", NEEDS DS" : "");
 	}
+	for (i = 0; i < r->n_signals; i++)
+		printf("  signal   _dsboot.%s._signal.%s %s, %u CDS%s%s\n",
+		    r->domain, r->signals[i].ns, probe_signal_status_name(
+		    r->signals[i].status), r->signals[i].n_cds,
+		    r->signals[i].why[0] ? ": " : "", r->signals[i].why);
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 

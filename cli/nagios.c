@@ -183,6 +183,19 @@ headline(const struct probe_result *r, const struct store_rotation *rot,
 	case PROBE_P_STALE_DS:
 		snprintf(out, len, "remove DS %u at the registrar", tag);
 		break;
+	case PROBE_P_DS_DIGEST_DEPRECATED:
+		if (publish_tag(r) != 0)
+			snprintf(out, len, "the only DS is SHA-1: add the "
+			    "SHA-256 DS %u at the registrar", publish_tag(r));
+		else
+			goto plain;
+		break;
+	case PROBE_P_KEY_ALGORITHM_DEPRECATED:
+	case PROBE_P_RSA_KEY_SHORT:
+		/* "keys 1, 2 of algorithm 5 (RSASHA1)": the whole fact. */
+		snprintf(out, len, "%s: %.*s", p->code, (int)strcspn(p->message,
+		    ":"), p->message);
+		break;
 	default:
 	plain:
 		clause(p->message, first, sizeof(first));

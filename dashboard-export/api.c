@@ -249,6 +249,12 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    json_integer(d->n_ds) : json_null());
 	json_object_set_new(o, "dnskey_records", d->checked ?
 	    json_integer(d->n_dnskey) : json_null());
+	json_object_set_new(o, "ds_deprecated_digest_records", d->checked ?
+	    json_integer(d->n_ds_deprecated) : json_null());
+	json_object_set_new(o, "dnskey_ttl", d->checked && d->dnskey_ttl ?
+	    json_integer(d->dnskey_ttl) : json_null());
+	json_object_set_new(o, "bootstrap_ready", d->checked &&
+	    d->bootstrap >= 0 ? json_boolean(d->bootstrap) : json_null());
 	json_object_set_new(o, "earliest_signature_expiry",
 	    time_json(d->sig_expiry));
 	json_object_set_new(o, "ambiguous_rotation", d->checked ?
@@ -267,11 +273,15 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)
 		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
-		    "s:b, s:b}", "key_tag", d->keys[i].key_tag, "algorithm",
-		    d->keys[i].algorithm, "flags", d->keys[i].flags, "role",
+		    "s:b, s:b, s:b, s:o}", "key_tag", d->keys[i].key_tag,
+		    "algorithm", d->keys[i].algorithm, "flags",
+		    d->keys[i].flags, "role",
 		    (d->keys[i].flags & 1) ? "ksk" : "zsk",
 		    "signs_dnskey_rrset", d->keys[i].signs_dnskey, "has_ds",
-		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds));
+		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds,
+		    "algorithm_deprecated", d->keys[i].deprecated, "rsa_bits",
+		    d->keys[i].rsa_bits >= 0 ?
+		    json_integer(d->keys[i].rsa_bits) : json_null()));
 	json_object_set_new(o, "dnskeys", a);
 	json_object_set_new(o, "denial", denial_json(d));
 	json_object_set_new(o, "algorithm_rollover", d->checked &&

@@ -501,6 +501,8 @@ copy_denial(struct xdom *d, const struct probe_result *r)
 static void
 copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 {
+	unsigned	 i;
+
 	d->known = d->checked = true;
 	d->from_history = false;
 	d->last_check = r->started ? r->started : now;
@@ -514,6 +516,13 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	if (r->n_ds > 0 && r->ds_ttl > 0)
 		d->ds_ttl = r->ds_ttl;
 	d->n_dnskey = r->n_keys;
+	d->n_ds_deprecated = 0;
+	for (i = 0; i < r->n_ds; i++)
+		d->n_ds_deprecated += dsmatch_digest_deprecated(
+		    r->ds[i].digest_type);
+	d->dnskey_ttl = r->dnskey_ttl;
+	d->bootstrap = probe_has_problem(r, PROBE_P_DS_BOOTSTRAP_READY) ? 1 :
+	    probe_has_problem(r, PROBE_P_DS_BOOTSTRAP_INCOMPLETE) ? 0 : -1;
 	d->sig_expiry = r->earliest_sig_expiry;
 	d->duration_s = r->duration_ms / 1000.0;
 	d->queries = r->queries;
@@ -657,12 +666,16 @@ copy_keys(struct xdom *d, const struct probe_result *r)
 		d->keys[i].signs_dnskey = r->keys[i].signs_dnskey != 0;
 		d->keys[i].has_ds = r->keys[i].has_ds;
 		d->keys[i].needs_ds = r->keys[i].needs_ds;
+		d->keys[i].deprecated = dsmatch_algorithm_deprecated(
+		    r->keys[i].algorithm);
+		d->keys[i].rsa_bits = (int16_t)dsmatch_rsa_bits(
+		    r->keys[i].rdata, r->keys[i].rdata_len);
 	}
 	d->n_keys = r->n_keys;
 }
 
-/* The DS to publish: SHA-256 of each key that needs one, as
- * `dnssecmon check` prints it. */
+/* The DS to publish (SHA-256, and SHA-384 where the key warrants it),
+ * as `dnssecmon check` prints it. */
 static void
 copy_ds_to_publish(struct xdom *d, const struct probe_result *r)
 {
@@ -673,7 +686,8 @@ copy_ds_to_publish(struct xdom *d, const struct probe_result *r)
 		return;
 	for (i = 0; i < r->n_publish; i++)
 		xds_set(&d->publish[d->n_publish++], r->domain,
-		    r->publish[i].key_tag, r->publish[i].algorithm, 2,
+		    r->publish[i].key_tag, r->publish[i].algorithm,
+		    r->publish[i].digest_type,
 		    r->publish[i].digest, r->publish[i].digest_len);
 }
 

@@ -76,6 +76,8 @@ struct xkey {
 	bool		 signs_dnskey;
 	bool		 has_ds;
 	bool		 needs_ds;
+	bool		 deprecated;	/* algorithm must no longer sign */
+	int16_t		 rsa_bits;	/* -1: not an RSA key */
 };
 
 /* The latest word of a DNS host on a domain (its webhook). */
@@ -117,6 +119,10 @@ struct xdom {
 	unsigned	 n_ds;
 	uint32_t	 ds_ttl;		/* last seen at the parent; 0: none */
 	unsigned	 n_dnskey;
+	unsigned	 n_ds_deprecated;	/* DS with SHA-1/GOST digest */
+	uint32_t	 dnskey_ttl;		/* largest served; 0: none */
+	int8_t		 bootstrap;		/* RFC 9615 ready 1, not 0,
+						   -1: not judged (has DS) */
 	time_t		 sig_expiry;	/* 0: none seen */
 	double		 duration_s;
 	unsigned	 queries;

@@ -477,6 +477,56 @@ dnskey_records(const struct xdom *d, time_t now, long long *v)
 }
 
 static bool
+ds_deprecated_digest(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->n_ds_deprecated;
+	return d->checked;
+}
+
+static bool
+dnskey_deprecated_algorithm(const struct xdom *d, time_t now, long long *v)
+{
+	unsigned	 i;
+
+	(void)now;
+	for (*v = 0, i = 0; i < d->n_keys; i++)
+		*v += d->keys[i].deprecated;
+	return d->checked;
+}
+
+/* Absent for a zone without an RSA key. */
+static bool
+rsa_key_min_bits(const struct xdom *d, time_t now, long long *v)
+{
+	unsigned	 i;
+
+	(void)now;
+	for (*v = -1, i = 0; i < d->n_keys; i++)
+		if (d->keys[i].rsa_bits >= 0 &&
+		    (*v < 0 || d->keys[i].rsa_bits < *v))
+			*v = d->keys[i].rsa_bits;
+	return d->checked && *v >= 0;
+}
+
+static bool
+dnskey_ttl(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->dnskey_ttl;
+	return d->checked && d->dnskey_ttl > 0;
+}
+
+/* Absent unless the zone is signed and has no DS. */
+static bool
+ds_bootstrap_ready(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = d->bootstrap;
+	return d->checked && d->bootstrap >= 0;
+}
+
+static bool
 ds_to_publish(const struct xdom *d, time_t now, long long *v)
 {
 	(void)now;
@@ -874,9 +924,30 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_dnskey_records", "gauge",
 	  "Distinct DNSKEY records published by the zone's servers.",
 	  .value = dnskey_records },
+	{ "dnssecmon_ds_deprecated_digest_records", "gauge",
+	  "DS records for the zone at its parent with a deprecated digest "
+	  "(SHA-1, GOST).",
+	  .value = ds_deprecated_digest },
+	{ "dnssecmon_dnskey_deprecated_algorithm_records", "gauge",
+	  "DNSKEY records of an algorithm that must no longer sign "
+	  "(1, 3, 5, 6, 7, 12).",
+	  .value = dnskey_deprecated_algorithm },
+	{ "dnssecmon_rsa_key_modulus_size", "gauge",
+	  "Modulus size, in bits, of the zone's smallest RSA key (absent "
+	  "without one).",
+	  .value = rsa_key_min_bits },
+	{ "dnssecmon_dnskey_ttl_seconds", "gauge",
+	  "The largest DNSKEY TTL the zone's servers serve.",
+	  .value = dnskey_ttl },
+	{ "dnssecmon_ds_bootstrap_ready", "gauge",
+	  "1 when a signed zone without DS publishes CDS and a validated "
+	  "RFC 9615 signal under every name server, 0 when not (absent "
+	  "otherwise).",
+	  .value = ds_bootstrap_ready },
 	{ "dnssecmon_ds_to_publish_records", "gauge",
-	  "Keys that sign the DNSKEY RRset but have no DS at the parent: "
-	  "DS records to add at the registrar.",
+	  "DS records to add at the registrar for keys that sign the "
+	  "DNSKEY RRset without one (SHA-256, and SHA-384 beside it for "
+	  "algorithms 14 and 16), or whose only DS is SHA-1.",
 	  .value = ds_to_publish },
 	{ "dnssecmon_rrsig_expiry_timestamp_seconds", "gauge",
 	  "Earliest expiry of the RRSIGs over the zone's DNSKEY and SOA "

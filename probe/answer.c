@@ -447,6 +447,10 @@ answer_dnskey(struct probe_result *r, unsigned si, const getdns_dict *msg,
 		    raw->size > PROBE_MAX_KEYDATA)
 			continue;
 		r->servers[si].n_dnskey++;
+		/* The largest any server gives: how long a resolver may keep
+		 * the key set it saw before a new key appeared. */
+		if (rr_int(rr, "ttl", 0) > r->dnskey_ttl)
+			r->dnskey_ttl = rr_int(rr, "ttl", 0);
 		for (k = 0; k < r->n_keys; k++)
 			if (r->keys[k].rdata_len == raw->size &&
 			    memcmp(r->keys[k].rdata, raw->data, raw->size) == 0)

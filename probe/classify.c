@@ -123,32 +123,64 @@ match_ds(struct probe_result *r, const uint8_t *owner, size_t olen)
 }
 
 /*
- * The DS to publish for a key (SHA-256, as the registrar wants it): kept
- * in r->publish for every consumer, and its line written to out.
+ * Add the DS of key k with this digest type to r->publish, once. Returns
+ * its index, -1 when it does not fit or cannot be computed.
+ */
+static int
+publish_add(struct probe_result *r, const struct probe_key *k,
+    const uint8_t *owner, size_t olen, uint8_t type)
+{
+	struct probe_ds	*d;
+	size_t		 dl;
+	unsigned	 i;
+	int		 idx = (int)(k - r->keys);
+
+	for (i = 0; i < r->n_publish; i++)
+		if (r->publish[i].key == idx && r->publish[i].digest_type == type)
+			return (int)i;
+	if (r->n_publish == sizeof(r->publish) / sizeof(r->publish[0]))
+		return -1;
+	d = &r->publish[r->n_publish];
+	memset(d, 0, sizeof(*d));
+	if (dsmatch_digest(owner, olen, k->rdata, k->rdata_len, type,
+	    d->digest, sizeof(d->digest), &dl) == -1)
+		return -1;
+	d->key_tag = k->key_tag;
+	d->algorithm = k->algorithm;
+	d->digest_type = type;
+	d->digest_len = (uint8_t)dl;
+	d->key = idx;
+	return (int)r->n_publish++;
+}
+
+/*
+ * The DS to publish for a key: SHA-256, the digest every validator and
+ * registrar takes, and SHA-384 beside it for a key whose strength exceeds
+ * SHA-256's (algorithms 14, 16). Never SHA-1, and nothing for a key of a
+ * deprecated algorithm: a new DS for it would anchor the zone to what
+ * validators are dropping. Kept in r->publish for every consumer; the
+ * SHA-256 line (or why there is none) is written to out.
  */
 static void
 ds_line(struct probe_result *r, const struct probe_key *k,
     const uint8_t *owner, size_t olen, char *out, size_t outlen)
 {
-	struct probe_ds	*d;
-	size_t		 dl;
-	unsigned	 i;
+	const struct probe_ds	*d;
+	const char		*name;
+	int			 i;
 
-	for (i = 0; i < r->n_publish; i++)
-		if (r->publish[i].key == (int)(k - r->keys))
-			break;
-	d = &r->publish[i];
-	if (i == r->n_publish) {
-		if (i == PROBE_MAX_KEYS || dsmatch_digest(owner, olen, k->rdata,
-		    k->rdata_len, 2, d->digest, sizeof(d->digest), &dl) == -1)
-			goto fail;
-		d->key_tag = k->key_tag;
-		d->algorithm = k->algorithm;
-		d->digest_type = 2;
-		d->digest_len = (uint8_t)dl;
-		d->key = (int)(k - r->keys);
-		r->n_publish++;
+	if (dsmatch_algorithm_deprecated(k->algorithm)) {
+		name = dsmatch_algorithm_name(k->algorithm);
+		snprintf(out, outlen, "(no DS offered for key %u: its algorithm "
+		    "%u (%s) is deprecated; sign the zone with algorithm 13 or "
+		    "8 first)", k->key_tag, k->algorithm, name ? name : "?");
+		return;
 	}
+	if ((i = publish_add(r, k, owner, olen, 2)) < 0)
+		goto fail;
+	d = &r->publish[i];
+	if (dsmatch_sha384_warranted(k->algorithm))
+		(void)publish_add(r, k, owner, olen, 4);
 	if (dsmatch_ds_record(r->domain, d->key_tag, d->algorithm, 2,
 	    d->digest, d->digest_len, out, outlen) == 0)
 		return;
@@ -765,6 +797,295 @@ classify_ds_algorithms(struct probe_result *r)
 			    dsmatch_algorithm_name(r->ds[i].algorithm) ?
 			    dsmatch_algorithm_name(r->ds[i].algorithm) : "?");
 	}
+}
+
+static const char *
+digest_name(uint8_t type)
+{
+	switch (type) {
+	case 1:		return "SHA-1";
+	case 3:		return "GOST R 34.11-94";
+	default:	return "a reserved digest";
+	}
+}
+
+/* The published key a DS names: its match, else by tag and algorithm
+ * (a digest we cannot compute); -1 when none. */
+static int
+ds_named_key(const struct probe_result *r, const struct probe_ds *d)
+{
+	unsigned	 k;
+
+	if (d->key >= 0)
+		return d->key;
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].key_tag == d->key_tag &&
+		    r->keys[k].algorithm == d->algorithm)
+			return (int)k;
+	return -1;
+}
+
+/*
+ * DS digests validators are dropping (SHA-1; GOST, which most cannot
+ * compute at all). Beside a SHA-256 DS for the same key such a DS is dead
+ * weight (RFC 4509 3: validators use the stronger one): a note, and the DS
+ * to remove. A key whose only DS uses it stays secure only while
+ * validators accept SHA-1: a warning, and its SHA-256 DS to add first.
+ * A deprecated DS that matches no key at all is reported as stale.
+ */
+static void
+classify_digests(struct probe_result *r, const uint8_t *owner, size_t olen)
+{
+	char		 rec[1024], hex[2 * PROBE_MAX_DIGEST + 1];
+	unsigned	 i, j;
+	int		 k;
+	bool		 beside;
+
+	for (i = 0; i < r->n_ds; i++) {
+		struct probe_ds *d = &r->ds[i];
+
+		if (!dsmatch_digest_deprecated(d->digest_type) ||
+		    (d->key < 0 && !d->digest_unsupported))
+			continue;
+		k = ds_named_key(r, d);
+		beside = false;
+		for (j = 0; j < r->n_ds; j++)
+			if (!dsmatch_digest_deprecated(r->ds[j].digest_type) &&
+			    r->ds[j].key >= 0 && (k < 0 ?
+			    r->ds[j].key_tag == d->key_tag &&
+			    r->ds[j].algorithm == d->algorithm :
+			    r->ds[j].key == k))
+				beside = true;
+		dsmatch_hex_upper(d->digest, d->digest_len, hex, sizeof(hex));
+		if (beside) {
+			d->stale = true;
+			probe_problem_add_sev(r, PROBE_P_DS_DIGEST_DEPRECATED,
+			    PROBE_SEV_OK, "%s holds a %s DS for key %u beside "
+			    "its SHA-256 DS: validators are dropping %s and "
+			    "registries refuse new ones (RFC 9904); remove it at "
+			    "the registrar: %s. IN DS %u %u %u %s", r->parent,
+			    digest_name(d->digest_type), d->key_tag,
+			    digest_name(d->digest_type), r->domain, d->key_tag,
+			    d->algorithm, d->digest_type, hex);
+			continue;
+		}
+		if (k >= 0)
+			ds_line(r, &r->keys[k], owner, olen, rec, sizeof(rec));
+		else
+			snprintf(rec, sizeof(rec), "(key %u is not published: "
+			    "the DNS host must say which key to use)",
+			    d->key_tag);
+		probe_problem_add(r, PROBE_P_DS_DIGEST_DEPRECATED,
+		    "The only DS for key %u at %s uses %s (digest type %u): "
+		    "resolvers that no longer accept %s treat %s as unsigned, "
+		    "and registries refuse new ones (RFC 9904). Add the SHA-256 "
+		    "DS at the registrar, then remove the %s one: %s",
+		    d->key_tag, r->parent, digest_name(d->digest_type),
+		    d->digest_type, digest_name(d->digest_type), r->domain,
+		    digest_name(d->digest_type), rec);
+	}
+}
+
+/* Keys of an algorithm that must no longer sign: one problem per
+ * algorithm, naming its keys. */
+static void
+classify_key_algorithms(struct probe_result *r)
+{
+	char		 tags[128];
+	const char	*name;
+	unsigned	 k, j, n;
+	uint8_t		 alg;
+
+	for (k = 0; k < r->n_keys; k++) {
+		alg = r->keys[k].algorithm;
+		if (!dsmatch_algorithm_deprecated(alg))
+			continue;
+		for (j = 0; j < k; j++)
+			if (r->keys[j].algorithm == alg)
+				break;
+		if (j < k)
+			continue;	/* reported with its first key */
+		tags[0] = '\0';
+		for (n = 0, j = k; j < r->n_keys; j++)
+			if (r->keys[j].algorithm == alg) {
+				append(tags, sizeof(tags), "%s%u",
+				    tags[0] ? ", " : "", r->keys[j].key_tag);
+				n++;
+			}
+		name = dsmatch_algorithm_name(alg);
+		probe_problem_add(r, PROBE_P_KEY_ALGORITHM_DEPRECATED,
+		    "%s publishes key%s %s of algorithm %u (%s), which must no "
+		    "longer sign: %s. Roll the zone to algorithm 13 "
+		    "(ECDSAP256SHA256) or 8 (RSASHA256): sign with both "
+		    "algorithms, replace the DS at the registrar, then withdraw "
+		    "the old keys (RFC 6781 4.1.4)", r->domain, n > 1 ? "s" : "",
+		    tags, alg, name ? name : "?",
+		    dsmatch_algorithm_supported(alg) ?
+		    "validators are dropping SHA-1 signatures (RFC 9904) and "
+		    "some already treat them as insecure" :
+		    "validators ignore it (RFC 8624), so the zone is already "
+		    "unsigned to them");
+	}
+}
+
+/*
+ * RSA keys under 2048 bits. A key that signs the DNSKEY RRset anchors the
+ * zone and lives for years: a warning. A ZSK rotated every few weeks limits
+ * what breaking it is worth, and 1024- or 1280-bit ZSKs are still common:
+ * a note to replace it at the next rollover.
+ */
+static void
+classify_rsa_sizes(struct probe_result *r)
+{
+	char		 list[256];
+	unsigned	 k, n = 0;
+	int		 bits;
+	bool		 ksk = false, anchors;
+
+	list[0] = '\0';
+	for (k = 0; k < r->n_keys; k++) {
+		const struct probe_key *key = &r->keys[k];
+
+		if ((bits = dsmatch_rsa_bits(key->rdata, key->rdata_len)) < 0 ||
+		    bits >= 2048)
+			continue;
+		anchors = key_signs(key) || (key->flags & 1);
+		ksk |= anchors;
+		append(list, sizeof(list), "%s%u (%s, %d bits)",
+		    list[0] ? ", " : "", key->key_tag, anchors ? "KSK" : "ZSK",
+		    bits);
+		n++;
+	}
+	if (n == 0)
+		return;
+	probe_problem_add_sev(r, PROBE_P_RSA_KEY_SHORT, ksk ? PROBE_SEV_WARNING :
+	    PROBE_SEV_OK, "RSA key%s %s of %s %s under 2048 bits, the least "
+	    "NIST SP 800-57 accepts for signatures: %s", n > 1 ? "s" : "", list,
+	    r->domain, n > 1 ? "are" : "is", ksk ?
+	    "roll the KSK to a 2048-bit RSA or an algorithm 13 key (the new DS "
+	    "goes to the registrar)" :
+	    "make the next ZSK 2048 bits, or move the zone to algorithm 13");
+}
+
+/* Does the signal carry exactly the zone's CDS set? */
+static bool
+signal_matches(const struct probe_result *r, const struct probe_signal *s)
+{
+	unsigned	 i, k;
+
+	if (s->n_cds == 0 || s->n_cds != r->n_cds || s->cds_dropped > 0)
+		return false;
+	for (i = 0; i < s->n_cds; i++) {
+		const struct probe_ds *a = &s->cds[i];
+
+		for (k = 0; k < r->n_cds; k++) {
+			const struct probe_ds *b = &r->cds[k];
+
+			if (a->key_tag == b->key_tag &&
+			    a->algorithm == b->algorithm &&
+			    a->digest_type == b->digest_type &&
+			    a->digest_len == b->digest_len &&
+			    memcmp(a->digest, b->digest, a->digest_len) == 0)
+				break;
+		}
+		if (k == r->n_cds)
+			return false;
+	}
+	return true;
+}
+
+/* What is wrong with one signal, appended to buf; false when it is good. */
+static bool
+signal_missing(const struct probe_result *r, const struct probe_signal *s,
+    char *buf, size_t len)
+{
+	const char	*sep = buf[0] ? "; " : "";
+
+	switch (s->status) {
+	case PROBE_SIG_SECURE:
+		if (signal_matches(r, s))
+			return false;
+		append(buf, len, "%sthe CDS at _dsboot.%s._signal.%s differs "
+		    "from the zone's CDS", sep, r->domain, s->ns);
+		break;
+	case PROBE_SIG_NODATA:
+		append(buf, len, "%sno CDS at _dsboot.%s._signal.%s", sep,
+		    r->domain, s->ns);
+		break;
+	case PROBE_SIG_INSECURE:
+		append(buf, len, "%sthe signal under %s does not validate "
+		    "(its zone is unsigned or has no DS)", sep, s->ns);
+		break;
+	case PROBE_SIG_BOGUS:
+		append(buf, len, "%sthe signal under %s is bogus (%s)", sep,
+		    s->ns, s->why);
+		break;
+	case PROBE_SIG_IN_DOMAIN:
+		append(buf, len, "%sname server %s lies inside %s, so it cannot "
+		    "carry a signal", sep, s->ns, r->domain);
+		break;
+	case PROBE_SIG_TOO_LONG:
+		append(buf, len, "%sthe signal name under %s is over 255 "
+		    "octets", sep, s->ns);
+		break;
+	default:
+		append(buf, len, "%sthe signal under %s could not be read (%s)",
+		    sep, s->ns, s->why[0] ? s->why : "no answer");
+		break;
+	}
+	return true;
+}
+
+/*
+ * A signed zone without a DS: can its parent add the DS by itself? It
+ * needs the zone's CDS/CDNSKEY (RFC 8078 3; some registries accept them
+ * unauthenticated after days of watching) and, to act at once, the same
+ * CDS vouched for under every name server's name in a secure zone (RFC
+ * 9615). Says what is there and what is missing; an unsigned zone has
+ * nothing to bootstrap.
+ */
+static void
+classify_bootstrap(struct probe_result *r)
+{
+	char		 missing[400] = "", names[200] = "";
+	unsigned	 i, k;
+	bool		 signed_zone = false, complete = true;
+
+	for (k = 0; k < r->n_keys; k++)
+		signed_zone |= key_signs(&r->keys[k]);
+	if (!signed_zone)
+		return;
+	if (r->n_cds == 0 && r->n_cdnskey == 0) {
+		append(missing, sizeof(missing), "the zone publishes no "
+		    "CDS/CDNSKEY");
+		complete = false;
+	} else if (r->n_cds == 0) {
+		append(missing, sizeof(missing), "the zone publishes CDNSKEY "
+		    "but no CDS to compare a signal with");
+		complete = false;
+	}
+	for (i = 0; i < r->n_signals; i++) {
+		append(names, sizeof(names), "%s%s", names[0] ? ", " : "",
+		    r->signals[i].ns);
+		if (signal_missing(r, &r->signals[i], missing, sizeof(missing)))
+			complete = false;
+	}
+	if (r->n_signals == 0 || r->signals_dropped > 0) {
+		append(missing, sizeof(missing), "%s%u name server names not "
+		    "asked", missing[0] ? "; " : "", r->signals_dropped);
+		complete = false;
+	}
+	if (complete)
+		probe_problem_add(r, PROBE_P_DS_BOOTSTRAP_READY,
+		    "%s publishes CDS and a validated RFC 9615 signal under "
+		    "every name server (%s): a parent that supports "
+		    "authenticated bootstrapping adds the DS by itself; at any "
+		    "other, add it at the registrar", r->domain, names);
+	else
+		probe_problem_add(r, PROBE_P_DS_BOOTSTRAP_INCOMPLETE,
+		    "The parent cannot bootstrap the DS of %s by itself (RFC "
+		    "8078, RFC 9615): %s. The DNS host publishes these; until "
+		    "then add the DS at the registrar", r->domain, missing);
 }
 
 static void
@@ -1963,7 +2284,12 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 	tag = d->key >= 0 ? r->keys[d->key].key_tag : r->history.rot_key_tag;
 	alg = d->key >= 0 ? r->keys[d->key].algorithm :
 	    r->history.rot_key_alg;
-	if (d->key >= 0 ? dsmatch_ds_line(r->domain, tag, alg,
+	if (dsmatch_algorithm_deprecated(alg))
+		/* Never a DS that anchors the zone to a dying algorithm. */
+		snprintf(rec, sizeof(rec), "(no DS offered for key %u: its "
+		    "algorithm %u is deprecated; sign the zone with algorithm "
+		    "13 or 8 first)", tag, alg);
+	else if (d->key >= 0 ? dsmatch_ds_line(r->domain, tag, alg,
 	    r->keys[d->key].rdata, r->keys[d->key].rdata_len, rec,
 	    sizeof(rec)) == -1 : (r->history.rot_rdata_len == 0 ||
 	    dsmatch_ds_line(r->domain, tag, alg, r->history.rot_rdata,
@@ -2020,6 +2346,43 @@ classify_deadline(struct probe_result *r, const struct probe_policy *pol,
 		    "the new key %u at the registrar now, the DNS host may "
 		    "withdraw the old key at any moment (from %s): %s", when,
 		    clock_duration(-rest, left, sizeof(left)), tag, dl, rec);
+}
+
+/*
+ * A rule no single record shows. The DS may move to the new key only once
+ * the new DNSKEY set has reached resolver caches (a DNSKEY TTL after it
+ * appeared), and must be in caches a DS TTL before the DNS host withdraws
+ * the old key at the end of its window. What is left to act is window -
+ * DNSKEY TTL - DS TTL; below critical_before the rotation is critical from
+ * its first hour. Judged on any check that sees a KSK wait for its DS, so a
+ * one-shot check says it too.
+ */
+static void
+classify_ttl_window(struct probe_result *r, const struct probe_policy *pol)
+{
+	char		 a[32], b[32], w[32], c[32], left[32];
+	long long	 ds_ttl, sum, rest;
+
+	if (r->state != PROBE_STATE_ROTATION_PENDING)
+		return;
+	ds_ttl = r->n_ds > 0 ? r->ds_ttl : 0;
+	sum = ds_ttl + (long long)r->dnskey_ttl;
+	if (sum <= pol->rotation_window_s - pol->critical_before_s)
+		return;
+	rest = pol->rotation_window_s - sum;
+	if (rest > 0)
+		clock_duration(rest, left, sizeof(left));
+	else
+		snprintf(left, sizeof(left), "no time");
+	probe_problem_add(r, PROBE_P_TTL_EXCEEDS_WINDOW,
+	    "The DNSKEY TTL (%s) plus the DS TTL at %s (%s) leave %s of the "
+	    "%s rotation window to change the DS, less than critical_before "
+	    "(%s): add the DS for the new key as soon as it has been published "
+	    "for a DNSKEY TTL, and ask the DNS host for a longer window or a "
+	    "shorter DNSKEY TTL", clock_duration(r->dnskey_ttl, a, sizeof(a)),
+	    r->parent, clock_duration(ds_ttl, b, sizeof(b)), left,
+	    clock_duration(pol->rotation_window_s, w, sizeof(w)),
+	    clock_duration(pol->critical_before_s, c, sizeof(c)));
 }
 
 /* The DS a DNS host announced must match a key the zone publishes before
@@ -2079,6 +2442,7 @@ classify_history(struct probe_result *r, const struct probe_policy *pol,
 		    sizeof(when)));
 	classify_host_ds(r, owner, olen);
 	classify_deadline(r, pol, now);
+	classify_ttl_window(r, pol);
 }
 
 static bool
@@ -2189,6 +2553,11 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		classify_state(r, owner, olen, pol, now);
 		classify_alg_rollover(r, answering);
 		classify_ds_algorithms(r);
+		classify_digests(r, owner, olen);
+		classify_key_algorithms(r);
+		classify_rsa_sizes(r);
+		if (r->state == PROBE_STATE_INSECURE)
+			classify_bootstrap(r);
 		classify_servers(r, answering);
 		classify_multi(r, owner, olen);
 		classify_cds(r, answering);

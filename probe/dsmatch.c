@@ -536,3 +536,64 @@ dsmatch_ds_line(const char *owner, uint16_t keytag, uint8_t alg,
 		return -1;
 	return dsmatch_ds_record(owner, keytag, alg, 2, dg, dl, out, outlen);
 }
+
+bool
+dsmatch_algorithm_deprecated(int alg)
+{
+	switch (alg) {
+	case 1: case 3: case 5: case 6: case 7: case 12:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
+dsmatch_digest_deprecated(int digest_type)
+{
+	return digest_type == 0 || digest_type == 1 || digest_type == 3;
+}
+
+bool
+dsmatch_sha384_warranted(int alg)
+{
+	return alg == 14 || alg == 16;
+}
+
+int
+dsmatch_rsa_bits(const uint8_t *rdata, size_t len)
+{
+	size_t	 off = 4, elen, mlen;
+	int	 bits;
+	uint8_t	 top;
+
+	if (rdata == NULL || len < 5)
+		return -1;
+	switch (rdata[3]) {
+	case 1: case 5: case 7: case 8: case 10:
+		break;
+	default:
+		return -1;
+	}
+	elen = rdata[off++];
+	if (elen == 0) {
+		/* RFC 3110 2: a zero octet, then the length in two. */
+		if (len < off + 2)
+			return -1;
+		elen = (size_t)rdata[off] << 8 | rdata[off + 1];
+		off += 2;
+	}
+	if (elen == 0 || elen >= len - off)
+		return -1;
+	off += elen;
+	/* Leading zero octets are not part of the modulus size. */
+	while (off < len && rdata[off] == 0)
+		off++;
+	if (off == len)
+		return -1;
+	mlen = len - off;
+	bits = (int)(mlen * 8);
+	for (top = rdata[off]; !(top & 0x80); top <<= 1)
+		bits--;
+	return bits;
+}

@@ -134,4 +134,33 @@ const char	*dsmatch_algorithm_name(int alg);
  */
 bool		dsmatch_algorithm_supported(int alg);
 
+/*
+ * Algorithms that are deprecated for signing: 1 RSAMD5, 3 DSA, 6
+ * DSA-NSEC3-SHA1 and 12 ECC-GOST (RFC 8624: MUST NOT sign), 5 RSASHA1 and
+ * 7 RSASHA1-NSEC3-SHA1 (RFC 9904 and draft-ietf-dnsop-must-not-sha1: MUST
+ * NOT sign; validators are dropping SHA-1).  A DS for a key of these is
+ * never proposed.
+ */
+bool		dsmatch_algorithm_deprecated(int alg);
+
+/* DS digest types that must not be used for a delegation: 0, 1 SHA-1
+ * (RFC 8624 MUST NOT, RFC 9904), 3 GOST R 34.11-94 (MUST NOT). */
+bool		dsmatch_digest_deprecated(int digest_type);
+
+/*
+ * Whether a key of this algorithm warrants a SHA-384 DS (digest type 4)
+ * beside the SHA-256 one: 14 ECDSAP384SHA384 and 16 ED448, whose strength
+ * (192 and 224 bits) exceeds what SHA-256 matches.
+ */
+bool		dsmatch_sha384_warranted(int alg);
+
+/*
+ * Modulus size in bits of an RSA DNSKEY (algorithms 1, 5, 7, 8, 10) from
+ * its whole RDATA, public key in RFC 3110 form: exponent length in one
+ * octet (or 0 and two octets), exponent, modulus.  Leading zero bits of
+ * the modulus do not count.  Returns -1 for another algorithm or a
+ * malformed key (lengths past the end, empty exponent or modulus).
+ */
+int		dsmatch_rsa_bits(const uint8_t *rdata, size_t len);
+
 #endif /* DNSSECMON_PROBE_DSMATCH_H */

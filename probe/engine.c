@@ -20,7 +20,10 @@
  *      over TCP must be seen before it matters. IPv6 addresses are asked
  *      when this host has a route to them (see addr_usable());
  *   4. meanwhile, validate in-process with libunbound and ask each
- *      configured validating resolver through getdns.
+ *      configured validating resolver through getdns;
+ *   5. only when the parent has no DS: ask libunbound for the RFC 9615
+ *      bootstrap signal under each distinct NS name (one CDS question
+ *      per name; nothing for a domain that has a DS).
  * Then the caller's callback gets the observation; probe_classify()
  * judges it.
  *
@@ -43,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,6 +161,12 @@ struct cquery {
 	bool			 tcp;		/* the TCP-only DNSKEY question */
 };
 
+/* One RFC 9615 signal question through libunbound. */
+struct sigq {
+	struct job		*job;
+	unsigned		 idx;		/* into res->signals[] */
+};
+
 enum job_phase { PH_QUEUED, PH_WALK, PH_ADDRS, PH_CHILD };
 
 struct job {
@@ -189,6 +199,7 @@ struct job {
 	 * against the keys when the job ends. */
 	uint8_t			*neg_wire[PROBE_MAX_SERVERS][2];
 	size_t			 neg_len[PROBE_MAX_SERVERS][2];
+	struct sigq		 sigq[PROBE_MAX_SIGNALS];
 };
 TAILQ_HEAD(jobs, job);
 
@@ -1267,6 +1278,134 @@ job_ns_ready(void *arg)
 		job_start_child(j);
 }
 
+/* The signal's validated CDS records into s (DS RDATA layout). */
+static void
+signal_records(struct probe_signal *s, const struct ub_result *res)
+{
+	struct probe_ds	*d;
+	const uint8_t	*p;
+	int		 i;
+
+	for (i = 0; res->data != NULL && res->data[i] != NULL; i++) {
+		p = (const uint8_t *)res->data[i];
+		/* Key tag, algorithm, digest type, a digest we can hold. */
+		if (res->len[i] < 5 || res->len[i] - 4 > PROBE_MAX_DIGEST)
+			continue;
+		if (s->n_cds == PROBE_MAX_SIGNAL_CDS) {
+			s->cds_dropped++;
+			continue;
+		}
+		d = &s->cds[s->n_cds++];
+		memset(d, 0, sizeof(*d));
+		d->key_tag = (uint16_t)(p[0] << 8 | p[1]);
+		d->algorithm = p[2];
+		d->digest_type = p[3];
+		d->digest_len = (uint8_t)(res->len[i] - 4);
+		memcpy(d->digest, p + 4, d->digest_len);
+		d->key = -1;
+	}
+}
+
+static void
+signal_cb(void *arg, int err, struct ub_result *res)
+{
+	struct sigq		*q = arg;
+	struct job		*j = q->job;
+	struct probe_signal	*s = &j->res->signals[q->idx];
+
+	if (err != 0 || res == NULL) {
+		s->status = PROBE_SIG_FAILED;
+		snprintf(s->why, sizeof(s->why), "%s", ub_strerror(err));
+	} else if (res->bogus) {
+		s->status = PROBE_SIG_BOGUS;
+		snprintf(s->why, sizeof(s->why), "%s", res->why_bogus ?
+		    res->why_bogus : "bogus");
+	} else if (res->rcode != 0 && res->rcode != 3) {
+		s->status = PROBE_SIG_FAILED;
+		snprintf(s->why, sizeof(s->why), "rcode %d", res->rcode);
+	} else if (!res->secure)
+		s->status = PROBE_SIG_INSECURE;
+	else if (!res->havedata)
+		s->status = PROBE_SIG_NODATA;
+	else
+		s->status = PROBE_SIG_SECURE;
+	if (res != NULL && res->havedata && !res->bogus)
+		signal_records(s, res);
+	ub_resolve_free(res);
+	job_op_done(j);
+}
+
+/* Is the NS name the domain or below it? */
+static bool
+ns_in_domain(const char *ns, const char *domain)
+{
+	size_t	 nl = strlen(ns), dl = strlen(domain);
+
+	if (nl == dl)
+		return strcasecmp(ns, domain) == 0;
+	return nl > dl && ns[nl - dl - 1] == '.' &&
+	    strcasecmp(ns + nl - dl, domain) == 0;
+}
+
+/*
+ * RFC 9615: the DNS operator of a signed zone that has no DS yet vouches
+ * for its CDS under each of its name server names, in a zone that is
+ * itself secure (_dsboot.<domain>._signal.<ns>), so that a parent can add
+ * the DS without trusting the unsigned path to the child. libunbound
+ * validates each signal: one CDS question per distinct NS name, asked only
+ * for a domain with no DS at the parent (a secure domain has nothing to
+ * bootstrap). An NS name inside the domain cannot carry a signal.
+ */
+static void
+job_start_signals(struct job *j)
+{
+	struct referral		*ref = j->ref;
+	struct probe_result	*r = j->res;
+	struct probe_signal	*s;
+	char			 name[2 * PROBE_NAME_MAX + 20];
+	uint8_t			 wire[DSMATCH_NAME_MAX];
+	size_t			 wl;
+	unsigned		 i, k;
+
+	for (i = 0; i < ref->n_ns; i++) {
+		for (k = 0; k < r->n_signals; k++)
+			if (strcasecmp(r->signals[k].ns, ref->ns[i]) == 0)
+				break;
+		if (k < r->n_signals)
+			continue;
+		if (r->n_signals == PROBE_MAX_SIGNALS) {
+			r->signals_dropped++;
+			continue;
+		}
+		s = &r->signals[r->n_signals];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->ns, sizeof(s->ns), "%s", ref->ns[i]);
+		j->sigq[r->n_signals].job = j;
+		j->sigq[r->n_signals].idx = r->n_signals;
+		r->n_signals++;
+		if (ns_in_domain(s->ns, j->domain)) {
+			s->status = PROBE_SIG_IN_DOMAIN;
+			continue;
+		}
+		snprintf(name, sizeof(name), "_dsboot.%s._signal.%s",
+		    j->domain, s->ns);
+		if (dsmatch_name_to_wire(name, wire, sizeof(wire), &wl, NULL,
+		    0) == -1) {
+			s->status = PROBE_SIG_TOO_LONG;
+			continue;
+		}
+		j->pending++;
+		j->e->stats.validations++;
+		if (ub_resolve_async(j->e->ub, name, T_CDS, 1,
+		    &j->sigq[r->n_signals - 1], signal_cb, NULL) != 0) {
+			j->pending--;
+			s->status = PROBE_SIG_FAILED;
+			snprintf(s->why, sizeof(s->why), "the validator refused "
+			    "the question");
+		}
+	}
+}
+
 static void
 job_finish_walk(struct job *j)
 {
@@ -1279,6 +1418,8 @@ job_finish_walk(struct job *j)
 		job_op_done(j);
 		return;
 	}
+	if (j->res->n_ds == 0 && j->res->ds_dropped == 0)
+		job_start_signals(j);
 	j->phase = PH_ADDRS;
 	for (i = 0; i < ref->n_ns; i++) {
 		glued = false;

@@ -62,6 +62,40 @@ ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
 	return o;
 }
 
+/* RFC 9615 signals of a domain without DS; null when not asked. */
+static json_t *
+bootstrap_json(const struct probe_result *r)
+{
+	json_t		*o, *a, *c, *x;
+	unsigned	 i, k;
+
+	if (r->n_signals == 0 && r->signals_dropped == 0)
+		return json_null();
+	a = json_array();
+	for (i = 0; i < r->n_signals; i++) {
+		const struct probe_signal *s = &r->signals[i];
+
+		c = json_array();
+		for (k = 0; k < s->n_cds; k++)
+			if ((x = ds_json(r, &s->cds[k], false)) != NULL)
+				json_array_append_new(c, x);
+		x = json_pack("{s:s, s:s, s:o}", "ns", s->ns, "status",
+		    probe_signal_status_name(s->status), "cds", c);
+		if (x == NULL)
+			continue;
+		json_object_set_new(x, "why", s->why[0] ? json_string(s->why) :
+		    json_null());
+		json_array_append_new(a, x);
+	}
+	o = json_pack("{s:b, s:b, s:o, s:i}", "cds", r->n_cds > 0, "cdnskey",
+	    r->n_cdnskey > 0, "signals", a, "signals_dropped",
+	    r->signals_dropped);
+	if (o != NULL)
+		json_object_set_new(o, "ready", json_boolean(probe_has_problem(r,
+		    PROBE_P_DS_BOOTSTRAP_READY)));
+	return o;
+}
+
 static json_t *
 tcp_failed_text(const struct probe_server *s)
 {
@@ -94,8 +128,10 @@ rotation_json(const struct probe_result *r)
 	for (i = 0; i < r->n_publish; i++) {
 		size_t n = strlen(tags);
 
-		snprintf(tags + n, sizeof(tags) - n, "%s%u", n ? ", " : "",
-		    r->publish[i].key_tag);
+		/* A key's SHA-384 DS follows its SHA-256 one: name it once. */
+		if (i == 0 || r->publish[i].key != r->publish[i - 1].key)
+			snprintf(tags + n, sizeof(tags) - n, "%s%u",
+			    n ? ", " : "", r->publish[i].key_tag);
 		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
 			json_array_append_new(recs, json_incref(
 			    json_object_get(x, "record")));
@@ -360,14 +396,19 @@ probe_result_json(const struct probe_result *r)
 		json_object_set_new(x, "matches_key",
 		    json_boolean(r->ds[i].key >= 0));
 		json_object_set_new(x, "stale", json_boolean(r->ds[i].stale));
+		json_object_set_new(x, "digest_deprecated", json_boolean(
+		    dsmatch_digest_deprecated(r->ds[i].digest_type)));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "ds", a);
 	json_object_set_new(o, "parent_servers", parents_json(r));
+	json_object_set_new(o, "dnskey_ttl", r->dnskey_ttl ?
+	    json_integer(r->dnskey_ttl) : json_null());
 
 	a = json_array();
 	for (k = 0; k < r->n_keys; k++) {
 		const struct probe_key *key = &r->keys[k];
+		int bits = dsmatch_rsa_bits(key->rdata, key->rdata_len);
 
 		servers = json_array();
 		for (i = 0; i < r->n_servers; i++)
@@ -383,6 +424,11 @@ probe_result_json(const struct probe_result *r)
 		    key->in_cds || key->in_cdnskey, "needs_ds", key->needs_ds,
 		    "ds_on_some_parent_servers", key->ds_partial,
 		    "servers", servers));
+		x = json_array_get(a, json_array_size(a) - 1);
+		json_object_set_new(x, "algorithm_deprecated", json_boolean(
+		    dsmatch_algorithm_deprecated(key->algorithm)));
+		json_object_set_new(x, "rsa_bits", bits >= 0 ?
+		    json_integer(bits) : json_null());
 	}
 	json_object_set_new(o, "dnskeys", a);
 
@@ -398,6 +444,8 @@ probe_result_json(const struct probe_result *r)
 	    r->cds_consistent, "delete", r->cds_delete, "pickup_by",
 	    time_or_null(r->cds_pickup)));
 	json_object_set_new(o, "multi_signer", multi_json(r));
+
+	json_object_set_new(o, "ds_bootstrap", bootstrap_json(r));
 
 	a = json_array();
 	for (i = 0; i < r->n_publish; i++)

@@ -29,6 +29,8 @@ struct event_base;
 #define PROBE_MAX_PROBLEMS	24
 #define PROBE_MAX_KEYDATA	1100	/* DNSKEY RDATA: RSA-8192 fits */
 #define PROBE_MAX_DIGEST	64	/* SHA-512 size; SHA-384 is 48 */
+#define PROBE_MAX_SIGNALS	8	/* NS names asked for RFC 9615 signals */
+#define PROBE_MAX_SIGNAL_CDS	4	/* CDS kept per signal */
 #define PROBE_MAX_SIGNERS	4	/* RRSIGs kept over one CDS RRset */
 #define PROBE_MAX_PARENTS	32	/* parent server addresses asked for
 					   the DS: a TLD has 10-26 */
@@ -228,6 +230,29 @@ struct probe_parent {
 	bool		lags;		/* classifier: behind the others */
 };
 
+/* An RFC 9615 bootstrap signal: _dsboot.<domain>._signal.<ns> CDS, as a
+ * validator (libunbound) saw it. */
+enum probe_signal_status {
+	PROBE_SIG_NONE = 0,	/* not asked */
+	PROBE_SIG_SECURE,	/* validated CDS records */
+	PROBE_SIG_NODATA,	/* validated: no CDS there */
+	PROBE_SIG_INSECURE,	/* not validated: the NS name's zone is not
+				   secure, so the signal proves nothing */
+	PROBE_SIG_BOGUS,
+	PROBE_SIG_FAILED,	/* no verdict: SERVFAIL, timeout */
+	PROBE_SIG_IN_DOMAIN,	/* the NS name lies inside the domain */
+	PROBE_SIG_TOO_LONG	/* the signal name exceeds 255 octets */
+};
+
+struct probe_signal {
+	char		ns[PROBE_NAME_MAX];	/* the NS name */
+	enum probe_signal_status status;
+	unsigned	n_cds;
+	struct probe_ds	cds[PROBE_MAX_SIGNAL_CDS];
+	unsigned	cds_dropped;
+	char		why[160];		/* bogus/failed: the reason */
+};
+
 struct probe_resolver {
 	char		address[PROBE_ADDR_MAX];
 	enum probe_qstatus status;
@@ -259,6 +284,12 @@ enum probe_code {
 	PROBE_P_OLD_KEY_PUBLISHED,
 	PROBE_P_STALE_DS,
 	PROBE_P_DS_ALGORITHM_MISMATCH,
+	PROBE_P_DS_DIGEST_DEPRECATED,
+	PROBE_P_KEY_ALGORITHM_DEPRECATED,
+	PROBE_P_RSA_KEY_SHORT,
+	PROBE_P_TTL_EXCEEDS_WINDOW,
+	PROBE_P_DS_BOOTSTRAP_READY,
+	PROBE_P_DS_BOOTSTRAP_INCOMPLETE,
 	PROBE_P_ZSK_ROTATION,
 	PROBE_P_INSECURE,
 	PROBE_P_HOST_DS_MISMATCH,
@@ -445,12 +476,17 @@ struct probe_result {
 						   host's, not the server's */
 	unsigned	n_keys;
 	struct probe_key keys[PROBE_MAX_KEYS];
+	uint32_t	dnskey_ttl;		/* largest served, 0: none */
 	unsigned	keys_dropped;
 	unsigned	n_cds;			/* CDS as the child publishes */
 	struct probe_ds	cds[PROBE_MAX_DS];
 	unsigned	n_cdnskey;		/* CDNSKEY, as fingerprints */
 	struct probe_cdnskey cdnskey[PROBE_MAX_DS];
 	bool		cds_delete;		/* CDS "0 0 0 00": remove DS */
+	/* RFC 9615 signals, asked only when the parent has no DS. */
+	unsigned	n_signals;
+	struct probe_signal signals[PROBE_MAX_SIGNALS];
+	unsigned	signals_dropped;
 	time_t		earliest_sig_expiry;	/* 0: none seen */
 
 	/* Validation. */
@@ -471,9 +507,13 @@ struct probe_result {
 
 	/* Verdict, filled by probe_classify(). */
 	enum probe_state state;
-	unsigned	n_publish;		/* the DS to publish: SHA-256 */
-	struct probe_ds	publish[PROBE_MAX_KEYS];/* of each key that needs one
-						   (.key: its index) */
+	unsigned	n_publish;		/* the DS to publish: SHA-256,
+						   and SHA-384 beside it where
+						   the key warrants; never
+						   SHA-1, never a deprecated
+						   algorithm */
+	struct probe_ds	publish[2 * PROBE_MAX_KEYS];/* of each key that needs
+						   one (.key: its index) */
 	bool		rotation_ambiguous;	/* a key without DS may be new
 						   or retiring: neither CDS nor
 						   history tells (publish[] is
@@ -696,5 +736,6 @@ const char *probe_rcode_name(int rcode);
 const char *probe_state_name(enum probe_state);
 const char *probe_severity_name(enum probe_severity);
 const char *probe_qstatus_name(enum probe_qstatus);
+const char *probe_signal_status_name(enum probe_signal_status);
 
 #endif

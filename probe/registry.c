@@ -83,6 +83,26 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_DS_ALGORITHM_MISMATCH, "ds_algorithm_mismatch", W, false,
 	    ZONE, "a DS names an algorithm no DNSKEY uses (critical when "
 	    "the chain is broken)"),
+	P(PROBE_P_DS_DIGEST_DEPRECATED, "ds_digest_deprecated", W, false,
+	    ZONE, "a DS uses a deprecated digest (SHA-1, GOST): the SHA-256 "
+	    "DS to add, then the old one to remove (a note when a SHA-256 DS "
+	    "for the key stands beside it)"),
+	P(PROBE_P_KEY_ALGORITHM_DEPRECATED, "key_algorithm_deprecated", W,
+	    false, ZONE, "a DNSKEY uses an algorithm that must no longer sign "
+	    "(1, 3, 5, 6, 7, 12): roll the zone to algorithm 13 or 8"),
+	P(PROBE_P_RSA_KEY_SHORT, "rsa_key_short", W, false, ZONE,
+	    "an RSA key is under 2048 bits: replace it at its next rollover "
+	    "(a note for a ZSK, a warning for a key that signs the DNSKEY "
+	    "RRset)"),
+	P(PROBE_P_TTL_EXCEEDS_WINDOW, "ttl_exceeds_window", W, false, ZONE,
+	    "a KSK rotation is pending and the DNSKEY TTL plus the DS TTL "
+	    "leave less than critical_before of the rotation window to act"),
+	P(PROBE_P_DS_BOOTSTRAP_READY, "ds_bootstrap_ready", N, false, ZONE,
+	    "a signed zone without DS publishes CDS and a validated RFC 9615 "
+	    "signal under every name server: a parent can add the DS itself"),
+	P(PROBE_P_DS_BOOTSTRAP_INCOMPLETE, "ds_bootstrap_incomplete", N, false,
+	    ZONE, "a signed zone without DS cannot be bootstrapped "
+	    "automatically: which CDS or RFC 9615 signals are missing"),
 	P(PROBE_P_ZSK_ROTATION, "zsk_rotation", N, false, ZONE,
 	    "a ZSK is published but not signing: a ZSK rotation at the DNS "
 	    "host, nothing to do at the registrar"),
@@ -472,6 +492,21 @@ probe_severity_name(enum probe_severity s)
 	case PROBE_SEV_WARNING:		return "warning";
 	case PROBE_SEV_CRITICAL:	return "critical";
 	default:			return "unknown";
+	}
+}
+
+const char *
+probe_signal_status_name(enum probe_signal_status s)
+{
+	switch (s) {
+	case PROBE_SIG_SECURE:		return "secure";
+	case PROBE_SIG_NODATA:		return "nodata";
+	case PROBE_SIG_INSECURE:	return "insecure";
+	case PROBE_SIG_BOGUS:		return "bogus";
+	case PROBE_SIG_FAILED:		return "failed";
+	case PROBE_SIG_IN_DOMAIN:	return "in_domain";
+	case PROBE_SIG_TOO_LONG:	return "too_long";
+	default:			return "not_asked";
 	}
 }
 

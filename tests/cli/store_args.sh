@@ -35,11 +35,11 @@ r = json.load(sys.stdin)["rotations"]
 print(len(r), r[0]["domain"], r[0]["kind"], r[0]["start"], r[0]["deadline"],
       r[0]["registrar_deadline"], r[0]["ds_updated_at"], r[0]["completed_at"],
       r[0]["outcome"], r[0]["new_key_tag"], r[0]["old_key_tags"])')
-is "$got" "1 fixture.test ksk 2025-12-01T01:00:00Z 2025-12-08T01:00:00Z 2025-12-08T00:00:00Z None None None 38033 [4784]" \
+is "$got" "1 fixture.test ksk 2025-12-01T01:00:00Z 2025-12-08T01:00:00Z 2025-12-08T00:00:00Z None None None 25729 [832]" \
 	"rotations JSON: every field of the open rotation"
 out=$("$bin" rotations --db "$db" --open); rc=$?
 is "$rc" 0 "rotations --open (text) exits 0"
-like "$out" '^fixture\.test +ksk +38033 +2025-12-01T01:00:00Z +2025-12-08T00:00:00Z' "rotations text: one row per rotation"
+like "$out" '^fixture\.test +ksk +25729 +2025-12-01T01:00:00Z +2025-12-08T00:00:00Z' "rotations text: one row per rotation"
 
 out=$("$bin" history fixture.test --db "$db" --format json); rc=$?
 is "$rc" 0 "history --format json exits 0"
@@ -72,11 +72,11 @@ import json, sys
 d = json.load(sys.stdin)
 print(sorted((k["key_tag"], k["role"], k["first_seen"], k["published"]) for k in d["keys"]),
       [(x["key_tag"], x["matches_key"], x["at_parent"]) for x in d["ds"]])')
-is "$got" "[(4784, 'ksk', '2025-12-01T00:00:00Z', True), (5235, 'zsk', '2025-12-01T00:00:00Z', True), (38033, 'ksk', '2025-12-01T01:00:00Z', True)] [(4784, 4784, True)]" \
+is "$got" "[(832, 'ksk', '2025-12-01T00:00:00Z', True), (25729, 'ksk', '2025-12-01T01:00:00Z', True), (50370, 'zsk', '2025-12-01T00:00:00Z', True)] [(832, 832, True)]" \
 	"keys JSON: every key with first seen, the DS and its key"
 out=$("$bin" keys fixture.test --db "$db"); rc=$?
 is "$rc" 0 "keys text exits 0"
-like "$out" 'DNSKEY +38033 +8 KSK +2025-12-01T01:00:00Z' "keys text: the new key with its first sight"
+like "$out" 'DNSKEY +25729 +8 KSK +2025-12-01T01:00:00Z' "keys text: the new key with its first sight"
 
 is "$(md5sum <"$db")" "$sum_before" "readers left the database file unchanged"
 

@@ -88,6 +88,30 @@ SCENARIOS = {
                     {"servers_disagree"}, []),
     "unsigned":    ("insecure", "insecure", "ok", 0, set(), []),
     "zskroll":     ("secure", "stable", "ok", 0, {"zsk_rotation"}, []),
+    # Deprecated crypto: still secure at unbound 1.17 (measured), a warning
+    # with what to do. sha1ds's SHA-256 DS is the one to publish.
+    "sha1ds":      ("secure", "stable", "warning", 1,
+                    {"ds_digest_deprecated"}, "expect"),
+    "rsasha1":     ("secure", "stable", "warning", 1,
+                    {"key_algorithm_deprecated"}, []),
+    "rsa1024":     ("secure", "stable", "warning", 1, {"rsa_key_short"}, []),
+    "longttl":     ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_pending", "ttl_exceeds_window"}, "expect"),
+    # Signed without a DS: the DS to add, and whether the parent could add
+    # it by itself (RFC 9615 signals under both name servers, or nothing).
+    "dsboot":      ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_ready"}, "expect"),
+    "nodsboot":    ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
+    # The right signals in an unsigned zone (plainhost): they prove nothing.
+    "dsbootinsecure": ("insecure", "insecure", "ok", 0,
+                       {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
+    # ECDSAP384SHA384 waiting for its DS: SHA-256 and SHA-384 to publish.
+    "p384":        ("secure", "rotation_pending", "warning", 1,
+                    {"rotation_pending"}, "expect"),
+    # Validated signals for a key the zone does not publish: not ready.
+    "dsbootwrong": ("insecure", "insecure", "ok", 0,
+                    {"ds_missing", "ds_bootstrap_incomplete"}, "expect"),
     # No CDS, no history: the two mirror images (tests/e2e/ambiguous.py).
     "nocdsstart":  ("secure", "rotation_pending", "warning", 1,
                     {"rotation_ambiguous"}, "expect"),
@@ -108,6 +132,24 @@ SCENARIOS = {
     "algdone":     ("secure", "stable", "ok", 0, set(), []),
     "algdsearly":  ("bogus", "broken", "critical", 2,
                     {"chain_broken", "algorithm_rollover_order"}, "expect"),
+}
+
+# Codes a scenario must NOT report: the rules that would fire wrongly.
+DEPRECATED = {"ds_digest_deprecated", "key_algorithm_deprecated"}
+BOOTSTRAP = {"ds_bootstrap_ready", "ds_bootstrap_incomplete"}
+MUST_NOT = {
+    "healthy": DEPRECATED | BOOTSTRAP | {"ttl_exceeds_window"},
+    "unsigned": BOOTSTRAP | {"ds_missing"},
+    "dsboot": {"ds_bootstrap_incomplete"} | DEPRECATED,
+    "nodsboot": {"ds_bootstrap_ready"} | DEPRECATED,
+    "dsbootwrong": {"ds_bootstrap_ready"} | DEPRECATED,
+    "dsbootinsecure": {"ds_bootstrap_ready"} | DEPRECATED,
+    "rolldone": DEPRECATED | {"rsa_key_short"},
+    "rollstart": DEPRECATED | {"ttl_exceeds_window"},
+    "sha1ds": {"key_algorithm_deprecated", "rsa_key_short", "stale_ds"},
+    "rsasha1": {"ds_digest_deprecated"},
+    "rsa1024": DEPRECATED,
+    "longttl": DEPRECATED,
 }
 
 # One run over all zones: they are probed concurrently on one loop.
@@ -136,11 +178,18 @@ for label, (val, state, sev, rc, must, publish) in SCENARIOS.items():
     want = expected_ds(zone) if publish == "expect" else []
     t.is_(got, want, "%s: ds_to_publish is %s" % (
         zone, "what dnssec-dsfromkey computed" if want else "empty"))
+    bad = MUST_NOT.get(label, set()) & codes(d)
+    t.ok(not bad, "%s: problems exclude %s" % (zone, sorted(MUST_NOT.get(label, []))),
+         "got %s" % sorted(bad))
+    # SHA-1 or a deprecated algorithm is never proposed, in any scenario.
+    t.ok(all(x["digest_type"] != 1 and x["algorithm"] not in (1, 3, 5, 6, 7, 12)
+             for x in d["ds_to_publish"]),
+         "%s: no SHA-1 or deprecated-algorithm DS to publish" % zone)
     for x in d["ds_to_publish"]:
-        t.ok(x["digest_type"] == 2 and x["digest"] == x["digest"].upper()
+        t.ok(x["digest_type"] in (2, 4) and x["digest"] == x["digest"].upper()
              and x["record"].endswith(x["digest"])
-             and x["record"].startswith(zone + ". IN DS %d %d 2 " % (
-                 x["key_tag"], x["algorithm"])),
+             and x["record"].startswith(zone + ". IN DS %d %d %d " % (
+                 x["key_tag"], x["algorithm"], x["digest_type"])),
              "%s: DS to publish %d has consistent fields" % (zone, x["key_tag"]))
     # Facts that hold for every delegated zone of the testbed.
     t.is_(d["parent"], TLD, "%s: parent zone is %s" % (zone, TLD))
@@ -219,6 +268,93 @@ if d:
 d = by_name.get("zskroll." + TLD)
 if d:
     t.is_(len([k for k in d["dnskeys"] if k["role"] == "zsk"]), 2, "zskroll: two ZSKs published")
+d = by_name.get("sha1ds." + TLD)
+if d:
+    t.is_([(x["digest_type"], x["matches_key"], x["digest_deprecated"]) for x in d["ds"]],
+          [(1, True, True)], "sha1ds: one SHA-1 DS, matching the KSK, marked deprecated")
+    t.is_(d["ds_to_remove"], [], "sha1ds: the only DS is not to remove before its successor")
+    p = [x for x in d["problems"] if x["code"] == "ds_digest_deprecated"]
+    t.ok(p and p[0]["severity"] == "warning" and
+         d["ds_to_publish"] and d["ds_to_publish"][0]["record"] in p[0]["message"],
+         "sha1ds: the warning carries the SHA-256 DS to publish")
+d = by_name.get("rsasha1." + TLD)
+if d:
+    t.ok(d["dnskeys"] and all(k["algorithm"] == 5 and k["algorithm_deprecated"]
+                              for k in d["dnskeys"]),
+         "rsasha1: every key is algorithm 5, marked deprecated")
+    t.is_(sorted(k["rsa_bits"] for k in d["dnskeys"]), [1280, 2048],
+          "rsasha1: RSA sizes read from the keys (ZSK 1280, KSK 2048)")
+d = by_name.get("rsa1024." + TLD)
+if d:
+    ksk = [k for k in d["dnskeys"] if k["role"] == "ksk"]
+    t.is_([k["rsa_bits"] for k in ksk], [1024], "rsa1024: the KSK is 1024 bits")
+    p = [x for x in d["problems"] if x["code"] == "rsa_key_short"]
+    t.ok(p and p[0]["severity"] == "warning" and str(ksk[0]["key_tag"]) in p[0]["message"],
+         "rsa1024: a warning naming the KSK")
+d = by_name.get("healthy." + TLD)
+if d:
+    p = [x for x in d["problems"] if x["code"] == "rsa_key_short"]
+    t.ok(p and p[0]["severity"] == "info", "healthy: its 1280-bit ZSK is a note, not a warning")
+d = by_name.get("longttl." + TLD)
+if d:
+    t.is_((d["ds_ttl"], d["dnskey_ttl"]), (259200, 172800),
+          "longttl: DS and DNSKEY TTLs read from the servers")
+d = by_name.get("dsboot." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    sig = b.get("signals", [])
+    t.ok(b.get("ready") and b.get("cds") and b.get("cdnskey"),
+         "dsboot: CDS, CDNSKEY, and ready to bootstrap", json.dumps(b)[:300])
+    t.is_(sorted(s["ns"] for s in sig), ["ns1.dnshost." + TLD, "ns2.dnshost." + TLD],
+          "dsboot: one signal per NS name")
+    zone_cds = sorted(x["digest"] for x in d["cds"])
+    t.ok(sig and all(s["status"] == "secure" and
+                     sorted(x["digest"] for x in s["cds"]) == zone_cds for s in sig),
+         "dsboot: both signals validate and carry the zone's CDS")
+d = by_name.get("nodsboot." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    t.ok(b and not b["ready"] and not b["cds"] and
+         [s["status"] for s in b["signals"]] == ["nodata", "nodata"],
+         "nodsboot: no CDS, and both signal names validate as absent", json.dumps(b)[:300])
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    t.ok(p and "no CDS/CDNSKEY" in p[0]["message"] and
+         "no CDS at _dsboot.nodsboot.%s._signal.ns1.dnshost.%s" % (TLD, TLD) in p[0]["message"],
+         "nodsboot: the message says what is missing", p[0]["message"] if p else "")
+d = by_name.get("dsbootinsecure." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    sig = b.get("signals", [])
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    zone_cds = sorted(x["digest"] for x in d["cds"])
+    t.ok(b and not b["ready"] and b["cds"] and
+         sorted(s["ns"] for s in sig) == ["ns1.plainhost." + TLD, "ns2.plainhost." + TLD] and
+         all(s["status"] == "insecure" and sorted(x["digest"] for x in s["cds"]) == zone_cds
+             for s in sig),
+         "dsbootinsecure: the zone's own CDS under both NS names, but not validated",
+         json.dumps(b)[:300])
+    t.ok(p and "does not validate" in p[0]["message"],
+         "dsbootinsecure: the message says the signals do not validate",
+         p[0]["message"] if p else "")
+d = by_name.get("p384." + TLD)
+if d:
+    t.is_(sorted((x["algorithm"], x["digest_type"], len(x["digest"])) for x in d["ds_to_publish"]),
+          [(14, 2, 64), (14, 4, 96)], "p384: SHA-256 and SHA-384 DS of the new key")
+    t.is_(len({x["key_tag"] for x in d["ds_to_publish"]}), 1, "p384: both for the same key")
+d = by_name.get("dsbootwrong." + TLD)
+if d:
+    b = d.get("ds_bootstrap") or {}
+    p = [x for x in d["problems"] if x["code"] == "ds_bootstrap_incomplete"]
+    t.ok(b and not b["ready"] and b["cds"] and
+         [s["status"] for s in b["signals"]] == ["secure", "secure"] and p and
+         "differs from the zone's CDS" in p[0]["message"],
+         "dsbootwrong: validated signals for another key are not enough",
+         json.dumps(b)[:300])
+for label in ("healthy", "sha1ds", "rollstart"):
+    d = by_name.get("%s.%s" % (label, TLD))
+    if d:
+        t.is_(d.get("ds_bootstrap", "absent"), None,
+              "%s: has a DS, so no signal was asked" % label)
 d = by_name.get("unsigned." + TLD)
 if d:
     t.ok(d["ds"] == [] and d["dnskeys"] == [], "unsigned: no DS and no DNSKEY")
@@ -264,6 +400,20 @@ t.ok("| 'ok'=1;;;0;2 'warning'=0;;;0;2 'critical'=1;;;0;2 'unknown'=0;;;0;2"
 t.ok(len(lines) > 1 and lines[1].startswith("broken.%s: critical" % TLD),
      "nagios long output: the critical domain's detail", p.stdout[:400])
 t.is_(p.returncode, 2, "nagios: exit 2")
+p, _ = check("sha1ds." + TLD, fmt="text")
+t.ok("DEPRECATED DIGEST" in p.stdout and "ds_digest_deprecated" in p.stdout and
+     "publish  sha1ds.%s. IN DS" % TLD in p.stdout,
+     "text format marks the SHA-1 DS and gives the SHA-256 one to publish")
+p, _ = check("rsasha1." + TLD, fmt="nagios")
+t.ok(p.stdout.startswith("DNSSEC WARNING - rsasha1.%s" % TLD), "nagios: rsasha1 is a warning",
+     p.stdout[:120])
+t.is_(p.returncode, 1, "nagios: rsasha1 exits 1")
+p, doc = check("sha1ds." + TLD)
+tag = doc["domains"][0]["ds_to_publish"][0]["key_tag"] if doc else None
+p, _ = check("sha1ds." + TLD, fmt="nagios")
+t.ok(p.stdout.startswith("DNSSEC WARNING - sha1ds.%s: the only DS is SHA-1: add the SHA-256 "
+                         "DS %s at the registrar" % (TLD, tag)),
+     "nagios: sha1ds's status line says what to add", p.stdout[:160])
 
 # A resolver where nothing answers is a resolver problem, not the domain's.
 sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

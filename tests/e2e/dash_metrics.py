@@ -48,6 +48,7 @@ EXPECT = {  # label -> (state, severity metric: 0 ok 1 warning 2 critical)
     "expiring": ("stable", 1), "split": ("stable", 1),
     "unsigned": ("insecure", 0), "nocdsswap": ("rotation_pending", 1),
     "nsec3": ("stable", 1), "denialbad": ("stable", 1),
+    "sha1ds": ("stable", 1), "rsa1024": ("stable", 1), "dsboot": ("insecure", 0),
 }
 ZONES = ["%s.%s" % (z, TLD) for z in EXPECT]
 RULES = os.path.join(dc.TOP, "dashboard-export/prometheus-rules.yml")
@@ -222,6 +223,27 @@ try:
          "metrics: expiring's RRSIGs expire within 3 days")
     t.is_(sample(text, "dnssecmon_ds_to_publish_records", zone="rollstart." + TLD),
           1.0, "metrics: one DS to publish for rollstart")
+    # Deprecated crypto and bootstrapping, per zone.
+    t.is_(sample(text, "dnssecmon_ds_deprecated_digest_records", zone="sha1ds." + TLD),
+          1.0, "metrics: sha1ds has one SHA-1 DS")
+    t.is_(sample(text, "dnssecmon_ds_deprecated_digest_records", zone="healthy." + TLD),
+          0.0, "metrics: healthy has none")
+    t.is_(sample(text, "dnssecmon_rsa_key_modulus_size", zone="rsa1024." + TLD),
+          1024.0, "metrics: rsa1024's smallest RSA key is 1024 bits")
+    t.is_(sample(text, "dnssecmon_rsa_key_modulus_size", zone="healthy." + TLD),
+          1280.0, "metrics: healthy's smallest RSA key is its 1280-bit ZSK")
+    t.is_(sample(text, "dnssecmon_rsa_key_modulus_size", zone="sha1ds." + TLD),
+          None, "metrics: no RSA size for an ECDSA zone")
+    t.is_(sample(text, "dnssecmon_dnskey_deprecated_algorithm_records",
+                 zone="healthy." + TLD), 0.0, "metrics: healthy has no deprecated key")
+    t.is_(sample(text, "dnssecmon_dnskey_ttl_seconds", zone="healthy." + TLD),
+          3600.0, "metrics: healthy's DNSKEY TTL")
+    t.is_(sample(text, "dnssecmon_ds_bootstrap_ready", zone="dsboot." + TLD),
+          1.0, "metrics: dsboot can be bootstrapped")
+    t.is_(sample(text, "dnssecmon_ds_bootstrap_ready", zone="healthy." + TLD),
+          None, "metrics: no bootstrap series for a zone with a DS")
+    t.is_(sample(text, "dnssecmon_ds_bootstrap_ready", zone="unsigned." + TLD),
+          None, "metrics: no bootstrap series for an unsigned zone")
     t.ok((sample(text, "dnssecmon_probe_duration_seconds_count") or 0) >= len(ZONES),
          "metrics: the probe duration histogram counts the checks")
     t.ok((sample(text, "dnssecmon_resolver_latency_seconds_count",
@@ -317,6 +339,15 @@ try:
          "api: rollstart's open rotation with its registrar deadline")
     t.ok(any(p["code"] == "rotation_pending" for p in rs.get("problems", [])),
          "api: rollstart's problems")
+    by = {x["domain"]: x for x in doms}
+    t.is_((by.get("dsboot." + TLD) or {}).get("bootstrap_ready"), True,
+          "api: dsboot is ready to bootstrap")
+    t.is_((by.get("healthy." + TLD) or {}).get("bootstrap_ready", "absent"), None,
+          "api: healthy has no bootstrap verdict")
+    t.is_(sorted(k["rsa_bits"] for k in (by.get("rsa1024." + TLD) or {}).get("dnskeys", [])),
+          [1024, 1280], "api: rsa1024's key sizes")
+    t.is_((by.get("sha1ds." + TLD) or {}).get("ds_deprecated_digest_records"), 1,
+          "api: sha1ds has one SHA-1 DS")
     t.is_(rs.get("ambiguous_rotation"), False, "api: rollstart is not ambiguous")
     ns = next((x for x in doms if x["domain"] == "nocdsswap." + TLD), {})
     t.ok(ns.get("ambiguous_rotation") is True and ns.get("rotation") is None

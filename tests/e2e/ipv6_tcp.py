@@ -184,8 +184,11 @@ try:
          all(ns["status"] == "ok" and ns["tcp"] == "ok" and ns["dnskey_tcp_bytes"]
              for ns in d.get("nameservers", [])),
          "dual stack: four addresses answer over UDP and TCP, each with its DNSKEY size")
-    t.is_((d.get("severity"), p.returncode, sorted(codes(d))), ("ok", 0, []),
-          "dual stack: ok, exit 0, no problem")
+    # Notes (severity info) say nothing about the servers: healthy's
+    # 1280-bit ZSK is one (rsa_key_short).
+    t.is_((d.get("severity"), p.returncode,
+           sorted(x["code"] for x in d.get("problems", []) if x["severity"] != "info")),
+          ("ok", 0, []), "dual stack: ok, exit 0, no problem above a note")
 
     # 3. ns2 dead over IPv6 only.
     relay_stop("b6")

@@ -48,9 +48,12 @@ synth_rdata(enum synth_role role, uint8_t *rdata, uint16_t *len,
 	rdata[2] = 3;
 	rdata[3] = 8;			/* RSASHA256 */
 	rdata[4] = 3;			/* exponent length */
-	for (i = 5; i < 5 + 3 + 64; i++)
+	for (i = 5; i < 5 + 3 + 256; i++)
 		rdata[i] = (uint8_t)(i * 31 + (unsigned)role * 97 + 1);
-	*len = 5 + 3 + 64;
+	/* A 2048-bit modulus, as the testbed's KSKs: a shorter one is a
+	 * problem of its own (rsa_key_short). */
+	rdata[8] |= 0x80;
+	*len = 5 + 3 + 256;
 }
 
 /* Index of the new key in r->keys. */

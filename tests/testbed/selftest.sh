@@ -46,9 +46,12 @@ setof() { tr ' ' '\n' | awk 'NF' | sort -u | xargs; }   # words -> sorted unique
 #   E_SIGNERS        roles whose RRSIG covers DNSKEY       E_ZSIGNER role signing the SOA
 #   E_DS             roles with a DS at the TLD            E_CDS     roles in CDS
 #   E_VERDICT        secure|bogus|insecure                 E_WINDOW  RRSIG validity
+#   E_DS_DIGEST      digest type of every DS at the TLD
+#   E_KEY_TTL/E_DS_TTL  TTL of the served DNSKEY RRset / of the TLD's DS
 expect_state() {
     E_KSK_A="ksk" E_KSK_B="" E_ZSK="zsk" E_SIGNERS="ksk" E_ZSIGNER="zsk" E_DS="ksk" E_CDS="ksk"
     E_VERDICT=secure E_WINDOW=normal
+    E_DS_DIGEST=2 E_KEY_TTL=3600 E_DS_TTL=3600
     case $1 in
     healthy) ;;
     rollstart)   E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new" ;;
@@ -65,6 +68,15 @@ expect_state() {
     split)       E_KSK_B="ksk ksk_new" ;;
     unsigned)    E_KSK_A="" E_ZSK="" E_SIGNERS="" E_ZSIGNER="" E_DS="" E_CDS="" E_VERDICT=insecure ;;
     zskroll)     E_ZSK="zsk zsk2" ;;
+    # Deprecated crypto still validates at unbound 1.17 / OpenSSL 3.0 (measured).
+    sha1ds)      E_DS_DIGEST=1 ;;
+    rsasha1|rsa1024) ;;
+    p384)        E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new" ;;
+    longttl)     E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="ksk_new"
+                 E_KEY_TTL=172800; E_DS_TTL=259200 ;;
+    # Signed, no DS at the parent; dsboot also has CDS and RFC 9615 signals.
+    dsboot|dsbootwrong|dsbootinsecure) E_DS=""; E_VERDICT=insecure ;;
+    nodsboot)    E_DS=""; E_CDS=""; E_VERDICT=insecure ;;
     nocdsstart)  E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_CDS="" ;;
     nocdsswap)   E_KSK_A="ksk ksk_new"; E_SIGNERS="ksk ksk_new"; E_DS="ksk_new"; E_CDS="" ;;
     *) echo "selftest: unknown state $1" >&2; exit 2 ;;
@@ -76,7 +88,7 @@ expect_state() {
 # the switch zone use 8; algmismatch is signed with 13 whatever the zone.
 expect_alg() { # zone state
     case $2 in unsigned) echo ""; return ;; algmismatch) echo 13; return ;; esac
-    case ${1%%.*} in healthy|rollstart|dsupdated|switch) echo 8 ;; *) echo 13 ;; esac
+    case ${1%%.*} in healthy|rollstart|dsupdated|switch|rsa1024) echo 8 ;; rsasha1) echo 5 ;; p384) echo 14 ;; *) echo 13 ;; esac
 }
 
 # role -> key tag, from the BIND key file name K<zone>.+<alg>+<tag>
@@ -150,10 +162,10 @@ ds_norm() { # DS/CDS lines on stdin -> "tag alg digesttype DIGEST" lines, sorted
                d = ""; for (j = i + 4; j <= NF; j++) d = d $j
                print $(i+1), $(i+2), $(i+3), toupper(d); next } }' | sort -u
 }
-ds_of_served() { # file zone -> SHA-256 DS of every served KSK, computed from the served keys
+ds_of_served() { # file zone -> SHA-1 and SHA-256 DS of every served KSK, from the served keys
     awk '$4 == "DNSKEY"' "$1" | sed 's/;.*//' >"$1.keys"
     [ -s "$1.keys" ] || return 0
-    dnssec-dsfromkey -2 -f "$1.keys" "$2" | ds_norm
+    { dnssec-dsfromkey -1 -f "$1.keys" "$2" 2>/dev/null; dnssec-dsfromkey -2 -f "$1.keys" "$2"; } | ds_norm
 }
 parent_ds() { # server zone -> normalised DS set at that TLD server
     dig @"$1" +norec +noall +answer +nosplit +time=2 +tries=2 "$2" DS | ds_norm
@@ -226,8 +238,12 @@ check_structure() { # label zone state
     pds=$TMP/pds.$TESTBED_TLD_NS_A
     is "$label: both TLD servers publish the same DS set" \
         "$(lines <"$pds")" "$(lines <"$TMP/pds.$TESTBED_TLD_NS_B")"
-    [ -s "$pds" ] && check "$label: every DS at the parent is SHA-256" \
-        awk '$3 != 2 { bad = 1 } END { exit bad }' "$pds"
+    [ -s "$pds" ] && check "$label: every DS at the parent has digest type $E_DS_DIGEST" \
+        awk -v t="$E_DS_DIGEST" '$3 != t { bad = 1 } END { exit bad }' "$pds"
+    if [ -s "$pds" ]; then
+        is "$label: DS TTL at the TLD is $E_DS_TTL" "$E_DS_TTL" \
+            "$(dig @"$TESTBED_TLD_NS_A" +norec +noall +answer "$zone" DS | awk '{ print $2 }' | setof)"
+    fi
 
     # Which parent DS digests match a key that is actually served, and which dangle.
     pub_ds=$(comm -12 "$pds" "$TMP/served-ds" | awk '{ print $1 }' | setof)
@@ -246,10 +262,20 @@ check_structure() { # label zone state
     is "$label: DS at the parent matching no served key = roles [${want_stale# }]" \
         "$(tags_of "$zone" $want_stale)" "$stale"
 
-    # expect/<zone>.ds must be exactly the served KSKs the parent lacks, as observed.
-    expect_ds=$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | lines)
-    is "$label: expect/$zone.ds = served KSKs without DS at the parent" \
-        "$(comm -13 "$pds" "$TMP/served-ds" | lines)" "$expect_ds"
+    # expect/<zone>.ds must be exactly the SHA-256 DS of served KSKs the parent lacks.
+    expect_ds=$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | awk '$3 == 2' | lines)
+    is "$label: expect/$zone.ds = served KSKs without SHA-256 DS at the parent" \
+        "$(comm -13 "$pds" "$TMP/served-ds" | awk '$3 == 2' | lines)" "$expect_ds"
+    # ... and their SHA-384 DS, for algorithm 14 and 16 keys only.
+    awk '$4 == "DNSKEY" && ($7 == 14 || $7 == 16)' "$TMP/$TESTBED_NS_A.ans" |
+        sed 's/;.*//' >"$TMP/p384.keys"
+    local want384=""
+    if [ -s "$TMP/p384.keys" ]; then
+        want384=$(dnssec-dsfromkey -a SHA-384 -f "$TMP/p384.keys" "$zone" | ds_norm |
+            awk -v have=" $(awk '{ print $1 }' "$pds" | xargs) " 'index(have, " " $1 " ") == 0' | lines)
+    fi
+    is "$label: expect/$zone.ds SHA-384 lines = algorithm 14/16 KSKs without DS" \
+        "$want384" "$(ds_norm <"$TESTBED_EXPECT/$zone.ds" | awk '$3 == 4' | lines)"
     is "$label: expect/$zone.state says $state" "$state" "$(cat "$TESTBED_EXPECT/$zone.state")"
     is "$label: expect/$zone.verdict says $E_VERDICT" "$E_VERDICT" "$(cat "$TESTBED_EXPECT/$zone.verdict")"
 
@@ -258,9 +284,12 @@ check_structure() { # label zone state
     alg=$(expect_alg "$zone" "$state")
     is "$label: served DNSKEY algorithm(s) = [$alg]" "$alg" \
         "$(awk '$4 == "DNSKEY" { print $7 }' "$TMP/$TESTBED_NS_A.ans" "$TMP/$TESTBED_NS_B.ans" | setof)"
-    if [ "$alg" = 8 ]; then
-        # RSA public key: 1 length byte + 3-byte exponent + modulus (256 bytes at 2048 bits)
-        is "$label: every RSA KSK is 2048 bits" 260 \
+    if [ "$alg" = 8 ] || [ "$alg" = 5 ]; then
+        # RSA public key: 1 length byte + 3-byte exponent + modulus (256 bytes at 2048 bits,
+        # 128 at 1024)
+        local kbytes=260 kbits=2048
+        [ "${zone%%.*}" = rsa1024 ] && kbytes=132 kbits=1024
+        is "$label: every RSA KSK is $kbits bits" $kbytes \
             "$(awk '$4 == "DNSKEY" && $5 == 257 { k = ""; for (i = 8; i < NF; i++) if ($i != ";") k = k $i; else break; print k }' \
                 "$TMP/$TESTBED_NS_A.ans" | while read -r k; do base64 -d <<<"$k" | wc -c; done | sort -u | xargs)"
     fi
@@ -289,10 +318,42 @@ check_structure() { # label zone state
         check "$label: over UDP with a 1232-byte buffer the DNSKEY answer is truncated (TC)" \
             bash -c 'dig @"$1" +norec +dnssec +bufsize=1232 +ignore "$2" DNSKEY | grep -qE "^;; flags:[^;]* tc[ ;]"' _ \
             "$TESTBED_NS_A" "$zone" ;;
+    sha1ds)
+        is "$label: no SHA-256 DS at the parent" "" "$(awk '$3 == 2' "$pds")" ;;
+    dsboot|nodsboot|dsbootwrong|dsbootinsecure)
+        local ns sig host=$TESTBED_DNSHOST_ZONE
+        [ "$state" = dsbootinsecure ] && host=plainhost.$TLD
+        is "$label: NS names are in $host" "ns1.$host. ns2.$host." \
+            "$(dig @"$TESTBED_TLD_NS_A" +norec +noall +authority "$zone" NS | awk '$4 == "NS" { print $5 }' | setof)"
+        for ns in ns1 ns2; do
+            sig=_dsboot.$zone._signal.$ns.$host
+            if [ "$state" = dsbootinsecure ]; then
+                is "$label: the signal $sig is there but insecure" insecure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns carries the zone's CDS" \
+                    "$(awk '$4 == "CDS"' "$TMP/$TESTBED_NS_A.ans" | ds_norm | lines)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | lines)"
+            elif [ "$state" = dsboot ]; then
+                is "$label: resolver validates the signal $sig CDS" secure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns carries the zone's CDS" \
+                    "$(awk '$4 == "CDS"' "$TMP/$TESTBED_NS_A.ans" | ds_norm | lines)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | lines)"
+                is "$label: the signal under $ns has a CDNSKEY too" 1 \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer "$sig" CDNSKEY | awk '$4 == "CDNSKEY"' | wc -l)"
+            elif [ "$state" = dsbootwrong ]; then
+                is "$label: resolver validates the signal $sig CDS" secure "$(resolver_verdict "$sig" CDS)"
+                is "$label: the signal under $ns names role ksk_new, which the zone does not publish" \
+                    "$(tags_of "$zone" ksk_new)" \
+                    "$(dig @"$TESTBED_RESOLVER" +noall +answer +nosplit "$sig" CDS | ds_norm | awk '{ print $1 }' | setof)"
+            else
+                is "$label: no signal at $sig (NXDOMAIN)" NXDOMAIN "$(resolver_verdict "$sig" CDS)"
+            fi
+        done ;;
     unsigned)
         is "$label: no DNSKEY served" "0" "$(awk '$4 == "DNSKEY"' "$TMP/$TESTBED_NS_A.ans" | wc -l)"
         is "$label: no DS at the parent" "0" "$(wc -l <"$pds")" ;;
     esac
+    [ -z "$E_SIGNERS" ] || is "$label: DNSKEY TTL on both servers is $E_KEY_TTL" "$E_KEY_TTL" \
+        "$(awk '$4 == "DNSKEY" { print $2 }' "$TMP/$TESTBED_NS_A.ans" "$TMP/$TESTBED_NS_B.ans" | setof)"
 }
 
 check_zone() { # label zone state
@@ -339,7 +400,8 @@ check "resolver has no local zone covering $TLD." \
     bash -c '! unbound-control -c "$1" list_local_zones | awk "{ print \$1 }" | grep -qxF "$2."' _ \
     "$TESTBED_UNBOUND_CONF" "$TLD"
 
-for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap; do
+for state in healthy rollstart dsupdated rolldone broken staleds doubleds expired notyet expiring algmismatch split unsigned zskroll nocdsstart nocdsswap \
+             sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384; do
     check_zone "$state.$TLD" "$state.$TLD" "$state"
 done
 

@@ -28,6 +28,8 @@ SCENARIOS="healthy rollstart dsupdated rolldone broken staleds doubleds expired 
 SCENARIOS="$SCENARIOS nsec3 denialbad"
 # An algorithm rollover 8 -> 13 (RFC 6781 4.1.4), stage by stage, and one step taken too early.
 SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
+# Deprecated crypto, TTLs that outlast the window, RFC 9615 bootstrapping, an algorithm-14 KSK.
+SCENARIOS="$SCENARIOS sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -246,10 +248,17 @@ take_lock() {
 #   SIGN_KSK_B, SIGN_ZSK_B   server b signs with these (a second provider's keys)
 #   NS_B         server b's NS name: ns2.dnshost, or ns.signer2 (another provider's
 #                domain, an A record in the TLD zone) where b is a second provider
+#   DS_DIGEST    digest type of the TLD's DS (2 SHA-256; 1 SHA-1)
+#   DS_TTL       TTL of the TLD's DS          KEY_TTL  TTL of the zone's DNSKEY RRset
+#   SIGNAL       roles whose CDS+CDNSKEY dnshost.$TLD publishes as RFC 9615 signals
+#                (_dsboot.<zone>._signal.ns1/ns2.NSHOST); static zones only
+#   NSHOST       the zone holding the name servers' names: dnshost.$TLD (signed, DS at
+#                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
     CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
     NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK=""
+    DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
     rollstart)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
@@ -285,6 +294,38 @@ state_def() {
                  SIGN_KSK="ksk";          DS="ksk";               CDS="ksk";        B_AHEAD=1 ;;
     unsigned)    SIGN_ZSK="";             VERDICT=insecure ;;
     zskroll)     PUB_A="ksk zsk zsk2";    SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # Deprecated crypto, signed the way real signers do it (zone_alg, keygen). Measured
+    # with unbound 1.17.1 / OpenSSL 3.0 on Debian 12: all three validate secure; RHEL 9's
+    # DEFAULT crypto policy would call the SHA-1 ones insecure.
+    # sha1ds: the parent's only DS for ksk is SHA-1 (digest type 1).
+    sha1ds)      PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 DS_DIGEST=1 ;;
+    # rsasha1: every key is algorithm 5 (RSASHA1); rsa1024: the KSK is RSA-1024.
+    rsasha1)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    rsa1024)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
+    # A KSK rotation whose TTLs eat the 7-day window: DNSKEY TTL 2 days + DS TTL 3 days
+    # leave 2 days to act, under critical_before (72 h). Each TTL alone looks harmless.
+    longttl)     PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
+                 DS_TTL=259200;           KEY_TTL=172800 ;;
+    # Signed zones without a DS at the parent (RFC 9615 bootstrapping). dsboot has CDS and
+    # CDNSKEY and its DNS host signs the signals under both name servers in dnshost.$TLD;
+    # nodsboot has neither: the parent has nothing to bootstrap from. dsbootwrong's signals
+    # name a key the zone does not publish (a DNS host that signalled for the wrong key):
+    # a parent must not act on them.
+    dsboot)      PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk";            VERDICT=insecure ;;
+    dsbootwrong) PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk_new";        VERDICT=insecure ;;
+    # The right signals, but the name servers' own zone is unsigned: nothing vouches for
+    # them, so a parent must not act (RFC 9615 needs the signal zone secure).
+    dsbootinsecure) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="";            CDS="ksk"
+                 SIGNAL="ksk";            NSHOST=plainhost.$TLD;  NS_B=ns2.plainhost.$TLD
+                 VERDICT=insecure ;;
+    nodsboot)    PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="";            CDS=""
+                 VERDICT=insecure ;;
+    # ECDSAP384SHA384 (zone_alg 14) in a KSK rotation: its DS to publish is SHA-256 and
+    # SHA-384 (expect/<zone>.ds lists both).
+    p384)        PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new" ;;
     # Hosts that publish no CDS. A rotation that starts (new key, old DS) and one that
     # finishes (new DS, old key still published) are mirror images: one check cannot
     # tell which key is new; history (the key seen first is the old one) can.
@@ -354,6 +395,9 @@ zone_alg() {
     case $1 in
     algsigs|algkeys|algds|algoldkeys|algdone|algdsearly) echo 8 ;; # alt_ keys: 13
     healthy|rollstart|dsupdated|algmismatch|switch) echo 8 ;;
+    rsasha1) echo 5 ;;
+    rsa1024) echo 8 ;;
+    p384) echo 14 ;;
     *) echo 13 ;;
     esac
 }
@@ -361,7 +405,7 @@ zone_alg() {
 # Roles the static zone <state> needs: exactly those its definition mentions.
 roles_for_state() {
     state_def "$1"
-    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $CDS_B $CDNSKEY $CDNSKEY_B $SIGN_KSK_B $SIGN_ZSK_B $XSIG_KSK $XSIG_ZSK" |
+    echo "$PUB_A $PUB_B $SIGN_KSK $SIGN_ZSK $DS $CDS $CDS_B $CDNSKEY $CDNSKEY_B $SIGN_KSK_B $SIGN_ZSK_B $XSIG_KSK $XSIG_ZSK $SIGNAL" |
         tr ' ' '\n' | awk 'NF && $0 != "delete" && !seen[$0]++' |
         tr '\n' ' '
 }
@@ -379,9 +423,15 @@ keygen() { # zone role main-alg -> appends to roles
     mkdir -p "$dir"
     case $role in alt_*) alg=13 ;; esac
     is_ksk_role "$role" && args=(-f KSK) || args=()
+    # rsa1024's KSK is RSA-1024: what a zone signed years ago still carries.
+    local ksk_bits=2048
+    [ "$zone" = "rsa1024.$TLD" ] && ksk_bits=1024
     case $alg in
-    8)  if is_ksk_role "$role"; then args+=(-a RSASHA256 -b 2048); else args+=(-a RSASHA256 -b 1280); fi ;;
+    8)  if is_ksk_role "$role"; then args+=(-a RSASHA256 -b "$ksk_bits"); else args+=(-a RSASHA256 -b 1280); fi ;;
+    # BIND 9.18 on Debian 12 still makes and signs with RSASHA1 (it warns "deprecated").
+    5)  if is_ksk_role "$role"; then args+=(-a RSASHA1 -b 2048); else args+=(-a RSASHA1 -b 1280); fi ;;
     13) args+=(-a ECDSAP256SHA256) ;;
+    14) args+=(-a ECDSAP384SHA384) ;;
     *)  die "unsupported algorithm $alg" ;;
     esac
     # Keygens of one zone run one after the other in the same directory, which lets
@@ -412,8 +462,15 @@ ds_rr() { # zone role [-C] -> DS (or CDS) record, SHA-256, with the TLD's TTL
     dnssec-dsfromkey -2 -T "$TTL" ${3:+"$3"} "$(key_of "$1" "$2").key"
 }
 
-ds_plain() { # zone role -> `dnssec-dsfromkey -2` output as is (expect files)
-    dnssec-dsfromkey -2 "$(key_of "$1" "$2").key"
+ds_plain() { # zone role [digest 1|2|4] -> `dnssec-dsfromkey -2` (or that digest) output as is
+    local d=(-2)
+    case ${3:-2} in 1) d=(-1) ;; 4) d=(-a SHA-384) ;; esac
+    # 2>/dev/null: dnssec-dsfromkey -1 warns that SHA-1 is deprecated, which is the point.
+    dnssec-dsfromkey "${d[@]}" "$(key_of "$1" "$2").key" 2>/dev/null
+}
+
+ds_parent() { # zone role -> the DS the TLD publishes, with the state's DS_DIGEST and DS_TTL
+    dnssec-dsfromkey "-$DS_DIGEST" -T "$DS_TTL" "$(key_of "$1" "$2").key" 2>/dev/null
 }
 
 # ---------------------------------------------------------------------------------------
@@ -485,11 +542,11 @@ build_child() {
         out=$D/work/$zone/$srv.signed
         {
             echo "\$TTL $TTL"
-            echo "$zone. IN SOA ns1.$DNSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
-            echo "$zone. IN NS ns1.$DNSHOST."
+            echo "$zone. IN SOA ns1.$NSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
+            echo "$zone. IN NS ns1.$NSHOST."
             echo "$zone. IN NS $NS_B."
             echo "www.$zone. IN A 127.0.0.80"
-            for r in $pub; do dnskey_rr "$zone" "$r"; done
+            for r in $pub; do dnskey_rr "$zone" "$r" | awk -v t="$KEY_TTL" '{ $2 = t; print }'; done
             if [ -n "$pub" ]; then
                 for r in $cds; do
                     if [ "$r" = delete ]; then echo "$zone. $TTL IN CDS 0 0 0 00"
@@ -516,9 +573,9 @@ build_child() {
     done
 
     mkdir -p "$D/work/tld-parts"
-    { echo "$zone. IN NS ns1.$DNSHOST."
+    { echo "$zone. IN NS ns1.$NSHOST."
       echo "$zone. IN NS $NS_B."
-      for r in $DS; do ds_rr "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
+      for r in $DS; do ds_parent "$zone" "$r"; done; } >"$D/work/tld-parts/$label.part"
 
     write_expect "$zone" "$state"
     write_expect_denial "$zone" "$D/work/$zone/a.signed"
@@ -602,8 +659,9 @@ lamed_part() {
 }
 
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose
-# DS is not at the parent: what a monitor should report as "DS to publish". Literal
-# reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK.
+# SHA-256 DS is not at the parent: what a monitor should report as "DS to publish". Literal
+# reading: in dsupdated that is the outgoing K_old; in split it is server b's new KSK; in
+# sha1ds the KSK whose only DS is SHA-1. For an algorithm 14/16 key its SHA-384 DS follows.
 write_expect() {
     local zone=$1 state=$2 e=$D/expect r
     mkdir -p "$e"
@@ -611,12 +669,16 @@ write_expect() {
     : >"$e/$zone.ds.tmp"
     for r in $(echo "$PUB_A $PUB_B" | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
         is_ksk_role "$r" || continue
-        case " $DS " in *" $r "*) continue ;; esac
+        case " $DS " in *" $r "*) [ "$DS_DIGEST" = 2 ] && continue ;; esac
         ds_plain "$zone" "$r" >>"$e/$zone.ds.tmp"
+        # A P-384 or Ed448 key warrants a SHA-384 DS beside the SHA-256 one.
+        case $(awk '!/^;/ && NF { print $7; exit }' "$(key_of "$zone" "$r").key") in
+        14|16) ds_plain "$zone" "$r" 4 >>"$e/$zone.ds.tmp" ;;
+        esac
     done
     mv -f "$e/$zone.ds.tmp" "$e/$zone.ds"
     : >"$e/$zone.parent-ds"
-    for r in $DS; do ds_plain "$zone" "$r" >>"$e/$zone.parent-ds"; done
+    for r in $DS; do ds_plain "$zone" "$r" "$DS_DIGEST" >>"$e/$zone.parent-ds"; done
     : >"$e/$zone.cds"
     if [ -n "$PUB_A" ]; then
         for r in $CDS; do
@@ -626,6 +688,22 @@ write_expect() {
     fi
     echo "$state" >"$e/$zone.state"
     echo "$VERDICT" >"$e/$zone.verdict"
+}
+
+# RFC 9615 signals of the scenarios that ask for them (SIGNAL roles): CDS and CDNSKEY owned
+# by _dsboot.<zone>._signal.<ns> in the name servers' own zone HOST.
+signal_rrs() { # host
+    local s ns r
+    for s in $SCENARIOS; do
+        state_def "$s"
+        [ -n "$SIGNAL" ] && [ "$NSHOST" = "$1" ] || continue
+        for ns in ns1 ns2; do
+            for r in $SIGNAL; do
+                { ds_rr "$s.$TLD" "$r" -C; dnskey_rr "$s.$TLD" "$r" CDNSKEY; } |
+                    awk -v o="_dsboot.$s.$TLD._signal.$ns.$1." '{ $1 = o; print }'
+            done
+        done
+    done
 }
 
 # AAAA of ns1/ns2 when TESTBED_NS_A6/B6 are set (dual-stack name servers).
@@ -645,10 +723,33 @@ build_dnshost() {
         echo "ns2.$z. IN A $TESTBED_NS_B"
         ns_aaaa "$z"
         dnskey_rr "$z" ksk; dnskey_rr "$z" zsk
+        signal_rrs "$z"
     } >"$src"
     sign_zone "$z" "$src" "$D/work/dnshost.signed" normal ksk zsk
     install_zone "$D/work/dnshost.signed" "$D/nsd-a/zones/$z.zone"
     install_zone "$D/work/dnshost.signed" "$D/nsd-b/zones/$z.zone"
+}
+
+# plainhost.$TLD: the same two servers under names in an unsigned zone, delegated without
+# DS, carrying signals nothing can validate (dsbootinsecure).
+build_plainhost() {
+    local serial=$1 z=plainhost.$TLD src=$D/work/plainhost.zone
+    {
+        echo "\$TTL $TTL"
+        echo "$z. IN SOA ns1.$z. hostmaster.$z. $serial 3600 900 604800 300"
+        echo "$z. IN NS ns1.$z."
+        echo "$z. IN NS ns2.$z."
+        echo "ns1.$z. IN A $TESTBED_NS_A"
+        echo "ns2.$z. IN A $TESTBED_NS_B"
+        signal_rrs "$z"
+    } >"$src"
+    install_zone "$src" "$D/nsd-a/zones/$z.zone"
+    install_zone "$src" "$D/nsd-b/zones/$z.zone"
+    mkdir -p "$D/work/tld-parts"
+    { echo "$z. IN NS ns1.$z."
+      echo "$z. IN NS ns2.$z."
+      echo "ns1.$z. IN A $TESTBED_NS_A"
+      echo "ns2.$z. IN A $TESTBED_NS_B"; } >"$D/work/tld-parts/plainhost.part"
 }
 
 build_tld() {
@@ -1069,8 +1170,8 @@ wait_servers_ready() {
         [nsd-root]=". "
         [nsd-tld]="$TLD $SPECIAL cohosted.$TLD "
         [nsd-tld2]="$TLD $SPECIAL cohosted.$TLD "
-        [nsd-a]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
-        [nsd-b]="$DNSHOST $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
+        [nsd-a]="$DNSHOST plainhost.$TLD $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
+        [nsd-b]="$DNSHOST plainhost.$TLD $TESTBED_ZONES inside.$SPECIAL viaspecial.$TLD $bench"
     )
     local -A addrs_of=(
         [nsd-root]="$TESTBED_ROOT_NS_A $TESTBED_ROOT_NS_B"
@@ -1309,6 +1410,7 @@ cmd_up() {
     t1=$(date +%s%N)
 
     build_dnshost "$serial"
+    build_plainhost "$serial"
     lamed_part
     build_tld "$serial"
     build_special_tld "$serial"

@@ -396,6 +396,276 @@ test_parents(void)
 	}
 }
 
+/* An RSA key (RFC 3110: exponent 65537, a modulus of exactly `bits`). */
+static int
+rsa_key_add(uint16_t flags, uint8_t alg, int bits, int seed,
+    uint32_t signs_dnskey)
+{
+	struct probe_key *k = &R.keys[R.n_keys];
+	size_t i, mlen = (size_t)(bits + 7) / 8;
+
+	memset(k, 0, sizeof(*k));
+	k->rdata[0] = flags >> 8;
+	k->rdata[1] = flags & 0xff;
+	k->rdata[2] = 3;
+	k->rdata[3] = alg;
+	k->rdata[4] = 3;
+	k->rdata[5] = 1;
+	k->rdata[6] = 0;
+	k->rdata[7] = 1;
+	for (i = 0; i < mlen; i++)
+		k->rdata[8 + i] = (uint8_t)(seed * 13 + i * 7 + 1);
+	/* The top bit of the modulus sets its size. */
+	k->rdata[8] = (uint8_t)(0x80 >> ((8 - bits % 8) % 8));
+	k->rdata_len = (uint16_t)(8 + mlen);
+	k->flags = flags;
+	k->protocol = 3;
+	k->algorithm = alg;
+	k->key_tag = dsmatch_keytag(k->rdata, k->rdata_len);
+	k->servers = 3;
+	k->signs_dnskey = signs_dnskey;
+	k->signs_soa = (flags & 1) ? 0 : 3;
+	return (int)R.n_keys++;
+}
+
+/* A parent DS of key k with another digest type. */
+static void
+parent_ds_type(int k, uint8_t type)
+{
+	uint8_t owner[DSMATCH_NAME_MAX];
+	size_t olen, dl;
+	struct probe_ds *d = &R.ds[R.n_ds++];
+
+	dsmatch_name_to_wire(R.domain, owner, sizeof(owner), &olen, NULL, 0);
+	ds_of(d, k, 0);
+	d->digest_type = type;
+	dsmatch_digest(owner, olen, R.keys[k].rdata, R.keys[k].rdata_len, type,
+	    d->digest, sizeof(d->digest), &dl);
+	d->digest_len = (uint8_t)dl;
+}
+
+/* No DS to publish is SHA-1 or for a deprecated algorithm. */
+static bool
+publish_clean(void)
+{
+	unsigned i;
+
+	for (i = 0; i < R.n_publish; i++)
+		if (R.publish[i].digest_type == 1 ||
+		    dsmatch_algorithm_deprecated(R.publish[i].algorithm))
+			return false;
+	return true;
+}
+
+static const struct probe_problem *
+problem(const char *code)
+{
+	unsigned i;
+
+	for (i = 0; i < R.n_problems; i++)
+		if (strcmp(R.problems[i].code, code) == 0)
+			return &R.problems[i];
+	return NULL;
+}
+
+static void
+test_deprecated(void)
+{
+	const struct probe_problem *p;
+	int k1, k2;
+
+	/* The only DS is SHA-1: warning, and the SHA-256 DS to add. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds_type(k1, 1);
+	classify();
+	is_str(probe_state_name(R.state), "stable", "SHA-1 DS only: stable");
+	ok((p = problem("ds_digest_deprecated")) != NULL &&
+	    p->severity == PROBE_SEV_WARNING, "SHA-1 DS only: a warning");
+	ok(p != NULL && strstr(p->message, "IN DS") != NULL &&
+	    strstr(p->message, " 13 2 ") != NULL,
+	    "SHA-1 DS only: the message carries the SHA-256 DS");
+	is_int(R.n_publish, 1, "SHA-1 DS only: one DS to publish");
+	ok(R.n_publish == 1 && R.publish[0].digest_type == 2 &&
+	    R.publish[0].key == k1, "SHA-1 DS only: its SHA-256 DS to publish");
+	ok(!R.ds[0].stale, "SHA-1 DS only: not to remove yet");
+	ok(!R.keys[k1].needs_ds, "SHA-1 DS only: no rotation opened");
+
+	/* SHA-1 beside SHA-256: a note, and the SHA-1 DS to remove. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds_type(k1, 1);
+	parent_ds(k1, 0);
+	classify();
+	ok((p = problem("ds_digest_deprecated")) != NULL &&
+	    p->severity == PROBE_SEV_OK, "SHA-1 beside SHA-256: a note");
+	is_str(probe_severity_name(R.severity), "ok", "SHA-1 beside SHA-256: ok");
+	ok(R.ds[0].stale && !R.ds[1].stale,
+	    "SHA-1 beside SHA-256: the SHA-1 DS is the one to remove");
+	is_int(R.n_publish, 0, "SHA-1 beside SHA-256: nothing to publish");
+
+	/* RSASHA1: deprecated algorithm, and never a DS for it. */
+	base();
+	k1 = rsa_key_add(257, 5, 2048, 1, 3);
+	rsa_key_add(256, 5, 2048, 2, 0);
+	parent_ds(k1, 0);
+	classify();
+	ok((p = problem("key_algorithm_deprecated")) != NULL &&
+	    p->severity == PROBE_SEV_WARNING, "RSASHA1 keys: a warning");
+	ok(p != NULL && strstr(p->message, "RSASHA1") != NULL &&
+	    strstr(p->message, "algorithm 13") != NULL,
+	    "RSASHA1: names the algorithm and where to go");
+	ok(!has("rsa_key_short"), "RSASHA1 2048-bit keys: not short");
+	base();
+	k1 = rsa_key_add(257, 7, 2048, 1, 3);
+	R.validation = PROBE_VAL_INSECURE;
+	classify();
+	is_str(probe_state_name(R.state), "insecure", "unsigned NSEC3RSASHA1");
+	is_int(R.n_publish, 0, "a deprecated algorithm: no DS to publish");
+	ok((p = problem("ds_missing")) != NULL &&
+	    strstr(p->message, "no DS offered") != NULL,
+	    "ds_missing says why no DS is offered");
+
+	/* Short RSA keys: a KSK warns, a ZSK is a note. */
+	base();
+	k1 = rsa_key_add(257, 8, 1024, 1, 3);
+	rsa_key_add(256, 8, 2048, 2, 0);
+	parent_ds(k1, 0);
+	classify();
+	ok((p = problem("rsa_key_short")) != NULL &&
+	    p->severity == PROBE_SEV_WARNING &&
+	    strstr(p->message, "1024 bits") != NULL, "RSA-1024 KSK: a warning");
+	ok(!has("key_algorithm_deprecated"), "RSASHA256: not deprecated");
+	base();
+	k1 = rsa_key_add(257, 8, 2048, 1, 3);
+	rsa_key_add(256, 8, 1280, 2, 0);
+	parent_ds(k1, 0);
+	classify();
+	ok((p = problem("rsa_key_short")) != NULL &&
+	    p->severity == PROBE_SEV_OK, "RSA-1280 ZSK: a note");
+	is_str(probe_severity_name(R.severity), "ok", "RSA-1280 ZSK: ok");
+
+	/* ECDSAP384SHA384 waiting for its DS: SHA-256 and SHA-384. */
+	base();
+	k1 = key_add(257, 14, 1, 3, 3);
+	k2 = key_add(257, 14, 3, 3, 3);
+	parent_ds(k1, 0);
+	classify();
+	is_int(R.n_publish, 2, "algorithm 14: two DS to publish");
+	ok(R.n_publish == 2 && R.publish[0].digest_type == 2 &&
+	    R.publish[1].digest_type == 4 && R.publish[1].digest_len == 48 &&
+	    R.publish[0].key == k2 && R.publish[1].key == k2,
+	    "algorithm 14: SHA-256 and SHA-384 of the new key");
+	ok(publish_clean(), "algorithm 14: nothing SHA-1 to publish");
+
+	/* TTLs that eat the window: 2 days + 3 days > 7 days - 72 hours. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	k2 = key_add(257, 13, 3, 3, 3);
+	parent_ds(k1, 0);
+	R.ds_ttl = 3 * 86400;
+	R.dnskey_ttl = 2 * 86400;
+	classify();
+	ok((p = problem("ttl_exceeds_window")) != NULL &&
+	    p->severity == PROBE_SEV_WARNING, "TTLs over the window: a warning");
+	ok(p != NULL && strstr(p->message, "leave 2d 0h of the 7d 0h") != NULL,
+	    "the message names the time left");
+	R.ds_ttl = 86400;
+	R.dnskey_ttl = 3600;
+	classify();
+	ok(!has("ttl_exceeds_window"), "a day of DS TTL: no TTL problem");
+	R.ds_ttl = 3 * 86400;
+	R.dnskey_ttl = 2 * 86400;
+	R.n_keys = 1;	/* no rotation: the same TTLs are no problem */
+	classify();
+	ok(!has("ttl_exceeds_window"), "no pending rotation: no TTL problem");
+	(void)k2;
+}
+
+/* Two NS names with the given signal states; `good` carries the CDS. */
+static void
+signals(enum probe_signal_status a, enum probe_signal_status b, bool good)
+{
+	enum probe_signal_status st[2] = { a, b };
+	unsigned i;
+
+	R.n_signals = 2;
+	for (i = 0; i < 2; i++) {
+		memset(&R.signals[i], 0, sizeof(R.signals[i]));
+		strcpy(R.signals[i].ns, i ? "ns2.host.test" : "ns1.host.test");
+		R.signals[i].status = st[i];
+		if (st[i] == PROBE_SIG_SECURE) {
+			R.signals[i].cds[0] = R.cds[0];
+			if (!good)
+				R.signals[i].cds[0].digest[0] ^= 1;
+			R.signals[i].n_cds = 1;
+		}
+	}
+}
+
+static void
+test_bootstrap(void)
+{
+	const struct probe_problem *p;
+	int k1;
+
+	/* Signed, no DS, CDS and both signals: ready. */
+	base();
+	R.validation = PROBE_VAL_INSECURE;
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	child_cds(k1);
+	signals(PROBE_SIG_SECURE, PROBE_SIG_SECURE, true);
+	classify();
+	ok(has("ds_missing") && has("ds_bootstrap_ready") &&
+	    !has("ds_bootstrap_incomplete"), "CDS and both signals: ready");
+	is_str(probe_severity_name(R.severity), "ok", "bootstrap ready: ok");
+
+	/* One signal missing, one carrying another CDS. */
+	signals(PROBE_SIG_NODATA, PROBE_SIG_SECURE, false);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "no CDS at _dsboot.example.test._signal."
+	    "ns1.host.test") != NULL && strstr(p->message, "differs") != NULL,
+	    "a missing and a different signal: both named");
+	ok(!has("ds_bootstrap_ready"), "incomplete: not ready");
+
+	/* A signal in an unsigned zone proves nothing; an in-domain NS. */
+	signals(PROBE_SIG_INSECURE, PROBE_SIG_IN_DOMAIN, true);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "does not validate") != NULL &&
+	    strstr(p->message, "inside") != NULL,
+	    "insecure signal and in-domain NS: both named");
+
+	/* No CDS at all. */
+	R.n_cds = 0;
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	    strstr(p->message, "no CDS/CDNSKEY") != NULL, "no CDS: said");
+
+	/* Unsigned zone: nothing to bootstrap. */
+	base();
+	R.validation = PROBE_VAL_INSECURE;
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	    "unsigned zone: no bootstrap verdict");
+
+	/* A DS at the parent: not judged. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	child_cds(k1);
+	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
+	classify();
+	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	    "a DS at the parent: no bootstrap verdict");
+}
+
 int
 main(void)
 {
@@ -817,14 +1087,14 @@ main(void)
 
 	/* the DNSKEY answer's size */
 	base();
-	k1 = key_add(257, 8, 1, 3, 3);
+	k1 = rsa_key_add(257, 8, 2048, 1, 3);	/* 2048 bits: no rsa_key_short */
 	parent_ds(k1, 0);
 	R.servers[0].dnskey_tc = R.servers[1].dnskey_tc = true;
 	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1376;
 	classify();
 	ok(!has("dnskey_answer_large"), "1376 B truncated outside a "
 	    "rotation: no problem");
-	k2 = key_add(257, 8, 3, 3, 3);		/* a new KSK signs too */
+	k2 = rsa_key_add(257, 8, 2048, 3, 3);		/* a new KSK signs too */
 	classify();
 	is_str(probe_state_name(R.state), "rotation_pending", "(rotation "
 	    "pending)");
@@ -861,6 +1131,8 @@ main(void)
 	classify();
 	ok(has("observation_truncated"), "dropped records are reported");
 
+	test_deprecated();
+	test_bootstrap();
 	/* Multi-signer (RFC 8901): each server a provider with its own KSK
 	 * and ZSK, both KSKs with DS, each publishing both ZSKs. */
 	base();

@@ -632,6 +632,48 @@ test_bind(void)
 	ok(rm_tree(dir) == 0, "temporary key directory removed");
 }
 
+/* RFC 3110 key sizes, from the key as served. */
+static void
+test_rsa_bits(void)
+{
+	uint8_t	 k[300];
+	size_t	 i;
+
+	memset(k, 0, sizeof(k));
+	k[0] = 1; k[1] = 1; k[2] = 3; k[3] = 8;
+	k[4] = 3; k[5] = 1; k[6] = 0; k[7] = 1;
+	for (i = 8; i < 8 + 128; i++)
+		k[i] = 0xa5;
+	is_int(dsmatch_rsa_bits(k, 8 + 128), 1024, "RSA-1024: 1024 bits");
+	k[8] = 0x01;
+	is_int(dsmatch_rsa_bits(k, 8 + 128), 1017, "leading zero bits do not "
+	    "count");
+	k[8] = 0x00;
+	is_int(dsmatch_rsa_bits(k, 8 + 128), 1016, "a leading zero octet does "
+	    "not count");
+	/* The long exponent form: 0, then a two-octet length. */
+	k[4] = 0; k[5] = 0; k[6] = 3; k[7] = 1; k[8] = 0; k[9] = 1;
+	for (i = 10; i < 10 + 256; i++)
+		k[i] = 0xff;
+	is_int(dsmatch_rsa_bits(k, 10 + 256), 2048, "two-octet exponent length");
+	k[5] = 0xff;
+	is_int(dsmatch_rsa_bits(k, 10 + 256), -1, "exponent past the end: -1");
+	k[5] = 0;
+	k[3] = 13;
+	is_int(dsmatch_rsa_bits(k, 10 + 256), -1, "not RSA: -1");
+	k[3] = 5;
+	is_int(dsmatch_rsa_bits(k, 4), -1, "no public key: -1");
+	k[4] = 3;
+	is_int(dsmatch_rsa_bits(k, 8), -1, "exponent only, no modulus: -1");
+	ok(dsmatch_algorithm_deprecated(5) && dsmatch_algorithm_deprecated(7) &&
+	    dsmatch_algorithm_deprecated(1) && !dsmatch_algorithm_deprecated(8) &&
+	    !dsmatch_algorithm_deprecated(13), "deprecated: 1, 5, 7, not 8, 13");
+	ok(dsmatch_digest_deprecated(1) && !dsmatch_digest_deprecated(2) &&
+	    !dsmatch_digest_deprecated(4), "SHA-1 digests are deprecated");
+	ok(dsmatch_sha384_warranted(14) && !dsmatch_sha384_warranted(13),
+	    "SHA-384 for algorithm 14, not 13");
+}
+
 int
 main(void)
 {
@@ -643,5 +685,6 @@ main(void)
 	test_hex();
 	test_algorithms();
 	test_bind();
+	test_rsa_bits();
 	return tap_done();
 }
