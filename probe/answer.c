@@ -555,7 +555,7 @@ answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 				break;
 		if (j == r->n_cds) {
 			if (r->n_cds >= PROBE_MAX_DS) {
-				r->ds_dropped++;
+				r->cds_dropped++;
 				continue;
 			}
 			r->cds[r->n_cds++] = d;
@@ -614,7 +614,7 @@ answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
 				break;
 		if (j == r->n_cdnskey) {
 			if (r->n_cdnskey >= PROBE_MAX_DS) {
-				r->keys_dropped++;
+				r->cdnskey_dropped++;
 				continue;
 			}
 			r->cdnskey[r->n_cdnskey++] = c;

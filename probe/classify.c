@@ -2572,11 +2572,15 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		probe_problem_add(r, PROBE_P_INSECURE,
 		    "%s has no DS at %s: answers for it cannot be validated",
 		    r->domain, r->parent);
-	if (r->ds_dropped + r->keys_dropped + r->servers_dropped > 0)
+	/* Each kind of record by its own name: a full CDS list is not a
+	 * DS the parent holds. */
+	if (r->ds_dropped + r->keys_dropped + r->cds_dropped +
+	    r->cdnskey_dropped + r->servers_dropped > 0)
 		probe_problem_add(r, PROBE_P_OBSERVATION_TRUNCATED,
 		    "More records than the monitor keeps (%u DS, %u DNSKEY, "
-		    "%u server addresses dropped): the verdict may be "
-		    "incomplete", r->ds_dropped, r->keys_dropped,
+		    "%u CDS, %u CDNSKEY, %u server addresses dropped): the "
+		    "verdict may be incomplete", r->ds_dropped,
+		    r->keys_dropped, r->cds_dropped, r->cdnskey_dropped,
 		    r->servers_dropped);
 
 	classify_history(r, pol, owner, olen, now);

@@ -482,6 +482,7 @@ struct probe_result {
 	struct probe_ds	cds[PROBE_MAX_DS];
 	unsigned	n_cdnskey;		/* CDNSKEY, as fingerprints */
 	struct probe_cdnskey cdnskey[PROBE_MAX_DS];
+	unsigned	cds_dropped, cdnskey_dropped;	/* did not fit */
 	bool		cds_delete;		/* CDS "0 0 0 00": remove DS */
 	/* RFC 9615 signals, asked only when the parent has no DS. */
 	unsigned	n_signals;

@@ -1273,5 +1273,17 @@ main(void)
 	}
 
 	test_parents();
+
+	/* A full CDS or CDNSKEY list is named as such, not as DS or DNSKEY. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	parent_ds(k1, 0);
+	R.cds_dropped = 3;
+	R.cdnskey_dropped = 2;
+	classify();
+	ok(has("observation_truncated") && strstr(message_of(
+	    "observation_truncated"), "0 DS, 0 DNSKEY, 3 CDS, 2 CDNSKEY") !=
+	    NULL, "truncated CDS/CDNSKEY lists are named: %s",
+	    message_of("observation_truncated"));
 	return tap_done();
 }
