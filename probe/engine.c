@@ -81,7 +81,8 @@
 #define CUT_MAX_ADDRS	PROBE_MAX_PARENTS	/* a TLD has up to 26 */
 #define NS_MAX_ADDRS	8
 #define HASH_SIZE	4096
-#define STEP_TTL	3600	/* a shared answer is reused this long */
+#define STEP_TTL	3600	/* a shared answer is reused this long
+				   (probe_config.cache_ttl_s: 0) */
 #define MAX_ATTEMPTS	3	/* parent servers tried per step */
 
 struct addr {
@@ -120,6 +121,10 @@ struct step {
 						   with authority */
 	unsigned		 attempt;
 	unsigned		 lookups;	/* NS address lookups open */
+	/* Expired: out of the table, freed once no job that may hold it is
+	 * active (see cache_retire). */
+	struct step		*gnext;
+	uint64_t		 retired;
 };
 
 /* Addresses of a name server name, resolved through libunbound. */
@@ -132,6 +137,8 @@ struct nsaddr {
 	struct addr		 addrs[NS_MAX_ADDRS];
 	unsigned		 n;
 	struct waiters		 waiters;
+	struct nsaddr		*gnext;		/* as struct step */
+	uint64_t		 retired;
 };
 
 struct job;
@@ -172,6 +179,7 @@ enum job_phase { PH_QUEUED, PH_WALK, PH_ADDRS, PH_CHILD };
 struct job {
 	TAILQ_ENTRY(job)	 entry;
 	struct probe_engine	*e;
+	uint64_t		 epoch;		/* the cache's, when it began */
 	probe_done_cb		 cb;
 	void			*arg;
 	unsigned		 flags;		/* PROBE_START_* */
@@ -241,6 +249,13 @@ struct probe_engine {
 	getdns_list		*anchor;	/* the trust anchor's RRs */
 	struct step		*steps[HASH_SIZE];
 	struct nsaddr		*nsaddrs[HASH_SIZE];
+	/* Expired cache entries a job in flight may still point at
+	 * (j->cut, a pending step's ->at, j->ns_lookup[]): freed when every
+	 * active job began after they left the table. */
+	uint64_t		 epoch;
+	struct step		*step_grave;
+	struct nsaddr		*ns_grave;
+	time_t			 cache_ttl;
 	struct jobs		 queued, active;
 	unsigned		 n_queued, n_active;
 	struct event		*kick;
@@ -486,7 +501,9 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 			break;
 	if (n != NULL && n->done && n->expires < now) {
 		*pp = n->hnext;		/* stale: look it up again */
-		free(n);
+		n->retired = ++e->epoch;
+		n->gnext = e->ns_grave;
+		e->ns_grave = n;
 		n = NULL;
 	}
 	if (n == NULL) {
@@ -494,7 +511,7 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 			return NULL;
 		snprintf(n->name, sizeof(n->name), "%s", name);
 		TAILQ_INIT(&n->waiters);
-		n->expires = now + STEP_TTL;
+		n->expires = now + e->cache_ttl;
 		n->hnext = e->nsaddrs[h];
 		e->nsaddrs[h] = n;
 		n->open = e->cfg.ipv6 ? 2 : 1;
@@ -526,8 +543,13 @@ step_find(struct probe_engine *e, const char *name)
 			continue;
 		if (s->state != STEP_PENDING && s != e->root &&
 		    s->expires < time(NULL)) {
+			/* Jobs in flight may still point at it (j->cut, a
+			 * pending step's ->at): out of the table now, freed
+			 * when none of them is left. */
 			*pp = s->hnext;
-			free(s);
+			s->retired = ++e->epoch;
+			s->gnext = e->step_grave;
+			e->step_grave = s;
 			return NULL;
 		}
 		return s;
@@ -541,7 +563,7 @@ static void
 step_resolve(struct step *s, enum step_state st, const char *err)
 {
 	s->state = st;
-	s->expires = time(NULL) + (st == STEP_FAILED ? 30 : STEP_TTL);
+	s->expires = time(NULL) + (st == STEP_FAILED ? 30 : s->e->cache_ttl);
 	if (err != NULL)
 		snprintf(s->error, sizeof(s->error), "%s", err);
 	waiters_wake(&s->waiters);
@@ -2212,6 +2234,41 @@ job_judge_ipv6(struct job *j)
 	    r->domain);
 }
 
+/*
+ * Free the retired cache entries that no active job can hold: a job holds
+ * only entries it found in the table, so one that began after an entry
+ * was retired (j->epoch >= retired) never saw it. Pending steps that point
+ * at a retired cut are held by the jobs waiting on them.
+ */
+static void
+cache_reclaim(struct probe_engine *e)
+{
+	struct step	*s, **sp;
+	struct nsaddr	*n, **np;
+	struct job	*j;
+	uint64_t	 oldest = UINT64_MAX;
+
+	if (e->step_grave == NULL && e->ns_grave == NULL)
+		return;
+	TAILQ_FOREACH(j, &e->active, entry)
+		if (j->epoch < oldest)
+			oldest = j->epoch;
+	for (sp = &e->step_grave; (s = *sp) != NULL; )
+		if (s->retired <= oldest) {
+			*sp = s->gnext;
+			e->stats.cache_freed++;
+			free(s);
+		} else
+			sp = &s->gnext;
+	for (np = &e->ns_grave; (n = *np) != NULL; )
+		if (n->retired <= oldest) {
+			*np = n->gnext;
+			e->stats.cache_freed++;
+			free(n);
+		} else
+			np = &n->gnext;
+}
+
 static void
 job_op_done(struct job *j)
 {
@@ -2227,24 +2284,25 @@ job_op_done(struct job *j)
 	e->n_active--;
 	j->cb(j->arg, j->res);
 	job_free(j);
+	cache_reclaim(e);
 	engine_kick(e);
 }
 
-static void
+/* -1: out of memory, the job back at the head of the queue. */
+static int
 job_begin(struct job *j)
 {
 	struct probe_engine	*e = j->e;
 
 	if ((j->res = calloc(1, sizeof(*j->res))) == NULL ||
 	    (j->ref = calloc(1, sizeof(*j->ref))) == NULL) {
-		log_warnx("probe %s: out of memory", j->domain);
-		/* Leave it queued: the next completion kicks again. */
 		free(j->res);
 		j->res = NULL;
 		TAILQ_INSERT_HEAD(&e->queued, j, entry);
 		e->n_queued++;
-		return;
+		return -1;
 	}
+	j->epoch = e->epoch;
 	TAILQ_INSERT_TAIL(&e->active, j, entry);
 	e->n_active++;
 	snprintf(j->res->domain, sizeof(j->res->domain), "%s", j->domain);
@@ -2261,8 +2319,9 @@ job_begin(struct job *j)
 		rootcheck_start(e);
 	if (e->rc.state == RC_PENDING &&
 	    waiter_add(&e->rc.waiters, job_rootcheck_cb, j) == 0)
-		return;
+		return 0;
 	job_go(j);
+	return 0;
 }
 
 static void
@@ -2276,7 +2335,17 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
 	    (j = TAILQ_FIRST(&e->queued)) != NULL) {
 		TAILQ_REMOVE(&e->queued, j, entry);
 		e->n_queued--;
-		job_begin(j);
+		if (job_begin(j) == -1) {
+			/* Out of memory: popping the same job again at once
+			 * would spin until malloc succeeds. Back off. */
+			struct timeval tv = { 0, 200 * 1000 };
+
+			if (e->stats.oom_backoffs++ == 0)
+				log_warnx("probe: out of memory starting a "
+				    "probe; retrying every 200 ms");
+			evtimer_add(e->kick, &tv);
+			return;
+		}
 	}
 }
 
@@ -2588,6 +2657,17 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	}
 	e->base = base;
 	e->cfg = *cfg;
+	e->cache_ttl = cfg->cache_ttl_s > 0 ? cfg->cache_ttl_s : STEP_TTL;
+	/* For tests: expire the shared cache under jobs in flight in
+	 * seconds instead of an hour (dnssecmon(8), ENVIRONMENT). */
+	if (cfg->cache_ttl_s == 0 &&
+	    (now_env = getenv("DNSSECMON_CACHE_TTL")) != NULL) {
+		char *end;
+		long v = strtol(now_env, &end, 10);
+
+		if (*now_env != '\0' && *end == '\0' && v > 0 && v <= 86400)
+			e->cache_ttl = v;
+	}
 	TAILQ_INIT(&e->queued);
 	TAILQ_INIT(&e->active);
 	if (e->cfg.timeout_ms <= 0)
@@ -2793,6 +2873,15 @@ probe_engine_destroy(struct probe_engine *e)
 			}
 			free(n);
 		}
+	}
+	/* Retired entries: done (no waiters), no job left to hold them. */
+	for (s = e->step_grave; s != NULL; s = sn) {
+		sn = s->gnext;
+		free(s);
+	}
+	for (n = e->ns_grave; n != NULL; n = nn) {
+		nn = n->gnext;
+		free(n);
 	}
 	free(e);
 }

@@ -566,6 +566,9 @@ struct probe_config {
 	bool		 ipv6;			/* query IPv6 server addresses
 						   (those this host has a
 						   route to) */
+	int		 cache_ttl_s;		/* zone cuts and name server
+						   addresses are reused this
+						   long; 0: an hour */
 };
 
 /* Thresholds the classifier uses. */
@@ -670,6 +673,10 @@ struct probe_stats {
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	resolver_queries; /* through getdns */
 	unsigned long long	shared_steps;	/* zone-cut answers reused */
+	unsigned long long	cache_freed;	/* expired cache entries freed
+						   once no job held them */
+	unsigned long long	oom_backoffs;	/* probe starts put off: out of
+						   memory */
 	unsigned long long	ipv6_unrouted;	/* IPv6 addresses not asked:
 						   no route from this host */
 	unsigned long long	ipv6_answers;	/* answers from IPv6 name
