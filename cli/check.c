@@ -108,7 +108,6 @@ done_cb(void *arg, struct probe_result *r)
 	if ((copy = malloc(sizeof(*copy))) != NULL)
 		memcpy(copy, r, sizeof(*copy));
 	run->results[s->idx] = copy;
-	free(s);
 	if (++run->done == run->n)
 		event_base_loopbreak(run->base);
 }
@@ -592,6 +591,7 @@ cmd_check(int argc, char *argv[])
 	int			 limit_ms = 0;
 	struct event		*limit = NULL;
 	struct domainlist	 names;
+	struct slot		*slots = NULL;
 	const char		*files[16];
 	unsigned		 n_files = 0;
 
@@ -876,19 +876,20 @@ cmd_check(int argc, char *argv[])
 		check_error("out of memory");
 		goto out;
 	}
+	/* One array, freed at the end: a check cut short by -t never calls
+	 * back for the probes still in flight. */
+	if ((slots = calloc(run.n, sizeof(*slots))) == NULL) {
+		check_error("out of memory");
+		goto out;
+	}
 	for (i = 0; i < argc; i++) {
-		struct slot *s = calloc(1, sizeof(*s));
+		struct slot *s = &slots[i];
 
-		if (s == NULL) {
-			check_error("out of memory");
-			goto out;
-		}
 		s->run = &run;
 		s->idx = (unsigned)i;
 		if (probe_start_hint(engine, argv[i], check_hint(&run, argv[i],
 		    &hint), done_cb, s, err, sizeof(err)) == -1) {
 			check_error("%s", err);
-			free(s);
 			goto out;
 		}
 	}
@@ -961,6 +962,7 @@ out:
 	if (limit != NULL)
 		event_free(limit);
 	probe_engine_destroy(engine);
+	free(slots);
 	if (run.results != NULL)
 		for (unsigned u = 0; u < run.n; u++)
 			free(run.results[u]);
