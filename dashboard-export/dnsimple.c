@@ -440,7 +440,7 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 
 	memset(&open, 0, sizeof(open));
 	if ((rc = open_rotation(ex, d->name, &open)) == -1) {
-		reject(ex, rep, 500, "%s: reading rotations: %s", d->name,
+		reject(ex, rep, 503, "%s: reading rotations: %s", d->name,
 		    store_error(ex->store));
 		return;
 	}
@@ -483,7 +483,7 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 	x.ds_ttl = d->ds_ttl;
 	if (store_rotation_external(ex->store, &x, &d->policy, now, &out) ==
 	    -1) {
-		reject(ex, rep, 500, "%s: recording the rotation: %s",
+		reject(ex, rep, 503, "%s: recording the rotation: %s",
 		    d->name, store_error(ex->store));
 		return;
 	}
@@ -522,7 +522,7 @@ handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
 
 	memset(&open, 0, sizeof(open));
 	if ((rc = open_rotation(ex, d->name, &open)) == -1) {
-		reject(ex, rep, 500, "%s: reading rotations: %s", d->name,
+		reject(ex, rep, 503, "%s: reading rotations: %s", d->name,
 		    store_error(ex->store));
 		return;
 	}
@@ -553,7 +553,7 @@ handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
 	x.new_key_alg = ev->host.algorithm;
 	if (store_rotation_external(ex->store, &x, &d->policy, now, &out) ==
 	    -1) {
-		reject(ex, rep, 500, "%s: closing the rotation: %s", d->name,
+		reject(ex, rep, 503, "%s: closing the rotation: %s", d->name,
 		    store_error(ex->store));
 		return;
 	}
