@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "store/store.h"
+#include "store/internal.h"
 
 int
 store_check(struct store *st, struct probe_result *r,
@@ -40,12 +40,16 @@ store_check(struct store *st, struct probe_result *r,
 		    "deadlines are not tracked: %s", store_error(st));
 		log_warnx("%s: reading history: %s", r->domain,
 		    store_error(st));
+		store_check_recorded(st, false);
 		probe_classify(r, &pol, now);
 		return -1;
 	}
 	probe_classify(r, &pol, now);
-	if (store_commit(st, r, spol, now, open) == 0)
+	if (store_commit(st, r, spol, now, open) == 0) {
+		store_check_recorded(st, true);
 		return 0;
+	}
+	store_check_recorded(st, false);
 	/* The check still counts; the store's trouble is reported on it,
 	 * never fatal. The verdict is judged again with it as an input. */
 	snprintf(h->store_error, sizeof(h->store_error), "The check could "

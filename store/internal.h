@@ -65,6 +65,9 @@ enum store_stmt {
 	S__COUNT
 };
 
+/* Whether store_check() recorded the check, for store_last_write(). */
+void	store_check_recorded(struct store *, bool recorded);
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
@@ -75,6 +78,12 @@ struct store {
 	bool		 in_write;	/* a write transaction is open */
 	bool		 write_failed;	/* the last one did not commit */
 	char		 write_err[768];	/* and why */
+	/* The last check was not recorded, although no write failed: its
+	 * history could not be read (a malformed page), so it never got to
+	 * a write. Cleared only by a check that is recorded, not by another
+	 * write (a delivery) that happens to commit. */
+	bool		 check_failed;
+	char		 check_err[768];
 	/* The file opened, by identity: a database deleted or replaced
 	 * under a running daemon keeps taking writes into an unlinked
 	 * inode that nobody will ever read again. */

@@ -290,6 +290,14 @@ store_rollback(struct store *st)
 		write_ended(st, false);
 }
 
+void
+store_check_recorded(struct store *st, bool recorded)
+{
+	st->check_failed = !recorded;
+	if (!recorded)
+		memcpy(st->check_err, st->err, sizeof(st->check_err));
+}
+
 bool
 store_last_write(const struct store *st, char *why, size_t whylen)
 {
@@ -297,10 +305,14 @@ store_last_write(const struct store *st, char *why, size_t whylen)
 		snprintf(why, whylen, "no store");
 		return false;
 	}
-	if (!st->write_failed)
+	if (st->write_failed)
+		snprintf(why, whylen, "%s", st->write_err[0] ? st->write_err :
+		    "the last write did not commit");
+	else if (st->check_failed)
+		snprintf(why, whylen, "%s", st->check_err[0] ? st->check_err :
+		    "the last check was not recorded");
+	else
 		return true;
-	snprintf(why, whylen, "%s", st->write_err[0] ? st->write_err :
-	    "the last write did not commit");
 	return false;
 }
 

@@ -100,8 +100,9 @@ int	store_file_check(struct store *);
 const char *store_gone(const struct store *);
 /*
  * Did the last write transaction (a check, a delivery, a rotation, a
- * prune) commit? True also before the first. False with its error in why
- * (caller storage): what /readyz reports.
+ * prune) commit, and was the last check recorded (reading its history
+ * can fail before any write)? True also before the first. False with the
+ * error in why (caller storage): what /readyz reports.
  */
 bool	store_last_write(const struct store *, char *why, size_t whylen);
 

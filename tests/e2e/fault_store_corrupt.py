@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Fault: a malformed page in the database, at start and while running
+(issue 13, items 3 and 4).
+
+Garbage over the first bytes of the `domains` table's root page makes
+every read of it fail with "database disk image is malformed": no check
+can read its history, so none is recorded. What the user must see:
+
+  - /readyz 503 naming the store's error (it said ready: the check fails
+    on the read before it ever writes, and readiness only looked at
+    writes);
+  - the store_error problem on each domain, in the API;
+  - a DNS host's webhook answered 503, never 200 (the host sends it again);
+  - once the page is whole again, ready again by itself and the webhook
+    the host sends again acknowledged; what was acknowledged before is
+    still in the file.
+
+At start the damage is in a copy of a database a daemon wrote; while
+running, the page is damaged in place under the daemon (after a
+checkpoint, so that the file holds the page, and with a write from
+another connection so that the daemon reads it from the file again).
+"""
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+import dash_common as dc  # noqa: E402
+
+t = Tap()
+env = dc.testbed_env()
+TLD = env["TESTBED_TLD"]
+HEALTHY = "healthy." + TLD
+ROLLED = "rolldone." + TLD
+SECRET = "fault-corrupt-%s-Wm4" % os.getpid()
+FIX = os.path.join(dc.TOP, "tests/fixtures")
+GUARD = 120
+GARBAGE = bytes([0x0d, 0xff, 0xff, 0x7f, 0xff, 0x42]) + b"\xa5" * 58
+
+
+def start_event(zone, rid):
+    with open(os.path.join(FIX, "dnsimple-dnssec.rotation_start.json")) as f:
+        e = json.load(f)
+    e["request_identifier"] = rid
+    e["data"]["zone"]["name"] = zone
+    return json.dumps(e).encode()
+
+
+def post(d, zone, rid):
+    """(status, parsed body or raw bytes) of a rotation_start."""
+    status, _, body = dc.request(
+        d.port, "POST", "/hooks/dnsimple/" + SECRET,
+        body=start_event(zone, rid),
+        headers={"Content-Type": "application/json"}, timeout=30)
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def result(reply):
+    status, body = reply
+    return status, body.get("result") if isinstance(body, dict) else body
+
+
+def readyz(d):
+    status, _, body = dc.request(d.port, "GET", "/readyz", timeout=10)
+    return status, json.loads(body)
+
+
+def ready(d):
+    """Waits for /readyz 200; False at once if the daemon exits."""
+    return dc.wait_for(lambda: d.proc.poll() is not None or
+                       readyz(d)[0] == 200, GUARD, what="/readyz 200") \
+        and d.proc.poll() is None
+
+
+def checks_total(d):
+    status, _, body = dc.request(d.port, "GET", "/metrics", timeout=10)
+    m = re.search(r"^dnssecmon_checks_total (\d+)", body.decode(), re.M)
+    return int(m.group(1)) if status == 200 and m else 0
+
+
+def db(path):
+    return sqlite3.connect(path, timeout=30, isolation_level=None)
+
+
+def domains_root(path):
+    """(offset, the page's first bytes) of the domains table's root."""
+    c = db(path)
+    try:
+        size = c.execute("PRAGMA page_size").fetchone()[0]
+        root = c.execute("SELECT rootpage FROM sqlite_schema WHERE "
+                         "name = 'domains'").fetchone()[0]
+    finally:
+        c.close()
+    off = size * (root - 1)
+    with open(path, "rb") as f:
+        f.seek(off)
+        return off, f.read(len(GARBAGE))
+
+
+def overwrite(path, off, data):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def touch_schema(path):
+    """A write from another connection: the daemon's page cache is stale
+    after it, so its next transaction reads pages from the file."""
+    c = db(path)
+    try:
+        c.execute("CREATE TABLE IF NOT EXISTS fault_touch (x)")
+        c.execute("DROP TABLE fault_touch")
+    finally:
+        c.close()
+
+
+def external_ids(path):
+    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return {r[0] for r in c.execute(
+            "SELECT external_id FROM rotations WHERE external_id "
+            "IS NOT NULL")}
+    finally:
+        c.close()
+
+
+def malformed(d, label):
+    """What the user sees while the page is bad."""
+    got = dc.wait_for(lambda: (lambda r: r if r[0] == 503 and "malformed"
+                               in r[1].get("store_write_error", "")
+                               else None)(readyz(d)), GUARD,
+                      what="/readyz 503 malformed")
+    t.ok(got, "%s: /readyz 503, naming the malformed database" % label,
+         readyz(d))
+    status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
+    codes = [p.get("code") for p in (api or {}).get("problems", [])]
+    t.ok("store_error" in codes, "%s: the domain shows the store_error "
+         "problem" % label, codes)
+    rid = "fault-corrupt-%s-%d" % (label.replace(" ", "-"), os.getpid())
+    status, body = post(d, ROLLED, rid)
+    t.is_(status, 503, "%s: a rotation_start is not acknowledged (503)"
+          % label)
+    t.ok("malformed" in json.dumps(body if isinstance(body, dict) else
+                                   body.decode(errors="replace")),
+         "%s: the 503 says why" % label, body)
+    t.ok("database disk image is malformed" in d.log_text() and
+         d.db in d.log_text(), "%s: the log names the file and the "
+         "error" % label)
+    return rid
+
+
+d = dc.Daemon(env, [HEALTHY, ROLLED], interval="2s", prefix="fault-corrupt",
+              extra="hooks:\n  dnsimple:\n    secret: %s\n" % SECRET)
+try:
+    # ---- a database with something acknowledged in it
+    d.start()
+    if not t.ok(ready(d), "the daemon is ready"):
+        t.diag(d.log_text()[-2000:])
+        raise SystemExit(t.done())
+    rid0 = "fault-corrupt-0-%d" % os.getpid()
+    t.is_(result(post(d, HEALTHY, rid0)), (200, "opened"),
+          "a rotation_start is acknowledged (200 opened)")
+    t.is_(d.stop(), 0, "SIGTERM: a clean exit")
+    good = d.db + ".good"
+    shutil.copyfile(d.db, good)
+
+    # ---- at start: a damaged copy
+    off, orig = domains_root(d.db)
+    overwrite(d.db, off, GARBAGE)
+    p = subprocess.run(["sqlite3", d.db, "PRAGMA quick_check"],
+                       capture_output=True, text=True, timeout=60)
+    t.ok(p.stdout.strip() != "ok", "the copy is malformed (quick_check: %s)"
+         % p.stdout.strip().split("\n")[-1])
+    d.start()
+    rid1 = malformed(d, "at start")
+    t.ok(d.proc.poll() is None, "at start: the daemon keeps running")
+    t.is_(d.stop(), 0, "at start: SIGTERM, a clean exit")
+    t.ok(rid0 in external_ids(good), "the undamaged database still has "
+         "the acknowledged rotation")
+
+    # ---- while running: the page damaged in place
+    shutil.copyfile(good, d.db)
+    d.start()
+    t.ok(ready(d), "running on the whole file: ready")
+    n0 = checks_total(d)
+    t.ok(dc.wait_for(lambda: checks_total(d) > n0, GUARD,
+                     what="a check"), "a check is recorded")
+    c = db(d.db)
+    try:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        c.close()
+    overwrite(d.db, off, GARBAGE)
+    touch_schema(d.db)
+    rid2 = malformed(d, "while running")
+    t.ok(d.proc.poll() is None, "while running: the daemon keeps running")
+
+    # ---- the page whole again
+    overwrite(d.db, off, orig)
+    touch_schema(d.db)
+    t.ok(ready(d), "page restored: ready again by itself")
+    t.is_(result(post(d, ROLLED, rid2)), (200, "opened"),
+          "page restored: the webhook sent again is acknowledged")
+    t.is_(d.stop(), 0, "SIGTERM: a clean exit")
+    ids = external_ids(d.db)
+    t.ok(rid0 in ids and rid2 in ids, "every acknowledged rotation is in "
+         "the file", ids)
+    t.ok(rid1 not in ids, "the one refused at start is not (the host "
+         "sends it again)")
+    p = subprocess.run(["sqlite3", d.db, "PRAGMA integrity_check"],
+                       capture_output=True, text=True, timeout=60)
+    t.is_(p.stdout.strip(), "ok", "integrity_check ok")
+finally:
+    d.cleanup()
+sys.exit(t.done())
