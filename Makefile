@@ -92,7 +92,13 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # cli/shard.c is not in the library: its test links it directly.
 $(B)/tests/test_shard: cli/shard.c
 
-unit: $(UNIT_BINS)
+# The malloc-failure shim the fault tests preload (tests/fault/): never
+# instrumented, so that it can sit in front of ASan's allocator too.
+$(B)/tests/faultmalloc.so: tests/fault/faultmalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+unit: $(UNIT_BINS) $(B)/tests/faultmalloc.so
 
 # Benchmark helpers that link the real module sources (tests/bench/*.c).
 $(B)/bench/%: tests/bench/%.c $(LIB_OBJS)

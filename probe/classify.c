@@ -2421,6 +2421,17 @@ classify_store(struct probe_result *r)
 	if (r->history.store_error[0])
 		probe_problem_add(r, PROBE_P_STORE_ERROR, "%s",
 		    r->history.store_error);
+	/* A query the monitor could not send, an answer it could not keep:
+	 * without this, a local failure reads as a server that did not
+	 * answer, and the DNS host gets the blame. */
+	if (r->local_errors > 0)
+		probe_problem_add(r, PROBE_P_MONITOR_ERROR, "The monitor "
+		    "itself failed %u time%s while checking %s (out of memory "
+		    "or no free socket on this host): the check may be "
+		    "incomplete, and what it says of the servers may be the "
+		    "monitor's fault. Look at this host's memory and open "
+		    "files", r->local_errors, r->local_errors == 1 ? "" : "s",
+		    r->domain);
 }
 
 static void

@@ -180,6 +180,7 @@ struct job {
 	TAILQ_ENTRY(job)	 entry;
 	struct probe_engine	*e;
 	uint64_t		 epoch;		/* the cache's, when it began */
+	unsigned long long	 local0;	/* local_now() when it began */
 	probe_done_cb		 cb;
 	void			*arg;
 	unsigned		 flags;		/* PROBE_START_* */
@@ -276,6 +277,37 @@ static void	job_start_denial(struct job *, unsigned,
 		    const struct sockaddr *, socklen_t);
 static void	job_start_denial_validation(struct job *);
 static void	engine_kick(struct probe_engine *);
+
+/*
+ * Allocations the engine could not make (all engines): with the
+ * transport's, what tells a check that met the monitor's own failure
+ * (a query never sent, an answer not kept) from one that met a broken
+ * server. A job in flight when one happens is marked, whichever job it
+ * was for: under memory pressure, every check then running is suspect.
+ */
+static unsigned long long engine_oom;
+
+static void *
+counted(void *p)
+{
+	if (p == NULL)
+		engine_oom++;
+	return p;
+}
+
+static unsigned long long
+local_now(void)
+{
+	return engine_oom + transport_local_errors();
+}
+
+/* Why transport_query() refused a question (it sets errno). */
+static const char *
+query_refused(void)
+{
+	return errno == ENOMEM ? "out of memory" : errno == ENOBUFS ?
+	    "query queue full" : "the query could not be built";
+}
 
 static double
 ms_since(const struct timespec *t0)
@@ -417,7 +449,7 @@ waiter_add(struct waiters *w, void (*fn)(void *), void *arg)
 {
 	struct waiter	*x;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	if ((x = counted(calloc(1, sizeof(*x)))) == NULL)
 		return -1;
 	x->fn = fn;
 	x->arg = arg;
@@ -507,7 +539,7 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 		n = NULL;
 	}
 	if (n == NULL) {
-		if ((n = calloc(1, sizeof(*n))) == NULL)
+		if ((n = counted(calloc(1, sizeof(*n)))) == NULL)
 			return NULL;
 		snprintf(n->name, sizeof(n->name), "%s", name);
 		TAILQ_INIT(&n->waiters);
@@ -635,7 +667,7 @@ step_cut_from(struct probe_engine *e, struct step *s,
 		for (j = 0; j < ref->n_glue; j++)
 			if (ref->glue[j].ns == i)
 				glued = true;
-		if (glued || (l = calloc(1, sizeof(*l))) == NULL)
+		if (glued || (l = counted(calloc(1, sizeof(*l)))) == NULL)
 			continue;
 		l->step = s;
 		s->lookups++;
@@ -732,7 +764,7 @@ step_answer(void *arg, const struct transport_result *r)
 		    r->error ? r->error : transport_status_str(r->status));
 		goto retry;
 	}
-	if ((ref = malloc(sizeof(*ref))) == NULL) {
+	if ((ref = counted(malloc(sizeof(*ref)))) == NULL) {
 		snprintf(s->error, sizeof(s->error), "out of memory");
 		goto retry;
 	}
@@ -791,7 +823,7 @@ step_send(struct probe_engine *e, struct step *s)
 
 	if (transport_query(e->tp, (struct sockaddr *)&a->ss, a->len, s->name,
 	    T_NS, step_answer, s) == -1)
-		step_resolve(s, STEP_FAILED, "query queue full");
+		step_resolve(s, STEP_FAILED, query_refused());
 }
 
 /* ------------------------------------------------------------------ */
@@ -848,8 +880,8 @@ job_send_parent(struct job *j, uint16_t qtype)
 	    j->domain, qtype, job_parent_answer, j) == -1) {
 		j->pending--;
 		j->res->parent_status = PROBE_Q_NETERR;
-		snprintf(j->res->error, sizeof(j->res->error),
-		    "query queue full");
+		snprintf(j->res->error, sizeof(j->res->error), "%s",
+		    query_refused());
 		job_finish_walk(j);
 	}
 }
@@ -874,7 +906,7 @@ job_walk(struct job *j)
 		}
 		name_suffix(j->domain, j->labels + 1, name, sizeof(name));
 		if ((s = step_find(e, name)) == NULL) {
-			if ((s = calloc(1, sizeof(*s))) == NULL)
+			if ((s = counted(calloc(1, sizeof(*s)))) == NULL)
 				goto fail;
 			s->e = e;
 			snprintf(s->name, sizeof(s->name), "%s", name);
@@ -1066,7 +1098,7 @@ parent_ds_answer(void *arg, const struct transport_result *tr)
 	if (tr->status != TRANSPORT_OK)
 		parent_failed(p, qstatus_of(tr), -1, tr->error ? tr->error :
 		    transport_status_str(tr->status));
-	else if ((ref = malloc(sizeof(*ref))) == NULL)
+	else if ((ref = counted(malloc(sizeof(*ref)))) == NULL)
 		parent_failed(p, PROBE_Q_NETERR, -1, "out of memory");
 	else {
 		answer_referral(tr->msg, j->domain, ref);
@@ -1122,7 +1154,7 @@ job_ask_every_parent(struct job *j)
 		    sizeof(text));
 		if ((p = parent_entry(r, text)) == NULL)
 			continue;
-		if ((q = calloc(1, sizeof(*q))) == NULL) {
+		if ((q = counted(calloc(1, sizeof(*q)))) == NULL) {
 			parent_failed(p, PROBE_Q_NETERR, -1, "out of memory");
 			continue;
 		}
@@ -1135,7 +1167,7 @@ job_ask_every_parent(struct job *j)
 		    j->domain, T_DS, parent_ds_answer, q) == -1) {
 			j->pending--;
 			parent_failed(p, PROBE_Q_NETERR, -1,
-			    "query queue full");
+			    query_refused());
 			free(q);
 		}
 	}
@@ -1606,7 +1638,7 @@ job_start_child(struct job *j)
 			continue;
 		/* The fifth question, DNSKEY over TCP, when asked for. */
 		for (t = 0; t < ((j->flags & PROBE_START_TCP) ? 5 : 4); t++) {
-			struct cquery *q = calloc(1, sizeof(*q));
+			struct cquery *q = counted(calloc(1, sizeof(*q)));
 
 			if (q == NULL)
 				continue;
@@ -1631,8 +1663,8 @@ job_start_child(struct job *j)
 				j->pending--;
 				r->servers[i].status = PROBE_Q_NETERR;
 				snprintf(r->servers[i].error,
-				    sizeof(r->servers[i].error),
-				    "query queue full");
+				    sizeof(r->servers[i].error), "%s",
+				    query_refused());
 				free(q);
 			}
 		}
@@ -1667,7 +1699,8 @@ denial_answer(void *arg, const struct transport_result *tr)
 	neg->rcode = tr->status == TRANSPORT_OK ? tr->rcode : -1;
 	if (tr->status == TRANSPORT_OK && tr->wire != NULL &&
 	    tr->wire_len > 0 &&
-	    (j->neg_wire[q->si][q->which] = malloc(tr->wire_len)) != NULL) {
+	    (j->neg_wire[q->si][q->which] = counted(malloc(tr->wire_len))) !=
+	    NULL) {
 		memcpy(j->neg_wire[q->si][q->which], tr->wire, tr->wire_len);
 		j->neg_len[q->si][q->which] = tr->wire_len;
 		neg->status = PROBE_Q_OK;
@@ -1694,7 +1727,7 @@ job_start_denial(struct job *j, unsigned si, const struct sockaddr *sa,
 	if (r->denial_name[0] == '\0')
 		return;		/* the random name does not fit */
 	for (w = 0; w < 2; w++) {
-		struct dquery *q = calloc(1, sizeof(*q));
+		struct dquery *q = counted(calloc(1, sizeof(*q)));
 		struct probe_negative *neg = w ? &r->servers[si].nodata :
 		    &r->servers[si].nxdomain;
 
@@ -1976,7 +2009,7 @@ job_start_validation(struct job *j)
 	}
 	guard_ms = e->cfg.timeout_ms * (e->cfg.retries + 1) + 1000;
 	for (i = 0; i < e->n_resolvers; i++) {
-		struct rquery *q = calloc(1, sizeof(*q));
+		struct rquery *q = counted(calloc(1, sizeof(*q)));
 		struct probe_resolver *v = &r->resolvers[i];
 
 		snprintf(v->address, sizeof(v->address), "%s", e->res_addr[i]);
@@ -2279,6 +2312,8 @@ job_op_done(struct job *j)
 	job_check_denials(j);
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
+	j->res->local_errors = (unsigned)(local_now() - j->local0);
+	e->stats.local_errors += j->res->local_errors;
 	e->stats.domains++;
 	TAILQ_REMOVE(&e->active, j, entry);
 	e->n_active--;
@@ -2303,6 +2338,7 @@ job_begin(struct job *j)
 		return -1;
 	}
 	j->epoch = e->epoch;
+	j->local0 = local_now();
 	TAILQ_INSERT_TAIL(&e->active, j, entry);
 	e->n_active++;
 	snprintf(j->res->domain, sizeof(j->res->domain), "%s", j->domain);

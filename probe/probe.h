@@ -276,6 +276,7 @@ enum probe_code {
 	PROBE_P_NO_SERVERS,
 	PROBE_P_OBSERVATION_TRUNCATED,
 	PROBE_P_STORE_ERROR,
+	PROBE_P_MONITOR_ERROR,
 	PROBE_P_DS_MISSING,
 	PROBE_P_CHAIN_BROKEN,
 	PROBE_P_ROTATION_PENDING,
@@ -433,6 +434,9 @@ struct probe_result {
 	double		duration_ms;
 	unsigned	queries;		/* sent for this domain */
 	char		error[256];		/* why the probe itself failed */
+	unsigned	local_errors;		/* the monitor's own failures
+						   (out of memory, no socket)
+						   while this probe ran */
 
 	/* Parent side. */
 	enum probe_qstatus parent_status;
@@ -677,6 +681,8 @@ struct probe_stats {
 						   once no job held them */
 	unsigned long long	oom_backoffs;	/* probe starts put off: out of
 						   memory */
+	unsigned long long	local_errors;	/* summed over finished probes:
+						   see probe_result.local_errors */
 	unsigned long long	ipv6_unrouted;	/* IPv6 addresses not asked:
 						   no route from this host */
 	unsigned long long	ipv6_answers;	/* answers from IPv6 name

@@ -56,6 +56,10 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_STORE_ERROR, "store_error", U, false, ANY,
 	    "history could not be read or the check not recorded: "
 	    "deadlines are not tracked"),
+	P(PROBE_P_MONITOR_ERROR, "monitor_error", U, false, ANY,
+	    "the monitor itself failed during the check (out of memory, no "
+	    "free socket): the check may be incomplete, and what it says of "
+	    "the servers may be the monitor's fault"),
 
 	/* The chain of trust and the key rotation. */
 	P(PROBE_P_DS_MISSING, "ds_missing", N, false, ZONE,

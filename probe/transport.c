@@ -254,6 +254,27 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/*
+ * Operations this process could not carry out for want of its own
+ * resources (memory, sockets), whichever transport: the engine tells a
+ * check that met one from a check that met a broken server.
+ */
+static unsigned long long local_errors;
+
+unsigned long long
+transport_local_errors(void)
+{
+	return local_errors;
+}
+
+/* A socket(2) error that is ours, not the network's. */
+static bool
+local_errno(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -665,6 +686,7 @@ transport_parse_reply(const uint8_t *wire, size_t len, const char *qname,
 		goto done;
 	}
 	if (scratch_init(&sc) == -1) {
+		local_errors++;
 		seterr(err, errlen, "out of memory");
 		goto done;
 	}
@@ -1153,6 +1175,8 @@ udp_send(struct query *q)
 	q->fd = socket(s->addr.ss_family,
 	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (q->fd == -1) {
+		if (local_errno(errno))
+			local_errors++;
 		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP socket: %s",
 		    strerror(errno));
 		return;
@@ -1195,6 +1219,8 @@ tcp_send(struct query *q)
 	q->fd = socket(s->addr.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (q->fd == -1) {
+		if (local_errno(errno))
+			local_errors++;
 		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "TCP socket: %s",
 		    strerror(errno));
 		return;
@@ -1420,6 +1446,7 @@ tcp_read(struct query *q)
 			}
 			/* at most 65535: the bound */
 			if ((q->rbuf = malloc(q->rlen)) == NULL) {
+				local_errors++;
 				finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
 				    "out of memory");
 				return;
@@ -1690,6 +1717,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	getdns_dict	*qd = NULL;
 	struct server	*s;
 	size_t		 len;
+	int		 why = EINVAL;
 
 	if (server == NULL || cb == NULL || qname == NULL ||
 	    !((server->sa_family == AF_INET &&
@@ -1700,11 +1728,15 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
+		why = ENOBUFS;
 		goto fail;
 	}
 	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
 	    || name->size > 255)
 		goto fail;
+	/* Past the checks of what the caller gave, a failure is ours: an
+	 * allocation (getdns's dictionaries, libevent's events). */
+	why = ENOMEM;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		goto fail;
 	q->fd = -1;
@@ -1761,6 +1793,9 @@ fail:
 	}
 	if (q != NULL)
 		query_free(q);
+	if (why == ENOMEM)
+		local_errors++;
+	errno = why;
 	return -1;
 }
 

@@ -142,8 +142,8 @@ void	transport_cancel_all(struct transport *t);
  * Queues one question for server (IPv4 or IPv6, port included; copied).
  * qname is presentation format, trailing dot optional (copied). cb is
  * called exactly once with arg, later, from the event loop. Returns 0, or
- * -1 on a bad name/address or a full queue (cb is then never called).
- * Callbacks may call it.
+ * -1 with errno EINVAL (a bad name/address), ENOBUFS (a full queue) or
+ * ENOMEM (out of memory); cb is then never called. Callbacks may call it.
  */
 int	transport_query(struct transport *t, const struct sockaddr *server,
 	    socklen_t server_len, const char *qname, uint16_t qtype,
@@ -159,6 +159,10 @@ int	transport_query_flags(struct transport *t, const struct sockaddr *server,
 	    unsigned flags, transport_cb cb, void *arg);
 
 void	transport_stats(const struct transport *t, struct transport_stats *s);
+/* Operations that failed for want of this process's own resources (out of
+ * memory, no socket), in every transport since the start: never the
+ * network's fault. */
+unsigned long long transport_local_errors(void);
 
 /* Text for a status, static. */
 const char *transport_status_str(enum transport_status s);

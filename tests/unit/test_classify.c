@@ -682,6 +682,20 @@ main(void)
 	is_int(R.n_problems, 0, "stable: no problems");
 	ok(R.keys[k1].has_ds && R.ds[0].key == k1, "the DS is matched to its key");
 
+	/* The monitor ran out of memory during the check (a query never
+	 * sent): said as such, never as a fact about the servers alone. */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds(k1, 0);
+	R.local_errors = 2;
+	classify();
+	ok(has("monitor_error"), "local failures: monitor_error");
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "local failures: severity unknown");
+	ok(strstr(R.problems[0].message, "failed 2 times") != NULL,
+	    "monitor_error says how many times");
+
 	/* no CDS, no history: a starting rotation and a finishing one look
 	 * the same; the key without DS may be new, and the check says so */
 	base();
