@@ -143,10 +143,14 @@ def malformed(d, label):
                       what="/readyz 503 malformed")
     t.ok(got, "%s: /readyz 503, naming the malformed database" % label,
          readyz(d))
-    status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
-    codes = [p.get("code") for p in (api or {}).get("problems", [])]
-    t.ok("store_error" in codes, "%s: the domain shows the store_error "
-         "problem" % label, codes)
+    def codes():
+        status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
+        return [p.get("code") for p in (api or {}).get("problems", [])]
+    # /readyz may have turned on the other domain's check: wait for this
+    # one's.
+    t.ok(dc.wait_for(lambda: "store_error" in codes(), GUARD,
+                     what="store_error on " + HEALTHY),
+         "%s: the domain shows the store_error problem" % label, codes())
     rid = "fault-corrupt-%s-%d" % (label.replace(" ", "-"), os.getpid())
     status, body = post(d, ROLLED, rid)
     t.is_(status, 503, "%s: a rotation_start is not acknowledged (503)"

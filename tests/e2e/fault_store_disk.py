@@ -179,10 +179,12 @@ try:
     t.ok(sum(runs.values()) <= 3, "disk full: the hook ran %d time(s) "
          "over 6 checks, at most 1 + retries (no tight loop)"
          % sum(runs.values()), runs)
-    status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
-    codes = [p.get("code") for p in (api or {}).get("problems", [])]
-    t.ok("store_error" in codes, "disk full: the domain shows the "
-         "store_error problem", codes)
+    def codes():
+        status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
+        return [p.get("code") for p in (api or {}).get("problems", [])]
+    t.ok(dc.wait_for(lambda: "store_error" in codes(), GUARD,
+                     what="store_error on " + HEALTHY),
+         "disk full: the domain shows the store_error problem", codes())
     rid2 = "fault-disk-2-%d" % os.getpid()
     status, body = post(d, ROLLED, rid2)
     t.is_(status, 503, "disk full: a rotation_start is not acknowledged "

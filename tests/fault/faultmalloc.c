@@ -79,12 +79,32 @@ find_main(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/* getenv() does not allocate; the first allocation sets things up. */
-static void
-init(void)
+/*
+ * The settings, read once the environment is there: a sanitizer runtime
+ * allocates before it is, and what it allocates then is not counted.
+ */
+static void __attribute__((constructor))
+configure(void)
 {
 	const char	*v;
 
+	if ((v = getenv("FAULTMALLOC_NTH")) != NULL)
+		nth = strtoul(v, NULL, 10);
+	persist = (v = getenv("FAULTMALLOC_PERSIST")) != NULL && *v == '1';
+	while_path = getenv("FAULTMALLOC_WHILE");
+	log_path = getenv("FAULTMALLOC_LOG");
+	if ((v = getenv("FAULTMALLOC_SCOPE")) != NULL &&
+	    strcmp(v, "main") == 0) {
+		scope_main = 1;
+		dl_iterate_phdr(find_main, NULL);
+	}
+	count = 0;
+}
+
+/* The real allocator, looked up at the first allocation. */
+static void
+init(void)
+{
 	if (real_malloc != NULL || resolving)
 		return;
 	resolving = 1;
@@ -98,16 +118,6 @@ init(void)
 	    "aligned_alloc");
 	real_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT,
 	    "memalign");
-	if ((v = getenv("FAULTMALLOC_NTH")) != NULL)
-		nth = strtoul(v, NULL, 10);
-	persist = (v = getenv("FAULTMALLOC_PERSIST")) != NULL && *v == '1';
-	while_path = getenv("FAULTMALLOC_WHILE");
-	log_path = getenv("FAULTMALLOC_LOG");
-	if ((v = getenv("FAULTMALLOC_SCOPE")) != NULL &&
-	    strcmp(v, "main") == 0) {
-		scope_main = 1;
-		dl_iterate_phdr(find_main, NULL);
-	}
 	resolving = 0;
 }
 
