@@ -17,9 +17,15 @@ Each run must:
     local failure off as a fact about the zone's servers;
   - under the sanitizer build, print no sanitizer report.
 
-Then the daemon: every allocation fails for a while (FAULTMALLOC_WHILE),
-then memory returns. It stays up, logs the failure, and checks again.
+Then the daemon: every allocation of its own fails while a file exists
+(FAULTMALLOC_WHILE), then memory returns. It logs the failure, tries again
+on a timer rather than in a loop (ten failed allocations take at least a
+second: the engine's start backoff is 200 ms; a spin makes thousands a
+second), stays up, and once memory is back checks every domain again and
+is ready; SIGTERM ends it cleanly.
 """
+import re
+import time
 import json
 import os
 import subprocess
@@ -158,6 +164,57 @@ for n in (count // 4, count // 2, 3 * count // 4):
          (rc, err[-400:], out[:300]))
     t.ok(not sanitizer(err), "every allocation from the %dth on failing: "
          "no sanitizer report" % n, sanitizer(err)[:3])
+
+
+
+def failures():
+    if not os.path.exists(LOG):
+        return []
+    with open(LOG) as f:
+        return [ln for ln in f.read().split("\n") if ln.startswith("failed")]
+
+
+def checks_total(d):
+    status, _, body = dc.request(d.port, "GET", "/metrics", timeout=10)
+    m = re.search(r"^dnssecmon_checks_total (\d+)", body.decode(), re.M)
+    return int(m.group(1)) if status == 200 and m else 0
+
+
+nomem = os.path.join(tmp, "nomem")
+zones = [ZONE, "rolldone." + env["TESTBED_TLD"]]
+d = dc.Daemon(env, zones, interval="1s", prefix="fault-malloc")
+try:
+    if os.path.exists(LOG):
+        os.unlink(LOG)
+    d.start(wrapper=(
+        "env", "LD_PRELOAD=" + SHIM, "FAULTMALLOC_SCOPE=main",
+        "FAULTMALLOC_LOG=" + LOG, "FAULTMALLOC_WHILE=" + nomem,
+        "ASAN_OPTIONS=%s:verify_asan_link_order=0" %
+        os.environ.get("ASAN_OPTIONS", "")))
+    t.ok(d.ready(), "daemon under the shim: ready")
+    open(nomem, "w").close()
+    t0 = time.monotonic()
+    t.ok(dc.wait_for(lambda: len(failures()) >= 10 or d.proc.poll()
+                     is not None, GUARD, what="10 failed allocations"),
+         "memory off: the daemon keeps trying")
+    took = time.monotonic() - t0
+    t.ok(d.proc.poll() is None, "memory off: the daemon is still running")
+    t.ok(took >= 1.0, "memory off: 10 failed allocations took %.1f s, "
+         "not a tight loop" % took)
+    os.unlink(nomem)
+    n0 = dc.wait_for(lambda: checks_total(d), GUARD, what="/metrics")
+    t.ok(dc.wait_for(lambda: checks_total(d) >= n0 + 2 * len(zones),
+                     GUARD, what="checks after memory returned"),
+         "memory back: every domain is checked again")
+    t.ok(d.ready(), "memory back: ready")
+    log = d.log_text()
+    t.ok("out of memory" in log, "the log says the daemon ran out of "
+         "memory", log[-800:])
+    t.ok(not sanitizer(log), "no sanitizer report in the daemon's log",
+         sanitizer(log)[:3])
+    t.is_(d.stop(), 0, "SIGTERM: a clean exit")
+finally:
+    d.cleanup()
 
 subprocess.run(["rm", "-rf", tmp])
 sys.exit(t.done())

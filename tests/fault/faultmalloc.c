@@ -16,9 +16,11 @@
  *                           (getdns 1.6.0 and libunbound 1.17 crash on
  *                           some) is not what a dnssecmon test can fix
  *   FAULTMALLOC_LOG=PATH    append "count N" at exit and "failed N SIZE"
- *                           for the first failure: a test learns how many
- *                           allocations a run makes, and whether its
- *                           failure was reached
+ *                           for the first failure (for every one with
+ *                           FAULTMALLOC_WHILE): a test learns how many
+ *                           allocations a run makes, whether its failure
+ *                           was reached, and how often a program that
+ *                           cannot allocate tries again
  *
  * The real allocator is the next one in link order (glibc's, or ASan's in
  * a sanitizer build, run with ASAN_OPTIONS=verify_asan_link_order=0).
@@ -175,7 +177,7 @@ fail_from(size_t size, void *caller)
 	fail = nth != 0 && (n == nth || (persist && n > nth));
 	if (!fail && while_path != NULL && access(while_path, F_OK) == 0)
 		fail = 1;
-	if (fail && atomic_exchange(&logged, 1) == 0)
+	if (fail && (while_path != NULL || atomic_exchange(&logged, 1) == 0))
 		log_line("failed", n, size);
 	if (fail)
 		errno = ENOMEM;
