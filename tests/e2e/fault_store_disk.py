@@ -18,7 +18,9 @@ bug ran 985 times in 20 s. What the user must see:
     rotations both webhooks opened and the checks recorded before the
     disk filled;
   - started on a read-only store directory, `run -n` and `run` refuse
-    with the path and the reason, exit 1, and the file is unchanged.
+    with the path and the reason, exit non-zero, and the file is
+    unchanged; a running daemon told by SIGHUP to record there refuses
+    the reload, answers /healthz within 1 s and stays ready.
 
 A running daemon's open database cannot be made read-only from outside
 (Linux refuses `mount -o remount,ro` while a file is open for writing),
@@ -260,6 +262,25 @@ try:
     t.is_(os.stat(d.db).st_mtime_ns, before.st_mtime_ns,
           "read-only: the database is untouched")
     d.stop()
+
+    # ---- 6. a running daemon told to move to the read-only directory
+    ro_db = d.db
+    d.db = os.path.join(d.tmp, "elsewhere.sqlite")
+    d.start()
+    t.ok(ready(d), "on a writable database elsewhere: ready")
+    d.db = ro_db
+    d.reload()
+    status, _, _ = dc.request(d.port, "GET", "/healthz", timeout=1)
+    t.is_(status, 200, "reload to the read-only directory: /healthz "
+          "answers within 1 s")
+    t.ok(dc.wait_for(lambda: "keeping the running configuration" in
+                     d.log_text(), GUARD, what="the reload refused"),
+         "reload to the read-only directory: refused, the running "
+         "configuration kept")
+    t.ok(ro_db in d.log_text(), "reload: the log names the database")
+    t.is_(readyz(d)[0], 200, "reload refused: still ready, recording "
+          "where it was")
+    t.is_(d.stop(), 0, "SIGTERM: a clean exit")
 finally:
     d.stop()
     for m in reversed(mounted):
