@@ -157,37 +157,20 @@ parse_duration_s(const char *s, int *out)
 	return 0;
 }
 
-/* rotation.start, .deadline, .registrar_deadline, .seconds_left. */
+/* With --db, the open rotation's record joins the check's own view under
+ * "rotation" (the record's ds_everywhere_at and safe_removal_at win: same
+ * meaning, and the record remembers the check that saw it). */
 static void
 rotation_json(json_t *o, const struct store_rotation *rot)
 {
-	json_t	*j = json_object_get(o, "rotation");
-	char	 buf[32];
+	json_t	*j = json_object_get(o, "rotation"), *rec;
 
 	if (j == NULL || rot == NULL || rot->id == 0)
 		return;
-	json_object_set_new(j, "kind", json_string(
-	    store_rotation_kind_name(rot->kind)));
-	json_object_set_new(j, "new_key_tag", json_integer(rot->new_key_tag));
-	json_object_set_new(j, "start", json_string(clock_rfc3339(rot->start,
-	    buf, sizeof(buf))));
-	json_object_set_new(j, "deadline", json_string(clock_rfc3339(
-	    rot->deadline, buf, sizeof(buf))));
-	json_object_set_new(j, "registrar_deadline", json_string(
-	    clock_rfc3339(rot->registrar_deadline, buf, sizeof(buf))));
-	json_object_set_new(j, "ds_updated_at", rot->ds_updated_at ?
-	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
-	    json_null());
-	/* The record's word over this check's alone (same meaning). */
-	json_object_set_new(j, "ds_everywhere_at", rot->ds_updated_at ?
-	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
-	    json_null());
-	json_object_set_new(j, "safe_removal_at",
-	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
-	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
-	    json_null());
-	json_object_set_new(j, "seconds_left", json_integer(
-	    (json_int_t)(rot->registrar_deadline - clock_now())));
+	if ((rec = store_rotation_json(rot, clock_now())) != NULL) {
+		json_object_update(j, rec);
+		json_decref(rec);
+	}
 }
 
 /* One server's negative answer in a few words. */

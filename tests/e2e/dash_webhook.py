@@ -136,7 +136,7 @@ try:
 
     def recorded_mismatch():
         obs = observations()
-        return obs and "host_ds_mismatch" in obs[-1]["problems"]
+        return obs and "host_ds_mismatch" in codes(obs[-1])
     t.ok(dc.wait_for(recorded_mismatch, 60),
          "history: the next check records host_ds_mismatch (so alerts see it)")
     t.is_((dom.get("rotation") or {}).get("start"), utc(host_start),
