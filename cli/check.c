@@ -591,22 +591,41 @@ opt_resolver(struct check_opts *o, struct check_run *run, int ch,
 	return OPT_OK;
 }
 
+/* An option whose value is one of a few words. */
+struct check_word {
+	const char	*word;
+	int		 value;
+};
+
+static int
+word_value(const struct check_word *w, size_t n, const char *arg, int *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg, w[i].word) == 0) {
+			*out = w[i].value;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 opt_format(struct check_opts *o, struct check_run *run, int ch,
     const char *arg)
 {
+	static const struct check_word formats[] = {
+		{ "text", FMT_TEXT }, { "json", FMT_JSON },
+		{ "nagios", FMT_NAGIOS } };
+	int	 v;
+
 	(void)run; (void)ch;
-	if (strcmp(arg, "text") == 0)
-		o->fmt = FMT_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		o->fmt = FMT_JSON;
-	else if (strcmp(arg, "nagios") == 0)
-		o->fmt = FMT_NAGIOS;
-	else {
+	if (word_value(formats, 3, arg, &v) == -1) {
 		check_error("--format '%s': expected text, json or nagios",
 		    arg);
 		return OPT_ERR;
 	}
+	o->fmt = (enum format)v;
 	return OPT_OK;
 }
 
@@ -725,18 +744,18 @@ static int
 opt_multi(struct check_opts *o, struct check_run *run, int ch,
     const char *arg)
 {
+	static const struct check_word modes[] = {
+		{ "auto", PROBE_MULTI_AUTO }, { "yes", PROBE_MULTI_ON },
+		{ "no", PROBE_MULTI_OFF } };
+	int	 v;
+
 	(void)ch;
-	if (strcmp(arg, "auto") == 0)
-		o->multi = PROBE_MULTI_AUTO;
-	else if (strcmp(arg, "yes") == 0)
-		o->multi = PROBE_MULTI_ON;
-	else if (strcmp(arg, "no") == 0)
-		o->multi = PROBE_MULTI_OFF;
-	else {
+	if (word_value(modes, 3, arg, &v) == -1) {
 		check_error("--multi-signer '%s': expected auto, yes or no",
 		    arg);
 		return OPT_ERR;
 	}
+	o->multi = (enum probe_multi_mode)v;
 	run->policy.multi_signer = o->multi;
 	return OPT_OK;
 }
