@@ -401,12 +401,11 @@ check_hint(struct check_run *run, const char *arg, struct probe_hint *h)
 	return h;
 }
 
+/* The verdict, the multi-signer setup and the rotation's dates. */
 static void
-print_text(const struct probe_result *r, const struct store_rotation *rot)
+print_head(const struct probe_result *r, const struct store_rotation *rot)
 {
 	char		 when[32], dl[32], left[32];
-	unsigned	 i, k;
-	json_t		*j;
 
 	printf("%s: %s, %s, validation %s", r->domain,
 	    probe_severity_name(r->severity), probe_state_name(r->state),
@@ -436,6 +435,15 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    "server by %s, plus the DS TTL)\n", clock_rfc3339(
 		    r->safe_removal_at, when, sizeof(when)), clock_rfc3339(
 		    r->ds_everywhere_at, dl, sizeof(dl)));
+}
+
+/* The DS at the parent, what each parent server said, the keys and the
+ * bootstrap signals. */
+static void
+print_records(const struct probe_result *r)
+{
+	unsigned	 i, k;
+
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
@@ -468,6 +476,13 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    r->domain, r->signals[i].ns, probe_signal_status_name(
 		    r->signals[i].status), r->signals[i].n_cds,
 		    r->signals[i].why[0] ? ": " : "", r->signals[i].why);
+}
+
+static void
+print_servers(const struct probe_result *r)
+{
+	unsigned	 i;
+
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
@@ -492,6 +507,15 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 			printf("  resolver %s %s\n", v->address,
 			    probe_qstatus_name(v->status));
 	}
+}
+
+/* Denial, algorithm rollover, signature expiry and the problems. */
+static void
+print_findings(const struct probe_result *r)
+{
+	char		 when[32];
+	unsigned	 i;
+
 	print_denial(r);
 	if (r->alg_rollover.stage != PROBE_ALG_NONE)
 		printf("  algroll  %u -> %u, stage %s%s (%s)\n",
@@ -506,7 +530,14 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		printf("  %-8s %s: %s\n", probe_problem_severity_name(
 		    r->problems[i].severity), r->problems[i].code,
 		    r->problems[i].message);
-	/* The records to paste at the registrar, whole, one per line. */
+}
+
+/* The records to paste at the registrar, whole, one per line. */
+static void
+print_registrar(const struct probe_result *r)
+{
+	json_t		*j;
+
 	if ((j = probe_result_json(r)) != NULL) {
 		json_t *a = json_object_get(j, "ds_to_publish"), *x;
 		size_t n;
@@ -527,6 +558,16 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 			    json_object_get(x, "record")));
 		json_decref(j);
 	}
+}
+
+static void
+print_text(const struct probe_result *r, const struct store_rotation *rot)
+{
+	print_head(r, rot);
+	print_records(r);
+	print_servers(r);
+	print_findings(r);
+	print_registrar(r);
 }
 
 /* The command line, parsed: the engine's configuration and what the
