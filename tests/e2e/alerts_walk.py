@@ -77,6 +77,13 @@ def checks():
     return len(json.loads(p.stdout)["observations"]) if p.returncode == 0 else 0
 
 
+# The one rotation shape (dnssecmon(8) JSON SHAPES).
+ROTATION_FIELDS = ("domain", "kind", "source", "external_id", "start", "deadline",
+                   "registrar_deadline", "seconds_left", "ds_ttl", "ds_updated_at",
+                   "ds_everywhere_at", "safe_removal_at", "completed_at",
+                   "outcome", "new_key_tag", "new_key_algorithm", "old_key_tags")
+
+
 def api_rotation():
     """The open rotation as the daemon's JSON API gives it."""
     url = "http://127.0.0.1:%d/api/v1/domains/%s" % (HTTP_PORT, ZONE)
@@ -228,6 +235,8 @@ try:
                  sorted(set(cr) ^ set(rot)))
             t.is_(json.dumps({k: cr.get(k) for k in rot}, sort_keys=True), ar,
                   "T: check --db's rotation is the alert payload's")
+            t.is_(sorted(rot), sorted(ROTATION_FIELDS),
+                  "T: the rotation has the documented fields, no more")
             t.ok(rot.get("domain") == ZONE and rot.get("kind") == "ksk" and
                  rot.get("new_key_tag") and rot.get("start"),
                  "T: the rotation names its domain, kind, new key and start")
