@@ -66,6 +66,8 @@ struct config {
 	int			 http_timeout_s;
 	int			 http_request_timeout_s;
 	int			 http_refresh_s;	/* status page */
+	bool			 http_enum_zeros;	/* /metrics: the 0-valued
+							   series of enum gauges */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
 	/* ---- end of http and hooks ---- */
 	/* Alerts (cli/config_alerts.c): mqtt:, webhooks:,

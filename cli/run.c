@@ -561,6 +561,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.timeout_s = c->http_timeout_s;
 	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
+	s.no_enum_zeros = !c->http_enum_zeros;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
 	    created) {

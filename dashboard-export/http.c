@@ -1011,6 +1011,7 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 	    s->request_timeout_s : EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	ex->refresh_s = s->refresh_s > 0 ? s->refresh_s :
 	    EXPORT_DEFAULT_REFRESH;
+	ex->no_enum_zeros = s->no_enum_zeros;
 	evhttp_set_timeout(ex->http, ex->timeout_s);
 	free(ex->dnsimple_secret);
 	ex->dnsimple_secret = secret;
