@@ -25,6 +25,7 @@
 #include "probe/dsmatch.h"
 
 #define CARDS_MAX	200	/* domains shown as cards */
+#define CODES_MAX	3	/* problem codes on a card's face: two lines */
 #define TIMELINES_MAX	300	/* key timelines read from the store */
 #define TIMELINE_SPAN	(90 * 86400L)	/* at most this far back */
 
@@ -129,7 +130,7 @@ static const char STYLE[] =
 "*{box-sizing:border-box}\n"
 "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
 "sans-serif;color:var(--fg);background:var(--bg)}\n"
-"header{background:#1d2330;color:#fff;padding:14px 24px;display:flex;"
+"header{background:#1d2330;color:#fff;padding:8px 16px;display:flex;"
 "flex-wrap:wrap;align-items:baseline;gap:8px 24px}\n"
 "header h1{font-size:20px;margin:0}\n"
 "header .meta{color:#c8cfdd;font-size:13px}\n"
@@ -157,7 +158,9 @@ static const char STYLE[] =
 "padding:0 5px;border-radius:3px;background:#eef1f6}\n"
 "ul.codes li.critical{color:var(--critical)}ul.codes li.warning{color:"
 "var(--warning)}ul.codes li.unknown{color:var(--unknown)}\n"
-".card details{margin-top:2px}\n"
+".card .foot{display:flex;flex-wrap:wrap;align-items:baseline;"
+"gap:0 10px}\n"
+".card .foot details[open]{flex-basis:100%}\n"
 ".card details[open]{max-width:100%}\n"
 ".card.critical{border-left-color:var(--critical)}"
 ".card.warning{border-left-color:var(--warning)}"
@@ -202,7 +205,9 @@ static const char STYLE[] =
 "table.tl td,table.tl th{font-size:12px;padding:3px 6px}\n"
 "table.tl td:not(.bars){white-space:nowrap}\n"
 "td.bars{width:55%}\n"
-"table.deadlines td{vertical-align:middle;font-size:15px}\n"
+"table.deadlines td{vertical-align:middle;font-size:15px;padding:2px 8px}\n"
+"table.deadlines .copy input{padding:2px 6px}"
+"table.deadlines .copy button{padding:1px 10px}\n"
 "table.deadlines td.countdown{font-weight:700;white-space:nowrap;"
 "font-variant-numeric:tabular-nums}\n"
 "table.deadlines tr.near td.countdown{color:var(--critical)}\n"
@@ -222,7 +227,8 @@ static const char SCRIPT[] =
 "(function(){\n"
 "var B=document.body,skew=(+B.dataset.now||Date.now()/1000)-Date.now()/1000"
 ",\n"
-"R=+B.dataset.refresh||30,MAXC=+B.dataset.cards||200;\n"
+"R=+B.dataset.refresh||30,CODES=+B.dataset.codes||4,MAXC=+B.dataset.cards||"
+"200;\n"
 "function now(){return Date.now()/1000+skew}\n"
 "function two(n){return(n<10?'0':'')+n}\n"
 "function fmt(s){var neg=s<0;s=Math.abs(s);var d=Math.floor(s/86400),h=Math"
@@ -286,9 +292,11 @@ static const char SCRIPT[] =
 " '+x.key_tag+(d.ambiguous_rotation?' (if the new key)':''))});rem.forEach("
 "function(x){w.push('remove DS '+x.key_tag)});h+='<p class=\"dsline\">'+w.j"
 "oin(', ')+' at the registrar</p>'}\n"
-"if(pr.length){h+='<ul class=\"codes\">';pr.forEach(function(p){h+='<li cla"
-"ss=\"'+esc(p.severity)+'\" title=\"'+esc(p.message)+'\">'+esc(p.code)+'</l"
-"i>'});h+='</ul>'}\n"
+"h+='<div class=\"foot\">';if(pr.length){var seen={},shown=0,hid=0;h+='<ul "
+"class=\"codes\">';pr.forEach(function(p){if(seen[p.code])return;seen[p.cod"
+"e]=1;if(++shown>CODES){hid++;return}h+='<li class=\"'+esc(p.severity)+'\" "
+"title=\"'+esc(p.message)+'\">'+esc(p.code)+'</li>'});if(hid)h+='<li>+'+hid"
+"+' more</li>';h+='</ul>'}\n"
 "h+='<details class=\"more\"><summary>details</summary>';\n"
 "if(waiting(d))h+='<p>KSK rotation to key '+d.rotation.new_key_tag+' since "
 "'+esc(d.rotation.start)+' (from '+esc(d.rotation.source||'dns')+'); regist"
@@ -302,7 +310,7 @@ static const char SCRIPT[] =
 "if(pr.length){h+='<ul class=\"problems\">';pr.forEach(function(p){h+='<li "
 "class=\"'+esc(p.severity)+'\"><code>'+esc(p.code)+'</code> '+esc(p.message"
 ")+'</li>'});h+='</ul>'}\n"
-"return h+'</details></article>'}\n"
+"return h+'</details></div></article>'}\n"
 "function el(html){var t=document.createElement('template');t.innerHTML=htm"
 "l;return t.content.firstChild}\n"
 "function cards(need){var box=document.querySelector('#need .cards'),frag=d"
@@ -655,12 +663,25 @@ card_details(struct export *ex, struct evbuffer *o, const struct xdom *d,
 	evbuffer_add_printf(o, "</details>\n");
 }
 
+/* Whether problem i repeats the code of an earlier one (a problem may be
+ * raised once per server). */
+static bool
+code_seen(const struct xdom *d, unsigned i)
+{
+	unsigned	 j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(d->problems[j].code, d->problems[i].code) == 0)
+			return true;
+	return false;
+}
+
 static void
 card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
     bool with_timeline)
 {
 	enum probe_severity	 sev = xdom_severity(d);
-	unsigned		 i;
+	unsigned		 i, shown = 0, hidden = 0;
 
 	evbuffer_add_printf(o, "<article class=\"card %s\" id=\"d-",
 	    sev_class(sev));
@@ -687,9 +708,18 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 			    d->n_publish ? ", " : "", d->remove[i].key_tag);
 		evbuffer_add_printf(o, " at the registrar</p>\n");
 	}
+	/* The codes and the fold share a line: "details" goes where the
+	 * codes end, and takes the card's width once opened. */
+	evbuffer_add_printf(o, "<div class=\"foot\">");
 	if (d->n_problems > 0) {
 		evbuffer_add_printf(o, "<ul class=\"codes\">");
 		for (i = 0; i < d->n_problems; i++) {
+			if (code_seen(d, i))
+				continue;	/* one per server: once here */
+			if (++shown > CODES_MAX) {
+				hidden++;
+				continue;
+			}
 			evbuffer_add_printf(o, "<li class=\"%s\" title=\"",
 			    sev_class((enum probe_severity)
 			    d->problems[i].severity));
@@ -698,10 +728,12 @@ card(struct export *ex, struct evbuffer *o, const struct xdom *d, time_t now,
 			xhtml_escape(o, d->problems[i].code);
 			evbuffer_add_printf(o, "</li>");
 		}
+		if (hidden > 0)
+			evbuffer_add_printf(o, "<li>+%u more</li>", hidden);
 		evbuffer_add_printf(o, "</ul>\n");
 	}
 	card_details(ex, o, d, now, with_timeline);
-	evbuffer_add_printf(o, "</article>\n");
+	evbuffer_add_printf(o, "</div></article>\n");
 }
 
 /* The rotations waiting for their DS, nearest deadline first: what a
@@ -789,7 +821,8 @@ xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
 	    count[PROBE_SEV_WARNING]);
 	evbuffer_add(o, STYLE, sizeof(STYLE) - 1);
 	evbuffer_add_printf(o, "</head>\n<body data-now=\"%lld\" "
-	    "data-refresh=\"%d\" data-cards=\"%d\">\n<header>"
+	    "data-refresh=\"%d\" data-cards=\"%d\" data-codes=\"%d\">\n"
+	    "<header>"
 	    "<h1>dnssecmon</h1><div class=\"counts\">"
 	    "<span class=\"critical\">%zu critical</span>"
 	    "<span class=\"unknown\">%zu unknown</span>"
@@ -800,7 +833,8 @@ xstatus_render(struct export *ex, struct evbuffer *o, time_t now)
 	    "updates every %d s &middot; <a style=\"color:inherit\" "
 	    "href=\"/api/v1/domains\">JSON</a> &middot; <a style=\"color:"
 	    "inherit\" href=\"/metrics\">metrics</a></div></header>\n<main>\n",
-	    (long long)now, ex->refresh_s, CARDS_MAX, count[PROBE_SEV_CRITICAL],
+	    (long long)now, ex->refresh_s, CARDS_MAX, CODES_MAX,
+	    count[PROBE_SEV_CRITICAL],
 	    count[PROBE_SEV_UNKNOWN],
 	    count[PROBE_SEV_WARNING], count[PROBE_SEV_OK], n,
 	    clock_rfc3339(now, when, sizeof(when)), ex->refresh_s);
