@@ -754,8 +754,7 @@ cmd_check(int argc, char *argv[])
 			log_init(LOG_TO_STDERR, log_getverbose() + 1, NULL);
 			break;
 		case 'h':
-			printf("usage: dnssecmon check %s\n",
-			    cli_commands[0].synopsis);
+			cli_help("check");
 			return EXIT_OK;
 		case '?':
 		default:

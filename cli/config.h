@@ -18,6 +18,9 @@
 #include "probe/probe.h"
 #include "store/store.h"
 
+/* Where run looks without -c: the Debian package installs it there. */
+#define CONFIG_DEFAULT_PATH	"/etc/dnssecmon/dnssecmon.yaml"
+
 #define CONFIG_MAX_ERRORS	32
 /* Mappings and lists inside each other; dnssecmon.conf needs 5. */
 #define CONFIG_MAX_DEPTH	32

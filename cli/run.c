@@ -839,8 +839,7 @@ cmd_run(int argc, char *argv[])
 			verbose++;
 			break;
 		case 'h':
-			printf("usage: dnssecmon run %s\n",
-			    cli_commands[1].synopsis);
+			cli_help("run");
 			return EXIT_OK;
 		case ':':
 			log_warnx("option '%s' needs a value", argv[optind - 1]);
@@ -857,8 +856,14 @@ cmd_run(int argc, char *argv[])
 		return EXIT_UNKNOWN;
 	}
 	if (m.config_path == NULL) {
-		log_warnx("no configuration file: use -c FILE");
-		return EXIT_UNKNOWN;
+		m.config_path = CONFIG_DEFAULT_PATH;
+		if (access(m.config_path, F_OK) == -1) {
+			log_warnx("no -c FILE given and %s does not exist: "
+			    "write it (see etc/dnssecmon.yaml and "
+			    "dnssecmon.conf(5)) or name another with -c",
+			    m.config_path);
+			return EXIT_UNKNOWN;
+		}
 	}
 	if ((m.cfg = config_load(m.config_path, &errs)) == NULL) {
 		print_errors(&errs);
