@@ -232,6 +232,8 @@ try:
                 (x["rotation"] or {}).get("seconds_left") is not None]
     t.ok(len(need_api) >= 20, "the API has %d domains that need someone"
          % len(need_api))
+    t.is_({x.get("critical_before") for x in doms}, {259200},
+          "the API gives each domain's critical_before (the page's 'near')")
 
     c = Chromium()
     c.open("http://127.0.0.1:%d/" % d.port)
