@@ -837,7 +837,7 @@ opt_help(struct check_opts *o, struct check_run *run, int ch,
     const char *arg)
 {
 	(void)o; (void)run; (void)ch; (void)arg;
-	printf("usage: dnssecmon check %s\n", cli_commands[0].synopsis);
+	cli_help("check");
 	return OPT_EXIT;
 }
 

@@ -20,10 +20,15 @@ struct cli_command {
 	const char	*synopsis;	/* after "dnssecmon NAME " */
 	const char	*summary;
 	int		(*run)(int argc, char *argv[]);
+	const char	*options;	/* one line an option; NULL: none */
 };
 
 /* The command table, terminated by a zero entry. */
 extern const struct cli_command cli_commands[];
+
+/* "usage: ..." and the options of command name on standard output (for
+ * --help). */
+void	cli_help(const char *name);
 
 int	cmd_alerts(int argc, char *argv[]);
 int	cmd_check(int argc, char *argv[]);

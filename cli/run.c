@@ -561,6 +561,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.timeout_s = c->http_timeout_s;
 	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
+	s.no_enum_zeros = !c->http_enum_zeros;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
 	    created) {
@@ -832,8 +833,7 @@ run_options(int argc, char *argv[], struct monitor *m, struct run_opts *o)
 			o->verbose++;
 			break;
 		case 'h':
-			printf("usage: dnssecmon run %s\n",
-			    cli_commands[1].synopsis);
+			cli_help("run");
 			return 1;
 		case ':':
 			log_warnx("option '%s' needs a value", argv[optind - 1]);
@@ -850,8 +850,14 @@ run_options(int argc, char *argv[], struct monitor *m, struct run_opts *o)
 		return -1;
 	}
 	if (m->config_path == NULL) {
-		log_warnx("no configuration file: use -c FILE");
-		return -1;
+		m->config_path = CONFIG_DEFAULT_PATH;
+		if (access(m->config_path, F_OK) == -1) {
+			log_warnx("no -c FILE given and %s does not exist: "
+			    "write it (see etc/dnssecmon.yaml and "
+			    "dnssecmon.conf(5)) or name another with -c",
+			    m->config_path);
+			return -1;
+		}
 	}
 	return 0;
 }

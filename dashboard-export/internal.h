@@ -238,6 +238,7 @@ struct export {
 	int			 timeout_s;
 	int			 request_timeout_s;
 	int			 refresh_s;
+	bool			 no_enum_zeros;
 	char			*dnsimple_secret;
 	struct event		*sweep;
 	struct event		*admit;		/* looks at new connections */

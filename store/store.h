@@ -380,6 +380,25 @@ enum store_delivery {
 int	store_delivery_record(struct store *, int64_t outbox_id,
 	    const char *sink, enum store_delivery, const char *error,
 	    const char *output, time_t now);
+/* The same for n rows (a group), in one transaction. */
+int	store_delivery_record_many(struct store *, const int64_t *ids,
+	    unsigned n, const char *sink, enum store_delivery,
+	    const char *error, const char *output, time_t now);
+
+#define STORE_GROUP_MAX	32	/* outbox rows in one notification */
+
+/*
+ * The rows that the check which wrote first wrote right after it for
+ * the same domain and that sink takes (one check's transitions are
+ * consecutive rows): their ids, first's included, in ids[] (at most
+ * STORE_GROUP_MAX) and *n. With more than one, *payload is first's
+ * payload with "grouped" (every transition: id, alert_id, code,
+ * transition, severity, message, first_fired), "codes" and a "message"
+ * that names them all; caller frees. 0, or -1 on error.
+ */
+int	store_outbox_group(struct store *, const char *sink,
+	    const struct store_outbox_row *first, int64_t *ids, unsigned *n,
+	    char **payload);
 
 /* An alert as `dnssecmon alerts` shows it. */
 struct store_alert {
