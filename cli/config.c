@@ -19,8 +19,8 @@
 #include "cli/config_int.h"
 #include "cli/nameset.h"
 #include "cli/shard.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 #include "probe/roots.h"
 
 void

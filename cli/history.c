@@ -15,8 +15,8 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 
 #define SYNOPSIS	"DOMAIN --db FILE [--since TIME] [--format text|json]"

@@ -13,8 +13,8 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 
 json_t *

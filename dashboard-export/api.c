@@ -10,8 +10,8 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 #define HISTORY_MAX	50		/* observations in the detail view */
 #define HISTORY_DAYS	30

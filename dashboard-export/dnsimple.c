@@ -40,9 +40,9 @@
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 #define SOURCE		"dnsimple"
 #define EV_START	"dnssec.rotation_start"

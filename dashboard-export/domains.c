@@ -12,9 +12,9 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 const double xprobe_bounds[XPROBE_BUCKETS] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60

@@ -17,8 +17,8 @@
 #include <event2/buffer.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 #define CARDS_MAX	200	/* domains shown as cards */
 #define TIMELINES_MAX	300	/* key timelines read from the store */

@@ -12,8 +12,8 @@
 
 #include <getdns/getdns_extra.h>
 
+#include "common/dsmatch.h"
 #include "probe/answer.h"
-#include "probe/dsmatch.h"
 
 #define T_A		1
 #define T_NS		2

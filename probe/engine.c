@@ -57,10 +57,10 @@
 #include <unbound.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "probe/answer.h"
 #include "probe/denial.h"
-#include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "probe/transport.h"

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the text parsers of probe/dsmatch: names and hex
+ * libFuzzer target for the text parsers of common/dsmatch: names and hex
  * come from config files and from whatever a registry or a server says,
  * so they must survive anything.  Build and run: see README.md here.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,5 +1,5 @@
 /*
- * probe/dsmatch: RFC 4034/4509 vectors, BIND as the reference for key
+ * common/dsmatch: RFC 4034/4509 vectors, BIND as the reference for key
  * tags and DS lines, and the name and hex parsers' edges.
  *
  * The BIND cross-check runs dnssec-keygen and dnssec-dsfromkey (Debian
@@ -18,7 +18,7 @@
 
 #include <openssl/evp.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "tests/unit/tap.h"
 
 #define KEYDATA_MAX	2048

@@ -18,8 +18,8 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 #include "tests/store/synth.h"
 #include "tests/unit/tap.h"

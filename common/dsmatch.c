@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 static void	seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -1,13 +1,16 @@
 /*
- * DNSSEC arithmetic for the probe: key tags, DS digests, owner names in
- * canonical wire form and the DS line an operator pastes at the registrar.
+ * DNSSEC arithmetic: key tags, DS digests, owner names in canonical wire
+ * form and the DS line an operator pastes at the registrar. The probe,
+ * the store, the exporter, the DNS host events and the commands all
+ * compute these; one copy here keeps them agreeing (a DS the classifier
+ * matches is the DS the API prints).
  *
  * Pure functions over caller storage: nothing here allocates anything the
  * caller must free, keeps state between calls or does I/O.  Digests come
  * from OpenSSL libcrypto (EVP); nothing hashes by hand.
  */
-#ifndef DNSSECMON_PROBE_DSMATCH_H
-#define DNSSECMON_PROBE_DSMATCH_H
+#ifndef DNSSECMON_COMMON_DSMATCH_H
+#define DNSSECMON_COMMON_DSMATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -163,4 +166,4 @@ bool		dsmatch_sha384_warranted(int alg);
  */
 int		dsmatch_rsa_bits(const uint8_t *rdata, size_t len);
 
-#endif /* DNSSECMON_PROBE_DSMATCH_H */
+#endif /* DNSSECMON_COMMON_DSMATCH_H */
