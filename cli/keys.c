@@ -169,7 +169,7 @@ cmd_keys(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (dsmatch_name_normalise(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);

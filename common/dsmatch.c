@@ -231,6 +231,30 @@ wire_check(const uint8_t *wire, size_t len)
 }
 
 int
+dsmatch_name_normalise(const char *name, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen, i;
+
+	if (name_parse(name, true, wire, sizeof(wire), &wlen, err,
+	    errlen) == -1)
+		return -1;
+	if (strlen(name) >= outlen) {
+		seterr(err, errlen, "%zu characters, the limit is %zu",
+		    strlen(name), outlen > 0 ? outlen - 1 : 0);
+		return -1;
+	}
+	for (i = 0; name[i] != '\0'; i++)
+		out[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] + 32) : name[i];
+	out[i] = '\0';
+	if (i > 1 && out[i - 1] == '.')
+		out[i - 1] = '\0';
+	return 0;
+}
+
+int
 dsmatch_wire_to_name(const uint8_t *wire, size_t len, char *out,
     size_t outlen)
 {

@@ -57,6 +57,17 @@ int		dsmatch_name_to_wire(const char *name, uint8_t *out,
 int		dsmatch_wire_to_name(const uint8_t *wire, size_t len,
 		    char *out, size_t outlen);
 
+/*
+ * The one spelling of a domain the monitor keys everything on (config,
+ * store, API, webhook events, command arguments): the name as given,
+ * checked with dsmatch_name_to_wire, ASCII lower-cased, without the final
+ * dot (the root stays ".").  Into the caller's out.  Returns 0, or -1
+ * with a one-line reason in err (may be NULL) for an invalid name or one
+ * that does not fit outlen.
+ */
+int		dsmatch_name_normalise(const char *name, char *out,
+		    size_t outlen, char *err, size_t errlen);
+
 /* Digest types we can compute: 1 SHA-1, 2 SHA-256, 4 SHA-384. */
 bool		dsmatch_digest_supported(int digest_type);
 

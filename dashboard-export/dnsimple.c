@@ -232,7 +232,8 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 	data = member_obj(root, "data");
 	if ((zone = member_obj(data, "zone")) != NULL &&
 	    (s = member_str(zone, "name")) != NULL) {
-		if (xname_normalise(s, ev->zone, sizeof(ev->zone)) == -1) {
+		if (dsmatch_name_normalise(s, ev->zone, sizeof(ev->zone),
+		    NULL, 0) == -1) {
 			reject(ex, rep, 400, "data.zone.name is not a domain "
 			    "name");
 			return -1;

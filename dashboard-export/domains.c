@@ -4,7 +4,6 @@
  * comes from here (and, for history and key timelines, from the store),
  * so a scrape costs a walk over this table and never a DNS question.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,23 +59,6 @@ xlabel_escape(const char *s)
 	}
 	*o = '\0';
 	return out;
-}
-
-int
-xname_normalise(const char *in, char *out, size_t len)
-{
-	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
-
-	if (in == NULL || *in == '\0' || strlen(in) >= len ||
-	    dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, NULL, 0) == -1)
-		return -1;
-	for (i = 0; in[i]; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
-	out[i] = '\0';
-	if (i > 1 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	return 0;
 }
 
 void
@@ -204,7 +186,8 @@ xdom_find(const struct export *ex, const char *name)
 {
 	char	 norm[PROBE_NAME_MAX];
 
-	if (ex == NULL || xname_normalise(name, norm, sizeof(norm)) == -1)
+	if (ex == NULL || dsmatch_name_normalise(name, norm, sizeof(norm), NULL,
+	    0) == -1)
 		return NULL;
 	return find_exact(ex, norm);
 }
@@ -374,7 +357,8 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 	for (i = 0; i < ex->n_dom; i++)
 		ex->dom[i]->listed = false;
 	for (i = 0; i < n; i++) {
-		if (xname_normalise(list[i].name, norm, sizeof(norm)) == -1)
+		if (dsmatch_name_normalise(list[i].name, norm,
+		    sizeof(norm), NULL, 0) == -1)
 			continue;
 		if ((d = find_exact(ex, norm)) != NULL && d->listed)
 			continue;	/* listed twice */

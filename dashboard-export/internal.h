@@ -316,8 +316,6 @@ int		 xresolver_index(struct export *, const char *name);
 /* Fold one observation into a histogram with the given upper bounds. */
 void		 xhist_observe(struct xhist *, const double *bounds,
 		    unsigned n, double v);
-/* Lower case, no final dot, a valid domain name: 0; -1 otherwise. */
-int		 xname_normalise(const char *in, char *out, size_t len);
 /* Severity in Nagios order for the metric: 0 ok, 1 warning, 2 critical,
  * 3 unknown. */
 int		 xseverity_metric(enum probe_severity);

@@ -674,6 +674,32 @@ test_rsa_bits(void)
 	    "SHA-384 for algorithm 14, not 13");
 }
 
+/* The one spelling the config, the store, the API and the commands key
+ * domains on. */
+static void
+test_normalise(void)
+{
+	char	 out[256], err[160];
+
+	ok(dsmatch_name_normalise("Example.COM.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "a mixed-case name with the final dot");
+	is_str(out, "example.com", "lower case, final dot gone");
+	ok(dsmatch_name_normalise(".", out, sizeof(out), err,
+	    sizeof(err)) == 0, "the root");
+	is_str(out, ".", "the root keeps its dot");
+	ok(dsmatch_name_normalise("", out, sizeof(out), err,
+	    sizeof(err)) == -1, "an empty name is refused");
+	is_str(err, "empty name", "and the reason says so");
+	ok(dsmatch_name_normalise("a..b", out, sizeof(out), err,
+	    sizeof(err)) == -1 && strstr(err, "two dots") != NULL,
+	    "two dots in a row refused with the reason");
+	ok(dsmatch_name_normalise("abcdefgh.example", out, 8, err,
+	    sizeof(err)) == -1 && strstr(err, "the limit is 7") != NULL,
+	    "a valid name that does not fit out is refused, not cut");
+	ok(dsmatch_name_normalise("a.b", out, sizeof(out), NULL, 0) == 0 &&
+	    strcmp(out, "a.b") == 0, "no reason wanted: err may be NULL");
+}
+
 int
 main(void)
 {
@@ -683,6 +709,7 @@ main(void)
 	test_names_bad();
 	test_wire_to_name();
 	test_hex();
+	test_normalise();
 	test_algorithms();
 	test_bind();
 	test_rsa_bits();
