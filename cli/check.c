@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/domainlist.h"
 #include "cli/nagios.h"
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/dsmatch.h"
 #include "common/file.h"
@@ -633,7 +634,7 @@ cmd_check(int argc, char *argv[])
 				socklen_t sl;
 				char why[160];
 
-				if (roots_parse_address(optarg, 53, &ss, &sl,
+				if (addr_parse(optarg, 53, &ss, &sl,
 				    why, sizeof(why)) == -1) {
 					check_error("--resolver: %s", why);
 					return EXIT_UNKNOWN;
