@@ -23,9 +23,11 @@
 #include "cli/config_int.h"
 #include "common/addr.h"
 #include "dashboard-export/export.h"
+#include "hostevents/hostevents.h"
 
 #define SECRET_MIN	16
-#define SECRET_MAX	128
+/* The longest is hostevents' buffer. */
+#define SECRET_MAX	HOSTEVENTS_SECRET_MAX
 
 /* "ADDR:PORT", "[v6]:PORT", "ADDR@PORT" or a bare address. */
 static int

@@ -47,7 +47,7 @@ ds_list(const struct xds *a, unsigned n)
 }
 
 static json_t *
-host_json(const struct xhost *h)
+host_json(const struct hostevent *h)
 {
 	json_t	*o, *ds = json_null();
 	char	 hex[2 * PROBE_MAX_DIGEST + 1];

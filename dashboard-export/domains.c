@@ -415,6 +415,7 @@ export_set_store(struct export *ex, struct store *st)
 	if (ex == NULL)
 		return;
 	ex->store = st;
+	hostevents_set_store(ex->hostevents, st);
 	preload(ex);
 }
 
@@ -720,7 +721,8 @@ reverify_host(struct xdom *d, const struct probe_result *r, time_t now)
 	int	 v;
 
 	if (d->host == NULL || d->host->digest_len == 0 || r->n_keys == 0 ||
-	    (v = xhost_verify(d->host, r->domain, r->keys, r->n_keys)) < 0)
+	    (v = hostevents_verify(d->host, r->domain, r->keys,
+	    r->n_keys)) < 0)
 		return;
 	if (v == 1 && d->host->verdict == 0)
 		log_info("%s: the DS of %s event %s now matches a published "
@@ -806,4 +808,127 @@ xrotation_json(const struct store_rotation *r, time_t now)
 	json_object_set_new(o, "ds_ttl", r->ds_ttl ?
 	    json_integer(r->ds_ttl) : json_null());
 	return o;
+}
+
+/* ---------------------------------------------------- DNS host events */
+
+static int
+dir_find(void *arg, const char *name, struct hostevents_domain *out)
+{
+	struct xdom	*d = find_exact(arg, name);
+
+	if (d == NULL)
+		return 0;
+	out->name = d->name;
+	out->policy = d->policy;
+	out->in_shard = d->in_shard;
+	out->ds_ttl = d->ds_ttl;
+	return 1;
+}
+
+/* Every domain of the table, in shard or not: a DS names one zone
+ * whichever shard checks it. */
+static void
+dir_each_with_key(void *arg, uint16_t tag, uint8_t alg,
+    void (*fn)(void *, const char *), void *fnarg)
+{
+	struct export	*ex = arg;
+	struct xdom	*d;
+	size_t		 i;
+	unsigned	 k;
+
+	for (i = 0; i < ex->n_dom; i++) {
+		d = ex->dom[i];
+		for (k = 0; k < d->n_keys; k++)
+			if (d->keys[k].key_tag == tag &&
+			    d->keys[k].algorithm == alg)
+				break;
+		if (k < d->n_keys)
+			fn(fnarg, d->name);
+	}
+}
+
+static json_t *
+dir_rotation_json(void *arg, const struct store_rotation *r, time_t now)
+{
+	(void)arg;
+	return xrotation_json(r, now);
+}
+
+void
+xhook_directory(struct export *ex, struct hostevents_directory *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->find = dir_find;
+	out->each_with_key = dir_each_with_key;
+	out->rotation_json = dir_rotation_json;
+	out->arg = ex;
+}
+
+/* What one delivery tells the table: the host's latest word, and the
+ * open rotation it opened or closed. */
+static void
+hook_learn(struct export *ex, const struct hostevents_reply *rep)
+{
+	struct xdom	*d;
+
+	if (!rep->heard || (d = find_exact(ex, rep->domain)) == NULL)
+		return;
+	if (d->host == NULL && (d->host = calloc(1, sizeof(*d->host))) == NULL)
+		return;
+	*d->host = rep->host;
+	if (rep->rotation == HOSTEVENTS_ROT_OPEN) {
+		if (d->rot == NULL)
+			d->rot = malloc(sizeof(*d->rot));
+		if (d->rot != NULL)
+			*d->rot = rep->open;
+	} else if (rep->rotation == HOSTEVENTS_ROT_CLOSED) {
+		free(d->rot);
+		d->rot = NULL;
+	}
+}
+
+void
+xhook_handle(struct export *ex, const char *body, size_t len, time_t now,
+    struct hostevents_reply *rep)
+{
+	hostevents_webhook(ex->hostevents, body, len, now, rep);
+	hook_learn(ex, rep);
+}
+
+int
+export_host_event_relayed(struct export *ex, const char *zone,
+    const char *body, size_t len, time_t now, char *why, size_t whylen)
+{
+	struct hostevents_reply	 rep;
+	int			 rc;
+
+	if (ex == NULL) {
+		snprintf(why, whylen, "%s is not monitored by this shard",
+		    zone);
+		return 0;
+	}
+	rc = hostevents_relayed(ex->hostevents, zone, body, len, now, &rep,
+	    why, whylen);
+	hook_learn(ex, &rep);
+	json_decref(rep.body);
+	return rc;
+}
+
+void
+export_on_host_webhook(struct export *ex, int (*fn)(void *, const char *,
+    const char *, size_t), void *arg)
+{
+	if (ex == NULL)
+		return;
+	hostevents_on_relay(ex->hostevents, fn, arg);
+}
+
+void
+export_on_host_event(struct export *ex, void (*fn)(void *, const char *),
+    void *arg)
+{
+	if (ex == NULL)
+		return;
+	hostevents_on_check(ex->hostevents, fn, arg);
 }
