@@ -235,7 +235,7 @@ dsmatch_name_normalise(const char *name, char *out, size_t outlen,
     char *err, size_t errlen)
 {
 	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
+	size_t		 wlen, i, bs;
 
 	if (name_parse(name, true, wire, sizeof(wire), &wlen, err,
 	    errlen) == -1)
@@ -249,7 +249,11 @@ dsmatch_name_normalise(const char *name, char *out, size_t outlen,
 		out[i] = name[i] >= 'A' && name[i] <= 'Z' ?
 		    (char)(name[i] + 32) : name[i];
 	out[i] = '\0';
-	if (i > 1 && out[i - 1] == '.')
+	/* The final dot, unless it is escaped ("a\\." ends in a label
+	 * holding a dot): after an odd run of backslashes it is data. */
+	for (bs = 0; i > 1 && bs + 1 < i && out[i - 2 - bs] == '\\'; bs++)
+		;
+	if (i > 1 && out[i - 1] == '.' && bs % 2 == 0)
 		out[i - 1] = '\0';
 	return 0;
 }

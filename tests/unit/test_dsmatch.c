@@ -698,6 +698,12 @@ test_normalise(void)
 	    "a valid name that does not fit out is refused, not cut");
 	ok(dsmatch_name_normalise("a.b", out, sizeof(out), NULL, 0) == 0 &&
 	    strcmp(out, "a.b") == 0, "no reason wanted: err may be NULL");
+	ok(dsmatch_name_normalise("A\\.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "a name ending in an escaped dot");
+	is_str(out, "a\\.", "keeps that dot: it is data, not the root");
+	ok(dsmatch_name_normalise("a\\\\.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "an escaped backslash, then the final dot");
+	is_str(out, "a\\\\", "that dot goes");
 }
 
 int
