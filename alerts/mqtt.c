@@ -459,7 +459,8 @@ records(json_t *obs, const char *key)
 	size_t	 i;
 
 	json_array_foreach(json_object_get(obs, key), i, v)
-		if ((rec = json_object_get(v, "record")) != NULL)
+		if ((rec = json_object_get(v, "record")) != NULL &&
+		    json_is_string(rec))
 			json_array_append(out, rec);
 	return out;
 }
@@ -483,7 +484,7 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	struct mqtt	*m = s->impl;
 	struct dstate	*d, **pp;
 	json_t		*obs, *o, *probs;
-	char		 buf[32], *content = NULL, *msg = NULL;
+	char		*content = NULL, *msg = NULL;
 	bool		 open = rot != NULL && rot->id != 0;
 
 	if ((obs = probe_result_json(r)) == NULL)
@@ -497,23 +498,19 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	    json_string(probe_state_name(r->state)));
 	json_object_set_new(o, "validation",
 	    json_string(probe_validation_name(r->validation)));
-	json_object_set_new(o, "deadline", open && rot->registrar_deadline ?
-	    json_string(clock_rfc3339(rot->registrar_deadline, buf,
-	    sizeof(buf))) : json_null());
+	json_object_set_new(o, "deadline", clock_json(open ?
+	    rot->registrar_deadline : 0));
 	json_object_set_new(o, "new_key_tag", open ?
 	    json_integer(rot->new_key_tag) : json_null());
 	/* The new DS on every parent server + the DS TTL (RFC 7583). */
-	json_object_set_new(o, "safe_removal_at", open &&
-	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
-	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
-	    r->safe_removal_at ? json_string(clock_rfc3339(
-	    r->safe_removal_at, buf, sizeof(buf))) : json_null());
+	json_object_set_new(o, "safe_removal_at", clock_json(open &&
+	    store_rotation_safe_removal(rot) ?
+	    store_rotation_safe_removal(rot) : r->safe_removal_at));
 	json_object_set_new(o, "ds_to_publish", records(obs, "ds_to_publish"));
 	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
 	json_object_set_new(o, "problems", probs);
 	content = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_object_set_new(o, "time", json_string(clock_rfc3339(clock_now(),
-	    buf, sizeof(buf))));
+	json_object_set_new(o, "time", clock_json(clock_now()));
 	msg = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	json_decref(obs);

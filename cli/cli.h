@@ -38,8 +38,6 @@ struct json_t;
 struct store;
 
 /* Helpers of the commands that read the database (cli/util.c). */
-/* A time as RFC 3339 UTC, JSON null for 0 (new reference: caller's). */
-struct json_t *cli_time_json(time_t);
 /* A time as RFC 3339 UTC, "-" for 0; returns buf. */
 const char *cli_time_text(time_t, char *buf, size_t len);
 /* --format text|json into *json; -1 after logging the bad value. */

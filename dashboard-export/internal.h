@@ -32,7 +32,7 @@ struct xds {
 	uint16_t	 key_tag;
 	uint8_t		 algorithm;
 	uint8_t		 digest_type;
-	char		*digest;	/* upper-case hex */
+	struct json_t	*json;		/* probe_ds_json(): the API's */
 	char		*record;	/* "name. IN DS ..." line */
 };
 
@@ -334,7 +334,7 @@ void		 xhtml_escape(struct evbuffer *out, const char *s);
 void		 xhook_handle(struct export *, const char *body, size_t len,
 		    time_t now, struct hostevents_reply *reply);
 /* The table as hostevents asks it (find a domain, the domains with a
- * key, the API's rotation shape), for this exporter. */
+ * key), for this exporter. */
 void		 xhook_directory(struct export *,
 		    struct hostevents_directory *out);
 

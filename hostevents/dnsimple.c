@@ -449,9 +449,8 @@ remember(struct hostevents_reply *rep, const struct event_in *ev,
 }
 
 static json_t *
-answer(struct hostevents *he, const char *result,
-    const struct hostevents_domain *d, const struct event_in *ev,
-    const struct store_rotation *rot, time_t now)
+answer(const char *result, const struct hostevents_domain *d,
+    const struct event_in *ev, const struct store_rotation *rot, time_t now)
 {
 	json_t	*o = json_object();
 
@@ -460,8 +459,7 @@ answer(struct hostevents *he, const char *result,
 	json_object_set_new(o, "event", json_string(ev->name));
 	json_object_set_new(o, "request_identifier",
 	    json_string(ev->request_id));
-	json_object_set_new(o, "rotation", he->dir.rotation_json != NULL ?
-	    he->dir.rotation_json(he->dir.arg, rot, now) : json_null());
+	json_object_set_new(o, "rotation", store_rotation_json(rot, now));
 	json_object_set_new(o, "ds_matches_dns", ev->host.verdict < 0 ?
 	    json_null() : json_boolean(ev->host.verdict == 1));
 	return o;
@@ -499,8 +497,8 @@ handle_start(struct hostevents *he, const struct hostevents_domain *d,
 			    "is already open (event %s)", d->name, ev->name,
 			    ev->request_id, open.new_key_tag,
 			    open.external_id);
-			reply(he, rep, HOSTEVENTS_DUPLICATE, 200, answer(he,
-			    "duplicate", d, ev, &open, now));
+			reply(he, rep, HOSTEVENTS_DUPLICATE, 200,
+			    answer("duplicate", d, ev, &open, now));
 			return;
 		}
 	}
@@ -530,8 +528,8 @@ handle_start(struct hostevents *he, const struct hostevents_domain *d,
 	    out.outcome[0] != '\0') {
 		log_info("dnsimple: %s: %s %s delivered again: nothing "
 		    "changed", d->name, ev->name, ev->request_id);
-		reply(he, rep, HOSTEVENTS_DUPLICATE, 200, answer(he,
-		    "duplicate", d, ev, out.outcome[0] ? NULL : &out, now));
+		reply(he, rep, HOSTEVENTS_DUPLICATE, 200, answer("duplicate", d,
+		    ev, out.outcome[0] ? NULL : &out, now));
 		return;
 	}
 	rep->rotation = HOSTEVENTS_ROT_OPEN;
@@ -541,7 +539,7 @@ handle_start(struct hostevents *he, const struct hostevents_domain *d,
 	    out.new_key_tag, rc == 1 ? "(seen by the checks first) labelled" :
 	    "opened", clock_rfc3339(out.start, a, sizeof(a)),
 	    clock_rfc3339(out.registrar_deadline, b, sizeof(b)));
-	reply(he, rep, HOSTEVENTS_OPENED, 200, answer(he, rc == 1 ?
+	reply(he, rep, HOSTEVENTS_OPENED, 200, answer(rc == 1 ?
 	    "labelled" : "opened", d, ev, &out, now));
 }
 
@@ -564,8 +562,8 @@ handle_complete(struct hostevents *he, const struct hostevents_domain *d,
 		remember(rep, ev, now);
 		log_info("dnsimple: %s: %s %s: no open KSK rotation to close",
 		    d->name, ev->name, ev->request_id);
-		reply(he, rep, HOSTEVENTS_DUPLICATE, 200, answer(he,
-		    "no_open_rotation", d, ev, NULL, now));
+		reply(he, rep, HOSTEVENTS_DUPLICATE, 200,
+		    answer("no_open_rotation", d, ev, NULL, now));
 		return;
 	}
 	if (open.new_key_tag != 0 && ev->host.key_tag != 0 &&
@@ -598,7 +596,7 @@ handle_complete(struct hostevents *he, const struct hostevents_domain *d,
 	    out.outcome[0] ? out.outcome : "completed",
 	    clock_rfc3339(out.completed_at ? out.completed_at : x.time, a,
 	    sizeof(a)));
-	reply(he, rep, HOSTEVENTS_CLOSED, 200, answer(he, "closed", d, ev, NULL,
+	reply(he, rep, HOSTEVENTS_CLOSED, 200, answer("closed", d, ev, NULL,
 	    now));
 }
 

@@ -83,10 +83,6 @@ struct hostevents_directory {
 	void		 (*each_with_key)(void *arg, uint16_t key_tag,
 			    uint8_t algorithm, void (*fn)(void *fnarg,
 			    const char *name), void *fnarg);
-	/* A rotation in the shape the API shows it (or JSON null for
-	 * NULL), for the answer to the host. New reference. */
-	struct json_t	*(*rotation_json)(void *arg,
-			    const struct store_rotation *, time_t now);
 	void		*arg;
 };
 

@@ -322,15 +322,6 @@ candidate_delete(struct store *st, int64_t domain_id, const char *code)
 
 /* ------------------------------------------------------- payload */
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
 /* The "record" of each object of obs[key], as an array of strings. */
 static json_t *
 records(json_t *obs, const char *key)
@@ -356,7 +347,7 @@ payload(const struct probe_result *r, json_t *obs,
     const struct store_rotation *rot, int64_t id, const struct trans *t,
     time_t now)
 {
-	json_t		*o, *fail, *probs, *rj = json_null();
+	json_t		*o, *fail, *probs, *rj;
 	char		*s;
 	unsigned	 i;
 
@@ -367,25 +358,7 @@ payload(const struct probe_result *r, json_t *obs,
 			json_array_append_new(fail,
 			    json_string(r->resolvers[i].address));
 	probs = probe_problems_json(r);
-	if (rot != NULL && rot->id != 0) {
-		rj = json_object();
-		json_object_set_new(rj, "kind", json_string(
-		    store_rotation_kind_name(rot->kind)));
-		json_object_set_new(rj, "new_key_tag",
-		    json_integer(rot->new_key_tag));
-		json_object_set_new(rj, "start", time_json(rot->start));
-		json_object_set_new(rj, "deadline", time_json(rot->deadline));
-		json_object_set_new(rj, "registrar_deadline",
-		    time_json(rot->registrar_deadline));
-		json_object_set_new(rj, "seconds_left", json_integer(
-		    (json_int_t)(rot->registrar_deadline - now)));
-		json_object_set_new(rj, "ds_updated_at",
-		    time_json(rot->ds_updated_at));
-		json_object_set_new(rj, "ds_everywhere_at",
-		    time_json(rot->ds_updated_at));
-		json_object_set_new(rj, "safe_removal_at",
-		    time_json(store_rotation_safe_removal(rot)));
-	}
+	rj = store_rotation_json(rot, now);
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(id));
 	json_object_set_new(o, "alert_id", json_integer(t->alert_id));
@@ -395,8 +368,8 @@ payload(const struct probe_result *r, json_t *obs,
 	json_object_set_new(o, "severity", json_string(
 	    probe_severity_name(t->sev)));
 	json_object_set_new(o, "message", json_string(t->message));
-	json_object_set_new(o, "first_fired", time_json(t->first_fired));
-	json_object_set_new(o, "time", time_json(now));
+	json_object_set_new(o, "first_fired", clock_json(t->first_fired));
+	json_object_set_new(o, "time", clock_json(now));
 	json_object_set_new(o, "state", json_string(
 	    probe_state_name(r->state)));
 	json_object_set_new(o, "validation", json_string(
@@ -407,11 +380,11 @@ payload(const struct probe_result *r, json_t *obs,
 	    "ds_to_publish"));
 	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
 	json_object_set_new(o, "deadline", rot != NULL && rot->id != 0 &&
-	    rot->registrar_deadline != 0 ? time_json(rot->registrar_deadline) :
+	    rot->registrar_deadline != 0 ? clock_json(rot->registrar_deadline) :
 	    json_null());
-	json_object_set_new(o, "seconds_left", rot != NULL && rot->id != 0 &&
-	    rot->registrar_deadline != 0 ? json_integer((json_int_t)
-	    (rot->registrar_deadline - now)) : json_null());
+	/* The rotation's own count, so the two can never disagree. */
+	json_object_set(o, "seconds_left", json_is_object(rj) ?
+	    json_object_get(rj, "seconds_left") : json_null());
 	json_object_set_new(o, "rotation", rj);
 	json_object_set_new(o, "failing_resolvers", fail);
 	json_object_set_new(o, "problems", probs);

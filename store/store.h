@@ -302,6 +302,19 @@ const char *store_rotation_kind_name(enum store_rotation_kind);
  * DS reached every parent server at ds_updated_at, and the old DS may be
  * cached for the DS TTL after that (RFC 7583). 0: not known yet. */
 time_t	store_rotation_safe_removal(const struct store_rotation *);
+/*
+ * The one JSON shape of a rotation record, for `check --db`, `rotations`,
+ * the API, the page's data, the outbox (webhooks, MQTT alerts, exec):
+ * {domain, kind, source, external_id, start, deadline, registrar_deadline,
+ * seconds_left, ds_ttl, ds_updated_at, ds_everywhere_at, safe_removal_at,
+ * completed_at, outcome, new_key_tag, new_key_algorithm, old_key_tags}.
+ * seconds_left counts to the registrar deadline (negative once passed)
+ * while the new DS is not yet everywhere and the rotation is open, else
+ * null. JSON null for NULL or a rotation never stored (id 0). Caller owns
+ * the reference.
+ */
+struct json_t *store_rotation_json(const struct store_rotation *,
+	    time_t now);
 
 /* ------------------------------------------------ alerts */
 /*
