@@ -19,10 +19,11 @@
 #include "cli/cli.h"
 #include "cli/domainlist.h"
 #include "cli/nagios.h"
+#include "common/addr.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "store/store.h"
@@ -624,7 +625,7 @@ opt_resolver(struct check_opts *o, struct check_run *run, int ch,
 		    PROBE_MAX_RESOLVERS);
 		return OPT_ERR;
 	}
-	if (roots_parse_address(arg, 53, &ss, &sl, why, sizeof(why)) == -1) {
+	if (addr_parse(arg, 53, &ss, &sl, why, sizeof(why)) == -1) {
 		check_error("--resolver: %s", why);
 		return OPT_ERR;
 	}

@@ -45,10 +45,6 @@ struct store;
 /* Helpers of the commands that read the database (cli/util.c). */
 /* A time as RFC 3339 UTC, "-" for 0; returns buf. */
 const char *cli_time_text(time_t, char *buf, size_t len);
-/* A DOMAIN argument, lower case without the final dot, into out; -1 with
- * the reason in why when it is not a domain name. */
-int	cli_domain_arg(const char *in, char *out, size_t len, char *why,
-	    size_t whylen);
 /* --format text|json into *json; -1 after logging the bad value. */
 int	cli_format_json(const char *arg, bool *json);
 /* The ':' (missing value) and unknown-option cases of a getopt_long loop

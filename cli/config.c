@@ -19,8 +19,9 @@
 #include "cli/config_int.h"
 #include "cli/nameset.h"
 #include "cli/shard.h"
+#include "common/addr.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 #include "probe/roots.h"
 
 void
@@ -426,7 +427,7 @@ parse_resolvers(struct parse *p, yaml_node_t *seq)
 		n = yaml_document_get_node(p->doc, *it);
 		if ((s = want_scalar(p, n, "resolvers")) == NULL)
 			continue;
-		if (roots_parse_address(s, 53, &ss, &len, why,
+		if (addr_parse(s, 53, &ss, &len, why,
 		    sizeof(why)) == -1) {
 			err_at(p, n, "resolvers", "%s", why);
 			continue;

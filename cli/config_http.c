@@ -22,11 +22,13 @@
 #include <string.h>
 
 #include "cli/config_int.h"
+#include "common/addr.h"
 #include "dashboard-export/export.h"
-#include "probe/roots.h"
+#include "hostevents/hostevents.h"
 
 #define SECRET_MIN	16
-#define SECRET_MAX	128
+/* The longest is hostevents' buffer. */
+#define SECRET_MAX	HOSTEVENTS_SECRET_MAX
 
 /* "ADDR:PORT", "[v6]:PORT", "ADDR@PORT" or a bare address. */
 static int
@@ -35,7 +37,7 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	char		 why[200], tmp[160];
 	const char	*c;
 
-	if (roots_parse_address(s, EXPORT_DEFAULT_PORT, ss, len, why,
+	if (addr_parse(s, EXPORT_DEFAULT_PORT, ss, len, why,
 	    sizeof(why)) == 0)
 		return 0;
 	/* ADDR:PORT for IPv4 (a v6 address has more than one colon). */
@@ -43,7 +45,7 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	    strlen(s) >= sizeof(tmp))
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%.*s@%s", (int)(c - s), s, c + 1);
-	return roots_parse_address(tmp, EXPORT_DEFAULT_PORT, ss, len, why,
+	return addr_parse(tmp, EXPORT_DEFAULT_PORT, ss, len, why,
 	    sizeof(why));
 }
 

@@ -13,8 +13,8 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 
 #define SYNOPSIS	"DOMAIN --db FILE [--format text|json]"
@@ -159,7 +159,7 @@ cmd_keys(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (dsmatch_name_normalise(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);

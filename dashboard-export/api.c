@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
 
 #define HISTORY_MAX	50		/* observations in the detail view */
@@ -33,7 +34,7 @@ ds_list(const struct xds *a, unsigned n)
 	return arr;
 }
 static json_t *
-host_json(const struct xhost *h, const char *owner)
+host_json(const struct hostevent *h, const char *owner)
 {
 	json_t	*o, *ds = NULL;
 

@@ -170,10 +170,6 @@ waiting_for_ds(const struct xdom *d)
 	    d->rot->ds_updated_at == 0 && d->rot->registrar_deadline != 0;
 }
 
-static const char *hook_result_names[XHOOK_NRESULTS] = {
-	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
-	"relayed"
-};
 
 /*
  * A metric family of the page. Exactly one way to its samples:
@@ -406,12 +402,12 @@ webhook_events(struct out *o, struct export *ex, const char *name)
 {
 	unsigned	 k;
 
-	for (k = 0; k < XHOOK_NRESULTS; k++) {
+	for (k = 0; k < HOSTEVENTS_NRESULTS; k++) {
 		puts_(o, name);
 		puts_(o, "{source=\"dnsimple\",result=\"");
-		puts_(o, hook_result_names[k]);
+		puts_(o, hostevents_result_name(k));
 		puts_(o, "\"} ");
-		put_int(o, (long long)ex->hooks[k]);
+		put_int(o, (long long)hostevents_count(ex->hostevents, k));
 		put(o, "\n", 1);
 	}
 }

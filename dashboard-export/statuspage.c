@@ -21,8 +21,8 @@
 #include <event2/buffer.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 #define CARDS_MAX	200	/* domains shown as cards */
 #define CODES_MAX	3	/* problem codes on a card's face: two lines */

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 
 const char *

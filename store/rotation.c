@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "store/internal.h"
 
 /* A rotation row while a commit works on it. */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 
 #define NOW	1800000000

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 #include "probe_fixture.h"
 #include "tap.h"
