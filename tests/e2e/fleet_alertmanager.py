@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Replicas deduplicated by a real Alertmanager cluster (issue #16, item 1).
+
+Three dnssecmon processes against the testbed: replicas A and B of the
+shard of the switchable zone, and C, the other shard of the same domain
+list (the switch zone and testbed zones that are broken by design). Each
+posts to both peers of a two-peer prometheus-alertmanager cluster (gossip
+on the testbed's own /24, .51 and .52), which notifies a webhook receiver
+run here, grouping by zone and code:
+
+  - every (zone, code) open in the three stores reaches the receiver in
+    exactly one firing notification, though A and B both post it, and
+    both peers run their notification pipeline;
+  - no label names the replica (Alertmanager would hold two alerts):
+    the daemon's name is the dnssecmon_instance annotation;
+  - kill -9 A (by pid) and the first Alertmanager peer: B's resends keep
+    the alerts alive in the surviving peer (endsAt past what A could
+    have set) and nothing is resolved; a new rotation on the switch zone
+    (rotation_pending) reaches the receiver once, through the peer left;
+  - nothing was ever notified twice.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../alerts"))
+from tap import Tap  # noqa: E402
+import dash_common as dc  # noqa: E402
+import harness as h  # noqa: E402
+
+t = Tap()
+env = dc.testbed_env()
+TLD = env.get("TESTBED_TLD", "lab")
+ZONE = env["TESTBED_SWITCH_ZONE"]
+NET = env["TESTBED_RESOLVER"].rsplit(".", 1)[0]
+AM_HOSTS = [NET + ".51", NET + ".52"]
+AM_BIN = "/usr/bin/prometheus-alertmanager"
+RESEND = 5          # dnssecmon's alertmanager.resend, seconds
+# Zones the testbed breaks by design: their alerts fire at the first check.
+BAD = ["broken", "expired", "notyet", "algmismatch", "algdsearly"]
+tmp = tempfile.mkdtemp(prefix="dnssecmon-fleet-am-")
+recv = h.Receiver()
+
+
+def shard_of(name, n):
+    """The daemon's shard of a domain: FNV-1a 64 of its name, mod n."""
+    x = 1469598103934665603
+    for c in name.encode():
+        x = ((x ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return x % n + 1
+
+
+K = shard_of(ZONE, 2)
+bad = ["%s.%s" % (z, TLD) for z in BAD]
+ours = [z for z in bad if shard_of(z, 2) == K]
+theirs = [z for z in bad if shard_of(z, 2) != K]
+DOMAINS = [ZONE] + bad
+
+
+class Peer:
+    """One prometheus-alertmanager of the cluster, stopped by pid."""
+
+    def __init__(self, i):
+        self.host = AM_HOSTS[i]
+        self.port = h.free_port(self.host)
+        self.cport = h.free_port(self.host)
+        self.dir = os.path.join(tmp, "am%d" % i)
+        os.makedirs(self.dir)
+        self.proc = None
+
+    def start(self, peers):
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        args = [AM_BIN, "--config.file=" + os.path.join(tmp, "am.yml"),
+                "--storage.path=" + self.dir,
+                "--web.listen-address=%s:%d" % (self.host, self.port),
+                "--cluster.listen-address=%s:%d" % (self.host, self.cport),
+                "--cluster.advertise-address=%s:%d" % (self.host, self.cport),
+                # The second peer waits this long for the first one's
+                # notification log before it would send itself.
+                "--cluster.peer-timeout=3s",
+                "--cluster.gossip-interval=100ms",
+                "--cluster.pushpull-interval=2s"]
+        for p in peers:
+            if p is not self:
+                args.append("--cluster.peer=%s:%d" % (p.host, p.cport))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+
+    def get(self, path):
+        u = "http://%s:%d%s" % (self.host, self.port, path)
+        with urllib.request.urlopen(u, timeout=5) as r:
+            return r.read().decode()
+
+    def metric(self, name):
+        total = 0.0
+        for line in self.get("/metrics").splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def members(self):
+        return len(json.loads(self.get("/api/v2/status"))["cluster"]
+                   .get("peers") or [])
+
+    def alerts(self):
+        return json.loads(self.get("/api/v2/alerts"))
+
+    def log_text(self):
+        with open(os.path.join(self.dir, "log")) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        rc = h.stop_pid(self.proc, sig)
+        self.proc = None
+        return rc
+
+
+am = [Peer(0), Peer(1)]
+with open(os.path.join(tmp, "am.yml"), "w") as f:
+    f.write("""route:
+  receiver: noc
+  group_by: [zone, code]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 24h
+receivers:
+  - name: noc
+    webhook_configs:
+      - url: http://127.0.0.1:%d/notify
+        send_resolved: true
+""" % recv.port)
+
+
+def replica(name):
+    urls = ", ".join("http://%s:%d" % (p.host, p.port) for p in am)
+    d = dc.Daemon(env, DOMAINS, interval="2s", prefix="fleet-am-" + name,
+                  extra="instance: %s\nalertmanager: {urls: [%s], "
+                  "resend: %ds, retry_max: 1s, timeout: 2s}\n"
+                  % (name, urls, RESEND))
+    return d
+
+
+a, b, c = replica("replica-a"), replica("replica-b"), replica("other-shard")
+OURS, OTHER = ["--shard", "%d/2" % K], ["--shard", "%d/2" % (3 - K)]
+
+
+def open_alerts(d):
+    """{(zone, code)} open in a daemon's store."""
+    try:
+        j = h.alerts_json(dc.BIN, d.db)
+    except (ValueError, subprocess.SubprocessError):
+        return set()
+    rows = j.get("alerts", []) if isinstance(j, dict) else j
+    return {(r["domain"], r["code"]) for r in rows
+            if r.get("state") != "resolved"}
+
+
+def notified():
+    """{(zone, code): [status of each notification naming it]}."""
+    out = {}
+    for n in recv.delivered("/notify"):
+        for al in n.get("alerts", []):
+            k = (al["labels"].get("zone"), al["labels"].get("code"))
+            out.setdefault(k, []).append(al["status"])
+    return out
+
+
+def firing_counts():
+    return {k: v.count("firing") for k, v in notified().items()}
+
+
+try:
+    t.ok(os.access(AM_BIN, os.X_OK), "prometheus-alertmanager is installed")
+    t.ok(ours and theirs, "the broken zones fall in both shards (%s | %s)"
+         % (" ".join(ours), " ".join(theirs)))
+    sw = subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
+                        text=True, timeout=180)
+    t.is_(sw.returncode, 0, "testbed switch healthy")
+    for p in am:
+        p.start(am)
+    t.ok(dc.wait_for(lambda: all(p.members() == 2 for p in am), 60,
+                     what="a two-peer cluster"),
+         "two Alertmanager peers, each sees both members")
+
+    p = subprocess.run([dc.BIN, "run", "-n", "-c", (a.write_conf(), a.conf)[1]],
+                       capture_output=True, text=True, timeout=30)
+    t.is_(p.returncode, 0, "dnssecmon run -n takes the alertmanager: block")
+    a.start(args=OURS)
+    b.start(args=OURS)
+    c.start(args=OTHER)
+    t.ok(a.ready() and b.ready() and c.ready(),
+         "replicas A, B and the other shard C are ready")
+
+    # ---- every open alert, once, though two replicas post it
+    want = set()
+
+    def all_open():
+        sa, sb, sc = open_alerts(a), open_alerts(b), open_alerts(c)
+        zones_a = {z for z, _ in sa}
+        if not (set(ours) <= zones_a and set(theirs) <= {z for z, _ in sc}
+                and sa == sb):
+            return None
+        want.clear()
+        want.update(sa | sc)
+        return True
+    t.ok(dc.wait_for(all_open, 90, what="alerts open for every broken zone"),
+         "A and B hold the same open alerts; C holds its shard's")
+    t.ok(dc.wait_for(lambda: want <= set(firing_counts()), 90,
+                     what="one notification per open alert"),
+         "every open (zone, code) reached the receiver (%d of them)"
+         % len(want))
+    # Both peers have run their pipeline on each group: the second one
+    # after its peer timeout, finding the first one's entry in the
+    # notification log. Only then can a duplicate be ruled out.
+    groups = len(want)
+    t.ok(dc.wait_for(lambda: all(p.metric("alertmanager_nflog_queries_total")
+                                 >= groups for p in am), 60,
+                     what="both peers' notification logs consulted"),
+         "both peers consulted the notification log for every group")
+    fc = firing_counts()
+    t.is_({k: fc.get(k) for k in want}, {k: 1 for k in want},
+          "each (zone, code) notified exactly once")
+    sent = [p.metric('alertmanager_notifications_total') for p in am]
+    t.is_(sum(sent), float(len(recv.delivered("/notify"))),
+          "the peers' notification counts add up to what the receiver got")
+
+    al = am[1].alerts()
+    t.ok(al and all("dnssecmon_instance" not in x["labels"] and
+                    "instance" not in x["labels"] and
+                    "replica" not in x["labels"] for x in al),
+         "no label names the replica")
+    keys = [(x["labels"]["zone"], x["labels"]["code"]) for x in al]
+    t.is_(sorted(keys), sorted(set(keys)),
+          "one Alertmanager alert per (zone, code), not one per replica")
+    t.ok(all(x["annotations"].get("dnssecmon_instance") in
+             ("replica-a", "replica-b", "other-shard") for x in al),
+         "the daemon's name is an annotation")
+
+    # ---- lose a replica and a peer
+    os.kill(a.proc.pid, signal.SIGKILL)
+    a.proc.wait()
+    t.is_(a.proc.returncode, -signal.SIGKILL, "replica A killed (-9)")
+    a.proc = None
+    a.logf.close()
+    t.is_(am[0].stop(signal.SIGKILL), -signal.SIGKILL,
+          "the first Alertmanager peer killed (-9)")
+    killed = time.time()
+
+    def refreshed():
+        """B has re-posted its shard's alerts since A died: their endsAt
+        lies past anything A could have set."""
+        horizon = time.strftime("%Y-%m-%dT%H:%M:%S",
+                                time.gmtime(killed + RESEND * 4 + 1))
+        mine = [x for x in am[1].alerts()
+                if x["labels"]["zone"] in ours]
+        return mine and all(x["endsAt"][:19] > horizon and
+                            x["status"]["state"] == "active" for x in mine)
+    t.ok(dc.wait_for(refreshed, 60, what="B's resends"),
+         "B keeps A's alerts alive in the surviving peer")
+
+    sw = subprocess.run([dc.TB, "switch", "rollstart"], capture_output=True,
+                        text=True, timeout=180)
+    t.is_(sw.returncode, 0, "testbed switch rollstart: a new KSK rotation")
+    new = (ZONE, "rotation_pending")
+    t.ok(dc.wait_for(lambda: new in open_alerts(b), 90,
+                     what="rotation_pending in B"),
+         "B opens rotation_pending")
+    t.ok(dc.wait_for(lambda: firing_counts().get(new, 0) >= 1, 90,
+                     what="its notification"),
+         "the new rotation reaches the receiver through the peer left")
+    t.ok(dc.wait_for(lambda: am[1].metric(
+        "alertmanager_nflog_queries_total") >= groups + 1, 60),
+        "the surviving peer has consulted its log for the new group")
+    t.ok(dc.wait_for(lambda: "taken by 1 of 2 peers" in b.log_text(), 60),
+         "B's log: the row was taken by 1 of 2 peers")
+
+    fc = firing_counts()
+    t.is_({k: fc.get(k) for k in want | {new}},
+          {k: 1 for k in want | {new}},
+          "nothing notified twice: one firing notification per (zone, code)")
+    resolved = {k for k, v in notified().items() if "resolved" in v}
+    t.is_(resolved, set(), "nothing resolved: A's death ended no alert")
+
+    t.is_(b.stop(), 0, "B stops: exit 0")
+    t.is_(c.stop(), 0, "C stops: exit 0")
+finally:
+    for d in (a, b, c):
+        if d.proc is not None:
+            t.diag("--- %s log\n%s" % (d.tmp, d.log_text()[-3000:]))
+        d.cleanup()
+    for p in am:
+        if p.proc is not None:
+            t.diag("--- %s\n%s" % (p.dir, p.log_text()[-2000:]))
+        p.stop()
+    recv.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
+                   timeout=180)
+sys.exit(t.done())
