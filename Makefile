@@ -220,6 +220,7 @@ install: dnssecmon
 	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
+	install -m 644 etc/alertmanager/alertmanager.yml $(DESTDIR)$(DOCDIR)/
 
 # A Debian package from a copy of the tree (dh_auto_clean must not touch
 # this build/): build/deb/dnssecmon_VERSION_ARCH.deb.

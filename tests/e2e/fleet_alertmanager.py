@@ -178,6 +178,16 @@ def firing_counts():
 
 try:
     t.ok(os.access(AM_BIN, os.X_OK), "prometheus-alertmanager is installed")
+    shipped = os.path.join(dc.TOP, "etc/alertmanager/alertmanager.yml")
+    p = subprocess.run(["amtool", "check-config", shipped],
+                       capture_output=True, text=True, timeout=30)
+    t.is_(p.returncode, 0, "amtool check-config: the shipped "
+          "etc/alertmanager/alertmanager.yml" + (p.stdout + p.stderr
+                                                 if p.returncode else ""))
+    with open(shipped) as f:
+        g = [line for line in f if line.strip().startswith("group_by:")]
+    t.is_([x.split(":", 1)[1].strip() for x in g], ["[zone, code]"],
+          "the shipped route groups by zone and code, no replica label")
     t.ok(ours and theirs, "the broken zones fall in both shards (%s | %s)"
          % (" ".join(ours), " ".join(theirs)))
     sw = subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
