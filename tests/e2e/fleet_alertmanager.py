@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -46,6 +47,12 @@ AM_BIN = "/usr/bin/prometheus-alertmanager"
 RESEND = 5          # dnssecmon's alertmanager.resend, seconds
 # Zones the testbed breaks by design: their alerts fire at the first check.
 BAD = ["broken", "expired", "notyet", "algmismatch", "algdsearly"]
+# Zones in a KSK rotation by design: a registrar deadline at once.
+ROTATING = ["rollstart", "longttl", "p384", "nocdsstart", "cdsdiffer"]
+RULES = os.path.join(os.environ["DNSSECMON_TOP"],
+                     "dashboard-export/prometheus-rules.yml")
+DASH = os.path.join(os.environ["DNSSECMON_TOP"],
+                    "dashboard-export/grafana-dashboard.json")
 tmp = tempfile.mkdtemp(prefix="dnssecmon-fleet-am-")
 recv = h.Receiver()
 
@@ -62,7 +69,9 @@ K = shard_of(ZONE, 2)
 bad = ["%s.%s" % (z, TLD) for z in BAD]
 ours = [z for z in bad if shard_of(z, 2) == K]
 theirs = [z for z in bad if shard_of(z, 2) != K]
-DOMAINS = [ZONE] + bad
+RZ = next(z for z in ("%s.%s" % (r, TLD) for r in ROTATING)
+          if shard_of(z, 2) == K)
+DOMAINS = [ZONE, RZ] + bad
 
 
 class Peer:
@@ -126,7 +135,7 @@ am = [Peer(0), Peer(1)]
 with open(os.path.join(tmp, "am.yml"), "w") as f:
     f.write("""route:
   receiver: noc
-  group_by: [zone, code]
+  group_by: [alertname, zone, code]
   group_wait: 1s
   group_interval: 2s
   repeat_interval: 24h
@@ -151,6 +160,71 @@ a, b, c = replica("replica-a"), replica("replica-b"), replica("other-shard")
 OURS, OTHER = ["--shard", "%d/2" % K], ["--shard", "%d/2" % (3 - K)]
 
 
+class Prometheus:
+    """One Prometheus scraping the three daemons with the shipped rules,
+    sending its alerts to both Alertmanager peers."""
+
+    def __init__(self):
+        self.host = NET + ".53"
+        self.port = h.free_port(self.host)
+        self.dir = os.path.join(tmp, "prom")
+        os.makedirs(self.dir)
+        self.proc = None
+
+    def start(self, daemons):
+        conf = os.path.join(self.dir, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                    "rule_files: ['%s']\nalerting:\n  alertmanagers:\n"
+                    "    - static_configs: [{targets: [%s]}]\n"
+                    "scrape_configs:\n  - job_name: dnssecmon\n"
+                    "    static_configs: [{targets: [%s]}]\n"
+                    % (RULES, ", ".join("'%s:%d'" % (p.host, p.port)
+                                        for p in am),
+                       ", ".join("'127.0.0.1:%d'" % d.port for d in daemons)))
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + conf,
+             "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
+             "--web.listen-address=%s:%d" % (self.host, self.port)],
+            stdout=self.log, stderr=self.log)
+
+    def query(self, expr):
+        u = "http://%s:%d/api/v1/query?%s" % (
+            self.host, self.port, urllib.parse.urlencode({"query": expr}))
+        with urllib.request.urlopen(u, timeout=5) as r:
+            j = json.load(r)
+        return j["data"]["result"] if j.get("status") == "success" else None
+
+    def log_text(self):
+        with open(os.path.join(self.dir, "log")) as f:
+            return f.read()
+
+    def stop(self):
+        rc = h.stop_pid(self.proc, timeout=20)
+        self.proc = None
+        return rc
+
+
+prom = Prometheus()
+
+
+def dash_expr(title):
+    """The dashboard's query of a panel, for every instance."""
+    with open(DASH) as f:
+        d = json.load(f)
+    for pnl in d["panels"]:
+        if pnl.get("title") == title:
+            return pnl["targets"][0]["expr"].replace("$instance", ".*") \
+                .replace("$zone", ".*")
+    return None
+
+
+def api_severities(d):
+    status, j = dc.get_json(d.port, "/api/v1/domains")
+    return {x["domain"]: x["severity"] for x in j["domains"]}
+
+
 def open_alerts(d):
     """{(zone, code)} open in a daemon's store."""
     try:
@@ -163,11 +237,13 @@ def open_alerts(d):
 
 
 def notified():
-    """{(zone, code): [status of each notification naming it]}."""
+    """{(zone, code): [status of each notification naming it]}; a
+    Prometheus rule's alert has its alertname for code."""
     out = {}
     for n in recv.delivered("/notify"):
         for al in n.get("alerts", []):
-            k = (al["labels"].get("zone"), al["labels"].get("code"))
+            lb = al["labels"]
+            k = (lb.get("zone"), lb.get("code") or lb.get("alertname"))
             out.setdefault(k, []).append(al["status"])
     return out
 
@@ -186,7 +262,7 @@ try:
                                                  if p.returncode else ""))
     with open(shipped) as f:
         g = [line for line in f if line.strip().startswith("group_by:")]
-    t.is_([x.split(":", 1)[1].strip() for x in g], ["[zone, code]"],
+    t.is_([x.split(":", 1)[1].strip() for x in g], ["[alertname, zone, code]"],
           "the shipped route groups by zone and code, no replica label")
     t.ok(ours and theirs, "the broken zones fall in both shards (%s | %s)"
          % (" ".join(ours), " ".join(theirs)))
@@ -253,6 +329,44 @@ try:
              ("replica-a", "replica-b", "other-shard") for x in al),
          "the daemon's name is an annotation")
 
+    # ---- one Prometheus over the three: one alert, one count per domain
+    prom.start([a, b, c])
+    t.ok(dc.wait_for(lambda: len(prom.query(
+        'dnssecmon_registrar_deadline_seconds{zone="%s"}' % RZ) or []) == 2,
+        60, what="both replicas' series"),
+        "Prometheus holds %s's deadline twice: once per replica" % RZ)
+    rule_alerts = 'ALERTS{zone="%s",alertstate="firing",' \
+        'alertname=~"DnssecRegistrarDeadline.*"}' % RZ
+    fired = dc.wait_for(lambda: prom.query(rule_alerts), 60,
+                        what="the deadline rule firing")
+    t.is_(len(fired or []), 1, "the shipped rule fires once for %s" % RZ)
+    t.ok(fired and "instance" not in fired[0]["metric"],
+         "... with no instance label", fired)
+    rname = fired[0]["metric"]["alertname"] if fired else None
+    sev = {}
+    sev.update(api_severities(a))
+    sev.update(api_severities(c))
+    crit = sum(1 for v in sev.values() if v == "critical")
+    ours_crit = sum(1 for z in DOMAINS if shard_of(z, 2) == K and
+                    sev.get(z) == "critical")
+    t.ok(ours_crit > 0, "the replicated shard has critical domains (%d)"
+         % ours_crit)
+    t.ok(dc.wait_for(lambda: (lambda r: r and int(r[0]["value"][1]) ==
+                              crit + ours_crit)(prom.query(
+                                  "count(dnssecmon_domain_severity == 2)")),
+                     30, what="every daemon scraped"),
+         "the raw series count the replicated shard's critical domains "
+         "twice (%d + %d)" % (crit, ours_crit))
+    expr = dash_expr("Critical")
+    t.ok(dc.wait_for(lambda: (lambda r: r and int(float(r[0]["value"][1]))
+                              == crit)(prom.query(expr)), 30),
+         "the dashboard's Critical panel counts each domain once (%d)" % crit)
+    t.ok(dc.wait_for(lambda: firing_counts().get((RZ, rname), 0) >= 1, 60,
+                     what="the rule's notification"),
+         "the rule's alert reaches the receiver through Alertmanager")
+    want.add((RZ, rname))
+    groups = len(want)
+
     # ---- lose a replica and a peer
     os.kill(a.proc.pid, signal.SIGKILL)
     a.proc.wait()
@@ -300,12 +414,13 @@ try:
 
     t.is_(b.stop(), 0, "B stops: exit 0")
     t.is_(c.stop(), 0, "C stops: exit 0")
+    t.is_(prom.stop(), 0, "Prometheus stops: exit 0")
 finally:
     for d in (a, b, c):
         if d.proc is not None:
             t.diag("--- %s log\n%s" % (d.tmp, d.log_text()[-3000:]))
         d.cleanup()
-    for p in am:
+    for p in am + [prom]:
         if p.proc is not None:
             t.diag("--- %s\n%s" % (p.dir, p.log_text()[-2000:]))
         p.stop()
