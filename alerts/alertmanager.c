@@ -226,7 +226,14 @@ load(struct am *m, time_t now)
 			continue;
 		obj = alerts_am_alert(payload, &resolved, &at);
 		free(payload);
-		if (obj == NULL || (e = add(m, obj)) == NULL)
+		if (obj == NULL)
+			continue;
+		/* As a delivery would stamp it (the outbox does not). */
+		if (m->s->a->instance != NULL)
+			json_object_set_new(json_object_get(obj, "annotations"),
+			    "dnssecmon_instance",
+			    json_string(m->s->a->instance));
+		if ((e = add(m, obj)) == NULL)
 			continue;
 		e->alert_id = list[i].id;
 		e->ends = resolved ? at : 0;

@@ -13,11 +13,17 @@ run here, grouping by zone and code:
     both peers run their notification pipeline;
   - no label names the replica (Alertmanager would hold two alerts):
     the daemon's name is the dnssecmon_instance annotation;
+  - one Prometheus scrapes the three with the shipped rules and alerts
+    to the same cluster: a zone both replicas export fires one rule
+    alert, without instance, and the dashboard's Critical panel counts
+    each domain once;
   - kill -9 A (by pid) and the first Alertmanager peer: B's resends keep
     the alerts alive in the surviving peer (endsAt past what A could
     have set) and nothing is resolved; a new rotation on the switch zone
     (rotation_pending) reaches the receiver once, through the peer left;
-  - nothing was ever notified twice.
+  - nothing was ever notified twice;
+  - B restarted, with the first peer back empty: the alerts open in B's
+    store are posted again, from their last payload.
 """
 import json
 import os
@@ -412,9 +418,31 @@ try:
     resolved = {k for k, v in notified().items() if "resolved" in v}
     t.is_(resolved, set(), "nothing resolved: A's death ended no alert")
 
+    # ---- a restart: what the store holds open is posted again
+    t.is_(prom.stop(), 0, "Prometheus stops: exit 0")
+    t.is_(b.stop(), 0, "B stops: exit 0")
+    t.is_(am[1].stop(), 0, "the second Alertmanager peer stops")
+    am[0].start([am[0]])    # alone: Alertmanager keeps no alerts on disk
+    t.ok(dc.wait_for(lambda: am[0].alerts() == [], 60,
+                     what="a fresh peer"),
+         "the first peer back, empty")
+    b.start(args=OURS)
+
+    def reposted():
+        got = {(x["labels"]["zone"], x["labels"]["code"]): x
+               for x in am[0].alerts() if x["labels"].get("code")}
+        mine = {k for k in open_alerts(b)}
+        return got if mine and mine <= set(got) else None
+    got = dc.wait_for(reposted, 60, what="B's open alerts re-posted")
+    t.ok(got, "B restarted: every alert open in its store is posted again "
+         "(a peer that lost them learns them)")
+    x = (got or {}).get(new, {})
+    t.ok(x.get("annotations", {}).get("dnssecmon_instance") == "replica-b"
+         and "Add at the registrar" in x.get("annotations", {})
+         .get("description", ""),
+         "... from the last payload: the DS to add, the instance", x)
     t.is_(b.stop(), 0, "B stops: exit 0")
     t.is_(c.stop(), 0, "C stops: exit 0")
-    t.is_(prom.stop(), 0, "Prometheus stops: exit 0")
 finally:
     for d in (a, b, c):
         if d.proc is not None:
