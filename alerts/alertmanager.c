@@ -288,14 +288,15 @@ take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 			json_array_append_new(body, posted(m, o, now));
 		}
 	}
-	if ((e = find(m, domain, code, sev)) != NULL)
+	/* The entry takes obj (add() frees it on failure); domain, code and
+	 * sev point into it and stay valid. */
+	if ((e = find(m, domain, code, sev)) != NULL) {
 		json_decref(e->obj);
-	else if ((e = add(m, json_incref(obj))) == NULL) {
-		json_decref(obj);
+		e->obj = obj;
+	} else if ((e = add(m, obj)) == NULL) {
 		json_decref(body);
 		return NULL;
 	}
-	e->obj = obj;
 	e->alert_id = row->alert_id;
 	e->ends = resolved ? at : 0;
 	json_array_append_new(body, posted(m, e, now));

@@ -441,8 +441,11 @@ try:
          and "Add at the registrar" in x.get("annotations", {})
          .get("description", ""),
          "... from the last payload: the DS to add, the instance", x)
-    t.is_(b.stop(), 0, "B stops: exit 0")
-    t.is_(c.stop(), 0, "C stops: exit 0")
+    for d, name in ((b, "B"), (c, "C")):
+        rc = d.stop()
+        t.is_(rc, 0, "%s stops: exit 0" % name)
+        if rc != 0:
+            t.diag(d.log_text()[-4000:])
 finally:
     for d in (a, b, c):
         if d.proc is not None:
