@@ -79,8 +79,9 @@ parse_on(struct parse *p, yaml_node_t *v, const char *key)
 static bool
 name_taken(const struct parse *p, const char *name)
 {
-	return strcmp(name, "mqtt") == 0 || strcmp(name, "alertmanager") == 0 ||
-	    nameset_has(p->sinks, name);
+	return strcmp(name, "mqtt") == 0 || nameset_has(p->sinks, name) ||
+	    (strcmp(name, "alertmanager") == 0 &&
+	    p->cfg->alerts.am.n_urls > 0);
 }
 
 /* The sink just parsed owns its name now. */
@@ -487,6 +488,11 @@ parse_am(struct parse *p, yaml_node_t *map)
 	if (m->n_urls == 0)
 		err_at(p, map, "alertmanager.urls", "missing: the peers of the "
 		    "Alertmanager cluster, e.g. [http://am1:9093]");
+	/* The sink's name in the database (a webhook named so before would
+	 * share its cursor). */
+	else if (nameset_has(p->sinks, "alertmanager"))
+		err_at(p, map, "alertmanager", "another sink is named "
+		    "'alertmanager': rename it (name:)");
 	for (i = 0; i < m->n_urls; i++)
 		https |= strncmp(m->url[i], "https://", 8) == 0;
 	if (ca != NULL && !https)
