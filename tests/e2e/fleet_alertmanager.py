@@ -113,12 +113,22 @@ class Peer:
         with urllib.request.urlopen(u, timeout=5) as r:
             return r.read().decode()
 
-    def metric(self, name):
+    def metric(self, name, having=""):
+        """The sum of a metric's series (those whose line has `having`)."""
         total = 0.0
         for line in self.get("/metrics").splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
+            if (line.startswith(name + " ") or line.startswith(name + "{")) \
+                    and having in line:
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+    def heard(self):
+        """Notifications this peer sent plus notification-log updates it
+        received from the other: grows by one on each peer for each
+        notification the cluster sends, once the other peer knows it."""
+        return self.metric("alertmanager_notifications_total") + \
+            self.metric("alertmanager_cluster_messages_received_total",
+                        'msg_type="update"')
 
     def members(self):
         return len(json.loads(self.get("/api/v2/status"))["cluster"]
@@ -336,6 +346,7 @@ try:
          "the daemon's name is an annotation")
 
     # ---- one Prometheus over the three: one alert, one count per domain
+    heard = [p.heard() for p in am]
     prom.start([a, b, c])
     t.ok(dc.wait_for(lambda: len(prom.query(
         'dnssecmon_registrar_deadline_seconds{zone="%s"}' % RZ) or []) == 2,
@@ -372,6 +383,13 @@ try:
          "the rule's alert reaches the receiver through Alertmanager")
     want.add((RZ, rname))
     groups = len(want)
+    # Before a peer is killed, the other must know of this notification
+    # (gossip): a peer killed first takes it along, and the survivor
+    # would send it again. Alertmanager's own at-least-once, not ours.
+    t.ok(dc.wait_for(lambda: all(p.heard() >= h0 + 1
+                                 for p, h0 in zip(am, heard)), 60,
+                     what="the notification log gossiped"),
+         "both peers know the rule's notification (sent or gossiped)")
 
     # ---- lose a replica and a peer
     os.kill(a.proc.pid, signal.SIGKILL)
@@ -412,9 +430,15 @@ try:
          "B's log: the row was taken by 1 of 2 peers")
 
     fc = firing_counts()
-    t.is_({k: fc.get(k) for k in want | {new}},
-          {k: 1 for k in want | {new}},
-          "nothing notified twice: one firing notification per (zone, code)")
+    if not t.is_({k: fc.get(k) for k in want | {new}},
+                 {k: 1 for k in want | {new}},
+                 "nothing notified twice: one firing notification per "
+                 "(zone, code)"):
+        for n in recv.delivered("/notify"):
+            if any(fc.get((al["labels"].get("zone"), al["labels"].get("code")
+                           or al["labels"].get("alertname")), 0) > 1
+                   for al in n.get("alerts", [])):
+                t.diag(json.dumps(n)[:1500])
     resolved = {k for k, v in notified().items() if "resolved" in v}
     t.is_(resolved, set(), "nothing resolved: A's death ended no alert")
 
@@ -423,9 +447,12 @@ try:
     t.is_(b.stop(), 0, "B stops: exit 0")
     t.is_(am[1].stop(), 0, "the second Alertmanager peer stops")
     am[0].start([am[0]])    # alone: Alertmanager keeps no alerts on disk
-    t.ok(dc.wait_for(lambda: am[0].alerts() == [], 60,
+    shard_k = set(ours) | {ZONE, RZ}
+    t.ok(dc.wait_for(lambda: not any(x["labels"]["zone"] in shard_k
+                                     for x in am[0].alerts()), 60,
                      what="a fresh peer"),
-         "the first peer back, empty")
+         "the first peer back, without the alerts of B's shard (it keeps "
+         "none on disk, and no replica of the shard runs)")
     b.start(args=OURS)
 
     def reposted():
