@@ -79,6 +79,8 @@ struct am_alert {
 	char			 code[40];
 	char			 severity[16];
 	int64_t			 alert_id;	/* the store's */
+	int64_t			 row_id;	/* the outbox row it is from;
+						   0: not known */
 	json_t			*obj;		/* labels, annotations,
 						   startsAt */
 	time_t			 ends;		/* resolved at; 0: open */
@@ -115,6 +117,33 @@ find(struct am *m, const char *domain, const char *code, const char *sev)
 		    (sev == NULL || strcmp(m->alerts[i].severity, sev) == 0))
 			return &m->alerts[i];
 	return NULL;
+}
+
+/* The entry of (domain, code) from the newest transition, any severity. */
+static struct am_alert *
+newest(struct am *m, const char *domain, const char *code)
+{
+	struct am_alert	*e, *best = NULL;
+	size_t		 i;
+
+	for (i = 0; i < m->n_alerts; i++) {
+		e = &m->alerts[i];
+		if (strcmp(e->domain, domain) != 0 || strcmp(e->code, code) != 0)
+			continue;
+		if (best == NULL || e->alert_id > best->alert_id ||
+		    (e->alert_id == best->alert_id && e->row_id > best->row_id))
+			best = e;
+	}
+	return best;
+}
+
+/* Is what e holds newer than the transition (alert_id, row_id)? An
+ * alert fired anew has a higher id; rows of one alert come in order. */
+static bool
+newer(const struct am_alert *e, int64_t alert_id, int64_t row_id)
+{
+	return e->alert_id > alert_id ||
+	    (e->alert_id == alert_id && e->row_id != 0 && e->row_id > row_id);
 }
 
 /* A new entry for obj (taken), or NULL: out of memory (obj freed). */
@@ -205,11 +234,12 @@ load(struct am *m, time_t now)
 	struct store		*st = m->s->a->store;
 	struct store_alert	*list = NULL;
 	struct am_alert		*e;
-	json_t			*obj;
+	json_t			*obj, *l;
 	char			*payload;
 	size_t			 n = 0, i;
 	bool			 resolved;
 	time_t			 at;
+	int64_t			 row;
 
 	if (st == NULL || m->loaded)
 		return;
@@ -224,10 +254,27 @@ load(struct am *m, time_t now)
 			payload = fallback(&list[i]);
 		if (payload == NULL)
 			continue;
-		obj = alerts_am_alert(payload, &resolved, &at);
+		obj = alerts_am_alert(payload, &resolved, &at, &row);
 		free(payload);
 		if (obj == NULL)
 			continue;
+		/* An alert resolved and fired anew, same severity: one label
+		 * set, and only the newer state may be posted. */
+		l = json_object_get(obj, "labels");
+		if ((e = find(m, list[i].domain, list[i].code,
+		    json_string_value(json_object_get(l, "severity")))) !=
+		    NULL) {
+			if (newer(e, list[i].id, row)) {
+				json_decref(obj);
+				continue;
+			}
+			json_decref(e->obj);
+			e->obj = obj;
+			e->alert_id = list[i].id;
+			e->row_id = row;
+			e->ends = resolved ? at : 0;
+			continue;
+		}
 		/* As a delivery would stamp it (the outbox does not). */
 		if (m->s->a->instance != NULL)
 			json_object_set_new(json_object_get(obj, "annotations"),
@@ -236,6 +283,7 @@ load(struct am *m, time_t now)
 		if ((e = add(m, obj)) == NULL)
 			continue;
 		e->alert_id = list[i].id;
+		e->row_id = row;
 		e->ends = resolved ? at : 0;
 	}
 	free(list);
@@ -246,8 +294,10 @@ load(struct am *m, time_t now)
  * A row's alert into the set. Its body (what to post) is the alert as it
  * stands and, when the severity changed, the old label set ended: to
  * Alertmanager another severity is another alert. A row older than what
- * the set holds (an alert the store has since resolved and fired anew,
- * read at start) posts the newer state instead. NULL: not ours.
+ * the set holds (rows still pending at start, when the set was read
+ * from the store's newest state) posts the newer state instead: the
+ * outbox order must not make Alertmanager go back in time. NULL: not
+ * ours.
  */
 static json_t *
 take_row(struct am *m, const struct store_outbox_row *row, time_t now)
@@ -259,7 +309,8 @@ take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 	time_t		 at;
 	size_t		 i;
 
-	if ((obj = alerts_am_alert(row->payload, &resolved, &at)) == NULL ||
+	if ((obj = alerts_am_alert(row->payload, &resolved, &at, NULL)) ==
+	    NULL ||
 	    (body = json_array()) == NULL) {
 		json_decref(obj);
 		return NULL;
@@ -268,8 +319,8 @@ take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 	domain = json_string_value(json_object_get(l, "domain"));
 	code = json_string_value(json_object_get(l, "code"));
 	sev = json_string_value(json_object_get(l, "severity"));
-	if ((e = find(m, domain, code, NULL)) != NULL &&
-	    e->alert_id > row->alert_id) {
+	if ((e = newest(m, domain, code)) != NULL &&
+	    newer(e, row->alert_id, row->id)) {
 		json_decref(obj);
 		for (i = 0; i < m->n_alerts; i++)
 			if (strcmp(m->alerts[i].domain, e->domain) == 0 &&
@@ -298,6 +349,7 @@ take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 		return NULL;
 	}
 	e->alert_id = row->alert_id;
+	e->row_id = row->id;
 	e->ends = resolved ? at : 0;
 	json_array_append_new(body, posted(m, e, now));
 	return body;

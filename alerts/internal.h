@@ -124,10 +124,11 @@ const char *alerts_http_error(int evhttp_request_error);
  * the caller adds it): labels alertname, domain, zone, code, severity;
  * annotations summary, description (with the DS to add and remove),
  * dnssecmon_instance; startsAt. NULL when the payload is not ours.
- * *resolved and *at (the payload's time) are set. Caller decrefs. */
+ * *resolved, *at (the payload's time) and, unless row is NULL, *row (its
+ * outbox row, 0 when it has none) are set. Caller decrefs. */
 struct json_t;
 struct json_t *alerts_am_alert(const char *payload, bool *resolved,
-	    time_t *at);
+	    time_t *at, int64_t *row);
 /* Publish a host event on an MQTT sink (alerts_publish_host_event). */
 int	mqtt_sink_host_event(struct sink *, const char *zone,
 	    const char *body, size_t len, char *err, size_t errlen);

@@ -61,7 +61,8 @@ struct webhook {
 /* ------------------------------------------------- Alertmanager v2 */
 
 json_t *
-alerts_am_alert(const char *payload, bool *resolved, time_t *at)
+alerts_am_alert(const char *payload, bool *resolved, time_t *at,
+    int64_t *row)
 {
 	json_t		*p, *a = NULL, *labels, *ann, *ds, *v;
 	json_error_t	 jerr;
@@ -82,6 +83,8 @@ alerts_am_alert(const char *payload, bool *resolved, time_t *at)
 	    msg == NULL || now == NULL || clock_parse(now, at) == -1)
 		goto out;
 	*resolved = strcmp(tr, "resolved") == 0;
+	if (row != NULL)
+		*row = json_integer_value(json_object_get(p, "id"));
 	n = (size_t)snprintf(desc, sizeof(desc), "%s", msg);
 	ds = json_object_get(p, "ds_to_publish");
 	json_array_foreach(ds, i, v)
@@ -123,7 +126,7 @@ alerts_alertmanager_body(const char *payload, long repeat_s)
 	time_t		 t;
 	char		 ends[32], *out = NULL;
 
-	if ((a = alerts_am_alert(payload, &resolved, &t)) == NULL)
+	if ((a = alerts_am_alert(payload, &resolved, &t, NULL)) == NULL)
 		return NULL;
 	if (!resolved)
 		t += repeat_s > 0 ? 2 * repeat_s : 7 * 86400;
