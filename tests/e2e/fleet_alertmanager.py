@@ -23,7 +23,9 @@ run here, grouping by zone and code:
     (rotation_pending) reaches the receiver once, through the peer left;
   - nothing was ever notified twice;
   - B restarted, with the first peer back empty: the alerts open in B's
-    store are posted again, from their last payload.
+    store are posted again, from their last payload;
+  - no peer up: B's resolution of the rotation waits in the outbox,
+    retried, and is delivered when a peer is back.
 """
 import json
 import os
@@ -468,6 +470,35 @@ try:
          and "Add at the registrar" in x.get("annotations", {})
          .get("description", ""),
          "... from the last payload: the DS to add, the instance", x)
+
+    # ---- no peer up: a transition waits in the outbox, in order
+    t.is_(am[0].stop(), 0, "the first peer stops: no Alertmanager is up")
+    sw = subprocess.run([dc.TB, "switch", "dsupdated"], capture_output=True,
+                        text=True, timeout=180)
+    t.is_(sw.returncode, 0, "testbed switch dsupdated: the DS is in place")
+
+    def resolved_row():
+        return h.delivery(h.alerts_json(dc.BIN, b.db), "rotation_pending",
+                          "resolved", "alertmanager")
+    d0 = dc.wait_for(lambda: (lambda d: d if d and d["attempts"] >= 2
+                              else None)(resolved_row()), 90,
+                     what="the resolution retried") or {}
+    t.ok(d0.get("status") == "pending" and "connection" in
+         (d0.get("last_error") or ""),
+         "B resolves rotation_pending: pending, retried, every peer down",
+         d0)
+    am[1].start([am[1]])
+    d1 = dc.wait_for(lambda: (lambda d: d if d and d["status"] ==
+                              "delivered" else None)(resolved_row()), 90,
+                     what="the resolution delivered") or {}
+    t.is_(d1.get("status"), "delivered",
+          "a peer back: the waiting resolution is delivered")
+    ends = [y["endsAt"] for y in am[1].alerts()
+            if (y["labels"]["zone"], y["labels"]["code"]) == new]
+    t.ok(not ends or all(e_ < time.strftime("%Y-%m-%dT%H:%M:%S",
+                                            time.gmtime(time.time() + 1))
+                         for e_ in ends),
+         "... and Alertmanager holds it as ended", ends)
     for d, name in ((b, "B"), (c, "C")):
         rc = d.stop()
         t.is_(rc, 0, "%s stops: exit 0" % name)
