@@ -293,7 +293,8 @@ try:
                      what="a two-peer cluster"),
          "two Alertmanager peers, each sees both members")
 
-    p = subprocess.run([dc.BIN, "run", "-n", "-c", (a.write_conf(), a.conf)[1]],
+    a.write_conf()
+    p = subprocess.run([dc.BIN, "run", "-n", "-c", a.conf],
                        capture_output=True, text=True, timeout=30)
     t.is_(p.returncode, 0, "dnssecmon run -n takes the alertmanager: block")
     a.start(args=OURS)
