@@ -329,12 +329,14 @@ take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 				    posted(m, &m->alerts[i], now));
 		return body;
 	}
-	/* Other severities of this alert end now. */
+	/* Other severities of this alert end now (or ended with this row:
+	 * a retry of the row says so again). */
 	for (i = 0; i < m->n_alerts; i++) {
 		o = &m->alerts[i];
 		if (strcmp(o->domain, domain) == 0 &&
 		    strcmp(o->code, code) == 0 &&
-		    strcmp(o->severity, sev) != 0 && o->ends == 0) {
+		    strcmp(o->severity, sev) != 0 &&
+		    (o->ends == 0 || o->ends == at)) {
 			o->ends = at;
 			json_array_append_new(body, posted(m, o, now));
 		}
@@ -527,6 +529,8 @@ am_deliver(struct sink *s)
 	time_t		 now = clock_now();
 
 	load(m, now);
+	/* NULL is a payload that is not an alert (or no memory for one:
+	 * rare enough not to stop the outbox for). */
 	if ((body = take_row(m, &s->row, now)) == NULL) {
 		sink_done(s, STORE_DELIVERY_GIVEN_UP, "the payload cannot be "
 		    "turned into an Alertmanager alert", NULL);
@@ -567,15 +571,13 @@ batches_free(struct am *m)
 	m->n_batches = 0;
 }
 
+/* The peer's next batch of this resend, if any is left. */
 static void
 resend_next(struct am_peer *p)
 {
-	while (p->next_batch < p->m->n_batches) {
-		if (post(&p->resendreq, p->m->batches[p->next_batch]) == 0)
-			return;
+	if (p->next_batch < p->m->n_batches &&
+	    post(&p->resendreq, p->m->batches[p->next_batch]) == -1)
 		resend_answer(p, 0, "cannot start the request");
-		return;
-	}
 }
 
 static void
