@@ -205,6 +205,76 @@ posted(const struct am *m, const struct am_alert *e, time_t now)
 	return o;
 }
 
+/*
+ * One alert (obj, taken) into the set: the transition alert_id/row_id
+ * of the store, made at `at`, resolved or not. With body (a row being
+ * delivered), what to post is appended to it: the alert as it stands
+ * and, when the severity changed, the old label set ended (to
+ * Alertmanager another severity is another alert). A transition older
+ * than what the set holds (rows still pending at start, when the set
+ * was read from the store's newest state) posts the newer state
+ * instead: the outbox order must not make Alertmanager go back in time.
+ * Without body (read from the store at start) an older alert is kept
+ * only as a resolution of its own label set.
+ */
+static void
+keep(struct am *m, json_t *obj, int64_t alert_id, int64_t row_id,
+    bool resolved, time_t at, json_t *body, time_t now)
+{
+	struct am_alert	*e, *o;
+	json_t		*l = json_object_get(obj, "labels");
+	const char	*domain, *code, *sev;
+	size_t		 i;
+
+	domain = json_string_value(json_object_get(l, "domain"));
+	code = json_string_value(json_object_get(l, "code"));
+	sev = json_string_value(json_object_get(l, "severity"));
+	if ((e = newest(m, domain, code)) != NULL &&
+	    newer(e, alert_id, row_id)) {
+		if (body == NULL) {
+			if (resolved && find(m, domain, code, sev) == NULL &&
+			    (o = add(m, obj)) != NULL) {
+				o->alert_id = alert_id;
+				o->row_id = row_id;
+				o->ends = at;
+			} else
+				json_decref(obj);
+			return;
+		}
+		for (i = 0; i < m->n_alerts; i++)
+			if (strcmp(m->alerts[i].domain, domain) == 0 &&
+			    strcmp(m->alerts[i].code, code) == 0)
+				json_array_append_new(body,
+				    posted(m, &m->alerts[i], now));
+		json_decref(obj);
+		return;
+	}
+	/* Other severities of this alert end now (or ended with this row:
+	 * a retry of the row says so again). */
+	for (i = 0; body != NULL && i < m->n_alerts; i++) {
+		o = &m->alerts[i];
+		if (strcmp(o->domain, domain) == 0 &&
+		    strcmp(o->code, code) == 0 &&
+		    strcmp(o->severity, sev) != 0 &&
+		    (o->ends == 0 || o->ends == at)) {
+			o->ends = at;
+			json_array_append_new(body, posted(m, o, now));
+		}
+	}
+	/* The entry takes obj (add() frees it on failure); domain, code and
+	 * sev point into it and stay valid. */
+	if ((e = find(m, domain, code, sev)) != NULL) {
+		json_decref(e->obj);
+		e->obj = obj;
+	} else if ((e = add(m, obj)) == NULL)
+		return;
+	e->alert_id = alert_id;
+	e->row_id = row_id;
+	e->ends = resolved ? at : 0;
+	if (body != NULL)
+		json_array_append_new(body, posted(m, e, now));
+}
+
 /* A payload from the alert's own row, when the outbox has none left. */
 static char *
 fallback(const struct store_alert *a)
@@ -233,13 +303,11 @@ load(struct am *m, time_t now)
 {
 	struct store		*st = m->s->a->store;
 	struct store_alert	*list = NULL;
-	struct am_alert		*e;
-	json_t			*obj, *l;
+	json_t			*obj, *p;
 	char			*payload;
 	size_t			 n = 0, i;
 	bool			 resolved;
 	time_t			 at;
-	int64_t			 row;
 
 	if (st == NULL || m->loaded)
 		return;
@@ -254,106 +322,56 @@ load(struct am *m, time_t now)
 			payload = fallback(&list[i]);
 		if (payload == NULL)
 			continue;
-		obj = alerts_am_alert(payload, &resolved, &at, &row);
+		p = json_loads(payload, 0, NULL);
 		free(payload);
-		if (obj == NULL)
+		if (p == NULL)
 			continue;
-		/* An alert resolved and fired anew, same severity: one label
-		 * set, and only the newer state may be posted. */
-		l = json_object_get(obj, "labels");
-		if ((e = find(m, list[i].domain, list[i].code,
-		    json_string_value(json_object_get(l, "severity")))) !=
-		    NULL) {
-			if (newer(e, list[i].id, row)) {
-				json_decref(obj);
-				continue;
-			}
-			json_decref(e->obj);
-			e->obj = obj;
-			e->alert_id = list[i].id;
-			e->row_id = row;
-			e->ends = resolved ? at : 0;
-			continue;
-		}
 		/* As a delivery would stamp it (the outbox does not). */
 		if (m->s->a->instance != NULL)
-			json_object_set_new(json_object_get(obj, "annotations"),
-			    "dnssecmon_instance",
+			json_object_set_new(p, "instance",
 			    json_string(m->s->a->instance));
-		if ((e = add(m, obj)) == NULL)
-			continue;
-		e->alert_id = list[i].id;
-		e->row_id = row;
-		e->ends = resolved ? at : 0;
+		if ((obj = alerts_am_alert(p, p, &resolved, &at)) != NULL)
+			keep(m, obj, list[i].id, json_integer_value(
+			    json_object_get(p, "id")), resolved, at, NULL, now);
+		json_decref(p);
 	}
 	free(list);
 	m->loaded = true;
 }
 
 /*
- * A row's alert into the set. Its body (what to post) is the alert as it
- * stands and, when the severity changed, the old label set ended: to
- * Alertmanager another severity is another alert. A row older than what
- * the set holds (rows still pending at start, when the set was read
- * from the store's newest state) posts the newer state instead: the
- * outbox order must not make Alertmanager go back in time. NULL: not
- * ours.
+ * What to post for the outbox row: an alert for each of its transitions
+ * (one, or those of a check grouped by alerts.group: check), the set
+ * updated. NULL: the payload is not ours.
  */
 static json_t *
 take_row(struct am *m, const struct store_outbox_row *row, time_t now)
 {
-	struct am_alert	*e, *o;
-	json_t		*obj, *body, *l;
-	const char	*domain, *code, *sev;
+	json_t		*p, *g, *e, *obj, *body = NULL;
+	size_t		 i, n;
 	bool		 resolved;
 	time_t		 at;
-	size_t		 i;
 
-	if ((obj = alerts_am_alert(row->payload, &resolved, &at, NULL)) ==
-	    NULL ||
-	    (body = json_array()) == NULL) {
-		json_decref(obj);
+	if ((p = json_loads(row->payload, 0, NULL)) == NULL)
 		return NULL;
-	}
-	l = json_object_get(obj, "labels");
-	domain = json_string_value(json_object_get(l, "domain"));
-	code = json_string_value(json_object_get(l, "code"));
-	sev = json_string_value(json_object_get(l, "severity"));
-	if ((e = newest(m, domain, code)) != NULL &&
-	    newer(e, row->alert_id, row->id)) {
-		json_decref(obj);
-		for (i = 0; i < m->n_alerts; i++)
-			if (strcmp(m->alerts[i].domain, e->domain) == 0 &&
-			    strcmp(m->alerts[i].code, e->code) == 0)
-				json_array_append_new(body,
-				    posted(m, &m->alerts[i], now));
-		return body;
-	}
-	/* Other severities of this alert end now (or ended with this row:
-	 * a retry of the row says so again). */
-	for (i = 0; i < m->n_alerts; i++) {
-		o = &m->alerts[i];
-		if (strcmp(o->domain, domain) == 0 &&
-		    strcmp(o->code, code) == 0 &&
-		    strcmp(o->severity, sev) != 0 &&
-		    (o->ends == 0 || o->ends == at)) {
-			o->ends = at;
-			json_array_append_new(body, posted(m, o, now));
+	g = json_object_get(p, "grouped");
+	if (!json_is_array(g) || json_array_size(g) == 0)
+		g = NULL;
+	n = g != NULL ? json_array_size(g) : 1;
+	for (i = 0; i < n; i++) {
+		e = g != NULL ? json_array_get(g, i) : p;
+		if ((obj = alerts_am_alert(p, e, &resolved, &at)) == NULL)
+			continue;
+		if (body == NULL && (body = json_array()) == NULL) {
+			json_decref(obj);
+			break;
 		}
+		keep(m, obj, g != NULL ? json_integer_value(json_object_get(e,
+		    "alert_id")) : row->alert_id, g != NULL ?
+		    json_integer_value(json_object_get(e, "id")) : row->id,
+		    resolved, at, body, now);
 	}
-	/* The entry takes obj (add() frees it on failure); domain, code and
-	 * sev point into it and stay valid. */
-	if ((e = find(m, domain, code, sev)) != NULL) {
-		json_decref(e->obj);
-		e->obj = obj;
-	} else if ((e = add(m, obj)) == NULL) {
-		json_decref(body);
-		return NULL;
-	}
-	e->alert_id = row->alert_id;
-	e->row_id = row->id;
-	e->ends = resolved ? at : 0;
-	json_array_append_new(body, posted(m, e, now));
+	json_decref(p);
 	return body;
 }
 

@@ -61,30 +61,24 @@ struct webhook {
 /* ------------------------------------------------- Alertmanager v2 */
 
 json_t *
-alerts_am_alert(const char *payload, bool *resolved, time_t *at,
-    int64_t *row)
+alerts_am_alert(json_t *p, json_t *e, bool *resolved, time_t *at)
 {
-	json_t		*p, *a = NULL, *labels, *ann, *ds, *v;
-	json_error_t	 jerr;
+	json_t		*labels, *ann, *ds, *v;
 	const char	*code, *domain, *sev, *tr, *msg, *fired, *now, *inst;
 	char		 desc[4096];
 	size_t		 i, n;
 
-	if ((p = json_loads(payload, 0, &jerr)) == NULL)
-		return NULL;
-	code = json_string_value(json_object_get(p, "code"));
+	code = json_string_value(json_object_get(e, "code"));
 	domain = json_string_value(json_object_get(p, "domain"));
-	sev = json_string_value(json_object_get(p, "severity"));
-	tr = json_string_value(json_object_get(p, "transition"));
-	msg = json_string_value(json_object_get(p, "message"));
-	fired = json_string_value(json_object_get(p, "first_fired"));
+	sev = json_string_value(json_object_get(e, "severity"));
+	tr = json_string_value(json_object_get(e, "transition"));
+	msg = json_string_value(json_object_get(e, "message"));
+	fired = json_string_value(json_object_get(e, "first_fired"));
 	now = json_string_value(json_object_get(p, "time"));
 	if (code == NULL || domain == NULL || sev == NULL || tr == NULL ||
 	    msg == NULL || now == NULL || clock_parse(now, at) == -1)
-		goto out;
+		return NULL;
 	*resolved = strcmp(tr, "resolved") == 0;
-	if (row != NULL)
-		*row = json_integer_value(json_object_get(p, "id"));
 	n = (size_t)snprintf(desc, sizeof(desc), "%s", msg);
 	ds = json_object_get(p, "ds_to_publish");
 	json_array_foreach(ds, i, v)
@@ -111,31 +105,47 @@ alerts_am_alert(const char *payload, bool *resolved, time_t *at,
 	if (ann != NULL && inst != NULL)
 		json_object_set_new(ann, "dnssecmon_instance",
 		    json_string(inst));
-	a = json_pack("{s:o, s:o, s:s}", "labels", labels, "annotations", ann,
-	    "startsAt", fired != NULL ? fired : now);
-out:
-	json_decref(p);
-	return a;
+	return json_pack("{s:o, s:o, s:s}", "labels", labels, "annotations",
+	    ann, "startsAt", fired != NULL ? fired : now);
 }
 
 char *
 alerts_alertmanager_body(const char *payload, long repeat_s)
 {
-	json_t		*a, *arr;
+	json_t		*p, *a = NULL, *g, *e, *one;
+	json_error_t	 jerr;
+	size_t		 i, n;
 	bool		 resolved;
 	time_t		 t;
 	char		 ends[32], *out = NULL;
 
-	if ((a = alerts_am_alert(payload, &resolved, &t, NULL)) == NULL)
+	if ((p = json_loads(payload, 0, &jerr)) == NULL)
 		return NULL;
-	if (!resolved)
-		t += repeat_s > 0 ? 2 * repeat_s : 7 * 86400;
-	json_object_set_new(a, "endsAt", json_string(clock_rfc3339(t, ends,
-	    sizeof(ends))));
-	if ((arr = json_array()) != NULL && json_array_append(arr, a) == 0)
-		out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
+	/* A grouped notification (alerts.group: check) is one POST with
+	 * an alert for each of its transitions: Alertmanager tracks each
+	 * alert by its labels. */
+	g = json_object_get(p, "grouped");
+	if (!json_is_array(g) || json_array_size(g) == 0)
+		g = NULL;
+	if ((a = json_array()) == NULL)
+		goto out;
+	n = g != NULL ? json_array_size(g) : 1;
+	for (i = 0; i < n; i++) {
+		e = g != NULL ? json_array_get(g, i) : p;
+		if ((one = alerts_am_alert(p, e, &resolved, &t)) == NULL)
+			goto out;
+		/* An open alert lasts two reminders (each renews it): one
+		 * dnssecmon stops speaking of ends instead of staying. */
+		if (!resolved)
+			t += repeat_s > 0 ? 2 * repeat_s : 7 * 86400;
+		json_object_set_new(one, "endsAt", json_string(clock_rfc3339(t,
+		    ends, sizeof(ends))));
+		json_array_append_new(a, one);
+	}
+	out = json_dumps(a, JSON_COMPACT);
+out:
 	json_decref(a);
+	json_decref(p);
 	return out;
 }
 

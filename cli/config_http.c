@@ -9,6 +9,7 @@
  *	  timeout: 10s			# per read or write
  *	  request_timeout: 10s		# a whole request, however dribbled
  *	  refresh: 30s			# status page auto-refresh
+ *	  metrics_enum_zeros: yes	# no: only the 1 of each enum gauge
  *	hooks:
  *	  dnsimple:
  *	    secret: LONG-RANDOM-STRING	# POST /hooks/dnsimple/SECRET
@@ -84,7 +85,7 @@ parse_http(struct parse *p, yaml_node_t *map)
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "http", "expected a mapping (listen, "
 		    "max_connections, max_connections_per_client, timeout, "
-		    "request_timeout, refresh)");
+		    "request_timeout, refresh, metrics_enum_zeros)");
 		return;
 	}
 	if (p->cfg->http_listen == NULL)
@@ -118,10 +119,16 @@ parse_http(struct parse *p, yaml_node_t *map)
 			if ((n = get_duration(p, v, "http.refresh", 5,
 			    3600)) > 0)
 				p->cfg->http_refresh_s = (int)n;
+		} else if (strcmp(key, "metrics_enum_zeros") == 0) {
+			int b = get_bool(p, v, "http.metrics_enum_zeros");
+
+			if (b >= 0)
+				p->cfg->http_enum_zeros = b;
 		} else
 			err_at(p, k, "http", "unknown key '%s' (known: listen, "
 			    "max_connections, max_connections_per_client, "
-			    "timeout, request_timeout, refresh)", key);
+			    "timeout, request_timeout, refresh, "
+			    "metrics_enum_zeros)", key);
 	}
 }
 
@@ -228,6 +235,7 @@ config_defaults_http(struct config *c)
 	c->http_timeout_s = EXPORT_DEFAULT_TIMEOUT;
 	c->http_request_timeout_s = EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	c->http_refresh_s = EXPORT_DEFAULT_REFRESH;
+	c->http_enum_zeros = true;
 }
 
 void

@@ -17,15 +17,6 @@
 #include "probe/dsmatch.h"
 #include "store/store.h"
 
-json_t *
-cli_time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
 const char *
 cli_time_text(time_t t, char *buf, size_t len)
 {

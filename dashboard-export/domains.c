@@ -120,7 +120,7 @@ xds_free(struct xds *a, unsigned n)
 	unsigned	 i;
 
 	for (i = 0; i < n; i++) {
-		free(a[i].digest);
+		json_decref(a[i].json);
 		free(a[i].record);
 	}
 	free(a);
@@ -446,15 +446,15 @@ static void
 xds_set(struct xds *x, const char *domain, uint16_t tag, uint8_t alg,
     uint8_t dtype, const uint8_t *digest, size_t dlen)
 {
-	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
+	json_t	*rec;
 
 	x->key_tag = tag;
 	x->algorithm = alg;
 	x->digest_type = dtype;
-	dsmatch_hex_upper(digest, dlen, hex, sizeof(hex));
-	x->digest = strdup(hex);
-	x->record = dsmatch_ds_record(domain, tag, alg, dtype, digest, dlen,
-	    line, sizeof(line)) == 0 ? strdup(line) : NULL;
+	x->json = probe_ds_json(domain, tag, alg, dtype, digest, dlen);
+	rec = x->json != NULL ? json_object_get(x->json, "record") : NULL;
+	x->record = json_is_string(rec) ? strdup(json_string_value(rec)) :
+	    NULL;
 }
 
 /* The run's counters and histograms, whatever the check found. */
@@ -776,50 +776,10 @@ export_update(struct export *ex, const struct probe_result *r,
 
 /* ------------------------------------------------------------------ */
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
+/* The store's encoder under the exporter's name, for the callers that
+ * still use it: the shape is the store's, not the exporter's own. */
 json_t *
 xrotation_json(const struct store_rotation *r, time_t now)
 {
-	json_t		*o, *old;
-	unsigned	 i;
-
-	if (r == NULL)
-		return json_null();
-	old = json_array();
-	for (i = 0; i < r->n_old; i++)
-		json_array_append_new(old, json_integer(r->old_key_tags[i]));
-	o = json_object();
-	json_object_set_new(o, "kind", json_string(
-	    store_rotation_kind_name(r->kind)));
-	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "external_id", r->external_id[0] ?
-	    json_string(r->external_id) : json_null());
-	json_object_set_new(o, "start", time_json(r->start));
-	json_object_set_new(o, "deadline", time_json(r->deadline));
-	json_object_set_new(o, "registrar_deadline",
-	    time_json(r->registrar_deadline));
-	json_object_set_new(o, "seconds_left", r->registrar_deadline != 0 &&
-	    r->ds_updated_at == 0 ? json_integer((json_int_t)
-	    (r->registrar_deadline - now)) : json_null());
-	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
-	/* ds_updated_at is when the last parent server got the new DS. */
-	json_object_set_new(o, "ds_everywhere_at",
-	    time_json(r->ds_updated_at));
-	json_object_set_new(o, "safe_removal_at",
-	    time_json(store_rotation_safe_removal(r)));
-	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
-	json_object_set_new(o, "new_key_algorithm",
-	    json_integer(r->new_key_alg));
-	json_object_set_new(o, "old_key_tags", old);
-	json_object_set_new(o, "ds_ttl", r->ds_ttl ?
-	    json_integer(r->ds_ttl) : json_null());
-	return o;
+	return store_rotation_json(r, now);
 }

@@ -47,6 +47,8 @@ struct export_settings {
 	int			 timeout_s;	/* per read or write */
 	int			 request_timeout_s; /* to send a whole request */
 	int			 refresh_s;	/* status page auto-refresh */
+	bool			 no_enum_zeros;	/* /metrics: drop the 0-valued
+						   series of enum gauges */
 	const char		*dnsimple_secret; /* NULL: webhook off */
 };
 

@@ -716,9 +716,10 @@ serve_status(struct export *ex, struct evhttp_request *req)
 	xstatus_render(ex, b, clock_now());
 	common_headers(req, "text/html; charset=utf-8");
 	/* No external asset, ever: the page carries its CSS and its one
-	 * script inline. */
+	 * script inline; the script reads the JSON API of this origin. */
 	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; "
 	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+	    "connect-src 'self'; "
 	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	send_reply(req, 200, "OK", b);
@@ -1011,6 +1012,7 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 	    s->request_timeout_s : EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	ex->refresh_s = s->refresh_s > 0 ? s->refresh_s :
 	    EXPORT_DEFAULT_REFRESH;
+	ex->no_enum_zeros = s->no_enum_zeros;
 	evhttp_set_timeout(ex->http, ex->timeout_s);
 	free(ex->dnsimple_secret);
 	ex->dnsimple_secret = secret;

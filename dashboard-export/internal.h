@@ -29,7 +29,7 @@ struct xds {
 	uint16_t	 key_tag;
 	uint8_t		 algorithm;
 	uint8_t		 digest_type;
-	char		*digest;	/* upper-case hex */
+	struct json_t	*json;		/* probe_ds_json(): the API's */
 	char		*record;	/* "name. IN DS ..." line */
 };
 
@@ -238,6 +238,7 @@ struct export {
 	int			 timeout_s;
 	int			 request_timeout_s;
 	int			 refresh_s;
+	bool			 no_enum_zeros;
 	char			*dnsimple_secret;
 	struct event		*sweep;
 	struct event		*admit;		/* looks at new connections */

@@ -708,8 +708,10 @@ test_html(void)
 	    NULL, "status page: a problem message is HTML-escaped");
 	ok(strstr(page, "a\\&amp;b.example") != NULL,
 	    "status page: & in a name");
-	ok(strstr(page, "<meta http-equiv=\"refresh\"") != NULL,
-	    "status page: refreshes itself");
+	ok(strstr(page, "http-equiv=\"refresh\"") == NULL &&
+	    strstr(page, "fetch('/api/v1/domains'") != NULL &&
+	    strstr(page, "data-refresh=\"") != NULL,
+	    "status page: updates from the JSON API, no full-page reload");
 	ok(strstr(page, "src=\"http") == NULL && strstr(page,
 	    "href=\"http") == NULL && strstr(page, "<link") == NULL,
 	    "status page: no external asset");
