@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,13 +83,28 @@ RZ = next(z for z in ("%s.%s" % (r, TLD) for r in ROTATING)
 DOMAINS = [ZONE, RZ] + bad
 
 
+def free_tcp_udp(host):
+    """A port free for TCP and UDP on host: the cluster's gossip uses
+    both, and resolvers' random UDP ports on 0.0.0.0 take some."""
+    while True:
+        port = h.free_port(host)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+
+
 class Peer:
     """One prometheus-alertmanager of the cluster, stopped by pid."""
 
     def __init__(self, i):
         self.host = AM_HOSTS[i]
         self.port = h.free_port(self.host)
-        self.cport = h.free_port(self.host)
+        self.cport = free_tcp_udp(self.host)
         self.dir = os.path.join(tmp, "am%d" % i)
         os.makedirs(self.dir)
         self.proc = None
@@ -165,16 +181,19 @@ receivers:
 """ % recv.port)
 
 
-def replica(name):
+def replica(name, extra=""):
     urls = ", ".join("http://%s:%d" % (p.host, p.port) for p in am)
     d = dc.Daemon(env, DOMAINS, interval="2s", prefix="fleet-am-" + name,
                   extra="instance: %s\nalertmanager: {urls: [%s], "
-                  "resend: %ds, retry_max: 1s, timeout: 2s}\n"
-                  % (name, urls, RESEND))
+                  "resend: %ds, retry_max: 1s, timeout: 2s}\n%s"
+                  % (name, urls, RESEND, extra))
     return d
 
 
-a, b, c = replica("replica-a"), replica("replica-b"), replica("other-shard")
+# C sends each check's transitions as one notification (alerts.group:
+# check): one POST, an alert for each, as Alertmanager tracks them.
+a, b = replica("replica-a"), replica("replica-b")
+c = replica("other-shard", "alerts: {group: check}\n")
 OURS, OTHER = ["--shard", "%d/2" % K], ["--shard", "%d/2" % (3 - K)]
 
 
