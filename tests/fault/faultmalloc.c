@@ -15,6 +15,10 @@
  *                           libraries' own handling of a failed malloc
  *                           (getdns 1.6.0 and libunbound 1.17 crash on
  *                           some) is not what a dnssecmon test can fix
+ *   FAULTMALLOC_SCOPE=lib:NAME  the same for the first library whose path
+ *                           contains NAME (lib:getdns): what dnssecmon
+ *                           makes of a library call that failed for want
+ *                           of memory
  *   FAULTMALLOC_LOG=PATH    append "count N" at exit and "failed N SIZE"
  *                           for the first failure (for every one with
  *                           FAULTMALLOC_WHILE): a test learns how many
@@ -63,13 +67,17 @@ static uintptr_t	main_lo, main_hi;	/* the executable's text */
 static _Atomic unsigned long	count;
 static _Atomic int	logged;
 
-/* The first object dl_iterate_phdr() reports is the executable. */
+/* The executable is the first object dl_iterate_phdr() reports; a
+ * library is found by a part of its path (arg). */
 static int
 find_main(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	int	i;
 
-	(void)size; (void)arg;
+	(void)size;
+	if (arg != NULL && (info->dlpi_name == NULL ||
+	    strstr(info->dlpi_name, arg) == NULL))
+		return 0;
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
@@ -99,6 +107,9 @@ configure(void)
 	    strcmp(v, "main") == 0) {
 		scope_main = 1;
 		dl_iterate_phdr(find_main, NULL);
+	} else if (v != NULL && strncmp(v, "lib:", 4) == 0) {
+		scope_main = 1;
+		dl_iterate_phdr(find_main, (void *)(uintptr_t)(v + 4));
 	}
 	count = 0;
 }
