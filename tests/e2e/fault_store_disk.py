@@ -30,6 +30,7 @@ The tmpfs and the read-only bind mount are unmounted whatever happens.
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -139,6 +140,9 @@ d.top = ("alerts: {fire_after_checks: 2}\n"
          "exec:\n  - {command: [%s], on: [firing], retries: 2"
          "}\n" % hook)
 mounted = []
+# A runner that stops the test with SIGTERM still gets the mounts undone
+# (the finally below), as with an exception.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 try:
     r = sh("mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "fault-store",
            mnt)
