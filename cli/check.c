@@ -471,12 +471,14 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 
 		if (bits >= 0)
 			snprintf(size, sizeof(size), " %d bits", bits);
-		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s\n",
+		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s%s\n",
 		    key->key_tag, key->algorithm, key->flags,
 		    (key->flags & 1) ? "KSK" : "ZSK", size,
 		    dsmatch_algorithm_deprecated(key->algorithm) ?
 		    ", DEPRECATED ALGORITHM" : "",
 		    key->signs_dnskey ? ", signs the DNSKEY RRset" : "",
+		    probe_key_sig_verified(r, k) == 0 ?
+		    " (its RRSIG DOES NOT VERIFY)" : "",
 		    key->has_ds ? ", has DS" : "",
 		    key->needs_ds ? ", NEEDS DS" : "");
 	}

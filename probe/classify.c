@@ -2077,6 +2077,130 @@ cds_chain(struct probe_result *r, uint32_t answering, bool report)
 	return true;
 }
 
+/* A published key with this CDS's tag and algorithm, -1: none. A CDS
+ * that has one and still matches no key carries a wrong digest. */
+static int
+cds_lookalike(const struct probe_result *r, const struct probe_ds *d)
+{
+	unsigned	 k;
+
+	if (d->key >= 0 || !dsmatch_digest_supported(d->digest_type))
+		return -1;
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].key_tag == d->key_tag &&
+		    r->keys[k].algorithm == d->algorithm)
+			return (int)k;
+	return -1;
+}
+
+/* Bit k: keys[k]'s RRSIG over the DNSKEY RRset at servers[i] verifies. */
+static uint32_t
+verified_mask(const struct probe_result *r, unsigned i)
+{
+	uint32_t	 m = 0;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].verifies_dnskey & (1u << i))
+			m |= 1u << k;
+	return m;
+}
+
+/* Bit k: keys[k] has a DS at the parent. */
+static uint32_t
+ds_key_mask(const struct probe_result *r)
+{
+	uint32_t	 m = 0;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].has_ds)
+			m |= 1u << k;
+	return m;
+}
+
+/*
+ * What a registry checks with cryptography, where the tags alone pass
+ * (the checks above): the CDS digest computed from the key it names, that
+ * key's RRSIG over the DNSKEY RRset, the RRSIG over the CDS by a key the
+ * DS covers. A stale or corrupt RRSIG carries the right tag, a CDS typed
+ * by hand the right tag and algorithm: it looks right, and a parent that
+ * applies it breaks the zone. Servers whose signatures were not verified
+ * (sigs_verified false) are left to the tags.
+ */
+static bool
+cds_crypto(struct probe_result *r, uint32_t answering, bool report)
+{
+	char		 why[400] = "", who[512];
+	uint32_t	 want = 0, chain_bad = 0, sig_bad = 0;
+	unsigned	 i, k;
+	bool		 digest_bad = false;
+	int		 la;
+
+	if (r->cds_delete || (r->n_cds == 0 && r->n_cdnskey == 0))
+		return false;
+	for (i = 0; i < r->n_cds; i++) {
+		if ((la = cds_lookalike(r, &r->cds[i])) < 0)
+			continue;
+		digest_bad = true;
+		append(why, sizeof(why), "%sCDS %u %u %u has the tag and "
+		    "algorithm of published key %u, but its digest is not that "
+		    "key's (a DS copied from it matches no key)",
+		    why[0] ? "; " : "", r->cds[i].key_tag, r->cds[i].algorithm,
+		    r->cds[i].digest_type, r->keys[la].key_tag);
+	}
+	for (k = 0; k < r->n_keys; k++)
+		if ((r->keys[k].in_cds || r->keys[k].in_cdnskey) &&
+		    dsmatch_algorithm_supported(r->keys[k].algorithm))
+			want |= 1u << k;
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+		const struct probe_signer *sg = s->n_cds > 0 ? s->cds_sig :
+		    s->cdnskey_sig;
+		unsigned n = s->n_cds > 0 ? s->n_cds_sig : s->n_cdnskey_sig;
+		uint32_t by = s->n_cds > 0 ? s->cds_verified_by :
+		    s->cdnskey_verified_by;
+
+		if (!s->sigs_verified)
+			continue;
+		/* The tags say a CDS key signs here; the signatures do not. */
+		if ((answering & (1u << i)) && s->n_dnskey > 0 &&
+		    (signer_mask(r, i, true, false) & want) != 0 &&
+		    (verified_mask(r, i) & want) == 0)
+			chain_bad |= 1u << i;
+		if (r->n_ds > 0 && (s->n_cds > 0 || s->n_cdnskey > 0) &&
+		    !s->cds_sig_dropped && signed_by_ds_key(r, sg, n) &&
+		    (by & ds_key_mask(r)) == 0)
+			sig_bad |= 1u << i;
+	}
+	if (!digest_bad && chain_bad == 0 && sig_bad == 0)
+		return false;
+	if (!report)
+		return true;
+	if (chain_bad != 0) {
+		server_list(r, chain_bad, who, sizeof(who));
+		append(why, sizeof(why), "%sno key the CDS/CDNSKEY names has an "
+		    "RRSIG over the DNSKEY RRset served by %s that verifies "
+		    "(one carries its key tag)", why[0] ? "; " : "", who);
+	}
+	if (sig_bad != 0) {
+		server_list(r, sig_bad, who, sizeof(who));
+		append(why, sizeof(why), "%sthe RRSIG over the CDS RRset served "
+		    "by %s carries the tag of a key the DS covers but does not "
+		    "verify", why[0] ? "; " : "", who);
+	}
+	probe_problem_add_sev(r, PROBE_P_CDS_BOGUS,
+	    r->cds_parent_applies && (digest_bad || chain_bad != 0) ?
+	    PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
+	    "The zone's CDS looks right but fails the cryptographic check: "
+	    "%s. %s", why, r->cds_parent_applies && (digest_bad ||
+	    chain_bad != 0) ? "The parent applies CDS itself and would break "
+	    "validation of the zone: the DNS host must fix the CDS now" :
+	    "Do not copy it to the registrar; the DNS host must re-sign and "
+	    "publish a CDS made from the key that signs");
+	return true;
+}
+
 /* Would a registry that reads CDS act on this one? Every check above
  * passes. Judged before the rotation, whose message depends on it. */
 static bool
@@ -2084,7 +2208,8 @@ cds_acceptable(struct probe_result *r, uint32_t answering)
 {
 	return !r->cds_delete && !cds_servers(r, answering, false) &&
 	    !cds_vs_cdnskey(r, false) && !cds_signers_check(r, false) &&
-	    !cds_chain(r, answering, false);
+	    !cds_chain(r, answering, false) &&
+	    !cds_crypto(r, answering, false);
 }
 
 static void
@@ -2098,6 +2223,7 @@ classify_cds(struct probe_result *r, uint32_t answering)
 	cds_vs_cdnskey(r, true);
 	cds_signers_check(r, true);
 	cds_chain(r, answering, true);
+	cds_crypto(r, answering, true);
 	if (r->cds_delete) {
 		probe_problem_add(r, PROBE_P_CDS_DELETE,
 		    "The zone publishes a CDS delete record (0 0 0 00): the "
@@ -2115,13 +2241,16 @@ classify_cds(struct probe_result *r, uint32_t answering)
 	for (i = 0; i < r->n_cds; i++) {
 		append(want, sizeof(want), "%s%u", want[0] ? " " : "",
 		    r->cds[i].key_tag);
-		if (r->cds[i].key < 0)
-			probe_problem_add(r, PROBE_P_CDS_UNKNOWN_KEY,
-			    "CDS %u names a key the zone "
-			    "does not publish: the DNS host's CDS is wrong, "
-			    "do not copy it to the registrar",
-			    r->cds[i].key_tag);
-		else if (!r->keys[r->cds[i].key].has_ds)
+		/* A wrong digest under a published key's tag is
+		 * cds_bogus (cds_crypto), not an unknown key. */
+		if (r->cds[i].key < 0) {
+			if (cds_lookalike(r, &r->cds[i]) < 0)
+				probe_problem_add(r, PROBE_P_CDS_UNKNOWN_KEY,
+				    "CDS %u names a key the zone does not "
+				    "publish: the DNS host's CDS is wrong, do "
+				    "not copy it to the registrar",
+				    r->cds[i].key_tag);
+		} else if (!r->keys[r->cds[i].key].has_ds)
 			differ = true;
 	}
 	for (i = 0; i < r->n_ds; i++) {
@@ -2175,6 +2304,23 @@ classify_zsk(struct probe_result *r, uint32_t answering)
 
 /* The key a KSK rotation waits on: a KSK (SEP flag) that needs a DS
  * first, a CSK without the flag otherwise; -1 when none. */
+int
+probe_key_sig_verified(const struct probe_result *r, unsigned k)
+{
+	uint32_t	 checked = 0;
+	unsigned	 i;
+
+	if (k >= r->n_keys)
+		return -1;
+	for (i = 0; i < r->n_servers; i++)
+		if (r->servers[i].sigs_verified)
+			checked |= 1u << i;
+	checked &= r->keys[k].signs_dnskey;
+	if (checked == 0)
+		return -1;
+	return (r->keys[k].verifies_dnskey & checked) == checked;
+}
+
 int
 probe_rotation_new_key(const struct probe_result *r)
 {

@@ -167,8 +167,9 @@ tags_json(const struct probe_result *r, bool cds, uint32_t set)
 static json_t *
 server_cds_json(const struct probe_result *r, const struct probe_server *s)
 {
-	json_t		*o, *sig;
-	unsigned	 j;
+	json_t		*o, *sig, *ver;
+	unsigned	 j, k;
+	uint32_t	 by;
 
 	sig = json_array();
 	for (j = 0; j < s->n_cds_sig; j++)
@@ -179,6 +180,18 @@ server_cds_json(const struct probe_result *r, const struct probe_server *s)
 	    "delete_in_cdnskey", s->cdnskey_delete, "cds_signers", sig,
 	    "status", s->cds_status == PROBE_Q_NONE ? "ok" :
 	    probe_qstatus_name(s->cds_status), "over_tcp", s->cds_tcp);
+	/* The keys whose RRSIG over the CDS (CDNSKEY when no CDS) RRset
+	 * verifies, null when not verified. */
+	ver = json_array();
+	by = s->n_cds > 0 ? s->cds_verified_by : s->cdnskey_verified_by;
+	for (k = 0; k < r->n_keys; k++)
+		if (by & (1u << k))
+			json_array_append_new(ver,
+			    json_integer(r->keys[k].key_tag));
+	json_object_set_new(o, "cds_signers_verified", s->sigs_verified ?
+	    ver : json_null());
+	if (!s->sigs_verified)
+		json_decref(ver);
 	return o;
 }
 
@@ -360,6 +373,7 @@ probe_result_json(const struct probe_result *r)
 {
 	json_t		*o, *a, *x, *tags, *servers;
 	char		 buf[32];
+	int		 verified;
 	unsigned	 i, k;
 
 	o = json_object();
@@ -427,6 +441,10 @@ probe_result_json(const struct probe_result *r)
 		x = json_array_get(a, json_array_size(a) - 1);
 		json_object_set_new(x, "algorithm_deprecated", json_boolean(
 		    dsmatch_algorithm_deprecated(key->algorithm)));
+		/* Verified only where CDS/CDNSKEY is served: null elsewhere. */
+		verified = probe_key_sig_verified(r, k);
+		json_object_set_new(x, "dnskey_rrsig_verified", verified < 0 ?
+		    json_null() : json_boolean(verified));
 		json_object_set_new(x, "rsa_bits", bits >= 0 ?
 		    json_integer(bits) : json_null());
 	}

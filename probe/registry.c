@@ -143,6 +143,12 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "a DS set built from the CDS would point at no key that signs "
 	    "the DNSKEY RRset everywhere (critical where the parent applies "
 	    "CDS itself)"),
+	P(PROBE_P_CDS_BOGUS, "cds_bogus", W, false, ZONE,
+	    "the CDS/CDNSKEY looks right by key tag and algorithm but fails "
+	    "the cryptographic check: a CDS digest matches no published key, "
+	    "the key it names has no RRSIG over the DNSKEY RRset that "
+	    "verifies, or the RRSIG over the CDS by a key the DS covers does "
+	    "not verify (critical where the parent applies CDS itself)"),
 	P(PROBE_P_CDS_UNREACHABLE, "cds_unreachable", W, false, ZONE,
 	    "a server answered DNSKEY and SOA but not CDS/CDNSKEY (asked over "
 	    "TCP, as registries' scanners ask, on the checks that use TCP)"),
