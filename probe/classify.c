@@ -2193,9 +2193,11 @@ cds_crypto(struct probe_result *r, uint32_t answering, bool report)
 	    r->cds_parent_applies && (digest_bad || chain_bad != 0) ?
 	    PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
 	    "The zone's CDS looks right but fails the cryptographic check: "
-	    "%s. %s", why, r->cds_parent_applies && (digest_bad ||
-	    chain_bad != 0) ? "The parent applies CDS itself and would break "
-	    "validation of the zone: the DNS host must fix the CDS now" :
+	    "%s. %s", why, !digest_bad && chain_bad == 0 ? "A registry "
+	    "ignores this CDS (RFC 7344 4.1): the DNS host must re-sign "
+	    "CDS/CDNSKEY with a key the current DS covers" :
+	    r->cds_parent_applies ? "The parent applies CDS itself and would "
+	    "break validation of the zone: the DNS host must fix the CDS now" :
 	    "Do not copy it to the registrar; the DNS host must re-sign and "
 	    "publish a CDS made from the key that signs");
 	return true;

@@ -31,7 +31,7 @@ SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
 # Deprecated crypto, TTLs that outlast the window, RFC 9615 bootstrapping, an algorithm-14 KSK.
 SCENARIOS="$SCENARIOS sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
 # CDS that passes a check by key tag and algorithm and fails the cryptographic one.
-SCENARIOS="$SCENARIOS cdsbogusdigest cdsbadsig"
+SCENARIOS="$SCENARIOS cdsbogusdigest cdsbadsig cdsbadcdssig"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -258,12 +258,13 @@ take_lock() {
 #                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
 #   CDS_DIGEST   bogus: every CDS keeps its key tag and algorithm but one hex digit of its
 #                digest is altered (before signing: the RRSIG over the CDS verifies)
-#   BAD_KEYSIG   role whose RRSIG over the DNSKEY RRset is altered after signing, on both
-#                servers: its key tag is there, its signature verifies nothing
+#   BAD_SIG      "TYPES:role": the RRSIGs by role's key over each of the comma-separated
+#                TYPES (DNSKEY, CDS, CDNSKEY) are altered after signing, on both servers:
+#                its key tag is there, its signature verifies nothing
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
     CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
-    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK="" CDS_DIGEST=ok BAD_KEYSIG=""
+    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK="" CDS_DIGEST=ok BAD_SIG=""
     DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
@@ -353,7 +354,12 @@ state_def() {
     # verify (a signer that changed the key set and kept a stale signature). ksk's RRSIG
     # verifies, so the zone validates today; a DS for ksk_new alone would make it bogus.
     cdsbadsig)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
-                 BAD_KEYSIG=ksk_new ;;
+                 BAD_SIG=DNSKEY:ksk_new ;;
+    # The RRSIGs over CDS and CDNSKEY by ksk, the key the DS covers, carry its tag and do
+    # not verify; ksk_new's verify, but the parent does not trust ksk_new yet. A registry
+    # ignores this CDS (RFC 7344 4.1); by tags, ksk signs it.
+    cdsbadcdssig) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";        CDS="ksk_new"
+                 BAD_SIG=CDS,CDNSKEY:ksk ;;
     # RFC 8078 4: the zone asks its parent to remove every DS (turn DNSSEC off).
     cdsdelete)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="delete" ;;
     # Multi-signer, RFC 8901 model 2: provider a signs with ksk/zsk, provider b with
@@ -587,7 +593,7 @@ build_child() {
         fi
         [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
         # A copy of a's file already has the altered signature.
-        [ -z "$BAD_KEYSIG" ] || [ -n "$copied" ] || break_key_sig "$zone" "$BAD_KEYSIG" "$out"
+        [ -z "$BAD_SIG" ] || [ -n "$copied" ] || break_sig "$zone" "$BAD_SIG" "$out"
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
     done
@@ -635,12 +641,14 @@ cds_digest_filter() {
     fi
 }
 
-# Alter one base64 character of the RRSIG over the DNSKEY RRset made by the key of role
-# (its key tag is field 11 with -O full; the signature starts at field 13).
-break_key_sig() { # zone role signed-file
+# Alter one base64 character of each RRSIG over TYPES made by the key of role (BAD_SIG;
+# with -O full the covered type is field 5, the key tag field 11, the signature starts at
+# field 13).
+break_sig() { # zone TYPES:role signed-file
     local tag
-    tag=$(basename "$(key_of "$1" "$2")" | sed 's/.*+//; s/^0*//')
-    awk -v t="$tag" '$4 == "RRSIG" && $5 == "DNSKEY" && $11 == t && length($13) > 10 {
+    tag=$(basename "$(key_of "$1" "${2#*:}")" | sed 's/.*+//; s/^0*//')
+    awk -v t="$tag" -v types=",${2%%:*}," '$4 == "RRSIG" && index(types, "," $5 ",") &&
+            $11 == t && length($13) > 10 {
             c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
             $13 = substr($13, 1, 9) r substr($13, 11) }
          { print }' "$3" >"$3.tmp" && mv -f "$3.tmp" "$3"
