@@ -670,6 +670,8 @@ copy_keys(struct xdom *d, const struct probe_result *r)
 		    r->keys[i].algorithm);
 		d->keys[i].rsa_bits = (int16_t)dsmatch_rsa_bits(
 		    r->keys[i].rdata, r->keys[i].rdata_len);
+		d->keys[i].sig_verified = (int8_t)probe_key_sig_verified(r,
+		    i);
 	}
 	d->n_keys = r->n_keys;
 }

@@ -78,6 +78,7 @@ struct xkey {
 	bool		 needs_ds;
 	bool		 deprecated;	/* algorithm must no longer sign */
 	int16_t		 rsa_bits;	/* -1: not an RSA key */
+	int8_t		 sig_verified;	/* probe_key_sig_verified() */
 };
 
 /* The latest word of a DNS host on a domain (its webhook). */

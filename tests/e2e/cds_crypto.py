@@ -21,7 +21,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import dash_common as dc  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -163,5 +165,42 @@ t.ok(d is not None and all(
 t.ok("cds_signer_not_in_ds" not in codes(d),
      "%s: by key tags the CDS signer is in the DS" % zone)
 no_pickup(d, zone)
+
+# --- the daemon: the API and /metrics carry it -----------------------------
+Z = {x: "%s.%s" % (x, TLD) for x in ("cdsbadsig", "rollstart")}
+dmn = dc.Daemon(env, [Z["cdsbadsig"], Z["rollstart"]],
+                extra="cds_parents: [%s]\n" % TLD, prefix="cdscrypto")
+try:
+    dmn.start()
+    t.ok(dmn.ready(), "daemon: every domain checked once (/readyz 200)",
+         dmn.log_text()[-500:])
+    status, j = dc.get_json(dmn.port, "/api/v1/domains")
+    by = {x["domain"]: x for x in (j or {"domains": []})["domains"]}
+    bs = by.get(Z["cdsbadsig"], {})
+    pb = next((p for p in bs.get("problems", []) if p["code"] == "cds_bogus"),
+              None)
+    t.ok(pb is not None and pb["severity"] == "critical",
+         "api: cdsbadsig has cds_bogus, critical", bs.get("problems"))
+    kn = next((k for k in bs.get("dnskeys", [])
+               if k["key_tag"] == tag("cdsbadsig", "ksk_new")), None)
+    t.ok(kn is not None and kn.get("dnskey_rrsig_verified") is False,
+         "api: cdsbadsig's new KSK: its RRSIG does not verify", kn)
+    rs = by.get(Z["rollstart"], {})
+    t.ok(rs.get("dnskeys") and all(k.get("dnskey_rrsig_verified") is True
+                                   for k in rs["dnskeys"]
+                                   if k["signs_dnskey_rrset"]),
+         "api: rollstart's signing keys verify", rs.get("dnskeys"))
+    status, _, body = dc.request(dmn.port, "GET", "/metrics")
+    text = body.decode() if status == 200 else ""
+    t.ok(re.search(r'^dnssecmon_problem_info\{[^}]*zone="%s"[^}]*'
+                   r'code="cds_bogus"|^dnssecmon_problem_info\{[^}]*'
+                   r'code="cds_bogus"[^}]*zone="%s"'
+                   % (re.escape(Z["cdsbadsig"]), re.escape(Z["cdsbadsig"])),
+                   text, re.M) is not None,
+         "metrics: cdsbadsig's cds_bogus in dnssecmon_problem_info",
+         "\n".join(ln for ln in text.split("\n") if "cds_bogus" in ln))
+finally:
+    t.is_(dmn.stop(), 0, "daemon: exits 0 on SIGTERM")
+    dmn.cleanup()
 
 sys.exit(t.done())
