@@ -18,13 +18,16 @@
 
 /*
  * Registries that read CDS/CDNSKEY from the child and update the DS
- * themselves, scanning daily (RFC 7344, RFC 8078): SWITCH for .ch and .li
- * (nic.ch "CDS Status Check"), the Swedish Internet Foundation for .se and
- * .nu ("Policy and Guidelines for Automated DNSSEC Provisioning"), CZ.NIC
- * for .cz and SK-NIC for .sk. dnssecmon.conf(5) lists the sources.
+ * themselves, scanning daily (RFC 7344, RFC 8078), each on its own
+ * published policy: SWITCH for .ch and .li (nic.ch "CDS Status Check"),
+ * the Swedish Internet Foundation for .se and .nu ("Policy and Guidelines
+ * for Automated DNSSEC Provisioning"), CZ.NIC for .cz ("Automatizovaná
+ * správa keysetů", from CDNSKEY). .sk was listed once; SK-NIC publishes no
+ * such policy that we could find, so it is out. dnssecmon.conf(5) gives
+ * the addresses.
  */
 static const char *const default_cds_parents[] = {
-	"ch", "li", "se", "nu", "cz", "sk"
+	"ch", "li", "se", "nu", "cz"
 };
 
 void
