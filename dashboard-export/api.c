@@ -287,10 +287,14 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "dnskeys", a);
 	json_object_set_new(o, "denial", denial_json(d));
 	json_object_set_new(o, "algorithm_rollover", d->checked &&
-	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b}",
+	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b, "
+	    "s:o, s:o, s:o, s:b}",
 	    "stage", probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
 	    "from", d->alg_from, "to", d->alg_to, "bad_order",
-	    d->alg_bad_order) : json_null());
+	    d->alg_bad_order, "stage_since", time_json(d->alg_since),
+	    "next_step_safe_at", time_json(d->alg_safe_at), "deadline",
+	    time_json(d->alg_deadline), "stalled", d->alg_stalled) :
+	    json_null());
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
 		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, "

@@ -539,6 +539,10 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->alg_from = r->alg_rollover.from;
 	d->alg_to = r->alg_rollover.to;
 	d->alg_bad_order = r->alg_rollover.bad_order;
+	d->alg_since = r->alg_rollover.stage_since;
+	d->alg_safe_at = r->alg_rollover.safe_at;
+	d->alg_deadline = r->alg_rollover.deadline;
+	d->alg_stalled = r->alg_rollover.stalled;
 	d->parents_agree = r->parents_agree;
 	d->every_parent = r->every_parent;
 	d->safe_removal_at = r->safe_removal_at;

@@ -149,6 +149,9 @@ struct xdom {
 	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
 	uint8_t		 alg_stage, alg_from, alg_to;
 	bool		 alg_bad_order;
+	/* ... its stage's clock (0: none), as the classifier set it. */
+	time_t		 alg_since, alg_safe_at, alg_deadline;
+	bool		 alg_stalled;
 	bool		 parents_agree;	/* every answering parent server
 					   serves one DS set */
 	bool		 every_parent;	/* the last check asked them all */

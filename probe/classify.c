@@ -680,9 +680,55 @@ alg_bad_order(struct probe_result *r, uint32_t answering,
 	return bad;
 }
 
+/*
+ * The stage's clock. A stage the last check saw too keeps its start (from
+ * history: the store keeps it across restarts); the next step is safe once
+ * what the stage changed has left every cache (RFC 7583: the DNSKEY TTL
+ * after keys or signatures come or go, the DS TTL after the DS swap; for
+ * new signatures the zone's other TTLs are not read, so the DNSKEY TTL
+ * stands in), and is due within the rotation window: a stage that outlasts
+ * it has stalled, with both algorithms' costs (a larger DNSKEY answer,
+ * twice the signatures) and a signer that may have lost track.
+ */
 static void
-classify_alg_rollover(struct probe_result *r, uint32_t answering)
+alg_stage_clock(struct probe_result *r, const struct probe_policy *pol,
+    time_t now)
 {
+	struct probe_alg_rollover *ro = &r->alg_rollover;
+	const struct probe_history *h = &r->history;
+	bool		 same;
+	time_t		 wait = 0;
+
+	if (ro->from == 0 || ro->to == 0)
+		return;
+	same = h->alg_open && h->alg_from == ro->from && h->alg_to == ro->to;
+	ro->start = same && h->alg_start != 0 && h->alg_start <= now ?
+	    h->alg_start : now;
+	ro->stage_since = same && h->alg_stage == ro->stage &&
+	    h->alg_stage_since != 0 && h->alg_stage_since <= now ?
+	    h->alg_stage_since : now;
+	switch (ro->stage) {
+	case PROBE_ALG_SIGNATURES_ADDED:
+	case PROBE_ALG_KEYS_PUBLISHED:
+	case PROBE_ALG_OLD_KEYS_REMOVED:
+		wait = r->dnskey_ttl;
+		break;
+	case PROBE_ALG_DS_SWAPPED:
+		wait = r->ds_ttl;
+		break;
+	default:
+		break;
+	}
+	ro->safe_at = ro->stage_since + wait;
+	ro->deadline = ro->stage_since + pol->rotation_window_s;
+	ro->stalled = now > ro->deadline;
+}
+
+static void
+classify_alg_rollover(struct probe_result *r, uint32_t answering,
+    const struct probe_policy *pol, time_t now)
+{
+	char		 since[32], safe[32], due[32];
 	struct probe_alg_rollover *ro = &r->alg_rollover;
 	struct alg_view	 v;
 	uint32_t	 all;
@@ -760,10 +806,21 @@ classify_alg_rollover(struct probe_result *r, uint32_t answering)
 		    "out of order";
 	}
 	ro->bad_order = alg_bad_order(r, answering, &v, o, n);
-	probe_problem_add(r, PROBE_P_ALGORITHM_ROLLOVER, "%s is rolling from "
-	    "algorithm %u (%s) to %u (%s), stage %s (%s): %s", r->domain, o,
-	    alg_name(o), n, alg_name(n), probe_alg_stage_name(ro->stage),
-	    ro->basis, next);
+	alg_stage_clock(r, pol, now);
+	clock_rfc3339(ro->stage_since, since, sizeof(since));
+	clock_rfc3339(ro->safe_at, safe, sizeof(safe));
+	clock_rfc3339(ro->deadline, due, sizeof(due));
+	/* A stalled stage is a warning: someone must look before the
+	 * signer's next surprise. */
+	probe_problem_add_sev(r, PROBE_P_ALGORITHM_ROLLOVER, ro->stalled ?
+	    PROBE_SEV_WARNING : probe_problem_def(
+	    PROBE_P_ALGORITHM_ROLLOVER)->severity, "%s is rolling from "
+	    "algorithm %u (%s) to %u (%s), stage %s (%s) since %s: %s (safe "
+	    "from %s, due by %s)%s", r->domain, o, alg_name(o), n,
+	    alg_name(n), probe_alg_stage_name(ro->stage), ro->basis, since,
+	    next, safe, due, ro->stalled ? "; STALLED: the stage is past its "
+	    "deadline, ask the DNS host why the rollover does not move on" :
+	    "");
 }
 
 /* A DS naming one of the two algorithms of a rollover on its way is not
@@ -2702,7 +2759,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		r->cds_acceptable = r->cds_parent_applies &&
 		    cds_acceptable(r, answering);
 		classify_state(r, owner, olen, pol, now);
-		classify_alg_rollover(r, answering);
+		classify_alg_rollover(r, answering, pol, now);
 		classify_ds_algorithms(r);
 		classify_digests(r, owner, olen);
 		classify_key_algorithms(r);

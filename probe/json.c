@@ -326,11 +326,14 @@ alg_rollover_json(const struct probe_alg_rollover *ro)
 {
 	if (ro->stage == PROBE_ALG_NONE)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o, s:s, s:b}", "stage",
-	    probe_alg_stage_name(ro->stage), "from", ro->from ?
+	return json_pack("{s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:b}",
+	    "stage", probe_alg_stage_name(ro->stage), "from", ro->from ?
 	    json_integer(ro->from) : json_null(), "to", ro->to ?
 	    json_integer(ro->to) : json_null(), "basis", ro->basis,
-	    "bad_order", ro->bad_order);
+	    "bad_order", ro->bad_order, "start", time_or_null(ro->start),
+	    "stage_since", time_or_null(ro->stage_since),
+	    "next_step_safe_at", time_or_null(ro->safe_at), "deadline",
+	    time_or_null(ro->deadline), "stalled", ro->stalled);
 }
 
 /* What each parent server address said to the DS question. */

@@ -406,6 +406,12 @@ struct probe_history {
 	/* When a key of each algorithm (< 32) was first seen, 0: never: which
 	 * algorithm an algorithm rollover leaves, once its keys are gone. */
 	time_t		alg_first_seen[32];
+	/* The open algorithm rollover (alg_open false: none): its algorithms,
+	 * the stage the last check saw and since when. */
+	bool		alg_open;
+	uint8_t		alg_from, alg_to;
+	uint8_t		alg_stage;		/* enum probe_alg_stage */
+	time_t		alg_start, alg_stage_since;
 };
 
 /* Where an algorithm rollover stands (RFC 6781 4.1.4): each stage is
@@ -427,6 +433,15 @@ struct probe_alg_rollover {
 	uint8_t		from, to;	/* algorithm numbers; 0: unknown */
 	char		basis[64];	/* how old and new were told apart */
 	bool		bad_order;	/* classifier: a dangerous ordering */
+	/* Each stage is a state with its own clock (classifier; history
+	 * keeps since across checks, the store across restarts): since
+	 * when, from when the next step is safe (since + the TTL that must
+	 * pass first, RFC 7583), and by when it should have been taken
+	 * (since + rotation_window_s): past that the rollover has stalled.
+	 * 0: no stage (none, unclear). */
+	time_t		start;		/* the rollover's first stage */
+	time_t		stage_since, safe_at, deadline;
+	bool		stalled;	/* now > deadline */
 };
 
 /* The KSK rotation deadline as the classifier judged it. */
@@ -752,6 +767,8 @@ const char *probe_multi_name(enum probe_multi);
 const char *probe_denial_name(enum probe_denial);
 /* "signatures_added", ..., "none". Static. */
 const char *probe_alg_stage_name(enum probe_alg_stage);
+/* The stage of a probe_alg_stage_name() string, PROBE_ALG_NONE: unknown. */
+enum probe_alg_stage probe_alg_stage_from_name(const char *);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */
