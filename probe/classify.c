@@ -2215,11 +2215,6 @@ cds_crypto(struct probe_result *r, uint32_t answering, bool report)
 			want |= 1u << k;
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
-		const struct probe_signer *sg = s->n_cds > 0 ? s->cds_sig :
-		    s->cdnskey_sig;
-		unsigned n = s->n_cds > 0 ? s->n_cds_sig : s->n_cdnskey_sig;
-		uint32_t by = s->n_cds > 0 ? s->cds_verified_by :
-		    s->cdnskey_verified_by;
 
 		if (!s->sigs_verified)
 			continue;
@@ -2228,9 +2223,15 @@ cds_crypto(struct probe_result *r, uint32_t answering, bool report)
 		    (signer_mask(r, i, true, false) & want) != 0 &&
 		    (verified_mask(r, i) & want) == 0)
 			chain_bad |= 1u << i;
-		if (r->n_ds > 0 && (s->n_cds > 0 || s->n_cdnskey > 0) &&
-		    !s->cds_sig_dropped && signed_by_ds_key(r, sg, n) &&
-		    (by & ds_key_mask(r)) == 0)
+		/* Each of CDS and CDNSKEY: registries read one or the other
+		 * (.se CDS, .cz CDNSKEY). */
+		if (r->n_ds > 0 && !s->cds_sig_dropped &&
+		    ((s->n_cds > 0 && signed_by_ds_key(r, s->cds_sig,
+		    s->n_cds_sig) && (s->cds_verified_by &
+		    ds_key_mask(r)) == 0) ||
+		    (s->n_cdnskey > 0 && signed_by_ds_key(r, s->cdnskey_sig,
+		    s->n_cdnskey_sig) && (s->cdnskey_verified_by &
+		    ds_key_mask(r)) == 0)))
 			sig_bad |= 1u << i;
 	}
 	if (!digest_bad && chain_bad == 0 && sig_bad == 0)
@@ -2245,9 +2246,9 @@ cds_crypto(struct probe_result *r, uint32_t answering, bool report)
 	}
 	if (sig_bad != 0) {
 		server_list(r, sig_bad, who, sizeof(who));
-		append(why, sizeof(why), "%sthe RRSIG over the CDS RRset served "
-		    "by %s carries the tag of a key the DS covers but does not "
-		    "verify", why[0] ? "; " : "", who);
+		append(why, sizeof(why), "%sthe RRSIG over the CDS or CDNSKEY "
+		    "RRset served by %s carries the tag of a key the DS covers "
+		    "but does not verify", why[0] ? "; " : "", who);
 	}
 	probe_problem_add_sev(r, PROBE_P_CDS_BOGUS,
 	    r->cds_parent_applies && (digest_bad || chain_bad != 0) ?

@@ -1311,6 +1311,24 @@ main(void)
 		is_str(probe_severity_name(R.severity), "warning",
 		    "... a warning even under a CDS-applying parent (it is "
 		    "ignored, not applied)");
+		/* CDS signed right, the CDNSKEY's RRSIG by k1 does not
+		 * verify: a registry that reads CDNSKEY (.cz) ignores it. */
+		for (i = 0; i < 2; i++) {
+			R.servers[i].cds_verified_by = 1u << k1 | 1u << k2;
+			R.servers[i].n_cdnskey = 1;
+			R.servers[i].n_cdnskey_sig = 1;
+			R.servers[i].cdnskey_sig[0] = R.servers[i].cds_sig[0];
+			R.servers[i].cdnskey_verified_by = 1u << k2;
+		}
+		classify();
+		ok(has("cds_bogus") &&
+		    strstr(message_of("cds_bogus"), "CDNSKEY") != NULL,
+		    "the DS key's RRSIG over the CDNSKEY does not verify: "
+		    "cds_bogus");
+		for (i = 0; i < 2; i++) {
+			R.servers[i].n_cdnskey = 0;
+			R.servers[i].n_cdnskey_sig = 0;
+		}
 		/* The CDS digest is wrong under k2's tag and algorithm. */
 		R.servers[0].cds_verified_by = R.servers[1].cds_verified_by =
 		    1u << k1 | 1u << k2;
