@@ -15,16 +15,12 @@ store_algroll_annotate(struct store *st, int64_t domain_id,
     struct probe_result *r)
 {
 	struct probe_history *h = &r->history;
-	sqlite3_stmt	*s = NULL;
+	sqlite3_stmt	*s;
 	char		 stage[32];
 	int		 rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT from_alg, to_alg, start, "
-	    "stage, stage_since FROM alg_rollovers WHERE domain_id = ?1 AND "
-	    "outcome IS NULL", -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return store_dberr(st, "reading the algorithm rollover");
-	}
+	if ((s = store_stmt(st, S_ALG_OPEN)) == NULL)
+		return -1;
 	sqlite3_bind_int64(s, 1, domain_id);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		store_column_text(s, 3, stage, sizeof(stage));
@@ -35,7 +31,7 @@ store_algroll_annotate(struct store *st, int64_t domain_id,
 		h->alg_stage = (uint8_t)probe_alg_stage_from_name(stage);
 		h->alg_stage_since = store_column_time(s, 4);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_dberr(st, "reading the algorithm rollover");
 	return 0;

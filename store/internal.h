@@ -47,6 +47,7 @@ enum store_stmt {
 	S_PRUNE,
 	S_PRUNE_DELIVERIES,
 	S_PRUNE_OUTBOX,
+	S_ALG_OPEN,
 	/* Alerts: the SQL is in store/alerts.c (store_alerts_sql). */
 	S_ALERT_OPEN,
 	S_ALERT_CANDIDATES,
