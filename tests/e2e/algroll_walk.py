@@ -41,7 +41,7 @@ def switch(state):
         t.diag(p.stderr[-500:])
 
 
-METRICS = [""]     # the last run's /metrics text
+METRICS = ["", ""]     # the last run's /metrics text and status page
 
 
 def observe(d, now, what):
@@ -54,6 +54,8 @@ def observe(d, now, what):
         t.is_(status, 200, "%s: the API answers for %s" % (what, ZONE))
         status, _, body = dc.request(d.port, "GET", "/metrics")
         METRICS[0] = body.decode() if status == 200 else ""
+        status, _, body = dc.request(d.port, "GET", "/")
+        METRICS[1] = body.decode() if status == 200 else ""
         return one or {}
     finally:
         t.is_(d.stop(), 0, "%s: the daemon stops cleanly" % what)
@@ -162,6 +164,9 @@ try:
             "dnssecmon_algorithm_rollover_stage_deadline_timestamp_seconds{")]
         t.ok(len(m) == 1 and float(m[0].split()[-1]) == T + 7 * DAY,
              "stall: /metrics has the stage's deadline (T+7d)", m)
+        t.ok("due by %s, <strong>stalled</strong>" % iso(T + 7 * DAY)
+             in METRICS[1], "stall: the status page says it has stalled",
+             [ln for ln in METRICS[1].split("\n") if "Algorithm" in ln])
     finally:
         d3.cleanup()
 
