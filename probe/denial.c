@@ -150,11 +150,22 @@ verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
 	return st;
 }
 
-bool
+int
 denial_cache_verify(struct denial_cache *c, ldns_rr_list *set,
     const ldns_rr *sig, const ldns_rr_list *keys)
 {
-	return verify_cached(c, set, sig, keys, 0) == LDNS_STATUS_OK;
+	switch (verify_cached(c, set, sig, keys, 0)) {
+	case LDNS_STATUS_OK:
+		return 1;
+	/* This host's ldns/OpenSSL cannot check it (an algorithm it lacks,
+	 * SHA-1 signatures refused by a crypto policy): no verdict. */
+	case LDNS_STATUS_CRYPTO_UNKNOWN_ALGO:
+	case LDNS_STATUS_CRYPTO_ALGO_NOT_IMPL:
+	case LDNS_STATUS_SSL_ERR:
+		return -1;
+	default:
+		return 0;
+	}
 }
 
 int

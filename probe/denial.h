@@ -48,10 +48,11 @@ void	denial_cache_stats(const struct denial_cache *, unsigned long long *,
 
 /*
  * Does sig verify over set with one of keys, whatever its validity window
- * (expiry is judged elsewhere)? Through the cache: the same RRset, RRSIG
- * and keys served by every server cost one verification.
+ * (expiry is judged elsewhere)? 1 yes, 0 no, -1 this host cannot tell (an
+ * algorithm its ldns/OpenSSL lacks or refuses). Through the cache: the
+ * same RRset, RRSIG and keys served by every server cost one verification.
  */
-bool	denial_cache_verify(struct denial_cache *, ldns_rr_list *set,
+int	denial_cache_verify(struct denial_cache *, ldns_rr_list *set,
 	    const ldns_rr *sig, const ldns_rr_list *keys);
 
 /*

@@ -62,11 +62,13 @@ key_index(const struct probe_result *r, const ldns_rr *key, ldns_buffer *b)
 
 /*
  * Which of the DNSKEYs in keys (indices into r->keys in idx[]) have an
- * RRSIG in sigs that verifies over set: bit k for r->keys[k].
+ * RRSIG in sigs that verifies over set: bit k for r->keys[k]. *unsure is
+ * set when one could not be checked here at all.
  */
 static uint32_t
 verified_by(struct denial_cache *cache, ldns_rr_list *set,
-    const ldns_rr_list *sigs, const ldns_rr_list *keys, const int *idx)
+    const ldns_rr_list *sigs, const ldns_rr_list *keys, const int *idx,
+    bool *unsure)
 {
 	uint32_t	 mask = 0;
 	size_t		 i, k;
@@ -98,8 +100,14 @@ verified_by(struct denial_cache *cache, ldns_rr_list *set,
 			if ((one = ldns_rr_list_new()) == NULL)
 				return mask;
 			ldns_rr_list_push_rr(one, key);
-			if (denial_cache_verify(cache, set, sig, one))
+			switch (denial_cache_verify(cache, set, sig, one)) {
+			case 1:
 				mask |= 1u << idx[k];
+				break;
+			case -1:
+				*unsure = true;
+				break;
+			}
 			/* The key belongs to keys: free only the list. */
 			ldns_rr_list_free(one);
 		}
@@ -122,14 +130,14 @@ parse(const uint8_t *wire, size_t len)
 static uint32_t
 rrset_signers(struct denial_cache *cache, const ldns_pkt *pkt,
     const ldns_rdf *owner, ldns_rr_type type, const ldns_rr_list *keys,
-    const int *idx)
+    const int *idx, bool *unsure)
 {
 	ldns_rr_list	*set = ldns_rr_list_new(), *sigs = ldns_rr_list_new();
 	uint32_t	 mask = 0;
 
 	if (pkt != NULL && set != NULL && sigs != NULL) {
 		rrset_of(pkt, owner, type, set, sigs);
-		mask = verified_by(cache, set, sigs, keys, idx);
+		mask = verified_by(cache, set, sigs, keys, idx, unsure);
 	}
 	ldns_rr_list_deep_free(set);
 	ldns_rr_list_deep_free(sigs);
@@ -150,6 +158,7 @@ sigcheck_server(struct denial_cache *cache, struct probe_result *r,
 	int		 idx[PROBE_MAX_KEYS * 2];
 	size_t		 k, n;
 	uint32_t	 mask;
+	bool		 unsure = false;
 
 	s->sigs_verified = false;
 	s->cds_verified_by = s->cdnskey_verified_by = 0;
@@ -167,16 +176,22 @@ sigcheck_server(struct denial_cache *cache, struct probe_result *r,
 		goto done;
 	for (k = 0; k < n; k++)
 		idx[k] = key_index(r, ldns_rr_list_rr(keys, k), b);
-	mask = verified_by(cache, keys, sigs, keys, idx);
-	for (k = 0; k < r->n_keys; k++)
-		if (mask & (1u << k))
-			r->keys[k].verifies_dnskey |= 1u << si;
+	mask = verified_by(cache, keys, sigs, keys, idx, &unsure);
 	cp = parse(cds, cds_len);
 	np = parse(cdnskey, cdnskey_len);
 	s->cds_verified_by = rrset_signers(cache, cp, owner, LDNS_RR_TYPE_CDS,
-	    keys, idx);
+	    keys, idx, &unsure);
 	s->cdnskey_verified_by = rrset_signers(cache, np, owner,
-	    LDNS_RR_TYPE_CDNSKEY, keys, idx);
+	    LDNS_RR_TYPE_CDNSKEY, keys, idx, &unsure);
+	/* What this host cannot check is left to the tags: a false
+	 * "bogus" for an algorithm we lack would be worse than none. */
+	if (unsure) {
+		s->cds_verified_by = s->cdnskey_verified_by = 0;
+		goto done;
+	}
+	for (k = 0; k < r->n_keys; k++)
+		if (mask & (1u << k))
+			r->keys[k].verifies_dnskey |= 1u << si;
 	s->sigs_verified = true;
 done:
 	ldns_buffer_free(b);
