@@ -2280,13 +2280,13 @@ classify_cds(struct probe_result *r, uint32_t answering)
 {
 	char		 want[256] = "", have[256] = "";
 	unsigned	 i;
-	bool		 differ = false;
+	bool		 differ = false, bogus;
 
 	cds_servers(r, answering, true);
 	cds_vs_cdnskey(r, true);
 	cds_signers_check(r, true);
 	cds_chain(r, answering, true);
-	cds_crypto(r, answering, true);
+	bogus = cds_crypto(r, answering, true);
 	if (r->cds_delete) {
 		probe_problem_add(r, PROBE_P_CDS_DELETE,
 		    "The zone publishes a CDS delete record (0 0 0 00): the "
@@ -2330,8 +2330,10 @@ classify_cds(struct probe_result *r, uint32_t answering)
 			differ = true;
 	}
 	/* In a pending rotation or after the DS swap, a difference is the
-	 * expected shape; it is reported through the rotation problem. */
-	if (differ && (r->state == PROBE_STATE_STABLE ||
+	 * expected shape; it is reported through the rotation problem. A
+	 * CDS that fails the cryptography must not be copied: cds_bogus
+	 * says so, and "update the DS to match" would break the zone. */
+	if (differ && !bogus && (r->state == PROBE_STATE_STABLE ||
 	    r->state == PROBE_STATE_STALE_DS))
 		probe_problem_add(r, PROBE_P_CDS_MISMATCH,
 		    "The zone's CDS asks for DS {%s} but %s holds {%s}: "

@@ -119,12 +119,9 @@ SCENARIOS = {
                     {"rotation_ambiguous"}, "expect"),
     # CDS that passes by key tags and fails the cryptography (the TLD is
     # not a CDS-applying parent here: a warning; cds_crypto.py has more).
-    "cdsbogusdigest": ("secure", "rotation_pending", "warning", 1,
-                       {"rotation_pending", "cds_bogus"}, "expect"),
-    "cdsbadsig":   ("secure", "rotation_pending", "warning", 1,
-                    {"rotation_pending", "cds_bogus"}, "expect"),
-    "cdsbadcdssig": ("secure", "rotation_pending", "warning", 1,
-                     {"rotation_pending", "cds_bogus"}, "expect"),
+    "cdsbogusdigest": ("secure", "stable", "warning", 1, {"cds_bogus"}, []),
+    "cdsbadsig":   ("secure", "stable", "warning", 1, {"cds_bogus"}, []),
+    "cdsbadcdssig": ("secure", "stable", "warning", 1, {"cds_bogus"}, []),
     "switch":      ("secure", "stable", "ok", 0, set(), []),
     # Denial of existence (tests/e2e/denial.py has the details).
     "nsec3":       ("secure", "stable", "warning", 1,
@@ -148,8 +145,8 @@ BOOTSTRAP = {"ds_bootstrap_ready", "ds_bootstrap_incomplete"}
 MUST_NOT = {
     "healthy": DEPRECATED | BOOTSTRAP | {"ttl_exceeds_window", "cds_bogus"},
     "rollstart": DEPRECATED | {"ttl_exceeds_window", "cds_bogus"},
-    "cdsbogusdigest": {"cds_unknown_key", "cds_breaks_chain"},
-    "cdsbadsig": {"cds_breaks_chain", "cds_unknown_key"},
+    "cdsbogusdigest": {"cds_unknown_key", "cds_breaks_chain", "cds_mismatch"},
+    "cdsbadsig": {"cds_breaks_chain", "cds_unknown_key", "cds_mismatch"},
     "cdsbadcdssig": {"cds_signer_not_in_ds"},
     "unsigned": BOOTSTRAP | {"ds_missing"},
     "dsboot": {"ds_bootstrap_incomplete"} | DEPRECATED,

@@ -345,20 +345,23 @@ state_def() {
     # CDS for the new key, CDNSKEY still for the old one: scanners cancel the update.
     cdsmismatch) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
                  CDNSKEY="ksk" ;;
-    # A KSK rollover whose CDS for ksk_new has the right key tag and algorithm and a wrong
-    # digest (a DS typed or templated by hand); CDNSKEY names ksk_new correctly. By tags
-    # CDS and CDNSKEY agree and ksk_new signs: a registry applying the CDS breaks the zone.
-    cdsbogusdigest) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";      CDS="ksk_new"
+    # None of the three opens a KSK rotation (no key waits for its DS).
+    # The CDS for ksk has the right key tag and algorithm and a wrong digest (a DS typed
+    # or templated by hand); CDNSKEY names ksk correctly. By tags CDS and CDNSKEY agree
+    # and ksk signs: a registry that applies the CDS replaces the good DS with one that
+    # matches no key.
+    cdsbogusdigest) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
                  CDS_DIGEST=bogus ;;
-    # The CDS names ksk_new, whose RRSIG over the DNSKEY RRset carries its tag but does not
-    # verify (a signer that changed the key set and kept a stale signature). ksk's RRSIG
-    # verifies, so the zone validates today; a DS for ksk_new alone would make it bogus.
-    cdsbadsig)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
+    # Both KSKs have a DS; the CDS names ksk_new alone (drop ksk's DS), and ksk_new's
+    # RRSIG over the DNSKEY RRset carries its tag but does not verify (a signer that
+    # changed the key set and kept a stale signature). ksk's RRSIG verifies, so the zone
+    # validates today; the DS set the CDS asks for would make it bogus.
+    cdsbadsig)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk ksk_new"; CDS="ksk_new"
                  BAD_SIG=DNSKEY:ksk_new ;;
-    # The RRSIGs over CDS and CDNSKEY by ksk, the key the DS covers, carry its tag and do
-    # not verify; ksk_new's verify, but the parent does not trust ksk_new yet. A registry
-    # ignores this CDS (RFC 7344 4.1); by tags, ksk signs it.
-    cdsbadcdssig) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";        CDS="ksk_new"
+    # The RRSIGs over CDS and CDNSKEY by ksk, the key the DS covers and the only one that
+    # signs them, carry its tag and do not verify. A registry ignores this CDS (RFC 7344
+    # 4.1); by tags, ksk signs it.
+    cdsbadcdssig) PUB_A="ksk zsk";        SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
                  BAD_SIG=CDS,CDNSKEY:ksk ;;
     # RFC 8078 4: the zone asks its parent to remove every DS (turn DNSSEC off).
     cdsdelete)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="delete" ;;
