@@ -34,7 +34,7 @@
 
 #include "probe/probe.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
