@@ -215,6 +215,8 @@ struct job {
 	 * the CDS/CDNSKEY answers that carry records are kept. */
 	uint8_t			*key_wire[PROBE_MAX_SERVERS][3];
 	size_t			 key_len[PROBE_MAX_SERVERS][3];
+	bool			 key_lost[PROBE_MAX_SERVERS];	/* one
+						   copy failed: none kept */
 	struct sigq		 sigq[PROBE_MAX_SIGNALS];
 };
 TAILQ_HEAD(jobs, job);
@@ -1510,13 +1512,22 @@ keep_key_wire(struct job *j, const struct cquery *q,
 			    q->qtype == T_CDNSKEY ? 2 : 3;
 
 	if (w == 3 || q->si >= PROBE_MAX_SERVERS || tr->wire == NULL ||
-	    tr->wire_len < 12 || j->key_wire[q->si][w] != NULL)
+	    tr->wire_len < 12 || j->key_wire[q->si][w] != NULL ||
+	    j->key_lost[q->si])
 		return;
 	/* ANCOUNT 0: nothing to verify. */
 	if (w > 0 && tr->wire[6] == 0 && tr->wire[7] == 0)
 		return;
-	if ((j->key_wire[q->si][w] = malloc(tr->wire_len)) == NULL)
+	if ((j->key_wire[q->si][w] = counted(malloc(tr->wire_len))) == NULL) {
+		/* Without its CDS the DNSKEY alone would read as a CDS no
+		 * key signs (cds_bogus): drop the server's copies. */
+		for (w = 0; w < 3; w++) {
+			free(j->key_wire[q->si][w]);
+			j->key_wire[q->si][w] = NULL;
+		}
+		j->key_lost[q->si] = true;
 		return;
+	}
 	memcpy(j->key_wire[q->si][w], tr->wire, tr->wire_len);
 	j->key_len[q->si][w] = tr->wire_len;
 }
