@@ -774,6 +774,27 @@ print_errors(const struct config_errors *errs)
 		fprintf(stderr, "(%u more errors not shown)\n", errs->dropped);
 }
 
+/* run -n -v: what the domain sources add up to, and where each came
+ * from, so that a conf.d or a list can be checked before a reload. */
+static void
+print_sources(const struct config *c)
+{
+	size_t	 i;
+
+	printf("%zu domains from %u files, %zu catalogs\n", c->n_domains,
+	    c->n_sources, c->n_catalogs);
+	for (i = 0; i < c->n_domains; i++)
+		printf("domain %s %s:%d\n", c->domains[i].name,
+		    c->sources[c->domains[i].src], c->domains[i].line);
+	for (i = 0; i < c->n_catalogs; i++)
+		printf("catalog %s primary %s%s%s max_members %u refresh %ds "
+		    "%s:%d\n", c->catalogs[i].zone, c->catalogs[i].primary,
+		    c->catalogs[i].tsig_name[0] ? " tsig " : "",
+		    c->catalogs[i].tsig_name, c->catalogs[i].max_members,
+		    c->catalogs[i].refresh_s, c->sources[c->catalogs[i].src],
+		    c->catalogs[i].line);
+}
+
 int
 cmd_run(int argc, char *argv[])
 {
@@ -870,6 +891,8 @@ cmd_run(int argc, char *argv[])
 			return 1;
 		}
 		printf("configuration OK\n");
+		if (verbose)
+			print_sources(m.cfg);
 		config_free(m.cfg);
 		return 0;
 	}
