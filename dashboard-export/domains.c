@@ -359,6 +359,46 @@ preload(struct export *ex)
 	free(rots);
 }
 
+static void
+free_cats(struct xcat *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].label);
+	free(v);
+}
+
+int
+export_set_catalogs(struct export *ex, const struct export_catalog *list,
+    size_t n)
+{
+	struct xcat	*v;
+	size_t		 i;
+
+	if (ex == NULL)
+		return 0;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((v[i].label = xlabel_escape(list[i].zone)) == NULL) {
+			free_cats(v, i);
+			return -1;
+		}
+		v[i].members = list[i].members;
+		v[i].excess = list[i].excess;
+		v[i].ignored = list[i].ignored;
+		v[i].serial = list[i].serial;
+		v[i].have = list[i].have;
+		v[i].ok = list[i].ok;
+		v[i].last_success = list[i].last_success;
+	}
+	free_cats(ex->cats, ex->n_cats);
+	ex->cats = v;
+	ex->n_cats = n;
+	return 0;
+}
+
 int
 export_set_domains(struct export *ex, const struct export_domain *list,
     size_t n)
