@@ -117,6 +117,11 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) $(FUZZ_CONFIG_SRCS)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(PKG_LIBS)
 
+# The catalog parser lives in cli/ (it is the daemon's, not the library's).
+build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(LIB_SRCS) cli/catalog.c $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< cli/catalog.c $(LIB_SRCS) $(PKG_LIBS)
+
 fuzz: $(FUZZ_BINS)
 
 # Outside CI: every target for FUZZ_LONG_SECONDS each (default 30 minutes),

@@ -42,6 +42,8 @@
 #define BACKOFF_FIRST	30	/* first retry after a failed probe */
 #define WATCH_EVERY	5	/* is the database file still ours? */
 #define CATALOG_SRC	UINT_MAX	/* config_domain.src of a member */
+#define LOG_NAMES	20	/* domains named per reload or catalog change */
+#define LOG_NAMES_S	"20"
 
 struct monitor;
 
@@ -476,11 +478,15 @@ apply_domains(struct monitor *m, bool first, const char *why)
 			spread = d->interval_s < 60 || m->once ? d->interval_s :
 			    60;
 			schedule(d, 0, m->once ? 0 : spread);
-			if (!first && w->src == CATALOG_SRC &&
+			/* Named up to LOG_NAMES: a catalog of thousands
+			 * must not flood the log; the summary counts. */
+			if (first || added >= LOG_NAMES)
+				;
+			else if (w->src == CATALOG_SRC &&
 			    (size_t)w->line < m->cfg->n_catalogs)
 				log_info("%s: added by catalog %s", d->name,
 				    m->cfg->catalogs[w->line].zone);
-			else if (!first)
+			else
 				log_info("%s: added by %s", d->name, why);
 			added++;
 		}
@@ -490,7 +496,9 @@ apply_domains(struct monitor *m, bool first, const char *why)
 	for (j = 0; j < m->n_domains; j++) {
 		if ((d = m->domains[j]) == NULL)
 			continue;
-		log_info("%s: removed by %s; its history is kept", d->name, why);
+		if (removed < LOG_NAMES)
+			log_info("%s: removed by %s; its history is kept",
+			    d->name, why);
 		removed++;
 		evtimer_del(d->timer);
 		if (d->inflight) {
@@ -510,8 +518,9 @@ apply_domains(struct monitor *m, bool first, const char *why)
 	m->domains = list;
 	m->n_domains = n;
 	if (!first)
-		log_info("%s: %u added, %u removed, %zu monitored", why, added,
-		    removed, n);
+		log_info("%s: %u added, %u removed, %zu monitored%s", why, added,
+		    removed, n, added > LOG_NAMES || removed > LOG_NAMES ?
+		    " (the first " LOG_NAMES_S " of each named)" : "");
 	return 0;
 }
 
