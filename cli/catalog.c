@@ -36,8 +36,10 @@
 /* Parsing */
 
 struct centry {
-	char	id[256];		/* the member node's label */
-	char	name[PROBE_NAME_MAX];
+	uint64_t id;			/* FNV-1a of the member node's label:
+					   only compared, and a label can be
+					   252 bytes escaped */
+	char	 name[PROBE_NAME_MAX];
 };
 
 struct catalog_parse {
@@ -46,7 +48,7 @@ struct catalog_parse {
 	unsigned	 max;
 	struct centry	*heap;		/* a max-heap on name: the max
 					   smallest names are kept */
-	size_t		 n;
+	size_t		 n, cap;	/* cap grows to max as members come */
 	size_t		 excess, ignored;
 	bool		 soa, oom;
 	uint32_t	 serial;
@@ -70,8 +72,6 @@ catalog_parse_create(const char *zone, unsigned max)
 	if ((cp = calloc(1, sizeof(*cp))) == NULL)
 		return NULL;
 	cp->max = max;
-	if ((cp->heap = calloc(max ? max : 1, sizeof(*cp->heap))) == NULL)
-		goto fail;
 	if ((cp->zone = ldns_dname_new_frm_str(zone)) == NULL)
 		goto fail;
 	snprintf(buf, sizeof(buf), "zones.%s", zone);
@@ -171,9 +171,10 @@ out:
 static void
 add_member(struct catalog_parse *cp, const ldns_rr *rr, const ldns_rdf *owner)
 {
-	struct centry	 e;
+	struct centry	 e, *v;
 	ldns_rdf	*label;
-	char		*id;
+	char		*id, *p;
+	size_t		 cap;
 
 	memset(&e, 0, sizeof(e));
 	if (ldns_rr_rd_count(rr) != 1 ||
@@ -187,7 +188,11 @@ add_member(struct catalog_parse *cp, const ldns_rr *rr, const ldns_rdf *owner)
 		cp->oom = true;
 		return;
 	}
-	snprintf(e.id, sizeof(e.id), "%s", id);
+	e.id = 14695981039346656037ULL;
+	for (p = id; *p != '\0'; p++) {
+		e.id ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		e.id *= 1099511628211ULL;
+	}
 	free(id);
 	ldns_rdf_deep_free(label);
 	if (cp->max == 0) {
@@ -195,6 +200,18 @@ add_member(struct catalog_parse *cp, const ldns_rr *rr, const ldns_rdf *owner)
 		return;
 	}
 	if (cp->n < cp->max) {
+		if (cp->n == cp->cap) {
+			cap = cp->cap ? cp->cap * 2 : 256;
+			if (cap > cp->max)
+				cap = cp->max;
+			if ((v = reallocarray(cp->heap, cap, sizeof(*v))) ==
+			    NULL) {
+				cp->oom = true;
+				return;
+			}
+			cp->heap = v;
+			cp->cap = cap;
+		}
 		cp->heap[cp->n] = e;
 		heap_up(cp->heap, cp->n++);
 		return;
@@ -250,8 +267,10 @@ catalog_parse_rr(struct catalog_parse *cp, const ldns_rr *rr)
 static int
 by_id(const void *a, const void *b)
 {
-	return strcmp(((const struct centry *)a)->id,
-	    ((const struct centry *)b)->id);
+	uint64_t	 x = ((const struct centry *)a)->id;
+	uint64_t	 y = ((const struct centry *)b)->id;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -292,10 +311,11 @@ catalog_parse_finish(struct catalog_parse *cp, struct catalog_members *out,
 	}
 	/* A member node with several PTR records is broken: RFC 9432
 	 * section 4.1 says to ignore it. */
-	qsort(cp->heap, cp->n, sizeof(*cp->heap), by_id);
+	if (cp->n > 0)
+		qsort(cp->heap, cp->n, sizeof(*cp->heap), by_id);
 	for (i = 0, n = 0; i < cp->n; i = j) {
-		for (j = i + 1; j < cp->n &&
-		    strcmp(cp->heap[j].id, cp->heap[i].id) == 0; j++)
+		for (j = i + 1; j < cp->n && cp->heap[j].id == cp->heap[i].id;
+		    j++)
 			;
 		if (j - i > 1) {
 			cp->ignored += j - i;
@@ -304,7 +324,8 @@ catalog_parse_finish(struct catalog_parse *cp, struct catalog_members *out,
 		cp->heap[n++] = cp->heap[i];
 	}
 	/* A zone under two member nodes is monitored once. */
-	qsort(cp->heap, n, sizeof(*cp->heap), by_name);
+	if (n > 0)
+		qsort(cp->heap, n, sizeof(*cp->heap), by_name);
 	if ((out->names = calloc(n ? n : 1, sizeof(*out->names))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
