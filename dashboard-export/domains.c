@@ -364,8 +364,12 @@ free_cats(struct xcat *v, size_t n)
 {
 	size_t	 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].label);
+		free(v[i].zone);
+		free(v[i].primary);
+		free(v[i].error);
+	}
 	free(v);
 }
 
@@ -381,10 +385,15 @@ export_set_catalogs(struct export *ex, const struct export_catalog *list,
 	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((v[i].label = xlabel_escape(list[i].zone)) == NULL) {
-			free_cats(v, i);
+		if ((v[i].label = xlabel_escape(list[i].zone)) == NULL ||
+		    (v[i].zone = strdup(list[i].zone)) == NULL ||
+		    (v[i].primary = strdup(list[i].primary)) == NULL ||
+		    (v[i].error = strdup(list[i].error ? list[i].error :
+		    "")) == NULL) {
+			free_cats(v, i + 1);
 			return -1;
 		}
+		v[i].last_attempt = list[i].last_attempt;
 		v[i].members = list[i].members;
 		v[i].excess = list[i].excess;
 		v[i].ignored = list[i].ignored;

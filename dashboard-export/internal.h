@@ -216,6 +216,8 @@ extern const char	*xhttp_handlers[XH_NHANDLERS];
 
 struct xcat {
 	char		*label;		/* the zone, escaped for a label */
+	char		*zone, *primary, *error;	/* copies; error "" */
+	time_t		 last_attempt;
 	size_t		 members, excess, ignored;
 	uint32_t	 serial;
 	bool		 have, ok;

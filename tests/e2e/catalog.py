@@ -72,6 +72,12 @@ def api_names():
     return {x["domain"] for x in j["domains"]} if status == 200 else None
 
 
+def api_catalog():
+    status, j = dc.get_json(d.port, "/api/v1/domains")
+    cats = [c for c in j.get("catalogs", []) if c["zone"] == CATZ]
+    return cats[0] if status == 200 and cats else None
+
+
 def metric(name):
     status, _, body = dc.request(d.port, "GET", "/metrics")
     m = re.search(r'^%s\{catalog="%s"\} (\S+)$' % (name, re.escape(CATZ)),
@@ -115,6 +121,11 @@ try:
     serial = metric("dnssecmon_catalog_serial")
     t.ok(serial is not None and int(serial) > 0,
          "metrics: the catalog's serial (%s)" % serial)
+    c = api_catalog() or {}
+    t.ok(c.get("members") == 3 and c.get("ok") is True and
+         c.get("error") is None and str(c.get("serial")) == serial and
+         c.get("primary") == env["TESTBED_NS_A"] and c.get("last_success"),
+         "the API's catalogs: 3 members, ok, the serial, no error", c)
     t.ok(dc.wait_for(lambda: all(checks(z) for z in want), 120,
                      what="a check of every member"),
          "every member is checked")
@@ -195,6 +206,10 @@ try:
     t.ok(dc.wait_for(lambda: metric("dnssecmon_catalog_transfer_ok") == "0",
                      30, what="transfer_ok 0"),
          "metrics: dnssecmon_catalog_transfer_ok 0")
+    c = dc.wait_for(lambda: (api_catalog() or {}).get("ok") is False and
+                    api_catalog(), 30, what="the API's catalog not ok") or {}
+    t.ok("BADSIG" in (c.get("error") or "") and c.get("members") == 3,
+         "the API's catalogs: not ok, the BADSIG error, the members kept", c)
     t.ok("keeping the members of the last transfer" in line and
          ADDED in api_names() and "healthy." + TLD in api_names(),
          "the members of the last transfer stay monitored")
