@@ -52,7 +52,7 @@ d = dc.Daemon(env, [], prefix="catalog")
 LIST = os.path.join(d.tmp, "zones.txt")
 
 
-def write_conf(secret=SECRET):
+def write_conf(secret=SECRET, bound=""):
     with open(d.conf, "w") as f:
         f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
                 "database: %s\ninterval: 2s\ntimeout: 1s\nretries: 1\n"
@@ -61,10 +61,10 @@ def write_conf(secret=SECRET):
                 "catalog:\n"
                 "  - zone: %s\n    primary: %s\n"
                 "    tsig: {name: %s, algorithm: %s, secret: \"%s\"}\n"
-                "    refresh: 1s\n"
+                "    refresh: 1s\n%s"
                 % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"],
                    env["TESTBED_RESOLVER"], d.db, d.port, CATZ,
-                   env["TESTBED_NS_A"], KEY, ALG, secret))
+                   env["TESTBED_NS_A"], KEY, ALG, secret, bound))
 
 
 def api_names():
@@ -223,6 +223,22 @@ try:
     t.ok(dc.wait_for(lambda: metric("dnssecmon_catalog_transfer_ok") == "1",
                      30, what="transfer_ok 1"),
          "metrics: dnssecmon_catalog_transfer_ok 1 again")
+
+    # 6. max_members: the alphabetically first members, the rest counted.
+    #    The catalog is expired, healthy, rolldone now.
+    write_conf(bound="    max_members: 2\n")
+    d.proc.send_signal(signal.SIGHUP)
+    t.ok(dc.wait_for(lambda: metric("dnssecmon_catalog_members_excess") ==
+                     "1", 60, what="one member over max_members"),
+         "max_members 2 of 3: metrics say one member is not monitored")
+    names = api_names() or set()
+    t.ok({ADDED, "healthy." + TLD} <= names and
+         "rolldone." + TLD not in names,
+         "the alphabetically first two stay, the last one goes (%s)" %
+         sorted(names))
+    t.ok(dc.wait_for(lambda: "1 members more than max_members 2 are not "
+                     "monitored" in d.log_text(), 30, what="the warning"),
+         "the log says how many members are over the bound")
     t.is_(d.stop(), 0, "SIGTERM: exit 0")
 finally:
     if t.failed:
