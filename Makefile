@@ -57,7 +57,8 @@ VARIANT   = $(CCNAME)
 endif
 B        = build/$(VARIANT)
 
-LIB_SRCS  = $(wildcard common/*.c probe/*.c store/*.c alerts/*.c dashboard-export/*.c)
+LIB_SRCS  = $(wildcard common/*.c probe/*.c store/*.c alerts/*.c hostevents/*.c \
+            dashboard-export/*.c)
 CLI_SRCS  = $(wildcard cli/*.c)
 LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)

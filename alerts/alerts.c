@@ -64,6 +64,7 @@ alerts_config_free(struct alerts_config *c)
 	free(c->mqtt.ca_file);
 	free(c->mqtt.cert_file);
 	free(c->mqtt.key_file);
+	free(c->mqtt.ha_prefix);
 	free(c->instance);
 	for (i = 0; i < c->n_webhooks; i++) {
 		free(c->webhooks[i].url);
@@ -227,6 +228,8 @@ hold(struct sink *s, enum store_delivery how, const char *error,
 {
 	hold_clear(s);
 	s->held_id = s->row.id;
+	memcpy(s->held_ids, s->group, sizeof(s->held_ids));
+	s->n_held = s->n_group;
 	s->held_how = how;
 	s->held_at = now;
 	if ((error != NULL && (s->held_error = strdup(error)) == NULL) ||
@@ -246,8 +249,9 @@ hold_flush(struct sink *s)
 
 	if (!s->held)
 		return 0;
-	if (st == NULL || store_delivery_record(st, s->held_id, s->name,
-	    s->held_how, s->held_error, s->held_output, s->held_at) == -1)
+	if (st == NULL || store_delivery_record_many(st, s->held_ids,
+	    s->n_held, s->name, s->held_how, s->held_error, s->held_output,
+	    s->held_at) == -1)
 		return -1;
 	log_warnx("%s: the store records again: delivery #%lld recorded; "
 	    "delivering again", s->name, (long long)s->held_id);
@@ -274,6 +278,39 @@ stamp_instance(struct sink *s)
 		s->row.payload = out;
 	}
 	json_decref(o);
+}
+
+/* alerts.group: check: the row and the others its check wrote for the
+ * domain go out as one notification. A group that cannot be read goes
+ * out row by row, as without the option. */
+static void
+group(struct sink *s)
+{
+	char	*p = NULL;
+
+	s->group[0] = s->row.id;
+	s->n_group = 1;
+	if (!s->a->group_check)
+		return;
+	if (store_outbox_group(s->a->store, s->name, &s->row, s->group,
+	    &s->n_group, &p) == -1) {
+		log_warnx("%s: grouping #%lld with its check's other alerts: "
+		    "%s; sending it alone", s->name, (long long)s->row.id,
+		    store_error(s->a->store));
+		s->group[0] = s->row.id;
+		s->n_group = 1;
+		return;
+	}
+	if (s->n_group == 0) {
+		s->group[0] = s->row.id;
+		s->n_group = 1;
+	}
+	if (p != NULL) {
+		free(s->row.payload);
+		s->row.payload = p;
+		log_debug("%s: #%lld carries %u alerts of one check", s->name,
+		    (long long)s->row.id, s->n_group);
+	}
 }
 
 static void
@@ -303,6 +340,7 @@ pump(struct sink *s)
 	}
 	if (rc == 0)
 		return;		/* nothing waits */
+	group(s);
 	s->busy = true;
 	if (s->row.id != s->attempt_id) {
 		s->attempt_id = s->row.id;
@@ -332,8 +370,9 @@ sink_done(struct sink *s, enum store_delivery how, const char *error,
 	if (how == STORE_DELIVERY_RETRY && s->max_attempts > 0 &&
 	    (unsigned)attempts >= s->max_attempts)
 		how = STORE_DELIVERY_GIVEN_UP;
-	if (st != NULL && store_delivery_record(st, s->row.id, s->name, how,
-	    error, output, now) == -1) {
+	if (st != NULL && store_delivery_record_many(st, s->group,
+	    s->n_group ? s->n_group : 1, s->name, how, error, output,
+	    now) == -1) {
 		/* Held and written again before anything else goes out; if
 		 * we stop first, it goes out again at the next start: a
 		 * duplicate rather than a loss. */
@@ -431,6 +470,7 @@ signature(const char *kind, const void *cfg, const char *instance)
 		s = sig_append(s, m->key_file);
 		s = sig_int(s, m->keepalive_s);
 		s = sig_int(s, m->reconnect_max_s);
+		s = sig_append(s, m->ha_prefix);
 		s = sig_append(s, instance);	/* its topics and client id */
 	} else if (strcmp(kind, "webhook") == 0) {
 		const struct alerts_webhook_config *w = cfg;
@@ -615,6 +655,7 @@ alerts_create(struct event_base *base, const struct alerts_config *cfg,
 	a->base = base;
 	a->store = store;
 	a->repeat_s = cfg->repeat_s;
+	a->group_check = cfg->group_check;
 	if (cfg->instance != NULL &&
 	    (a->instance = strdup(cfg->instance)) == NULL) {
 		snprintf(err, errlen, "alerts: out of memory");
@@ -650,6 +691,7 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 		return -1;
 	}
 	a->repeat_s = cfg->repeat_s;
+	a->group_check = cfg->group_check;
 	/* New sinks are made with the new name; on failure the old one
 	 * comes back with the sinks that keep running. */
 	was = a->instance;

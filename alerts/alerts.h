@@ -47,6 +47,8 @@ struct alerts_mqtt_config {
 	char		*cert_file, *key_file;	/* client certificate */
 	int		 keepalive_s;
 	long		 reconnect_max_s;	/* backoff cap */
+	char		*ha_prefix;	/* Home Assistant discovery prefix
+					   ("homeassistant"); NULL: off */
 };
 
 struct alerts_webhook_config {
@@ -80,6 +82,9 @@ struct alerts_config {
 	struct alerts_webhook_config	*webhooks;
 	size_t				 n_exec;
 	struct alerts_exec_config	*exec;
+	bool				 group_check;	/* one notification
+							   per check and
+							   domain */
 	long				 repeat_s;	/* reminders (the
 							   store's policy) */
 	char				*instance;	/* this daemon's name

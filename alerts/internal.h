@@ -45,6 +45,10 @@ struct sink {
 	unsigned		 max_attempts;	/* 0: retry for ever */
 	bool			 busy;		/* row is being delivered */
 	struct store_outbox_row	 row;
+	/* The outbox rows row stands for (alerts.group: check): recorded
+	 * together when it is done. group[0] is row.id. */
+	int64_t			 group[STORE_GROUP_MAX];
+	unsigned		 n_group;
 	bool			 waiting;	/* retry timer armed */
 	unsigned		 failures;	/* in a row, for the backoff */
 	/* Attempts at row attempt_id, counted here as well: while the
@@ -58,6 +62,8 @@ struct sink {
 	 * again at once, in a loop, as its row was still the next. */
 	bool			 held;
 	int64_t			 held_id;
+	int64_t			 held_ids[STORE_GROUP_MAX];
+	unsigned		 n_held;
 	enum store_delivery	 held_how;
 	char			*held_error, *held_output;
 	time_t			 held_at;
@@ -74,6 +80,7 @@ struct alerts {
 	struct sink		*sinks;
 	struct event		*sigchld;
 	struct evdns_base	*dns;		/* webhooks', on first use */
+	bool			 group_check;	/* alerts.group: check */
 	long			 repeat_s;	/* reminders: how long an
 						   Alertmanager alert lasts */
 	char			*instance;	/* NULL: none */

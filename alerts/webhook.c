@@ -60,29 +60,27 @@ struct webhook {
 
 /* ------------------------------------------------- Alertmanager v2 */
 
-char *
-alerts_alertmanager_body(const char *payload, long repeat_s)
+/* One Alertmanager alert for entry e (the payload itself, or one of its
+ * "grouped" transitions), with the DS records of the whole payload p. */
+static json_t *
+alertmanager_alert(json_t *p, json_t *e, long repeat_s)
 {
-	json_t		*p, *a, *labels, *ann, *ds, *v;
-	json_error_t	 jerr;
+	json_t		*labels, *ann, *ds, *v;
 	const char	*code, *domain, *sev, *tr, *msg, *fired, *now, *inst;
 	char		 desc[4096], ends[32];
 	size_t		 i, n;
 	time_t		 t;
-	char		*out = NULL;
 
-	if ((p = json_loads(payload, 0, &jerr)) == NULL)
-		return NULL;
-	code = json_string_value(json_object_get(p, "code"));
+	code = json_string_value(json_object_get(e, "code"));
 	domain = json_string_value(json_object_get(p, "domain"));
-	sev = json_string_value(json_object_get(p, "severity"));
-	tr = json_string_value(json_object_get(p, "transition"));
-	msg = json_string_value(json_object_get(p, "message"));
-	fired = json_string_value(json_object_get(p, "first_fired"));
+	sev = json_string_value(json_object_get(e, "severity"));
+	tr = json_string_value(json_object_get(e, "transition"));
+	msg = json_string_value(json_object_get(e, "message"));
+	fired = json_string_value(json_object_get(e, "first_fired"));
 	now = json_string_value(json_object_get(p, "time"));
 	if (code == NULL || domain == NULL || sev == NULL || tr == NULL ||
 	    msg == NULL || now == NULL || clock_parse(now, &t) == -1)
-		goto out;
+		return NULL;
 	n = (size_t)snprintf(desc, sizeof(desc), "%s", msg);
 	ds = json_object_get(p, "ds_to_publish");
 	json_array_foreach(ds, i, v)
@@ -109,14 +107,41 @@ alerts_alertmanager_body(const char *payload, long repeat_s)
 	if (ann != NULL && inst != NULL)
 		json_object_set_new(ann, "dnssecmon_instance",
 		    json_string(inst));
-	a = json_pack("[{s:o, s:o, s:s, s:s}]", "labels", labels,
+	return json_pack("{s:o, s:o, s:s, s:s}", "labels", labels,
 	    "annotations", ann, "startsAt", fired != NULL ? fired : now,
 	    "endsAt", ends);
-	if (a != NULL) {
-		out = json_dumps(a, JSON_COMPACT);
-		json_decref(a);
+}
+
+char *
+alerts_alertmanager_body(const char *payload, long repeat_s)
+{
+	json_t		*p, *a = NULL, *g, *e, *one;
+	json_error_t	 jerr;
+	size_t		 i;
+	char		*out = NULL;
+
+	if ((p = json_loads(payload, 0, &jerr)) == NULL)
+		return NULL;
+	/* A grouped notification (alerts.group: check) is one POST with
+	 * an alert for each of its transitions: Alertmanager tracks each
+	 * alert by its labels. */
+	g = json_object_get(p, "grouped");
+	if ((a = json_array()) == NULL)
+		goto out;
+	if (json_is_array(g) && json_array_size(g) > 0) {
+		json_array_foreach(g, i, e) {
+			if ((one = alertmanager_alert(p, e, repeat_s)) == NULL)
+				goto out;
+			json_array_append_new(a, one);
+		}
+	} else {
+		if ((one = alertmanager_alert(p, p, repeat_s)) == NULL)
+			goto out;
+		json_array_append_new(a, one);
 	}
+	out = json_dumps(a, JSON_COMPACT);
 out:
+	json_decref(a);
 	json_decref(p);
 	return out;
 }

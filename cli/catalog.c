@@ -30,7 +30,7 @@
 #include "cli/catalog.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 /* ------------------------------------------------------------------ */
 /* Parsing */

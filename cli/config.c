@@ -19,8 +19,9 @@
 #include "cli/config_int.h"
 #include "cli/nameset.h"
 #include "cli/shard.h"
+#include "common/addr.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 #include "probe/roots.h"
 
 static void
@@ -276,6 +277,12 @@ get_multi(struct parse *p, yaml_node_t *n, const char *key)
 	return -1;
 }
 
+static bool
+window_inverted(const struct store_policy *pol)
+{
+	return pol->critical_before_s >= pol->rotation_window_s;
+}
+
 void
 config_parse_domains(struct parse *p, yaml_node_t *seq)
 {
@@ -352,6 +359,16 @@ config_parse_domains(struct parse *p, yaml_node_t *seq)
 			    "with 'name'");
 			continue;
 		}
+		/* Only where the entry itself inverts them: inverted
+		 * globals are reported once, at the top. */
+		if (window_inverted(&d->policy) &&
+		    !window_inverted(&p->cfg->policy))
+			err_at(p, n, "domains", "%s: critical_before (%lds) is "
+			    "not shorter than rotation_window (%lds): its "
+			    "rotations would be critical from their first day",
+			    d->name,
+			    d->policy.critical_before_s,
+			    d->policy.rotation_window_s);
 		p->cfg->n_domains++;	/* duplicates: config_dedupe() */
 	}
 }
@@ -437,7 +454,7 @@ parse_resolvers(struct parse *p, yaml_node_t *seq)
 		n = yaml_document_get_node(p->doc, *it);
 		if ((s = want_scalar(p, n, "resolvers")) == NULL)
 			continue;
-		if (roots_parse_address(s, 53, &ss, &len, why,
+		if (addr_parse(s, 53, &ss, &len, why,
 		    sizeof(why)) == -1) {
 			err_at(p, n, "resolvers", "%s", why);
 			continue;
@@ -646,9 +663,18 @@ parse_top(struct parse *p, yaml_node_t *root)
 	if (c->n_domains == 0 && c->n_catalogs == 0 && p->errs->n == 0)
 		err_at(p, domains ? domains : root, "domains", "no domain to "
 		    "monitor (domains:, domains_file:, include: or catalog:)");
-	if (c->probe_policy.sig_critical_s > c->probe_policy.sig_warning_s)
-		err_at(p, root, "signature_critical", "is longer than "
-		    "signature_warning");
+	/* Inverted thresholds would silently never warn. */
+	if (c->probe_policy.sig_critical_s >= c->probe_policy.sig_warning_s)
+		err_at(p, root, "signature_critical", "%ds is not shorter "
+		    "than signature_warning (%ds): signatures would go from "
+		    "ok to critical without a warning",
+		    c->probe_policy.sig_critical_s,
+		    c->probe_policy.sig_warning_s);
+	if (window_inverted(&c->policy))
+		err_at(p, root, "critical_before", "%lds is not shorter than "
+		    "rotation_window (%lds): every rotation would be critical "
+		    "from its first day", c->policy.critical_before_s,
+		    c->policy.rotation_window_s);
 	check_files(p, anchor ? anchor : root, hints ? hints : root);
 }
 

@@ -18,6 +18,9 @@
 #include "probe/probe.h"
 #include "store/store.h"
 
+/* Where run looks without -c: the Debian package installs it there. */
+#define CONFIG_DEFAULT_PATH	"/etc/dnssecmon/dnssecmon.yaml"
+
 #define CONFIG_MAX_ERRORS	32
 /* Mappings and lists inside each other; dnssecmon.conf needs 5. */
 #define CONFIG_MAX_DEPTH	32
@@ -90,6 +93,8 @@ struct config {
 	int			 http_timeout_s;
 	int			 http_request_timeout_s;
 	int			 http_refresh_s;	/* status page */
+	bool			 http_enum_zeros;	/* /metrics: the 0-valued
+							   series of enum gauges */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
 	/* ---- end of http and hooks ---- */
 	/* Alerts (cli/config_alerts.c): mqtt:, webhooks:,

@@ -134,9 +134,10 @@ parse_mqtt(struct parse *p, yaml_node_t *map)
 {
 	struct alerts_mqtt_config *m = &p->cfg->alerts.mqtt;
 	yaml_node_pair_t	*pair;
-	yaml_node_t		*k, *v, *cert = NULL, *pw = NULL;
+	yaml_node_t		*k, *v, *cert = NULL, *pw = NULL, *hap = NULL;
 	const char		*key, *s;
 	long			 val;
+	bool			 ha_on = false;
 
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "mqtt", "expected a mapping (host, port, "
@@ -188,15 +189,47 @@ parse_mqtt(struct parse *p, yaml_node_t *map)
 			if ((val = get_duration(p, v, "mqtt.reconnect_max", 1,
 			    3600)) > 0)
 				m->reconnect_max_s = val;
+		} else if (strcmp(key, "homeassistant") == 0) {
+			int b = get_bool(p, v, "mqtt.homeassistant");
+
+			if (b >= 0)
+				ha_on = b == 1;
+		} else if (strcmp(key, "homeassistant_prefix") == 0) {
+			if ((s = want_scalar(p, v,
+			    "mqtt.homeassistant_prefix")) == NULL)
+				continue;
+			if (*s == '\0' || strpbrk(s, "+#") != NULL ||
+			    s[0] == '/' || s[strlen(s) - 1] == '/')
+				err_at(p, v, "mqtt.homeassistant_prefix", "'%s': "
+				    "no wildcards (+ #), not empty, no leading "
+				    "or trailing /", s);
+			else {
+				set_str(p, &m->ha_prefix, v,
+				    "mqtt.homeassistant_prefix");
+				hap = v;
+			}
 		} else
 			err_at(p, k, "mqtt", "unknown key '%s' (known: host, "
 			    "port, topic_prefix, client_id, username, password, "
 			    "ca_file, cert_file, key_file, keepalive, "
-			    "reconnect_max)", key);
+			    "reconnect_max, homeassistant, "
+			    "homeassistant_prefix)", key);
 	}
 	if (m->host == NULL)
 		err_at(p, map, "mqtt.host", "missing: the broker to publish "
 		    "to");
+	/* A prefix alone does not turn discovery on: say so rather than
+	 * publish nothing. */
+	if (hap != NULL && !ha_on)
+		err_at(p, hap, "mqtt.homeassistant_prefix", "set, but "
+		    "homeassistant is not yes");
+	if (ha_on && m->ha_prefix == NULL &&
+	    (m->ha_prefix = strdup("homeassistant")) == NULL)
+		err_at(p, map, "mqtt.homeassistant", "out of memory");
+	if (!ha_on) {
+		free(m->ha_prefix);
+		m->ha_prefix = NULL;
+	}
 	if (pw != NULL && m->username == NULL)
 		err_at(p, pw, "mqtt.password", "given without a username");
 	if (cert != NULL && (m->cert_file == NULL) != (m->key_file == NULL))
@@ -529,7 +562,7 @@ parse_policy(struct parse *p, yaml_node_t *map)
 
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "alerts", "expected a mapping (fire_after_checks, "
-		    "fire_after, repeat)");
+		    "fire_after, repeat, group)");
 		return;
 	}
 	MAP_FOREACH(p->doc, map, pair) {
@@ -556,9 +589,23 @@ parse_policy(struct parse *p, yaml_node_t *map)
 					pol->alert_repeat_s =
 					    p->cfg->alerts.repeat_s = val;
 			}
+		} else if (strcmp(key, "group") == 0) {
+			const char *s = want_scalar(p, v, "alerts.group");
+
+			if (s == NULL)
+				continue;
+			if (strcmp(s, "check") == 0)
+				p->cfg->alerts.group_check = true;
+			else if (strcmp(s, "none") == 0)
+				p->cfg->alerts.group_check = false;
+			else
+				err_at(p, v, "alerts.group", "'%s': expected "
+				    "check (one notification per check and "
+				    "domain) or none", s);
 		} else
 			err_at(p, k, "alerts", "unknown key '%s' (known: "
-			    "fire_after_checks, fire_after, repeat)", key);
+			    "fire_after_checks, fire_after, repeat, group)",
+			    key);
 	}
 }
 

@@ -22,9 +22,9 @@
 #include "cli/config_int.h"
 #include "cli/domainlist.h"
 #include "cli/nameset.h"
+#include "common/addr.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
-#include "probe/roots.h"
 
 #define CATALOG_MEMBERS_DEFAULT	10000
 #define CATALOG_MEMBERS_MAX	1000000
@@ -482,7 +482,7 @@ parse_catalog(struct parse *p, yaml_node_t *map, struct config_catalog *cat)
 			if ((s = want_scalar(p, v, "catalog.primary")) == NULL)
 				;
 			else if (strlen(s) >= sizeof(cat->primary) ||
-			    roots_parse_address(s, 53, &cat->addr,
+			    addr_parse(s, 53, &cat->addr,
 			    &cat->addrlen, why, sizeof(why)) == -1)
 				err_at(p, v, "catalog.primary", "%s", why);
 			else

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cli/domainlist.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 
 #define DOMAINLIST_MAX	1000000
 

@@ -772,6 +772,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.timeout_s = c->http_timeout_s;
 	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
+	s.no_enum_zeros = !c->http_enum_zeros;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
 	    created) {
@@ -1000,8 +1001,16 @@ print_sources(const struct config *c)
 		    c->catalogs[i].line);
 }
 
-int
-cmd_run(int argc, char *argv[])
+/* What the command line says beside the monitor's own fields. */
+struct run_opts {
+	const char	*logdest;	/* NULL: the configuration's */
+	int		 verbose;
+	bool		 check_only;	/* -n */
+};
+
+/* -1: a usage error (said), 1: done (--help), 0: go on. */
+static int
+run_options(int argc, char *argv[], struct monitor *m, struct run_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
@@ -1013,38 +1022,24 @@ cmd_run(int argc, char *argv[])
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct monitor		 m;
-	struct config_errors	 errs;
-	struct probe_config	 pc;
-	struct timeval		 tv = { PRUNE_EVERY, 0 };
-	const char		*logdest = NULL;
-	char			 err[512];
-	int			 ch, verbose = 0, check_only = 0;
-	size_t			 i;
-	struct timespec		 t0, t1;
-	struct probe_stats	 st;
-	double			 secs;
+	char	 err[512];
+	int	 ch;
 
-	memset(&m, 0, sizeof(m));
-	log_procname("dnssecmon");
-	if (gethostname(m.host, sizeof(m.host)) == -1)
-		m.host[0] = '\0';
-	m.host[sizeof(m.host) - 1] = '\0';
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			m.config_path = optarg;
+			m->config_path = optarg;
 			break;
 		case 'n':
-			check_only = 1;
+			o->check_only = true;
 			break;
 		case 'S':
-			if (shard_parse(optarg, m.host, getenv(SHARD_ENV),
-			    &m.shard_k, &m.shard_n, err, sizeof(err)) == -1) {
+			if (shard_parse(optarg, m->host, getenv(SHARD_ENV),
+			    &m->shard_k, &m->shard_n, err, sizeof(err)) == -1) {
 				log_warnx("%s", err);
-				return EXIT_UNKNOWN;
+				return -1;
 			}
 			break;
 		case 'L':
@@ -1053,157 +1048,236 @@ cmd_run(int argc, char *argv[])
 			    strcmp(optarg, "json") != 0) {
 				log_warnx("--log '%s': expected stderr, syslog "
 				    "or json", optarg);
-				return EXIT_UNKNOWN;
+				return -1;
 			}
-			logdest = optarg;
+			o->logdest = optarg;
 			break;
 		case 'O':
-			m.once = true;
+			m->once = true;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'h':
-			printf("usage: dnssecmon run %s\n",
-			    cli_commands[1].synopsis);
-			return EXIT_OK;
+			cli_help("run");
+			return 1;
 		case ':':
 			log_warnx("option '%s' needs a value", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return -1;
 		default:
 			log_warnx("unknown option '%s' (see 'dnssecmon run "
 			    "--help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return -1;
 		}
 	}
 	if (optind < argc) {
 		log_warnx("unexpected argument '%s' (domains go in the "
 		    "configuration file)", argv[optind]);
-		return EXIT_UNKNOWN;
+		return -1;
 	}
-	if (m.config_path == NULL) {
-		log_warnx("no configuration file: use -c FILE");
+	if (m->config_path == NULL) {
+		m->config_path = CONFIG_DEFAULT_PATH;
+		if (access(m->config_path, F_OK) == -1) {
+			log_warnx("no -c FILE given and %s does not exist: "
+			    "write it (see etc/dnssecmon.yaml and "
+			    "dnssecmon.conf(5)) or name another with -c",
+			    m->config_path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -n: the configuration and its database are usable; the exit status. */
+static int
+run_check_config(struct monitor *m, bool verbose)
+{
+	char	 err[512];
+	int	 rc = 0;
+
+	if (config_check_database(m->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", m->config_path, err);
+		rc = 1;
+	} else {
+		printf("configuration OK\n");
+		if (verbose)
+			print_sources(m->cfg);
+	}
+	config_free(m->cfg);
+	return rc;
+}
+
+/* Engine, store, alerts, exporter and domains, in the order each needs
+ * the one before; any failure here is fatal (start-up). */
+static void
+monitor_start(struct monitor *m, const struct run_opts *o)
+{
+	struct probe_config	 pc;
+	const char		*logdest = o->logdest;
+	char			 err[512];
+
+	if (logdest == NULL)
+		logdest = m->cfg->log;
+	log_init(strcmp(logdest, "syslog") == 0 ? LOG_TO_SYSLOG :
+	    strcmp(logdest, "json") == 0 ? LOG_TO_JSON : LOG_TO_STDERR,
+	    o->verbose, "dnssecmon");
+	srandom((unsigned)(time(NULL) ^ getpid()));
+
+	if ((m->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	pc = engine_config(m->cfg);
+	if ((m->engine = probe_engine_create(m->base, &pc, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (config_check_database(m->cfg, err, sizeof(err)) == -1 ||
+	    (m->store = store_open(m->cfg->database, err, sizeof(err))) ==
+	    NULL)
+		fatalx("%s", err);
+	if (identity_apply(m, m->cfg) == -1)
+		fatalx("out of memory");
+	log_instance(m->instance);
+	if ((m->alerts = alerts_create(m->base, &m->cfg->alerts, m->store,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	alerts_on_host_event(m->alerts, host_event_relayed, m);
+	/* The domains (with no catalog member yet: the first transfers
+	 * start here, in their threads) before the exporter lists them. */
+	if ((m->cats = catalogs_create(m->base, m->cfg->timeout_ms,
+	    catalogs_changed, m)) == NULL ||
+	    catalogs_configure(m->cats, m->cfg->catalogs, m->cfg->n_catalogs,
+	    m->cfg->timeout_ms) == -1 || build_wanted(m) == -1 ||
+	    apply_domains(m, true, "start") == -1)
+		fatalx("out of memory");
+	if (export_apply(m, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+/* SIGHUP, SIGTERM, SIGINT, and the prune and store-watch timers (not
+ * for --once: one round, then out). */
+static void
+monitor_events(struct monitor *m)
+{
+	struct timeval	 tv = { PRUNE_EVERY, 0 }, wtv = { WATCH_EVERY, 0 };
+
+	m->sig_hup = evsignal_new(m->base, SIGHUP, on_signal, m);
+	m->sig_term = evsignal_new(m->base, SIGTERM, on_signal, m);
+	m->sig_int = evsignal_new(m->base, SIGINT, on_signal, m);
+	m->prune = evtimer_new(m->base, prune_tick, m);
+	m->watch = evtimer_new(m->base, watch_tick, m);
+	if (m->sig_hup == NULL || m->sig_term == NULL || m->sig_int == NULL ||
+	    m->prune == NULL || m->watch == NULL)
+		fatalx("cannot set up signal handling");
+	evsignal_add(m->sig_hup, NULL);
+	evsignal_add(m->sig_term, NULL);
+	evsignal_add(m->sig_int, NULL);
+	if (!m->once) {
+		evtimer_add(m->prune, &tv);
+		evtimer_add(m->watch, &wtv);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+monitor_announce(struct monitor *m)
+{
+	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
+	    "database %s)", DNSSECMON_VERSION, m->n_domains,
+	    m->shard_n ? " of this shard" : "", m->cfg->interval_s,
+	    m->cfg->database);
+	log_info("instance %s", m->instance);
+	if (m->shard_n)
+		log_info("shard %u of %u: %zu of %zu configured domains",
+		    m->shard_k, m->shard_n, m->n_domains, m->cfg->n_domains);
+	sd_notify_msg("READY=1");
+	if (m->n_domains == 0 && m->cfg->n_catalogs > 0)
+		log_info("no domain yet: waiting for the catalogs' members");
+	else if (m->n_domains == 0)
+		log_warnx("no domain falls in this shard; idling");
+	if (m->once && m->n_domains == 0 && m->cfg->n_catalogs == 0)
+		event_base_loopexit(m->base, NULL);
+}
+
+/* The loop, then one machine-readable line: `make bench` reads it. */
+static void
+monitor_loop(struct monitor *m)
+{
+	struct timespec		 t0, t1;
+	struct probe_stats	 st;
+	double			 secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	event_base_dispatch(m->base);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	probe_engine_stats(m->engine, &st);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
+	    "to authoritative servers, %llu validations, %llu resolver "
+	    "queries, %llu timeouts", m->checks_done, secs, st.packets,
+	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
+}
+
+/* Stop: the engine first, so that no callback runs after what it uses
+ * is gone. */
+static void
+monitor_stop(struct monitor *m)
+{
+	size_t	 i;
+
+	catalogs_destroy(m->cats);	/* transfers in flight: abandoned */
+	probe_engine_destroy(m->engine);
+	alerts_flush(m->alerts, 5);
+	alerts_destroy(m->alerts);
+	export_destroy(m->export);
+	store_close(m->store);
+	for (i = 0; i < m->n_domains; i++)
+		domain_free(m->domains[i]);
+	free(m->domains);
+	free(m->wanted);
+	for (i = 0; i < m->n_zombies; i++)
+		domain_free(m->zombies[i]);
+	free(m->zombies);
+	if (m->drain != NULL)
+		event_free(m->drain);
+	event_free(m->sig_hup);
+	event_free(m->sig_term);
+	event_free(m->sig_int);
+	event_free(m->prune);
+	event_free(m->watch);
+	event_base_free(m->base);
+	config_free(m->cfg);
+	log_info("stopped after %zu checks", m->checks_done);
+	log_instance(NULL);	/* m->instance goes with the caller's frame */
+}
+
+int
+cmd_run(int argc, char *argv[])
+{
+	struct monitor		 m;
+	struct run_opts		 o;
+	struct config_errors	 errs;
+
+	memset(&m, 0, sizeof(m));
+	memset(&o, 0, sizeof(o));
+	log_procname("dnssecmon");
+	if (gethostname(m.host, sizeof(m.host)) == -1)
+		m.host[0] = '\0';
+	m.host[sizeof(m.host) - 1] = '\0';
+	switch (run_options(argc, argv, &m, &o)) {
+	case -1:
 		return EXIT_UNKNOWN;
+	case 1:
+		return EXIT_OK;
 	}
 	if ((m.cfg = config_load(m.config_path, &errs)) == NULL) {
 		print_errors(&errs);
 		return 1;
 	}
-	if (check_only) {
-		if (config_check_database(m.cfg, err, sizeof(err)) == -1) {
-			fprintf(stderr, "%s: %s\n", m.config_path, err);
-			config_free(m.cfg);
-			return 1;
-		}
-		printf("configuration OK\n");
-		if (verbose)
-			print_sources(m.cfg);
-		config_free(m.cfg);
-		return 0;
-	}
-
-	if (logdest == NULL)
-		logdest = m.cfg->log;
-	log_init(strcmp(logdest, "syslog") == 0 ? LOG_TO_SYSLOG :
-	    strcmp(logdest, "json") == 0 ? LOG_TO_JSON : LOG_TO_STDERR,
-	    verbose, "dnssecmon");
-	srandom((unsigned)(time(NULL) ^ getpid()));
-
-	if ((m.base = event_base_new()) == NULL)
-		fatalx("cannot create the event loop");
-	pc = engine_config(m.cfg);
-	if ((m.engine = probe_engine_create(m.base, &pc, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (config_check_database(m.cfg, err, sizeof(err)) == -1 ||
-	    (m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (identity_apply(&m, m.cfg) == -1)
-		fatalx("out of memory");
-	log_instance(m.instance);
-	if ((m.alerts = alerts_create(m.base, &m.cfg->alerts, m.store, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
-	alerts_on_host_event(m.alerts, host_event_relayed, &m);
-	if ((m.cats = catalogs_create(m.base, m.cfg->timeout_ms,
-	    catalogs_changed, &m)) == NULL ||
-	    catalogs_configure(m.cats, m.cfg->catalogs, m.cfg->n_catalogs,
-	    m.cfg->timeout_ms) == -1 || build_wanted(&m) == -1 ||
-	    apply_domains(&m, true, "start") == -1)
-		fatalx("out of memory");
-	if (export_apply(&m, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-
-	m.sig_hup = evsignal_new(m.base, SIGHUP, on_signal, &m);
-	m.sig_term = evsignal_new(m.base, SIGTERM, on_signal, &m);
-	m.sig_int = evsignal_new(m.base, SIGINT, on_signal, &m);
-	m.prune = evtimer_new(m.base, prune_tick, &m);
-	m.watch = evtimer_new(m.base, watch_tick, &m);
-	if (m.sig_hup == NULL || m.sig_term == NULL || m.sig_int == NULL ||
-	    m.prune == NULL || m.watch == NULL)
-		fatalx("cannot set up signal handling");
-	evsignal_add(m.sig_hup, NULL);
-	evsignal_add(m.sig_term, NULL);
-	evsignal_add(m.sig_int, NULL);
-	if (!m.once) {
-		struct timeval wtv = { WATCH_EVERY, 0 };
-
-		evtimer_add(m.prune, &tv);
-		evtimer_add(m.watch, &wtv);
-	}
-	signal(SIGPIPE, SIG_IGN);
-
-	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
-	    "database %s)", DNSSECMON_VERSION, m.n_domains,
-	    m.shard_n ? " of this shard" : "", m.cfg->interval_s,
-	    m.cfg->database);
-	log_info("instance %s", m.instance);
-	if (m.shard_n)
-		log_info("shard %u of %u: %zu of %zu configured domains",
-		    m.shard_k, m.shard_n, m.n_domains, m.cfg->n_domains);
-	sd_notify_msg("READY=1");
-	if (m.n_domains == 0 && m.cfg->n_catalogs > 0)
-		log_info("no domain yet: waiting for the catalogs' members");
-	else if (m.n_domains == 0)
-		log_warnx("no domain falls in this shard; idling");
-	if (m.once && m.n_domains == 0 && m.cfg->n_catalogs == 0)
-		event_base_loopexit(m.base, NULL);
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	event_base_dispatch(m.base);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	probe_engine_stats(m.engine, &st);
-	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	/* One machine-readable line: `make bench` reads it. */
-	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
-	    "to authoritative servers, %llu validations, %llu resolver "
-	    "queries, %llu timeouts", m.checks_done, secs, st.packets,
-	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
-
-	/* Stop: no callback runs after the engine is gone. */
-	catalogs_destroy(m.cats);
-	probe_engine_destroy(m.engine);
-	alerts_flush(m.alerts, 5);
-	alerts_destroy(m.alerts);
-	export_destroy(m.export);
-	store_close(m.store);
-	for (i = 0; i < m.n_domains; i++)
-		domain_free(m.domains[i]);
-	free(m.domains);
-	free(m.wanted);
-	for (i = 0; i < m.n_zombies; i++)
-		domain_free(m.zombies[i]);
-	free(m.zombies);
-	if (m.drain != NULL)
-		event_free(m.drain);
-	event_free(m.sig_hup);
-	event_free(m.sig_term);
-	event_free(m.sig_int);
-	event_free(m.prune);
-	event_free(m.watch);
-	event_base_free(m.base);
-	config_free(m.cfg);
-	log_info("stopped after %zu checks", m.checks_done);
-	log_instance(NULL);	/* m.instance goes with this frame */
+	if (o.check_only)
+		return run_check_config(&m, o.verbose > 0);
+	monitor_start(&m, &o);
+	monitor_events(&m);
+	monitor_announce(&m);
+	monitor_loop(&m);
+	monitor_stop(&m);
 	return m.exit_code;
 }

@@ -8,8 +8,10 @@
  * result and the open rotation to export_update(), which keeps a small
  * summary per domain in memory; every page renders from that table and,
  * for history and key timelines, reads the store. Nothing here calls
- * into the probe engine. The DNS host webhook is the one thing that
- * writes: it records the host's word on a rotation in the store.
+ * into the probe engine, and nothing here writes to the store: the DNS
+ * host webhook is routed to hostevents/ (hostevents/hostevents.h), which
+ * records the host's word on a rotation; the table keeps that word for
+ * the pages.
  */
 #ifndef DNSSECMON_EXPORT_H
 #define DNSSECMON_EXPORT_H
@@ -48,6 +50,8 @@ struct export_settings {
 	int			 timeout_s;	/* per read or write */
 	int			 request_timeout_s; /* to send a whole request */
 	int			 refresh_s;	/* status page auto-refresh */
+	bool			 no_enum_zeros;	/* /metrics: drop the 0-valued
+						   series of enum gauges */
 	const char		*dnsimple_secret; /* NULL: webhook off */
 };
 
@@ -94,8 +98,8 @@ int		 export_listen(struct export *, const struct export_settings *,
 		    char *err, size_t errlen);
 
 /*
- * The store to read history from and to record webhook events in; NULL
- * when none. The exporter never closes it. Domains not checked yet in
+ * The store to read history from, and for hostevents to record webhook
+ * events in; NULL when none. The exporter never closes it. Domains not checked yet in
  * this run are filled from it (their last known state and open rotation)
  * so that a restart does not hide a running deadline.
  */

@@ -170,10 +170,6 @@ waiting_for_ds(const struct xdom *d)
 	    d->rot->ds_updated_at == 0 && d->rot->registrar_deadline != 0;
 }
 
-static const char *hook_result_names[XHOOK_NRESULTS] = {
-	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
-	"relayed"
-};
 
 /*
  * A metric family of the page. Exactly one way to its samples:
@@ -406,12 +402,12 @@ webhook_events(struct out *o, struct export *ex, const char *name)
 {
 	unsigned	 k;
 
-	for (k = 0; k < XHOOK_NRESULTS; k++) {
+	for (k = 0; k < HOSTEVENTS_NRESULTS; k++) {
 		puts_(o, name);
 		puts_(o, "{source=\"dnsimple\",result=\"");
-		puts_(o, hook_result_names[k]);
+		puts_(o, hostevents_result_name(k));
 		puts_(o, "\"} ");
-		put_int(o, (long long)ex->hooks[k]);
+		put_int(o, (long long)hostevents_count(ex->hostevents, k));
 		put(o, "\n", 1);
 	}
 }
@@ -730,16 +726,20 @@ validation_label(unsigned s)
 	return probe_validation_name((enum probe_validation)s);
 }
 
-/* One series per value in [lo, hi], 1 for cur and 0 for the others. */
+/* One series per value in [lo, hi], 1 for cur and 0 for the others; with
+ * http.metrics_enum_zeros off only the 1, which saves 9 series a zone
+ * at the cost of "absent" instead of "0" in queries. */
 static void
 one_hot(struct out *o, const char *name, const struct xdom *d,
     const char *label, unsigned lo, unsigned hi, unsigned cur,
-    const char *(*value_name)(unsigned))
+    const char *(*value_name)(unsigned), bool zeros)
 {
 	char		 extra[PROBE_ADDR_MAX * 2 + 160];
 	unsigned	 s;
 
 	for (s = lo; s <= hi; s++) {
+		if (!zeros && s != cur)
+			continue;
 		snprintf(extra, sizeof(extra), ",%s=\"%s\"", label,
 		    value_name(s));
 		zone_series(o, name, d, extra);
@@ -751,20 +751,18 @@ static void
 rotation_state(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
-	(void)ex;
 	one_hot(o, name, d, "state", PROBE_STATE_UNKNOWN,
 	    PROBE_STATE_INSECURE, d->known ? d->state : PROBE_STATE_UNKNOWN,
-	    state_label);
+	    state_label, !ex->no_enum_zeros);
 }
 
 static void
 validation_status(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
-	(void)ex;
 	one_hot(o, name, d, "status", PROBE_VAL_INDETERMINATE,
 	    PROBE_VAL_BOGUS, d->known ? d->validation :
-	    PROBE_VAL_INDETERMINATE, validation_label);
+	    PROBE_VAL_INDETERMINATE, validation_label, !ex->no_enum_zeros);
 }
 
 static void

@@ -9,8 +9,8 @@
 #include <strings.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "probe/answer.h"
-#include "probe/dsmatch.h"
 #include "probe/parents.h"
 #include "probe/probe.h"
 

@@ -17,8 +17,8 @@
 #include <ldns/ldns.h>
 #include <openssl/evp.h>
 
+#include "common/dsmatch.h"
 #include "probe/denial.h"
-#include "probe/dsmatch.h"
 
 #define T_DNSKEY	48
 

@@ -56,11 +56,12 @@
 #include <getdns/getdns_ext_libevent.h>
 #include <unbound.h>
 
+#include "common/addr.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "probe/answer.h"
 #include "probe/denial.h"
-#include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "probe/transport.h"
@@ -297,30 +298,6 @@ hash_name(const char *s)
 	return h % HASH_SIZE;
 }
 
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	 a[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    a, sizeof(a));
-		if (ntohs(((const struct sockaddr_in6 *)sa)->sin6_port) != 53)
-			snprintf(buf, len, "%s@%u", a, ntohs(
-			    ((const struct sockaddr_in6 *)sa)->sin6_port));
-		else
-			snprintf(buf, len, "%s", a);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    a, sizeof(a));
-		if (ntohs(((const struct sockaddr_in *)sa)->sin_port) != 53)
-			snprintf(buf, len, "%s@%u", a, ntohs(
-			    ((const struct sockaddr_in *)sa)->sin_port));
-		else
-			snprintf(buf, len, "%s", a);
-	}
-}
-
 /*
  * May this server address be asked? IPv6 only with cfg.ipv6, and only
  * when this host has a route to it: connect() on a UDP socket looks the
@@ -455,27 +432,14 @@ ns_ub_cb(void *arg, int err, struct ub_result *res)
 			    GETDNS_RETURN_GOOD)
 				continue;
 			memset(a, 0, sizeof(*a));
-			if (type == T_A && getdns_dict_get_bindata(rr,
+			if (((type == T_A && getdns_dict_get_bindata(rr,
 			    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
-			    bd->size == 4) {
-				struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
-
-				s->sin_family = AF_INET;
-				s->sin_port = htons(53);
-				memcpy(&s->sin_addr, bd->data, 4);
-				a->len = sizeof(*s);
+			    bd->size == 4) || (type == T_AAAA &&
+			    getdns_dict_get_bindata(rr, "/rdata/ipv6_address",
+			    &bd) == GETDNS_RETURN_GOOD && bd->size == 16)) &&
+			    addr_from_rdata(bd->data, bd->size, 53, &a->ss,
+			    &a->len) == 0)
 				n->n++;
-			} else if (type == T_AAAA && getdns_dict_get_bindata(rr,
-			    "/rdata/ipv6_address", &bd) == GETDNS_RETURN_GOOD &&
-			    bd->size == 16) {
-				struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->ss;
-
-				s->sin6_family = AF_INET6;
-				s->sin6_port = htons(53);
-				memcpy(&s->sin6_addr, bd->data, 16);
-				a->len = sizeof(*s);
-				n->n++;
-			}
 		}
 	}
 	getdns_dict_destroy(msg);
@@ -1601,7 +1565,7 @@ job_start_child(struct job *j)
 	    sizeof(r->denial_name));
 	for (i = 0; i < r->n_servers; i++) {
 		memset(&ss, 0, sizeof(ss));
-		if (roots_parse_address(r->servers[i].address, 53, &ss, &len,
+		if (addr_parse(r->servers[i].address, 53, &ss, &len,
 		    NULL, 0) == -1)
 			continue;
 		/* The fifth question, DNSKEY over TCP, when asked for. */
@@ -2587,7 +2551,7 @@ resolver_context(struct probe_engine *e, const char *text, char *err,
 	getdns_bindata		 bd;
 	char			 why[160];
 
-	if (roots_parse_address(text, 53, &ss, &len, why, sizeof(why)) == -1) {
+	if (addr_parse(text, 53, &ss, &len, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "resolver '%s': %s", text, why);
 		return NULL;
 	}

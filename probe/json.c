@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 
 const char *
@@ -34,32 +34,29 @@ probe_problem_severity_name(enum probe_severity s)
 	return s == PROBE_SEV_OK ? "info" : probe_severity_name(s);
 }
 
-static json_t *
-time_or_null(time_t t)
-{
-	char	 buf[32];
-
-	if (t == 0)
-		return json_null();
-	return json_string(clock_rfc3339(t, buf, sizeof(buf)));
-}
-
-static json_t *
-ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
+json_t *
+probe_ds_json(const char *owner, uint16_t key_tag, uint8_t algorithm,
+    uint8_t digest_type, const uint8_t *digest, size_t digest_len)
 {
 	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
 	json_t	*o;
 
-	dsmatch_hex_upper(d->digest, d->digest_len, hex, sizeof(hex));
-	o = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", d->key_tag,
-	    "algorithm", d->algorithm, "digest_type", d->digest_type,
-	    "digest", hex);
+	dsmatch_hex_upper(digest, digest_len, hex, sizeof(hex));
+	o = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", key_tag,
+	    "algorithm", algorithm, "digest_type", digest_type, "digest", hex);
 	if (o == NULL)
 		return NULL;
-	if (record && dsmatch_ds_record(r->domain, d->key_tag, d->algorithm,
-	    d->digest_type, d->digest, d->digest_len, line, sizeof(line)) == 0)
-		json_object_set_new(o, "record", json_string(line));
+	json_object_set_new(o, "record", dsmatch_ds_record(owner, key_tag,
+	    algorithm, digest_type, digest, digest_len, line,
+	    sizeof(line)) == 0 ? json_string(line) : json_null());
 	return o;
+}
+
+static json_t *
+ds_json(const struct probe_result *r, const struct probe_ds *d)
+{
+	return probe_ds_json(r->domain, d->key_tag, d->algorithm,
+	    d->digest_type, d->digest, d->digest_len);
 }
 
 /* RFC 9615 signals of a domain without DS; null when not asked. */
@@ -77,7 +74,7 @@ bootstrap_json(const struct probe_result *r)
 
 		c = json_array();
 		for (k = 0; k < s->n_cds; k++)
-			if ((x = ds_json(r, &s->cds[k], false)) != NULL)
+			if ((x = ds_json(r, &s->cds[k])) != NULL)
 				json_array_append_new(c, x);
 		x = json_pack("{s:s, s:s, s:o}", "ns", s->ns, "status",
 		    probe_signal_status_name(s->status), "cds", c);
@@ -120,8 +117,8 @@ rotation_json(const struct probe_result *r)
 
 	o = json_pack("{s:s, s:b, s:o, s:o}", "state",
 	    probe_state_name(r->state), "ambiguous", r->rotation_ambiguous,
-	    "ds_everywhere_at", time_or_null(r->ds_everywhere_at),
-	    "safe_removal_at", time_or_null(r->safe_removal_at));
+	    "ds_everywhere_at", clock_json(r->ds_everywhere_at),
+	    "safe_removal_at", clock_json(r->safe_removal_at));
 	if (o == NULL || !r->rotation_ambiguous)
 		return o;
 	recs = json_array();
@@ -132,9 +129,9 @@ rotation_json(const struct probe_result *r)
 		if (i == 0 || r->publish[i].key != r->publish[i - 1].key)
 			snprintf(tags + n, sizeof(tags) - n, "%s%u",
 			    n ? ", " : "", r->publish[i].key_tag);
-		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
-			json_array_append_new(recs, json_incref(
-			    json_object_get(x, "record")));
+		if ((x = ds_json(r, &r->publish[i])) != NULL &&
+		    json_is_string(json_object_get(x, "record")))
+			json_array_append(recs, json_object_get(x, "record"));
 		json_decref(x);
 	}
 	readings = json_array();
@@ -359,7 +356,6 @@ json_t *
 probe_result_json(const struct probe_result *r)
 {
 	json_t		*o, *a, *x, *tags, *servers;
-	char		 buf[32];
 	unsigned	 i, k;
 
 	o = json_object();
@@ -368,8 +364,7 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "domain", json_string(r->domain));
 	json_object_set_new(o, "parent", r->parent[0] ?
 	    json_string(r->parent) : json_null());
-	json_object_set_new(o, "checked_at", json_string(clock_rfc3339(
-	    r->started, buf, sizeof(buf))));
+	json_object_set_new(o, "checked_at", clock_json(r->started));
 	json_object_set_new(o, "severity",
 	    json_string(probe_severity_name(r->severity)));
 	json_object_set_new(o, "validation",
@@ -390,7 +385,7 @@ probe_result_json(const struct probe_result *r)
 	    json_null());
 	a = json_array();
 	for (i = 0; i < r->n_ds; i++) {
-		x = ds_json(r, &r->ds[i], true);
+		x = ds_json(r, &r->ds[i]);
 		if (x == NULL)
 			continue;
 		json_object_set_new(x, "matches_key",
@@ -434,7 +429,7 @@ probe_result_json(const struct probe_result *r)
 
 	a = json_array();
 	for (i = 0; i < r->n_cds; i++) {
-		x = ds_json(r, &r->cds[i], false);
+		x = ds_json(r, &r->cds[i]);
 		if (x != NULL)
 			json_array_append_new(a, x);
 	}
@@ -442,14 +437,14 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "cds_scan", json_pack("{s:b, s:b, s:b, s:o}",
 	    "parent_applies_cds", r->cds_parent_applies, "consistent",
 	    r->cds_consistent, "delete", r->cds_delete, "pickup_by",
-	    time_or_null(r->cds_pickup)));
+	    clock_json(r->cds_pickup)));
 	json_object_set_new(o, "multi_signer", multi_json(r));
 
 	json_object_set_new(o, "ds_bootstrap", bootstrap_json(r));
 
 	a = json_array();
 	for (i = 0; i < r->n_publish; i++)
-		if ((x = ds_json(r, &r->publish[i], true)) != NULL) {
+		if ((x = ds_json(r, &r->publish[i])) != NULL) {
 			/* Only if its key is the new one: see rotation. */
 			json_object_set_new(x, "conditional",
 			    json_boolean(r->rotation_ambiguous));
@@ -459,7 +454,7 @@ probe_result_json(const struct probe_result *r)
 
 	a = json_array();
 	for (i = 0; i < r->n_ds; i++)
-		if (r->ds[i].stale && (x = ds_json(r, &r->ds[i], true)) != NULL)
+		if (r->ds[i].stale && (x = ds_json(r, &r->ds[i])) != NULL)
 			json_array_append_new(a, x);
 	json_object_set_new(o, "ds_to_remove", a);
 
@@ -529,7 +524,7 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "algorithm_rollover",
 	    alg_rollover_json(&r->alg_rollover));
 	json_object_set_new(o, "earliest_signature_expiry",
-	    time_or_null(r->earliest_sig_expiry));
+	    clock_json(r->earliest_sig_expiry));
 	json_object_set_new(o, "queries", json_integer(r->queries));
 	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
 	if (r->error[0])

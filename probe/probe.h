@@ -722,9 +722,19 @@ const char *probe_resolve_name(enum probe_resolve);
 /* The severity a rotation state carries by itself. */
 enum probe_severity probe_state_severity(enum probe_state);
 
-/* The problems as a JSON array of {code, severity, message}, the one
- * shape every consumer shows. Caller owns the reference. */
+/* One problem as {code, severity, message}, the one shape every
+ * consumer shows (severity "info" for a note); the array of a result's
+ * problems. Caller owns the reference; NULL when out of memory. */
+struct json_t *probe_problem_json(const char *code, enum probe_severity,
+	    const char *message);
 struct json_t *probe_problems_json(const struct probe_result *);
+/* One DS record as {key_tag, algorithm, digest_type, digest, record}:
+ * digest in upper-case hex, record the "owner. IN DS ..." line to give a
+ * registrar (null when it cannot be formed). The one shape of a DS, CDS
+ * or host-announced DS in every output. Caller owns the reference. */
+struct json_t *probe_ds_json(const char *owner, uint16_t key_tag,
+	    uint8_t algorithm, uint8_t digest_type, const uint8_t *digest,
+	    size_t digest_len);
 
 /* The observation and verdict as a JSON object (jansson json_t; caller
  * owns the reference). NULL when out of memory. */

@@ -385,7 +385,14 @@ probe_resolve_name(enum probe_resolve r)
 	}
 }
 
-/* One problem as every consumer shows it: {code, severity, message}. */
+json_t *
+probe_problem_json(const char *code, enum probe_severity sev,
+    const char *message)
+{
+	return json_pack("{s:s, s:s, s:s}", "code", code, "severity",
+	    probe_problem_severity_name(sev), "message", message);
+}
+
 json_t *
 probe_problems_json(const struct probe_result *r)
 {
@@ -395,10 +402,8 @@ probe_problems_json(const struct probe_result *r)
 	if ((a = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
-		    "code", r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+		json_array_append_new(a, probe_problem_json(r->problems[i].code,
+		    r->problems[i].severity, r->problems[i].message));
 	return a;
 }
 

@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "store/internal.h"
 
 /* A rotation row while a commit works on it. */
@@ -1013,4 +1013,51 @@ store_rotation_external(struct store *st, const struct store_external *ev,
 fail:
 	store_rollback(st);
 	return -1;
+}
+
+json_t *
+store_rotation_json(const struct store_rotation *r, time_t now)
+{
+	json_t		*o, *old;
+	unsigned	 i;
+	bool		 waits;
+
+	if (r == NULL || r->id == 0 || (o = json_object()) == NULL)
+		return json_null();
+	old = json_array();
+	for (i = 0; i < r->n_old; i++)
+		json_array_append_new(old, json_integer(r->old_key_tags[i]));
+	/* Once the DS is everywhere (or the rotation closed) the deadline
+	 * is met: a count still running would read as overdue. */
+	waits = r->registrar_deadline != 0 && r->ds_updated_at == 0 &&
+	    r->completed_at == 0;
+	json_object_set_new(o, "domain", json_string(r->domain));
+	json_object_set_new(o, "kind", json_string(
+	    store_rotation_kind_name(r->kind)));
+	json_object_set_new(o, "source", json_string(r->source));
+	json_object_set_new(o, "external_id", r->external_id[0] ?
+	    json_string(r->external_id) : json_null());
+	json_object_set_new(o, "start", clock_json(r->start));
+	json_object_set_new(o, "deadline", clock_json(r->deadline));
+	json_object_set_new(o, "registrar_deadline",
+	    clock_json(r->registrar_deadline));
+	json_object_set_new(o, "seconds_left", waits ? json_integer(
+	    (json_int_t)(r->registrar_deadline - now)) : json_null());
+	json_object_set_new(o, "ds_ttl", r->ds_ttl ? json_integer(r->ds_ttl) :
+	    json_null());
+	json_object_set_new(o, "ds_updated_at", clock_json(r->ds_updated_at));
+	/* The same moment under the name the check's own view uses: when
+	 * the new DS was seen on every parent server. */
+	json_object_set_new(o, "ds_everywhere_at",
+	    clock_json(r->ds_updated_at));
+	json_object_set_new(o, "safe_removal_at",
+	    clock_json(store_rotation_safe_removal(r)));
+	json_object_set_new(o, "completed_at", clock_json(r->completed_at));
+	json_object_set_new(o, "outcome", r->outcome[0] ?
+	    json_string(r->outcome) : json_null());
+	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
+	json_object_set_new(o, "new_key_algorithm",
+	    json_integer(r->new_key_alg));
+	json_object_set_new(o, "old_key_tags", old);
+	return o;
 }

@@ -79,6 +79,19 @@ webhooks:
 bad "URL port not a number" "c\.yaml:5: webhooks\.url: .*the port must be a number" "$head
 webhooks:
   - http://127.0.0.1:http/x"
+good "Home Assistant discovery and grouped alerts" "$head
+alerts: {group: check}
+mqtt: {host: 127.0.0.1, homeassistant: yes, homeassistant_prefix: ha/disc}"
+good "grouping off" "$head
+alerts: {group: none}"
+bad "unknown alerts.group" "c\.yaml:4: alerts\.group: 'domain': expected check .* or none" "$head
+alerts: {group: domain}"
+bad "homeassistant not a boolean" "c\.yaml:4: mqtt\.homeassistant: 'maybe' is not yes or no" "$head
+mqtt: {host: 127.0.0.1, homeassistant: maybe}"
+bad "homeassistant_prefix without homeassistant" "c\.yaml:4: mqtt\.homeassistant_prefix: set, but homeassistant is not yes" "$head
+mqtt: {host: 127.0.0.1, homeassistant_prefix: ha}"
+bad "homeassistant_prefix with a wildcard" "c\.yaml:4: mqtt\.homeassistant_prefix: 'ha/#': no wildcards" "$head
+mqtt: {host: 127.0.0.1, homeassistant: yes, homeassistant_prefix: ha/#}"
 bad "unknown format" "c\.yaml:5: webhooks\.format: 'slack': expected json or alertmanager" "$head
 webhooks:
   - {url: http://127.0.0.1/x, format: slack}"
