@@ -711,6 +711,10 @@ export_domains(struct monitor *m)
 		list[i].interval_s = m->wanted[i].interval_s ?
 		    m->wanted[i].interval_s : m->cfg->interval_s;
 		list[i].in_shard = in_shard(m, m->wanted[i].name);
+		if (m->wanted[i].src == CATALOG_SRC &&
+		    (size_t)m->wanted[i].line < m->cfg->n_catalogs)
+			list[i].catalog =
+			    m->cfg->catalogs[m->wanted[i].line].zone;
 	}
 	if (export_set_domains(m->export, list, m->n_wanted) == -1)
 		log_warnx("http: out of memory for the domain list");

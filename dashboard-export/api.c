@@ -213,6 +213,8 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "checked_at", clock_json(d->known ?
 	    d->last_check : 0));
 	json_object_set_new(o, "interval", json_integer(d->interval_s));
+	json_object_set_new(o, "catalog", d->catalog[0] ?
+	    json_string(d->catalog) : json_null());
 	json_object_set_new(o, "critical_before", json_integer(
 	    (json_int_t)d->policy.critical_before_s));
 	json_object_set_new(o, "state", json_string(probe_state_name(d->known ?

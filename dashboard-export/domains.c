@@ -433,6 +433,8 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		d->policy = list[i].policy;
 		d->interval_s = list[i].interval_s;
 		d->in_shard = list[i].in_shard;
+		snprintf(d->catalog, sizeof(d->catalog), "%s",
+		    list[i].catalog != NULL ? list[i].catalog : "");
 		a[k++] = d;
 	}
 	/* Committed: free the ones that went, keep the new order. */

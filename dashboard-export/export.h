@@ -63,6 +63,8 @@ struct export_domain {
 	bool			 in_shard;	/* false: another shard checks
 						   it; only a host's webhook
 						   for it is taken here */
+	const char		*catalog;	/* the catalog zone it is a
+						   member of; NULL: configured */
 };
 
 /* One catalog zone (RFC 9432) the monitored set comes from in part. */

@@ -91,6 +91,7 @@ struct xdom {
 	int		 interval_s;
 	bool		 in_shard;
 	bool		 listed;	/* export_set_domains() scratch */
+	char		 catalog[PROBE_NAME_MAX];	/* "": configured */
 
 	bool		 known;		/* from a check or from history */
 	bool		 checked;	/* a check finished in this run */

@@ -126,6 +126,11 @@ try:
          c.get("error") is None and str(c.get("serial")) == serial and
          c.get("primary") == env["TESTBED_NS_A"] and c.get("last_success"),
          "the API's catalogs: 3 members, ok, the serial, no error", c)
+    status, j = dc.get_json(d.port, "/api/v1/domains")
+    by = {x["domain"]: x.get("catalog", "missing") for x in j["domains"]}
+    t.ok(all(by[z] == CATZ for z in start_set) and by[LISTED] is None,
+         "the API says which catalog each member comes from (null for a "
+         "configured domain)", by)
     t.ok(dc.wait_for(lambda: all(checks(z) for z in want), 120,
                      what="a check of every member"),
          "every member is checked")
