@@ -62,9 +62,15 @@ def write_conf(secret=SECRET, bound=""):
                 "  - zone: %s\n    primary: %s\n"
                 "    tsig: {name: %s, algorithm: %s, secret: \"%s\"}\n"
                 "    refresh: 1s\n%s"
+                # A primary where nothing answers (the interceptor's
+                # address; no test runs it now): its own error, and no
+                # harm to the other catalog.
+                "  - zone: dead.invalid\n    primary: %s\n"
+                "    refresh: 1s\n"
                 % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"],
                    env["TESTBED_RESOLVER"], d.db, d.port, CATZ,
-                   env["TESTBED_NS_A"], KEY, ALG, secret, bound))
+                   env["TESTBED_NS_A"], KEY, ALG, secret, bound,
+                   env["TESTBED_INTERCEPTOR"]))
 
 
 def api_names():
@@ -72,9 +78,9 @@ def api_names():
     return {x["domain"] for x in j["domains"]} if status == 200 else None
 
 
-def api_catalog():
+def api_catalog(zone=CATZ):
     status, j = dc.get_json(d.port, "/api/v1/domains")
-    cats = [c for c in j.get("catalogs", []) if c["zone"] == CATZ]
+    cats = [c for c in j.get("catalogs", []) if c["zone"] == zone]
     return cats[0] if status == 200 and cats else None
 
 
@@ -126,6 +132,13 @@ try:
          c.get("error") is None and str(c.get("serial")) == serial and
          c.get("primary") == env["TESTBED_NS_A"] and c.get("last_success"),
          "the API's catalogs: 3 members, ok, the serial, no error", c)
+    dead = dc.wait_for(lambda: (api_catalog("dead.invalid") or {}).get(
+        "last_attempt") and api_catalog("dead.invalid"), 60,
+        what="a poll of dead.invalid") or {}
+    t.ok(dead.get("ok") is False and dead.get("members") == 0 and
+         env["TESTBED_INTERCEPTOR"] in (dead.get("error") or ""),
+         "a catalog whose primary does not answer: not ok, its error names "
+         "the primary, the other catalog is not held up", dead)
     status, j = dc.get_json(d.port, "/api/v1/domains")
     by = {x["domain"]: x.get("catalog", "missing") for x in j["domains"]}
     t.ok(all(by[z] == CATZ for z in start_set) and by[LISTED] is None,
