@@ -146,8 +146,9 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libjansson-dev libyaml-dev zlib1g-dev libldns-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
-# What the alert sinks and the dashboards need for their tests.
-DEBS_ALERTS = mosquitto mosquitto-clients openssl
+# What the alert sinks and the dashboards need for their tests;
+# prometheus-alertmanager: a two-peer cluster in front of the replicas.
+DEBS_ALERTS = mosquitto mosquitto-clients openssl prometheus-alertmanager
 # prometheus: promtool and the server the dashboard tests scrape with;
 # chromium: the status page test renders the page headless.
 DEBS_DASH   = prometheus chromium
@@ -173,7 +174,7 @@ deps:
 	{ apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && apt-get install -y --no-install-recommends $$missing; }; }; rc=$$?; \
 	[ -n "$$made_policy" ] && rm -f /usr/sbin/policy-rc.d; \
-	if [ -d /run/systemd/system ]; then for s in nsd unbound prometheus; do \
+	if [ -d /run/systemd/system ]; then for s in nsd unbound prometheus prometheus-alertmanager; do \
 	  case " $$missing " in *" $$s "*) systemctl disable --now $$s >/dev/null 2>&1 || true;; esac; done; fi; \
 	exit $$rc
 
@@ -226,6 +227,7 @@ install: dnssecmon
 	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
+	install -m 644 etc/alertmanager/alertmanager.yml $(DESTDIR)$(DOCDIR)/
 
 # A Debian package from a copy of the tree (dh_auto_clean must not touch
 # this build/): build/deb/dnssecmon_VERSION_ARCH.deb.

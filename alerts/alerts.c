@@ -46,6 +46,9 @@ alerts_config_defaults(struct alerts_config *c)
 	c->mqtt.keepalive_s = 60;
 	c->mqtt.reconnect_max_s = 60;
 	c->repeat_s = 86400;
+	c->am.resend_s = 60;
+	c->am.timeout_s = 10;
+	c->am.retry_max_s = 300;
 }
 
 void
@@ -66,6 +69,13 @@ alerts_config_free(struct alerts_config *c)
 	free(c->mqtt.key_file);
 	free(c->mqtt.ha_prefix);
 	free(c->instance);
+	for (k = 0; k < c->am.n_urls; k++)
+		free(c->am.url[k]);
+	free(c->am.ca_file);
+	for (k = 0; k < c->am.n_headers; k++) {
+		free(c->am.header_name[k]);
+		free(c->am.header_value[k]);
+	}
 	for (i = 0; i < c->n_webhooks; i++) {
 		free(c->webhooks[i].url);
 		free(c->webhooks[i].ca_file);
@@ -472,6 +482,19 @@ signature(const char *kind, const void *cfg, const char *instance)
 		s = sig_int(s, m->reconnect_max_s);
 		s = sig_append(s, m->ha_prefix);
 		s = sig_append(s, instance);	/* its topics and client id */
+	} else if (strcmp(kind, "alertmanager") == 0) {
+		const struct alerts_am_config *m = cfg;
+
+		for (i = 0; i < m->n_urls; i++)
+			s = sig_append(s, m->url[i]);
+		s = sig_int(s, m->resend_s);
+		s = sig_int(s, m->timeout_s);
+		s = sig_int(s, m->retry_max_s);
+		s = sig_append(s, m->ca_file);
+		for (i = 0; i < m->n_headers; i++) {
+			s = sig_append(s, m->header_name[i]);
+			s = sig_append(s, m->header_value[i]);
+		}
 	} else if (strcmp(kind, "webhook") == 0) {
 		const struct alerts_webhook_config *w = cfg;
 
@@ -540,6 +563,8 @@ sink_new(struct alerts *a, const char *kind, const char *name,
 		rc = mqtt_sink_init(s, cfg, err, errlen);
 	else if (strcmp(kind, "webhook") == 0)
 		rc = webhook_sink_init(s, cfg, err, errlen);
+	else if (strcmp(kind, "alertmanager") == 0)
+		rc = am_sink_init(s, cfg, err, errlen);
 	else
 		rc = exec_sink_init(s, cfg, err, errlen);
 	if (rc == -1) {
@@ -561,6 +586,35 @@ sigchld_cb(evutil_socket_t sig, short ev, void *arg)
 			exec_sink_sigchld(s);
 }
 
+/* Sink i of cfg, in the order mqtt, alertmanager, webhooks, exec. */
+static void
+pick(const struct alerts_config *cfg, size_t i, const char **kind,
+    const char **name, const void **c)
+{
+	if (cfg->mqtt.host != NULL && i-- == 0) {
+		*kind = *name = "mqtt";
+		*c = &cfg->mqtt;
+	} else if (cfg->am.n_urls > 0 && i-- == 0) {
+		*kind = *name = "alertmanager";
+		*c = &cfg->am;
+	} else if (i < cfg->n_webhooks) {
+		*kind = "webhook";
+		*c = &cfg->webhooks[i];
+		*name = cfg->webhooks[i].name;
+	} else {
+		*kind = "exec";
+		*c = &cfg->exec[i - cfg->n_webhooks];
+		*name = cfg->exec[i - cfg->n_webhooks].name;
+	}
+}
+
+static size_t
+count(const struct alerts_config *cfg)
+{
+	return cfg->n_webhooks + cfg->n_exec + (cfg->mqtt.host != NULL) +
+	    (cfg->am.n_urls > 0);
+}
+
 /* The sinks cfg asks for, reusing those of `old` whose settings did not
  * change (taken out of *old). */
 static struct sink *
@@ -571,26 +625,10 @@ build(struct alerts *a, const struct alerts_config *cfg, struct sink **old,
 	const char	*kind, *name;
 	const void	*c;
 	char		*sig;
-	size_t		 i, total = cfg->n_webhooks + cfg->n_exec +
-	    (cfg->mqtt.host != NULL);
+	size_t		 i, total = count(cfg);
 
 	for (i = 0; i < total; i++) {
-		if (cfg->mqtt.host != NULL && i == 0) {
-			kind = "mqtt";
-			name = "mqtt";
-			c = &cfg->mqtt;
-		} else if (i - (cfg->mqtt.host != NULL) < cfg->n_webhooks) {
-			kind = "webhook";
-			c = &cfg->webhooks[i - (cfg->mqtt.host != NULL)];
-			name = cfg->webhooks[i - (cfg->mqtt.host != NULL)].name;
-		} else {
-			size_t x = i - (cfg->mqtt.host != NULL) -
-			    cfg->n_webhooks;
-
-			kind = "exec";
-			c = &cfg->exec[x];
-			name = cfg->exec[x].name;
-		}
+		pick(cfg, i, &kind, &name, &c);
 		s = NULL;
 		if (old != NULL && (sig = signature(kind, c,
 		    a->instance)) != NULL) {
@@ -668,7 +706,7 @@ alerts_create(struct event_base *base, const struct alerts_config *cfg,
 		alerts_destroy(a);
 		return NULL;
 	}
-	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	if (count(cfg) > 0 &&
 	    (a->sinks = build(a, cfg, NULL, err, errlen)) == NULL) {
 		alerts_destroy(a);
 		return NULL;
@@ -707,7 +745,7 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 		a->store = store;
 	}
 	a->sinks = NULL;
-	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	if (count(cfg) > 0 &&
 	    (fresh = build(a, cfg, &old, err, errlen)) == NULL) {
 		a->sinks = old;		/* keep what runs */
 		a->instance = was;

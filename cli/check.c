@@ -463,12 +463,14 @@ print_records(const struct probe_result *r)
 
 		if (bits >= 0)
 			snprintf(size, sizeof(size), " %d bits", bits);
-		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s\n",
+		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s%s\n",
 		    key->key_tag, key->algorithm, key->flags,
 		    (key->flags & 1) ? "KSK" : "ZSK", size,
 		    dsmatch_algorithm_deprecated(key->algorithm) ?
 		    ", DEPRECATED ALGORITHM" : "",
 		    key->signs_dnskey ? ", signs the DNSKEY RRset" : "",
+		    probe_key_sig_verified(r, k) == 0 ?
+		    " (its RRSIG DOES NOT VERIFY)" : "",
 		    key->has_ds ? ", has DS" : "",
 		    key->needs_ds ? ", NEEDS DS" : "");
 	}
@@ -518,12 +520,21 @@ print_findings(const struct probe_result *r)
 	unsigned	 i;
 
 	print_denial(r);
-	if (r->alg_rollover.stage != PROBE_ALG_NONE)
-		printf("  algroll  %u -> %u, stage %s%s (%s)\n",
-		    r->alg_rollover.from, r->alg_rollover.to,
-		    probe_alg_stage_name(r->alg_rollover.stage),
-		    r->alg_rollover.bad_order ? ", WRONG ORDER" : "",
-		    r->alg_rollover.basis);
+	if (r->alg_rollover.stage != PROBE_ALG_NONE) {
+		const struct probe_alg_rollover *ro = &r->alg_rollover;
+		char since[32], safe[32], due[32];
+
+		printf("  algroll  %u -> %u, stage %s%s (%s)", ro->from, ro->to,
+		    probe_alg_stage_name(ro->stage),
+		    ro->bad_order ? ", WRONG ORDER" : "", ro->basis);
+		if (ro->stage_since != 0)
+			printf(", since %s, next step safe from %s, due by "
+			    "%s%s", clock_rfc3339(ro->stage_since, since,
+			    sizeof(since)), clock_rfc3339(ro->safe_at, safe,
+			    sizeof(safe)), clock_rfc3339(ro->deadline, due,
+			    sizeof(due)), ro->stalled ? ", STALLED" : "");
+		printf("\n");
+	}
 	if (r->earliest_sig_expiry)
 		printf("  RRSIGs expire from %s\n", clock_rfc3339(
 		    r->earliest_sig_expiry, when, sizeof(when)));

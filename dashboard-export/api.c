@@ -260,7 +260,7 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)
 		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
-		    "s:b, s:b, s:b, s:o}", "key_tag", d->keys[i].key_tag,
+		    "s:b, s:b, s:b, s:o, s:o}", "key_tag", d->keys[i].key_tag,
 		    "algorithm", d->keys[i].algorithm, "flags",
 		    d->keys[i].flags, "role",
 		    (d->keys[i].flags & 1) ? "ksk" : "zsk",
@@ -268,14 +268,20 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds,
 		    "algorithm_deprecated", d->keys[i].deprecated, "rsa_bits",
 		    d->keys[i].rsa_bits >= 0 ?
-		    json_integer(d->keys[i].rsa_bits) : json_null()));
+		    json_integer(d->keys[i].rsa_bits) : json_null(),
+		    "dnskey_rrsig_verified", d->keys[i].sig_verified < 0 ?
+		    json_null() : json_boolean(d->keys[i].sig_verified)));
 	json_object_set_new(o, "dnskeys", a);
 	json_object_set_new(o, "denial", denial_json(d));
 	json_object_set_new(o, "algorithm_rollover", d->checked &&
-	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b}",
+	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b, "
+	    "s:o, s:o, s:o, s:b}",
 	    "stage", probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
 	    "from", d->alg_from, "to", d->alg_to, "bad_order",
-	    d->alg_bad_order) : json_null());
+	    d->alg_bad_order, "stage_since", clock_json(d->alg_since),
+	    "next_step_safe_at", clock_json(d->alg_safe_at), "deadline",
+	    clock_json(d->alg_deadline), "stalled", d->alg_stalled) :
+	    json_null());
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
 		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, "

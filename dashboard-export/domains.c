@@ -575,6 +575,10 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->alg_from = r->alg_rollover.from;
 	d->alg_to = r->alg_rollover.to;
 	d->alg_bad_order = r->alg_rollover.bad_order;
+	d->alg_since = r->alg_rollover.stage_since;
+	d->alg_safe_at = r->alg_rollover.safe_at;
+	d->alg_deadline = r->alg_rollover.deadline;
+	d->alg_stalled = r->alg_rollover.stalled;
 	d->parents_agree = r->parents_agree;
 	d->every_parent = r->every_parent;
 	d->safe_removal_at = r->safe_removal_at;
@@ -706,6 +710,8 @@ copy_keys(struct xdom *d, const struct probe_result *r)
 		    r->keys[i].algorithm);
 		d->keys[i].rsa_bits = (int16_t)dsmatch_rsa_bits(
 		    r->keys[i].rdata, r->keys[i].rdata_len);
+		d->keys[i].sig_verified = (int8_t)probe_key_sig_verified(r,
+		    i);
 	}
 	d->n_keys = r->n_keys;
 }

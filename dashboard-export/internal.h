@@ -81,6 +81,7 @@ struct xkey {
 	bool		 needs_ds;
 	bool		 deprecated;	/* algorithm must no longer sign */
 	int16_t		 rsa_bits;	/* -1: not an RSA key */
+	int8_t		 sig_verified;	/* probe_key_sig_verified() */
 };
 
 /* What the exporter knows of one domain. */
@@ -135,6 +136,9 @@ struct xdom {
 	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
 	uint8_t		 alg_stage, alg_from, alg_to;
 	bool		 alg_bad_order;
+	/* ... its stage's clock (0: none), as the classifier set it. */
+	time_t		 alg_since, alg_safe_at, alg_deadline;
+	bool		 alg_stalled;
 	bool		 parents_agree;	/* every answering parent server
 					   serves one DS set */
 	bool		 every_parent;	/* the last check asked them all */

@@ -877,6 +877,15 @@ alg_rollover_stage(const struct xdom *d, time_t now, long long *v)
 	return d->checked && d->alg_stage != PROBE_ALG_NONE;
 }
 
+static bool
+alg_rollover_deadline(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->alg_deadline;
+	return d->checked && d->alg_stage != PROBE_ALG_NONE &&
+	    d->alg_deadline != 0;
+}
+
 static void
 server_dnskey_bytes(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -1122,6 +1131,12 @@ static const struct metric_family families[] = {
 	  "signatures, 2 new keys, 3 DS swapped, 4 old keys removed, 5 old "
 	  "DS left over, 6 unclear; absent when one algorithm.",
 	  .value = alg_rollover_stage },
+	{ "dnssecmon_algorithm_rollover_stage_deadline_timestamp_seconds",
+	  "gauge",
+	  "By when the algorithm rollover's current stage should have moved "
+	  "on (the stage's start plus rotation_window); absent without a "
+	  "rollover.",
+	  .value = alg_rollover_deadline },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",

@@ -604,12 +604,21 @@ card_details(struct export *ex, struct evbuffer *o, const struct xdom *d,
 
 	evbuffer_add_printf(o, "<details class=\"more\"><summary>details"
 	    "</summary>\n");
-	if (d->checked && d->alg_stage != PROBE_ALG_NONE)
+	if (d->checked && d->alg_stage != PROBE_ALG_NONE) {
+		char since[32], due[32];
+
 		evbuffer_add_printf(o, "<p>Algorithm rollover %u &rarr; %u: "
-		    "stage %s%s</p>\n", d->alg_from, d->alg_to,
+		    "stage %s%s", d->alg_from, d->alg_to,
 		    probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
 		    d->alg_bad_order ? ", <strong>steps out of order</strong>" :
 		    "");
+		if (d->alg_since != 0)
+			evbuffer_add_printf(o, " since %s, due by %s%s",
+			    clock_rfc3339(d->alg_since, since, sizeof(since)),
+			    clock_rfc3339(d->alg_deadline, due, sizeof(due)),
+			    d->alg_stalled ? ", <strong>stalled</strong>" : "");
+		evbuffer_add_printf(o, "</p>\n");
+	}
 	if (waiting_for_ds(d)) {
 		evbuffer_add_printf(o, "<p>KSK rotation to key %u since %s "
 		    "(from %s); registrar deadline ", d->rot->new_key_tag,

@@ -64,6 +64,7 @@
 #include "probe/denial.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
+#include "probe/sigcheck.h"
 #include "probe/transport.h"
 
 #define T_A		1
@@ -208,6 +209,11 @@ struct job {
 	 * against the keys when the job ends. */
 	uint8_t			*neg_wire[PROBE_MAX_SERVERS][2];
 	size_t			 neg_len[PROBE_MAX_SERVERS][2];
+	/* Raw DNSKEY, CDS and CDNSKEY answers per server, for the signature
+	 * check a registry makes before it applies CDS (sigcheck.c): only
+	 * the CDS/CDNSKEY answers that carry records are kept. */
+	uint8_t			*key_wire[PROBE_MAX_SERVERS][3];
+	size_t			 key_len[PROBE_MAX_SERVERS][3];
 	struct sigq		 sigq[PROBE_MAX_SIGNALS];
 };
 TAILQ_HEAD(jobs, job);
@@ -273,6 +279,7 @@ static void	job_finish_walk(struct job *);
 static void	job_start_child(struct job *);
 static void	job_op_done(struct job *);
 static void	job_check_denials(struct job *);
+static void	job_check_cds_sigs(struct job *);
 static void	job_start_denial(struct job *, unsigned,
 		    const struct sockaddr *, socklen_t);
 static void	job_start_denial_validation(struct job *);
@@ -1460,6 +1467,28 @@ note_dnskey_size(struct probe_server *s, const struct transport_result *tr)
 	note_tcp(s, tr);
 }
 
+/* Keep a copy of the DNSKEY answer, and of a CDS/CDNSKEY answer with
+ * records in it, until every answer is in (sigcheck.c). Out of memory
+ * leaves that server unverified: the tags alone judge it then. */
+static void
+keep_key_wire(struct job *j, const struct cquery *q,
+    const struct transport_result *tr)
+{
+	unsigned	 w = q->qtype == T_DNSKEY ? 0 : q->qtype == T_CDS ? 1 :
+			    q->qtype == T_CDNSKEY ? 2 : 3;
+
+	if (w == 3 || q->si >= PROBE_MAX_SERVERS || tr->wire == NULL ||
+	    tr->wire_len < 12 || j->key_wire[q->si][w] != NULL)
+		return;
+	/* ANCOUNT 0: nothing to verify. */
+	if (w > 0 && tr->wire[6] == 0 && tr->wire[7] == 0)
+		return;
+	if ((j->key_wire[q->si][w] = malloc(tr->wire_len)) == NULL)
+		return;
+	memcpy(j->key_wire[q->si][w], tr->wire, tr->wire_len);
+	j->key_len[q->si][w] = tr->wire_len;
+}
+
 static void
 child_answer(void *arg, const struct transport_result *tr)
 {
@@ -1482,6 +1511,8 @@ child_answer(void *arg, const struct transport_result *tr)
 	}
 	if (q->qtype == T_DNSKEY)
 		note_dnskey_size(s, tr);
+	if (tr->status == TRANSPORT_OK)
+		keep_key_wire(j, q, tr);
 	if (tr->status == TRANSPORT_OK) {
 		if (s->status == PROBE_Q_NONE)
 			s->status = PROBE_Q_OK;
@@ -1745,6 +1776,27 @@ job_check_denials(struct job *j)
 			    &r->servers[i].nodata,
 			    j->neg_wire[i][1], j->neg_len[i][1], j->domain,
 			    T_DENIAL, now);
+	}
+}
+
+/* Every answer is in: verify, for the servers that serve CDS or CDNSKEY,
+ * the signatures a registry checks before it applies them. */
+static void
+job_check_cds_sigs(struct job *j)
+{
+	struct probe_result	*r = j->res;
+	unsigned		 i;
+
+	for (i = 0; i < r->n_servers && i < PROBE_MAX_SERVERS; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if ((s->n_cds == 0 && s->n_cdnskey == 0) ||
+		    j->key_wire[i][0] == NULL)
+			continue;
+		sigcheck_server(j->e->denial_cache, r, i,
+		    j->key_wire[i][0], j->key_len[i][0],
+		    j->key_wire[i][1], j->key_len[i][1],
+		    j->key_wire[i][2], j->key_len[i][2]);
 	}
 }
 
@@ -2165,6 +2217,9 @@ job_free(struct job *j)
 	for (i = 0; i < PROBE_MAX_SERVERS; i++) {
 		free(j->neg_wire[i][0]);
 		free(j->neg_wire[i][1]);
+		free(j->key_wire[i][0]);
+		free(j->key_wire[i][1]);
+		free(j->key_wire[i][2]);
 	}
 	free(j->ref);
 	free(j->res);
@@ -2241,6 +2296,7 @@ job_op_done(struct job *j)
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
 	job_check_denials(j);
+	job_check_cds_sigs(j);
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
 	e->stats.domains++;

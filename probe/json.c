@@ -164,8 +164,9 @@ tags_json(const struct probe_result *r, bool cds, uint32_t set)
 static json_t *
 server_cds_json(const struct probe_result *r, const struct probe_server *s)
 {
-	json_t		*o, *sig;
-	unsigned	 j;
+	json_t		*o, *sig, *ver;
+	unsigned	 j, k;
+	uint32_t	 by;
 
 	sig = json_array();
 	for (j = 0; j < s->n_cds_sig; j++)
@@ -176,6 +177,18 @@ server_cds_json(const struct probe_result *r, const struct probe_server *s)
 	    "delete_in_cdnskey", s->cdnskey_delete, "cds_signers", sig,
 	    "status", s->cds_status == PROBE_Q_NONE ? "ok" :
 	    probe_qstatus_name(s->cds_status), "over_tcp", s->cds_tcp);
+	/* The keys whose RRSIG over the CDS (CDNSKEY when no CDS) RRset
+	 * verifies, null when not verified. */
+	ver = json_array();
+	by = s->n_cds > 0 ? s->cds_verified_by : s->cdnskey_verified_by;
+	for (k = 0; k < r->n_keys; k++)
+		if (by & (1u << k))
+			json_array_append_new(ver,
+			    json_integer(r->keys[k].key_tag));
+	json_object_set_new(o, "cds_signers_verified", s->sigs_verified ?
+	    ver : json_null());
+	if (!s->sigs_verified)
+		json_decref(ver);
 	return o;
 }
 
@@ -310,11 +323,14 @@ alg_rollover_json(const struct probe_alg_rollover *ro)
 {
 	if (ro->stage == PROBE_ALG_NONE)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o, s:s, s:b}", "stage",
-	    probe_alg_stage_name(ro->stage), "from", ro->from ?
+	return json_pack("{s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:b}",
+	    "stage", probe_alg_stage_name(ro->stage), "from", ro->from ?
 	    json_integer(ro->from) : json_null(), "to", ro->to ?
 	    json_integer(ro->to) : json_null(), "basis", ro->basis,
-	    "bad_order", ro->bad_order);
+	    "bad_order", ro->bad_order, "start", clock_json(ro->start),
+	    "stage_since", clock_json(ro->stage_since),
+	    "next_step_safe_at", clock_json(ro->safe_at), "deadline",
+	    clock_json(ro->deadline), "stalled", ro->stalled);
 }
 
 /* What each parent server address said to the DS question. */
@@ -356,6 +372,7 @@ json_t *
 probe_result_json(const struct probe_result *r)
 {
 	json_t		*o, *a, *x, *tags, *servers;
+	int		 verified;
 	unsigned	 i, k;
 
 	o = json_object();
@@ -422,6 +439,10 @@ probe_result_json(const struct probe_result *r)
 		x = json_array_get(a, json_array_size(a) - 1);
 		json_object_set_new(x, "algorithm_deprecated", json_boolean(
 		    dsmatch_algorithm_deprecated(key->algorithm)));
+		/* Verified only where CDS/CDNSKEY is served: null elsewhere. */
+		verified = probe_key_sig_verified(r, k);
+		json_object_set_new(x, "dnskey_rrsig_verified", verified < 0 ?
+		    json_null() : json_boolean(verified));
 		json_object_set_new(x, "rsa_bits", bits >= 0 ?
 		    json_integer(bits) : json_null());
 	}

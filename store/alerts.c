@@ -108,6 +108,9 @@ static const char *const alert_sql[S__COUNT] = {
 	    "instr(s.transitions, ',' || o.transition || ',') > 0 "
 	    "LEFT JOIN deliveries d ON d.outbox_id = o.id AND d.sink = s.name "
 	    "WHERE o.alert_id = ?1 ORDER BY o.id, s.name",
+	[S_ALERT_LAST_PAYLOAD] =
+	    "SELECT payload FROM outbox WHERE alert_id = ?1 "
+	    "ORDER BY id DESC LIMIT 1",
 };
 
 const char *
@@ -787,6 +790,36 @@ out:
 }
 
 /* ------------------------------------------------------- reading */
+
+int
+store_alert_last_payload(struct store *st, int64_t alert_id, char **out)
+{
+	sqlite3_stmt	*s;
+	const char	*p;
+	int		 rc;
+
+	st->err[0] = '\0';
+	*out = NULL;
+	if ((s = store_stmt(st, S_ALERT_LAST_PAYLOAD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, alert_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		store_dberr(st, "reading the outbox");
+		sqlite3_reset(s);
+		return -1;
+	}
+	p = (const char *)sqlite3_column_text(s, 0);
+	*out = strdup(p != NULL ? p : "{}");
+	sqlite3_reset(s);
+	if (*out == NULL)
+		return store_seterr(st, "out of memory");
+	return 1;
+}
 
 int
 store_alerts(struct store *st, time_t since, struct store_alert **out,

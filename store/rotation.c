@@ -615,6 +615,7 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 	}
 	if (history_rotation(st, dom.id, r) == -1 ||
 	    history_algorithms(st, dom.id, r) == -1 ||
+	    store_algroll_annotate(st, dom.id, r) == -1 ||
 	    (dom.last_checked != 0 && history_validation(st, dom.id, r) == -1))
 		goto fail;
 	if (dom.last_checked == 0 || dsmatch_name_to_wire(r->domain, owner,
@@ -862,7 +863,8 @@ store_commit(struct store *st, struct probe_result *r,
 	    strcmp(dom.last_validation,
 	    probe_validation_name(r->validation)) != 0;
 	if (write_observation(st, dom.id, r, now, change) == -1 ||
-	    write_keys(st, dom.id, r, now, had_history) == -1)
+	    write_keys(st, dom.id, r, now, had_history) == -1 ||
+	    store_algroll_commit(st, dom.id, r, now) == -1)
 		goto fail;
 	/* Alert transitions commit with the state change that caused
 	 * them, or not at all. */

@@ -34,7 +34,7 @@
 
 #include "probe/probe.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
@@ -420,6 +420,15 @@ struct store_alert {
  */
 int	store_alerts(struct store *, time_t since, struct store_alert **out,
 	    size_t *n);
+
+/*
+ * The payload of the alert's newest transition in the outbox (an
+ * Alertmanager sink re-posts open alerts after a restart). 1 with *out
+ * set (caller frees), 0 when the outbox holds none any more (pruned), -1
+ * on error.
+ */
+int	store_alert_last_payload(struct store *, int64_t alert_id,
+	    char **out);
 
 /* One transition of an alert and where it stands for one sink. */
 struct store_alert_delivery {

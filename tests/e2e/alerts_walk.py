@@ -259,7 +259,8 @@ try:
         am = recv.delivered("/api/v2/alerts")
         t.ok(am and isinstance(am[0], list) and
              am[0][0]["labels"] == {"alertname": "dnssecmon_rotation_pending",
-                                    "domain": ZONE, "severity": "warning",
+                                    "domain": ZONE, "zone": ZONE,
+                                    "severity": "warning",
                                     "code": "rotation_pending"} and
              want_ds[0] in am[0][0]["annotations"]["description"] and
              am[0][0]["annotations"].get("dnssecmon_instance") == "walk" and

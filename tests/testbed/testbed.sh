@@ -30,6 +30,8 @@ SCENARIOS="$SCENARIOS nsec3 denialbad"
 SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
 # Deprecated crypto, TTLs that outlast the window, RFC 9615 bootstrapping, an algorithm-14 KSK.
 SCENARIOS="$SCENARIOS sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
+# CDS that passes a check by key tag and algorithm and fails the cryptographic one.
+SCENARIOS="$SCENARIOS cdsbogusdigest cdsbadsig cdsbadcdssig"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -262,10 +264,15 @@ take_lock() {
 #                (_dsboot.<zone>._signal.ns1/ns2.NSHOST); static zones only
 #   NSHOST       the zone holding the name servers' names: dnshost.$TLD (signed, DS at
 #                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
+#   CDS_DIGEST   bogus: every CDS keeps its key tag and algorithm but one hex digit of its
+#                digest is altered (before signing: the RRSIG over the CDS verifies)
+#   BAD_SIG      "TYPES:role": the RRSIGs by role's key over each of the comma-separated
+#                TYPES (DNSKEY, CDS, CDNSKEY) are altered after signing, on both servers:
+#                its key tag is there, its signature verifies nothing
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
     CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
-    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK=""
+    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK="" CDS_DIGEST=ok BAD_SIG=""
     DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
@@ -346,6 +353,24 @@ state_def() {
     # CDS for the new key, CDNSKEY still for the old one: scanners cancel the update.
     cdsmismatch) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
                  CDNSKEY="ksk" ;;
+    # None of the three opens a KSK rotation (no key waits for its DS).
+    # The CDS for ksk has the right key tag and algorithm and a wrong digest (a DS typed
+    # or templated by hand); CDNSKEY names ksk correctly. By tags CDS and CDNSKEY agree
+    # and ksk signs: a registry that applies the CDS replaces the good DS with one that
+    # matches no key.
+    cdsbogusdigest) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 CDS_DIGEST=bogus ;;
+    # Both KSKs have a DS; the CDS names ksk_new alone (drop ksk's DS), and ksk_new's
+    # RRSIG over the DNSKEY RRset carries its tag but does not verify (a signer that
+    # changed the key set and kept a stale signature). ksk's RRSIG verifies, so the zone
+    # validates today; the DS set the CDS asks for would make it bogus.
+    cdsbadsig)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk ksk_new"; CDS="ksk_new"
+                 BAD_SIG=DNSKEY:ksk_new ;;
+    # The RRSIGs over CDS and CDNSKEY by ksk, the key the DS covers and the only one that
+    # signs them, carry its tag and do not verify. A registry ignores this CDS (RFC 7344
+    # 4.1); by tags, ksk signs it.
+    cdsbadcdssig) PUB_A="ksk zsk";        SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 BAD_SIG=CDS,CDNSKEY:ksk ;;
     # RFC 8078 4: the zone asks its parent to remove every DS (turn DNSSEC off).
     cdsdelete)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="delete" ;;
     # Multi-signer, RFC 8901 model 2: provider a signs with ksk/zsk, provider b with
@@ -538,7 +563,7 @@ build_child() {
     local zone=$1 state=$2 serial=$3 label=${1%."$TLD"} srv pub ser r src out signed_a=""
     state_def "$state" || die "unknown state $state"
     mkdir -p "$D/work/$zone"
-    local cds cdnskey sksk szsk
+    local cds cdnskey sksk szsk copied
     for srv in a b; do
         if [ "$srv" = a ]; then
             pub=$PUB_A; ser=$serial; cds=$CDS; cdnskey=$CDNSKEY; sksk=$SIGN_KSK; szsk=$SIGN_ZSK
@@ -548,6 +573,7 @@ build_child() {
         fi
         src=$D/work/$zone/$srv.zone
         out=$D/work/$zone/$srv.signed
+        copied=""
         {
             echo "\$TTL $TTL"
             echo "$zone. IN SOA ns1.$NSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
@@ -558,7 +584,7 @@ build_child() {
             if [ -n "$pub" ]; then
                 for r in $cds; do
                     if [ "$r" = delete ]; then echo "$zone. $TTL IN CDS 0 0 0 00"
-                    else ds_rr "$zone" "$r" -C; fi
+                    else ds_rr "$zone" "$r" -C | cds_digest_filter; fi
                 done
                 for r in $cdnskey; do
                     if [ "$r" = delete ]; then echo "$zone. $TTL IN CDNSKEY 0 3 0 AA=="
@@ -571,11 +597,14 @@ build_child() {
         elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ] &&
              [ "$CDS_B $CDNSKEY_B" = "$CDS $CDNSKEY" ]; then
             cp "$signed_a" "$out" # same content: one signing is enough
+            copied=1
         else
             sign_zone "$zone" "$src" "$out" "$WINDOW" "$sksk" "$szsk" "$NSEC3_ITER"
             [ -z "$XSIG_ZSK" ] || add_foreign_sigs "$zone" "$src" "$out"
         fi
         [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
+        # A copy of a's file already has the altered signature.
+        [ -z "$BAD_SIG" ] || [ -n "$copied" ] || break_sig "$zone" "$BAD_SIG" "$out"
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
     done
@@ -611,6 +640,29 @@ break_nsec_sigs() {
             c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
             $13 = substr($13, 1, 9) r substr($13, 11) }
          { print }' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
+# CDS_DIGEST=bogus: flip the last hex digit of each CDS digest (the last field).
+cds_digest_filter() {
+    if [ "$CDS_DIGEST" = bogus ]; then
+        awk '{ d = $NF; c = substr(d, length(d), 1); r = (c == "0") ? "1" : "0"
+               $NF = substr(d, 1, length(d) - 1) r; print }'
+    else
+        cat
+    fi
+}
+
+# Alter one base64 character of each RRSIG over TYPES made by the key of role (BAD_SIG;
+# with -O full the covered type is field 5, the key tag field 11, the signature starts at
+# field 13).
+break_sig() { # zone TYPES:role signed-file
+    local tag
+    tag=$(basename "$(key_of "$1" "${2#*:}")" | sed 's/.*+//; s/^0*//')
+    awk -v t="$tag" -v types=",${2%%:*}," '$4 == "RRSIG" && index(types, "," $5 ",") &&
+            $11 == t && length($13) > 10 {
+            c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
+            $13 = substr($13, 1, 9) r substr($13, 11) }
+         { print }' "$3" >"$3.tmp" && mv -f "$3.tmp" "$3"
 }
 
 # expect/<zone>.denial: "nsec", "nsec3 ITERATIONS SALT" (read back from the signed zone's
@@ -691,7 +743,7 @@ write_expect() {
     if [ -n "$PUB_A" ]; then
         for r in $CDS; do
             if [ "$r" = delete ]; then echo "$zone. IN CDS 0 0 0 00" >>"$e/$zone.cds"
-            else ds_plain "$zone" "$r" >>"$e/$zone.cds"; fi
+            else ds_plain "$zone" "$r" | cds_digest_filter >>"$e/$zone.cds"; fi
         done
     fi
     echo "$state" >"$e/$zone.state"

@@ -124,6 +124,55 @@ main(void)
 	sigs(B(OLD) | B(NEW), B(OLD) | B(NEW));
 	stage_is("keys_published", "stage 2");
 
+	/* Each stage's clock: a stage first seen now starts now, is safe to
+	 * leave once the DNSKEY TTL has passed, due within the window. */
+	R.dnskey_ttl = 7200;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW && R.alg_rollover.stage_since == NOW &&
+	    R.alg_rollover.safe_at == NOW + 7200 &&
+	    R.alg_rollover.deadline == NOW + P.rotation_window_s &&
+	    !R.alg_rollover.stalled,
+	    "stage 2 first seen: since now, safe after the DNSKEY TTL, due "
+	    "within the window");
+	/* The store saw this stage begin 3 days ago: the clock goes on. */
+	R.history.tracked = true;
+	R.history.alg_open = true;
+	R.history.alg_from = OLD;
+	R.history.alg_to = NEW;
+	R.history.alg_start = NOW - 4 * 86400;
+	R.history.alg_stage = PROBE_ALG_KEYS_PUBLISHED;
+	R.history.alg_stage_since = NOW - 3 * 86400;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW - 4 * 86400 &&
+	    R.alg_rollover.stage_since == NOW - 3 * 86400 &&
+	    R.alg_rollover.deadline == NOW - 3 * 86400 + P.rotation_window_s,
+	    "stage 2 seen before: its start and deadline carry on");
+	p = fixture_problem("algorithm_rollover_stage");
+	ok(p && p->severity == PROBE_SEV_OK && strstr(p->message, "due by"),
+	    "a stage within its window: info, with its deadline");
+	/* History had the previous stage: this one starts now. */
+	R.history.alg_stage = PROBE_ALG_SIGNATURES_ADDED;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.stage_since == NOW &&
+	    R.alg_rollover.start == NOW - 4 * 86400,
+	    "a new stage: its own clock, the rollover's start kept");
+	/* Another pair of algorithms in history: a new rollover. */
+	R.history.alg_stage = PROBE_ALG_KEYS_PUBLISHED;
+	R.history.alg_to = 15;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW && R.alg_rollover.stage_since == NOW,
+	    "history of another rollover: this one starts now");
+	/* Past the window the stage has stalled: a warning. */
+	R.history.alg_to = NEW;
+	R.history.alg_stage_since = NOW - P.rotation_window_s - 3600;
+	probe_classify(&R, &P, NOW);
+	p = fixture_problem("algorithm_rollover_stage");
+	ok(R.alg_rollover.stalled && p && p->severity == PROBE_SEV_WARNING &&
+	    strstr(p->message, "STALLED") != NULL,
+	    "a stage past its deadline: stalled, a warning");
+	R.history = (struct probe_history){ 0 };
+	R.dnskey_ttl = 0;
+
 	/* 3: the DS swapped; only history tells it from stage 2 of 13 -> 8. */
 	base(true);
 	key(257, OLD, 1, NOW - 20 * 86400);

@@ -1143,6 +1143,118 @@ main(void)
 	ok(!fixture_has("server_unreachable"),
 	    "... the server still answered over UDP: not unreachable");
 
+	/* What the tags pass and the cryptography does not (sigcheck.c
+	 * fills verifies_dnskey / cds_verified_by): a rollover whose CDS
+	 * names k2, both KSKs signing by tag, the CDS signed by k1 (DS). */
+	{
+		static const char *const mine[] = { "test" };
+		unsigned i;
+
+		base();
+		k1 = key_add(257, 13, 1, 3, 3);
+		k2 = key_add(257, 13, 3, 3, 3);
+		key_add(256, 13, 2, 3, 0);
+		parent_ds(k1, 0);
+		child_cds(k2);
+		for (i = 0; i < 2; i++) {
+			struct probe_server *s = &R.servers[i];
+
+			s->n_cds = 1;
+			s->cds_answered = s->cdnskey_answered = true;
+			s->cds_set = 1;
+			s->n_cds_sig = 2;
+			s->cds_sig[0].key_tag = R.keys[k1].key_tag;
+			s->cds_sig[1].key_tag = R.keys[k2].key_tag;
+			s->cds_sig[0].algorithm = s->cds_sig[1].algorithm = 13;
+			s->sigs_verified = true;
+			s->cds_verified_by = 1u << k1 | 1u << k2;
+		}
+		R.keys[k1].verifies_dnskey = R.keys[k2].verifies_dnskey = 3;
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		ok(!fixture_has("cds_bogus") && R.cds_acceptable && R.cds_pickup != 0,
+		    "every signature verifies: no cds_bogus; a CDS-applying "
+		    "parent would act (pickup time set)");
+		probe_policy_defaults(&P);
+		is_int(probe_key_sig_verified(&R, k2), 1,
+		    "probe_key_sig_verified: 1 where it verifies everywhere");
+		/* k2's RRSIG over the DNSKEY RRset does not verify at b. */
+		R.keys[k2].verifies_dnskey = 1;
+		classify();
+		ok(fixture_has("cds_bogus") &&
+		    strstr(fixture_message("cds_bogus"), "192.0.2.2") != NULL &&
+		    strstr(fixture_message("cds_bogus"), "192.0.2.1") == NULL,
+		    "the CDS key's RRSIG verifies at a only: cds_bogus names b");
+		R.keys[k2].verifies_dnskey = 0;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_breaks_chain") &&
+		    !R.cds_acceptable,
+		    "the CDS key's RRSIG verifies nowhere: cds_bogus, not "
+		    "acceptable, cds_breaks_chain quiet (the tags pass)");
+		is_str(probe_severity_name(R.severity), "warning",
+		    "cds_bogus (chain) without a CDS-applying parent: warning");
+		is_int(probe_key_sig_verified(&R, k2), 0,
+		    "probe_key_sig_verified: 0 where it does not verify");
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		is_str(probe_severity_name(R.severity), "critical",
+		    "cds_bogus (chain) under a CDS-applying parent: critical");
+		ok(R.cds_pickup == 0,
+		    "... and no registry pickup is promised");
+		/* Not verified (no wire kept): the tags judge, as before. */
+		R.servers[0].sigs_verified = R.servers[1].sigs_verified = false;
+		classify();
+		ok(!fixture_has("cds_bogus"), "signatures not verified: no cds_bogus");
+		is_int(probe_key_sig_verified(&R, k2), -1,
+		    "probe_key_sig_verified: -1 where nothing was verified");
+		/* The RRSIG over the CDS by k1 (the DS key) does not verify. */
+		R.servers[0].sigs_verified = R.servers[1].sigs_verified = true;
+		R.keys[k2].verifies_dnskey = 3;
+		R.servers[0].cds_verified_by = R.servers[1].cds_verified_by =
+		    1u << k2;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_signer_not_in_ds") &&
+		    strstr(fixture_message("cds_bogus"), "ignores this CDS") != NULL,
+		    "the DS key's RRSIG over the CDS does not verify: cds_bogus");
+		is_str(probe_severity_name(R.severity), "warning",
+		    "... a warning even under a CDS-applying parent (it is "
+		    "ignored, not applied)");
+		/* CDS signed right, the CDNSKEY's RRSIG by k1 does not
+		 * verify: a registry that reads CDNSKEY (.cz) ignores it. */
+		for (i = 0; i < 2; i++) {
+			R.servers[i].cds_verified_by = 1u << k1 | 1u << k2;
+			R.servers[i].n_cdnskey = 1;
+			R.servers[i].n_cdnskey_sig = 1;
+			R.servers[i].cdnskey_sig[0] = R.servers[i].cds_sig[0];
+			R.servers[i].cdnskey_verified_by = 1u << k2;
+		}
+		classify();
+		ok(fixture_has("cds_bogus") &&
+		    strstr(fixture_message("cds_bogus"), "CDNSKEY") != NULL,
+		    "the DS key's RRSIG over the CDNSKEY does not verify: "
+		    "cds_bogus");
+		for (i = 0; i < 2; i++) {
+			R.servers[i].n_cdnskey = 0;
+			R.servers[i].n_cdnskey_sig = 0;
+		}
+		/* The CDS digest is wrong under k2's tag and algorithm. */
+		R.servers[0].cds_verified_by = R.servers[1].cds_verified_by =
+		    1u << k1 | 1u << k2;
+		R.cds[0].digest[5] ^= 0x40;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_unknown_key") &&
+		    strstr(fixture_message("cds_bogus"), "digest") != NULL,
+		    "a wrong digest under a published key's tag: cds_bogus, "
+		    "not cds_unknown_key");
+		/* ... under a tag no key has: an unknown key, as before. */
+		R.cds[0].key_tag ^= 0x5a5a;
+		classify();
+		ok(fixture_has("cds_unknown_key"),
+		    "a CDS under a tag no key has: cds_unknown_key");
+	}
+
 	/* A tracked rotation under a parent that applies CDS: until the
 	 * pickup time the registry is expected to act, not a person. */
 	base();
