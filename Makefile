@@ -92,6 +92,7 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 # cli/shard.c is not in the library: its test links it directly.
 $(B)/tests/test_shard: cli/shard.c
+$(B)/tests/test_catalog: cli/catalog.c
 
 # The malloc-failure shim the fault tests preload (tests/fault/): never
 # instrumented, so that it can sit in front of ASan's allocator too.
@@ -118,10 +119,15 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 # The configuration target needs the parser from cli/ too (not main()).
-FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c))
+FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c cli/domainlist.c))
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) $(FUZZ_CONFIG_SRCS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(PKG_LIBS)
+
+# The catalog parser lives in cli/ (it is the daemon's, not the library's).
+build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(LIB_SRCS) cli/catalog.c $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< cli/catalog.c $(LIB_SRCS) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -213,6 +213,8 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "checked_at", clock_json(d->known ?
 	    d->last_check : 0));
 	json_object_set_new(o, "interval", json_integer(d->interval_s));
+	json_object_set_new(o, "catalog", d->catalog[0] ?
+	    json_string(d->catalog) : json_null());
 	json_object_set_new(o, "critical_before", json_integer(
 	    (json_int_t)d->policy.critical_before_s));
 	json_object_set_new(o, "state", json_string(probe_state_name(d->known ?
@@ -331,6 +333,33 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	return o;
 }
 
+/* The catalog zones the monitored set comes from in part, with what the
+ * last poll said: the error text that metrics cannot carry. */
+static json_t *
+catalogs_json(struct export *ex)
+{
+	const struct xcat	*c;
+	json_t			*a = json_array();
+	size_t			 i;
+	char			 ok_at[32], tried_at[32];
+
+	for (i = 0; i < ex->n_cats; i++) {
+		c = &ex->cats[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, "
+		    "s:o, s:b, s:o, s:o, s:o}", "zone", c->zone, "primary",
+		    c->primary, "members", (json_int_t)c->members, "excess",
+		    (json_int_t)c->excess, "ignored", (json_int_t)c->ignored,
+		    "serial", c->have ? json_integer(c->serial) : json_null(),
+		    "ok", c->ok, "last_success", c->last_success ?
+		    json_string(clock_rfc3339(c->last_success, ok_at,
+		    sizeof(ok_at))) : json_null(), "last_attempt",
+		    c->last_attempt ? json_string(clock_rfc3339(c->last_attempt,
+		    tried_at, sizeof(tried_at))) : json_null(), "error",
+		    c->error[0] ? json_string(c->error) : json_null()));
+	}
+	return a;
+}
+
 json_t *
 xapi_domains(struct export *ex, time_t now)
 {
@@ -348,6 +377,7 @@ xapi_domains(struct export *ex, time_t now)
 		free(v);
 	}
 	json_object_set_new(o, "domains", a);
+	json_object_set_new(o, "catalogs", catalogs_json(ex));
 	xapi_identity(ex, o);
 	return o;
 }

@@ -342,6 +342,55 @@ preload(struct export *ex)
 	free(rots);
 }
 
+static void
+free_cats(struct xcat *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].label);
+		free(v[i].zone);
+		free(v[i].primary);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int
+export_set_catalogs(struct export *ex, const struct export_catalog *list,
+    size_t n)
+{
+	struct xcat	*v;
+	size_t		 i;
+
+	if (ex == NULL)
+		return 0;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((v[i].label = xlabel_escape(list[i].zone)) == NULL ||
+		    (v[i].zone = strdup(list[i].zone)) == NULL ||
+		    (v[i].primary = strdup(list[i].primary)) == NULL ||
+		    (v[i].error = strdup(list[i].error ? list[i].error :
+		    "")) == NULL) {
+			free_cats(v, i + 1);
+			return -1;
+		}
+		v[i].last_attempt = list[i].last_attempt;
+		v[i].members = list[i].members;
+		v[i].excess = list[i].excess;
+		v[i].ignored = list[i].ignored;
+		v[i].serial = list[i].serial;
+		v[i].have = list[i].have;
+		v[i].ok = list[i].ok;
+		v[i].last_success = list[i].last_success;
+	}
+	free_cats(ex->cats, ex->n_cats);
+	ex->cats = v;
+	ex->n_cats = n;
+	return 0;
+}
+
 int
 export_set_domains(struct export *ex, const struct export_domain *list,
     size_t n)
@@ -384,6 +433,8 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		d->policy = list[i].policy;
 		d->interval_s = list[i].interval_s;
 		d->in_shard = list[i].in_shard;
+		snprintf(d->catalog, sizeof(d->catalog), "%s",
+		    list[i].catalog != NULL ? list[i].catalog : "");
 		a[k++] = d;
 	}
 	/* Committed: free the ones that went, keep the new order. */

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -62,6 +63,23 @@ struct export_domain {
 	bool			 in_shard;	/* false: another shard checks
 						   it; only a host's webhook
 						   for it is taken here */
+	const char		*catalog;	/* the catalog zone it is a
+						   member of; NULL: configured */
+};
+
+/* One catalog zone (RFC 9432) the monitored set comes from in part. */
+struct export_catalog {
+	const char		*zone;
+	const char		*primary;
+	size_t			 members;	/* monitored (all shards) */
+	size_t			 excess;	/* over max_members */
+	size_t			 ignored;	/* broken member nodes */
+	uint32_t		 serial;
+	bool			 have;		/* transferred once */
+	bool			 ok;		/* the last poll worked */
+	time_t			 last_success;	/* 0: never */
+	time_t			 last_attempt;
+	const char		*error;		/* "" when ok */
 };
 
 /*
@@ -136,6 +154,14 @@ void		 export_set_identity(struct export *, const char *instance,
  */
 int		 export_set_domains(struct export *,
 		    const struct export_domain *, size_t n);
+
+/*
+ * The catalogs and their status (copied), replacing the previous list,
+ * for /metrics (dnssecmon_catalog_*). 0, or -1 when out of memory (the
+ * old list stays).
+ */
+int		 export_set_catalogs(struct export *,
+		    const struct export_catalog *, size_t n);
 
 /*
  * After each check: the classified result (only read, during the call)

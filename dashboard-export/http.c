@@ -1032,6 +1032,8 @@ export_destroy(struct export *ex)
 	ex->store = NULL;
 	(void)export_set_domains(ex, NULL, 0);
 	free(ex->dom);
+	(void)export_set_catalogs(ex, NULL, 0);
+	free(ex->cats);
 	for (i = 0; i < ex->n_resolvers; i++) {
 		free(ex->resolver_name[i]);
 		free(ex->resolver_label[i]);

@@ -92,6 +92,7 @@ struct xdom {
 	int		 interval_s;
 	bool		 in_shard;
 	bool		 listed;	/* export_set_domains() scratch */
+	char		 catalog[PROBE_NAME_MAX];	/* "": configured */
 
 	bool		 known;		/* from a check or from history */
 	bool		 checked;	/* a check finished in this run */
@@ -196,6 +197,16 @@ enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
 extern const int	 xhttp_codes[XHTTP_NCODES];
 extern const char	*xhttp_handlers[XH_NHANDLERS];
 
+struct xcat {
+	char		*label;		/* the zone, escaped for a label */
+	char		*zone, *primary, *error;	/* copies; error "" */
+	time_t		 last_attempt;
+	size_t		 members, excess, ignored;
+	uint32_t	 serial;
+	bool		 have, ok;
+	time_t		 last_success;
+};
+
 struct export {
 	struct event_base	*base;
 	struct store		*store;
@@ -229,6 +240,10 @@ struct export {
 	 * the monitor, not of a domain): why, from that check. */
 	bool			 intercepted;
 	char			 intercepted_why[256];
+
+	/* Catalog zones (export_set_catalogs). */
+	struct xcat		*cats;
+	size_t			 n_cats;
 
 	/* The table, sorted by name. */
 	struct xdom		**dom;

@@ -412,6 +412,72 @@ webhook_events(struct out *o, struct export *ex, const char *name)
 	}
 }
 
+/* One series per catalog zone; with have, only once transferred. */
+static void
+catalog_series(struct out *o, struct export *ex, const char *name,
+    int which)
+{
+	const struct xcat	*c;
+	size_t			 i;
+	long long		 v;
+
+	for (i = 0; i < ex->n_cats; i++) {
+		c = &ex->cats[i];
+		switch (which) {
+		case 0: v = (long long)c->members; break;
+		case 1: v = (long long)c->excess; break;
+		case 2: v = (long long)c->ignored; break;
+		case 3: if (!c->have) continue;
+			v = (long long)c->serial; break;
+		case 4: v = c->ok ? 1 : 0; break;
+		default: if (c->last_success == 0) continue;
+			v = (long long)c->last_success; break;
+		}
+		puts_(o, name);
+		puts_(o, "{catalog=\"");
+		puts_(o, c->label);
+		puts_(o, "\"} ");
+		put_int(o, v);
+		put(o, "\n", 1);
+	}
+}
+
+static void
+catalog_members(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 0);
+}
+
+static void
+catalog_excess(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 1);
+}
+
+static void
+catalog_ignored(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 2);
+}
+
+static void
+catalog_serial(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 3);
+}
+
+static void
+catalog_ok(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 4);
+}
+
+static void
+catalog_success(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 5);
+}
+
 /* The previous render's time: this one is still running. */
 static void
 render_seconds(struct out *o, struct export *ex, const char *name)
@@ -890,6 +956,28 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_domains", "gauge",
 	  "Domains this daemon (this shard) monitors.",
 	  .scalar = domains_in_shard },
+	{ "dnssecmon_catalog_members", "gauge",
+	  "Member zones of the catalog zone (RFC 9432) monitored, over all "
+	  "shards.",
+	  .samples = catalog_members },
+	{ "dnssecmon_catalog_members_excess", "gauge",
+	  "Member zones of the catalog past its max_members: not monitored.",
+	  .samples = catalog_excess },
+	{ "dnssecmon_catalog_members_ignored", "gauge",
+	  "Member nodes of the catalog ignored as broken (several PTR, a "
+	  "zone twice, a name that needs escapes).",
+	  .samples = catalog_ignored },
+	{ "dnssecmon_catalog_serial", "gauge",
+	  "SOA serial of the catalog's last transfer.",
+	  .samples = catalog_serial },
+	{ "dnssecmon_catalog_transfer_ok", "gauge",
+	  "1 when the last poll of the catalog (SOA, and AXFR when the serial "
+	  "moved) worked, 0 when it failed (the members of the last transfer "
+	  "stay monitored).",
+	  .samples = catalog_ok },
+	{ "dnssecmon_catalog_last_success_timestamp_seconds", "gauge",
+	  "When a poll of the catalog last worked.",
+	  .samples = catalog_success },
 	{ "dnssecmon_ready", "gauge",
 	  "1 once every domain has been checked since the start (/readyz).",
 	  .scalar = ready },

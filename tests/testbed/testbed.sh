@@ -46,7 +46,7 @@ usage() {
     cat <<EOF
 usage: testbed.sh up | down | status | env [--export] |
                   switch [STATE|rekey] [--tld-lag] | tld-catchup | tld-unsigned-ds |
-                  pause NAME | resume NAME | --help
+                  pause NAME | resume NAME | catalog [add|remove ZONE...] | --help
 
   up        generate fresh keys, sign all zones, start 5 NSD instances and unbound,
             wait until every server answers; refuses if already running or if a port is taken
@@ -68,6 +68,10 @@ usage: testbed.sh up | down | status | env [--export] |
   pause     SIGSTOP one daemon (root, tld, tld2, a, b or resolver): it keeps its address but
             stops answering, like a hung server; 'resume' sends SIGCONT. 'down' resumes
             paused daemons before stopping them.
+  catalog   without arguments: print the members of the catalog zone (RFC 9432) that
+            server a (\$TESTBED_NS_A) serves as \$TESTBED_CATALOG_ZONE, transfer only with
+            the TSIG key in \$TESTBED_DIR/catalog.key ("NAME ALGORITHM SECRET");
+            add/remove ZONE...: rewrite it with a new serial, reload, wait for the serial
 
 Scenario zones (<label>.\$TESTBED_TLD): $SCENARIOS, switch
 
@@ -112,7 +116,7 @@ TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED
 TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
 TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
 TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6
-TESTBED_NS_B6"
+TESTBED_NS_B6 TESTBED_CATALOG_ZONE TESTBED_CATALOG_KEY"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
@@ -156,6 +160,10 @@ load_config() {
     TESTBED_KEYS=$D/keys
     TESTBED_SWITCH_ZONE=switch.$TLD
     TESTBED_DNSHOST_ZONE=$DNSHOST
+    # A catalog zone (RFC 9432) on server a, transferred with TSIG only. Not delegated
+    # anywhere (a special-use name): consumers ask the primary they are told of.
+    TESTBED_CATALOG_ZONE=catalog.invalid
+    TESTBED_CATALOG_KEY=$D/catalog.key
     TESTBED_SCRIPT=$SELF
     TESTBED_ZONES=""
     local s
@@ -1010,8 +1018,79 @@ EOF
             printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$z" "$(basename "$f")"
         done
         case $name in a|b) [ "$TESTBED_BENCH_ZONES" = 0 ] || bench_nsd_zones ;; esac
+        if [ "$name" = a ]; then catalog_nsd_conf; fi
     } >"$dir/nsd.conf"
     nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
+}
+
+# The catalog zone's stanza for server a: AXFR only with the key, from anywhere (loopback).
+catalog_nsd_conf() {
+    local kname alg secret
+    read -r kname alg secret <"$TESTBED_CATALOG_KEY"
+    cat <<EOF
+key:
+    name: "$kname"
+    algorithm: $alg
+    secret: "$secret"
+zone:
+    name: "$TESTBED_CATALOG_ZONE"
+    zonefile: "$D/catalog/$TESTBED_CATALOG_ZONE.zone"
+    provide-xfr: 0.0.0.0/0 $kname
+EOF
+}
+
+# The catalog zone from $D/catalog/members (one zone a line) with serial $1. Member node
+# labels are a hash of the zone name (RFC 9432 4.1 leaves them to the producer).
+build_catalog() {
+    local serial=$1 z f=$D/catalog/$TESTBED_CATALOG_ZONE.zone
+    {
+        echo "\$TTL 0"
+        echo "$TESTBED_CATALOG_ZONE. IN SOA invalid. invalid. $serial 3600 600 2147483646 0"
+        echo "$TESTBED_CATALOG_ZONE. IN NS invalid."
+        echo "version.$TESTBED_CATALOG_ZONE. IN TXT \"2\""
+        while read -r z; do
+            [ -n "$z" ] || continue
+            echo "$(printf '%s' "$z" | sha1sum | cut -c1-16).zones.$TESTBED_CATALOG_ZONE. IN PTR $z."
+        done <"$D/catalog/members"
+    } >"$f.tmp"
+    # NSD reloads by mtime: never the same second as the previous file.
+    if [ -f "$f" ]; then touch -d "@$(( $(stat -c %Y "$f") + 1 ))" "$f.tmp"; fi
+    mv "$f.tmp" "$f"
+    echo "$serial" >"$D/catalog/serial"
+}
+
+init_catalog() {
+    local secret
+    mkdir -p "$D/catalog"
+    # A fresh key on every up; tests read it from catalog.key, never hard-code it.
+    secret=$(head -c 32 /dev/urandom | base64)
+    echo "catalog-xfr. hmac-sha256 $secret" >"$TESTBED_CATALOG_KEY"
+    printf '%s\n' "healthy.$TLD" "rolldone.$TLD" "broken.$TLD" >"$D/catalog/members"
+    build_catalog 1
+}
+
+cmd_catalog() {
+    local op=${1:-} z serial
+    [ -f "$D/catalog/members" ] || die "no catalog in $D (testbed not up?)"
+    if [ -z "$op" ]; then cat "$D/catalog/members"; return 0; fi
+    shift
+    [ $# -gt 0 ] || die "catalog $op: name at least one zone"
+    require_root
+    take_lock
+    for z in "$@"; do
+        z=${z%.}
+        case $op in
+        add)    grep -qxF "$z" "$D/catalog/members" || echo "$z" >>"$D/catalog/members" ;;
+        remove) grep -vxF "$z" "$D/catalog/members" >"$D/catalog/members.tmp" || true
+                mv "$D/catalog/members.tmp" "$D/catalog/members" ;;
+        *)      die "catalog: add or remove, not '$op'" ;;
+        esac
+    done
+    serial=$(( $(cat "$D/catalog/serial") + 1 ))
+    build_catalog "$serial"
+    hup_daemon nsd-a
+    wait_serials "$TESTBED_NS_A $TESTBED_CATALOG_ZONE $serial"
+    log "catalog $TESTBED_CATALOG_ZONE: serial $serial, $(wc -l <"$D/catalog/members") members"
 }
 
 unbound_conf() {
@@ -1468,6 +1547,7 @@ cmd_up() {
     build_special_tld "$serial"
     build_root "$serial"
     write_client_files
+    init_catalog
 
     nsd_conf root "$TESTBED_ROOT_NS_A" "$TESTBED_ROOT_NS_B"
     nsd_conf tld "$TESTBED_TLD_NS_A"
@@ -1612,6 +1692,7 @@ main() {
     tld-unsigned-ds) load_config; cmd_tld_unsigned_ds ;;
     pause)  load_config; require_root; cmd_signal_daemon STOP "$@" ;;
     resume) load_config; require_root; cmd_signal_daemon CONT "$@" ;;
+    catalog) load_config; cmd_catalog "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
     esac
