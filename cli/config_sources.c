@@ -113,10 +113,16 @@ each_scalar(struct parse *p, yaml_node_t *n, const char *key,
 static void
 list_one(struct parse *p, yaml_node_t *n, const char *path)
 {
-	char	 full[PATH_MAX], **v;
+	char	 full[PATH_MAX], why[300], **v;
 
 	if (resolve(p, n, "domains_file", path, full, sizeof(full)) == -1)
 		return;
+	/* Checked here, where the key's line is known: the list itself is
+	 * read after the whole file, and its error would name neither. */
+	if (file_check(full, FILE_MAX_CONFIG, why, sizeof(why)) == -1) {
+		err_at(p, n, "domains_file", "%s", why);
+		return;
+	}
 	if (p->n_lists >= CONFIG_MAX_FILES) {
 		err_at(p, n, "domains_file", "more than %d files",
 		    CONFIG_MAX_FILES);

@@ -3,8 +3,9 @@
 # whose read() fails (issue 13, item 1): a one-line error naming the option
 # and the path, at `check`, `run -n`, start-up and SIGHUP reload; never a
 # read loop at 100 % CPU. The paths: trust_anchor, root_hints, database,
-# exec.command, mqtt.ca_file/cert_file/key_file, webhooks.ca_file, and for
-# check --trust-anchor, --root-hints, -f (a domains file) and --db. After a
+# exec.command, domains_file, include, mqtt.ca_file/cert_file/key_file,
+# webhooks.ca_file, and for check --trust-anchor, --root-hints, -f (a
+# domains file) and --db. After a
 # refused reload the daemon keeps its old configuration and answers /healthz
 # within 1 s of the SIGHUP (a request with a 1 s limit that must succeed).
 #
@@ -112,6 +113,12 @@ for p in $bad_paths; do
 	is "$rc" 1 "run -n, exec.command: $p: exit 1"
 	like "$err" "c\.yaml:[0-9]+: exec\.command: $p: (not a regular file|not executable)" \
 		"run -n, exec.command: $p: named"
+	for key in domains_file include; do
+		runn "$(conf "domains: [a.example]" "$key: $p")"
+		is "$rc" 1 "run -n, $key: $p: exit 1 (not a hang)"
+		like "$err" "c\.yaml:[0-9]+: $key: $p: $(what "$p")" \
+			"run -n, $key: $p: names file, line, key, path and why"
+	done
 	runn "$(conf "domains: [a.example]" | sed "s#^database: .*#database: $p#")"
 	is "$rc" 1 "run -n, database: $p: exit 1 (not a hang)"
 	like "$err" "database: $p: " "run -n, database: $p: named"
@@ -151,6 +158,10 @@ for p in $bad_paths; do
 		"database: $p: "
 	start "exec.command $p" "$(conf "domains: [a.example]" "exec: [{command: [$p]}]")" \
 		"exec\.command: $p: (not a regular file|not executable)"
+	for key in domains_file include; do
+		start "$key $p" "$(conf "domains: [a.example]" "$key: $p")" \
+			"c\.yaml:[0-9]+: $key: $p: $(what "$p")"
+	done
 done
 
 # ---- SIGHUP reload with a bad path: refused, old configuration kept
@@ -205,6 +216,10 @@ for p in $bad_paths; do
 		"run\.yaml:[0-9]+: mqtt\.ca_file: $p: $(what "$p")"
 	reload_bad "database: $p" "$(new_domains -e "s#^database: .*#database: $p#")" \
 		"database: $p: "
+	for key in domains_file include; do
+		reload_bad "$key: $p" "$(new_domains; echo "$key: $p")" \
+			"run\.yaml:[0-9]+: $key: $p: $(what "$p")"
+	done
 done
 kill -TERM "$daemon"
 wait "$daemon"; rc=$?
