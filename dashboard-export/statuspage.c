@@ -25,7 +25,7 @@
 #include "dashboard-export/internal.h"
 
 #define CARDS_MAX	200	/* domains shown as cards */
-#define CODES_MAX	3	/* problem codes on a card's face: two lines */
+#define CODES_MAX	2	/* problem codes on a card's face: one line with "+N more" */
 #define TIMELINES_MAX	300	/* key timelines read from the store */
 #define TIMELINE_SPAN	(90 * 86400L)	/* at most this far back */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replicas deduplicated by a real Alertmanager cluster (issue #16, item 1).
+"""Replicas deduplicated by a real Alertmanager cluster.
 
 Three dnssecmon processes against the testbed: replicas A and B of the
 shard of the switchable zone, and C, the other shard of the same domain
