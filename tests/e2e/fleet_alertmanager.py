@@ -25,7 +25,10 @@ run here, grouping by zone and code:
   - B restarted, with the first peer back empty: the alerts open in B's
     store are posted again, from their last payload;
   - no peer up: B's resolution of the rotation waits in the outbox,
-    retried, and is delivered when a peer is back.
+    retried, and is delivered when a peer is back;
+  - the three share one mosquitto broker: each keeps its own retained
+    status topic, and a DNS host's rotation_start posted to A (restarted
+    after its kill) reaches B's `dnssecmon rotations` through it.
 """
 import json
 import os
@@ -64,6 +67,9 @@ DASH = os.path.join(os.environ["DNSSECMON_TOP"],
                     "dashboard-export/grafana-dashboard.json")
 tmp = tempfile.mkdtemp(prefix="dnssecmon-fleet-am-")
 recv = h.Receiver()
+SECRET = "e2e-fleet-am-%s-Qw9p" % os.getpid()
+HOST_ID = "e2e-fleet-am-%d" % os.getpid()
+broker = h.Broker(tmp, host=NET + ".50")
 
 
 def shard_of(name, n):
@@ -185,8 +191,11 @@ def replica(name, extra=""):
     urls = ", ".join("http://%s:%d" % (p.host, p.port) for p in am)
     d = dc.Daemon(env, DOMAINS, interval="2s", prefix="fleet-am-" + name,
                   extra="instance: %s\nalertmanager: {urls: [%s], "
-                  "resend: %ds, retry_max: 1s, timeout: 2s}\n%s"
-                  % (name, urls, RESEND, extra))
+                  "resend: %ds, retry_max: 1s, timeout: 2s}\n"
+                  "mqtt: {host: %s, port: %d, reconnect_max: 1s}\n"
+                  "hooks:\n  dnsimple:\n    secret: %s\n%s"
+                  % (name, urls, RESEND, broker.host, broker.port, SECRET,
+                     extra))
     return d
 
 
@@ -289,6 +298,35 @@ def firing_counts():
     return {k: v.count("firing") for k, v in notified().items()}
 
 
+def status_topics():
+    r = h.retained(broker, "dnssecmon/status/#")
+    return {k: v["payload"] for k, v in r.items() if v["retain"]}
+
+
+def host_rotations(d):
+    """The switch zone's rotations that carry the DNS host's event (its
+    request id), in d's store: a rotation the replica had already seen
+    in the DNS keeps its source and takes the host's id and start."""
+    p = subprocess.run([dc.BIN, "rotations", "--db", d.db, "--format",
+                        "json"], capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        return []
+    j = json.loads(p.stdout)
+    rows = j["rotations"] if isinstance(j, dict) else j
+    return [r for r in rows if r["domain"] == ZONE and
+            r.get("external_id") == HOST_ID]
+
+
+def new_ksk_ds():
+    """(tag, alg, digest type, HEX) of the switch zone's ksk_new."""
+    with open(os.path.join(env["TESTBED_KEYS"], ZONE, "roles")) as f:
+        roles = dict(line.split() for line in f if line.strip())
+    key = os.path.join(env["TESTBED_KEYS"], ZONE, roles["ksk_new"] + ".key")
+    out = subprocess.run(["dnssec-dsfromkey", "-2", key], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return out[3], out[4], out[5], out[6]
+
+
 try:
     t.ok(os.access(AM_BIN, os.X_OK), "prometheus-alertmanager is installed")
     shipped = os.path.join(dc.TOP, "etc/alertmanager/alertmanager.yml")
@@ -306,6 +344,7 @@ try:
     sw = subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
                         text=True, timeout=180)
     t.is_(sw.returncode, 0, "testbed switch healthy")
+    t.ok(broker.start(), "mosquitto on %s:%d" % (broker.host, broker.port))
     for p in am:
         p.start(am)
     t.ok(dc.wait_for(lambda: all(p.members() == 2 for p in am), 60,
@@ -321,6 +360,12 @@ try:
     c.start(args=OTHER)
     t.ok(a.ready() and b.ready() and c.ready(),
          "replicas A, B and the other shard C are ready")
+    want_st = {"dnssecmon/status/replica-a": "online",
+               "dnssecmon/status/replica-b": "online",
+               "dnssecmon/status/other-shard": "online"}
+    t.ok(dc.wait_for(lambda: status_topics() == want_st, 60,
+                     what="three retained status topics"),
+         "one broker: each instance has its own retained status topic")
 
     # ---- every open alert, once, though two replicas post it
     want = set()
@@ -519,7 +564,32 @@ try:
                                             time.gmtime(time.time() + 1))
                          for e_ in ends),
          "... and Alertmanager holds it as ended", ends)
-    for d, name in ((b, "B"), (c, "C")):
+    # ---- a DNS host's event posted to one replica reaches the other
+    a.start(args=OURS)
+    t.ok(a.ready(), "A restarted after its kill -9 is ready")
+    t.ok(dc.wait_for(lambda: status_topics().get(
+        "dnssecmon/status/replica-a") == "online", 60),
+        "A's own status topic is online again")
+    ds = new_ksk_ds()
+    host_start = int(time.time()) - 3600
+    body = dc.host_event("rotation_start", ZONE, HOST_ID,
+                         time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                       time.gmtime(host_start)), ds)
+    status, _, raw = dc.request(a.port, "POST", "/hooks/dnsimple/" + SECRET,
+                                body=body, headers={"Content-Type":
+                                                    "application/json"})
+    t.is_(status, 200, "rotation_start posted to A: 200")
+    if status != 200:
+        t.diag(raw[:300])
+    rots = dc.wait_for(lambda: host_rotations(b), 60,
+                       what="the host's rotation in B's store") or []
+    t.is_([(r.get("new_key_tag"), r.get("start")) for r in rots],
+          [(int(ds[0]), time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                      time.gmtime(host_start)))],
+          "B's dnssecmon rotations: the host's rotation, start and key, "
+          "relayed through the broker")
+    t.is_(host_rotations(c), [], "C, the other shard, records nothing")
+    for d, name in ((a, "A"), (b, "B"), (c, "C")):
         rc = d.stop()
         t.is_(rc, 0, "%s stops: exit 0" % name)
         if rc != 0:
@@ -534,6 +604,7 @@ finally:
             t.diag("--- %s\n%s" % (p.dir, p.log_text()[-2000:]))
         p.stop()
     recv.stop()
+    broker.stop()
     shutil.rmtree(tmp, ignore_errors=True)
     subprocess.run([dc.TB, "switch", "healthy"], capture_output=True,
                    timeout=180)
