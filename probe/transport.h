@@ -3,8 +3,9 @@
  * directly (RD=0, EDNS0 with DO=1), never through a cache.
  *
  * One struct transport per caller-owned libevent event_base. Queries go
- * out over UDP on their own non-blocking sockets; a TC=1 answer is asked
- * again over TCP. Each query ends in exactly one callback, from the event
+ * out over UDP on a pool of non-blocking sockets shared by all queries,
+ * rotated for fresh random ports (RFC 5452; see transport.c); a TC=1
+ * answer is asked again over TCP, one connection per query. Each query ends in exactly one callback, from the event
  * loop, never from inside transport_query().
  *
  * Load is bounded three ways: at most max_inflight queries are on the
@@ -41,9 +42,10 @@ struct transport_opts {
 	int		deadline_ms;	/* whole query from its first packet, TCP
 					   included; 0 = only the per-attempt
 					   limits above; default 0 */
-	int		max_inflight;	/* queries on the wire, each holding one
-					   socket; default 1000, and lowered at
-					   create to fit RLIMIT_NOFILE */
+	int		max_inflight;	/* queries on the wire (each may hold a
+					   TCP connection); default 1000, and
+					   lowered at create to fit
+					   RLIMIT_NOFILE */
 	int		max_queued;	/* queries waiting for a slot or a rate
 					   token; default 200000 (~700 B each) */
 	int		per_server_qps;	/* packets per second to one address +
@@ -102,6 +104,8 @@ struct transport_stats {
 	uint64_t	ok, timeouts, neterrs, malformed, cancelled;
 	uint64_t	udp_sent;	/* UDP packets, retries included */
 	uint64_t	tcp_sent;	/* TCP queries */
+	uint64_t	udp_sockets;	/* UDP sockets opened (the pool and
+					   its rotation) */
 	uint64_t	retries;	/* UDP re-sends after a timeout */
 	uint64_t	tc_fallbacks;
 	uint64_t	bad_answers;	/* unacceptable UDP answers ignored */
