@@ -131,6 +131,7 @@ struct query {
 	bool			 holds_slot;
 	bool			 next_tcp;	/* what the next send is */
 	bool			 tc_fallback;
+	bool			 dict;		/* a getdns dict of the answer */
 	size_t			 udp_len;	/* the UDP answer taken */
 	int			 fd;		/* TCP */
 	struct usock		*us;		/* UDP: the socket it waits on */
@@ -208,6 +209,8 @@ struct transport {
 	size_t			 idsize;	/* power of two */
 	size_t			 idcount;
 	struct scratch		 sc;		/* getdns parses here */
+	struct transport_msg	 view;		/* the answer being handed */
+	struct transport_rr	 rrs[TRANSPORT_MAX_RRS];
 	struct transport_stats	 st;
 	uint8_t			 rnd[256];
 	size_t			 rnd_left;
@@ -579,15 +582,16 @@ rdata_walk(const uint8_t *w, size_t len, uint16_t type, size_t rd,
  * middle of an RR as GOOD (short or empty rdata), hence this walk.
  */
 static int
-message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
-    size_t errlen)
+message_walk(const uint8_t *w, size_t len, size_t pos, struct transport_rr *rrs,
+    unsigned *n_rr, char *err, size_t errlen)
 {
-	unsigned	 i, count;
+	unsigned	 i, count, an = rd16(w + 6), ns = rd16(w + 8);
 	const char	*why = NULL;
 
-	count = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
+	count = an + ns + rd16(w + 10);
 	for (i = 0; i < count; i++) {
 		uint16_t	 type, rdlen;
+		size_t		 owner = pos;
 
 		if (name_walk(w, len, &pos, len, true, &why) == -1)
 			goto fail;
@@ -604,6 +608,22 @@ message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
 		}
 		if (rdata_walk(w, len, type, pos, rdlen, &why) == -1)
 			goto fail;
+		/* len <= 65535 (checked by the caller), so offsets fit; an RR
+		 * takes 11 bytes at least, so the array cannot overflow */
+		if (rrs != NULL && i < TRANSPORT_MAX_RRS) {
+			struct transport_rr *rr = &rrs[i];
+
+			rr->owner = (uint16_t)owner;
+			rr->type = type;
+			rr->class = rd16(w + pos - 8);
+			rr->ttl = (uint32_t)rd16(w + pos - 6) << 16 |
+			    rd16(w + pos - 4);
+			rr->rdata = (uint16_t)pos;
+			rr->rdlen = rdlen;
+			rr->section = i < an ? TS_ANSWER : i < an + ns ?
+			    TS_AUTHORITY : TS_ADDITIONAL;
+			*n_rr = i + 1;
+		}
 		pos += rdlen;
 	}
 	return 0;
@@ -641,14 +661,16 @@ question_equal(const uint8_t *w, const uint8_t *qsec, size_t qlen)
  */
 static enum transport_reply
 reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
-    uint16_t id, int flags, struct scratch *sc, getdns_dict **out, char *err,
+    uint16_t id, int flags, struct scratch *sc, getdns_dict **out,
+    struct transport_msg *view, struct transport_rr *rrs, char *err,
     size_t errlen)
 {
 	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
 	getdns_dict		*msg = NULL;
 	getdns_return_t		 r;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	seterr(err, errlen, "%s", "");
 	if (len < DNS_HDR) {
 		seterr(err, errlen, "%zu-byte message", len);
@@ -686,10 +708,21 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 		goto done;
 	}
 	ret = TRANSPORT_REPLY_MALFORMED;
-	if (message_walk(w, len, DNS_HDR + qlen, err, errlen) == -1)
-		goto done;
 	if (len > MSG_MAX) {
 		seterr(err, errlen, "%zu-byte message", len);
+		goto done;
+	}
+	if (view != NULL) {
+		view->wire = w;
+		view->len = len;
+		view->n_rr = 0;
+		view->rr = rrs;
+	}
+	if (message_walk(w, len, DNS_HDR + qlen, view != NULL ? rrs : NULL,
+	    view != NULL ? &view->n_rr : NULL, err, errlen) == -1)
+		goto done;
+	if (out == NULL) {
+		ret = TRANSPORT_REPLY_OK;
 		goto done;
 	}
 	/* only what the last message dirtied needs zeroing again */
@@ -737,7 +770,7 @@ transport_parse_reply(const uint8_t *wire, size_t len, const char *qname,
 	qsec[name->size + 2] = 0;
 	qsec[name->size + 3] = 1;	/* IN */
 	ret = reply_check(wire, len, qsec, name->size + 4, id, flags, &sc,
-	    out, err, errlen);
+	    out, NULL, NULL, err, errlen);
 done:
 	free(sc.buf);
 	if (name != NULL) {
@@ -747,28 +780,47 @@ done:
 	return ret;
 }
 
-/* The rcode with the EDNS extended bits, from a parsed message. */
-static int
-msg_rcode(const getdns_dict *msg, const uint8_t *w)
+enum transport_reply
+transport_view_reply(const uint8_t *wire, size_t len, const char *qname,
+    uint16_t qtype, uint16_t id, int flags, struct transport_msg *view,
+    struct transport_rr *rrs, char *err, size_t errlen)
 {
-	getdns_list	*add = NULL;
-	size_t		 i, n = 0;
-	int		 rcode = w[3] & 0x0F;
+	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
+	getdns_bindata		*name = NULL;
+	uint8_t			 qsec[260];
 
-	if (getdns_dict_get_list(msg, "additional", &add) != GETDNS_RETURN_GOOD
-	    || getdns_list_get_length(add, &n) != GETDNS_RETURN_GOOD)
-		return rcode;
-	for (i = 0; i < n; i++) {
-		getdns_dict	*rr = NULL;
-		uint32_t	 type = 0, ext = 0;
-
-		if (getdns_list_get_dict(add, i, &rr) == GETDNS_RETURN_GOOD &&
-		    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD
-		    && type == GETDNS_RRTYPE_OPT &&
-		    getdns_dict_get_int(rr, "extended_rcode", &ext) ==
-		    GETDNS_RETURN_GOOD)
-			return rcode | (int)((ext & 0xFF) << 4);
+	memset(view, 0, sizeof(*view));
+	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
+	    || name->size > 255) {
+		seterr(err, errlen, "bad query name");
+		goto done;
 	}
+	memcpy(qsec, name->data, name->size);
+	qsec[name->size] = qtype >> 8;
+	qsec[name->size + 1] = qtype & 0xFF;
+	qsec[name->size + 2] = 0;
+	qsec[name->size + 3] = 1;	/* IN */
+	ret = reply_check(wire, len, qsec, name->size + 4, id, flags, NULL,
+	    NULL, view, rrs, err, errlen);
+done:
+	if (name != NULL) {
+		free(name->data);
+		free(name);
+	}
+	return ret;
+}
+
+/* The rcode with the EDNS extended bits (the OPT RR's TTL, top byte). */
+static int
+view_rcode(const struct transport_msg *v)
+{
+	int		 rcode = v->wire[3] & 0x0F;
+	unsigned	 i;
+
+	for (i = 0; i < v->n_rr; i++)
+		if (v->rr[i].section == TS_ADDITIONAL &&
+		    v->rr[i].type == GETDNS_RRTYPE_OPT)
+			return rcode | (int)((v->rr[i].ttl >> 24) << 4);
 	return rcode;
 }
 
@@ -1472,11 +1524,13 @@ finish(struct query *q, enum transport_status status, const uint8_t *wire,
 	r.server = (const struct sockaddr *)&s->addr;
 	r.server_len = s->addrlen;
 	r.msg = msg;
+	r.view = status == TRANSPORT_OK ? &t->view : NULL;
 	r.wire = wire;
 	r.wire_len = wire_len;
 	r.rcode = -1;
 	if (wire != NULL && wire_len >= DNS_HDR) {
-		r.rcode = msg != NULL ? msg_rcode(msg, wire) : wire[3] & 0x0F;
+		r.rcode = status == TRANSPORT_OK ? view_rcode(&t->view) :
+		    wire[3] & 0x0F;
 		r.aa = (wire[2] & 0x04) != 0;
 		r.tc = (wire[2] & 0x02) != 0;
 	}
@@ -1733,7 +1787,7 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 
 	rr = reply_check(w, len, q->qwire + DNS_HDR,
 	    q->qwire_len - DNS_HDR - 11, q->id, TRANSPORT_PARSE_UDP, &t->sc,
-	    &msg, err, sizeof(err));
+	    q->dict ? &msg : NULL, &t->view, t->rrs, err, sizeof(err));
 	switch (rr) {
 	case TRANSPORT_REPLY_OK:
 		q->udp_len = len;
@@ -1876,8 +1930,8 @@ tcp_read(struct query *q)
 	}
 	/* One message read: the rest of the stream is not ours to wait for. */
 	switch (reply_check(q->rbuf, q->rlen, q->qwire + DNS_HDR,
-	    q->qwire_len - DNS_HDR - 11, q->id, 0, &t->sc, &msg, err,
-	    sizeof(err))) {
+	    q->qwire_len - DNS_HDR - 11, q->id, 0, &t->sc,
+	    q->dict ? &msg : NULL, &t->view, t->rrs, err, sizeof(err))) {
 	case TRANSPORT_REPLY_OK:
 		finish(q, TRANSPORT_OK, q->rbuf, q->rlen, msg, NULL);
 		return;
@@ -2166,7 +2220,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	    server_len >= sizeof(struct sockaddr_in)) ||
 	    (server->sa_family == AF_INET6 &&
 	    server_len >= sizeof(struct sockaddr_in6))) ||
-	    (flags & ~(unsigned)TRANSPORT_Q_TCP) != 0)
+	    (flags & ~(unsigned)(TRANSPORT_Q_TCP | TRANSPORT_Q_DICT)) != 0)
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
@@ -2205,6 +2259,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	q->arg = arg;
 	q->qtype = qtype;
 	q->next_tcp = (flags & TRANSPORT_Q_TCP) != 0;
+	q->dict = !t->o.no_dict || (flags & TRANSPORT_Q_DICT) != 0;
 	q->state = Q_PENDING;
 	q->t_queued = now_ms();
 	s->refs++;
