@@ -193,6 +193,9 @@ struct res {
 	enum transport_status	 status;
 	int			 rcode;
 	bool			 aa, tc, tcp, tc_fallback, msg;
+	bool			 view;		/* r->view handed */
+	bool			 view_ok;	/* it lists the header's RRs,
+						   the dict's answers too */
 	unsigned		 attempts, bad;
 	uint32_t		 latency_ms;
 	size_t			 wire_len;
@@ -252,6 +255,18 @@ record_cb(void *arg, const struct transport_result *r)
 		first_answer(r->msg, x->data, sizeof(x->data));
 		if (getdns_dict_get_list(r->msg, "answer", &an) == 0)
 			getdns_list_get_length(an, &x->ancount);
+	}
+	x->view = r->view != NULL;
+	if (r->view != NULL) {
+		const uint8_t	*w = r->view->wire;
+		unsigned	 i, n_an = 0;
+
+		for (i = 0; i < r->view->n_rr; i++)
+			n_an += r->view->rr[i].section == TS_ANSWER;
+		x->view_ok = r->view->len == r->wire_len &&
+		    r->view->n_rr == (unsigned)(w[6] << 8 | w[7]) +
+		    (unsigned)(w[8] << 8 | w[9]) + (unsigned)(w[10] << 8 | w[11])
+		    && (r->msg == NULL || n_an == x->ancount);
 	}
 	snprintf(x->error, sizeof(x->error), "%s", r->error ? r->error : "");
 	/* loopbreak, not loopexit: a break outside the loop (cancel_all
@@ -779,6 +794,11 @@ test_hostile(void)
 
 	is_int(signed_.status, TRANSPORT_OK, "signed.: DNSKEY+RRSIG+NS parse");
 	is_int(signed_.ancount, 3, "signed.: 3 answer RRs");
+	ok(signed_.view && signed_.view_ok, "signed.: the walk's view lists "
+	    "every RR of the three sections, the same answers as getdns");
+	ok(nxd.view && nxd.view_ok, "nxdomain.: the view lists every RR");
+	ok(big.view && big.view_ok, "big.: the view of the TCP answer");
+	ok(!icmp.view && !wrongid.view, "no view without an answer");
 	is_int(nxd.status, TRANSPORT_OK, "nxdomain.: SOA/NSEC3/NSEC parse");
 	is_int(nxd.rcode, 3, "nxdomain.: rcode NXDOMAIN");
 	is_int(icmp.status, TRANSPORT_NETERR,
@@ -886,6 +906,31 @@ test_inflight(void)
 	free(x);
 }
 
+/* no_dict: the view only, unless the query asks for the dict. */
+static void
+test_no_dict(void)
+{
+	struct transport_opts	 o;
+	struct transport	*t;
+	struct res		 x[2];
+
+	transport_opts_default(&o);
+	o.no_dict = true;
+	t = transport_create(base, &o);
+	ask(t, &servers[0].sa, "signed.", GETDNS_RRTYPE_DNSKEY, &x[0]);
+	memset(&x[1], 0, sizeof(x[1]));
+	if (transport_query_flags(t, (const struct sockaddr *)&servers[0].sa,
+	    sizeof(servers[0].sa), "signed.", GETDNS_RRTYPE_DNSKEY,
+	    TRANSPORT_Q_DICT, record_cb, &x[1]) == 0)
+		pending++;
+	run(5000);
+	ok(x[0].status == TRANSPORT_OK && !x[0].msg && x[0].view &&
+	    x[0].view_ok, "no_dict: the view, no getdns dict");
+	ok(x[1].status == TRANSPORT_OK && x[1].msg && x[1].view_ok &&
+	    x[1].ancount == 3, "no_dict: TRANSPORT_Q_DICT still gets the dict");
+	transport_destroy(t);
+}
+
 static void
 test_throughput(int fd0)
 {
@@ -962,6 +1007,7 @@ main(void)
 	is_int(count_fds(), fd0, "fds: none left after hostile cases");
 	test_rate();
 	test_inflight();
+	test_no_dict();
 	test_throughput(fd0);
 	is_int(count_fds(), fd0, "fds: none left at the end");
 
