@@ -23,9 +23,10 @@
  *     first send (Linux draws UDP ephemeral ports at random), and every
  *     attempt goes out on a socket drawn at random from the pool, a retry
  *     on another one than the attempt before;
- *   - rotation: a socket takes SOCK_ROTATE questions, then leaves the pool
- *     for a fresh one (a new random port) and is closed once the answers
- *     it waits for are in, so a port an attacker learnt is soon useless;
+ *   - rotation: a socket takes SOCK_ROTATE questions (and none once it is
+ *     SOCK_MAX_AGE_MS old), then leaves the pool for a fresh one (a new
+ *     random port) and is closed once the answers it waits for are in, so
+ *     a port an attacker learnt is soon useless;
  *   - an answer is taken only when it comes from the server's address and
  *     port, on the socket the question left from, with its ID and its
  *     question (idtab: (socket, server, ID) -> query; IDs are unique per
@@ -90,6 +91,7 @@
 #define POOL_MIN	8	/* UDP sockets per address family: */
 #define POOL_MAX	256	/* max_inflight / 16 between these */
 #define SOCK_ROTATE	100	/* questions per UDP socket, then a new one */
+#define SOCK_MAX_AGE_MS	60000	/* and no socket older than this takes one */
 #define VICTIM_SCAN	64	/* queries looked at to blame a stray answer */
 
 enum qstate {
@@ -111,6 +113,7 @@ struct usock {
 	int			 family;
 	int			 slot;		/* index in the pool; -1 retired */
 	unsigned		 sends;
+	uint64_t		 born;		/* ms, monotonic */
 	unsigned		 refs;		/* queries waiting on it */
 	bool			 busy;		/* inside its handler: no free */
 	struct event		*ev;
@@ -1288,6 +1291,7 @@ usock_new(struct transport *t, int family, int slot)
 		goto fail;
 	}
 	pool_of(t, family)[slot] = us;
+	us->born = now_ms();
 	t->st.udp_sockets++;
 	return us;
 fail:
@@ -1316,6 +1320,10 @@ udp_pick(struct query *q)
 	i = r % t->pool_n;
 	if ((int)i == q->last_slot && t->pool_n > 1)
 		i = (i + 1 + (r / t->pool_n) % (t->pool_n - 1)) % t->pool_n;
+	/* a quiet pool keeps its ports no longer than SOCK_MAX_AGE_MS */
+	if (pool[i] != NULL && now_ms() - pool[i]->born > SOCK_MAX_AGE_MS &&
+	    t->retired < t->pool_n)
+		usock_retire(pool[i]);
 	if (pool[i] != NULL)
 		return pool[i];
 	return usock_new(t, family, (int)i);
