@@ -90,6 +90,11 @@ Environment (defaults):
                                 on servers a and b, delegated with DS in the TLD (make bench)
   TESTBED_BENCH_CACHE=$REPO/build/bench-cache
                                 where those zones are kept between runs, in <tld>-<N>/
+  TESTBED_BENCH_MIXED=0         1: the bench zones in mixed states (tests/bench/genzones.py
+                                --mixed), kept in <tld>-<N>-mixed/
+  TESTBED_BENCH_DEAD=127.0.0.33 with MIXED: the address of deadns.\$TESTBED_TLD, a third
+                                name server of 3% of those zones; nothing here starts a
+                                server there (the bench runs one that never answers)
 All addresses must be in 127.0.0.0/8; everything listens on port 53 (iterating resolvers
 cannot be told another port for a delegation), so up/down/switch need root.
 
@@ -136,6 +141,7 @@ load_config() {
     : "${TESTBED_INTERCEPTOR:=127.0.0.60}"
     : "${TESTBED_NS_A6:=}" "${TESTBED_NS_B6:=}"
     : "${TESTBED_BENCH_ZONES:=0}"
+    : "${TESTBED_BENCH_MIXED:=0}" "${TESTBED_BENCH_DEAD:=127.0.0.33}"
     TESTBED_BENCH_CACHE=$(realpath -m "${TESTBED_BENCH_CACHE:-$REPO/build/bench-cache}")
     TESTBED_PORT=53
     TESTBED_TLD=${TESTBED_TLD%.}
@@ -203,7 +209,8 @@ save_config() {
       done
       # Only when set, so that a testbed without bench zones writes what it always did.
       if [ "$TESTBED_BENCH_ZONES" != 0 ]; then
-          for v in TESTBED_BENCH_ZONES TESTBED_BENCH_CACHE; do printf '%s=%q\n' "$v" "${!v}"; done
+          for v in TESTBED_BENCH_ZONES TESTBED_BENCH_CACHE TESTBED_BENCH_MIXED \
+                   TESTBED_BENCH_DEAD; do printf '%s=%q\n' "$v" "${!v}"; done
       fi; } >"$D/testbed.conf"
 }
 
@@ -864,16 +871,25 @@ EOF
 
 BENCH_MIN_LEFT_DAYS=30
 
-bench_dir() { echo "$TESTBED_BENCH_CACHE/$TLD-$TESTBED_BENCH_ZONES"; }
+bench_dir() {
+    if [ "$TESTBED_BENCH_MIXED" = 1 ]; then
+        echo "$TESTBED_BENCH_CACHE/$TLD-$TESTBED_BENCH_ZONES-mixed"
+    else
+        echo "$TESTBED_BENCH_CACHE/$TLD-$TESTBED_BENCH_ZONES"
+    fi
+}
+# What the stamp says of the states: "no", or the dead server's address.
+bench_mixed() { if [ "$TESTBED_BENCH_MIXED" = 1 ]; then echo "$TESTBED_BENCH_DEAD"; else echo no; fi; }
 
 bench_cache_ok() { # dir -> 0 if complete, for this TLD and count, and not near expiry
     local st=$1/stamp
     [ -f "$st" ] && [ -f "$1/tld.part" ] && [ -f "$1/zones.list" ] || return 1
     awk -F= -v tld="$TLD" -v n="$TESTBED_BENCH_ZONES" -v now="$(date +%s)" \
-        -v left=$((BENCH_MIN_LEFT_DAYS * 86400)) '
+        -v left=$((BENCH_MIN_LEFT_DAYS * 86400)) -v mixed="$(bench_mixed)" '
         { v[$1] = $2 }
-        END { exit !(v["version"] == 1 && v["tld"] == tld && v["count"] == n &&
-                     v["expires"] - now > left) }' "$st"
+        END { if (v["mixed"] == "") v["mixed"] = "no"
+              exit !(v["version"] == 1 && v["tld"] == tld && v["count"] == n &&
+                     v["expires"] - now > left && v["mixed"] == mixed) }' "$st"
 }
 
 # Make (or reuse) the cache; prints nothing, logs what it did.
@@ -882,7 +898,7 @@ ensure_bench_zones() {
     dir=$(bench_dir)
     mkdir -p "$TESTBED_BENCH_CACHE"
     # One generator per cache directory at a time (two benches of the same N racing).
-    exec 8>"$TESTBED_BENCH_CACHE/.lock-$TLD-$n"
+    exec 8>"$TESTBED_BENCH_CACHE/.lock-$(basename "$dir")"
     flock -w 600 8 || die "another testbed.sh is generating $dir for more than 600 s"
     if bench_cache_ok "$dir"; then
         log "bench: reusing $n signed zones from $dir"
@@ -894,7 +910,9 @@ ensure_bench_zones() {
     t0=$(date +%s%N)
     tmp=$dir.tmp.$$
     rm -rf "$tmp"
-    python3 "$REPO/tests/bench/genzones.py" --tld "$TLD" --count "$n" --out "$tmp" ||
+    local mixed=()
+    [ "$TESTBED_BENCH_MIXED" = 1 ] && mixed=(--mixed --dead-addr "$TESTBED_BENCH_DEAD")
+    python3 "$REPO/tests/bench/genzones.py" --tld "$TLD" --count "$n" --out "$tmp" "${mixed[@]}" ||
         { rm -rf "$tmp"; die "generating $n bench zones failed"; }
     # BIND checks a sample: every signature, the NSEC chain, the key roles.
     for z in $(sed -n "1p;$(( (n + 1) / 2 ))p;\$p" "$tmp/zones.list" | sort -u); do
