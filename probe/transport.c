@@ -2096,6 +2096,19 @@ transport_create(struct event_base *base, const struct transport_opts *opts)
 		pool_n = POOL_MAX;
 	/* two families, each with pool_n in the pool and as many retired */
 	reserve = FD_RESERVE + 4 * pool_n;
+	/* The soft limit is often 1024 (systemd's default) under a far
+	 * higher hard one: take what max_inflight needs, if allowed, rather
+	 * than shrink max_inflight to fit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	    && (rlim_t)o.max_inflight + reserve > rl.rlim_cur &&
+	    (rl.rlim_max == RLIM_INFINITY ||
+	    (rlim_t)o.max_inflight + reserve <= rl.rlim_max)) {
+		struct rlimit	 want = rl;
+
+		want.rlim_cur = (rlim_t)o.max_inflight + reserve;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
 	    && (rlim_t)o.max_inflight + reserve > rl.rlim_cur) {
 		int	 fit = rl.rlim_cur > reserve * 2 ?

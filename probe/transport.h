@@ -73,9 +73,10 @@ struct transport_opts {
 					   included; 0 = only the per-attempt
 					   limits above; default 0 */
 	int		max_inflight;	/* queries on the wire (each may hold a
-					   TCP connection); default 1000, and
-					   lowered at create to fit
-					   RLIMIT_NOFILE */
+					   TCP connection); default 1000; at
+					   create the soft RLIMIT_NOFILE is
+					   raised to fit it where the hard one
+					   allows, else it is lowered to fit */
 	int		max_queued;	/* queries waiting for a slot or a rate
 					   token; default 200000 (~700 B each) */
 	int		per_server_qps;	/* packets per second to one address +

@@ -15,6 +15,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -906,6 +907,37 @@ test_inflight(void)
 	free(x);
 }
 
+/* A soft fd limit under what max_inflight needs is raised where the hard
+ * one allows (systemd's default soft limit is 1024). */
+static void
+test_rlimit(void)
+{
+	struct transport_opts	 o;
+	struct transport	*t;
+	struct rlimit		 saved, low, now;
+
+	bool			 room;
+
+	if (!ok(getrlimit(RLIMIT_NOFILE, &saved) == 0, "rlimit: read"))
+		return;
+	/* 2000 + 64 + 4 x 125 pool sockets: raised only if the hard limit
+	 * has room for all of it, else left alone (max_inflight shrinks) */
+	room = saved.rlim_max == RLIM_INFINITY || saved.rlim_max >= 2564;
+	low = saved;
+	low.rlim_cur = 256;
+	setrlimit(RLIMIT_NOFILE, &low);
+	transport_opts_default(&o);
+	o.max_inflight = 2000;
+	t = transport_create(base, &o);
+	getrlimit(RLIMIT_NOFILE, &now);
+	ok(t != NULL && (room ? now.rlim_cur >= 2564 : now.rlim_cur == 256),
+	    "rlimit: soft limit 256 %s %llu for max_inflight 2000 (hard %llu)",
+	    room ? "raised to" : "kept at", (unsigned long long)now.rlim_cur,
+	    (unsigned long long)saved.rlim_max);
+	transport_destroy(t);
+	setrlimit(RLIMIT_NOFILE, &saved);
+}
+
 /* no_dict: the view only, unless the query asks for the dict. */
 static void
 test_no_dict(void)
@@ -1008,6 +1040,7 @@ main(void)
 	test_rate();
 	test_inflight();
 	test_no_dict();
+	test_rlimit();
 	test_throughput(fd0);
 	is_int(count_fds(), fd0, "fds: none left at the end");
 
