@@ -58,7 +58,8 @@ VARIANT   = $(CCNAME)
 endif
 B        = build/$(VARIANT)
 
-LIB_SRCS  = $(wildcard common/*.c probe/*.c store/*.c alerts/*.c dashboard-export/*.c)
+LIB_SRCS  = $(wildcard common/*.c probe/*.c store/*.c alerts/*.c hostevents/*.c \
+            dashboard-export/*.c)
 CLI_SRCS  = $(wildcard cli/*.c)
 LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
@@ -92,6 +93,7 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 # cli/shard.c is not in the library: its test links it directly.
 $(B)/tests/test_shard: cli/shard.c
+$(B)/tests/test_catalog: cli/catalog.c
 
 unit: $(UNIT_BINS)
 
@@ -112,10 +114,15 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 # The configuration target needs the parser from cli/ too (not main()).
-FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c))
+FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c cli/domainlist.c))
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) $(FUZZ_CONFIG_SRCS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(PKG_LIBS)
+
+# The catalog parser lives in cli/ (it is the daemon's, not the library's).
+build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(LIB_SRCS) cli/catalog.c $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< cli/catalog.c $(LIB_SRCS) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -140,8 +147,9 @@ DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libjansson-dev libyaml-dev zlib1g-dev libldns-dev
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
              sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
-# What the alert sinks and the dashboards need for their tests.
-DEBS_ALERTS = mosquitto mosquitto-clients openssl
+# What the alert sinks and the dashboards need for their tests;
+# prometheus-alertmanager: a two-peer cluster in front of the replicas.
+DEBS_ALERTS = mosquitto mosquitto-clients openssl prometheus-alertmanager
 # prometheus: promtool and the server the dashboard tests scrape with;
 # chromium: the status page test renders the page headless.
 DEBS_DASH   = prometheus chromium
@@ -167,7 +175,7 @@ deps:
 	{ apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && apt-get install -y --no-install-recommends $$missing; }; }; rc=$$?; \
 	[ -n "$$made_policy" ] && rm -f /usr/sbin/policy-rc.d; \
-	if [ -d /run/systemd/system ]; then for s in nsd unbound prometheus; do \
+	if [ -d /run/systemd/system ]; then for s in nsd unbound prometheus prometheus-alertmanager; do \
 	  case " $$missing " in *" $$s "*) systemctl disable --now $$s >/dev/null 2>&1 || true;; esac; done; fi; \
 	exit $$rc
 
@@ -220,6 +228,7 @@ install: dnssecmon
 	    etc/kubernetes/dnssecmon-statefulset.yaml README.md \
 	    $(DESTDIR)$(DOCDIR)/
 	install -m 755 etc/hooks/registrar-update.example $(DESTDIR)$(DOCDIR)/
+	install -m 644 etc/alertmanager/alertmanager.yml $(DESTDIR)$(DOCDIR)/
 
 # A Debian package from a copy of the tree (dh_auto_clean must not touch
 # this build/): build/deb/dnssecmon_VERSION_ARCH.deb.

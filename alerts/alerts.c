@@ -46,6 +46,9 @@ alerts_config_defaults(struct alerts_config *c)
 	c->mqtt.keepalive_s = 60;
 	c->mqtt.reconnect_max_s = 60;
 	c->repeat_s = 86400;
+	c->am.resend_s = 60;
+	c->am.timeout_s = 10;
+	c->am.retry_max_s = 300;
 }
 
 void
@@ -64,7 +67,15 @@ alerts_config_free(struct alerts_config *c)
 	free(c->mqtt.ca_file);
 	free(c->mqtt.cert_file);
 	free(c->mqtt.key_file);
+	free(c->mqtt.ha_prefix);
 	free(c->instance);
+	for (k = 0; k < c->am.n_urls; k++)
+		free(c->am.url[k]);
+	free(c->am.ca_file);
+	for (k = 0; k < c->am.n_headers; k++) {
+		free(c->am.header_name[k]);
+		free(c->am.header_value[k]);
+	}
 	for (i = 0; i < c->n_webhooks; i++) {
 		free(c->webhooks[i].url);
 		free(c->webhooks[i].ca_file);
@@ -227,6 +238,8 @@ hold(struct sink *s, enum store_delivery how, const char *error,
 {
 	hold_clear(s);
 	s->held_id = s->row.id;
+	memcpy(s->held_ids, s->group, sizeof(s->held_ids));
+	s->n_held = s->n_group;
 	s->held_how = how;
 	s->held_at = now;
 	if ((error != NULL && (s->held_error = strdup(error)) == NULL) ||
@@ -246,8 +259,9 @@ hold_flush(struct sink *s)
 
 	if (!s->held)
 		return 0;
-	if (st == NULL || store_delivery_record(st, s->held_id, s->name,
-	    s->held_how, s->held_error, s->held_output, s->held_at) == -1)
+	if (st == NULL || store_delivery_record_many(st, s->held_ids,
+	    s->n_held, s->name, s->held_how, s->held_error, s->held_output,
+	    s->held_at) == -1)
 		return -1;
 	log_warnx("%s: the store records again: delivery #%lld recorded; "
 	    "delivering again", s->name, (long long)s->held_id);
@@ -274,6 +288,39 @@ stamp_instance(struct sink *s)
 		s->row.payload = out;
 	}
 	json_decref(o);
+}
+
+/* alerts.group: check: the row and the others its check wrote for the
+ * domain go out as one notification. A group that cannot be read goes
+ * out row by row, as without the option. */
+static void
+group(struct sink *s)
+{
+	char	*p = NULL;
+
+	s->group[0] = s->row.id;
+	s->n_group = 1;
+	if (!s->a->group_check)
+		return;
+	if (store_outbox_group(s->a->store, s->name, &s->row, s->group,
+	    &s->n_group, &p) == -1) {
+		log_warnx("%s: grouping #%lld with its check's other alerts: "
+		    "%s; sending it alone", s->name, (long long)s->row.id,
+		    store_error(s->a->store));
+		s->group[0] = s->row.id;
+		s->n_group = 1;
+		return;
+	}
+	if (s->n_group == 0) {
+		s->group[0] = s->row.id;
+		s->n_group = 1;
+	}
+	if (p != NULL) {
+		free(s->row.payload);
+		s->row.payload = p;
+		log_debug("%s: #%lld carries %u alerts of one check", s->name,
+		    (long long)s->row.id, s->n_group);
+	}
 }
 
 static void
@@ -303,6 +350,7 @@ pump(struct sink *s)
 	}
 	if (rc == 0)
 		return;		/* nothing waits */
+	group(s);
 	s->busy = true;
 	if (s->row.id != s->attempt_id) {
 		s->attempt_id = s->row.id;
@@ -332,8 +380,9 @@ sink_done(struct sink *s, enum store_delivery how, const char *error,
 	if (how == STORE_DELIVERY_RETRY && s->max_attempts > 0 &&
 	    (unsigned)attempts >= s->max_attempts)
 		how = STORE_DELIVERY_GIVEN_UP;
-	if (st != NULL && store_delivery_record(st, s->row.id, s->name, how,
-	    error, output, now) == -1) {
+	if (st != NULL && store_delivery_record_many(st, s->group,
+	    s->n_group ? s->n_group : 1, s->name, how, error, output,
+	    now) == -1) {
 		/* Held and written again before anything else goes out; if
 		 * we stop first, it goes out again at the next start: a
 		 * duplicate rather than a loss. */
@@ -431,7 +480,21 @@ signature(const char *kind, const void *cfg, const char *instance)
 		s = sig_append(s, m->key_file);
 		s = sig_int(s, m->keepalive_s);
 		s = sig_int(s, m->reconnect_max_s);
+		s = sig_append(s, m->ha_prefix);
 		s = sig_append(s, instance);	/* its topics and client id */
+	} else if (strcmp(kind, "alertmanager") == 0) {
+		const struct alerts_am_config *m = cfg;
+
+		for (i = 0; i < m->n_urls; i++)
+			s = sig_append(s, m->url[i]);
+		s = sig_int(s, m->resend_s);
+		s = sig_int(s, m->timeout_s);
+		s = sig_int(s, m->retry_max_s);
+		s = sig_append(s, m->ca_file);
+		for (i = 0; i < m->n_headers; i++) {
+			s = sig_append(s, m->header_name[i]);
+			s = sig_append(s, m->header_value[i]);
+		}
 	} else if (strcmp(kind, "webhook") == 0) {
 		const struct alerts_webhook_config *w = cfg;
 
@@ -500,6 +563,8 @@ sink_new(struct alerts *a, const char *kind, const char *name,
 		rc = mqtt_sink_init(s, cfg, err, errlen);
 	else if (strcmp(kind, "webhook") == 0)
 		rc = webhook_sink_init(s, cfg, err, errlen);
+	else if (strcmp(kind, "alertmanager") == 0)
+		rc = am_sink_init(s, cfg, err, errlen);
 	else
 		rc = exec_sink_init(s, cfg, err, errlen);
 	if (rc == -1) {
@@ -521,6 +586,35 @@ sigchld_cb(evutil_socket_t sig, short ev, void *arg)
 			exec_sink_sigchld(s);
 }
 
+/* Sink i of cfg, in the order mqtt, alertmanager, webhooks, exec. */
+static void
+pick(const struct alerts_config *cfg, size_t i, const char **kind,
+    const char **name, const void **c)
+{
+	if (cfg->mqtt.host != NULL && i-- == 0) {
+		*kind = *name = "mqtt";
+		*c = &cfg->mqtt;
+	} else if (cfg->am.n_urls > 0 && i-- == 0) {
+		*kind = *name = "alertmanager";
+		*c = &cfg->am;
+	} else if (i < cfg->n_webhooks) {
+		*kind = "webhook";
+		*c = &cfg->webhooks[i];
+		*name = cfg->webhooks[i].name;
+	} else {
+		*kind = "exec";
+		*c = &cfg->exec[i - cfg->n_webhooks];
+		*name = cfg->exec[i - cfg->n_webhooks].name;
+	}
+}
+
+static size_t
+count(const struct alerts_config *cfg)
+{
+	return cfg->n_webhooks + cfg->n_exec + (cfg->mqtt.host != NULL) +
+	    (cfg->am.n_urls > 0);
+}
+
 /* The sinks cfg asks for, reusing those of `old` whose settings did not
  * change (taken out of *old). */
 static struct sink *
@@ -531,26 +625,10 @@ build(struct alerts *a, const struct alerts_config *cfg, struct sink **old,
 	const char	*kind, *name;
 	const void	*c;
 	char		*sig;
-	size_t		 i, total = cfg->n_webhooks + cfg->n_exec +
-	    (cfg->mqtt.host != NULL);
+	size_t		 i, total = count(cfg);
 
 	for (i = 0; i < total; i++) {
-		if (cfg->mqtt.host != NULL && i == 0) {
-			kind = "mqtt";
-			name = "mqtt";
-			c = &cfg->mqtt;
-		} else if (i - (cfg->mqtt.host != NULL) < cfg->n_webhooks) {
-			kind = "webhook";
-			c = &cfg->webhooks[i - (cfg->mqtt.host != NULL)];
-			name = cfg->webhooks[i - (cfg->mqtt.host != NULL)].name;
-		} else {
-			size_t x = i - (cfg->mqtt.host != NULL) -
-			    cfg->n_webhooks;
-
-			kind = "exec";
-			c = &cfg->exec[x];
-			name = cfg->exec[x].name;
-		}
+		pick(cfg, i, &kind, &name, &c);
 		s = NULL;
 		if (old != NULL && (sig = signature(kind, c,
 		    a->instance)) != NULL) {
@@ -615,6 +693,7 @@ alerts_create(struct event_base *base, const struct alerts_config *cfg,
 	a->base = base;
 	a->store = store;
 	a->repeat_s = cfg->repeat_s;
+	a->group_check = cfg->group_check;
 	if (cfg->instance != NULL &&
 	    (a->instance = strdup(cfg->instance)) == NULL) {
 		snprintf(err, errlen, "alerts: out of memory");
@@ -627,7 +706,7 @@ alerts_create(struct event_base *base, const struct alerts_config *cfg,
 		alerts_destroy(a);
 		return NULL;
 	}
-	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	if (count(cfg) > 0 &&
 	    (a->sinks = build(a, cfg, NULL, err, errlen)) == NULL) {
 		alerts_destroy(a);
 		return NULL;
@@ -650,6 +729,7 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 		return -1;
 	}
 	a->repeat_s = cfg->repeat_s;
+	a->group_check = cfg->group_check;
 	/* New sinks are made with the new name; on failure the old one
 	 * comes back with the sinks that keep running. */
 	was = a->instance;
@@ -665,7 +745,7 @@ alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg,
 		a->store = store;
 	}
 	a->sinks = NULL;
-	if ((cfg->mqtt.host != NULL || cfg->n_webhooks + cfg->n_exec > 0) &&
+	if (count(cfg) > 0 &&
 	    (fresh = build(a, cfg, &old, err, errlen)) == NULL) {
 		a->sinks = old;		/* keep what runs */
 		a->instance = was;

@@ -9,6 +9,9 @@
  *                                the payload as it is or Alertmanager v2
  *   exec     (alerts/exec.c)     fork + execve, never a shell, with a
  *                                timeout, the payload on stdin
+ *   Alertmanager (alerts/alertmanager.c)  every peer of a Prometheus
+ *                                Alertmanager cluster, v2 API, active
+ *                                alerts re-posted every `resend`
  *
  * The store decides what to say (store_commit() writes each alert
  * transition to the outbox in the same transaction as the check that
@@ -47,6 +50,8 @@ struct alerts_mqtt_config {
 	char		*cert_file, *key_file;	/* client certificate */
 	int		 keepalive_s;
 	long		 reconnect_max_s;	/* backoff cap */
+	char		*ha_prefix;	/* Home Assistant discovery prefix
+					   ("homeassistant"); NULL: off */
 };
 
 struct alerts_webhook_config {
@@ -63,6 +68,30 @@ struct alerts_webhook_config {
 	int		 line;		/* in the config file */
 };
 
+/*
+ * Prometheus Alertmanager: each transition is posted to every URL (the
+ * peers of a cluster do not share alerts, only what they notified, so
+ * each must hear every alert, as Prometheus sends them), and the alerts
+ * still open are posted again every resend_s so that a peer that was
+ * away, restarted or newly added learns them, and so that they expire
+ * (endsAt) when no daemon speaks of them any more.
+ */
+#define ALERTS_AM_MAX_URLS	8
+struct alerts_am_config {
+	unsigned	 n_urls;	/* 0: off */
+	char		*url[ALERTS_AM_MAX_URLS];	/* http(s)://HOST:PORT[/
+							   PREFIX]; api/v2/alerts
+							   is added */
+	long		 resend_s;	/* 60 */
+	long		 timeout_s;	/* a request's; 10 */
+	long		 retry_max_s;	/* backoff cap; 300 */
+	char		*ca_file;	/* https: NULL for the system's */
+	unsigned	 n_headers;
+	char		*header_name[ALERTS_MAX_HEADERS];
+	char		*header_value[ALERTS_MAX_HEADERS];
+	int		 line;		/* in the config file */
+};
+
 struct alerts_exec_config {
 	char		 name[ALERTS_NAME_MAX];	/* "exec:BASENAME" */
 	unsigned	 argc;
@@ -76,10 +105,14 @@ struct alerts_exec_config {
 
 struct alerts_config {
 	struct alerts_mqtt_config	 mqtt;
+	struct alerts_am_config		 am;
 	size_t				 n_webhooks;
 	struct alerts_webhook_config	*webhooks;
 	size_t				 n_exec;
 	struct alerts_exec_config	*exec;
+	bool				 group_check;	/* one notification
+							   per check and
+							   domain */
 	long				 repeat_s;	/* reminders (the
 							   store's policy) */
 	char				*instance;	/* this daemon's name
@@ -100,6 +133,15 @@ void	alerts_config_free(struct alerts_config *);
  * path into caller buffers), or -1 with the reason in why.
  */
 int	alerts_url_parse(const char *url, bool *https, char *host,
+	    size_t hostlen, int *port, char *path, size_t pathlen, char *why,
+	    size_t whylen);
+
+/*
+ * An Alertmanager URL: as alerts_url_parse(), with api/v2/alerts added
+ * to the path unless it ends so already (a base URL, as Prometheus
+ * takes it, or the API's own).
+ */
+int	alerts_am_url(const char *url, bool *https, char *host,
 	    size_t hostlen, int *port, char *path, size_t pathlen, char *why,
 	    size_t whylen);
 

@@ -114,6 +114,13 @@ build_env(const char *payload, char **env)
 	env_add(env, &n, "DNSSECMON_DS_REMOVE", rem);
 	free(add);
 	free(rem);
+	/* alerts.group: check: every code of the check, one a line; else
+	 * the one code. */
+	add = json_is_array(json_object_get(p, "codes")) ?
+	    lines(json_object_get(p, "codes")) : NULL;
+	env_add(env, &n, "DNSSECMON_CODES", add != NULL ? add :
+	    json_string_value(json_object_get(p, "code")));
+	free(add);
 	if (json_is_integer(json_object_get(p, "seconds_left"))) {
 		snprintf(num, sizeof(num), "%lld", (long long)
 		    json_integer_value(json_object_get(p, "seconds_left")));

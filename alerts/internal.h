@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -45,6 +46,10 @@ struct sink {
 	unsigned		 max_attempts;	/* 0: retry for ever */
 	bool			 busy;		/* row is being delivered */
 	struct store_outbox_row	 row;
+	/* The outbox rows row stands for (alerts.group: check): recorded
+	 * together when it is done. group[0] is row.id. */
+	int64_t			 group[STORE_GROUP_MAX];
+	unsigned		 n_group;
 	bool			 waiting;	/* retry timer armed */
 	unsigned		 failures;	/* in a row, for the backoff */
 	/* Attempts at row attempt_id, counted here as well: while the
@@ -58,6 +63,8 @@ struct sink {
 	 * again at once, in a loop, as its row was still the next. */
 	bool			 held;
 	int64_t			 held_id;
+	int64_t			 held_ids[STORE_GROUP_MAX];
+	unsigned		 n_held;
 	enum store_delivery	 held_how;
 	char			*held_error, *held_output;
 	time_t			 held_at;
@@ -74,6 +81,7 @@ struct alerts {
 	struct sink		*sinks;
 	struct event		*sigchld;
 	struct evdns_base	*dns;		/* webhooks', on first use */
+	bool			 group_check;	/* alerts.group: check */
 	long			 repeat_s;	/* reminders: how long an
 						   Alertmanager alert lasts */
 	char			*instance;	/* NULL: none */
@@ -101,6 +109,34 @@ int	webhook_sink_init(struct sink *, const struct alerts_webhook_config *,
 	    char *err, size_t errlen);
 int	exec_sink_init(struct sink *, const struct alerts_exec_config *,
 	    char *err, size_t errlen);
+int	am_sink_init(struct sink *, const struct alerts_am_config *,
+	    char *err, size_t errlen);
+
+/*
+ * HTTP client pieces the webhook and Alertmanager sinks share
+ * (webhook.c). A client TLS context verifying against ca_file (NULL: the
+ * system's CAs); NULL with the reason in err. A new connection to
+ * host:port on a's loop (names through a's evdns, made on first use),
+ * over TLS when ctx is set, checking the certificate names host; NULL:
+ * out of memory. The reason of a failed request, for the log.
+ */
+struct ssl_ctx_st;
+struct evhttp_connection;
+struct ssl_ctx_st *alerts_http_tls(const char *ca_file, char *err,
+	    size_t errlen);
+struct evhttp_connection *alerts_http_connect(struct alerts *a,
+	    struct ssl_ctx_st *ctx, const char *host, int port);
+const char *alerts_http_error(int evhttp_request_error);
+/* The Alertmanager alert of transition e of payload p (e is p itself, or
+ * one of its "grouped" transitions; p has the domain, the time, the DS
+ * and the instance), without endsAt (the caller adds it): labels
+ * alertname, domain, zone, code, severity; annotations summary,
+ * description (with the DS to add and remove), dnssecmon_instance;
+ * startsAt. NULL when it is not ours. *resolved and *at (the payload's
+ * time) are set. Caller decrefs. */
+struct json_t;
+struct json_t *alerts_am_alert(struct json_t *p, struct json_t *e,
+	    bool *resolved, time_t *at);
 /* Publish a host event on an MQTT sink (alerts_publish_host_event). */
 int	mqtt_sink_host_event(struct sink *, const char *zone,
 	    const char *body, size_t len, char *err, size_t errlen);

@@ -22,6 +22,12 @@
  *                                 one topic per daemon (its instance
  *                                 name), so that the replicas and shards
  *                                 on one broker each keep their own
+ *   HA/sensor/NODE/OBJECT/config  with homeassistant: yes, Home
+ *                                 Assistant MQTT discovery: three sensors
+ *                                 a domain (severity, rotation state,
+ *                                 registrar deadline) reading the state
+ *                                 topic, retained, before the domain's
+ *                                 first state on every connection
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +51,7 @@
 
 struct dstate {
 	struct dstate	*next;
+	bool		 ha_sent;	/* discovery on this connection */
 	char		*domain;
 	char		*content;	/* without the time: to see a change */
 	char		*message;	/* as published */
@@ -56,6 +63,8 @@ struct mqtt {
 	char			*host;
 	int			 port, keepalive;
 	char			*prefix;
+	char			*ha_prefix;	/* NULL: no HA discovery */
+	char			 ha_node[96];	/* dnssecmon[_INSTANCE] */
 	char			 status[256];	/* PREFIX/status/INSTANCE */
 	long			 reconnect_max;
 	int			 fd;
@@ -235,12 +244,95 @@ state_topic(struct mqtt *m, const char *domain, char *buf, size_t len)
 	return domain_topic(m, "domain", domain, "/state", buf, len);
 }
 
+/* [a-z0-9_-] only: what Home Assistant accepts in an object or node id. */
 static void
-publish_state(struct mqtt *m, const struct dstate *d)
+ha_slug(const char *s, char *out, size_t len)
+{
+	size_t	 n = 0;
+
+	for (; *s && n + 1 < len; s++)
+		out[n++] = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' ? *s : (*s >= 'A' && *s <= 'Z') ? (char)(*s -
+		    'A' + 'a') : '_';
+	out[n] = '\0';
+}
+
+/* The sensors a domain gets in Home Assistant, all read from its
+ * retained state topic (the attributes too: problems, DS records). */
+static const struct {
+	const char	*key, *name, *tmpl, *device_class, *icon;
+} ha_sensors[] = {
+	{ "severity", "DNSSEC severity", "{{ value_json.severity }}", NULL,
+	  "mdi:shield-key" },
+	{ "state", "DNSSEC rotation state", "{{ value_json.state }}", NULL,
+	  "mdi:key-change" },
+	{ "deadline", "Registrar deadline", "{{ value_json.deadline }}",
+	  "timestamp", "mdi:calendar-clock" },
+};
+
+static void
+publish_discovery(struct mqtt *m, struct dstate *d)
+{
+	char		 topic[512], slug[PROBE_NAME_MAX + 1], uid[512];
+	char		 st[PROBE_NAME_MAX + 128], *body;
+	json_t		*o, *dev;
+	size_t		 i;
+	int		 rc;
+
+	ha_slug(d->domain, slug, sizeof(slug));
+	state_topic(m, d->domain, st, sizeof(st));
+	for (i = 0; i < sizeof(ha_sensors) / sizeof(ha_sensors[0]); i++) {
+		snprintf(topic, sizeof(topic), "%s/sensor/%s/%s_%s/config",
+		    m->ha_prefix, m->ha_node, slug, ha_sensors[i].key);
+		snprintf(uid, sizeof(uid), "%s_%s_%s", m->ha_node, slug,
+		    ha_sensors[i].key);
+		dev = json_pack("{s:[s+++], s:s, s:s, s:s, s:s}",
+		    "identifiers", m->ha_node, "_", slug, "", "name", d->domain,
+		    "manufacturer", "dnssecmon", "model", "DNSSEC monitor",
+		    "sw_version", DNSSECMON_VERSION);
+		o = json_pack("{s:s++, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+		    "s:s, s:o}", "name", d->domain, " ", ha_sensors[i].name,
+		    "unique_id", uid, "object_id", uid, "state_topic", st,
+		    "json_attributes_topic", st, "value_template",
+		    ha_sensors[i].tmpl, "availability_topic", m->status,
+		    "payload_available", "online", "payload_not_available",
+		    "offline", "device", dev);
+		if (o != NULL && ha_sensors[i].device_class != NULL)
+			json_object_set_new(o, "device_class",
+			    json_string(ha_sensors[i].device_class));
+		if (o != NULL)
+			json_object_set_new(o, "icon",
+			    json_string(ha_sensors[i].icon));
+		body = o != NULL ? json_dumps(o, JSON_COMPACT |
+		    JSON_SORT_KEYS) : NULL;
+		json_decref(o);
+		if (body == NULL) {
+			log_warnx("%s: %s: out of memory for its Home Assistant "
+			    "discovery", m->s->name, d->domain);
+			return;
+		}
+		rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(body),
+		    body, 1, true);
+		free(body);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_warnx("%s: publishing the Home Assistant discovery "
+			    "of %s: %s", m->s->name, d->domain, mqtt_error(rc));
+			return;
+		}
+	}
+	d->ha_sent = true;
+}
+
+static void
+publish_state(struct mqtt *m, struct dstate *d)
 {
 	char	 topic[PROBE_NAME_MAX + 128];
 	int	 rc;
 
+	/* The sensor must exist before its first state, or Home Assistant
+	 * misses the retained state until the next change. */
+	if (m->ha_prefix != NULL && !d->ha_sent)
+		publish_discovery(m, d);
 	rc = mosquitto_publish(m->mosq, NULL, state_topic(m, d->domain, topic,
 	    sizeof(topic)), (int)strlen(d->message), d->message, 1, true);
 	if (rc != MOSQ_ERR_SUCCESS)
@@ -279,8 +371,10 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	mosquitto_publish(m->mosq, NULL, m->status, 6, "online", 1, true);
 	/* The broker may have lost its retained messages. */
 	for (b = 0; b < STATE_BUCKETS; b++)
-		for (d = m->states[b]; d != NULL; d = d->next)
+		for (d = m->states[b]; d != NULL; d = d->next) {
+			d->ha_sent = false;
 			publish_state(m, d);
+		}
 	/* A PUBLISH in flight is sent again by libmosquitto: give it a
 	 * fresh wait. */
 	m->inflight_since = mono();
@@ -459,7 +553,8 @@ records(json_t *obs, const char *key)
 	size_t	 i;
 
 	json_array_foreach(json_object_get(obs, key), i, v)
-		if ((rec = json_object_get(v, "record")) != NULL)
+		if ((rec = json_object_get(v, "record")) != NULL &&
+		    json_is_string(rec))
 			json_array_append(out, rec);
 	return out;
 }
@@ -483,7 +578,7 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	struct mqtt	*m = s->impl;
 	struct dstate	*d, **pp;
 	json_t		*obs, *o, *probs;
-	char		 buf[32], *content = NULL, *msg = NULL;
+	char		*content = NULL, *msg = NULL;
 	bool		 open = rot != NULL && rot->id != 0;
 
 	if ((obs = probe_result_json(r)) == NULL)
@@ -497,23 +592,19 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	    json_string(probe_state_name(r->state)));
 	json_object_set_new(o, "validation",
 	    json_string(probe_validation_name(r->validation)));
-	json_object_set_new(o, "deadline", open && rot->registrar_deadline ?
-	    json_string(clock_rfc3339(rot->registrar_deadline, buf,
-	    sizeof(buf))) : json_null());
+	json_object_set_new(o, "deadline", clock_json(open ?
+	    rot->registrar_deadline : 0));
 	json_object_set_new(o, "new_key_tag", open ?
 	    json_integer(rot->new_key_tag) : json_null());
 	/* The new DS on every parent server + the DS TTL (RFC 7583). */
-	json_object_set_new(o, "safe_removal_at", open &&
-	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
-	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
-	    r->safe_removal_at ? json_string(clock_rfc3339(
-	    r->safe_removal_at, buf, sizeof(buf))) : json_null());
+	json_object_set_new(o, "safe_removal_at", clock_json(open &&
+	    store_rotation_safe_removal(rot) ?
+	    store_rotation_safe_removal(rot) : r->safe_removal_at));
 	json_object_set_new(o, "ds_to_publish", records(obs, "ds_to_publish"));
 	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
 	json_object_set_new(o, "problems", probs);
 	content = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_object_set_new(o, "time", json_string(clock_rfc3339(clock_now(),
-	    buf, sizeof(buf))));
+	json_object_set_new(o, "time", clock_json(clock_now()));
 	msg = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	json_decref(obs);
@@ -586,6 +677,7 @@ mqtt_destroy(struct sink *s)
 		}
 	free(m->host);
 	free(m->prefix);
+	free(m->ha_prefix);
 	free(m);
 	s->impl = NULL;
 }
@@ -620,8 +712,19 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 	m->keepalive = c->keepalive_s;
 	m->reconnect_max = c->reconnect_max_s;
 	if ((m->host = strdup(c->host)) == NULL ||
-	    (m->prefix = strdup(c->topic_prefix)) == NULL)
+	    (m->prefix = strdup(c->topic_prefix)) == NULL ||
+	    (c->ha_prefix != NULL &&
+	    (m->ha_prefix = strdup(c->ha_prefix)) == NULL))
 		goto nomem;
+	/* One node per daemon: two instances on one broker must not take
+	 * each other's sensors. */
+	snprintf(m->ha_node, sizeof(m->ha_node), "dnssecmon");
+	if (s->a->instance != NULL) {
+		char slug[80];
+
+		ha_slug(s->a->instance, slug, sizeof(slug));
+		snprintf(m->ha_node, sizeof(m->ha_node), "dnssecmon_%s", slug);
+	}
 	if (lib_users++ == 0)
 		mosquitto_lib_init();
 	if (s->a->instance != NULL)

@@ -60,29 +60,25 @@ struct webhook {
 
 /* ------------------------------------------------- Alertmanager v2 */
 
-char *
-alerts_alertmanager_body(const char *payload, long repeat_s)
+json_t *
+alerts_am_alert(json_t *p, json_t *e, bool *resolved, time_t *at)
 {
-	json_t		*p, *a, *labels, *ann, *ds, *v;
-	json_error_t	 jerr;
+	json_t		*labels, *ann, *ds, *v;
 	const char	*code, *domain, *sev, *tr, *msg, *fired, *now, *inst;
-	char		 desc[4096], ends[32];
+	char		 desc[4096];
 	size_t		 i, n;
-	time_t		 t;
-	char		*out = NULL;
 
-	if ((p = json_loads(payload, 0, &jerr)) == NULL)
-		return NULL;
-	code = json_string_value(json_object_get(p, "code"));
+	code = json_string_value(json_object_get(e, "code"));
 	domain = json_string_value(json_object_get(p, "domain"));
-	sev = json_string_value(json_object_get(p, "severity"));
-	tr = json_string_value(json_object_get(p, "transition"));
-	msg = json_string_value(json_object_get(p, "message"));
-	fired = json_string_value(json_object_get(p, "first_fired"));
+	sev = json_string_value(json_object_get(e, "severity"));
+	tr = json_string_value(json_object_get(e, "transition"));
+	msg = json_string_value(json_object_get(e, "message"));
+	fired = json_string_value(json_object_get(e, "first_fired"));
 	now = json_string_value(json_object_get(p, "time"));
 	if (code == NULL || domain == NULL || sev == NULL || tr == NULL ||
-	    msg == NULL || now == NULL || clock_parse(now, &t) == -1)
-		goto out;
+	    msg == NULL || now == NULL || clock_parse(now, at) == -1)
+		return NULL;
+	*resolved = strcmp(tr, "resolved") == 0;
 	n = (size_t)snprintf(desc, sizeof(desc), "%s", msg);
 	ds = json_object_get(p, "ds_to_publish");
 	json_array_foreach(ds, i, v)
@@ -96,27 +92,59 @@ alerts_alertmanager_body(const char *payload, long repeat_s)
 			n += (size_t)snprintf(desc + n, sizeof(desc) - n,
 			    "%sRemove at the registrar: %s", n ? "\n" : "",
 			    json_string_value(v));
-	if (strcmp(tr, "resolved") != 0)
-		t += repeat_s > 0 ? 2 * repeat_s : 7 * 86400;
-	clock_rfc3339(t, ends, sizeof(ends));
-	labels = json_pack("{s:s+, s:s, s:s, s:s}", "alertname", "dnssecmon_",
-	    code, "domain", domain, "severity", sev, "code", code);
+	/* zone as well as domain: the label Prometheus's series and rules
+	 * use, so that one route and one silence serve both. */
+	labels = json_pack("{s:s+, s:s, s:s, s:s, s:s}", "alertname",
+	    "dnssecmon_", code, "domain", domain, "zone", domain, "severity",
+	    sev, "code", code);
 	ann = json_pack("{s:s++, s:s}", "summary", code, " on ", domain,
 	    "description", desc);
-	/* An annotation, not a label: Alertmanager then merges the same
-	 * alert from two replicas into one. */
+	/* An annotation, not a label: Alertmanager identifies an alert by
+	 * its labels, so the same alert from two replicas is one alert. */
 	inst = json_string_value(json_object_get(p, "instance"));
 	if (ann != NULL && inst != NULL)
 		json_object_set_new(ann, "dnssecmon_instance",
 		    json_string(inst));
-	a = json_pack("[{s:o, s:o, s:s, s:s}]", "labels", labels,
-	    "annotations", ann, "startsAt", fired != NULL ? fired : now,
-	    "endsAt", ends);
-	if (a != NULL) {
-		out = json_dumps(a, JSON_COMPACT);
-		json_decref(a);
+	return json_pack("{s:o, s:o, s:s}", "labels", labels, "annotations",
+	    ann, "startsAt", fired != NULL ? fired : now);
+}
+
+char *
+alerts_alertmanager_body(const char *payload, long repeat_s)
+{
+	json_t		*p, *a = NULL, *g, *e, *one;
+	json_error_t	 jerr;
+	size_t		 i, n;
+	bool		 resolved;
+	time_t		 t;
+	char		 ends[32], *out = NULL;
+
+	if ((p = json_loads(payload, 0, &jerr)) == NULL)
+		return NULL;
+	/* A grouped notification (alerts.group: check) is one POST with
+	 * an alert for each of its transitions: Alertmanager tracks each
+	 * alert by its labels. */
+	g = json_object_get(p, "grouped");
+	if (!json_is_array(g) || json_array_size(g) == 0)
+		g = NULL;
+	if ((a = json_array()) == NULL)
+		goto out;
+	n = g != NULL ? json_array_size(g) : 1;
+	for (i = 0; i < n; i++) {
+		e = g != NULL ? json_array_get(g, i) : p;
+		if ((one = alerts_am_alert(p, e, &resolved, &t)) == NULL)
+			goto out;
+		/* An open alert lasts two reminders (each renews it): one
+		 * dnssecmon stops speaking of ends instead of staying. */
+		if (!resolved)
+			t += repeat_s > 0 ? 2 * repeat_s : 7 * 86400;
+		json_object_set_new(one, "endsAt", json_string(clock_rfc3339(t,
+		    ends, sizeof(ends))));
+		json_array_append_new(a, one);
 	}
+	out = json_dumps(a, JSON_COMPACT);
 out:
+	json_decref(a);
 	json_decref(p);
 	return out;
 }
@@ -149,10 +177,10 @@ retire(struct webhook *w)
 	evtimer_add(w->reaper, &zero);
 }
 
-static const char *
-request_error(enum evhttp_request_error e)
+const char *
+alerts_http_error(int e)
 {
-	switch (e) {
+	switch ((enum evhttp_request_error)e) {
 	case EVREQ_HTTP_TIMEOUT:	return "timed out";
 	case EVREQ_HTTP_EOF:		return "connection closed";
 	case EVREQ_HTTP_INVALID_HEADER:	return "invalid answer";
@@ -192,7 +220,7 @@ on_response(struct evhttp_request *req, void *arg)
 			    ")");
 		}
 		snprintf(why, sizeof(why), "%s:%d: %s%s", w->host, w->port,
-		    w->have_error ? request_error(w->last_error) :
+		    w->have_error ? alerts_http_error(w->last_error) :
 		    "connection failed", tls);
 		retire(w);
 		sink_done(w->s, STORE_DELIVERY_RETRY, why, NULL);
@@ -211,41 +239,62 @@ on_response(struct evhttp_request *req, void *arg)
 		sink_done(w->s, STORE_DELIVERY_RETRY, why, NULL);
 }
 
-static struct evhttp_connection *
-connect_to(struct webhook *w)
+struct evhttp_connection *
+alerts_http_connect(struct alerts *a, SSL_CTX *ctx, const char *host,
+    int port)
 {
-	struct event_base	*base = w->s->a->base;
 	struct bufferevent	*bev;
 	SSL			*ssl;
 	unsigned char		 addr[16];
 	bool			 literal;
 
-	if (w->s->a->dns == NULL)
+	if (a->dns == NULL)
 		/* Names through evdns on our loop; /etc/hosts included. */
-		w->s->a->dns = evdns_base_new(base,
+		a->dns = evdns_base_new(a->base,
 		    EVDNS_BASE_INITIALIZE_NAMESERVERS);
-	if (!w->https)
-		return evhttp_connection_base_new(base, w->s->a->dns, w->host,
-		    (unsigned short)w->port);
-	if ((ssl = SSL_new(w->ctx)) == NULL)
+	if (ctx == NULL)
+		return evhttp_connection_base_new(a->base, a->dns, host,
+		    (unsigned short)port);
+	if ((ssl = SSL_new(ctx)) == NULL)
 		return NULL;
-	literal = inet_pton(AF_INET, w->host, addr) == 1 ||
-	    inet_pton(AF_INET6, w->host, addr) == 1;
+	literal = inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1;
 	if (literal)
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), w->host);
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
 	else {
-		SSL_set_tlsext_host_name(ssl, w->host);
-		SSL_set1_host(ssl, w->host);
+		SSL_set_tlsext_host_name(ssl, host);
+		SSL_set1_host(ssl, host);
 	}
-	if ((bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	if ((bev = bufferevent_openssl_socket_new(a->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
 		SSL_free(ssl);
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return evhttp_connection_base_bufferevent_new(base, w->s->a->dns, bev,
-	    w->host, (unsigned short)w->port);
+	return evhttp_connection_base_bufferevent_new(a->base, a->dns, bev,
+	    host, (unsigned short)port);
+}
+
+SSL_CTX *
+alerts_http_tls(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "cannot set up TLS");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if ((ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, ca_file,
+	    NULL) : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		snprintf(err, errlen, "cannot load the CA certificates%s%s",
+		    ca_file ? " from " : "", ca_file ? ca_file : "");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 static void
@@ -269,7 +318,8 @@ webhook_deliver(struct sink *s)
 		return;
 	}
 	w->have_error = false;
-	if ((w->conn = connect_to(w)) == NULL ||
+	if ((w->conn = alerts_http_connect(s->a, w->https ? w->ctx : NULL,
+	    w->host, w->port)) == NULL ||
 	    (req = evhttp_request_new(on_response, w)) == NULL) {
 		free(body);
 		retire(w);
@@ -371,21 +421,10 @@ webhook_sink_init(struct sink *s, const struct alerts_webhook_config *c,
 		snprintf(err, errlen, "%s: out of memory", c->name);
 		return -1;
 	}
-	if (w->https) {
-		if ((w->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-			snprintf(err, errlen, "%s: cannot set up TLS", c->name);
-			return -1;
-		}
-		SSL_CTX_set_min_proto_version(w->ctx, TLS1_2_VERSION);
-		SSL_CTX_set_verify(w->ctx, SSL_VERIFY_PEER, NULL);
-		if ((c->ca_file != NULL ? SSL_CTX_load_verify_locations(w->ctx,
-		    c->ca_file, NULL) : SSL_CTX_set_default_verify_paths(
-		    w->ctx)) != 1) {
-			snprintf(err, errlen, "%s: cannot load the CA "
-			    "certificates%s%s", c->name, c->ca_file ? " from " :
-			    "", c->ca_file ? c->ca_file : "");
-			return -1;
-		}
+	if (w->https && (w->ctx = alerts_http_tls(c->ca_file, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s: %s", c->name, why);
+		return -1;
 	}
 	return 0;
 }

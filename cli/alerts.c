@@ -35,7 +35,7 @@ collect_json(void *arg, const struct store_alert_delivery *d)
 		json_object_set_new(c->cur, "id", json_integer(d->outbox_id));
 		json_object_set_new(c->cur, "transition",
 		    json_string(d->transition));
-		json_object_set_new(c->cur, "time", cli_time_json(d->created));
+		json_object_set_new(c->cur, "time", clock_json(d->created));
 		json_object_set_new(c->cur, "deliveries", json_array());
 		json_array_append_new(c->transitions, c->cur);
 		c->last_id = d->outbox_id;
@@ -43,7 +43,7 @@ collect_json(void *arg, const struct store_alert_delivery *d)
 	o = json_object();
 	json_object_set_new(o, "sink", json_string(d->sink));
 	json_object_set_new(o, "status", json_string(d->status));
-	json_object_set_new(o, "at", cli_time_json(d->at));
+	json_object_set_new(o, "at", clock_json(d->at));
 	json_object_set_new(o, "attempts", json_integer(d->attempts));
 	json_object_set_new(o, "last_error", d->last_error ?
 	    json_string(d->last_error) : json_null());
@@ -151,13 +151,13 @@ cmd_alerts(int argc, char *argv[])
 			json_object_set_new(o, "severity",
 			    json_string(a[i].severity));
 			json_object_set_new(o, "first_fired",
-			    cli_time_json(a[i].first_fired));
+			    clock_json(a[i].first_fired));
 			json_object_set_new(o, "last_notified",
-			    cli_time_json(a[i].last_notified));
+			    clock_json(a[i].last_notified));
 			json_object_set_new(o, "last_seen",
-			    cli_time_json(a[i].last_seen));
+			    clock_json(a[i].last_seen));
 			json_object_set_new(o, "resolved_at",
-			    cli_time_json(a[i].resolved_at));
+			    clock_json(a[i].resolved_at));
 			json_object_set_new(o, "message",
 			    json_string(a[i].message));
 			memset(&c, 0, sizeof(c));

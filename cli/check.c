@@ -19,10 +19,11 @@
 #include "cli/cli.h"
 #include "cli/domainlist.h"
 #include "cli/nagios.h"
+#include "common/addr.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "store/store.h"
@@ -157,37 +158,20 @@ parse_duration_s(const char *s, int *out)
 	return 0;
 }
 
-/* rotation.start, .deadline, .registrar_deadline, .seconds_left. */
+/* With --db, the open rotation's record joins the check's own view under
+ * "rotation" (the record's ds_everywhere_at and safe_removal_at win: same
+ * meaning, and the record remembers the check that saw it). */
 static void
 rotation_json(json_t *o, const struct store_rotation *rot)
 {
-	json_t	*j = json_object_get(o, "rotation");
-	char	 buf[32];
+	json_t	*j = json_object_get(o, "rotation"), *rec;
 
 	if (j == NULL || rot == NULL || rot->id == 0)
 		return;
-	json_object_set_new(j, "kind", json_string(
-	    store_rotation_kind_name(rot->kind)));
-	json_object_set_new(j, "new_key_tag", json_integer(rot->new_key_tag));
-	json_object_set_new(j, "start", json_string(clock_rfc3339(rot->start,
-	    buf, sizeof(buf))));
-	json_object_set_new(j, "deadline", json_string(clock_rfc3339(
-	    rot->deadline, buf, sizeof(buf))));
-	json_object_set_new(j, "registrar_deadline", json_string(
-	    clock_rfc3339(rot->registrar_deadline, buf, sizeof(buf))));
-	json_object_set_new(j, "ds_updated_at", rot->ds_updated_at ?
-	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
-	    json_null());
-	/* The record's word over this check's alone (same meaning). */
-	json_object_set_new(j, "ds_everywhere_at", rot->ds_updated_at ?
-	    json_string(clock_rfc3339(rot->ds_updated_at, buf, sizeof(buf))) :
-	    json_null());
-	json_object_set_new(j, "safe_removal_at",
-	    store_rotation_safe_removal(rot) ? json_string(clock_rfc3339(
-	    store_rotation_safe_removal(rot), buf, sizeof(buf))) :
-	    json_null());
-	json_object_set_new(j, "seconds_left", json_integer(
-	    (json_int_t)(rot->registrar_deadline - clock_now())));
+	if ((rec = store_rotation_json(rot, clock_now())) != NULL) {
+		json_object_update(j, rec);
+		json_decref(rec);
+	}
 }
 
 /* One server's negative answer in a few words. */
@@ -418,12 +402,11 @@ check_hint(struct check_run *run, const char *arg, struct probe_hint *h)
 	return h;
 }
 
+/* The verdict, the multi-signer setup and the rotation's dates. */
 static void
-print_text(const struct probe_result *r, const struct store_rotation *rot)
+print_head(const struct probe_result *r, const struct store_rotation *rot)
 {
 	char		 when[32], dl[32], left[32];
-	unsigned	 i, k;
-	json_t		*j;
 
 	printf("%s: %s, %s, validation %s", r->domain,
 	    probe_severity_name(r->severity), probe_state_name(r->state),
@@ -453,6 +436,15 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    "server by %s, plus the DS TTL)\n", clock_rfc3339(
 		    r->safe_removal_at, when, sizeof(when)), clock_rfc3339(
 		    r->ds_everywhere_at, dl, sizeof(dl)));
+}
+
+/* The DS at the parent, what each parent server said, the keys and the
+ * bootstrap signals. */
+static void
+print_records(const struct probe_result *r)
+{
+	unsigned	 i, k;
+
 	for (i = 0; i < r->n_ds; i++) {
 		const struct probe_ds *d = &r->ds[i];
 
@@ -471,12 +463,14 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 
 		if (bits >= 0)
 			snprintf(size, sizeof(size), " %d bits", bits);
-		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s\n",
+		printf("  DNSKEY   %5u alg %-2u flags %u %s%s%s%s%s%s%s\n",
 		    key->key_tag, key->algorithm, key->flags,
 		    (key->flags & 1) ? "KSK" : "ZSK", size,
 		    dsmatch_algorithm_deprecated(key->algorithm) ?
 		    ", DEPRECATED ALGORITHM" : "",
 		    key->signs_dnskey ? ", signs the DNSKEY RRset" : "",
+		    probe_key_sig_verified(r, k) == 0 ?
+		    " (its RRSIG DOES NOT VERIFY)" : "",
 		    key->has_ds ? ", has DS" : "",
 		    key->needs_ds ? ", NEEDS DS" : "");
 	}
@@ -485,6 +479,13 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		    r->domain, r->signals[i].ns, probe_signal_status_name(
 		    r->signals[i].status), r->signals[i].n_cds,
 		    r->signals[i].why[0] ? ": " : "", r->signals[i].why);
+}
+
+static void
+print_servers(const struct probe_result *r)
+{
+	unsigned	 i;
+
 	for (i = 0; i < r->n_servers; i++) {
 		const struct probe_server *s = &r->servers[i];
 
@@ -509,13 +510,31 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 			printf("  resolver %s %s\n", v->address,
 			    probe_qstatus_name(v->status));
 	}
+}
+
+/* Denial, algorithm rollover, signature expiry and the problems. */
+static void
+print_findings(const struct probe_result *r)
+{
+	char		 when[32];
+	unsigned	 i;
+
 	print_denial(r);
-	if (r->alg_rollover.stage != PROBE_ALG_NONE)
-		printf("  algroll  %u -> %u, stage %s%s (%s)\n",
-		    r->alg_rollover.from, r->alg_rollover.to,
-		    probe_alg_stage_name(r->alg_rollover.stage),
-		    r->alg_rollover.bad_order ? ", WRONG ORDER" : "",
-		    r->alg_rollover.basis);
+	if (r->alg_rollover.stage != PROBE_ALG_NONE) {
+		const struct probe_alg_rollover *ro = &r->alg_rollover;
+		char since[32], safe[32], due[32];
+
+		printf("  algroll  %u -> %u, stage %s%s (%s)", ro->from, ro->to,
+		    probe_alg_stage_name(ro->stage),
+		    ro->bad_order ? ", WRONG ORDER" : "", ro->basis);
+		if (ro->stage_since != 0)
+			printf(", since %s, next step safe from %s, due by "
+			    "%s%s", clock_rfc3339(ro->stage_since, since,
+			    sizeof(since)), clock_rfc3339(ro->safe_at, safe,
+			    sizeof(safe)), clock_rfc3339(ro->deadline, due,
+			    sizeof(due)), ro->stalled ? ", STALLED" : "");
+		printf("\n");
+	}
 	if (r->earliest_sig_expiry)
 		printf("  RRSIGs expire from %s\n", clock_rfc3339(
 		    r->earliest_sig_expiry, when, sizeof(when)));
@@ -523,7 +542,14 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 		printf("  %-8s %s: %s\n", probe_problem_severity_name(
 		    r->problems[i].severity), r->problems[i].code,
 		    r->problems[i].message);
-	/* The records to paste at the registrar, whole, one per line. */
+}
+
+/* The records to paste at the registrar, whole, one per line. */
+static void
+print_registrar(const struct probe_result *r)
+{
+	json_t		*j;
+
 	if ((j = probe_result_json(r)) != NULL) {
 		json_t *a = json_object_get(j, "ds_to_publish"), *x;
 		size_t n;
@@ -546,431 +572,693 @@ print_text(const struct probe_result *r, const struct store_rotation *rot)
 	}
 }
 
-int
-cmd_check(int argc, char *argv[])
+static void
+print_text(const struct probe_result *r, const struct store_rotation *rot)
 {
-	static const struct option longopts[] = {
-		{ "trust-anchor",	required_argument, NULL, 'a' },
-		{ "root-hints",		required_argument, NULL, 'H' },
-		{ "resolver",		required_argument, NULL, 'r' },
-		{ "format",		required_argument, NULL, 'm' },
-		{ "timeout",		required_argument, NULL, 'o' },
-		{ "time-limit",		required_argument, NULL, 't' },
-		{ "retries",		required_argument, NULL, 'R' },
-		{ "ipv6",		no_argument,	   NULL, '6' },
-		{ "no-ipv6",		no_argument,	   NULL, '4' },
-		{ "sig-warning",	required_argument, NULL, 'W' },
-		{ "sig-critical",	required_argument, NULL, 'C' },
-		{ "warning",		required_argument, NULL, 'w' },
-		{ "critical",		required_argument, NULL, 'c' },
-		{ "rotation-window",	required_argument, NULL, 'X' },
-		{ "critical-before",	required_argument, NULL, 'B' },
-		{ "version",		no_argument,	   NULL, 'V' },
-		{ "domains-file",	required_argument, NULL, 'F' },
-		{ "insecure-is-problem", no_argument,	   NULL, 'I' },
-		{ "multi-signer",	required_argument, NULL, 'M' },
-		{ "cds-parents",	required_argument, NULL, 'P' },
-		{ "db",			required_argument, NULL, 'D' },
-		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "help",		no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	print_head(r, rot);
+	print_records(r);
+	print_servers(r);
+	print_findings(r);
+	print_registrar(r);
+}
+
+/* The command line, parsed: the engine's configuration and what the
+ * command does with the results. */
+struct check_opts {
 	struct probe_config	 cfg;
-	struct check_run	 run;
-	struct probe_engine	*engine = NULL;
-	enum format		 fmt = FMT_TEXT;
-	enum probe_severity	 worst = PROBE_SEV_OK;
-	char			 err[512];
-	const char		*hints = NULL, *db = NULL;
-	bool			 hints_set = false, no_resolvers = false;
-	int			 ch, i, rc = EXIT_UNKNOWN, v;
-	enum probe_multi_mode	 multi = PROBE_MULTI_AUTO;
-	struct probe_hint	 hint;
-	char			*end;
-	long			 l;
-	int			 limit_ms = 0;
-	struct event		*limit = NULL;
-	struct domainlist	 names;
-	struct slot		*slots = NULL;
-	const char		*files[16];
-	unsigned		 n_files = 0;
+	enum format		 fmt;
+	const char		*hints, *db;
+	bool			 hints_set, no_resolvers;
+	enum probe_multi_mode	 multi;
+	int			 limit_ms;	/* -t; 0: none */
+	const char		*files[16];	/* -f, in order */
+	unsigned		 n_files;
+};
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&names, 0, sizeof(names));
-	memset(&run, 0, sizeof(run));
-	cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
-	cfg.timeout_ms = 2000;
-	cfg.retries = 2;
-	cfg.ipv6 = true;
-	probe_policy_defaults(&run.policy);
-	log_procname("dnssecmon check");
+/* An option's effect: 0 parsed, -1 a usage error (said), 1 done (exit 0:
+ * --help, --version). */
+enum { OPT_OK = 0, OPT_ERR = -1, OPT_EXIT = 1 };
 
-	nagios_mode = wants_nagios(argc, argv);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:f:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'a':
-			cfg.trust_anchor = optarg;
-			break;
-		case 'H':
-			hints = optarg;
-			hints_set = true;
-			break;
-		case 'r':
-			if (strcmp(optarg, "none") == 0) {
-				no_resolvers = true;
-				break;
-			}
-			if (cfg.n_resolvers >= PROBE_MAX_RESOLVERS) {
-				check_error("at most %d --resolver options",
-				    PROBE_MAX_RESOLVERS);
-				return EXIT_UNKNOWN;
-			}
-			{
-				struct sockaddr_storage ss;
-				socklen_t sl;
-				char why[160];
+static int
+opt_anchor(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	o->cfg.trust_anchor = arg;
+	return OPT_OK;
+}
 
-				if (roots_parse_address(optarg, 53, &ss, &sl,
-				    why, sizeof(why)) == -1) {
-					check_error("--resolver: %s", why);
-					return EXIT_UNKNOWN;
-				}
-			}
-			cfg.resolvers[cfg.n_resolvers++] = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "text") == 0)
-				fmt = FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else if (strcmp(optarg, "nagios") == 0)
-				fmt = FMT_NAGIOS;
-			else {
-				check_error("--format '%s': expected text, json "
-				    "or nagios", optarg);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 't':
-			if ((limit_ms = parse_seconds_ms(optarg)) < 0) {
-				check_error("-t/--time-limit '%s': expected "
-				    "seconds between 0 and 300, e.g. 10",
-				    optarg);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 'V':
-			printf("dnssecmon %s\n", DNSSECMON_VERSION);
-			return EXIT_OK;
-		case 'f':
-		case 'F':
-			if (n_files == sizeof(files) / sizeof(*files)) {
-				check_error("at most %zu -f/--domains-file "
-				    "options", sizeof(files) / sizeof(*files));
-				return EXIT_UNKNOWN;
-			}
-			files[n_files++] = optarg;
-			break;
-		case 'o':
-			if ((cfg.timeout_ms = parse_seconds_ms(optarg)) < 0) {
-				check_error("--timeout '%s': expected seconds "
-				    "between 0 and 300, e.g. 2 or 1.5", optarg);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 'R':
-			errno = 0;
-			l = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    l < 0 || l > 10) {
-				check_error("--retries '%s': expected 0 to 10",
-				    optarg);
-				return EXIT_UNKNOWN;
-			}
-			cfg.retries = (int)l;
-			break;
-		case '6':
-			cfg.ipv6 = true;
-			break;
-		case '4':
-			cfg.ipv6 = false;
-			break;
-		case 'W':
-		case 'C':
-		case 'w':
-		case 'c':
-		case 'X':
-		case 'B':
-			if (parse_duration_s(optarg, &v) == -1) {
-				check_error("%s '%s': expected a duration such "
-				    "as 3d, 12h or 3600", ch == 'W' ?
-				    "--sig-warning" : ch == 'C' ? "--sig-critical" :
-				    ch == 'w' ? "-w" : ch == 'c' ? "-c" : ch == 'X' ?
-				    "--rotation-window" : "--critical-before",
-				    optarg);
-				return EXIT_UNKNOWN;
-			}
-			if (ch == 'W' || ch == 'w')
-				run.policy.sig_warning_s = v;
-			else if (ch == 'C' || ch == 'c')
-				run.policy.sig_critical_s = v;
-			else if (ch == 'X')
-				run.policy.rotation_window_s = v;
-			else
-				run.policy.critical_before_s = v;
-			break;
-		case 'I':
-			run.policy.insecure_is_problem = true;
-			break;
-		case 'M':
-			if (strcmp(optarg, "auto") == 0)
-				multi = PROBE_MULTI_AUTO;
-			else if (strcmp(optarg, "yes") == 0)
-				multi = PROBE_MULTI_ON;
-			else if (strcmp(optarg, "no") == 0)
-				multi = PROBE_MULTI_OFF;
-			else {
-				check_error("--multi-signer '%s': expected auto, "
-				    "yes or no", optarg);
-				return EXIT_UNKNOWN;
-			}
-			run.policy.multi_signer = multi;
-			break;
-		case 'P':
-			if (cds_parents_arg(optarg, &run.policy) == -1) {
-				check_error("--cds-parents '%s': expected zones "
-				    "separated by commas (at most %d), or none",
-				    optarg, CHECK_MAX_CDS_PARENTS);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 'D':
-			db = optarg;
-			break;
-		case 'v':
-			log_init(LOG_TO_STDERR, log_getverbose() + 1, NULL);
-			break;
-		case 'h':
-			printf("usage: dnssecmon check %s\n",
-			    cli_commands[0].synopsis);
-			return EXIT_OK;
-		case '?':
-		default:
-			if (optopt != 0)
-				check_error("unknown option '-%c' (see 'dnssecmon "
-				    "check --help')", optopt);
-			else
-				check_error("unknown option '%s' (see 'dnssecmon "
-				    "check --help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
-		case ':':
-			check_error("option '%s' needs a value",
-			    argv[optind - 1]);
-			return EXIT_UNKNOWN;
-		}
+static int
+opt_hints(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	o->hints = arg;
+	o->hints_set = true;
+	return OPT_OK;
+}
+
+static int
+opt_resolver(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t		sl;
+	char			why[160];
+
+	(void)run; (void)ch;
+	if (strcmp(arg, "none") == 0) {
+		o->no_resolvers = true;
+		return OPT_OK;
 	}
-	argc -= optind;
-	argv += optind;
-	/* Inverted thresholds would silently never warn. */
-	if (run.policy.sig_critical_s >= run.policy.sig_warning_s) {
+	if (o->cfg.n_resolvers >= PROBE_MAX_RESOLVERS) {
+		check_error("at most %d --resolver options",
+		    PROBE_MAX_RESOLVERS);
+		return OPT_ERR;
+	}
+	if (addr_parse(arg, 53, &ss, &sl, why, sizeof(why)) == -1) {
+		check_error("--resolver: %s", why);
+		return OPT_ERR;
+	}
+	o->cfg.resolvers[o->cfg.n_resolvers++] = arg;
+	return OPT_OK;
+}
+
+/* An option whose value is one of a few words. */
+struct check_word {
+	const char	*word;
+	int		 value;
+};
+
+static int
+word_value(const struct check_word *w, size_t n, const char *arg, int *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg, w[i].word) == 0) {
+			*out = w[i].value;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+opt_format(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	static const struct check_word formats[] = {
+		{ "text", FMT_TEXT }, { "json", FMT_JSON },
+		{ "nagios", FMT_NAGIOS } };
+	int	 v;
+
+	(void)run; (void)ch;
+	if (word_value(formats, 3, arg, &v) == -1) {
+		check_error("--format '%s': expected text, json or nagios",
+		    arg);
+		return OPT_ERR;
+	}
+	o->fmt = (enum format)v;
+	return OPT_OK;
+}
+
+static int
+opt_time_limit(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	if ((o->limit_ms = parse_seconds_ms(arg)) < 0) {
+		check_error("-t/--time-limit '%s': expected seconds between 0 "
+		    "and 300, e.g. 10", arg);
+		return OPT_ERR;
+	}
+	return OPT_OK;
+}
+
+static int
+opt_version(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)o; (void)run; (void)ch; (void)arg;
+	printf("dnssecmon %s\n", DNSSECMON_VERSION);
+	return OPT_EXIT;
+}
+
+static int
+opt_file(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	if (o->n_files == sizeof(o->files) / sizeof(*o->files)) {
+		check_error("at most %zu -f/--domains-file options",
+		    sizeof(o->files) / sizeof(*o->files));
+		return OPT_ERR;
+	}
+	o->files[o->n_files++] = arg;
+	return OPT_OK;
+}
+
+static int
+opt_timeout(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	if ((o->cfg.timeout_ms = parse_seconds_ms(arg)) < 0) {
+		check_error("--timeout '%s': expected seconds between 0 and "
+		    "300, e.g. 2 or 1.5", arg);
+		return OPT_ERR;
+	}
+	return OPT_OK;
+}
+
+static int
+opt_retries(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	char	*end;
+	long	 l;
+
+	(void)run; (void)ch;
+	errno = 0;
+	l = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || l < 0 || l > 10) {
+		check_error("--retries '%s': expected 0 to 10", arg);
+		return OPT_ERR;
+	}
+	o->cfg.retries = (int)l;
+	return OPT_OK;
+}
+
+static int
+opt_ipv6(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)arg;
+	o->cfg.ipv6 = ch == '6';
+	return OPT_OK;
+}
+
+/* The six duration options, each setting one policy threshold. */
+static int
+opt_duration(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	int	 v;
+
+	(void)o;
+	if (parse_duration_s(arg, &v) == -1) {
+		check_error("%s '%s': expected a duration such as 3d, 12h or "
+		    "3600", ch == 'W' ? "--sig-warning" : ch == 'C' ?
+		    "--sig-critical" : ch == 'w' ? "-w" : ch == 'c' ? "-c" :
+		    ch == 'X' ? "--rotation-window" : "--critical-before", arg);
+		return OPT_ERR;
+	}
+	if (ch == 'W' || ch == 'w')
+		run->policy.sig_warning_s = v;
+	else if (ch == 'C' || ch == 'c')
+		run->policy.sig_critical_s = v;
+	else if (ch == 'X')
+		run->policy.rotation_window_s = v;
+	else
+		run->policy.critical_before_s = v;
+	return OPT_OK;
+}
+
+static int
+opt_insecure(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)o; (void)ch; (void)arg;
+	run->policy.insecure_is_problem = true;
+	return OPT_OK;
+}
+
+static int
+opt_multi(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	static const struct check_word modes[] = {
+		{ "auto", PROBE_MULTI_AUTO }, { "yes", PROBE_MULTI_ON },
+		{ "no", PROBE_MULTI_OFF } };
+	int	 v;
+
+	(void)ch;
+	if (word_value(modes, 3, arg, &v) == -1) {
+		check_error("--multi-signer '%s': expected auto, yes or no",
+		    arg);
+		return OPT_ERR;
+	}
+	o->multi = (enum probe_multi_mode)v;
+	run->policy.multi_signer = o->multi;
+	return OPT_OK;
+}
+
+static int
+opt_cds_parents(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)o; (void)ch;
+	if (cds_parents_arg(arg, &run->policy) == -1) {
+		check_error("--cds-parents '%s': expected zones separated by "
+		    "commas (at most %d), or none", arg, CHECK_MAX_CDS_PARENTS);
+		return OPT_ERR;
+	}
+	return OPT_OK;
+}
+
+static int
+opt_db(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)run; (void)ch;
+	o->db = arg;
+	return OPT_OK;
+}
+
+static int
+opt_verbose(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)o; (void)run; (void)ch; (void)arg;
+	log_init(LOG_TO_STDERR, log_getverbose() + 1, NULL);
+	return OPT_OK;
+}
+
+static int
+opt_help(struct check_opts *o, struct check_run *run, int ch,
+    const char *arg)
+{
+	(void)o; (void)run; (void)ch; (void)arg;
+	cli_help("check");
+	return OPT_EXIT;
+}
+
+/* Every option: its long name, whether it takes a value, its short
+ * letter (or an internal one) and what it does. */
+static const struct check_optdef {
+	struct option	 lo;
+	int		(*set)(struct check_opts *, struct check_run *, int,
+			    const char *);
+} check_optdefs[] = {
+	{ { "trust-anchor",	required_argument, NULL, 'a' }, opt_anchor },
+	{ { "root-hints",	required_argument, NULL, 'H' }, opt_hints },
+	{ { "resolver",		required_argument, NULL, 'r' }, opt_resolver },
+	{ { "format",		required_argument, NULL, 'm' }, opt_format },
+	{ { "timeout",		required_argument, NULL, 'o' }, opt_timeout },
+	{ { "time-limit",	required_argument, NULL, 't' },
+	    opt_time_limit },
+	{ { "retries",		required_argument, NULL, 'R' }, opt_retries },
+	{ { "ipv6",		no_argument,	   NULL, '6' }, opt_ipv6 },
+	{ { "no-ipv6",		no_argument,	   NULL, '4' }, opt_ipv6 },
+	{ { "sig-warning",	required_argument, NULL, 'W' }, opt_duration },
+	{ { "sig-critical",	required_argument, NULL, 'C' }, opt_duration },
+	{ { "warning",		required_argument, NULL, 'w' }, opt_duration },
+	{ { "critical",		required_argument, NULL, 'c' }, opt_duration },
+	{ { "rotation-window",	required_argument, NULL, 'X' }, opt_duration },
+	{ { "critical-before",	required_argument, NULL, 'B' }, opt_duration },
+	{ { "version",		no_argument,	   NULL, 'V' }, opt_version },
+	{ { "domains-file",	required_argument, NULL, 'F' }, opt_file },
+	{ { NULL,		required_argument, NULL, 'f' }, opt_file },
+	{ { "insecure-is-problem", no_argument,	   NULL, 'I' }, opt_insecure },
+	{ { "multi-signer",	required_argument, NULL, 'M' }, opt_multi },
+	{ { "cds-parents",	required_argument, NULL, 'P' },
+	    opt_cds_parents },
+	{ { "db",		required_argument, NULL, 'D' }, opt_db },
+	{ { "verbose",		no_argument,	   NULL, 'v' }, opt_verbose },
+	{ { "help",		no_argument,	   NULL, 'h' }, opt_help },
+};
+#define N_OPTDEFS	(sizeof(check_optdefs) / sizeof(*check_optdefs))
+
+static void
+check_opts_init(struct check_opts *o, struct check_run *run)
+{
+	memset(o, 0, sizeof(*o));
+	o->cfg.trust_anchor = ROOTS_DEFAULT_ANCHOR;
+	o->cfg.timeout_ms = 2000;
+	o->cfg.retries = 2;
+	o->cfg.ipv6 = true;
+	o->fmt = FMT_TEXT;
+	o->multi = PROBE_MULTI_AUTO;
+	memset(run, 0, sizeof(*run));
+	probe_policy_defaults(&run->policy);
+}
+
+/* Inverted thresholds would silently never warn. */
+static int
+check_thresholds(const struct probe_policy *p)
+{
+	if (p->sig_critical_s >= p->sig_warning_s) {
 		check_error("the signature critical threshold (%ds) must be "
 		    "shorter than the warning threshold (%ds)",
-		    run.policy.sig_critical_s, run.policy.sig_warning_s);
-		return EXIT_UNKNOWN;
+		    p->sig_critical_s, p->sig_warning_s);
+		return OPT_ERR;
 	}
-	if (run.policy.rotation_window_s == 0 ||
-	    run.policy.critical_before_s >= run.policy.rotation_window_s) {
+	if (p->rotation_window_s == 0 ||
+	    p->critical_before_s >= p->rotation_window_s) {
 		check_error("--critical-before (%lds) must be shorter than "
-		    "--rotation-window (%lds)", run.policy.critical_before_s,
-		    run.policy.rotation_window_s);
-		return EXIT_UNKNOWN;
+		    "--rotation-window (%lds)", p->critical_before_s,
+		    p->rotation_window_s);
+		return OPT_ERR;
 	}
-	/* Names from files first, then the command line's, in order. */
-	if (n_files > 0) {
-		for (i = 0; i < (int)n_files; i++)
-			if (domainlist_read(&names, files[i], err,
+	return OPT_OK;
+}
+
+/* The options, through the table; optind is then the first domain. */
+static int
+check_options(int argc, char *argv[], struct check_opts *o,
+    struct check_run *run)
+{
+	struct option	 longopts[N_OPTDEFS + 1];
+	size_t		 i, n = 0;
+	int		 ch, rc;
+
+	for (i = 0; i < N_OPTDEFS; i++)
+		if (check_optdefs[i].lo.name != NULL)
+			longopts[n++] = check_optdefs[i].lo;
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":6hvVt:w:c:f:", longopts,
+	    NULL)) != -1) {
+		if (ch == ':') {
+			check_error("option '%s' needs a value",
+			    argv[optind - 1]);
+			return OPT_ERR;
+		}
+		for (i = 0; i < N_OPTDEFS; i++)
+			if (check_optdefs[i].lo.val == ch)
+				break;
+		if (i == N_OPTDEFS) {
+			if (optopt != 0)
+				check_error("unknown option '-%c' (see "
+				    "'dnssecmon check --help')", optopt);
+			else
+				check_error("unknown option '%s' (see "
+				    "'dnssecmon check --help')",
+				    argv[optind - 1]);
+			return OPT_ERR;
+		}
+		if ((rc = check_optdefs[i].set(o, run, ch, optarg)) != OPT_OK)
+			return rc;
+	}
+	return check_thresholds(&run->policy);
+}
+
+/* The domains to check: from the -f files first, then the command
+ * line's, in order; each a valid name before any packet leaves. */
+static int
+check_names(const struct check_opts *o, struct domainlist *names,
+    int *argc, char ***argv)
+{
+	char		 err[512];
+	unsigned	 f;
+	int		 i;
+
+	if (o->n_files > 0) {
+		for (f = 0; f < o->n_files; f++)
+			if (domainlist_read(names, o->files[f], err,
 			    sizeof(err)) == -1) {
 				check_error("-f: %s", err);
-				goto out;
+				return -1;
 			}
-		for (i = 0; i < argc; i++)
-			if (domainlist_add(&names, argv[i]) == -1) {
+		for (i = 0; i < *argc; i++)
+			if (domainlist_add(names, (*argv)[i]) == -1) {
 				check_error("out of memory");
-				goto out;
+				return -1;
 			}
-		argc = (int)names.n;
-		argv = names.names;
+		*argc = (int)names->n;
+		*argv = names->names;
 	}
-	if (argc == 0) {
-		check_error(n_files > 0 ? "no domain in the -f file(s)" :
+	if (*argc == 0) {
+		check_error(o->n_files > 0 ? "no domain in the -f file(s)" :
 		    "no domain given (see 'dnssecmon check --help')");
-		goto out;
+		return -1;
 	}
-	if (!hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
-		hints = ROOTS_DEFAULT_HINTS;
-	cfg.root_hints = hints;
-	{
-		char why[400];
+	return 0;
+}
 
-		/* Named with their option: the engine would only say which
-		 * file. */
-		if (file_check(cfg.trust_anchor, FILE_MAX_SMALL, why,
-		    sizeof(why)) == -1) {
-			check_error("--trust-anchor: %s", why);
-			goto out;
-		}
-		if (hints != NULL && file_check(hints, FILE_MAX_SMALL, why,
-		    sizeof(why)) == -1) {
-			check_error("--root-hints: %s", why);
-			goto out;
-		}
-	}
-	if (no_resolvers)
-		cfg.n_resolvers = 0;
-	else if (cfg.n_resolvers == 0)
-		for (i = 0; i < 3; i++)
-			cfg.resolvers[cfg.n_resolvers++] = default_resolvers[i];
-	cfg.max_domains = 500;
-	cfg.max_queries = 2000;
+static int
+check_name_syntax(int argc, char *argv[])
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen;
+	char		 why[160];
+	int		 i;
 
-	/* Reject bad names before any packet leaves. */
-	for (i = 0; i < argc; i++) {
-		uint8_t wire[DSMATCH_NAME_MAX];
-		size_t wlen;
-		char why[160];
-
+	for (i = 0; i < argc; i++)
 		if (dsmatch_name_to_wire(argv[i], wire, sizeof(wire), &wlen,
 		    why, sizeof(why)) == -1) {
 			check_error("'%s' (argument %d) is not a valid domain "
 			    "name: %s", argv[i], i + 1, why);
-			goto out;
+			return -1;
 		}
-	}
+	return 0;
+}
 
-	/* Before any packet: a database we cannot use is a usage error. */
-	store_policy_defaults(&run.spolicy);
-	run.spolicy.rotation_window_s = run.policy.rotation_window_s;
-	run.spolicy.critical_before_s = run.policy.critical_before_s;
-	run.spolicy.multi_signer = multi;
-	if (db != NULL) {
-		if ((run.store = store_open(db, err, sizeof(err))) == NULL) {
-			check_error("--db: %s", err);
-			goto out;
+/* The trust anchor and root hints, named with their option (the engine
+ * would only say which file), and the default resolvers. */
+static int
+check_engine_config(struct check_opts *o)
+{
+	char	 why[400];
+	int	 i;
+
+	if (!o->hints_set && access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
+		o->hints = ROOTS_DEFAULT_HINTS;
+	o->cfg.root_hints = o->hints;
+	if (file_check(o->cfg.trust_anchor, FILE_MAX_SMALL, why,
+	    sizeof(why)) == -1) {
+		check_error("--trust-anchor: %s", why);
+		return -1;
+	}
+	if (o->hints != NULL && file_check(o->hints, FILE_MAX_SMALL, why,
+	    sizeof(why)) == -1) {
+		check_error("--root-hints: %s", why);
+		return -1;
+	}
+	if (o->no_resolvers)
+		o->cfg.n_resolvers = 0;
+	else if (o->cfg.n_resolvers == 0)
+		for (i = 0; i < 3; i++)
+			o->cfg.resolvers[o->cfg.n_resolvers++] =
+			    default_resolvers[i];
+	o->cfg.max_domains = 500;
+	o->cfg.max_queries = 2000;
+	return 0;
+}
+
+/* Before any packet: a database we cannot use is a usage error. */
+static int
+check_open_store(const struct check_opts *o, struct check_run *run)
+{
+	char	 err[512];
+
+	store_policy_defaults(&run->spolicy);
+	run->spolicy.rotation_window_s = run->policy.rotation_window_s;
+	run->spolicy.critical_before_s = run->policy.critical_before_s;
+	run->spolicy.multi_signer = o->multi;
+	if (o->db != NULL &&
+	    (run->store = store_open(o->db, err, sizeof(err))) == NULL) {
+		check_error("--db: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every probe started, the -t timer set, the loop run to the end. The
+ * slots are one array the caller frees at the end: a check cut short by
+ * -t never calls back for the probes still in flight. */
+static int
+check_probe_all(const struct check_opts *o, struct check_run *run,
+    struct probe_engine *engine, char *argv[], struct slot *slots,
+    struct event **limit)
+{
+	struct probe_hint	 hint;
+	char			 err[512];
+	unsigned		 i;
+
+	for (i = 0; i < run->n; i++) {
+		slots[i].run = run;
+		slots[i].idx = i;
+		if (probe_start_hint(engine, argv[i], check_hint(run, argv[i],
+		    &hint), done_cb, &slots[i], err, sizeof(err)) == -1) {
+			check_error("%s", err);
+			return -1;
 		}
 	}
+	if (o->limit_ms > 0) {
+		struct timeval tv = { o->limit_ms / 1000,
+		    (o->limit_ms % 1000) * 1000 };
+
+		if ((*limit = evtimer_new(run->base, time_limit_cb, run)) ==
+		    NULL || evtimer_add(*limit, &tv) == -1) {
+			check_error("cannot set the time limit");
+			return -1;
+		}
+	}
+	event_base_dispatch(run->base);
+	if (run->timed_out) {
+		check_error("time limit of %g s reached with %u of %u domains "
+		    "checked (-t/--time-limit)", o->limit_ms / 1000.0,
+		    run->done, run->n);
+		return -1;
+	}
+	if (run->done != run->n) {
+		check_error("the event loop ended with %u of %u domains done",
+		    run->done, run->n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each result through the one record-a-check path (store_check, also
+ * without --db); the worst severity, or -1 when a result is missing. */
+static int
+check_record(struct check_run *run, enum probe_severity *worst)
+{
+	unsigned	 i;
+
+	*worst = PROBE_SEV_OK;
+	for (i = 0; i < run->n; i++) {
+		if (run->results[i] == NULL) {
+			check_error("out of memory");
+			return -1;
+		}
+		store_check(run->store, run->results[i], &run->policy,
+		    &run->spolicy, clock_now(), &run->rot[i]);
+		if (run->results[i]->severity > *worst)
+			*worst = run->results[i]->severity;
+	}
+	return 0;
+}
+
+static int
+print_json(const struct check_run *run)
+{
+	json_t		*doc = json_object(), *a = json_array();
+	char		*s;
+	unsigned	 i;
+
+	for (i = 0; i < run->n; i++) {
+		json_t *o = probe_result_json(run->results[i]);
+
+		rotation_json(o, &run->rot[i]);
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(doc, "domains", a);
+	s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (s == NULL) {
+		check_error("out of memory");
+		return -1;
+	}
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+check_print(const struct check_opts *o, const struct check_run *run,
+    enum probe_severity worst)
+{
+	unsigned	 i;
+
+	if (o->fmt == FMT_JSON)
+		return print_json(run);
+	if (o->fmt == FMT_NAGIOS)
+		nagios_print(stdout, run->results, run->rot, run->n, worst,
+		    &run->policy);
+	else
+		for (i = 0; i < run->n; i++)
+			print_text(run->results[i], &run->rot[i]);
+	return 0;
+}
+
+/* The Nagios plugin convention: the worst severity over all domains. */
+static int
+exit_of(enum probe_severity worst)
+{
+	switch (worst) {
+	case PROBE_SEV_OK:	return EXIT_OK;
+	case PROBE_SEV_WARNING:	return EXIT_WARNING;
+	case PROBE_SEV_CRITICAL: return EXIT_CRITICAL;
+	default:		return EXIT_UNKNOWN;
+	}
+}
+
+static void
+check_run_finish(struct check_run *run)
+{
+	unsigned	 u;
+
+	if (run->results != NULL)
+		for (u = 0; u < run->n; u++)
+			free(run->results[u]);
+	free(run->results);
+	free(run->rot);
+	store_close(run->store);
+	if (run->base != NULL)
+		event_base_free(run->base);
+}
+
+int
+cmd_check(int argc, char *argv[])
+{
+	struct check_opts	 o;
+	struct check_run	 run;
+	struct probe_engine	*engine = NULL;
+	enum probe_severity	 worst;
+	struct event		*limit = NULL;
+	struct domainlist	 names;
+	struct slot		*slots = NULL;
+	char			 err[512];
+	int			 rc = EXIT_UNKNOWN;
+
+	check_opts_init(&o, &run);
+	memset(&names, 0, sizeof(names));
+	log_procname("dnssecmon check");
+	nagios_mode = wants_nagios(argc, argv);
+	switch (check_options(argc, argv, &o, &run)) {
+	case OPT_ERR:
+		return EXIT_UNKNOWN;
+	case OPT_EXIT:
+		return EXIT_OK;
+	}
+	argc -= optind;
+	argv += optind;
+	if (check_names(&o, &names, &argc, &argv) == -1 ||
+	    check_engine_config(&o) == -1 ||
+	    check_name_syntax(argc, argv) == -1 ||
+	    check_open_store(&o, &run) == -1)
+		goto out;
 	if ((run.base = event_base_new()) == NULL) {
 		check_error("cannot create the event loop");
 		goto out;
 	}
-	if ((engine = probe_engine_create(run.base, &cfg, err,
+	if ((engine = probe_engine_create(run.base, &o.cfg, err,
 	    sizeof(err))) == NULL) {
 		check_error("%s", err);
 		goto out;
 	}
 	run.n = (unsigned)argc;
 	if ((run.results = calloc(run.n, sizeof(*run.results))) == NULL ||
-	    (run.rot = calloc(run.n, sizeof(*run.rot))) == NULL) {
+	    (run.rot = calloc(run.n, sizeof(*run.rot))) == NULL ||
+	    (slots = calloc(run.n, sizeof(*slots))) == NULL) {
 		check_error("out of memory");
 		goto out;
 	}
-	/* One array, freed at the end: a check cut short by -t never calls
-	 * back for the probes still in flight. */
-	if ((slots = calloc(run.n, sizeof(*slots))) == NULL) {
-		check_error("out of memory");
+	if (check_probe_all(&o, &run, engine, argv, slots, &limit) == -1 ||
+	    check_record(&run, &worst) == -1 ||
+	    check_print(&o, &run, worst) == -1)
 		goto out;
-	}
-	for (i = 0; i < argc; i++) {
-		struct slot *s = &slots[i];
-
-		s->run = &run;
-		s->idx = (unsigned)i;
-		if (probe_start_hint(engine, argv[i], check_hint(&run, argv[i],
-		    &hint), done_cb, s, err, sizeof(err)) == -1) {
-			check_error("%s", err);
-			goto out;
-		}
-	}
-	if (limit_ms > 0) {
-		struct timeval tv = { limit_ms / 1000, (limit_ms % 1000) * 1000 };
-
-		if ((limit = evtimer_new(run.base, time_limit_cb, &run)) ==
-		    NULL || evtimer_add(limit, &tv) == -1) {
-			check_error("cannot set the time limit");
-			goto out;
-		}
-	}
-	event_base_dispatch(run.base);
-	if (run.timed_out) {
-		check_error("time limit of %g s reached with %u of %u domains "
-		    "checked (-t/--time-limit)", limit_ms / 1000.0, run.done,
-		    run.n);
-		goto out;
-	}
-	if (run.done != run.n) {
-		check_error("the event loop ended with %u of %u domains done",
-		    run.done, run.n);
-		goto out;
-	}
-
-	for (i = 0; i < argc; i++) {
-		if (run.results[i] == NULL) {
-			check_error("out of memory");
-			goto out;
-		}
-		store_check(run.store, run.results[i], &run.policy,
-		    &run.spolicy, clock_now(), &run.rot[i]);
-		if (run.results[i]->severity > worst)
-			worst = run.results[i]->severity;
-	}
-	if (fmt == FMT_JSON) {
-		json_t *doc = json_object(), *a = json_array();
-		char *s;
-
-		for (i = 0; i < argc; i++) {
-			json_t *o = probe_result_json(run.results[i]);
-
-			rotation_json(o, &run.rot[i]);
-			json_array_append_new(a, o);
-		}
-		json_object_set_new(doc, "domains", a);
-		s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-		json_decref(doc);
-		if (s == NULL) {
-			check_error("out of memory");
-			goto out;
-		}
-		printf("%s\n", s);
-		free(s);
-	} else if (fmt == FMT_NAGIOS)
-		nagios_print(stdout, run.results, run.rot, run.n, worst,
-		    &run.policy);
-	else
-		for (i = 0; i < argc; i++)
-			print_text(run.results[i], &run.rot[i]);
-
-	switch (worst) {
-	case PROBE_SEV_OK:	rc = EXIT_OK; break;
-	case PROBE_SEV_WARNING:	rc = EXIT_WARNING; break;
-	case PROBE_SEV_CRITICAL: rc = EXIT_CRITICAL; break;
-	default:		rc = EXIT_UNKNOWN; break;
-	}
+	rc = exit_of(worst);
 out:
 	domainlist_finish(&names);
 	if (limit != NULL)
 		event_free(limit);
 	probe_engine_destroy(engine);
 	free(slots);
-	if (run.results != NULL)
-		for (unsigned u = 0; u < run.n; u++)
-			free(run.results[u]);
-	free(run.results);
-	free(run.rot);
-	store_close(run.store);
-	if (run.base != NULL)
-		event_base_free(run.base);
+	check_run_finish(&run);
 	if (fflush(stdout) != 0 && rc != EXIT_UNKNOWN) {
 		log_warn("stdout");
 		rc = EXIT_UNKNOWN;

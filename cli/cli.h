@@ -20,10 +20,15 @@ struct cli_command {
 	const char	*synopsis;	/* after "dnssecmon NAME " */
 	const char	*summary;
 	int		(*run)(int argc, char *argv[]);
+	const char	*options;	/* one line an option; NULL: none */
 };
 
 /* The command table, terminated by a zero entry. */
 extern const struct cli_command cli_commands[];
+
+/* "usage: ..." and the options of command name on standard output (for
+ * --help). */
+void	cli_help(const char *name);
 
 int	cmd_alerts(int argc, char *argv[]);
 int	cmd_check(int argc, char *argv[]);
@@ -38,14 +43,8 @@ struct json_t;
 struct store;
 
 /* Helpers of the commands that read the database (cli/util.c). */
-/* A time as RFC 3339 UTC, JSON null for 0 (new reference: caller's). */
-struct json_t *cli_time_json(time_t);
 /* A time as RFC 3339 UTC, "-" for 0; returns buf. */
 const char *cli_time_text(time_t, char *buf, size_t len);
-/* A DOMAIN argument, lower case without the final dot, into out; -1 with
- * the reason in why when it is not a domain name. */
-int	cli_domain_arg(const char *in, char *out, size_t len, char *why,
-	    size_t whylen);
 /* --format text|json into *json; -1 after logging the bad value. */
 int	cli_format_json(const char *arg, bool *json);
 /* The ':' (missing value) and unknown-option cases of a getopt_long loop

@@ -19,31 +19,50 @@
 #include "cli/config_int.h"
 #include "cli/nameset.h"
 #include "cli/shard.h"
+#include "common/addr.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 #include "probe/roots.h"
 
-void
-err_at(struct parse *p, const yaml_node_t *n, const char *key,
-    const char *fmt, ...)
+static void
+verr_line(struct parse *p, const char *file, size_t line, const char *key,
+    const char *fmt, va_list ap)
 {
 	char		 what[256];
-	va_list		 ap;
 
 	if (p->errs->n >= CONFIG_MAX_ERRORS) {
 		p->errs->dropped++;
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	if (key != NULL)
 		snprintf(p->errs->msg[p->errs->n++], sizeof(p->errs->msg[0]),
-		    "%s:%zu: %s: %s", p->file, n ? n->start_mark.line + 1 : 0,
-		    key, what);
+		    "%s:%zu: %s: %s", file, line, key, what);
 	else
 		snprintf(p->errs->msg[p->errs->n++], sizeof(p->errs->msg[0]),
-		    "%s:%zu: %s", p->file, n ? n->start_mark.line + 1 : 0, what);
+		    "%s:%zu: %s", file, line, what);
+}
+
+void
+err_line(struct parse *p, const char *file, size_t line, const char *key,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	verr_line(p, file, line, key, fmt, ap);
+	va_end(ap);
+}
+
+void
+err_at(struct parse *p, const yaml_node_t *n, const char *key,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	verr_line(p, p->file, n ? n->start_mark.line + 1 : 0, key, fmt, ap);
+	va_end(ap);
 }
 
 long
@@ -178,27 +197,24 @@ get_bool(struct parse *p, const yaml_node_t *n, const char *key)
 	return -1;
 }
 
-static int
-domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
+int
+config_domain_name(const char *s, char *out, char *why, size_t whylen)
 {
 	uint8_t		 wire[DSMATCH_NAME_MAX];
-	char		 why[200], text[DSMATCH_NAME_STRLEN];
+	char		 text[DSMATCH_NAME_STRLEN];
 	size_t		 wlen, len, i;
 
 	if (dsmatch_name_to_wire(s, wire, sizeof(wire), &wlen, why,
-	    sizeof(why)) == -1) {
-		err_at(p, n, "domains", "'%s' is not a valid domain name: %s",
-		    s, why);
+	    whylen) == -1)
 		return -1;
-	}
 	if (wlen == 1) {
-		err_at(p, n, "domains", "the root zone has no parent to hold "
+		snprintf(why, whylen, "the root zone has no parent to hold "
 		    "a DS");
 		return -1;
 	}
 	if (dsmatch_wire_to_name(wire, wlen, text, sizeof(text)) == -1 ||
 	    (len = strlen(text)) >= PROBE_NAME_MAX) {
-		err_at(p, n, "domains", "'%s' cannot be represented", s);
+		snprintf(why, whylen, "cannot be represented");
 		return -1;
 	}
 	text[len - 1] = '\0';		/* the final dot */
@@ -207,6 +223,40 @@ domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
 		    text[i];
 	out[i] = '\0';
 	return 0;
+}
+
+static int
+domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
+{
+	char		 why[200];
+
+	if (config_domain_name(s, out, why, sizeof(why)) == -1) {
+		err_at(p, n, "domains", "'%s' is not a valid domain name: %s",
+		    s, why);
+		return -1;
+	}
+	return 0;
+}
+
+struct config_domain *
+config_domain_new(struct parse *p)
+{
+	struct config		*c = p->cfg;
+	struct config_domain	*v, *d;
+	size_t			 cap;
+
+	if (c->n_domains == c->cap_domains) {
+		cap = c->cap_domains ? c->cap_domains * 2 : 64;
+		if ((v = reallocarray(c->domains, cap, sizeof(*v))) == NULL)
+			return NULL;
+		c->domains = v;
+		c->cap_domains = cap;
+	}
+	d = &c->domains[c->n_domains];
+	memset(d, 0, sizeof(*d));
+	d->policy = c->policy;		/* globals, read first */
+	d->src = p->src;
+	return d;
 }
 
 /* "auto", "yes" or "no" for multi_signer:, -1 (and an error) else. */
@@ -227,39 +277,34 @@ get_multi(struct parse *p, yaml_node_t *n, const char *key)
 	return -1;
 }
 
-static void
-parse_domains(struct parse *p, yaml_node_t *seq)
+static bool
+window_inverted(const struct store_policy *pol)
+{
+	return pol->critical_before_s >= pol->rotation_window_s;
+}
+
+void
+config_parse_domains(struct parse *p, yaml_node_t *seq)
 {
 	yaml_node_item_t	*it;
 	yaml_node_t		*n, *k, *v;
 	yaml_node_pair_t	*pair;
 	struct config_domain	*d;
-	struct nameset		*seen = NULL;
 	const char		*key, *s;
-	size_t			 count;
 	long			 val;
-	int			 added, first;
 
 	if (seq->type != YAML_SEQUENCE_NODE) {
 		err_at(p, seq, "domains", "expected a list of domain names");
 		return;
 	}
-	count = (size_t)(seq->data.sequence.items.top -
-	    seq->data.sequence.items.start);
-	/* The set points into domains[], allocated once: no realloc. */
-	if ((p->cfg->domains = calloc(count ? count : 1,
-	    sizeof(*p->cfg->domains))) == NULL ||
-	    (seen = nameset_create()) == NULL) {
-		err_at(p, seq, "domains", "out of memory");
-		return;
-	}
 	for (it = seq->data.sequence.items.start;
 	    it < seq->data.sequence.items.top; it++) {
 		n = yaml_document_get_node(p->doc, *it);
-		d = &p->cfg->domains[p->cfg->n_domains];
-		memset(d, 0, sizeof(*d));
+		if ((d = config_domain_new(p)) == NULL) {
+			err_at(p, n, "domains", "out of memory");
+			return;
+		}
 		d->line = (int)n->start_mark.line + 1;
-		d->policy = p->cfg->policy;	/* globals, read first */
 		if ((s = scalar(n)) != NULL) {
 			if (domain_name(p, n, s, d->name) == -1)
 				continue;
@@ -314,19 +359,18 @@ parse_domains(struct parse *p, yaml_node_t *seq)
 			    "with 'name'");
 			continue;
 		}
-		if ((added = nameset_add(seen, d->name, d->line, &first)) ==
-		    -1) {
-			err_at(p, n, "domains", "out of memory");
-			break;
-		}
-		if (added == 0) {
-			err_at(p, n, "domains", "'%s' is listed twice (first at "
-			    "line %d)", d->name, first);
-			continue;
-		}
-		p->cfg->n_domains++;
+		/* Only where the entry itself inverts them: inverted
+		 * globals are reported once, at the top. */
+		if (window_inverted(&d->policy) &&
+		    !window_inverted(&p->cfg->policy))
+			err_at(p, n, "domains", "%s: critical_before (%lds) is "
+			    "not shorter than rotation_window (%lds): its "
+			    "rotations would be critical from their first day",
+			    d->name,
+			    d->policy.critical_before_s,
+			    d->policy.rotation_window_s);
+		p->cfg->n_domains++;	/* duplicates: config_dedupe() */
 	}
-	nameset_destroy(seen);
 }
 
 /* cds_parents: the zones whose registry applies CDS itself; the file's
@@ -410,7 +454,7 @@ parse_resolvers(struct parse *p, yaml_node_t *seq)
 		n = yaml_document_get_node(p->doc, *it);
 		if ((s = want_scalar(p, n, "resolvers")) == NULL)
 			continue;
-		if (roots_parse_address(s, 53, &ss, &len, why,
+		if (addr_parse(s, 53, &ss, &len, why,
 		    sizeof(why)) == -1) {
 			err_at(p, n, "resolvers", "%s", why);
 			continue;
@@ -474,7 +518,8 @@ parse_top(struct parse *p, yaml_node_t *root)
 	struct config		*c = p->cfg;
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*k, *v, *domains = NULL, *anchor = NULL;
-	yaml_node_t		*hints = NULL;
+	yaml_node_t		*hints = NULL, *lists = NULL, *include = NULL;
+	yaml_node_t		*catalogs = NULL;
 	struct nameset		*keys;
 	const char		*key;
 	long			 val;
@@ -592,18 +637,44 @@ parse_top(struct parse *p, yaml_node_t *root)
 			;	/* sections owned by alerts/ and dashboard-export/ */
 		else if (strcmp(key, "domains") == 0)
 			domains = v;	/* after the globals it inherits */
+		else if (strcmp(key, "domains_file") == 0)
+			lists = v;
+		else if (strcmp(key, "include") == 0)
+			include = v;
+		else if (strcmp(key, "catalog") == 0)
+			catalogs = v;
 		else
 			err_at(p, k, key, "unknown key (see dnssecmon.conf(5))");
 	}
 	nameset_destroy(keys);
+	/* Order matters for config_dedupe(): every domains: entry (this
+	 * file's, then the included files') before any listed name. */
 	if (domains != NULL)
-		parse_domains(p, domains);
-	if (c->n_domains == 0 && p->errs->n == 0)
+		config_parse_domains(p, domains);
+	if (lists != NULL)
+		config_parse_lists(p, lists);
+	if (catalogs != NULL)
+		config_parse_catalogs(p, catalogs);
+	if (include != NULL)
+		config_parse_include(p, include);
+	config_read_lists(p);
+	config_free_lists(p);
+	config_dedupe(p);
+	if (c->n_domains == 0 && c->n_catalogs == 0 && p->errs->n == 0)
 		err_at(p, domains ? domains : root, "domains", "no domain to "
-		    "monitor");
-	if (c->probe_policy.sig_critical_s > c->probe_policy.sig_warning_s)
-		err_at(p, root, "signature_critical", "is longer than "
-		    "signature_warning");
+		    "monitor (domains:, domains_file:, include: or catalog:)");
+	/* Inverted thresholds would silently never warn. */
+	if (c->probe_policy.sig_critical_s >= c->probe_policy.sig_warning_s)
+		err_at(p, root, "signature_critical", "%ds is not shorter "
+		    "than signature_warning (%ds): signatures would go from "
+		    "ok to critical without a warning",
+		    c->probe_policy.sig_critical_s,
+		    c->probe_policy.sig_warning_s);
+	if (window_inverted(&c->policy))
+		err_at(p, root, "critical_before", "%lds is not shorter than "
+		    "rotation_window (%lds): every rotation would be critical "
+		    "from its first day", c->policy.critical_before_s,
+		    c->policy.rotation_window_s);
 	check_files(p, anchor ? anchor : root, hints ? hints : root);
 }
 
@@ -613,8 +684,8 @@ parse_top(struct parse *p, yaml_node_t *root)
  * 6.5 s), so depth is capped before it gets there; and yaml_parser_load()
  * reads only the first document of several, silently.
  */
-static int
-prescan(const char *path, const char *text, size_t len,
+int
+config_prescan(const char *path, const char *text, size_t len,
     struct config_errors *errs)
 {
 	yaml_parser_t	 parser;
@@ -688,6 +759,13 @@ config_load(const char *path, struct config_errors *errs)
 		return NULL;
 	}
 	p.cfg = c;
+	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL ||
+	    (c->sources[0] = strdup(path)) == NULL) {
+		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
+		    "%s: out of memory", path);
+		goto fail;
+	}
+	c->n_sources = 1;
 	set_defaults(c);
 	if (access(ROOTS_DEFAULT_HINTS, R_OK) == 0)
 		c->root_hints = strdup(ROOTS_DEFAULT_HINTS);
@@ -700,7 +778,7 @@ config_load(const char *path, struct config_errors *errs)
 		    why);
 		goto fail;
 	}
-	if (prescan(path, text, len, errs) == -1)
+	if (config_prescan(path, text, len, errs) == -1)
 		goto fail;
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(errs->msg[errs->n++], sizeof(errs->msg[0]),
@@ -808,6 +886,15 @@ config_free(struct config *c)
 	config_free_alerts(c);
 	config_free_http(c);
 	free(c->domains);
+	for (i = 0; i < c->n_sources; i++)
+		free(c->sources[i]);
+	free(c->sources);
+	if (c->catalogs != NULL) {
+		/* TSIG secrets do not linger in freed memory. */
+		explicit_bzero(c->catalogs, c->n_catalogs *
+		    sizeof(*c->catalogs));
+		free(c->catalogs);
+	}
 	for (i = 0; i < c->n_cds_parents; i++)
 		free(c->cds_parents[i]);
 	free(c->cds_parents);

@@ -18,14 +18,41 @@
 #include "probe/probe.h"
 #include "store/store.h"
 
+/* Where run looks without -c: the Debian package installs it there. */
+#define CONFIG_DEFAULT_PATH	"/etc/dnssecmon/dnssecmon.yaml"
+
 #define CONFIG_MAX_ERRORS	32
 /* Mappings and lists inside each other; dnssecmon.conf needs 5. */
 #define CONFIG_MAX_DEPTH	32
 #define CONFIG_MAX_CDS_PARENTS	64
+/* include: files (all patterns together) and domains_file: files. */
+#define CONFIG_MAX_FILES	1024
+#define CONFIG_TSIG_NAME_MAX	256
+#define CONFIG_TSIG_ALG_MAX	32
+#define CONFIG_TSIG_SECRET_MAX	512
+
+/* A catalog zone (RFC 9432) whose member zones are monitored. */
+struct config_catalog {
+	char			 zone[PROBE_NAME_MAX];	/* normalised */
+	char			 primary[128];	/* as written */
+	struct sockaddr_storage	 addr;		/* primary parsed, port 53
+						   unless given */
+	socklen_t		 addrlen;
+	char			 tsig_name[CONFIG_TSIG_NAME_MAX]; /* "": none */
+	char			 tsig_alg[CONFIG_TSIG_ALG_MAX];	/* ldns name,
+							   e.g. hmac-sha256. */
+	char			 tsig_secret[CONFIG_TSIG_SECRET_MAX]; /* base64 */
+	unsigned		 max_members;
+	int			 refresh_s;	/* SOA poll */
+	int			 line;
+	unsigned		 src;
+};
 
 struct config_domain {
 	char			 name[PROBE_NAME_MAX];	/* normalised */
 	int			 line;
+	unsigned		 src;		/* config->sources[src] */
+	bool			 listed;	/* from a domains_file: */
 	int			 interval_s;		/* 0: the global one */
 	struct store_policy	 policy;
 };
@@ -66,13 +93,21 @@ struct config {
 	int			 http_timeout_s;
 	int			 http_request_timeout_s;
 	int			 http_refresh_s;	/* status page */
+	bool			 http_enum_zeros;	/* /metrics: the 0-valued
+							   series of enum gauges */
 	char			*hooks_dnsimple_secret;	/* NULL: webhook off */
 	/* ---- end of http and hooks ---- */
 	/* Alerts (cli/config_alerts.c): mqtt:, webhooks:,
 	 * exec:; the alert policy (alerts:) is in `policy`. */
 	struct alerts_config	 alerts;
-	size_t			 n_domains;
+	size_t			 n_domains, cap_domains;
 	struct config_domain	*domains;
+	/* The files domains came from: [0] the configuration itself, then
+	 * included files and domains_file: lists (full paths). */
+	char			**sources;
+	unsigned		 n_sources;
+	size_t			 n_catalogs;
+	struct config_catalog	*catalogs;
 };
 
 struct config_errors {
@@ -97,6 +132,13 @@ void	config_free(struct config *);
  * "database: PATH: reason" in err.
  */
 int	config_check_database(const struct config *, char *err, size_t errlen);
+
+/*
+ * A domain name as written into out (PROBE_NAME_MAX): lower case, no final
+ * dot. -1 with the reason in why when it is not a name or is the root.
+ */
+int	config_domain_name(const char *s, char *out, char *why,
+	    size_t whylen);
 
 /*
  * "90", "90s", "5m", "72h", "7d", "1w" into seconds; -1 when malformed.

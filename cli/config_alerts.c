@@ -79,7 +79,9 @@ parse_on(struct parse *p, yaml_node_t *v, const char *key)
 static bool
 name_taken(const struct parse *p, const char *name)
 {
-	return strcmp(name, "mqtt") == 0 || nameset_has(p->sinks, name);
+	return strcmp(name, "mqtt") == 0 || nameset_has(p->sinks, name) ||
+	    (strcmp(name, "alertmanager") == 0 &&
+	    p->cfg->alerts.am.n_urls > 0);
 }
 
 /* The sink just parsed owns its name now. */
@@ -134,9 +136,10 @@ parse_mqtt(struct parse *p, yaml_node_t *map)
 {
 	struct alerts_mqtt_config *m = &p->cfg->alerts.mqtt;
 	yaml_node_pair_t	*pair;
-	yaml_node_t		*k, *v, *cert = NULL, *pw = NULL;
+	yaml_node_t		*k, *v, *cert = NULL, *pw = NULL, *hap = NULL;
 	const char		*key, *s;
 	long			 val;
+	bool			 ha_on = false;
 
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "mqtt", "expected a mapping (host, port, "
@@ -188,15 +191,47 @@ parse_mqtt(struct parse *p, yaml_node_t *map)
 			if ((val = get_duration(p, v, "mqtt.reconnect_max", 1,
 			    3600)) > 0)
 				m->reconnect_max_s = val;
+		} else if (strcmp(key, "homeassistant") == 0) {
+			int b = get_bool(p, v, "mqtt.homeassistant");
+
+			if (b >= 0)
+				ha_on = b == 1;
+		} else if (strcmp(key, "homeassistant_prefix") == 0) {
+			if ((s = want_scalar(p, v,
+			    "mqtt.homeassistant_prefix")) == NULL)
+				continue;
+			if (*s == '\0' || strpbrk(s, "+#") != NULL ||
+			    s[0] == '/' || s[strlen(s) - 1] == '/')
+				err_at(p, v, "mqtt.homeassistant_prefix", "'%s': "
+				    "no wildcards (+ #), not empty, no leading "
+				    "or trailing /", s);
+			else {
+				set_str(p, &m->ha_prefix, v,
+				    "mqtt.homeassistant_prefix");
+				hap = v;
+			}
 		} else
 			err_at(p, k, "mqtt", "unknown key '%s' (known: host, "
 			    "port, topic_prefix, client_id, username, password, "
 			    "ca_file, cert_file, key_file, keepalive, "
-			    "reconnect_max)", key);
+			    "reconnect_max, homeassistant, "
+			    "homeassistant_prefix)", key);
 	}
 	if (m->host == NULL)
 		err_at(p, map, "mqtt.host", "missing: the broker to publish "
 		    "to");
+	/* A prefix alone does not turn discovery on: say so rather than
+	 * publish nothing. */
+	if (hap != NULL && !ha_on)
+		err_at(p, hap, "mqtt.homeassistant_prefix", "set, but "
+		    "homeassistant is not yes");
+	if (ha_on && m->ha_prefix == NULL &&
+	    (m->ha_prefix = strdup("homeassistant")) == NULL)
+		err_at(p, map, "mqtt.homeassistant", "out of memory");
+	if (!ha_on) {
+		free(m->ha_prefix);
+		m->ha_prefix = NULL;
+	}
 	if (pw != NULL && m->username == NULL)
 		err_at(p, pw, "mqtt.password", "given without a username");
 	if (cert != NULL && (m->cert_file == NULL) != (m->key_file == NULL))
@@ -218,15 +253,15 @@ header_token(const char *s)
 }
 
 static void
-parse_headers(struct parse *p, struct alerts_webhook_config *w,
-    yaml_node_t *map)
+parse_headers(struct parse *p, unsigned *n_headers, char **hname,
+    char **hvalue, yaml_node_t *map, const char *where)
 {
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*k, *v;
 	const char		*name, *value;
 
 	if (map->type != YAML_MAPPING_NODE) {
-		err_at(p, map, "webhooks.headers", "expected a mapping, e.g. "
+		err_at(p, map, where, "expected a mapping, e.g. "
 		    "{Authorization: \"Bearer TOKEN\"}");
 		return;
 	}
@@ -234,31 +269,31 @@ parse_headers(struct parse *p, struct alerts_webhook_config *w,
 		k = yaml_document_get_node(p->doc, pair->key);
 		v = yaml_document_get_node(p->doc, pair->value);
 		if ((name = scalar(k)) == NULL || !header_token(name)) {
-			err_at(p, k, "webhooks.headers", "not a header name");
+			err_at(p, k, where, "not a header name");
 			continue;
 		}
 		if (!strcasecmp(name, "Host") ||
 		    !strcasecmp(name, "Content-Length") ||
 		    !strcasecmp(name, "Connection")) {
-			err_at(p, k, "webhooks.headers", "%s is set by "
+			err_at(p, k, where, "%s is set by "
 			    "dnssecmon", name);
 			continue;
 		}
-		if ((value = want_scalar(p, v, "webhooks.headers")) == NULL)
+		if ((value = want_scalar(p, v, where)) == NULL)
 			continue;
 		if (strpbrk(value, "\r\n") != NULL) {
-			err_at(p, v, "webhooks.headers", "a header value on one "
+			err_at(p, v, where, "a header value on one "
 			    "line");
 			continue;
 		}
-		if (w->n_headers >= ALERTS_MAX_HEADERS) {
-			err_at(p, k, "webhooks.headers", "at most %d headers",
+		if (*n_headers >= ALERTS_MAX_HEADERS) {
+			err_at(p, k, where, "at most %d headers",
 			    ALERTS_MAX_HEADERS);
 			return;
 		}
-		w->header_name[w->n_headers] = strdup(name);
-		w->header_value[w->n_headers] = strdup(value);
-		w->n_headers++;
+		hname[*n_headers] = strdup(name);
+		hvalue[*n_headers] = strdup(value);
+		(*n_headers)++;
 	}
 }
 
@@ -319,7 +354,8 @@ parse_webhook(struct parse *p, yaml_node_t *n, struct alerts_webhook_config *w)
 			} else if (strcmp(key, "ca_file") == 0)
 				set_file(p, &w->ca_file, v, "webhooks.ca_file");
 			else if (strcmp(key, "headers") == 0)
-				parse_headers(p, w, v);
+				parse_headers(p, &w->n_headers, w->header_name,
+				    w->header_value, v, "webhooks.headers");
 			else if (strcmp(key, "on") == 0)
 				w->on = parse_on(p, v, "webhooks.on");
 			else
@@ -374,6 +410,127 @@ parse_webhooks(struct parse *p, yaml_node_t *seq)
 		name_register(p, n, a->webhooks[a->n_webhooks].name);
 		a->n_webhooks++;	/* freed with the rest, even if bad */
 	}
+}
+
+/* ---------------------------------------------------- alertmanager */
+
+/* One peer's URL, n a scalar; false after an error. */
+static bool
+add_am_url(struct parse *p, struct alerts_am_config *m, yaml_node_t *n)
+{
+	const char	*u;
+	char		 host[256], path[2048], why[300];
+	bool		 https;
+	int		 port;
+	unsigned	 i;
+
+	if ((u = want_scalar(p, n, "alertmanager.urls")) == NULL)
+		return false;
+	if (m->n_urls >= ALERTS_AM_MAX_URLS) {
+		err_at(p, n, "alertmanager.urls", "at most %d peers",
+		    ALERTS_AM_MAX_URLS);
+		return false;
+	}
+	if (alerts_am_url(u, &https, host, sizeof(host), &port, path,
+	    sizeof(path), why, sizeof(why)) == -1) {
+		err_at(p, n, "alertmanager.urls", "%s", why);
+		return false;
+	}
+	for (i = 0; i < m->n_urls; i++)
+		if (strcmp(m->url[i], u) == 0) {
+			err_at(p, n, "alertmanager.urls", "'%s' is listed "
+			    "twice", u);
+			return false;
+		}
+	if ((m->url[m->n_urls] = strdup(u)) == NULL) {
+		err_at(p, n, "alertmanager.urls", "out of memory");
+		return false;
+	}
+	m->n_urls++;
+	return true;
+}
+
+static void
+parse_am_urls(struct parse *p, struct alerts_am_config *m, yaml_node_t *v)
+{
+	yaml_node_item_t	*it;
+
+	if (scalar(v) != NULL) {
+		add_am_url(p, m, v);
+		return;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		err_at(p, v, "alertmanager.urls", "expected a list of the "
+		    "cluster's peers, e.g. [http://am1:9093, http://am2:9093]");
+		return;
+	}
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++)
+		if (!add_am_url(p, m, yaml_document_get_node(p->doc, *it)))
+			return;
+}
+
+static void
+parse_am(struct parse *p, yaml_node_t *map)
+{
+	struct alerts_am_config	*m = &p->cfg->alerts.am;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k, *v, *ca = NULL;
+	const char		*key;
+	unsigned		 i;
+	long			 val;
+	bool			 https = false;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		err_at(p, map, "alertmanager", "expected a mapping (urls, "
+		    "resend, timeout, retry_max, ca_file, headers)");
+		return;
+	}
+	m->line = (int)map->start_mark.line + 1;
+	MAP_FOREACH(p->doc, map, pair) {
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		key = scalar(k);
+		if (key == NULL)
+			err_at(p, k, "alertmanager", "keys must be plain words");
+		else if (strcmp(key, "urls") == 0)
+			parse_am_urls(p, m, v);
+		else if (strcmp(key, "resend") == 0) {
+			if ((val = get_duration(p, v, "alertmanager.resend", 5,
+			    3600)) > 0)
+				m->resend_s = val;
+		} else if (strcmp(key, "timeout") == 0) {
+			if ((val = get_duration(p, v, "alertmanager.timeout",
+			    1, 300)) > 0)
+				m->timeout_s = val;
+		} else if (strcmp(key, "retry_max") == 0) {
+			if ((val = get_duration(p, v, "alertmanager.retry_max",
+			    1, 86400)) > 0)
+				m->retry_max_s = val;
+		} else if (strcmp(key, "ca_file") == 0) {
+			set_file(p, &m->ca_file, v, "alertmanager.ca_file");
+			ca = v;
+		} else if (strcmp(key, "headers") == 0)
+			parse_headers(p, &m->n_headers, m->header_name,
+			    m->header_value, v, "alertmanager.headers");
+		else
+			err_at(p, k, "alertmanager", "unknown key '%s' (known: "
+			    "urls, resend, timeout, retry_max, ca_file, "
+			    "headers)", key);
+	}
+	if (m->n_urls == 0)
+		err_at(p, map, "alertmanager.urls", "missing: the peers of the "
+		    "Alertmanager cluster, e.g. [http://am1:9093]");
+	/* The sink's name in the database (a webhook named so before would
+	 * share its cursor). */
+	else if (nameset_has(p->sinks, "alertmanager"))
+		err_at(p, map, "alertmanager", "another sink is named "
+		    "'alertmanager': rename it (name:)");
+	for (i = 0; i < m->n_urls; i++)
+		https |= strncmp(m->url[i], "https://", 8) == 0;
+	if (ca != NULL && !https)
+		err_at(p, ca, "alertmanager.ca_file", "given, but no URL is "
+		    "https://");
 }
 
 /* ------------------------------------------------------------ exec */
@@ -529,7 +686,7 @@ parse_policy(struct parse *p, yaml_node_t *map)
 
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "alerts", "expected a mapping (fire_after_checks, "
-		    "fire_after, repeat)");
+		    "fire_after, repeat, group)");
 		return;
 	}
 	MAP_FOREACH(p->doc, map, pair) {
@@ -556,9 +713,23 @@ parse_policy(struct parse *p, yaml_node_t *map)
 					pol->alert_repeat_s =
 					    p->cfg->alerts.repeat_s = val;
 			}
+		} else if (strcmp(key, "group") == 0) {
+			const char *s = want_scalar(p, v, "alerts.group");
+
+			if (s == NULL)
+				continue;
+			if (strcmp(s, "check") == 0)
+				p->cfg->alerts.group_check = true;
+			else if (strcmp(s, "none") == 0)
+				p->cfg->alerts.group_check = false;
+			else
+				err_at(p, v, "alerts.group", "'%s': expected "
+				    "check (one notification per check and "
+				    "domain) or none", s);
 		} else
 			err_at(p, k, "alerts", "unknown key '%s' (known: "
-			    "fire_after_checks, fire_after, repeat)", key);
+			    "fire_after_checks, fire_after, repeat, group)",
+			    key);
 	}
 }
 
@@ -573,6 +744,8 @@ config_parse_alerts_key(struct parse *p, const char *key, yaml_node_t *k,
 		parse_mqtt(p, v);
 	else if (strcmp(key, "webhooks") == 0)
 		parse_webhooks(p, v);
+	else if (strcmp(key, "alertmanager") == 0)
+		parse_am(p, v);
 	else if (strcmp(key, "exec") == 0)
 		parse_exec(p, v);
 	else if (strcmp(key, "alerts") == 0)

@@ -9,6 +9,7 @@
  *	  timeout: 10s			# per read or write
  *	  request_timeout: 10s		# a whole request, however dribbled
  *	  refresh: 30s			# status page auto-refresh
+ *	  metrics_enum_zeros: yes	# no: only the 1 of each enum gauge
  *	hooks:
  *	  dnsimple:
  *	    secret: LONG-RANDOM-STRING	# POST /hooks/dnsimple/SECRET
@@ -21,11 +22,13 @@
 #include <string.h>
 
 #include "cli/config_int.h"
+#include "common/addr.h"
 #include "dashboard-export/export.h"
-#include "probe/roots.h"
+#include "hostevents/hostevents.h"
 
 #define SECRET_MIN	16
-#define SECRET_MAX	128
+/* The longest is hostevents' buffer. */
+#define SECRET_MAX	HOSTEVENTS_SECRET_MAX
 
 /* "ADDR:PORT", "[v6]:PORT", "ADDR@PORT" or a bare address. */
 static int
@@ -34,7 +37,7 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	char		 why[200], tmp[160];
 	const char	*c;
 
-	if (roots_parse_address(s, EXPORT_DEFAULT_PORT, ss, len, why,
+	if (addr_parse(s, EXPORT_DEFAULT_PORT, ss, len, why,
 	    sizeof(why)) == 0)
 		return 0;
 	/* ADDR:PORT for IPv4 (a v6 address has more than one colon). */
@@ -42,7 +45,7 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	    strlen(s) >= sizeof(tmp))
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%.*s@%s", (int)(c - s), s, c + 1);
-	return roots_parse_address(tmp, EXPORT_DEFAULT_PORT, ss, len, why,
+	return addr_parse(tmp, EXPORT_DEFAULT_PORT, ss, len, why,
 	    sizeof(why));
 }
 
@@ -84,7 +87,7 @@ parse_http(struct parse *p, yaml_node_t *map)
 	if (map->type != YAML_MAPPING_NODE) {
 		err_at(p, map, "http", "expected a mapping (listen, "
 		    "max_connections, max_connections_per_client, timeout, "
-		    "request_timeout, refresh)");
+		    "request_timeout, refresh, metrics_enum_zeros)");
 		return;
 	}
 	if (p->cfg->http_listen == NULL)
@@ -118,10 +121,16 @@ parse_http(struct parse *p, yaml_node_t *map)
 			if ((n = get_duration(p, v, "http.refresh", 5,
 			    3600)) > 0)
 				p->cfg->http_refresh_s = (int)n;
+		} else if (strcmp(key, "metrics_enum_zeros") == 0) {
+			int b = get_bool(p, v, "http.metrics_enum_zeros");
+
+			if (b >= 0)
+				p->cfg->http_enum_zeros = b;
 		} else
 			err_at(p, k, "http", "unknown key '%s' (known: listen, "
 			    "max_connections, max_connections_per_client, "
-			    "timeout, request_timeout, refresh)", key);
+			    "timeout, request_timeout, refresh, "
+			    "metrics_enum_zeros)", key);
 	}
 }
 
@@ -228,6 +237,7 @@ config_defaults_http(struct config *c)
 	c->http_timeout_s = EXPORT_DEFAULT_TIMEOUT;
 	c->http_request_timeout_s = EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	c->http_refresh_s = EXPORT_DEFAULT_REFRESH;
+	c->http_enum_zeros = true;
 }
 
 void

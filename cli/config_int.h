@@ -23,6 +23,11 @@ struct parse {
 	struct nameset		*sinks;	/* names of the sinks so far */
 	char			 last_base[ALERTS_NAME_MAX];	/* default_name */
 	int			 last_suffix;
+	unsigned		 src;	/* p->file in cfg->sources */
+	char			**lists;	/* domains_file: paths, read
+						   after every domains: */
+	unsigned		 n_lists;
+	unsigned		 n_files;	/* included and listed so far */
 };
 
 /* Walk the pairs of a mapping node. */
@@ -31,6 +36,10 @@ struct parse {
 	    (pair) < (map)->data.mapping.pairs.top; (pair)++)
 
 /* Record "FILE:LINE: key: what" (key may be NULL). */
+void	err_line(struct parse *, const char *file, size_t line,
+	    const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+/* Record "FILE:LINE: key: what" for a node of p->file (key may be NULL). */
 void	err_at(struct parse *, const yaml_node_t *, const char *key,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The scalar text of a node, or NULL for a list or mapping. */
@@ -59,6 +68,22 @@ bool	config_parse_alerts_key(struct parse *, const char *key,
 	    yaml_node_t *k, yaml_node_t *v);
 void	config_defaults_alerts(struct config *);
 void	config_free_alerts(struct config *);
+/* Domain sources (cli/config_sources.c and config.c). */
+/* A new zeroed entry at cfg->domains[n_domains] with the global policy;
+ * the caller counts it in n_domains once valid. NULL: no memory. */
+struct config_domain *config_domain_new(struct parse *);
+void	config_parse_domains(struct parse *, yaml_node_t *seq);
+/* domains_file: paths, read later by config_read_lists(). */
+void	config_parse_lists(struct parse *, yaml_node_t *);
+void	config_read_lists(struct parse *);
+void	config_free_lists(struct parse *);
+void	config_parse_include(struct parse *, yaml_node_t *);
+void	config_parse_catalogs(struct parse *, yaml_node_t *seq);
+/* One entry per name (errors for names twice in domains: lists). */
+void	config_dedupe(struct parse *);
+/* Depth and document count of a YAML text, before libyaml loads it. */
+int	config_prescan(const char *path, const char *text, size_t len,
+	    struct config_errors *errs);
 bool	config_parse_http_key(struct parse *, const char *key,
 	    yaml_node_t *k, yaml_node_t *v);
 void	config_defaults_http(struct config *);

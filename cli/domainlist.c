@@ -4,22 +4,24 @@
  * ARG_MAX.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/domainlist.h"
+#include "common/dsmatch.h"
 #include "common/file.h"
-#include "probe/dsmatch.h"
 
 #define DOMAINLIST_MAX	1000000
 
-int
-domainlist_add(struct domainlist *dl, const char *name)
+static int
+add_at(struct domainlist *dl, const char *name, unsigned line)
 {
-	char	**v;
-	size_t	  cap;
+	char		**v;
+	unsigned	 *l;
+	size_t		  cap;
 
 	if (dl->n >= DOMAINLIST_MAX)
 		return -1;
@@ -28,12 +30,22 @@ domainlist_add(struct domainlist *dl, const char *name)
 		if ((v = reallocarray(dl->names, cap, sizeof(*v))) == NULL)
 			return -1;
 		dl->names = v;
+		if ((l = reallocarray(dl->lines, cap, sizeof(*l))) == NULL)
+			return -1;
+		dl->lines = l;
 		dl->cap = cap;
 	}
 	if ((dl->names[dl->n] = strdup(name)) == NULL)
 		return -1;
+	dl->lines[dl->n] = line;
 	dl->n++;
 	return 0;
+}
+
+int
+domainlist_add(struct domainlist *dl, const char *name)
+{
+	return add_at(dl, name, 0);
 }
 
 void
@@ -44,6 +56,7 @@ domainlist_finish(struct domainlist *dl)
 	for (i = 0; i < dl->n; i++)
 		free(dl->names[i]);
 	free(dl->names);
+	free(dl->lines);
 	memset(dl, 0, sizeof(*dl));
 }
 
@@ -130,7 +143,8 @@ domainlist_read(struct domainlist *dl, const char *path, char *err,
 				    tok, why);
 				goto out;
 			}
-			if (domainlist_add(dl, tok) == -1) {
+			if (add_at(dl, tok, lineno > UINT_MAX ? UINT_MAX :
+			    (unsigned)lineno) == -1) {
 				snprintf(err, errlen, "%s:%zu: %s", shown,
 				    lineno, dl->n >= DOMAINLIST_MAX ?
 				    "more than 1000000 names" :

@@ -1,7 +1,8 @@
 /*
  * Domain names from a file or standard input (`check -f FILE`): one or
  * more names per line, separated by white space, '#' to the end of the
- * line a comment.
+ * line a comment. The same reader serves `check -f` and the
+ * configuration's domains_file: (cli/config.c).
  */
 #ifndef DNSSECMON_CLI_DOMAINLIST_H
 #define DNSSECMON_CLI_DOMAINLIST_H
@@ -9,8 +10,10 @@
 #include <stddef.h>
 
 struct domainlist {
-	char	**names;	/* each owned by the list */
-	size_t	  n, cap;
+	char		**names;	/* each owned by the list */
+	unsigned	 *lines;	/* of each name in its file; 0: not
+					   from a file */
+	size_t		  n, cap;
 };
 
 /*

@@ -15,8 +15,8 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 
 #define SYNOPSIS	"DOMAIN --db FILE [--since TIME] [--format text|json]"
@@ -105,13 +105,16 @@ print_one(void *arg, const struct store_observation *o)
 		return 0;
 	}
 	obj = json_object();
-	json_object_set_new(obj, "time", json_string(when));
+	json_object_set_new(obj, "time", clock_json(o->time));
 	json_object_set_new(obj, "severity", json_string(o->severity));
 	json_object_set_new(obj, "validation", json_string(o->validation));
 	json_object_set_new(obj, "state", json_string(o->state));
 	json_object_set_new(obj, "state_change",
 	    json_boolean(o->state_change));
-	json_object_set_new(obj, "problems", codes);
+	/* The stored array is probe_problems_json()'s: every output
+	 * shows a problem as {code, severity, message}. */
+	json_object_set_new(obj, "problems", stored_json(o->problems));
+	json_decref(codes);
 	json_object_set_new(obj, "resolvers", stored_json(o->resolvers));
 	json_object_set_new(obj, "servers", stored_json(o->servers));
 	s = json_dumps(obj, JSON_COMPACT);
@@ -181,7 +184,7 @@ cmd_history(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (dsmatch_name_normalise(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);

@@ -13,8 +13,8 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 
 #define SYNOPSIS	"DOMAIN --db FILE [--format text|json]"
@@ -70,7 +70,6 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
     size_t nk, const struct store_ds_seen *d, size_t nd)
 {
 	json_t	*doc = json_object(), *ka = json_array(), *da = json_array(), *o;
-	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
 	size_t	 i;
 
 	for (i = 0; i < nk; i++) {
@@ -81,32 +80,23 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
 		json_object_set_new(o, "flags", json_integer(k[i].flags));
 		json_object_set_new(o, "role", json_string((k[i].flags & 1) ?
 		    "ksk" : "zsk"));
-		json_object_set_new(o, "first_seen", cli_time_json(k[i].first_seen));
-		json_object_set_new(o, "last_seen", cli_time_json(k[i].last_seen));
+		json_object_set_new(o, "first_seen", clock_json(k[i].first_seen));
+		json_object_set_new(o, "last_seen", clock_json(k[i].last_seen));
 		json_object_set_new(o, "signing_first_seen",
-		    cli_time_json(k[i].signing_first_seen));
+		    clock_json(k[i].signing_first_seen));
 		json_object_set_new(o, "ds_first_seen",
-		    cli_time_json(k[i].ds_first_seen));
+		    clock_json(k[i].ds_first_seen));
 		json_object_set_new(o, "published",
 		    json_boolean(k[i].last_seen == dom->last_checked));
 		json_array_append_new(ka, o);
 	}
 	for (i = 0; i < nd; i++) {
-		dsmatch_hex_upper(d[i].digest, d[i].digest_len, hex,
-		    sizeof(hex));
-		o = json_object();
-		json_object_set_new(o, "key_tag", json_integer(d[i].key_tag));
-		json_object_set_new(o, "algorithm",
-		    json_integer(d[i].algorithm));
-		json_object_set_new(o, "digest_type",
-		    json_integer(d[i].digest_type));
-		json_object_set_new(o, "digest", json_string(hex));
-		if (dsmatch_ds_record(dom->name, d[i].key_tag, d[i].algorithm,
-		    d[i].digest_type, d[i].digest, d[i].digest_len, line,
-		    sizeof(line)) == 0)
-			json_object_set_new(o, "record", json_string(line));
-		json_object_set_new(o, "first_seen", cli_time_json(d[i].first_seen));
-		json_object_set_new(o, "last_seen", cli_time_json(d[i].last_seen));
+		if ((o = probe_ds_json(dom->name, d[i].key_tag,
+		    d[i].algorithm, d[i].digest_type, d[i].digest,
+		    d[i].digest_len)) == NULL)
+			continue;
+		json_object_set_new(o, "first_seen", clock_json(d[i].first_seen));
+		json_object_set_new(o, "last_seen", clock_json(d[i].last_seen));
 		json_object_set_new(o, "at_parent",
 		    json_boolean(d[i].last_seen == dom->last_checked));
 		json_object_set_new(o, "arrived_after_first_check",
@@ -116,8 +106,8 @@ doc_json(const struct store_domain *dom, const struct store_key_seen *k,
 		json_array_append_new(da, o);
 	}
 	json_object_set_new(doc, "domain", json_string(dom->name));
-	json_object_set_new(doc, "first_seen", cli_time_json(dom->first_seen));
-	json_object_set_new(doc, "last_checked", cli_time_json(dom->last_checked));
+	json_object_set_new(doc, "first_seen", clock_json(dom->first_seen));
+	json_object_set_new(doc, "last_checked", clock_json(dom->last_checked));
 	json_object_set_new(doc, "keys", ka);
 	json_object_set_new(doc, "ds", da);
 	return doc;
@@ -169,7 +159,7 @@ cmd_keys(int argc, char *argv[])
 		    "one domain at a time");
 		return EXIT_UNKNOWN;
 	}
-	if (cli_domain_arg(argv[optind], domain, sizeof(domain), why,
+	if (dsmatch_name_normalise(argv[optind], domain, sizeof(domain), why,
 	    sizeof(why)) == -1) {
 		log_warnx("'%s' is not a valid domain name: %s", argv[optind],
 		    why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "common/log.h"
 
 const struct cli_command cli_commands[] = {
@@ -18,29 +19,66 @@ const struct cli_command cli_commands[] = {
 	  "       [--cds-parents ZONE,...|none] [--time-limit|-t SECONDS] [--db FILE]\n"
 	  "       [-v] [-V] [-f|--domains-file FILE|-]... [DOMAIN...]",
 	  "probe domains once and report their DNSSEC and rotation state",
-	  cmd_check },
-	{ "run", "-c FILE [-n] [--shard K/N|auto] [--log stderr|syslog|json] [--once] [-v]",
+	  cmd_check,
+	  "  --trust-anchor FILE       root trust anchor (default /usr/share/dns/root.key)\n"
+	  "  --root-hints FILE         root server addresses (default\n"
+	  "                            /usr/share/dns/root.hints, else a built-in copy)\n"
+	  "  --resolver ADDR[@PORT]    a validating resolver to ask, up to 8 (default\n"
+	  "                            8.8.8.8, 1.1.1.1 and 9.9.9.9); 'none' asks none\n"
+	  "  --format FORMAT           text (default), json or nagios (a Nagios plugin)\n"
+	  "  --timeout SECONDS         per question (default 2; 1.5 and 500ms work too)\n"
+	  "  --retries N               re-sends after a timeout, 0 to 10 (default 2)\n"
+	  "  --ipv6, --no-ipv6         ask name servers over IPv6 too (default), or not\n"
+	  "  -w, --sig-warning DUR     signatures expiring within DUR warn (default 3d)\n"
+	  "  -c, --sig-critical DUR    signatures expiring within DUR are critical\n"
+	  "                            (default 1d; shorter than -w)\n"
+	  "  --rotation-window DUR     how long the DNS host keeps the old key (default 7d)\n"
+	  "  --critical-before DUR     a pending rotation is critical this long before\n"
+	  "                            its registrar deadline (default 72h; shorter than\n"
+	  "                            the window)\n"
+	  "  --insecure-is-problem     a domain without DS warns instead of ok\n"
+	  "  --multi-signer MODE       auto (default), yes or no (RFC 8901 multi-signer)\n"
+	  "  --cds-parents LIST        parents that apply CDS themselves (comma list, or\n"
+	  "                            none)\n"
+	  "  -t, --time-limit SECS     end the whole check with UNKNOWN after this\n"
+	  "                            (at most 300)\n"
+	  "  --db FILE                 record history, judge with it (rotation deadlines)\n"
+	  "  -f, --domains-file FILE   domains from FILE ('-': standard input); repeatable\n"
+	  "  -v, --verbose             more logging on standard error\n"
+	  "  -V, --version             print the version\n"
+	  "Durations take s, m, h or d. Exit: 0 ok, 1 warning, 2 critical, 3 unknown.\n"
+	  "See dnssecmon(8)." },
+	{ "run", "[-c FILE] [-n] [--shard K/N|auto] [--log stderr|syslog|json] [--once] [-v]",
 	  "run the monitor daemon in the foreground",
-	  cmd_run },
+	  cmd_run,
+	  "  -c, --config FILE       the configuration (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --check-config      check the configuration, print 'configuration OK' or\n"
+	  "                          every error as FILE:LINE: key: problem\n"
+	  "  --shard K/N|auto        watch one shard of the domains (auto: from the\n"
+	  "                          systemd instance name)\n"
+	  "  --log stderr|syslog|json  where the log goes (default stderr)\n"
+	  "  --once                  check every domain once, then exit\n"
+	  "  -v                      more logging\n"
+	  "See dnssecmon(8) and dnssecmon.conf(5)." },
 	{ "rotations", "--db FILE [--open] [--format text|json]",
 	  "list key rotations and their deadlines",
-	  cmd_rotations },
+	  cmd_rotations, NULL },
 	{ "history", "DOMAIN --db FILE [--since TIME] [--format text|json]",
 	  "show the observations recorded for a domain",
-	  cmd_history },
+	  cmd_history, NULL },
 	{ "keys", "DOMAIN --db FILE [--format text|json]",
 	  "show the timeline of every key and DS seen for a domain",
-	  cmd_keys },
+	  cmd_keys, NULL },
 	{ "alerts", "--db FILE [--since DURATION] [--format text|json]",
 	  "list open and recent alerts with their delivery state",
-	  cmd_alerts },
+	  cmd_alerts, NULL },
 	{ "export", "grafana|prometheus-rules",
 	  "write the Grafana dashboard or the Prometheus alerting rules",
-	  cmd_export },
+	  cmd_export, NULL },
 	{ "problems", "[--format text|json|man]",
 	  "list every problem code with its severity and alerting meaning",
-	  cmd_problems },
-	{ NULL, NULL, NULL, NULL }
+	  cmd_problems, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 static void
@@ -54,6 +92,19 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nRun 'dnssecmon COMMAND --help' for the options of one "
 	    "command; see dnssecmon(8).\n");
+}
+
+void
+cli_help(const char *name)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0) {
+			printf("usage: dnssecmon %s %s\n", c->name, c->synopsis);
+			if (c->options != NULL)
+				printf("\n%s\n", c->options);
+		}
 }
 
 void

@@ -19,7 +19,7 @@
 
 #include "cli/nagios.h"
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 #define OUT_MAX		8000	/* under Nagios core's 8192 */
 #define SUMMARY_MAX	400	/* line 1 before the perfdata */

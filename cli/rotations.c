@@ -14,35 +14,6 @@
 #include "common/log.h"
 #include "store/store.h"
 
-static json_t *
-rotation_json(const struct store_rotation *r)
-{
-	json_t		*o, *old;
-	unsigned	 i;
-
-	old = json_array();
-	for (i = 0; i < r->n_old; i++)
-		json_array_append_new(old, json_integer(r->old_key_tags[i]));
-	o = json_object();
-	json_object_set_new(o, "domain", json_string(r->domain));
-	json_object_set_new(o, "kind", json_string(
-	    store_rotation_kind_name(r->kind)));
-	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "start", cli_time_json(r->start));
-	json_object_set_new(o, "deadline", cli_time_json(r->deadline));
-	json_object_set_new(o, "registrar_deadline",
-	    cli_time_json(r->registrar_deadline));
-	json_object_set_new(o, "ds_updated_at", cli_time_json(r->ds_updated_at));
-	json_object_set_new(o, "safe_removal_at",
-	    cli_time_json(store_rotation_safe_removal(r)));
-	json_object_set_new(o, "completed_at", cli_time_json(r->completed_at));
-	json_object_set_new(o, "outcome", r->outcome[0] ?
-	    json_string(r->outcome) : json_null());
-	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
-	json_object_set_new(o, "old_key_tags", old);
-	return o;
-}
-
 static void
 print_text(const struct store_rotation *a, size_t n)
 {
@@ -145,7 +116,8 @@ cmd_rotations(int argc, char *argv[])
 		json_t *doc = json_object(), *arr = json_array();
 
 		for (i = 0; i < n; i++)
-			json_array_append_new(arr, rotation_json(&a[i]));
+			json_array_append_new(arr, store_rotation_json(&a[i],
+			    clock_now()));
 		json_object_set_new(doc, "rotations", arr);
 		s = json_dumps(doc, JSON_INDENT(2));
 		json_decref(doc);

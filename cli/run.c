@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,10 @@
 #include <jansson.h>
 
 #include "alerts/alerts.h"
+#include "cli/catalog.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/nameset.h"
 #include "cli/shard.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -38,6 +41,9 @@
 #define PRUNE_EVERY	3600	/* retention pass, seconds */
 #define BACKOFF_FIRST	30	/* first retry after a failed probe */
 #define WATCH_EVERY	5	/* is the database file still ours? */
+#define CATALOG_SRC	UINT_MAX	/* config_domain.src of a member */
+#define LOG_NAMES	20	/* domains named per reload or catalog change */
+#define LOG_NAMES_S	"20"
 
 struct monitor;
 
@@ -66,6 +72,12 @@ struct monitor {
 	struct store		*store;
 	struct mdomain		**domains;
 	size_t			 n_domains;
+	/* What is monitored: the configured domains, then the members of
+	 * catalogs that are not configured (src CATALOG_SRC). */
+	struct config_domain	*wanted;
+	size_t			 n_wanted;
+	struct catalogs		*cats;
+	bool			 reloading;	/* apply once, at the end */
 	struct mdomain		**zombies;	/* removed while in flight */
 	size_t			 n_zombies;
 	unsigned		 shard_k, shard_n;	/* 1-based; n 0: off */
@@ -190,7 +202,8 @@ maybe_finish(struct monitor *m)
 		event_base_loopexit(m->base, NULL);
 		return;
 	}
-	if (m->once && m->checks_done >= m->n_domains)
+	if (m->once && catalogs_settled(m->cats) &&
+	    m->checks_done >= m->n_domains)
 		event_base_loopexit(m->base, NULL);
 }
 
@@ -413,57 +426,79 @@ domain_new(struct monitor *m, const struct config_domain *cd)
 	return d;
 }
 
-/* Build the domain table from cfg, keeping the state (and timers) of
- * domains that stay; new ones start within their first interval. */
+/* Build the domain table from m->wanted, keeping the state (and timers)
+ * of domains that stay; new ones start within their first interval. */
 static int
-apply_domains(struct monitor *m, struct config *cfg, bool first)
+apply_domains(struct monitor *m, bool first, const char *why)
 {
+	const struct config_domain *w;
 	struct mdomain	**list, *d;
+	struct nameset	 *old = NULL;
 	size_t		  n = 0, i, j;
 	unsigned	  added = 0, removed = 0;
 	long		  spread;
+	int		  at;
 
-	if ((list = calloc(cfg->n_domains ? cfg->n_domains : 1,
+	if ((list = calloc(m->n_wanted ? m->n_wanted : 1,
 	    sizeof(*list))) == NULL)
 		return -1;
-	for (i = 0; i < cfg->n_domains; i++) {
-		if (!in_shard(m, cfg->domains[i].name))
+	/* The old table by name: a catalog of thousands must not cost a
+	 * scan of the table per name. */
+	if ((old = nameset_create()) == NULL) {
+		free(list);
+		return -1;
+	}
+	for (j = 0; j < m->n_domains; j++)
+		if (nameset_add(old, m->domains[j]->name, (int)j, NULL) == -1) {
+			nameset_destroy(old);
+			free(list);
+			return -1;
+		}
+	for (i = 0; i < m->n_wanted; i++) {
+		w = &m->wanted[i];
+		if (!in_shard(m, w->name))
 			continue;
 		d = NULL;
-		for (j = 0; j < m->n_domains; j++)
-			if (m->domains[j] != NULL &&
-			    strcmp(m->domains[j]->name, cfg->domains[i].name) == 0) {
-				d = m->domains[j];
-				m->domains[j] = NULL;
-				break;
-			}
+		if (nameset_add(old, w->name, 0, &at) == 0 &&
+		    m->domains[at] != NULL) {
+			d = m->domains[at];
+			m->domains[at] = NULL;
+		}
 		if (d != NULL) {
-			d->policy = cfg->domains[i].policy;
-			d->interval_s = cfg->domains[i].interval_s ?
-			    cfg->domains[i].interval_s : cfg->interval_s;
+			d->policy = w->policy;
+			d->interval_s = w->interval_s ? w->interval_s :
+			    m->cfg->interval_s;
 		} else {
-			if ((d = domain_new(m, &cfg->domains[i])) == NULL) {
-				log_warnx("%s: out of memory",
-				    cfg->domains[i].name);
+			if ((d = domain_new(m, w)) == NULL) {
+				log_warnx("%s: out of memory", w->name);
 				continue;
 			}
-			d->interval_s = cfg->domains[i].interval_s ?
-			    cfg->domains[i].interval_s : cfg->interval_s;
 			/* Spread first checks over the interval (at most a
 			 * minute at start-up so a restart is seen quickly). */
 			spread = d->interval_s < 60 || m->once ? d->interval_s :
 			    60;
 			schedule(d, 0, m->once ? 0 : spread);
-			if (!first)
-				log_info("%s: added by reload", d->name);
+			/* Named up to LOG_NAMES: a catalog of thousands
+			 * must not flood the log; the summary counts. */
+			if (first || added >= LOG_NAMES)
+				;
+			else if (w->src == CATALOG_SRC &&
+			    (size_t)w->line < m->cfg->n_catalogs)
+				log_info("%s: added by catalog %s", d->name,
+				    m->cfg->catalogs[w->line].zone);
+			else
+				log_info("%s: added by %s", d->name, why);
 			added++;
 		}
 		list[n++] = d;
 	}
+	nameset_destroy(old);		/* it points into the old domains */
 	for (j = 0; j < m->n_domains; j++) {
 		if ((d = m->domains[j]) == NULL)
 			continue;
-		log_info("%s: removed by reload; its history is kept", d->name);
+		if (removed < LOG_NAMES)
+			log_info("%s: removed by %s; its history is kept",
+			    d->name, why);
 		removed++;
 		evtimer_del(d->timer);
 		if (d->inflight) {
@@ -483,9 +518,107 @@ apply_domains(struct monitor *m, struct config *cfg, bool first)
 	m->domains = list;
 	m->n_domains = n;
 	if (!first)
-		log_info("reload: %u added, %u removed, %zu monitored", added,
-		    removed, n);
+		log_info("%s: %u added, %u removed, %zu monitored%s", why, added,
+		    removed, n, added > LOG_NAMES || removed > LOG_NAMES ?
+		    " (the first " LOG_NAMES_S " of each named)" : "");
 	return 0;
+}
+
+struct wanted_build {
+	struct monitor		*m;
+	struct nameset		*seen;
+	size_t			 cap;
+	bool			 oom;
+};
+
+static void
+want_member(void *arg, const char *name, const char *catalog)
+{
+	struct wanted_build	*b = arg;
+	struct monitor		*m = b->m;
+	struct config_domain	*d, *v;
+	size_t			 i;
+	int			 added;
+
+	if (b->oom)
+		return;
+	if (m->n_wanted == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		if ((v = reallocarray(m->wanted, b->cap, sizeof(*v))) == NULL) {
+			b->oom = true;
+			return;
+		}
+		/* The set points into wanted[]: rebuilt after a move. */
+		if (v != m->wanted) {
+			nameset_destroy(b->seen);
+			m->wanted = v;
+			if ((b->seen = nameset_create()) == NULL) {
+				b->oom = true;
+				return;
+			}
+			for (i = 0; i < m->n_wanted; i++)
+				if (nameset_add(b->seen, v[i].name, 0, NULL) ==
+				    -1) {
+					b->oom = true;
+					return;
+				}
+		}
+	}
+	d = &m->wanted[m->n_wanted];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	if ((added = nameset_add(b->seen, d->name, 0, NULL)) == -1) {
+		b->oom = true;
+		return;
+	}
+	if (added == 0)
+		return;		/* configured, or in an earlier catalog */
+	d->policy = m->cfg->policy;
+	d->src = CATALOG_SRC;
+	/* Which catalog, for the log: its index in the configuration. */
+	for (i = 0; i < m->cfg->n_catalogs; i++)
+		if (strcmp(m->cfg->catalogs[i].zone, catalog) == 0)
+			d->line = (int)i;
+	m->n_wanted++;
+}
+
+/* m->wanted from the configuration and the catalogs' members. */
+static int
+build_wanted(struct monitor *m)
+{
+	struct wanted_build	 b;
+	size_t			 i;
+
+	memset(&b, 0, sizeof(b));
+	b.m = m;
+	free(m->wanted);
+	m->n_wanted = 0;
+	b.cap = m->cfg->n_domains + 64;
+	if ((m->wanted = calloc(b.cap, sizeof(*m->wanted))) == NULL ||
+	    (b.seen = nameset_create()) == NULL)
+		goto fail;
+	memcpy(m->wanted, m->cfg->domains, m->cfg->n_domains *
+	    sizeof(*m->wanted));
+	m->n_wanted = m->cfg->n_domains;
+	for (i = 0; i < m->n_wanted; i++)
+		if (nameset_add(b.seen, m->wanted[i].name, 0, NULL) == -1)
+			goto fail;
+	catalogs_each_member(m->cats, want_member, &b);
+	if (b.oom)
+		goto fail;
+	nameset_destroy(b.seen);
+	return 0;
+fail:
+	nameset_destroy(b.seen);
+	/* At least the configured domains. */
+	m->n_wanted = 0;
+	if (m->wanted != NULL || (m->wanted = calloc(m->cfg->n_domains + 1,
+	    sizeof(*m->wanted))) != NULL) {
+		memcpy(m->wanted, m->cfg->domains, m->cfg->n_domains *
+		    sizeof(*m->wanted));
+		m->n_wanted = m->cfg->n_domains;
+	}
+	return -1;
 }
 
 static bool
@@ -523,6 +656,90 @@ identity_apply(struct monitor *m, struct config *cfg)
 	return 0;
 }
 
+/* The catalogs' status for /metrics and the API. */
+static void
+export_catalogs(struct monitor *m)
+{
+	struct export_catalog	*v;
+	struct catalog_status	 st;
+	size_t			 i, n = catalogs_count(m->cats);
+
+	if (m->export == NULL)
+		return;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL) {
+		log_warnx("http: out of memory for the catalog list");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		catalogs_status(m->cats, i, &st);
+		v[i].zone = st.zone;
+		v[i].primary = st.primary;
+		v[i].members = st.members;
+		v[i].excess = st.excess;
+		v[i].ignored = st.ignored;
+		v[i].serial = st.serial;
+		v[i].have = st.have;
+		v[i].ok = st.ok;
+		v[i].last_success = st.last_success;
+		v[i].last_attempt = st.last_attempt;
+		v[i].error = st.error;
+	}
+	if (export_set_catalogs(m->export, v, n) == -1)
+		log_warnx("http: out of memory for the catalog list");
+	free(v);
+}
+
+/* The monitored set for the exporter (this shard's, and the others for
+ * the webhook). */
+static void
+export_domains(struct monitor *m)
+{
+	struct export_domain	*list;
+	size_t			 i;
+
+	if (m->export == NULL)
+		return;
+	export_catalogs(m);
+	if ((list = calloc(m->n_wanted ? m->n_wanted : 1,
+	    sizeof(*list))) == NULL) {
+		log_warnx("http: out of memory for the domain list");
+		return;
+	}
+	for (i = 0; i < m->n_wanted; i++) {
+		list[i].name = m->wanted[i].name;
+		list[i].policy = m->wanted[i].policy;
+		list[i].interval_s = m->wanted[i].interval_s ?
+		    m->wanted[i].interval_s : m->cfg->interval_s;
+		list[i].in_shard = in_shard(m, m->wanted[i].name);
+		if (m->wanted[i].src == CATALOG_SRC &&
+		    (size_t)m->wanted[i].line < m->cfg->n_catalogs)
+			list[i].catalog =
+			    m->cfg->catalogs[m->wanted[i].line].zone;
+	}
+	if (export_set_domains(m->export, list, m->n_wanted) == -1)
+		log_warnx("http: out of memory for the domain list");
+	free(list);
+}
+
+/* A catalog was polled; when its members changed, monitor the new set. */
+static void
+catalogs_changed(void *arg, bool members)
+{
+	struct monitor	*m = arg;
+
+	if (m->reloading)
+		return;		/* reload() applies once, at its end */
+	if (members) {
+		if (build_wanted(m) == -1)
+			log_warnx("catalog: out of memory for the members");
+		if (apply_domains(m, false, "catalog") == -1)
+			log_warnx("catalog: out of memory applying domains");
+		export_domains(m);
+	} else
+		export_catalogs(m);
+	maybe_finish(m);
+}
+
 /*
  * The HTTP exporter from m->cfg: created, moved or closed as
  * the configuration says, fed the domain list (this shard's, plus the
@@ -534,9 +751,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 {
 	const struct config	*c = m->cfg;
 	struct export_settings	 s;
-	struct export_domain	*list;
 	bool			 created = false;
-	size_t			 i;
 	int			 rc;
 
 	if (c->http_listen == NULL) {
@@ -561,6 +776,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	s.timeout_s = c->http_timeout_s;
 	s.request_timeout_s = c->http_request_timeout_s;
 	s.refresh_s = c->http_refresh_s;
+	s.no_enum_zeros = !c->http_enum_zeros;
 	s.dnsimple_secret = c->hooks_dnsimple_secret;
 	if ((rc = export_listen(m->export, &s, err, errlen)) == -1 &&
 	    created) {
@@ -572,21 +788,7 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	export_set_identity(m->export, m->instance, m->shard_k, m->shard_n);
 	export_on_host_event(m->export, host_event, m);
 	export_on_host_webhook(m->export, host_webhook, m);
-	if ((list = calloc(c->n_domains ? c->n_domains : 1,
-	    sizeof(*list))) == NULL) {
-		log_warnx("http: out of memory for the domain list");
-		return rc;
-	}
-	for (i = 0; i < c->n_domains; i++) {
-		list[i].name = c->domains[i].name;
-		list[i].policy = c->domains[i].policy;
-		list[i].interval_s = c->domains[i].interval_s ?
-		    c->domains[i].interval_s : c->interval_s;
-		list[i].in_shard = in_shard(m, c->domains[i].name);
-	}
-	if (export_set_domains(m->export, list, c->n_domains) == -1)
-		log_warnx("http: out of memory for the domain list");
-	free(list);
+	export_domains(m);
 	return rc;
 }
 
@@ -653,7 +855,15 @@ reload(struct monitor *m)
 		log_info("reload: instance %s is now %s", m->instance, err);
 	if (identity_apply(m, nc) == -1)
 		log_warnx("reload: out of memory naming the instance");
-	if (apply_domains(m, nc, false) == -1)
+	m->reloading = true;
+	if (catalogs_configure(m->cats, nc->catalogs, nc->n_catalogs,
+	    nc->timeout_ms) == -1)
+		log_warnx("reload: out of memory for the catalogs; they keep "
+		    "their settings");
+	m->reloading = false;
+	if (build_wanted(m) == -1)
+		log_warnx("reload: out of memory for the catalogs' members");
+	if (apply_domains(m, false, "reload") == -1)
 		log_warnx("reload: out of memory applying domains");
 	if (alerts_reconfigure(m->alerts, &nc->alerts, m->store, err,
 	    sizeof(err)) == -1)
@@ -774,8 +984,37 @@ print_errors(const struct config_errors *errs)
 		fprintf(stderr, "(%u more errors not shown)\n", errs->dropped);
 }
 
-int
-cmd_run(int argc, char *argv[])
+/* run -n -v: what the domain sources add up to, and where each came
+ * from, so that a conf.d or a list can be checked before a reload. */
+static void
+print_sources(const struct config *c)
+{
+	size_t	 i;
+
+	printf("%zu domains from %u files, %zu catalogs\n", c->n_domains,
+	    c->n_sources, c->n_catalogs);
+	for (i = 0; i < c->n_domains; i++)
+		printf("domain %s %s:%d\n", c->domains[i].name,
+		    c->sources[c->domains[i].src], c->domains[i].line);
+	for (i = 0; i < c->n_catalogs; i++)
+		printf("catalog %s primary %s%s%s max_members %u refresh %ds "
+		    "%s:%d\n", c->catalogs[i].zone, c->catalogs[i].primary,
+		    c->catalogs[i].tsig_name[0] ? " tsig " : "",
+		    c->catalogs[i].tsig_name, c->catalogs[i].max_members,
+		    c->catalogs[i].refresh_s, c->sources[c->catalogs[i].src],
+		    c->catalogs[i].line);
+}
+
+/* What the command line says beside the monitor's own fields. */
+struct run_opts {
+	const char	*logdest;	/* NULL: the configuration's */
+	int		 verbose;
+	bool		 check_only;	/* -n */
+};
+
+/* -1: a usage error (said), 1: done (--help), 0: go on. */
+static int
+run_options(int argc, char *argv[], struct monitor *m, struct run_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
@@ -787,38 +1026,24 @@ cmd_run(int argc, char *argv[])
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct monitor		 m;
-	struct config_errors	 errs;
-	struct probe_config	 pc;
-	struct timeval		 tv = { PRUNE_EVERY, 0 };
-	const char		*logdest = NULL;
-	char			 err[512];
-	int			 ch, verbose = 0, check_only = 0;
-	size_t			 i;
-	struct timespec		 t0, t1;
-	struct probe_stats	 st;
-	double			 secs;
+	char	 err[512];
+	int	 ch;
 
-	memset(&m, 0, sizeof(m));
-	log_procname("dnssecmon");
-	if (gethostname(m.host, sizeof(m.host)) == -1)
-		m.host[0] = '\0';
-	m.host[sizeof(m.host) - 1] = '\0';
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			m.config_path = optarg;
+			m->config_path = optarg;
 			break;
 		case 'n':
-			check_only = 1;
+			o->check_only = true;
 			break;
 		case 'S':
-			if (shard_parse(optarg, m.host, getenv(SHARD_ENV),
-			    &m.shard_k, &m.shard_n, err, sizeof(err)) == -1) {
+			if (shard_parse(optarg, m->host, getenv(SHARD_ENV),
+			    &m->shard_k, &m->shard_n, err, sizeof(err)) == -1) {
 				log_warnx("%s", err);
-				return EXIT_UNKNOWN;
+				return -1;
 			}
 			break;
 		case 'L':
@@ -827,147 +1052,236 @@ cmd_run(int argc, char *argv[])
 			    strcmp(optarg, "json") != 0) {
 				log_warnx("--log '%s': expected stderr, syslog "
 				    "or json", optarg);
-				return EXIT_UNKNOWN;
+				return -1;
 			}
-			logdest = optarg;
+			o->logdest = optarg;
 			break;
 		case 'O':
-			m.once = true;
+			m->once = true;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'h':
-			printf("usage: dnssecmon run %s\n",
-			    cli_commands[1].synopsis);
-			return EXIT_OK;
+			cli_help("run");
+			return 1;
 		case ':':
 			log_warnx("option '%s' needs a value", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return -1;
 		default:
 			log_warnx("unknown option '%s' (see 'dnssecmon run "
 			    "--help')", argv[optind - 1]);
-			return EXIT_UNKNOWN;
+			return -1;
 		}
 	}
 	if (optind < argc) {
 		log_warnx("unexpected argument '%s' (domains go in the "
 		    "configuration file)", argv[optind]);
-		return EXIT_UNKNOWN;
+		return -1;
 	}
-	if (m.config_path == NULL) {
-		log_warnx("no configuration file: use -c FILE");
+	if (m->config_path == NULL) {
+		m->config_path = CONFIG_DEFAULT_PATH;
+		if (access(m->config_path, F_OK) == -1) {
+			log_warnx("no -c FILE given and %s does not exist: "
+			    "write it (see etc/dnssecmon.yaml and "
+			    "dnssecmon.conf(5)) or name another with -c",
+			    m->config_path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -n: the configuration and its database are usable; the exit status. */
+static int
+run_check_config(struct monitor *m, bool verbose)
+{
+	char	 err[512];
+	int	 rc = 0;
+
+	if (config_check_database(m->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", m->config_path, err);
+		rc = 1;
+	} else {
+		printf("configuration OK\n");
+		if (verbose)
+			print_sources(m->cfg);
+	}
+	config_free(m->cfg);
+	return rc;
+}
+
+/* Engine, store, alerts, exporter and domains, in the order each needs
+ * the one before; any failure here is fatal (start-up). */
+static void
+monitor_start(struct monitor *m, const struct run_opts *o)
+{
+	struct probe_config	 pc;
+	const char		*logdest = o->logdest;
+	char			 err[512];
+
+	if (logdest == NULL)
+		logdest = m->cfg->log;
+	log_init(strcmp(logdest, "syslog") == 0 ? LOG_TO_SYSLOG :
+	    strcmp(logdest, "json") == 0 ? LOG_TO_JSON : LOG_TO_STDERR,
+	    o->verbose, "dnssecmon");
+	srandom((unsigned)(time(NULL) ^ getpid()));
+
+	if ((m->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	pc = engine_config(m->cfg);
+	if ((m->engine = probe_engine_create(m->base, &pc, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (config_check_database(m->cfg, err, sizeof(err)) == -1 ||
+	    (m->store = store_open(m->cfg->database, err, sizeof(err))) ==
+	    NULL)
+		fatalx("%s", err);
+	if (identity_apply(m, m->cfg) == -1)
+		fatalx("out of memory");
+	log_instance(m->instance);
+	if ((m->alerts = alerts_create(m->base, &m->cfg->alerts, m->store,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	alerts_on_host_event(m->alerts, host_event_relayed, m);
+	/* The domains (with no catalog member yet: the first transfers
+	 * start here, in their threads) before the exporter lists them. */
+	if ((m->cats = catalogs_create(m->base, m->cfg->timeout_ms,
+	    catalogs_changed, m)) == NULL ||
+	    catalogs_configure(m->cats, m->cfg->catalogs, m->cfg->n_catalogs,
+	    m->cfg->timeout_ms) == -1 || build_wanted(m) == -1 ||
+	    apply_domains(m, true, "start") == -1)
+		fatalx("out of memory");
+	if (export_apply(m, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+/* SIGHUP, SIGTERM, SIGINT, and the prune and store-watch timers (not
+ * for --once: one round, then out). */
+static void
+monitor_events(struct monitor *m)
+{
+	struct timeval	 tv = { PRUNE_EVERY, 0 }, wtv = { WATCH_EVERY, 0 };
+
+	m->sig_hup = evsignal_new(m->base, SIGHUP, on_signal, m);
+	m->sig_term = evsignal_new(m->base, SIGTERM, on_signal, m);
+	m->sig_int = evsignal_new(m->base, SIGINT, on_signal, m);
+	m->prune = evtimer_new(m->base, prune_tick, m);
+	m->watch = evtimer_new(m->base, watch_tick, m);
+	if (m->sig_hup == NULL || m->sig_term == NULL || m->sig_int == NULL ||
+	    m->prune == NULL || m->watch == NULL)
+		fatalx("cannot set up signal handling");
+	evsignal_add(m->sig_hup, NULL);
+	evsignal_add(m->sig_term, NULL);
+	evsignal_add(m->sig_int, NULL);
+	if (!m->once) {
+		evtimer_add(m->prune, &tv);
+		evtimer_add(m->watch, &wtv);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+monitor_announce(struct monitor *m)
+{
+	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
+	    "database %s)", DNSSECMON_VERSION, m->n_domains,
+	    m->shard_n ? " of this shard" : "", m->cfg->interval_s,
+	    m->cfg->database);
+	log_info("instance %s", m->instance);
+	if (m->shard_n)
+		log_info("shard %u of %u: %zu of %zu configured domains",
+		    m->shard_k, m->shard_n, m->n_domains, m->cfg->n_domains);
+	sd_notify_msg("READY=1");
+	if (m->n_domains == 0 && m->cfg->n_catalogs > 0)
+		log_info("no domain yet: waiting for the catalogs' members");
+	else if (m->n_domains == 0)
+		log_warnx("no domain falls in this shard; idling");
+	if (m->once && m->n_domains == 0 && m->cfg->n_catalogs == 0)
+		event_base_loopexit(m->base, NULL);
+}
+
+/* The loop, then one machine-readable line: `make bench` reads it. */
+static void
+monitor_loop(struct monitor *m)
+{
+	struct timespec		 t0, t1;
+	struct probe_stats	 st;
+	double			 secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	event_base_dispatch(m->base);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	probe_engine_stats(m->engine, &st);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
+	    "to authoritative servers, %llu validations, %llu resolver "
+	    "queries, %llu timeouts", m->checks_done, secs, st.packets,
+	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
+}
+
+/* Stop: the engine first, so that no callback runs after what it uses
+ * is gone. */
+static void
+monitor_stop(struct monitor *m)
+{
+	size_t	 i;
+
+	catalogs_destroy(m->cats);	/* transfers in flight: abandoned */
+	probe_engine_destroy(m->engine);
+	alerts_flush(m->alerts, 5);
+	alerts_destroy(m->alerts);
+	export_destroy(m->export);
+	store_close(m->store);
+	for (i = 0; i < m->n_domains; i++)
+		domain_free(m->domains[i]);
+	free(m->domains);
+	free(m->wanted);
+	for (i = 0; i < m->n_zombies; i++)
+		domain_free(m->zombies[i]);
+	free(m->zombies);
+	if (m->drain != NULL)
+		event_free(m->drain);
+	event_free(m->sig_hup);
+	event_free(m->sig_term);
+	event_free(m->sig_int);
+	event_free(m->prune);
+	event_free(m->watch);
+	event_base_free(m->base);
+	config_free(m->cfg);
+	log_info("stopped after %zu checks", m->checks_done);
+	log_instance(NULL);	/* m->instance goes with the caller's frame */
+}
+
+int
+cmd_run(int argc, char *argv[])
+{
+	struct monitor		 m;
+	struct run_opts		 o;
+	struct config_errors	 errs;
+
+	memset(&m, 0, sizeof(m));
+	memset(&o, 0, sizeof(o));
+	log_procname("dnssecmon");
+	if (gethostname(m.host, sizeof(m.host)) == -1)
+		m.host[0] = '\0';
+	m.host[sizeof(m.host) - 1] = '\0';
+	switch (run_options(argc, argv, &m, &o)) {
+	case -1:
 		return EXIT_UNKNOWN;
+	case 1:
+		return EXIT_OK;
 	}
 	if ((m.cfg = config_load(m.config_path, &errs)) == NULL) {
 		print_errors(&errs);
 		return 1;
 	}
-	if (check_only) {
-		if (config_check_database(m.cfg, err, sizeof(err)) == -1) {
-			fprintf(stderr, "%s: %s\n", m.config_path, err);
-			config_free(m.cfg);
-			return 1;
-		}
-		printf("configuration OK\n");
-		config_free(m.cfg);
-		return 0;
-	}
-
-	if (logdest == NULL)
-		logdest = m.cfg->log;
-	log_init(strcmp(logdest, "syslog") == 0 ? LOG_TO_SYSLOG :
-	    strcmp(logdest, "json") == 0 ? LOG_TO_JSON : LOG_TO_STDERR,
-	    verbose, "dnssecmon");
-	srandom((unsigned)(time(NULL) ^ getpid()));
-
-	if ((m.base = event_base_new()) == NULL)
-		fatalx("cannot create the event loop");
-	pc = engine_config(m.cfg);
-	if ((m.engine = probe_engine_create(m.base, &pc, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (config_check_database(m.cfg, err, sizeof(err)) == -1 ||
-	    (m.store = store_open(m.cfg->database, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (identity_apply(&m, m.cfg) == -1)
-		fatalx("out of memory");
-	log_instance(m.instance);
-	if ((m.alerts = alerts_create(m.base, &m.cfg->alerts, m.store, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
-	alerts_on_host_event(m.alerts, host_event_relayed, &m);
-	if (export_apply(&m, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (apply_domains(&m, m.cfg, true) == -1)
-		fatalx("out of memory");
-
-	m.sig_hup = evsignal_new(m.base, SIGHUP, on_signal, &m);
-	m.sig_term = evsignal_new(m.base, SIGTERM, on_signal, &m);
-	m.sig_int = evsignal_new(m.base, SIGINT, on_signal, &m);
-	m.prune = evtimer_new(m.base, prune_tick, &m);
-	m.watch = evtimer_new(m.base, watch_tick, &m);
-	if (m.sig_hup == NULL || m.sig_term == NULL || m.sig_int == NULL ||
-	    m.prune == NULL || m.watch == NULL)
-		fatalx("cannot set up signal handling");
-	evsignal_add(m.sig_hup, NULL);
-	evsignal_add(m.sig_term, NULL);
-	evsignal_add(m.sig_int, NULL);
-	if (!m.once) {
-		struct timeval wtv = { WATCH_EVERY, 0 };
-
-		evtimer_add(m.prune, &tv);
-		evtimer_add(m.watch, &wtv);
-	}
-	signal(SIGPIPE, SIG_IGN);
-
-	log_info("dnssecmon %s: monitoring %zu domains%s (interval %ds, "
-	    "database %s)", DNSSECMON_VERSION, m.n_domains,
-	    m.shard_n ? " of this shard" : "", m.cfg->interval_s,
-	    m.cfg->database);
-	log_info("instance %s", m.instance);
-	if (m.shard_n)
-		log_info("shard %u of %u: %zu of %zu configured domains",
-		    m.shard_k, m.shard_n, m.n_domains, m.cfg->n_domains);
-	sd_notify_msg("READY=1");
-	if (m.n_domains == 0)
-		log_warnx("no domain falls in this shard; idling");
-	if (m.once && m.n_domains == 0)
-		event_base_loopexit(m.base, NULL);
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	event_base_dispatch(m.base);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	probe_engine_stats(m.engine, &st);
-	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	/* One machine-readable line: `make bench` reads it. */
-	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
-	    "to authoritative servers, %llu validations, %llu resolver "
-	    "queries, %llu timeouts", m.checks_done, secs, st.packets,
-	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
-
-	/* Stop: no callback runs after the engine is gone. */
-	probe_engine_destroy(m.engine);
-	alerts_flush(m.alerts, 5);
-	alerts_destroy(m.alerts);
-	export_destroy(m.export);
-	store_close(m.store);
-	for (i = 0; i < m.n_domains; i++)
-		domain_free(m.domains[i]);
-	free(m.domains);
-	for (i = 0; i < m.n_zombies; i++)
-		domain_free(m.zombies[i]);
-	free(m.zombies);
-	if (m.drain != NULL)
-		event_free(m.drain);
-	event_free(m.sig_hup);
-	event_free(m.sig_term);
-	event_free(m.sig_int);
-	event_free(m.prune);
-	event_free(m.watch);
-	event_base_free(m.base);
-	config_free(m.cfg);
-	log_info("stopped after %zu checks", m.checks_done);
-	log_instance(NULL);	/* m.instance goes with this frame */
+	if (o.check_only)
+		return run_check_config(&m, o.verbose > 0);
+	monitor_start(&m, &o);
+	monitor_events(&m);
+	monitor_announce(&m);
+	monitor_loop(&m);
+	monitor_stop(&m);
 	return m.exit_code;
 }

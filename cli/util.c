@@ -3,7 +3,6 @@
  * (rotations, history, keys, alerts): one way to spell a time, a domain
  * argument and the opening of the database, so the four agree.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,40 +13,12 @@
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
-
-json_t *
-cli_time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
 
 const char *
 cli_time_text(time_t t, char *buf, size_t len)
 {
 	return t == 0 ? "-" : clock_rfc3339(t, buf, len);
-}
-
-int
-cli_domain_arg(const char *in, char *out, size_t len, char *why,
-    size_t whylen)
-{
-	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
-
-	if (dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, why,
-	    whylen) == -1)
-		return -1;
-	snprintf(out, len, "%s", in);
-	for (i = 0; out[i]; i++)
-		out[i] = (char)tolower((unsigned char)out[i]);
-	if (i > 1 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	return 0;
 }
 
 struct store *

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -68,6 +70,15 @@ clock_rfc3339(time_t t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+json_t *
+clock_json(time_t t)
+{
+	char	 buf[32];
+
+	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
+	    sizeof(buf)));
 }
 
 const char *

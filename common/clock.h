@@ -16,6 +16,10 @@ time_t	clock_now(void);
 int	clock_parse(const char *s, time_t *out);
 /* Format as RFC 3339 UTC ("2026-11-27T10:00:00Z"); buf needs 21 bytes. */
 const char *clock_rfc3339(time_t t, char *buf, size_t len);
+/* The one JSON spelling of a time, for every output (CLI, API, MQTT,
+ * webhooks, the outbox): an RFC 3339 UTC string, or null for 0 (never,
+ * not yet). Caller owns the reference. */
+struct json_t *clock_json(time_t t);
 /* "3d 4h", "5h 12m", "42s": a short human duration (negative: "-3h"). */
 const char *clock_duration(long long seconds, char *buf, size_t len);
 

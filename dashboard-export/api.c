@@ -10,20 +10,11 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 #define HISTORY_MAX	50		/* observations in the detail view */
 #define HISTORY_DAYS	30
-
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
 
 static json_t *
 str_or_null(const char *s)
@@ -38,39 +29,31 @@ ds_list(const struct xds *a, unsigned n)
 	unsigned	 i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:i, s:i, s:i, s:o, "
-		    "s:o}", "key_tag", a[i].key_tag, "algorithm",
-		    a[i].algorithm, "digest_type", a[i].digest_type, "digest",
-		    str_or_null(a[i].digest), "record",
-		    str_or_null(a[i].record)));
+		if (a[i].json != NULL)
+			json_array_append(arr, a[i].json);
 	return arr;
 }
-
 static json_t *
-host_json(const struct xhost *h)
+host_json(const struct hostevent *h, const char *owner)
 {
-	json_t	*o, *ds = json_null();
-	char	 hex[2 * PROBE_MAX_DIGEST + 1];
+	json_t	*o, *ds = NULL;
 
 	if (h == NULL)
 		return json_null();
-	if (h->digest_len > 0) {
-		dsmatch_hex_upper(h->digest, h->digest_len, hex, sizeof(hex));
-		ds = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", h->key_tag,
-		    "algorithm", h->algorithm, "digest_type", h->digest_type,
-		    "digest", hex);
-	}
+	if (h->digest_len > 0)
+		ds = probe_ds_json(owner, h->key_tag, h->algorithm,
+		    h->digest_type, h->digest, h->digest_len);
 	o = json_object();
 	json_object_set_new(o, "source", json_string(h->source));
 	json_object_set_new(o, "event", json_string(h->event));
 	json_object_set_new(o, "request_identifier",
 	    str_or_null(h->request_id));
-	json_object_set_new(o, "time", time_json(h->time));
-	json_object_set_new(o, "received_at", time_json(h->received));
-	json_object_set_new(o, "ds", ds);
+	json_object_set_new(o, "time", clock_json(h->time));
+	json_object_set_new(o, "received_at", clock_json(h->received));
+	json_object_set_new(o, "ds", ds != NULL ? ds : json_null());
 	json_object_set_new(o, "ds_matches_dns", h->verdict < 0 ?
 	    json_null() : json_boolean(h->verdict == 1));
-	json_object_set_new(o, "verified_at", time_json(h->verified_at));
+	json_object_set_new(o, "verified_at", clock_json(h->verified_at));
 	return o;
 }
 
@@ -101,10 +84,9 @@ problems_json(const struct xdom *d)
 	unsigned	 i;
 
 	for (i = 0; i < d->n_problems; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code",
-		    d->problems[i].code, "severity",
-		    probe_problem_severity_name(
-		    (enum probe_severity)d->problems[i].severity), "message",
+		json_array_append_new(a, probe_problem_json(
+		    d->problems[i].code,
+		    (enum probe_severity)d->problems[i].severity,
 		    d->problems[i].message));
 	return a;
 }
@@ -124,7 +106,7 @@ hist_cb(void *arg, const struct store_observation *o)
 	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
 	    NULL;
 	x = json_object();
-	json_object_set_new(x, "time", time_json(o->time));
+	json_object_set_new(x, "time", clock_json(o->time));
 	json_object_set_new(x, "state", json_string(o->state));
 	json_object_set_new(x, "severity", json_string(o->severity));
 	json_object_set_new(x, "validation", json_string(o->validation));
@@ -173,8 +155,7 @@ keys_json(struct export *ex, const char *name)
 	struct store_ds_seen	*ds = NULL;
 	size_t			 nk = 0, nd = 0, i;
 	time_t			 klast = 0, dlast = 0;
-	json_t			*o, *a;
-	char			 hex[2 * PROBE_MAX_DIGEST + 1];
+	json_t			*o, *a, *x;
 
 	if (ex->store == NULL)
 		return json_null();
@@ -193,22 +174,24 @@ keys_json(struct export *ex, const char *name)
 		    "s:o, s:o, s:o, s:b}", "key_tag", k[i].key_tag, "algorithm",
 		    k[i].algorithm, "flags", k[i].flags, "role",
 		    (k[i].flags & 1) ? "ksk" : "zsk", "first_seen",
-		    time_json(k[i].first_seen), "last_seen",
-		    time_json(k[i].last_seen), "signing_since",
-		    time_json(k[i].signing_first_seen), "ds_since",
-		    time_json(k[i].ds_first_seen), "published",
+		    clock_json(k[i].first_seen), "last_seen",
+		    clock_json(k[i].last_seen), "signing_since",
+		    clock_json(k[i].signing_first_seen), "ds_since",
+		    clock_json(k[i].ds_first_seen), "published",
 		    k[i].last_seen == klast));
 	json_object_set_new(o, "dnskeys", a);
 	a = json_array();
 	for (i = 0; i < nd; i++) {
-		dsmatch_hex_upper(ds[i].digest, ds[i].digest_len, hex,
-		    sizeof(hex));
-		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:o, "
-		    "s:o, s:b}", "key_tag", ds[i].key_tag, "algorithm",
-		    ds[i].algorithm, "digest_type", ds[i].digest_type,
-		    "digest", hex, "first_seen", time_json(ds[i].first_seen),
-		    "last_seen", time_json(ds[i].last_seen), "at_parent",
-		    ds[i].last_seen == dlast));
+		if ((x = probe_ds_json(name, ds[i].key_tag, ds[i].algorithm,
+		    ds[i].digest_type, ds[i].digest, ds[i].digest_len)) ==
+		    NULL)
+			continue;
+		json_object_set_new(x, "first_seen",
+		    clock_json(ds[i].first_seen));
+		json_object_set_new(x, "last_seen", clock_json(ds[i].last_seen));
+		json_object_set_new(x, "at_parent",
+		    json_boolean(ds[i].last_seen == dlast));
+		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "ds", a);
 	free(k);
@@ -227,9 +210,13 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "domain", json_string(d->name));
 	json_object_set_new(o, "checked", json_boolean(d->checked));
 	json_object_set_new(o, "from_history", json_boolean(d->from_history));
-	json_object_set_new(o, "checked_at", time_json(d->known ?
+	json_object_set_new(o, "checked_at", clock_json(d->known ?
 	    d->last_check : 0));
 	json_object_set_new(o, "interval", json_integer(d->interval_s));
+	json_object_set_new(o, "catalog", d->catalog[0] ?
+	    json_string(d->catalog) : json_null());
+	json_object_set_new(o, "critical_before", json_integer(
+	    (json_int_t)d->policy.critical_before_s));
 	json_object_set_new(o, "state", json_string(probe_state_name(d->known ?
 	    (enum probe_state)d->state : PROBE_STATE_UNKNOWN)));
 	json_object_set_new(o, "severity", json_string(
@@ -244,7 +231,7 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    d->n_publish));
 	json_object_set_new(o, "ds_to_remove", ds_list(d->remove, d->n_remove));
 	json_object_set_new(o, "rotation", xrotation_json(d->rot, now));
-	json_object_set_new(o, "host_event", host_json(d->host));
+	json_object_set_new(o, "host_event", host_json(d->host, d->name));
 	json_object_set_new(o, "ds_records", d->checked ?
 	    json_integer(d->n_ds) : json_null());
 	json_object_set_new(o, "dnskey_records", d->checked ?
@@ -256,7 +243,7 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "bootstrap_ready", d->checked &&
 	    d->bootstrap >= 0 ? json_boolean(d->bootstrap) : json_null());
 	json_object_set_new(o, "earliest_signature_expiry",
-	    time_json(d->sig_expiry));
+	    clock_json(d->sig_expiry));
 	json_object_set_new(o, "ambiguous_rotation", d->checked ?
 	    json_boolean(d->rotation_ambiguous) : json_null());
 	json_object_set_new(o, "servers_agree", d->checked ?
@@ -268,12 +255,12 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	json_object_set_new(o, "cds", d->checked ? json_pack("{s:b, s:b, "
 	    "s:b, s:o}", "consistent", d->cds_consistent, "parent_applies_cds",
 	    d->cds_parent_applies, "delete", d->cds_delete, "pickup_by",
-	    time_json(d->cds_pickup)) : json_null());
+	    clock_json(d->cds_pickup)) : json_null());
 
 	a = json_array();
 	for (i = 0; i < d->n_keys; i++)
 		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:b, "
-		    "s:b, s:b, s:b, s:o}", "key_tag", d->keys[i].key_tag,
+		    "s:b, s:b, s:b, s:o, s:o}", "key_tag", d->keys[i].key_tag,
 		    "algorithm", d->keys[i].algorithm, "flags",
 		    d->keys[i].flags, "role",
 		    (d->keys[i].flags & 1) ? "ksk" : "zsk",
@@ -281,14 +268,20 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 		    d->keys[i].has_ds, "needs_ds", d->keys[i].needs_ds,
 		    "algorithm_deprecated", d->keys[i].deprecated, "rsa_bits",
 		    d->keys[i].rsa_bits >= 0 ?
-		    json_integer(d->keys[i].rsa_bits) : json_null()));
+		    json_integer(d->keys[i].rsa_bits) : json_null(),
+		    "dnskey_rrsig_verified", d->keys[i].sig_verified < 0 ?
+		    json_null() : json_boolean(d->keys[i].sig_verified)));
 	json_object_set_new(o, "dnskeys", a);
 	json_object_set_new(o, "denial", denial_json(d));
 	json_object_set_new(o, "algorithm_rollover", d->checked &&
-	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b}",
+	    d->alg_stage != PROBE_ALG_NONE ? json_pack("{s:s, s:i, s:i, s:b, "
+	    "s:o, s:o, s:o, s:b}",
 	    "stage", probe_alg_stage_name((enum probe_alg_stage)d->alg_stage),
 	    "from", d->alg_from, "to", d->alg_to, "bad_order",
-	    d->alg_bad_order) : json_null());
+	    d->alg_bad_order, "stage_since", clock_json(d->alg_since),
+	    "next_step_safe_at", clock_json(d->alg_safe_at), "deadline",
+	    clock_json(d->alg_deadline), "stalled", d->alg_stalled) :
+	    json_null());
 	a = json_array();
 	for (i = 0; i < d->n_servers; i++)
 		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, "
@@ -312,7 +305,7 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	    "every_server_asked", d->checked ? json_boolean(d->every_parent) :
 	    json_null(), "agree", d->checked ? json_boolean(d->parents_agree) :
 	    json_null(), "servers", a));
-	json_object_set_new(o, "safe_removal_at", time_json(
+	json_object_set_new(o, "safe_removal_at", clock_json(
 	    store_rotation_safe_removal(d->rot) ?
 	    store_rotation_safe_removal(d->rot) : d->safe_removal_at));
 	a = json_array();
@@ -340,17 +333,42 @@ xapi_domain(struct export *ex, const struct xdom *d, bool detail, time_t now)
 	return o;
 }
 
+/* The catalog zones the monitored set comes from in part, with what the
+ * last poll said: the error text that metrics cannot carry. */
+static json_t *
+catalogs_json(struct export *ex)
+{
+	const struct xcat	*c;
+	json_t			*a = json_array();
+	size_t			 i;
+	char			 ok_at[32], tried_at[32];
+
+	for (i = 0; i < ex->n_cats; i++) {
+		c = &ex->cats[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, "
+		    "s:o, s:b, s:o, s:o, s:o}", "zone", c->zone, "primary",
+		    c->primary, "members", (json_int_t)c->members, "excess",
+		    (json_int_t)c->excess, "ignored", (json_int_t)c->ignored,
+		    "serial", c->have ? json_integer(c->serial) : json_null(),
+		    "ok", c->ok, "last_success", c->last_success ?
+		    json_string(clock_rfc3339(c->last_success, ok_at,
+		    sizeof(ok_at))) : json_null(), "last_attempt",
+		    c->last_attempt ? json_string(clock_rfc3339(c->last_attempt,
+		    tried_at, sizeof(tried_at))) : json_null(), "error",
+		    c->error[0] ? json_string(c->error) : json_null()));
+	}
+	return a;
+}
+
 json_t *
 xapi_domains(struct export *ex, time_t now)
 {
 	struct xdom	**v;
 	size_t		  n, i;
 	json_t		 *o, *a;
-	char		  buf[32];
 
 	o = json_object();
-	json_object_set_new(o, "generated_at", json_string(clock_rfc3339(now,
-	    buf, sizeof(buf))));
+	json_object_set_new(o, "generated_at", clock_json(now));
 	a = json_array();
 	if ((v = xdom_sorted(ex, &n)) != NULL) {
 		for (i = 0; i < n; i++)
@@ -359,6 +377,7 @@ xapi_domains(struct export *ex, time_t now)
 		free(v);
 	}
 	json_object_set_new(o, "domains", a);
+	json_object_set_new(o, "catalogs", catalogs_json(ex));
 	xapi_identity(ex, o);
 	return o;
 }

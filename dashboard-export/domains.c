@@ -4,7 +4,6 @@
  * comes from here (and, for history and key timelines, from the store),
  * so a scrape costs a walk over this table and never a DNS question.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +11,9 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 
 const double xprobe_bounds[XPROBE_BUCKETS] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
@@ -62,23 +61,6 @@ xlabel_escape(const char *s)
 	return out;
 }
 
-int
-xname_normalise(const char *in, char *out, size_t len)
-{
-	uint8_t		 wire[DSMATCH_NAME_MAX];
-	size_t		 wlen, i;
-
-	if (in == NULL || *in == '\0' || strlen(in) >= len ||
-	    dsmatch_name_to_wire(in, wire, sizeof(wire), &wlen, NULL, 0) == -1)
-		return -1;
-	for (i = 0; in[i]; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
-	out[i] = '\0';
-	if (i > 1 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	return 0;
-}
-
 void
 xhist_observe(struct xhist *h, const double *bounds, unsigned n, double v)
 {
@@ -120,7 +102,7 @@ xds_free(struct xds *a, unsigned n)
 	unsigned	 i;
 
 	for (i = 0; i < n; i++) {
-		free(a[i].digest);
+		json_decref(a[i].json);
 		free(a[i].record);
 	}
 	free(a);
@@ -204,7 +186,8 @@ xdom_find(const struct export *ex, const char *name)
 {
 	char	 norm[PROBE_NAME_MAX];
 
-	if (ex == NULL || xname_normalise(name, norm, sizeof(norm)) == -1)
+	if (ex == NULL || dsmatch_name_normalise(name, norm, sizeof(norm), NULL,
+	    0) == -1)
 		return NULL;
 	return find_exact(ex, norm);
 }
@@ -359,6 +342,55 @@ preload(struct export *ex)
 	free(rots);
 }
 
+static void
+free_cats(struct xcat *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].label);
+		free(v[i].zone);
+		free(v[i].primary);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int
+export_set_catalogs(struct export *ex, const struct export_catalog *list,
+    size_t n)
+{
+	struct xcat	*v;
+	size_t		 i;
+
+	if (ex == NULL)
+		return 0;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((v[i].label = xlabel_escape(list[i].zone)) == NULL ||
+		    (v[i].zone = strdup(list[i].zone)) == NULL ||
+		    (v[i].primary = strdup(list[i].primary)) == NULL ||
+		    (v[i].error = strdup(list[i].error ? list[i].error :
+		    "")) == NULL) {
+			free_cats(v, i + 1);
+			return -1;
+		}
+		v[i].last_attempt = list[i].last_attempt;
+		v[i].members = list[i].members;
+		v[i].excess = list[i].excess;
+		v[i].ignored = list[i].ignored;
+		v[i].serial = list[i].serial;
+		v[i].have = list[i].have;
+		v[i].ok = list[i].ok;
+		v[i].last_success = list[i].last_success;
+	}
+	free_cats(ex->cats, ex->n_cats);
+	ex->cats = v;
+	ex->n_cats = n;
+	return 0;
+}
+
 int
 export_set_domains(struct export *ex, const struct export_domain *list,
     size_t n)
@@ -374,7 +406,8 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 	for (i = 0; i < ex->n_dom; i++)
 		ex->dom[i]->listed = false;
 	for (i = 0; i < n; i++) {
-		if (xname_normalise(list[i].name, norm, sizeof(norm)) == -1)
+		if (dsmatch_name_normalise(list[i].name, norm,
+		    sizeof(norm), NULL, 0) == -1)
 			continue;
 		if ((d = find_exact(ex, norm)) != NULL && d->listed)
 			continue;	/* listed twice */
@@ -400,6 +433,8 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		d->policy = list[i].policy;
 		d->interval_s = list[i].interval_s;
 		d->in_shard = list[i].in_shard;
+		snprintf(d->catalog, sizeof(d->catalog), "%s",
+		    list[i].catalog != NULL ? list[i].catalog : "");
 		a[k++] = d;
 	}
 	/* Committed: free the ones that went, keep the new order. */
@@ -432,6 +467,7 @@ export_set_store(struct export *ex, struct store *st)
 	if (ex == NULL)
 		return;
 	ex->store = st;
+	hostevents_set_store(ex->hostevents, st);
 	preload(ex);
 }
 
@@ -447,15 +483,15 @@ static void
 xds_set(struct xds *x, const char *domain, uint16_t tag, uint8_t alg,
     uint8_t dtype, const uint8_t *digest, size_t dlen)
 {
-	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
+	json_t	*rec;
 
 	x->key_tag = tag;
 	x->algorithm = alg;
 	x->digest_type = dtype;
-	dsmatch_hex_upper(digest, dlen, hex, sizeof(hex));
-	x->digest = strdup(hex);
-	x->record = dsmatch_ds_record(domain, tag, alg, dtype, digest, dlen,
-	    line, sizeof(line)) == 0 ? strdup(line) : NULL;
+	x->json = probe_ds_json(domain, tag, alg, dtype, digest, dlen);
+	rec = x->json != NULL ? json_object_get(x->json, "record") : NULL;
+	x->record = json_is_string(rec) ? strdup(json_string_value(rec)) :
+	    NULL;
 }
 
 /* The run's counters and histograms, whatever the check found. */
@@ -540,6 +576,10 @@ copy_summary(struct xdom *d, const struct probe_result *r, time_t now)
 	d->alg_from = r->alg_rollover.from;
 	d->alg_to = r->alg_rollover.to;
 	d->alg_bad_order = r->alg_rollover.bad_order;
+	d->alg_since = r->alg_rollover.stage_since;
+	d->alg_safe_at = r->alg_rollover.safe_at;
+	d->alg_deadline = r->alg_rollover.deadline;
+	d->alg_stalled = r->alg_rollover.stalled;
 	d->parents_agree = r->parents_agree;
 	d->every_parent = r->every_parent;
 	d->safe_removal_at = r->safe_removal_at;
@@ -671,6 +711,8 @@ copy_keys(struct xdom *d, const struct probe_result *r)
 		    r->keys[i].algorithm);
 		d->keys[i].rsa_bits = (int16_t)dsmatch_rsa_bits(
 		    r->keys[i].rdata, r->keys[i].rdata_len);
+		d->keys[i].sig_verified = (int8_t)probe_key_sig_verified(r,
+		    i);
 	}
 	d->n_keys = r->n_keys;
 }
@@ -737,7 +779,8 @@ reverify_host(struct xdom *d, const struct probe_result *r, time_t now)
 	int	 v;
 
 	if (d->host == NULL || d->host->digest_len == 0 || r->n_keys == 0 ||
-	    (v = xhost_verify(d->host, r->domain, r->keys, r->n_keys)) < 0)
+	    (v = hostevents_verify(d->host, r->domain, r->keys,
+	    r->n_keys)) < 0)
 		return;
 	if (v == 1 && d->host->verdict == 0)
 		log_info("%s: the DS of %s event %s now matches a published "
@@ -777,50 +820,125 @@ export_update(struct export *ex, const struct probe_result *r,
 
 /* ------------------------------------------------------------------ */
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
+/* The store's encoder under the exporter's name, for the callers that
+ * still use it: the shape is the store's, not the exporter's own. */
 json_t *
 xrotation_json(const struct store_rotation *r, time_t now)
 {
-	json_t		*o, *old;
-	unsigned	 i;
+	return store_rotation_json(r, now);
+}
 
-	if (r == NULL)
-		return json_null();
-	old = json_array();
-	for (i = 0; i < r->n_old; i++)
-		json_array_append_new(old, json_integer(r->old_key_tags[i]));
-	o = json_object();
-	json_object_set_new(o, "kind", json_string(
-	    store_rotation_kind_name(r->kind)));
-	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "external_id", r->external_id[0] ?
-	    json_string(r->external_id) : json_null());
-	json_object_set_new(o, "start", time_json(r->start));
-	json_object_set_new(o, "deadline", time_json(r->deadline));
-	json_object_set_new(o, "registrar_deadline",
-	    time_json(r->registrar_deadline));
-	json_object_set_new(o, "seconds_left", r->registrar_deadline != 0 &&
-	    r->ds_updated_at == 0 ? json_integer((json_int_t)
-	    (r->registrar_deadline - now)) : json_null());
-	json_object_set_new(o, "ds_updated_at", time_json(r->ds_updated_at));
-	/* ds_updated_at is when the last parent server got the new DS. */
-	json_object_set_new(o, "ds_everywhere_at",
-	    time_json(r->ds_updated_at));
-	json_object_set_new(o, "safe_removal_at",
-	    time_json(store_rotation_safe_removal(r)));
-	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
-	json_object_set_new(o, "new_key_algorithm",
-	    json_integer(r->new_key_alg));
-	json_object_set_new(o, "old_key_tags", old);
-	json_object_set_new(o, "ds_ttl", r->ds_ttl ?
-	    json_integer(r->ds_ttl) : json_null());
-	return o;
+/* ---------------------------------------------------- DNS host events */
+
+static int
+dir_find(void *arg, const char *name, struct hostevents_domain *out)
+{
+	struct xdom	*d = find_exact(arg, name);
+
+	if (d == NULL)
+		return 0;
+	out->name = d->name;
+	out->policy = d->policy;
+	out->in_shard = d->in_shard;
+	out->ds_ttl = d->ds_ttl;
+	return 1;
+}
+
+/* Every domain of the table, in shard or not: a DS names one zone
+ * whichever shard checks it. */
+static void
+dir_each_with_key(void *arg, uint16_t tag, uint8_t alg,
+    void (*fn)(void *, const char *), void *fnarg)
+{
+	struct export	*ex = arg;
+	struct xdom	*d;
+	size_t		 i;
+	unsigned	 k;
+
+	for (i = 0; i < ex->n_dom; i++) {
+		d = ex->dom[i];
+		for (k = 0; k < d->n_keys; k++)
+			if (d->keys[k].key_tag == tag &&
+			    d->keys[k].algorithm == alg)
+				break;
+		if (k < d->n_keys)
+			fn(fnarg, d->name);
+	}
+}
+
+void
+xhook_directory(struct export *ex, struct hostevents_directory *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->find = dir_find;
+	out->each_with_key = dir_each_with_key;
+	out->arg = ex;
+}
+
+/* What one delivery tells the table: the host's latest word, and the
+ * open rotation it opened or closed. */
+static void
+hook_learn(struct export *ex, const struct hostevents_reply *rep)
+{
+	struct xdom	*d;
+
+	if (!rep->heard || (d = find_exact(ex, rep->domain)) == NULL)
+		return;
+	if (d->host == NULL && (d->host = calloc(1, sizeof(*d->host))) == NULL)
+		return;
+	*d->host = rep->host;
+	if (rep->rotation == HOSTEVENTS_ROT_OPEN) {
+		if (d->rot == NULL)
+			d->rot = malloc(sizeof(*d->rot));
+		if (d->rot != NULL)
+			*d->rot = rep->open;
+	} else if (rep->rotation == HOSTEVENTS_ROT_CLOSED) {
+		free(d->rot);
+		d->rot = NULL;
+	}
+}
+
+void
+xhook_handle(struct export *ex, const char *body, size_t len, time_t now,
+    struct hostevents_reply *rep)
+{
+	hostevents_webhook(ex->hostevents, body, len, now, rep);
+	hook_learn(ex, rep);
+}
+
+int
+export_host_event_relayed(struct export *ex, const char *zone,
+    const char *body, size_t len, time_t now, char *why, size_t whylen)
+{
+	struct hostevents_reply	 rep;
+	int			 rc;
+
+	if (ex == NULL) {
+		snprintf(why, whylen, "%s is not monitored by this shard",
+		    zone);
+		return 0;
+	}
+	rc = hostevents_relayed(ex->hostevents, zone, body, len, now, &rep,
+	    why, whylen);
+	hook_learn(ex, &rep);
+	json_decref(rep.body);
+	return rc;
+}
+
+void
+export_on_host_webhook(struct export *ex, int (*fn)(void *, const char *,
+    const char *, size_t), void *arg)
+{
+	if (ex == NULL)
+		return;
+	hostevents_on_relay(ex->hostevents, fn, arg);
+}
+
+void
+export_on_host_event(struct export *ex, void (*fn)(void *, const char *),
+    void *arg)
+{
+	if (ex == NULL)
+		return;
+	hostevents_on_check(ex->hostevents, fn, arg);
 }

@@ -8,8 +8,10 @@
  * result and the open rotation to export_update(), which keeps a small
  * summary per domain in memory; every page renders from that table and,
  * for history and key timelines, reads the store. Nothing here calls
- * into the probe engine. The DNS host webhook is the one thing that
- * writes: it records the host's word on a rotation in the store.
+ * into the probe engine, and nothing here writes to the store: the DNS
+ * host webhook is routed to hostevents/ (hostevents/hostevents.h), which
+ * records the host's word on a rotation; the table keeps that word for
+ * the pages.
  */
 #ifndef DNSSECMON_EXPORT_H
 #define DNSSECMON_EXPORT_H
@@ -17,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -47,6 +50,8 @@ struct export_settings {
 	int			 timeout_s;	/* per read or write */
 	int			 request_timeout_s; /* to send a whole request */
 	int			 refresh_s;	/* status page auto-refresh */
+	bool			 no_enum_zeros;	/* /metrics: drop the 0-valued
+						   series of enum gauges */
 	const char		*dnsimple_secret; /* NULL: webhook off */
 };
 
@@ -58,6 +63,23 @@ struct export_domain {
 	bool			 in_shard;	/* false: another shard checks
 						   it; only a host's webhook
 						   for it is taken here */
+	const char		*catalog;	/* the catalog zone it is a
+						   member of; NULL: configured */
+};
+
+/* One catalog zone (RFC 9432) the monitored set comes from in part. */
+struct export_catalog {
+	const char		*zone;
+	const char		*primary;
+	size_t			 members;	/* monitored (all shards) */
+	size_t			 excess;	/* over max_members */
+	size_t			 ignored;	/* broken member nodes */
+	uint32_t		 serial;
+	bool			 have;		/* transferred once */
+	bool			 ok;		/* the last poll worked */
+	time_t			 last_success;	/* 0: never */
+	time_t			 last_attempt;
+	const char		*error;		/* "" when ok */
 };
 
 /*
@@ -78,8 +100,8 @@ int		 export_listen(struct export *, const struct export_settings *,
 		    char *err, size_t errlen);
 
 /*
- * The store to read history from and to record webhook events in; NULL
- * when none. The exporter never closes it. Domains not checked yet in
+ * The store to read history from, and for hostevents to record webhook
+ * events in; NULL when none. The exporter never closes it. Domains not checked yet in
  * this run are filled from it (their last known state and open rotation)
  * so that a restart does not hide a running deadline.
  */
@@ -132,6 +154,14 @@ void		 export_set_identity(struct export *, const char *instance,
  */
 int		 export_set_domains(struct export *,
 		    const struct export_domain *, size_t n);
+
+/*
+ * The catalogs and their status (copied), replacing the previous list,
+ * for /metrics (dnssecmon_catalog_*). 0, or -1 when out of memory (the
+ * old list stays).
+ */
+int		 export_set_catalogs(struct export *,
+		    const struct export_catalog *, size_t n);
 
 /*
  * After each check: the classified result (only read, during the call)

@@ -536,19 +536,6 @@ is_get(struct evhttp_request *req)
 	return method_is(req, EVHTTP_REQ_GET) || method_is(req, EVHTTP_REQ_HEAD);
 }
 
-/* Constant time over the configured secret's length: how much of a guess
- * is right must not show in the answer time. */
-static bool
-secret_ok(const char *want, const char *got)
-{
-	size_t		 i, wl = strlen(want), gl = strlen(got);
-	unsigned char	 diff = (unsigned char)(wl != gl);
-
-	for (i = 0; i < wl; i++)
-		diff |= (unsigned char)(want[i] ^ (i < gl ? got[i] : 0));
-	return diff == 0;
-}
-
 static void
 peer_text(struct evhttp_request *req, char *buf, size_t len)
 {
@@ -564,24 +551,22 @@ peer_text(struct evhttp_request *req, char *buf, size_t len)
 static void
 serve_hook(struct export *ex, struct evhttp_request *req, const char *secret)
 {
-	struct xhook_reply	 rep;
+	struct hostevents_reply	 rep;
 	struct evbuffer		*in;
 	char			 peer[64];
 	size_t			 len;
 	const char		*body;
 
 	peer_text(req, peer, sizeof(peer));
-	if (ex->dnsimple_secret == NULL || !secret_ok(ex->dnsimple_secret,
-	    secret)) {
+	if (!hostevents_authorise(ex->hostevents, secret)) {
 		/* The URL is the credential: never log it. Anyone can
 		 * send these: one line, then a sum once a minute; the
 		 * metric counts every one. */
-		ex->hooks[XHOOK_REJECTED]++;
 		if (rl_allow(&ex->rl_hook, time(NULL)))
 			log_warnx("http: dnsimple webhook from %s with %s: "
 			    "404 (more are summed up every %d s)", peer,
-			    ex->dnsimple_secret == NULL ? "the webhook not "
-			    "configured" : "a wrong secret", LOG_WINDOW);
+			    !hostevents_enabled(ex->hostevents) ? "the webhook "
+			    "not configured" : "a wrong secret", LOG_WINDOW);
 		reply_text(req, 404, "Not Found", "not found");
 		return;
 	}
@@ -599,7 +584,7 @@ serve_hook(struct export *ex, struct evhttp_request *req, const char *secret)
 	}
 	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
 	memset(&rep, 0, sizeof(rep));
-	xdnsimple_handle(ex, body, len, clock_now(), &rep);
+	xhook_handle(ex, body, len, clock_now(), &rep);
 	log_info("http: dnsimple webhook from %s: %d", peer, rep.status);
 	reply_json(req, rep.status, rep.body);
 	json_decref(rep.body);
@@ -886,9 +871,10 @@ serve_status(struct export *ex, struct evhttp_request *req)
 	xstatus_render(ex, b, clock_now());
 	common_headers(req, "text/html; charset=utf-8");
 	/* No external asset, ever: the page carries its CSS and its one
-	 * script inline. */
+	 * script inline; the script reads the JSON API of this origin. */
 	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; "
 	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+	    "connect-src 'self'; "
 	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	send_reply(req, 200, "OK", b);
@@ -1065,12 +1051,17 @@ route(struct evhttp_request *req, void *arg)
 struct export *
 export_create(struct event_base *base, char *err, size_t errlen)
 {
-	struct export	*ex;
+	struct export			*ex;
+	struct hostevents_directory	 dir;
 
-	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+	if ((ex = calloc(1, sizeof(*ex))) == NULL ||
+	    (ex->hostevents = hostevents_create()) == NULL) {
+		free(ex);
 		snprintf(err, errlen, "exporter: out of memory");
 		return NULL;
 	}
+	xhook_directory(ex, &dir);
+	hostevents_set_directory(ex->hostevents, &dir);
 	ex->base = base;
 	ex->started = clock_now();
 	ex->max_connections = EXPORT_DEFAULT_CONNECTIONS;
@@ -1109,12 +1100,13 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 {
 	struct evconnlistener		*lev;
 	struct evhttp_bound_socket	*bound;
-	char				*secret = NULL;
 	struct timeval			 tv = { 1, 0 };
 
+	/* Checked first: a reload that fails changes nothing. */
 	if (s->dnsimple_secret != NULL &&
-	    (secret = strdup(s->dnsimple_secret)) == NULL) {
-		snprintf(err, errlen, "exporter: out of memory");
+	    strlen(s->dnsimple_secret) > HOSTEVENTS_SECRET_MAX) {
+		snprintf(err, errlen, "hooks.dnsimple.secret: longer than %d "
+		    "characters", HOSTEVENTS_SECRET_MAX);
 		return -1;
 	}
 	if (ex->http == NULL) {
@@ -1125,7 +1117,6 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 		    ex)) == NULL) {
 			snprintf(err, errlen, "http: cannot set up the "
 			    "server");
-			free(secret);
 			return -1;
 		}
 		evhttp_set_gencb(ex->http, route, ex);
@@ -1147,14 +1138,12 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 			snprintf(err, errlen, "http: cannot listen on %s: %s",
 			    s->listen_text, evutil_socket_error_to_string(
 			    EVUTIL_SOCKET_ERROR()));
-			free(secret);
 			return -1;
 		}
 		if ((bound = evhttp_bind_listener(ex->http, lev)) == NULL) {
 			evconnlistener_free(lev);
 			snprintf(err, errlen, "http: cannot serve on %s",
 			    s->listen_text);
-			free(secret);
 			return -1;
 		}
 		if (ex->bound != NULL)
@@ -1167,8 +1156,8 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 		snprintf(ex->listen_text, sizeof(ex->listen_text), "%s",
 		    s->listen_text);
 		log_info("http: listening on %s (/metrics, /api/v1/domains, "
-		    "status page at /%s)", s->listen_text, secret != NULL ?
-		    ", dnsimple webhook on" : "");
+		    "status page at /%s)", s->listen_text,
+		    s->dnsimple_secret != NULL ? ", dnsimple webhook on" : "");
 		if (!is_loopback(s->addr))
 			log_warnx("http: %s is not a loopback address: the "
 			    "status page, the API and /metrics have no "
@@ -1185,9 +1174,10 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 	    s->request_timeout_s : EXPORT_DEFAULT_REQUEST_TIMEOUT;
 	ex->refresh_s = s->refresh_s > 0 ? s->refresh_s :
 	    EXPORT_DEFAULT_REFRESH;
+	ex->no_enum_zeros = s->no_enum_zeros;
 	evhttp_set_timeout(ex->http, ex->timeout_s);
-	free(ex->dnsimple_secret);
-	ex->dnsimple_secret = secret;
+	/* Cannot fail: its length was checked above. */
+	(void)hostevents_set_secret(ex->hostevents, s->dnsimple_secret);
 	sweep_conns(ex, time(NULL));
 	return 0;
 }
@@ -1225,10 +1215,12 @@ export_destroy(struct export *ex)
 	ex->store = NULL;
 	(void)export_set_domains(ex, NULL, 0);
 	free(ex->dom);
+	(void)export_set_catalogs(ex, NULL, 0);
+	free(ex->cats);
 	for (i = 0; i < ex->n_resolvers; i++) {
 		free(ex->resolver_name[i]);
 		free(ex->resolver_label[i]);
 	}
-	free(ex->dnsimple_secret);
+	hostevents_destroy(ex->hostevents);
 	free(ex);
 }

@@ -1,7 +1,9 @@
 /*
  * Internals of the exporter, shared by its files: the domain table
  * (domains.c), the HTTP server (http.c) and the pages it serves
- * (metrics.c, api.c, statuspage.c, dnsimple.c).
+ * (metrics.c, api.c, statuspage.c). A DNS host's webhook is taken in by
+ * hostevents/ (the HTTP server routes it there); the table only keeps
+ * the host's latest word for the pages.
  */
 #ifndef DNSSECMON_EXPORT_INTERNAL_H
 #define DNSSECMON_EXPORT_INTERNAL_H
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "dashboard-export/export.h"
+#include "hostevents/hostevents.h"
 
 struct evbuffer;
 struct evhttp;
@@ -29,7 +32,7 @@ struct xds {
 	uint16_t	 key_tag;
 	uint8_t		 algorithm;
 	uint8_t		 digest_type;
-	char		*digest;	/* upper-case hex */
+	struct json_t	*json;		/* probe_ds_json(): the API's */
 	char		*record;	/* "name. IN DS ..." line */
 };
 
@@ -78,23 +81,7 @@ struct xkey {
 	bool		 needs_ds;
 	bool		 deprecated;	/* algorithm must no longer sign */
 	int16_t		 rsa_bits;	/* -1: not an RSA key */
-};
-
-/* The latest word of a DNS host on a domain (its webhook). */
-struct xhost {
-	char		 source[16];
-	char		 event[40];		/* dnssec.rotation_start ... */
-	char		 request_id[64];
-	time_t		 time;			/* the host's time */
-	time_t		 received;
-	uint16_t	 key_tag;
-	uint8_t		 algorithm;
-	uint8_t		 digest_type;
-	uint8_t		 digest_len;		/* 0: the event had no DS */
-	uint8_t		 digest[PROBE_MAX_DIGEST];
-	int		 verdict;	/* 1: a published key matches its DS,
-					   0: none does, -1: not known yet */
-	time_t		 verified_at;
+	int8_t		 sig_verified;	/* probe_key_sig_verified() */
 };
 
 /* What the exporter knows of one domain. */
@@ -105,6 +92,7 @@ struct xdom {
 	int		 interval_s;
 	bool		 in_shard;
 	bool		 listed;	/* export_set_domains() scratch */
+	char		 catalog[PROBE_NAME_MAX];	/* "": configured */
 
 	bool		 known;		/* from a check or from history */
 	bool		 checked;	/* a check finished in this run */
@@ -148,6 +136,9 @@ struct xdom {
 	/* Algorithm rollover: enum probe_alg_stage (0: none), from, to. */
 	uint8_t		 alg_stage, alg_from, alg_to;
 	bool		 alg_bad_order;
+	/* ... its stage's clock (0: none), as the classifier set it. */
+	time_t		 alg_since, alg_safe_at, alg_deadline;
+	bool		 alg_stalled;
 	bool		 parents_agree;	/* every answering parent server
 					   serves one DS set */
 	bool		 every_parent;	/* the last check asked them all */
@@ -173,7 +164,7 @@ struct xdom {
 	struct xds	*remove;	/* DS to remove */
 
 	struct store_rotation *rot;	/* open KSK rotation, NULL: none */
-	struct xhost	*host;		/* NULL: no host event seen */
+	struct hostevent *host;		/* NULL: no host event seen */
 };
 
 struct xhist {
@@ -198,14 +189,6 @@ struct xlogrl {
 	unsigned long	 suppressed;	/* since the last line */
 };
 
-/* Webhook outcomes, counted for /metrics. */
-enum xhook_result {
-	XHOOK_OPENED, XHOOK_CLOSED, XHOOK_DUPLICATE, XHOOK_IGNORED,
-	XHOOK_REJECTED, XHOOK_FAILED,
-	XHOOK_RELAYED,		/* for another shard, through the broker */
-	XHOOK_NRESULTS
-};
-
 /* What served an HTTP request: the handler label of
  * dnssecmon_http_requests_total. */
 enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
@@ -214,15 +197,21 @@ enum xhandler { XH_METRICS = 0, XH_STATUS, XH_HEALTHZ, XH_READYZ, XH_API,
 extern const int	 xhttp_codes[XHTTP_NCODES];
 extern const char	*xhttp_handlers[XH_NHANDLERS];
 
+struct xcat {
+	char		*label;		/* the zone, escaped for a label */
+	char		*zone, *primary, *error;	/* copies; error "" */
+	time_t		 last_attempt;
+	size_t		 members, excess, ignored;
+	uint32_t	 serial;
+	bool		 have, ok;
+	time_t		 last_success;
+};
+
 struct export {
 	struct event_base	*base;
 	struct store		*store;
 	time_t			 started;
-	void			(*host_event_fn)(void *, const char *);
-	void			*host_event_arg;
-	int			(*host_webhook_fn)(void *, const char *,
-				    const char *, size_t);
-	void			*host_webhook_arg;
+	struct hostevents	*hostevents;	/* the webhook's taker */
 	char			 instance[80];	/* "": not set */
 	unsigned		 shard_k, shard_n; /* n 0: not sharded */
 
@@ -238,7 +227,7 @@ struct export {
 	int			 timeout_s;
 	int			 request_timeout_s;
 	int			 refresh_s;
-	char			*dnsimple_secret;
+	bool			 no_enum_zeros;
 	struct event		*sweep;
 	struct event		*admit;		/* looks at new connections */
 	struct xconn		*conns;
@@ -251,6 +240,10 @@ struct export {
 	 * the monitor, not of a domain): why, from that check. */
 	bool			 intercepted;
 	char			 intercepted_why[256];
+
+	/* Catalog zones (export_set_catalogs). */
+	struct xcat		*cats;
+	size_t			 n_cats;
 
 	/* The table, sorted by name. */
 	struct xdom		**dom;
@@ -267,7 +260,6 @@ struct export {
 	struct xhist		 probe_duration;
 	unsigned long long	 checks_total;
 	unsigned long long	 errors_total;
-	unsigned long long	 hooks[XHOOK_NRESULTS];
 	unsigned long long	 http_requests;
 	/* Answers by handler and status code (xhttp_codes[], the last
 	 * slot: any other code). */
@@ -319,8 +311,6 @@ int		 xresolver_index(struct export *, const char *name);
 /* Fold one observation into a histogram with the given upper bounds. */
 void		 xhist_observe(struct xhist *, const double *bounds,
 		    unsigned n, double v);
-/* Lower case, no final dot, a valid domain name: 0; -1 otherwise. */
-int		 xname_normalise(const char *in, char *out, size_t len);
 /* Severity in Nagios order for the metric: 0 ok, 1 warning, 2 critical,
  * 3 unknown. */
 int		 xseverity_metric(enum probe_severity);
@@ -376,31 +366,18 @@ void		 xstatus_render(struct export *, struct evbuffer *out,
 /* HTML-escape s into out (& < > " '). */
 void		 xhtml_escape(struct evbuffer *out, const char *s);
 
-/* ----------------------------------------------------- dnsimple.c */
-
-/* What a webhook delivery gets back. */
-struct xhook_reply {
-	int		 status;	/* HTTP status */
-	struct json_t	*body;		/* caller decrefs */
-};
+/* ------------------------------------------------------ domains.c */
 
 /*
- * Handle one dnsimple webhook body: parse, cross-check against DNS,
- * record in the store, update the table. Fills reply (status 200 only
- * once the event is stored, or when there is nothing to store).
+ * One authorised dnsimple webhook body, through hostevents_webhook(); what
+ * it tells of the domain (the host's word, its open rotation) goes into
+ * the table. Fills reply (caller decrefs its body).
  */
-void		 xdnsimple_handle(struct export *, const char *body,
-		    size_t len, time_t now, struct xhook_reply *reply);
-/*
- * Does the host's DS match this DNSKEY RDATA (owner in wire form)? 1 yes,
- * 0 no, -1 cannot tell (no DS in the event, a digest type we do not
- * compute).
- */
-int		 xhost_verify_key(const struct xhost *, const uint8_t *owner,
-		    size_t owner_len, const uint8_t *rdata, size_t rdata_len);
-/* The same over the keys of a check: 1 when one matches, 0 when none
- * does, -1 when it cannot be told or there is no key. */
-int		 xhost_verify(const struct xhost *, const char *domain,
-		    const struct probe_key *keys, unsigned n_keys);
+void		 xhook_handle(struct export *, const char *body, size_t len,
+		    time_t now, struct hostevents_reply *reply);
+/* The table as hostevents asks it (find a domain, the domains with a
+ * key), for this exporter. */
+void		 xhook_directory(struct export *,
+		    struct hostevents_directory *out);
 
 #endif

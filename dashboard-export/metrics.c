@@ -172,10 +172,6 @@ waiting_for_ds(const struct xdom *d)
 	    d->rot->ds_updated_at == 0 && d->rot->registrar_deadline != 0;
 }
 
-static const char *hook_result_names[XHOOK_NRESULTS] = {
-	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
-	"relayed"
-};
 
 /*
  * A metric family of the page. Exactly one way to its samples:
@@ -408,14 +404,80 @@ webhook_events(struct out *o, struct export *ex, const char *name)
 {
 	unsigned	 k;
 
-	for (k = 0; k < XHOOK_NRESULTS; k++) {
+	for (k = 0; k < HOSTEVENTS_NRESULTS; k++) {
 		puts_(o, name);
 		puts_(o, "{source=\"dnsimple\",result=\"");
-		puts_(o, hook_result_names[k]);
+		puts_(o, hostevents_result_name(k));
 		puts_(o, "\"} ");
-		put_int(o, (long long)ex->hooks[k]);
+		put_int(o, (long long)hostevents_count(ex->hostevents, k));
 		put(o, "\n", 1);
 	}
+}
+
+/* One series per catalog zone; with have, only once transferred. */
+static void
+catalog_series(struct out *o, struct export *ex, const char *name,
+    int which)
+{
+	const struct xcat	*c;
+	size_t			 i;
+	long long		 v;
+
+	for (i = 0; i < ex->n_cats; i++) {
+		c = &ex->cats[i];
+		switch (which) {
+		case 0: v = (long long)c->members; break;
+		case 1: v = (long long)c->excess; break;
+		case 2: v = (long long)c->ignored; break;
+		case 3: if (!c->have) continue;
+			v = (long long)c->serial; break;
+		case 4: v = c->ok ? 1 : 0; break;
+		default: if (c->last_success == 0) continue;
+			v = (long long)c->last_success; break;
+		}
+		puts_(o, name);
+		puts_(o, "{catalog=\"");
+		puts_(o, c->label);
+		puts_(o, "\"} ");
+		put_int(o, v);
+		put(o, "\n", 1);
+	}
+}
+
+static void
+catalog_members(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 0);
+}
+
+static void
+catalog_excess(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 1);
+}
+
+static void
+catalog_ignored(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 2);
+}
+
+static void
+catalog_serial(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 3);
+}
+
+static void
+catalog_ok(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 4);
+}
+
+static void
+catalog_success(struct out *o, struct export *ex, const char *name)
+{
+	catalog_series(o, ex, name, 5);
 }
 
 /* The previous render's time: this one is still running. */
@@ -666,16 +728,20 @@ validation_label(unsigned s)
 	return probe_validation_name((enum probe_validation)s);
 }
 
-/* One series per value in [lo, hi], 1 for cur and 0 for the others. */
+/* One series per value in [lo, hi], 1 for cur and 0 for the others; with
+ * http.metrics_enum_zeros off only the 1, which saves 9 series a zone
+ * at the cost of "absent" instead of "0" in queries. */
 static void
 one_hot(struct out *o, const char *name, const struct xdom *d,
     const char *label, unsigned lo, unsigned hi, unsigned cur,
-    const char *(*value_name)(unsigned))
+    const char *(*value_name)(unsigned), bool zeros)
 {
 	char		 extra[PROBE_ADDR_MAX * 2 + 160];
 	unsigned	 s;
 
 	for (s = lo; s <= hi; s++) {
+		if (!zeros && s != cur)
+			continue;
 		snprintf(extra, sizeof(extra), ",%s=\"%s\"", label,
 		    value_name(s));
 		zone_series(o, name, d, extra);
@@ -687,20 +753,18 @@ static void
 rotation_state(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
-	(void)ex;
 	one_hot(o, name, d, "state", PROBE_STATE_UNKNOWN,
 	    PROBE_STATE_INSECURE, d->known ? d->state : PROBE_STATE_UNKNOWN,
-	    state_label);
+	    state_label, !ex->no_enum_zeros);
 }
 
 static void
 validation_status(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
 {
-	(void)ex;
 	one_hot(o, name, d, "status", PROBE_VAL_INDETERMINATE,
 	    PROBE_VAL_BOGUS, d->known ? d->validation :
-	    PROBE_VAL_INDETERMINATE, validation_label);
+	    PROBE_VAL_INDETERMINATE, validation_label, !ex->no_enum_zeros);
 }
 
 static void
@@ -815,6 +879,15 @@ alg_rollover_stage(const struct xdom *d, time_t now, long long *v)
 	return d->checked && d->alg_stage != PROBE_ALG_NONE;
 }
 
+static bool
+alg_rollover_deadline(const struct xdom *d, time_t now, long long *v)
+{
+	(void)now;
+	*v = (long long)d->alg_deadline;
+	return d->checked && d->alg_stage != PROBE_ALG_NONE &&
+	    d->alg_deadline != 0;
+}
+
 static void
 server_dnskey_bytes(struct out *o, struct export *ex, const char *name,
     const struct xdom *d)
@@ -885,6 +958,28 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_domains", "gauge",
 	  "Domains this daemon (this shard) monitors.",
 	  .scalar = domains_in_shard },
+	{ "dnssecmon_catalog_members", "gauge",
+	  "Member zones of the catalog zone (RFC 9432) monitored, over all "
+	  "shards.",
+	  .samples = catalog_members },
+	{ "dnssecmon_catalog_members_excess", "gauge",
+	  "Member zones of the catalog past its max_members: not monitored.",
+	  .samples = catalog_excess },
+	{ "dnssecmon_catalog_members_ignored", "gauge",
+	  "Member nodes of the catalog ignored as broken (several PTR, a "
+	  "zone twice, a name that needs escapes).",
+	  .samples = catalog_ignored },
+	{ "dnssecmon_catalog_serial", "gauge",
+	  "SOA serial of the catalog's last transfer.",
+	  .samples = catalog_serial },
+	{ "dnssecmon_catalog_transfer_ok", "gauge",
+	  "1 when the last poll of the catalog (SOA, and AXFR when the serial "
+	  "moved) worked, 0 when it failed (the members of the last transfer "
+	  "stay monitored).",
+	  .samples = catalog_ok },
+	{ "dnssecmon_catalog_last_success_timestamp_seconds", "gauge",
+	  "When a poll of the catalog last worked.",
+	  .samples = catalog_success },
 	{ "dnssecmon_ready", "gauge",
 	  "1 once every domain has been checked since the start (/readyz).",
 	  .scalar = ready },
@@ -1038,6 +1133,12 @@ static const struct metric_family families[] = {
 	  "signatures, 2 new keys, 3 DS swapped, 4 old keys removed, 5 old "
 	  "DS left over, 6 unclear; absent when one algorithm.",
 	  .value = alg_rollover_stage },
+	{ "dnssecmon_algorithm_rollover_stage_deadline_timestamp_seconds",
+	  "gauge",
+	  "By when the algorithm rollover's current stage should have moved "
+	  "on (the stage's start plus rotation_window); absent without a "
+	  "rollover.",
+	  .value = alg_rollover_deadline },
 	{ "dnssecmon_problem_info", "gauge",
 	  "1 for each problem the last check of the zone found, labelled "
 	  "with its code and severity.",

@@ -13,8 +13,9 @@
 
 #include <getdns/getdns_extra.h>
 
+#include "common/addr.h"
+#include "common/dsmatch.h"
 #include "probe/answer.h"
-#include "probe/dsmatch.h"
 
 #define T_A		1
 #define T_NS		2
@@ -227,21 +228,9 @@ add_glue(struct referral *out, const struct transport_msg *m,
 		g = &out->glue[out->n_glue++];
 		memset(g, 0, sizeof(*g));
 		g->ns = i;
-		if (rr->type == T_A) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&g->addr;
-
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(53);
-			memcpy(&sin->sin_addr, rdata(m, rr), 4);
-			g->len = sizeof(*sin);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&g->addr;
-
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(53);
-			memcpy(&s6->sin6_addr, rdata(m, rr), 16);
-			g->len = sizeof(*s6);
-		}
+		/* The size was checked against the type above. */
+		(void)addr_from_rdata(rdata(m, rr), rr->rdlen, 53, &g->addr,
+		    &g->len);
 		return;
 	}
 }

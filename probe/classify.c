@@ -9,8 +9,8 @@
 #include <strings.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "probe/answer.h"
-#include "probe/dsmatch.h"
 #include "probe/parents.h"
 #include "probe/probe.h"
 
@@ -18,13 +18,16 @@
 
 /*
  * Registries that read CDS/CDNSKEY from the child and update the DS
- * themselves, scanning daily (RFC 7344, RFC 8078): SWITCH for .ch and .li
- * (nic.ch "CDS Status Check"), the Swedish Internet Foundation for .se and
- * .nu ("Policy and Guidelines for Automated DNSSEC Provisioning"), CZ.NIC
- * for .cz and SK-NIC for .sk. dnssecmon.conf(5) lists the sources.
+ * themselves, scanning daily (RFC 7344, RFC 8078), each on its own
+ * published policy: SWITCH for .ch and .li (nic.ch "CDS Status Check"),
+ * the Swedish Internet Foundation for .se and .nu ("Policy and Guidelines
+ * for Automated DNSSEC Provisioning"), CZ.NIC for .cz ("Automatizovaná
+ * správa keysetů", from CDNSKEY). .sk was listed once; SK-NIC publishes no
+ * such policy that we could find, so it is out. dnssecmon.conf(5) gives
+ * the addresses.
  */
 static const char *const default_cds_parents[] = {
-	"ch", "li", "se", "nu", "cz", "sk"
+	"ch", "li", "se", "nu", "cz"
 };
 
 void
@@ -677,9 +680,55 @@ alg_bad_order(struct probe_result *r, uint32_t answering,
 	return bad;
 }
 
+/*
+ * The stage's clock. A stage the last check saw too keeps its start (from
+ * history: the store keeps it across restarts); the next step is safe once
+ * what the stage changed has left every cache (RFC 7583: the DNSKEY TTL
+ * after keys or signatures come or go, the DS TTL after the DS swap; for
+ * new signatures the zone's other TTLs are not read, so the DNSKEY TTL
+ * stands in), and is due within the rotation window: a stage that outlasts
+ * it has stalled, with both algorithms' costs (a larger DNSKEY answer,
+ * twice the signatures) and a signer that may have lost track.
+ */
 static void
-classify_alg_rollover(struct probe_result *r, uint32_t answering)
+alg_stage_clock(struct probe_result *r, const struct probe_policy *pol,
+    time_t now)
 {
+	struct probe_alg_rollover *ro = &r->alg_rollover;
+	const struct probe_history *h = &r->history;
+	bool		 same;
+	time_t		 wait = 0;
+
+	if (ro->from == 0 || ro->to == 0)
+		return;
+	same = h->alg_open && h->alg_from == ro->from && h->alg_to == ro->to;
+	ro->start = same && h->alg_start != 0 && h->alg_start <= now ?
+	    h->alg_start : now;
+	ro->stage_since = same && h->alg_stage == ro->stage &&
+	    h->alg_stage_since != 0 && h->alg_stage_since <= now ?
+	    h->alg_stage_since : now;
+	switch (ro->stage) {
+	case PROBE_ALG_SIGNATURES_ADDED:
+	case PROBE_ALG_KEYS_PUBLISHED:
+	case PROBE_ALG_OLD_KEYS_REMOVED:
+		wait = r->dnskey_ttl;
+		break;
+	case PROBE_ALG_DS_SWAPPED:
+		wait = r->ds_ttl;
+		break;
+	default:
+		break;
+	}
+	ro->safe_at = ro->stage_since + wait;
+	ro->deadline = ro->stage_since + pol->rotation_window_s;
+	ro->stalled = now > ro->deadline;
+}
+
+static void
+classify_alg_rollover(struct probe_result *r, uint32_t answering,
+    const struct probe_policy *pol, time_t now)
+{
+	char		 since[32], safe[32], due[32];
 	struct probe_alg_rollover *ro = &r->alg_rollover;
 	struct alg_view	 v;
 	uint32_t	 all;
@@ -757,10 +806,21 @@ classify_alg_rollover(struct probe_result *r, uint32_t answering)
 		    "out of order";
 	}
 	ro->bad_order = alg_bad_order(r, answering, &v, o, n);
-	probe_problem_add(r, PROBE_P_ALGORITHM_ROLLOVER, "%s is rolling from "
-	    "algorithm %u (%s) to %u (%s), stage %s (%s): %s", r->domain, o,
-	    alg_name(o), n, alg_name(n), probe_alg_stage_name(ro->stage),
-	    ro->basis, next);
+	alg_stage_clock(r, pol, now);
+	clock_rfc3339(ro->stage_since, since, sizeof(since));
+	clock_rfc3339(ro->safe_at, safe, sizeof(safe));
+	clock_rfc3339(ro->deadline, due, sizeof(due));
+	/* A stalled stage is a warning: someone must look before the
+	 * signer's next surprise. */
+	probe_problem_add_sev(r, PROBE_P_ALGORITHM_ROLLOVER, ro->stalled ?
+	    PROBE_SEV_WARNING : probe_problem_def(
+	    PROBE_P_ALGORITHM_ROLLOVER)->severity, "%s is rolling from "
+	    "algorithm %u (%s) to %u (%s), stage %s (%s) since %s: %s (safe "
+	    "from %s, due by %s)%s", r->domain, o, alg_name(o), n,
+	    alg_name(n), probe_alg_stage_name(ro->stage), ro->basis, since,
+	    next, safe, due, ro->stalled ? "; STALLED: the stage is past its "
+	    "deadline, ask the DNS host why the rollover does not move on" :
+	    "");
 }
 
 /* A DS naming one of the two algorithms of a rollover on its way is not
@@ -2077,6 +2137,133 @@ cds_chain(struct probe_result *r, uint32_t answering, bool report)
 	return true;
 }
 
+/* A published key with this CDS's tag and algorithm, -1: none. A CDS
+ * that has one and still matches no key carries a wrong digest. */
+static int
+cds_lookalike(const struct probe_result *r, const struct probe_ds *d)
+{
+	unsigned	 k;
+
+	if (d->key >= 0 || !dsmatch_digest_supported(d->digest_type))
+		return -1;
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].key_tag == d->key_tag &&
+		    r->keys[k].algorithm == d->algorithm)
+			return (int)k;
+	return -1;
+}
+
+/* Bit k: keys[k]'s RRSIG over the DNSKEY RRset at servers[i] verifies. */
+static uint32_t
+verified_mask(const struct probe_result *r, unsigned i)
+{
+	uint32_t	 m = 0;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].verifies_dnskey & (1u << i))
+			m |= 1u << k;
+	return m;
+}
+
+/* Bit k: keys[k] has a DS at the parent. */
+static uint32_t
+ds_key_mask(const struct probe_result *r)
+{
+	uint32_t	 m = 0;
+	unsigned	 k;
+
+	for (k = 0; k < r->n_keys; k++)
+		if (r->keys[k].has_ds)
+			m |= 1u << k;
+	return m;
+}
+
+/*
+ * What a registry checks with cryptography, where the tags alone pass
+ * (the checks above): the CDS digest computed from the key it names, that
+ * key's RRSIG over the DNSKEY RRset, the RRSIG over the CDS by a key the
+ * DS covers. A stale or corrupt RRSIG carries the right tag, a CDS typed
+ * by hand the right tag and algorithm: it looks right, and a parent that
+ * applies it breaks the zone. Servers whose signatures were not verified
+ * (sigs_verified false) are left to the tags.
+ */
+static bool
+cds_crypto(struct probe_result *r, uint32_t answering, bool report)
+{
+	char		 why[400] = "", who[512];
+	uint32_t	 want = 0, chain_bad = 0, sig_bad = 0;
+	unsigned	 i, k;
+	bool		 digest_bad = false;
+	int		 la;
+
+	if (r->cds_delete || (r->n_cds == 0 && r->n_cdnskey == 0))
+		return false;
+	for (i = 0; i < r->n_cds; i++) {
+		if ((la = cds_lookalike(r, &r->cds[i])) < 0)
+			continue;
+		digest_bad = true;
+		append(why, sizeof(why), "%sCDS %u %u %u has the tag and "
+		    "algorithm of published key %u, but its digest is not that "
+		    "key's (a DS copied from it matches no key)",
+		    why[0] ? "; " : "", r->cds[i].key_tag, r->cds[i].algorithm,
+		    r->cds[i].digest_type, r->keys[la].key_tag);
+	}
+	for (k = 0; k < r->n_keys; k++)
+		if ((r->keys[k].in_cds || r->keys[k].in_cdnskey) &&
+		    dsmatch_algorithm_supported(r->keys[k].algorithm))
+			want |= 1u << k;
+	for (i = 0; i < r->n_servers; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if (!s->sigs_verified)
+			continue;
+		/* The tags say a CDS key signs here; the signatures do not. */
+		if ((answering & (1u << i)) && s->n_dnskey > 0 &&
+		    (signer_mask(r, i, true, false) & want) != 0 &&
+		    (verified_mask(r, i) & want) == 0)
+			chain_bad |= 1u << i;
+		/* Each of CDS and CDNSKEY: registries read one or the other
+		 * (.se CDS, .cz CDNSKEY). */
+		if (r->n_ds > 0 && !s->cds_sig_dropped &&
+		    ((s->n_cds > 0 && signed_by_ds_key(r, s->cds_sig,
+		    s->n_cds_sig) && (s->cds_verified_by &
+		    ds_key_mask(r)) == 0) ||
+		    (s->n_cdnskey > 0 && signed_by_ds_key(r, s->cdnskey_sig,
+		    s->n_cdnskey_sig) && (s->cdnskey_verified_by &
+		    ds_key_mask(r)) == 0)))
+			sig_bad |= 1u << i;
+	}
+	if (!digest_bad && chain_bad == 0 && sig_bad == 0)
+		return false;
+	if (!report)
+		return true;
+	if (chain_bad != 0) {
+		server_list(r, chain_bad, who, sizeof(who));
+		append(why, sizeof(why), "%sno key the CDS/CDNSKEY names has an "
+		    "RRSIG over the DNSKEY RRset served by %s that verifies "
+		    "(one carries its key tag)", why[0] ? "; " : "", who);
+	}
+	if (sig_bad != 0) {
+		server_list(r, sig_bad, who, sizeof(who));
+		append(why, sizeof(why), "%sthe RRSIG over the CDS or CDNSKEY "
+		    "RRset served by %s carries the tag of a key the DS covers "
+		    "but does not verify", why[0] ? "; " : "", who);
+	}
+	probe_problem_add_sev(r, PROBE_P_CDS_BOGUS,
+	    r->cds_parent_applies && (digest_bad || chain_bad != 0) ?
+	    PROBE_SEV_CRITICAL : PROBE_SEV_WARNING,
+	    "The zone's CDS looks right but fails the cryptographic check: "
+	    "%s. %s", why, !digest_bad && chain_bad == 0 ? "A registry "
+	    "ignores this CDS (RFC 7344 4.1): the DNS host must re-sign "
+	    "CDS/CDNSKEY with a key the current DS covers" :
+	    r->cds_parent_applies ? "The parent applies CDS itself and would "
+	    "break validation of the zone: the DNS host must fix the CDS now" :
+	    "Do not copy it to the registrar; the DNS host must re-sign and "
+	    "publish a CDS made from the key that signs");
+	return true;
+}
+
 /* Would a registry that reads CDS act on this one? Every check above
  * passes. Judged before the rotation, whose message depends on it. */
 static bool
@@ -2084,7 +2271,8 @@ cds_acceptable(struct probe_result *r, uint32_t answering)
 {
 	return !r->cds_delete && !cds_servers(r, answering, false) &&
 	    !cds_vs_cdnskey(r, false) && !cds_signers_check(r, false) &&
-	    !cds_chain(r, answering, false);
+	    !cds_chain(r, answering, false) &&
+	    !cds_crypto(r, answering, false);
 }
 
 static void
@@ -2092,12 +2280,13 @@ classify_cds(struct probe_result *r, uint32_t answering)
 {
 	char		 want[256] = "", have[256] = "";
 	unsigned	 i;
-	bool		 differ = false;
+	bool		 differ = false, bogus;
 
 	cds_servers(r, answering, true);
 	cds_vs_cdnskey(r, true);
 	cds_signers_check(r, true);
 	cds_chain(r, answering, true);
+	bogus = cds_crypto(r, answering, true);
 	if (r->cds_delete) {
 		probe_problem_add(r, PROBE_P_CDS_DELETE,
 		    "The zone publishes a CDS delete record (0 0 0 00): the "
@@ -2115,13 +2304,16 @@ classify_cds(struct probe_result *r, uint32_t answering)
 	for (i = 0; i < r->n_cds; i++) {
 		append(want, sizeof(want), "%s%u", want[0] ? " " : "",
 		    r->cds[i].key_tag);
-		if (r->cds[i].key < 0)
-			probe_problem_add(r, PROBE_P_CDS_UNKNOWN_KEY,
-			    "CDS %u names a key the zone "
-			    "does not publish: the DNS host's CDS is wrong, "
-			    "do not copy it to the registrar",
-			    r->cds[i].key_tag);
-		else if (!r->keys[r->cds[i].key].has_ds)
+		/* A wrong digest under a published key's tag is
+		 * cds_bogus (cds_crypto), not an unknown key. */
+		if (r->cds[i].key < 0) {
+			if (cds_lookalike(r, &r->cds[i]) < 0)
+				probe_problem_add(r, PROBE_P_CDS_UNKNOWN_KEY,
+				    "CDS %u names a key the zone does not "
+				    "publish: the DNS host's CDS is wrong, do "
+				    "not copy it to the registrar",
+				    r->cds[i].key_tag);
+		} else if (!r->keys[r->cds[i].key].has_ds)
 			differ = true;
 	}
 	for (i = 0; i < r->n_ds; i++) {
@@ -2138,8 +2330,10 @@ classify_cds(struct probe_result *r, uint32_t answering)
 			differ = true;
 	}
 	/* In a pending rotation or after the DS swap, a difference is the
-	 * expected shape; it is reported through the rotation problem. */
-	if (differ && (r->state == PROBE_STATE_STABLE ||
+	 * expected shape; it is reported through the rotation problem. A
+	 * CDS that fails the cryptography must not be copied: cds_bogus
+	 * says so, and "update the DS to match" would break the zone. */
+	if (differ && !bogus && (r->state == PROBE_STATE_STABLE ||
 	    r->state == PROBE_STATE_STALE_DS))
 		probe_problem_add(r, PROBE_P_CDS_MISMATCH,
 		    "The zone's CDS asks for DS {%s} but %s holds {%s}: "
@@ -2175,6 +2369,23 @@ classify_zsk(struct probe_result *r, uint32_t answering)
 
 /* The key a KSK rotation waits on: a KSK (SEP flag) that needs a DS
  * first, a CSK without the flag otherwise; -1 when none. */
+int
+probe_key_sig_verified(const struct probe_result *r, unsigned k)
+{
+	uint32_t	 checked = 0;
+	unsigned	 i;
+
+	if (k >= r->n_keys)
+		return -1;
+	for (i = 0; i < r->n_servers; i++)
+		if (r->servers[i].sigs_verified)
+			checked |= 1u << i;
+	checked &= r->keys[k].signs_dnskey;
+	if (checked == 0)
+		return -1;
+	return (r->keys[k].verifies_dnskey & checked) == checked;
+}
+
 int
 probe_rotation_new_key(const struct probe_result *r)
 {
@@ -2551,7 +2762,7 @@ probe_classify(struct probe_result *r, const struct probe_policy *pol,
 		r->cds_acceptable = r->cds_parent_applies &&
 		    cds_acceptable(r, answering);
 		classify_state(r, owner, olen, pol, now);
-		classify_alg_rollover(r, answering);
+		classify_alg_rollover(r, answering, pol, now);
 		classify_ds_algorithms(r);
 		classify_digests(r, owner, olen);
 		classify_key_algorithms(r);

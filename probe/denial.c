@@ -17,8 +17,8 @@
 #include <ldns/ldns.h>
 #include <openssl/evp.h>
 
+#include "common/dsmatch.h"
 #include "probe/denial.h"
-#include "probe/dsmatch.h"
 
 #define T_DNSKEY	48
 
@@ -78,10 +78,10 @@ digest_rr(EVP_MD_CTX *md, const ldns_rr *rr)
 	free(w);
 }
 
-/* The cache key of (record, RRSIG, keys); false when it cannot be made. */
+/* The cache key of (RRset, RRSIG, keys); false when it cannot be made. */
 static bool
-cache_key(const ldns_rr *rec, const ldns_rr *sig, const ldns_rr_list *keys,
-    uint8_t out[32])
+cache_key(const ldns_rr_list *set, const ldns_rr *sig,
+    const ldns_rr_list *keys, uint8_t out[32])
 {
 	EVP_MD_CTX	*md;
 	unsigned	 len = 0;
@@ -92,7 +92,8 @@ cache_key(const ldns_rr *rec, const ldns_rr *sig, const ldns_rr_list *keys,
 		return false;
 	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
 	if (ok) {
-		digest_rr(md, rec);
+		for (i = 0; i < ldns_rr_list_rr_count(set); i++)
+			digest_rr(md, ldns_rr_list_rr(set, i));
 		digest_rr(md, sig);
 		for (i = 0; i < ldns_rr_list_rr_count(keys); i++)
 			digest_rr(md, ldns_rr_list_rr(keys, i));
@@ -118,31 +119,53 @@ sig_current(const ldns_rr *sig, time_t now)
 	    (int32_t)(ldns_rdf2native_int32(exp) - n) >= 0;
 }
 
-/* ldns_verify_rrsig_keylist_time, remembering what verified. */
+/* ldns_verify_rrsig_keylist_time (or _notime when now is 0), remembering
+ * what verified. */
 static ldns_status
-verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *rec,
-    const ldns_rr *sig, const ldns_rr_list *keys, time_t now)
+verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
+    const ldns_rr_list *keys, time_t now)
 {
 	struct denial_cache_entry *e = NULL;
 	uint8_t		 key[32];
 	ldns_status	 st;
 
-	if (c != NULL && cache_key(rec, sig, keys, key)) {
+	if (c != NULL && cache_key(set, sig, keys, key)) {
 		c->lookups++;
 		e = &c->e[(key[0] | key[1] << 8 | key[2] << 16 |
 		    (unsigned)key[3] << 24) & c->mask];
 		if (e->used && memcmp(e->key, key, 32) == 0 &&
-		    sig_current(sig, now)) {
+		    (now == 0 || sig_current(sig, now))) {
 			c->hits++;
 			return LDNS_STATUS_OK;
 		}
 	}
-	st = ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
+	/* An entry says the signature verifies cryptographically, whichever
+	 * way it was asked: a timed lookup checks the window on its own. */
+	st = now == 0 ? ldns_verify_rrsig_keylist_notime(set, sig, keys, NULL) :
+	    ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
 	if (st == LDNS_STATUS_OK && e != NULL) {
 		memcpy(e->key, key, 32);
 		e->used = true;
 	}
 	return st;
+}
+
+int
+denial_cache_verify(struct denial_cache *c, ldns_rr_list *set,
+    const ldns_rr *sig, const ldns_rr_list *keys)
+{
+	switch (verify_cached(c, set, sig, keys, 0)) {
+	case LDNS_STATUS_OK:
+		return 1;
+	/* This host's ldns/OpenSSL cannot check it (an algorithm it lacks,
+	 * SHA-1 signatures refused by a crypto policy): no verdict. */
+	case LDNS_STATUS_CRYPTO_UNKNOWN_ALGO:
+	case LDNS_STATUS_CRYPTO_ALGO_NOT_IMPL:
+	case LDNS_STATUS_SSL_ERR:
+		return -1;
+	default:
+		return 0;
+	}
 }
 
 int
@@ -234,7 +257,7 @@ signatures_verify(struct denial_cache *cache, const ldns_rr_list *nsecs,
 			    ldns_rr_owner(nsec)) != 0)
 				continue;
 			any = true;
-			st = verify_cached(cache, set, nsec, sig, keys, now);
+			st = verify_cached(cache, set, sig, keys, now);
 			if (st == LDNS_STATUS_OK)
 				break;
 		}

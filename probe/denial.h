@@ -7,9 +7,12 @@
 #ifndef DNSSECMON_PROBE_DENIAL_H
 #define DNSSECMON_PROBE_DENIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <ldns/ldns.h>
 
 #include "probe/probe.h"
 
@@ -42,6 +45,15 @@ void	denial_cache_destroy(struct denial_cache *);	/* accepts NULL */
 /* Lookups and hits since creation. */
 void	denial_cache_stats(const struct denial_cache *, unsigned long long *,
 	    unsigned long long *);
+
+/*
+ * Does sig verify over set with one of keys, whatever its validity window
+ * (expiry is judged elsewhere)? 1 yes, 0 no, -1 this host cannot tell (an
+ * algorithm its ldns/OpenSSL lacks or refuses). Through the cache: the
+ * same RRset, RRSIG and keys served by every server cost one verification.
+ */
+int	denial_cache_verify(struct denial_cache *, ldns_rr_list *set,
+	    const ldns_rr *sig, const ldns_rr_list *keys);
 
 /*
  * Judge the raw answer wire[0..len) to (qname, qtype) from r->servers[si]

@@ -56,13 +56,15 @@
 #include <getdns/getdns_ext_libevent.h>
 #include <unbound.h>
 
+#include "common/addr.h"
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
 #include "probe/answer.h"
 #include "probe/denial.h"
-#include "probe/dsmatch.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
+#include "probe/sigcheck.h"
 #include "probe/transport.h"
 
 #define T_A		1
@@ -207,6 +209,11 @@ struct job {
 	 * against the keys when the job ends. */
 	uint8_t			*neg_wire[PROBE_MAX_SERVERS][2];
 	size_t			 neg_len[PROBE_MAX_SERVERS][2];
+	/* Raw DNSKEY, CDS and CDNSKEY answers per server, for the signature
+	 * check a registry makes before it applies CDS (sigcheck.c): only
+	 * the CDS/CDNSKEY answers that carry records are kept. */
+	uint8_t			*key_wire[PROBE_MAX_SERVERS][3];
+	size_t			 key_len[PROBE_MAX_SERVERS][3];
 	struct sigq		 sigq[PROBE_MAX_SIGNALS];
 };
 TAILQ_HEAD(jobs, job);
@@ -272,6 +279,7 @@ static void	job_finish_walk(struct job *);
 static void	job_start_child(struct job *);
 static void	job_op_done(struct job *);
 static void	job_check_denials(struct job *);
+static void	job_check_cds_sigs(struct job *);
 static void	job_start_denial(struct job *, unsigned,
 		    const struct sockaddr *, socklen_t);
 static void	job_start_denial_validation(struct job *);
@@ -295,30 +303,6 @@ hash_name(const char *s)
 	while (*s)
 		h = h * 33 + (unsigned char)*s++;
 	return h % HASH_SIZE;
-}
-
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	 a[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    a, sizeof(a));
-		if (ntohs(((const struct sockaddr_in6 *)sa)->sin6_port) != 53)
-			snprintf(buf, len, "%s@%u", a, ntohs(
-			    ((const struct sockaddr_in6 *)sa)->sin6_port));
-		else
-			snprintf(buf, len, "%s", a);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    a, sizeof(a));
-		if (ntohs(((const struct sockaddr_in *)sa)->sin_port) != 53)
-			snprintf(buf, len, "%s@%u", a, ntohs(
-			    ((const struct sockaddr_in *)sa)->sin_port));
-		else
-			snprintf(buf, len, "%s", a);
-	}
 }
 
 /*
@@ -455,27 +439,14 @@ ns_ub_cb(void *arg, int err, struct ub_result *res)
 			    GETDNS_RETURN_GOOD)
 				continue;
 			memset(a, 0, sizeof(*a));
-			if (type == T_A && getdns_dict_get_bindata(rr,
+			if (((type == T_A && getdns_dict_get_bindata(rr,
 			    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
-			    bd->size == 4) {
-				struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
-
-				s->sin_family = AF_INET;
-				s->sin_port = htons(53);
-				memcpy(&s->sin_addr, bd->data, 4);
-				a->len = sizeof(*s);
+			    bd->size == 4) || (type == T_AAAA &&
+			    getdns_dict_get_bindata(rr, "/rdata/ipv6_address",
+			    &bd) == GETDNS_RETURN_GOOD && bd->size == 16)) &&
+			    addr_from_rdata(bd->data, bd->size, 53, &a->ss,
+			    &a->len) == 0)
 				n->n++;
-			} else if (type == T_AAAA && getdns_dict_get_bindata(rr,
-			    "/rdata/ipv6_address", &bd) == GETDNS_RETURN_GOOD &&
-			    bd->size == 16) {
-				struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->ss;
-
-				s->sin6_family = AF_INET6;
-				s->sin6_port = htons(53);
-				memcpy(&s->sin6_addr, bd->data, 16);
-				a->len = sizeof(*s);
-				n->n++;
-			}
 		}
 	}
 	getdns_dict_destroy(msg);
@@ -1496,6 +1467,28 @@ note_dnskey_size(struct probe_server *s, const struct transport_result *tr)
 	note_tcp(s, tr);
 }
 
+/* Keep a copy of the DNSKEY answer, and of a CDS/CDNSKEY answer with
+ * records in it, until every answer is in (sigcheck.c). Out of memory
+ * leaves that server unverified: the tags alone judge it then. */
+static void
+keep_key_wire(struct job *j, const struct cquery *q,
+    const struct transport_result *tr)
+{
+	unsigned	 w = q->qtype == T_DNSKEY ? 0 : q->qtype == T_CDS ? 1 :
+			    q->qtype == T_CDNSKEY ? 2 : 3;
+
+	if (w == 3 || q->si >= PROBE_MAX_SERVERS || tr->wire == NULL ||
+	    tr->wire_len < 12 || j->key_wire[q->si][w] != NULL)
+		return;
+	/* ANCOUNT 0: nothing to verify. */
+	if (w > 0 && tr->wire[6] == 0 && tr->wire[7] == 0)
+		return;
+	if ((j->key_wire[q->si][w] = malloc(tr->wire_len)) == NULL)
+		return;
+	memcpy(j->key_wire[q->si][w], tr->wire, tr->wire_len);
+	j->key_len[q->si][w] = tr->wire_len;
+}
+
 static void
 child_answer(void *arg, const struct transport_result *tr)
 {
@@ -1518,6 +1511,8 @@ child_answer(void *arg, const struct transport_result *tr)
 	}
 	if (q->qtype == T_DNSKEY)
 		note_dnskey_size(s, tr);
+	if (tr->status == TRANSPORT_OK)
+		keep_key_wire(j, q, tr);
 	if (tr->status == TRANSPORT_OK) {
 		if (s->status == PROBE_Q_NONE)
 			s->status = PROBE_Q_OK;
@@ -1601,7 +1596,7 @@ job_start_child(struct job *j)
 	    sizeof(r->denial_name));
 	for (i = 0; i < r->n_servers; i++) {
 		memset(&ss, 0, sizeof(ss));
-		if (roots_parse_address(r->servers[i].address, 53, &ss, &len,
+		if (addr_parse(r->servers[i].address, 53, &ss, &len,
 		    NULL, 0) == -1)
 			continue;
 		/* The fifth question, DNSKEY over TCP, when asked for. */
@@ -1781,6 +1776,27 @@ job_check_denials(struct job *j)
 			    &r->servers[i].nodata,
 			    j->neg_wire[i][1], j->neg_len[i][1], j->domain,
 			    T_DENIAL, now);
+	}
+}
+
+/* Every answer is in: verify, for the servers that serve CDS or CDNSKEY,
+ * the signatures a registry checks before it applies them. */
+static void
+job_check_cds_sigs(struct job *j)
+{
+	struct probe_result	*r = j->res;
+	unsigned		 i;
+
+	for (i = 0; i < r->n_servers && i < PROBE_MAX_SERVERS; i++) {
+		const struct probe_server *s = &r->servers[i];
+
+		if ((s->n_cds == 0 && s->n_cdnskey == 0) ||
+		    j->key_wire[i][0] == NULL)
+			continue;
+		sigcheck_server(j->e->denial_cache, r, i,
+		    j->key_wire[i][0], j->key_len[i][0],
+		    j->key_wire[i][1], j->key_len[i][1],
+		    j->key_wire[i][2], j->key_len[i][2]);
 	}
 }
 
@@ -2202,6 +2218,9 @@ job_free(struct job *j)
 	for (i = 0; i < PROBE_MAX_SERVERS; i++) {
 		free(j->neg_wire[i][0]);
 		free(j->neg_wire[i][1]);
+		free(j->key_wire[i][0]);
+		free(j->key_wire[i][1]);
+		free(j->key_wire[i][2]);
 	}
 	free(j->ref);
 	free(j->res);
@@ -2278,6 +2297,7 @@ job_op_done(struct job *j)
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
 	job_check_denials(j);
+	job_check_cds_sigs(j);
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
 	e->stats.domains++;
@@ -2588,7 +2608,7 @@ resolver_context(struct probe_engine *e, const char *text, char *err,
 	getdns_bindata		 bd;
 	char			 why[160];
 
-	if (roots_parse_address(text, 53, &ss, &len, why, sizeof(why)) == -1) {
+	if (addr_parse(text, 53, &ss, &len, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "resolver '%s': %s", text, why);
 		return NULL;
 	}

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 
 const char *
@@ -34,32 +34,29 @@ probe_problem_severity_name(enum probe_severity s)
 	return s == PROBE_SEV_OK ? "info" : probe_severity_name(s);
 }
 
-static json_t *
-time_or_null(time_t t)
-{
-	char	 buf[32];
-
-	if (t == 0)
-		return json_null();
-	return json_string(clock_rfc3339(t, buf, sizeof(buf)));
-}
-
-static json_t *
-ds_json(const struct probe_result *r, const struct probe_ds *d, bool record)
+json_t *
+probe_ds_json(const char *owner, uint16_t key_tag, uint8_t algorithm,
+    uint8_t digest_type, const uint8_t *digest, size_t digest_len)
 {
 	char	 hex[2 * PROBE_MAX_DIGEST + 1], line[1200];
 	json_t	*o;
 
-	dsmatch_hex_upper(d->digest, d->digest_len, hex, sizeof(hex));
-	o = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", d->key_tag,
-	    "algorithm", d->algorithm, "digest_type", d->digest_type,
-	    "digest", hex);
+	dsmatch_hex_upper(digest, digest_len, hex, sizeof(hex));
+	o = json_pack("{s:i, s:i, s:i, s:s}", "key_tag", key_tag,
+	    "algorithm", algorithm, "digest_type", digest_type, "digest", hex);
 	if (o == NULL)
 		return NULL;
-	if (record && dsmatch_ds_record(r->domain, d->key_tag, d->algorithm,
-	    d->digest_type, d->digest, d->digest_len, line, sizeof(line)) == 0)
-		json_object_set_new(o, "record", json_string(line));
+	json_object_set_new(o, "record", dsmatch_ds_record(owner, key_tag,
+	    algorithm, digest_type, digest, digest_len, line,
+	    sizeof(line)) == 0 ? json_string(line) : json_null());
 	return o;
+}
+
+static json_t *
+ds_json(const struct probe_result *r, const struct probe_ds *d)
+{
+	return probe_ds_json(r->domain, d->key_tag, d->algorithm,
+	    d->digest_type, d->digest, d->digest_len);
 }
 
 /* RFC 9615 signals of a domain without DS; null when not asked. */
@@ -77,7 +74,7 @@ bootstrap_json(const struct probe_result *r)
 
 		c = json_array();
 		for (k = 0; k < s->n_cds; k++)
-			if ((x = ds_json(r, &s->cds[k], false)) != NULL)
+			if ((x = ds_json(r, &s->cds[k])) != NULL)
 				json_array_append_new(c, x);
 		x = json_pack("{s:s, s:s, s:o}", "ns", s->ns, "status",
 		    probe_signal_status_name(s->status), "cds", c);
@@ -120,8 +117,8 @@ rotation_json(const struct probe_result *r)
 
 	o = json_pack("{s:s, s:b, s:o, s:o}", "state",
 	    probe_state_name(r->state), "ambiguous", r->rotation_ambiguous,
-	    "ds_everywhere_at", time_or_null(r->ds_everywhere_at),
-	    "safe_removal_at", time_or_null(r->safe_removal_at));
+	    "ds_everywhere_at", clock_json(r->ds_everywhere_at),
+	    "safe_removal_at", clock_json(r->safe_removal_at));
 	if (o == NULL || !r->rotation_ambiguous)
 		return o;
 	recs = json_array();
@@ -132,9 +129,9 @@ rotation_json(const struct probe_result *r)
 		if (i == 0 || r->publish[i].key != r->publish[i - 1].key)
 			snprintf(tags + n, sizeof(tags) - n, "%s%u",
 			    n ? ", " : "", r->publish[i].key_tag);
-		if ((x = ds_json(r, &r->publish[i], true)) != NULL)
-			json_array_append_new(recs, json_incref(
-			    json_object_get(x, "record")));
+		if ((x = ds_json(r, &r->publish[i])) != NULL &&
+		    json_is_string(json_object_get(x, "record")))
+			json_array_append(recs, json_object_get(x, "record"));
 		json_decref(x);
 	}
 	readings = json_array();
@@ -167,8 +164,9 @@ tags_json(const struct probe_result *r, bool cds, uint32_t set)
 static json_t *
 server_cds_json(const struct probe_result *r, const struct probe_server *s)
 {
-	json_t		*o, *sig;
-	unsigned	 j;
+	json_t		*o, *sig, *ver;
+	unsigned	 j, k;
+	uint32_t	 by;
 
 	sig = json_array();
 	for (j = 0; j < s->n_cds_sig; j++)
@@ -179,6 +177,18 @@ server_cds_json(const struct probe_result *r, const struct probe_server *s)
 	    "delete_in_cdnskey", s->cdnskey_delete, "cds_signers", sig,
 	    "status", s->cds_status == PROBE_Q_NONE ? "ok" :
 	    probe_qstatus_name(s->cds_status), "over_tcp", s->cds_tcp);
+	/* The keys whose RRSIG over the CDS (CDNSKEY when no CDS) RRset
+	 * verifies, null when not verified. */
+	ver = json_array();
+	by = s->n_cds > 0 ? s->cds_verified_by : s->cdnskey_verified_by;
+	for (k = 0; k < r->n_keys; k++)
+		if (by & (1u << k))
+			json_array_append_new(ver,
+			    json_integer(r->keys[k].key_tag));
+	json_object_set_new(o, "cds_signers_verified", s->sigs_verified ?
+	    ver : json_null());
+	if (!s->sigs_verified)
+		json_decref(ver);
 	return o;
 }
 
@@ -313,11 +323,14 @@ alg_rollover_json(const struct probe_alg_rollover *ro)
 {
 	if (ro->stage == PROBE_ALG_NONE)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o, s:s, s:b}", "stage",
-	    probe_alg_stage_name(ro->stage), "from", ro->from ?
+	return json_pack("{s:s, s:o, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:b}",
+	    "stage", probe_alg_stage_name(ro->stage), "from", ro->from ?
 	    json_integer(ro->from) : json_null(), "to", ro->to ?
 	    json_integer(ro->to) : json_null(), "basis", ro->basis,
-	    "bad_order", ro->bad_order);
+	    "bad_order", ro->bad_order, "start", clock_json(ro->start),
+	    "stage_since", clock_json(ro->stage_since),
+	    "next_step_safe_at", clock_json(ro->safe_at), "deadline",
+	    clock_json(ro->deadline), "stalled", ro->stalled);
 }
 
 /* What each parent server address said to the DS question. */
@@ -359,7 +372,7 @@ json_t *
 probe_result_json(const struct probe_result *r)
 {
 	json_t		*o, *a, *x, *tags, *servers;
-	char		 buf[32];
+	int		 verified;
 	unsigned	 i, k;
 
 	o = json_object();
@@ -368,8 +381,7 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "domain", json_string(r->domain));
 	json_object_set_new(o, "parent", r->parent[0] ?
 	    json_string(r->parent) : json_null());
-	json_object_set_new(o, "checked_at", json_string(clock_rfc3339(
-	    r->started, buf, sizeof(buf))));
+	json_object_set_new(o, "checked_at", clock_json(r->started));
 	json_object_set_new(o, "severity",
 	    json_string(probe_severity_name(r->severity)));
 	json_object_set_new(o, "validation",
@@ -390,7 +402,7 @@ probe_result_json(const struct probe_result *r)
 	    json_null());
 	a = json_array();
 	for (i = 0; i < r->n_ds; i++) {
-		x = ds_json(r, &r->ds[i], true);
+		x = ds_json(r, &r->ds[i]);
 		if (x == NULL)
 			continue;
 		json_object_set_new(x, "matches_key",
@@ -427,6 +439,10 @@ probe_result_json(const struct probe_result *r)
 		x = json_array_get(a, json_array_size(a) - 1);
 		json_object_set_new(x, "algorithm_deprecated", json_boolean(
 		    dsmatch_algorithm_deprecated(key->algorithm)));
+		/* Verified only where CDS/CDNSKEY is served: null elsewhere. */
+		verified = probe_key_sig_verified(r, k);
+		json_object_set_new(x, "dnskey_rrsig_verified", verified < 0 ?
+		    json_null() : json_boolean(verified));
 		json_object_set_new(x, "rsa_bits", bits >= 0 ?
 		    json_integer(bits) : json_null());
 	}
@@ -434,7 +450,7 @@ probe_result_json(const struct probe_result *r)
 
 	a = json_array();
 	for (i = 0; i < r->n_cds; i++) {
-		x = ds_json(r, &r->cds[i], false);
+		x = ds_json(r, &r->cds[i]);
 		if (x != NULL)
 			json_array_append_new(a, x);
 	}
@@ -442,14 +458,14 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "cds_scan", json_pack("{s:b, s:b, s:b, s:o}",
 	    "parent_applies_cds", r->cds_parent_applies, "consistent",
 	    r->cds_consistent, "delete", r->cds_delete, "pickup_by",
-	    time_or_null(r->cds_pickup)));
+	    clock_json(r->cds_pickup)));
 	json_object_set_new(o, "multi_signer", multi_json(r));
 
 	json_object_set_new(o, "ds_bootstrap", bootstrap_json(r));
 
 	a = json_array();
 	for (i = 0; i < r->n_publish; i++)
-		if ((x = ds_json(r, &r->publish[i], true)) != NULL) {
+		if ((x = ds_json(r, &r->publish[i])) != NULL) {
 			/* Only if its key is the new one: see rotation. */
 			json_object_set_new(x, "conditional",
 			    json_boolean(r->rotation_ambiguous));
@@ -459,7 +475,7 @@ probe_result_json(const struct probe_result *r)
 
 	a = json_array();
 	for (i = 0; i < r->n_ds; i++)
-		if (r->ds[i].stale && (x = ds_json(r, &r->ds[i], true)) != NULL)
+		if (r->ds[i].stale && (x = ds_json(r, &r->ds[i])) != NULL)
 			json_array_append_new(a, x);
 	json_object_set_new(o, "ds_to_remove", a);
 
@@ -529,7 +545,7 @@ probe_result_json(const struct probe_result *r)
 	json_object_set_new(o, "algorithm_rollover",
 	    alg_rollover_json(&r->alg_rollover));
 	json_object_set_new(o, "earliest_signature_expiry",
-	    time_or_null(r->earliest_sig_expiry));
+	    clock_json(r->earliest_sig_expiry));
 	json_object_set_new(o, "queries", json_integer(r->queries));
 	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
 	if (r->error[0])

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/parents.h"
 
 #define LIST_MAX	6	/* addresses named in one message */

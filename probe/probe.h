@@ -94,6 +94,10 @@ struct probe_key {
 	uint32_t	servers;	/* bit i: servers[i] publishes it */
 	uint32_t	signs_dnskey;	/* bit i: signs the DNSKEY RRset at i */
 	uint32_t	signs_soa;	/* bit i: signs the SOA at servers[i] */
+	/* bit i: its RRSIG over the DNSKEY RRset at servers[i] verifies
+	 * (signs_dnskey only reads the RRSIG's key tag). Checked where
+	 * the server serves CDS/CDNSKEY: servers[i].sigs_verified. */
+	uint32_t	verifies_dnskey;
 	bool		has_ds;		/* a parent DS matches it */
 	bool		in_cdnskey;	/* listed in a CDNSKEY */
 	bool		in_cds;		/* a CDS matches it */
@@ -193,6 +197,12 @@ struct probe_server {
 						   who signs is not judged */
 	struct probe_signer cds_sig[PROBE_MAX_SIGNERS];
 	struct probe_signer cdnskey_sig[PROBE_MAX_SIGNERS];
+	/* The signatures a registry checks, verified (ldns, OpenSSL): keys[]
+	 * .verifies_dnskey bit i, and which keys' RRSIGs over this server's
+	 * CDS / CDNSKEY RRset verify (bit k: keys[k]). Only where the server
+	 * serves CDS or CDNSKEY; false: not verified, the tags alone judge. */
+	bool		sigs_verified;
+	uint32_t	cds_verified_by, cdnskey_verified_by;
 	time_t		sig_earliest_expiry;	/* over DNSKEY and SOA RRSIGs */
 	time_t		sig_latest_inception;
 	bool		sig_expired;		/* an RRSIG it served is expired */
@@ -303,6 +313,7 @@ enum probe_code {
 	PROBE_P_CDS_CDNSKEY_MISMATCH,
 	PROBE_P_CDS_SIGNER_NOT_IN_DS,
 	PROBE_P_CDS_BREAKS_CHAIN,
+	PROBE_P_CDS_BOGUS,
 	PROBE_P_CDS_UNREACHABLE,
 	PROBE_P_MULTI_SIGNER_ZSK_MISSING,
 	PROBE_P_MULTI_SIGNER_DS_MISSING,
@@ -395,6 +406,12 @@ struct probe_history {
 	/* When a key of each algorithm (< 32) was first seen, 0: never: which
 	 * algorithm an algorithm rollover leaves, once its keys are gone. */
 	time_t		alg_first_seen[32];
+	/* The open algorithm rollover (alg_open false: none): its algorithms,
+	 * the stage the last check saw and since when. */
+	bool		alg_open;
+	uint8_t		alg_from, alg_to;
+	uint8_t		alg_stage;		/* enum probe_alg_stage */
+	time_t		alg_start, alg_stage_since;
 };
 
 /* Where an algorithm rollover stands (RFC 6781 4.1.4): each stage is
@@ -416,6 +433,15 @@ struct probe_alg_rollover {
 	uint8_t		from, to;	/* algorithm numbers; 0: unknown */
 	char		basis[64];	/* how old and new were told apart */
 	bool		bad_order;	/* classifier: a dangerous ordering */
+	/* Each stage is a state with its own clock (classifier; history
+	 * keeps since across checks, the store across restarts): since
+	 * when, from when the next step is safe (since + the TTL that must
+	 * pass first, RFC 7583), and by when it should have been taken
+	 * (since + rotation_window_s): past that the rollover has stalled.
+	 * 0: no stage (none, unclear). */
+	time_t		start;		/* the rollover's first stage */
+	time_t		stage_since, safe_at, deadline;
+	bool		stalled;	/* now > deadline */
 };
 
 /* The KSK rotation deadline as the classifier judged it. */
@@ -689,6 +715,10 @@ uint32_t probe_answering_mask(const struct probe_result *);
 /* The key a KSK rotation opened by this check waits on (needs_ds, SEP
  * flag first), -1: none. After probe_classify(). */
 int	probe_rotation_new_key(const struct probe_result *);
+/* Does keys[k]'s RRSIG over the DNSKEY RRset verify wherever its tag is
+ * seen signing it? 1 yes, 0 not somewhere, -1 not verified (only servers
+ * that serve CDS/CDNSKEY are). */
+int	probe_key_sig_verified(const struct probe_result *, unsigned k);
 
 /* Fill state, severity and problems from the observation. Pure: no I/O,
  * `now` is the time to judge signature validity against. */
@@ -722,9 +752,19 @@ const char *probe_resolve_name(enum probe_resolve);
 /* The severity a rotation state carries by itself. */
 enum probe_severity probe_state_severity(enum probe_state);
 
-/* The problems as a JSON array of {code, severity, message}, the one
- * shape every consumer shows. Caller owns the reference. */
+/* One problem as {code, severity, message}, the one shape every
+ * consumer shows (severity "info" for a note); the array of a result's
+ * problems. Caller owns the reference; NULL when out of memory. */
+struct json_t *probe_problem_json(const char *code, enum probe_severity,
+	    const char *message);
 struct json_t *probe_problems_json(const struct probe_result *);
+/* One DS record as {key_tag, algorithm, digest_type, digest, record}:
+ * digest in upper-case hex, record the "owner. IN DS ..." line to give a
+ * registrar (null when it cannot be formed). The one shape of a DS, CDS
+ * or host-announced DS in every output. Caller owns the reference. */
+struct json_t *probe_ds_json(const char *owner, uint16_t key_tag,
+	    uint8_t algorithm, uint8_t digest_type, const uint8_t *digest,
+	    size_t digest_len);
 
 /* The observation and verdict as a JSON object (jansson json_t; caller
  * owns the reference). NULL when out of memory. */
@@ -737,6 +777,8 @@ const char *probe_multi_name(enum probe_multi);
 const char *probe_denial_name(enum probe_denial);
 /* "signatures_added", ..., "none". Static. */
 const char *probe_alg_stage_name(enum probe_alg_stage);
+/* The stage of a probe_alg_stage_name() string, PROBE_ALG_NONE: unknown. */
+enum probe_alg_stage probe_alg_stage_from_name(const char *);
 /* "info" for PROBE_SEV_OK (a note), else as probe_severity_name(). */
 const char *probe_problem_severity_name(enum probe_severity);
 /* "NOERROR", "SERVFAIL", ...; NULL for -1 (no answer). Static. */

@@ -143,6 +143,12 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	    "a DS set built from the CDS would point at no key that signs "
 	    "the DNSKEY RRset everywhere (critical where the parent applies "
 	    "CDS itself)"),
+	P(PROBE_P_CDS_BOGUS, "cds_bogus", W, false, ZONE,
+	    "the CDS/CDNSKEY looks right by key tag and algorithm but fails "
+	    "the cryptographic check: a CDS digest matches no published key, "
+	    "the key it names has no RRSIG over the DNSKEY RRset that "
+	    "verifies, or the RRSIG over the CDS by a key the DS covers does "
+	    "not verify (critical where the parent applies CDS itself)"),
 	P(PROBE_P_CDS_UNREACHABLE, "cds_unreachable", W, false, ZONE,
 	    "a server answered DNSKEY and SOA but not CDS/CDNSKEY (asked over "
 	    "TCP, as registries' scanners ask, on the checks that use TCP)"),
@@ -180,7 +186,9 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	/* Algorithm rollovers (RFC 6781 4.1.4, timing RFC 7583). */
 	P(PROBE_P_ALGORITHM_ROLLOVER, "algorithm_rollover_stage", N, false, ZONE,
 	    "the zone is moving from one algorithm to another: the stage "
-	    "reached and the next step"),
+	    "reached, since when, the next step, from when it is safe and by "
+	    "when it is due (a warning once a stage outlasts "
+	    "rotation_window: stalled)"),
 	P(PROBE_P_ALGORITHM_ROLLOVER_ORDER, "algorithm_rollover_order", C,
 	    false, ZONE, "an algorithm rollover step came too early: the DS "
 	    "names the new algorithm before it signs everything, or the old "
@@ -385,7 +393,14 @@ probe_resolve_name(enum probe_resolve r)
 	}
 }
 
-/* One problem as every consumer shows it: {code, severity, message}. */
+json_t *
+probe_problem_json(const char *code, enum probe_severity sev,
+    const char *message)
+{
+	return json_pack("{s:s, s:s, s:s}", "code", code, "severity",
+	    probe_problem_severity_name(sev), "message", message);
+}
+
 json_t *
 probe_problems_json(const struct probe_result *r)
 {
@@ -395,10 +410,8 @@ probe_problems_json(const struct probe_result *r)
 	if ((a = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < r->n_problems; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
-		    "code", r->problems[i].code, "severity",
-		    probe_problem_severity_name(r->problems[i].severity),
-		    "message", r->problems[i].message));
+		json_array_append_new(a, probe_problem_json(r->problems[i].code,
+		    r->problems[i].severity, r->problems[i].message));
 	return a;
 }
 
@@ -426,6 +439,18 @@ probe_validation_name(enum probe_validation v)
 	case PROBE_VAL_BOGUS:		return "bogus";
 	default:			return "indeterminate";
 	}
+}
+
+enum probe_alg_stage
+probe_alg_stage_from_name(const char *name)
+{
+	int	 st;
+
+	for (st = PROBE_ALG_SIGNATURES_ADDED; st <= PROBE_ALG_UNCLEAR; st++)
+		if (strcmp(name, probe_alg_stage_name(
+		    (enum probe_alg_stage)st)) == 0)
+			return (enum probe_alg_stage)st;
+	return PROBE_ALG_NONE;
 }
 
 const char *

@@ -11,6 +11,7 @@
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
 
+#include "common/addr.h"
 #include "common/file.h"
 #include "probe/roots.h"
 
@@ -28,76 +29,6 @@ static const char *builtin_v6[] = {
 	"2001:500:12::d0d", "2001:500:1::53", "2001:7fe::53",
 	"2001:503:c27::2:30", "2001:7fd::1", "2001:500:9f::42", "2001:dc3::35"
 };
-
-int
-roots_parse_address(const char *text, uint16_t port,
-    struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
-{
-	char		 host[INET6_ADDRSTRLEN + 2];
-	const char	*p, *portstr = NULL;
-	char		*end;
-	long		 v;
-	size_t		 hl;
-	struct sockaddr_in  *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text == NULL || *text == '\0') {
-		snprintf(err, errlen, "empty address");
-		return -1;
-	}
-	if (text[0] == '[') {
-		if ((p = strchr(text, ']')) == NULL) {
-			snprintf(err, errlen, "'%s': missing ']'", text);
-			return -1;
-		}
-		hl = (size_t)(p - text - 1);
-		if (hl >= sizeof(host))
-			goto bad;
-		memcpy(host, text + 1, hl);
-		host[hl] = '\0';
-		if (p[1] == ':' || p[1] == '@')
-			portstr = p + 2;
-		else if (p[1] != '\0')
-			goto bad;
-	} else {
-		p = strchr(text, '@');
-		hl = p ? (size_t)(p - text) : strlen(text);
-		if (hl >= sizeof(host))
-			goto bad;
-		memcpy(host, text, hl);
-		host[hl] = '\0';
-		if (p != NULL)
-			portstr = p + 1;
-	}
-	if (portstr != NULL) {
-		errno = 0;
-		v = strtol(portstr, &end, 10);
-		if (*portstr == '\0' || *end != '\0' || errno != 0 || v < 1 ||
-		    v > 65535) {
-			snprintf(err, errlen, "'%s': port must be 1-65535",
-			    text);
-			return -1;
-		}
-		port = (uint16_t)v;
-	}
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-bad:
-	snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address "
-	    "(ADDR or ADDR@PORT)", text);
-	return -1;
-}
 
 /*
  * Parse a zone file with getdns; -1 with the reason. getdns reads through
@@ -184,13 +115,13 @@ roots_load_hints(const char *file, bool ipv6, struct roots *out, char *err,
 	memset(out, 0, sizeof(*out));
 	if (file == NULL) {
 		for (i = 0; i < sizeof(builtin_v4) / sizeof(*builtin_v4); i++)
-			if (roots_parse_address(builtin_v4[i], 53,
+			if (addr_parse(builtin_v4[i], 53,
 			    &out->addrs[out->n], &out->lens[out->n], why,
 			    sizeof(why)) == 0)
 				out->n++;
 		for (i = 0; ipv6 && i < sizeof(builtin_v6) / sizeof(*builtin_v6);
 		    i++)
-			if (roots_parse_address(builtin_v6[i], 53,
+			if (addr_parse(builtin_v6[i], 53,
 			    &out->addrs[out->n], &out->lens[out->n], why,
 			    sizeof(why)) == 0)
 				out->n++;
@@ -219,27 +150,14 @@ roots_load_hints(const char *file, bool ipv6, struct roots *out, char *err,
 		    getdns_dict_get_int(rr, "type", &type) != GETDNS_RETURN_GOOD ||
 		    !owner_in(rr, ns, n_ns))
 			continue;
-		if (type == 1 && getdns_dict_get_bindata(rr,
+		if (((type == 1 && getdns_dict_get_bindata(rr,
 		    "/rdata/ipv4_address", &bd) == GETDNS_RETURN_GOOD &&
-		    bd->size == 4) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&out->addrs[out->n];
-
-			memset(s, 0, sizeof(out->addrs[0]));
-			s->sin_family = AF_INET;
-			s->sin_port = htons(53);
-			memcpy(&s->sin_addr, bd->data, 4);
-			out->lens[out->n++] = sizeof(*s);
-		} else if (type == 28 && ipv6 && getdns_dict_get_bindata(rr,
-		    "/rdata/ipv6_address", &bd) == GETDNS_RETURN_GOOD &&
-		    bd->size == 16) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->addrs[out->n];
-
-			memset(s, 0, sizeof(out->addrs[0]));
-			s->sin6_family = AF_INET6;
-			s->sin6_port = htons(53);
-			memcpy(&s->sin6_addr, bd->data, 16);
-			out->lens[out->n++] = sizeof(*s);
-		}
+		    bd->size == 4) || (type == 28 && ipv6 &&
+		    getdns_dict_get_bindata(rr, "/rdata/ipv6_address", &bd) ==
+		    GETDNS_RETURN_GOOD && bd->size == 16)) &&
+		    addr_from_rdata(bd->data, bd->size, 53,
+		    &out->addrs[out->n], &out->lens[out->n]) == 0)
+			out->n++;
 	}
 	getdns_list_destroy(rrs);
 	if (out->n == 0) {

@@ -1,6 +1,7 @@
 /*
- * Where iteration starts: root hints, the trust anchor, and the address
- * syntax used for resolvers and servers ("ADDR" or "ADDR@PORT").
+ * Where iteration starts: root hints and the trust anchor. (The address
+ * syntax of resolvers and servers, "ADDR" or "ADDR@PORT", is
+ * common/addr.h.)
  */
 #ifndef DNSSECMON_PROBE_ROOTS_H
 #define DNSSECMON_PROBE_ROOTS_H
@@ -22,15 +23,6 @@ struct roots {
 /* Debian's copies (package dns-root-data). */
 #define ROOTS_DEFAULT_ANCHOR	"/usr/share/dns/root.key"
 #define ROOTS_DEFAULT_HINTS	"/usr/share/dns/root.hints"
-
-/*
- * "192.0.2.1", "192.0.2.1@5353", "2001:db8::1", "2001:db8::1@5353" or
- * "[2001:db8::1]:5353" into a sockaddr; default_port when none is given.
- * Returns 0, or -1 with the reason in err.
- */
-int	roots_parse_address(const char *text, uint16_t default_port,
-	    struct sockaddr_storage *ss, socklen_t *len, char *err,
-	    size_t errlen);
 
 /*
  * Root server addresses from a hints file (zone-file format, parsed by

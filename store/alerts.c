@@ -108,6 +108,9 @@ static const char *const alert_sql[S__COUNT] = {
 	    "instr(s.transitions, ',' || o.transition || ',') > 0 "
 	    "LEFT JOIN deliveries d ON d.outbox_id = o.id AND d.sink = s.name "
 	    "WHERE o.alert_id = ?1 ORDER BY o.id, s.name",
+	[S_ALERT_LAST_PAYLOAD] =
+	    "SELECT payload FROM outbox WHERE alert_id = ?1 "
+	    "ORDER BY id DESC LIMIT 1",
 };
 
 const char *
@@ -322,15 +325,6 @@ candidate_delete(struct store *st, int64_t domain_id, const char *code)
 
 /* ------------------------------------------------------- payload */
 
-static json_t *
-time_json(time_t t)
-{
-	char	 buf[32];
-
-	return t == 0 ? json_null() : json_string(clock_rfc3339(t, buf,
-	    sizeof(buf)));
-}
-
 /* The "record" of each object of obs[key], as an array of strings. */
 static json_t *
 records(json_t *obs, const char *key)
@@ -356,7 +350,7 @@ payload(const struct probe_result *r, json_t *obs,
     const struct store_rotation *rot, int64_t id, const struct trans *t,
     time_t now)
 {
-	json_t		*o, *fail, *probs, *rj = json_null();
+	json_t		*o, *fail, *probs, *rj;
 	char		*s;
 	unsigned	 i;
 
@@ -367,25 +361,7 @@ payload(const struct probe_result *r, json_t *obs,
 			json_array_append_new(fail,
 			    json_string(r->resolvers[i].address));
 	probs = probe_problems_json(r);
-	if (rot != NULL && rot->id != 0) {
-		rj = json_object();
-		json_object_set_new(rj, "kind", json_string(
-		    store_rotation_kind_name(rot->kind)));
-		json_object_set_new(rj, "new_key_tag",
-		    json_integer(rot->new_key_tag));
-		json_object_set_new(rj, "start", time_json(rot->start));
-		json_object_set_new(rj, "deadline", time_json(rot->deadline));
-		json_object_set_new(rj, "registrar_deadline",
-		    time_json(rot->registrar_deadline));
-		json_object_set_new(rj, "seconds_left", json_integer(
-		    (json_int_t)(rot->registrar_deadline - now)));
-		json_object_set_new(rj, "ds_updated_at",
-		    time_json(rot->ds_updated_at));
-		json_object_set_new(rj, "ds_everywhere_at",
-		    time_json(rot->ds_updated_at));
-		json_object_set_new(rj, "safe_removal_at",
-		    time_json(store_rotation_safe_removal(rot)));
-	}
+	rj = store_rotation_json(rot, now);
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(id));
 	json_object_set_new(o, "alert_id", json_integer(t->alert_id));
@@ -395,8 +371,8 @@ payload(const struct probe_result *r, json_t *obs,
 	json_object_set_new(o, "severity", json_string(
 	    probe_severity_name(t->sev)));
 	json_object_set_new(o, "message", json_string(t->message));
-	json_object_set_new(o, "first_fired", time_json(t->first_fired));
-	json_object_set_new(o, "time", time_json(now));
+	json_object_set_new(o, "first_fired", clock_json(t->first_fired));
+	json_object_set_new(o, "time", clock_json(now));
 	json_object_set_new(o, "state", json_string(
 	    probe_state_name(r->state)));
 	json_object_set_new(o, "validation", json_string(
@@ -407,11 +383,11 @@ payload(const struct probe_result *r, json_t *obs,
 	    "ds_to_publish"));
 	json_object_set_new(o, "ds_to_remove", records(obs, "ds_to_remove"));
 	json_object_set_new(o, "deadline", rot != NULL && rot->id != 0 &&
-	    rot->registrar_deadline != 0 ? time_json(rot->registrar_deadline) :
+	    rot->registrar_deadline != 0 ? clock_json(rot->registrar_deadline) :
 	    json_null());
-	json_object_set_new(o, "seconds_left", rot != NULL && rot->id != 0 &&
-	    rot->registrar_deadline != 0 ? json_integer((json_int_t)
-	    (rot->registrar_deadline - now)) : json_null());
+	/* The rotation's own count, so the two can never disagree. */
+	json_object_set(o, "seconds_left", json_is_object(rj) ?
+	    json_object_get(rj, "seconds_left") : json_null());
 	json_object_set_new(o, "rotation", rj);
 	json_object_set_new(o, "failing_resolvers", fail);
 	json_object_set_new(o, "problems", probs);
@@ -661,28 +637,41 @@ store_delivery_record(struct store *st, int64_t outbox_id, const char *sink,
     enum store_delivery how, const char *error, const char *output,
     time_t now)
 {
+	return store_delivery_record_many(st, &outbox_id, 1, sink, how, error,
+	    output, now);
+}
+
+int
+store_delivery_record_many(struct store *st, const int64_t *ids, unsigned n,
+    const char *sink, enum store_delivery how, const char *error,
+    const char *output, time_t now)
+{
 	sqlite3_stmt	*s;
+	unsigned	 i;
 
 	st->err[0] = '\0';
 	if (store_begin(st, true) == -1)
 		return -1;
-	if ((s = store_stmt(st, S_DELIVERY_UPSERT)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, outbox_id);
-	sqlite3_bind_text(s, 2, sink, -1, SQLITE_STATIC);
-	store_bind_time(s, 3, how == STORE_DELIVERY_DONE ? now : 0);
-	if (error != NULL)
-		sqlite3_bind_text(s, 4, error, -1, SQLITE_STATIC);
-	store_bind_time(s, 5, how == STORE_DELIVERY_GIVEN_UP ? now : 0);
-	if (output != NULL)
-		sqlite3_bind_text(s, 6, output, -1, SQLITE_STATIC);
-	if (store_step_done(st, s, "recording a delivery") == -1)
-		goto fail;
-	if (how != STORE_DELIVERY_RETRY) {
+	for (i = 0; i < n; i++) {
+		if ((s = store_stmt(st, S_DELIVERY_UPSERT)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_text(s, 2, sink, -1, SQLITE_STATIC);
+		store_bind_time(s, 3, how == STORE_DELIVERY_DONE ? now : 0);
+		if (error != NULL)
+			sqlite3_bind_text(s, 4, error, -1, SQLITE_STATIC);
+		store_bind_time(s, 5, how == STORE_DELIVERY_GIVEN_UP ? now : 0);
+		if (output != NULL)
+			sqlite3_bind_text(s, 6, output, -1, SQLITE_STATIC);
+		if (store_step_done(st, s, "recording a delivery") == -1)
+			goto fail;
+		sqlite3_clear_bindings(s);
+		if (how == STORE_DELIVERY_RETRY)
+			continue;
 		if ((s = store_stmt(st, S_SINK_ADVANCE)) == NULL)
 			goto fail;
 		sqlite3_bind_text(s, 1, sink, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, outbox_id);
+		sqlite3_bind_int64(s, 2, ids[i]);
 		if (store_step_done(st, s, "recording a delivery") == -1)
 			goto fail;
 	}
@@ -694,7 +683,143 @@ fail:
 	return -1;
 }
 
+/* "chain_broken firing (critical): MESSAGE" for one grouped payload. */
+static void
+group_line(json_t *p, char *buf, size_t len)
+{
+#define J(k)	json_string_value(json_object_get(p, k))
+	snprintf(buf, len, "%s %s (%s): %s", J("code") ? J("code") : "?",
+	    J("transition") ? J("transition") : "?",
+	    J("severity") ? J("severity") : "?", J("message") ? J("message") :
+	    "");
+#undef J
+}
+
+int
+store_outbox_group(struct store *st, const char *sink,
+    const struct store_outbox_row *first, int64_t *ids, unsigned *n,
+    char **payload)
+{
+	/* Ad hoc: only sinks that group ask, once a delivery. */
+	static const char sql[] =
+	    "SELECT o.id, o.created, o.payload, a.domain_id, "
+	    "instr(s.transitions, ',' || o.transition || ',') > 0 "
+	    "FROM outbox o JOIN alerts a ON a.id = o.alert_id "
+	    "JOIN alert_sinks s ON s.name = ?1 "
+	    "WHERE o.id >= ?2 ORDER BY o.id LIMIT ?3";
+	sqlite3_stmt	*s = NULL;
+	json_t		*head = NULL, *list = NULL, *codes = NULL, *p;
+	int64_t		 dom = -1;
+	char		 line[1200], *msg = NULL;
+	size_t		 mlen = 0, l;
+	int		 rc = -1;
+
+	st->err[0] = '\0';
+	*n = 0;
+	*payload = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_dberr(st, "reading the outbox");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, first->id);
+	/* Rows the sink does not take count against the limit: a group is
+	 * one check's, a few rows. */
+	sqlite3_bind_int(s, 3, 4 * STORE_GROUP_MAX);
+	list = json_array();
+	codes = json_array();
+	while (*n < STORE_GROUP_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(s, 2);
+
+		if (*n == 0)
+			dom = sqlite3_column_int64(s, 3);
+		else if (sqlite3_column_int64(s, 3) != dom ||
+		    store_column_time(s, 1) != first->created)
+			break;	/* another domain's, or another check */
+		if (*n > 0 && sqlite3_column_int(s, 4) == 0)
+			continue;	/* a transition this sink does not take */
+		if ((p = json_loads(text != NULL ? text : "{}", 0, NULL)) ==
+		    NULL)
+			p = json_object();
+		json_array_append_new(list, json_pack("{s:O?, s:O?, s:O?, "
+		    "s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(p, "id"),
+		    "alert_id", json_object_get(p, "alert_id"), "code",
+		    json_object_get(p, "code"), "transition",
+		    json_object_get(p, "transition"), "severity",
+		    json_object_get(p, "severity"), "message",
+		    json_object_get(p, "message"), "first_fired",
+		    json_object_get(p, "first_fired")));
+		json_array_append(codes, json_object_get(p, "code"));
+		group_line(p, line, sizeof(line));
+		l = strlen(line);
+		if ((msg = realloc(msg, mlen + l + 2)) == NULL) {
+			json_decref(p);
+			store_seterr(st, "out of memory");
+			rc = -1;
+			goto out;
+		}
+		snprintf(msg + mlen, l + 2, "%s%s", mlen ? "\n" : "", line);
+		mlen += l + (mlen ? 1 : 0);
+		if (*n == 0)
+			head = p;
+		else
+			json_decref(p);
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_dberr(st, "reading the outbox");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	if (*n > 1 && head != NULL) {
+		json_object_set(head, "grouped", list);
+		json_object_set(head, "codes", codes);
+		json_object_set_new(head, "message", json_string(msg));
+		if ((*payload = json_dumps(head, JSON_COMPACT |
+		    JSON_SORT_KEYS)) == NULL)
+			rc = store_seterr(st, "out of memory");
+	}
+out:
+	sqlite3_finalize(s);
+	json_decref(head);
+	json_decref(list);
+	json_decref(codes);
+	free(msg);
+	return rc;
+}
+
 /* ------------------------------------------------------- reading */
+
+int
+store_alert_last_payload(struct store *st, int64_t alert_id, char **out)
+{
+	sqlite3_stmt	*s;
+	const char	*p;
+	int		 rc;
+
+	st->err[0] = '\0';
+	*out = NULL;
+	if ((s = store_stmt(st, S_ALERT_LAST_PAYLOAD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, alert_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		store_dberr(st, "reading the outbox");
+		sqlite3_reset(s);
+		return -1;
+	}
+	p = (const char *)sqlite3_column_text(s, 0);
+	*out = strdup(p != NULL ? p : "{}");
+	sqlite3_reset(s);
+	if (*out == NULL)
+		return store_seterr(st, "out of memory");
+	return 1;
+}
 
 int
 store_alerts(struct store *st, time_t since, struct store_alert **out,

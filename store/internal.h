@@ -47,6 +47,7 @@ enum store_stmt {
 	S_PRUNE,
 	S_PRUNE_DELIVERIES,
 	S_PRUNE_OUTBOX,
+	S_ALG_OPEN,
 	/* Alerts: the SQL is in store/alerts.c (store_alerts_sql). */
 	S_ALERT_OPEN,
 	S_ALERT_CANDIDATES,
@@ -62,6 +63,7 @@ enum store_stmt {
 	S_SINK_ADVANCE,
 	S_ALERTS_LIST,
 	S_ALERT_DELIVERIES,
+	S_ALERT_LAST_PAYLOAD,
 	S__COUNT
 };
 
@@ -132,6 +134,14 @@ const char	*store_alerts_sql(enum store_stmt);
 int		 store_alerts_commit(struct store *, int64_t domain_id,
 		    const struct probe_result *, const struct store_policy *,
 		    time_t now, const struct store_rotation *open);
+
+/* Algorithm rollovers (algroll.c), inside the caller's transaction: the
+ * open one into r->history; and this check's stage recorded (a new
+ * rollover opened, a stage change, the rollover closed). 0 or -1. */
+int		 store_algroll_annotate(struct store *, int64_t domain_id,
+		    struct probe_result *);
+int		 store_algroll_commit(struct store *, int64_t domain_id,
+		    const struct probe_result *, time_t now);
 
 /* The schema (schema.c). */
 int		 store_schema_prepare(sqlite3 *, const char *path,

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "store/internal.h"
 
 int

@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "store/internal.h"
 
 /* A rotation row while a commit works on it. */
@@ -615,6 +615,7 @@ store_annotate(struct store *st, struct probe_result *r, time_t now)
 	}
 	if (history_rotation(st, dom.id, r) == -1 ||
 	    history_algorithms(st, dom.id, r) == -1 ||
+	    store_algroll_annotate(st, dom.id, r) == -1 ||
 	    (dom.last_checked != 0 && history_validation(st, dom.id, r) == -1))
 		goto fail;
 	if (dom.last_checked == 0 || dsmatch_name_to_wire(r->domain, owner,
@@ -862,7 +863,8 @@ store_commit(struct store *st, struct probe_result *r,
 	    strcmp(dom.last_validation,
 	    probe_validation_name(r->validation)) != 0;
 	if (write_observation(st, dom.id, r, now, change) == -1 ||
-	    write_keys(st, dom.id, r, now, had_history) == -1)
+	    write_keys(st, dom.id, r, now, had_history) == -1 ||
+	    store_algroll_commit(st, dom.id, r, now) == -1)
 		goto fail;
 	/* Alert transitions commit with the state change that caused
 	 * them, or not at all. */
@@ -1013,4 +1015,51 @@ store_rotation_external(struct store *st, const struct store_external *ev,
 fail:
 	store_rollback(st);
 	return -1;
+}
+
+json_t *
+store_rotation_json(const struct store_rotation *r, time_t now)
+{
+	json_t		*o, *old;
+	unsigned	 i;
+	bool		 waits;
+
+	if (r == NULL || r->id == 0 || (o = json_object()) == NULL)
+		return json_null();
+	old = json_array();
+	for (i = 0; i < r->n_old; i++)
+		json_array_append_new(old, json_integer(r->old_key_tags[i]));
+	/* Once the DS is everywhere (or the rotation closed) the deadline
+	 * is met: a count still running would read as overdue. */
+	waits = r->registrar_deadline != 0 && r->ds_updated_at == 0 &&
+	    r->completed_at == 0;
+	json_object_set_new(o, "domain", json_string(r->domain));
+	json_object_set_new(o, "kind", json_string(
+	    store_rotation_kind_name(r->kind)));
+	json_object_set_new(o, "source", json_string(r->source));
+	json_object_set_new(o, "external_id", r->external_id[0] ?
+	    json_string(r->external_id) : json_null());
+	json_object_set_new(o, "start", clock_json(r->start));
+	json_object_set_new(o, "deadline", clock_json(r->deadline));
+	json_object_set_new(o, "registrar_deadline",
+	    clock_json(r->registrar_deadline));
+	json_object_set_new(o, "seconds_left", waits ? json_integer(
+	    (json_int_t)(r->registrar_deadline - now)) : json_null());
+	json_object_set_new(o, "ds_ttl", r->ds_ttl ? json_integer(r->ds_ttl) :
+	    json_null());
+	json_object_set_new(o, "ds_updated_at", clock_json(r->ds_updated_at));
+	/* The same moment under the name the check's own view uses: when
+	 * the new DS was seen on every parent server. */
+	json_object_set_new(o, "ds_everywhere_at",
+	    clock_json(r->ds_updated_at));
+	json_object_set_new(o, "safe_removal_at",
+	    clock_json(store_rotation_safe_removal(r)));
+	json_object_set_new(o, "completed_at", clock_json(r->completed_at));
+	json_object_set_new(o, "outcome", r->outcome[0] ?
+	    json_string(r->outcome) : json_null());
+	json_object_set_new(o, "new_key_tag", json_integer(r->new_key_tag));
+	json_object_set_new(o, "new_key_algorithm",
+	    json_integer(r->new_key_alg));
+	json_object_set_new(o, "old_key_tags", old);
+	return o;
 }

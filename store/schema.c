@@ -197,6 +197,27 @@ static const char *const migrations[] = {
 	"ALTER TABLE rotations ADD COLUMN host_algorithm INTEGER;\n"
 	"ALTER TABLE rotations ADD COLUMN host_digest_type INTEGER;\n"
 	"ALTER TABLE rotations ADD COLUMN host_digest BLOB;\n",
+
+	/* 3 -> 4: algorithm rollovers (RFC 6781 4.1.4), one row per
+	 * rollover, its current stage and that stage's clock: since when,
+	 * from when the next step is safe, by when it is due. Kept only in
+	 * memory, every restart would make a stalled stage look new.
+	 * outcome NULL while open. */
+	"CREATE TABLE alg_rollovers (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  domain_id   INTEGER NOT NULL REFERENCES domains(id),\n"
+	"  from_alg    INTEGER NOT NULL,\n"
+	"  to_alg      INTEGER NOT NULL,\n"
+	"  start       INTEGER NOT NULL,\n"
+	"  stage       TEXT NOT NULL,\n"
+	"  stage_since INTEGER NOT NULL,\n"
+	"  safe_at     INTEGER,\n"
+	"  deadline    INTEGER,\n"
+	"  completed_at INTEGER,\n"
+	"  outcome     TEXT CHECK (outcome IN ('completed', 'abandoned'))\n"
+	");\n"
+	"CREATE UNIQUE INDEX alg_rollovers_open ON alg_rollovers(domain_id)\n"
+	"  WHERE outcome IS NULL;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

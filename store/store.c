@@ -54,6 +54,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_KEY_FIRST_SEEN] =
 	    "SELECT first_seen FROM keys WHERE domain_id = ?1 AND rdata = ?2",
 	[S_KEY_RDATA_ALL] = "SELECT rdata FROM keys WHERE domain_id = ?1",
+	/* Every check reads the open algorithm rollover (algroll.c). */
+	[S_ALG_OPEN] = "SELECT from_alg, to_alg, start, stage, stage_since "
+	    "FROM alg_rollovers WHERE domain_id = ?1 AND outcome IS NULL",
 	[S_DS_GET] =
 	    "SELECT arrived FROM ds WHERE domain_id = ?1 AND key_tag = ?2 "
 	    "AND algorithm = ?3 AND digest_type = ?4 AND digest = ?5",

@@ -34,7 +34,7 @@
 
 #include "probe/probe.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
@@ -302,6 +302,19 @@ const char *store_rotation_kind_name(enum store_rotation_kind);
  * DS reached every parent server at ds_updated_at, and the old DS may be
  * cached for the DS TTL after that (RFC 7583). 0: not known yet. */
 time_t	store_rotation_safe_removal(const struct store_rotation *);
+/*
+ * The one JSON shape of a rotation record, for `check --db`, `rotations`,
+ * the API, the page's data, the outbox (webhooks, MQTT alerts, exec):
+ * {domain, kind, source, external_id, start, deadline, registrar_deadline,
+ * seconds_left, ds_ttl, ds_updated_at, ds_everywhere_at, safe_removal_at,
+ * completed_at, outcome, new_key_tag, new_key_algorithm, old_key_tags}.
+ * seconds_left counts to the registrar deadline (negative once passed)
+ * while the new DS is not yet everywhere and the rotation is open, else
+ * null. JSON null for NULL or a rotation never stored (id 0). Caller owns
+ * the reference.
+ */
+struct json_t *store_rotation_json(const struct store_rotation *,
+	    time_t now);
 
 /* ------------------------------------------------ alerts */
 /*
@@ -367,6 +380,25 @@ enum store_delivery {
 int	store_delivery_record(struct store *, int64_t outbox_id,
 	    const char *sink, enum store_delivery, const char *error,
 	    const char *output, time_t now);
+/* The same for n rows (a group), in one transaction. */
+int	store_delivery_record_many(struct store *, const int64_t *ids,
+	    unsigned n, const char *sink, enum store_delivery,
+	    const char *error, const char *output, time_t now);
+
+#define STORE_GROUP_MAX	32	/* outbox rows in one notification */
+
+/*
+ * The rows that the check which wrote first wrote right after it for
+ * the same domain and that sink takes (one check's transitions are
+ * consecutive rows): their ids, first's included, in ids[] (at most
+ * STORE_GROUP_MAX) and *n. With more than one, *payload is first's
+ * payload with "grouped" (every transition: id, alert_id, code,
+ * transition, severity, message, first_fired), "codes" and a "message"
+ * that names them all; caller frees. 0, or -1 on error.
+ */
+int	store_outbox_group(struct store *, const char *sink,
+	    const struct store_outbox_row *first, int64_t *ids, unsigned *n,
+	    char **payload);
 
 /* An alert as `dnssecmon alerts` shows it. */
 struct store_alert {
@@ -388,6 +420,15 @@ struct store_alert {
  */
 int	store_alerts(struct store *, time_t since, struct store_alert **out,
 	    size_t *n);
+
+/*
+ * The payload of the alert's newest transition in the outbox (an
+ * Alertmanager sink re-posts open alerts after a restart). 1 with *out
+ * set (caller frees), 0 when the outbox holds none any more (pruned), -1
+ * on error.
+ */
+int	store_alert_last_payload(struct store *, int64_t alert_id,
+	    char **out);
 
 /* One transition of an alert and where it stands for one sink. */
 struct store_alert_delivery {

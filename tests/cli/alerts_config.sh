@@ -79,6 +79,19 @@ webhooks:
 bad "URL port not a number" "c\.yaml:5: webhooks\.url: .*the port must be a number" "$head
 webhooks:
   - http://127.0.0.1:http/x"
+good "Home Assistant discovery and grouped alerts" "$head
+alerts: {group: check}
+mqtt: {host: 127.0.0.1, homeassistant: yes, homeassistant_prefix: ha/disc}"
+good "grouping off" "$head
+alerts: {group: none}"
+bad "unknown alerts.group" "c\.yaml:4: alerts\.group: 'domain': expected check .* or none" "$head
+alerts: {group: domain}"
+bad "homeassistant not a boolean" "c\.yaml:4: mqtt\.homeassistant: 'maybe' is not yes or no" "$head
+mqtt: {host: 127.0.0.1, homeassistant: maybe}"
+bad "homeassistant_prefix without homeassistant" "c\.yaml:4: mqtt\.homeassistant_prefix: set, but homeassistant is not yes" "$head
+mqtt: {host: 127.0.0.1, homeassistant_prefix: ha}"
+bad "homeassistant_prefix with a wildcard" "c\.yaml:4: mqtt\.homeassistant_prefix: 'ha/#': no wildcards" "$head
+mqtt: {host: 127.0.0.1, homeassistant: yes, homeassistant_prefix: ha/#}"
 bad "unknown format" "c\.yaml:5: webhooks\.format: 'slack': expected json or alertmanager" "$head
 webhooks:
   - {url: http://127.0.0.1/x, format: slack}"
@@ -143,6 +156,38 @@ webhooks: [{url: http://127.0.0.1/a, name: x}]
 exec:
   - {command: [$tmp/hook],
      name: x}"
+good "alertmanager, every key" "$head
+alertmanager:
+  urls: [http://am1.example:9093, 'https://[::1]:9093/am/']
+  resend: 30s
+  timeout: 5s
+  retry_max: 1m
+  ca_file: $tmp/ca.crt
+  headers: {Authorization: Bearer x}"
+good "alertmanager, one URL" "$head
+alertmanager: {urls: http://127.0.0.1:9093/api/v2/alerts}"
+bad "alertmanager without urls" "c\.yaml:4: alertmanager\.urls: missing" "$head
+alertmanager: {resend: 1m}"
+bad "alertmanager bad URL" "c\.yaml:5: alertmanager\.urls: 'am1:9093' is not an http:// or https:// URL" "$head
+alertmanager:
+  urls: [am1:9093]"
+bad "alertmanager URL twice" "c\.yaml:5: alertmanager\.urls: 'http://a:1' is listed twice" "$head
+alertmanager:
+  urls: [http://a:1, http://a:1]"
+bad "alertmanager resend too short" "c\.yaml:4: alertmanager\.resend: " "$head
+alertmanager: {urls: [http://a:1], resend: 1s}"
+bad "alertmanager unknown key" "c\.yaml:5: alertmanager: unknown key 'url'" "$head
+alertmanager:
+  url: http://a:1"
+bad "alertmanager ca_file without https" "c\.yaml:4: alertmanager\.ca_file: given, but no URL is https://" "$head
+alertmanager: {urls: [http://a:1], ca_file: $tmp/ca.crt}"
+bad "a webhook named alertmanager beside it" "c\.yaml:6: alertmanager: another sink is named 'alertmanager'" "$head
+webhooks: [{url: http://127.0.0.1/a, name: alertmanager}]
+alertmanager:
+  urls: [http://a:1]"
+bad "a webhook named alertmanager after it" "c\.yaml:5: webhooks\.name: 'alertmanager' names another sink already" "$head
+alertmanager: {urls: [http://a:1]}
+webhooks: [{url: http://127.0.0.1/a, name: alertmanager}]"
 bad "unknown alerts key" "c\.yaml:5: alerts: unknown key 'fire_after_check'" "$head
 alerts:
   fire_after_check: 2"

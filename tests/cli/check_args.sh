@@ -73,4 +73,11 @@ expect_error "--db in a missing directory" "--db: $tmp/nodir/x.db: unable to ope
 out=$("$bin" check --help); rc=$?
 is "$rc" 0 "check --help exits 0"
 like "$out" "^usage: dnssecmon check \[--trust-anchor FILE\]" "check --help prints the synopsis"
+# ... and every option on a line of its own with what it does.
+for o in trust-anchor root-hints resolver format timeout retries ipv6 \
+    sig-warning sig-critical rotation-window critical-before \
+    insecure-is-problem multi-signer cds-parents time-limit db domains-file \
+    verbose version; do
+	like "$out" "^  (-[a-zA-Z], )?--$o([ ,][^ ]*)* {2,}[a-z(]" "check --help explains --$o"
+done
 done_testing

@@ -218,9 +218,41 @@ is "$(grep -c 'multi.yaml:' "$tmp/err")" 3 "every error in a file is reported, n
 err=$("$bin" run -c "$tmp/nonexistent.yaml" -n 2>&1); rc=$?
 [ "$rc" -ne 0 ]; ok $? "missing config file: exit non-zero"
 like "$err" "nonexistent.yaml: No such file or directory" "missing config file: named"
+# Without -c: /etc/dnssecmon/dnssecmon.yaml, where the package puts it.
 err=$("$bin" run -n 2>&1); rc=$?
-is "$rc" 3 "run without -c: exit 3"
-like "$err" "no configuration file: use -c FILE" "run without -c: says so"
+if [ -e /etc/dnssecmon/dnssecmon.yaml ]; then
+	like "$err$rc" "/etc/dnssecmon/dnssecmon\.yaml|^configuration OK0$" \
+	    "run without -c: checks /etc/dnssecmon/dnssecmon.yaml"
+else
+	is "$rc" 3 "run without -c and no /etc/dnssecmon/dnssecmon.yaml: exit 3"
+	like "$err" "no -c FILE given and /etc/dnssecmon/dnssecmon\.yaml does not exist" \
+	    "run without -c: names the default path"
+fi
+out=$("$bin" run --help); rc=$?
+like "$out" "-c, --config FILE +the configuration \(default /etc/dnssecmon/dnssecmon\.yaml\)" \
+    "run --help: -c and its default"
+
+# Inverted thresholds are refused, naming both values.
+bad "signature_critical not shorter than signature_warning" \
+    "c\.yaml:1: signature_critical: 172800s is not shorter than signature_warning \(86400s\)" "$head
+signature_warning: 1d
+signature_critical: 2d
+domains: [example.com]"
+bad "signature_critical equal to signature_warning" \
+    "signature_critical: 86400s is not shorter than signature_warning \(86400s\)" "$head
+signature_warning: 1d
+signature_critical: 1d
+domains: [example.com]"
+bad "critical_before not shorter than rotation_window" \
+    "c\.yaml:1: critical_before: 259200s is not shorter than rotation_window \(172800s\)" "$head
+rotation_window: 2d
+critical_before: 3d
+domains: [example.com]"
+bad "a domain's critical_before not shorter than its rotation_window" \
+    "c\.yaml:4: domains: example\.org: critical_before \(691200s\) is not shorter than rotation_window \(604800s\)" "$head
+domains:
+  - name: example.org
+    critical_before: 8d"
 err=$("$bin" run -c x --shard 5/4 2>&1); rc=$?
 is "$rc" 3 "bad --shard: exit 3"
 like "$err" "--shard '5/4': expected K/N" "bad --shard: named"

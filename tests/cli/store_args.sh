@@ -47,9 +47,10 @@ got=$(printf '%s' "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(d["domain"], " ".join("%s/%s/%s/%s/%s" % (o["time"], o["severity"], o["state"],
-      o["validation"], ",".join(o["problems"])) for o in d["observations"]))')
-is "$got" "fixture.test 2025-12-01T00:00:00Z/ok/stable/secure/ 2025-12-01T01:00:00Z/warning/rotation_pending/secure/rotation_pending,rotation_deadline" \
-	"history JSON: time, severity, state, validation, problem codes"
+      o["validation"], ",".join("%s:%s" % (p["code"], p["severity"]) for p in o["problems"]))
+      for o in d["observations"]))')
+is "$got" "fixture.test 2025-12-01T00:00:00Z/ok/stable/secure/ 2025-12-01T01:00:00Z/warning/rotation_pending/secure/rotation_pending:warning,rotation_deadline:warning" \
+	"history JSON: time, severity, state, validation, problems as {code, severity, message}"
 out=$("$bin" history FIXTURE.test. --db "$db"); rc=$?
 is "$rc" 0 "history text exits 0 (name in any case, with a final dot)"
 is "$(printf '%s\n' "$out" | wc -l)" 2 "history text: one line per observation"

@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../alerts"))
 from tap import Tap  # noqa: E402
 import harness as h  # noqa: E402
+from tap import wait_for  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -171,6 +172,85 @@ exec:
              "valgrind: MQTT over TLS, HTTPS and exec delivered")
         if "ERROR SUMMARY: 0 errors" not in open(os.path.join(tmp, "vg.log")).read():
             t.diag(open(os.path.join(tmp, "vg.log")).read()[-3000:])
+    # ---- Home Assistant discovery, and one notification per check
+    plain = h.Broker(tmp, "plain")
+    t.ok(plain.start(), "an anonymous broker")
+    procs.append(plain)
+    every = h.Subscriber(tmp, plain, topic="#", name="hasub")
+    every.start()
+    procs.append(every)
+    hook = h.Receiver()
+    log, db = run_once("grouped", """instance: wall-test
+alerts: {group: check}
+mqtt:
+  host: 127.0.0.1
+  port: %d
+  homeassistant: yes
+webhooks:
+  - {url: "http://127.0.0.1:%d/json"}
+  - {url: "http://127.0.0.1:%d/am", format: alertmanager}
+""" % (plain.port, hook.port, hook.port))
+    state_t = "dnssecmon/domain/%s/state" % ZONE
+    wait_for(lambda: any(m["topic"] == "dnssecmon/alerts"
+                         for m in every.messages()), 30,
+             what="the grouped alert on dnssecmon/alerts")
+    al = [json.loads(m["payload"]) for m in every.messages("dnssecmon/alerts")]
+    t.is_(len(al), 1, "group: check: one MQTT notification for the check "
+          "(not one per alert)")
+    g = al[0] if al else {}
+    t.is_(sorted(x.get("code") for x in g.get("grouped", [])),
+          ["chain_broken", "validation_bogus"],
+          "group: check: it carries chain_broken and validation_bogus")
+    t.ok(sorted(g.get("codes", [])) == ["chain_broken", "validation_bogus"] and
+         "chain_broken firing (critical)" in g.get("message", "") and
+         "validation_bogus firing (critical)" in g.get("message", ""),
+         "group: check: codes and a message that names both", g.get("message"))
+    doc = h.alerts_json(BIN, db)
+    t.ok(all((h.delivery(doc, c, "firing", s) or {}).get("status") ==
+             "delivered" for c in ("chain_broken", "validation_bogus")
+             for s in ("mqtt", "webhook:127.0.0.1/json",
+                       "webhook:127.0.0.1/am")),
+         "group: check: each alert is recorded delivered on every sink",
+         json.dumps(doc)[:1500])
+    js = hook.delivered("/json")
+    t.ok(len(js) == 1 and sorted(x["code"] for x in js[0]["grouped"]) ==
+         ["chain_broken", "validation_bogus"],
+         "group: check: one JSON webhook POST with both", js)
+    am = hook.delivered("/am")
+    t.ok(len(am) == 1 and sorted(a["labels"]["code"] for a in am[0]) ==
+         ["chain_broken", "validation_bogus"],
+         "group: check: one Alertmanager POST with an alert for each", am)
+    slug = ZONE.replace(".", "_").lower()
+    ha = h.retained(plain, "homeassistant/#")
+    want = ["homeassistant/sensor/dnssecmon_wall-test/%s_%s/config" % (slug, k)
+            for k in ("deadline", "severity", "state")]
+    t.is_(sorted(ha), want, "homeassistant: yes: three retained discovery "
+          "configs for the domain")
+    cfgs = {k: json.loads(v["payload"]) for k, v in ha.items()}
+    sev = cfgs.get(want[1], {})
+    t.ok(all(c.get("state_topic") == state_t and
+             c.get("json_attributes_topic") == state_t and
+             c.get("availability_topic") == "dnssecmon/status/wall-test" and
+             c.get("device", {}).get("name") == ZONE and
+             c.get("unique_id", "").startswith("dnssecmon_wall-test_" + slug)
+             for c in cfgs.values()) and
+         sev.get("value_template") == "{{ value_json.severity }}" and
+         cfgs.get(want[0], {}).get("device_class") == "timestamp",
+         "homeassistant: each sensor reads the retained state topic, with "
+         "availability on the status topic", sev)
+    order = [m["topic"] for m in every.messages()]
+    t.ok(state_t in order and all(w in order and order.index(w) <
+                                  order.index(state_t) for w in want),
+         "homeassistant: the discovery configs come before the first state",
+         order[:8])
+    st = json.loads(h.retained(plain, state_t).get(state_t, {}).get(
+        "payload", "{}"))
+    t.is_(st.get("severity"), "critical",
+          "homeassistant: the state its severity sensor reads says critical")
+    every.stop()
+    procs.remove(every)
+    hook.stop()
+
     https.stop()
 finally:
     for p in procs:

@@ -18,10 +18,12 @@ visited: the clock is fixed for a run's life).
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../alerts"))
@@ -75,6 +77,41 @@ def checks():
     return len(json.loads(p.stdout)["observations"]) if p.returncode == 0 else 0
 
 
+# The one rotation shape (dnssecmon(8) JSON SHAPES).
+ROTATION_FIELDS = ("domain", "kind", "source", "external_id", "start", "deadline",
+                   "registrar_deadline", "seconds_left", "ds_ttl", "ds_updated_at",
+                   "ds_everywhere_at", "safe_removal_at", "completed_at",
+                   "outcome", "new_key_tag", "new_key_algorithm", "old_key_tags")
+
+
+def api_rotation():
+    """The open rotation as the daemon's JSON API gives it."""
+    url = "http://127.0.0.1:%d/api/v1/domains/%s" % (HTTP_PORT, ZONE)
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r).get("rotation")
+
+
+def check_rotation(now):
+    """`check --db --format json` on a copy of the daemon's store (a check
+    of its own would add to the history the walk counts), at the daemon's
+    clock: the rotation object it prints."""
+    copy = os.path.join(tmp, "check-copy.sqlite")
+    src, dst = sqlite3.connect(DB), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    p = subprocess.run([BIN, "check", "--db", copy, "--trust-anchor",
+                        env["TESTBED_ANCHOR"], "--root-hints", env["TESTBED_HINTS"],
+                        "--resolver", env["TESTBED_RESOLVER"], "--format", "json",
+                        ZONE], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, DNSSECMON_NOW=str(now)))
+    try:
+        return json.loads(p.stdout)["domains"][0]["rotation"]
+    except (ValueError, KeyError, IndexError):
+        t.diag("check said: %s %s" % (p.stdout[:300], p.stderr[:300]))
+        return {}
+
+
 def hook_runs():
     d = os.path.join(tmp, "runs")
     runs = []
@@ -106,6 +143,7 @@ with open(HANG, "w") as f:
             % (HANG_PIDS, HANG_PIDS))
 os.chmod(HANG, 0o755)
 
+HTTP_PORT = h.free_port()
 broker = h.Broker(tmp)
 recv = h.Receiver()
 sub = h.Subscriber(tmp, broker)
@@ -129,8 +167,9 @@ webhooks:
 exec:
   - {command: [%(record)s, --zone, "%(zone)s"], on: [firing, escalated, resolved]}
   - {command: [%(hang)s], on: [firing], timeout: 2s, name: hang}
+http: {listen: "127.0.0.1:%(api)d"}
 domains: [%(zone)s]
-""" % {"anchor": env["TESTBED_ANCHOR"], "hints": env["TESTBED_HINTS"],
+""" % {"api": HTTP_PORT, "anchor": env["TESTBED_ANCHOR"], "hints": env["TESTBED_HINTS"],
        "resolver": env["TESTBED_RESOLVER"], "db": DB, "port": broker.port,
        "http": recv.port, "record": RECORD, "hang": HANG, "zone": ZONE})
 daemon = h.Daemon(BIN, CONF, os.path.join(tmp, "daemon.log"))
@@ -182,6 +221,25 @@ try:
                   "T: the payload names the instance that sent it")
             t.ok(want_ds and want_ds[0] in a["message"],
                  "T: the message itself names the DS record")
+            # One rotation encoder: the alert payload, the API and
+            # `check --db` give the same object, byte for byte (the
+            # check adds its own view: state, ambiguous, readings).
+            ar = json.dumps(rot, sort_keys=True)
+            api = api_rotation()
+            t.is_(json.dumps(api, sort_keys=True), ar,
+                  "T: the API's rotation is the alert payload's")
+            cr = check_rotation(T)
+            t.ok(set(rot) and set(rot) <= set(cr) and
+                 set(cr) - set(rot) <= {"state", "ambiguous", "readings"},
+                 "T: check --db has the rotation's fields and its own view only",
+                 sorted(set(cr) ^ set(rot)))
+            t.is_(json.dumps({k: cr.get(k) for k in rot}, sort_keys=True), ar,
+                  "T: check --db's rotation is the alert payload's")
+            t.is_(sorted(rot), sorted(ROTATION_FIELDS),
+                  "T: the rotation has the documented fields, no more")
+            t.ok(rot.get("domain") == ZONE and rot.get("kind") == "ksk" and
+                 rot.get("new_key_tag") and rot.get("start"),
+                 "T: the rotation names its domain, kind, new key and start")
         # Retained: what a subscriber arriving now is given.
         r = h.retained(broker)
         st = json.loads(r.get(STATE, {}).get("payload", "{}"))
@@ -201,7 +259,8 @@ try:
         am = recv.delivered("/api/v2/alerts")
         t.ok(am and isinstance(am[0], list) and
              am[0][0]["labels"] == {"alertname": "dnssecmon_rotation_pending",
-                                    "domain": ZONE, "severity": "warning",
+                                    "domain": ZONE, "zone": ZONE,
+                                    "severity": "warning",
                                     "code": "rotation_pending"} and
              want_ds[0] in am[0][0]["annotations"]["description"] and
              am[0][0]["annotations"].get("dnssecmon_instance") == "walk" and

@@ -17,6 +17,7 @@ the store keeping the keys' history between runs.
                       as ds_algorithm_mismatch
 """
 import os
+import sqlite3
 import sys
 import time
 
@@ -40,6 +41,9 @@ def switch(state):
         t.diag(p.stderr[-500:])
 
 
+METRICS = ["", ""]     # the last run's /metrics text and status page
+
+
 def observe(d, now, what):
     """One daemon run at `now` until the zone is checked; its API view."""
     os.environ["DNSSECMON_NOW"] = str(now)
@@ -48,6 +52,10 @@ def observe(d, now, what):
         t.ok(d.ready(), "%s: the daemon checked %s" % (what, ZONE))
         status, one = dc.get_json(d.port, "/api/v1/domains/" + ZONE)
         t.is_(status, 200, "%s: the API answers for %s" % (what, ZONE))
+        status, _, body = dc.request(d.port, "GET", "/metrics")
+        METRICS[0] = body.decode() if status == 200 else ""
+        status, _, body = dc.request(d.port, "GET", "/")
+        METRICS[1] = body.decode() if status == 200 else ""
         return one or {}
     finally:
         t.is_(d.stop(), 0, "%s: the daemon stops cleanly" % what)
@@ -56,6 +64,29 @@ def observe(d, now, what):
 
 def codes(one):
     return {p["code"]: p for p in one.get("problems", [])}
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def clock_is(one, since, what):
+    """The stage's clock: since `since`, due a rotation window later."""
+    ro = one.get("algorithm_rollover") or {}
+    t.is_((ro.get("stage_since"), ro.get("deadline"), ro.get("stalled")),
+          (iso(since), iso(since + 7 * DAY), False),
+          "%s: the stage began %s, due by %s" % (what, iso(since),
+                                                 iso(since + 7 * DAY)))
+
+
+def rollovers(d):
+    """The store's algorithm rollover rows: (from, to, stage, outcome)."""
+    db = sqlite3.connect(d.db)
+    try:
+        return db.execute("SELECT from_alg, to_alg, stage, outcome FROM "
+                          "alg_rollovers ORDER BY id").fetchall()
+    finally:
+        db.close()
 
 
 def stage_is(one, stage, what):
@@ -82,6 +113,7 @@ try:
     one = observe(d, T + DAY, "T+1d algsigs")
     stage_is(one, "signatures_added", "T+1d")
     t.is_(one.get("validation"), "secure", "T+1d: validates")
+    clock_is(one, T + DAY, "T+1d")
 
     switch("algkeys")
     one = observe(d, T + 2 * DAY, "T+2d algkeys")
@@ -89,6 +121,14 @@ try:
     t.ok("rotation_pending" in codes(one) and
          [x["algorithm"] for x in one.get("ds_to_publish", [])] == [13],
          "T+2d: the DS to publish is the new algorithm's (rotation_pending)")
+    clock_is(one, T + 2 * DAY, "T+2d")
+    # Half a day later, another daemon run: the stage's start comes from
+    # the store, not from this run's first check.
+    one = observe(d, T + 2 * DAY + DAY // 2, "T+2.5d algkeys again")
+    stage_is(one, "keys_published", "T+2.5d")
+    clock_is(one, T + 2 * DAY, "T+2.5d (restarted)")
+    t.is_(rollovers(d), [(8, 13, "keys_published", None)],
+          "store: one open 8 -> 13 rollover at keys_published")
 
     switch("algds")
     one = observe(d, T + 3 * DAY, "T+3d algds")
@@ -104,6 +144,31 @@ try:
     t.is_((one.get("algorithm_rollover"), one.get("severity"),
            one.get("validation")), (None, "ok", "secure"),
           "T+5d: one algorithm again, ok, secure")
+    t.is_(rollovers(d), [(8, 13, "old_keys_removed", "completed")],
+          "store: the rollover is closed as completed")
+
+    # A stage that outlasts the rotation window has stalled.
+    d3 = dc.Daemon(env, [ZONE], prefix="algroll-stall")
+    try:
+        switch("algkeys")
+        observe(d3, T, "stall: algkeys at T")
+        one = observe(d3, T + 8 * DAY, "stall: still algkeys at T+8d")
+        ro = one.get("algorithm_rollover") or {}
+        p = codes(one).get("algorithm_rollover_stage")
+        t.ok(ro.get("stalled") is True and ro.get("stage_since") == iso(T) and
+             p is not None and p["severity"] == "warning" and
+             "STALLED" in p["message"],
+             "stall: keys_published since T is stalled at T+8d, a warning",
+             (ro, p))
+        m = [ln for ln in METRICS[0].split("\n") if ln.startswith(
+            "dnssecmon_algorithm_rollover_stage_deadline_timestamp_seconds{")]
+        t.ok(len(m) == 1 and float(m[0].split()[-1]) == T + 7 * DAY,
+             "stall: /metrics has the stage's deadline (T+7d)", m)
+        t.ok("due by %s, <strong>stalled</strong>" % iso(T + 7 * DAY)
+             in METRICS[1], "stall: the status page says it has stalled",
+             [ln for ln in METRICS[1].split("\n") if "Algorithm" in ln])
+    finally:
+        d3.cleanup()
 
     # The wrong order, with a store that has seen algorithm 8 first.
     d2 = dc.Daemon(env, [ZONE], prefix="algroll-bad")

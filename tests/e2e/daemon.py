@@ -54,6 +54,11 @@ def history(domain):
     return json.loads(p.stdout)["observations"]
 
 
+def codes(obs):
+    """The problem codes of one recorded observation."""
+    return [p["code"] for p in obs.get("problems", [])]
+
+
 def tb(*args):
     return subprocess.run([TB, *args], capture_output=True, text=True, timeout=60)
 
@@ -142,7 +147,7 @@ try:
         t.is_(s.get(env["TESTBED_NS_A"], {}).get("status"), "ok",
               "server b silent: server a still answers")
         t.is_(o["validation"], "secure", "server b silent: the domain still validates")
-        t.ok("server_unreachable" in o["problems"], "server b silent: server_unreachable reported")
+        t.ok("server_unreachable" in codes(o), "server b silent: server_unreachable reported")
         t.is_(o["severity"], "warning", "server b silent: warning, not critical")
     tb("resume", "b")
     paused.remove("b")
@@ -164,7 +169,7 @@ try:
     if o:
         t.is_(o["validation"], "secure", "resolver silent: in-process validation unaffected")
         t.is_(o["severity"], "warning", "resolver silent: warning, never critical")
-        t.ok("resolver_unreachable" in o["problems"], "resolver silent: resolver_unreachable")
+        t.ok("resolver_unreachable" in codes(o), "resolver silent: resolver_unreachable")
     tb("resume", "resolver")
     paused.remove("resolver")
     t.ok(daemon.poll() is None, "the daemon survived both outages")

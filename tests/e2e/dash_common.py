@@ -50,6 +50,24 @@ def request(port, method, path, body=None, headers=None, timeout=10):
         c.close()
 
 
+def host_event(which, zone, request_id, updated_at=None, ds=None):
+    """A DNS host (dnsimple) webhook body: the shipped fixture of event
+    `which` (rotation_start, rotation_complete) on zone, with its request
+    id, and when given the host's time and its DS (keytag, algorithm,
+    digest_type, digest); the fixture's own made-up DS otherwise."""
+    with open(os.path.join(TOP, "tests/fixtures",
+                           "dnsimple-dnssec.%s.json" % which)) as f:
+        e = json.load(f)
+    e["request_identifier"] = request_id
+    e["data"]["zone"]["name"] = zone
+    if updated_at is not None:
+        e["data"]["dnssec"]["updated_at"] = updated_at
+    if ds is not None:
+        dsr = e["data"]["delegation_signer_record"]
+        dsr["keytag"], dsr["algorithm"], dsr["digest_type"], dsr["digest"] = ds
+    return json.dumps(e).encode()
+
+
 def get_json(port, path):
     status, _, body = request(port, "GET", path)
     return status, json.loads(body) if body else None

@@ -471,6 +471,50 @@ try:
     t.ok(p.returncode == 0 and "SUCCESS" in p.stdout,
          "promtool test rules", p.stdout + p.stderr)
 
+    # 5b. http.metrics_enum_zeros: no keeps only the 1 of each enum gauge
+    # (6 rotation states and 3 validation statuses less a zone), on SIGHUP.
+    def per_zone(txt, z):
+        return [ln for ln in txt.split("\n") if ln and
+                not ln.startswith("#") and 'zone="%s"' % z in ln]
+    z0 = "healthy." + TLD
+    full = per_zone(metrics_text(), z0)
+    d.extra += "  metrics_enum_zeros: no\n"
+    d.reload()
+    lean = []
+
+    def lean_page():
+        lean[:] = [metrics_text()]
+        return lean[0] and sample(lean[0], "dnssecmon_rotation_state", zone=z0,
+                                  state="broken") is None
+    t.ok(dc.wait_for(lean_page, 60),
+         "metrics_enum_zeros: no (SIGHUP): the zero enum series are gone")
+    text2 = lean[0] if lean else ""
+    enums = [ln for ln in text2.split("\n") if
+             ln.startswith(("dnssecmon_rotation_state{",
+                            "dnssecmon_validation_status{"))]
+    t.ok(enums and all(ln.endswith(" 1") for ln in enums) and
+         len(enums) == 2 * len(ZONES),
+         "metrics_enum_zeros: no: one series of value 1 per enum and zone "
+         "(%d)" % len(enums), enums[:4])
+    for label, (state, sev) in EXPECT.items():
+        z = "%s.%s" % (label, TLD)
+        if sample(text2, "dnssecmon_rotation_state", zone=z, state=state) != 1:
+            t.ok(False, "metrics_enum_zeros: no: %s keeps state %s" % (z, state))
+            break
+    else:
+        t.ok(True, "metrics_enum_zeros: no: every zone keeps its state's 1")
+    t.is_(len(full) - len(per_zone(text2, z0)), 9,
+          "metrics_enum_zeros: no: a zone costs 9 series less "
+          "(%d -> %d)" % (len(full), len(per_zone(text2, z0))))
+    p = subprocess.run(["promtool", "check", "metrics"], input=text2,
+                       capture_output=True, text=True)
+    t.is_((p.returncode, p.stdout.strip() + p.stderr.strip()), (0, ""),
+          "metrics_enum_zeros: no: promtool check metrics clean")
+    series = [ln.rsplit(" ", 1)[0] for ln in text2.split("\n")
+              if ln and not ln.startswith("#")]
+    t.is_(len(series), len(set(series)),
+          "metrics_enum_zeros: no: every series once")
+
     # 6. SIGHUP moves the listener, and closes it when http goes.
     def answers(port):
         try:

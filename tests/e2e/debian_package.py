@@ -14,6 +14,7 @@
   - purged: the binary is gone.
 """
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -70,6 +71,9 @@ try:
                  "./usr/lib/sysusers.d/dnssecmon.conf",
                  "./etc/dnssecmon/dnssecmon.yaml"):
         t.ok(" " + path + "\n" in listing, "the package holds %s" % path)
+    t.ok(re.search(r"^drwxr-x--- root/root .* \./etc/dnssecmon/conf\.d/$",
+                   listing, re.M),
+         "the package holds /etc/dnssecmon/conf.d/, 0750")
     conffiles = run("dpkg-deb", "-I", deb, "conffiles").stdout.split()
     t.is_(conffiles, ["/etc/dnssecmon/dnssecmon.yaml"],
           "the configuration is a conffile")
@@ -89,6 +93,12 @@ try:
     t.ok(stat.S_IMODE(st.st_mode) == 0o640 and st.st_uid == 0 and
          grp == "dnssecmon",
          "the configuration is 0640 root:dnssecmon (%o, group %s)" %
+         (stat.S_IMODE(st.st_mode), grp))
+    st = os.stat("/etc/dnssecmon/conf.d")
+    grp = run("getent", "group", str(st.st_gid)).stdout.split(":")[0]
+    t.ok(stat.S_IMODE(st.st_mode) == 0o750 and st.st_uid == 0 and
+         grp == "dnssecmon",
+         "the drop-in directory is 0750 root:dnssecmon (%o, group %s)" %
          (stat.S_IMODE(st.st_mode), grp))
     with open("/usr/lib/systemd/system/dnssecmon.service") as f:
         unit = f.read()
@@ -124,6 +134,19 @@ try:
             "-n", "-c", conf)
     t.ok(p.returncode == 0, "as dnssecmon, run -n reads a 0640 "
          "root:dnssecmon configuration", p.stdout + p.stderr)
+    # A drop-in in the shipped conf.d, as an administrator writes it
+    # (0644 by umask): the service's user reads it through the 0750
+    # directory, and run -n -v says where its domain comes from.
+    dropin = "/etc/dnssecmon/conf.d/50-test.yaml"
+    with open(dropin, "w") as f:
+        f.write("domains: [dropin.example]\n")
+    os.chmod(dropin, 0o644)
+    p = run("runuser", "-u", "dnssecmon", "--", "/usr/bin/dnssecmon", "run",
+            "-n", "-v", "-c", conf)
+    os.unlink(dropin)
+    t.ok(p.returncode == 0 and "domain dropin.example %s:1" % dropin in
+         p.stdout, "as dnssecmon, a drop-in in /etc/dnssecmon/conf.d is "
+         "read", p.stdout + p.stderr)
     p = run("runuser", "-u", "nobody", "--", "/usr/bin/dnssecmon", "run",
             "-n", "-c", conf)
     t.ok(p.returncode != 0 and "Permission denied" in p.stderr,

@@ -11,7 +11,6 @@ finds history, outbox and rotations gone. What the user must see instead:
     the service manager restarts it;
   - restarted on the replacement file, it runs again (ready).
 """
-import json
 import os
 import shutil
 import sys
@@ -26,15 +25,10 @@ env = dc.testbed_env()
 TLD = env["TESTBED_TLD"]
 ZONE = "healthy." + TLD
 SECRET = "fault-%s-Zt5qW" % os.getpid()
-FIX = os.path.join(dc.TOP, "tests/fixtures")
 
 
 def start_event():
-    with open(os.path.join(FIX, "dnsimple-dnssec.rotation_start.json")) as f:
-        e = json.load(f)
-    e["request_identifier"] = "fault-%d" % os.getpid()
-    e["data"]["zone"]["name"] = ZONE
-    return json.dumps(e).encode()
+    return dc.host_event("rotation_start", ZONE, "fault-%d" % os.getpid())
 
 
 def post(d):

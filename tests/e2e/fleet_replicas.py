@@ -39,7 +39,6 @@ t = Tap()
 env = dc.testbed_env()
 ZONE = env["TESTBED_SWITCH_ZONE"]
 SECRET = "e2e-fleet-%s-Zr7u" % os.getpid()
-FIX = os.path.join(dc.TOP, "tests/fixtures")
 # Extra addresses of a testbed are .50-.99 of its /24.
 BROKER_HOST = env["TESTBED_RESOLVER"].rsplit(".", 1)[0] + ".50"
 tmp = tempfile.mkdtemp(prefix="dnssecmon-fleet-")
@@ -81,14 +80,7 @@ def new_ksk_ds():
 
 
 def event(which, request_id, updated_at, ds):
-    with open(os.path.join(FIX, "dnsimple-dnssec.%s.json" % which)) as f:
-        e = json.load(f)
-    e["request_identifier"] = request_id
-    e["data"]["zone"]["name"] = ZONE
-    e["data"]["dnssec"]["updated_at"] = updated_at
-    dsr = e["data"]["delegation_signer_record"]
-    dsr["keytag"], dsr["algorithm"], dsr["digest_type"], dsr["digest"] = ds
-    return json.dumps(e).encode()
+    return dc.host_event(which, ZONE, request_id, updated_at, ds)
 
 
 def post(d, body):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lame and intercepted answers are never a verdict on a domain, and no
-name is answered from libunbound's built-in local zones (issue #11,
-items 4 and 5), through the real binary against the testbed.
+name is answered from libunbound's built-in local zones, through the real
+binary against the testbed.
 
 Topologies (tests/testbed/README.md): cohosted.TLD (parent and child on one
 server), inside.SPECIAL and viaspecial.TLD (a special-use TLD such as

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the DNS host webhook (dashboard-export/dnsimple.c):
+ * libFuzzer target for the DNS host webhook (hostevents/dnsimple.c):
  * anything a client can POST to /hooks/dnsimple/SECRET goes through the
  * same handler the HTTP server calls, with a real store behind it, and
  * must come back with a status and a JSON answer, never a crash or a
@@ -78,11 +78,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	struct xhook_reply	 rep;
+	struct hostevents_reply	 rep;
 
 	if (len > EXPORT_MAX_BODY)
 		return 0;	/* evhttp refuses those before us */
-	xdnsimple_handle(ex, (const char *)data, len, 1795000000, &rep);
+	xhook_handle(ex, (const char *)data, len, 1795000000, &rep);
 	if (rep.status < 200 || rep.status > 599 || rep.body == NULL ||
 	    !json_is_object(rep.body))
 		abort();

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the text parsers of probe/dsmatch: names and hex
+ * libFuzzer target for the text parsers of common/dsmatch: names and hex
  * come from config files and from whatever a registry or a server says,
  * so they must survive anything.  Build and run: see README.md here.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -62,6 +62,7 @@ fuzz_name(const char *s)
 	uint8_t		*exact;
 	char		 err[96], text[DSMATCH_NAME_STRLEN];
 	char		 strict[2 * DSMATCH_NAME_STRLEN + 4], line[2048];
+	char		 norm[256], norm2[256];
 	size_t		 len = 99, len2 = 99, i, olen;
 	static const uint8_t	 dg[] = { 0xde, 0xad };
 
@@ -73,8 +74,25 @@ fuzz_name(const char *s)
 		CHECK(err[0] != '\0');
 		CHECK(dsmatch_ds_record(s, 1, 13, 2, dg, sizeof(dg), line,
 		    sizeof(line)) == -1);
+		CHECK(dsmatch_name_normalise(s, norm, sizeof(norm), NULL,
+		    0) == -1);
 		return;
 	}
+	/* The normalised spelling is the same name, lower case, and
+	 * normalising it again changes nothing. */
+	if (strlen(s) < sizeof(norm)) {
+		CHECK(dsmatch_name_normalise(s, norm, sizeof(norm), err,
+		    sizeof(err)) == 0);
+		for (i = 0; norm[i] != '\0'; i++)
+			CHECK(norm[i] < 'A' || norm[i] > 'Z');
+		CHECK(dsmatch_name_to_wire(norm, again, sizeof(again), &len2,
+		    NULL, 0) == 0);
+		CHECK(len2 == len && memcmp(again, wire, len) == 0);
+		CHECK(dsmatch_name_normalise(norm, norm2, sizeof(norm2), NULL,
+		    0) == 0 && strcmp(norm, norm2) == 0);
+	} else
+		CHECK(dsmatch_name_normalise(s, norm, sizeof(norm), NULL,
+		    0) == -1);
 	CHECK(len >= 1 && len <= DSMATCH_NAME_MAX);
 	CHECK(wire[len - 1] == 0);
 	for (i = 0; i < len; i++)

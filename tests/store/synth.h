@@ -5,7 +5,7 @@
  *
  * Keys carry made-up public key bytes: the classifier and the store never
  * verify signatures, they match DS digests against DNSKEY RDATA, and those
- * digests are computed for real (probe/dsmatch.c).
+ * digests are computed for real (common/dsmatch.c).
  */
 #ifndef DNSSECMON_TESTS_STORE_SYNTH_H
 #define DNSSECMON_TESTS_STORE_SYNTH_H
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
 
 #define SYNTH_DS_TTL	3600

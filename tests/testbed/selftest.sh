@@ -533,6 +533,21 @@ is "tld-catchup: $TESTBED_TLD_NS_B signs it again" 1 \
 # shellcheck disable=SC2016  # $1 expands in the inner shell
 check "switch with an unknown option fails" bash -c '! "$1" switch healthy --no-such >/dev/null 2>&1' _ "$TB"
 
+# The catalog zone (RFC 9432) on server a: AXFR with the key only, version 2, its members.
+read -r CAT_KEY CAT_ALG CAT_SECRET <"$TESTBED_CATALOG_KEY"
+CAT_AXFR=$(dig @"$TESTBED_NS_A" -y "$CAT_ALG:$CAT_KEY:$CAT_SECRET" +noall +answer \
+    "$TESTBED_CATALOG_ZONE" AXFR 2>&1)
+is "catalog: AXFR with the key gives version \"2\"" 1 \
+    "$(grep -c "^version\.$TESTBED_CATALOG_ZONE\..*TXT.*\"2\"" <<<"$CAT_AXFR")"
+is "catalog: its PTR members are what 'testbed.sh catalog' lists" \
+    "$("$TB" catalog | sort | xargs)" \
+    "$(awk '$4 == "PTR" && $1 ~ /\.zones\./ { sub(/\.$/, "", $5); print $5 }' <<<"$CAT_AXFR" | sort | xargs)"
+check "catalog: AXFR without the key is refused" bash -c \
+    '! dig @"$1" +noall +answer "$2" AXFR 2>&1 | grep -q SOA' _ "$TESTBED_NS_A" "$TESTBED_CATALOG_ZONE"
+check "catalog: AXFR with a wrong secret fails with BADSIG" bash -c \
+    'dig @"$1" -y "$3:$4:c2l4dGVlbiBieXRlIGtleQ==" "$2" AXFR 2>&1 | grep -q BADSIG' \
+    _ "$TESTBED_NS_A" "$TESTBED_CATALOG_ZONE" "$CAT_ALG" "$CAT_KEY"
+
 # bad input must not change anything
 check "switch to an unknown state fails" bash -c '! "$1" switch no-such-state >/dev/null 2>&1' _ "$TB"
 is "state unchanged after a refused switch" healthy "$("$TB" switch 2>&1)"

@@ -30,6 +30,8 @@ SCENARIOS="$SCENARIOS nsec3 denialbad"
 SCENARIOS="$SCENARIOS algsigs algkeys algds algoldkeys algdone algdsearly"
 # Deprecated crypto, TTLs that outlast the window, RFC 9615 bootstrapping, an algorithm-14 KSK.
 SCENARIOS="$SCENARIOS sha1ds rsasha1 rsa1024 longttl dsboot nodsboot dsbootwrong dsbootinsecure p384"
+# CDS that passes a check by key tag and algorithm and fails the cryptographic one.
+SCENARIOS="$SCENARIOS cdsbogusdigest cdsbadsig cdsbadcdssig"
 # Every role the switchable zone may need in some state; its keys live as long as the testbed.
 SWITCH_ROLES="ksk ksk_new zsk zsk2 alt_ksk alt_zsk"
 # Bounded waits (seconds). Generous: a loaded CI machine is slower than a laptop.
@@ -44,7 +46,7 @@ usage() {
     cat <<EOF
 usage: testbed.sh up | down | status | env [--export] |
                   switch [STATE|rekey] [--tld-lag] | tld-catchup | tld-unsigned-ds |
-                  pause NAME | resume NAME | --help
+                  pause NAME | resume NAME | catalog [add|remove ZONE...] | --help
 
   up        generate fresh keys, sign all zones, start 5 NSD instances and unbound,
             wait until every server answers; refuses if already running or if a port is taken
@@ -66,6 +68,10 @@ usage: testbed.sh up | down | status | env [--export] |
   pause     SIGSTOP one daemon (root, tld, tld2, a, b or resolver): it keeps its address but
             stops answering, like a hung server; 'resume' sends SIGCONT. 'down' resumes
             paused daemons before stopping them.
+  catalog   without arguments: print the members of the catalog zone (RFC 9432) that
+            server a (\$TESTBED_NS_A) serves as \$TESTBED_CATALOG_ZONE, transfer only with
+            the TSIG key in \$TESTBED_DIR/catalog.key ("NAME ALGORITHM SECRET");
+            add/remove ZONE...: rewrite it with a new serial, reload, wait for the serial
 
 Scenario zones (<label>.\$TESTBED_TLD): $SCENARIOS, switch
 
@@ -115,7 +121,7 @@ TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED
 TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
 TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
 TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6
-TESTBED_NS_B6"
+TESTBED_NS_B6 TESTBED_CATALOG_ZONE TESTBED_CATALOG_KEY"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
@@ -160,6 +166,10 @@ load_config() {
     TESTBED_KEYS=$D/keys
     TESTBED_SWITCH_ZONE=switch.$TLD
     TESTBED_DNSHOST_ZONE=$DNSHOST
+    # A catalog zone (RFC 9432) on server a, transferred with TSIG only. Not delegated
+    # anywhere (a special-use name): consumers ask the primary they are told of.
+    TESTBED_CATALOG_ZONE=catalog.invalid
+    TESTBED_CATALOG_KEY=$D/catalog.key
     TESTBED_SCRIPT=$SELF
     TESTBED_ZONES=""
     local s
@@ -261,10 +271,15 @@ take_lock() {
 #                (_dsboot.<zone>._signal.ns1/ns2.NSHOST); static zones only
 #   NSHOST       the zone holding the name servers' names: dnshost.$TLD (signed, DS at
 #                the TLD) or plainhost.$TLD (unsigned, no DS: the same servers)
+#   CDS_DIGEST   bogus: every CDS keeps its key tag and algorithm but one hex digit of its
+#                digest is altered (before signing: the RRSIG over the CDS verifies)
+#   BAD_SIG      "TYPES:role": the RRSIGs by role's key over each of the comma-separated
+#                TYPES (DNSKEY, CDS, CDNSKEY) are altered after signing, on both servers:
+#                its key tag is there, its signature verifies nothing
 state_def() {
     PUB_A="" PUB_B="" SIGN_KSK="" SIGN_ZSK="zsk" DS="" CDS="" WINDOW=normal B_AHEAD=0 VERDICT=secure
     CDS_B=- CDNSKEY=- CDNSKEY_B=- SIGN_KSK_B=- SIGN_ZSK_B=- NS_B=ns2.$DNSHOST
-    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK=""
+    NSEC3_ITER="" B_DENIAL=ok XSIG_KSK="" XSIG_ZSK="" CDS_DIGEST=ok BAD_SIG=""
     DS_DIGEST=2 DS_TTL=$TTL KEY_TTL=$TTL SIGNAL="" NSHOST=$DNSHOST
     case $1 in
     healthy)     PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="ksk" ;;
@@ -345,6 +360,24 @@ state_def() {
     # CDS for the new key, CDNSKEY still for the old one: scanners cancel the update.
     cdsmismatch) PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk";         CDS="ksk_new"
                  CDNSKEY="ksk" ;;
+    # None of the three opens a KSK rotation (no key waits for its DS).
+    # The CDS for ksk has the right key tag and algorithm and a wrong digest (a DS typed
+    # or templated by hand); CDNSKEY names ksk correctly. By tags CDS and CDNSKEY agree
+    # and ksk signs: a registry that applies the CDS replaces the good DS with one that
+    # matches no key.
+    cdsbogusdigest) PUB_A="ksk zsk";      SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 CDS_DIGEST=bogus ;;
+    # Both KSKs have a DS; the CDS names ksk_new alone (drop ksk's DS), and ksk_new's
+    # RRSIG over the DNSKEY RRset carries its tag but does not verify (a signer that
+    # changed the key set and kept a stale signature). ksk's RRSIG verifies, so the zone
+    # validates today; the DS set the CDS asks for would make it bogus.
+    cdsbadsig)   PUB_A="ksk ksk_new zsk"; SIGN_KSK="ksk ksk_new"; DS="ksk ksk_new"; CDS="ksk_new"
+                 BAD_SIG=DNSKEY:ksk_new ;;
+    # The RRSIGs over CDS and CDNSKEY by ksk, the key the DS covers and the only one that
+    # signs them, carry its tag and do not verify. A registry ignores this CDS (RFC 7344
+    # 4.1); by tags, ksk signs it.
+    cdsbadcdssig) PUB_A="ksk zsk";        SIGN_KSK="ksk";         DS="ksk";         CDS="ksk"
+                 BAD_SIG=CDS,CDNSKEY:ksk ;;
     # RFC 8078 4: the zone asks its parent to remove every DS (turn DNSSEC off).
     cdsdelete)   PUB_A="ksk zsk";         SIGN_KSK="ksk";         DS="ksk";         CDS="delete" ;;
     # Multi-signer, RFC 8901 model 2: provider a signs with ksk/zsk, provider b with
@@ -537,7 +570,7 @@ build_child() {
     local zone=$1 state=$2 serial=$3 label=${1%."$TLD"} srv pub ser r src out signed_a=""
     state_def "$state" || die "unknown state $state"
     mkdir -p "$D/work/$zone"
-    local cds cdnskey sksk szsk
+    local cds cdnskey sksk szsk copied
     for srv in a b; do
         if [ "$srv" = a ]; then
             pub=$PUB_A; ser=$serial; cds=$CDS; cdnskey=$CDNSKEY; sksk=$SIGN_KSK; szsk=$SIGN_ZSK
@@ -547,6 +580,7 @@ build_child() {
         fi
         src=$D/work/$zone/$srv.zone
         out=$D/work/$zone/$srv.signed
+        copied=""
         {
             echo "\$TTL $TTL"
             echo "$zone. IN SOA ns1.$NSHOST. hostmaster.$zone. $ser 3600 900 604800 300"
@@ -557,7 +591,7 @@ build_child() {
             if [ -n "$pub" ]; then
                 for r in $cds; do
                     if [ "$r" = delete ]; then echo "$zone. $TTL IN CDS 0 0 0 00"
-                    else ds_rr "$zone" "$r" -C; fi
+                    else ds_rr "$zone" "$r" -C | cds_digest_filter; fi
                 done
                 for r in $cdnskey; do
                     if [ "$r" = delete ]; then echo "$zone. $TTL IN CDNSKEY 0 3 0 AA=="
@@ -570,11 +604,14 @@ build_child() {
         elif [ "$srv" = b ] && [ "$PUB_B" = "$PUB_A" ] && [ "$B_AHEAD" = 0 ] &&
              [ "$CDS_B $CDNSKEY_B" = "$CDS $CDNSKEY" ]; then
             cp "$signed_a" "$out" # same content: one signing is enough
+            copied=1
         else
             sign_zone "$zone" "$src" "$out" "$WINDOW" "$sksk" "$szsk" "$NSEC3_ITER"
             [ -z "$XSIG_ZSK" ] || add_foreign_sigs "$zone" "$src" "$out"
         fi
         [ "$srv" = b ] && [ "$B_DENIAL" = broken ] && break_nsec_sigs "$out"
+        # A copy of a's file already has the altered signature.
+        [ -z "$BAD_SIG" ] || [ -n "$copied" ] || break_sig "$zone" "$BAD_SIG" "$out"
         [ "$srv" = a ] && signed_a=$out
         install_zone "$out" "$D/nsd-$srv/zones/$zone.zone"
     done
@@ -610,6 +647,29 @@ break_nsec_sigs() {
             c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
             $13 = substr($13, 1, 9) r substr($13, 11) }
          { print }' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
+# CDS_DIGEST=bogus: flip the last hex digit of each CDS digest (the last field).
+cds_digest_filter() {
+    if [ "$CDS_DIGEST" = bogus ]; then
+        awk '{ d = $NF; c = substr(d, length(d), 1); r = (c == "0") ? "1" : "0"
+               $NF = substr(d, 1, length(d) - 1) r; print }'
+    else
+        cat
+    fi
+}
+
+# Alter one base64 character of each RRSIG over TYPES made by the key of role (BAD_SIG;
+# with -O full the covered type is field 5, the key tag field 11, the signature starts at
+# field 13).
+break_sig() { # zone TYPES:role signed-file
+    local tag
+    tag=$(basename "$(key_of "$1" "${2#*:}")" | sed 's/.*+//; s/^0*//')
+    awk -v t="$tag" -v types=",${2%%:*}," '$4 == "RRSIG" && index(types, "," $5 ",") &&
+            $11 == t && length($13) > 10 {
+            c = substr($13, 10, 1); r = (c == "A") ? "B" : "A"
+            $13 = substr($13, 1, 9) r substr($13, 11) }
+         { print }' "$3" >"$3.tmp" && mv -f "$3.tmp" "$3"
 }
 
 # expect/<zone>.denial: "nsec", "nsec3 ITERATIONS SALT" (read back from the signed zone's
@@ -690,7 +750,7 @@ write_expect() {
     if [ -n "$PUB_A" ]; then
         for r in $CDS; do
             if [ "$r" = delete ]; then echo "$zone. IN CDS 0 0 0 00" >>"$e/$zone.cds"
-            else ds_plain "$zone" "$r" >>"$e/$zone.cds"; fi
+            else ds_plain "$zone" "$r" | cds_digest_filter >>"$e/$zone.cds"; fi
         done
     fi
     echo "$state" >"$e/$zone.state"
@@ -981,8 +1041,79 @@ EOF
             printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$z" "$(basename "$f")"
         done
         case $name in a|b) [ "$TESTBED_BENCH_ZONES" = 0 ] || bench_nsd_zones ;; esac
+        if [ "$name" = a ]; then catalog_nsd_conf; fi
     } >"$dir/nsd.conf"
     nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
+}
+
+# The catalog zone's stanza for server a: AXFR only with the key, from anywhere (loopback).
+catalog_nsd_conf() {
+    local kname alg secret
+    read -r kname alg secret <"$TESTBED_CATALOG_KEY"
+    cat <<EOF
+key:
+    name: "$kname"
+    algorithm: $alg
+    secret: "$secret"
+zone:
+    name: "$TESTBED_CATALOG_ZONE"
+    zonefile: "$D/catalog/$TESTBED_CATALOG_ZONE.zone"
+    provide-xfr: 0.0.0.0/0 $kname
+EOF
+}
+
+# The catalog zone from $D/catalog/members (one zone a line) with serial $1. Member node
+# labels are a hash of the zone name (RFC 9432 4.1 leaves them to the producer).
+build_catalog() {
+    local serial=$1 z f=$D/catalog/$TESTBED_CATALOG_ZONE.zone
+    {
+        echo "\$TTL 0"
+        echo "$TESTBED_CATALOG_ZONE. IN SOA invalid. invalid. $serial 3600 600 2147483646 0"
+        echo "$TESTBED_CATALOG_ZONE. IN NS invalid."
+        echo "version.$TESTBED_CATALOG_ZONE. IN TXT \"2\""
+        while read -r z; do
+            [ -n "$z" ] || continue
+            echo "$(printf '%s' "$z" | sha1sum | cut -c1-16).zones.$TESTBED_CATALOG_ZONE. IN PTR $z."
+        done <"$D/catalog/members"
+    } >"$f.tmp"
+    # NSD reloads by mtime: never the same second as the previous file.
+    if [ -f "$f" ]; then touch -d "@$(( $(stat -c %Y "$f") + 1 ))" "$f.tmp"; fi
+    mv "$f.tmp" "$f"
+    echo "$serial" >"$D/catalog/serial"
+}
+
+init_catalog() {
+    local secret
+    mkdir -p "$D/catalog"
+    # A fresh key on every up; tests read it from catalog.key, never hard-code it.
+    secret=$(head -c 32 /dev/urandom | base64)
+    echo "catalog-xfr. hmac-sha256 $secret" >"$TESTBED_CATALOG_KEY"
+    printf '%s\n' "healthy.$TLD" "rolldone.$TLD" "broken.$TLD" >"$D/catalog/members"
+    build_catalog 1
+}
+
+cmd_catalog() {
+    local op=${1:-} z serial
+    [ -f "$D/catalog/members" ] || die "no catalog in $D (testbed not up?)"
+    if [ -z "$op" ]; then cat "$D/catalog/members"; return 0; fi
+    shift
+    [ $# -gt 0 ] || die "catalog $op: name at least one zone"
+    require_root
+    take_lock
+    for z in "$@"; do
+        z=${z%.}
+        case $op in
+        add)    grep -qxF "$z" "$D/catalog/members" || echo "$z" >>"$D/catalog/members" ;;
+        remove) grep -vxF "$z" "$D/catalog/members" >"$D/catalog/members.tmp" || true
+                mv "$D/catalog/members.tmp" "$D/catalog/members" ;;
+        *)      die "catalog: add or remove, not '$op'" ;;
+        esac
+    done
+    serial=$(( $(cat "$D/catalog/serial") + 1 ))
+    build_catalog "$serial"
+    hup_daemon nsd-a
+    wait_serials "$TESTBED_NS_A $TESTBED_CATALOG_ZONE $serial"
+    log "catalog $TESTBED_CATALOG_ZONE: serial $serial, $(wc -l <"$D/catalog/members") members"
 }
 
 unbound_conf() {
@@ -1439,6 +1570,7 @@ cmd_up() {
     build_special_tld "$serial"
     build_root "$serial"
     write_client_files
+    init_catalog
 
     nsd_conf root "$TESTBED_ROOT_NS_A" "$TESTBED_ROOT_NS_B"
     nsd_conf tld "$TESTBED_TLD_NS_A"
@@ -1583,6 +1715,7 @@ main() {
     tld-unsigned-ds) load_config; cmd_tld_unsigned_ds ;;
     pause)  load_config; require_root; cmd_signal_daemon STOP "$@" ;;
     resume) load_config; require_root; cmd_signal_daemon CONT "$@" ;;
+    catalog) load_config; cmd_catalog "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
     esac

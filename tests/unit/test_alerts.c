@@ -818,6 +818,27 @@ test_helpers(void)
 	ok(alerts_url_parse("http:///x", &https, host, sizeof(host), &port,
 	    path, sizeof(path), why, sizeof(why)) == -1, "url: no host refused");
 
+	/* Alertmanager: a base URL gets the API's path, the API's own is
+	 * kept, a route prefix is kept in front. */
+	ok(alerts_am_url("http://am1:9093", &https, host, sizeof(host), &port,
+	    path, sizeof(path), why, sizeof(why)) == 0 && port == 9093 &&
+	    strcmp(path, "/api/v2/alerts") == 0, "am url: base URL (%s)", path);
+	ok(alerts_am_url("https://am1/am/", &https, host, sizeof(host), &port,
+	    path, sizeof(path), why, sizeof(why)) == 0 && https &&
+	    strcmp(path, "/am/api/v2/alerts") == 0, "am url: route prefix "
+	    "(%s)", path);
+	ok(alerts_am_url("http://am1:9093/am", &https, host, sizeof(host),
+	    &port, path, sizeof(path), why, sizeof(why)) == 0 &&
+	    strcmp(path, "/am/api/v2/alerts") == 0, "am url: prefix without "
+	    "a slash (%s)", path);
+	ok(alerts_am_url("http://am1:9093/api/v2/alerts", &https, host,
+	    sizeof(host), &port, path, sizeof(path), why, sizeof(why)) == 0 &&
+	    strcmp(path, "/api/v2/alerts") == 0, "am url: the API's own");
+	ok(alerts_am_url("http://am1:9093/?x=1", &https, host, sizeof(host),
+	    &port, path, sizeof(path), why, sizeof(why)) == -1 &&
+	    strstr(why, "no query") != NULL, "am url: a query refused (%s)",
+	    why);
+
 	b = alerts_alertmanager_body("{\"code\":\"chain_broken\",\"domain\":"
 	    "\"a.test\",\"severity\":\"critical\",\"transition\":\"firing\","
 	    "\"message\":\"m\",\"first_fired\":\"2025-12-01T00:00:00Z\","
@@ -828,6 +849,8 @@ test_helpers(void)
 	    "array of one alert");
 	is_str(jstr(json_object_get(json_array_get(j, 0), "labels"),
 	    "alertname"), "dnssecmon_chain_broken", "alertmanager: alertname");
+	is_str(jstr(json_object_get(json_array_get(j, 0), "labels"),
+	    "zone"), "a.test", "alertmanager: zone, as Prometheus's series");
 	is_str(jstr(json_array_get(j, 0), "endsAt"), "2025-12-03T00:00:00Z",
 	    "alertmanager: an open alert lasts two reminder intervals");
 	ok(strstr(jstr(json_object_get(json_array_get(j, 0), "annotations"),

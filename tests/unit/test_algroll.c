@@ -8,68 +8,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
+#include "probe_fixture.h"
 #include "tap.h"
 
-#define NOW	1800000000
 #define OLD	8
 #define NEW	13
 #define B(a)	(1u << (a))
 
-static struct probe_result	 R;
-static struct probe_policy	 P;
-
 static void
 key(uint16_t flags, uint8_t alg, int seed, time_t first_seen)
 {
-	struct probe_key *k = &R.keys[R.n_keys++];
-	int i;
+	struct probe_key *k = &R.keys[fixture_key(flags, alg, seed)];
 
-	memset(k, 0, sizeof(*k));
-	k->rdata[0] = flags >> 8;
-	k->rdata[1] = flags & 0xff;
-	k->rdata[2] = 3;
-	k->rdata[3] = alg;
-	for (i = 4; i < 68; i++)
-		k->rdata[i] = (uint8_t)(seed * 31 + i * 7);
-	k->rdata_len = 68;
-	k->flags = flags;
-	k->protocol = 3;
-	k->algorithm = alg;
-	k->key_tag = dsmatch_keytag(k->rdata, k->rdata_len);
 	k->servers = 3;
 	k->signs_dnskey = (flags & 1) ? 3 : 0;
 	k->first_seen = first_seen;
 }
-
 /* A DS for the KSK of algorithm alg (its real digest when published). */
 static void
 ds(uint8_t alg)
 {
 	struct probe_ds *d = &R.ds[R.n_ds++];
-	uint8_t owner[DSMATCH_NAME_MAX];
-	size_t olen, dl, k;
+	size_t k;
 
-	memset(d, 0, sizeof(*d));
-	d->algorithm = alg;
-	d->digest_type = 2;
 	for (k = 0; k < R.n_keys; k++)
 		if (R.keys[k].algorithm == alg && (R.keys[k].flags & 1))
 			break;
-	if (k == R.n_keys) {
-		d->key_tag = 4242;
-		d->digest_len = 32;
-		memset(d->digest, 0x42, 32);
+	if (k < R.n_keys) {
+		fixture_ds(d, &R.keys[k], 2);
 		return;
 	}
-	dsmatch_name_to_wire(R.domain, owner, sizeof(owner), &olen, NULL, 0);
-	d->key_tag = R.keys[k].key_tag;
-	dsmatch_digest(owner, olen, R.keys[k].rdata, R.keys[k].rdata_len, 2,
-	    d->digest, sizeof(d->digest), &dl);
-	d->digest_len = (uint8_t)dl;
+	memset(d, 0, sizeof(*d));
+	d->algorithm = alg;
+	d->digest_type = 2;
+	d->key_tag = 4242;
+	d->digest_len = 32;
+	memset(d->digest, 0x42, 32);
 }
-
 /* Signature algorithms on every server: over SOA+NSEC, over DNSKEY. */
 static void
 sigs(uint32_t rrsets, uint32_t dnskey)
@@ -86,39 +63,9 @@ sigs(uint32_t rrsets, uint32_t dnskey)
 static void
 base(bool history)
 {
-	unsigned i;
-
-	memset(&R, 0, sizeof(R));
-	probe_policy_defaults(&P);
-	strcpy(R.domain, "example.test");
-	strcpy(R.parent, "test");
-	R.parent_status = PROBE_Q_OK;
-	R.delegated = true;
-	R.ds_ttl = 3600;
-	R.validation = PROBE_VAL_SECURE;
-	R.n_servers = 2;
-	for (i = 0; i < 2; i++) {
-		strcpy(R.servers[i].address, i ? "192.0.2.2" : "192.0.2.1");
-		R.servers[i].status = PROBE_Q_OK;
-		R.servers[i].has_soa = true;
-		R.servers[i].authoritative = true;
-		R.servers[i].soa_serial = 7;
-	}
+	fixture_base();
 	R.history.tracked = history;
-	R.earliest_sig_expiry = NOW + 20 * 86400;
 }
-
-static const struct probe_problem *
-find(const char *code)
-{
-	unsigned i;
-
-	for (i = 0; i < R.n_problems; i++)
-		if (strcmp(R.problems[i].code, code) == 0)
-			return &R.problems[i];
-	return NULL;
-}
-
 static void
 stage_is(const char *stage, const char *what)
 {
@@ -128,8 +75,8 @@ stage_is(const char *stage, const char *what)
 	ok(R.alg_rollover.from == OLD && R.alg_rollover.to == NEW &&
 	    !R.alg_rollover.bad_order, "%s: 8 -> 13, in order (%u -> %u)", what,
 	    R.alg_rollover.from, R.alg_rollover.to);
-	ok(find("algorithm_rollover_stage") && !find("algorithm_rollover_order") &&
-	    !find("ds_algorithm_mismatch"),
+	ok(fixture_problem("algorithm_rollover_stage") && !fixture_problem("algorithm_rollover_order") &&
+	    !fixture_problem("ds_algorithm_mismatch"),
 	    "%s: algorithm_rollover, no wrong order, no mismatch", what);
 }
 
@@ -145,7 +92,7 @@ main(void)
 	ds(OLD);
 	sigs(B(OLD), B(OLD));
 	probe_classify(&R, &P, NOW);
-	ok(R.alg_rollover.stage == PROBE_ALG_NONE && !find("algorithm_rollover_stage"),
+	ok(R.alg_rollover.stage == PROBE_ALG_NONE && !fixture_problem("algorithm_rollover_stage"),
 	    "one algorithm: no rollover");
 
 	/* 1: new signatures everywhere, no new key; told by the DS. */
@@ -155,13 +102,13 @@ main(void)
 	ds(OLD);
 	sigs(B(OLD) | B(NEW), B(OLD));
 	stage_is("signatures_added", "stage 1");
-	ok(strstr(find("algorithm_rollover_stage")->message, "publish the new keys") != NULL,
+	ok(strstr(fixture_problem("algorithm_rollover_stage")->message, "publish the new keys") != NULL,
 	    "stage 1: the next step is publishing the new keys");
 
 	/* 1, but the new signatures are missing on one server. */
 	R.servers[1].sig_algs_nsec = B(OLD);
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover_stage");
+	p = fixture_problem("algorithm_rollover_stage");
 	ok(p && strstr(p->message, "not on every RRset"),
 	    "stage 1 incomplete: finish signing first");
 
@@ -176,6 +123,55 @@ main(void)
 	R.cds[0].algorithm = NEW;
 	sigs(B(OLD) | B(NEW), B(OLD) | B(NEW));
 	stage_is("keys_published", "stage 2");
+
+	/* Each stage's clock: a stage first seen now starts now, is safe to
+	 * leave once the DNSKEY TTL has passed, due within the window. */
+	R.dnskey_ttl = 7200;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW && R.alg_rollover.stage_since == NOW &&
+	    R.alg_rollover.safe_at == NOW + 7200 &&
+	    R.alg_rollover.deadline == NOW + P.rotation_window_s &&
+	    !R.alg_rollover.stalled,
+	    "stage 2 first seen: since now, safe after the DNSKEY TTL, due "
+	    "within the window");
+	/* The store saw this stage begin 3 days ago: the clock goes on. */
+	R.history.tracked = true;
+	R.history.alg_open = true;
+	R.history.alg_from = OLD;
+	R.history.alg_to = NEW;
+	R.history.alg_start = NOW - 4 * 86400;
+	R.history.alg_stage = PROBE_ALG_KEYS_PUBLISHED;
+	R.history.alg_stage_since = NOW - 3 * 86400;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW - 4 * 86400 &&
+	    R.alg_rollover.stage_since == NOW - 3 * 86400 &&
+	    R.alg_rollover.deadline == NOW - 3 * 86400 + P.rotation_window_s,
+	    "stage 2 seen before: its start and deadline carry on");
+	p = fixture_problem("algorithm_rollover_stage");
+	ok(p && p->severity == PROBE_SEV_OK && strstr(p->message, "due by"),
+	    "a stage within its window: info, with its deadline");
+	/* History had the previous stage: this one starts now. */
+	R.history.alg_stage = PROBE_ALG_SIGNATURES_ADDED;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.stage_since == NOW &&
+	    R.alg_rollover.start == NOW - 4 * 86400,
+	    "a new stage: its own clock, the rollover's start kept");
+	/* Another pair of algorithms in history: a new rollover. */
+	R.history.alg_stage = PROBE_ALG_KEYS_PUBLISHED;
+	R.history.alg_to = 15;
+	probe_classify(&R, &P, NOW);
+	ok(R.alg_rollover.start == NOW && R.alg_rollover.stage_since == NOW,
+	    "history of another rollover: this one starts now");
+	/* Past the window the stage has stalled: a warning. */
+	R.history.alg_to = NEW;
+	R.history.alg_stage_since = NOW - P.rotation_window_s - 3600;
+	probe_classify(&R, &P, NOW);
+	p = fixture_problem("algorithm_rollover_stage");
+	ok(R.alg_rollover.stalled && p && p->severity == PROBE_SEV_WARNING &&
+	    strstr(p->message, "STALLED") != NULL,
+	    "a stage past its deadline: stalled, a warning");
+	R.history = (struct probe_history){ 0 };
+	R.dnskey_ttl = 0;
 
 	/* 3: the DS swapped; only history tells it from stage 2 of 13 -> 8. */
 	base(true);
@@ -203,7 +199,7 @@ main(void)
 	ds(NEW);
 	sigs(B(OLD) | B(NEW), B(OLD) | B(NEW));
 	stage_is("ds_swapped", "stage 3, both DS");
-	ok(strstr(find("algorithm_rollover_stage")->message, "remove the DS for the old") != NULL,
+	ok(strstr(fixture_problem("algorithm_rollover_stage")->message, "remove the DS for the old") != NULL,
 	    "stage 3, both DS: remove the old DS");
 
 	/* 4: old keys gone (known from the store), old signatures linger. */
@@ -233,7 +229,7 @@ main(void)
 	ds(NEW);
 	sigs(B(OLD) | B(NEW), B(OLD));
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover_order");
+	p = fixture_problem("algorithm_rollover_order");
 	ok(R.alg_rollover.bad_order && p && p->severity == PROBE_SEV_CRITICAL &&
 	    strstr(p->message, "before it has a published DNSKEY"),
 	    "DS for 13 before its keys: critical algorithm_rollover_order");
@@ -243,7 +239,7 @@ main(void)
 	ds(OLD);
 	ds(NEW);
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover_order");
+	p = fixture_problem("algorithm_rollover_order");
 	ok(p && p->severity == PROBE_SEV_WARNING,
 	    "DS for 13 early, beside 8's: a warning");
 
@@ -258,7 +254,7 @@ main(void)
 	sigs(B(OLD) | B(NEW), B(OLD) | B(NEW));
 	R.servers[1].sig_algs_soa = B(OLD);
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover_order");
+	p = fixture_problem("algorithm_rollover_order");
 	ok(p && p->severity == PROBE_SEV_CRITICAL && strstr(p->message, "192.0.2.2") &&
 	    !strstr(p->message, "192.0.2.1"),
 	    "DS for 13 while 13 does not sign on one server: critical, naming it");
@@ -272,7 +268,7 @@ main(void)
 	ds(OLD);
 	sigs(B(NEW), B(OLD) | B(NEW));
 	probe_classify(&R, &P, NOW);
-	p = find("algorithm_rollover_order");
+	p = fixture_problem("algorithm_rollover_order");
 	ok(p && p->severity == PROBE_SEV_CRITICAL &&
 	    strstr(p->message, "still names algorithm 8"),
 	    "old signatures gone while the DS names 8: critical");

@@ -6,69 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "probe/probe.h"
+#include "probe_fixture.h"
 #include "tap.h"
 
-#define NOW	1800000000
-
-static struct probe_result	 R;
-static struct probe_policy	 P;
-
-/* A deterministic fake key: real enough for key tags and digests. */
+/* A fake key published on servers, signing the DNSKEY RRset on
+ * signs_dnskey, and the SOA where it is a ZSK that does not. */
 static int
 key_add(uint16_t flags, uint8_t alg, int seed, uint32_t servers,
     uint32_t signs_dnskey)
 {
-	struct probe_key *k = &R.keys[R.n_keys];
-	int i;
+	int k = fixture_key(flags, alg, seed);
 
-	memset(k, 0, sizeof(*k));
-	k->rdata[0] = flags >> 8;
-	k->rdata[1] = flags & 0xff;
-	k->rdata[2] = 3;
-	k->rdata[3] = alg;
-	for (i = 4; i < 68; i++)
-		k->rdata[i] = (uint8_t)(seed * 31 + i * 7);
-	k->rdata_len = 68;
-	k->flags = flags;
-	k->protocol = 3;
-	k->algorithm = alg;
-	k->key_tag = dsmatch_keytag(k->rdata, k->rdata_len);
-	k->servers = servers;
-	k->signs_dnskey = signs_dnskey;
-	k->signs_soa = (flags & 1) ? 0 : signs_dnskey ? 0 : servers;
-	return (int)R.n_keys++;
+	R.keys[k].servers = servers;
+	R.keys[k].signs_dnskey = signs_dnskey;
+	R.keys[k].signs_soa = (flags & 1) ? 0 : signs_dnskey ? 0 : servers;
+	return k;
 }
 
 /* The DS of key k (or of a key that is not published, when k < 0). */
 static void
 ds_of(struct probe_ds *d, int k, int unpublished_seed)
 {
-	uint8_t owner[DSMATCH_NAME_MAX];
-	size_t olen, dl;
-	struct probe_key tmp, *key;
+	struct probe_key tmp;
+	unsigned save = R.n_keys;
 
-	dsmatch_name_to_wire(R.domain, owner, sizeof(owner), &olen, NULL, 0);
-	if (k >= 0)
-		key = &R.keys[k];
-	else {
-		unsigned save = R.n_keys;
-
-		key_add(257, 13, unpublished_seed, 0, 0);
-		tmp = R.keys[save];
-		R.n_keys = save;
-		key = &tmp;
+	if (k >= 0) {
+		fixture_ds(d, &R.keys[k], 2);
+		return;
 	}
-	memset(d, 0, sizeof(*d));
-	d->key_tag = key->key_tag;
-	d->algorithm = key->algorithm;
-	d->digest_type = 2;
-	dsmatch_digest(owner, olen, key->rdata, key->rdata_len, 2, d->digest,
-	    sizeof(d->digest), &dl);
-	d->digest_len = (uint8_t)dl;
+	key_add(257, 13, unpublished_seed, 0, 0);
+	tmp = R.keys[save];
+	R.n_keys = save;
+	fixture_ds(d, &tmp, 2);
 }
-
 static void
 parent_ds(int k, int unpublished_seed)
 {
@@ -81,50 +53,20 @@ child_cds(int k)
 	ds_of(&R.cds[R.n_cds++], k, 0);
 }
 
-/* A secure, reachable, two-server zone with no keys yet. */
+/* The fixture's zone, each server with two DNSKEYs, one resolver that
+ * validates. */
 static void
 base(void)
 {
-	unsigned i;
-
-	memset(&R, 0, sizeof(R));
-	probe_policy_defaults(&P);
-	strcpy(R.domain, "example.test");
-	strcpy(R.parent, "test");
-	R.parent_status = PROBE_Q_OK;
-	R.delegated = true;
-	R.ds_ttl = 3600;
-	R.validation = PROBE_VAL_SECURE;
-	R.n_servers = 2;
-	for (i = 0; i < 2; i++) {
-		strcpy(R.servers[i].name, i ? "ns2.host.test" : "ns1.host.test");
-		strcpy(R.servers[i].address, i ? "192.0.2.2" : "192.0.2.1");
-		R.servers[i].status = PROBE_Q_OK;
-		R.servers[i].has_soa = true;
-		R.servers[i].authoritative = true;
-		R.servers[i].soa_serial = 7;
-		R.servers[i].n_dnskey = 2;
-	}
+	fixture_base();
+	R.servers[0].n_dnskey = R.servers[1].n_dnskey = 2;
 	R.n_resolvers = 1;
 	strcpy(R.resolvers[0].address, "192.0.2.53");
 	R.resolvers[0].status = PROBE_Q_OK;
 	R.resolvers[0].rcode = 0;
 	R.resolvers[0].ad = true;
 	R.resolvers[0].ede = -1;
-	R.earliest_sig_expiry = NOW + 20 * 86400;
 }
-
-static bool
-has(const char *code)
-{
-	unsigned i;
-
-	for (i = 0; i < R.n_problems; i++)
-		if (strcmp(R.problems[i].code, code) == 0)
-			return true;
-	return false;
-}
-
 static void
 classify(void)
 {
@@ -159,17 +101,6 @@ parent_server(const char *addr, uint32_t ttl, const int *ks)
 	R.every_parent = true;
 }
 
-static const char *
-message_of(const char *code)
-{
-	unsigned i;
-
-	for (i = 0; i < R.n_problems; i++)
-		if (strcmp(R.problems[i].code, code) == 0)
-			return R.problems[i].message;
-	return "";
-}
-
 /* Every parent server: a rotation whose new DS (k2, named by CDS) is at
  * 192.0.2.101 but not yet at 192.0.2.102. first: which one answered the
  * NS question (and so filled R.ds). */
@@ -199,7 +130,7 @@ test_parents(void)
 	parent_server("192.0.2.101", 3600, (int[]){ k1, -1 });
 	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
 	classify();
-	ok(R.parents_agree && !has("parent_ds_disagree") &&
+	ok(R.parents_agree && !fixture_has("parent_ds_disagree") &&
 	    R.keys[k1].has_ds, "parents: the same DS everywhere: agree");
 
 	for (first = 0; first < 2; first++) {
@@ -209,11 +140,11 @@ test_parents(void)
 		    "parents: new DS on one server only (%s answered first): "
 		    "still rotation_pending", first ? "the lagging one" :
 		    "the updated one");
-		ok(has("parent_ds_disagree") && !R.parents_agree,
+		ok(fixture_has("parent_ds_disagree") && !R.parents_agree,
 		    "parents: parent_ds_disagree");
 		ok(!R.parents[0].lags && R.parents[1].lags,
 		    "parents: the server without the new DS lags");
-		m = message_of("parent_ds_disagree");
+		m = fixture_message("parent_ds_disagree");
 		ok(strstr(m, "192.0.2.102 (of 2 answering)") != NULL &&
 		    strstr(m, "the new one is at 192.0.2.101") != NULL,
 		    "parents: the message names the lagging server and the "
@@ -221,7 +152,7 @@ test_parents(void)
 		ok(R.keys[k2].needs_ds && R.keys[k2].ds_partial &&
 		    !R.keys[k2].has_ds, "parents: the new key's DS is only "
 		    "partly there: it still needs it");
-		ok(strstr(message_of("rotation_pending"), "some servers") !=
+		ok(strstr(fixture_message("rotation_pending"), "some servers") !=
 		    NULL, "parents: rotation_pending says the DS is on its "
 		    "way, not 'add at the registrar'");
 		is_int(R.safe_removal_at, 0, "parents: no safe-removal time");
@@ -231,10 +162,10 @@ test_parents(void)
 	lagging_rotation(0, &k1, &k2);
 	R.history.tracked = true;
 	classify();
-	ok(R.deadline.set && strstr(message_of("rotation_deadline"),
+	ok(R.deadline.set && strstr(fixture_message("rotation_deadline"),
 	    "has not reached every server of test") != NULL,
 	    "parents: the registrar countdown goes on, saying why: %s",
-	    message_of("rotation_deadline"));
+	    fixture_message("rotation_deadline"));
 
 	/* The lagging server stops answering: the answering ones agree. */
 	lagging_rotation(0, &k1, &k2);
@@ -248,7 +179,7 @@ test_parents(void)
 	    "by now");
 	is_int(R.safe_removal_at, NOW + 7200, "parents: safe removal = that "
 	    "+ the largest DS TTL a parent server gave");
-	ok(strstr(message_of("old_key_published"), "only 1 of 2 servers "
+	ok(strstr(fixture_message("old_key_published"), "only 1 of 2 servers "
 	    "answered") != NULL, "parents: and it says one did not answer");
 
 	/* History: the record says when the last server got it. */
@@ -262,7 +193,7 @@ test_parents(void)
 	    "parents: both have it: ds_updated");
 	is_int(R.safe_removal_at, NOW - 5 * 3600 + 3600,
 	    "parents: safe removal = the recorded arrival + DS TTL");
-	ok(strstr(message_of("old_key_published"), "withdraw it from") !=
+	ok(strstr(fixture_message("old_key_published"), "withdraw it from") !=
 	    NULL, "parents: old_key_published says from when");
 
 	/* A removal that has not reached every server. */
@@ -272,8 +203,8 @@ test_parents(void)
 	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
 	parent_server("192.0.2.102", 3600, (int[]){ k2, -2 - 9, -1 });
 	classify();
-	ok(has("parent_ds_disagree") && R.parents[1].lags &&
-	    !R.parents[0].lags && strstr(message_of("parent_ds_disagree"),
+	ok(fixture_has("parent_ds_disagree") && R.parents[1].lags &&
+	    !R.parents[0].lags && strstr(fixture_message("parent_ds_disagree"),
 	    "still with the DS for key") != NULL,
 	    "parents: the server that still serves a removed DS lags");
 	is_str(probe_state_name(R.state), "stable",
@@ -290,8 +221,8 @@ test_parents(void)
 	parent_server("192.0.2.101", 3600, (int[]){ k2, -1 });
 	parent_server("192.0.2.102", 3600, (int[]){ k2, -2 - 9, -1 });
 	classify();
-	ok(has("parent_ds_disagree") && R.parents[1].lags &&
-	    !has("stale_ds") && !has("cds_mismatch"),
+	ok(fixture_has("parent_ds_disagree") && R.parents[1].lags &&
+	    !fixture_has("stale_ds") && !fixture_has("cds_mismatch"),
 	    "parents: removal lag seen first at the lagging server: "
 	    "parent_ds_disagree, not stale_ds or cds_mismatch");
 	is_str(probe_state_name(R.state), "stable",
@@ -318,8 +249,8 @@ test_parents(void)
 		is_str(probe_severity_name(sev), "critical",
 		    "parents: a server with no DS for any signing key: "
 		    "parent_ds_broken, critical");
-		ok(strstr(message_of("parent_ds_broken"), "192.0.2.102 (of "
-		    "2 answering") != NULL && strstr(message_of(
+		ok(strstr(fixture_message("parent_ds_broken"), "192.0.2.102 (of "
+		    "2 answering") != NULL && strstr(fixture_message(
 		    "parent_ds_broken"), "SERVFAIL") != NULL,
 		    "parents: it names the server and says resolvers fail");
 	}
@@ -333,7 +264,7 @@ test_parents(void)
 	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
 	R.parent_ds[1].prepublished = true;
 	classify();
-	ok(has("parent_ds_disagree") && R.parents[1].lags &&
+	ok(fixture_has("parent_ds_disagree") && R.parents[1].lags &&
 	    !R.parents[0].lags, "parents: a pre-published DS on one server: "
 	    "the other lags");
 
@@ -346,7 +277,7 @@ test_parents(void)
 	parent_server("192.0.2.102", 0, (int[]){ -1 });
 	R.parents[1].rcode = 3;
 	classify();
-	ok(has("parent_ds_disagree") && R.parents[1].lags,
+	ok(fixture_has("parent_ds_disagree") && R.parents[1].lags,
 	    "parents: a server that says NXDOMAIN lags");
 
 	/* One server sends the DS without its RRSIG. */
@@ -357,13 +288,13 @@ test_parents(void)
 	parent_server("192.0.2.102", 3600, (int[]){ k1, -1 });
 	R.parents[1].rrsig = false;
 	classify();
-	ok(has("parent_ds_unsigned") && strstr(message_of(
+	ok(fixture_has("parent_ds_unsigned") && strstr(fixture_message(
 	    "parent_ds_unsigned"), "192.0.2.102 serves") != NULL,
 	    "parents: a server without the RRSIG others send: "
 	    "parent_ds_unsigned names it");
 	R.parents[0].rrsig = false;
 	classify();
-	ok(!has("parent_ds_unsigned"), "parents: none signs (an unsigned "
+	ok(!fixture_has("parent_ds_unsigned"), "parents: none signs (an unsigned "
 	    "parent): no parent_ds_unsigned");
 
 	/* Only a check that asked them all can say they agree now. */
@@ -432,18 +363,8 @@ rsa_key_add(uint16_t flags, uint8_t alg, int bits, int seed,
 static void
 parent_ds_type(int k, uint8_t type)
 {
-	uint8_t owner[DSMATCH_NAME_MAX];
-	size_t olen, dl;
-	struct probe_ds *d = &R.ds[R.n_ds++];
-
-	dsmatch_name_to_wire(R.domain, owner, sizeof(owner), &olen, NULL, 0);
-	ds_of(d, k, 0);
-	d->digest_type = type;
-	dsmatch_digest(owner, olen, R.keys[k].rdata, R.keys[k].rdata_len, type,
-	    d->digest, sizeof(d->digest), &dl);
-	d->digest_len = (uint8_t)dl;
+	fixture_ds(&R.ds[R.n_ds++], &R.keys[k], type);
 }
-
 /* No DS to publish is SHA-1 or for a deprecated algorithm. */
 static bool
 publish_clean(void)
@@ -455,17 +376,6 @@ publish_clean(void)
 		    dsmatch_algorithm_deprecated(R.publish[i].algorithm))
 			return false;
 	return true;
-}
-
-static const struct probe_problem *
-problem(const char *code)
-{
-	unsigned i;
-
-	for (i = 0; i < R.n_problems; i++)
-		if (strcmp(R.problems[i].code, code) == 0)
-			return &R.problems[i];
-	return NULL;
 }
 
 static void
@@ -481,7 +391,7 @@ test_deprecated(void)
 	parent_ds_type(k1, 1);
 	classify();
 	is_str(probe_state_name(R.state), "stable", "SHA-1 DS only: stable");
-	ok((p = problem("ds_digest_deprecated")) != NULL &&
+	ok((p = fixture_problem("ds_digest_deprecated")) != NULL &&
 	    p->severity == PROBE_SEV_WARNING, "SHA-1 DS only: a warning");
 	ok(p != NULL && strstr(p->message, "IN DS") != NULL &&
 	    strstr(p->message, " 13 2 ") != NULL,
@@ -499,7 +409,7 @@ test_deprecated(void)
 	parent_ds_type(k1, 1);
 	parent_ds(k1, 0);
 	classify();
-	ok((p = problem("ds_digest_deprecated")) != NULL &&
+	ok((p = fixture_problem("ds_digest_deprecated")) != NULL &&
 	    p->severity == PROBE_SEV_OK, "SHA-1 beside SHA-256: a note");
 	is_str(probe_severity_name(R.severity), "ok", "SHA-1 beside SHA-256: ok");
 	ok(R.ds[0].stale && !R.ds[1].stale,
@@ -512,19 +422,19 @@ test_deprecated(void)
 	rsa_key_add(256, 5, 2048, 2, 0);
 	parent_ds(k1, 0);
 	classify();
-	ok((p = problem("key_algorithm_deprecated")) != NULL &&
+	ok((p = fixture_problem("key_algorithm_deprecated")) != NULL &&
 	    p->severity == PROBE_SEV_WARNING, "RSASHA1 keys: a warning");
 	ok(p != NULL && strstr(p->message, "RSASHA1") != NULL &&
 	    strstr(p->message, "algorithm 13") != NULL,
 	    "RSASHA1: names the algorithm and where to go");
-	ok(!has("rsa_key_short"), "RSASHA1 2048-bit keys: not short");
+	ok(!fixture_has("rsa_key_short"), "RSASHA1 2048-bit keys: not short");
 	base();
 	k1 = rsa_key_add(257, 7, 2048, 1, 3);
 	R.validation = PROBE_VAL_INSECURE;
 	classify();
 	is_str(probe_state_name(R.state), "insecure", "unsigned NSEC3RSASHA1");
 	is_int(R.n_publish, 0, "a deprecated algorithm: no DS to publish");
-	ok((p = problem("ds_missing")) != NULL &&
+	ok((p = fixture_problem("ds_missing")) != NULL &&
 	    strstr(p->message, "no DS offered") != NULL,
 	    "ds_missing says why no DS is offered");
 
@@ -534,16 +444,16 @@ test_deprecated(void)
 	rsa_key_add(256, 8, 2048, 2, 0);
 	parent_ds(k1, 0);
 	classify();
-	ok((p = problem("rsa_key_short")) != NULL &&
+	ok((p = fixture_problem("rsa_key_short")) != NULL &&
 	    p->severity == PROBE_SEV_WARNING &&
 	    strstr(p->message, "1024 bits") != NULL, "RSA-1024 KSK: a warning");
-	ok(!has("key_algorithm_deprecated"), "RSASHA256: not deprecated");
+	ok(!fixture_has("key_algorithm_deprecated"), "RSASHA256: not deprecated");
 	base();
 	k1 = rsa_key_add(257, 8, 2048, 1, 3);
 	rsa_key_add(256, 8, 1280, 2, 0);
 	parent_ds(k1, 0);
 	classify();
-	ok((p = problem("rsa_key_short")) != NULL &&
+	ok((p = fixture_problem("rsa_key_short")) != NULL &&
 	    p->severity == PROBE_SEV_OK, "RSA-1280 ZSK: a note");
 	is_str(probe_severity_name(R.severity), "ok", "RSA-1280 ZSK: ok");
 
@@ -568,19 +478,19 @@ test_deprecated(void)
 	R.ds_ttl = 3 * 86400;
 	R.dnskey_ttl = 2 * 86400;
 	classify();
-	ok((p = problem("ttl_exceeds_window")) != NULL &&
+	ok((p = fixture_problem("ttl_exceeds_window")) != NULL &&
 	    p->severity == PROBE_SEV_WARNING, "TTLs over the window: a warning");
 	ok(p != NULL && strstr(p->message, "leave 2d 0h of the 7d 0h") != NULL,
 	    "the message names the time left");
 	R.ds_ttl = 86400;
 	R.dnskey_ttl = 3600;
 	classify();
-	ok(!has("ttl_exceeds_window"), "a day of DS TTL: no TTL problem");
+	ok(!fixture_has("ttl_exceeds_window"), "a day of DS TTL: no TTL problem");
 	R.ds_ttl = 3 * 86400;
 	R.dnskey_ttl = 2 * 86400;
 	R.n_keys = 1;	/* no rotation: the same TTLs are no problem */
 	classify();
-	ok(!has("ttl_exceeds_window"), "no pending rotation: no TTL problem");
+	ok(!fixture_has("ttl_exceeds_window"), "no pending rotation: no TTL problem");
 	(void)k2;
 }
 
@@ -619,23 +529,23 @@ test_bootstrap(void)
 	child_cds(k1);
 	signals(PROBE_SIG_SECURE, PROBE_SIG_SECURE, true);
 	classify();
-	ok(has("ds_missing") && has("ds_bootstrap_ready") &&
-	    !has("ds_bootstrap_incomplete"), "CDS and both signals: ready");
+	ok(fixture_has("ds_missing") && fixture_has("ds_bootstrap_ready") &&
+	    !fixture_has("ds_bootstrap_incomplete"), "CDS and both signals: ready");
 	is_str(probe_severity_name(R.severity), "ok", "bootstrap ready: ok");
 
 	/* One signal missing, one carrying another CDS. */
 	signals(PROBE_SIG_NODATA, PROBE_SIG_SECURE, false);
 	classify();
-	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	ok((p = fixture_problem("ds_bootstrap_incomplete")) != NULL &&
 	    strstr(p->message, "no CDS at _dsboot.example.test._signal."
 	    "ns1.host.test") != NULL && strstr(p->message, "differs") != NULL,
 	    "a missing and a different signal: both named");
-	ok(!has("ds_bootstrap_ready"), "incomplete: not ready");
+	ok(!fixture_has("ds_bootstrap_ready"), "incomplete: not ready");
 
 	/* A signal in an unsigned zone proves nothing; an in-domain NS. */
 	signals(PROBE_SIG_INSECURE, PROBE_SIG_IN_DOMAIN, true);
 	classify();
-	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	ok((p = fixture_problem("ds_bootstrap_incomplete")) != NULL &&
 	    strstr(p->message, "does not validate") != NULL &&
 	    strstr(p->message, "inside") != NULL,
 	    "insecure signal and in-domain NS: both named");
@@ -644,7 +554,7 @@ test_bootstrap(void)
 	R.n_cds = 0;
 	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
 	classify();
-	ok((p = problem("ds_bootstrap_incomplete")) != NULL &&
+	ok((p = fixture_problem("ds_bootstrap_incomplete")) != NULL &&
 	    strstr(p->message, "no CDS/CDNSKEY") != NULL, "no CDS: said");
 
 	/* Unsigned zone: nothing to bootstrap. */
@@ -652,7 +562,7 @@ test_bootstrap(void)
 	R.validation = PROBE_VAL_INSECURE;
 	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
 	classify();
-	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	ok(!fixture_has("ds_bootstrap_ready") && !fixture_has("ds_bootstrap_incomplete"),
 	    "unsigned zone: no bootstrap verdict");
 
 	/* A DS at the parent: not judged. */
@@ -662,7 +572,7 @@ test_bootstrap(void)
 	child_cds(k1);
 	signals(PROBE_SIG_NODATA, PROBE_SIG_NODATA, true);
 	classify();
-	ok(!has("ds_bootstrap_ready") && !has("ds_bootstrap_incomplete"),
+	ok(!fixture_has("ds_bootstrap_ready") && !fixture_has("ds_bootstrap_incomplete"),
 	    "a DS at the parent: no bootstrap verdict");
 }
 
@@ -696,7 +606,7 @@ main(void)
 	ok(R.keys[k2].needs_ds && !R.keys[k1].needs_ds,
 	    "only the key without DS needs one");
 	ok(R.rotation_ambiguous, "no CDS, no history: ambiguous");
-	ok(has("rotation_ambiguous") && !has("rotation_pending"),
+	ok(fixture_has("rotation_ambiguous") && !fixture_has("rotation_pending"),
 	    "ambiguous: problem rotation_ambiguous, not rotation_pending");
 	ok(strstr(R.problems[0].message, "example.test. IN DS") != NULL &&
 	    strstr(R.problems[0].message, "nothing is needed") != NULL,
@@ -708,11 +618,11 @@ main(void)
 	R.keys[k1].first_seen = NOW;
 	R.keys[k2].first_seen = NOW;
 	classify();
-	ok(R.rotation_ambiguous && !R.deadline.set && !has("rotation_deadline"),
+	ok(R.rotation_ambiguous && !R.deadline.set && !fixture_has("rotation_deadline"),
 	    "first observation, keys seen together: ambiguous, no countdown");
 	R.keys[k1].first_seen = NOW - 86400;
 	classify();
-	ok(!R.rotation_ambiguous && has("rotation_pending") &&
+	ok(!R.rotation_ambiguous && fixture_has("rotation_pending") &&
 	    R.deadline.set && R.deadline.opens,
 	    "history tells the key without DS is newer: pending, countdown");
 	R.keys[k1].first_seen = NOW;
@@ -733,7 +643,7 @@ main(void)
 	    "CDS names the key that has the DS: ds_updated");
 	is_str(probe_severity_name(R.severity), "ok", "ds_updated: ok");
 	ok(!R.keys[k1].needs_ds, "ds_updated: the old key needs no DS");
-	ok(has("old_key_published"), "ds_updated: note that the old key remains");
+	ok(fixture_has("old_key_published"), "ds_updated: note that the old key remains");
 
 	/* same keys, CDS names the one without DS: pending */
 	base();
@@ -786,7 +696,7 @@ main(void)
 	is_str(probe_state_name(R.state), "broken", "no DS matches: broken");
 	is_str(probe_severity_name(R.severity), "critical", "broken: critical");
 	ok(R.keys[k2].needs_ds, "broken: the signing KSK needs the DS");
-	ok(has("chain_broken") && has("validation_bogus"),
+	ok(fixture_has("chain_broken") && fixture_has("validation_bogus"),
 	    "broken: chain_broken and validation_bogus");
 	ok(strstr(R.problems[0].message, "192.0.2.53") != NULL,
 	    "broken: the message names the resolver that already fails");
@@ -806,7 +716,7 @@ main(void)
 	k1 = key_add(257, 13, 1, 3, 3);
 	R.validation = PROBE_VAL_INSECURE;
 	classify();
-	ok(has("ds_missing") && R.keys[k1].needs_ds,
+	ok(fixture_has("ds_missing") && R.keys[k1].needs_ds,
 	    "signed without DS: ds_missing offers the DS");
 
 	/* resolvers */
@@ -817,20 +727,20 @@ main(void)
 	R.resolvers[0].ad = false;
 	R.resolvers[0].ede = 9;
 	classify();
-	ok(has("resolver_servfail"), "resolver SERVFAIL on a secure zone");
+	ok(fixture_has("resolver_servfail"), "resolver SERVFAIL on a secure zone");
 	is_str(probe_severity_name(R.severity), "warning",
 	    "resolver SERVFAIL: warning only");
 	R.resolvers[0].status = PROBE_Q_TIMEOUT;
 	R.resolvers[0].rcode = -1;
 	classify();
-	ok(has("resolver_unreachable"), "silent resolver reported");
+	ok(fixture_has("resolver_unreachable"), "silent resolver reported");
 	is_str(probe_severity_name(R.severity), "warning",
 	    "silent resolver: warning, never critical");
 	R.resolvers[0].status = PROBE_Q_OK;
 	R.resolvers[0].rcode = 0;
 	R.resolvers[0].ad = false;
 	classify();
-	ok(has("resolver_not_validating"), "NOERROR without AD: not validating");
+	ok(fixture_has("resolver_not_validating"), "NOERROR without AD: not validating");
 
 	/* signatures */
 	base();
@@ -838,7 +748,7 @@ main(void)
 	parent_ds(k1, 0);
 	R.earliest_sig_expiry = NOW + 2 * 86400;
 	classify();
-	ok(has("signature_expiring"), "expiring in 2 days: signature_expiring");
+	ok(fixture_has("signature_expiring"), "expiring in 2 days: signature_expiring");
 	is_str(probe_severity_name(R.severity), "warning", "2 days left: warning");
 	R.earliest_sig_expiry = NOW + 3600;
 	classify();
@@ -846,7 +756,7 @@ main(void)
 	R.earliest_sig_expiry = NOW - 60;
 	R.servers[0].sig_expired = true;
 	classify();
-	ok(has("signature_expired"), "expired RRSIGs reported");
+	ok(fixture_has("signature_expired"), "expired RRSIGs reported");
 	is_str(probe_severity_name(R.severity), "critical", "expired: critical");
 
 	/* servers */
@@ -856,12 +766,12 @@ main(void)
 	R.servers[1].status = PROBE_Q_TIMEOUT;
 	R.servers[1].has_soa = false;
 	classify();
-	ok(has("server_unreachable"), "one silent server: server_unreachable");
+	ok(fixture_has("server_unreachable"), "one silent server: server_unreachable");
 	is_str(probe_severity_name(R.severity), "warning", "one silent server: warning");
 	R.servers[0].status = PROBE_Q_TIMEOUT;
 	R.servers[0].has_soa = false;
 	classify();
-	ok(has("no_server_answers"), "every server silent: no_server_answers");
+	ok(fixture_has("no_server_answers"), "every server silent: no_server_answers");
 	is_str(probe_severity_name(R.severity), "critical", "no server: critical");
 
 	base();
@@ -870,7 +780,7 @@ main(void)
 	parent_ds(k1, 0);
 	R.servers[1].soa_serial = 8;
 	classify();
-	ok(has("servers_disagree"), "different DNSKEY sets: servers_disagree");
+	ok(fixture_has("servers_disagree"), "different DNSKEY sets: servers_disagree");
 	ok(strstr(R.problems[0].message, "ns1.host.test is behind") != NULL,
 	    "servers_disagree names the server that is behind");
 	base();
@@ -878,18 +788,18 @@ main(void)
 	parent_ds(k1, 0);
 	R.servers[0].soa_serial = 6;
 	classify();
-	ok(has("serial_mismatch"), "same keys, older serial: serial_mismatch");
+	ok(fixture_has("serial_mismatch"), "same keys, older serial: serial_mismatch");
 
 	/* parent */
 	base();
 	R.parent_status = PROBE_Q_TIMEOUT;
 	classify();
 	is_str(probe_state_name(R.state), "unknown", "parent silent: unknown");
-	ok(has("parent_unreachable"), "parent silent: parent_unreachable");
+	ok(fixture_has("parent_unreachable"), "parent silent: parent_unreachable");
 	base();
 	R.delegated = false;
 	classify();
-	ok(has("not_delegated"), "no delegation: not_delegated");
+	ok(fixture_has("not_delegated"), "no delegation: not_delegated");
 	is_str(probe_severity_name(R.severity), "critical", "no delegation: critical");
 	/* Lame servers: one REFUSED is a server problem; all lame is no
 	 * verdict on the zone, and nobody claims the servers are silent. */
@@ -902,7 +812,7 @@ main(void)
 	R.keys[k1].signs_dnskey = 1;
 	strcpy(R.servers[1].error, "REFUSED to SOA without the AA bit");
 	classify();
-	ok(has("lame_delegation"), "one server REFUSED: lame_delegation");
+	ok(fixture_has("lame_delegation"), "one server REFUSED: lame_delegation");
 	is_str(probe_state_name(R.state), "stable",
 	    "one server REFUSED: the other still judges the zone");
 	is_str(probe_severity_name(R.severity), "warning",
@@ -914,14 +824,14 @@ main(void)
 		strcpy(R.servers[i].error, "NXDOMAIN to SOA without the AA bit");
 	}
 	classify();
-	ok(has("lame_delegation") && !has("no_server_answers"),
+	ok(fixture_has("lame_delegation") && !fixture_has("no_server_answers"),
 	    "every server lame: lame_delegation, not no_server_answers");
 	is_str(probe_state_name(R.state), "unknown", "every server lame: unknown");
 	is_str(probe_severity_name(R.severity), "unknown",
 	    "every server lame: severity unknown, never critical");
 	R.servers[0].status = PROBE_Q_TIMEOUT;
 	classify();
-	ok(has("no_server_answers"), "one silent, one lame: no_server_answers");
+	ok(fixture_has("no_server_answers"), "one silent, one lame: no_server_answers");
 
 	/* Lame parent: answered, but never with authority. */
 	base();
@@ -929,8 +839,8 @@ main(void)
 	R.parent_lame = true;
 	R.delegated = false;
 	classify();
-	ok(has("parent_lame") && !has("not_delegated") &&
-	    !has("parent_unreachable"), "lame parent: parent_lame only");
+	ok(fixture_has("parent_lame") && !fixture_has("not_delegated") &&
+	    !fixture_has("parent_unreachable"), "lame parent: parent_lame only");
 	is_str(probe_severity_name(R.severity), "unknown",
 	    "lame parent: unknown, never critical");
 	/* Intercepted: nothing but the interception, and it clears nothing
@@ -943,7 +853,7 @@ main(void)
 	    "NXDOMAIN");
 	classify();
 	is_int(R.n_problems, 1, "intercepted: one problem");
-	ok(has("dns_intercepted"), "intercepted: dns_intercepted");
+	ok(fixture_has("dns_intercepted"), "intercepted: dns_intercepted");
 	ok(strstr(R.problems[0].message, "The network intercepts DNS: root "
 	    "server 192.0.2.1") != NULL, "intercepted: the message says why");
 	is_str(probe_state_name(R.state), "unknown", "intercepted: unknown");
@@ -967,19 +877,19 @@ main(void)
 	child_cds(k1);
 	child_cds(k2);
 	classify();
-	ok(has("rotation_pending"), "CDS asks for a published key: pending");
+	ok(fixture_has("rotation_pending"), "CDS asks for a published key: pending");
 	base();
 	k1 = key_add(257, 13, 1, 3, 3);
 	parent_ds(k1, 0);
 	ds_of(&R.cds[R.n_cds++], -1, 5);
 	classify();
-	ok(has("cds_unknown_key"), "CDS for an unpublished key: cds_unknown_key");
+	ok(fixture_has("cds_unknown_key"), "CDS for an unpublished key: cds_unknown_key");
 	base();
 	k1 = key_add(257, 13, 1, 3, 3);
 	parent_ds(k1, 0);
 	R.cds_delete = true;
 	classify();
-	ok(has("cds_delete"), "CDS delete request reported");
+	ok(fixture_has("cds_delete"), "CDS delete request reported");
 
 	/* algorithm mismatch */
 	base();
@@ -987,7 +897,7 @@ main(void)
 	ds_of(&R.ds[R.n_ds], -1, 4);
 	R.ds[R.n_ds++].algorithm = 8;
 	classify();
-	ok(has("ds_algorithm_mismatch"), "DS algorithm with no DNSKEY");
+	ok(fixture_has("ds_algorithm_mismatch"), "DS algorithm with no DNSKEY");
 	is_str(probe_state_name(R.state), "broken", "algorithm mismatch alone: broken");
 
 	/* ZSK rotation */
@@ -998,7 +908,7 @@ main(void)
 	R.keys[z + 1].signs_soa = 0;
 	parent_ds(k1, 0);
 	classify();
-	ok(has("zsk_rotation"), "a second ZSK not yet signing: zsk_rotation");
+	ok(fixture_has("zsk_rotation"), "a second ZSK not yet signing: zsk_rotation");
 	is_str(probe_severity_name(R.severity), "ok", "ZSK rotation: ok (a note)");
 
 	/* IPv6: ns1 fails over IPv6 only, ns2 answers over both */
@@ -1014,9 +924,9 @@ main(void)
 	R.servers[2].has_soa = false;
 	strcpy(R.servers[2].error, "no answer after 3 UDP attempts");
 	classify();
-	ok(has("server_family_unreachable"), "ns1 silent over IPv6 only: "
+	ok(fixture_has("server_family_unreachable"), "ns1 silent over IPv6 only: "
 	    "server_family_unreachable");
-	ok(!has("server_unreachable"), "... and not server_unreachable");
+	ok(!fixture_has("server_unreachable"), "... and not server_unreachable");
 	ok(R.n_problems > 0 && strstr(R.problems[0].message, "over IPv6 "
 	    "(2001:db8::1: timeout") != NULL && strstr(R.problems[0].message,
 	    "over IPv4 (192.0.2.1)") != NULL, "... naming the family and "
@@ -1026,7 +936,7 @@ main(void)
 	R.servers[0].status = PROBE_Q_NETERR;	/* ns1 down over both */
 	R.servers[0].has_soa = false;
 	classify();
-	ok(!has("server_family_unreachable") && has("server_unreachable"),
+	ok(!fixture_has("server_family_unreachable") && fixture_has("server_unreachable"),
 	    "ns1 silent over both families: server_unreachable");
 	R.servers[0].status = PROBE_Q_OK;	/* ns1 down over IPv4 only */
 	R.servers[0].has_soa = true;
@@ -1035,7 +945,7 @@ main(void)
 	R.servers[1].status = PROBE_Q_NETERR;
 	R.servers[1].has_soa = false;
 	classify();
-	ok(has("server_family_unreachable") && R.n_problems > 0 &&
+	ok(fixture_has("server_family_unreachable") && R.n_problems > 0 &&
 	    strstr(R.problems[0].message, "ns2.host.test does not answer over "
 	    "IPv4") != NULL, "ns2 silent over IPv4 only: the family named");
 	/* No IPv6 server has ever answered this host: its IPv6 is suspect. */
@@ -1045,12 +955,12 @@ main(void)
 	R.servers[2].has_soa = R.servers[3].has_soa = false;
 	R.ipv6_unproven = true;
 	classify();
-	ok(!has("server_family_unreachable") && !has("server_unreachable"),
+	ok(!fixture_has("server_family_unreachable") && !fixture_has("server_unreachable"),
 	    "every IPv6 address silent, no IPv6 answer ever: not reported");
 	is_str(probe_severity_name(R.severity), "ok", "... ok");
 	R.ipv6_unproven = false;
 	classify();
-	ok(has("server_family_unreachable"), "the same once IPv6 answered "
+	ok(fixture_has("server_family_unreachable"), "the same once IPv6 answered "
 	    "elsewhere: server_family_unreachable");
 
 	/* TCP */
@@ -1061,17 +971,17 @@ main(void)
 	R.servers[1].tcp_status = PROBE_Q_NETERR;
 	strcpy(R.servers[1].tcp_error, "TCP connect: Connection refused");
 	classify();
-	ok(has("server_tcp_failed"), "UDP answers, TCP refused: "
+	ok(fixture_has("server_tcp_failed"), "UDP answers, TCP refused: "
 	    "server_tcp_failed");
 	is_str(probe_severity_name(R.severity), "warning", "TCP refused: "
 	    "warning");
-	ok(!has("server_unreachable"), "... the server is not unreachable");
+	ok(!fixture_has("server_unreachable"), "... the server is not unreachable");
 	ok(probe_problem_resolvable("server_tcp_failed", &R), "a check that "
 	    "asked over TCP can resolve server_tcp_failed");
 	R.servers[0].tcp_status = PROBE_Q_NONE;
 	R.servers[1].tcp_status = PROBE_Q_NONE;
 	classify();
-	ok(!has("server_tcp_failed") &&
+	ok(!fixture_has("server_tcp_failed") &&
 	    !probe_problem_resolvable("server_tcp_failed", &R), "a check "
 	    "without TCP neither reports nor resolves server_tcp_failed");
 	/* The DNSKEY answer came truncated and TCP fails: no keys there. */
@@ -1081,7 +991,7 @@ main(void)
 	R.servers[1].tcp_status = PROBE_Q_NETERR;
 	strcpy(R.servers[1].tcp_error, "TCP connect: Connection refused");
 	classify();
-	ok(has("server_tcp_failed") && !has("server_unreachable"),
+	ok(fixture_has("server_tcp_failed") && !fixture_has("server_unreachable"),
 	    "truncated DNSKEY, TCP refused: server_tcp_failed, not "
 	    "server_unreachable");
 
@@ -1092,13 +1002,13 @@ main(void)
 	R.servers[0].dnskey_tc = R.servers[1].dnskey_tc = true;
 	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1376;
 	classify();
-	ok(!has("dnskey_answer_large"), "1376 B truncated outside a "
+	ok(!fixture_has("dnskey_answer_large"), "1376 B truncated outside a "
 	    "rotation: no problem");
 	k2 = rsa_key_add(257, 8, 2048, 3, 3);		/* a new KSK signs too */
 	classify();
 	is_str(probe_state_name(R.state), "rotation_pending", "(rotation "
 	    "pending)");
-	ok(has("dnskey_answer_large"), "1376 B during a pending rotation: "
+	ok(fixture_has("dnskey_answer_large"), "1376 B during a pending rotation: "
 	    "dnskey_answer_large");
 	is_str(probe_severity_name(R.severity), "warning", "(the rotation's "
 	    "warning)");
@@ -1106,20 +1016,20 @@ main(void)
 	    "... a note while every server answers over TCP");
 	R.servers[1].tcp_status = PROBE_Q_TIMEOUT;
 	classify();
-	ok(R.n_problems > 1 && has("server_tcp_failed") &&
+	ok(R.n_problems > 1 && fixture_has("server_tcp_failed") &&
 	    R.problems[R.n_problems - 1].id == PROBE_P_DNSKEY_ANSWER_LARGE &&
 	    R.problems[R.n_problems - 1].severity == PROBE_SEV_WARNING,
 	    "... a warning when a server fails over TCP");
 	R.servers[1].tcp_status = PROBE_Q_NONE;
 	R.servers[0].dnskey_tcp_bytes = R.servers[1].dnskey_tcp_bytes = 1100;
 	classify();
-	ok(!has("dnskey_answer_large"), "1100 B during a rotation: no "
+	ok(!fixture_has("dnskey_answer_large"), "1100 B during a rotation: no "
 	    "problem");
 	R.n_keys = 1;
 	R.servers[0].dnskey_tc = R.servers[1].dnskey_tc = false;
 	R.servers[1].dnskey_udp_bytes = 1400;	/* ignores our 1232 */
 	classify();
-	ok(has("dnskey_answer_large"), "a 1400-byte UDP answer (fragments): "
+	ok(fixture_has("dnskey_answer_large"), "a 1400-byte UDP answer (fragments): "
 	    "dnskey_answer_large, rotation or not");
 	(void)k2;
 
@@ -1129,7 +1039,7 @@ main(void)
 	parent_ds(k1, 0);
 	R.keys_dropped = 3;
 	classify();
-	ok(has("observation_truncated"), "dropped records are reported");
+	ok(fixture_has("observation_truncated"), "dropped records are reported");
 
 	test_deprecated();
 	test_bootstrap();
@@ -1154,12 +1064,12 @@ main(void)
 	/* ... provider 1 lacks provider 2's ZSK */
 	R.keys[z + 1].servers = 2;
 	classify();
-	ok(has("multi_signer_zsk_missing") && !has("servers_disagree"),
+	ok(fixture_has("multi_signer_zsk_missing") && !fixture_has("servers_disagree"),
 	    "a provider without the other's ZSK: multi_signer_zsk_missing");
 	/* ... the same shape when multi-signer judging is off */
 	P.multi_signer = PROBE_MULTI_OFF;
 	classify();
-	ok(R.multi_signer == PROBE_MULTI_NONE && has("servers_disagree"),
+	ok(R.multi_signer == PROBE_MULTI_NONE && fixture_has("servers_disagree"),
 	    "multi_signer no: servers_disagree");
 	/* ... configured, and provider 2's KSK has no DS */
 	P.multi_signer = PROBE_MULTI_ON;
@@ -1167,7 +1077,7 @@ main(void)
 	R.n_ds = 1;
 	classify();
 	ok(R.multi_signer == PROBE_MULTI_CONFIGURED &&
-	    has("multi_signer_ds_missing"),
+	    fixture_has("multi_signer_ds_missing"),
 	    "configured: a provider whose signer has no DS is reported");
 	is_str(probe_severity_name(R.severity), "critical",
 	    "multi_signer_ds_missing: critical");
@@ -1190,7 +1100,7 @@ main(void)
 	    "one NS name in two key groups: not multi-signer");
 	strcpy(R.servers[1].name, "ns2.host.test");
 	classify();
-	ok(R.multi_signer == PROBE_MULTI_NONE && has("servers_disagree"),
+	ok(R.multi_signer == PROBE_MULTI_NONE && fixture_has("servers_disagree"),
 	    "NS names of one domain in two key groups: not multi-signer");
 
 	/* CDS signed by a key without DS; CDS that would break the chain;
@@ -1209,11 +1119,11 @@ main(void)
 	R.servers[0].cds_sig[0].algorithm = 13;
 	R.servers[1].cds_sig[0] = R.servers[0].cds_sig[0];
 	classify();
-	ok(has("cds_signer_not_in_ds"),
+	ok(fixture_has("cds_signer_not_in_ds"),
 	    "CDS signed only by a key without DS: cds_signer_not_in_ds");
-	ok(has("cds_breaks_chain"),
+	ok(fixture_has("cds_breaks_chain"),
 	    "CDS naming a key that signs no DNSKEY RRset: cds_breaks_chain");
-	ok(R.cds_consistent && !has("cds_servers_disagree"),
+	ok(R.cds_consistent && !fixture_has("cds_servers_disagree"),
 	    "the same CDS on both servers: consistent");
 	is_str(probe_severity_name(R.severity), "warning",
 	    "cds_breaks_chain under a parent that does not apply CDS: warning");
@@ -1228,10 +1138,122 @@ main(void)
 	}
 	R.servers[1].cds_status = PROBE_Q_TIMEOUT;
 	classify();
-	ok(has("cds_unreachable") && !R.cds_consistent,
+	ok(fixture_has("cds_unreachable") && !R.cds_consistent,
 	    "CDS not answered over TCP: cds_unreachable");
-	ok(!has("server_unreachable"),
+	ok(!fixture_has("server_unreachable"),
 	    "... the server still answered over UDP: not unreachable");
+
+	/* What the tags pass and the cryptography does not (sigcheck.c
+	 * fills verifies_dnskey / cds_verified_by): a rollover whose CDS
+	 * names k2, both KSKs signing by tag, the CDS signed by k1 (DS). */
+	{
+		static const char *const mine[] = { "test" };
+		unsigned i;
+
+		base();
+		k1 = key_add(257, 13, 1, 3, 3);
+		k2 = key_add(257, 13, 3, 3, 3);
+		key_add(256, 13, 2, 3, 0);
+		parent_ds(k1, 0);
+		child_cds(k2);
+		for (i = 0; i < 2; i++) {
+			struct probe_server *s = &R.servers[i];
+
+			s->n_cds = 1;
+			s->cds_answered = s->cdnskey_answered = true;
+			s->cds_set = 1;
+			s->n_cds_sig = 2;
+			s->cds_sig[0].key_tag = R.keys[k1].key_tag;
+			s->cds_sig[1].key_tag = R.keys[k2].key_tag;
+			s->cds_sig[0].algorithm = s->cds_sig[1].algorithm = 13;
+			s->sigs_verified = true;
+			s->cds_verified_by = 1u << k1 | 1u << k2;
+		}
+		R.keys[k1].verifies_dnskey = R.keys[k2].verifies_dnskey = 3;
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		ok(!fixture_has("cds_bogus") && R.cds_acceptable && R.cds_pickup != 0,
+		    "every signature verifies: no cds_bogus; a CDS-applying "
+		    "parent would act (pickup time set)");
+		probe_policy_defaults(&P);
+		is_int(probe_key_sig_verified(&R, k2), 1,
+		    "probe_key_sig_verified: 1 where it verifies everywhere");
+		/* k2's RRSIG over the DNSKEY RRset does not verify at b. */
+		R.keys[k2].verifies_dnskey = 1;
+		classify();
+		ok(fixture_has("cds_bogus") &&
+		    strstr(fixture_message("cds_bogus"), "192.0.2.2") != NULL &&
+		    strstr(fixture_message("cds_bogus"), "192.0.2.1") == NULL,
+		    "the CDS key's RRSIG verifies at a only: cds_bogus names b");
+		R.keys[k2].verifies_dnskey = 0;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_breaks_chain") &&
+		    !R.cds_acceptable,
+		    "the CDS key's RRSIG verifies nowhere: cds_bogus, not "
+		    "acceptable, cds_breaks_chain quiet (the tags pass)");
+		is_str(probe_severity_name(R.severity), "warning",
+		    "cds_bogus (chain) without a CDS-applying parent: warning");
+		is_int(probe_key_sig_verified(&R, k2), 0,
+		    "probe_key_sig_verified: 0 where it does not verify");
+		P.cds_parents = mine;
+		P.n_cds_parents = 1;
+		classify();
+		is_str(probe_severity_name(R.severity), "critical",
+		    "cds_bogus (chain) under a CDS-applying parent: critical");
+		ok(R.cds_pickup == 0,
+		    "... and no registry pickup is promised");
+		/* Not verified (no wire kept): the tags judge, as before. */
+		R.servers[0].sigs_verified = R.servers[1].sigs_verified = false;
+		classify();
+		ok(!fixture_has("cds_bogus"), "signatures not verified: no cds_bogus");
+		is_int(probe_key_sig_verified(&R, k2), -1,
+		    "probe_key_sig_verified: -1 where nothing was verified");
+		/* The RRSIG over the CDS by k1 (the DS key) does not verify. */
+		R.servers[0].sigs_verified = R.servers[1].sigs_verified = true;
+		R.keys[k2].verifies_dnskey = 3;
+		R.servers[0].cds_verified_by = R.servers[1].cds_verified_by =
+		    1u << k2;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_signer_not_in_ds") &&
+		    strstr(fixture_message("cds_bogus"), "ignores this CDS") != NULL,
+		    "the DS key's RRSIG over the CDS does not verify: cds_bogus");
+		is_str(probe_severity_name(R.severity), "warning",
+		    "... a warning even under a CDS-applying parent (it is "
+		    "ignored, not applied)");
+		/* CDS signed right, the CDNSKEY's RRSIG by k1 does not
+		 * verify: a registry that reads CDNSKEY (.cz) ignores it. */
+		for (i = 0; i < 2; i++) {
+			R.servers[i].cds_verified_by = 1u << k1 | 1u << k2;
+			R.servers[i].n_cdnskey = 1;
+			R.servers[i].n_cdnskey_sig = 1;
+			R.servers[i].cdnskey_sig[0] = R.servers[i].cds_sig[0];
+			R.servers[i].cdnskey_verified_by = 1u << k2;
+		}
+		classify();
+		ok(fixture_has("cds_bogus") &&
+		    strstr(fixture_message("cds_bogus"), "CDNSKEY") != NULL,
+		    "the DS key's RRSIG over the CDNSKEY does not verify: "
+		    "cds_bogus");
+		for (i = 0; i < 2; i++) {
+			R.servers[i].n_cdnskey = 0;
+			R.servers[i].n_cdnskey_sig = 0;
+		}
+		/* The CDS digest is wrong under k2's tag and algorithm. */
+		R.servers[0].cds_verified_by = R.servers[1].cds_verified_by =
+		    1u << k1 | 1u << k2;
+		R.cds[0].digest[5] ^= 0x40;
+		classify();
+		ok(fixture_has("cds_bogus") && !fixture_has("cds_unknown_key") &&
+		    strstr(fixture_message("cds_bogus"), "digest") != NULL,
+		    "a wrong digest under a published key's tag: cds_bogus, "
+		    "not cds_unknown_key");
+		/* ... under a tag no key has: an unknown key, as before. */
+		R.cds[0].key_tag ^= 0x5a5a;
+		classify();
+		ok(fixture_has("cds_unknown_key"),
+		    "a CDS under a tag no key has: cds_unknown_key");
+	}
 
 	/* A tracked rotation under a parent that applies CDS: until the
 	 * pickup time the registry is expected to act, not a person. */
@@ -1281,9 +1303,9 @@ main(void)
 	R.cds_dropped = 3;
 	R.cdnskey_dropped = 2;
 	classify();
-	ok(has("observation_truncated") && strstr(message_of(
+	ok(fixture_has("observation_truncated") && strstr(fixture_message(
 	    "observation_truncated"), "0 DS, 0 DNSKEY, 3 CDS, 2 CDNSKEY") !=
 	    NULL, "truncated CDS/CDNSKEY lists are named: %s",
-	    message_of("observation_truncated"));
+	    fixture_message("observation_truncated"));
 	return tap_done();
 }

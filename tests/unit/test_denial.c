@@ -10,12 +10,8 @@
 
 #include "probe/denial.h"
 #include "probe/probe.h"
+#include "probe_fixture.h"
 #include "tap.h"
-
-#define NOW	1800000000
-
-static struct probe_result	 R;
-static struct probe_policy	 P;
 
 static void
 proof(struct probe_negative *n, bool valid, const char *error)
@@ -34,27 +30,12 @@ base(void)
 {
 	unsigned i;
 
-	memset(&R, 0, sizeof(R));
-	probe_policy_defaults(&P);
-	strcpy(R.domain, "example.test");
-	strcpy(R.parent, "test");
-	R.parent_status = PROBE_Q_OK;
-	R.delegated = true;
-	R.validation = PROBE_VAL_SECURE;
+	fixture_base();
 	R.denial_validation = PROBE_VAL_SECURE;
 	strcpy(R.denial_name, "dnssecmon-0123456789ab.example.test");
-	R.n_servers = 2;
 	for (i = 0; i < 2; i++) {
-		struct probe_server *s = &R.servers[i];
-
-		strcpy(s->name, i ? "ns2.host.test" : "ns1.host.test");
-		strcpy(s->address, i ? "192.0.2.2" : "192.0.2.1");
-		s->status = PROBE_Q_OK;
-		s->has_soa = true;
-		s->authoritative = true;
-		s->soa_serial = 7;
-		proof(&s->nxdomain, true, NULL);
-		proof(&s->nodata, true, NULL);
+		proof(&R.servers[i].nxdomain, true, NULL);
+		proof(&R.servers[i].nodata, true, NULL);
 	}
 	/* One KSK signing everywhere, with its DS (tag/digest unchecked
 	 * here: the state is not what this test is about). */
@@ -66,28 +47,7 @@ base(void)
 	R.n_ds = 1;
 	R.ds[0].algorithm = 13;
 	R.ds[0].digest_type = 2;
-	R.earliest_sig_expiry = NOW + 20 * 86400;
 }
-
-static const struct probe_problem *
-find(const char *code)
-{
-	unsigned i;
-
-	for (i = 0; i < R.n_problems; i++)
-		if (strcmp(R.problems[i].code, code) == 0)
-			return &R.problems[i];
-	return NULL;
-}
-
-static const char *
-sev_of(const char *code)
-{
-	const struct probe_problem *p = find(code);
-
-	return p ? probe_problem_severity_name(p->severity) : NULL;
-}
-
 int
 main(void)
 {
@@ -99,15 +59,15 @@ main(void)
 	/* Every proof holds: nothing to say. */
 	base();
 	probe_classify(&R, &P, NOW);
-	ok(find("denial_bogus") == NULL, "valid proofs everywhere: no denial_bogus");
+	ok(fixture_problem("denial_bogus") == NULL, "valid proofs everywhere: no denial_bogus");
 
 	/* One server's NXDOMAIN proof is bogus: a warning naming it. */
 	base();
 	proof(&R.servers[1].nxdomain, false, "signature over NSEC at example.test.: Bogus");
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("denial_bogus"), "warning",
+	is_str(fixture_severity("denial_bogus"), "warning",
 	    "one bad server while the other proves it: warning");
-	p = find("denial_bogus");
+	p = fixture_problem("denial_bogus");
 	ok(p && strstr(p->message, "192.0.2.2") && !strstr(p->message, "192.0.2.1") &&
 	    strstr(p->message, "NXDOMAIN") && strstr(p->message, "Bogus"),
 	    "the message names the bad server, the question and the reason");
@@ -117,7 +77,7 @@ main(void)
 	proof(&R.servers[0].nodata, false, "the NSEC records do not prove it");
 	proof(&R.servers[1].nodata, false, "the NSEC records do not prove it");
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("denial_bogus"), "critical",
+	is_str(fixture_severity("denial_bogus"), "critical",
 	    "no server proves the apex NODATA: critical");
 
 	/* A negative answer without any NSEC/NSEC3 counts as bogus. */
@@ -127,7 +87,7 @@ main(void)
 	proof(&R.servers[1].nxdomain, false, "NXDOMAIN without any NSEC or NSEC3 record");
 	R.servers[1].nxdomain.kind = PROBE_DENIAL_MISSING;
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("denial_bogus"), "critical", "unsigned NXDOMAIN from every server: critical");
+	is_str(fixture_severity("denial_bogus"), "critical", "unsigned NXDOMAIN from every server: critical");
 
 	/* The validator finds the random name bogus although each server's
 	 * proof holds (e.g. a path we do not see): critical, and said. */
@@ -135,7 +95,7 @@ main(void)
 	R.denial_validation = PROBE_VAL_BOGUS;
 	strcpy(R.denial_why_bogus, "validation failure <x>: no signatures");
 	probe_classify(&R, &P, NOW);
-	p = find("denial_bogus");
+	p = fixture_problem("denial_bogus");
 	ok(p && p->severity == PROBE_SEV_CRITICAL && strstr(p->message, "no signatures"),
 	    "validator says bogus: critical, with its reason");
 
@@ -145,7 +105,7 @@ main(void)
 	R.servers[1].nodata.checked = false;
 	R.servers[1].nxdomain.valid = R.servers[1].nodata.valid = false;
 	probe_classify(&R, &P, NOW);
-	ok(find("denial_bogus") == NULL, "unjudged proofs are not bogus");
+	ok(fixture_problem("denial_bogus") == NULL, "unjudged proofs are not bogus");
 
 	/* The zone fails validation as a whole: reported once, for its cause. */
 	base();
@@ -153,7 +113,7 @@ main(void)
 	proof(&R.servers[0].nxdomain, false, "expired");
 	proof(&R.servers[1].nxdomain, false, "expired");
 	probe_classify(&R, &P, NOW);
-	ok(find("validation_bogus") && !find("denial_bogus"),
+	ok(fixture_problem("validation_bogus") && !fixture_problem("denial_bogus"),
 	    "a bogus zone: validation_bogus, not a second denial_bogus");
 
 	/* No DS at the parent: nobody validates the denials. */
@@ -161,7 +121,7 @@ main(void)
 	R.n_ds = 0;
 	proof(&R.servers[0].nxdomain, false, "bad");
 	probe_classify(&R, &P, NOW);
-	ok(find("denial_bogus") == NULL, "no DS: denials not judged");
+	ok(fixture_problem("denial_bogus") == NULL, "no DS: denials not judged");
 
 	/* NSEC3 parameters (RFC 9276). */
 	base();
@@ -170,7 +130,7 @@ main(void)
 		R.servers[i].nsec3.algorithm = 1;
 	}
 	probe_classify(&R, &P, NOW);
-	ok(!find("nsec3_iterations") && !find("nsec3_salt") && !find("nsec3_opt_out"),
+	ok(!fixture_problem("nsec3_iterations") && !fixture_problem("nsec3_salt") && !fixture_problem("nsec3_opt_out"),
 	    "NSEC3 1 0 0 -: nothing to say");
 
 	R.servers[1].nsec3.iterations = 100;
@@ -178,29 +138,29 @@ main(void)
 	R.servers[1].nsec3.salt[0] = 0xab;
 	R.servers[1].nsec3.salt[1] = 0xcd;
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("nsec3_iterations"), "warning", "100 iterations on one server: warning");
-	p = find("nsec3_iterations");
+	is_str(fixture_severity("nsec3_iterations"), "warning", "100 iterations on one server: warning");
+	p = fixture_problem("nsec3_iterations");
 	ok(p && strstr(p->message, "100 extra iterations") && strstr(p->message, "150") &&
 	    strstr(p->message, "RFC 9276"), "the message names the count, the limit and RFC 9276");
-	is_str(sev_of("nsec3_salt"), "info", "a salt: a note");
-	p = find("nsec3_salt");
+	is_str(fixture_severity("nsec3_salt"), "info", "a salt: a note");
+	p = fixture_problem("nsec3_salt");
 	ok(p && strstr(p->message, "ABCD"), "the note shows the salt");
 
 	R.servers[0].nsec3.iterations = 151;
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("nsec3_iterations"), "critical",
+	is_str(fixture_severity("nsec3_iterations"), "critical",
 	    "151 iterations: critical (validators call it insecure)");
-	p = find("nsec3_iterations");
+	p = fixture_problem("nsec3_iterations");
 	ok(p && strstr(p->message, "151"), "the worst server's count is reported");
 
 	R.servers[0].nsec3.iterations = 150;
 	R.servers[1].nsec3.iterations = 150;
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("nsec3_iterations"), "warning", "150 iterations: still a warning");
+	is_str(fixture_severity("nsec3_iterations"), "warning", "150 iterations: still a warning");
 
 	R.servers[0].nsec3.opt_out = true;
 	probe_classify(&R, &P, NOW);
-	is_str(sev_of("nsec3_opt_out"), "info", "opt-out: a note");
+	is_str(fixture_severity("nsec3_opt_out"), "info", "opt-out: a note");
 
 	/* The random name: new each time, bounded, refused when too long. */
 	ok(denial_random_name("example.test", a, sizeof(a)) == 0 &&

@@ -1,5 +1,5 @@
 /*
- * probe/dsmatch: RFC 4034/4509 vectors, BIND as the reference for key
+ * common/dsmatch: RFC 4034/4509 vectors, BIND as the reference for key
  * tags and DS lines, and the name and hex parsers' edges.
  *
  * The BIND cross-check runs dnssec-keygen and dnssec-dsfromkey (Debian
@@ -18,7 +18,7 @@
 
 #include <openssl/evp.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 #include "tests/unit/tap.h"
 
 #define KEYDATA_MAX	2048
@@ -674,6 +674,38 @@ test_rsa_bits(void)
 	    "SHA-384 for algorithm 14, not 13");
 }
 
+/* The one spelling the config, the store, the API and the commands key
+ * domains on. */
+static void
+test_normalise(void)
+{
+	char	 out[256], err[160];
+
+	ok(dsmatch_name_normalise("Example.COM.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "a mixed-case name with the final dot");
+	is_str(out, "example.com", "lower case, final dot gone");
+	ok(dsmatch_name_normalise(".", out, sizeof(out), err,
+	    sizeof(err)) == 0, "the root");
+	is_str(out, ".", "the root keeps its dot");
+	ok(dsmatch_name_normalise("", out, sizeof(out), err,
+	    sizeof(err)) == -1, "an empty name is refused");
+	is_str(err, "empty name", "and the reason says so");
+	ok(dsmatch_name_normalise("a..b", out, sizeof(out), err,
+	    sizeof(err)) == -1 && strstr(err, "two dots") != NULL,
+	    "two dots in a row refused with the reason");
+	ok(dsmatch_name_normalise("abcdefgh.example", out, 8, err,
+	    sizeof(err)) == -1 && strstr(err, "the limit is 7") != NULL,
+	    "a valid name that does not fit out is refused, not cut");
+	ok(dsmatch_name_normalise("a.b", out, sizeof(out), NULL, 0) == 0 &&
+	    strcmp(out, "a.b") == 0, "no reason wanted: err may be NULL");
+	ok(dsmatch_name_normalise("A\\.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "a name ending in an escaped dot");
+	is_str(out, "a\\.", "keeps that dot: it is data, not the root");
+	ok(dsmatch_name_normalise("a\\\\.", out, sizeof(out), err,
+	    sizeof(err)) == 0, "an escaped backslash, then the final dot");
+	is_str(out, "a\\\\", "that dot goes");
+}
+
 int
 main(void)
 {
@@ -683,6 +715,7 @@ main(void)
 	test_names_bad();
 	test_wire_to_name();
 	test_hex();
+	test_normalise();
 	test_algorithms();
 	test_bind();
 	test_rsa_bits();

@@ -18,8 +18,8 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
 #include "store/store.h"
 #include "tests/store/synth.h"
 #include "tests/unit/tap.h"
@@ -91,23 +91,23 @@ fixture(const char *which, const char *path1, json_t *v1, const char *path2,
 	return out;
 }
 
-static struct xhook_reply
+static struct hostevents_reply
 post(struct export *ex, const char *body, time_t now)
 {
-	struct xhook_reply	 rep;
+	struct hostevents_reply	 rep;
 
-	xdnsimple_handle(ex, body, body ? strlen(body) : 0, now, &rep);
+	xhook_handle(ex, body, body ? strlen(body) : 0, now, &rep);
 	return rep;
 }
 
 static const char *
-result_of(const struct xhook_reply *rep)
+result_of(const struct hostevents_reply *rep)
 {
 	return json_string_value(json_object_get(rep->body, "result"));
 }
 
 static const char *
-error_of(const struct xhook_reply *rep)
+error_of(const struct hostevents_reply *rep)
 {
 	const char *e = json_string_value(json_object_get(rep->body, "error"));
 
@@ -220,7 +220,7 @@ test_webhook(void)
 	struct export		*ex;
 	struct store		*st;
 	struct store_rotation	 rot;
-	struct xhook_reply	 rep;
+	struct hostevents_reply	 rep;
 	char			 err[300], hex[200], tagtxt[8], *body;
 	time_t			 now, t_start, t_done;
 	uint16_t		 tag;
@@ -492,7 +492,7 @@ test_relay(void)
 	struct export		*a = NULL, *b = NULL;
 	struct store		*sa = NULL, *sb = NULL;
 	struct store_rotation	 ra, rb;
-	struct xhook_reply	 rep;
+	struct hostevents_reply	 rep;
 	struct relay_seen	 seen_a, seen_b;
 	char			 err[300], why[300], path[PATH_MAX + 16];
 	char			*body = NULL, *other = NULL;
@@ -708,8 +708,10 @@ test_html(void)
 	    NULL, "status page: a problem message is HTML-escaped");
 	ok(strstr(page, "a\\&amp;b.example") != NULL,
 	    "status page: & in a name");
-	ok(strstr(page, "<meta http-equiv=\"refresh\"") != NULL,
-	    "status page: refreshes itself");
+	ok(strstr(page, "http-equiv=\"refresh\"") == NULL &&
+	    strstr(page, "fetch('/api/v1/domains'") != NULL &&
+	    strstr(page, "data-refresh=\"") != NULL,
+	    "status page: updates from the JSON API, no full-page reload");
 	ok(strstr(page, "src=\"http") == NULL && strstr(page,
 	    "href=\"http") == NULL && strstr(page, "<link") == NULL,
 	    "status page: no external asset");

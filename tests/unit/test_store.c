@@ -301,6 +301,10 @@ test_fixture(const char *top, int version)
 	is_int(sql_int(p, "SELECT count(*) FROM pragma_table_info('rotations') "
 	    "WHERE name LIKE 'host\\_%' ESCAPE '\\'"), 4,
 	    "fixture v%d: rotations keep a DNS host's DS (4 columns)", version);
+	is_int(sql_int(p, "SELECT count(*) FROM pragma_table_info("
+	    "'alg_rollovers') WHERE name IN ('stage', 'stage_since', "
+	    "'safe_at', 'deadline')"), 4, "fixture v%d: algorithm rollovers "
+	    "keep their stage and its clock (4 columns)", version);
 	ok(only_rotation(st, &rot, &n) == 0 && n == 1,
 	    "fixture: its one rotation reads back");
 	is_str(rot.domain, "fixture.test", "fixture: rotation domain");
@@ -890,6 +894,7 @@ main(int argc, char *argv[])
 	test_migrations();
 	test_fixture(top, 1);
 	test_fixture(top, 2);
+	test_fixture(top, 3);
 	test_ksk_walk();
 	test_ksk_broken_abandoned();
 	test_zsk();

@@ -1,13 +1,16 @@
 /*
- * DNSSEC arithmetic for the probe: key tags, DS digests, owner names in
- * canonical wire form and the DS line an operator pastes at the registrar.
+ * DNSSEC arithmetic: key tags, DS digests, owner names in canonical wire
+ * form and the DS line an operator pastes at the registrar. The probe,
+ * the store, the exporter, the DNS host events and the commands all
+ * compute these; one copy here keeps them agreeing (a DS the classifier
+ * matches is the DS the API prints).
  *
  * Pure functions over caller storage: nothing here allocates anything the
  * caller must free, keeps state between calls or does I/O.  Digests come
  * from OpenSSL libcrypto (EVP); nothing hashes by hand.
  */
-#ifndef DNSSECMON_PROBE_DSMATCH_H
-#define DNSSECMON_PROBE_DSMATCH_H
+#ifndef DNSSECMON_COMMON_DSMATCH_H
+#define DNSSECMON_COMMON_DSMATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +56,17 @@ int		dsmatch_name_to_wire(const char *name, uint8_t *out,
  */
 int		dsmatch_wire_to_name(const uint8_t *wire, size_t len,
 		    char *out, size_t outlen);
+
+/*
+ * The one spelling of a domain the monitor keys everything on (config,
+ * store, API, webhook events, command arguments): the name as given,
+ * checked with dsmatch_name_to_wire, ASCII lower-cased, without the final
+ * dot (the root stays ".").  Into the caller's out.  Returns 0, or -1
+ * with a one-line reason in err (may be NULL) for an invalid name or one
+ * that does not fit outlen.
+ */
+int		dsmatch_name_normalise(const char *name, char *out,
+		    size_t outlen, char *err, size_t errlen);
 
 /* Digest types we can compute: 1 SHA-1, 2 SHA-256, 4 SHA-384. */
 bool		dsmatch_digest_supported(int digest_type);
@@ -163,4 +177,4 @@ bool		dsmatch_sha384_warranted(int alg);
  */
 int		dsmatch_rsa_bits(const uint8_t *rdata, size_t len);
 
-#endif /* DNSSECMON_PROBE_DSMATCH_H */
+#endif /* DNSSECMON_COMMON_DSMATCH_H */

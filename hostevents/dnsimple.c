@@ -40,14 +40,32 @@
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/dsmatch.h"
 #include "common/log.h"
-#include "dashboard-export/internal.h"
-#include "probe/dsmatch.h"
+#include "hostevents/hostevents.h"
 
 #define SOURCE		"dnsimple"
 #define EV_START	"dnssec.rotation_start"
 #define EV_COMPLETE	"dnssec.rotation_complete"
 #define CLOCK_SKEW	300	/* a host time this far ahead is taken */
+
+struct hostevents {
+	struct store		*store;
+	struct hostevents_directory dir;
+	bool			 enabled;
+	char			 secret[HOSTEVENTS_SECRET_MAX + 1];
+	void			(*check_fn)(void *, const char *);
+	void			*check_arg;
+	int			(*relay_fn)(void *, const char *,
+				    const char *, size_t);
+	void			*relay_arg;
+	unsigned long long	 counts[HOSTEVENTS_NRESULTS];
+};
+
+static const char *result_names[HOSTEVENTS_NRESULTS] = {
+	"opened", "closed", "duplicate", "ignored", "rejected", "failed",
+	"relayed"
+};
 
 struct event_in {
 	char		 name[40];
@@ -55,7 +73,7 @@ struct event_in {
 	char		 zone[PROBE_NAME_MAX];
 	bool		 has_zone;
 	time_t		 time;		/* 0: none given */
-	struct xhost	 host;
+	struct hostevent host;
 };
 
 /* Printable ASCII only: what goes back into JSON and the log may come
@@ -72,19 +90,23 @@ ascii_copy(char *dst, size_t len, const char *src)
 		dst[i] = '\0';
 }
 
+/* One answer, counted once as r. */
 static void
-reply(struct xhook_reply *rep, int status, json_t *body)
+reply(struct hostevents *he, struct hostevents_reply *rep,
+    enum hostevents_result r, int status, json_t *body)
 {
+	he->counts[r]++;
+	rep->result = r;
 	rep->status = status;
 	rep->body = body;
 }
 
 static void
-reject(struct export *ex, struct xhook_reply *rep, int status,
+reject(struct hostevents *he, struct hostevents_reply *rep, int status,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-reject(struct export *ex, struct xhook_reply *rep, int status,
+reject(struct hostevents *he, struct hostevents_reply *rep, int status,
     const char *fmt, ...)
 {
 	char	 raw[400], msg[400];
@@ -94,9 +116,9 @@ reject(struct export *ex, struct xhook_reply *rep, int status,
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	ascii_copy(msg, sizeof(msg), raw);
-	ex->hooks[status >= 500 ? XHOOK_FAILED : XHOOK_REJECTED]++;
 	log_warnx("dnsimple webhook: %d: %s", status, msg);
-	reply(rep, status, json_pack("{s:s}", "error", msg));
+	reply(he, rep, status >= 500 ? HOSTEVENTS_FAILED : HOSTEVENTS_REJECTED,
+	    status, json_pack("{s:s}", "error", msg));
 }
 
 /* An object member, NULL when missing, null or not an object. */
@@ -197,8 +219,8 @@ sha256_id(const char *prefix, const void *data, size_t len, char *out,
 
 /* Parse what we need, leniently: 0, or -1 after reject(). */
 static int
-parse_event(struct export *ex, json_t *root, const char *body, size_t len,
-    struct event_in *ev, struct xhook_reply *rep)
+parse_event(struct hostevents *he, json_t *root, const char *body,
+    size_t len, struct event_in *ev, struct hostevents_reply *rep)
 {
 	json_t		*data, *dsr, *zone, *dnssec;
 	const char	*s;
@@ -210,7 +232,7 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 	ev->host.verdict = -1;
 	snprintf(ev->host.source, sizeof(ev->host.source), "%s", SOURCE);
 	if ((s = member_str(root, "name")) == NULL) {
-		reject(ex, rep, 400, "the event has no \"name\"");
+		reject(he, rep, 400, "the event has no \"name\"");
 		return -1;
 	}
 	ascii_copy(ev->name, sizeof(ev->name), s);
@@ -232,8 +254,9 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 	data = member_obj(root, "data");
 	if ((zone = member_obj(data, "zone")) != NULL &&
 	    (s = member_str(zone, "name")) != NULL) {
-		if (xname_normalise(s, ev->zone, sizeof(ev->zone)) == -1) {
-			reject(ex, rep, 400, "data.zone.name is not a domain "
+		if (dsmatch_name_normalise(s, ev->zone, sizeof(ev->zone),
+		    NULL, 0) == -1) {
+			reject(he, rep, 400, "data.zone.name is not a domain "
 			    "name");
 			return -1;
 		}
@@ -242,19 +265,19 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 
 	if ((dsr = member_obj(data, "delegation_signer_record")) != NULL) {
 		if ((rc = member_num(dsr, "keytag", 65535, &n)) == -1) {
-			reject(ex, rep, 400, "delegation_signer_record.keytag "
+			reject(he, rep, 400, "delegation_signer_record.keytag "
 			    "is not a key tag");
 			return -1;
 		}
 		ev->host.key_tag = rc ? (uint16_t)n : 0;
 		if ((rc = member_num(dsr, "algorithm", 255, &n)) == -1) {
-			reject(ex, rep, 400, "delegation_signer_record."
+			reject(he, rep, 400, "delegation_signer_record."
 			    "algorithm is not a number");
 			return -1;
 		}
 		ev->host.algorithm = rc ? (uint8_t)n : 0;
 		if ((rc = member_num(dsr, "digest_type", 255, &n)) == -1) {
-			reject(ex, rep, 400, "delegation_signer_record."
+			reject(he, rep, 400, "delegation_signer_record."
 			    "digest_type is not a number");
 			return -1;
 		}
@@ -262,7 +285,7 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 		if ((s = member_str(dsr, "digest")) != NULL) {
 			if (dsmatch_hex_decode(s, ev->host.digest,
 			    sizeof(ev->host.digest), &dl) == -1) {
-				reject(ex, rep, 400, "delegation_signer_record."
+				reject(he, rep, 400, "delegation_signer_record."
 				    "digest is not hexadecimal");
 				return -1;
 			}
@@ -285,7 +308,7 @@ parse_event(struct export *ex, json_t *root, const char *body, size_t len,
 }
 
 int
-xhost_verify_key(const struct xhost *h, const uint8_t *owner,
+hostevents_verify_key(const struct hostevent *h, const uint8_t *owner,
     size_t owner_len, const uint8_t *rdata, size_t rdata_len)
 {
 	if (h->digest_len == 0)
@@ -295,7 +318,7 @@ xhost_verify_key(const struct xhost *h, const uint8_t *owner,
 }
 
 int
-xhost_verify(const struct xhost *h, const char *domain,
+hostevents_verify(const struct hostevent *h, const char *domain,
     const struct probe_key *keys, unsigned n)
 {
 	uint8_t		 owner[DSMATCH_NAME_MAX];
@@ -307,7 +330,7 @@ xhost_verify(const struct xhost *h, const char *domain,
 	    owner, sizeof(owner), &olen, NULL, 0) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		v = xhost_verify_key(h, owner, olen, keys[i].rdata,
+		v = hostevents_verify_key(h, owner, olen, keys[i].rdata,
 		    keys[i].rdata_len);
 		if (v == 1)
 			return 1;
@@ -320,7 +343,7 @@ xhost_verify(const struct xhost *h, const char *domain,
 /* Against the keys the store saw at the domain's latest check that saw
  * any: 1, 0, or -1 when it cannot tell. */
 static int
-verify_with_store(struct export *ex, const struct xhost *h,
+verify_with_store(struct hostevents *he, const struct hostevent *h,
     const char *domain)
 {
 	struct store_key_seen	*k = NULL;
@@ -331,9 +354,9 @@ verify_with_store(struct export *ex, const struct xhost *h,
 	time_t			 last = 0;
 	int			 v, verdict = -1;
 
-	if (ex->store == NULL || h->digest_len == 0 ||
+	if (he->store == NULL || h->digest_len == 0 ||
 	    dsmatch_name_to_wire(domain, owner, sizeof(owner), &olen, NULL,
-	    0) == -1 || store_keys(ex->store, domain, &k, &nk, &ds, &nd) == -1)
+	    0) == -1 || store_keys(he->store, domain, &k, &nk, &ds, &nd) == -1)
 		return -1;
 	for (i = 0; i < nk; i++)
 		if (k[i].last_seen > last)
@@ -341,7 +364,7 @@ verify_with_store(struct export *ex, const struct xhost *h,
 	for (i = 0; i < nk && verdict != 1; i++) {
 		if (k[i].last_seen != last)
 			continue;
-		v = xhost_verify_key(h, owner, olen, k[i].rdata,
+		v = hostevents_verify_key(h, owner, olen, k[i].rdata,
 		    k[i].rdata_len);
 		if (v >= 0)
 			verdict = v;
@@ -351,44 +374,55 @@ verify_with_store(struct export *ex, const struct xhost *h,
 	return verdict;
 }
 
+/* zone_from_ds() while the directory walks the candidates. */
+struct ds_search {
+	struct hostevents	*he;
+	const struct hostevent	*h;
+	char			 found[PROBE_NAME_MAX];
+	size_t			 matches;
+};
+
+static void
+ds_candidate(void *arg, const char *name)
+{
+	struct ds_search	*q = arg;
+
+	if (verify_with_store(q->he, q->h, name) == 1) {
+		snprintf(q->found, sizeof(q->found), "%s", name);
+		q->matches++;
+	}
+}
+
 /* An event without data.zone (older payloads): the monitored domain whose
  * published key its DS matches, when exactly one does. */
-static struct xdom *
-zone_from_ds(struct export *ex, const struct xhost *h, size_t *matches)
+static int
+zone_from_ds(struct hostevents *he, const struct hostevent *h,
+    struct hostevents_domain *out, size_t *matches)
 {
-	struct xdom	*found = NULL, *d;
-	size_t		 i;
-	unsigned	 k;
+	struct ds_search	 q;
 
 	*matches = 0;
-	if (h->digest_len == 0)
-		return NULL;
-	for (i = 0; i < ex->n_dom; i++) {
-		d = ex->dom[i];
-		for (k = 0; k < d->n_keys; k++)
-			if (d->keys[k].key_tag == h->key_tag &&
-			    d->keys[k].algorithm == h->algorithm)
-				break;
-		if (k == d->n_keys)
-			continue;
-		if (verify_with_store(ex, h, d->name) == 1) {
-			found = d;
-			(*matches)++;
-		}
-	}
-	return *matches == 1 ? found : NULL;
+	if (h->digest_len == 0 || he->dir.each_with_key == NULL)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.he = he;
+	q.h = h;
+	he->dir.each_with_key(he->dir.arg, h->key_tag, h->algorithm,
+	    ds_candidate, &q);
+	*matches = q.matches;
+	return q.matches == 1 ? he->dir.find(he->dir.arg, q.found, out) : 0;
 }
 
 /* The domain's open KSK rotation: 1 with *out, 0 none, -1 error. */
 static int
-open_rotation(struct export *ex, const char *domain,
+open_rotation(struct hostevents *he, const char *domain,
     struct store_rotation *out)
 {
 	struct store_rotation	*a = NULL;
 	size_t			 n = 0, i;
 	int			 rc = 0;
 
-	if (store_rotations(ex->store, true, &a, &n) == -1)
+	if (store_rotations(he->store, true, &a, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (a[i].kind == STORE_ROT_KSK &&
@@ -401,20 +435,22 @@ open_rotation(struct export *ex, const char *domain,
 	return rc;
 }
 
+/* The event becomes the domain's latest host word (the caller's table
+ * keeps it: the reply says so). */
 static void
-remember(struct xdom *d, const struct event_in *ev, time_t now)
+remember(struct hostevents_reply *rep, const struct event_in *ev,
+    time_t now)
 {
-	if (d->host == NULL && (d->host = calloc(1, sizeof(*d->host))) == NULL)
-		return;
-	*d->host = ev->host;
-	d->host->time = ev->time;
-	d->host->received = now;
-	d->host->verified_at = ev->host.verdict >= 0 ? now : 0;
+	rep->heard = true;
+	rep->host = ev->host;
+	rep->host.time = ev->time;
+	rep->host.received = now;
+	rep->host.verified_at = ev->host.verdict >= 0 ? now : 0;
 }
 
 static json_t *
-answer(const char *result, const struct xdom *d, const struct event_in *ev,
-    const struct store_rotation *rot, time_t now)
+answer(const char *result, const struct hostevents_domain *d,
+    const struct event_in *ev, const struct store_rotation *rot, time_t now)
 {
 	json_t	*o = json_object();
 
@@ -423,15 +459,15 @@ answer(const char *result, const struct xdom *d, const struct event_in *ev,
 	json_object_set_new(o, "event", json_string(ev->name));
 	json_object_set_new(o, "request_identifier",
 	    json_string(ev->request_id));
-	json_object_set_new(o, "rotation", xrotation_json(rot, now));
+	json_object_set_new(o, "rotation", store_rotation_json(rot, now));
 	json_object_set_new(o, "ds_matches_dns", ev->host.verdict < 0 ?
 	    json_null() : json_boolean(ev->host.verdict == 1));
 	return o;
 }
 
 static void
-handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
-    time_t now, struct xhook_reply *rep)
+handle_start(struct hostevents *he, const struct hostevents_domain *d,
+    struct event_in *ev, time_t now, struct hostevents_reply *rep)
 {
 	struct store_external	 x;
 	struct store_rotation	 open, out;
@@ -439,15 +475,15 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 	int			 rc;
 
 	memset(&open, 0, sizeof(open));
-	if ((rc = open_rotation(ex, d->name, &open)) == -1) {
-		reject(ex, rep, 500, "%s: reading rotations: %s", d->name,
-		    store_error(ex->store));
+	if ((rc = open_rotation(he, d->name, &open)) == -1) {
+		reject(he, rep, 500, "%s: reading rotations: %s", d->name,
+		    store_error(he->store));
 		return;
 	}
 	if (rc == 1 && strcmp(open.external_id, ev->request_id) != 0) {
 		if (open.new_key_tag != 0 && ev->host.key_tag != 0 &&
 		    open.new_key_tag != ev->host.key_tag) {
-			reject(ex, rep, 409, "%s: a rotation to key %u is "
+			reject(he, rep, 409, "%s: a rotation to key %u is "
 			    "open (%s%s); this event starts one to key %u",
 			    d->name, open.new_key_tag, open.external_id[0] ?
 			    "event " : "seen by the checks",
@@ -456,13 +492,13 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 		}
 		if (open.external_id[0] != '\0') {
 			/* Another delivery of the same rotation. */
-			ex->hooks[XHOOK_DUPLICATE]++;
-			remember(d, ev, now);
+			remember(rep, ev, now);
 			log_info("dnsimple: %s: %s %s: the rotation to key %u "
 			    "is already open (event %s)", d->name, ev->name,
 			    ev->request_id, open.new_key_tag,
 			    open.external_id);
-			reply(rep, 200, answer("duplicate", d, ev, &open, now));
+			reply(he, rep, HOSTEVENTS_DUPLICATE, 200,
+			    answer("duplicate", d, ev, &open, now));
 			return;
 		}
 	}
@@ -481,39 +517,35 @@ handle_start(struct export *ex, struct xdom *d, struct event_in *ev,
 	x.ds_digest_len = ev->host.digest_len;
 	memcpy(x.ds_digest, ev->host.digest, ev->host.digest_len);
 	x.ds_ttl = d->ds_ttl;
-	if (store_rotation_external(ex->store, &x, &d->policy, now, &out) ==
+	if (store_rotation_external(he->store, &x, &d->policy, now, &out) ==
 	    -1) {
-		reject(ex, rep, 500, "%s: recording the rotation: %s",
-		    d->name, store_error(ex->store));
+		reject(he, rep, 500, "%s: recording the rotation: %s",
+		    d->name, store_error(he->store));
 		return;
 	}
-	remember(d, ev, now);
+	remember(rep, ev, now);
 	if ((rc == 1 && strcmp(open.external_id, ev->request_id) == 0) ||
 	    out.outcome[0] != '\0') {
-		ex->hooks[XHOOK_DUPLICATE]++;
 		log_info("dnsimple: %s: %s %s delivered again: nothing "
 		    "changed", d->name, ev->name, ev->request_id);
-		reply(rep, 200, answer("duplicate", d, ev, out.outcome[0] ?
-		    NULL : &out, now));
+		reply(he, rep, HOSTEVENTS_DUPLICATE, 200, answer("duplicate", d,
+		    ev, out.outcome[0] ? NULL : &out, now));
 		return;
 	}
-	ex->hooks[XHOOK_OPENED]++;
-	if (d->rot == NULL)
-		d->rot = malloc(sizeof(*d->rot));
-	if (d->rot != NULL)
-		*d->rot = out;
+	rep->rotation = HOSTEVENTS_ROT_OPEN;
+	rep->open = out;
 	log_info("dnsimple: %s: %s %s: KSK rotation to key %u %s, start %s, "
 	    "registrar deadline %s", d->name, ev->name, ev->request_id,
 	    out.new_key_tag, rc == 1 ? "(seen by the checks first) labelled" :
 	    "opened", clock_rfc3339(out.start, a, sizeof(a)),
 	    clock_rfc3339(out.registrar_deadline, b, sizeof(b)));
-	reply(rep, 200, answer(rc == 1 ? "labelled" : "opened", d, ev, &out,
-	    now));
+	reply(he, rep, HOSTEVENTS_OPENED, 200, answer(rc == 1 ?
+	    "labelled" : "opened", d, ev, &out, now));
 }
 
 static void
-handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
-    time_t now, struct xhook_reply *rep)
+handle_complete(struct hostevents *he, const struct hostevents_domain *d,
+    struct event_in *ev, time_t now, struct hostevents_reply *rep)
 {
 	struct store_external	 x;
 	struct store_rotation	 open, out;
@@ -521,22 +553,22 @@ handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
 	int			 rc;
 
 	memset(&open, 0, sizeof(open));
-	if ((rc = open_rotation(ex, d->name, &open)) == -1) {
-		reject(ex, rep, 500, "%s: reading rotations: %s", d->name,
-		    store_error(ex->store));
+	if ((rc = open_rotation(he, d->name, &open)) == -1) {
+		reject(he, rep, 500, "%s: reading rotations: %s", d->name,
+		    store_error(he->store));
 		return;
 	}
 	if (rc == 0) {
-		remember(d, ev, now);
-		ex->hooks[XHOOK_DUPLICATE]++;
+		remember(rep, ev, now);
 		log_info("dnsimple: %s: %s %s: no open KSK rotation to close",
 		    d->name, ev->name, ev->request_id);
-		reply(rep, 200, answer("no_open_rotation", d, ev, NULL, now));
+		reply(he, rep, HOSTEVENTS_DUPLICATE, 200,
+		    answer("no_open_rotation", d, ev, NULL, now));
 		return;
 	}
 	if (open.new_key_tag != 0 && ev->host.key_tag != 0 &&
 	    open.new_key_tag != ev->host.key_tag) {
-		reject(ex, rep, 409, "%s: the open rotation is to key %u, "
+		reject(he, rep, 409, "%s: the open rotation is to key %u, "
 		    "this event completes one to key %u", d->name,
 		    open.new_key_tag, ev->host.key_tag);
 		return;
@@ -551,27 +583,26 @@ handle_complete(struct export *ex, struct xdom *d, struct event_in *ev,
 	x.time = ev->time != 0 ? ev->time : now;
 	x.new_key_tag = ev->host.key_tag;
 	x.new_key_alg = ev->host.algorithm;
-	if (store_rotation_external(ex->store, &x, &d->policy, now, &out) ==
+	if (store_rotation_external(he->store, &x, &d->policy, now, &out) ==
 	    -1) {
-		reject(ex, rep, 500, "%s: closing the rotation: %s", d->name,
-		    store_error(ex->store));
+		reject(he, rep, 500, "%s: closing the rotation: %s", d->name,
+		    store_error(he->store));
 		return;
 	}
-	remember(d, ev, now);
-	ex->hooks[XHOOK_CLOSED]++;
-	free(d->rot);
-	d->rot = NULL;
+	remember(rep, ev, now);
+	rep->rotation = HOSTEVENTS_ROT_CLOSED;
 	log_info("dnsimple: %s: %s %s: KSK rotation to key %u closed as %s "
 	    "at %s", d->name, ev->name, ev->request_id, out.new_key_tag,
 	    out.outcome[0] ? out.outcome : "completed",
 	    clock_rfc3339(out.completed_at ? out.completed_at : x.time, a,
 	    sizeof(a)));
-	reply(rep, 200, answer("closed", d, ev, NULL, now));
+	reply(he, rep, HOSTEVENTS_CLOSED, 200, answer("closed", d, ev, NULL,
+	    now));
 }
 
 /* Is the reply a 200 with this "result"? */
 static bool
-answered(const struct xhook_reply *rep, const char *result)
+answered(const struct hostevents_reply *rep, const char *result)
 {
 	const char	*s = json_string_value(json_object_get(rep->body,
 			    "result"));
@@ -585,169 +616,244 @@ answered(const struct xhook_reply *rep, const char *result)
  * recording, so that every replica's store holds the same rotations.
  */
 static void
-ingest(struct export *ex, const char *body, size_t len, time_t now,
-    bool relayed, struct xhook_reply *rep)
+ingest(struct hostevents *he, const char *body, size_t len, time_t now,
+    bool relayed, struct hostevents_reply *rep)
 {
-	json_error_t	 jerr;
-	json_t		*root;
-	struct event_in	 ev;
-	struct xdom	*d;
-	size_t		 matches;
-	char		 hex[2 * PROBE_MAX_DIGEST + 1];
+	json_error_t		 jerr;
+	json_t			*root;
+	struct event_in		 ev;
+	struct hostevents_domain d;
+	size_t			 matches;
+	int			 found;
+	char			 hex[2 * PROBE_MAX_DIGEST + 1];
 
 	memset(rep, 0, sizeof(*rep));
+	memset(&d, 0, sizeof(d));
 	if (len == 0) {
-		reject(ex, rep, 400, "malformed JSON: the body is empty");
+		reject(he, rep, 400, "malformed JSON: the body is empty");
 		return;
 	}
 	if ((root = json_loadb(body, len, 0, &jerr)) == NULL) {
-		reject(ex, rep, 400, "malformed JSON: %s (line %d, column %d)",
+		reject(he, rep, 400, "malformed JSON: %s (line %d, column %d)",
 		    jerr.text, jerr.line, jerr.column);
 		return;
 	}
 	if (!json_is_object(root)) {
-		reject(ex, rep, 400, "malformed event: the body is not a JSON "
+		reject(he, rep, 400, "malformed event: the body is not a JSON "
 		    "object");
 		goto done;
 	}
-	if (parse_event(ex, root, body, len, &ev, rep) == -1)
+	if (parse_event(he, root, body, len, &ev, rep) == -1)
 		goto done;
 	if (strcmp(ev.name, EV_START) != 0 &&
 	    strcmp(ev.name, EV_COMPLETE) != 0) {
-		ex->hooks[XHOOK_IGNORED]++;
 		log_info("dnsimple: %s event %s ignored", ev.name,
 		    ev.request_id);
-		reply(rep, 200, json_pack("{s:s, s:s}", "result", "ignored",
-		    "event", ev.name));
+		reply(he, rep, HOSTEVENTS_IGNORED, 200, json_pack("{s:s, s:s}",
+		    "result", "ignored", "event", ev.name));
 		goto done;
 	}
 	if (ev.has_zone)
-		d = xdom_find(ex, ev.zone);
-	else if ((d = zone_from_ds(ex, &ev.host, &matches)) == NULL) {
-		reject(ex, rep, 422, "the event names no zone (data.zone is "
+		found = he->dir.find != NULL ? he->dir.find(he->dir.arg, ev.zone,
+		    &d) : 0;
+	else if ((found = zone_from_ds(he, &ev.host, &d, &matches)) != 1) {
+		reject(he, rep, 422, "the event names no zone (data.zone is "
 		    "missing) and its DS matches %s monitored domain",
 		    matches > 1 ? "more than one" : "no");
 		goto done;
 	}
-	if (d == NULL) {
-		reject(ex, rep, 422, "%s is not monitored here", ev.zone);
+	if (found != 1) {
+		reject(he, rep, 422, "%s is not monitored here", ev.zone);
 		goto done;
 	}
-	if (!d->in_shard && !relayed && ex->host_webhook_fn != NULL &&
-	    ex->host_webhook_fn(ex->host_webhook_arg, d->name, body,
-	    len) == 0) {
+	snprintf(rep->domain, sizeof(rep->domain), "%s", d.name);
+	if (!d.in_shard && !relayed && he->relay_fn != NULL &&
+	    he->relay_fn(he->relay_arg, d.name, body, len) == 0) {
 		/* One URL for a sharded fleet: the broker takes the event to
 		 * the replicas of the shard that checks the zone (and keeps
 		 * it for those away). */
-		ex->hooks[XHOOK_RELAYED]++;
 		log_info("dnsimple: %s: %s %s: checked by another shard; "
-		    "relayed to it", d->name, ev.name, ev.request_id);
-		reply(rep, 200, json_pack("{s:s, s:s, s:s, s:s}", "result",
-		    "relayed", "domain", d->name, "event", ev.name,
-		    "request_identifier", ev.request_id));
+		    "relayed to it", d.name, ev.name, ev.request_id);
+		reply(he, rep, HOSTEVENTS_RELAYED, 200, json_pack("{s:s, s:s, "
+		    "s:s, s:s}", "result", "relayed", "domain", d.name,
+		    "event", ev.name, "request_identifier", ev.request_id));
 		goto done;
 	}
-	if (!d->in_shard) {
+	if (!d.in_shard) {
 		/* Recorded here, it would sit in a store nobody checks. */
-		reject(ex, rep, 422, "%s is checked by another shard of this "
-		    "configuration, not this one%s", d->name, relayed ? "" :
+		reject(he, rep, 422, "%s is checked by another shard of this "
+		    "configuration, not this one%s", d.name, relayed ? "" :
 		    ", and no MQTT broker is configured to relay it there");
 		goto done;
 	}
-	if (ex->store == NULL) {
-		reject(ex, rep, 500, "no store to record the event in");
+	if (he->store == NULL) {
+		reject(he, rep, 500, "no store to record the event in");
 		goto done;
 	}
 	/* A 200 tells the host never to send the event again: only say it
 	 * when the record will survive (503: the host retries). */
-	if (store_file_check(ex->store) == -1) {
-		reject(ex, rep, 503, "not accepting the event: %s",
-		    store_error(ex->store));
+	if (store_file_check(he->store) == -1) {
+		reject(he, rep, 503, "not accepting the event: %s",
+		    store_error(he->store));
 		goto done;
 	}
 	if (ev.time == 0 || ev.time > now + CLOCK_SKEW)
 		ev.time = now;
 
 	/* What DNS says about the host's DS, before acting on it. */
-	ev.host.verdict = verify_with_store(ex, &ev.host, d->name);
+	ev.host.verdict = verify_with_store(he, &ev.host, d.name);
 	if (ev.host.verdict == 0) {
 		dsmatch_hex_upper(ev.host.digest, ev.host.digest_len, hex,
 		    sizeof(hex));
 		log_warnx("dnsimple: %s: %s %s: its DS %u %u %u %s matches no "
-		    "key the zone publishes", d->name,
+		    "key the zone publishes", d.name,
 		    ev.name, ev.request_id, ev.host.key_tag,
 		    ev.host.algorithm, ev.host.digest_type, hex);
 	}
 	if (strcmp(ev.name, EV_START) == 0)
-		handle_start(ex, d, &ev, now, rep);
+		handle_start(he, &d, &ev, now, rep);
 	else
-		handle_complete(ex, d, &ev, now, rep);
-	if (rep->status == 200 && !relayed && ex->host_webhook_fn != NULL)
-		ex->host_webhook_fn(ex->host_webhook_arg, d->name, body, len);
+		handle_complete(he, &d, &ev, now, rep);
+	if (rep->status == 200 && !relayed && he->relay_fn != NULL)
+		he->relay_fn(he->relay_arg, d.name, body, len);
 	/* A replica's own event comes back from the broker as a duplicate:
 	 * its check has been asked for already. */
-	if (rep->status == 200 && ex->host_event_fn != NULL &&
+	if (rep->status == 200 && he->check_fn != NULL &&
 	    (!relayed || !answered(rep, "duplicate")))
-		ex->host_event_fn(ex->host_event_arg, d->name);
+		he->check_fn(he->check_arg, d.name);
 done:
 	json_decref(root);
 }
 
 void
-xdnsimple_handle(struct export *ex, const char *body, size_t len,
-    time_t now, struct xhook_reply *rep)
+hostevents_webhook(struct hostevents *he, const char *body, size_t len,
+    time_t now, struct hostevents_reply *rep)
 {
-	ingest(ex, body, len, now, false, rep);
+	ingest(he, body, len, now, false, rep);
 }
 
 int
-export_host_event_relayed(struct export *ex, const char *zone,
-    const char *body, size_t len, time_t now, char *why, size_t whylen)
+hostevents_relayed(struct hostevents *he, const char *zone,
+    const char *body, size_t len, time_t now, struct hostevents_reply *rep,
+    char *why, size_t whylen)
 {
-	struct xhook_reply	 rep;
-	struct xdom		*d;
+	struct hostevents_domain d;
+	char			 norm[PROBE_NAME_MAX];
 	const char		*s;
-	int			 rc;
 
+	memset(rep, 0, sizeof(*rep));
 	/* Shards on one broker hear each other's events: another shard's
 	 * zone is not an error, and not a rejected webhook either. */
-	if (ex == NULL || (d = xdom_find(ex, zone)) == NULL || !d->in_shard) {
+	if (he == NULL || he->dir.find == NULL ||
+	    dsmatch_name_normalise(zone, norm, sizeof(norm), NULL, 0) == -1 ||
+	    he->dir.find(he->dir.arg, norm, &d) != 1 || !d.in_shard) {
 		snprintf(why, whylen, "%s is not monitored by this shard",
 		    zone);
 		return 0;
 	}
-	ingest(ex, body, len, now, true, &rep);
-	if (rep.status == 200) {
-		s = json_string_value(json_object_get(rep.body, "result"));
+	ingest(he, body, len, now, true, rep);
+	if (rep->status == 200) {
+		s = json_string_value(json_object_get(rep->body, "result"));
 		snprintf(why, whylen, "%s", s != NULL ? s : "recorded");
-		rc = answered(&rep, "duplicate") || answered(&rep, "ignored") ||
-		    answered(&rep, "no_open_rotation") ? 0 : 1;
-	} else {
-		s = json_string_value(json_object_get(rep.body, "error"));
-		snprintf(why, whylen, "%d: %s", rep.status, s != NULL ? s :
-		    "refused");
-		rc = -1;
+		return answered(rep, "duplicate") || answered(rep, "ignored") ||
+		    answered(rep, "no_open_rotation") ? 0 : 1;
 	}
-	json_decref(rep.body);
-	return rc;
+	s = json_string_value(json_object_get(rep->body, "error"));
+	snprintf(why, whylen, "%d: %s", rep->status, s != NULL ? s :
+	    "refused");
+	return -1;
 }
 
-void
-export_on_host_webhook(struct export *ex, int (*fn)(void *, const char *,
-    const char *, size_t), void *arg)
+/* ------------------------------------------------------------ setup */
+
+struct hostevents *
+hostevents_create(void)
 {
-	if (ex == NULL)
-		return;
-	ex->host_webhook_fn = fn;
-	ex->host_webhook_arg = arg;
+	return calloc(1, sizeof(struct hostevents));
 }
 
 void
-export_on_host_event(struct export *ex, void (*fn)(void *, const char *),
+hostevents_destroy(struct hostevents *he)
+{
+	if (he == NULL)
+		return;
+	/* The secret is the webhook's only credential. */
+	explicit_bzero(he->secret, sizeof(he->secret));
+	free(he);
+}
+
+void
+hostevents_set_store(struct hostevents *he, struct store *st)
+{
+	he->store = st;
+}
+
+void
+hostevents_set_directory(struct hostevents *he,
+    const struct hostevents_directory *dir)
+{
+	he->dir = *dir;
+}
+
+int
+hostevents_set_secret(struct hostevents *he, const char *secret)
+{
+	if (secret != NULL && strlen(secret) > HOSTEVENTS_SECRET_MAX)
+		return -1;
+	explicit_bzero(he->secret, sizeof(he->secret));
+	he->enabled = secret != NULL;
+	if (secret != NULL)
+		memcpy(he->secret, secret, strlen(secret) + 1);
+	return 0;
+}
+
+bool
+hostevents_enabled(const struct hostevents *he)
+{
+	return he->enabled;
+}
+
+void
+hostevents_on_check(struct hostevents *he, void (*fn)(void *, const char *),
     void *arg)
 {
-	if (ex == NULL)
-		return;
-	ex->host_event_fn = fn;
-	ex->host_event_arg = arg;
+	he->check_fn = fn;
+	he->check_arg = arg;
+}
+
+void
+hostevents_on_relay(struct hostevents *he, int (*fn)(void *, const char *,
+    const char *, size_t), void *arg)
+{
+	he->relay_fn = fn;
+	he->relay_arg = arg;
+}
+
+/* Constant time over the configured secret: how much of a guess is right
+ * must not show in the answer time. */
+bool
+hostevents_authorise(struct hostevents *he, const char *got)
+{
+	size_t		 i, wl = strlen(he->secret), gl = strlen(got);
+	unsigned char	 diff = (unsigned char)(wl != gl);
+
+	for (i = 0; i < wl; i++)
+		diff |= (unsigned char)(he->secret[i] ^ (i < gl ? got[i] : 0));
+	if (!he->enabled || diff != 0) {
+		he->counts[HOSTEVENTS_REJECTED]++;
+		return false;
+	}
+	return true;
+}
+
+unsigned long long
+hostevents_count(const struct hostevents *he, enum hostevents_result r)
+{
+	return r < HOSTEVENTS_NRESULTS ? he->counts[r] : 0;
+}
+
+const char *
+hostevents_result_name(enum hostevents_result r)
+{
+	return r < HOSTEVENTS_NRESULTS ? result_names[r] : "?";
 }

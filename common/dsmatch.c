@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "probe/dsmatch.h"
+#include "common/dsmatch.h"
 
 static void	seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -228,6 +228,34 @@ wire_check(const uint8_t *wire, size_t len)
 		i += 1 + wire[i];
 	}
 	return -1;
+}
+
+int
+dsmatch_name_normalise(const char *name, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	uint8_t		 wire[DSMATCH_NAME_MAX];
+	size_t		 wlen, i, bs;
+
+	if (name_parse(name, true, wire, sizeof(wire), &wlen, err,
+	    errlen) == -1)
+		return -1;
+	if (strlen(name) >= outlen) {
+		seterr(err, errlen, "%zu characters, the limit is %zu",
+		    strlen(name), outlen > 0 ? outlen - 1 : 0);
+		return -1;
+	}
+	for (i = 0; name[i] != '\0'; i++)
+		out[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] + 32) : name[i];
+	out[i] = '\0';
+	/* The final dot, unless it is escaped ("a\\." ends in a label
+	 * holding a dot): after an odd run of backslashes it is data. */
+	for (bs = 0; i > 1 && bs + 1 < i && out[i - 2 - bs] == '\\'; bs++)
+		;
+	if (i > 1 && out[i - 1] == '.' && bs % 2 == 0)
+		out[i - 1] = '\0';
+	return 0;
 }
 
 int
