@@ -4,7 +4,8 @@
 #   make             build ./dnssecmon
 #   make test        build, bring up the private DNSSEC testbed, run every test
 #   make demo        build, bring up the testbed, show the monitor at work on it
-#   make bench [N=10000]   one daemon cycle over N generated signed zones, with the
+#   make bench [N=10000] [MIXED=1]   one daemon cycle over N generated signed zones
+#                    (MIXED=1: in mixed states, with a server that never answers), with the
 #                    dnsperf ceiling of the same servers (a benchmark, not a test)
 #   make SANITIZE=1 test   the same suite with ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=
@@ -207,7 +208,7 @@ bench: deps
 	$(MAKE) dnssecmon $(B)/bench/metrics_render
 	DNSSECMON_BIN=$(abspath $(BIN)) \
 	  DNSSECMON_METRICS_RENDER=$(abspath $(B)/bench/metrics_render) \
-	  tests/bench/bench.sh $(or $(N),10000)
+	  $(if $(MIXED),BENCH_MIXED=$(MIXED)) tests/bench/bench.sh $(or $(N),10000)
 
 # ---------------------------------------------------------------- install
 DOCDIR    ?= $(PREFIX)/share/doc/dnssecmon

@@ -445,6 +445,7 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 	qsort(a, k, sizeof(*a), xdom_cmp);
 	ex->dom = a;
 	ex->n_dom = k;
+	ex->dom_gen++;
 	ex->n_in_shard = 0;
 	for (i = 0; i < k; i++)
 		if (a[i]->in_shard)

@@ -619,73 +619,243 @@ wants_gzip(struct evhttp_request *req)
 	return false;
 }
 
-/* Replace b's contents with their gzip encoding; -1 leaves b as it was. */
-static int
-gzip_buffer(struct evbuffer *b)
-{
-	struct evbuffer	*out;
-	z_stream	 z;
-	size_t		 in_len = evbuffer_get_length(b);
-	unsigned char	*in, chunk[65536];
-	int		 rc, zrc;
+/*
+ * /metrics is rendered in slices of at most METRICS_SLICE_S of the loop,
+ * one slice per loop turn, so checks, timers and other requests run in
+ * between: 100,000 domains are ~200 MB of text, ~0.3 s to render and
+ * ~1 s to gzip, which would otherwise hold the loop. A small page is
+ * done in its first slice, at once. The answer goes out whole when the
+ * page is done: until then nothing is sent, so a change of the domain
+ * list (ex->dom_gen) starts the page again rather than list a domain
+ * twice or not at all. gzip runs piece by piece on the text as it grows,
+ * itself bounded by the slice.
+ */
+#define METRICS_SLICE_S	0.02
+#define GZIP_PIECE	(256 * 1024)
 
-	if ((in = evbuffer_pullup(b, -1)) == NULL && in_len > 0)
-		return -1;
-	memset(&z, 0, sizeof(z));
-	/* windowBits 15 + 16: a gzip header and trailer; level 1: the loop
-	 * must not stall on a big page, and text compresses well anyway. */
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	if ((out = evbuffer_new()) == NULL) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = in;
-	z.avail_in = (uInt)in_len;
-	rc = 0;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		zrc = deflate(&z, Z_FINISH);
-		if ((zrc != Z_OK && zrc != Z_STREAM_END) || evbuffer_add(out,
-		    chunk, sizeof(chunk) - z.avail_out) == -1) {
-			rc = -1;
+struct xrender {
+	struct export		*ex;
+	struct evhttp_request	*req;
+	struct evbuffer		*body;		/* the answer so far */
+	struct evbuffer		*text;		/* rendered, not yet gzipped */
+	z_stream		 z;
+	bool			 gzip, z_init, rendered;
+	unsigned long long	 gen;
+	struct xmetrics_pos	 pos;
+	time_t			 now;
+	struct event		*ev;
+	struct xrender		*next;
+	unsigned char		 zout[65536];
+};
+
+static double
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+render_free(struct xrender *r)
+{
+	struct xrender	**pp;
+
+	for (pp = &r->ex->renders; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
 			break;
 		}
-	} while (zrc != Z_STREAM_END);
-	deflateEnd(&z);
-	if (rc == 0) {
-		evbuffer_drain(b, in_len);
-		evbuffer_add_buffer(b, out);
+	if (r->z_init)
+		deflateEnd(&r->z);
+	if (r->ev != NULL)
+		event_free(r->ev);
+	if (r->body != NULL)
+		evbuffer_free(r->body);
+	if (r->text != NULL)
+		evbuffer_free(r->text);
+	free(r);
+}
+
+/* in[0..n) through the gzip stream into body. */
+static int
+render_deflate(struct xrender *r, const void *in, size_t n, int flush)
+{
+	int	 zrc;
+
+	r->z.next_in = (Bytef *)(uintptr_t)in;
+	r->z.avail_in = (uInt)n;
+	do {
+		r->z.next_out = r->zout;
+		r->z.avail_out = sizeof(r->zout);
+		zrc = deflate(&r->z, flush);
+		if (zrc == Z_STREAM_ERROR || evbuffer_add(r->body, r->zout,
+		    sizeof(r->zout) - r->z.avail_out) == -1)
+			return -1;
+	} while (r->z.avail_out == 0 ||
+	    (flush == Z_FINISH && zrc != Z_STREAM_END));
+	return 0;
+}
+
+/* gzip what was rendered, until done or the clock passes `until`. */
+static int
+render_gzip_some(struct xrender *r, double until)
+{
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+
+	while (evbuffer_get_length(r->text) > 0) {
+		if (evbuffer_peek(r->text, -1, NULL, &v, 1) < 1)
+			return -1;
+		n = v.iov_len < GZIP_PIECE ? v.iov_len : GZIP_PIECE;
+		if (render_deflate(r, v.iov_base, n, Z_NO_FLUSH) == -1)
+			return -1;
+		evbuffer_drain(r->text, n);
+		if (mono_now() > until)
+			break;
 	}
-	evbuffer_free(out);
-	return rc;
+	return 0;
+}
+
+static int
+render_start_page(struct xrender *r)
+{
+	memset(&r->pos, 0, sizeof(r->pos));
+	r->gen = r->ex->dom_gen;
+	r->rendered = false;
+	evbuffer_drain(r->body, evbuffer_get_length(r->body));
+	if (r->text != NULL)
+		evbuffer_drain(r->text, evbuffer_get_length(r->text));
+	if (r->z_init)
+		return deflateReset(&r->z) == Z_OK ? 0 : -1;
+	return 0;
+}
+
+static void
+metrics_reply(struct xrender *r)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type",
+	    "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Vary", "Accept-Encoding");
+	if (r->gzip)
+		evhttp_add_header(h, "Content-Encoding", "gzip");
+	send_reply(r->req, 200, "OK", r->body);
+}
+
+/*
+ * One slice: gzip what the last slice rendered, else render on; the
+ * answer once both are done. Returns true when r is finished (answered
+ * or failed, and freed).
+ */
+static bool
+render_slice(struct xrender *r)
+{
+	double	 until = mono_now() + METRICS_SLICE_S;
+
+	if (r->gen != r->ex->dom_gen && render_start_page(r) == -1)
+		goto fail;
+	if (r->gzip && evbuffer_get_length(r->text) > 0) {
+		if (render_gzip_some(r, until) == -1)
+			goto fail;
+		if (evbuffer_get_length(r->text) > 0)
+			return false;
+	}
+	if (!r->rendered) {
+		r->rendered = xmetrics_render_step(r->ex, r->gzip ? r->text :
+		    r->body, r->now, &r->pos, METRICS_SLICE_S);
+		return false;
+	}
+	if (r->gzip && render_deflate(r, NULL, 0, Z_FINISH) == -1)
+		goto fail;
+	metrics_reply(r);
+	render_free(r);
+	return true;
+fail:
+	evhttp_send_error(r->req, 500, NULL);
+	render_free(r);
+	return true;
+}
+
+/* Slices until r is finished or a slice's time went: then the next
+ * loop turn goes on. A small page is answered at once. */
+static void
+render_run(struct xrender *r)
+{
+	double	 t0 = mono_now();
+
+	while (!render_slice(r))
+		if (mono_now() - t0 > METRICS_SLICE_S) {
+			event_active(r->ev, EV_TIMEOUT, 0);
+			return;
+		}
+}
+
+static void
+render_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	render_run(arg);
 }
 
 static void
 serve_metrics(struct export *ex, struct evhttp_request *req)
 {
-	struct evbuffer	*b = evbuffer_new();
+	struct xrender	*r;
 
-	if (b == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	xmetrics_render(ex, b, clock_now());
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Cache-Control", "no-store");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Vary", "Accept-Encoding");
-	/* 10,000 domains are ~17 MB of text and ~1 MB gzipped: Prometheus
-	 * asks for gzip, and gets it. */
-	if (wants_gzip(req) && gzip_buffer(b) == 0)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Encoding", "gzip");
-	send_reply(req, 200, "OK", b);
-	evbuffer_free(b);
+	r->ex = ex;
+	r->req = req;
+	r->now = clock_now();
+	r->next = ex->renders;
+	ex->renders = r;
+	/* 10,000 domains are ~20 MB of text and ~1 MB gzipped: Prometheus
+	 * asks for gzip, and gets it. windowBits 15 + 16: a gzip header
+	 * and trailer; level 1: text compresses well anyway. */
+	r->gzip = wants_gzip(req);
+	if ((r->body = evbuffer_new()) == NULL ||
+	    (r->gzip && (r->text = evbuffer_new()) == NULL) ||
+	    (r->ev = event_new(ex->base, -1, 0, render_cb, r)) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		render_free(r);
+		return;
+	}
+	if (r->gzip) {
+		if (deflateInit2(&r->z, 1, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK) {
+			evhttp_send_error(req, 500, NULL);
+			render_free(r);
+			return;
+		}
+		r->z_init = true;
+	}
+	r->gen = ex->dom_gen;
+	render_run(r);
+}
+
+/*
+ * evhttp 2.1 calls the request callback a second time, with the URI
+ * gone, when the connection of a request still being answered fails
+ * (not on EOF or timeout: then it lets go of the request, and the late
+ * answer frees it). A /metrics page in slices for that request stops.
+ */
+static bool
+render_cancel(struct export *ex, struct evhttp_request *req)
+{
+	struct xrender	*r;
+
+	for (r = ex->renders; r != NULL; r = r->next)
+		if (r->req == req) {
+			render_free(r);
+			return true;
+		}
+	return false;
 }
 
 static void
@@ -824,6 +994,10 @@ route(struct evhttp_request *req, void *arg)
 	struct xconn		*c = conn_of_req(ex, req);
 	json_t			*j;
 
+	if (render_cancel(ex, req)) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
 	ex->http_requests++;
 	/* The request is in: no deadline while answering (the write
 	 * timeout and the age limit still hold). */
@@ -1015,6 +1189,15 @@ export_destroy(struct export *ex)
 
 	if (ex == NULL)
 		return;
+	/* Pages in slices: evhttp_free frees their requests with their
+	 * connections; one whose connection is gone is ours to free. */
+	while (ex->renders != NULL) {
+		struct evhttp_request *req = ex->renders->req;
+
+		render_free(ex->renders);
+		if (evhttp_request_get_connection(req) == NULL)
+			evhttp_request_free(req);
+	}
 	/* evhttp_free frees the listener first, then calls conn_closed()
 	 * for every connection: nothing to resume. */
 	ex->lev = NULL;

@@ -248,6 +248,7 @@ struct export {
 	/* The table, sorted by name. */
 	struct xdom		**dom;
 	size_t			 n_dom;
+	unsigned long long	 dom_gen;	/* export_set_domains() calls */
 	size_t			 n_in_shard;
 
 	/* Resolver names seen, each with its latency histogram. */
@@ -264,6 +265,8 @@ struct export {
 	 * slot: any other code). */
 	unsigned long long	 http_answers[XH_NHANDLERS][XHTTP_NCODES + 1];
 	double			 last_render_s;
+	struct xrender		*renders;	/* /metrics answers being
+						   rendered in slices (http.c) */
 };
 
 /* A connection the listener accepted (http.c). */
@@ -323,6 +326,25 @@ extern const double xlatency_bounds[XLATENCY_BUCKETS];
 /* The whole /metrics page into out. */
 void		 xmetrics_render(struct export *, struct evbuffer *out,
 		    time_t now);
+
+/* Where a /metrics page rendered in slices stands. Zero it to start. */
+struct xmetrics_pos {
+	size_t		 family;	/* next family to write */
+	size_t		 dom;		/* next domain in a per-zone family */
+	bool		 started;	/* family's HELP/TYPE written */
+	double		 spent_s;	/* the slices so far, added up */
+	double		 slice_max_s;	/* the longest slice */
+};
+
+/*
+ * Renders from *pos into out until the page is done (true) or slice_s
+ * seconds have gone (false: call again, later, with the same pos). The
+ * table may change between slices; a caller that cannot take a domain
+ * twice or not at all starts again when ex->dom_gen moved. The page's
+ * render time (dnssecmon_metrics_render_seconds) is the slices added up.
+ */
+bool		 xmetrics_render_step(struct export *, struct evbuffer *out,
+		    time_t now, struct xmetrics_pos *pos, double slice_s);
 
 /* ---------------------------------------------------------- api.c */
 

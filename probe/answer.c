@@ -1,7 +1,8 @@
 /*
- * Copying facts out of parsed replies. getdns has done the wire parsing;
- * what is left is choosing records by owner and type, and keeping every
- * copy inside the fixed arrays of struct probe_result.
+ * Copying facts out of replies, read from the wire where the transport's
+ * walk found each RR (struct transport_msg): no second parse. What is left
+ * is choosing records by owner and type, reading fixed rdata fields, and
+ * keeping every copy inside the fixed arrays of struct probe_result.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -47,106 +48,154 @@ answer_name(const getdns_bindata *bd, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * The name at off in the message, uncompressed into out (wire form, at
+ * most 255 bytes). The transport's walk has checked every name it hands
+ * on (backward pointers only, inside the message, 255 bytes at most);
+ * the bounds are checked again so this never depends on that.
+ */
+static int
+wire_name(const struct transport_msg *m, size_t off, uint8_t *out,
+    size_t *outlen)
+{
+	size_t		 n = 0, hops = 0;
+	const uint8_t	*w = m->wire;
+
+	for (;;) {
+		uint8_t	 c;
+
+		if (off >= m->len)
+			return -1;
+		c = w[off];
+		if ((c & 0xC0) == 0xC0) {
+			if (off + 1 >= m->len || ++hops > 127)
+				return -1;
+			off = (size_t)(c & 0x3F) << 8 | w[off + 1];
+			continue;
+		}
+		if (c & 0xC0)
+			return -1;
+		if (n + c + 1 > 255 || off + c + 1 > m->len)
+			return -1;
+		memcpy(out + n, w + off, (size_t)c + 1);
+		n += (size_t)c + 1;
+		if (c == 0)
+			break;
+		off += (size_t)c + 1;
+	}
+	*outlen = n;
+	return 0;
+}
+
+/* Presentation form of the name at off: lower case, no final dot. */
+static int
+msg_name(const struct transport_msg *m, size_t off, char *out, size_t len)
+{
+	uint8_t		 wn[256];
+	getdns_bindata	 bd;
+	size_t		 n;
+
+	if (wire_name(m, off, wn, &n) == -1)
+		return -1;
+	bd.size = n;
+	bd.data = wn;
+	return answer_name(&bd, out, len);
+}
+
+/* Past the (possibly compressed) name at *off, inside [*off, end). */
+static int
+skip_name(const struct transport_msg *m, size_t *off, size_t end)
+{
+	size_t	 p = *off;
+
+	while (p < end) {
+		uint8_t	 c = m->wire[p];
+
+		if ((c & 0xC0) == 0xC0) {
+			if (p + 2 > end)
+				return -1;
+			*off = p + 2;
+			return 0;
+		}
+		if (c & 0xC0)
+			return -1;
+		p += (size_t)c + 1;
+		if (c == 0) {
+			if (p > end)
+				return -1;
+			*off = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static bool
-rr_owner_is(const getdns_dict *rr, const char *name)
+rr_owner_is(const struct transport_msg *m, const struct transport_rr *rr,
+    const char *name)
 {
-	getdns_bindata	*bd;
-	char		 owner[PROBE_NAME_MAX];
+	char	 owner[PROBE_NAME_MAX];
 
-	if (getdns_dict_get_bindata(rr, "name", &bd) != GETDNS_RETURN_GOOD ||
-	    answer_name(bd, owner, sizeof(owner)) == -1)
-		return false;
-	return strcmp(owner, name) == 0;
+	return msg_name(m, rr->owner, owner, sizeof(owner)) == 0 &&
+	    strcmp(owner, name) == 0;
+}
+
+static const uint8_t *
+rdata(const struct transport_msg *m, const struct transport_rr *rr)
+{
+	return m->wire + rr->rdata;
 }
 
 static uint32_t
-rr_int(const getdns_dict *rr, const char *key, uint32_t dflt)
+rd32(const uint8_t *p)
 {
-	uint32_t	 v;
-
-	if (getdns_dict_get_int(rr, key, &v) != GETDNS_RETURN_GOOD)
-		return dflt;
-	return v;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/* An rdata field as integer, or dflt. */
-static uint32_t
-rd_int(const getdns_dict *rr, const char *key, uint32_t dflt)
+static uint16_t
+rd16(const uint8_t *p)
 {
-	getdns_dict	*rd;
-
-	if (getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD)
-		return dflt;
-	return rr_int(rd, key, dflt);
+	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static getdns_bindata *
-rd_bin(const getdns_dict *rr, const char *key)
+/* The RRSIG fields read here: the fixed part is 18 bytes. */
+#define RRSIG_FIXED	18
+
+static uint16_t
+sig_covered(const struct transport_msg *m, const struct transport_rr *rr)
 {
-	getdns_dict	*rd;
-	getdns_bindata	*bd;
-
-	if (getdns_dict_get_dict(rr, "rdata", &rd) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_bindata(rd, key, &bd) != GETDNS_RETURN_GOOD)
-		return NULL;
-	return bd;
-}
-
-static getdns_list *
-section(const getdns_dict *msg, const char *name)
-{
-	getdns_list	*l;
-
-	if (getdns_dict_get_list(msg, name, &l) != GETDNS_RETURN_GOOD)
-		return NULL;
-	return l;
-}
-
-static size_t
-list_len(const getdns_list *l)
-{
-	size_t	 n;
-
-	if (l == NULL || getdns_list_get_length(l, &n) != GETDNS_RETURN_GOOD)
-		return 0;
-	return n;
-}
-
-static getdns_dict *
-list_rr(const getdns_list *l, size_t i)
-{
-	getdns_dict	*rr;
-
-	if (getdns_list_get_dict(l, i, &rr) != GETDNS_RETURN_GOOD)
-		return NULL;
-	return rr;
+	return rr->rdlen >= RRSIG_FIXED ? rd16(rdata(m, rr)) : 0;
 }
 
 static int
-header_int(const getdns_dict *msg, const char *key)
+header_rcode(const struct transport_msg *m)
 {
-	getdns_dict	*h;
+	return m->wire[3] & 0x0F;
+}
 
-	if (getdns_dict_get_dict(msg, "header", &h) != GETDNS_RETURN_GOOD)
-		return -1;
-	return (int)rr_int(h, key, (uint32_t)-1);
+static bool
+header_aa(const struct transport_msg *m)
+{
+	return (m->wire[2] & 0x04) != 0;
 }
 
 /* Fill a probe_ds from a DS or CDS record; -1 when unusable. */
 static int
-ds_from_rr(const getdns_dict *rr, struct probe_ds *d)
+ds_from_rr(const struct transport_msg *m, const struct transport_rr *rr,
+    struct probe_ds *d)
 {
-	getdns_bindata	*dg;
+	const uint8_t	*p = rdata(m, rr);
 
 	memset(d, 0, sizeof(*d));
 	d->key = -1;
-	d->key_tag = (uint16_t)rd_int(rr, "key_tag", 0);
-	d->algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
-	d->digest_type = (uint8_t)rd_int(rr, "digest_type", 0);
-	if ((dg = rd_bin(rr, "digest")) == NULL || dg->size > PROBE_MAX_DIGEST)
+	if (rr->rdlen < 4 || rr->rdlen - 4 > PROBE_MAX_DIGEST)
 		return -1;
-	memcpy(d->digest, dg->data, dg->size);
-	d->digest_len = (uint8_t)dg->size;
+	d->key_tag = rd16(p);
+	d->algorithm = p[2];
+	d->digest_type = p[3];
+	memcpy(d->digest, p + 4, rr->rdlen - 4u);
+	d->digest_len = (uint8_t)(rr->rdlen - 4);
 	return 0;
 }
 
@@ -161,18 +210,15 @@ ds_same(const struct probe_ds *a, const struct probe_ds *b)
 
 /* Glue address for one of the NS names, if it is one. */
 static void
-add_glue(struct referral *out, const getdns_dict *rr, uint32_t type)
+add_glue(struct referral *out, const struct transport_msg *m,
+    const struct transport_rr *rr)
 {
-	getdns_bindata		*name, *a;
 	char			 owner[PROBE_NAME_MAX];
 	struct referral_glue	*g;
 	unsigned		 i;
 
-	if (getdns_dict_get_bindata(rr, "name", &name) != GETDNS_RETURN_GOOD ||
-	    answer_name(name, owner, sizeof(owner)) == -1)
-		return;
-	a = rd_bin(rr, type == T_A ? "ipv4_address" : "ipv6_address");
-	if (a == NULL || a->size != (type == T_A ? 4u : 16u))
+	if (rr->rdlen != (rr->type == T_A ? 4u : 16u) ||
+	    msg_name(m, rr->owner, owner, sizeof(owner)) == -1)
 		return;
 	for (i = 0; i < out->n_ns; i++) {
 		if (strcmp(out->ns[i], owner) != 0)
@@ -183,26 +229,27 @@ add_glue(struct referral *out, const getdns_dict *rr, uint32_t type)
 		memset(g, 0, sizeof(*g));
 		g->ns = i;
 		/* The size was checked against the type above. */
-		(void)addr_from_rdata(a->data, a->size, 53, &g->addr, &g->len);
+		(void)addr_from_rdata(rdata(m, rr), rr->rdlen, 53, &g->addr,
+		    &g->len);
 		return;
 	}
 }
 
+/* The NS names owned by `owner` in one section. */
 static void
-collect_ns(struct referral *out, const getdns_list *l, const char *owner)
+collect_ns(struct referral *out, const struct transport_msg *m,
+    unsigned section, const char *owner)
 {
-	size_t		 i, n = list_len(l);
-	getdns_dict	*rr;
-	getdns_bindata	*nsd;
-	char		 nsname[PROBE_NAME_MAX];
-	unsigned	 j;
+	const struct transport_rr	*rr;
+	char				 nsname[PROBE_NAME_MAX];
+	unsigned			 i, j;
 
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(l, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_NS || !rr_owner_is(rr, owner))
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (rr->section != section || rr->type != T_NS ||
+		    !rr_owner_is(m, rr, owner))
 			continue;
-		if ((nsd = rd_bin(rr, "nsdname")) == NULL ||
-		    answer_name(nsd, nsname, sizeof(nsname)) == -1)
+		if (msg_name(m, rr->rdata, nsname, sizeof(nsname)) == -1)
 			continue;
 		for (j = 0; j < out->n_ns; j++)
 			if (strcmp(out->ns[j], nsname) == 0)
@@ -211,6 +258,17 @@ collect_ns(struct referral *out, const getdns_list *l, const char *owner)
 			continue;
 		snprintf(out->ns[out->n_ns++], PROBE_NAME_MAX, "%s", nsname);
 	}
+}
+
+/* RRs of a section. */
+static unsigned
+section_count(const struct transport_msg *m, unsigned section)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < m->n_rr; i++)
+		n += m->rr[i].section == section;
+	return n;
 }
 
 /* Is a (lower case, no final dot) the same as b or below it? */
@@ -227,65 +285,50 @@ name_at_or_below(const char *a, const char *b)
 }
 
 void
-answer_referral(const getdns_dict *msg, const char *name,
+answer_referral(const struct transport_msg *m, const char *name,
     struct referral *out)
 {
-	getdns_list	*ans, *auth, *add;
-	getdns_dict	*rr;
-	getdns_bindata	*bd;
-	size_t		 i, n;
-	char		 owner[PROBE_NAME_MAX];
-	int		 aa;
-	struct probe_ds	 d;
-	unsigned	 j;
+	const struct transport_rr	*rr;
+	char				 owner[PROBE_NAME_MAX];
+	struct probe_ds			 d;
+	unsigned			 i, j;
+	bool				 aa = header_aa(m);
 
 	memset(out, 0, sizeof(*out));
 	out->kind = REF_OTHER;
-	out->rcode = header_int(msg, "rcode");
-	aa = header_int(msg, "aa");
-	out->aa = aa == 1;
-	ans = section(msg, "answer");
-	auth = section(msg, "authority");
-	add = section(msg, "additional");
+	out->rcode = header_rcode(m);
+	out->aa = aa;
 
 	/* DS for the name may come in the answer (a DS query) or in the
 	 * authority section of a referral (RFC 4035 3.1.4). */
-	for (int s = 0; s < 2; s++) {
-		getdns_list *l = s == 0 ? ans : auth;
-
-		n = list_len(l);
-		for (i = 0; i < n; i++) {
-			uint32_t t;
-
-			if ((rr = list_rr(l, i)) == NULL)
-				continue;
-			t = rr_int(rr, "type", 0);
-			if (t == T_NSEC || t == T_NSEC3)
-				out->denial = true;
-			if (t == T_SOA && getdns_dict_get_bindata(rr, "name",
-			    &bd) == GETDNS_RETURN_GOOD)
-				answer_name(bd, out->soa_owner,
-				    sizeof(out->soa_owner));
-			if (t == T_RRSIG && rd_int(rr, "type_covered", 0) ==
-			    T_DS && rr_owner_is(rr, name))
-				out->ds_signed = true;
-			if (t != T_DS || !rr_owner_is(rr, name))
-				continue;
-			if (ds_from_rr(rr, &d) == -1)
-				continue;
-			for (j = 0; j < out->n_ds; j++)
-				if (ds_same(&out->ds[j], &d))
-					break;
-			if (j < out->n_ds)
-				continue;
-			if (out->n_ds >= PROBE_MAX_DS) {
-				out->ds_dropped++;
-				continue;
-			}
-			out->ds[out->n_ds++] = d;
-			out->has_ds = true;
-			out->ds_ttl = rr_int(rr, "ttl", 0);
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (rr->section == TS_ADDITIONAL)
+			continue;
+		if (rr->type == T_NSEC || rr->type == T_NSEC3)
+			out->denial = true;
+		if (rr->type == T_SOA)
+			(void)msg_name(m, rr->owner, out->soa_owner,
+			    sizeof(out->soa_owner));
+		if (rr->type == T_RRSIG && sig_covered(m, rr) == T_DS &&
+		    rr_owner_is(m, rr, name))
+			out->ds_signed = true;
+		if (rr->type != T_DS || !rr_owner_is(m, rr, name))
+			continue;
+		if (ds_from_rr(m, rr, &d) == -1)
+			continue;
+		for (j = 0; j < out->n_ds; j++)
+			if (ds_same(&out->ds[j], &d))
+				break;
+		if (j < out->n_ds)
+			continue;
+		if (out->n_ds >= PROBE_MAX_DS) {
+			out->ds_dropped++;
+			continue;
 		}
+		out->ds[out->n_ds++] = d;
+		out->has_ds = true;
+		out->ds_ttl = rr->ttl;
 	}
 
 	if (out->rcode == 3) {
@@ -296,34 +339,31 @@ answer_referral(const getdns_dict *msg, const char *name,
 		return;
 
 	/* An authoritative NS answer for the name itself. */
-	collect_ns(out, ans, name);
-	if (out->n_ns > 0 && aa == 1) {
+	collect_ns(out, m, TS_ANSWER, name);
+	if (out->n_ns > 0 && aa) {
 		snprintf(out->owner, sizeof(out->owner), "%s", name);
 		out->kind = REF_AUTH_NS;
 		goto glue;
 	}
 	/* A referral: the NS set in authority, owned by the name or by a
 	 * zone between the asked server's zone and the name. */
-	n = list_len(auth);
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(auth, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_NS ||
-		    getdns_dict_get_bindata(rr, "name", &bd) !=
-		    GETDNS_RETURN_GOOD ||
-		    answer_name(bd, owner, sizeof(owner)) == -1)
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (rr->section != TS_AUTHORITY || rr->type != T_NS ||
+		    msg_name(m, rr->owner, owner, sizeof(owner)) == -1)
 			continue;
-		if (aa != 1 && name_at_or_below(name, owner)) {
+		if (!aa && name_at_or_below(name, owner)) {
 			snprintf(out->owner, sizeof(out->owner), "%s", owner);
-			collect_ns(out, auth, owner);
+			collect_ns(out, m, TS_AUTHORITY, owner);
 			out->kind = REF_REFERRAL;
 			goto glue;
 		}
 	}
-	if (aa == 1 && list_len(ans) == 0) {
+	if (aa && section_count(m, TS_ANSWER) == 0) {
 		out->kind = REF_NODATA;
 		return;
 	}
-	if (aa == 1 && out->has_ds) {
+	if (aa && out->has_ds) {
 		/* A DS query answered by the parent. */
 		out->kind = REF_NODATA;
 		return;
@@ -331,20 +371,16 @@ answer_referral(const getdns_dict *msg, const char *name,
 	return;
 
 glue:
-	for (int s = 0; s < 2; s++) {
-		getdns_list *l = s == 0 ? add : ans;
-
-		n = list_len(l);
-		for (i = 0; i < n; i++) {
-			uint32_t t;
-
-			if ((rr = list_rr(l, i)) == NULL)
+	/* additional first, then answer, as the glue was always read */
+	for (int s = 0; s < 2; s++)
+		for (i = 0; i < m->n_rr; i++) {
+			rr = &m->rr[i];
+			if (rr->section != (s == 0 ? TS_ADDITIONAL :
+			    TS_ANSWER))
 				continue;
-			t = rr_int(rr, "type", 0);
-			if (t == T_A || t == T_AAAA)
-				add_glue(out, rr, t);
+			if (rr->type == T_A || rr->type == T_AAAA)
+				add_glue(out, m, rr);
 		}
-	}
 }
 
 /* RRSIG times are serial numbers (RFC 4034 3.1.5): read them as the
@@ -356,14 +392,13 @@ sig_time(uint32_t v, time_t now)
 }
 
 static void
-note_sig(struct probe_result *r, unsigned si, const getdns_dict *rr,
-    time_t now)
+note_sig(struct probe_result *r, unsigned si, const uint8_t *sig, time_t now)
 {
 	struct probe_server	*s = &r->servers[si];
 	time_t			 exp, inc;
 
-	exp = sig_time(rd_int(rr, "signature_expiration", 0), now);
-	inc = sig_time(rd_int(rr, "signature_inception", 0), now);
+	exp = sig_time(rd32(sig + 8), now);
+	inc = sig_time(rd32(sig + 12), now);
 	if (s->sig_earliest_expiry == 0 || exp < s->sig_earliest_expiry)
 		s->sig_earliest_expiry = exp;
 	if (inc > s->sig_latest_inception)
@@ -376,26 +411,32 @@ note_sig(struct probe_result *r, unsigned si, const getdns_dict *rr,
 		r->earliest_sig_expiry = exp;
 }
 
+/* Is rr an RRSIG over `covered` at the domain, in the answer? */
+static bool
+sig_over(const struct probe_result *r, const struct transport_msg *m,
+    const struct transport_rr *rr, uint16_t covered)
+{
+	return rr->section == TS_ANSWER && rr->type == T_RRSIG &&
+	    sig_covered(m, rr) == covered && rr_owner_is(m, rr, r->domain);
+}
+
 /* Mark keys by (tag, algorithm) of the RRSIGs over type `covered`. */
 static void
-note_signers(struct probe_result *r, unsigned si, const getdns_list *ans,
-    uint32_t covered, time_t now)
+note_signers(struct probe_result *r, unsigned si,
+    const struct transport_msg *m, uint16_t covered, time_t now)
 {
-	size_t		 i, n = list_len(ans);
-	getdns_dict	*rr;
-	unsigned	 k;
+	const uint8_t	*sig;
+	unsigned	 i, k;
 	uint16_t	 tag;
 	uint8_t		 alg;
 
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_RRSIG ||
-		    !rr_owner_is(rr, r->domain) ||
-		    rd_int(rr, "type_covered", 0) != covered)
+	for (i = 0; i < m->n_rr; i++) {
+		if (!sig_over(r, m, &m->rr[i], covered))
 			continue;
-		note_sig(r, si, rr, now);
-		tag = (uint16_t)rd_int(rr, "key_tag", 0);
-		alg = (uint8_t)rd_int(rr, "algorithm", 0);
+		sig = rdata(m, &m->rr[i]);
+		note_sig(r, si, sig, now);
+		tag = rd16(sig + 16);
+		alg = sig[2];
 		/* By algorithm, whoever made it: an algorithm rollover adds
 		 * signatures before their keys and removes them after. */
 		if (alg < 32) {
@@ -416,32 +457,38 @@ note_signers(struct probe_result *r, unsigned si, const getdns_list *ans,
 	}
 }
 
-void
-answer_dnskey(struct probe_result *r, unsigned si, const getdns_dict *msg,
-    time_t now)
+/* An answer-section RR of type `type` at the domain? */
+static bool
+rr_at_domain(const struct probe_result *r, const struct transport_msg *m,
+    const struct transport_rr *rr, uint16_t type)
 {
-	getdns_list	*ans = section(msg, "answer");
-	getdns_dict	*rr;
-	getdns_bindata	*raw;
-	size_t		 i, n = list_len(ans);
-	unsigned	 k;
+	return rr->section == TS_ANSWER && rr->type == type &&
+	    rr_owner_is(m, rr, r->domain);
+}
 
-	r->servers[si].dnskey_rcode = header_int(msg, "rcode");
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_DNSKEY ||
-		    !rr_owner_is(rr, r->domain) ||
-		    (raw = rd_bin(rr, "rdata_raw")) == NULL || raw->size < 4 ||
-		    raw->size > PROBE_MAX_KEYDATA)
+void
+answer_dnskey(struct probe_result *r, unsigned si,
+    const struct transport_msg *m, time_t now)
+{
+	const struct transport_rr	*rr;
+	const uint8_t			*raw;
+	unsigned			 i, k;
+
+	r->servers[si].dnskey_rcode = header_rcode(m);
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (!rr_at_domain(r, m, rr, T_DNSKEY) || rr->rdlen < 4 ||
+		    rr->rdlen > PROBE_MAX_KEYDATA)
 			continue;
+		raw = rdata(m, rr);
 		r->servers[si].n_dnskey++;
 		/* The largest any server gives: how long a resolver may keep
 		 * the key set it saw before a new key appeared. */
-		if (rr_int(rr, "ttl", 0) > r->dnskey_ttl)
-			r->dnskey_ttl = rr_int(rr, "ttl", 0);
+		if (rr->ttl > r->dnskey_ttl)
+			r->dnskey_ttl = rr->ttl;
 		for (k = 0; k < r->n_keys; k++)
-			if (r->keys[k].rdata_len == raw->size &&
-			    memcmp(r->keys[k].rdata, raw->data, raw->size) == 0)
+			if (r->keys[k].rdata_len == rr->rdlen &&
+			    memcmp(r->keys[k].rdata, raw, rr->rdlen) == 0)
 				break;
 		if (k == r->n_keys) {
 			struct probe_key *key;
@@ -452,91 +499,92 @@ answer_dnskey(struct probe_result *r, unsigned si, const getdns_dict *msg,
 			}
 			key = &r->keys[r->n_keys++];
 			memset(key, 0, sizeof(*key));
-			memcpy(key->rdata, raw->data, raw->size);
-			key->rdata_len = (uint16_t)raw->size;
-			key->flags = (uint16_t)rd_int(rr, "flags", 0);
-			key->protocol = (uint8_t)rd_int(rr, "protocol", 0);
-			key->algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
-			key->key_tag = dsmatch_keytag(raw->data, raw->size);
+			memcpy(key->rdata, raw, rr->rdlen);
+			key->rdata_len = rr->rdlen;
+			key->flags = rd16(raw);
+			key->protocol = raw[2];
+			key->algorithm = raw[3];
+			key->key_tag = dsmatch_keytag(raw, rr->rdlen);
 		}
 		r->keys[k].servers |= 1u << si;
 	}
-	note_signers(r, si, ans, T_DNSKEY, now);
+	note_signers(r, si, m, T_DNSKEY, now);
 }
 
 void
-answer_soa(struct probe_result *r, unsigned si, const getdns_dict *msg,
+answer_soa(struct probe_result *r, unsigned si, const struct transport_msg *m,
     time_t now)
 {
-	getdns_list	*ans = section(msg, "answer");
-	getdns_dict	*rr;
-	size_t		 i, n = list_len(ans);
-	struct probe_server *s = &r->servers[si];
+	const struct transport_rr	*rr;
+	struct probe_server		*s = &r->servers[si];
+	unsigned			 i;
+	size_t				 p, end;
 
-	s->authoritative = header_int(msg, "aa") == 1;
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_SOA ||
-		    !rr_owner_is(rr, r->domain))
+	s->authoritative = header_aa(m);
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (!rr_at_domain(r, m, rr, T_SOA))
+			continue;
+		/* MNAME, RNAME, then SERIAL (the walk checked that 20
+		 * bytes follow the two names) */
+		p = rr->rdata;
+		end = p + rr->rdlen;
+		if (skip_name(m, &p, end) == -1 || skip_name(m, &p, end) == -1
+		    || end - p < 20)
 			continue;
 		s->has_soa = true;
-		s->soa_serial = rd_int(rr, "serial", 0);
+		s->soa_serial = rd32(m->wire + p);
 		break;
 	}
-	note_signers(r, si, ans, T_SOA, now);
+	note_signers(r, si, m, T_SOA, now);
 }
 
 /* Keep the (tag, algorithm) of the RRSIGs over `covered` at the owner:
  * who signed a CDS/CDNSKEY RRset decides whether a registry trusts it. */
 static uint8_t
-cds_signers(const struct probe_result *r, const getdns_list *ans,
-    uint32_t covered, struct probe_signer *out, bool *dropped)
+cds_signers(const struct probe_result *r, const struct transport_msg *m,
+    uint16_t covered, struct probe_signer *out, bool *dropped)
 {
-	size_t		 i, n = list_len(ans);
-	getdns_dict	*rr;
-	uint8_t		 m = 0;
+	const uint8_t	*sig;
+	unsigned	 i;
+	uint8_t		 n = 0;
 
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_RRSIG ||
-		    !rr_owner_is(rr, r->domain) ||
-		    rd_int(rr, "type_covered", 0) != covered)
+	for (i = 0; i < m->n_rr; i++) {
+		if (!sig_over(r, m, &m->rr[i], covered))
 			continue;
-		if (m == PROBE_MAX_SIGNERS) {
+		if (n == PROBE_MAX_SIGNERS) {
 			*dropped = true;
 			break;
 		}
-		out[m].key_tag = (uint16_t)rd_int(rr, "key_tag", 0);
-		out[m].algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
-		m++;
+		sig = rdata(m, &m->rr[i]);
+		out[n].key_tag = rd16(sig + 16);
+		out[n].algorithm = sig[2];
+		n++;
 	}
-	return m;
+	return n;
 }
 
 void
-answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
+answer_cds(struct probe_result *r, unsigned si, const struct transport_msg *m)
 {
-	getdns_list	*ans = section(msg, "answer");
-	getdns_dict	*rr;
-	size_t		 i, n = list_len(ans);
-	struct probe_ds	 d;
-	struct probe_server *s = &r->servers[si];
-	unsigned	 j;
+	const struct transport_rr	*rr;
+	struct probe_ds			 d;
+	struct probe_server		*s = &r->servers[si];
+	unsigned			 i, j;
 
-	s->cds_answered = header_int(msg, "rcode") == 0;
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_CDS ||
-		    !rr_owner_is(rr, r->domain))
+	s->cds_answered = header_rcode(m) == 0;
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (!rr_at_domain(r, m, rr, T_CDS))
 			continue;
 		s->n_cds++;
 		/* RFC 8078 4: "0 0 0 00" asks for the DS to go. */
-		if (rd_int(rr, "algorithm", 1) == 0) {
+		if (rr->rdlen >= 3 && rdata(m, rr)[2] == 0) {
 			r->cds_delete = true;
 			s->cds_delete = true;
 			continue;
 		}
-		if (ds_from_rr(rr, &d) == -1)
+		if (ds_from_rr(m, rr, &d) == -1)
 			continue;
 		for (j = 0; j < r->n_cds; j++)
 			if (ds_same(&r->cds[j], &d))
@@ -550,7 +598,7 @@ answer_cds(struct probe_result *r, unsigned si, const getdns_dict *msg)
 		}
 		s->cds_set |= 1u << j;
 	}
-	s->n_cds_sig = cds_signers(r, ans, T_CDS, s->cds_sig,
+	s->n_cds_sig = cds_signers(r, m, T_CDS, s->cds_sig,
 	    &s->cds_sig_dropped);
 }
 
@@ -566,35 +614,33 @@ answer_fingerprint(const uint8_t *rdata, size_t len, uint8_t out[32])
 }
 
 void
-answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
+answer_cdnskey(struct probe_result *r, unsigned si,
+    const struct transport_msg *m)
 {
-	getdns_list	*ans = section(msg, "answer");
-	getdns_dict	*rr;
-	getdns_bindata	*raw;
-	size_t		 i, n = list_len(ans);
-	unsigned	 j;
-	struct probe_cdnskey c;
-	struct probe_server *s = &r->servers[si];
+	const struct transport_rr	*rr;
+	const uint8_t			*raw;
+	struct probe_cdnskey		 c;
+	struct probe_server		*s = &r->servers[si];
+	unsigned			 i, j;
 
-	s->cdnskey_answered = header_int(msg, "rcode") == 0;
-	for (i = 0; i < n; i++) {
-		if ((rr = list_rr(ans, i)) == NULL ||
-		    rr_int(rr, "type", 0) != T_CDNSKEY ||
-		    !rr_owner_is(rr, r->domain) ||
-		    (raw = rd_bin(rr, "rdata_raw")) == NULL || raw->size < 4)
+	s->cdnskey_answered = header_rcode(m) == 0;
+	for (i = 0; i < m->n_rr; i++) {
+		rr = &m->rr[i];
+		if (!rr_at_domain(r, m, rr, T_CDNSKEY) || rr->rdlen < 4)
 			continue;
+		raw = rdata(m, rr);
 		s->n_cdnskey++;
 		/* RFC 8078 4: "0 3 0 AA==" asks for the DS to go. */
-		if (rd_int(rr, "algorithm", 1) == 0) {
+		if (raw[3] == 0) {
 			r->cds_delete = true;
 			s->cdnskey_delete = true;
 			continue;
 		}
 		memset(&c, 0, sizeof(c));
 		c.key = -1;
-		c.key_tag = dsmatch_keytag(raw->data, raw->size);
-		c.algorithm = (uint8_t)rd_int(rr, "algorithm", 0);
-		if (answer_fingerprint(raw->data, raw->size, c.fingerprint) == -1)
+		c.key_tag = dsmatch_keytag(raw, rr->rdlen);
+		c.algorithm = raw[3];
+		if (answer_fingerprint(raw, rr->rdlen, c.fingerprint) == -1)
 			continue;
 		for (j = 0; j < r->n_cdnskey; j++)
 			if (memcmp(r->cdnskey[j].fingerprint, c.fingerprint,
@@ -609,6 +655,6 @@ answer_cdnskey(struct probe_result *r, unsigned si, const getdns_dict *msg)
 		}
 		s->cdnskey_set |= 1u << j;
 	}
-	s->n_cdnskey_sig = cds_signers(r, ans, T_CDNSKEY, s->cdnskey_sig,
+	s->n_cdnskey_sig = cds_signers(r, m, T_CDNSKEY, s->cdnskey_sig,
 	    &s->cds_sig_dropped);
 }

@@ -1,7 +1,8 @@
 /*
  * Reading answers into an observation. Each function takes a reply that
- * transport_parse_reply() accepted (header and question checked, parsed by
- * getdns) and copies what matters into caller storage, bounded.
+ * the transport accepted (header and question checked, every RR walked:
+ * struct transport_msg, the result's view or transport_view_reply()) and
+ * copies what matters into caller storage, bounded.
  * Internal to the probe module; the fuzz target drives them directly.
  */
 #ifndef DNSSECMON_PROBE_ANSWER_H
@@ -12,6 +13,7 @@
 #include <getdns/getdns.h>
 
 #include "probe/probe.h"
+#include "probe/transport.h"
 
 #define REF_MAX_NS	13
 #define REF_MAX_GLUE	26
@@ -55,21 +57,21 @@ struct referral {
  * server; name is lower case without the final dot ("." for the root).
  * DS records for name are collected from answer and authority sections.
  */
-void	answer_referral(const getdns_dict *msg, const char *name,
+void	answer_referral(const struct transport_msg *msg, const char *name,
 	    struct referral *out);
 
 /* A reply to DNSKEY from servers[si]: keys, which sign the RRset, RRSIG
  * validity against now. */
 void	answer_dnskey(struct probe_result *r, unsigned si,
-	    const getdns_dict *msg, time_t now);
+	    const struct transport_msg *msg, time_t now);
 /* A reply to SOA from servers[si]: serial, AA, which keys sign it. */
 void	answer_soa(struct probe_result *r, unsigned si,
-	    const getdns_dict *msg, time_t now);
+	    const struct transport_msg *msg, time_t now);
 /* Replies to CDS / CDNSKEY from servers[si]. */
 void	answer_cds(struct probe_result *r, unsigned si,
-	    const getdns_dict *msg);
+	    const struct transport_msg *msg);
 void	answer_cdnskey(struct probe_result *r, unsigned si,
-	    const getdns_dict *msg);
+	    const struct transport_msg *msg);
 
 /* SHA-256 fingerprint of a DNSKEY/CDNSKEY RDATA; -1 on error. */
 int	answer_fingerprint(const uint8_t *rdata, size_t len, uint8_t out[32]);

@@ -13,14 +13,29 @@
  *   TC=1               -> the same over TCP
  *   answer / error     -> finish(): one callback, then freed
  *
- * Sockets: a fresh connected UDP socket per attempt. The kernel then picks
- * a random source port for each (16 more bits a spoofer must guess besides
- * the ID), drops datagrams from any other address/port before we see them,
- * and reports ICMP unreachable as ECONNREFUSED, so a dead server fails in
- * milliseconds rather than after the timeouts. A shared pool would save the
- * three syscalls per attempt but would give every query the same few ports.
- * The cost is one descriptor per query on the wire, which is why
- * max_inflight is clamped to RLIMIT_NOFILE at create.
+ * Sockets: UDP goes through a small pool of unconnected sockets per
+ * address family, shared by every query (RFC 5452 section 9.2's pool,
+ * as BIND and Knot Resolver keep one): a socket per attempt cost
+ * socket + connect + epoll add + close per question, a third of the
+ * daemon's CPU in kernel time at 10,000 domains (tests/bench/README.md).
+ * What the per-attempt socket gave is kept:
+ *   - a random source port per socket: each is bound by the kernel on its
+ *     first send (Linux draws UDP ephemeral ports at random), and every
+ *     attempt goes out on a socket drawn at random from the pool, a retry
+ *     on another one than the attempt before;
+ *   - rotation: a socket takes SOCK_ROTATE questions (and none once it is
+ *     SOCK_MAX_AGE_MS old), then leaves the pool for a fresh one (a new
+ *     random port) and is closed once the answers it waits for are in, so
+ *     a port an attacker learnt is soon useless;
+ *   - an answer is taken only when it comes from the server's address and
+ *     port, on the socket the question left from, with its ID and its
+ *     question (idtab: (socket, server, ID) -> query; IDs are unique per
+ *     socket and server);
+ *   - ICMP unreachable still ends a query at once: IP_RECVERR queues the
+ *     error with the original destination and the quoted start of our
+ *     packet (the ID), so it is matched like an answer.
+ * TCP keeps one connection per query. max_inflight is still clamped to
+ * RLIMIT_NOFILE: each query on the wire may be a TCP connection.
  *
  * Nothing here is re-entrant from a user callback: transport_query() only
  * queues and activates the pump event; callbacks run from event handlers
@@ -33,6 +48,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/queue.h>
+
+#include <linux/errqueue.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -53,6 +70,7 @@
 #define DNS_HDR		12
 #define QWIRE_MAX	300	/* header 12 + name 255 + 4 + OPT 11 */
 #define UDP_BUF		65536
+#define UDP_RCVBUF	(1 << 20)
 /*
  * getdns is handed a copy of every message followed by this many zero
  * bytes. Its rdata parsers trust lengths inside the rdata: the fuzzer had
@@ -70,6 +88,11 @@
 #define UDP_BATCH	32	/* datagrams read per wakeup and socket */
 #define BACKOFF_MAX	16	/* attempt timeout <= 16 x timeout_ms */
 #define FD_RESERVE	64	/* descriptors left to the rest of the program */
+#define POOL_MIN	8	/* UDP sockets per address family: */
+#define POOL_MAX	256	/* max_inflight / 16 between these */
+#define SOCK_ROTATE	100	/* questions per UDP socket, then a new one */
+#define SOCK_MAX_AGE_MS	60000	/* and no socket older than this takes one */
+#define VICTIM_SCAN	64	/* queries looked at to blame a stray answer */
 
 enum qstate {
 	Q_PENDING,		/* on s->pendq, no slot */
@@ -81,6 +104,20 @@ enum qstate {
 };
 
 struct server;
+struct transport;
+
+/* One pooled UDP socket. */
+struct usock {
+	struct transport	*t;
+	int			 fd;
+	int			 family;
+	int			 slot;		/* index in the pool; -1 retired */
+	unsigned		 sends;
+	uint64_t		 born;		/* ms, monotonic */
+	unsigned		 refs;		/* queries waiting on it */
+	bool			 busy;		/* inside its handler: no free */
+	struct event		*ev;
+};
 
 struct query {
 	TAILQ_ENTRY(query)	 link;		/* s->pendq or s->retryq */
@@ -97,8 +134,14 @@ struct query {
 	bool			 holds_slot;
 	bool			 next_tcp;	/* what the next send is */
 	bool			 tc_fallback;
+	bool			 dict;		/* a getdns dict of the answer */
 	size_t			 udp_len;	/* the UDP answer taken */
-	int			 fd;
+	int			 fd;		/* TCP */
+	struct usock		*us;		/* UDP: the socket it waits on */
+	struct query		*idnext;	/* t->idtab chain */
+	TAILQ_ENTRY(query)	 ulink;		/* s->udpq */
+	int			 last_slot;	/* UDP pool slot of the attempt
+						   before; -1: none */
 	struct event		*ev_io;
 	struct event		*ev_timer;
 	unsigned		 attempts;
@@ -133,6 +176,8 @@ struct server {
 	uint64_t		 last_us;	/* last refill */
 	struct queryq		 pendq;
 	struct queryq		 retryq;
+	struct queryq		 udpq;		/* waiting for a UDP answer,
+						   oldest first */
 	struct event		*ev_timer;	/* refill, or idle expiry */
 };
 
@@ -159,7 +204,16 @@ struct transport {
 	unsigned		 queued;
 	int			 in_cb;
 	getdns_dict		*tmpl;		/* query message template */
+	struct usock		**pool4, **pool6; /* pool_n slots each */
+	unsigned		 pool_n;
+	unsigned		 retired;	/* sockets out of the pool that
+						   still wait for answers */
+	struct query		**idtab;	/* (socket, server, ID) */
+	size_t			 idsize;	/* power of two */
+	size_t			 idcount;
 	struct scratch		 sc;		/* getdns parses here */
+	struct transport_msg	 view;		/* the answer being handed */
+	struct transport_rr	 rrs[TRANSPORT_MAX_RRS];
 	struct transport_stats	 st;
 	uint8_t			 rnd[256];
 	size_t			 rnd_left;
@@ -237,9 +291,14 @@ rnd_id(struct transport *t)
 	return id;
 }
 
+static void	udp_detach(struct query *);
+
+/* Lets go of whatever socket q waits on: its TCP connection, or its place
+ * on a pooled UDP socket. */
 static void
 close_fd(struct query *q)
 {
+	udp_detach(q);
 	if (q->ev_io != NULL)
 		event_del(q->ev_io);
 	if (q->fd != -1) {
@@ -547,15 +606,16 @@ rdata_walk(const uint8_t *w, size_t len, uint16_t type, size_t rd,
  * middle of an RR as GOOD (short or empty rdata), hence this walk.
  */
 static int
-message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
-    size_t errlen)
+message_walk(const uint8_t *w, size_t len, size_t pos, struct transport_rr *rrs,
+    unsigned *n_rr, char *err, size_t errlen)
 {
-	unsigned	 i, count;
+	unsigned	 i, count, an = rd16(w + 6), ns = rd16(w + 8);
 	const char	*why = NULL;
 
-	count = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
+	count = an + ns + rd16(w + 10);
 	for (i = 0; i < count; i++) {
 		uint16_t	 type, rdlen;
+		size_t		 owner = pos;
 
 		if (name_walk(w, len, &pos, len, true, &why) == -1)
 			goto fail;
@@ -572,6 +632,22 @@ message_walk(const uint8_t *w, size_t len, size_t pos, char *err,
 		}
 		if (rdata_walk(w, len, type, pos, rdlen, &why) == -1)
 			goto fail;
+		/* len <= 65535 (checked by the caller), so offsets fit; an RR
+		 * takes 11 bytes at least, so the array cannot overflow */
+		if (rrs != NULL && i < TRANSPORT_MAX_RRS) {
+			struct transport_rr *rr = &rrs[i];
+
+			rr->owner = (uint16_t)owner;
+			rr->type = type;
+			rr->class = rd16(w + pos - 8);
+			rr->ttl = (uint32_t)rd16(w + pos - 6) << 16 |
+			    rd16(w + pos - 4);
+			rr->rdata = (uint16_t)pos;
+			rr->rdlen = rdlen;
+			rr->section = i < an ? TS_ANSWER : i < an + ns ?
+			    TS_AUTHORITY : TS_ADDITIONAL;
+			*n_rr = i + 1;
+		}
 		pos += rdlen;
 	}
 	return 0;
@@ -587,22 +663,38 @@ lc(int c)
 }
 
 /*
- * qsec: our question section (uncompressed name, type, class) as sent.
+ * Is the question at w (qlen bytes there) our question section qsec?
  * The question of a reply is the first name of the message, so it cannot
  * be compressed; a byte comparison, folding ASCII letters (label lengths
- * are at most 63 and never fold), is an exact name comparison.
+ * are at most 63 and never fold), is an exact name comparison. Type and
+ * class, the last 4 bytes, compare exactly.
+ */
+static bool
+question_equal(const uint8_t *w, const uint8_t *qsec, size_t qlen)
+{
+	size_t	 i;
+
+	for (i = 0; i + 4 < qlen; i++)
+		if (lc(w[i]) != lc(qsec[i]))
+			return false;
+	return memcmp(w + qlen - 4, qsec + qlen - 4, 4) == 0;
+}
+
+/*
+ * qsec: our question section (uncompressed name, type, class) as sent.
  */
 static enum transport_reply
 reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
-    uint16_t id, int flags, struct scratch *sc, getdns_dict **out, char *err,
+    uint16_t id, int flags, struct scratch *sc, getdns_dict **out,
+    struct transport_msg *view, struct transport_rr *rrs, char *err,
     size_t errlen)
 {
 	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
 	getdns_dict		*msg = NULL;
 	getdns_return_t		 r;
-	size_t			 i;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	seterr(err, errlen, "%s", "");
 	if (len < DNS_HDR) {
 		seterr(err, errlen, "%zu-byte message", len);
@@ -629,11 +721,7 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 		seterr(err, errlen, "question cut short");
 		goto done;
 	}
-	for (i = 0; i < qlen; i++)
-		if (lc(w[DNS_HDR + i]) != lc(qsec[i]))
-			break;
-	/* type and class are the last 4 bytes: compare those exactly */
-	if (i < qlen || memcmp(w + DNS_HDR + qlen - 4, qsec + qlen - 4, 4)) {
+	if (!question_equal(w + DNS_HDR, qsec, qlen)) {
 		seterr(err, errlen, "question differs");
 		goto done;
 	}
@@ -644,10 +732,21 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 		goto done;
 	}
 	ret = TRANSPORT_REPLY_MALFORMED;
-	if (message_walk(w, len, DNS_HDR + qlen, err, errlen) == -1)
-		goto done;
 	if (len > MSG_MAX) {
 		seterr(err, errlen, "%zu-byte message", len);
+		goto done;
+	}
+	if (view != NULL) {
+		view->wire = w;
+		view->len = len;
+		view->n_rr = 0;
+		view->rr = rrs;
+	}
+	if (message_walk(w, len, DNS_HDR + qlen, view != NULL ? rrs : NULL,
+	    view != NULL ? &view->n_rr : NULL, err, errlen) == -1)
+		goto done;
+	if (out == NULL) {
+		ret = TRANSPORT_REPLY_OK;
 		goto done;
 	}
 	/* only what the last message dirtied needs zeroing again */
@@ -696,7 +795,7 @@ transport_parse_reply(const uint8_t *wire, size_t len, const char *qname,
 	qsec[name->size + 2] = 0;
 	qsec[name->size + 3] = 1;	/* IN */
 	ret = reply_check(wire, len, qsec, name->size + 4, id, flags, &sc,
-	    out, err, errlen);
+	    out, NULL, NULL, err, errlen);
 done:
 	free(sc.buf);
 	if (name != NULL) {
@@ -706,28 +805,47 @@ done:
 	return ret;
 }
 
-/* The rcode with the EDNS extended bits, from a parsed message. */
-static int
-msg_rcode(const getdns_dict *msg, const uint8_t *w)
+enum transport_reply
+transport_view_reply(const uint8_t *wire, size_t len, const char *qname,
+    uint16_t qtype, uint16_t id, int flags, struct transport_msg *view,
+    struct transport_rr *rrs, char *err, size_t errlen)
 {
-	getdns_list	*add = NULL;
-	size_t		 i, n = 0;
-	int		 rcode = w[3] & 0x0F;
+	enum transport_reply	 ret = TRANSPORT_REPLY_MISMATCH;
+	getdns_bindata		*name = NULL;
+	uint8_t			 qsec[260];
 
-	if (getdns_dict_get_list(msg, "additional", &add) != GETDNS_RETURN_GOOD
-	    || getdns_list_get_length(add, &n) != GETDNS_RETURN_GOOD)
-		return rcode;
-	for (i = 0; i < n; i++) {
-		getdns_dict	*rr = NULL;
-		uint32_t	 type = 0, ext = 0;
-
-		if (getdns_list_get_dict(add, i, &rr) == GETDNS_RETURN_GOOD &&
-		    getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD
-		    && type == GETDNS_RRTYPE_OPT &&
-		    getdns_dict_get_int(rr, "extended_rcode", &ext) ==
-		    GETDNS_RETURN_GOOD)
-			return rcode | (int)((ext & 0xFF) << 4);
+	memset(view, 0, sizeof(*view));
+	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
+	    || name->size > 255) {
+		seterr(err, errlen, "bad query name");
+		goto done;
 	}
+	memcpy(qsec, name->data, name->size);
+	qsec[name->size] = qtype >> 8;
+	qsec[name->size + 1] = qtype & 0xFF;
+	qsec[name->size + 2] = 0;
+	qsec[name->size + 3] = 1;	/* IN */
+	ret = reply_check(wire, len, qsec, name->size + 4, id, flags, NULL,
+	    NULL, view, rrs, err, errlen);
+done:
+	if (name != NULL) {
+		free(name->data);
+		free(name);
+	}
+	return ret;
+}
+
+/* The rcode with the EDNS extended bits (the OPT RR's TTL, top byte). */
+static int
+view_rcode(const struct transport_msg *v)
+{
+	int		 rcode = v->wire[3] & 0x0F;
+	unsigned	 i;
+
+	for (i = 0; i < v->n_rr; i++)
+		if (v->rr[i].section == TS_ADDITIONAL &&
+		    v->rr[i].type == GETDNS_RRTYPE_OPT)
+			return rcode | (int)((v->rr[i].ttl >> 24) << 4);
 	return rcode;
 }
 
@@ -815,15 +933,31 @@ htab_grow(struct transport *t)
 
 static void	server_timer_cb(evutil_socket_t, short, void *);
 
+/* The server entry for sa (address + port), or NULL: we asked nobody
+ * there. */
+static struct server *
+server_find(struct transport *t, const struct sockaddr *sa)
+{
+	struct server	*s;
+	uint64_t	 h;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return NULL;
+	h = addr_hash(t, sa);
+	for (s = t->htab[h & (t->hsize - 1)]; s != NULL; s = s->hnext)
+		if (s->hash == h && addr_equal((struct sockaddr *)&s->addr, sa))
+			return s;
+	return NULL;
+}
+
 static struct server *
 server_get(struct transport *t, const struct sockaddr *sa, socklen_t len)
 {
 	struct server	*s;
 	uint64_t	 h = addr_hash(t, sa);
 
-	for (s = t->htab[h & (t->hsize - 1)]; s != NULL; s = s->hnext)
-		if (s->hash == h && addr_equal((struct sockaddr *)&s->addr, sa))
-			return s;
+	if ((s = server_find(t, sa)) != NULL)
+		return s;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	if ((s->ev_timer = evtimer_new(t->base, server_timer_cb, s)) == NULL) {
@@ -838,6 +972,7 @@ server_get(struct transport *t, const struct sockaddr *sa, socklen_t len)
 	s->last_us = now_us();
 	TAILQ_INIT(&s->pendq);
 	TAILQ_INIT(&s->retryq);
+	TAILQ_INIT(&s->udpq);
 	s->hnext = t->htab[h & (t->hsize - 1)];
 	t->htab[h & (t->hsize - 1)] = s;
 	t->st.servers++;
@@ -1032,6 +1167,338 @@ pump_schedule(struct transport *t)
 	event_active(t->ev_pump, EV_TIMEOUT, 0);
 }
 
+/* ------------------------------------------------------- UDP pool */
+
+static size_t
+id_bucket(const struct transport *t, const struct usock *us,
+    const struct server *s, uint16_t id)
+{
+	uint64_t	 h = t->hseed;
+
+	h ^= (uint64_t)(uintptr_t)us * 0x9e3779b97f4a7c15ULL;
+	h ^= (uint64_t)(uintptr_t)s * 0xc2b2ae3d27d4eb4fULL;
+	h ^= id;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & (t->idsize - 1);
+}
+
+static struct query *
+id_find(const struct transport *t, const struct usock *us,
+    const struct server *s, uint16_t id)
+{
+	struct query	*q;
+
+	for (q = t->idtab[id_bucket(t, us, s, id)]; q != NULL; q = q->idnext)
+		if (q->us == us && q->s == s && q->id == id)
+			return q;
+	return NULL;
+}
+
+static void
+id_grow(struct transport *t)
+{
+	struct query	**old = t->idtab, **nt, *q, *next;
+	size_t		  osize = t->idsize, i, b;
+
+	if ((nt = calloc(osize * 2, sizeof(*nt))) == NULL)
+		return;		/* longer chains, still correct */
+	t->idtab = nt;
+	t->idsize = osize * 2;
+	for (i = 0; i < osize; i++)
+		for (q = old[i]; q != NULL; q = next) {
+			next = q->idnext;
+			b = id_bucket(t, q->us, q->s, q->id);
+			q->idnext = nt[b];
+			nt[b] = q;
+		}
+	free(old);
+}
+
+static void
+id_insert(struct query *q)
+{
+	struct transport	*t = q->t;
+	size_t			 b;
+
+	if (t->idcount >= t->idsize)
+		id_grow(t);
+	b = id_bucket(t, q->us, q->s, q->id);
+	q->idnext = t->idtab[b];
+	t->idtab[b] = q;
+	t->idcount++;
+}
+
+static void
+id_remove(struct query *q)
+{
+	struct transport	*t = q->t;
+	struct query		**pp;
+
+	for (pp = &t->idtab[id_bucket(t, q->us, q->s, q->id)]; *pp != NULL;
+	    pp = &(*pp)->idnext)
+		if (*pp == q) {
+			*pp = q->idnext;
+			t->idcount--;
+			return;
+		}
+}
+
+static struct usock **
+pool_of(struct transport *t, int family)
+{
+	return family == AF_INET ? t->pool4 : t->pool6;
+}
+
+static void
+usock_free(struct usock *us)
+{
+	struct transport	*t = us->t;
+
+	if (us->slot >= 0)
+		pool_of(t, us->family)[us->slot] = NULL;
+	else
+		t->retired--;
+	event_free(us->ev);
+	close(us->fd);
+	free(us);
+}
+
+/* Out of the pool: no new question leaves on it, and it is closed once
+ * the last answer it waits for is in or given up. */
+static void
+usock_retire(struct usock *us)
+{
+	struct transport	*t = us->t;
+
+	if (us->slot < 0)
+		return;
+	pool_of(t, us->family)[us->slot] = NULL;
+	us->slot = -1;
+	t->retired++;
+	if (us->refs == 0 && !us->busy)
+		usock_free(us);
+}
+
+static void	usock_read_cb(evutil_socket_t, short, void *);
+
+/* A fresh socket in pool slot `slot`; NULL with errno set. */
+static struct usock *
+usock_new(struct transport *t, int family, int slot)
+{
+	struct usock	*us;
+	int		 on = 1, rcv = UDP_RCVBUF, e;
+
+	if ((us = calloc(1, sizeof(*us))) == NULL)
+		return NULL;
+	us->t = t;
+	us->family = family;
+	us->slot = slot;
+	us->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (us->fd == -1)
+		goto fail;
+	/* ICMP errors come back with the destination and the start of the
+	 * packet they answer: matched to their query like an answer. */
+	if (setsockopt(us->fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	    family == AF_INET ? IP_RECVERR : IPV6_RECVERR, &on,
+	    sizeof(on)) == -1)
+		goto fail;
+	/* The answers of max_inflight / pool_n questions may arrive
+	 * together; the kernel caps this at net.core.rmem_max. */
+	(void)setsockopt(us->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if ((us->ev = event_new(t->base, us->fd, EV_READ | EV_PERSIST,
+	    usock_read_cb, us)) == NULL || event_add(us->ev, NULL) == -1) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	pool_of(t, family)[slot] = us;
+	us->born = now_ms();
+	t->st.udp_sockets++;
+	return us;
+fail:
+	e = errno;
+	if (us->ev != NULL)
+		event_free(us->ev);
+	if (us->fd != -1)
+		close(us->fd);
+	free(us);
+	errno = e;
+	return NULL;
+}
+
+/* A socket for q's next attempt, drawn at random from the pool, another
+ * slot than its attempt before. NULL with errno set. */
+static struct usock *
+udp_pick(struct query *q)
+{
+	struct transport	*t = q->t;
+	int			 family = q->s->addr.ss_family;
+	struct usock		**pool = pool_of(t, family);
+	uint32_t		 r;
+	unsigned		 i;
+
+	rnd_bytes(t, &r, sizeof(r));
+	i = r % t->pool_n;
+	if ((int)i == q->last_slot && t->pool_n > 1)
+		i = (i + 1 + (r / t->pool_n) % (t->pool_n - 1)) % t->pool_n;
+	/* a quiet pool keeps its ports no longer than SOCK_MAX_AGE_MS */
+	if (pool[i] != NULL && now_ms() - pool[i]->born > SOCK_MAX_AGE_MS &&
+	    t->retired < t->pool_n)
+		usock_retire(pool[i]);
+	if (pool[i] != NULL)
+		return pool[i];
+	return usock_new(t, family, (int)i);
+}
+
+/* The oldest question to s waiting on us: the one a stray datagram or an
+ * unmatched ICMP error is put down to, as the socket per question did. */
+static struct query *
+udp_first(const struct usock *us, const struct server *s)
+{
+	struct query	*q;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(q, &s->udpq, ulink) {
+		if (q->us == us)
+			return q;
+		if (++n == VICTIM_SCAN)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Who a datagram from s on us that carries no ID we wait for is put down
+ * to: the question it repeats (a wrong-ID answer to it), or the only
+ * question to s waiting on us. Otherwise nobody: on a shared socket a
+ * runt cannot be told apart, and it is only counted.
+ */
+static struct query *
+udp_blame(const struct usock *us, const struct server *s, const uint8_t *w,
+    size_t len)
+{
+	struct query	*q, *only = NULL;
+	unsigned	 n = 0, mine = 0;
+	size_t		 qlen;
+
+	TAILQ_FOREACH(q, &s->udpq, ulink) {
+		if (++n > VICTIM_SCAN)
+			return NULL;
+		if (q->us != us)
+			continue;
+		mine++;
+		only = q;
+		qlen = q->qwire_len - DNS_HDR - 11;
+		if (len >= DNS_HDR + qlen &&
+		    question_equal(w + DNS_HDR, q->qwire + DNS_HDR, qlen))
+			return q;
+	}
+	return mine == 1 ? only : NULL;
+}
+
+static void
+udp_attach(struct query *q, struct usock *us)
+{
+	q->us = us;
+	us->refs++;
+	id_insert(q);
+	TAILQ_INSERT_TAIL(&q->s->udpq, q, ulink);
+}
+
+static void
+udp_detach(struct query *q)
+{
+	struct usock	*us = q->us;
+
+	if (us == NULL)
+		return;
+	id_remove(q);
+	TAILQ_REMOVE(&q->s->udpq, q, ulink);
+	q->us = NULL;
+	if (--us->refs == 0 && us->slot < 0 && !us->busy)
+		usock_free(us);
+}
+
+/* Errors that are an ICMP message about an earlier packet when a send or
+ * receive on an unconnected IP_RECVERR socket reports them. */
+static bool
+async_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	    e == EHOSTDOWN || e == ENETDOWN || e == EPROTO || e == EMSGSIZE;
+}
+
+/*
+ * ICMP errors queued on us: each ends the query it is about (server
+ * address + port + ID, from the quoted packet) with NETERR. A router may
+ * quote only our UDP header (RFC 792's 8 bytes): then every question to
+ * that server on this socket fails alike, which is what the socket per
+ * question did. The caller holds us->busy.
+ */
+static void
+usock_errqueue(struct usock *us)
+{
+	struct transport	*t = us->t;
+	int			 i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		struct sockaddr_storage		 to;
+		struct sock_extended_err	 ee;
+		uint8_t				 data[DNS_HDR];
+		union {
+			struct cmsghdr	 h;
+			uint8_t		 b[CMSG_SPACE(sizeof(ee) +
+					    sizeof(struct sockaddr_in6))];
+		}				 ctl;
+		struct iovec			 iov = { data, sizeof(data) };
+		struct msghdr			 mh;
+		struct cmsghdr			*c;
+		struct server			*s;
+		struct query			*q;
+		bool				 have = false;
+		ssize_t				 n;
+
+		memset(&mh, 0, sizeof(mh));
+		memset(&to, 0, sizeof(to));
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = &ctl;
+		mh.msg_controllen = sizeof(ctl);
+		n = recvmsg(us->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+			if (((c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 &&
+			    c->cmsg_type == IPV6_RECVERR)) &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(ee))) {
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				have = true;
+			}
+		if (!have || (ee.ee_origin != SO_EE_ORIGIN_ICMP &&
+		    ee.ee_origin != SO_EE_ORIGIN_ICMP6) ||
+		    ee.ee_errno == EMSGSIZE ||
+		    (s = server_find(t, (struct sockaddr *)&to)) == NULL)
+			continue;
+		if (n >= 2) {
+			if ((q = id_find(t, us, s, rd16(data))) != NULL)
+				finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+				    "UDP: %s (ICMP)", strerror((int)ee.ee_errno));
+			continue;
+		}
+		while ((q = udp_first(us, s)) != NULL)
+			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
+			    "UDP: %s (ICMP)", strerror((int)ee.ee_errno));
+	}
+}
+
 /* ------------------------------------------------------------ queries */
 
 static void
@@ -1087,11 +1554,13 @@ finish(struct query *q, enum transport_status status, const uint8_t *wire,
 	r.server = (const struct sockaddr *)&s->addr;
 	r.server_len = s->addrlen;
 	r.msg = msg;
+	r.view = status == TRANSPORT_OK ? &t->view : NULL;
 	r.wire = wire;
 	r.wire_len = wire_len;
 	r.rcode = -1;
 	if (wire != NULL && wire_len >= DNS_HDR) {
-		r.rcode = msg != NULL ? msg_rcode(msg, wire) : wire[3] & 0x0F;
+		r.rcode = status == TRANSPORT_OK ? view_rcode(&t->view) :
+		    wire[3] & 0x0F;
 		r.aa = (wire[2] & 0x04) != 0;
 		r.tc = (wire[2] & 0x02) != 0;
 	}
@@ -1157,7 +1626,6 @@ arm_timer(struct query *q, uint64_t ms)
 	evtimer_add(q->ev_timer, &tv);
 }
 
-static void	udp_read_cb(evutil_socket_t, short, void *);
 static void	tcp_io_cb(evutil_socket_t, short, void *);
 
 static void
@@ -1165,38 +1633,53 @@ udp_send(struct query *q)
 {
 	struct transport	*t = q->t;
 	struct server		*s = q->s;
+	struct usock		*us;
 	uint64_t		 tmo;
 	ssize_t			 n;
+	int			 e = 0, tries;
 
 	q->state = Q_UDP;
-	q->id = rnd_id(t);
-	q->qwire[0] = q->id >> 8;
-	q->qwire[1] = q->id & 0xFF;
-	q->fd = socket(s->addr.ss_family,
-	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (q->fd == -1) {
+	if ((us = udp_pick(q)) == NULL) {
 		if (local_errno(errno))
 			local_errors++;
 		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP socket: %s",
 		    strerror(errno));
 		return;
 	}
-	if (connect(q->fd, (struct sockaddr *)&s->addr, s->addrlen) == -1) {
-		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP connect: %s",
-		    strerror(errno));
-		return;
+	/* unique per socket and server, so an answer finds one query */
+	do
+		q->id = rnd_id(t);
+	while (id_find(t, us, s, q->id) != NULL);
+	q->qwire[0] = q->id >> 8;
+	q->qwire[1] = q->id & 0xFF;
+	us->busy = true;
+	for (tries = 0; tries < 3; tries++) {
+		n = sendto(us->fd, q->qwire, q->qwire_len, 0,
+		    (struct sockaddr *)&s->addr, s->addrlen);
+		e = n == -1 ? errno : 0;
+		if (n != -1 || (e != EINTR && !async_error(e)))
+			break;
+		/* An ICMP error about an earlier packet on this socket
+		 * surfaced here: it goes to its own query, ours goes out. */
+		if (e != EINTR)
+			usock_errqueue(us);
 	}
-	n = send(q->fd, q->qwire, q->qwire_len, 0);
-	if (n != (ssize_t)q->qwire_len) {
+	us->busy = false;
+	/* A full send buffer is a lost packet: the timer resends. */
+	if (n != (ssize_t)q->qwire_len && e != EAGAIN && e != EWOULDBLOCK &&
+	    e != ENOBUFS) {
+		if (us->slot < 0 && us->refs == 0)
+			usock_free(us);
 		finish(q, TRANSPORT_NETERR, NULL, 0, NULL, "UDP send: %s",
-		    n == -1 ? strerror(errno) : "short");
+		    n == -1 ? strerror(e) : "short");
 		return;
 	}
+	udp_attach(q, us);
+	q->last_slot = us->slot;
+	if (++us->sends >= SOCK_ROTATE && t->retired < t->pool_n)
+		usock_retire(us);
 	q->attempts++;
 	t->st.udp_sent++;
-	event_assign(q->ev_io, t->base, q->fd, EV_READ | EV_PERSIST,
-	    udp_read_cb, q);
-	event_add(q->ev_io, NULL);
 	tmo = (uint64_t)t->o.timeout_ms <<
 	    (q->udp_attempts < 4 ? q->udp_attempts : 4);
 	if (tmo > (uint64_t)t->o.timeout_ms * BACKOFF_MAX)
@@ -1338,7 +1821,7 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 
 	rr = reply_check(w, len, q->qwire + DNS_HDR,
 	    q->qwire_len - DNS_HDR - 11, q->id, TRANSPORT_PARSE_UDP, &t->sc,
-	    &msg, err, sizeof(err));
+	    q->dict ? &msg : NULL, &t->view, t->rrs, err, sizeof(err));
 	switch (rr) {
 	case TRANSPORT_REPLY_OK:
 		q->udp_len = len;
@@ -1364,44 +1847,67 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 	return false;
 }
 
+/*
+ * One datagram on a pooled socket: to the query it answers (server
+ * address + port, socket, ID; udp_answer() checks the rest), else to the
+ * query udp_blame() finds, so a wrong ID still shows on its query; from
+ * anyone we did not ask here, or a runt nobody can own, only counted.
+ */
 static void
-udp_read_cb(evutil_socket_t fd, short what, void *arg)
+udp_datagram(struct usock *us, const struct sockaddr_storage *from,
+    const uint8_t *w, size_t len)
 {
-	struct query		*q = arg;
-	struct transport	*t = q->t;
+	struct transport	*t = us->t;
+	struct server		*s;
+	struct query		*q = NULL;
+
+	if ((s = server_find(t, (const struct sockaddr *)from)) != NULL) {
+		if (len >= 2)
+			q = id_find(t, us, s, rd16(w));
+		if (q == NULL)
+			q = udp_blame(us, s, w, len);
+	}
+	if (q == NULL) {
+		t->st.bad_answers++;
+		return;
+	}
+	(void)udp_answer(q, w, len);
+}
+
+static void
+usock_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct usock		*us = arg;
+	struct transport	*t = us->t;
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;
 	ssize_t			 n;
-	int			 i;
+	int			 i, e;
 
 	(void)what;
+	us->busy = true;
 	for (i = 0; i < UDP_BATCH; i++) {
 		fromlen = sizeof(from);
+		memset(&from, 0, sizeof(from));
 		n = recvfrom(fd, t->ubuf, UDP_BUF, 0,
 		    (struct sockaddr *)&from, &fromlen);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR)
-				continue;
-			finish(q, TRANSPORT_NETERR, NULL, 0, NULL,
-			    "UDP receive: %s", strerror(errno));
-			return;
-		}
-		/* The socket is connected: the kernel already filters by
-		 * source. Checked again so a change there cannot open a
-		 * hole. */
-		if (!addr_equal((struct sockaddr *)&from,
-		    (struct sockaddr *)&q->s->addr)) {
-			q->bad++;
-			t->st.bad_answers++;
-			snprintf(q->lastbad, sizeof(q->lastbad),
-			    "from another address");
+		if (n != -1) {
+			udp_datagram(us, &from, t->ubuf, (size_t)n);
 			continue;
 		}
-		if (udp_answer(q, t->ubuf, (size_t)n))
-			return;
+		e = errno;
+		if (e == EINTR)
+			continue;
+		/* An ICMP error (or, woken with nothing to read, one whose
+		 * notice a send took): its details wait in the error queue. */
+		if ((e != EAGAIN && e != EWOULDBLOCK) || i == 0)
+			usock_errqueue(us);
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			break;
 	}
+	us->busy = false;
+	if (us->slot < 0 && us->refs == 0)
+		usock_free(us);
 }
 
 static void
@@ -1459,8 +1965,8 @@ tcp_read(struct query *q)
 	}
 	/* One message read: the rest of the stream is not ours to wait for. */
 	switch (reply_check(q->rbuf, q->rlen, q->qwire + DNS_HDR,
-	    q->qwire_len - DNS_HDR - 11, q->id, 0, &t->sc, &msg, err,
-	    sizeof(err))) {
+	    q->qwire_len - DNS_HDR - 11, q->id, 0, &t->sc,
+	    q->dict ? &msg : NULL, &t->view, t->rrs, err, sizeof(err))) {
 	case TRANSPORT_REPLY_OK:
 		finish(q, TRANSPORT_OK, q->rbuf, q->rlen, msg, NULL);
 		return;
@@ -1592,6 +2098,7 @@ transport_create(struct event_base *base, const struct transport_opts *opts)
 	struct transport	*t = NULL;
 	struct transport_opts	 o;
 	struct rlimit		 rl;
+	unsigned		 pool_n, reserve;
 
 	if (opts == NULL)
 		transport_opts_default(&o);
@@ -1609,10 +2116,30 @@ transport_create(struct event_base *base, const struct transport_opts *opts)
 		o.per_server_burst = o.per_server_qps / 10;
 	if (o.per_server_burst < 1)
 		o.per_server_burst = 1;
+	pool_n = (unsigned)o.max_inflight / 16;
+	if (pool_n < POOL_MIN)
+		pool_n = POOL_MIN;
+	if (pool_n > POOL_MAX)
+		pool_n = POOL_MAX;
+	/* two families, each with pool_n in the pool and as many retired */
+	reserve = FD_RESERVE + 4 * pool_n;
+	/* The soft limit is often 1024 (systemd's default) under a far
+	 * higher hard one: take what max_inflight needs, if allowed, rather
+	 * than shrink max_inflight to fit. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-	    && (rlim_t)o.max_inflight + FD_RESERVE > rl.rlim_cur) {
-		int	 fit = rl.rlim_cur > FD_RESERVE * 2 ?
-			    (int)(rl.rlim_cur - FD_RESERVE) :
+	    && (rlim_t)o.max_inflight + reserve > rl.rlim_cur &&
+	    (rl.rlim_max == RLIM_INFINITY ||
+	    (rlim_t)o.max_inflight + reserve <= rl.rlim_max)) {
+		struct rlimit	 want = rl;
+
+		want.rlim_cur = (rlim_t)o.max_inflight + reserve;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	    && (rlim_t)o.max_inflight + reserve > rl.rlim_cur) {
+		int	 fit = rl.rlim_cur > reserve * 2 ?
+			    (int)(rl.rlim_cur - reserve) :
 			    (int)(rl.rlim_cur / 2);
 
 		log_warnx("transport: max_inflight %d lowered to %d to fit "
@@ -1630,7 +2157,12 @@ transport_create(struct event_base *base, const struct transport_opts *opts)
 	TAILQ_INIT(&t->all);
 	TAILQ_INIT(&t->waitq);
 	t->hsize = 64;
+	t->pool_n = pool_n;
+	t->idsize = 256;
 	if ((t->htab = calloc(t->hsize, sizeof(*t->htab))) == NULL ||
+	    (t->idtab = calloc(t->idsize, sizeof(*t->idtab))) == NULL ||
+	    (t->pool4 = calloc(pool_n, sizeof(*t->pool4))) == NULL ||
+	    (t->pool6 = calloc(pool_n, sizeof(*t->pool6))) == NULL ||
 	    (t->ev_pump = event_new(base, -1, 0, pump_cb, t)) == NULL ||
 	    (t->tmpl = make_template(o.edns_bufsize)) == NULL ||
 	    scratch_init(&t->sc) == -1) {
@@ -1644,6 +2176,9 @@ fail:
 		free(t->sc.buf);
 		getdns_dict_destroy(t->tmpl);
 		free(t->htab);
+		free(t->idtab);
+		free(t->pool4);
+		free(t->pool6);
 		if (t->ev_pump != NULL)
 			event_free(t->ev_pump);
 		free(t);
@@ -1665,6 +2200,16 @@ transport_destroy(struct transport *t)
 		TAILQ_REMOVE(&t->all, q, alink);
 		query_free(q);
 	}
+	/* retired sockets went with their last query */
+	for (i = 0; i < t->pool_n; i++) {
+		if (t->pool4[i] != NULL)
+			usock_free(t->pool4[i]);
+		if (t->pool6[i] != NULL)
+			usock_free(t->pool6[i]);
+	}
+	free(t->pool4);
+	free(t->pool6);
+	free(t->idtab);
 	for (i = 0; i < t->hsize; i++) {
 		struct server	*s, *next;
 
@@ -1724,7 +2269,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	    server_len >= sizeof(struct sockaddr_in)) ||
 	    (server->sa_family == AF_INET6 &&
 	    server_len >= sizeof(struct sockaddr_in6))) ||
-	    (flags & ~(unsigned)TRANSPORT_Q_TCP) != 0)
+	    (flags & ~(unsigned)(TRANSPORT_Q_TCP | TRANSPORT_Q_DICT)) != 0)
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
@@ -1740,6 +2285,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		goto fail;
 	q->fd = -1;
+	q->last_slot = -1;
 	if ((q->qname = strdup(qname)) == NULL ||
 	    (qd = getdns_dict_create()) == NULL ||
 	    getdns_dict_set_bindata(qd, "qname", name) ||
@@ -1753,7 +2299,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 		goto fail;
 	q->qwire_len = len;
 	if ((q->ev_timer = evtimer_new(t->base, query_timer_cb, q)) == NULL ||
-	    (q->ev_io = event_new(t->base, -1, 0, udp_read_cb, q)) == NULL)
+	    (q->ev_io = event_new(t->base, -1, 0, tcp_io_cb, q)) == NULL)
 		goto fail;
 	server_len = server->sa_family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
@@ -1766,6 +2312,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	q->arg = arg;
 	q->qtype = qtype;
 	q->next_tcp = (flags & TRANSPORT_Q_TCP) != 0;
+	q->dict = !t->o.no_dict || (flags & TRANSPORT_Q_DICT) != 0;
 	q->state = Q_PENDING;
 	q->t_queued = now_ms();
 	s->refs++;

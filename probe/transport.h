@@ -3,8 +3,9 @@
  * directly (RD=0, EDNS0 with DO=1), never through a cache.
  *
  * One struct transport per caller-owned libevent event_base. Queries go
- * out over UDP on their own non-blocking sockets; a TC=1 answer is asked
- * again over TCP. Each query ends in exactly one callback, from the event
+ * out over UDP on a pool of non-blocking sockets shared by all queries,
+ * rotated for fresh random ports (RFC 5452; see transport.c); a TC=1
+ * answer is asked again over TCP, one connection per query. Each query ends in exactly one callback, from the event
  * loop, never from inside transport_query().
  *
  * Load is bounded three ways: at most max_inflight queries are on the
@@ -13,8 +14,9 @@
  * per_server_qps new packets per second, retries and TCP fallbacks
  * included, so a large monitored set never floods one server.
  *
- * Wire format is built and parsed by getdns; what comes back from the
- * network is first checked here (see transport_parse_reply()).
+ * Wire format is built by getdns; what comes back from the network is
+ * checked and walked here (see transport_parse_reply()), then handed on
+ * as that walk (view) and, unless no_dict, parsed by getdns (msg).
  */
 #ifndef DNSSECMON_TRANSPORT_H
 #define DNSSECMON_TRANSPORT_H
@@ -31,6 +33,35 @@
 struct event_base;
 struct transport;
 
+/*
+ * An accepted answer as the transport's own walk saw it: where each RR
+ * is in the wire (every offset and length checked to lie inside it,
+ * every name in it made of backward pointers only). probe/answer.c reads
+ * records from this, so an answer is parsed once, not walked and then
+ * parsed again by getdns.
+ */
+enum transport_section { TS_ANSWER, TS_AUTHORITY, TS_ADDITIONAL };
+
+struct transport_rr {
+	uint16_t	owner;		/* offset of the owner name */
+	uint16_t	type;
+	uint16_t	class;
+	uint16_t	rdata;		/* offset of the rdata */
+	uint16_t	rdlen;
+	uint8_t		section;	/* enum transport_section */
+	uint32_t	ttl;
+};
+
+/* A message of 65,535 bytes holds at most 5,957 RRs of 11 bytes. */
+#define TRANSPORT_MAX_RRS	5958
+
+struct transport_msg {
+	const uint8_t			*wire;
+	size_t				 len;
+	unsigned			 n_rr;
+	const struct transport_rr	*rr;
+};
+
 struct transport_opts {
 	int		timeout_ms;	/* first UDP attempt; doubles per retry
 					   (capped at 16 x); default 1000 */
@@ -41,9 +72,11 @@ struct transport_opts {
 	int		deadline_ms;	/* whole query from its first packet, TCP
 					   included; 0 = only the per-attempt
 					   limits above; default 0 */
-	int		max_inflight;	/* queries on the wire, each holding one
-					   socket; default 1000, and lowered at
-					   create to fit RLIMIT_NOFILE */
+	int		max_inflight;	/* queries on the wire (each may hold a
+					   TCP connection); default 1000; at
+					   create the soft RLIMIT_NOFILE is
+					   raised to fit it where the hard one
+					   allows, else it is lowered to fit */
 	int		max_queued;	/* queries waiting for a slot or a rate
 					   token; default 200000 (~700 B each) */
 	int		per_server_qps;	/* packets per second to one address +
@@ -52,6 +85,9 @@ struct transport_opts {
 					   at least 1 */
 	uint16_t	edns_bufsize;	/* advertised UDP size, 512..65535;
 					   default 1232 */
+	bool		no_dict;	/* OK answers come as the view only,
+					   msg NULL (but with TRANSPORT_Q_DICT):
+					   no getdns parse; default false */
 };
 
 enum transport_status {
@@ -75,7 +111,9 @@ struct transport_result {
 	uint16_t		 qtype;
 	const struct sockaddr	*server;
 	socklen_t		 server_len;
-	const getdns_dict	*msg;		/* parsed answer, OK only */
+	const getdns_dict	*msg;		/* parsed answer, OK only, unless
+						   no_dict */
+	const struct transport_msg *view;	/* the same, as walked; OK only */
 	const uint8_t		*wire;		/* raw answer, OK/MALFORMED */
 	size_t			 wire_len;
 	int			 rcode;		/* with EDNS extended bits; -1 when
@@ -102,6 +140,8 @@ struct transport_stats {
 	uint64_t	ok, timeouts, neterrs, malformed, cancelled;
 	uint64_t	udp_sent;	/* UDP packets, retries included */
 	uint64_t	tcp_sent;	/* TCP queries */
+	uint64_t	udp_sockets;	/* UDP sockets opened (the pool and
+					   its rotation) */
 	uint64_t	retries;	/* UDP re-sends after a timeout */
 	uint64_t	tc_fallbacks;
 	uint64_t	bad_answers;	/* unacceptable UDP answers ignored */
@@ -152,6 +192,8 @@ int	transport_query(struct transport *t, const struct sockaddr *server,
 /* transport_query_flags() flags. */
 #define TRANSPORT_Q_TCP		0x1	/* ask over TCP only, never UDP: does
 					   the server answer over TCP at all? */
+#define TRANSPORT_Q_DICT	0x2	/* a getdns dict of the answer even
+					   with no_dict */
 
 /* transport_query() with flags (0: the same as transport_query()). */
 int	transport_query_flags(struct transport *t, const struct sockaddr *server,
@@ -195,5 +237,15 @@ enum transport_reply {
 enum transport_reply transport_parse_reply(const uint8_t *wire, size_t len,
 	    const char *qname, uint16_t qtype, uint16_t id, int flags,
 	    getdns_dict **out, char *err, size_t errlen);
+
+/*
+ * The same checks, then *view describes wire (caller storage: rrs has
+ * TRANSPORT_MAX_RRS entries) instead of a getdns parse. view->wire is
+ * wire: valid as long as the caller keeps it.
+ */
+enum transport_reply transport_view_reply(const uint8_t *wire, size_t len,
+	    const char *qname, uint16_t qtype, uint16_t id, int flags,
+	    struct transport_msg *view, struct transport_rr *rrs, char *err,
+	    size_t errlen);
 
 #endif /* DNSSECMON_TRANSPORT_H */

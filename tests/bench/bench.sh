@@ -35,6 +35,10 @@
 # BENCH_CACHE (build/bench-cache), BENCH_TIMEOUT (1s), BENCH_DOMAINS (500),
 # BENCH_QUERIES (2000): the daemon's timeout, max_concurrent_domains,
 # max_queries_in_flight (see the config written below for why these values).
+# BENCH_MIXED=1 (make bench MIXED=1): the zones in mixed states instead of all
+# healthy (genzones.py --mixed: 84% healthy, broken, stale DS, insecure, expired
+# signatures, and 3% with a third name server, $NET.33, that never answers:
+# tests/bench/silent.py); it then prints, for each planted state, the verdicts.
 set -euo pipefail
 export LC_ALL=C
 
@@ -64,9 +68,12 @@ export TESTBED_NS_A=$NET.31 TESTBED_NS_B=$NET.32
 export TESTBED_RESOLVER=$NET.41
 export TESTBED_BENCH_ZONES=$N
 export TESTBED_BENCH_CACHE=${BENCH_CACHE:-$TOP/build/bench-cache}
+MIXED=${BENCH_MIXED:-0}
+[[ $MIXED =~ ^[01]$ ]] || die "BENCH_MIXED='$MIXED': 0 or 1"
+export TESTBED_BENCH_MIXED=$MIXED TESTBED_BENCH_DEAD=$NET.33
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnssecmon-bench.XXXXXX")
-UP_PID="" RUN_PID="" PERF_PID="" TB_UP=0
+UP_PID="" RUN_PID="" PERF_PID="" SILENT_PID="" TB_UP=0
 
 stop_pid() { # pid: SIGTERM, wait up to 15 s, then SIGKILL; only our own children
     local pid=$1 i
@@ -84,6 +91,7 @@ cleanup() {
     stop_pid "$UP_PID"
     stop_pid "$RUN_PID"
     stop_pid "$PERF_PID"
+    stop_pid "$SILENT_PID"
     if [ "$TB_UP" = 1 ]; then
         "$TB" down 2>>"$TMP/testbed.log" || say "testbed down failed: $(tail -n 3 "$TMP/testbed.log")"
     fi
@@ -99,7 +107,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- 1. the testbed
-say "$N domains; testbed in $TESTBED_DIR on $NET.11-41, TLD $TLD"
+say "$N domains$([ "$MIXED" = 1 ] && echo " in mixed states"); testbed in $TESTBED_DIR on $NET.11-41, TLD $TLD"
 "$TB" up 2>"$TMP/testbed.log" & UP_PID=$!
 if ! wait "$UP_PID"; then
     UP_PID=""
@@ -116,7 +124,8 @@ grep -E '^testbed: (bench|up in)' "$TMP/testbed.log" | sed 's/^testbed: /bench: 
 # max_concurrent_domains 500 (the default): enough domains in flight to keep both cores
 #   busy; more only lengthens queues and adds memory (tests/bench/README.md).
 # max_queries_in_flight 2000 (the default): 500 domains x 4 questions in the child
-#   phase; each in-flight query holds one UDP socket, so the fd limit is raised below.
+#   phase; UDP questions share a pool of sockets, but each TCP one holds a socket of
+#   its own, so the fd limit is raised below.
 # per_server_qps 0: the point is to find the engine's own ceiling; a production
 #   config would set it (the dnsperf ceiling below is what one server takes).
 CONF=$TMP/dnssecmon.yaml
@@ -148,6 +157,14 @@ CONFIG_SECS=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
 say "run -n of a 100000-domain configuration: $CONFIG_SECS s"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# ---- 2c. mixed states: the server that never answers
+if [ "$MIXED" = 1 ]; then
+    python3 "$HERE/silent.py" "$NET.33" >"$TMP/silent.log" 2>&1 & SILENT_PID=$!
+    for i in $(seq 50); do grep -q '^silent: on' "$TMP/silent.log" && break
+        kill -0 "$SILENT_PID" 2>/dev/null || break; sleep 0.1; done
+    grep -q '^silent: on' "$TMP/silent.log" || { cat "$TMP/silent.log" >&2; die "silent.py did not start"; }
+fi
+
 # ---- 3. one cycle
 # The machine may be shared: its load says how much the cycle had to itself.
 say "running: dnssecmon run -c $CONF --once (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -169,7 +186,19 @@ CPU=$(awk -F= '$1 == "utime" { u = $2 } $1 == "stime" { s = $2 } END { printf "%
 GOOD=$(grep -c ': stable (ok, validation secure)' "$TMP/dnssecmon.log" || true)
 say "${ROUND#*round: }"
 say "dnssecmon CPU: $CPU; $GOOD of $CHECKS domains stable with validation secure"
-if [ "$GOOD" != "$N" ]; then
+if [ "$MIXED" = 1 ]; then
+    # Each planted state: how many zones, and the verdicts they got (state,
+    # severity, validation), most common first.
+    STATES=$TESTBED_BENCH_CACHE/$TLD-$N-mixed/zones.state
+    awk 'NR == FNR { st[$1] = $2; next }
+         /^dnssecmon: b[0-9]+\.[^:]+: / {
+             z = $2; sub(/:$/, "", z); if (!(z in st)) next
+             v = $0; sub(/^[^:]*: [^:]*: /, "", v); sub(/\).*/, ")", v)
+             n[st[z] "|" v]++ }
+         END { for (k in n) { split(k, a, "|"); printf "%s\t%d\t%s\n", a[1], n[k], a[2] } }' \
+        "$STATES" "$TMP/dnssecmon.log" | sort -k1,1 -k2,2nr |
+        awk -F'\t' '{ printf "bench: mixed: planted %s: %d %s\n", $1, $2, $3 }' >&2
+elif [ "$GOOD" != "$N" ]; then
     say "not all domains came out healthy; the first others:"
     grep -E ': (stable|rotation|ds_updated|stale|broken|insecure|unknown)' "$TMP/dnssecmon.log" |
         grep -v ': stable (ok, validation secure)' | head -n 5 >&2 || true

@@ -2,6 +2,7 @@
 """genzones.py - N small DNSSEC-signed zones for the benchmark, fast.
 
     genzones.py --tld bench --count 10000 --out DIR [--jobs 2]
+                [--mixed --dead-addr ADDR]
 
 Writes into DIR (which must not exist; it is created, filled and only then
 renamed into place by the caller):
@@ -10,6 +11,14 @@ renamed into place by the caller):
   zones.list                    the zone names, one a line
   tld.part                      their delegations for the TLD zone: NS and DS
   stamp                         generator version, signing time, expiry
+
+With --mixed (the bench's mixed-state run), zones are planted in states by
+their number (zones.state lists each zone's): 84% healthy, 4% broken (the DS
+at the TLD matches no key), 3% stale (a second DS for a key that is gone),
+3% insecure (no DS), 3% expired (every signature expired 10 days ago) and 3%
+"deadns": a third name server deadns.<tld> (ADDR, where the bench runs a
+server that never answers). The zones BIND checks (first, middle, last)
+are always healthy.
 
 Every zone has the shape of the testbed's scenario zones (SOA, NS
 ns1/ns2.dnshost.<tld>., www A 127.0.0.80, DNSKEY, CDS, CDNSKEY) and is signed
@@ -110,11 +119,23 @@ class Signer:
             owner, ttl, TYPE_NAMES[rtype], ALG, labels, ttl, utc(self.expiration),
             utc(self.inception), tag, zone, sig)
 
-    def zone(self, zone, tld, serial):
+    def zone(self, zone, tld, serial, state="healthy"):
         """(zone file text, TLD delegation text) for one zone."""
+        if state == "expired":
+            saved = self.inception, self.expiration
+            self.inception, self.expiration = serial - 40 * 86400, serial - 10 * 86400
+            try:
+                return self._zone(zone, tld, serial, state)
+            finally:
+                self.inception, self.expiration = saved
+        return self._zone(zone, tld, serial, state)
+
+    def _zone(self, zone, tld, serial, state):
         zw = wire_name(zone)
         www = "www." + zone
         ns = ["ns1.dnshost.%s." % tld, "ns2.dnshost.%s." % tld]
+        if state == "deadns":
+            ns = ["ns1.dnshost.%s." % tld, "deadns.%s." % tld]
         soa_rd = (wire_name(ns[0]) + wire_name("hostmaster." + zone) +
                   struct.pack("!IIIII", serial, 3600, 900, 604800, NEG_TTL))
         ns_rd = [wire_name(n) for n in ns]
@@ -150,8 +171,17 @@ class Signer:
             "%s %d IN NSEC %s A RRSIG NSEC" % (www, NEG_TTL, zone),
             self.rrsig(www, 3, T_NSEC, NEG_TTL, [nsec_www], *Z, zone, zw),
         ]
-        deleg = "%s %d IN NS %s\n%s %d IN NS %s\n%s %d IN DS %s\n" % (
-            zone, TTL, ns[0], zone, TTL, ns[1], zone, TTL, ds_text)
+        deleg = "%s %d IN NS %s\n%s %d IN NS %s\n" % (zone, TTL, ns[0], zone, TTL, ns[1])
+        if state == "broken":       # a DS that matches no key
+            bad = bytearray(ds_digest)
+            bad[-1] ^= 0xFF
+            deleg += "%s %d IN DS %d %d 2 %s\n" % (zone, TTL, self.ksk_tag, ALG, bad.hex().upper())
+        elif state != "insecure":
+            deleg += "%s %d IN DS %s\n" % (zone, TTL, ds_text)
+        if state == "stale":        # and one for a key that is gone
+            gone = hashlib.sha256(zw + b"gone").digest()
+            deleg += "%s %d IN DS %d %d 2 %s\n" % (zone, TTL, (self.ksk_tag + 1) & 0xFFFF,
+                                                    ALG, gone.hex().upper())
         return "\n".join(lines) + "\n", deleg
 
 
@@ -163,13 +193,25 @@ def _init(ksk_pem, zsk_pem, inception, expiration):
     _signer = Signer(ksk_pem, zsk_pem, inception, expiration)
 
 
+def state_of(i, count, mixed):
+    """The planted state of zone number i (see the module's text)."""
+    if not mixed or i in (1, (count + 1) // 2, count):
+        return "healthy"
+    k = i % 100
+    for limit, state in ((84, "healthy"), (88, "broken"), (91, "stale"),
+                         (94, "insecure"), (97, "expired")):
+        if k < limit:
+            return state
+    return "deadns"
+
+
 def _work(args):
     """Sign zones [lo, hi): write their files, return their delegations."""
-    lo, hi, tld, serial, zdir = args
+    lo, hi, tld, serial, zdir, count, mixed = args
     parts = []
     for i in range(lo, hi):
         zone = "b%06d.%s." % (i, tld)
-        text, deleg = _signer.zone(zone, tld, serial)
+        text, deleg = _signer.zone(zone, tld, serial, state_of(i, count, mixed))
         with open(os.path.join(zdir, zone[:-1] + ".zone"), "w") as f:
             f.write(text)
         parts.append(deleg)
@@ -182,7 +224,11 @@ def main():
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--mixed", action="store_true")
+    ap.add_argument("--dead-addr", default="")
     a = ap.parse_args()
+    if a.mixed and not a.dead_addr:
+        sys.exit("genzones: --mixed needs --dead-addr")
     if a.count < 1 or a.count > 999999:
         sys.exit("genzones: --count must be 1..999999")
     t0 = time.time()
@@ -197,7 +243,7 @@ def main():
     inception, expiration = now - 86400, now + VALIDITY_DAYS * 86400
     serial = now
     chunk = 500
-    tasks = [(lo, min(lo + chunk, a.count + 1), a.tld, serial, zdir)
+    tasks = [(lo, min(lo + chunk, a.count + 1), a.tld, serial, zdir, a.count, a.mixed)
              for lo in range(1, a.count + 1, chunk)]
     initargs = (ksk_pem, zsk_pem, inception, expiration)
     if a.jobs > 1 and len(tasks) > 1:
@@ -208,13 +254,19 @@ def main():
         parts = [_work(t) for t in tasks]
     with open(os.path.join(a.out, "tld.part"), "w") as f:
         f.write("; %d bench delegations, generated by tests/bench/genzones.py\n" % a.count)
+        if a.mixed:
+            f.write("deadns.%s. %d IN A %s\n" % (a.tld, TTL, a.dead_addr))
         f.writelines(parts)
+    with open(os.path.join(a.out, "zones.state"), "w") as f:
+        f.writelines("b%06d.%s %s\n" % (i, a.tld, state_of(i, a.count, a.mixed))
+                     for i in range(1, a.count + 1))
     with open(os.path.join(a.out, "zones.list"), "w") as f:
         f.writelines("b%06d.%s\n" % (i, a.tld) for i in range(1, a.count + 1))
     with open(os.path.join(a.out, "stamp"), "w") as f:
-        f.write("version=%d\ntld=%s\ncount=%d\nsigned=%d\nexpires=%d\nksk_tag=%d\nzsk_tag=%d\n" % (
-            VERSION, a.tld, a.count, now, expiration, _signer_tags(initargs)[0],
-            _signer_tags(initargs)[1]))
+        f.write("version=%d\ntld=%s\ncount=%d\nsigned=%d\nexpires=%d\nksk_tag=%d\nzsk_tag=%d\n"
+                "mixed=%s\n" % (
+                    VERSION, a.tld, a.count, now, expiration, _signer_tags(initargs)[0],
+                    _signer_tags(initargs)[1], a.dead_addr if a.mixed else "no"))
     print("genzones: %d zones signed in %.1f s" % (a.count, time.time() - t0), file=sys.stderr)
 
 

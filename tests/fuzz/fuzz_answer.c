@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: any bytes as the answer to one of the probe's
  * questions about "healthy.lab", through the same acceptance and parse
- * step the transport applies (transport_parse_reply), then through the
+ * step the transport applies (transport_view_reply), then through the
  * code that copies records into an observation (probe/answer.c) and the
  * classifier. Seeds in corpus_answer/ are real testbed answers.
  */
@@ -14,6 +14,7 @@
 #include "probe/transport.h"
 
 static struct probe_result	 r;
+static struct transport_rr	 rrs[TRANSPORT_MAX_RRS];
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -23,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t	 types[] = { 2, 43, 48, 6, 59, 60 };
 	struct referral		*ref;
 	struct probe_policy	 pol;
-	getdns_dict		*msg;
+	struct transport_msg	 view, *msg = &view;
 	char			 err[128];
 	size_t			 i;
 	uint16_t		 id;
@@ -32,9 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	id = (uint16_t)(data[0] << 8 | data[1]);
 	for (i = 0; i < sizeof(types) / sizeof(*types); i++) {
-		msg = NULL;
-		if (transport_parse_reply(data, size, "healthy.lab", types[i],
-		    id, 0, &msg, err, sizeof(err)) != TRANSPORT_REPLY_OK)
+		if (transport_view_reply(data, size, "healthy.lab", types[i],
+		    id, 0, &view, rrs, err, sizeof(err)) != TRANSPORT_REPLY_OK)
 			continue;
 		memset(&r, 0, sizeof(r));
 		strcpy(r.domain, "healthy.lab");
@@ -73,7 +73,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		probe_policy_defaults(&pol);
 		probe_classify(&r, &pol, 1800000000);
-		getdns_dict_destroy(msg);
 	}
 	return 0;
 }

@@ -24,7 +24,8 @@ Behaviour is chosen by the rightmost label of the query name, so
   trunc      the message ends in the middle of the answer RR
   silent     never answers
   slow       answers after 1.5 s
-  garbage    three datagrams of random bytes (one with the right ID)
+  garbage    three datagrams of random bytes (the second, 12 bytes or
+             more, with the right ID)
   tcpclose   TC=1 over UDP, TCP connection closed at once
   tcpslow    TC=1 over UDP, TCP answer dribbled 1 byte per 100 ms
   tcpbad     TC=1 over UDP, TCP answer with a wrong ID
@@ -256,9 +257,13 @@ def special_answer(q, kind):
 def garbage(q):
     out = []
     for i in range(3):
-        n = random.choice([0, 1, 11, 12, 40, 300, 600])
+        # The one with the ID is never a runt: a client that shares its
+        # UDP sockets between questions can put a datagram down to a
+        # question only by its ID (or question); runts are only counted.
+        n = random.choice([12, 40, 300, 600] if i == 1 else
+                          [0, 1, 11, 12, 40, 300, 600])
         b = bytearray(os.urandom(n))
-        if i == 1 and n >= 2:
+        if i == 1:
             b[0:2] = struct.pack("!H", q["id"])
         out.append(bytes(b))
     return out

@@ -15,6 +15,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -193,6 +194,9 @@ struct res {
 	enum transport_status	 status;
 	int			 rcode;
 	bool			 aa, tc, tcp, tc_fallback, msg;
+	bool			 view;		/* r->view handed */
+	bool			 view_ok;	/* it lists the header's RRs,
+						   the dict's answers too */
 	unsigned		 attempts, bad;
 	uint32_t		 latency_ms;
 	size_t			 wire_len;
@@ -252,6 +256,18 @@ record_cb(void *arg, const struct transport_result *r)
 		first_answer(r->msg, x->data, sizeof(x->data));
 		if (getdns_dict_get_list(r->msg, "answer", &an) == 0)
 			getdns_list_get_length(an, &x->ancount);
+	}
+	x->view = r->view != NULL;
+	if (r->view != NULL) {
+		const uint8_t	*w = r->view->wire;
+		unsigned	 i, n_an = 0;
+
+		for (i = 0; i < r->view->n_rr; i++)
+			n_an += r->view->rr[i].section == TS_ANSWER;
+		x->view_ok = r->view->len == r->wire_len &&
+		    r->view->n_rr == (unsigned)(w[6] << 8 | w[7]) +
+		    (unsigned)(w[8] << 8 | w[9]) + (unsigned)(w[10] << 8 | w[11])
+		    && (r->msg == NULL || n_an == x->ancount);
 	}
 	snprintf(x->error, sizeof(x->error), "%s", r->error ? r->error : "");
 	/* loopbreak, not loopexit: a break outside the loop (cancel_all
@@ -535,7 +551,9 @@ test_api(int fd0)
 		ask(t, &servers[0].sa, "silent.", 1, &x[i]);
 	i = spin_until(t, stats_inflight, 10, HANG_MS);
 	ok(i, "api: 10 in flight before destroy (%u)", stats_inflight(t));
-	ok(count_fds() >= fd0 + 10, "api: they hold sockets");
+	/* UDP sockets are pooled: between 1 and 10 for 10 questions */
+	ok(count_fds() > fd0 && count_fds() <= fd0 + 10,
+	    "api: they hold pooled sockets (%d)", count_fds() - fd0);
 	transport_destroy(t);
 	for (i = 0; i < 10; i++)
 		if (x[i].done != 0)
@@ -777,6 +795,11 @@ test_hostile(void)
 
 	is_int(signed_.status, TRANSPORT_OK, "signed.: DNSKEY+RRSIG+NS parse");
 	is_int(signed_.ancount, 3, "signed.: 3 answer RRs");
+	ok(signed_.view && signed_.view_ok, "signed.: the walk's view lists "
+	    "every RR of the three sections, the same answers as getdns");
+	ok(nxd.view && nxd.view_ok, "nxdomain.: the view lists every RR");
+	ok(big.view && big.view_ok, "big.: the view of the TCP answer");
+	ok(!icmp.view && !wrongid.view, "no view without an answer");
 	is_int(nxd.status, TRANSPORT_OK, "nxdomain.: SOA/NSEC3/NSEC parse");
 	is_int(nxd.rcode, 3, "nxdomain.: rcode NXDOMAIN");
 	is_int(icmp.status, TRANSPORT_NETERR,
@@ -884,10 +907,67 @@ test_inflight(void)
 	free(x);
 }
 
+/* A soft fd limit under what max_inflight needs is raised where the hard
+ * one allows (systemd's default soft limit is 1024). */
 static void
-test_throughput(void)
+test_rlimit(void)
+{
+	struct transport_opts	 o;
+	struct transport	*t;
+	struct rlimit		 saved, low, now;
+
+	bool			 room;
+
+	if (!ok(getrlimit(RLIMIT_NOFILE, &saved) == 0, "rlimit: read"))
+		return;
+	/* 2000 + 64 + 4 x 125 pool sockets: raised only if the hard limit
+	 * has room for all of it, else left alone (max_inflight shrinks) */
+	room = saved.rlim_max == RLIM_INFINITY || saved.rlim_max >= 2564;
+	low = saved;
+	low.rlim_cur = 256;
+	setrlimit(RLIMIT_NOFILE, &low);
+	transport_opts_default(&o);
+	o.max_inflight = 2000;
+	t = transport_create(base, &o);
+	getrlimit(RLIMIT_NOFILE, &now);
+	ok(t != NULL && (room ? now.rlim_cur >= 2564 : now.rlim_cur == 256),
+	    "rlimit: soft limit 256 %s %llu for max_inflight 2000 (hard %llu)",
+	    room ? "raised to" : "kept at", (unsigned long long)now.rlim_cur,
+	    (unsigned long long)saved.rlim_max);
+	transport_destroy(t);
+	setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+/* no_dict: the view only, unless the query asks for the dict. */
+static void
+test_no_dict(void)
+{
+	struct transport_opts	 o;
+	struct transport	*t;
+	struct res		 x[2];
+
+	transport_opts_default(&o);
+	o.no_dict = true;
+	t = transport_create(base, &o);
+	ask(t, &servers[0].sa, "signed.", GETDNS_RRTYPE_DNSKEY, &x[0]);
+	memset(&x[1], 0, sizeof(x[1]));
+	if (transport_query_flags(t, (const struct sockaddr *)&servers[0].sa,
+	    sizeof(servers[0].sa), "signed.", GETDNS_RRTYPE_DNSKEY,
+	    TRANSPORT_Q_DICT, record_cb, &x[1]) == 0)
+		pending++;
+	run(5000);
+	ok(x[0].status == TRANSPORT_OK && !x[0].msg && x[0].view &&
+	    x[0].view_ok, "no_dict: the view, no getdns dict");
+	ok(x[1].status == TRANSPORT_OK && x[1].msg && x[1].view_ok &&
+	    x[1].ancount == 3, "no_dict: TRANSPORT_Q_DICT still gets the dict");
+	transport_destroy(t);
+}
+
+static void
+test_throughput(int fd0)
 {
 	struct transport	*t = mk(1000, 2, 2000, 0, 500, 0);
+	struct transport_stats	 st;
 	struct res		*x = calloc(5000, sizeof(*x));
 	char			 name[32];
 	uint64_t		 t0, el;
@@ -906,6 +986,20 @@ test_throughput(void)
 	tap_diag("throughput: 5000 queries in %llu ms, %.0f/s (two python "
 	    "servers are the bottleneck)", (unsigned long long)el,
 	    el ? 5000.0 * 1000 / (double)el : 0.0);
+	/*
+	 * max_inflight 500: a pool of 500 / 16 = 31 sockets a family. The
+	 * questions share them (not one socket each), and sockets are
+	 * rotated for fresh ports (more opened than the pool holds); the
+	 * retired ones are closed once their answers are in.
+	 */
+	transport_stats(t, &st);
+	ok(st.udp_sockets > 31 && st.udp_sockets <= 500,
+	    "pool: %llu UDP packets went out on %llu sockets",
+	    (unsigned long long)st.udp_sent,
+	    (unsigned long long)st.udp_sockets);
+	ok(count_fds() > fd0 && count_fds() <= fd0 + 31,
+	    "pool: %d sockets open when idle, at most the pool",
+	    count_fds() - fd0);
 	transport_destroy(t);
 	free(x);
 }
@@ -945,7 +1039,9 @@ main(void)
 	is_int(count_fds(), fd0, "fds: none left after hostile cases");
 	test_rate();
 	test_inflight();
-	test_throughput();
+	test_no_dict();
+	test_rlimit();
+	test_throughput(fd0);
 	is_int(count_fds(), fd0, "fds: none left at the end");
 
 	event_free(guard);
