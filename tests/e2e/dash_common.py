@@ -68,6 +68,18 @@ def host_event(which, zone, request_id, updated_at=None, ds=None):
     return json.dumps(e).encode()
 
 
+def new_ksk_ds(env, zone):
+    """(tag, alg, digest type, HEX) of zone's ksk_new in the testbed, as
+    a DNS host announces it: its SHA-256 DS from dnssec-dsfromkey."""
+    with open(os.path.join(env["TESTBED_KEYS"], zone, "roles")) as f:
+        roles = dict(line.split() for line in f if line.strip())
+    key = os.path.join(env["TESTBED_KEYS"], zone, roles["ksk_new"] + ".key")
+    out = subprocess.run(["dnssec-dsfromkey", "-2", key], capture_output=True,
+                         text=True, check=True).stdout.split()
+    # ZONE. IN DS TAG ALG TYPE HEX
+    return out[3], out[4], out[5], out[6]
+
+
 def get_json(port, path):
     status, _, body = request(port, "GET", path)
     return status, json.loads(body) if body else None

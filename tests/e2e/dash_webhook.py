@@ -44,16 +44,6 @@ def switch(state):
     return p.returncode == 0
 
 
-def new_ksk_ds():
-    """(tag, alg, digest type, HEX) of the switch zone's ksk_new."""
-    with open(os.path.join(env["TESTBED_KEYS"], ZONE, "roles")) as f:
-        roles = dict(line.split() for line in f if line.strip())
-    key = os.path.join(env["TESTBED_KEYS"], ZONE, roles["ksk_new"] + ".key")
-    out = subprocess.run(["dnssec-dsfromkey", "-2", key], capture_output=True,
-                         text=True, check=True).stdout.split()
-    # ZONE. IN DS TAG ALG TYPE HEX
-    return out[3], out[4], out[5], out[6]
-
 
 def event(which, request_id, updated_at, ds):
     return dc.host_event(which, ZONE, request_id, updated_at, ds)
@@ -100,7 +90,7 @@ try:
     d.start()
     t.ok(d.ready(), "the daemon is ready")
     t.is_(domain().get("state"), "stable", "%s is stable before the event" % ZONE)
-    ds = new_ksk_ds()
+    ds = dc.new_ksk_ds(env, ZONE)
     host_start = int(time.time()) - 86400
 
     # Start: opens a rotation with the host's time.

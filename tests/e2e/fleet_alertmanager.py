@@ -317,15 +317,6 @@ def host_rotations(d):
             r.get("external_id") == HOST_ID]
 
 
-def new_ksk_ds():
-    """(tag, alg, digest type, HEX) of the switch zone's ksk_new."""
-    with open(os.path.join(env["TESTBED_KEYS"], ZONE, "roles")) as f:
-        roles = dict(line.split() for line in f if line.strip())
-    key = os.path.join(env["TESTBED_KEYS"], ZONE, roles["ksk_new"] + ".key")
-    out = subprocess.run(["dnssec-dsfromkey", "-2", key], capture_output=True,
-                         text=True, check=True).stdout.split()
-    return out[3], out[4], out[5], out[6]
-
 
 try:
     t.ok(os.access(AM_BIN, os.X_OK), "prometheus-alertmanager is installed")
@@ -570,7 +561,7 @@ try:
     t.ok(dc.wait_for(lambda: status_topics().get(
         "dnssecmon/status/replica-a") == "online", 60),
         "A's own status topic is online again")
-    ds = new_ksk_ds()
+    ds = dc.new_ksk_ds(env, ZONE)
     host_start = int(time.time()) - 3600
     body = dc.host_event("rotation_start", ZONE, HOST_ID,
                          time.strftime("%Y-%m-%dT%H:%M:%SZ",

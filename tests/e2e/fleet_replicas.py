@@ -69,15 +69,6 @@ def utc(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def new_ksk_ds():
-    """(tag, alg, digest type, HEX) of the switch zone's ksk_new."""
-    with open(os.path.join(env["TESTBED_KEYS"], ZONE, "roles")) as f:
-        roles = dict(line.split() for line in f if line.strip())
-    key = os.path.join(env["TESTBED_KEYS"], ZONE, roles["ksk_new"] + ".key")
-    out = subprocess.run(["dnssec-dsfromkey", "-2", key], capture_output=True,
-                         text=True, check=True).stdout.split()
-    return out[3], out[4], out[5], out[6]
-
 
 def event(which, request_id, updated_at, ds):
     return dc.host_event(which, ZONE, request_id, updated_at, ds)
@@ -135,7 +126,7 @@ try:
     t.is_(status_topics(), want, "... and no other status topic")
 
     # ---- a start posted to A reaches B's store
-    ds = new_ksk_ds()
+    ds = dc.new_ksk_ds(env, ZONE)
     host_start = int(time.time()) - 86400
     start = event("rotation_start", "e2e-fleet-start-%d" % os.getpid(),
                   utc(host_start), ds)
