@@ -179,6 +179,15 @@ ds_line(struct probe_result *r, const struct probe_key *k,
 		    "8 first)", k->key_tag, k->algorithm, name ? name : "?");
 		return;
 	}
+	/* A DS for a key whose signature over the DNSKEY RRset does not
+	 * verify would anchor the zone to a signature validators reject. */
+	if (k >= r->keys && k < r->keys + r->n_keys &&
+	    probe_key_sig_verified(r, (unsigned)(k - r->keys)) == 0) {
+		snprintf(out, outlen, "(no DS offered for key %u: its signature "
+		    "over the DNSKEY RRset does not verify on every server that "
+		    "serves it; have the signer re-sign first)", k->key_tag);
+		return;
+	}
 	if ((i = publish_add(r, k, owner, olen, 2)) < 0)
 		goto fail;
 	d = &r->publish[i];

@@ -1194,6 +1194,9 @@ main(void)
 		probe_policy_defaults(&P);
 		is_int(probe_key_sig_verified(&R, k2), 1,
 		    "probe_key_sig_verified: 1 where it verifies everywhere");
+		ok(R.n_publish > 0 &&
+		    R.publish[0].key_tag == R.keys[k2].key_tag,
+		    "... and k2's DS is the one to publish");
 		/* k2's RRSIG over the DNSKEY RRset does not verify at b. */
 		R.keys[k2].verifies_dnskey = 1;
 		classify();
@@ -1211,6 +1214,9 @@ main(void)
 		    "cds_bogus (chain) without a CDS-applying parent: warning");
 		is_int(probe_key_sig_verified(&R, k2), 0,
 		    "probe_key_sig_verified: 0 where it does not verify");
+		ok(R.n_publish == 0,
+		    "no DS offered for a key whose signature does not verify: "
+		    "it would anchor the zone to a signature validators reject");
 		P.cds_parents = mine;
 		P.n_cds_parents = 1;
 		classify();
