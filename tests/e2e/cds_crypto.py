@@ -16,62 +16,23 @@ by key tags accepts:
 and rollstart, signed right, as the control. Key tags come from the
 testbed's key files (fresh on every `up`).
 """
-import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
 import dash_common as dc  # noqa: E402
+import scenario_common as sc  # noqa: E402
+from scenario_common import codes, problem, key  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
 env = testbed_env()
 TLD = env["TESTBED_TLD"]
-BASE = ["--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
-        env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"]]
-
-
-def check(zone, *opts, fmt="json"):
-    p = subprocess.run([BIN, "check", *BASE, "--format", fmt, *opts,
-                        "%s.%s" % (zone, TLD)],
-                       capture_output=True, text=True, timeout=120)
-    d = None
-    if fmt == "json":
-        try:
-            d = json.loads(p.stdout)["domains"][0]
-        except (ValueError, KeyError, IndexError) as e:
-            t.diag("%s: bad JSON (%s): %s %s" % (zone, e, p.stdout[:200],
-                                                  p.stderr[:200]))
-    return p, d
-
-
-def tag(zone, role):
-    """Key tag of a role, from the testbed's roles file (K<zone>.+alg+tag)."""
-    with open(os.path.join(env["TESTBED_KEYS"], "%s.%s" % (zone, TLD),
-                           "roles")) as f:
-        for line in f:
-            r, name = line.split()
-            if r == role:
-                return int(re.search(r"\+(\d+)$", name).group(1))
-    raise KeyError(role)
-
-
-def codes(d):
-    return {p["code"] for p in d["problems"]} if d else set()
-
-
-def problem(d, code):
-    return next((p for p in d["problems"] if p["code"] == code), None) \
-        if d else None
-
-
-def key(d, ktag):
-    return next((k for k in d["dnskeys"] if k["key_tag"] == ktag), None) \
-        if d else None
+SC = sc.Scenarios(t, env, BIN)
+check, tag = SC.check, SC.tag
 
 
 # --- the control: the same rollover, signed right --------------------------
