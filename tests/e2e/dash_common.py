@@ -5,6 +5,7 @@ executable)."""
 import http.client
 import json
 import os
+import re
 import sys
 import signal
 import socket
@@ -78,6 +79,26 @@ def new_ksk_ds(env, zone):
                          text=True, check=True).stdout.split()
     # ZONE. IN DS TAG ALG TYPE HEX
     return out[3], out[4], out[5], out[6]
+
+
+def readyz(d, timeout=10):
+    """(status, parsed body) of d's /readyz."""
+    status, _, body = request(d.port, "GET", "/readyz", timeout=timeout)
+    return status, json.loads(body)
+
+
+def ready_or_exit(d, guard=120):
+    """Waits for d's /readyz 200; False at once if the daemon exits."""
+    return wait_for(lambda: d.proc.poll() is not None or
+                    readyz(d)[0] == 200, guard, what="/readyz 200") \
+        and d.proc.poll() is None
+
+
+def checks_total(d):
+    """d's dnssecmon_checks_total, 0 while /metrics has none."""
+    status, _, body = request(d.port, "GET", "/metrics", timeout=10)
+    m = re.search(r"^dnssecmon_checks_total (\d+)", body.decode(), re.M)
+    return int(m.group(1)) if status == 200 and m else 0
 
 
 def get_json(port, path):

@@ -22,7 +22,6 @@ another connection so that the daemon reads it from the file again).
 """
 import json
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -39,24 +38,15 @@ TLD = env["TESTBED_TLD"]
 HEALTHY = "healthy." + TLD
 ROLLED = "rolldone." + TLD
 SECRET = "fault-corrupt-%s-Wm4" % os.getpid()
-FIX = os.path.join(dc.TOP, "tests/fixtures")
 GUARD = 120
 GARBAGE = bytes([0x0d, 0xff, 0xff, 0x7f, 0xff, 0x42]) + b"\xa5" * 58
-
-
-def start_event(zone, rid):
-    with open(os.path.join(FIX, "dnsimple-dnssec.rotation_start.json")) as f:
-        e = json.load(f)
-    e["request_identifier"] = rid
-    e["data"]["zone"]["name"] = zone
-    return json.dumps(e).encode()
 
 
 def post(d, zone, rid):
     """(status, parsed body or raw bytes) of a rotation_start."""
     status, _, body = dc.request(
         d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=start_event(zone, rid),
+        body=dc.host_event("rotation_start", zone, rid),
         headers={"Content-Type": "application/json"}, timeout=30)
     try:
         return status, json.loads(body)
@@ -67,24 +57,6 @@ def post(d, zone, rid):
 def result(reply):
     status, body = reply
     return status, body.get("result") if isinstance(body, dict) else body
-
-
-def readyz(d):
-    status, _, body = dc.request(d.port, "GET", "/readyz", timeout=10)
-    return status, json.loads(body)
-
-
-def ready(d):
-    """Waits for /readyz 200; False at once if the daemon exits."""
-    return dc.wait_for(lambda: d.proc.poll() is not None or
-                       readyz(d)[0] == 200, GUARD, what="/readyz 200") \
-        and d.proc.poll() is None
-
-
-def checks_total(d):
-    status, _, body = dc.request(d.port, "GET", "/metrics", timeout=10)
-    m = re.search(r"^dnssecmon_checks_total (\d+)", body.decode(), re.M)
-    return int(m.group(1)) if status == 200 and m else 0
 
 
 def db(path):
@@ -139,10 +111,10 @@ def malformed(d, label):
     """What the user sees while the page is bad."""
     got = dc.wait_for(lambda: (lambda r: r if r[0] == 503 and "malformed"
                                in r[1].get("store_write_error", "")
-                               else None)(readyz(d)), GUARD,
+                               else None)(dc.readyz(d)), GUARD,
                       what="/readyz 503 malformed")
     t.ok(got, "%s: /readyz 503, naming the malformed database" % label,
-         readyz(d))
+         dc.readyz(d))
     def codes():
         status, api = dc.get_json(d.port, "/api/v1/domains/" + HEALTHY)
         return [p.get("code") for p in (api or {}).get("problems", [])]
@@ -169,7 +141,7 @@ d = dc.Daemon(env, [HEALTHY, ROLLED], interval="2s", prefix="fault-corrupt",
 try:
     # ---- a database with something acknowledged in it
     d.start()
-    if not t.ok(ready(d), "the daemon is ready"):
+    if not t.ok(dc.ready_or_exit(d, GUARD), "the daemon is ready"):
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     rid0 = "fault-corrupt-0-%d" % os.getpid()
@@ -196,9 +168,9 @@ try:
     # ---- while running: the page damaged in place
     shutil.copyfile(good, d.db)
     d.start()
-    t.ok(ready(d), "running on the whole file: ready")
-    n0 = checks_total(d)
-    t.ok(dc.wait_for(lambda: checks_total(d) > n0, GUARD,
+    t.ok(dc.ready_or_exit(d, GUARD), "running on the whole file: ready")
+    n0 = dc.checks_total(d)
+    t.ok(dc.wait_for(lambda: dc.checks_total(d) > n0, GUARD,
                      what="a check"), "a check is recorded")
     c = db(d.db)
     try:
@@ -213,7 +185,7 @@ try:
     # ---- the page whole again
     overwrite(d.db, off, orig)
     touch_schema(d.db)
-    t.ok(ready(d), "page restored: ready again by itself")
+    t.ok(dc.ready_or_exit(d, GUARD), "page restored: ready again by itself")
     t.is_(result(post(d, ROLLED, rid2)), (200, "opened"),
           "page restored: the webhook sent again is acknowledged")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")

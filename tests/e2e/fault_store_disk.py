@@ -29,7 +29,6 @@ The tmpfs and the read-only bind mount are unmounted whatever happens.
 """
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -47,7 +46,6 @@ HEALTHY = "healthy." + TLD
 ROLLED = "rolldone." + TLD
 BROKEN = "broken." + TLD
 SECRET = "fault-disk-%s-Qx9" % os.getpid()
-FIX = os.path.join(dc.TOP, "tests/fixtures")
 GUARD = 120
 
 
@@ -55,42 +53,16 @@ def sh(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def start_event(zone, rid):
-    with open(os.path.join(FIX, "dnsimple-dnssec.rotation_start.json")) as f:
-        e = json.load(f)
-    e["request_identifier"] = rid
-    e["data"]["zone"]["name"] = zone
-    return json.dumps(e).encode()
-
-
 def post(d, zone, rid):
     """(status, parsed body) of a rotation_start for `zone`."""
     status, _, body = dc.request(
         d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=start_event(zone, rid),
+        body=dc.host_event("rotation_start", zone, rid),
         headers={"Content-Type": "application/json"}, timeout=30)
     try:
         return status, json.loads(body)
     except ValueError:
         return status, body
-
-
-def readyz(d):
-    status, _, body = dc.request(d.port, "GET", "/readyz", timeout=10)
-    return status, json.loads(body)
-
-
-def ready(d):
-    """Waits for /readyz 200; False at once if the daemon exits."""
-    return dc.wait_for(lambda: d.proc.poll() is not None or
-                       readyz(d)[0] == 200, GUARD, what="/readyz 200") \
-        and d.proc.poll() is None
-
-
-def checks_total(d):
-    status, _, body = dc.request(d.port, "GET", "/metrics", timeout=10)
-    m = re.search(r"^dnssecmon_checks_total (\d+)", body.decode(), re.M)
-    return int(m.group(1)) if status == 200 and m else 0
 
 
 def hook_runs(path):
@@ -152,7 +124,7 @@ try:
 
     # ---- 1. running, everything recorded
     d.start()
-    if not t.ok(ready(d), "the daemon is ready on the small disk"):
+    if not t.ok(dc.ready_or_exit(d, GUARD), "the daemon is ready on the small disk"):
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     status, body = post(d, HEALTHY, "fault-disk-1-%d" % os.getpid())
@@ -167,18 +139,18 @@ try:
     # ---- 2. the disk fills: a new domain's alert runs the hook
     d.domains = [HEALTHY, ROLLED, BROKEN]
     d.reload()
-    full = dc.wait_for(lambda: not readyz(d)[1].get("store_writes", True)
-                       and readyz(d), GUARD, what="/readyz: store write "
+    full = dc.wait_for(lambda: not dc.readyz(d)[1].get("store_writes", True)
+                       and dc.readyz(d), GUARD, what="/readyz: store write "
                        "failed")
     t.ok(os.path.exists(filled), "the hook ran and filled the disk")
     st, why = full if full else (None, {})
     t.is_(st, 503, "disk full: /readyz 503")
     t.ok("full" in why.get("store_write_error", ""),
          "disk full: /readyz names the store's error", why)
-    n0 = checks_total(d)
+    n0 = dc.checks_total(d)
     # Checks go on (and fail to record): the hook must not run again
     # while its attempt cannot be recorded.
-    t.ok(dc.wait_for(lambda: checks_total(d) >= n0 + 6, GUARD,
+    t.ok(dc.wait_for(lambda: dc.checks_total(d) >= n0 + 6, GUARD,
                      what="6 more checks"), "disk full: the daemon keeps "
          "checking")
     runs = hook_runs(runs_file)
@@ -202,7 +174,7 @@ try:
 
     # ---- 3. space returns
     os.unlink(filler)
-    t.ok(ready(d), "space back: ready again")
+    t.ok(dc.ready_or_exit(d, GUARD), "space back: ready again")
     status, body = post(d, ROLLED, rid2)
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "space back: the webhook sent again is "
@@ -214,8 +186,8 @@ try:
     want = hook_runs(runs_file)
     first = next(iter(want))
 
-    n1 = checks_total(d)
-    dc.wait_for(lambda: checks_total(d) >= n1 + 6, GUARD,
+    n1 = dc.checks_total(d)
+    dc.wait_for(lambda: dc.checks_total(d) >= n1 + 6, GUARD,
                 what="6 more checks")
     t.is_(hook_runs(runs_file).get(first), 3, "space back: the hook ran "
           "exactly 1 + retries times for its transition")
@@ -224,7 +196,7 @@ try:
 
     # ---- 4. what was acknowledged survived a restart
     d.start()
-    t.ok(ready(d), "restarted on the same file: ready")
+    t.ok(dc.ready_or_exit(d, GUARD), "restarted on the same file: ready")
     t.is_(d.stop(), 0, "and stops cleanly")
     rots = external_ids(d.db)
     t.ok("fault-disk-1-%d" % os.getpid() in rots, "after the restart: "
@@ -271,7 +243,7 @@ try:
     ro_db = d.db
     d.db = os.path.join(d.tmp, "elsewhere.sqlite")
     d.start()
-    t.ok(ready(d), "on a writable database elsewhere: ready")
+    t.ok(dc.ready_or_exit(d, GUARD), "on a writable database elsewhere: ready")
     d.db = ro_db
     d.reload()
     status, _, _ = dc.request(d.port, "GET", "/healthz", timeout=1)
@@ -282,7 +254,7 @@ try:
          "reload to the read-only directory: refused, the running "
          "configuration kept")
     t.ok(ro_db in d.log_text(), "reload: the log names the database")
-    t.is_(readyz(d)[0], 200, "reload refused: still ready, recording "
+    t.is_(dc.readyz(d)[0], 200, "reload refused: still ready, recording "
           "where it was")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
 finally:
