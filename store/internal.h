@@ -153,6 +153,8 @@ int		 store_algroll_commit(struct store *, int64_t domain_id,
 		    const struct probe_result *, time_t now);
 
 /* The schema (schema.c). */
+int		 store_schema_usable(sqlite3 *, const char *path,
+		    long long *version, char *err, size_t errlen);
 int		 store_schema_prepare(sqlite3 *, const char *path,
 		    bool readonly, char *err, size_t errlen);
 int		 store_schema_migrate(sqlite3 *, const char *path, int target,
