@@ -6,11 +6,11 @@ once (issue 13, item 8).
 tests/hostile/hostile_dns.py runs on TESTBED_HOSTILE, port 53, with
 `--default tcpslow`: it answers UDP with TC=1 and then dribbles the TCP
 answer slower than any timeout. It is the configured resolver, and the
-server of dripped.TLD (the testbed's TLD delegates it there), so that
-zNN.dripped.TLD is asked of it by the resolver path (getdns) and by the
-probe's own transport (the DS at the parent), and dripped.TLD itself as
-its child server. Names tNN.tc get TC=1 and then the whole answer over
-TCP at once.
+server of dripped.TLD (the testbed's TLD delegates it there): dNN.tcpslow
+drips from the resolver only (the root says NXDOMAIN), zNN.dripped.TLD
+also from its parent server (the probe's own transport), dripped.TLD
+also from its child server. Names tNN.tc get TC=1 and then the whole
+answer over TCP at once.
 
 Before the fix, getdns 1.6.0 asked the resolver over TCP itself: when
 its timeout cut the dripped answer short it closed the socket with a
@@ -46,10 +46,18 @@ TLD = env["TESTBED_TLD"]
 GUARD = 300
 N_DRIP = 60
 N_TC = 8
+N_PARENT = 4
 ZONE = "dripped." + TLD
-DRIP = ["z%02d.%s" % (i, ZONE) for i in range(N_DRIP)]
+# The resolver drips (the root says NXDOMAIN at once): what broke getdns.
+DRIP = ["d%02d.tcpslow" % i for i in range(N_DRIP)]
 TC = ["t%02d.tc" % i for i in range(N_TC)]
-ALL = DRIP + TC + [ZONE]
+# The resolver and the parent server drip; and ZONE, whose child server
+# drips. Each holds its check for 30 to 60 s (a TCP answer that never
+# ends costs the transport's 4 s TCP limit per question), so only a few
+# and in `check` only.
+PARENT = ["z%02d.%s" % (i, ZONE) for i in range(N_PARENT)]
+ALL = DRIP + TC + PARENT + [ZONE]
+FAST = DRIP + TC
 # libevent's own warnings ("[warn] Epoll ADD(1) on fd 13 failed",
 # "[warn] epoll_ctl: ...", "[err] ..."), and the sanitizers'.
 WARN = re.compile(r"^\[(warn|err)\]|epoll|Epoll|ERROR: \w+Sanitizer|"
@@ -100,13 +108,13 @@ try:
     def codes(name):
         return {p["code"] for p in doms.get(name, {}).get("problems", [])}
 
-    drip = [resolver(d).get("status") for d in DRIP + [ZONE]]
+    drip = [resolver(d).get("status") for d in DRIP + PARENT + [ZONE]]
     t.is_(sorted(set(drip)), ["timeout"], "check: each dripping resolver "
           "is a timeout (%d domains)" % len(drip))
-    t.ok(all("parent_unreachable" in codes(d) for d in DRIP),
+    t.ok(all("parent_unreachable" in codes(d) for d in PARENT),
          "check: a dripping parent server is unreachable, for each of %d "
-         "domains" % N_DRIP, sorted({frozenset(codes(d)) for d in DRIP},
-                                    key=sorted))
+         "domains" % N_PARENT, sorted({frozenset(codes(d)) for d in PARENT},
+                                      key=sorted))
     t.ok({"server_unreachable", "no_server_answers"} <= codes(ZONE),
          "check: a dripping child server does not answer", codes(ZONE))
     tc = [(resolver(d).get("status"), resolver(d).get("rcode"))
@@ -114,21 +122,21 @@ try:
     t.is_(sorted(set(tc)), [("ok", "NOERROR")], "check: a truncated "
           "answer is followed over TCP: ok, NOERROR (%d domains)" % N_TC)
 
-    # ---- the daemon: one round of every domain, the same server
+    # ---- the daemon: one round of the quick ones, the same server
     db = os.path.join(tmp, "db.sqlite")
     conf = os.path.join(tmp, "dnssecmon.yaml")
     with open(conf, "w") as f:
         f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
                 "database: %s\ninterval: 1h\ntimeout: 1s\nretries: 1\n"
                 "domains:\n" % (env["TESTBED_ANCHOR"], hints, HOSTILE, db))
-        for d in ALL:
+        for d in FAST:
             f.write("  - %s\n" % d)
     p = subprocess.run([BIN, "run", "-c", conf, "--once"],
                        capture_output=True, text=True, timeout=GUARD)
     t.is_(p.returncode, 0, "run --once: a clean exit")
     t.is_(warnings(p.stderr), [], "run --once: no libevent warning and no "
           "sanitizer report on stderr")
-    t.ok(re.search(r"stopped after %d checks" % len(ALL), p.stderr),
+    t.ok(re.search(r"stopped after %d checks" % len(FAST), p.stderr),
          "run --once: every domain checked", p.stderr[-1500:])
 finally:
     if srv.poll() is None:
