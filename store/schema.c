@@ -21,13 +21,13 @@
 /*
  * Durability: WAL with synchronous=NORMAL survives any crash of the
  * process (what kill -9 tests): a transaction is in the WAL, in the OS
- * page cache, once COMMIT returns. A power loss or kernel crash may cost
- * the last transactions (never consistency); build with
- * -DSTORE_SYNCHRONOUS='"FULL"' to fsync every commit instead.
+ * page cache, once COMMIT returns. A power loss, a kernel crash or a
+ * filesystem that fails and turns read-only may cost the last checks
+ * (never consistency): the next check sees the same again. What cannot
+ * be seen again, a DNS host's acknowledged event, is committed with an
+ * fsync (store_durable()). Build with -DSTORE_SYNCHRONOUS='"FULL"' to
+ * fsync every commit instead. (The default is in store/internal.h.)
  */
-#ifndef STORE_SYNCHRONOUS
-#define STORE_SYNCHRONOUS	"NORMAL"
-#endif
 
 static const char *const migrations[] = {
 	/* 0 -> 1: the first schema. */
