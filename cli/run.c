@@ -91,6 +91,8 @@ struct monitor {
 	bool			 stopping;
 	bool			 once;		/* --once: one round, exit */
 	size_t			 checks_done;
+	double			 store_s;	/* wall time in check records */
+	double			 store_cpu_s;	/* and CPU time */
 	int			 exit_code;
 };
 
@@ -246,12 +248,20 @@ log_result(struct mdomain *d, const struct probe_result *r,
 	d->seen = true;
 }
 
+static double
+elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 static void
 probe_done(void *arg, struct probe_result *r)
 {
 	struct mdomain		*d = arg;
 	struct monitor		*m = d->m;
 	struct store_rotation	 rot;
+	struct timespec		 t0, t1, c0, c1;
 	time_t			 now = clock_now();
 	long			 next;
 
@@ -265,8 +275,14 @@ probe_done(void *arg, struct probe_result *r)
 		domain_free(d);
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	store_check(m->store, r, &m->cfg->probe_policy, &d->policy, now,
 	    &rot);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	m->store_s += elapsed(&t0, &t1);
+	m->store_cpu_s += elapsed(&c0, &c1);
 	if (store_gone(m->store) != NULL)
 		store_lost(m);
 	/* Ask every parent server next time while a KSK rotation is open,
@@ -1216,8 +1232,9 @@ monitor_loop(struct monitor *m)
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
 	    "to authoritative servers, %llu validations, %llu resolver "
-	    "queries, %llu timeouts", m->checks_done, secs, st.packets,
-	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
+	    "queries, %llu timeouts; store %.3f s (CPU %.3f s)",
+	    m->checks_done, secs, st.packets, st.tcp_packets, st.validations,
+	    st.resolver_queries, st.timeouts, m->store_s, m->store_cpu_s);
 }
 
 /* Stop: the engine first, so that no callback runs after what it uses
