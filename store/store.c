@@ -261,20 +261,28 @@ write_ended(struct store *st, bool committed)
  * while the ones before them were not, and the caller could no longer
  * tell which of the batch survived.
  */
+static void	batch_lose(struct store *);
+
 static int
 batch_join(struct store *st)
 {
 	sqlite3_stmt	*s;
 
-	if (st->batch_lost)
-		return store_seterr(st, "an earlier check in the same "
-		    "transaction failed: %s", st->batch_err);
+	if (st->batch_lost) {
+		/* batch_err names the file already. */
+		snprintf(st->err, sizeof(st->err), "%s (an earlier check in "
+		    "the same transaction failed)", st->batch_err);
+		return -1;
+	}
 	if (!st->batch_tx) {
+		/* Failing to start (locked past the busy timeout, file
+		 * lost) fails the rest of the batch at once: each would
+		 * wait out the busy timeout again. */
 		if (store_file_check(st) == -1 ||
 		    (s = store_stmt(st, S_BEGIN_WRITE)) == NULL ||
 		    store_step_done(st, s, "starting a write transaction") ==
 		    -1) {
-			write_ended(st, false);
+			batch_lose(st);
 			return -1;
 		}
 		st->batch_tx = true;
