@@ -208,9 +208,10 @@ demo: deps
 # Its testbed uses 127.0.1.11-41 and build/bench-testbed, so it can run beside
 # the test or demo testbed; generated zones are cached in build/bench-cache.
 bench: deps
-	$(MAKE) dnssecmon $(B)/bench/metrics_render
+	$(MAKE) dnssecmon $(B)/bench/metrics_render $(B)/bench/store_batch
 	DNSSECMON_BIN=$(abspath $(BIN)) \
 	  DNSSECMON_METRICS_RENDER=$(abspath $(B)/bench/metrics_render) \
+	  DNSSECMON_STORE_BATCH=$(abspath $(B)/bench/store_batch) \
 	  $(if $(MIXED),BENCH_MIXED=$(MIXED)) tests/bench/bench.sh $(or $(N),10000)
 
 # ---------------------------------------------------------------- install

@@ -28,6 +28,9 @@ enum store_stmt {
 	S_BEGIN_WRITE,
 	S_COMMIT,
 	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	S_DOMAIN_GET,
 	S_DOMAIN_INSERT,
 	S_DOMAIN_UPDATE,
@@ -74,6 +77,9 @@ enum store_stmt {
 
 /* Whether store_check() recorded the check, for store_last_write(). */
 void	store_check_recorded(struct store *, bool recorded);
+/* store_check() runs as a batched check (on) until it is done (off);
+ * nothing when no batch is open. */
+void	store_batch_check(struct store *, bool on);
 
 struct store {
 	sqlite3		*db;
@@ -97,6 +103,13 @@ struct store {
 	dev_t		 dev;
 	ino_t		 ino;
 	char		 gone[400];	/* why the file is lost, "" if not */
+	/* Batched checks (store_batch_begin): each check is a savepoint in
+	 * one write transaction that store_batch_end() commits. */
+	bool		 batching;	/* between begin and end */
+	bool		 batch_tx;	/* its write transaction is open */
+	bool		 in_check;	/* inside a batched store_check() */
+	bool		 batch_lost;	/* checks of this batch were lost */
+	char		 batch_err[768];	/* and why */
 };
 
 /*

@@ -36,6 +36,11 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	/* One batched check inside the batch's transaction: a check that
+	 * fails is undone alone, as if it had its own transaction. */
+	[S_SAVEPOINT] = "SAVEPOINT batched_check",
+	[S_RELEASE] = "RELEASE batched_check",
+	[S_ROLLBACK_TO] = "ROLLBACK TO batched_check",
 	[S_DOMAIN_GET] =
 	    "SELECT id, name, first_seen, last_checked, last_state, "
 	    "last_severity, last_validation FROM domains WHERE name = ?1",
@@ -246,11 +251,20 @@ store_durable(struct store *st, bool on)
 	return 0;
 }
 
+static void	batch_commit(struct store *);
+
 sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt which)
 {
-	sqlite3_stmt	*s = st->stmt[which];
+	sqlite3_stmt	*s;
 
+	/* Anything but a batched check, reading or writing, first commits
+	 * the batch: a reader never sees a check that is not durable yet,
+	 * and another write (a webhook's event, a delivery) is never
+	 * acknowledged inside a transaction that could still roll back. */
+	if (st->batch_tx && !st->in_check)
+		batch_commit(st);
+	s = st->stmt[which];
 	if (s != NULL) {
 		/* reset() repeats the last step's error: already handled. */
 		sqlite3_reset(s);
@@ -293,12 +307,89 @@ write_ended(struct store *st, bool committed)
 		memcpy(st->write_err, st->err, sizeof(st->write_err));
 }
 
+/*
+ * A batched check's transaction: the batch's write transaction, opened by
+ * its first check, and a savepoint for this check in it. A batch whose
+ * transaction was lost takes no more checks: they would be committed
+ * while the ones before them were not, and the caller could no longer
+ * tell which of the batch survived.
+ */
+static void	batch_lose(struct store *);
+
+static int
+batch_join(struct store *st)
+{
+	sqlite3_stmt	*s;
+
+	if (st->batch_lost) {
+		/* batch_err names the file already. */
+		snprintf(st->err, sizeof(st->err), "%s (an earlier check in "
+		    "the same transaction failed)", st->batch_err);
+		return -1;
+	}
+	if (!st->batch_tx) {
+		/* Failing to start (locked past the busy timeout, file
+		 * lost) fails the rest of the batch at once: each would
+		 * wait out the busy timeout again. */
+		if (store_file_check(st) == -1 ||
+		    (s = store_stmt(st, S_BEGIN_WRITE)) == NULL ||
+		    store_step_done(st, s, "starting a write transaction") ==
+		    -1) {
+			batch_lose(st);
+			return -1;
+		}
+		st->batch_tx = true;
+		st->in_write = true;
+	}
+	if ((s = store_stmt(st, S_SAVEPOINT)) == NULL)
+		return -1;
+	return store_step_done(st, s, "starting a check in the batch");
+}
+
+/* The batch's transaction ended without committing: every check in it is
+ * lost, and store_batch_end() says so. */
+static void
+batch_lose(struct store *st)
+{
+	sqlite3_stmt	*s;
+	char		 keep[sizeof(st->err)];
+
+	memcpy(keep, st->err, sizeof(keep));
+	st->batch_tx = false;	/* before store_stmt(): no recursion */
+	if (sqlite3_get_autocommit(st->db) == 0 &&
+	    (s = store_stmt(st, S_ROLLBACK)) != NULL)
+		store_step_done(st, s, "rolling back the batch");
+	memcpy(st->err, keep, sizeof(keep));
+	if (!st->batch_lost) {
+		st->batch_lost = true;
+		memcpy(st->batch_err, st->err, sizeof(st->batch_err));
+	}
+	write_ended(st, false);
+	store_check_recorded(st, false);
+}
+
+static void
+batch_commit(struct store *st)
+{
+	sqlite3_stmt	*s;
+
+	st->batch_tx = false;	/* before store_stmt(): no recursion */
+	if ((s = store_stmt(st, S_COMMIT)) != NULL &&
+	    store_step_done(st, s, "committing the batch of checks") == 0) {
+		write_ended(st, true);
+		return;
+	}
+	batch_lose(st);
+}
+
 int
 store_begin(struct store *st, bool write)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
 
+	if (st->in_check)
+		return batch_join(st);
 	/* One stat(2) per transaction: never accept data it cannot keep. */
 	if (store_file_check(st) == -1)
 		rc = -1;
@@ -321,6 +412,9 @@ store_end(struct store *st)
 	sqlite3_stmt	*s;
 	int		 rc;
 
+	if (st->in_check)
+		return (s = store_stmt(st, S_RELEASE)) == NULL ? -1 :
+		    store_step_done(st, s, "ending a check in the batch");
 	if ((s = store_stmt(st, S_COMMIT)) == NULL)
 		rc = -1;
 	else
@@ -330,12 +424,41 @@ store_end(struct store *st)
 	return rc;
 }
 
+/* A batched check failed: undo it alone when the batch's transaction is
+ * still there; else the whole batch is lost. */
+static void
+batch_rollback(struct store *st)
+{
+	sqlite3_stmt	*s;
+	char		 keep[sizeof(st->err)];
+
+	if (!st->batch_tx)
+		return;
+	memcpy(keep, st->err, sizeof(keep));
+	if (sqlite3_get_autocommit(st->db) == 0 &&
+	    (s = store_stmt(st, S_ROLLBACK_TO)) != NULL &&
+	    store_step_done(st, s, "undoing a check in the batch") == 0 &&
+	    (s = store_stmt(st, S_RELEASE)) != NULL &&
+	    store_step_done(st, s, "undoing a check in the batch") == 0) {
+		memcpy(st->err, keep, sizeof(keep));
+		return;
+	}
+	/* SQLite rolled the transaction back itself (I/O error, disk
+	 * full, out of memory), or the savepoint could not be undone. */
+	memcpy(st->err, keep, sizeof(keep));
+	batch_lose(st);
+}
+
 void
 store_rollback(struct store *st)
 {
 	sqlite3_stmt	*s;
 	char		 keep[sizeof(st->err)];
 
+	if (st->in_check) {
+		batch_rollback(st);
+		return;
+	}
 	/* The caller's error is the one worth reporting. */
 	memcpy(keep, st->err, sizeof(keep));
 	if (sqlite3_get_autocommit(st->db) == 0 &&
@@ -344,6 +467,35 @@ store_rollback(struct store *st)
 	memcpy(st->err, keep, sizeof(keep));
 	if (st->in_write)
 		write_ended(st, false);
+}
+
+void
+store_batch_begin(struct store *st)
+{
+	if (st == NULL || st->readonly)
+		return;
+	st->batching = true;
+}
+
+int
+store_batch_end(struct store *st)
+{
+	if (st == NULL || !st->batching)
+		return 0;
+	st->batching = false;
+	if (st->batch_tx)
+		batch_commit(st);
+	if (!st->batch_lost)
+		return 0;
+	st->batch_lost = false;
+	snprintf(st->err, sizeof(st->err), "%s", st->batch_err);
+	return -1;
+}
+
+void
+store_batch_check(struct store *st, bool on)
+{
+	st->in_check = on && st->batching;
 }
 
 void
@@ -628,6 +780,9 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	/* A batch its caller did not end: keep it rather than drop it. */
+	st->in_check = false;
+	store_batch_end(st);
 	for (i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	/* The last connection to close checkpoints the WAL into the

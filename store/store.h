@@ -1,10 +1,12 @@
 /*
  * The store: dnssecmon's memory, one SQLite file.
  *
- * Every check is one transaction: the observation, the keys and DS records
- * seen (first/last seen), and the rotation it opens, advances or closes.
- * A deadline written here survives restarts and crashes (WAL, and each
- * check committed before its result is reported).
+ * Every check is one transaction, or one savepoint in a batch of the
+ * checks that finished in the same loop turn (store_batch_begin): the
+ * observation, the keys and DS records seen (first/last seen), and the
+ * rotation it opens, advances or closes. A deadline written here survives
+ * restarts and crashes (WAL, and each check committed before its result
+ * is reported).
  *
  * The order of a check that records history (store_check() runs it, for
  * every command):
@@ -139,6 +141,34 @@ int	store_commit(struct store *, struct probe_result *r,
 int	store_check(struct store *, struct probe_result *r,
 	    const struct probe_policy *, const struct store_policy *spol,
 	    time_t now, struct store_rotation *open);
+
+/*
+ * Batching: between store_batch_begin() and store_batch_end(), the checks
+ * store_check() records share one write transaction (each in a savepoint
+ * of its own, so a check that fails is undone alone and reported as
+ * today). store_check() returning 0 then means "recorded, once the batch
+ * commits": nothing derived from such a check (alerts, exports, logs of
+ * a recorded rotation) may leave the process before store_batch_end()
+ * returned 0. Any other store call (a read, a delivery, a DNS host's
+ * event) commits the batch first, so it never sees or acknowledges a
+ * check that could still be lost. store_batch_end() commits and returns
+ * 0, or -1 when checks store_check() had accepted were lost (the batch's
+ * COMMIT failed, or its transaction was rolled back by an error):
+ * store_error() says why, and the caller reports each of them with
+ * store_check_lost(). Both accept NULL; begin on a read-only store does
+ * nothing.
+ */
+void	store_batch_begin(struct store *);
+int	store_batch_end(struct store *);
+/*
+ * A check that store_check() had accepted was lost with its batch: judge
+ * it again with the store's error as an input (the store_error problem,
+ * severity unknown at least), as store_check() does when its own commit
+ * fails.
+ */
+void	store_check_lost(struct store *, struct probe_result *r,
+	    const struct probe_policy *, const struct store_policy *spol,
+	    time_t now);
 
 /* Rotations, newest first; only open ones when open_only. Caller frees
  * *out with free(). */

@@ -10,7 +10,9 @@
 #   4. measures what the same child server answers at most: dnsperf, DNSKEY with DO over
 #      the same zones, in the same run;
 #   5. times the /metrics render for N domains (metrics_render.c, no network; only when
-#      DNSSECMON_METRICS_RENDER names that binary, as `make bench` does), and (before the
+#      DNSSECMON_METRICS_RENDER names that binary, as `make bench` does), the store alone
+#      per check, a transaction each against batches (store_batch.c, up to 10,000 checks;
+#      only when DNSSECMON_STORE_BATCH names it), and (before the
 #      cycle) `dnssecmon run -n` over a generated 100,000-domain configuration, whatever N is;
 #   6. takes its testbed down and prints, as its last line:
 #      bench: N domains, cycle S s, D domains/s, Q queries/s, peak RSS M MB, ceiling C queries/s
@@ -223,6 +225,14 @@ if [ -n "${DNSSECMON_METRICS_RENDER:-}" ]; then
     [ -x "$DNSSECMON_METRICS_RENDER" ] || die "no metrics_render binary at $DNSSECMON_METRICS_RENDER"
     RENDER=$("$DNSSECMON_METRICS_RENDER" "$N") || die "metrics_render failed"
     say "$RENDER"
+fi
+
+# ---- 5b. the store alone: a transaction per check against batches (as `run`
+#   records them), in the directory of the cycle's database (same file system)
+if [ -n "${DNSSECMON_STORE_BATCH:-}" ]; then
+    [ -x "$DNSSECMON_STORE_BATCH" ] || die "no store_batch binary at $DNSSECMON_STORE_BATCH"
+    "$DNSSECMON_STORE_BATCH" "$TMP" "$(( N < 10000 ? N : 10000 ))" | sed 's/^/bench: /' >&2 ||
+        die "store_batch failed"
 fi
 
 # ---- 6. down, then the result as the very last line

@@ -2,11 +2,13 @@
  * Crash safety: kill -9 the store's writer at random moments, again and
  * again, and check that SQLite's WAL kept its promise.
  *
- * This one binary is both sides. Run as `test_store_crash --writer DB RUN`
+ * This one binary is both sides. Run as `test_store_crash --writer DB RUN K`
  * it is the writer: it opens the store and commits synthetic checks as
  * fast as it can (one domain with a KSK rotation kept open, others
  * healthy), writing each observation's id to stdout only after COMMIT
- * returned. Run plainly it is the test: it starts the writer, SIGKILLs it
+ * returned: one transaction per check (K 1), or K checks per batch as
+ * `dnssecmon run` records them (then each batch must survive whole or
+ * not at all). Run plainly it is the test: it starts the writer, SIGKILLs it
  * after a random delay (sometimes before the store is even open, mostly
  * in the middle of a transaction), restarts it, at least 50 times, then
  * checks that
@@ -48,44 +50,66 @@
 
 /* ------------------------------------------------------------ writer */
 
+/*
+ * Batched (k > 1), as the daemon records the checks that finish in one
+ * loop turn: k checks in one transaction (store_batch_begin), all with
+ * the batch's time, their ids reported only once store_batch_end()
+ * returned. The rotation's domain is the first check of every batch.
+ */
 static int
-writer(const char *path, long run)
+writer(const char *path, long run, long k)
 {
 	static struct probe_result	 r;
 	struct probe_policy		 pp;
 	struct store_policy		 sp;
 	struct store			*st;
 	char				 err[512], line[32], dom[32];
+	int64_t				 ids[64];
 	time_t				 now;
-	long				 i;
+	long				 i, b, j;
 	int				 n;
 
 	probe_policy_defaults(&pp);
 	store_policy_defaults(&sp);
+	if (k < 1 || k > 64)
+		return 2;
 	if ((st = store_open(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "writer: %s\n", err);
 		return 1;
 	}
-	for (i = 0;; i++) {
-		/* Time moves on by run and by commit; the rotation must not. */
-		now = T0 + run * 100000 + i;
-		if (i % 4 == 0)
-			synth_result(&r, ROT_DOMAIN, i == 0 && run == 0 ?
-			    SY_HEALTHY : SY_ROLLSTART, now);
-		else {
-			snprintf(dom, sizeof(dom), "busy%ld.test", i % 16);
-			synth_result(&r, dom, SY_HEALTHY, now);
+	for (i = 0, b = 0;; b++) {
+		/* Time moves on by run and by batch; the rotation must not. */
+		now = T0 + run * 100000 + b;
+		if (k > 1)
+			store_batch_begin(st);
+		for (j = 0; j < k; j++, i++) {
+			if (k > 1 ? j == 0 : i % 4 == 0)
+				synth_result(&r, ROT_DOMAIN, i == 0 &&
+				    run == 0 ? SY_HEALTHY : SY_ROLLSTART, now);
+			else {
+				snprintf(dom, sizeof(dom), "busy%ld.test",
+				    k > 1 ? j : i % 16);
+				synth_result(&r, dom, SY_HEALTHY, now);
+			}
+			if (store_check(st, &r, &pp, &sp, now, NULL) == -1) {
+				fprintf(stderr, "writer: %s\n",
+				    store_error(st));
+				return 1;
+			}
+			ids[j] = store_last_observation(st);
 		}
-		if (store_check(st, &r, &pp, &sp, now, NULL) == -1) {
+		if (k > 1 && store_batch_end(st) == -1) {
 			fprintf(stderr, "writer: %s\n", store_error(st));
 			return 1;
 		}
 		/* write(2), not stdio: the line is out of the process the
 		 * moment this returns, whatever kills us next. */
-		n = snprintf(line, sizeof(line), "%lld\n",
-		    (long long)store_last_observation(st));
-		if (write(STDOUT_FILENO, line, (size_t)n) != n)
-			return 1;
+		for (j = 0; j < k; j++) {
+			n = snprintf(line, sizeof(line), "%lld\n",
+			    (long long)ids[j]);
+			if (write(STDOUT_FILENO, line, (size_t)n) != n)
+				return 1;
+		}
 	}
 }
 
@@ -147,10 +171,10 @@ now_ms(void)
  * 0 it died on its own or never committed (a failure), -1 could not run.
  */
 static int
-one_life(const char *self, const char *path, long run, int delay_ms,
-    bool young, struct ids *ids, char *errbuf, size_t errlen)
+one_life(const char *self, const char *path, long run, long k,
+    int delay_ms, bool young, struct ids *ids, char *errbuf, size_t errlen)
 {
-	char		 buf[4096], runs[32];
+	char		 buf[4096], runs[32], ks[32];
 	size_t		 len = 0;
 	ssize_t		 got;
 	struct pollfd	 pfd;
@@ -163,13 +187,14 @@ one_life(const char *self, const char *path, long run, int delay_ms,
 	if (pipe(fds) == -1)
 		return -1;
 	snprintf(runs, sizeof(runs), "%ld", run);
+	snprintf(ks, sizeof(ks), "%ld", k);
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
 		close(fds[0]);
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[1]);
-		execl(self, self, "--writer", path, runs, (char *)NULL);
+		execl(self, self, "--writer", path, runs, ks, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -240,9 +265,29 @@ out:
 	return rc;
 }
 
+/* A batch is all there or not at all: each batch's checks share its
+ * time, so every time holds k observations. The number of times that do
+ * not, -1 on error. */
+static long long
+torn_batches(sqlite3 *db, long k)
+{
+	sqlite3_stmt	*s = NULL;
+	long long	 n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM (SELECT time FROM "
+	    "observations GROUP BY time HAVING count(*) != ?1)", -1, &s,
+	    NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, k);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
 static void
-check_database(const char *path, const struct ids *ids, long long start0,
-    long long deadline0)
+check_database(const char *path, long k, const struct ids *ids,
+    long long start0, long long deadline0)
 {
 	sqlite3		*db = NULL;
 	sqlite3_stmt	*s = NULL;
@@ -284,6 +329,9 @@ check_database(const char *path, const struct ids *ids, long long start0,
 	    ids->n);
 	sqlite3_finalize(s);
 	s = NULL;
+	if (k > 1)
+		is_int(torn_batches(db, k), 0, "crash: every batch of %ld "
+		    "checks is there whole or not at all", k);
 
 	rotation_row(path, &start, &deadline, &count);
 	is_int(count, 1, "crash: exactly one open rotation for " ROT_DOMAIN);
@@ -294,47 +342,31 @@ out:
 	sqlite3_close(db);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * KILLS lives of the writer on a fresh database in dir, checks in
+ * batches of k (1: a transaction each), then what the database kept.
+ */
+static void
+crash_series(const char *self, const char *dir, long k)
 {
 	struct ids	 ids = { NULL, 0, 0 };
 	struct store	*st;
-	char		 dir[64], path[PATH_MAX], self[PATH_MAX], err[256];
+	char		 path[PATH_MAX], err[256];
 	long long	 t_start, start0 = 0, deadline0 = 0, count, elapsed;
 	long		 run, lived = 0, committed_runs = 0;
 	size_t		 before;
-	unsigned	 seed;
-	ssize_t		 sl;
 	int		 rc, delay;
 	bool		 broken = false, young;
 
-	if (argc == 4 && strcmp(argv[1], "--writer") == 0)
-		return writer(argv[2], strtol(argv[3], NULL, 10));
-
-	signal(SIGPIPE, SIG_IGN);
-	if ((sl = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
-		printf("not ok - crash: cannot find my own binary\n");
-		return 1;
-	}
-	self[sl] = '\0';
-	snprintf(dir, sizeof(dir), "/tmp/dnssecmon-crash.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		printf("not ok - crash: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/crash.db", dir);
-	seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	tap_diag("seed %u (kills 0-%d ms into the writes, one in ten at "
-	    "start-up)", seed, MAX_DELAY_MS);
-	srand(seed);
-
+	snprintf(path, sizeof(path), "%s/crash-%ld.db", dir, k);
+	tap_diag("checks in batches of %ld", k);
 	t_start = now_ms();
 	for (run = 0; run < KILLS && !broken; run++) {
 		/* One in ten dies young: during start-up or migration. */
 		young = rand() % 10 == 0;
 		delay = young ? rand() % 5 : rand() % MAX_DELAY_MS;
 		before = ids.n;
-		rc = one_life(self, path, run, delay, young, &ids, err,
+		rc = one_life(self, path, run, k, delay, young, &ids, err,
 		    sizeof(err));
 		if (rc != 1) {
 			ok(0, "crash: writer run %ld: %s", run, rc == 0 ? err :
@@ -362,16 +394,50 @@ main(int argc, char *argv[])
 	ok(start0 != 0 && deadline0 == start0 + 7 * 86400,
 	    "crash: a rotation was opened (start %lld)", start0);
 	if (!broken)
-		check_database(path, &ids, start0, deadline0);
+		check_database(path, k, &ids, start0, deadline0);
 
 	/* And the store itself carries on from there. */
 	st = store_open(path, err, sizeof(err));
 	ok(st != NULL, "crash: store_open after the crashes");
 	store_close(st);
-
 	free(ids.v);
-	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
-	if (system(err) != 0)
+}
+
+int
+main(int argc, char *argv[])
+{
+	char		 dir[64], self[PATH_MAX], cmd[128];
+	unsigned	 seed;
+	ssize_t		 sl;
+
+	if (argc == 5 && strcmp(argv[1], "--writer") == 0)
+		return writer(argv[2], strtol(argv[3], NULL, 10),
+		    strtol(argv[4], NULL, 10));
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((sl = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		printf("not ok - crash: cannot find my own binary\n");
+		return 1;
+	}
+	self[sl] = '\0';
+	snprintf(dir, sizeof(dir), "/tmp/dnssecmon-crash.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		printf("not ok - crash: mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	tap_diag("seed %u (kills 0-%d ms into the writes, one in ten at "
+	    "start-up)", seed, MAX_DELAY_MS);
+	srand(seed);
+
+	/* A transaction per check (check --db), then batches as `run`
+	 * records them: a crash between two batches loses no check whose
+	 * batch had committed, and never half a batch. */
+	crash_series(self, dir, 1);
+	crash_series(self, dir, 8);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);
 	return tap_done();
 }
