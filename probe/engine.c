@@ -37,6 +37,7 @@
  * 87 MB (tests/bench/README.md).
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -2615,6 +2616,60 @@ static const char *const ub_default_zones[] = {
 	"8.b.d.0.1.0.0.2.ip6.arpa."
 };
 
+/*
+ * How many UDP ports and TCP connections libunbound may hold open at
+ * once. As a library its defaults are 16 and 2 (config_create_forlib),
+ * shared by every question in flight: a server that never answers holds
+ * a port for each of its timeouts (376 ms first, then backing off), and
+ * every other question waits for a free one. `make bench N=3000 MIXED=1`
+ * (3% of the zones with a silent third server): cycle 119 s with 16
+ * ports, 30 s with 256 (the all-healthy cycle: 29 s), every verdict the
+ * same. One port per domain in flight plus a margin, and a TCP
+ * connection per eight (DNSKEY sets in a rotation outgrow UDP, and a
+ * silent server holds TCP too). Each is a descriptor while in use: the
+ * soft limit is raised to make room beside the transport's own when the
+ * hard one allows; otherwise libunbound gets what fits (at least its 16)
+ * and the log says so.
+ */
+static void
+ub_ports(struct probe_engine *e, char *ports, size_t plen, char *tcp,
+    size_t tlen)
+{
+	struct rlimit	 rl, want;
+	rlim_t		 np, nt, need, ours;
+
+	np = (rlim_t)e->cfg.max_domains + 64;
+	if (np > 4096)
+		np = 4096;	/* unbound's own default as a server */
+	nt = np / 8 + 8;
+	/* What the transport may hold (max_inflight and its reserve,
+	 * roughly) stays its own. */
+	ours = (rlim_t)e->cfg.max_queries + 128;
+	need = ours + np + nt;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need) {
+		want = rl;
+		want.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < need ? rl.rlim_max : need;
+		if (want.rlim_cur > rl.rlim_cur &&
+		    setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+		if (rl.rlim_cur < need) {
+			np = rl.rlim_cur > ours + nt + 16 ?
+			    rl.rlim_cur - ours - nt : 16;
+			log_warnx("the open file limit (%llu) leaves libunbound "
+			    "%llu ports of the %llu it should have: a silent "
+			    "name server may make other validations wait; "
+			    "raise the hard limit (ulimit -Hn)",
+			    (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)np,
+			    (unsigned long long)need - ours - nt);
+		}
+	}
+	snprintf(ports, plen, "%llu", (unsigned long long)np);
+	snprintf(tcp, tlen, "%llu", (unsigned long long)nt);
+}
+
 /* Turn every default local zone off (see above). -1: libunbound said no. */
 static int
 ub_no_local_zones(struct ub_ctx *ub)
@@ -2714,7 +2769,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	struct probe_engine	*e;
 	struct transport_opts	 to;
 	struct roots		 roots;
-	char			 opt[64], why[256];
+	char			 opt[64], why[256], ports[24], tcp[24];
 	unsigned		 i;
 	time_t			 fake;
 	const char		*now_env;
@@ -2834,6 +2889,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 		ub_ctx_debugout(e->ub, e->ublog);
 	}
 	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
+	ub_ports(e, ports, sizeof(ports), tcp, sizeof(tcp));
 	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
 	    (cfg->root_hints != NULL &&
 	    ub_ctx_set_option(e->ub, "root-hints:", cfg->root_hints) != 0) ||
@@ -2841,6 +2897,8 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	     * setups) work; unbound refuses them by default. */
 	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
 	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
+	    ub_ctx_set_option(e->ub, "outgoing-range:", ports) != 0 ||
+	    ub_ctx_set_option(e->ub, "outgoing-num-tcp:", tcp) != 0 ||
 	    /* A monitor must judge what the servers say now, not what a
 	     * cache held for an hour: keep every cached answer (bogus ones
 	     * and server health too) for seconds. Shared data above the
