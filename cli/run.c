@@ -1216,8 +1216,9 @@ monitor_loop(struct monitor *m)
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
 	    "to authoritative servers, %llu validations, %llu resolver "
-	    "queries, %llu timeouts", m->checks_done, secs, st.packets,
-	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts);
+	    "queries, %llu timeouts, %llu validations cut short",
+	    m->checks_done, secs, st.packets, st.tcp_packets, st.validations,
+	    st.resolver_queries, st.timeouts, st.validation_timeouts);
 }
 
 /* Stop: the engine first, so that no callback runs after what it uses

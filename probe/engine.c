@@ -171,11 +171,27 @@ struct cquery {
 	bool			 tcp;		/* the TCP-only DNSKEY question */
 };
 
-/* One RFC 9615 signal question through libunbound. */
-struct sigq {
-	struct job		*job;
-	unsigned		 idx;		/* into res->signals[] */
+/*
+ * One libunbound question for a job, under our wall-clock guard.
+ * libunbound's iterator has timeouts of its own (a silent server costs
+ * 376 ms first, then backs off, and every server of the zone may be
+ * tried again), which neither `timeout` nor `retries` bound; a job must
+ * not wait on them longer than on one of our own servers. When the guard
+ * fires, ub_cancel() drops the question (its callback never comes) and
+ * the job gets a timeout outcome instead of a verdict.
+ */
+typedef void	(*ubq_done_cb)(struct job *, unsigned, int, struct ub_result *,
+		    bool);
+
+struct ubq {
+	LIST_ENTRY(ubq)		 entry;
+	struct job		*job;		/* NULL: detached */
+	int			 id;		/* libunbound's async id */
+	struct event		*guard;
+	ubq_done_cb		 done;
+	unsigned		 idx;		/* the caller's (signals[]) */
 };
+LIST_HEAD(ubqs, ubq);
 
 enum job_phase { PH_QUEUED, PH_WALK, PH_ADDRS, PH_CHILD };
 
@@ -218,7 +234,7 @@ struct job {
 	size_t			 key_len[PROBE_MAX_SERVERS][3];
 	bool			 key_lost[PROBE_MAX_SERVERS];	/* one
 						   copy failed: none kept */
-	struct sigq		 sigq[PROBE_MAX_SIGNALS];
+	struct ubqs		 ubqs;		/* libunbound questions open */
 };
 TAILQ_HEAD(jobs, job);
 
@@ -272,6 +288,7 @@ struct probe_engine {
 	struct event		*kick;
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
+	struct timeval		 ub_guard;	/* per libunbound question */
 	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
@@ -1306,6 +1323,95 @@ job_ns_ready(void *arg)
 		job_start_child(j);
 }
 
+/* ------------------------------------------------------------------ */
+/* libunbound questions under the guard (see struct ubq). */
+
+static void
+ubq_unlink(struct ubq *q)
+{
+	LIST_REMOVE(q, entry);
+	if (q->guard != NULL) {
+		event_free(q->guard);
+		q->guard = NULL;
+	}
+}
+
+static void
+ubq_cb(void *arg, int err, struct ub_result *res)
+{
+	struct ubq	*q = arg;
+	struct job	*j = q->job;
+	ubq_done_cb	 done = q->done;
+	unsigned	 idx = q->idx;
+
+	if (j == NULL) {	/* its guard fired and the cancel failed */
+		ub_resolve_free(res);
+		free(q);
+		return;
+	}
+	ubq_unlink(q);
+	free(q);
+	done(j, idx, err, res, false);
+}
+
+static void
+ubq_guard(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ubq	*q = arg;
+	struct job	*j = q->job;
+	ubq_done_cb	 done = q->done;
+	unsigned	 idx = q->idx;
+
+	(void)fd; (void)ev;
+	ubq_unlink(q);
+	j->e->stats.validation_timeouts++;
+	/* After ub_cancel() the callback never comes (unbound.h); should it
+	 * fail, the callback may still come: it then frees q alone. The
+	 * question itself runs on in libunbound's thread until libunbound
+	 * gives up; only its answer is dropped. */
+	if (ub_cancel(j->e->ub, q->id) == UB_NOERROR)
+		free(q);
+	else
+		q->job = NULL;
+	done(j, idx, 0, NULL, true);
+}
+
+/* Ask libunbound NAME/TYPE for j; DONE gets the answer, or the guard's
+ * timeout. 0, or -1 when the question could not be asked. */
+static int
+ubq_start(struct job *j, const char *name, int type, ubq_done_cb done,
+    unsigned idx)
+{
+	struct probe_engine	*e = j->e;
+	struct ubq		*q;
+
+	if ((q = counted(calloc(1, sizeof(*q)))) == NULL)
+		return -1;
+	q->job = j;
+	q->done = done;
+	q->idx = idx;
+	if (ub_resolve_async(e->ub, name, type, 1, q, ubq_cb, &q->id) != 0) {
+		free(q);
+		return -1;
+	}
+	LIST_INSERT_HEAD(&j->ubqs, q, entry);
+	/* Without its guard (out of memory) it still ends, only later. */
+	if ((q->guard = counted(evtimer_new(e->base, ubq_guard, q))) != NULL &&
+	    evtimer_add(q->guard, &e->ub_guard) != 0) {
+		event_free(q->guard);
+		q->guard = NULL;
+	}
+	return 0;
+}
+
+/* "4.5 s": the guard, for messages. */
+static void
+ubq_guard_text(const struct probe_engine *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f s", e->ub_guard.tv_sec +
+	    e->ub_guard.tv_usec / 1e6);
+}
+
 /* The signal's validated CDS records into s (DS RDATA layout). */
 static void
 signal_records(struct probe_signal *s, const struct ub_result *res)
@@ -1335,13 +1441,17 @@ signal_records(struct probe_signal *s, const struct ub_result *res)
 }
 
 static void
-signal_cb(void *arg, int err, struct ub_result *res)
+signal_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct sigq		*q = arg;
-	struct job		*j = q->job;
-	struct probe_signal	*s = &j->res->signals[q->idx];
+	struct probe_signal	*s = &j->res->signals[idx];
+	char			 g[32];
 
-	if (err != 0 || res == NULL) {
+	if (timed_out) {
+		s->status = PROBE_SIG_FAILED;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(s->why, sizeof(s->why), "no answer within %s", g);
+	} else if (err != 0 || res == NULL) {
 		s->status = PROBE_SIG_FAILED;
 		snprintf(s->why, sizeof(s->why), "%s", ub_strerror(err));
 	} else if (res->bogus) {
@@ -1408,8 +1518,6 @@ job_start_signals(struct job *j)
 		s = &r->signals[r->n_signals];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->ns, sizeof(s->ns), "%s", ref->ns[i]);
-		j->sigq[r->n_signals].job = j;
-		j->sigq[r->n_signals].idx = r->n_signals;
 		r->n_signals++;
 		if (ns_in_domain(s->ns, j->domain)) {
 			s->status = PROBE_SIG_IN_DOMAIN;
@@ -1424,8 +1532,8 @@ job_start_signals(struct job *j)
 		}
 		j->pending++;
 		j->e->stats.validations++;
-		if (ub_resolve_async(j->e->ub, name, T_CDS, 1,
-		    &j->sigq[r->n_signals - 1], signal_cb, NULL) != 0) {
+		if (ubq_start(j, name, T_CDS, signal_done, r->n_signals - 1)
+		    != 0) {
 			j->pending--;
 			s->status = PROBE_SIG_FAILED;
 			snprintf(s->why, sizeof(s->why), "the validator refused "
@@ -1759,12 +1867,19 @@ job_start_denial(struct job *j, unsigned si, const struct sockaddr *sa,
 }
 
 static void
-ub_denial_cb(void *arg, int err, struct ub_result *res)
+ub_denial_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct job		*j = arg;
 	struct probe_result	*r = j->res;
+	char			 g[32];
 
-	if (err != 0 || res == NULL) {
+	(void)idx;
+	if (timed_out) {
+		r->denial_validation = PROBE_VAL_INDETERMINATE;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
+		    "no verdict within %s", g);
+	} else if (err != 0 || res == NULL) {
 		r->denial_validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
 		    "the validator failed: %s", ub_strerror(err));
@@ -1794,8 +1909,7 @@ job_start_denial_validation(struct job *j)
 		return;
 	j->pending++;
 	j->e->stats.validations++;
-	if (ub_resolve_async(j->e->ub, r->denial_name, T_A, 1, j,
-	    ub_denial_cb, NULL) != 0) {
+	if (ubq_start(j, r->denial_name, T_A, ub_denial_done, 0) != 0) {
 		j->pending--;
 		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
 		    "the validator refused the question");
@@ -1849,12 +1963,24 @@ job_check_cds_sigs(struct job *j)
 /* Validation: in-process (libunbound) and through resolvers (getdns). */
 
 static void
-ub_validate_cb(void *arg, int err, struct ub_result *res)
+ub_validate_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct job		*j = arg;
 	struct probe_result	*r = j->res;
 	int			 rcode;
+	char			 g[32];
 
+	(void)idx;
+	if (timed_out) {
+		/* No verdict, and why: the classifier reports it. */
+		r->validation = PROBE_VAL_INDETERMINATE;
+		r->validation_timed_out = true;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(r->why_bogus, sizeof(r->why_bogus), "no verdict "
+		    "within %s", g);
+		job_op_done(j);
+		return;
+	}
 	if (err != 0 || res == NULL) {
 		r->validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->why_bogus, sizeof(r->why_bogus), "the validator "
@@ -2028,8 +2154,7 @@ job_start_validation(struct job *j)
 
 	j->pending++;
 	e->stats.validations++;
-	if (ub_resolve_async(e->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
-	    NULL) != 0) {
+	if (ubq_start(j, j->domain, T_SOA, ub_validate_done, 0) != 0) {
 		j->pending--;
 		r->validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->why_bogus, sizeof(r->why_bogus), "the validator "
@@ -2256,10 +2381,17 @@ job_rootcheck_cb(void *arg)
 static void
 job_free(struct job *j)
 {
+	struct ubq	*q;
 	unsigned	 i;
 
 	if (j == NULL)
 		return;
+	/* Only when the engine goes: libunbound, deleted first, calls back
+	 * no more. */
+	while ((q = LIST_FIRST(&j->ubqs)) != NULL) {
+		ubq_unlink(q);
+		free(q);
+	}
 	for (i = 0; i < PROBE_MAX_SERVERS; i++) {
 		free(j->neg_wire[i][0]);
 		free(j->neg_wire[i][1]);
@@ -2481,6 +2613,7 @@ probe_start_with(struct probe_engine *e, const char *domain, unsigned flags,
 	j->cb = cb;
 	j->arg = arg;
 	j->flags = flags;
+	LIST_INIT(&j->ubqs);
 	if (hint != NULL) {
 		j->has_hint = true;
 		j->hint = *hint;
@@ -2615,6 +2748,29 @@ static const char *const ub_default_zones[] = {
 	"9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
 	"8.b.d.0.1.0.0.2.ip6.arpa."
 };
+
+/*
+ * The guard on each libunbound question: as long as the transport waits
+ * for one silent server (timeout, doubled at each of `retries` re-sends,
+ * at most 16 x timeout each: 1+2+4 = 7 x timeout by default). A zone with
+ * a silent server then costs a validation no more than it costs our own
+ * questions, which overlap with it.
+ */
+static void
+ub_guard_set(struct probe_engine *e)
+{
+	unsigned long long	 ms = 0, t;
+	int			 a;
+
+	for (a = 0; a <= e->cfg.retries; a++) {
+		t = (unsigned long long)e->cfg.timeout_ms << (a < 5 ? a : 4);
+		if (t > (unsigned long long)e->cfg.timeout_ms * 16)
+			t = (unsigned long long)e->cfg.timeout_ms * 16;
+		ms += t;
+	}
+	e->ub_guard.tv_sec = (time_t)(ms / 1000);
+	e->ub_guard.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+}
 
 /*
  * How many UDP ports and TCP connections libunbound may hold open at
@@ -2853,6 +3009,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	transport_opts_default(&to);
 	to.timeout_ms = e->cfg.timeout_ms;
 	to.retries = e->cfg.retries;
+	ub_guard_set(e);
 	to.max_inflight = (int)e->cfg.max_queries;
 	to.per_server_qps = (int)e->cfg.per_server_qps;
 	/* probe/answer.c reads the transport's walk of each answer: a getdns
