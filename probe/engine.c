@@ -137,6 +137,11 @@ struct nsaddr {
 	bool			 done;
 	time_t			 expires;
 	unsigned		 open;		/* libunbound queries open */
+	struct probe_engine	*e;
+	int			 id[2];		/* A, AAAA: async ids */
+	bool			 asked[2];	/* ... and still open */
+	struct event		*guard;		/* as struct ubq's */
+	bool			 timed_out;
 	struct addr		 addrs[NS_MAX_ADDRS];
 	unsigned		 n;
 	struct waiters		 waiters;
@@ -465,6 +470,63 @@ waiter_add(struct waiters *w, void (*fn)(void *), void *arg)
 /* Name server addresses through libunbound (shared). */
 
 static void
+nsaddr_free(struct nsaddr *n)
+{
+	if (n->guard != NULL)
+		event_free(n->guard);
+	free(n);
+}
+
+static void
+nsaddr_done(struct nsaddr *n)
+{
+	if (n->guard != NULL) {
+		event_free(n->guard);
+		n->guard = NULL;
+	}
+	n->done = true;
+	waiters_wake(&n->waiters);
+}
+
+/* The guard of a name server address look-up (see struct ubq): its
+ * waiters go on with the addresses already in, none for a name whose
+ * zone's servers are silent. */
+static void
+ns_guard(evutil_socket_t fd, short ev, void *arg)
+{
+	struct nsaddr	*n = arg;
+	int		 k;
+
+	(void)fd; (void)ev;
+	for (k = 0; k < 2; k++)
+		if (n->asked[k]) {
+			/* The callback never comes after a cancel. */
+			(void)ub_cancel(n->e->ub, n->id[k]);
+			n->asked[k] = false;
+			n->e->stats.validation_timeouts++;
+		}
+	n->open = 0;
+	n->timed_out = true;
+	nsaddr_done(n);
+}
+
+static void	ns_ub_cb(void *, int, struct ub_result *);
+
+static void
+ns_ub_cb_a(void *arg, int err, struct ub_result *res)
+{
+	((struct nsaddr *)arg)->asked[0] = false;
+	ns_ub_cb(arg, err, res);
+}
+
+static void
+ns_ub_cb_aaaa(void *arg, int err, struct ub_result *res)
+{
+	((struct nsaddr *)arg)->asked[1] = false;
+	ns_ub_cb(arg, err, res);
+}
+
+static void
 ns_ub_cb(void *arg, int err, struct ub_result *res)
 {
 	struct nsaddr	*n = arg;
@@ -505,8 +567,7 @@ ns_ub_cb(void *arg, int err, struct ub_result *res)
 	ub_resolve_free(res);
 	if (--n->open > 0)
 		return;
-	n->done = true;
-	waiters_wake(&n->waiters);
+	nsaddr_done(n);
 }
 
 /* Look up a name server's addresses; fn(arg) runs when they are known
@@ -537,14 +598,25 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 		n->expires = now + e->cache_ttl;
 		n->hnext = e->nsaddrs[h];
 		e->nsaddrs[h] = n;
+		n->e = e;
 		n->open = e->cfg.ipv6 ? 2 : 1;
-		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb, NULL) != 0)
+		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb_a,
+		    &n->id[0]) != 0)
 			n->open--;
+		else
+			n->asked[0] = true;
 		if (e->cfg.ipv6 && ub_resolve_async(e->ub, name, T_AAAA, 1, n,
-		    ns_ub_cb, NULL) != 0)
+		    ns_ub_cb_aaaa, &n->id[1]) != 0)
 			n->open--;
+		else if (e->cfg.ipv6)
+			n->asked[1] = true;
 		if (n->open == 0)
 			n->done = true;
+		else if ((n->guard = counted(evtimer_new(e->base, ns_guard,
+		    n))) != NULL && evtimer_add(n->guard, &e->ub_guard) != 0) {
+			event_free(n->guard);
+			n->guard = NULL;
+		}
 	}
 	*ready = n->done;
 	if (!n->done && waiter_add(&n->waiters, fn, arg) == -1)
@@ -1726,6 +1798,8 @@ job_start_child(struct job *j)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	bool			 cds_tcp;
+	const char		*late = NULL;	/* a look-up the guard ended */
+	char			 g[32];
 
 	/* Addresses that came through libunbound, in NS order. */
 	for (i = 0; i < ref->n_ns; i++) {
@@ -1733,14 +1807,20 @@ job_start_child(struct job *j)
 
 		if (n == NULL)
 			continue;
+		if (n->timed_out && n->n == 0)
+			late = n->name;
 		for (k = 0; k < n->n; k++)
 			add_server(j, ref->ns[i],
 			    (struct sockaddr *)&n->addrs[k].ss, n->addrs[k].len);
 		j->ns_lookup[i] = NULL;
 	}
-	if (r->n_servers == 0)
+	if (r->n_servers == 0) {
+		ubq_guard_text(j->e, g, sizeof(g));
 		snprintf(r->error, sizeof(r->error), "no address for any of "
-		    "the %u name servers", ref->n_ns);
+		    "the %u name servers%s%s%s%s%s", ref->n_ns, late ? " (" :
+		    "", late ? late : "", late ? ": no answer within " : "",
+		    late ? g : "", late ? ")" : "");
+	}
 	j->phase = PH_CHILD;
 	/* A new name every check: no cache on the way has its answer. */
 	r->denial_type = T_DENIAL;
@@ -2461,7 +2541,7 @@ cache_reclaim(struct probe_engine *e)
 		if (n->retired <= oldest) {
 			*np = n->gnext;
 			e->stats.cache_freed++;
-			free(n);
+			nsaddr_free(n);
 		} else
 			np = &n->gnext;
 }
@@ -3158,7 +3238,7 @@ probe_engine_destroy(struct probe_engine *e)
 				TAILQ_REMOVE(&n->waiters, w, entry);
 				free(w);
 			}
-			free(n);
+			nsaddr_free(n);
 		}
 	}
 	/* Retired entries: done (no waiters), no job left to hold them. */
@@ -3168,7 +3248,7 @@ probe_engine_destroy(struct probe_engine *e)
 	}
 	for (n = e->ns_grave; n != NULL; n = nn) {
 		nn = n->gnext;
-		free(n);
+		nsaddr_free(n);
 	}
 	free(e);
 }
