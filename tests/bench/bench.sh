@@ -184,8 +184,11 @@ read -r CHECKS SECS PKTS VALS RQS TMO < <(sed -E 's/.*round: ([0-9]+) checks in 
 RSS_KB=$(awk -F= '$1 == "maxrss_kb" { print $2 }' "$TMP/rusage")
 CPU=$(awk -F= '$1 == "utime" { u = $2 } $1 == "stime" { s = $2 } END { printf "%.2f s user + %.2f s sys", u, s }' "$TMP/rusage")
 GOOD=$(grep -c ': stable (ok, validation secure)' "$TMP/dnssecmon.log" || true)
+# Validated secure whatever else a check found (a resolver of the testbed that did
+# not answer in time on a loaded machine makes a warning, not a wrong verdict).
+SECURE=$(grep -cE '^dnssecmon: [^ ]+: stable \([a-z]+, validation secure\)' "$TMP/dnssecmon.log" || true)
 say "${ROUND#*round: }"
-say "dnssecmon CPU: $CPU; $GOOD of $CHECKS domains stable with validation secure"
+say "dnssecmon CPU: $CPU; $GOOD of $CHECKS domains stable with validation secure ($SECURE stable and secure with any severity)"
 STATES=""
 if [ "$MIXED" = 1 ]; then
     # Each planted state: how many zones, and the verdicts they got (state,
