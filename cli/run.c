@@ -1354,10 +1354,11 @@ monitor_loop(struct monitor *m)
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP) "
 	    "to authoritative servers, %llu validations, %llu resolver "
-	    "queries, %llu timeouts; store %.3f s (CPU %.3f s) in %lu "
-	    "commits", m->checks_done, secs, st.packets, st.tcp_packets,
-	    st.validations, st.resolver_queries, st.timeouts, m->store_s,
-	    m->store_cpu_s, m->store_batches);
+	    "queries, %llu timeouts, %llu validations cut short; store %.3f s "
+	    "(CPU %.3f s) in %lu commits", m->checks_done, secs, st.packets,
+	    st.tcp_packets, st.validations, st.resolver_queries, st.timeouts,
+	    st.validation_timeouts, m->store_s, m->store_cpu_s,
+	    m->store_batches);
 }
 
 /* Stop: the engine first, so that no callback runs after what it uses

@@ -1157,6 +1157,40 @@ classify_bootstrap(struct probe_result *r)
 		    "then add the DS at the registrar", r->domain, missing);
 }
 
+/*
+ * The engine's guard ended the validation: no verdict, and no fake one.
+ * When some of the domain's servers did not answer our own questions
+ * either, they are the likely cause, and resolvers meet the same wait
+ * before they give up on them: a warning about the domain, beside
+ * server_unreachable. With every server answering us, the wait is on the
+ * path above the zone or the monitor's own: unknown.
+ */
+static void
+classify_validation_timeout(struct probe_result *r)
+{
+	char		 silent[256] = "";
+	unsigned	 i;
+
+	for (i = 0; i < r->n_servers && i < PROBE_MAX_SERVERS; i++)
+		if (r->servers[i].status == PROBE_Q_TIMEOUT)
+			append(silent, sizeof(silent), "%s%s (%s)",
+			    silent[0] ? ", " : "", r->servers[i].name,
+			    r->servers[i].address);
+	if (silent[0])
+		probe_problem_add_sev(r, PROBE_P_VALIDATION_TIMEOUT,
+		    PROBE_SEV_WARNING, "The validator reached no verdict for "
+		    "%s (%s): it was still waiting on name servers that do not "
+		    "answer, %s; resolvers that pick them wait as long before "
+		    "they try another. The DNS host should fix or remove them",
+		    r->domain, r->why_bogus, silent);
+	else
+		probe_problem_add(r, PROBE_P_VALIDATION_TIMEOUT,
+		    "The validator reached no verdict for %s (%s) although "
+		    "its name servers answer the monitor: check the path "
+		    "above the zone and the monitor's network", r->domain,
+		    r->why_bogus);
+}
+
 static void
 classify_validation(struct probe_result *r)
 {
@@ -1173,6 +1207,10 @@ classify_validation(struct probe_result *r)
 		    fails[0] ? "; already failing: " : "", fails);
 		break;
 	case PROBE_VAL_INDETERMINATE:
+		if (r->validation_timed_out) {
+			classify_validation_timeout(r);
+			break;
+		}
 		probe_problem_add(r, PROBE_P_VALIDATION_INDETERMINATE,
 		    "The validator could not reach a "
 		    "verdict for %s%s%s: check the monitor's trust anchor, "

@@ -37,6 +37,7 @@
  * 87 MB (tests/bench/README.md).
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -136,6 +137,11 @@ struct nsaddr {
 	bool			 done;
 	time_t			 expires;
 	unsigned		 open;		/* libunbound queries open */
+	struct probe_engine	*e;
+	int			 id[2];		/* A, AAAA: async ids */
+	bool			 asked[2];	/* ... and still open */
+	struct event		*guard;		/* as struct ubq's */
+	bool			 timed_out;
 	struct addr		 addrs[NS_MAX_ADDRS];
 	unsigned		 n;
 	struct waiters		 waiters;
@@ -176,11 +182,27 @@ struct cquery {
 	bool			 tcp;		/* the TCP-only DNSKEY question */
 };
 
-/* One RFC 9615 signal question through libunbound. */
-struct sigq {
-	struct job		*job;
-	unsigned		 idx;		/* into res->signals[] */
+/*
+ * One libunbound question for a job, under our wall-clock guard.
+ * libunbound's iterator has timeouts of its own (a silent server costs
+ * 376 ms first, then backs off, and every server of the zone may be
+ * tried again), which neither `timeout` nor `retries` bound; a job must
+ * not wait on them longer than on one of our own servers. When the guard
+ * fires, ub_cancel() drops the question (its callback never comes) and
+ * the job gets a timeout outcome instead of a verdict.
+ */
+typedef void	(*ubq_done_cb)(struct job *, unsigned, int, struct ub_result *,
+		    bool);
+
+struct ubq {
+	LIST_ENTRY(ubq)		 entry;
+	struct job		*job;		/* NULL: detached */
+	int			 id;		/* libunbound's async id */
+	struct event		*guard;
+	ubq_done_cb		 done;
+	unsigned		 idx;		/* the caller's (signals[]) */
 };
+LIST_HEAD(ubqs, ubq);
 
 enum job_phase { PH_QUEUED, PH_WALK, PH_ADDRS, PH_CHILD };
 
@@ -223,7 +245,7 @@ struct job {
 	size_t			 key_len[PROBE_MAX_SERVERS][3];
 	bool			 key_lost[PROBE_MAX_SERVERS];	/* one
 						   copy failed: none kept */
-	struct sigq		 sigq[PROBE_MAX_SIGNALS];
+	struct ubqs		 ubqs;		/* libunbound questions open */
 };
 TAILQ_HEAD(jobs, job);
 
@@ -280,6 +302,7 @@ struct probe_engine {
 	struct event		*kick;
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
+	struct timeval		 ub_guard;	/* per libunbound question */
 	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
@@ -456,6 +479,63 @@ waiter_add(struct waiters *w, void (*fn)(void *), void *arg)
 /* Name server addresses through libunbound (shared). */
 
 static void
+nsaddr_free(struct nsaddr *n)
+{
+	if (n->guard != NULL)
+		event_free(n->guard);
+	free(n);
+}
+
+static void
+nsaddr_done(struct nsaddr *n)
+{
+	if (n->guard != NULL) {
+		event_free(n->guard);
+		n->guard = NULL;
+	}
+	n->done = true;
+	waiters_wake(&n->waiters);
+}
+
+/* The guard of a name server address look-up (see struct ubq): its
+ * waiters go on with the addresses already in, none for a name whose
+ * zone's servers are silent. */
+static void
+ns_guard(evutil_socket_t fd, short ev, void *arg)
+{
+	struct nsaddr	*n = arg;
+	int		 k;
+
+	(void)fd; (void)ev;
+	for (k = 0; k < 2; k++)
+		if (n->asked[k]) {
+			/* The callback never comes after a cancel. */
+			(void)ub_cancel(n->e->ub, n->id[k]);
+			n->asked[k] = false;
+			n->e->stats.validation_timeouts++;
+		}
+	n->open = 0;
+	n->timed_out = true;
+	nsaddr_done(n);
+}
+
+static void	ns_ub_cb(void *, int, struct ub_result *);
+
+static void
+ns_ub_cb_a(void *arg, int err, struct ub_result *res)
+{
+	((struct nsaddr *)arg)->asked[0] = false;
+	ns_ub_cb(arg, err, res);
+}
+
+static void
+ns_ub_cb_aaaa(void *arg, int err, struct ub_result *res)
+{
+	((struct nsaddr *)arg)->asked[1] = false;
+	ns_ub_cb(arg, err, res);
+}
+
+static void
 ns_ub_cb(void *arg, int err, struct ub_result *res)
 {
 	struct nsaddr	*n = arg;
@@ -496,8 +576,7 @@ ns_ub_cb(void *arg, int err, struct ub_result *res)
 	ub_resolve_free(res);
 	if (--n->open > 0)
 		return;
-	n->done = true;
-	waiters_wake(&n->waiters);
+	nsaddr_done(n);
 }
 
 /* Look up a name server's addresses; fn(arg) runs when they are known
@@ -528,14 +607,25 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 		n->expires = now + e->cache_ttl;
 		n->hnext = e->nsaddrs[h];
 		e->nsaddrs[h] = n;
+		n->e = e;
 		n->open = e->cfg.ipv6 ? 2 : 1;
-		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb, NULL) != 0)
+		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb_a,
+		    &n->id[0]) != 0)
 			n->open--;
+		else
+			n->asked[0] = true;
 		if (e->cfg.ipv6 && ub_resolve_async(e->ub, name, T_AAAA, 1, n,
-		    ns_ub_cb, NULL) != 0)
+		    ns_ub_cb_aaaa, &n->id[1]) != 0)
 			n->open--;
+		else if (e->cfg.ipv6)
+			n->asked[1] = true;
 		if (n->open == 0)
 			n->done = true;
+		else if ((n->guard = counted(evtimer_new(e->base, ns_guard,
+		    n))) != NULL && evtimer_add(n->guard, &e->ub_guard) != 0) {
+			event_free(n->guard);
+			n->guard = NULL;
+		}
 	}
 	*ready = n->done;
 	if (!n->done && waiter_add(&n->waiters, fn, arg) == -1)
@@ -1314,6 +1404,95 @@ job_ns_ready(void *arg)
 		job_start_child(j);
 }
 
+/* ------------------------------------------------------------------ */
+/* libunbound questions under the guard (see struct ubq). */
+
+static void
+ubq_unlink(struct ubq *q)
+{
+	LIST_REMOVE(q, entry);
+	if (q->guard != NULL) {
+		event_free(q->guard);
+		q->guard = NULL;
+	}
+}
+
+static void
+ubq_cb(void *arg, int err, struct ub_result *res)
+{
+	struct ubq	*q = arg;
+	struct job	*j = q->job;
+	ubq_done_cb	 done = q->done;
+	unsigned	 idx = q->idx;
+
+	if (j == NULL) {	/* its guard fired and the cancel failed */
+		ub_resolve_free(res);
+		free(q);
+		return;
+	}
+	ubq_unlink(q);
+	free(q);
+	done(j, idx, err, res, false);
+}
+
+static void
+ubq_guard(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ubq	*q = arg;
+	struct job	*j = q->job;
+	ubq_done_cb	 done = q->done;
+	unsigned	 idx = q->idx;
+
+	(void)fd; (void)ev;
+	ubq_unlink(q);
+	j->e->stats.validation_timeouts++;
+	/* After ub_cancel() the callback never comes (unbound.h); should it
+	 * fail, the callback may still come: it then frees q alone. The
+	 * question itself runs on in libunbound's thread until libunbound
+	 * gives up; only its answer is dropped. */
+	if (ub_cancel(j->e->ub, q->id) == UB_NOERROR)
+		free(q);
+	else
+		q->job = NULL;
+	done(j, idx, 0, NULL, true);
+}
+
+/* Ask libunbound NAME/TYPE for j; DONE gets the answer, or the guard's
+ * timeout. 0, or -1 when the question could not be asked. */
+static int
+ubq_start(struct job *j, const char *name, int type, ubq_done_cb done,
+    unsigned idx)
+{
+	struct probe_engine	*e = j->e;
+	struct ubq		*q;
+
+	if ((q = counted(calloc(1, sizeof(*q)))) == NULL)
+		return -1;
+	q->job = j;
+	q->done = done;
+	q->idx = idx;
+	if (ub_resolve_async(e->ub, name, type, 1, q, ubq_cb, &q->id) != 0) {
+		free(q);
+		return -1;
+	}
+	LIST_INSERT_HEAD(&j->ubqs, q, entry);
+	/* Without its guard (out of memory) it still ends, only later. */
+	if ((q->guard = counted(evtimer_new(e->base, ubq_guard, q))) != NULL &&
+	    evtimer_add(q->guard, &e->ub_guard) != 0) {
+		event_free(q->guard);
+		q->guard = NULL;
+	}
+	return 0;
+}
+
+/* "4.5 s": the guard, for messages. */
+static void
+ubq_guard_text(const struct probe_engine *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f s", e->ub_guard.tv_sec +
+	    e->ub_guard.tv_usec / 1e6);
+}
+
 /* The signal's validated CDS records into s (DS RDATA layout). */
 static void
 signal_records(struct probe_signal *s, const struct ub_result *res)
@@ -1343,13 +1522,17 @@ signal_records(struct probe_signal *s, const struct ub_result *res)
 }
 
 static void
-signal_cb(void *arg, int err, struct ub_result *res)
+signal_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct sigq		*q = arg;
-	struct job		*j = q->job;
-	struct probe_signal	*s = &j->res->signals[q->idx];
+	struct probe_signal	*s = &j->res->signals[idx];
+	char			 g[32];
 
-	if (err != 0 || res == NULL) {
+	if (timed_out) {
+		s->status = PROBE_SIG_FAILED;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(s->why, sizeof(s->why), "no answer within %s", g);
+	} else if (err != 0 || res == NULL) {
 		s->status = PROBE_SIG_FAILED;
 		snprintf(s->why, sizeof(s->why), "%s", ub_strerror(err));
 	} else if (res->bogus) {
@@ -1416,8 +1599,6 @@ job_start_signals(struct job *j)
 		s = &r->signals[r->n_signals];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->ns, sizeof(s->ns), "%s", ref->ns[i]);
-		j->sigq[r->n_signals].job = j;
-		j->sigq[r->n_signals].idx = r->n_signals;
 		r->n_signals++;
 		if (ns_in_domain(s->ns, j->domain)) {
 			s->status = PROBE_SIG_IN_DOMAIN;
@@ -1432,8 +1613,8 @@ job_start_signals(struct job *j)
 		}
 		j->pending++;
 		j->e->stats.validations++;
-		if (ub_resolve_async(j->e->ub, name, T_CDS, 1,
-		    &j->sigq[r->n_signals - 1], signal_cb, NULL) != 0) {
+		if (ubq_start(j, name, T_CDS, signal_done, r->n_signals - 1)
+		    != 0) {
 			j->pending--;
 			s->status = PROBE_SIG_FAILED;
 			snprintf(s->why, sizeof(s->why), "the validator refused "
@@ -1626,6 +1807,8 @@ job_start_child(struct job *j)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	bool			 cds_tcp;
+	const char		*late = NULL;	/* a look-up the guard ended */
+	char			 g[32];
 
 	/* Addresses that came through libunbound, in NS order. */
 	for (i = 0; i < ref->n_ns; i++) {
@@ -1633,14 +1816,20 @@ job_start_child(struct job *j)
 
 		if (n == NULL)
 			continue;
+		if (n->timed_out && n->n == 0)
+			late = n->name;
 		for (k = 0; k < n->n; k++)
 			add_server(j, ref->ns[i],
 			    (struct sockaddr *)&n->addrs[k].ss, n->addrs[k].len);
 		j->ns_lookup[i] = NULL;
 	}
-	if (r->n_servers == 0)
+	if (r->n_servers == 0) {
+		ubq_guard_text(j->e, g, sizeof(g));
 		snprintf(r->error, sizeof(r->error), "no address for any of "
-		    "the %u name servers", ref->n_ns);
+		    "the %u name servers%s%s%s%s%s", ref->n_ns, late ? " (" :
+		    "", late ? late : "", late ? ": no answer within " : "",
+		    late ? g : "", late ? ")" : "");
+	}
 	j->phase = PH_CHILD;
 	/* A new name every check: no cache on the way has its answer. */
 	r->denial_type = T_DENIAL;
@@ -1767,12 +1956,19 @@ job_start_denial(struct job *j, unsigned si, const struct sockaddr *sa,
 }
 
 static void
-ub_denial_cb(void *arg, int err, struct ub_result *res)
+ub_denial_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct job		*j = arg;
 	struct probe_result	*r = j->res;
+	char			 g[32];
 
-	if (err != 0 || res == NULL) {
+	(void)idx;
+	if (timed_out) {
+		r->denial_validation = PROBE_VAL_INDETERMINATE;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
+		    "no verdict within %s", g);
+	} else if (err != 0 || res == NULL) {
 		r->denial_validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
 		    "the validator failed: %s", ub_strerror(err));
@@ -1802,8 +1998,7 @@ job_start_denial_validation(struct job *j)
 		return;
 	j->pending++;
 	j->e->stats.validations++;
-	if (ub_resolve_async(j->e->ub, r->denial_name, T_A, 1, j,
-	    ub_denial_cb, NULL) != 0) {
+	if (ubq_start(j, r->denial_name, T_A, ub_denial_done, 0) != 0) {
 		j->pending--;
 		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
 		    "the validator refused the question");
@@ -1857,12 +2052,24 @@ job_check_cds_sigs(struct job *j)
 /* Validation: in-process (libunbound) and through resolvers (getdns). */
 
 static void
-ub_validate_cb(void *arg, int err, struct ub_result *res)
+ub_validate_done(struct job *j, unsigned idx, int err, struct ub_result *res,
+    bool timed_out)
 {
-	struct job		*j = arg;
 	struct probe_result	*r = j->res;
 	int			 rcode;
+	char			 g[32];
 
+	(void)idx;
+	if (timed_out) {
+		/* No verdict, and why: the classifier reports it. */
+		r->validation = PROBE_VAL_INDETERMINATE;
+		r->validation_timed_out = true;
+		ubq_guard_text(j->e, g, sizeof(g));
+		snprintf(r->why_bogus, sizeof(r->why_bogus), "no verdict "
+		    "within %s", g);
+		job_op_done(j);
+		return;
+	}
 	if (err != 0 || res == NULL) {
 		r->validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->why_bogus, sizeof(r->why_bogus), "the validator "
@@ -2113,8 +2320,7 @@ job_start_validation(struct job *j)
 
 	j->pending++;
 	e->stats.validations++;
-	if (ub_resolve_async(e->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
-	    NULL) != 0) {
+	if (ubq_start(j, j->domain, T_SOA, ub_validate_done, 0) != 0) {
 		j->pending--;
 		r->validation = PROBE_VAL_INDETERMINATE;
 		snprintf(r->why_bogus, sizeof(r->why_bogus), "the validator "
@@ -2341,10 +2547,17 @@ job_rootcheck_cb(void *arg)
 static void
 job_free(struct job *j)
 {
+	struct ubq	*q;
 	unsigned	 i;
 
 	if (j == NULL)
 		return;
+	/* Only when the engine goes: libunbound, deleted first, calls back
+	 * no more. */
+	while ((q = LIST_FIRST(&j->ubqs)) != NULL) {
+		ubq_unlink(q);
+		free(q);
+	}
 	for (i = 0; i < PROBE_MAX_SERVERS; i++) {
 		free(j->neg_wire[i][0]);
 		free(j->neg_wire[i][1]);
@@ -2414,7 +2627,7 @@ cache_reclaim(struct probe_engine *e)
 		if (n->retired <= oldest) {
 			*np = n->gnext;
 			e->stats.cache_freed++;
-			free(n);
+			nsaddr_free(n);
 		} else
 			np = &n->gnext;
 }
@@ -2566,6 +2779,7 @@ probe_start_with(struct probe_engine *e, const char *domain, unsigned flags,
 	j->cb = cb;
 	j->arg = arg;
 	j->flags = flags;
+	LIST_INIT(&j->ubqs);
 	if (hint != NULL) {
 		j->has_hint = true;
 		j->hint = *hint;
@@ -2701,6 +2915,83 @@ static const char *const ub_default_zones[] = {
 	"8.b.d.0.1.0.0.2.ip6.arpa."
 };
 
+/*
+ * The guard on each libunbound question: as long as the transport waits
+ * for one silent server (timeout, doubled at each of `retries` re-sends,
+ * at most 16 x timeout each: 1+2+4 = 7 x timeout by default). A zone with
+ * a silent server then costs a validation no more than it costs our own
+ * questions, which overlap with it.
+ */
+static void
+ub_guard_set(struct probe_engine *e)
+{
+	unsigned long long	 ms = 0, t;
+	int			 a;
+
+	for (a = 0; a <= e->cfg.retries; a++) {
+		t = (unsigned long long)e->cfg.timeout_ms << (a < 5 ? a : 4);
+		if (t > (unsigned long long)e->cfg.timeout_ms * 16)
+			t = (unsigned long long)e->cfg.timeout_ms * 16;
+		ms += t;
+	}
+	e->ub_guard.tv_sec = (time_t)(ms / 1000);
+	e->ub_guard.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+}
+
+/*
+ * How many UDP ports and TCP connections libunbound may hold open at
+ * once. As a library its defaults are 16 and 2 (config_create_forlib),
+ * shared by every question in flight: a server that never answers holds
+ * a port for each of its timeouts (376 ms first, then backing off), and
+ * every other question waits for a free one. `make bench N=3000 MIXED=1`
+ * (3% of the zones with a silent third server): cycle 119 s with 16
+ * ports, 30 s with 256 (the all-healthy cycle: 29 s), every verdict the
+ * same. One port per domain in flight plus a margin, and a TCP
+ * connection per eight (DNSKEY sets in a rotation outgrow UDP, and a
+ * silent server holds TCP too). Each is a descriptor while in use: the
+ * soft limit is raised to make room beside the transport's own when the
+ * hard one allows; otherwise libunbound gets what fits (at least its 16)
+ * and the log says so.
+ */
+static void
+ub_ports(struct probe_engine *e, char *ports, size_t plen, char *tcp,
+    size_t tlen)
+{
+	struct rlimit	 rl, want;
+	rlim_t		 np, nt, need, ours;
+
+	np = (rlim_t)e->cfg.max_domains + 64;
+	if (np > 4096)
+		np = 4096;	/* unbound's own default as a server */
+	nt = np / 8 + 8;
+	/* What the transport may hold (max_inflight and its reserve,
+	 * roughly) stays its own. */
+	ours = (rlim_t)e->cfg.max_queries + 128;
+	need = ours + np + nt;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need) {
+		want = rl;
+		want.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < need ? rl.rlim_max : need;
+		if (want.rlim_cur > rl.rlim_cur &&
+		    setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+		if (rl.rlim_cur < need) {
+			np = rl.rlim_cur > ours + nt + 16 ?
+			    rl.rlim_cur - ours - nt : 16;
+			log_warnx("the open file limit (%llu) leaves libunbound "
+			    "%llu ports of the %llu it should have: a silent "
+			    "name server may make other validations wait; "
+			    "raise the hard limit (ulimit -Hn)",
+			    (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)np,
+			    (unsigned long long)need - ours - nt);
+		}
+	}
+	snprintf(ports, plen, "%llu", (unsigned long long)np);
+	snprintf(tcp, tlen, "%llu", (unsigned long long)nt);
+}
+
 /* Turn every default local zone off (see above). -1: libunbound said no. */
 static int
 ub_no_local_zones(struct ub_ctx *ub)
@@ -2803,7 +3094,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	struct probe_engine	*e;
 	struct transport_opts	 to;
 	struct roots		 roots;
-	char			 opt[64], why[256];
+	char			 opt[64], why[256], ports[24], tcp[24];
 	unsigned		 i;
 	time_t			 fake;
 	const char		*now_env;
@@ -2888,6 +3179,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	transport_opts_default(&to);
 	to.timeout_ms = e->cfg.timeout_ms;
 	to.retries = e->cfg.retries;
+	ub_guard_set(e);
 	to.max_inflight = (int)e->cfg.max_queries;
 	to.per_server_qps = (int)e->cfg.per_server_qps;
 	/* probe/answer.c reads the transport's walk of each answer: a getdns
@@ -2924,6 +3216,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 		ub_ctx_debugout(e->ub, e->ublog);
 	}
 	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
+	ub_ports(e, ports, sizeof(ports), tcp, sizeof(tcp));
 	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
 	    (cfg->root_hints != NULL &&
 	    ub_ctx_set_option(e->ub, "root-hints:", cfg->root_hints) != 0) ||
@@ -2931,6 +3224,8 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	     * setups) work; unbound refuses them by default. */
 	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
 	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
+	    ub_ctx_set_option(e->ub, "outgoing-range:", ports) != 0 ||
+	    ub_ctx_set_option(e->ub, "outgoing-num-tcp:", tcp) != 0 ||
 	    /* A monitor must judge what the servers say now, not what a
 	     * cache held for an hour: keep every cached answer (bogus ones
 	     * and server health too) for seconds. Shared data above the
@@ -3048,7 +3343,7 @@ probe_engine_destroy(struct probe_engine *e)
 				TAILQ_REMOVE(&n->waiters, w, entry);
 				free(w);
 			}
-			free(n);
+			nsaddr_free(n);
 		}
 	}
 	/* Retired entries: done (no waiters), no job left to hold them. */
@@ -3058,7 +3353,7 @@ probe_engine_destroy(struct probe_engine *e)
 	}
 	for (n = e->ns_grave; n != NULL; n = nn) {
 		nn = n->gnext;
-		free(n);
+		nsaddr_free(n);
 	}
 	free(e);
 }

@@ -343,6 +343,8 @@ enum probe_code {
 	PROBE_P_RESOLVER_UNREACHABLE,
 	PROBE_P_RESOLVER_SERVFAIL,
 	PROBE_P_RESOLVER_NOT_VALIDATING,
+	/* Bounded waits (issue 15). */
+	PROBE_P_VALIDATION_TIMEOUT,
 	PROBE_P__COUNT
 };
 
@@ -523,6 +525,8 @@ struct probe_result {
 	/* Validation. */
 	enum probe_validation validation;
 	char		why_bogus[256];
+	bool		validation_timed_out;	/* the engine's guard ended it
+						   before libunbound did */
 	/* Denial of existence: the random name asked this check (a new one
 	 * every check, so no cache answers it), the type asked at the apex,
 	 * and what libunbound concluded about the random name. */
@@ -701,6 +705,8 @@ struct probe_stats {
 	unsigned long long	tcp_packets;	/* of which over TCP */
 	unsigned long long	timeouts, tc_fallbacks;
 	unsigned long long	validations;	/* libunbound questions */
+	unsigned long long	validation_timeouts; /* of which ended by
+						   the guard (no answer) */
 	unsigned long long	resolver_queries; /* through getdns */
 	unsigned long long	shared_steps;	/* zone-cut answers reused */
 	unsigned long long	cache_freed;	/* expired cache entries freed

@@ -247,6 +247,12 @@ static const struct probe_problem_def defs[PROBE_P__COUNT] = {
 	P(PROBE_P_RESOLVER_NOT_VALIDATING, "resolver_not_validating", W,
 	    false, VAL, "a resolver answers without AD although the chain "
 	    "validates"),
+
+	/* Bounded waits (issue 15). */
+	P(PROBE_P_VALIDATION_TIMEOUT, "validation_timeout", U, false, VAL,
+	    "the validator reached no verdict within the monitor's guard "
+	    "(timeout doubled over the retries): warning when name servers "
+	    "of the domain do not answer, else unknown"),
 #undef P
 #undef PA
 };

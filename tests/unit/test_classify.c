@@ -607,6 +607,40 @@ main(void)
 	    "monitor_error"), "failed 2 times") != NULL,
 	    "monitor_error says how many times");
 
+	/* The engine's guard ended the validation: a timeout outcome, never
+	 * a verdict. A warning naming the servers that did not answer us
+	 * either; unknown when every server answered (the wait was elsewhere). */
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds(k1, 0);
+	R.validation = PROBE_VAL_INDETERMINATE;
+	R.validation_timed_out = true;
+	snprintf(R.why_bogus, sizeof(R.why_bogus), "no verdict within 7.0 s");
+	R.servers[1].status = PROBE_Q_TIMEOUT;
+	classify();
+	ok(fixture_has("validation_timeout") &&
+	    !fixture_has("validation_indeterminate") &&
+	    !fixture_has("validation_bogus"),
+	    "validation cut short: validation_timeout only");
+	is_str(fixture_severity("validation_timeout"),
+	    "warning", "validation cut short, a server silent: warning");
+	ok(strstr(fixture_message("validation_timeout"), R.servers[1].address)
+	    != NULL && strstr(fixture_message("validation_timeout"),
+	    "no verdict within 7.0 s") != NULL,
+	    "validation cut short: names the silent server and the guard");
+	ok(!probe_problem_resolvable("validation_bogus", &R),
+	    "validation cut short: resolves no validation problem");
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds(k1, 0);
+	R.validation = PROBE_VAL_INDETERMINATE;
+	R.validation_timed_out = true;
+	classify();
+	is_str(probe_severity_name(R.severity), "unknown",
+	    "validation cut short, every server answers: unknown");
+
 	/* no CDS, no history: a starting rotation and a finishing one look
 	 * the same; the key without DS may be new, and the check says so */
 	base();
