@@ -172,7 +172,7 @@ def walk_completed():
     t.is_(sev, ["ok", "warning", "warning", "critical", "ok", "ok"],
           "walk: history has every check with its severity")
     keys = cli("keys", ZONE, "--db", db, "--format", "json")
-    k = [x for x in (keys or {}).get("keys", []) if new and x["key_tag"] == new[0]]
+    k = [x for x in (keys or {}).get("dnskeys", []) if new and x["key_tag"] == new[0]]
     t.ok(k and k[0]["first_seen"] == utc(start) and
          k[0]["ds_first_seen"] == utc(T + 5 * DAY + HOUR),
          "walk: keys: the new key first seen at the start, its DS at the swap")
@@ -216,7 +216,7 @@ def stale_versus_prepublished():
              "doubleds after healthy: nothing to remove", codes(d))
         t.is_(len(d["ds"]), 2, "doubleds: the parent holds two DS")
         keys = cli("keys", ZONE, "--db", pre, "--format", "json")
-        extra = [x for x in (keys or {}).get("ds", []) if x["matches_key"] is None]
+        extra = [x for x in (keys or {}).get("ds", []) if x["matches_key_tag"] is None]
         t.ok(len(extra) == 1 and extra[0]["arrived_after_first_check"],
              "doubleds: keys shows the extra DS arriving, its key never seen")
         fresh = os.path.join(tmp, "fresh.db")

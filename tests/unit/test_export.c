@@ -360,6 +360,20 @@ test_webhook(void)
 	    "API detail: recent history from the store");
 	ok(json_array_size(json_object_get(json_object_get(dom, "keys"),
 	    "dnskeys")) == 3, "API detail: the key timeline (3 keys seen)");
+	{
+		json_t *k0 = json_array_get(json_object_get(json_object_get(dom,
+		    "keys"), "dnskeys"), 0);
+
+		/* store_keys_json, as `keys` prints it: one spelling. */
+		ok(json_object_get(k0, "signing_first_seen") != NULL &&
+		    json_object_get(k0, "ds_first_seen") != NULL &&
+		    json_object_get(k0, "signing_since") == NULL &&
+		    json_object_get(k0, "ds_since") == NULL,
+		    "API detail: the key timeline spells signing_first_seen "
+		    "and ds_first_seen, as `keys` does");
+		ok(json_is_true(json_object_get(k0, "published")),
+		    "API detail: the first key is published at the last check");
+	}
 	ok(json_array_size(json_object_get(dom, "ds_to_publish")) == 1,
 	    "API: the DS to publish");
 	json_decref(dom);
