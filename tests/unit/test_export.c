@@ -215,6 +215,8 @@ new_ds_hex(const char *domain, char *hex, size_t len, uint16_t *tag)
 static void
 test_webhook(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*names[] = { "example.net", "rolling.example",
 	    "othershard.example" };
 	struct export		*ex;
@@ -235,7 +237,7 @@ test_webhook(void)
 		ok(0, "store_open: %s", err);
 		return;
 	}
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, names, 3);
 	export_set_store(ex, st);
 	check(st, ex, "example.net", SY_HEALTHY, now - 600);
@@ -467,6 +469,7 @@ test_webhook(void)
 
 done:
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 	store_close(st);
 }
 
@@ -502,6 +505,8 @@ relay_hook(void *arg, const char *domain, const char *body, size_t len)
 static void
 test_relay(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_a = NULL, *h_b = NULL;
 	static const char	*names[] = { "example.net", "othershard.example" };
 	struct export		*a = NULL, *b = NULL;
 	struct store		*sa = NULL, *sb = NULL;
@@ -525,8 +530,8 @@ test_relay(void)
 		ok(0, "store_open B: %s", err);
 		goto done;
 	}
-	a = export_create(NULL, err, sizeof(err));
-	b = export_create(NULL, err, sizeof(err));
+	a = export_create(NULL, h_a = hostevents_create(), err, sizeof(err));
+	b = export_create(NULL, h_b = hostevents_create(), err, sizeof(err));
 	list_domains(a, names, 2);
 	list_domains(b, names, 2);
 	export_set_store(a, sa);
@@ -602,7 +607,9 @@ done:
 	free(seen_a.body);
 	free(seen_b.body);
 	export_destroy(a);
+	hostevents_destroy(h_a);
 	export_destroy(b);
+	hostevents_destroy(h_b);
 	store_close(sa);
 	store_close(sb);
 }
@@ -610,6 +617,8 @@ done:
 static void
 test_table(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*two[] = { "a.example", "b.example" };
 	static const char	*three[] = { "b.example", "c.example",
 	    "a.example" };
@@ -621,7 +630,7 @@ test_table(void)
 
 	snprintf(dbfile, sizeof(dbfile), "%s/table.db", dir);
 	st = store_open(dbfile, err, sizeof(err));
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	export_set_store(ex, st);
 	list_domains(ex, two, 2);
 	ok(!xapi_ready(ex, NULL), "not ready before the first round");
@@ -666,9 +675,10 @@ test_table(void)
 	ok(xdom_find(ex, "b.example") == NULL, "a removed domain leaves the "
 	    "table");
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 
 	/* A restart: the table starts from the store's last word. */
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, two, 2);
 	export_set_store(ex, st);
 	{
@@ -681,12 +691,15 @@ test_table(void)
 		    "restart: the open rotation and its deadline too");
 	}
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 	store_close(st);
 }
 
 static void
 test_html(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*names[] = { "\\<script\\>x.example",
 	    "a\\&b.example" };
 	struct export		*ex;
@@ -695,7 +708,7 @@ test_html(void)
 	size_t			 n;
 	time_t			 now = 1800000000;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, names, 2);
 	{
 		static struct probe_result r;
@@ -733,6 +746,7 @@ test_html(void)
 	    "status page: the DS to publish with a copy button");
 	free(page);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 int
