@@ -505,6 +505,8 @@ apply_domains(struct monitor *m, bool first, const char *why)
 			    d->name, why);
 		removed++;
 		evtimer_del(d->timer);
+		/* No ghost sensors in Home Assistant. */
+		alerts_forget_domain(m->alerts, d->name);
 		if (d->inflight) {
 			struct mdomain **z = reallocarray(m->zombies,
 			    m->n_zombies + 1, sizeof(*z));
