@@ -43,15 +43,9 @@ GARBAGE = bytes([0x0d, 0xff, 0xff, 0x7f, 0xff, 0x42]) + b"\xa5" * 58
 
 
 def post(d, zone, rid):
-    """(status, parsed body or raw bytes) of a rotation_start."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
+    """(status, parsed body or raw bytes) of a rotation_start for zone."""
+    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
+                                                    rid), timeout=30)
 
 
 def result(reply):
@@ -93,16 +87,6 @@ def touch_schema(path):
     try:
         c.execute("CREATE TABLE IF NOT EXISTS fault_touch (x)")
         c.execute("DROP TABLE fault_touch")
-    finally:
-        c.close()
-
-
-def external_ids(path):
-    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
     finally:
         c.close()
 
@@ -162,7 +146,7 @@ try:
     rid1 = malformed(d, "at start")
     t.ok(d.proc.poll() is None, "at start: the daemon keeps running")
     t.is_(d.stop(), 0, "at start: SIGTERM, a clean exit")
-    t.ok(rid0 in external_ids(good), "the undamaged database still has "
+    t.ok(rid0 in dc.external_ids(good), "the undamaged database still has "
          "the acknowledged rotation")
 
     # ---- while running: the page damaged in place
@@ -189,7 +173,7 @@ try:
     t.is_(result(post(d, ROLLED, rid2)), (200, "opened"),
           "page restored: the webhook sent again is acknowledged")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
-    ids = external_ids(d.db)
+    ids = dc.external_ids(d.db)
     t.ok(rid0 in ids and rid2 in ids, "every acknowledged rotation is in "
          "the file", ids)
     t.ok(rid1 not in ids, "the one refused at start is not (the host "

@@ -30,7 +30,6 @@ The tmpfs and the read-only bind mount are unmounted whatever happens.
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 
@@ -54,15 +53,9 @@ def sh(*args):
 
 
 def post(d, zone, rid):
-    """(status, parsed body) of a rotation_start for `zone`."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
+    """(status, parsed body or raw bytes) of a rotation_start for zone."""
+    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
+                                                    rid), timeout=30)
 
 
 def hook_runs(path):
@@ -73,17 +66,6 @@ def hook_runs(path):
             for line in f:
                 runs[line.strip()] = runs.get(line.strip(), 0) + 1
     return runs
-
-
-def external_ids(db):
-    """The DNS host request ids the store's rotations carry."""
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
-    finally:
-        c.close()
 
 
 def cli_json(*args):
@@ -198,7 +180,7 @@ try:
     d.start()
     t.ok(dc.ready_or_exit(d, GUARD), "restarted on the same file: ready")
     t.is_(d.stop(), 0, "and stops cleanly")
-    rots = external_ids(d.db)
+    rots = dc.external_ids(d.db)
     t.ok("fault-disk-1-%d" % os.getpid() in rots, "after the restart: "
          "the rotation acknowledged before the disk filled is there")
     t.ok(rid2 in rots, "after the restart: the rotation acknowledged "
