@@ -11,7 +11,8 @@
  * into the probe engine, and nothing here writes to the store: the DNS
  * host webhook is routed to hostevents/ (hostevents/hostevents.h), which
  * records the host's word on a rotation; the table keeps that word for
- * the pages.
+ * the pages. The daemon (cli/run.c) owns that hostevents and hands it to
+ * export_create().
  */
 #ifndef DNSSECMON_EXPORT_H
 #define DNSSECMON_EXPORT_H
