@@ -101,17 +101,10 @@ static int
 hist_cb(void *arg, const struct store_observation *o)
 {
 	struct hist	*h = arg;
-	json_t		*x, *problems;
+	json_t		*x;
 
-	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
-	    NULL;
-	x = json_object();
-	json_object_set_new(x, "time", clock_json(o->time));
-	json_object_set_new(x, "state", json_string(o->state));
-	json_object_set_new(x, "severity", json_string(o->severity));
-	json_object_set_new(x, "validation", json_string(o->validation));
-	json_object_set_new(x, "state_change", json_boolean(o->state_change));
-	json_object_set_new(x, "problems", problems ? problems : json_array());
+	if ((x = store_observation_json(o)) == NULL)
+		return 0;	/* out of memory: one entry fewer */
 	if (h->ring[h->next] != NULL)
 		json_decref(h->ring[h->next]);
 	h->ring[h->next] = x;

@@ -211,6 +211,20 @@ fail:
 	return -1;
 }
 
+json_t *
+store_observation_json(const struct store_observation *o)
+{
+	json_t	*problems;
+
+	/* The stored array is probe_problems_json()'s. */
+	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
+	    NULL;
+	return json_pack("{s:o, s:s?, s:s?, s:s?, s:b, s:o}", "time",
+	    clock_json(o->time), "severity", o->severity, "validation",
+	    o->validation, "state", o->state, "state_change", o->state_change,
+	    "problems", problems != NULL ? problems : json_array());
+}
+
 static json_t *
 key_seen_json(const struct store_key_seen *k, time_t last_checked)
 {

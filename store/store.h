@@ -224,6 +224,15 @@ typedef int (*store_observation_cb)(void *arg,
 int	store_history(struct store *, const char *domain, time_t since,
 	    store_observation_cb cb, void *arg);
 
+/*
+ * The one JSON shape of a recorded observation, for `history` and the
+ * API's `history`: {time, severity, validation, state, state_change,
+ * problems}, problems as stored ([{code, severity, message}], [] when it
+ * cannot be read). An output may add the stored resolvers and servers
+ * beside them. Caller owns the reference; NULL when out of memory.
+ */
+struct json_t *store_observation_json(const struct store_observation *);
+
 /* A DNSKEY as history knows it. */
 struct store_key_seen {
 	uint16_t	 key_tag;

@@ -360,6 +360,18 @@ test_webhook(void)
 	    "DS matches");
 	ok(json_array_size(json_object_get(dom, "history")) >= 2,
 	    "API detail: recent history from the store");
+	{
+		json_t *h0 = json_array_get(json_object_get(dom, "history"), 0);
+
+		/* store_observation_json, as `history` prints it. */
+		ok(json_object_size(h0) == 6 &&
+		    json_is_string(json_object_get(h0, "time")) &&
+		    json_is_string(json_object_get(h0, "severity")) &&
+		    json_is_boolean(json_object_get(h0, "state_change")) &&
+		    json_is_array(json_object_get(h0, "problems")),
+		    "API detail: an observation is {time, severity, "
+		    "validation, state, state_change, problems}");
+	}
 	ok(json_array_size(json_object_get(json_object_get(dom, "keys"),
 	    "dnskeys")) == 3, "API detail: the key timeline (3 keys seen)");
 	{
