@@ -151,8 +151,11 @@ $(B)/dashboard-export/rules.o: dashboard-export/prometheus-rules.yml
 DEBS_BUILD = build-essential clang pkg-config libgetdns-dev libunbound-dev \
              libevent-dev libmosquitto-dev libsqlite3-dev libssl-dev \
              libjansson-dev libyaml-dev zlib1g-dev libldns-dev
+# e2fsprogs, util-linux: the read-only store fault test (mkfs.ext4, e2fsck,
+# a loop mount).
 DEBS_TEST  = nsd unbound bind9-utils bind9-dnsutils iproute2 procps python3 \
-             sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography
+             sqlite3 valgrind libclang-rt-14-dev dnsperf python3-cryptography \
+             e2fsprogs util-linux
 # What the alert sinks and the dashboards need for their tests;
 # prometheus-alertmanager: a two-peer cluster in front of the replicas.
 DEBS_ALERTS = mosquitto mosquitto-clients openssl prometheus-alertmanager

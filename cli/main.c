@@ -52,8 +52,10 @@ const struct cli_command cli_commands[] = {
 	  "run the monitor daemon in the foreground",
 	  cmd_run,
 	  "  -c, --config FILE       the configuration (default " CONFIG_DEFAULT_PATH ")\n"
-	  "  -n, --check-config      check the configuration, print 'configuration OK' or\n"
-	  "                          every error as FILE:LINE: key: problem\n"
+	  "  -n, --check-config      check the configuration and the database (read-only,\n"
+	  "                          PRAGMA quick_check for at most 10 s), print\n"
+	  "                          'configuration OK' or every error as\n"
+	  "                          FILE:LINE: key: problem\n"
 	  "  --shard K/N|auto        watch one shard of the domains (auto: from the\n"
 	  "                          systemd instance name)\n"
 	  "  --log stderr|syslog|json  where the log goes (default stderr)\n"

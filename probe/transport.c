@@ -2254,7 +2254,8 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	    server_len >= sizeof(struct sockaddr_in)) ||
 	    (server->sa_family == AF_INET6 &&
 	    server_len >= sizeof(struct sockaddr_in6))) ||
-	    (flags & ~(unsigned)(TRANSPORT_Q_TCP | TRANSPORT_Q_DICT)) != 0)
+	    (flags & ~(unsigned)(TRANSPORT_Q_TCP | TRANSPORT_Q_DICT |
+	    TRANSPORT_Q_RD)) != 0)
 		goto fail;
 	if (t->queued >= (unsigned)t->o.max_queued) {
 		t->st.rejected++;
@@ -2283,6 +2284,8 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	    GETDNS_RETURN_GOOD || len != DNS_HDR + name->size + 4 + 11)
 		goto fail;
 	q->qwire_len = len;
+	if (flags & TRANSPORT_Q_RD)
+		q->qwire[2] |= 0x01;	/* the RD bit of the header */
 	if ((q->ev_timer = evtimer_new(t->base, query_timer_cb, q)) == NULL ||
 	    (q->ev_io = event_new(t->base, -1, 0, tcp_io_cb, q)) == NULL)
 		goto fail;

@@ -194,6 +194,8 @@ int	transport_query(struct transport *t, const struct sockaddr *server,
 					   the server answer over TCP at all? */
 #define TRANSPORT_Q_DICT	0x2	/* a getdns dict of the answer even
 					   with no_dict */
+#define TRANSPORT_Q_RD		0x4	/* RD=1: a question to a recursive
+					   resolver, not to an authority */
 
 /* transport_query() with flags (0: the same as transport_query()). */
 int	transport_query_flags(struct transport *t, const struct sockaddr *server,

@@ -11,6 +11,11 @@
 
 #include "store/store.h"
 
+/* PRAGMA synchronous of every connection: see the comment in schema.c. */
+#ifndef STORE_SYNCHRONOUS
+#define STORE_SYNCHRONOUS	"NORMAL"
+#endif
+
 /* "dnsm": PRAGMA application_id, so a stranger's database is refused. */
 #define STORE_APPLICATION_ID	0x646e736d
 
@@ -110,6 +115,10 @@ struct store {
 sqlite3_stmt	*store_stmt(struct store *, enum store_stmt);
 /* Set the error to "PATH: what: sqlite's message"; returns -1. */
 int		 store_dberr(struct store *, const char *what);
+/* Every commit fsynced (true) or the default again (false), between
+ * transactions: for a write whose result leaves the process and cannot
+ * be had again. 0, or -1 with the error set. */
+int		 store_durable(struct store *, bool on);
 /* Set the error to "PATH: " and the formatted text; returns -1. */
 int		 store_seterr(struct store *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -153,6 +162,8 @@ int		 store_algroll_commit(struct store *, int64_t domain_id,
 		    const struct probe_result *, time_t now);
 
 /* The schema (schema.c). */
+int		 store_schema_usable(sqlite3 *, const char *path,
+		    long long *version, char *err, size_t errlen);
 int		 store_schema_prepare(sqlite3 *, const char *path,
 		    bool readonly, char *err, size_t errlen);
 int		 store_schema_migrate(sqlite3 *, const char *path, int target,

@@ -935,8 +935,12 @@ store_rotation_external(struct store *st, const struct store_external *ev,
 		return store_seterr(st, "a host's rotation event needs a "
 		    "domain, a source and an id (under %zu characters)",
 		    sizeof(x.r.external_id));
-	if (store_begin(st, true) == -1)
+	/* The host is told 200 only after this returns and never sends
+	 * the event again: it must reach the disk, not the page cache. */
+	if (store_durable(st, true) == -1)
 		return -1;
+	if (store_begin(st, true) == -1)
+		goto fail;
 	if (domain_row(st, ev->domain, now, &dom) == -1 ||
 	    (s = store_stmt(st, S_ROT_BY_EXTERNAL)) == NULL)
 		goto fail;
@@ -1011,9 +1015,12 @@ store_rotation_external(struct store *st, const struct store_external *ev,
 		*out = x.r;
 		snprintf(out->domain, sizeof(out->domain), "%s", ev->domain);
 	}
+	/* Committed durably; failing to drop back only costs fsyncs. */
+	store_durable(st, false);
 	return 0;
 fail:
 	store_rollback(st);
+	store_durable(st, false);
 	return -1;
 }
 

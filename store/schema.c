@@ -21,13 +21,13 @@
 /*
  * Durability: WAL with synchronous=NORMAL survives any crash of the
  * process (what kill -9 tests): a transaction is in the WAL, in the OS
- * page cache, once COMMIT returns. A power loss or kernel crash may cost
- * the last transactions (never consistency); build with
- * -DSTORE_SYNCHRONOUS='"FULL"' to fsync every commit instead.
+ * page cache, once COMMIT returns. A power loss, a kernel crash or a
+ * filesystem that fails and turns read-only may cost the last checks
+ * (never consistency): the next check sees the same again. What cannot
+ * be seen again, a DNS host's acknowledged event, is committed with an
+ * fsync (store_durable()). Build with -DSTORE_SYNCHRONOUS='"FULL"' to
+ * fsync every commit instead. (The default is in store/internal.h.)
  */
-#ifndef STORE_SYNCHRONOUS
-#define STORE_SYNCHRONOUS	"NORMAL"
-#endif
 
 static const char *const migrations[] = {
 	/* 0 -> 1: the first schema. */
@@ -268,13 +268,14 @@ exec(sqlite3 *db, const char *path, const char *sql, const char *what,
 }
 
 /*
- * Is this a database we may use (and, read-only, use as it is)? Then the
- * per-connection settings. Reading user_version is also the first read of
- * the file, so a corrupt file is reported here ("file is not a database").
+ * Is this a database we may use? Its schema version in *version (0: an
+ * empty file, store_open() creates the tables). Reading user_version is
+ * also the first read of the file, so a corrupt file is reported here
+ * ("file is not a database").
  */
 int
-store_schema_prepare(sqlite3 *db, const char *path, bool readonly, char *err,
-    size_t errlen)
+store_schema_usable(sqlite3 *db, const char *path, long long *version,
+    char *err, size_t errlen)
 {
 	long long	 v, app, tables;
 
@@ -294,6 +295,22 @@ store_schema_prepare(sqlite3 *db, const char *path, bool readonly, char *err,
 		snprintf(err, errlen, "%s: not a dnssecmon database", path);
 		return -1;
 	}
+	*version = v;
+	return 0;
+}
+
+/*
+ * Is this a database we may use (and, read-only, use as it is)? Then the
+ * per-connection settings.
+ */
+int
+store_schema_prepare(sqlite3 *db, const char *path, bool readonly, char *err,
+    size_t errlen)
+{
+	long long	 v;
+
+	if (store_schema_usable(db, path, &v, err, errlen) == -1)
+		return -1;
 	/* Migrations only add, so an older file reads as it is; what
 	 * needs a newer table says so itself (store_alerts()). */
 	if (readonly && v == 0) {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,10 +188,62 @@ store_seterr(struct store *st, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Why a write to the database's directory fails now, or 0. SQLite says
+ * "disk I/O error" and often keeps no errno for it; a filesystem that
+ * turned read-only under us (ext4 errors=remount-ro) is then found by
+ * creating an unnamed file beside the database (O_TMPFILE: nothing is
+ * left behind). Not by opening the database itself: closing any file
+ * descriptor of it would drop SQLite's POSIX locks.
+ */
+static int
+dir_errno(const char *path)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(path, '/');
+	int		 fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return 0;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if ((fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) == -1)
+		return errno == EOPNOTSUPP || errno == EISDIR ? 0 : errno;
+	close(fd);
+	return 0;
+}
+
 int
 store_dberr(struct store *st, const char *what)
 {
-	return store_seterr(st, "%s: %s", what, sqlite3_errmsg(st->db));
+	int	 code = sqlite3_extended_errcode(st->db) & 0xff;
+	int	 e = 0;
+
+	/* "disk I/O error" alone does not tell a read-only filesystem
+	 * from a failing disk: the errno does. Only for errors that come
+	 * from a system call (otherwise it is a stale one). */
+	if (code == SQLITE_IOERR || code == SQLITE_READONLY ||
+	    code == SQLITE_CANTOPEN || code == SQLITE_FULL)
+		e = sqlite3_system_errno(st->db);
+	if (e == 0 && code == SQLITE_IOERR)
+		e = dir_errno(st->path);
+	return store_seterr(st, "%s: %s%s%s%s", what, sqlite3_errmsg(st->db),
+	    e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
+}
+
+int
+store_durable(struct store *st, bool on)
+{
+	const char	*sql = on ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = " STORE_SYNCHRONOUS;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_dberr(st, on ? "asking for an fsync at commit" :
+		    "setting synchronous back");
+	return 0;
 }
 
 sqlite3_stmt *

@@ -165,6 +165,17 @@ long	store_prune(struct store *, time_t before, int batch, int max_batches);
 struct store *store_open_readonly(const char *path, char *err,
 	    size_t errlen);
 
+/*
+ * For `run -n`: would store_open() take the file at path, and is it
+ * whole (PRAGMA quick_check)? Reads only, and never creates or changes a
+ * file, -wal and -shm included. A missing or empty file is fine (the
+ * daemon creates it). The check stops after budget_ms, with *partial
+ * true: a large database is then checked only in part. 0, or -1 with the
+ * reason, file name included, in err.
+ */
+int	store_verify(const char *path, int budget_ms, bool *partial,
+	    char *err, size_t errlen);
+
 /* How long a write waits for another writer's lock; 5000 ms by default. */
 void	store_busy_timeout(struct store *, int ms);
 

@@ -15,11 +15,17 @@ can read its history, so none is recorded. What the user must see:
     the host sends again acknowledged; what was acknowledged before is
     still in the file.
 
+`run -n` (systemd's ExecStartPre) says the same before a start: exit 1,
+naming the file and the damage, and it reads only: no byte of the file
+changes and no -wal or -shm is left behind (a read-only SQLite
+connection would otherwise create both, owned by whoever ran -n).
+
 At start the damage is in a copy of a database a daemon wrote; while
 running, the page is damaged in place under the daemon (after a
 checkpoint, so that the file holds the page, and with a write from
 another connection so that the daemon reads it from the file again).
 """
+import hashlib
 import json
 import os
 import shutil
@@ -91,6 +97,43 @@ def touch_schema(path):
         c.close()
 
 
+def files_of(d):
+    """{name: (size, sha256)} of the database and its -wal/-shm."""
+    out = {}
+    for suffix in ("", "-wal", "-shm"):
+        path = d.db + suffix
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                out[os.path.basename(path)] = hashlib.sha256(
+                    f.read()).hexdigest()
+    return out
+
+
+def check_config(d):
+    """`run -n` on the daemon's configuration: (exit, stdout, stderr)."""
+    p = subprocess.run([dc.BIN, "run", "-c", d.conf, "-n"],
+                       capture_output=True, text=True, timeout=GUARD)
+    return p.returncode, p.stdout, p.stderr
+
+
+def config_check_reads_only(d, label, want_ok):
+    """-n judges the file (exit 0 when whole, 1 when damaged, naming the
+    file) and never writes it, nor leaves a -wal or -shm behind."""
+    before = files_of(d)
+    rc, out, err = check_config(d)
+    if want_ok:
+        t.ok((rc, out.strip()) == (0, "configuration OK"),
+             "%s: run -n says configuration OK" % label, (rc, out, err))
+    else:
+        t.ok(rc == 1, "%s: run -n exits 1" % label, (rc, out, err))
+        t.ok(d.db in err and "damaged" in err and "quick_check" in err,
+             "%s: run -n names the file and the damage" % label, err)
+        t.ok("configuration OK" not in out,
+             "%s: run -n does not say OK" % label, out)
+    t.is_(files_of(d), before, "%s: run -n changed no file, created no "
+          "-wal or -shm" % label)
+
+
 def malformed(d, label):
     """What the user sees while the page is bad."""
     got = dc.wait_for(lambda: (lambda r: r if r[0] == 503 and "malformed"
@@ -142,6 +185,7 @@ try:
                        capture_output=True, text=True, timeout=60)
     t.ok(p.stdout.strip() != "ok", "the copy is malformed (quick_check: %s)"
          % p.stdout.strip().split("\n")[-1])
+    config_check_reads_only(d, "damaged, at rest", want_ok=False)
     d.start()
     rid1 = malformed(d, "at start")
     t.ok(d.proc.poll() is None, "at start: the daemon keeps running")
@@ -151,8 +195,13 @@ try:
 
     # ---- while running: the page damaged in place
     shutil.copyfile(good, d.db)
+    config_check_reads_only(d, "whole, at rest", want_ok=True)
     d.start()
     t.ok(dc.ready_or_exit(d, GUARD), "running on the whole file: ready")
+    # The daemon writes the -wal meanwhile: only the verdict is compared.
+    rc, out, err = check_config(d)
+    t.ok((rc, out.strip()) == (0, "configuration OK"), "whole, the daemon "
+         "running: run -n says configuration OK", (rc, out, err))
     n0 = dc.checks_total(d)
     t.ok(dc.wait_for(lambda: dc.checks_total(d) > n0, GUARD,
                      what="a check"), "a check is recorded")
@@ -165,6 +214,11 @@ try:
     touch_schema(d.db)
     rid2 = malformed(d, "while running")
     t.ok(d.proc.poll() is None, "while running: the daemon keeps running")
+    # The daemon holds the -wal and -shm: -n reads through them.
+    rc, out, err = check_config(d)
+    t.ok(rc == 1, "while running: run -n exits 1", (rc, out, err))
+    t.ok(d.db in err and "damaged" in err, "while running: run -n names "
+         "the file and the damage", err)
 
     # ---- the page whole again
     overwrite(d.db, off, orig)

@@ -2,16 +2,19 @@
 """A scripted hostile DNS server for the transport tests (stdlib only).
 
     hostile_dns.py [--addr 127.0.0.1] [--port 0] --pidfile FILE [--lifetime S]
+                   [--default KIND]
 
 Listens on UDP and TCP on the same loopback port, prints that port on
 stdout once both are bound, writes its pid to FILE, and exits by itself
 after --lifetime seconds (default 300). Refuses non-loopback addresses.
 
 Behaviour is chosen by the rightmost label of the query name, so
-"n17.ok." behaves like "ok.":
+"n17.ok." behaves like "ok."; a name whose rightmost label is none of
+these behaves as --default says (default refused), so that a zone
+delegated to this server (x.lab) can be made to behave as one of them:
 
   ok         A 192.0.2.1, AA=1
-  refused    rcode REFUSED (also any name not listed here)
+  refused    rcode REFUSED
   tc         TC=1 over UDP, the full answer over TCP
   wrongid    an answer with another ID, then nothing
   qr0        QR=0
@@ -269,10 +272,19 @@ def garbage(q):
     return out
 
 
+KINDS = {"ok", "refused", "tc", "wrongid", "qr0", "qd0", "wrongq", "fwdptr",
+         "fwdptrin", "ptrloop", "longname", "trunc", "silent", "slow",
+         "garbage", "tcpclose", "tcpslow", "tcpbad", "big", "otherport",
+         "hold", "maxhold", "resethold", "signed", "nxdomain", "mixcase",
+         "flags"}
+DEFAULT = {"kind": "refused"}
+
+
 def kind_of(q):
     if not q["labels"]:
-        return "refused"
-    return q["labels"][-1].decode("ascii", "replace").lower()
+        return DEFAULT["kind"]
+    kind = q["labels"][-1].decode("ascii", "replace").lower()
+    return kind if kind in KINDS else DEFAULT["kind"]
 
 
 def refused(q):
@@ -449,7 +461,9 @@ async def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--pidfile", required=True)
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--default", default="refused", choices=sorted(KINDS))
     a = ap.parse_args()
+    DEFAULT["kind"] = a.default
     if not ipaddress.ip_address(a.addr).is_loopback:
         sys.exit("hostile_dns: loopback addresses only")
     loop = asyncio.get_running_loop()

@@ -87,6 +87,8 @@ Environment (defaults):
   TESTBED_INTERCEPTOR=127.0.0.60
                                 where tests run an intercepting responder (not started here;
                                 lamed.\$TESTBED_TLD is delegated to it)
+  TESTBED_HOSTILE=127.0.0.61    where tests run tests/hostile/hostile_dns.py (not started
+                                here; dripped.\$TESTBED_TLD is delegated to it)
   TESTBED_NS_A6= TESTBED_NS_B6=  IPv6 of ns1/ns2.dnshost.\$TESTBED_TLD (default: none). When
                                 set, published as AAAA (and TLD glue) beside the IPv4 ones;
                                 nothing here listens on them: a test runs its own server there
@@ -121,7 +123,7 @@ TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_PORT TESTBED
 TESTBED_ANCHOR_CONF TESTBED_HINTS TESTBED_LIBUNBOUND_CONF TESTBED_UNBOUND_CONF
 TESTBED_CONTROL TESTBED_EXPECT TESTBED_KEYS TESTBED_ZONES TESTBED_SWITCH_ZONE
 TESTBED_DNSHOST_ZONE TESTBED_SCRIPT TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6
-TESTBED_NS_B6 TESTBED_CATALOG_ZONE TESTBED_CATALOG_KEY"
+TESTBED_NS_B6 TESTBED_CATALOG_ZONE TESTBED_CATALOG_KEY TESTBED_HOSTILE"
 
 # Addresses and TLD come from the environment for `up`; afterwards from the copy saved in
 # TESTBED_DIR, so `env`/`switch`/`down` describe the testbed that runs, not today's shell.
@@ -145,6 +147,7 @@ load_config() {
         if [ "$TESTBED_TLD" = test ]; then TESTBED_SPECIAL_TLD=invalid; else TESTBED_SPECIAL_TLD=test; fi
     fi
     : "${TESTBED_INTERCEPTOR:=127.0.0.60}"
+    : "${TESTBED_HOSTILE:=127.0.0.61}"
     : "${TESTBED_NS_A6:=}" "${TESTBED_NS_B6:=}"
     : "${TESTBED_BENCH_ZONES:=0}"
     : "${TESTBED_BENCH_MIXED:=0}" "${TESTBED_BENCH_DEAD:=127.0.0.33}"
@@ -184,7 +187,8 @@ validate_config() {
         die "TESTBED_SPECIAL_TLD='$SPECIAL' must be one lower-case label other than TESTBED_TLD"
     local v a seen=" "
     for v in TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A TESTBED_TLD_NS_B \
-             TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_INTERCEPTOR; do
+             TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER TESTBED_INTERCEPTOR \
+             TESTBED_HOSTILE; do
         a=${!v}
         # The testbed must never send a packet off the machine.
         [[ $a =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
@@ -214,7 +218,8 @@ save_config() {
     { echo "# written by testbed.sh up; read back by the other commands"
       for v in TESTBED_TLD TESTBED_ROOT_NS_A TESTBED_ROOT_NS_B TESTBED_TLD_NS_A \
                TESTBED_TLD_NS_B TESTBED_NS_A TESTBED_NS_B TESTBED_RESOLVER \
-               TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6 TESTBED_NS_B6; do
+               TESTBED_SPECIAL_TLD TESTBED_INTERCEPTOR TESTBED_NS_A6 TESTBED_NS_B6 \
+               TESTBED_HOSTILE; do
           printf '%s=%q\n' "$v" "${!v}"
       done
       # Only when set, so that a testbed without bench zones writes what it always did.
@@ -694,7 +699,8 @@ write_expect_denial() {
 #   viaspecial.$TLD   its server names are under the special-use TLD, so the TLD has no glue
 #                     for them: their addresses must be looked up there
 # And lamed.$TLD (unsigned): delegated to ns.lamed.$TLD at $TESTBED_INTERCEPTOR, where a
-# test may run a responder that answers without authority.
+# test may run a responder that answers without authority; dripped.$TLD (unsigned): to
+# ns.dripped.$TLD at $TESTBED_HOSTILE, where a test may run tests/hostile/hostile_dns.py.
 extra_zones() { echo "cohosted.$TLD inside.$SPECIAL viaspecial.$TLD"; }
 
 build_extra() { # zone serial
@@ -723,6 +729,8 @@ lamed_part() {
     mkdir -p "$D/work/tld-parts"
     { echo "lamed.$TLD. IN NS ns.lamed.$TLD."
       echo "ns.lamed.$TLD. IN A $TESTBED_INTERCEPTOR"; } >"$D/work/tld-parts/lamed.part"
+    { echo "dripped.$TLD. IN NS ns.dripped.$TLD."
+      echo "ns.dripped.$TLD. IN A $TESTBED_HOSTILE"; } >"$D/work/tld-parts/dripped.part"
 }
 
 # expect/<zone>.ds: DS (dnssec-dsfromkey -2) of every KSK published on any server whose

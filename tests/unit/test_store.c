@@ -862,6 +862,85 @@ test_errors(void)
 	}
 }
 
+/* store_verify(), for run -n: judges the file without touching it. */
+static void
+test_verify(void)
+{
+	struct store	*st;
+	sqlite3		*db = NULL;
+	struct stat	 before, after;
+	char		 err[768], p[PATH_MAX], wal[PATH_MAX + 8];
+	char		 shm[PATH_MAX + 8];
+	bool		 partial = true;
+	long long	 root, size;
+	int		 fd, rc;
+
+	rc = store_verify(dbpath("verify-missing.db"), 10000, &partial, err,
+	    sizeof(err));
+	ok(rc == 0 && !partial, "verify: a missing file is fine (it will be "
+	    "created)");
+	ok(access(dbpath("verify-missing.db"), F_OK) == -1,
+	    "verify: ... and none was created");
+	store_create_at_version(dbpath("verify-empty.db"), 0, err,
+	    sizeof(err));
+	ok(store_verify(dbpath("verify-empty.db"), 10000, &partial, err,
+	    sizeof(err)) == 0, "verify: an empty file is fine");
+	ok(store_verify(dbpath("garbage.db"), 10000, &partial, err,
+	    sizeof(err)) == -1 && contains(err, "garbage.db") &&
+	    contains(err, "not a database"), "verify: a garbage file is not "
+	    "a database (%s)", err);
+	ok(store_verify(dir, 10000, &partial, err, sizeof(err)) == -1 &&
+	    contains(err, "not a regular file"), "verify: a directory");
+
+	snprintf(p, sizeof(p), "%s", dbpath("verify.db"));
+	snprintf(wal, sizeof(wal), "%s-wal", p);
+	snprintf(shm, sizeof(shm), "%s-shm", p);
+	if (!ok((st = store_open(p, err, sizeof(err))) != NULL,
+	    "verify: a database"))
+		return;
+	step(st, "v.test", SY_HEALTHY, T, NULL);
+	store_close(st);
+	ok(access(wal, F_OK) == -1 && access(shm, F_OK) == -1,
+	    "verify: closed, no -wal or -shm");
+	stat(p, &before);
+	rc = store_verify(p, 10000, &partial, err, sizeof(err));
+	ok(rc == 0 && !partial, "verify: a whole database passes (%s)",
+	    rc == 0 ? "ok" : err);
+	stat(p, &after);
+	/* A plain read-only connection would leave both files behind. */
+	ok(access(wal, F_OK) == -1 && access(shm, F_OK) == -1,
+	    "verify: ... and leaves no -wal or -shm behind");
+	ok(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+	    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+	    before.st_size == after.st_size, "verify: ... nor writes the file");
+
+	/* Garbage over the domains table's root page. */
+	root = sql_int(p, "SELECT rootpage FROM sqlite_schema WHERE name = "
+	    "'domains'");
+	size = sql_int(p, "PRAGMA page_size");
+	if ((fd = open(p, O_WRONLY)) >= 0) {
+		static const char junk[64] = "\x0d\xff\xff\x7f\xff\x42"
+		    "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5";
+
+		ok(pwrite(fd, junk, sizeof(junk), (off_t)(size * (root - 1))) ==
+		    (ssize_t)sizeof(junk), "verify: a page damaged");
+		close(fd);
+	}
+	rc = store_verify(p, 10000, &partial, err, sizeof(err));
+	ok(rc == -1 && contains(err, p) && contains(err, "damaged") &&
+	    contains(err, "quick_check") && strchr(err, '\n') == NULL,
+	    "verify: a damaged page is found, on one line naming the file "
+	    "(%s)", err);
+
+	/* A stranger's database is refused as store_open() would. */
+	if (sqlite3_open(dbpath("verify-stranger.db"), &db) == SQLITE_OK)
+		sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ok(store_verify(dbpath("verify-stranger.db"), 10000, &partial, err,
+	    sizeof(err)) == -1 && contains(err, "not a dnssecmon database"),
+	    "verify: a stranger's database is refused");
+}
+
 static void
 cleanup(void)
 {
@@ -903,6 +982,7 @@ main(int argc, char *argv[])
 	test_prune();
 	test_external();
 	test_errors();
+	test_verify();
 
 	free(R);
 	cleanup();
