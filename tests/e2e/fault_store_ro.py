@@ -24,10 +24,8 @@ must see:
 The filesystem is unmounted and its loop device released whatever
 happens.
 """
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 
@@ -50,26 +48,9 @@ def sh(*args):
 
 
 def post(d, zone, rid):
-    """(status, parsed body) of a rotation_start for `zone`."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
-
-
-def external_ids(db):
-    """The DNS host request ids the store's rotations carry."""
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
-    finally:
-        c.close()
+    """(status, parsed body or raw bytes) of a rotation_start for zone."""
+    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
+                                                    rid), timeout=30)
 
 
 def mount_options(path):
@@ -161,7 +142,7 @@ try:
     t.ok(dc.ready_or_exit(d, GUARD), "restarted on the repaired "
          "filesystem: ready")
     t.is_(d.stop(), 0, "and stops cleanly")
-    rots = external_ids(d.db)
+    rots = dc.external_ids(d.db)
     t.ok(rid1 in rots, "after the repair: the rotation acknowledged "
          "before the failure is there", sorted(rots))
     p = subprocess.run(["sqlite3", d.db, "PRAGMA integrity_check"],
