@@ -94,6 +94,13 @@ def sample(text, name, **labels):
     return None
 
 
+def post_start(d, secret, zone, rid, timeout=30):
+    """post_webhook() of the host's rotation_start for zone, request id
+    rid."""
+    return post_webhook(d, secret, host_event("rotation_start", zone, rid),
+                        timeout=timeout)
+
+
 def external_ids(db):
     """The DNS host request ids the rotations of store db carry (read
     only, beside the daemon that writes it)."""

@@ -48,12 +48,6 @@ GUARD = 120
 GARBAGE = bytes([0x0d, 0xff, 0xff, 0x7f, 0xff, 0x42]) + b"\xa5" * 58
 
 
-def post(d, zone, rid):
-    """(status, parsed body or raw bytes) of a rotation_start for zone."""
-    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
-                                                    rid), timeout=30)
-
-
 def result(reply):
     status, body = reply
     return status, body.get("result") if isinstance(body, dict) else body
@@ -151,7 +145,7 @@ def malformed(d, label):
                      what="store_error on " + HEALTHY),
          "%s: the domain shows the store_error problem" % label, codes())
     rid = "fault-corrupt-%s-%d" % (label.replace(" ", "-"), os.getpid())
-    status, body = post(d, ROLLED, rid)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid)
     t.is_(status, 503, "%s: a rotation_start is not acknowledged (503)"
           % label)
     t.ok("malformed" in json.dumps(body if isinstance(body, dict) else
@@ -172,7 +166,7 @@ try:
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     rid0 = "fault-corrupt-0-%d" % os.getpid()
-    t.is_(result(post(d, HEALTHY, rid0)), (200, "opened"),
+    t.is_(result(dc.post_start(d, SECRET, HEALTHY, rid0)), (200, "opened"),
           "a rotation_start is acknowledged (200 opened)")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
     good = d.db + ".good"
@@ -224,7 +218,7 @@ try:
     overwrite(d.db, off, orig)
     touch_schema(d.db)
     t.ok(dc.ready_or_exit(d, GUARD), "page restored: ready again by itself")
-    t.is_(result(post(d, ROLLED, rid2)), (200, "opened"),
+    t.is_(result(dc.post_start(d, SECRET, ROLLED, rid2)), (200, "opened"),
           "page restored: the webhook sent again is acknowledged")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
     ids = dc.external_ids(d.db)

@@ -52,12 +52,6 @@ def sh(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def post(d, zone, rid):
-    """(status, parsed body or raw bytes) of a rotation_start for zone."""
-    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
-                                                    rid), timeout=30)
-
-
 def hook_runs(path):
     """outbox id -> how many times the hook ran for it."""
     runs = {}
@@ -109,7 +103,8 @@ try:
     if not t.ok(dc.ready_or_exit(d, GUARD), "the daemon is ready on the small disk"):
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
-    status, body = post(d, HEALTHY, "fault-disk-1-%d" % os.getpid())
+    status, body = dc.post_start(d, SECRET, HEALTHY,
+                                 "fault-disk-1-%d" % os.getpid())
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "a rotation_start before the disk fills: 200 "
           "opened (acknowledged)")
@@ -146,7 +141,7 @@ try:
                      what="store_error on " + HEALTHY),
          "disk full: the domain shows the store_error problem", codes())
     rid2 = "fault-disk-2-%d" % os.getpid()
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_(status, 503, "disk full: a rotation_start is not acknowledged "
           "(503, the host sends it again)")
     t.ok("full" in json.dumps(body), "disk full: the 503 says why", body)
@@ -157,7 +152,7 @@ try:
     # ---- 3. space returns
     os.unlink(filler)
     t.ok(dc.ready_or_exit(d, GUARD), "space back: ready again")
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "space back: the webhook sent again is "
           "acknowledged (200 opened)")

@@ -47,12 +47,6 @@ def sh(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 
-def post(d, zone, rid):
-    """(status, parsed body or raw bytes) of a rotation_start for zone."""
-    return dc.post_webhook(d, SECRET, dc.host_event("rotation_start", zone,
-                                                    rid), timeout=30)
-
-
 def mount_options(path):
     r = sh("findmnt", "-n", "-o", "OPTIONS", "--target", path)
     return r.stdout.strip().split(",")
@@ -87,7 +81,7 @@ try:
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     rid1 = "fault-ro-1-%d" % os.getpid()
-    status, body = post(d, HEALTHY, rid1)
+    status, body = dc.post_start(d, SECRET, HEALTHY, rid1)
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "a rotation_start before the failure: 200 opened")
 
@@ -106,7 +100,7 @@ try:
          "system" in why.get("store_write_error", ""), "read-only: /readyz "
          "names the database and the system's reason", why)
     rid2 = "fault-ro-2-%d" % os.getpid()
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_(status, 503, "read-only: a rotation_start is not acknowledged "
           "(503, the host sends it again)")
 
