@@ -779,6 +779,18 @@ alerts_after_check(struct alerts *a, const struct probe_result *r,
 }
 
 void
+alerts_forget_domain(struct alerts *a, const char *domain)
+{
+	struct sink	*s;
+
+	if (a == NULL)
+		return;
+	for (s = a->sinks; s != NULL; s = s->next)
+		if (s->ops->forget != NULL)
+			s->ops->forget(s, domain);
+}
+
+void
 alerts_on_host_event(struct alerts *a, void (*fn)(void *, const char *,
     const char *, size_t), void *arg)
 {

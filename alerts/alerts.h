@@ -176,6 +176,14 @@ void	alerts_after_check(struct alerts *, const struct probe_result *r,
 	    const struct store_rotation *open);
 
 /*
+ * A domain this daemon no longer monitors (a reload, a catalog change or
+ * a new shard split dropped it): with Home Assistant discovery, its
+ * retained discovery configs are cleared so that no ghost entities stay.
+ * Its retained state topic is left: another shard may publish it now.
+ */
+void	alerts_forget_domain(struct alerts *, const char *domain);
+
+/*
  * At stop, with the caller's loop no longer dispatching: run it for at
  * most `seconds` while a sink that can deliver still has rows waiting.
  */

@@ -31,6 +31,9 @@ struct sink_ops {
 	void		(*after_check)(struct sink *,
 			    const struct probe_result *,
 			    const struct store_rotation *);
+	/* A domain no longer monitored here (MQTT: its Home Assistant
+	 * discovery cleared). NULL: nothing. */
+	void		(*forget)(struct sink *, const char *domain);
 	/* Stop and free the kind's part (s->impl); the core frees s. */
 	void		(*destroy)(struct sink *);
 };

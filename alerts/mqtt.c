@@ -27,7 +27,10 @@
  *                                 a domain (severity, rotation state,
  *                                 registrar deadline) reading the state
  *                                 topic, retained, before the domain's
- *                                 first state on every connection
+ *                                 first state on every connection;
+ *                                 emptied (retained, QoS 1) when the
+ *                                 domain leaves this daemon, which
+ *                                 removes the entities
  */
 #include <errno.h>
 #include <stdio.h>
@@ -270,6 +273,18 @@ static const struct {
 	  "timestamp", "mdi:calendar-clock" },
 };
 
+#define HA_SENSORS	(sizeof(ha_sensors) / sizeof(ha_sensors[0]))
+
+/* HA/sensor/NODE/SLUG_KEY/config: sensor i of the domain whose slug it
+ * is (ha_slug). */
+static const char *
+ha_topic(struct mqtt *m, const char *slug, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/sensor/%s/%s_%s/config", m->ha_prefix,
+	    m->ha_node, slug, ha_sensors[i].key);
+	return buf;
+}
+
 static void
 publish_discovery(struct mqtt *m, struct dstate *d)
 {
@@ -281,9 +296,8 @@ publish_discovery(struct mqtt *m, struct dstate *d)
 
 	ha_slug(d->domain, slug, sizeof(slug));
 	state_topic(m, d->domain, st, sizeof(st));
-	for (i = 0; i < sizeof(ha_sensors) / sizeof(ha_sensors[0]); i++) {
-		snprintf(topic, sizeof(topic), "%s/sensor/%s/%s_%s/config",
-		    m->ha_prefix, m->ha_node, slug, ha_sensors[i].key);
+	for (i = 0; i < HA_SENSORS; i++) {
+		ha_topic(m, slug, i, topic, sizeof(topic));
 		snprintf(uid, sizeof(uid), "%s_%s_%s", m->ha_node, slug,
 		    ha_sensors[i].key);
 		dev = json_pack("{s:[s+++], s:s, s:s, s:s, s:s}",
@@ -559,6 +573,15 @@ records(json_t *obs, const char *key)
 	return out;
 }
 
+static void
+dstate_free(struct dstate *d)
+{
+	free(d->domain);
+	free(d->content);
+	free(d->message);
+	free(d);
+}
+
 static uint64_t
 fnv(const char *s)
 {
@@ -640,6 +663,44 @@ out:
 	free(msg);
 }
 
+/*
+ * A domain gone from this daemon: an empty retained config is how Home
+ * Assistant is told to remove a discovered entity (and the broker drops
+ * the retained message). QoS 1: libmosquitto keeps it while the
+ * connection is down. Its state is forgotten too, so that a reconnect
+ * does not publish its discovery again.
+ */
+static void
+mqtt_forget(struct sink *s, const char *domain)
+{
+	struct mqtt	*m = s->impl;
+	struct dstate	*d, **pp;
+	char		 topic[512], slug[PROBE_NAME_MAX + 1];
+	size_t		 i;
+	int		 rc;
+
+	for (pp = &m->states[fnv(domain) % STATE_BUCKETS]; (d = *pp) != NULL;
+	    pp = &d->next)
+		if (strcmp(d->domain, domain) == 0) {
+			*pp = d->next;
+			dstate_free(d);
+			break;
+		}
+	if (m->ha_prefix == NULL)
+		return;
+	ha_slug(domain, slug, sizeof(slug));
+	for (i = 0; i < HA_SENSORS; i++) {
+		rc = mosquitto_publish(m->mosq, NULL, ha_topic(m, slug, i, topic,
+		    sizeof(topic)), 0, NULL, 1, true);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_warnx("%s: clearing the Home Assistant discovery of "
+			    "%s: %s", m->s->name, domain, mqtt_error(rc));
+			break;
+		}
+	}
+	after_io(m);
+}
+
 static void
 mqtt_destroy(struct sink *s)
 {
@@ -670,10 +731,7 @@ mqtt_destroy(struct sink *s)
 	for (b = 0; b < STATE_BUCKETS; b++)
 		while ((d = m->states[b]) != NULL) {
 			m->states[b] = d->next;
-			free(d->domain);
-			free(d->content);
-			free(d->message);
-			free(d);
+			dstate_free(d);
 		}
 	free(m->host);
 	free(m->prefix);
@@ -688,6 +746,7 @@ static const struct sink_ops mqtt_ops = {
 	.connecting = mqtt_connecting,
 	.deliver = mqtt_deliver,
 	.after_check = mqtt_after_check,
+	.forget = mqtt_forget,
 	.destroy = mqtt_destroy,
 };
 

@@ -101,6 +101,51 @@ scalar(const yaml_node_t *n)
 	    NULL;
 }
 
+int
+map_walk_start(struct parse *p, yaml_node_t *map, struct map_walk *w)
+{
+	w->pair = map->data.mapping.pairs.start;
+	w->end = map->data.mapping.pairs.top;
+	if ((w->seen = nameset_create()) == NULL) {
+		err_at(p, map, NULL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+bool
+map_walk_next(struct parse *p, struct map_walk *w, const char **key,
+    yaml_node_t **k, yaml_node_t **v)
+{
+	int	 added;
+
+	for (; w->pair < w->end; w->pair++) {
+		*k = yaml_document_get_node(p->doc, w->pair->key);
+		*v = yaml_document_get_node(p->doc, w->pair->value);
+		if ((*key = scalar(*k)) == NULL) {
+			err_at(p, *k, NULL, "keys must be plain words");
+			continue;
+		}
+		/* libyaml keeps both of a key given twice: which one would
+		 * win is not for the reader to guess. */
+		if ((added = nameset_add(w->seen, *key, 0, NULL)) != 1) {
+			err_at(p, *k, *key, added == 0 ? "given twice" :
+			    "out of memory");
+			continue;
+		}
+		w->pair++;
+		return true;
+	}
+	return false;
+}
+
+void
+map_walk_end(struct map_walk *w)
+{
+	nameset_destroy(w->seen);
+	w->seen = NULL;
+}
+
 /* A scalar value, or an error naming the key. */
 const char *
 want_scalar(struct parse *p, const yaml_node_t *n, const char *key)
@@ -516,36 +561,22 @@ static void
 parse_top(struct parse *p, yaml_node_t *root)
 {
 	struct config		*c = p->cfg;
-	yaml_node_pair_t	*pair;
+	struct map_walk		 w;
 	yaml_node_t		*k, *v, *domains = NULL, *anchor = NULL;
 	yaml_node_t		*hints = NULL, *lists = NULL, *include = NULL;
 	yaml_node_t		*catalogs = NULL;
-	struct nameset		*keys;
 	const char		*key;
 	long			 val;
-	int			 b, added;
+	int			 b;
 
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		err_at(p, root, NULL, "the file must be a mapping of keys "
 		    "(trust_anchor:, domains:, ...)");
 		return;
 	}
-	if ((keys = nameset_create()) == NULL) {
-		err_at(p, root, NULL, "out of memory");
+	if (map_walk_start(p, root, &w) == -1)
 		return;
-	}
-	MAP_FOREACH(p->doc, root, pair) {
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
-		if ((key = scalar(k)) == NULL) {
-			err_at(p, k, NULL, "keys must be plain words");
-			continue;
-		}
-		if ((added = nameset_add(keys, key, 0, NULL)) != 1) {
-			err_at(p, k, key, added == 0 ? "given twice" :
-			    "out of memory");
-			continue;
-		}
+	while (map_walk_next(p, &w, &key, &k, &v)) {
 		if (strcmp(key, "trust_anchor") == 0) {
 			set_str(p, &c->trust_anchor, v, key);
 			anchor = v;
@@ -646,7 +677,7 @@ parse_top(struct parse *p, yaml_node_t *root)
 		else
 			err_at(p, k, key, "unknown key (see dnssecmon.conf(5))");
 	}
-	nameset_destroy(keys);
+	map_walk_end(&w);
 	/* Order matters for config_dedupe(): every domains: entry (this
 	 * file's, then the included files') before any listed name. */
 	if (domains != NULL)

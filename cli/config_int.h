@@ -35,6 +35,25 @@ struct parse {
 	for ((pair) = (map)->data.mapping.pairs.start;			\
 	    (pair) < (map)->data.mapping.pairs.top; (pair)++)
 
+/*
+ * The keys of a top-level mapping (a file's, an included file's), each
+ * once: map_walk_next() gives the next pair whose key is a plain word not
+ * seen before in it, recording an error for any other and skipping it.
+ *	struct map_walk w;
+ *	if (map_walk_start(p, map, &w) == -1) return;
+ *	while (map_walk_next(p, &w, &key, &k, &v)) ...
+ *	map_walk_end(&w);
+ * -1 (an error recorded) when out of memory.
+ */
+struct map_walk {
+	yaml_node_pair_t	*pair, *end;
+	struct nameset		*seen;
+};
+int	map_walk_start(struct parse *, yaml_node_t *map, struct map_walk *);
+bool	map_walk_next(struct parse *, struct map_walk *, const char **key,
+	    yaml_node_t **k, yaml_node_t **v);
+void	map_walk_end(struct map_walk *);
+
 /* Record "FILE:LINE: key: what" (key may be NULL). */
 void	err_line(struct parse *, const char *file, size_t line,
 	    const char *key, const char *fmt, ...)

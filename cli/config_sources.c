@@ -214,11 +214,9 @@ config_free_lists(struct parse *p)
 static void
 include_top(struct parse *p, yaml_node_t *root)
 {
-	yaml_node_pair_t	*pair;
+	struct map_walk		 w;
 	yaml_node_t		*k, *v;
-	struct nameset		*keys;
 	const char		*key;
-	int			 added;
 
 	if (root == NULL) {
 		return;			/* an empty drop-in: nothing */
@@ -228,22 +226,9 @@ include_top(struct parse *p, yaml_node_t *root)
 		    "of domains:, domains_file: or catalog:");
 		return;
 	}
-	if ((keys = nameset_create()) == NULL) {
-		err_at(p, root, NULL, "out of memory");
+	if (map_walk_start(p, root, &w) == -1)
 		return;
-	}
-	MAP_FOREACH(p->doc, root, pair) {
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
-		if ((key = scalar(k)) == NULL) {
-			err_at(p, k, NULL, "keys must be plain words");
-			continue;
-		}
-		if ((added = nameset_add(keys, key, 0, NULL)) != 1) {
-			err_at(p, k, key, added == 0 ? "given twice" :
-			    "out of memory");
-			continue;
-		}
+	while (map_walk_next(p, &w, &key, &k, &v)) {
 		if (strcmp(key, "domains") == 0)
 			config_parse_domains(p, v);
 		else if (strcmp(key, "domains_file") == 0)
@@ -255,7 +240,7 @@ include_top(struct parse *p, yaml_node_t *root)
 			    "(only domains, domains_file and catalog; global "
 			    "settings belong in the main configuration)");
 	}
-	nameset_destroy(keys);
+	map_walk_end(&w);
 }
 
 static void

@@ -104,17 +104,10 @@ print_one(void *arg, const struct store_observation *o)
 		json_decref(codes);
 		return 0;
 	}
-	obj = json_object();
-	json_object_set_new(obj, "time", clock_json(o->time));
-	json_object_set_new(obj, "severity", json_string(o->severity));
-	json_object_set_new(obj, "validation", json_string(o->validation));
-	json_object_set_new(obj, "state", json_string(o->state));
-	json_object_set_new(obj, "state_change",
-	    json_boolean(o->state_change));
-	/* The stored array is probe_problems_json()'s: every output
-	 * shows a problem as {code, severity, message}. */
-	json_object_set_new(obj, "problems", stored_json(o->problems));
 	json_decref(codes);
+	/* The API's shape, with what each resolver and server said. */
+	if ((obj = store_observation_json(o)) == NULL)
+		return -1;
 	json_object_set_new(obj, "resolvers", stored_json(o->resolvers));
 	json_object_set_new(obj, "servers", stored_json(o->servers));
 	s = json_dumps(obj, JSON_COMPACT);

@@ -65,51 +65,20 @@ print_text(const struct store_domain *dom, const struct store_key_seen *k,
 	}
 }
 
+/* The store's timeline (store_keys_json, the API's shape) with the
+ * domain's own dates beside it. */
 static json_t *
 doc_json(const struct store_domain *dom, const struct store_key_seen *k,
     size_t nk, const struct store_ds_seen *d, size_t nd)
 {
-	json_t	*doc = json_object(), *ka = json_array(), *da = json_array(), *o;
-	size_t	 i;
+	json_t	*doc;
 
-	for (i = 0; i < nk; i++) {
-		o = json_object();
-		json_object_set_new(o, "key_tag", json_integer(k[i].key_tag));
-		json_object_set_new(o, "algorithm",
-		    json_integer(k[i].algorithm));
-		json_object_set_new(o, "flags", json_integer(k[i].flags));
-		json_object_set_new(o, "role", json_string((k[i].flags & 1) ?
-		    "ksk" : "zsk"));
-		json_object_set_new(o, "first_seen", clock_json(k[i].first_seen));
-		json_object_set_new(o, "last_seen", clock_json(k[i].last_seen));
-		json_object_set_new(o, "signing_first_seen",
-		    clock_json(k[i].signing_first_seen));
-		json_object_set_new(o, "ds_first_seen",
-		    clock_json(k[i].ds_first_seen));
-		json_object_set_new(o, "published",
-		    json_boolean(k[i].last_seen == dom->last_checked));
-		json_array_append_new(ka, o);
-	}
-	for (i = 0; i < nd; i++) {
-		if ((o = probe_ds_json(dom->name, d[i].key_tag,
-		    d[i].algorithm, d[i].digest_type, d[i].digest,
-		    d[i].digest_len)) == NULL)
-			continue;
-		json_object_set_new(o, "first_seen", clock_json(d[i].first_seen));
-		json_object_set_new(o, "last_seen", clock_json(d[i].last_seen));
-		json_object_set_new(o, "at_parent",
-		    json_boolean(d[i].last_seen == dom->last_checked));
-		json_object_set_new(o, "arrived_after_first_check",
-		    json_boolean(d[i].arrived));
-		json_object_set_new(o, "matches_key", d[i].key >= 0 ?
-		    json_integer(k[d[i].key].key_tag) : json_null());
-		json_array_append_new(da, o);
-	}
+	if ((doc = store_keys_json(dom->name, dom->last_checked, k, nk, d,
+	    nd)) == NULL)
+		return NULL;
 	json_object_set_new(doc, "domain", json_string(dom->name));
 	json_object_set_new(doc, "first_seen", clock_json(dom->first_seen));
 	json_object_set_new(doc, "last_checked", clock_json(dom->last_checked));
-	json_object_set_new(doc, "keys", ka);
-	json_object_set_new(doc, "ds", da);
 	return doc;
 }
 
@@ -182,7 +151,7 @@ cmd_keys(int argc, char *argv[])
 	if (json) {
 		json_t *doc = doc_json(&dom, k, nk, d, nd);
 
-		s = json_dumps(doc, JSON_INDENT(2));
+		s = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 		json_decref(doc);
 		if (s == NULL) {
 			log_warnx("out of memory");

@@ -37,6 +37,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "dashboard-export/export.h"
+#include "hostevents/hostevents.h"
 #include "probe/probe.h"
 #include "store/store.h"
 
@@ -94,6 +95,9 @@ struct monitor {
 	struct event		*drain;
 	struct alerts		*alerts;	/* sinks */
 	struct export		*export;	/* HTTP; NULL: off */
+	struct hostevents	*hostevents;	/* DNS hosts' webhooks, handed
+						   to the exporter; outlives
+						   it across reloads */
 	bool			 stopping;
 	bool			 once;		/* --once: one round, exit */
 	size_t			 checks_done;
@@ -614,6 +618,8 @@ apply_domains(struct monitor *m, bool first, const char *why)
 			    d->name, why);
 		removed++;
 		evtimer_del(d->timer);
+		/* No ghost sensors in Home Assistant. */
+		alerts_forget_domain(m->alerts, d->name);
 		if (d->inflight) {
 			struct mdomain **z = reallocarray(m->zombies,
 			    m->n_zombies + 1, sizeof(*z));
@@ -875,8 +881,14 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 		m->export = NULL;
 		return 0;
 	}
+	if (m->hostevents == NULL &&
+	    (m->hostevents = hostevents_create()) == NULL) {
+		snprintf(err, errlen, "webhooks: out of memory");
+		return -1;
+	}
 	if (m->export == NULL) {
-		if ((m->export = export_create(m->base, err, errlen)) == NULL)
+		if ((m->export = export_create(m->base, m->hostevents, err,
+		    errlen)) == NULL)
 			return -1;
 		created = true;
 	}
@@ -1374,6 +1386,7 @@ monitor_stop(struct monitor *m)
 	alerts_flush(m->alerts, 5);
 	alerts_destroy(m->alerts);
 	export_destroy(m->export);
+	hostevents_destroy(m->hostevents);	/* after its exporter */
 	store_close(m->store);
 	for (i = 0; i < m->n_domains; i++)
 		domain_free(m->domains[i]);

@@ -5,32 +5,18 @@
  * the inputs come from the network or a config file and a monitor must
  * answer "does not match" or "malformed", never crash.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "common/dsmatch.h"
+#include "common/errbuf.h"
 
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	name_parse(const char *, bool, uint8_t *, size_t, size_t *,
 		    char *, size_t);
 static int	wire_check(const uint8_t *, size_t);
 static const EVP_MD *digest_md(int);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 uint16_t
 dsmatch_keytag(const uint8_t *rdata, size_t len)
@@ -87,11 +73,11 @@ name_parse(const char *name, bool fold, uint8_t *out, size_t outlen,
 	if (wirelen != NULL)
 		*wirelen = 0;
 	if (name == NULL) {
-		seterr(err, errlen, "no name given");
+		errbuf_set(err, errlen, "no name given");
 		goto fail;
 	}
 	if (*name == '\0') {
-		seterr(err, errlen, "empty name");
+		errbuf_set(err, errlen, "empty name");
 		goto fail;
 	}
 	if (strcmp(name, ".") == 0)
@@ -105,13 +91,14 @@ name_parse(const char *name, bool fold, uint8_t *out, size_t outlen,
 				/* Only reachable at NUL after a trailing dot. */
 				if (c == '\0')
 					break;
-				seterr(err, errlen, "label %u is empty%s", labno,
+				errbuf_set(err, errlen, "label %u is empty%s",
+				    labno,
 				    labno == 1 ? " (the name starts with a dot)" :
 				    " (two dots in a row)");
 				goto fail;
 			}
 			if (lablen > DSMATCH_LABEL_MAX) {
-				seterr(err, errlen,
+				errbuf_set(err, errlen,
 				    "label %u is %zu octets, the limit is %d",
 				    labno, lablen, DSMATCH_LABEL_MAX);
 				goto fail;
@@ -131,24 +118,25 @@ name_parse(const char *name, bool fold, uint8_t *out, size_t outlen,
 		off = (size_t)(p - name);
 		if (c == '\\') {
 			if (p[1] == '\0') {
-				seterr(err, errlen,
+				errbuf_set(err, errlen,
 				    "offset %zu: the name ends in a lone "
 				    "backslash", off);
 				goto fail;
 			}
 			if (is_digit(p[1])) {
 				if (!is_digit(p[2]) || !is_digit(p[3])) {
-					seterr(err, errlen, "offset %zu: a \\DDD "
-					    "escape needs exactly three digits",
-					    off);
+					errbuf_set(err, errlen, "offset %zu: a "
+					    "\\DDD escape needs exactly three "
+					    "digits", off);
 					goto fail;
 				}
 				v = (unsigned int)(p[1] - '0') * 100 +
 				    (unsigned int)(p[2] - '0') * 10 +
 				    (unsigned int)(p[3] - '0');
 				if (v > 255) {
-					seterr(err, errlen, "offset %zu: escape "
-					    "\\%.3s is above 255", off, p + 1);
+					errbuf_set(err, errlen, "offset %zu: "
+					    "escape \\%.3s is above 255", off,
+					    p + 1);
 					goto fail;
 				}
 				p += 4;
@@ -161,17 +149,17 @@ name_parse(const char *name, bool fold, uint8_t *out, size_t outlen,
 			p++;
 		} else {
 			if (c >= 0x80)
-				seterr(err, errlen, "offset %zu: byte 0x%02x is "
-				    "not allowed in a name (an IDN needs its "
-				    "xn-- form)", off, c);
+				errbuf_set(err, errlen, "offset %zu: byte "
+				    "0x%02x is not allowed in a name (an IDN "
+				    "needs its xn-- form)", off, c);
 			else if (c <= 0x20 || c == 0x7f)
-				seterr(err, errlen, "offset %zu: byte 0x%02x is "
-				    "not allowed in a name (escape it as "
-				    "\\%03u)", off, c, c);
+				errbuf_set(err, errlen, "offset %zu: byte "
+				    "0x%02x is not allowed in a name (escape "
+				    "it as \\%03u)", off, c, c);
 			else
-				seterr(err, errlen, "offset %zu: character '%c' "
-				    "is not allowed in a name (escape it as "
-				    "\\%c)", off, c, c);
+				errbuf_set(err, errlen, "offset %zu: character "
+				    "'%c' is not allowed in a name (escape it "
+				    "as \\%c)", off, c, c);
 			goto fail;
 		}
 		/* RFC 4034 6.2: canonical form folds US-ASCII letters only. */
@@ -186,12 +174,12 @@ name_parse(const char *name, bool fold, uint8_t *out, size_t outlen,
 done:
 	total++;	/* the root label */
 	if (total > DSMATCH_NAME_MAX) {
-		seterr(err, errlen, "the name is %zu octets in wire format, "
+		errbuf_set(err, errlen, "the name is %zu octets in wire format, "
 		    "the limit is %d", total, DSMATCH_NAME_MAX);
 		goto fail;
 	}
 	if (out == NULL || total > outlen) {
-		seterr(err, errlen, "the name needs %zu octets, the buffer "
+		errbuf_set(err, errlen, "the name needs %zu octets, the buffer "
 		    "holds %zu", total, out == NULL ? (size_t)0 : outlen);
 		goto fail;
 	}
@@ -241,7 +229,7 @@ dsmatch_name_normalise(const char *name, char *out, size_t outlen,
 	    errlen) == -1)
 		return -1;
 	if (strlen(name) >= outlen) {
-		seterr(err, errlen, "%zu characters, the limit is %zu",
+		errbuf_set(err, errlen, "%zu characters, the limit is %zu",
 		    strlen(name), outlen > 0 ? outlen - 1 : 0);
 		return -1;
 	}

@@ -101,17 +101,10 @@ static int
 hist_cb(void *arg, const struct store_observation *o)
 {
 	struct hist	*h = arg;
-	json_t		*x, *problems;
+	json_t		*x;
 
-	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
-	    NULL;
-	x = json_object();
-	json_object_set_new(x, "time", clock_json(o->time));
-	json_object_set_new(x, "state", json_string(o->state));
-	json_object_set_new(x, "severity", json_string(o->severity));
-	json_object_set_new(x, "validation", json_string(o->validation));
-	json_object_set_new(x, "state_change", json_boolean(o->state_change));
-	json_object_set_new(x, "problems", problems ? problems : json_array());
+	if ((x = store_observation_json(o)) == NULL)
+		return 0;	/* out of memory: one entry fewer */
 	if (h->ring[h->next] != NULL)
 		json_decref(h->ring[h->next]);
 	h->ring[h->next] = x;
@@ -151,49 +144,19 @@ history_json(struct export *ex, const char *name, time_t now)
 static json_t *
 keys_json(struct export *ex, const char *name)
 {
+	struct store_domain	 dom;
 	struct store_key_seen	*k = NULL;
 	struct store_ds_seen	*ds = NULL;
-	size_t			 nk = 0, nd = 0, i;
-	time_t			 klast = 0, dlast = 0;
-	json_t			*o, *a, *x;
+	size_t			 nk = 0, nd = 0;
+	json_t			*o;
 
 	if (ex->store == NULL)
 		return json_null();
-	if (store_keys(ex->store, name, &k, &nk, &ds, &nd) == -1)
+	memset(&dom, 0, sizeof(dom));
+	if (store_domain(ex->store, name, &dom) == -1 ||
+	    store_keys(ex->store, name, &k, &nk, &ds, &nd) == -1)
 		return json_pack("{s:s}", "error", store_error(ex->store));
-	for (i = 0; i < nk; i++)
-		if (k[i].last_seen > klast)
-			klast = k[i].last_seen;
-	for (i = 0; i < nd; i++)
-		if (ds[i].last_seen > dlast)
-			dlast = ds[i].last_seen;
-	o = json_object();
-	a = json_array();
-	for (i = 0; i < nk; i++)
-		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:s, s:o, "
-		    "s:o, s:o, s:o, s:b}", "key_tag", k[i].key_tag, "algorithm",
-		    k[i].algorithm, "flags", k[i].flags, "role",
-		    (k[i].flags & 1) ? "ksk" : "zsk", "first_seen",
-		    clock_json(k[i].first_seen), "last_seen",
-		    clock_json(k[i].last_seen), "signing_since",
-		    clock_json(k[i].signing_first_seen), "ds_since",
-		    clock_json(k[i].ds_first_seen), "published",
-		    k[i].last_seen == klast));
-	json_object_set_new(o, "dnskeys", a);
-	a = json_array();
-	for (i = 0; i < nd; i++) {
-		if ((x = probe_ds_json(name, ds[i].key_tag, ds[i].algorithm,
-		    ds[i].digest_type, ds[i].digest, ds[i].digest_len)) ==
-		    NULL)
-			continue;
-		json_object_set_new(x, "first_seen",
-		    clock_json(ds[i].first_seen));
-		json_object_set_new(x, "last_seen", clock_json(ds[i].last_seen));
-		json_object_set_new(x, "at_parent",
-		    json_boolean(ds[i].last_seen == dlast));
-		json_array_append_new(a, x);
-	}
-	json_object_set_new(o, "ds", a);
+	o = store_keys_json(name, dom.last_checked, k, nk, ds, nd);
 	free(k);
 	free(ds);
 	return o;

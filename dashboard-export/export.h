@@ -11,7 +11,8 @@
  * into the probe engine, and nothing here writes to the store: the DNS
  * host webhook is routed to hostevents/ (hostevents/hostevents.h), which
  * records the host's word on a rotation; the table keeps that word for
- * the pages.
+ * the pages. The daemon (cli/run.c) owns that hostevents and hands it to
+ * export_create().
  */
 #ifndef DNSSECMON_EXPORT_H
 #define DNSSECMON_EXPORT_H
@@ -28,6 +29,7 @@
 
 struct event_base;
 struct export;
+struct hostevents;
 
 /* Defaults the configuration falls back to (dnssecmon.conf(5)). */
 #define EXPORT_DEFAULT_LISTEN		"127.0.0.1:9470"
@@ -83,12 +85,16 @@ struct export_catalog {
 };
 
 /*
- * An exporter on base with no listener yet. NULL with the reason in err
- * when out of memory. Caller destroys.
+ * An exporter on base with no listener yet, serving the DNS hosts'
+ * webhooks through host (hostevents_create(); the caller owns it, and it
+ * must outlive the exporter: the exporter answers its domain look-ups
+ * until export_destroy()). NULL with the reason in err when out of
+ * memory. Caller destroys.
  */
-struct export	*export_create(struct event_base *base, char *err,
-		    size_t errlen);
-/* Closes the listener and every connection. Accepts NULL. */
+struct export	*export_create(struct event_base *base,
+		    struct hostevents *host, char *err, size_t errlen);
+/* Closes the listener and every connection; host is left to its owner.
+ * Accepts NULL. */
 void		 export_destroy(struct export *);
 
 /*

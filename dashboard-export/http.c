@@ -1049,17 +1049,19 @@ route(struct evhttp_request *req, void *arg)
 /* ------------------------------------------------------------ setup */
 
 struct export *
-export_create(struct event_base *base, char *err, size_t errlen)
+export_create(struct event_base *base, struct hostevents *host, char *err,
+    size_t errlen)
 {
 	struct export			*ex;
 	struct hostevents_directory	 dir;
 
-	if ((ex = calloc(1, sizeof(*ex))) == NULL ||
-	    (ex->hostevents = hostevents_create()) == NULL) {
-		free(ex);
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
 		snprintf(err, errlen, "exporter: out of memory");
 		return NULL;
 	}
+	/* The webhook's taker finds domains in this table until
+	 * export_destroy() takes the table away again. */
+	ex->hostevents = host;
 	xhook_directory(ex, &dir);
 	hostevents_set_directory(ex->hostevents, &dir);
 	ex->base = base;
@@ -1185,7 +1187,8 @@ export_listen(struct export *ex, const struct export_settings *s, char *err,
 void
 export_destroy(struct export *ex)
 {
-	size_t	 i;
+	struct hostevents_directory	 dir;
+	size_t				 i;
 
 	if (ex == NULL)
 		return;
@@ -1221,6 +1224,8 @@ export_destroy(struct export *ex)
 		free(ex->resolver_name[i]);
 		free(ex->resolver_label[i]);
 	}
-	hostevents_destroy(ex->hostevents);
+	/* The caller's hostevents outlives this table: no directory. */
+	memset(&dir, 0, sizeof(dir));
+	hostevents_set_directory(ex->hostevents, &dir);
 	free(ex);
 }

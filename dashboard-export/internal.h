@@ -211,7 +211,8 @@ struct export {
 	struct event_base	*base;
 	struct store		*store;
 	time_t			 started;
-	struct hostevents	*hostevents;	/* the webhook's taker */
+	struct hostevents	*hostevents;	/* the webhook's taker: run.c
+						   owns it */
 	char			 instance[80];	/* "": not set */
 	unsigned		 shard_k, shard_n; /* n 0: not sharded */
 

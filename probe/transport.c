@@ -64,6 +64,7 @@
 #include <event2/event.h>
 #include <getdns/getdns_extra.h>
 
+#include "common/errbuf.h"
 #include "common/log.h"
 #include "probe/transport.h"
 
@@ -332,22 +333,6 @@ local_errno(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 const char *
@@ -652,7 +637,7 @@ message_walk(const uint8_t *w, size_t len, size_t pos, struct transport_rr *rrs,
 	}
 	return 0;
 fail:
-	seterr(err, errlen, "RR %u of %u: %s", i + 1, count, why);
+	errbuf_set(err, errlen, "RR %u of %u: %s", i + 1, count, why);
 	return -1;
 }
 
@@ -695,34 +680,34 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 
 	if (out != NULL)
 		*out = NULL;
-	seterr(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if (len < DNS_HDR) {
-		seterr(err, errlen, "%zu-byte message", len);
+		errbuf_set(err, errlen, "%zu-byte message", len);
 		goto done;
 	}
 	if (rd16(w) != id) {
-		seterr(err, errlen, "ID %u, asked %u", rd16(w), id);
+		errbuf_set(err, errlen, "ID %u, asked %u", rd16(w), id);
 		goto done;
 	}
 	if ((w[2] & 0x80) == 0) {
-		seterr(err, errlen, "QR=0");
+		errbuf_set(err, errlen, "QR=0");
 		goto done;
 	}
 	if ((w[2] >> 3 & 0x0F) != 0) {
-		seterr(err, errlen, "opcode %u", w[2] >> 3 & 0x0F);
+		errbuf_set(err, errlen, "opcode %u", w[2] >> 3 & 0x0F);
 		goto done;
 	}
 	if (rd16(w + 4) != 1) {
-		seterr(err, errlen, "QDCOUNT %u (rcode %u)", rd16(w + 4),
+		errbuf_set(err, errlen, "QDCOUNT %u (rcode %u)", rd16(w + 4),
 		    w[3] & 0x0F);
 		goto done;
 	}
 	if (len - DNS_HDR < qlen) {
-		seterr(err, errlen, "question cut short");
+		errbuf_set(err, errlen, "question cut short");
 		goto done;
 	}
 	if (!question_equal(w + DNS_HDR, qsec, qlen)) {
-		seterr(err, errlen, "question differs");
+		errbuf_set(err, errlen, "question differs");
 		goto done;
 	}
 
@@ -733,7 +718,7 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 	}
 	ret = TRANSPORT_REPLY_MALFORMED;
 	if (len > MSG_MAX) {
-		seterr(err, errlen, "%zu-byte message", len);
+		errbuf_set(err, errlen, "%zu-byte message", len);
 		goto done;
 	}
 	if (view != NULL) {
@@ -755,7 +740,7 @@ reply_check(const uint8_t *w, size_t len, const uint8_t *qsec, size_t qlen,
 		memset(sc->buf + len, 0, sc->dirty - len);
 	sc->dirty = len;
 	if ((r = getdns_wire2msg_dict(sc->buf, len, &msg)) != GETDNS_RETURN_GOOD) {
-		seterr(err, errlen, "getdns: %s",
+		errbuf_set(err, errlen, "getdns: %s",
 		    getdns_get_errorstr_by_id(r) ? getdns_get_errorstr_by_id(r)
 		    : "parse error");
 		goto done;
@@ -781,12 +766,12 @@ transport_parse_reply(const uint8_t *wire, size_t len, const char *qname,
 	*out = NULL;
 	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
 	    || name->size > 255) {
-		seterr(err, errlen, "bad query name");
+		errbuf_set(err, errlen, "bad query name");
 		goto done;
 	}
 	if (scratch_init(&sc) == -1) {
 		local_errors++;
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		goto done;
 	}
 	memcpy(qsec, name->data, name->size);
@@ -817,7 +802,7 @@ transport_view_reply(const uint8_t *wire, size_t len, const char *qname,
 	memset(view, 0, sizeof(*view));
 	if (getdns_convert_fqdn_to_dns_name(qname, &name) != GETDNS_RETURN_GOOD
 	    || name->size > 255) {
-		seterr(err, errlen, "bad query name");
+		errbuf_set(err, errlen, "bad query name");
 		goto done;
 	}
 	memcpy(qsec, name->data, name->size);

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/dsmatch.h"
 #include "store/internal.h"
 
@@ -207,6 +209,72 @@ fail:
 	free(k);
 	free(d);
 	return -1;
+}
+
+json_t *
+store_observation_json(const struct store_observation *o)
+{
+	json_t	*problems;
+
+	/* The stored array is probe_problems_json()'s. */
+	problems = o->problems != NULL ? json_loads(o->problems, 0, NULL) :
+	    NULL;
+	return json_pack("{s:o, s:s?, s:s?, s:s?, s:b, s:o}", "time",
+	    clock_json(o->time), "severity", o->severity, "validation",
+	    o->validation, "state", o->state, "state_change", o->state_change,
+	    "problems", problems != NULL ? problems : json_array());
+}
+
+static json_t *
+key_seen_json(const struct store_key_seen *k, time_t last_checked)
+{
+	return json_pack("{s:i, s:i, s:i, s:s, s:o, s:o, s:o, s:o, s:b}",
+	    "key_tag", k->key_tag, "algorithm", k->algorithm, "flags",
+	    k->flags, "role", (k->flags & 1) ? "ksk" : "zsk", "first_seen",
+	    clock_json(k->first_seen), "last_seen", clock_json(k->last_seen),
+	    "signing_first_seen", clock_json(k->signing_first_seen),
+	    "ds_first_seen", clock_json(k->ds_first_seen), "published",
+	    k->last_seen == last_checked);
+}
+
+static json_t *
+ds_seen_json(const char *domain, const struct store_ds_seen *d,
+    const struct store_key_seen *keys, time_t last_checked)
+{
+	json_t	*o;
+
+	if ((o = probe_ds_json(domain, d->key_tag, d->algorithm,
+	    d->digest_type, d->digest, d->digest_len)) == NULL)
+		return NULL;
+	json_object_set_new(o, "first_seen", clock_json(d->first_seen));
+	json_object_set_new(o, "last_seen", clock_json(d->last_seen));
+	json_object_set_new(o, "at_parent",
+	    json_boolean(d->last_seen == last_checked));
+	json_object_set_new(o, "arrived_after_first_check",
+	    json_boolean(d->arrived));
+	/* The tag, not a boolean: the live DS object's matches_key says
+	 * whether a published key matches, this one which key ever did. */
+	json_object_set_new(o, "matches_key_tag", d->key >= 0 ?
+	    json_integer(keys[d->key].key_tag) : json_null());
+	return o;
+}
+
+json_t *
+store_keys_json(const char *domain, time_t last_checked,
+    const struct store_key_seen *keys, size_t nkeys,
+    const struct store_ds_seen *ds, size_t nds)
+{
+	json_t	*ka = json_array(), *da = json_array(), *x;
+	size_t	 i;
+
+	for (i = 0; i < nkeys; i++)
+		if ((x = key_seen_json(&keys[i], last_checked)) != NULL)
+			json_array_append_new(ka, x);
+	for (i = 0; i < nds; i++)
+		if ((x = ds_seen_json(domain, &ds[i], keys, last_checked)) !=
+		    NULL)
+			json_array_append_new(da, x);
+	return json_pack("{s:o, s:o}", "dnskeys", ka, "ds", da);
 }
 
 long

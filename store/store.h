@@ -265,6 +265,15 @@ typedef int (*store_observation_cb)(void *arg,
 int	store_history(struct store *, const char *domain, time_t since,
 	    store_observation_cb cb, void *arg);
 
+/*
+ * The one JSON shape of a recorded observation, for `history` and the
+ * API's `history`: {time, severity, validation, state, state_change,
+ * problems}, problems as stored ([{code, severity, message}], [] when it
+ * cannot be read). An output may add the stored resolvers and servers
+ * beside them. Caller owns the reference; NULL when out of memory.
+ */
+struct json_t *store_observation_json(const struct store_observation *);
+
 /* A DNSKEY as history knows it. */
 struct store_key_seen {
 	uint16_t	 key_tag;
@@ -297,6 +306,19 @@ struct store_ds_seen {
 int	store_keys(struct store *, const char *domain,
 	    struct store_key_seen **keys, size_t *nkeys,
 	    struct store_ds_seen **ds, size_t *nds);
+/*
+ * The one JSON shape of that timeline, for `keys --format json` and the
+ * API's `keys`: {dnskeys: [{key_tag, algorithm, flags, role, first_seen,
+ * last_seen, signing_first_seen, ds_first_seen, published}], ds: [DS
+ * record (probe_ds_json) + {first_seen, last_seen, at_parent,
+ * arrived_after_first_check, matches_key_tag}]}. A key is published and a
+ * DS at the parent when the domain's last recorded check (last_checked,
+ * struct store_domain) saw it. Caller owns the reference; NULL when out
+ * of memory.
+ */
+struct json_t *store_keys_json(const char *domain, time_t last_checked,
+	    const struct store_key_seen *keys, size_t nkeys,
+	    const struct store_ds_seen *ds, size_t nds);
 
 /*
  * What the last recorded check of a domain tells the next one (see struct

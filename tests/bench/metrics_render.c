@@ -45,6 +45,7 @@ int
 main(int argc, char *argv[])
 {
 	struct export		*ex = NULL;
+	struct hostevents	*host = NULL;	/* run.c's part */
 	struct export_domain	*list = NULL;
 	struct store_rotation	 rot;
 	struct evbuffer		*b;
@@ -64,7 +65,8 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if ((ex = export_create(NULL, err, sizeof(err))) == NULL) {
+	if ((host = hostevents_create()) == NULL ||
+	    (ex = export_create(NULL, host, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "metrics_render: %s\n", err);
 		goto fail;
 	}
@@ -139,5 +141,6 @@ fail:
 	free(list);
 	free(names);
 	export_destroy(ex);
+	hostevents_destroy(host);
 	return rc;
 }

@@ -71,10 +71,17 @@ is "$rc" 0 "keys --format json exits 0"
 got=$(printf '%s' "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(sorted((k["key_tag"], k["role"], k["first_seen"], k["published"]) for k in d["keys"]),
-      [(x["key_tag"], x["matches_key"], x["at_parent"]) for x in d["ds"]])')
+print(sorted((k["key_tag"], k["role"], k["first_seen"], k["published"]) for k in d["dnskeys"]),
+      [(x["key_tag"], x["matches_key_tag"], x["at_parent"]) for x in d["ds"]])')
 is "$got" "[(832, 'ksk', '2025-12-01T00:00:00Z', True), (25729, 'ksk', '2025-12-01T01:00:00Z', True), (50370, 'zsk', '2025-12-01T00:00:00Z', True)] [(832, 832, True)]" \
 	"keys JSON: every key with first seen, the DS and its key"
+# One encoder (store_keys_json) for keys and the API: one spelling.
+got=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sorted(set().union(*(k.keys() for k in d["dnskeys"]))), sorted(set().union(*(x.keys() for x in d["ds"]))))')
+is "$got" "['algorithm', 'ds_first_seen', 'first_seen', 'flags', 'key_tag', 'last_seen', 'published', 'role', 'signing_first_seen'] ['algorithm', 'arrived_after_first_check', 'at_parent', 'digest', 'digest_type', 'first_seen', 'key_tag', 'last_seen', 'matches_key_tag', 'record']" \
+	"keys JSON: the fields of the key and DS timeline, as documented"
 out=$("$bin" keys fixture.test --db "$db"); rc=$?
 is "$rc" 0 "keys text exits 0"
 like "$out" 'DNSKEY +25729 +8 KSK +2025-12-01T01:00:00Z' "keys text: the new key with its first sight"

@@ -9,6 +9,7 @@ server certificate are refused, and say so."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -250,6 +251,55 @@ webhooks:
     every.stop()
     procs.remove(every)
     hook.stop()
+
+    # ---- Home Assistant: a domain removed by a reload leaves no ghost
+    # entities: its retained discovery configs are emptied (the way HA is
+    # told to remove an entity); the kept domain's stay.
+    GONE = "nsec3." + env["TESTBED_TLD"]
+    gslug = GONE.replace(".", "_").lower()
+    node = "homeassistant/sensor/dnssecmon_ha-reload/"
+    keep_t = [node + "%s_%s/config" % (slug, k)
+              for k in ("deadline", "severity", "state")]
+    gone_t = [node + "%s_%s/config" % (gslug, k)
+              for k in ("deadline", "severity", "state")]
+    watch = h.Subscriber(tmp, plain, topic="homeassistant/#", name="hareload")
+    watch.start()
+    procs.append(watch)
+    conf = os.path.join(tmp, "ha-reload.yaml")
+
+    def ha_conf(domains):
+        with open(conf, "w") as f:
+            f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
+                    "database: %s\ntimeout: 1s\nretries: 1\ninterval: 1h\n"
+                    "instance: ha-reload\nmqtt: {host: 127.0.0.1, port: %d, "
+                    "homeassistant: yes}\ndomains: [%s]\n"
+                    % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"],
+                       env["TESTBED_RESOLVER"],
+                       os.path.join(tmp, "ha-reload.db"), plain.port,
+                       ", ".join(domains)))
+    ha_conf([ZONE, GONE])
+    daemon = h.Daemon(BIN, conf, os.path.join(tmp, "ha-reload.log"))
+    daemon.start()
+    procs.append(daemon)
+    both = wait_for(lambda: set(keep_t + gone_t) <=
+                    set(h.retained(plain, "homeassistant/#")), 120,
+                    what="the discovery configs of both domains")
+    t.ok(both, "reload: both domains' discovery configs retained at first")
+    ha_conf([ZONE])
+    daemon.proc.send_signal(signal.SIGHUP)
+    cleared = wait_for(lambda: all(
+        any(m["topic"] == x and m["payload"] == "" for m in watch.messages())
+        for x in gone_t), 60, what="empty discovery configs for " + GONE)
+    t.ok(cleared, "reload: the removed domain's three discovery topics are "
+         "emptied", [m for m in watch.messages() if gslug in m["topic"]])
+    left = h.retained(plain, "homeassistant/#")
+    t.ok(not set(gone_t) & set(left),
+         "reload: no discovery config of the removed domain stays retained "
+         "(no ghost entities in Home Assistant)", sorted(left))
+    t.ok(set(keep_t) <= set(left),
+         "reload: the kept domain's discovery configs stay", sorted(left))
+    t.is_(daemon.stop(), 0, "reload: the daemon stops cleanly")
+    procs.remove(daemon)
 
     https.stop()
 finally:

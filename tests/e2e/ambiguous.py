@@ -8,7 +8,6 @@ mirror image. Asserts that every output says so and gives both readings
 (`check --db`) ends the doubt as soon as it can: on the switch zone, a key
 that appears after the first check is the new one.
 """
-import json
 import os
 import subprocess
 import sys
@@ -16,31 +15,19 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import scenario_common as sc  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
-TOP = os.environ["DNSSECMON_TOP"]
-TB = os.path.join(TOP, "tests/testbed/testbed.sh")
 env = testbed_env()
 TLD = env["TESTBED_TLD"]
-BASE = ["--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
-        env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"]]
 
 
 def check(*args, fmt="json", now=None):
-    e = dict(os.environ)
-    if now is not None:
-        e["DNSSECMON_NOW"] = str(now)
-    p = subprocess.run([BIN, "check", *BASE, "--format", fmt, *args],
-                       capture_output=True, text=True, timeout=120, env=e)
-    doc = None
-    if fmt == "json" and p.stdout:
-        try:
-            doc = json.loads(p.stdout)
-        except ValueError as e:
-            t.diag("bad JSON: %s: %.300s" % (e, p.stdout))
-    return p, doc
+    """(process, the domain's JSON or None): the name last in args."""
+    return sc.check_json(t, env, args[-1], *args[:-1], fmt=fmt, now=now)
 
 
 def codes(d):
@@ -48,14 +35,12 @@ def codes(d):
 
 
 def expected_ds(zone):
-    with open(os.path.join(env["TESTBED_EXPECT"], zone + ".ds")) as f:
-        return sorted(line.strip() for line in f if line.strip())
+    return sc.expected_ds(env, zone)
 
 
 for label in ("nocdsstart", "nocdsswap"):
     zone = "%s.%s" % (label, TLD)
-    p, doc = check(zone)
-    d = doc["domains"][0] if doc else None
+    p, d = check(zone)
     if d is None:
         t.ok(False, "%s: JSON output (%s)" % (zone, p.stderr.strip()))
         continue
@@ -96,8 +81,8 @@ for label in ("nocdsstart", "nocdsswap"):
          "%s: Nagios says rotation_ambiguous, exit 1" % zone, p.stdout)
 
 # A zone with CDS is not ambiguous: the host said which key is new.
-p, doc = check("rollstart.%s" % TLD)
-d = doc["domains"][0] if doc else {"rotation": {}, "problems": []}
+p, d = check("rollstart.%s" % TLD)
+d = d or {"rotation": {}, "problems": []}
 t.ok(d["rotation"].get("ambiguous") is False and
      "rotation_pending" in codes(d),
      "rollstart (CDS names the new key): not ambiguous, rotation_pending")
@@ -108,15 +93,13 @@ SW = env["TESTBED_SWITCH_ZONE"]
 
 
 def switch(state):
-    p = subprocess.run([TB, "switch", state], capture_output=True,
-                       text=True, timeout=120)
-    t.ok(p.returncode == 0, "switch %s" % state, p.stderr.strip())
+    sc.testbed(t, "switch", state, timeout=120)
 
 
 with tempfile.TemporaryDirectory() as tmp:
     db = os.path.join(tmp, "h.db")
-    p, doc = check("--db", db, "nocdsswap.%s" % TLD)
-    d = doc["domains"][0] if doc else {"rotation": {}}
+    p, d = check("--db", db, "nocdsswap.%s" % TLD)
+    d = d or {"rotation": {}}
     t.ok(d["rotation"].get("ambiguous") is True,
          "check --db, first observation of nocdsswap: still ambiguous")
     p = subprocess.run([BIN, "rotations", "--db", db, "--format", "json"],
@@ -128,11 +111,11 @@ with tempfile.TemporaryDirectory() as tmp:
     # whole seconds, and two checks within one second see keys "together".
     t0 = int(time.time())
     switch("healthy")
-    p, doc = check("--db", db, SW, now=t0)
+    p, _ = check("--db", db, SW, now=t0)
     t.is_(p.returncode, 0, "switch zone healthy, recorded")
     switch("nocdsstart")
-    p, doc = check("--db", db, SW, now=t0 + 3600)
-    d = doc["domains"][0] if doc else {"rotation": {}, "problems": []}
+    p, d = check("--db", db, SW, now=t0 + 3600)
+    d = d or {"rotation": {}, "problems": []}
     t.ok(d["rotation"].get("ambiguous") is False and
          "rotation_pending" in codes(d) and
          "rotation_deadline" in codes(d),

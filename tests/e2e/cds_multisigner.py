@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
 import dash_common as dc  # noqa: E402
+from dash_common import sample  # noqa: E402
 import scenario_common as sc  # noqa: E402
 from scenario_common import codes, problem, server  # noqa: E402
 
@@ -167,16 +168,6 @@ t.ok("servers_disagree" in codes(d), "split: still servers_disagree")
 # --- the daemon: configuration, /metrics, the API and the page -------------
 # multisignerbad is configured multi_signer: no, so the per-domain switch
 # must turn it back into servers_disagree; the TLD is a CDS-applying parent.
-
-
-def sample(text, name, **labels):
-    """The value of name{labels...} (exact label set), or None."""
-    want = ",".join('%s="%s"' % kv for kv in labels.items())
-    line = "%s{%s} " % (name, want)
-    for ln in text.split("\n"):
-        if ln.startswith(line):
-            return float(ln[len(line):])
-    return None
 
 
 Z = {x: "%s.%s" % (x, TLD) for x in

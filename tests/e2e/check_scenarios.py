@@ -13,39 +13,24 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import scenario_common as sc  # noqa: E402
+from scenario_common import codes  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
 TOP = os.environ["DNSSECMON_TOP"]
 env = testbed_env()
 TLD = env["TESTBED_TLD"]
-BASE = ["--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
-        env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"]]
 
 
 def check(*args, fmt="json", timeout=60):
-    p = subprocess.run([BIN, "check", *BASE, "--format", fmt, *args],
-                       capture_output=True, text=True, timeout=timeout)
-    doc = None
-    if fmt == "json" and p.stdout:
-        try:
-            doc = json.loads(p.stdout)
-        except ValueError as e:
-            t.diag("bad JSON: %s: %s" % (e, p.stdout[:300]))
-    return p, doc
+    return sc.check_doc(t, env, *args, fmt=fmt, timeout=timeout)
 
 
 def expected_ds(zone):
-    """DS lines the testbed computed with dnssec-dsfromkey for keys that
-    are published without a DS at the parent."""
-    path = os.path.join(env["TESTBED_EXPECT"], zone + ".ds")
-    with open(path) as f:
-        return sorted(line.strip() for line in f if line.strip())
-
-
-def codes(d):
-    return {p["code"] for p in d["problems"]}
+    return sc.expected_ds(env, zone)
 
 
 def dig_size(server, zone, tcp):

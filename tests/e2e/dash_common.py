@@ -9,6 +9,7 @@ import re
 import sys
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 
@@ -67,6 +68,49 @@ def host_event(which, zone, request_id, updated_at=None, ds=None):
         dsr = e["data"]["delegation_signer_record"]
         dsr["keytag"], dsr["algorithm"], dsr["digest_type"], dsr["digest"] = ds
     return json.dumps(e).encode()
+
+
+def post_webhook(d, secret, body, timeout=10):
+    """(status, the reply as JSON, or its raw bytes when it is not JSON)
+    of a DNS host webhook body POSTed to daemon d with secret."""
+    status, _, raw = request(d.port, "POST", "/hooks/dnsimple/" + secret,
+                             body=body,
+                             headers={"Content-Type": "application/json"},
+                             timeout=timeout)
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw
+
+
+def sample(text, name, **labels):
+    """The value of name{labels...} (exact label set, in that order) in
+    Prometheus text, or None."""
+    want = ",".join('%s="%s"' % kv for kv in labels.items())
+    line = "%s{%s} " % (name, want) if labels else name + " "
+    for ln in text.split("\n"):
+        if ln.startswith(line):
+            return float(ln[len(line):])
+    return None
+
+
+def post_start(d, secret, zone, rid, timeout=30):
+    """post_webhook() of the host's rotation_start for zone, request id
+    rid."""
+    return post_webhook(d, secret, host_event("rotation_start", zone, rid),
+                        timeout=timeout)
+
+
+def external_ids(db):
+    """The DNS host request ids the rotations of store db carry (read
+    only, beside the daemon that writes it)."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return {r[0] for r in c.execute(
+            "SELECT external_id FROM rotations WHERE external_id "
+            "IS NOT NULL")}
+    finally:
+        c.close()
 
 
 def new_ksk_ds(env, zone):

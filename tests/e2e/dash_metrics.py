@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 import dash_common as dc  # noqa: E402
+from dash_common import sample  # noqa: E402
 
 t = Tap()
 env = dc.testbed_env()
@@ -64,16 +65,6 @@ tmp = tempfile.mkdtemp(prefix="dnssecmon-prom-")
 def metrics_text():
     status, _, body = dc.request(d.port, "GET", "/metrics")
     return body.decode() if status == 200 else ""
-
-
-def sample(text, name, **labels):
-    """The value of name{labels...} (exact label set), or None."""
-    want = ",".join('%s="%s"' % kv for kv in labels.items())
-    line = "%s{%s} " % (name, want) if labels else name + " "
-    for ln in text.split("\n"):
-        if ln.startswith(line):
-            return float(ln[len(line):])
-    return None
 
 
 def http_sockets(pid, port):

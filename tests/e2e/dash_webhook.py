@@ -50,13 +50,7 @@ def event(which, request_id, updated_at, ds):
 
 
 def post(body, secret=SECRET):
-    status, _, raw = dc.request(d.port, "POST", "/hooks/dnsimple/" + secret,
-                                body=body,
-                                headers={"Content-Type": "application/json"})
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw
+    return dc.post_webhook(d, secret, body)
 
 
 def rotations():

@@ -48,18 +48,6 @@ GUARD = 120
 GARBAGE = bytes([0x0d, 0xff, 0xff, 0x7f, 0xff, 0x42]) + b"\xa5" * 58
 
 
-def post(d, zone, rid):
-    """(status, parsed body or raw bytes) of a rotation_start."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
-
-
 def result(reply):
     status, body = reply
     return status, body.get("result") if isinstance(body, dict) else body
@@ -99,16 +87,6 @@ def touch_schema(path):
     try:
         c.execute("CREATE TABLE IF NOT EXISTS fault_touch (x)")
         c.execute("DROP TABLE fault_touch")
-    finally:
-        c.close()
-
-
-def external_ids(path):
-    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
     finally:
         c.close()
 
@@ -167,7 +145,7 @@ def malformed(d, label):
                      what="store_error on " + HEALTHY),
          "%s: the domain shows the store_error problem" % label, codes())
     rid = "fault-corrupt-%s-%d" % (label.replace(" ", "-"), os.getpid())
-    status, body = post(d, ROLLED, rid)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid)
     t.is_(status, 503, "%s: a rotation_start is not acknowledged (503)"
           % label)
     t.ok("malformed" in json.dumps(body if isinstance(body, dict) else
@@ -188,7 +166,7 @@ try:
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     rid0 = "fault-corrupt-0-%d" % os.getpid()
-    t.is_(result(post(d, HEALTHY, rid0)), (200, "opened"),
+    t.is_(result(dc.post_start(d, SECRET, HEALTHY, rid0)), (200, "opened"),
           "a rotation_start is acknowledged (200 opened)")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
     good = d.db + ".good"
@@ -206,7 +184,7 @@ try:
     rid1 = malformed(d, "at start")
     t.ok(d.proc.poll() is None, "at start: the daemon keeps running")
     t.is_(d.stop(), 0, "at start: SIGTERM, a clean exit")
-    t.ok(rid0 in external_ids(good), "the undamaged database still has "
+    t.ok(rid0 in dc.external_ids(good), "the undamaged database still has "
          "the acknowledged rotation")
 
     # ---- while running: the page damaged in place
@@ -240,10 +218,10 @@ try:
     overwrite(d.db, off, orig)
     touch_schema(d.db)
     t.ok(dc.ready_or_exit(d, GUARD), "page restored: ready again by itself")
-    t.is_(result(post(d, ROLLED, rid2)), (200, "opened"),
+    t.is_(result(dc.post_start(d, SECRET, ROLLED, rid2)), (200, "opened"),
           "page restored: the webhook sent again is acknowledged")
     t.is_(d.stop(), 0, "SIGTERM: a clean exit")
-    ids = external_ids(d.db)
+    ids = dc.external_ids(d.db)
     t.ok(rid0 in ids and rid2 in ids, "every acknowledged rotation is in "
          "the file", ids)
     t.ok(rid1 not in ids, "the one refused at start is not (the host "

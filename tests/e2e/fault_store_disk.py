@@ -30,7 +30,6 @@ The tmpfs and the read-only bind mount are unmounted whatever happens.
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 
@@ -53,18 +52,6 @@ def sh(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def post(d, zone, rid):
-    """(status, parsed body) of a rotation_start for `zone`."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
-
-
 def hook_runs(path):
     """outbox id -> how many times the hook ran for it."""
     runs = {}
@@ -73,17 +60,6 @@ def hook_runs(path):
             for line in f:
                 runs[line.strip()] = runs.get(line.strip(), 0) + 1
     return runs
-
-
-def external_ids(db):
-    """The DNS host request ids the store's rotations carry."""
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
-    finally:
-        c.close()
 
 
 def cli_json(*args):
@@ -127,7 +103,8 @@ try:
     if not t.ok(dc.ready_or_exit(d, GUARD), "the daemon is ready on the small disk"):
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
-    status, body = post(d, HEALTHY, "fault-disk-1-%d" % os.getpid())
+    status, body = dc.post_start(d, SECRET, HEALTHY,
+                                 "fault-disk-1-%d" % os.getpid())
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "a rotation_start before the disk fills: 200 "
           "opened (acknowledged)")
@@ -164,7 +141,7 @@ try:
                      what="store_error on " + HEALTHY),
          "disk full: the domain shows the store_error problem", codes())
     rid2 = "fault-disk-2-%d" % os.getpid()
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_(status, 503, "disk full: a rotation_start is not acknowledged "
           "(503, the host sends it again)")
     t.ok("full" in json.dumps(body), "disk full: the 503 says why", body)
@@ -175,7 +152,7 @@ try:
     # ---- 3. space returns
     os.unlink(filler)
     t.ok(dc.ready_or_exit(d, GUARD), "space back: ready again")
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "space back: the webhook sent again is "
           "acknowledged (200 opened)")
@@ -198,7 +175,7 @@ try:
     d.start()
     t.ok(dc.ready_or_exit(d, GUARD), "restarted on the same file: ready")
     t.is_(d.stop(), 0, "and stops cleanly")
-    rots = external_ids(d.db)
+    rots = dc.external_ids(d.db)
     t.ok("fault-disk-1-%d" % os.getpid() in rots, "after the restart: "
          "the rotation acknowledged before the disk filled is there")
     t.ok(rid2 in rots, "after the restart: the rotation acknowledged "

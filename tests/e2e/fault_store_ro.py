@@ -24,10 +24,8 @@ must see:
 The filesystem is unmounted and its loop device released whatever
 happens.
 """
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 
@@ -47,29 +45,6 @@ GUARD = 120
 
 def sh(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
-
-
-def post(d, zone, rid):
-    """(status, parsed body) of a rotation_start for `zone`."""
-    status, _, body = dc.request(
-        d.port, "POST", "/hooks/dnsimple/" + SECRET,
-        body=dc.host_event("rotation_start", zone, rid),
-        headers={"Content-Type": "application/json"}, timeout=30)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
-
-
-def external_ids(db):
-    """The DNS host request ids the store's rotations carry."""
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {r[0] for r in c.execute(
-            "SELECT external_id FROM rotations WHERE external_id "
-            "IS NOT NULL")}
-    finally:
-        c.close()
 
 
 def mount_options(path):
@@ -106,7 +81,7 @@ try:
         t.diag(d.log_text()[-2000:])
         raise SystemExit(t.done())
     rid1 = "fault-ro-1-%d" % os.getpid()
-    status, body = post(d, HEALTHY, rid1)
+    status, body = dc.post_start(d, SECRET, HEALTHY, rid1)
     t.is_((status, body.get("result") if isinstance(body, dict) else body),
           (200, "opened"), "a rotation_start before the failure: 200 opened")
 
@@ -125,7 +100,7 @@ try:
          "system" in why.get("store_write_error", ""), "read-only: /readyz "
          "names the database and the system's reason", why)
     rid2 = "fault-ro-2-%d" % os.getpid()
-    status, body = post(d, ROLLED, rid2)
+    status, body = dc.post_start(d, SECRET, ROLLED, rid2)
     t.is_(status, 503, "read-only: a rotation_start is not acknowledged "
           "(503, the host sends it again)")
 
@@ -161,7 +136,7 @@ try:
     t.ok(dc.ready_or_exit(d, GUARD), "restarted on the repaired "
          "filesystem: ready")
     t.is_(d.stop(), 0, "and stops cleanly")
-    rots = external_ids(d.db)
+    rots = dc.external_ids(d.db)
     t.ok(rid1 in rots, "after the repair: the rotation acknowledged "
          "before the failure is there", sorted(rots))
     p = subprocess.run(["sqlite3", d.db, "PRAGMA integrity_check"],

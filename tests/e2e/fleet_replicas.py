@@ -75,13 +75,7 @@ def event(which, request_id, updated_at, ds):
 
 
 def post(d, body):
-    status, _, raw = dc.request(d.port, "POST", "/hooks/dnsimple/" + SECRET,
-                                body=body,
-                                headers={"Content-Type": "application/json"})
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw
+    return dc.post_webhook(d, SECRET, body)
 
 
 def rotations(d):

@@ -33,6 +33,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tap import Tap, testbed_env, wait_for  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from scenario_common import codes  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -107,10 +109,6 @@ def testbed_files():
         for k in _files:
             _files[k] = _files[k].strip("'")
     return _files
-
-
-def codes(d):
-    return {p["code"] for p in d.get("problems", [])}
 
 
 def server(d, name, family):

@@ -19,6 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tap import Tap, testbed_env  # noqa: E402
 from dash_common import Daemon, get_json, request, wait_for  # noqa: E402
+import scenario_common as sc  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
@@ -34,19 +35,10 @@ TMP = tempfile.mkdtemp(prefix="dnssecmon-lame.")
 def check(*args, hints=None, anchor=None, fmt="json", timeout=120):
     """Runs `dnssecmon check`; returns (process, JSON doc or None,
     seconds). timeout is a hang guard only."""
-    cmd = [BIN, "check", "--trust-anchor", anchor or ANCHOR, "--root-hints",
-           hints or env["TESTBED_HINTS"], "--resolver",
-           env["TESTBED_RESOLVER"], "--format", fmt, *args]
     start = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    took = time.monotonic() - start
-    doc = None
-    if fmt == "json" and p.stdout:
-        try:
-            doc = json.loads(p.stdout)
-        except ValueError as e:
-            t.diag("bad JSON: %s: %s" % (e, p.stdout[:300]))
-    return p, doc, took
+    p, doc = sc.check_doc(t, env, *args, fmt=fmt, hints=hints,
+                          anchor=anchor, timeout=timeout)
+    return p, doc, time.monotonic() - start
 
 
 def domains(doc):

@@ -29,6 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dash_common as dc  # noqa: E402
+import scenario_common as sc  # noqa: E402
+from scenario_common import utc  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -42,32 +44,16 @@ T = int(time.time())
 tmp = tempfile.mkdtemp(prefix="dnssecmon-parents-walk.")
 
 
-def utc(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
 def tb(*args):
-    p = subprocess.run([TB, *args], capture_output=True, text=True,
-                       timeout=180)
-    t.is_(p.returncode, 0, "testbed %s" % " ".join(args))
-    if p.returncode != 0:
-        t.diag(p.stderr[-500:])
-    return p.returncode == 0
+    return sc.testbed(t, *args)
 
 
 def check(db, now, fmt="json"):
-    e = dict(os.environ, DNSSECMON_NOW=str(now))
-    p = subprocess.run([BIN, "check", "--db", db, "--trust-anchor",
-                        env["TESTBED_ANCHOR"], "--root-hints",
-                        env["TESTBED_HINTS"], "--resolver",
-                        env["TESTBED_RESOLVER"], "--format", fmt, ZONE],
-                       capture_output=True, text=True, timeout=60, env=e)
+    p, d = sc.check_json(t, env, ZONE, "--db", db, fmt=fmt, now=now,
+                         timeout=60)
     if fmt != "json":
         return p.returncode, p.stdout
-    try:
-        d = json.loads(p.stdout)["domains"][0]
-    except (ValueError, KeyError, IndexError):
-        t.diag("check said: %s %s" % (p.stdout[:300], p.stderr[:300]))
+    if d is None:
         d = {"rotation": {}, "problems": [], "parent_servers": {}}
     return p.returncode, d
 
@@ -370,9 +356,9 @@ def walk_daemon():
              "daemon API: parent_ds_disagree names %s" % TLD_B)
         status, _, body = dc.request(d.port, "GET", "/metrics")
         text = body.decode()
-        t.is_(dc_sample(text, "dnssecmon_parent_servers_agree", zone=ZONE),
+        t.is_(dc.sample(text, "dnssecmon_parent_servers_agree", zone=ZONE),
               0.0, "daemon /metrics: dnssecmon_parent_servers_agree 0")
-        t.is_(dc_sample(text, "dnssecmon_old_key_safe_removal_timestamp_"
+        t.is_(dc.sample(text, "dnssecmon_old_key_safe_removal_timestamp_"
                         "seconds", zone=ZONE), None,
               "daemon /metrics: no safe-removal time while one lags")
         status, _, page = dc.request(d.port, "GET", "/")
@@ -400,7 +386,7 @@ def walk_daemon():
               (want, want), "daemon API: safe_removal_at = ds_updated_at + "
               "DS TTL (%d s), in the rotation and the domain" % ttl)
         status, _, body = dc.request(d.port, "GET", "/metrics")
-        v = dc_sample(body.decode(), "dnssecmon_old_key_safe_removal_"
+        v = dc.sample(body.decode(), "dnssecmon_old_key_safe_removal_"
                       "timestamp_seconds", zone=ZONE)
         t.is_(utc(int(v)) if v else None, want,
               "daemon /metrics: dnssecmon_old_key_safe_removal_timestamp_"
@@ -411,15 +397,6 @@ def walk_daemon():
              "daemon status page: the old key may safely go from %s" % want)
     finally:
         d.cleanup()
-
-
-def dc_sample(text, name, **labels):
-    want = ",".join('%s="%s"' % kv for kv in labels.items())
-    line = "%s{%s} " % (name, want)
-    for ln in text.split("\n"):
-        if ln.startswith(line):
-            return float(ln[len(line):])
-    return None
 
 
 try:

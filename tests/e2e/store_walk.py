@@ -24,12 +24,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import scenario_common as sc  # noqa: E402
+from scenario_common import utc, ksk_tags  # noqa: E402
 
 t = Tap()
 BIN = os.environ["DNSSECMON_BIN"]
-TOP = os.environ["DNSSECMON_TOP"]
-TB = os.path.join(TOP, "tests/testbed/testbed.sh")
 env = testbed_env()
 ZONE = env["TESTBED_SWITCH_ZONE"]
 HOUR, DAY = 3600, 86400
@@ -39,30 +40,13 @@ T = int(time.time())
 tmp = tempfile.mkdtemp(prefix="dnssecmon-store-walk.")
 
 
-def utc(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
 def switch(state):
-    p = subprocess.run([TB, "switch", state], capture_output=True, text=True,
-                       timeout=180)
-    t.is_(p.returncode, 0, "testbed switch %s" % state)
-    if p.returncode != 0:
-        t.diag(p.stderr[-500:])
-    return p.returncode == 0
+    return sc.testbed(t, "switch", state)
 
 
 def check(db, now):
-    e = dict(os.environ, DNSSECMON_NOW=str(now))
-    p = subprocess.run([BIN, "check", "--db", db, "--trust-anchor",
-                        env["TESTBED_ANCHOR"], "--root-hints",
-                        env["TESTBED_HINTS"], "--resolver",
-                        env["TESTBED_RESOLVER"], "--format", "json", ZONE],
-                       capture_output=True, text=True, timeout=60, env=e)
-    try:
-        d = json.loads(p.stdout)["domains"][0]
-    except (ValueError, KeyError, IndexError):
-        t.diag("check said: %s %s" % (p.stdout[:300], p.stderr[:300]))
+    p, d = sc.check_json(t, env, ZONE, "--db", db, now=now, timeout=60)
+    if d is None:
         d = {"rotation": {}, "problems": [], "severity": None,
              "dnskeys": [], "ds": [], "ds_to_remove": []}
     if p.stderr:
@@ -80,11 +64,6 @@ def cli(*args):
 
 def codes(d):
     return {p["code"]: p["severity"] for p in d["problems"]}
-
-
-def ksk_tags(d, **cond):
-    return sorted(k["key_tag"] for k in d["dnskeys"] if k["role"] == "ksk"
-                  and all(k[c] == v for c, v in cond.items()))
 
 
 def walk_completed():
@@ -172,7 +151,7 @@ def walk_completed():
     t.is_(sev, ["ok", "warning", "warning", "critical", "ok", "ok"],
           "walk: history has every check with its severity")
     keys = cli("keys", ZONE, "--db", db, "--format", "json")
-    k = [x for x in (keys or {}).get("keys", []) if new and x["key_tag"] == new[0]]
+    k = [x for x in (keys or {}).get("dnskeys", []) if new and x["key_tag"] == new[0]]
     t.ok(k and k[0]["first_seen"] == utc(start) and
          k[0]["ds_first_seen"] == utc(T + 5 * DAY + HOUR),
          "walk: keys: the new key first seen at the start, its DS at the swap")
@@ -216,7 +195,7 @@ def stale_versus_prepublished():
              "doubleds after healthy: nothing to remove", codes(d))
         t.is_(len(d["ds"]), 2, "doubleds: the parent holds two DS")
         keys = cli("keys", ZONE, "--db", pre, "--format", "json")
-        extra = [x for x in (keys or {}).get("ds", []) if x["matches_key"] is None]
+        extra = [x for x in (keys or {}).get("ds", []) if x["matches_key_tag"] is None]
         t.ok(len(extra) == 1 and extra[0]["arrived_after_first_check"],
              "doubleds: keys shows the extra DS arriving, its key never seen")
         fresh = os.path.join(tmp, "fresh.db")
@@ -265,7 +244,7 @@ try:
     stale_versus_prepublished()
     store_error()
 finally:
-    subprocess.run([TB, "switch", "healthy"], capture_output=True, timeout=180)
+    subprocess.run([sc.TB, "switch", "healthy"], capture_output=True, timeout=180)
     shutil.rmtree(tmp, ignore_errors=True)
 
 sys.exit(t.done())

@@ -2,46 +2,32 @@
 """Walk the testbed's switchable zone through a whole KSK rotation, live:
 re-signed, servers reloaded, resolver flushed between checks. After each
 step the real binary must report the state a NOC would expect."""
-import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, testbed_env  # noqa: E402
+import scenario_common as sc  # noqa: E402
+from scenario_common import ksk_tags  # noqa: E402
 
 t = Tap()
-BIN = os.environ["DNSSECMON_BIN"]
-TOP = os.environ["DNSSECMON_TOP"]
-TB = os.path.join(TOP, "tests/testbed/testbed.sh")
 env = testbed_env()
 ZONE = env["TESTBED_SWITCH_ZONE"]
 
 
 def switch(state):
-    p = subprocess.run([TB, "switch", state], capture_output=True, text=True,
-                       timeout=120)
-    t.is_(p.returncode, 0, "testbed switch %s" % state)
-    if p.returncode != 0:
-        t.diag(p.stderr[-500:])
+    sc.testbed(t, "switch", state, timeout=120)
 
 
 def check():
-    p = subprocess.run([BIN, "check", "--trust-anchor", env["TESTBED_ANCHOR"],
-                        "--root-hints", env["TESTBED_HINTS"], "--resolver",
-                        env["TESTBED_RESOLVER"], "--format", "json", ZONE],
-                       capture_output=True, text=True, timeout=60)
-    return p.returncode, json.loads(p.stdout)["domains"][0]
+    p, d = sc.check_json(t, env, ZONE, timeout=60)
+    return p.returncode, d
 
 
 def expect_file():
-    with open(os.path.join(env["TESTBED_EXPECT"], ZONE + ".ds")) as f:
-        return sorted(line.strip() for line in f if line.strip())
-
-
-def ksk_tags(d, **cond):
-    return sorted(k["key_tag"] for k in d["dnskeys"] if k["role"] == "ksk"
-                  and all(k[c] == v for c, v in cond.items()))
+    return sc.expected_ds(env, ZONE)
 
 
 try:
@@ -99,6 +85,6 @@ try:
     t.ok(len(newer) == 1 and newer[0] not in old,
          "rekey then rollstart: a fresh key, never seen before, waits for its DS")
 finally:
-    subprocess.run([TB, "switch", "healthy"], capture_output=True, timeout=120)
+    subprocess.run([sc.TB, "switch", "healthy"], capture_output=True, timeout=120)
 
 sys.exit(t.done())

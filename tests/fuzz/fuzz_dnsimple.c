@@ -21,6 +21,7 @@ int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct export	*ex;
+static struct hostevents *host;	/* run.c's part: the webhook taker */
 static struct store	*st;
 static char		 dir[] = "/tmp/dnssecmon-fuzz-dnsimple.XXXXXX";
 
@@ -34,6 +35,7 @@ cleanup(void)
 	unsigned		 i;
 
 	export_destroy(ex);
+	hostevents_destroy(host);
 	store_close(st);
 	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
@@ -58,7 +60,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	snprintf(path, sizeof(path), "%s/fuzz.db", dir);
 	if ((st = store_open(path, err, sizeof(err))) == NULL ||
-	    (ex = export_create(NULL, err, sizeof(err))) == NULL) {
+	    (host = hostevents_create()) == NULL ||
+	    (ex = export_create(NULL, host, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		abort();
 	}

@@ -215,6 +215,8 @@ new_ds_hex(const char *domain, char *hex, size_t len, uint16_t *tag)
 static void
 test_webhook(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*names[] = { "example.net", "rolling.example",
 	    "othershard.example" };
 	struct export		*ex;
@@ -235,7 +237,7 @@ test_webhook(void)
 		ok(0, "store_open: %s", err);
 		return;
 	}
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, names, 3);
 	export_set_store(ex, st);
 	check(st, ex, "example.net", SY_HEALTHY, now - 600);
@@ -358,8 +360,34 @@ test_webhook(void)
 	    "DS matches");
 	ok(json_array_size(json_object_get(dom, "history")) >= 2,
 	    "API detail: recent history from the store");
+	{
+		json_t *h0 = json_array_get(json_object_get(dom, "history"), 0);
+
+		/* store_observation_json, as `history` prints it. */
+		ok(json_object_size(h0) == 6 &&
+		    json_is_string(json_object_get(h0, "time")) &&
+		    json_is_string(json_object_get(h0, "severity")) &&
+		    json_is_boolean(json_object_get(h0, "state_change")) &&
+		    json_is_array(json_object_get(h0, "problems")),
+		    "API detail: an observation is {time, severity, "
+		    "validation, state, state_change, problems}");
+	}
 	ok(json_array_size(json_object_get(json_object_get(dom, "keys"),
 	    "dnskeys")) == 3, "API detail: the key timeline (3 keys seen)");
+	{
+		json_t *k0 = json_array_get(json_object_get(json_object_get(dom,
+		    "keys"), "dnskeys"), 0);
+
+		/* store_keys_json, as `keys` prints it: one spelling. */
+		ok(json_object_get(k0, "signing_first_seen") != NULL &&
+		    json_object_get(k0, "ds_first_seen") != NULL &&
+		    json_object_get(k0, "signing_since") == NULL &&
+		    json_object_get(k0, "ds_since") == NULL,
+		    "API detail: the key timeline spells signing_first_seen "
+		    "and ds_first_seen, as `keys` does");
+		ok(json_is_true(json_object_get(k0, "published")),
+		    "API detail: the first key is published at the last check");
+	}
 	ok(json_array_size(json_object_get(dom, "ds_to_publish")) == 1,
 	    "API: the DS to publish");
 	json_decref(dom);
@@ -453,6 +481,7 @@ test_webhook(void)
 
 done:
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 	store_close(st);
 }
 
@@ -488,6 +517,8 @@ relay_hook(void *arg, const char *domain, const char *body, size_t len)
 static void
 test_relay(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_a = NULL, *h_b = NULL;
 	static const char	*names[] = { "example.net", "othershard.example" };
 	struct export		*a = NULL, *b = NULL;
 	struct store		*sa = NULL, *sb = NULL;
@@ -511,8 +542,8 @@ test_relay(void)
 		ok(0, "store_open B: %s", err);
 		goto done;
 	}
-	a = export_create(NULL, err, sizeof(err));
-	b = export_create(NULL, err, sizeof(err));
+	a = export_create(NULL, h_a = hostevents_create(), err, sizeof(err));
+	b = export_create(NULL, h_b = hostevents_create(), err, sizeof(err));
 	list_domains(a, names, 2);
 	list_domains(b, names, 2);
 	export_set_store(a, sa);
@@ -588,7 +619,9 @@ done:
 	free(seen_a.body);
 	free(seen_b.body);
 	export_destroy(a);
+	hostevents_destroy(h_a);
 	export_destroy(b);
+	hostevents_destroy(h_b);
 	store_close(sa);
 	store_close(sb);
 }
@@ -596,6 +629,8 @@ done:
 static void
 test_table(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*two[] = { "a.example", "b.example" };
 	static const char	*three[] = { "b.example", "c.example",
 	    "a.example" };
@@ -607,7 +642,7 @@ test_table(void)
 
 	snprintf(dbfile, sizeof(dbfile), "%s/table.db", dir);
 	st = store_open(dbfile, err, sizeof(err));
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	export_set_store(ex, st);
 	list_domains(ex, two, 2);
 	ok(!xapi_ready(ex, NULL), "not ready before the first round");
@@ -652,9 +687,10 @@ test_table(void)
 	ok(xdom_find(ex, "b.example") == NULL, "a removed domain leaves the "
 	    "table");
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 
 	/* A restart: the table starts from the store's last word. */
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, two, 2);
 	export_set_store(ex, st);
 	{
@@ -667,12 +703,15 @@ test_table(void)
 		    "restart: the open rotation and its deadline too");
 	}
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 	store_close(st);
 }
 
 static void
 test_html(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static const char	*names[] = { "\\<script\\>x.example",
 	    "a\\&b.example" };
 	struct export		*ex;
@@ -681,7 +720,7 @@ test_html(void)
 	size_t			 n;
 	time_t			 now = 1800000000;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list_domains(ex, names, 2);
 	{
 		static struct probe_result r;
@@ -719,6 +758,7 @@ test_html(void)
 	    "status page: the DS to publish with a copy button");
 	free(page);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 int

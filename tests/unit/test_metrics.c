@@ -223,13 +223,15 @@ dup_problem(struct export *ex, const char *domain, time_t now)
 static void
 test_dup(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	struct export		*ex;
 	struct export_domain	 one;
 	char			 err[200], *text, *p;
 	time_t			 now = 1800000000;
 	unsigned		 n = 0;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	memset(&one, 0, sizeof(one));
 	one.name = "dup.example";
 	store_policy_defaults(&one.policy);
@@ -245,11 +247,14 @@ test_dup(void)
 	ok(check_format(text) > 0, "no series twice in the page");
 	free(text);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 static void
 test_small(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	struct export		*ex;
 	struct export_domain	 list[4];
 	struct store_rotation	 rot;
@@ -258,7 +263,7 @@ test_small(void)
 	long			 n;
 	unsigned		 i;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	memset(list, 0, sizeof(list));
 	list[0].name = "healthy.example.";
 	list[1].name = "RollStart.Example";
@@ -356,6 +361,7 @@ test_small(void)
 	free(copy);
 	free(text);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 /* The lines a second render may tell differently: the process, and the
@@ -420,6 +426,8 @@ sliced_same(struct export *ex, time_t now, const char *whole)
 static void
 test_10k(void)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	struct export		*ex;
 	struct export_domain	*list;
 	struct store_rotation	 rot;
@@ -428,7 +436,7 @@ test_10k(void)
 	size_t			 i, len;
 	long			 n, zones;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	list = calloc(10000, sizeof(*list));
 	names = calloc(10000, sizeof(*names));
 	for (i = 0; i < 10000; i++) {
@@ -467,6 +475,7 @@ test_10k(void)
 	free(list);
 	free(names);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 /* The checker itself must catch what a scraper would refuse. */
@@ -502,6 +511,8 @@ test_checker(void)
 static void
 agree_case(bool same_keys)
 {
+	/* run.c owns the webhook taker: one per exporter. */
+	struct hostevents	*h_ex;
 	static struct probe_result	 r;
 	struct probe_policy		 pol;
 	struct export			*ex;
@@ -513,7 +524,7 @@ agree_case(bool same_keys)
 	unsigned			 k;
 	bool				 problem;
 
-	ex = export_create(NULL, err, sizeof(err));
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
 	memset(list, 0, sizeof(list));
 	list[0].name = "split.example";
 	store_policy_defaults(&list[0].policy);
@@ -554,6 +565,7 @@ agree_case(bool same_keys)
 	    "fact: servers_agree %d", (int)r.servers_agree);
 	free(text);
 	export_destroy(ex);
+	hostevents_destroy(h_ex);
 }
 
 int
