@@ -2,7 +2,9 @@
  * dnssecmon: command dispatch. Each sub-command lives in its own file
  * under cli/; this file only knows their names.
  */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -127,6 +129,18 @@ main(int argc, char *argv[])
 
 	log_init(LOG_TO_STDERR, 0, "dnssecmon");
 	log_procname("dnssecmon");
+	/*
+	 * Blocks of 16 KB and more come straight from the kernel and go back
+	 * to it when freed. libunbound gives each question it works on a
+	 * 16 KB region (its ALLOC_REG_SIZE) and writes a few KB of it; from
+	 * a malloc arena, reused chunks had every page resident (with 500
+	 * domains in flight ~2,000 questions). Fresh pages cost memory only
+	 * where written. Measured, 10,000 bench domains: peak RSS 100.0 MB ->
+	 * 82.2 MB, CPU +5% (an mmap and a munmap per such block). The glibc
+	 * variable MALLOC_MMAP_THRESHOLD_, when set, still decides.
+	 */
+	if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL)
+		(void)mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 
 	if (argc < 2) {
 		usage(stderr);
