@@ -27,8 +27,9 @@
  * Then the caller's callback gets the observation; probe_classify()
  * judges it.
  *
- * libunbound resolves and validates in its own thread (ub_ctx_async);
- * our loop only watches ub_fd() and runs its callbacks (ub_process), so
+ * libunbound resolves and validates in threads of its own (ub_ctx_async,
+ * UB_THREADS contexts, a check's questions all to one of them); our loop
+ * only watches each ub_fd() and runs the callbacks (ub_process), so
  * every callback still runs on the caller's loop. Measured with `make
  * bench` (10,000 zones, 2 cores, perf): on the loop (ub_ctx_create_event)
  * libunbound took ~40% of the loop thread's CPU, most of it ECDSA
@@ -86,6 +87,12 @@
 #define STEP_TTL	3600	/* a shared answer is reused this long
 				   (probe_config.cache_ttl_s: 0) */
 #define MAX_ATTEMPTS	3	/* parent servers tried per step */
+/* libunbound contexts, each with its thread: validation is most of the
+ * daemon's CPU (ECDSA P-256 in nettle), and one thread on a 2-core
+ * machine left the second core to the loop alone; tests/bench/README.md
+ * has the numbers. Each has its own cache: what is above the domains
+ * (the root, the TLD's keys) is fetched and verified once per context. */
+#define UB_THREADS	2
 
 struct addr {
 	struct sockaddr_storage	ss;
@@ -190,6 +197,7 @@ struct job {
 	struct probe_result	*res;
 	enum job_phase		 phase;
 	int			 pending;	/* callbacks we still wait for */
+	struct ub_ctx		*ub;		/* validates this check */
 	struct timespec		 t0;
 	/* walk */
 	struct step		*cut;
@@ -247,8 +255,12 @@ struct rootcheck {
 struct probe_engine {
 	struct event_base	*base;
 	struct transport	*tp;
-	struct ub_ctx		*ub;
-	struct event		*ub_ev;		/* ub_fd() readable */
+	/* libunbound contexts, each validating in a thread of its own; a
+	 * job uses one (j->ub) for all its questions, so that the zone's
+	 * keys are fetched and verified once per check (see UB_THREADS). */
+	struct ub_ctx		*ub[UB_THREADS];
+	struct event		*ub_ev[UB_THREADS];	/* ub_fd() readable */
+	unsigned		 n_ub, ub_next;
 	struct probe_config	 cfg;
 	char			*trust_anchor, *root_hints;
 	unsigned		 n_resolvers;
@@ -520,9 +532,11 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 		n->hnext = e->nsaddrs[h];
 		e->nsaddrs[h] = n;
 		n->open = e->cfg.ipv6 ? 2 : 1;
-		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb, NULL) != 0)
+		/* A shared entry, not a check's: the first context. */
+		if (ub_resolve_async(e->ub[0], name, T_A, 1, n, ns_ub_cb,
+		    NULL) != 0)
 			n->open--;
-		if (e->cfg.ipv6 && ub_resolve_async(e->ub, name, T_AAAA, 1, n,
+		if (e->cfg.ipv6 && ub_resolve_async(e->ub[0], name, T_AAAA, 1, n,
 		    ns_ub_cb, NULL) != 0)
 			n->open--;
 		if (n->open == 0)
@@ -1423,7 +1437,7 @@ job_start_signals(struct job *j)
 		}
 		j->pending++;
 		j->e->stats.validations++;
-		if (ub_resolve_async(j->e->ub, name, T_CDS, 1,
+		if (ub_resolve_async(j->ub, name, T_CDS, 1,
 		    &j->sigq[r->n_signals - 1], signal_cb, NULL) != 0) {
 			j->pending--;
 			s->status = PROBE_SIG_FAILED;
@@ -1793,7 +1807,7 @@ job_start_denial_validation(struct job *j)
 		return;
 	j->pending++;
 	j->e->stats.validations++;
-	if (ub_resolve_async(j->e->ub, r->denial_name, T_A, 1, j,
+	if (ub_resolve_async(j->ub, r->denial_name, T_A, 1, j,
 	    ub_denial_cb, NULL) != 0) {
 		j->pending--;
 		snprintf(r->denial_why_bogus, sizeof(r->denial_why_bogus),
@@ -2027,7 +2041,7 @@ job_start_validation(struct job *j)
 
 	j->pending++;
 	e->stats.validations++;
-	if (ub_resolve_async(e->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
+	if (ub_resolve_async(j->ub, j->domain, T_SOA, 1, j, ub_validate_cb,
 	    NULL) != 0) {
 		j->pending--;
 		r->validation = PROBE_VAL_INDETERMINATE;
@@ -2371,6 +2385,7 @@ job_begin(struct job *j)
 	}
 	j->epoch = e->epoch;
 	j->local0 = local_now();
+	j->ub = e->ub[e->ub_next++ % e->n_ub];
 	TAILQ_INSERT_TAIL(&e->active, j, entry);
 	e->n_active++;
 	snprintf(j->res->domain, sizeof(j->res->domain), "%s", j->domain);
@@ -2575,15 +2590,16 @@ ublog_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
-/* libunbound's thread has answers: run their callbacks here, on the loop. */
+/* A libunbound thread has answers: run their callbacks here, on the
+ * loop. */
 static void
 ub_ready(evutil_socket_t fd, short ev, void *arg)
 {
-	struct probe_engine	*e = arg;
-	int			 rc;
+	struct ub_ctx	*ub = arg;
+	int		 rc;
 
 	(void)fd; (void)ev;
-	if ((rc = ub_process(e->ub)) != 0)
+	if ((rc = ub_process(ub)) != 0)
 		log_warnx("libunbound: %s", ub_strerror(rc));
 }
 
@@ -2707,6 +2723,72 @@ fail:
 	return NULL;
 }
 
+/*
+ * Context i of the pool: its own thread (see the top of this file), its
+ * answers back through ub_fd() to this loop.
+ */
+static int
+ub_context(struct probe_engine *e, const struct probe_config *cfg,
+    unsigned i, char *err, size_t errlen)
+{
+	struct ub_ctx	*ub;
+	char		 opt[64];
+	time_t		 fake;
+	const char	*now_env;
+
+	if ((ub = e->ub[i] = ub_ctx_create()) == NULL ||
+	    ub_ctx_async(ub, 1) != 0) {
+		snprintf(err, errlen, "cannot create the libunbound context");
+		return -1;
+	}
+	if ((e->ub_ev[i] = event_new(e->base, ub_fd(ub), EV_READ |
+	    EV_PERSIST, ub_ready, ub)) == NULL ||
+	    event_add(e->ub_ev[i], NULL) != 0) {
+		snprintf(err, errlen, "cannot watch the libunbound context");
+		return -1;
+	}
+	if (e->ublog != NULL)
+		ub_ctx_debugout(ub, e->ublog);
+	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
+	if (ub_ctx_add_ta_file(ub, cfg->trust_anchor) != 0 ||
+	    (cfg->root_hints != NULL &&
+	    ub_ctx_set_option(ub, "root-hints:", cfg->root_hints) != 0) ||
+	    /* Servers on loopback are how the testbed (and some split
+	     * setups) work; unbound refuses them by default. */
+	    ub_ctx_set_option(ub, "do-not-query-localhost:", "no") != 0 ||
+	    ub_ctx_set_option(ub, "num-queries-per-thread:", opt) != 0 ||
+	    /* A monitor must judge what the servers say now, not what a
+	     * cache held for an hour: keep every cached answer (bogus ones
+	     * and server health too) for seconds. Shared data above the
+	     * parent is then fetched again at most every 10 s per zone,
+	     * which costs nothing next to the per-domain questions. */
+	    ub_ctx_set_option(ub, "cache-max-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(ub, "cache-max-negative-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(ub, "val-bogus-ttl:", "5") != 0 ||
+	    ub_ctx_set_option(ub, "infra-host-ttl:", "60") != 0 ||
+	    ub_ctx_set_option(ub, "edns-buffer-size:", "1232") != 0 ||
+	    ub_ctx_set_option(ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
+	    ub_no_local_zones(ub) != 0) {
+		snprintf(err, errlen, "libunbound refused the configuration "
+		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
+		    cfg->root_hints ? cfg->root_hints : "built in");
+		return -1;
+	}
+	/* Time travel for tests: judge signatures at DNSSECMON_NOW too. */
+	if ((now_env = getenv("DNSSECMON_NOW")) != NULL &&
+	    clock_parse(now_env, &fake) == 0) {
+		struct tm tm;
+
+		gmtime_r(&fake, &tm);
+		strftime(opt, sizeof(opt), "%Y%m%d%H%M%S", &tm);
+		if (ub_ctx_set_option(ub, "val-override-date:", opt) != 0 &&
+		    i == 0)
+			log_warnx("libunbound refused val-override-date %s",
+			    opt);
+	}
+	return 0;
+}
+
 struct probe_engine *
 probe_engine_create(struct event_base *base, const struct probe_config *cfg,
     char *err, size_t errlen)
@@ -2714,9 +2796,8 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	struct probe_engine	*e;
 	struct transport_opts	 to;
 	struct roots		 roots;
-	char			 opt[64], why[256];
+	char			 why[256];
 	unsigned		 i;
-	time_t			 fake;
 	const char		*now_env;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -2815,60 +2896,14 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	if ((e->denial_cache = denial_cache_create(65536)) == NULL)
 		goto nomem;
 
-	/* A thread of its own (see the top of this file); its answers come
-	 * back through ub_fd() to this loop. */
-	if ((e->ub = ub_ctx_create()) == NULL ||
-	    ub_ctx_async(e->ub, 1) != 0) {
-		snprintf(err, errlen, "cannot create the libunbound context");
-		goto fail;
-	}
-	if ((e->ub_ev = event_new(base, ub_fd(e->ub), EV_READ | EV_PERSIST,
-	    ub_ready, e)) == NULL || event_add(e->ub_ev, NULL) != 0) {
-		snprintf(err, errlen, "cannot watch the libunbound context");
-		goto fail;
-	}
 	e->ublog = fopencookie(NULL, "w", (cookie_io_functions_t){
 	    .write = ublog_write });
-	if (e->ublog != NULL) {
+	if (e->ublog != NULL)
 		setvbuf(e->ublog, NULL, _IOLBF, 0);
-		ub_ctx_debugout(e->ub, e->ublog);
-	}
-	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
-	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
-	    (cfg->root_hints != NULL &&
-	    ub_ctx_set_option(e->ub, "root-hints:", cfg->root_hints) != 0) ||
-	    /* Servers on loopback are how the testbed (and some split
-	     * setups) work; unbound refuses them by default. */
-	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
-	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
-	    /* A monitor must judge what the servers say now, not what a
-	     * cache held for an hour: keep every cached answer (bogus ones
-	     * and server health too) for seconds. Shared data above the
-	     * parent is then fetched again at most every 10 s per zone,
-	     * which costs nothing next to the per-domain questions. */
-	    ub_ctx_set_option(e->ub, "cache-max-ttl:", "10") != 0 ||
-	    ub_ctx_set_option(e->ub, "cache-max-negative-ttl:", "10") != 0 ||
-	    ub_ctx_set_option(e->ub, "val-bogus-ttl:", "5") != 0 ||
-	    ub_ctx_set_option(e->ub, "infra-host-ttl:", "60") != 0 ||
-	    ub_ctx_set_option(e->ub, "edns-buffer-size:", "1232") != 0 ||
-	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
-	    ub_no_local_zones(e->ub) != 0) {
-		snprintf(err, errlen, "libunbound refused the configuration "
-		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
-		    cfg->root_hints ? cfg->root_hints : "built in");
-		goto fail;
-	}
-	/* Time travel for tests: judge signatures at DNSSECMON_NOW too. */
-	if ((now_env = getenv("DNSSECMON_NOW")) != NULL &&
-	    clock_parse(now_env, &fake) == 0) {
-		struct tm tm;
-
-		gmtime_r(&fake, &tm);
-		strftime(opt, sizeof(opt), "%Y%m%d%H%M%S", &tm);
-		if (ub_ctx_set_option(e->ub, "val-override-date:", opt) != 0)
-			log_warnx("libunbound refused val-override-date %s",
-			    opt);
-	}
+	for (i = 0; i < UB_THREADS; i++)
+		if (ub_context(e, cfg, i, err, errlen) == -1)
+			goto fail;
+	e->n_ub = UB_THREADS;
 
 	for (i = 0; i < cfg->n_resolvers && i < PROBE_MAX_RESOLVERS; i++) {
 		snprintf(e->res_addr[i], sizeof(e->res_addr[i]), "%s",
@@ -2903,12 +2938,14 @@ probe_engine_destroy(struct probe_engine *e)
 	for (i = 0; i < PROBE_MAX_RESOLVERS; i++)
 		if (e->gd[i] != NULL)
 			getdns_context_destroy(e->gd[i]);
-	if (e->ub_ev != NULL)
-		event_free(e->ub_ev);
-	/* Stops and joins libunbound's thread; open queries are dropped
+	/* Stops and joins libunbound's threads; open queries are dropped
 	 * without callbacks. */
-	if (e->ub != NULL)
-		ub_ctx_delete(e->ub);
+	for (i = 0; i < UB_THREADS; i++) {
+		if (e->ub_ev[i] != NULL)
+			event_free(e->ub_ev[i]);
+		if (e->ub[i] != NULL)
+			ub_ctx_delete(e->ub[i]);
+	}
 	if (e->ublog != NULL)
 		fclose(e->ublog);
 	transport_destroy(e->tp);
