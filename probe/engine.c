@@ -63,6 +63,7 @@
 #include "common/log.h"
 #include "probe/answer.h"
 #include "probe/denial.h"
+#include "probe/offload.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "probe/sigcheck.h"
@@ -226,6 +227,7 @@ struct job {
 	bool			 key_lost[PROBE_MAX_SERVERS];	/* one
 						   copy failed: none kept */
 	struct sigq		 sigq[PROBE_MAX_SIGNALS];
+	struct offload_item	 verify;	/* on the verifier's lists */
 };
 TAILQ_HEAD(jobs, job);
 
@@ -284,6 +286,10 @@ struct probe_engine {
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
 	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
+	/* The thread that verifies a check's signatures once its answers
+	 * are in (job_verify); the only user of denial_cache when there.
+	 * NULL: on the loop. */
+	struct offload		*verifier;
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
 	bool			 v6_unproven_said; /* "no IPv6 answer yet" */
@@ -293,6 +299,8 @@ static void	job_walk(struct job *);
 static void	job_finish_walk(struct job *);
 static void	job_start_child(struct job *);
 static void	job_op_done(struct job *);
+static void	job_verify(void *);
+static void	job_end(void *);
 static void	job_check_denials(struct job *);
 static void	job_check_cds_sigs(struct job *);
 static void	job_start_denial(struct job *, unsigned,
@@ -2354,8 +2362,32 @@ job_op_done(struct job *j)
 
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
+	if (e->verifier != NULL) {
+		offload_submit(e->verifier, &j->verify, j);
+		return;
+	}
+	job_verify(j);
+	job_end(j);
+}
+
+/* Every answer is in: verify what needs the keys (on the verifier's
+ * thread when there is one: nothing else touches the job meanwhile). */
+static void
+job_verify(void *arg)
+{
+	struct job	*j = arg;
+
 	job_check_denials(j);
 	job_check_cds_sigs(j);
+}
+
+/* The check is over: hand the observation to the caller. */
+static void
+job_end(void *arg)
+{
+	struct job		*j = arg;
+	struct probe_engine	*e = j->e;
+
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
 	j->res->local_errors = (unsigned)(local_now() - j->local0);
@@ -2895,6 +2927,10 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	 * tens of thousands one engine checks. */
 	if ((e->denial_cache = denial_cache_create(65536)) == NULL)
 		goto nomem;
+	/* Without the thread (none could be started) the loop verifies. */
+	if ((e->verifier = offload_create(base, job_verify, job_end)) == NULL)
+		log_warnx("probe: cannot start the verifier thread; "
+		    "signatures are verified on the event loop");
 
 	e->ublog = fopencookie(NULL, "w", (cookie_io_functions_t){
 	    .write = ublog_write });
@@ -2938,6 +2974,8 @@ probe_engine_destroy(struct probe_engine *e)
 	for (i = 0; i < PROBE_MAX_RESOLVERS; i++)
 		if (e->gd[i] != NULL)
 			getdns_context_destroy(e->gd[i]);
+	/* Before the jobs it may hold are freed below. */
+	offload_destroy(e->verifier);
 	/* Stops and joins libunbound's threads; open queries are dropped
 	 * without callbacks. */
 	for (i = 0; i < UB_THREADS; i++) {
