@@ -27,8 +27,9 @@
  * Then the caller's callback gets the observation; probe_classify()
  * judges it.
  *
- * libunbound resolves and validates in its own thread (ub_ctx_async);
- * our loop only watches ub_fd() and runs its callbacks (ub_process), so
+ * libunbound resolves and validates in threads of its own (ub_ctx_async,
+ * UB_THREADS contexts, a check's questions all to one of them); our loop
+ * only watches each ub_fd() and runs the callbacks (ub_process), so
  * every callback still runs on the caller's loop. Measured with `make
  * bench` (10,000 zones, 2 cores, perf): on the loop (ub_ctx_create_event)
  * libunbound took ~40% of the loop thread's CPU, most of it ECDSA
@@ -64,6 +65,7 @@
 #include "common/log.h"
 #include "probe/answer.h"
 #include "probe/denial.h"
+#include "probe/offload.h"
 #include "probe/probe.h"
 #include "probe/roots.h"
 #include "probe/sigcheck.h"
@@ -88,6 +90,12 @@
 #define STEP_TTL	3600	/* a shared answer is reused this long
 				   (probe_config.cache_ttl_s: 0) */
 #define MAX_ATTEMPTS	3	/* parent servers tried per step */
+/* libunbound contexts, each with its thread: validation is most of the
+ * daemon's CPU (ECDSA P-256 in nettle), and one thread on a 2-core
+ * machine left the second core to the loop alone; tests/bench/README.md
+ * has the numbers. Each has its own cache: what is above the domains
+ * (the root, the TLD's keys) is fetched and verified once per context. */
+#define UB_THREADS	2
 
 struct addr {
 	struct sockaddr_storage	ss;
@@ -219,6 +227,7 @@ struct job {
 	struct probe_result	*res;
 	enum job_phase		 phase;
 	int			 pending;	/* callbacks we still wait for */
+	struct ub_ctx		*ub;		/* validates this check */
 	struct timespec		 t0;
 	/* walk */
 	struct step		*cut;
@@ -247,6 +256,7 @@ struct job {
 	bool			 key_lost[PROBE_MAX_SERVERS];	/* one
 						   copy failed: none kept */
 	struct ubqs		 ubqs;		/* libunbound questions open */
+	struct offload_item	 verify;	/* on the verifier's lists */
 };
 TAILQ_HEAD(jobs, job);
 
@@ -294,8 +304,12 @@ struct rootcheck {
 struct probe_engine {
 	struct event_base	*base;
 	struct transport	*tp;
-	struct ub_ctx		*ub;
-	struct event		*ub_ev;		/* ub_fd() readable */
+	/* libunbound contexts, each validating in a thread of its own; a
+	 * job uses one (j->ub) for all its questions, so that the zone's
+	 * keys are fetched and verified once per check (see UB_THREADS). */
+	struct ub_ctx		*ub[UB_THREADS];
+	struct event		*ub_ev[UB_THREADS];	/* ub_fd() readable */
+	unsigned		 n_ub, ub_next;
 	struct probe_config	 cfg;
 	char			*trust_anchor, *root_hints;
 	unsigned		 n_resolvers;
@@ -324,6 +338,10 @@ struct probe_engine {
 	FILE			*ublog;		/* libunbound's log, to ours */
 	struct timeval		 ub_guard;	/* per libunbound question */
 	struct denial_cache	*denial_cache;	/* verified NSEC signatures */
+	/* The thread that verifies a check's signatures once its answers
+	 * are in (job_verify); the only user of denial_cache when there.
+	 * NULL: on the loop. */
+	struct offload		*verifier;
 	bool			 destroying;
 	bool			 v6_said;	/* "no IPv6 route" logged */
 	bool			 v6_unproven_said; /* "no IPv6 answer yet" */
@@ -333,6 +351,8 @@ static void	job_walk(struct job *);
 static void	job_finish_walk(struct job *);
 static void	job_start_child(struct job *);
 static void	job_op_done(struct job *);
+static void	job_verify(void *);
+static void	job_end(void *);
 static void	job_check_denials(struct job *);
 static void	job_check_cds_sigs(struct job *);
 static void	job_start_denial(struct job *, unsigned,
@@ -530,7 +550,7 @@ ns_guard(evutil_socket_t fd, short ev, void *arg)
 	for (k = 0; k < 2; k++)
 		if (n->asked[k]) {
 			/* The callback never comes after a cancel. */
-			(void)ub_cancel(n->e->ub, n->id[k]);
+			(void)ub_cancel(n->e->ub[0], n->id[k]);
 			n->asked[k] = false;
 			n->e->stats.validation_timeouts++;
 		}
@@ -629,12 +649,13 @@ nsaddr_get(struct probe_engine *e, const char *name, void (*fn)(void *),
 		e->nsaddrs[h] = n;
 		n->e = e;
 		n->open = e->cfg.ipv6 ? 2 : 1;
-		if (ub_resolve_async(e->ub, name, T_A, 1, n, ns_ub_cb_a,
+		/* A shared entry, not a check's: the first context. */
+		if (ub_resolve_async(e->ub[0], name, T_A, 1, n, ns_ub_cb_a,
 		    &n->id[0]) != 0)
 			n->open--;
 		else
 			n->asked[0] = true;
-		if (e->cfg.ipv6 && ub_resolve_async(e->ub, name, T_AAAA, 1, n,
+		if (e->cfg.ipv6 && ub_resolve_async(e->ub[0], name, T_AAAA, 1, n,
 		    ns_ub_cb_aaaa, &n->id[1]) != 0)
 			n->open--;
 		else if (e->cfg.ipv6)
@@ -1470,7 +1491,7 @@ ubq_guard(evutil_socket_t fd, short ev, void *arg)
 	 * fail, the callback may still come: it then frees q alone. The
 	 * question itself runs on in libunbound's thread until libunbound
 	 * gives up; only its answer is dropped. */
-	if (ub_cancel(j->e->ub, q->id) == UB_NOERROR)
+	if (ub_cancel(j->ub, q->id) == UB_NOERROR)
 		free(q);
 	else
 		q->job = NULL;
@@ -1491,7 +1512,7 @@ ubq_start(struct job *j, const char *name, int type, ubq_done_cb done,
 	q->job = j;
 	q->done = done;
 	q->idx = idx;
-	if (ub_resolve_async(e->ub, name, type, 1, q, ubq_cb, &q->id) != 0) {
+	if (ub_resolve_async(j->ub, name, type, 1, q, ubq_cb, &q->id) != 0) {
 		free(q);
 		return -1;
 	}
@@ -2704,8 +2725,32 @@ job_op_done(struct job *j)
 
 	if (--j->pending > 0 || j->phase != PH_CHILD)
 		return;
+	if (e->verifier != NULL) {
+		offload_submit(e->verifier, &j->verify, j);
+		return;
+	}
+	job_verify(j);
+	job_end(j);
+}
+
+/* Every answer is in: verify what needs the keys (on the verifier's
+ * thread when there is one: nothing else touches the job meanwhile). */
+static void
+job_verify(void *arg)
+{
+	struct job	*j = arg;
+
 	job_check_denials(j);
 	job_check_cds_sigs(j);
+}
+
+/* The check is over: hand the observation to the caller. */
+static void
+job_end(void *arg)
+{
+	struct job		*j = arg;
+	struct probe_engine	*e = j->e;
+
 	j->res->duration_ms = ms_since(&j->t0);
 	job_judge_ipv6(j);
 	j->res->local_errors = (unsigned)(local_now() - j->local0);
@@ -2745,6 +2790,7 @@ job_begin(struct probe_engine *e, struct qjob *q)
 	free(q);
 	j->epoch = e->epoch;
 	j->local0 = local_now();
+	j->ub = e->ub[e->ub_next++ % e->n_ub];
 	TAILQ_INSERT_TAIL(&e->active, j, entry);
 	e->n_active++;
 	snprintf(j->res->domain, sizeof(j->res->domain), "%s", j->domain);
@@ -2947,15 +2993,16 @@ ublog_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
-/* libunbound's thread has answers: run their callbacks here, on the loop. */
+/* A libunbound thread has answers: run their callbacks here, on the
+ * loop. */
 static void
 ub_ready(evutil_socket_t fd, short ev, void *arg)
 {
-	struct probe_engine	*e = arg;
-	int			 rc;
+	struct ub_ctx	*ub = arg;
+	int		 rc;
 
 	(void)fd; (void)ev;
-	if ((rc = ub_process(e->ub)) != 0)
+	if ((rc = ub_process(ub)) != 0)
 		log_warnx("libunbound: %s", ub_strerror(rc));
 }
 
@@ -3026,8 +3073,8 @@ ub_guard_set(struct probe_engine *e)
  * and the log says so.
  */
 static void
-ub_ports(struct probe_engine *e, char *ports, size_t plen, char *tcp,
-    size_t tlen)
+ub_ports(struct probe_engine *e, unsigned n_ctx, char *ports, size_t plen,
+    char *tcp, size_t tlen)
 {
 	struct rlimit	 rl, want;
 	rlim_t		 np, nt, need, ours;
@@ -3060,6 +3107,9 @@ ub_ports(struct probe_engine *e, char *ports, size_t plen, char *tcp,
 			    (unsigned long long)need - ours - nt);
 		}
 	}
+	/* The contexts share the domains in flight, round robin. */
+	np = np / n_ctx > 16 ? np / n_ctx : 16;
+	nt = nt / n_ctx > 8 ? nt / n_ctx : 8;
 	snprintf(ports, plen, "%llu", (unsigned long long)np);
 	snprintf(tcp, tlen, "%llu", (unsigned long long)nt);
 }
@@ -3159,6 +3209,74 @@ fail:
 	return NULL;
 }
 
+/*
+ * Context i of the pool: its own thread (see the top of this file), its
+ * answers back through ub_fd() to this loop.
+ */
+static int
+ub_context(struct probe_engine *e, const struct probe_config *cfg,
+    unsigned i, const char *ports, const char *tcp, char *err, size_t errlen)
+{
+	struct ub_ctx	*ub;
+	char		 opt[64];
+	time_t		 fake;
+	const char	*now_env;
+
+	if ((ub = e->ub[i] = ub_ctx_create()) == NULL ||
+	    ub_ctx_async(ub, 1) != 0) {
+		snprintf(err, errlen, "cannot create the libunbound context");
+		return -1;
+	}
+	if ((e->ub_ev[i] = event_new(e->base, ub_fd(ub), EV_READ |
+	    EV_PERSIST, ub_ready, ub)) == NULL ||
+	    event_add(e->ub_ev[i], NULL) != 0) {
+		snprintf(err, errlen, "cannot watch the libunbound context");
+		return -1;
+	}
+	if (e->ublog != NULL)
+		ub_ctx_debugout(ub, e->ublog);
+	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
+	if (ub_ctx_add_ta_file(ub, cfg->trust_anchor) != 0 ||
+	    (cfg->root_hints != NULL &&
+	    ub_ctx_set_option(ub, "root-hints:", cfg->root_hints) != 0) ||
+	    /* Servers on loopback are how the testbed (and some split
+	     * setups) work; unbound refuses them by default. */
+	    ub_ctx_set_option(ub, "do-not-query-localhost:", "no") != 0 ||
+	    ub_ctx_set_option(ub, "num-queries-per-thread:", opt) != 0 ||
+	    ub_ctx_set_option(ub, "outgoing-range:", ports) != 0 ||
+	    ub_ctx_set_option(ub, "outgoing-num-tcp:", tcp) != 0 ||
+	    /* A monitor must judge what the servers say now, not what a
+	     * cache held for an hour: keep every cached answer (bogus ones
+	     * and server health too) for seconds. Shared data above the
+	     * parent is then fetched again at most every 10 s per zone,
+	     * which costs nothing next to the per-domain questions. */
+	    ub_ctx_set_option(ub, "cache-max-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(ub, "cache-max-negative-ttl:", "10") != 0 ||
+	    ub_ctx_set_option(ub, "val-bogus-ttl:", "5") != 0 ||
+	    ub_ctx_set_option(ub, "infra-host-ttl:", "60") != 0 ||
+	    ub_ctx_set_option(ub, "edns-buffer-size:", "1232") != 0 ||
+	    ub_ctx_set_option(ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
+	    ub_no_local_zones(ub) != 0) {
+		snprintf(err, errlen, "libunbound refused the configuration "
+		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
+		    cfg->root_hints ? cfg->root_hints : "built in");
+		return -1;
+	}
+	/* Time travel for tests: judge signatures at DNSSECMON_NOW too. */
+	if ((now_env = getenv("DNSSECMON_NOW")) != NULL &&
+	    clock_parse(now_env, &fake) == 0) {
+		struct tm tm;
+
+		gmtime_r(&fake, &tm);
+		strftime(opt, sizeof(opt), "%Y%m%d%H%M%S", &tm);
+		if (ub_ctx_set_option(ub, "val-override-date:", opt) != 0 &&
+		    i == 0)
+			log_warnx("libunbound refused val-override-date %s",
+			    opt);
+	}
+	return 0;
+}
+
 struct probe_engine *
 probe_engine_create(struct event_base *base, const struct probe_config *cfg,
     char *err, size_t errlen)
@@ -3166,9 +3284,8 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	struct probe_engine	*e;
 	struct transport_opts	 to;
 	struct roots		 roots;
-	char			 opt[64], why[256], ports[24], tcp[24];
+	char			 why[256], ports[24], tcp[24];
 	unsigned		 i;
-	time_t			 fake;
 	const char		*now_env;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -3268,64 +3385,20 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	 * tens of thousands one engine checks. */
 	if ((e->denial_cache = denial_cache_create(65536)) == NULL)
 		goto nomem;
+	/* Without the thread (none could be started) the loop verifies. */
+	if ((e->verifier = offload_create(base, job_verify, job_end)) == NULL)
+		log_warnx("probe: cannot start the verifier thread; "
+		    "signatures are verified on the event loop");
 
-	/* A thread of its own (see the top of this file); its answers come
-	 * back through ub_fd() to this loop. */
-	if ((e->ub = ub_ctx_create()) == NULL ||
-	    ub_ctx_async(e->ub, 1) != 0) {
-		snprintf(err, errlen, "cannot create the libunbound context");
-		goto fail;
-	}
-	if ((e->ub_ev = event_new(base, ub_fd(e->ub), EV_READ | EV_PERSIST,
-	    ub_ready, e)) == NULL || event_add(e->ub_ev, NULL) != 0) {
-		snprintf(err, errlen, "cannot watch the libunbound context");
-		goto fail;
-	}
 	e->ublog = fopencookie(NULL, "w", (cookie_io_functions_t){
 	    .write = ublog_write });
-	if (e->ublog != NULL) {
+	if (e->ublog != NULL)
 		setvbuf(e->ublog, NULL, _IOLBF, 0);
-		ub_ctx_debugout(e->ub, e->ublog);
-	}
-	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
-	ub_ports(e, ports, sizeof(ports), tcp, sizeof(tcp));
-	if (ub_ctx_add_ta_file(e->ub, cfg->trust_anchor) != 0 ||
-	    (cfg->root_hints != NULL &&
-	    ub_ctx_set_option(e->ub, "root-hints:", cfg->root_hints) != 0) ||
-	    /* Servers on loopback are how the testbed (and some split
-	     * setups) work; unbound refuses them by default. */
-	    ub_ctx_set_option(e->ub, "do-not-query-localhost:", "no") != 0 ||
-	    ub_ctx_set_option(e->ub, "num-queries-per-thread:", opt) != 0 ||
-	    ub_ctx_set_option(e->ub, "outgoing-range:", ports) != 0 ||
-	    ub_ctx_set_option(e->ub, "outgoing-num-tcp:", tcp) != 0 ||
-	    /* A monitor must judge what the servers say now, not what a
-	     * cache held for an hour: keep every cached answer (bogus ones
-	     * and server health too) for seconds. Shared data above the
-	     * parent is then fetched again at most every 10 s per zone,
-	     * which costs nothing next to the per-domain questions. */
-	    ub_ctx_set_option(e->ub, "cache-max-ttl:", "10") != 0 ||
-	    ub_ctx_set_option(e->ub, "cache-max-negative-ttl:", "10") != 0 ||
-	    ub_ctx_set_option(e->ub, "val-bogus-ttl:", "5") != 0 ||
-	    ub_ctx_set_option(e->ub, "infra-host-ttl:", "60") != 0 ||
-	    ub_ctx_set_option(e->ub, "edns-buffer-size:", "1232") != 0 ||
-	    ub_ctx_set_option(e->ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
-	    ub_no_local_zones(e->ub) != 0) {
-		snprintf(err, errlen, "libunbound refused the configuration "
-		    "(trust anchor %s, root hints %s)", cfg->trust_anchor,
-		    cfg->root_hints ? cfg->root_hints : "built in");
-		goto fail;
-	}
-	/* Time travel for tests: judge signatures at DNSSECMON_NOW too. */
-	if ((now_env = getenv("DNSSECMON_NOW")) != NULL &&
-	    clock_parse(now_env, &fake) == 0) {
-		struct tm tm;
-
-		gmtime_r(&fake, &tm);
-		strftime(opt, sizeof(opt), "%Y%m%d%H%M%S", &tm);
-		if (ub_ctx_set_option(e->ub, "val-override-date:", opt) != 0)
-			log_warnx("libunbound refused val-override-date %s",
-			    opt);
-	}
+	ub_ports(e, UB_THREADS, ports, sizeof(ports), tcp, sizeof(tcp));
+	for (i = 0; i < UB_THREADS; i++)
+		if (ub_context(e, cfg, i, ports, tcp, err, errlen) == -1)
+			goto fail;
+	e->n_ub = UB_THREADS;
 
 	for (i = 0; i < cfg->n_resolvers && i < PROBE_MAX_RESOLVERS; i++) {
 		snprintf(e->res_addr[i], sizeof(e->res_addr[i]), "%s",
@@ -3369,12 +3442,16 @@ probe_engine_destroy(struct probe_engine *e)
 	for (i = 0; i < PROBE_MAX_RESOLVERS; i++)
 		if (e->gd[i] != NULL)
 			getdns_context_destroy(e->gd[i]);
-	if (e->ub_ev != NULL)
-		event_free(e->ub_ev);
-	/* Stops and joins libunbound's thread; open queries are dropped
+	/* Before the jobs it may hold are freed below. */
+	offload_destroy(e->verifier);
+	/* Stops and joins libunbound's threads; open queries are dropped
 	 * without callbacks. */
-	if (e->ub != NULL)
-		ub_ctx_delete(e->ub);
+	for (i = 0; i < UB_THREADS; i++) {
+		if (e->ub_ev[i] != NULL)
+			event_free(e->ub_ev[i]);
+		if (e->ub[i] != NULL)
+			ub_ctx_delete(e->ub[i]);
+	}
 	if (e->ublog != NULL)
 		fclose(e->ublog);
 	transport_destroy(e->tp);
