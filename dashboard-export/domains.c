@@ -153,13 +153,17 @@ xdom_free(struct xdom *d)
 	free(d);
 }
 
+/* By name, then by place in the list being set (xdom.pos). */
 static int
-xdom_cmp(const void *a, const void *b)
+xdom_cmp_pos(const void *a, const void *b)
 {
 	const struct xdom *x = *(struct xdom * const *)a;
 	const struct xdom *y = *(struct xdom * const *)b;
+	int		   c;
 
-	return strcmp(x->name, y->name);
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static struct xdom *
@@ -396,7 +400,7 @@ export_set_domains(struct export *ex, const struct export_domain *list,
     size_t n)
 {
 	struct xdom	**a, *d;
-	size_t		  i, k = 0;
+	size_t		  i, j, k = 0;
 	char		  norm[PROBE_NAME_MAX];
 
 	if (ex == NULL)
@@ -412,15 +416,10 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		if ((d = find_exact(ex, norm)) != NULL && d->listed)
 			continue;	/* listed twice */
 		if (d == NULL) {
-			/* A new one may repeat a name added earlier in
-			 * this same list: look there too. */
-			size_t j;
-
-			for (j = 0; j < k; j++)
-				if (strcmp(a[j]->name, norm) == 0)
-					break;
-			if (j < k)
-				continue;
+			/* A name new to the table may still repeat one
+			 * added earlier in this list: those are dropped
+			 * after the sort below, not by a scan of what was
+			 * added (100,000 new names: 5e9 compares). */
 			if ((d = calloc(1, sizeof(*d))) == NULL)
 				goto fail;
 			snprintf(d->name, sizeof(d->name), "%s", norm);
@@ -428,6 +427,7 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 				free(d);
 				goto fail;
 			}
+			d->fresh = true;
 		}
 		d->listed = true;
 		d->policy = list[i].policy;
@@ -435,6 +435,7 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		d->in_shard = list[i].in_shard;
 		snprintf(d->catalog, sizeof(d->catalog), "%s",
 		    list[i].catalog != NULL ? list[i].catalog : "");
+		d->pos = k;
 		a[k++] = d;
 	}
 	/* Committed: free the ones that went, keep the new order. */
@@ -442,7 +443,19 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 		if (!ex->dom[i]->listed)
 			xdom_free(ex->dom[i]);
 	free(ex->dom);
-	qsort(a, k, sizeof(*a), xdom_cmp);
+	/* By name, then by place in the list: of a name listed twice the
+	 * first stays (its policy and interval, as before), the others go.
+	 * Only names new to the table can repeat here (a known one is
+	 * skipped above once listed). */
+	qsort(a, k, sizeof(*a), xdom_cmp_pos);
+	for (i = 0, j = 0; i < k; i++) {
+		a[i]->fresh = false;
+		if (j > 0 && strcmp(a[j - 1]->name, a[i]->name) == 0)
+			xdom_free(a[i]);
+		else
+			a[j++] = a[i];
+	}
+	k = j;
 	ex->dom = a;
 	ex->n_dom = k;
 	ex->dom_gen++;
@@ -453,9 +466,10 @@ export_set_domains(struct export *ex, const struct export_domain *list,
 	preload(ex);
 	return 0;
 fail:
-	/* Entries made in this call are the ones not in the old table. */
+	/* Entries made in this call are the ones not in the old table
+	 * (a name repeated in the list has one entry per time). */
 	for (i = 0; i < k; i++)
-		if (find_exact(ex, a[i]->name) != a[i])
+		if (a[i]->fresh)
 			xdom_free(a[i]);
 	free(a);
 	return -1;

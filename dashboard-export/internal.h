@@ -91,7 +91,9 @@ struct xdom {
 	struct store_policy policy;
 	int		 interval_s;
 	bool		 in_shard;
-	bool		 listed;	/* export_set_domains() scratch */
+	bool		 listed;	/* export_set_domains() scratch: */
+	bool		 fresh;		/* made by this call */
+	size_t		 pos;		/* its place in the new list */
 	char		 catalog[PROBE_NAME_MAX];	/* "": configured */
 
 	bool		 known;		/* from a check or from history */

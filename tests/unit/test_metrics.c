@@ -423,6 +423,78 @@ sliced_same(struct export *ex, time_t now, const char *whole)
 	evbuffer_free(b);
 }
 
+/*
+ * export_set_domains() keeps the first of a name listed twice (its
+ * interval) and one entry per name, for names new to the table and for
+ * names it already had, and drops what a new list leaves out. 100,000
+ * new names go through a sort, not a scan per name (the scan took
+ * minutes at start-up): here it is the outcome that is checked.
+ */
+static void
+test_set_twice(void)
+{
+	struct export		*ex;
+	struct hostevents	*h_ex;
+	struct export_domain	 list[8];
+	const struct xdom	*d;
+	char			 err[200];
+	size_t			 i;
+	const char		*names[8] = { "b.example", "a.example",
+	    "B.Example.", "c.example", "a.example", "d.example", "c.example",
+	    "e.example" };
+
+	ex = export_create(NULL, h_ex = hostevents_create(), err, sizeof(err));
+	memset(list, 0, sizeof(list));
+	for (i = 0; i < 8; i++) {
+		list[i].name = names[i];
+		store_policy_defaults(&list[i].policy);
+		list[i].interval_s = 100 + (int)i;
+		list[i].in_shard = i != 3;
+	}
+	ok(export_set_domains(ex, list, 8) == 0, "twice: listed");
+	is_int((long)ex->n_dom, 5, "twice: 8 names, 5 of them distinct");
+	for (i = 1; i < ex->n_dom; i++)
+		ok(strcmp(ex->dom[i - 1]->name, ex->dom[i]->name) < 0,
+		    "twice: table sorted, no repeat (%s < %s)",
+		    ex->dom[i - 1]->name, ex->dom[i]->name);
+	is_int((d = xdom_find(ex, "b.example")) ? d->interval_s : -1, 100,
+	    "twice: b.example keeps its first interval, not B.Example.'s");
+	is_int((d = xdom_find(ex, "a.example")) ? d->interval_s : -1, 101,
+	    "twice: a.example keeps its first interval");
+	is_int((d = xdom_find(ex, "c.example")) ? d->interval_s : -1, 103,
+	    "twice: c.example keeps its first interval");
+	ok((d = xdom_find(ex, "c.example")) != NULL && !d->in_shard,
+	    "twice: ... and its first shard flag");
+	is_int((long)ex->n_in_shard, 4, "twice: 4 in this shard");
+
+	/* Again, over the table: old names twice, one new twice, one gone. */
+	names[0] = "e.example";
+	names[1] = "f.example";
+	names[2] = "a.example";
+	names[3] = "F.EXAMPLE";
+	names[4] = "e.example";
+	names[5] = "b.example";
+	for (i = 0; i < 6; i++) {
+		list[i].name = names[i];
+		list[i].interval_s = 200 + (int)i;
+		list[i].in_shard = true;
+	}
+	ok(export_set_domains(ex, list, 6) == 0, "twice again: listed");
+	is_int((long)ex->n_dom, 4, "twice again: e, f, a, b");
+	ok(xdom_find(ex, "c.example") == NULL &&
+	    xdom_find(ex, "d.example") == NULL, "twice again: c, d dropped");
+	is_int((d = xdom_find(ex, "e.example")) ? d->interval_s : -1, 200,
+	    "twice again: e.example (known) takes its first new interval");
+	is_int((d = xdom_find(ex, "f.example")) ? d->interval_s : -1, 201,
+	    "twice again: f.example (new) takes its first interval");
+	for (i = 1; i < ex->n_dom; i++)
+		ok(strcmp(ex->dom[i - 1]->name, ex->dom[i]->name) < 0,
+		    "twice again: sorted, no repeat (%s < %s)",
+		    ex->dom[i - 1]->name, ex->dom[i]->name);
+	export_destroy(ex);
+	hostevents_destroy(h_ex);
+}
+
 static void
 test_10k(void)
 {
@@ -576,6 +648,7 @@ main(void)
 	test_checker();
 	test_dup();
 	test_small();
+	test_set_twice();
 	test_10k();
 	return tap_done();
 }
