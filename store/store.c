@@ -652,6 +652,21 @@ store_domain(struct store *st, const char *name, struct store_domain *out)
 	return -1;
 }
 
+int
+store_read_begin(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		return -1;	/* the reads join the open one */
+	return store_begin(st, false);
+}
+
+void
+store_read_end(struct store *st)
+{
+	if (store_end(st) == -1)
+		store_rollback(st);
+}
+
 /* "PATH: unable to open database file (Permission denied)". */
 static void
 open_error(sqlite3 *db, const char *path, char *err, size_t errlen)

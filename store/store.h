@@ -235,6 +235,15 @@ struct store_domain {
 
 /* 1 with *out filled when the domain is known, 0 when not, -1 on error. */
 int	store_domain(struct store *, const char *name, struct store_domain *out);
+/*
+ * Reads that follow share one read transaction (one lock and one WAL
+ * snapshot instead of one per read) until store_read_end(): for a pass
+ * over thousands of domains. 0 when one was opened; -1 when not (a
+ * transaction is already open, or an error): the reads still work, each
+ * on its own, and store_read_end() must not be called.
+ */
+int	store_read_begin(struct store *);
+void	store_read_end(struct store *);
 
 /* One recorded observation; every pointer is valid during the callback
  * only. */

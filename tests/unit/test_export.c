@@ -149,6 +149,26 @@ check(struct store *st, struct export *ex, const char *domain,
 	export_update(ex, &r, &rot, now);
 }
 
+/* check() that says whether the store took it. */
+static bool
+store_check_ok(struct store *st, struct export *ex, const char *domain,
+    time_t now)
+{
+	static struct probe_result	 r;
+	struct probe_policy		 ppol;
+	struct store_policy		 spol;
+	struct store_rotation		 rot;
+	int				 rc;
+
+	probe_policy_defaults(&ppol);
+	store_policy_defaults(&spol);
+	synth_result(&r, domain, SY_HEALTHY, now);
+	if ((rc = store_check(st, &r, &ppol, &spol, now, &rot)) == -1)
+		tap_diag("store_check: %s", store_error(st));
+	export_update(ex, &r, &rot, now);
+	return rc == 0;
+}
+
 static size_t
 rotations_of(struct store *st, const char *domain, struct store_rotation *last)
 {
@@ -702,6 +722,10 @@ test_table(void)
 		    d->rot != NULL && d->rot->registrar_deadline != 0,
 		    "restart: the open rotation and its deadline too");
 	}
+	/* The preload read in one transaction: it must be closed, or the
+	 * next check could not start its own. */
+	ok(store_check_ok(st, ex, "b.example", now + 180),
+	    "restart: a check records after the preload");
 	export_destroy(ex);
 	hostevents_destroy(h_ex);
 	store_close(st);
