@@ -154,12 +154,18 @@ CONF=$TMP/dnssecmon.yaml
     seq -f "  - b%06g.$TLD" 1 "$N"
 } >"$CONF"
 # The N-domain configuration checked as `run -n` does: process start, parse, checks of
-# every name. Issue 15 wants configuration loading under 2% of the cycle.
-T0=$(date +%s.%N)
-"$BIN" run -c "$CONF" -n >/dev/null || die "dnssecmon rejects $CONF"
-T1=$(date +%s.%N)
-LOAD_SECS=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
-say "run -n of the $N-domain configuration: $LOAD_SECS s"
+# every name. Issue 15 wants configuration loading under 2% of the cycle. Best of 3:
+# on a shared machine one run can wait a second for a core (measured: 1.4 s once for
+# 10,000 domains whose best is 0.1 s).
+LOAD_SECS=""
+for i in 1 2 3; do
+    T0=$(date +%s.%N)
+    "$BIN" run -c "$CONF" -n >/dev/null || die "dnssecmon rejects $CONF"
+    T1=$(date +%s.%N)
+    LOAD_SECS=$(awk -v a="$T0" -v b="$T1" -v best="$LOAD_SECS" 'BEGIN {
+        t = b - a; if (best != "" && best + 0 < t) t = best; printf "%.3f", t }')
+done
+say "run -n of the $N-domain configuration: $LOAD_SECS s (best of 3)"
 
 # ---- 2b. checking a large configuration (issue 13, item 6): run -n over 100,000
 #   domains, whatever N is. Printed, not asserted (it was 31 s when quadratic).
