@@ -918,14 +918,6 @@ export_apply(struct monitor *m, char *err, size_t errlen)
 	return rc;
 }
 
-/* b - a in seconds. */
-static double
-ts_diff(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) +
-	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
 static void
 reload(struct monitor *m)
 {
@@ -1018,7 +1010,7 @@ reload(struct monitor *m)
 	 * (make bench times it; issue 15 wants it under 2% of a cycle). */
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	log_info("reload: done in %.3f s (configuration read in %.3f s), "
-	    "%zu domains monitored", ts_diff(&t0, &t2), ts_diff(&t0, &t1),
+	    "%zu domains monitored", elapsed(&t0, &t2), elapsed(&t0, &t1),
 	    m->n_domains);
 done:
 	sd_notify_msg("READY=1");
