@@ -17,8 +17,9 @@ http.timeout is 300 s in every daemon here, so the read timeout and the
 age limit (six timeouts) cannot rescue a client within the hang guards:
 only the limits under test can. Every wait is a hang guard, never a
 speed requirement. Listener and client source addresses are loopback
-addresses in HTTP_TEST_NET (default 127.0.0; loopback needs no setup for
-them).
+addresses in HTTP_TEST_NET (default: the /24 of TESTBED_RESOLVER when set,
+as in a suite run on other addresses, else 127.0.0; loopback needs no setup
+for them).
 """
 import os
 import signal
@@ -33,7 +34,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import tap  # noqa: E402
 
 BIN = os.environ["DNSSECMON_BIN"]
-NET = os.environ.get("HTTP_TEST_NET", "127.0.0")
+NET = (os.environ.get("HTTP_TEST_NET") or
+       os.environ.get("TESTBED_RESOLVER", "127.0.0.41").rsplit(".", 1)[0])
 GUARD = 120     # seconds: hang guard for anything the server should do
 SECRET = "s3cret-hook-token-0123456789"
 ANCHOR = (". 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjj"
