@@ -112,23 +112,35 @@ $(B)/bench/%: tests/bench/%.c $(LIB_OBJS)
 # always ASan+UBSan, whatever CC the rest of the build uses.
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-              -D_GNU_SOURCE -DDNSSECMON_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+FUZZ_FLAGS  = -std=gnu11 -g -O1 -D_GNU_SOURCE -DDNSSECMON_VERSION='"$(VERSION)"' \
+              -I. $(PKG_CFLAGS)
+FUZZ_CFLAGS = $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
+# The code under test is compiled once for every target, with the same
+# coverage and sanitizers (fuzzer-no-link: libFuzzer's instrumentation
+# without its main()): eight targets each compiling every source was most
+# of a CI build.
+FUZZ_OBJ_CFLAGS = $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_OBJ_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # The configuration target needs the parser from cli/ too (not main()).
 FUZZ_CONFIG_SRCS = $(filter-out cli/main.c,$(wildcard cli/config*.c cli/nameset.c cli/shard.c cli/domainlist.c))
-build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) $(FUZZ_CONFIG_SRCS) $(wildcard */*.h)
+FUZZ_CONFIG_OBJS = $(FUZZ_CONFIG_SRCS:%.c=build/fuzz/obj/%.o)
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJS) $(FUZZ_LIB_OBJS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_OBJS) $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # The catalog parser lives in cli/ (it is the daemon's, not the library's).
-build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(LIB_SRCS) cli/catalog.c $(wildcard */*.h)
+build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c build/fuzz/obj/cli/catalog.o $(FUZZ_LIB_OBJS) $(wildcard */*.h)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< cli/catalog.c $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< build/fuzz/obj/cli/catalog.o $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -139,6 +151,7 @@ FUZZ_LONG_SECONDS ?= 1800
 fuzz-long: fuzz
 	tests/fuzz/run-long.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_CONFIG_OBJS:.o=.d) build/fuzz/obj/cli/catalog.d
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(join $(dir $(UNIT_BINS)),$(patsubst %,.%.d,$(notdir $(UNIT_BINS))))
 
 # The shipped dashboard and rules are built into the binary (.incbin), so

@@ -21,8 +21,10 @@ rm -rf "$logdir"
 mkdir -p "$logdir"
 
 export DNSSECMON_BIN DNSSECMON_TOP=$top
-# Shared testbed for this run, away from the one `make demo` may have up.
-export TESTBED_DIR=$top/build/testbed-test
+# Shared testbed for this run, away from the one `make demo` may have up,
+# and one per variant: `make test` and `make SANITIZE=1 test` can run at
+# once (.ci/run does) when the second is given its own TESTBED_* addresses.
+export TESTBED_DIR=$top/build/testbed-test/$variant
 # A TLD the code has never seen, different on every run: nothing may
 # depend on the names of the bundled hierarchy (fresh keys come with `up`).
 if [ -z "${TESTBED_TLD:-}" ]; then

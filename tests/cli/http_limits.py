@@ -17,8 +17,9 @@ http.timeout is 300 s in every daemon here, so the read timeout and the
 age limit (six timeouts) cannot rescue a client within the hang guards:
 only the limits under test can. Every wait is a hang guard, never a
 speed requirement. Listener and client source addresses are loopback
-addresses in HTTP_TEST_NET (default 127.0.0; loopback needs no setup for
-them).
+addresses in HTTP_TEST_NET (default: the /24 of TESTBED_RESOLVER when set,
+as in a suite run on other addresses, else 127.0.0; loopback needs no setup
+for them).
 """
 import os
 import signal
@@ -33,7 +34,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import tap  # noqa: E402
 
 BIN = os.environ["DNSSECMON_BIN"]
-NET = os.environ.get("HTTP_TEST_NET", "127.0.0")
+NET = (os.environ.get("HTTP_TEST_NET") or
+       os.environ.get("TESTBED_RESOLVER", "127.0.0.41").rsplit(".", 1)[0])
 GUARD = 120     # seconds: hang guard for anything the server should do
 SECRET = "s3cret-hook-token-0123456789"
 ANCHOR = (". 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjj"
@@ -403,11 +405,39 @@ def part_d():
         d.stop()
 
 
-# A part that raises (a daemon that did not start) fails, and the next
-# still runs. `http_limits.py b` runs part b alone.
-for name, part in (("a", part_a), ("b", part_b), ("c", part_c),
-                   ("d", part_d)):
-    if len(sys.argv) > 1 and name not in sys.argv[1:]:
+PARTS = (("a", part_a), ("b", part_b), ("c", part_c), ("d", part_d))
+
+
+def run_parts(names):
+    """Each part in a process of its own, all at once: they share nothing
+    (a daemon each; their client addresses differ, and every limit is per
+    daemon), and most of their time is waiting for the server's clocks
+    (part a for its 60 s log window). Their output is printed part by
+    part, in order; a part that dies without a failed assertion fails."""
+    procs = [(n, subprocess.Popen([sys.executable, __file__, n],
+                                  stdout=subprocess.PIPE, text=True))
+             for n in names]
+    rc = 0
+    for n, p in procs:
+        out = p.stdout.read()
+        p.wait()
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        if p.returncode != 0:
+            rc = 1
+            if "\nnot ok - " not in "\n" + out:
+                print("not ok - part %s exited with status %d" %
+                      (n, p.returncode))
+    return rc
+
+
+# `http_limits.py b` runs part b alone, here; without arguments every
+# part runs, each in its own process. A part that raises (a daemon that
+# did not start) fails, and the others still run.
+if len(sys.argv) == 1:
+    sys.exit(run_parts([n for n, _ in PARTS]))
+for name, part in PARTS:
+    if name not in sys.argv[1:]:
         continue
     try:
         part()

@@ -219,6 +219,10 @@ err=$("$bin" run -c "$tmp/nonexistent.yaml" -n 2>&1); rc=$?
 [ "$rc" -ne 0 ]; ok $? "missing config file: exit non-zero"
 like "$err" "nonexistent.yaml: No such file or directory" "missing config file: named"
 # Without -c: /etc/dnssecmon/dnssecmon.yaml, where the package puts it.
+# tests/e2e/debian_package.py installs and purges that package while it
+# holds this lock: another suite running at once (.ci/run runs two) must
+# not see the file come or go between the run and the look.
+exec {pkglock}<>/run/lock/dnssecmon-package.lock && flock -s "$pkglock"
 err=$("$bin" run -n 2>&1); rc=$?
 if [ -e /etc/dnssecmon/dnssecmon.yaml ]; then
 	like "$err$rc" "/etc/dnssecmon/dnssecmon\.yaml|^configuration OK0$" \
@@ -228,6 +232,7 @@ else
 	like "$err" "no -c FILE given and /etc/dnssecmon/dnssecmon\.yaml does not exist" \
 	    "run without -c: names the default path"
 fi
+[ -n "${pkglock:-}" ] && exec {pkglock}>&-
 out=$("$bin" run --help); rc=$?
 like "$out" "-c, --config FILE +the configuration \(default /etc/dnssecmon/dnssecmon\.yaml\)" \
     "run --help: -c and its default"

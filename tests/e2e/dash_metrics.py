@@ -400,8 +400,10 @@ try:
     t.ok(status in (400, 413, 431), "headers over 8 KiB refused (%d)" % status)
     # From six addresses: one address may not take every slot (the last
     # is kept for a client that holds none; tests/cli/http_limits.py).
+    # .201-.206 of the testbed's own /24, like every address a test uses.
+    net = env["TESTBED_RESOLVER"].rsplit(".", 1)[0]
     idle = [socket.create_connection(("127.0.0.1", d.port),
-                                     source_address=("127.0.0.%d" % (201 + i),
+                                     source_address=("%s.%d" % (net, 201 + i),
                                                      0))
             for i in range(6)]
     dc.wait_for(lambda: http_sockets(d.proc.pid, d.port) >= 6, 60, 0.02,

@@ -13,6 +13,7 @@
     broken one), and /usr/bin/dnssecmon checks the testbed;
   - purged: the binary is gone.
 """
+import fcntl
 import os
 import re
 import shutil
@@ -83,6 +84,13 @@ try:
          "\nW: " not in "\n" + p.stdout,
          "lintian: no error, no warning", p.stdout[-1500:])
 
+    # The package is the machine's, not this suite's: another suite
+    # running at once (.ci/run runs two) must not install or purge it
+    # under us, and tests/cli/run_config.sh looks at its configuration
+    # file under the same lock (shared). Released when we exit, after
+    # the purge below.
+    lock = open("/run/lock/dnssecmon-package.lock", "a+")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     p = run("dpkg", "-i", deb)
     installed = p.returncode == 0
     t.ok(installed, "dpkg -i installs it", (p.stdout + p.stderr)[-800:])
