@@ -26,6 +26,7 @@
 #include "store/store.h"
 #include "tests/store/synth.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/sql_fixture.h"
 
 #define HOUR	3600
 #define DAY	86400
@@ -53,40 +54,6 @@ step(struct store *st, const char *domain, enum synth_state s, time_t now)
 {
 	synth_result(R, domain, s, now);
 	return store_check(st, R, &ppol, &spol, now, NULL);
-}
-
-static long long
-sql_int(const char *path, const char *sql)
-{
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*s = NULL;
-	long long	 v = -999;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) ==
-	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	else
-		tap_diag("sql_int(%s): %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-sql_exec(const char *path, const char *sql)
-{
-	sqlite3	*db = NULL;
-	char	*msg = NULL;
-	int	 rc;
-
-	rc = sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
-	if (rc == -1)
-		tap_diag("sql_exec: %s", msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc;
 }
 
 /*

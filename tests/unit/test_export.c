@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "tests/store/synth.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/sql_fixture.h"
 
 #define DAY	86400
 
@@ -112,23 +113,6 @@ error_of(const struct hostevents_reply *rep)
 	const char *e = json_string_value(json_object_get(rep->body, "error"));
 
 	return e ? e : "";
-}
-
-/* Run SQL on the database through a connection of its own. */
-static int
-db_exec(const char *path, const char *sql)
-{
-	sqlite3	*db = NULL;
-	char	*msg = NULL;
-	int	 rc;
-
-	rc = sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
-	if (rc == -1)
-		tap_diag("db_exec: %s", msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc;
 }
 
 /* One check the daemon's way: annotate, classify, commit, export. */
@@ -677,7 +661,7 @@ test_table(void)
 
 	/* Issue 13, item 4: every check failing to record ("database disk
 	 * image is malformed") left /readyz saying ready. */
-	ok(db_exec(dbfile, "CREATE TRIGGER broken BEFORE INSERT ON "
+	ok(sql_exec(dbfile, "CREATE TRIGGER broken BEFORE INSERT ON "
 	    "observations BEGIN SELECT RAISE(ABORT, 'injected: database disk "
 	    "image is malformed'); END") == 0, "readyz: inject a write fault");
 	check(st, ex, "a.example", SY_ROLLSTART, now + 60);
@@ -689,7 +673,7 @@ test_table(void)
 	    "disk image is malformed") != NULL,
 	    "readyz: the body says why (the store's error)");
 	json_decref(why);
-	ok(db_exec(dbfile, "DROP TRIGGER broken") == 0,
+	ok(sql_exec(dbfile, "DROP TRIGGER broken") == 0,
 	    "readyz: the fault removed");
 	check(st, ex, "a.example", SY_ROLLSTART, now + 120);
 	ok(xapi_ready(ex, &why), "readyz: ready again once a check records");

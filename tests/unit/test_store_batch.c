@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "tests/store/synth.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/sql_fixture.h"
 
 #define T0	1764547200	/* 2025-12-01T00:00:00Z */
 
@@ -28,52 +29,6 @@ static char			 dir[64], path[PATH_MAX];
 static struct probe_result	*R;
 static struct probe_policy	 ppol;
 static struct store_policy	 spol;
-
-/* An integer from SQL on a separate connection; -999 on error. */
-static long long
-sql_int(const char *sql)
-{
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*s = NULL;
-	long long	 v = -999;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) ==
-	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	else
-		tap_diag("sql_int(%s): %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-sql_exec(const char *sql)
-{
-	sqlite3	*db = NULL;
-	char	*msg = NULL;
-	int	 rc;
-
-	rc = sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
-	if (rc == -1)
-		tap_diag("sql_exec: %s", msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc;
-}
-
-static bool
-contains(const char *hay, const char *needle)
-{
-	bool	 ok = hay != NULL && strstr(hay, needle) != NULL;
-
-	if (!ok)
-		tap_diag("'%s' does not contain '%s'", hay ? hay : "(null)",
-		    needle);
-	return ok;
-}
 
 static int
 step(struct store *st, const char *domain, enum synth_state s, time_t now)
@@ -85,7 +40,7 @@ step(struct store *st, const char *domain, enum synth_state s, time_t now)
 static long long
 observations(void)
 {
-	return sql_int("SELECT count(*) FROM observations");
+	return sql_int(path, "SELECT count(*) FROM observations");
 }
 
 /* Checks in a batch are seen by nobody until the batch commits, then
@@ -109,10 +64,10 @@ test_together(struct store *st)
 	store_batch_begin(st);
 	ok(step(st, "r.test", SY_ROLLSTART, T0 + 60) == 0,
 	    "together: a check opening a KSK rotation, batched");
-	is_int(sql_int("SELECT count(*) FROM rotations"), 0,
+	is_int(sql_int(path, "SELECT count(*) FROM rotations"), 0,
 	    "together: the rotation is not there before the commit");
 	is_int(store_batch_end(st), 0, "together: committed");
-	is_int(sql_int("SELECT start FROM rotations WHERE outcome IS NULL"),
+	is_int(sql_int(path, "SELECT start FROM rotations WHERE outcome IS NULL"),
 	    T0 + 60, "together: the rotation's start is there after it");
 }
 
@@ -145,7 +100,7 @@ test_one_fails(struct store *st)
 	char		 why[512];
 	long long	 n0 = observations();
 
-	ok(sql_exec("CREATE TRIGGER fault BEFORE INSERT ON observations "
+	ok(sql_exec(path, "CREATE TRIGGER fault BEFORE INSERT ON observations "
 	    "WHEN (SELECT name FROM domains WHERE id = NEW.domain_id) = "
 	    "'f.test' BEGIN SELECT RAISE(ABORT, 'injected fault'); END") == 0,
 	    "one fails: a fault injected for f.test only");
@@ -162,11 +117,11 @@ test_one_fails(struct store *st)
 	    "one fails: the check after it is taken");
 	is_int(store_batch_end(st), 0, "one fails: the batch commits");
 	is_int(observations(), n0 + 2, "one fails: the other two are there");
-	is_int(sql_int("SELECT count(*) FROM domains WHERE name = 'f.test'"),
+	is_int(sql_int(path, "SELECT count(*) FROM domains WHERE name = 'f.test'"),
 	    0, "one fails: nothing of the faulty check is");
 	ok(store_last_write(st, why, sizeof(why)),
 	    "one fails: the store is ready (the last check was recorded)");
-	sql_exec("DROP TRIGGER fault");
+	sql_exec(path, "DROP TRIGGER fault");
 }
 
 /* A batch whose transaction is lost: every check it had taken is
@@ -178,7 +133,7 @@ test_lost(struct store *st)
 	long long	 n0 = observations();
 	int		 rc;
 
-	ok(sql_exec("CREATE TRIGGER lose BEFORE INSERT ON observations "
+	ok(sql_exec(path, "CREATE TRIGGER lose BEFORE INSERT ON observations "
 	    "WHEN (SELECT name FROM domains WHERE id = NEW.domain_id) = "
 	    "'g.test' BEGIN SELECT RAISE(ROLLBACK, 'injected loss'); END") ==
 	    0, "lost: a fault that rolls the whole transaction back");
@@ -205,7 +160,7 @@ test_lost(struct store *st)
 	    R->severity >= PROBE_SEV_UNKNOWN &&
 	    contains(R->history.store_error, "injected loss"),
 	    "lost: a lost check carries store_error with the cause");
-	sql_exec("DROP TRIGGER lose");
+	sql_exec(path, "DROP TRIGGER lose");
 
 	store_batch_begin(st);
 	ok(step(st, "a.test", SY_HEALTHY, T0 + 300) == 0 &&
