@@ -3037,10 +3037,16 @@ static const char *const ub_default_zones[] = {
 /*
  * The guard on each libunbound question: as long as the transport waits
  * for one silent server (timeout, doubled at each of `retries` re-sends,
- * at most 16 x timeout each: 1+2+4 = 7 x timeout by default). A zone with
- * a silent server then costs a validation no more than it costs our own
- * questions, which overlap with it.
+ * at most 16 x timeout each: 1+2+4 = 7 x timeout by default), and never
+ * under UB_GUARD_MIN_MS. A zone with a silent server then costs a
+ * validation no more than it costs our own questions, which overlap with
+ * it. The floor is libunbound's due: it walks from the root with timeouts
+ * of its own (376 ms first, backing off) and tries a zone's other server
+ * addresses after one that does not answer; with `timeout: 1s, retries:
+ * 1` (3 s) a host whose IPv6 routes into nothing had healthy zones cut
+ * short under a sanitizer build (tests/e2e/ipv6_tcp.py).
  */
+#define UB_GUARD_MIN_MS	10000
 static void
 ub_guard_set(struct probe_engine *e)
 {
@@ -3053,6 +3059,8 @@ ub_guard_set(struct probe_engine *e)
 			t = (unsigned long long)e->cfg.timeout_ms * 16;
 		ms += t;
 	}
+	if (ms < UB_GUARD_MIN_MS)
+		ms = UB_GUARD_MIN_MS;
 	e->ub_guard.tv_sec = (time_t)(ms / 1000);
 	e->ub_guard.tv_usec = (suseconds_t)(ms % 1000 * 1000);
 }

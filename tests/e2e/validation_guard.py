@@ -43,7 +43,8 @@ def by_name(doc):
 
 def check(fmt):
     # timeout=300: a hang guard only; the engine's guard must end it.
-    # --timeout 0.5 --retries 1: the guard is 0.5 + 1 s.
+    # --timeout 0.5 --retries 1: our own questions give up after 0.5 + 1 s;
+    # the guard on libunbound's is never under 10 s (probe/engine.c).
     try:
         return subprocess.run(
             [BIN, "check", "--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
@@ -71,7 +72,7 @@ try:
          codes(d))
     t.is_(d.get("validation"), "indeterminate", "silent zone: no verdict made up")
     t.ok("validation_bogus" not in codes(d), "silent zone: not called bogus")
-    t.ok(re.search(r"no verdict within 1\.5 s", d.get("validation_reason") or ""),
+    t.ok(re.search(r"no verdict within 10\.0 s", d.get("validation_reason") or ""),
          "silent zone: the reason names the guard", d.get("validation_reason"))
     prob = [x for x in d.get("problems", []) if x["code"] == "validation_timeout"]
     t.is_(prob[0]["severity"] if prob else None, "warning",
@@ -87,7 +88,7 @@ try:
 
     # 2. check, text: the code and the reason are there for a human too.
     p = check("text")
-    t.ok("validation_timeout" in p.stdout and "no verdict within 1.5 s" in p.stdout,
+    t.ok("validation_timeout" in p.stdout and "no verdict within 10.0 s" in p.stdout,
          "check text: validation_timeout and its reason", p.stdout[-600:])
 
     # 3. The daemon's round: both domains get their check, the round ends,
