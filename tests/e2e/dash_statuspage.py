@@ -124,6 +124,10 @@ try:
     t.ok(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000,
          "screenshot kept: %s (%d bytes)" % (os.path.relpath(SHOT, dc.TOP), len(png)))
 
+    # Chromium's own children (zygote, renderer, GPU) outlive its main
+    # process by a moment, longer on a loaded machine: wait for them to go.
+    dc.wait_for(lambda: not leftovers(), 60, what="Chromium's processes "
+                "to exit")
     left = leftovers()
     t.is_(left, [], "no Chromium process left behind")
     for pid in left:

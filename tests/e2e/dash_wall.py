@@ -310,6 +310,10 @@ try:
 
     c.close()
     c = None
+    # Chromium's own children (zygote, renderer, GPU) outlive its main
+    # process by a moment, longer on a loaded machine: wait for them to go.
+    dc.wait_for(lambda: not leftovers(), 60, what="Chromium's processes "
+                "to exit")
     left = leftovers()
     t.is_(left, [], "no Chromium process left behind")
     for pid in left:
