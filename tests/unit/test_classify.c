@@ -515,6 +515,20 @@ signals(enum probe_signal_status a, enum probe_signal_status b, bool good)
 	}
 }
 
+
+/* A secure zone whose in-process validation the engine's guard ended. */
+static void
+validation_cut_short(void)
+{
+	int	 k1;
+
+	base();
+	k1 = key_add(257, 13, 1, 3, 3);
+	key_add(256, 13, 2, 3, 0);
+	parent_ds(k1, 0);
+	R.validation = PROBE_VAL_INDETERMINATE;
+	R.validation_timed_out = true;
+}
 static void
 test_bootstrap(void)
 {
@@ -610,12 +624,7 @@ main(void)
 	/* The engine's guard ended the validation: a timeout outcome, never
 	 * a verdict. A warning naming the servers that did not answer us
 	 * either; unknown when every server answered (the wait was elsewhere). */
-	base();
-	k1 = key_add(257, 13, 1, 3, 3);
-	key_add(256, 13, 2, 3, 0);
-	parent_ds(k1, 0);
-	R.validation = PROBE_VAL_INDETERMINATE;
-	R.validation_timed_out = true;
+	validation_cut_short();
 	snprintf(R.why_bogus, sizeof(R.why_bogus), "no verdict within 7.0 s");
 	R.servers[1].status = PROBE_Q_TIMEOUT;
 	classify();
@@ -631,12 +640,7 @@ main(void)
 	    "validation cut short: names the silent server and the guard");
 	ok(!probe_problem_resolvable("validation_bogus", &R),
 	    "validation cut short: resolves no validation problem");
-	base();
-	k1 = key_add(257, 13, 1, 3, 3);
-	key_add(256, 13, 2, 3, 0);
-	parent_ds(k1, 0);
-	R.validation = PROBE_VAL_INDETERMINATE;
-	R.validation_timed_out = true;
+	validation_cut_short();
 	classify();
 	is_str(probe_severity_name(R.severity), "unknown",
 	    "validation cut short, every server answers: unknown");
