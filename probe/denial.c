@@ -31,6 +31,8 @@ struct denial_cache {
 	struct denial_cache_entry *e;
 	unsigned	 mask;
 	unsigned long long lookups, hits;
+	ldns_buffer	*wire;		/* digest_rr()'s, reused */
+	EVP_MD_CTX	*md;		/* cache_key()'s, reused */
 };
 
 struct denial_cache *
@@ -42,8 +44,10 @@ denial_cache_create(unsigned entries)
 	while (n < entries && n < (1u << 24))
 		n <<= 1;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->e = calloc(n, sizeof(*c->e))) == NULL) {
-		free(c);
+	    (c->e = calloc(n, sizeof(*c->e))) == NULL ||
+	    (c->wire = ldns_buffer_new(1024)) == NULL ||
+	    (c->md = EVP_MD_CTX_new()) == NULL) {
+		denial_cache_destroy(c);
 		return NULL;
 	}
 	c->mask = n - 1;
@@ -56,6 +60,9 @@ denial_cache_destroy(struct denial_cache *c)
 	if (c == NULL)
 		return;
 	free(c->e);
+	if (c->wire != NULL)
+		ldns_buffer_free(c->wire);
+	EVP_MD_CTX_free(c->md);
 	free(c);
 }
 
@@ -67,40 +74,38 @@ denial_cache_stats(const struct denial_cache *c, unsigned long long *lookups,
 	*hits = c != NULL ? c->hits : 0;
 }
 
+/*
+ * Into the digest, the record in wire format, through the cache's buffer
+ * (one user at a time, as the cache): ldns_rr2wire() allocates 64 KB per
+ * call, which with the daemon's mmap threshold (cli/main.c) was an mmap,
+ * page faults and an munmap (a TLB shootdown across the threads) per
+ * record, 35 per domain and the larger part of the cycle's system time.
+ */
 static void
-digest_rr(EVP_MD_CTX *md, const ldns_rr *rr)
+digest_rr(EVP_MD_CTX *md, ldns_buffer *b, const ldns_rr *rr)
 {
-	uint8_t	*w = NULL;
-	size_t	 n = 0;
-
-	if (ldns_rr2wire(&w, rr, LDNS_SECTION_ANSWER, &n) == LDNS_STATUS_OK)
-		EVP_DigestUpdate(md, w, n);
-	free(w);
+	ldns_buffer_clear(b);
+	if (ldns_rr2buffer_wire(b, rr, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK)
+		EVP_DigestUpdate(md, ldns_buffer_begin(b),
+		    ldns_buffer_position(b));
 }
 
 /* The cache key of (RRset, RRSIG, keys); false when it cannot be made. */
 static bool
-cache_key(const ldns_rr_list *set, const ldns_rr *sig,
+cache_key(struct denial_cache *c, const ldns_rr_list *set, const ldns_rr *sig,
     const ldns_rr_list *keys, uint8_t out[32])
 {
-	EVP_MD_CTX	*md;
 	unsigned	 len = 0;
 	size_t		 i;
-	bool		 ok;
 
-	if ((md = EVP_MD_CTX_new()) == NULL)
+	if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
 		return false;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-	if (ok) {
-		for (i = 0; i < ldns_rr_list_rr_count(set); i++)
-			digest_rr(md, ldns_rr_list_rr(set, i));
-		digest_rr(md, sig);
-		for (i = 0; i < ldns_rr_list_rr_count(keys); i++)
-			digest_rr(md, ldns_rr_list_rr(keys, i));
-		ok = EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
-	}
-	EVP_MD_CTX_free(md);
-	return ok;
+	for (i = 0; i < ldns_rr_list_rr_count(set); i++)
+		digest_rr(c->md, c->wire, ldns_rr_list_rr(set, i));
+	digest_rr(c->md, c->wire, sig);
+	for (i = 0; i < ldns_rr_list_rr_count(keys); i++)
+		digest_rr(c->md, c->wire, ldns_rr_list_rr(keys, i));
+	return EVP_DigestFinal_ex(c->md, out, &len) == 1 && len == 32;
 }
 
 /* RRSIG inception <= now <= expiration, in serial arithmetic (RFC 4034
@@ -129,7 +134,7 @@ verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
 	uint8_t		 key[32];
 	ldns_status	 st;
 
-	if (c != NULL && cache_key(set, sig, keys, key)) {
+	if (c != NULL && cache_key(c, set, sig, keys, key)) {
 		c->lookups++;
 		e = &c->e[(key[0] | key[1] << 8 | key[2] << 16 |
 		    (unsigned)key[3] << 24) & c->mask];
