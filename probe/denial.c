@@ -27,12 +27,34 @@ struct denial_cache_entry {
 	bool		 used;
 };
 
+/*
+ * ECDSA public keys as OpenSSL objects, made once: building one from the
+ * DNSKEY's bytes (curve group, point decoding and its on-curve check) cost
+ * about as much as the verification itself, and every signature a check
+ * verifies is by one of the zone's two or three keys. Direct-mapped by the
+ * key's bytes; a check's verifications run back to back in one thread, so
+ * a few dozen slots keep its keys.
+ */
+#define KEY_SLOTS	64
+#define KEY_MAX		96	/* P-384: 2 x 48 bytes */
+
+struct keyslot {
+	EVP_PKEY	*pk;
+	uint8_t		 alg;
+	uint8_t		 len;
+	uint8_t		 key[KEY_MAX];
+};
+
 struct denial_cache {
 	struct denial_cache_entry *e;
 	unsigned	 mask;
 	unsigned long long lookups, hits;
 	ldns_buffer	*wire;		/* digest_rr()'s, reused */
 	EVP_MD_CTX	*md;		/* cache_key()'s, reused */
+	ldns_buffer	*data;		/* verify(): the signed data */
+	ldns_buffer	*rawsig;	/* verify(): the signature, DER */
+	struct keyslot	 keys[KEY_SLOTS];
+	unsigned long long key_parses;
 };
 
 struct denial_cache *
@@ -46,6 +68,8 @@ denial_cache_create(unsigned entries)
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->e = calloc(n, sizeof(*c->e))) == NULL ||
 	    (c->wire = ldns_buffer_new(1024)) == NULL ||
+	    (c->data = ldns_buffer_new(1024)) == NULL ||
+	    (c->rawsig = ldns_buffer_new(128)) == NULL ||
 	    (c->md = EVP_MD_CTX_new()) == NULL) {
 		denial_cache_destroy(c);
 		return NULL;
@@ -57,11 +81,19 @@ denial_cache_create(unsigned entries)
 void
 denial_cache_destroy(struct denial_cache *c)
 {
+	unsigned	 i;
+
 	if (c == NULL)
 		return;
 	free(c->e);
 	if (c->wire != NULL)
 		ldns_buffer_free(c->wire);
+	if (c->data != NULL)
+		ldns_buffer_free(c->data);
+	if (c->rawsig != NULL)
+		ldns_buffer_free(c->rawsig);
+	for (i = 0; i < KEY_SLOTS; i++)
+		EVP_PKEY_free(c->keys[i].pk);
 	EVP_MD_CTX_free(c->md);
 	free(c);
 }
@@ -72,6 +104,12 @@ denial_cache_stats(const struct denial_cache *c, unsigned long long *lookups,
 {
 	*lookups = c != NULL ? c->lookups : 0;
 	*hits = c != NULL ? c->hits : 0;
+}
+
+unsigned long long
+denial_cache_key_parses(const struct denial_cache *c)
+{
+	return c != NULL ? c->key_parses : 0;
 }
 
 /*
@@ -124,6 +162,145 @@ sig_current(const ldns_rr *sig, time_t now)
 	    (int32_t)(ldns_rdf2native_int32(exp) - n) >= 0;
 }
 
+/* The OpenSSL key of an ECDSA DNSKEY's public key bytes, made once. */
+static EVP_PKEY *
+ecdsa_key(struct denial_cache *c, uint8_t alg, const uint8_t *key, size_t len)
+{
+	struct keyslot	*ks;
+	unsigned	 h = 2166136261u;
+	size_t		 i;
+
+	if (len == 0 || len > KEY_MAX)
+		return NULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ key[i]) * 16777619u;
+	ks = &c->keys[h % KEY_SLOTS];
+	if (ks->pk != NULL && ks->alg == alg && ks->len == len &&
+	    memcmp(ks->key, key, len) == 0)
+		return ks->pk;
+	EVP_PKEY_free(ks->pk);
+	ks->pk = ldns_ecdsa2pkey_raw(key, len, alg);
+	c->key_parses++;
+	if (ks->pk == NULL)
+		return NULL;
+	ks->alg = alg;
+	ks->len = (uint8_t)len;
+	memcpy(ks->key, key, len);
+	return ks->pk;
+}
+
+/*
+ * What ldns_verify_rrsig_keylist_notime() does for ECDSA P-256 and P-384,
+ * the algorithms nearly every zone signs with now, step for step with the
+ * same ldns calls (RFC 4034 3.1.8.1: RRSIG RDATA without the signature,
+ * then the RRset with the original TTL, canonical and sorted), but in the
+ * cache's buffers and with each key made once (ecdsa_key()). ldns
+ * allocates three 64 KB buffers and builds the key again per signature
+ * and key tried. *handled false: not a case for this path (another
+ * algorithm, a wildcard expansion, no buffer): ask ldns.
+ */
+static ldns_status
+verify_ecdsa(struct denial_cache *c, const ldns_rr_list *set,
+    const ldns_rr *sig, const ldns_rr_list *keys, bool *handled)
+{
+	ldns_rr_list	*clone = NULL;
+	const ldns_rdf	*f_alg, *f_labels, *f_ttl, *f_tag, *f_sig;
+	ldns_status	 st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	uint8_t		 alg, labels;
+	uint32_t	 ttl;
+	size_t		 i;
+
+	*handled = false;
+	if (ldns_rr_rd_count(sig) != 9 || ldns_rr_list_rr_count(set) == 0 ||
+	    (f_alg = ldns_rr_rdf(sig, 1)) == NULL ||
+	    (f_labels = ldns_rr_rdf(sig, 2)) == NULL ||
+	    (f_ttl = ldns_rr_rdf(sig, 3)) == NULL ||
+	    (f_tag = ldns_rr_rdf(sig, 6)) == NULL ||
+	    (f_sig = ldns_rr_rdf(sig, 8)) == NULL ||
+	    ldns_rdf_size(f_alg) != 1 || ldns_rdf_size(f_labels) != 1 ||
+	    ldns_rdf_size(f_ttl) != 4 || ldns_rdf_size(f_tag) != 2)
+		return st;
+	alg = ldns_rdf2native_int8(f_alg);
+	if (alg != LDNS_ECDSAP256SHA256 && alg != LDNS_ECDSAP384SHA384)
+		return st;
+	labels = ldns_rdf2native_int8(f_labels);
+	/* A wildcard expansion (fewer labels than the owner's) is left to
+	 * ldns, which rewrites the owner. */
+	for (i = 0; i < ldns_rr_list_rr_count(set); i++)
+		if (ldns_dname_label_count(ldns_rr_owner(
+		    ldns_rr_list_rr(set, i))) > labels)
+			return st;
+	if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) !=
+	    ldns_rr_get_type(ldns_rr_list_rr(set, 0)))
+		return LDNS_STATUS_CRYPTO_TYPE_COVERED_ERR;
+	if ((clone = ldns_rr_list_clone(set)) == NULL)
+		return st;
+	*handled = true;
+	ldns_buffer_clear(c->rawsig);
+	ldns_buffer_clear(c->data);
+	ttl = ldns_rdf2native_int32(f_ttl);
+	for (i = 0; i < ldns_rr_list_rr_count(clone); i++) {
+		ldns_rr_set_ttl(ldns_rr_list_rr(clone, i), ttl);
+		ldns_rr2canonical(ldns_rr_list_rr(clone, i));
+	}
+	ldns_rr_list_sort(clone);
+	if (ldns_convert_ecdsa_rrsig_rdf2asn1(c->rawsig, f_sig) !=
+	    LDNS_STATUS_OK || ldns_rrsig2buffer_wire(c->data, sig) !=
+	    LDNS_STATUS_OK || ldns_rr_list2buffer_wire(c->data, clone) !=
+	    LDNS_STATUS_OK) {
+		ldns_rr_list_deep_free(clone);
+		return LDNS_STATUS_MEM_ERR;
+	}
+	ldns_rr_list_deep_free(clone);
+	for (i = 0; i < ldns_rr_list_rr_count(keys); i++) {
+		ldns_rr		*key = ldns_rr_list_rr(keys, i);
+		const ldns_rdf	*k_alg = ldns_rr_rdf(key, 2);
+		const ldns_rdf	*k_pub = ldns_rr_rdf(key, 3);
+		EVP_PKEY	*pk;
+		ldns_status	 one;
+
+		if (ldns_calc_keytag(key) != ldns_rdf2native_int16(f_tag))
+			continue;
+		if (k_alg == NULL || k_pub == NULL)
+			one = LDNS_STATUS_MISSING_RDATA_FIELDS_KEY;
+		else if (ldns_rdf_size(k_alg) != 1 ||
+		    ldns_rdf2native_int8(k_alg) != alg)
+			one = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+		else if ((pk = ecdsa_key(c, alg, ldns_rdf_data(k_pub),
+		    ldns_rdf_size(k_pub))) == NULL)
+			one = LDNS_STATUS_CRYPTO_BOGUS;	/* as ldns says */
+		else
+			one = ldns_verify_rrsig_evp(c->rawsig, c->data, pk,
+			    alg == LDNS_ECDSAP256SHA256 ? EVP_sha256() :
+			    EVP_sha384());
+		if (one == LDNS_STATUS_OK)
+			return LDNS_STATUS_OK;
+		if (st == LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY)
+			st = one;
+	}
+	return st;
+}
+
+/* RRSIG timestamps as ldns_verify_rrsig_keylist_time() checks them. */
+static ldns_status
+sig_times(const ldns_rr *sig, time_t now)
+{
+	int32_t	 inc, exp;
+
+	if (ldns_rr_rrsig_inception(sig) == NULL ||
+	    ldns_rr_rrsig_expiration(sig) == NULL)
+		return LDNS_STATUS_MISSING_RDATA_FIELDS_RRSIG;
+	inc = (int32_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
+	exp = (int32_t)ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
+	if (exp - inc < 0)
+		return LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
+	if ((int32_t)now - inc < 0)
+		return LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
+	if (exp - (int32_t)now < 0)
+		return LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+	return LDNS_STATUS_OK;
+}
+
 /* ldns_verify_rrsig_keylist_time (or _notime when now is 0), remembering
  * what verified. */
 static ldns_status
@@ -132,7 +309,8 @@ verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
 {
 	struct denial_cache_entry *e = NULL;
 	uint8_t		 key[32];
-	ldns_status	 st;
+	ldns_status	 st = LDNS_STATUS_ERR;
+	bool		 handled = false;
 
 	if (c != NULL && cache_key(c, set, sig, keys, key)) {
 		c->lookups++;
@@ -146,8 +324,15 @@ verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
 	}
 	/* An entry says the signature verifies cryptographically, whichever
 	 * way it was asked: a timed lookup checks the window on its own. */
-	st = now == 0 ? ldns_verify_rrsig_keylist_notime(set, sig, keys, NULL) :
-	    ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
+	if (c != NULL)
+		st = verify_ecdsa(c, set, sig, keys, &handled);
+	if (handled)
+		st = st == LDNS_STATUS_OK && now != 0 ? sig_times(sig, now) :
+		    st;
+	else
+		st = now == 0 ?
+		    ldns_verify_rrsig_keylist_notime(set, sig, keys, NULL) :
+		    ldns_verify_rrsig_keylist_time(set, sig, keys, now, NULL);
 	if (st == LDNS_STATUS_OK && e != NULL) {
 		memcpy(e->key, key, 32);
 		e->used = true;

@@ -45,6 +45,9 @@ void	denial_cache_destroy(struct denial_cache *);	/* accepts NULL */
 /* Lookups and hits since creation. */
 void	denial_cache_stats(const struct denial_cache *, unsigned long long *,
 	    unsigned long long *);
+/* How many ECDSA public keys the cache built (each DNSKEY once while it
+ * stays in the cache's key slots). */
+unsigned long long denial_cache_key_parses(const struct denial_cache *);
 
 /*
  * Does sig verify over set with one of keys, whatever its validity window
