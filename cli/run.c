@@ -57,7 +57,6 @@ struct monitor;
 
 struct mdomain {
 	struct monitor		*m;
-	char			 name[PROBE_NAME_MAX];
 	struct store_policy	 policy;
 	int			 interval_s;
 	struct event		*timer;
@@ -70,6 +69,9 @@ struct mdomain {
 	bool			 seen;
 	struct probe_hint	 hint;		/* for the next check */
 	bool			 hint_loaded;	/* from a check or the store */
+	/* As long as it is: a name array of PROBE_NAME_MAX was 256 bytes
+	 * per configured domain, most of them never used. */
+	char			 name[];
 };
 
 struct monitor {
@@ -529,10 +531,12 @@ domain_new(struct monitor *m, const struct config_domain *cd)
 {
 	struct mdomain	*d;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	size_t		 len = strlen(cd->name);
+
+	if ((d = calloc(1, sizeof(*d) + len + 1)) == NULL)
 		return NULL;
 	d->m = m;
-	snprintf(d->name, sizeof(d->name), "%s", cd->name);
+	memcpy(d->name, cd->name, len + 1);
 	d->policy = cd->policy;
 	d->interval_s = cd->interval_s ? cd->interval_s : m->cfg->interval_s;
 	if ((d->timer = evtimer_new(m->base, domain_fire, d)) == NULL) {
