@@ -270,14 +270,19 @@ config_domain_name(const char *s, char *out, char *why, size_t whylen)
 	return 0;
 }
 
+/* The normalised name s, kept in the configuration's pool, in *out. */
 static int
-domain_name(struct parse *p, yaml_node_t *n, const char *s, char *out)
+domain_name(struct parse *p, yaml_node_t *n, const char *s, const char **out)
 {
-	char		 why[200];
+	char		 name[PROBE_NAME_MAX], why[200];
 
-	if (config_domain_name(s, out, why, sizeof(why)) == -1) {
+	if (config_domain_name(s, name, why, sizeof(why)) == -1) {
 		err_at(p, n, "domains", "'%s' is not a valid domain name: %s",
 		    s, why);
+		return -1;
+	}
+	if ((*out = strpool_add(&p->cfg->names, name)) == NULL) {
+		err_at(p, n, "domains", "out of memory");
 		return -1;
 	}
 	return 0;
@@ -351,7 +356,7 @@ config_parse_domains(struct parse *p, yaml_node_t *seq)
 		}
 		d->line = (int)n->start_mark.line + 1;
 		if ((s = scalar(n)) != NULL) {
-			if (domain_name(p, n, s, d->name) == -1)
+			if (domain_name(p, n, s, &d->name) == -1)
 				continue;
 		} else if (n->type == YAML_MAPPING_NODE) {
 			bool named = false;
@@ -366,7 +371,7 @@ config_parse_domains(struct parse *p, yaml_node_t *seq)
 				else if (strcmp(key, "name") == 0) {
 					if ((s = want_scalar(p, v,
 					    "domains.name")) != NULL &&
-					    domain_name(p, v, s, d->name) == 0)
+					    domain_name(p, v, s, &d->name) == 0)
 						named = true;
 				} else if (strcmp(key, "rotation_window") == 0) {
 					if ((val = get_duration(p, v,
@@ -917,6 +922,7 @@ config_free(struct config *c)
 	config_free_alerts(c);
 	config_free_http(c);
 	free(c->domains);
+	strpool_free(&c->names);
 	for (i = 0; i < c->n_sources; i++)
 		free(c->sources[i]);
 	free(c->sources);

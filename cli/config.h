@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "alerts/alerts.h"
+#include "common/strpool.h"
 #include "probe/probe.h"
 #include "store/store.h"
 
@@ -49,7 +50,9 @@ struct config_catalog {
 };
 
 struct config_domain {
-	char			 name[PROBE_NAME_MAX];	/* normalised */
+	const char		*name;		/* normalised; in the config's
+						   names (or the catalog
+						   members' pool) */
 	int			 line;
 	unsigned		 src;		/* config->sources[src] */
 	bool			 listed;	/* from a domains_file: */
@@ -101,6 +104,7 @@ struct config {
 	 * exec:; the alert policy (alerts:) is in `policy`. */
 	struct alerts_config	 alerts;
 	size_t			 n_domains, cap_domains;
+	struct strpool		 names;		/* domains[].name */
 	struct config_domain	*domains;
 	/* The files domains came from: [0] the configuration itself, then
 	 * included files and domains_file: lists (full paths). */

@@ -148,7 +148,7 @@ read_list(struct parse *p, const char *path)
 {
 	struct domainlist	 dl;
 	struct config_domain	*d;
-	char			 err[400], why[200];
+	char			 err[400], why[200], name[PROBE_NAME_MAX];
 	size_t			 i;
 	int			 src;
 
@@ -170,11 +170,16 @@ read_list(struct parse *p, const char *path)
 			    "out of memory");
 			break;
 		}
-		if (config_domain_name(dl.names[i], d->name, why,
+		if (config_domain_name(dl.names[i], name, why,
 		    sizeof(why)) == -1) {
 			err_line(p, path, dl.lines[i], "domains_file",
 			    "'%s': %s", dl.names[i], why);
 			continue;
+		}
+		if ((d->name = strpool_add(&p->cfg->names, name)) == NULL) {
+			err_line(p, path, dl.lines[i], "domains_file",
+			    "out of memory");
+			break;
 		}
 		d->src = (unsigned)src;
 		d->line = (int)dl.lines[i];

@@ -86,6 +86,9 @@ struct monitor {
 	 * catalogs that are not configured (src CATALOG_SRC). */
 	struct config_domain	*wanted;
 	size_t			 n_wanted;
+	struct strpool		 wanted_names;	/* the catalog members' names
+						   in wanted[] (the others
+						   are the config's) */
 	struct catalogs		*cats;
 	bool			 reloading;	/* apply once, at the end */
 	struct mdomain		**zombies;	/* removed while in flight */
@@ -662,41 +665,28 @@ want_member(void *arg, const char *name, const char *catalog)
 	struct monitor		*m = b->m;
 	struct config_domain	*d, *v;
 	size_t			 i;
-	int			 added;
 
 	if (b->oom)
 		return;
+	if (nameset_has(b->seen, name))
+		return;		/* configured, or in an earlier catalog */
 	if (m->n_wanted == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		if ((v = reallocarray(m->wanted, b->cap, sizeof(*v))) == NULL) {
 			b->oom = true;
 			return;
 		}
-		/* The set points into wanted[]: rebuilt after a move. */
-		if (v != m->wanted) {
-			nameset_destroy(b->seen);
-			m->wanted = v;
-			if ((b->seen = nameset_create()) == NULL) {
-				b->oom = true;
-				return;
-			}
-			for (i = 0; i < m->n_wanted; i++)
-				if (nameset_add(b->seen, v[i].name, 0, NULL) ==
-				    -1) {
-					b->oom = true;
-					return;
-				}
-		}
+		/* The set points at the names, which do not move with
+		 * wanted[]. */
+		m->wanted = v;
 	}
 	d = &m->wanted[m->n_wanted];
 	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	if ((added = nameset_add(b->seen, d->name, 0, NULL)) == -1) {
+	if ((d->name = strpool_add(&m->wanted_names, name)) == NULL ||
+	    nameset_add(b->seen, d->name, 0, NULL) == -1) {
 		b->oom = true;
 		return;
 	}
-	if (added == 0)
-		return;		/* configured, or in an earlier catalog */
 	d->policy = m->cfg->policy;
 	d->src = CATALOG_SRC;
 	/* Which catalog, for the log: its index in the configuration. */
@@ -716,6 +706,7 @@ build_wanted(struct monitor *m)
 	memset(&b, 0, sizeof(b));
 	b.m = m;
 	free(m->wanted);
+	strpool_free(&m->wanted_names);
 	m->n_wanted = 0;
 	b.cap = m->cfg->n_domains + 64;
 	if ((m->wanted = calloc(b.cap, sizeof(*m->wanted))) == NULL ||
@@ -1408,6 +1399,7 @@ monitor_stop(struct monitor *m)
 		domain_free(m->domains[i]);
 	free(m->domains);
 	free(m->wanted);
+	strpool_free(&m->wanted_names);
 	for (i = 0; i < m->n_zombies; i++)
 		domain_free(m->zombies[i]);
 	free(m->zombies);
