@@ -542,6 +542,36 @@ domain_new(struct monitor *m, const struct config_domain *cd)
 	return d;
 }
 
+/*
+ * The monitored set to the alert sinks (MQTT clears the Home Assistant
+ * discovery of a domain dropped while the daemon was stopped). Whole once
+ * every catalog has been transferred: until then its members are not
+ * known, and would look dropped.
+ */
+static void
+alerts_domains(struct monitor *m)
+{
+	struct catalog_status	 st;
+	const char		**names;
+	size_t			 i, n = m->n_domains;
+	bool			 whole = true;
+
+	for (i = 0; i < catalogs_count(m->cats); i++) {
+		catalogs_status(m->cats, i, &st);
+		if (!st.have)
+			whole = false;
+	}
+	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL) {
+		log_warnx("alerts: out of memory for the domain list");
+		alerts_set_domains(m->alerts, NULL, 0, false);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		names[i] = m->domains[i]->name;
+	alerts_set_domains(m->alerts, names, n, whole);
+	free(names);
+}
+
 /* Build the domain table from m->wanted, keeping the state (and timers)
  * of domains that stay; new ones start within their first interval. */
 static int
@@ -637,6 +667,7 @@ apply_domains(struct monitor *m, bool first, const char *why)
 	free(m->domains);
 	m->domains = list;
 	m->n_domains = n;
+	alerts_domains(m);
 	if (!first)
 		log_info("%s: %u added, %u removed, %zu monitored%s", why, added,
 		    removed, n, added > LOG_NAMES || removed > LOG_NAMES ?
@@ -855,8 +886,11 @@ catalogs_changed(void *arg, bool members)
 		if (apply_domains(m, false, "catalog") == -1)
 			log_warnx("catalog: out of memory applying domains");
 		export_domains(m);
-	} else
+	} else {
 		export_catalogs(m);
+		/* A first transfer with no member makes the set whole. */
+		alerts_domains(m);
+	}
 	maybe_finish(m);
 }
 
@@ -1002,6 +1036,7 @@ reload(struct monitor *m)
 	    sizeof(err)) == -1)
 		log_warnx("reload: %s; the alert sinks keep their settings",
 		    err);
+	alerts_domains(m);	/* a sink started anew knows none */
 	if (export_apply(m, err, sizeof(err)) == -1)
 		log_warnx("reload: %s; the HTTP listener keeps its address", err);
 	config_free(old);
