@@ -95,6 +95,7 @@ struct monitor {
 	struct event		*watch;		/* the database file */
 	struct event		*drain;
 	struct alerts		*alerts;	/* sinks */
+	bool			 alerts_whole;	/* as they were last told */
 	struct export		*export;	/* HTTP; NULL: off */
 	struct hostevents	*hostevents;	/* DNS hosts' webhooks, handed
 						   to the exporter; outlives
@@ -548,19 +549,28 @@ domain_new(struct monitor *m, const struct config_domain *cd)
  * every catalog has been transferred: until then its members are not
  * known, and would look dropped.
  */
-static void
-alerts_domains(struct monitor *m)
+static bool
+domains_whole(const struct monitor *m)
 {
 	struct catalog_status	 st;
-	const char		**names;
-	size_t			 i, n = m->n_domains;
-	bool			 whole = true;
+	size_t			 i;
 
 	for (i = 0; i < catalogs_count(m->cats); i++) {
 		catalogs_status(m->cats, i, &st);
 		if (!st.have)
-			whole = false;
+			return false;
 	}
+	return true;
+}
+
+static void
+alerts_domains(struct monitor *m)
+{
+	const char		**names;
+	size_t			 i, n = m->n_domains;
+	bool			 whole = domains_whole(m);
+
+	m->alerts_whole = whole;
 	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL) {
 		log_warnx("alerts: out of memory for the domain list");
 		alerts_set_domains(m->alerts, NULL, 0, false);
@@ -889,7 +899,8 @@ catalogs_changed(void *arg, bool members)
 	} else {
 		export_catalogs(m);
 		/* A first transfer with no member makes the set whole. */
-		alerts_domains(m);
+		if (domains_whole(m) != m->alerts_whole)
+			alerts_domains(m);
 	}
 	maybe_finish(m);
 }

@@ -17,7 +17,10 @@ those of domains it no longer monitors:
     (HA-Restart: same node id, another status topic) is not touched;
   - while a catalog has never been transferred the domain set is not
     whole (its members would look dropped): nothing is cleared, and the
-    log says so; when a reload removes that catalog, the stale configs go.
+    log says so; when a reload removes that catalog, the stale configs go;
+  - with the testbed's catalog (TSIG), once transferred: a member that
+    was configured before and is now monitored through the catalog keeps
+    its configs, a domain in neither loses them.
 The broker listens on the testbed's own /24 (.50), on a free port."""
 import json
 import os
@@ -39,6 +42,7 @@ TOP = os.environ["DNSSECMON_TOP"]
 env = h.testbed_env(TOP)
 TLD = env["TESTBED_TLD"]
 A, B = "healthy." + TLD, "nsec3." + TLD
+R = "rolldone." + TLD   # a member of the testbed's catalog
 # Extra addresses of a testbed are .50-.99 of its /24: the broker, and a
 # catalog primary where nothing listens.
 NET = env["TESTBED_RESOLVER"].rsplit(".", 1)[0]
@@ -60,6 +64,7 @@ def topics(node, domain):
 
 OURS_A, OURS_B = topics("dnssecmon_ha-restart", A), topics(
     "dnssecmon_ha-restart", B)
+OURS_R = topics("dnssecmon_ha-restart", R)
 OTHER_B = topics("dnssecmon_ha-other", B)
 STATE_B = "dnssecmon/domain/%s/state" % B
 
@@ -205,6 +210,42 @@ try:
     t.ok(set(OURS_A) <= set(retained()),
          "after the reload A's configs stay")
     t.is_(stop(d), 0, "the daemon stops cleanly")
+
+    # ---- a catalog's first transfer makes the set whole: its members
+    # stay, what is in neither the catalog nor the configuration goes
+    members = subprocess.run([env["TESTBED_SCRIPT"], "catalog"],
+                             capture_output=True, text=True,
+                             timeout=120).stdout.split()
+    t.ok(R in members and B not in members and A in members,
+         "the testbed's catalog lists %s and %s, not %s" % (R, A, B), members)
+    d = start("ha-restart", [A, B, R])
+    t.ok(wait_for(lambda: set(OURS_B + OURS_R) <= set(retained()), 120,
+                  what="B and R announced"),
+         "B and %s announced (configured)" % R)
+    t.is_(stop(d), 0, "the daemon stops cleanly")
+    with open(env["TESTBED_CATALOG_KEY"]) as f:
+        key, alg, secret = f.read().split()
+    cat = ("catalog:\n  - zone: %s\n    primary: %s\n"
+           "    tsig: {name: %s, algorithm: %s, secret: \"%s\"}\n"
+           "    refresh: 1h\n" % (env["TESTBED_CATALOG_ZONE"],
+                                 env["TESTBED_NS_A"], key, alg, secret))
+    since = len(watch.messages())
+    d = start("ha-restart", [A], cat)
+    t.ok(wait_for(lambda: emptied(watch, OURS_B, since), 120,
+                  what="empty discovery configs for B with the catalog"),
+         "with a catalog transferred, B (in neither) is emptied")
+    left = retained()
+    t.ok(set(OURS_A + OURS_R) <= set(left) and not any(
+        m["topic"] in OURS_A + OURS_R and m["payload"] == ""
+        for m in watch.messages()[since:]),
+         "%s, now monitored as a catalog member, keeps its configs" % R,
+         sorted(left))
+    t.is_(stop(d), 0, "the daemon stops cleanly")
+    # Under SANITIZE=1 a UBSan report does not change the exit status.
+    bad = [ln for n in ("ha-other", "ha-restart")
+           for ln in open(os.path.join(tmp, n + ".log")).read().split("\n")
+           if "Sanitizer" in ln or "runtime error:" in ln]
+    t.ok(not bad, "no sanitizer report in either daemon's log", bad[:5])
 finally:
     for p in reversed(procs):
         p.stop()
