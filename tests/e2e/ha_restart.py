@@ -20,7 +20,9 @@ those of domains it no longer monitors:
     log says so; when a reload removes that catalog, the stale configs go;
   - with the testbed's catalog (TSIG), once transferred: a member that
     was configured before and is now monitored through the catalog keeps
-    its configs, a domain in neither loses them.
+    its configs, a domain in neither loses them;
+  - on a reconnect, not only at start: the broker comes back from a
+    backup that still holds B's configs, and they are emptied.
 The broker listens on the testbed's own /24 (.50), on a free port."""
 import json
 import os
@@ -240,6 +242,44 @@ try:
         for m in watch.messages()[since:]),
          "%s, now monitored as a catalog member, keeps its configs" % R,
          sorted(left))
+    t.is_(stop(d), 0, "the daemon stops cleanly")
+
+    # ---- on a reconnect too: the broker comes back from a backup that
+    # still holds B's configs (another broker's database, made here)
+    d = start("ha-restart", [A])
+    t.ok(wait_for(lambda: "connected to %s" % BROKER_HOST in d.text(), 60,
+                  what="the daemon connected"), "the daemon is connected")
+    inject = h.Broker(tmp, "inject", host=BROKER_HOST)
+    t.ok(inject.start(), "a second broker to make the backup")
+    procs.append(inject)
+    stale = json.dumps({"availability_topic": "dnssecmon/status/ha-restart",
+                        "device": {"name": B},
+                        "state_topic": STATE_B})
+    pubs = [subprocess.run(["mosquitto_pub", *h.sub_args(inject), "-t", x,
+                            "-r", "-q", "1", "-m", stale],
+                           capture_output=True, timeout=30).returncode
+            for x in OURS_B]
+    t.is_(pubs, [0, 0, 0], "B's configs retained on it")
+    procs.remove(inject)
+    t.is_(inject.stop(), 0, "it stops and saves them")
+    procs.remove(broker)
+    broker.stop()
+    shutil.copy(os.path.join(inject.dir, "mosquitto.db"),
+                os.path.join(broker.dir, "mosquitto.db"))
+    since = len(watch.messages())
+    connects = d.text().count("connected to %s" % BROKER_HOST)
+    t.ok(broker.start(), "the broker is back, from that backup")
+    procs.append(broker)
+    t.ok(wait_for(lambda: emptied(watch, OURS_B, since), 120,
+                  what="B's configs emptied after the reconnect"),
+         "reconnect: the configs the backup brought back are emptied")
+    t.ok(d.text().count("connected to %s" % BROKER_HOST) > connects,
+         "reconnect: the same daemon process, a new connection")
+    t.ok(wait_for(lambda: set(OURS_A) <= set(retained()), 120,
+                  what="A announced again"),
+         "reconnect: A announced again on the new connection")
+    t.ok(not set(OURS_B) & set(retained()),
+         "reconnect: none of B's configs stays retained")
     t.is_(stop(d), 0, "the daemon stops cleanly")
     # Under SANITIZE=1 a UBSan report does not change the exit status.
     bad = [ln for n in ("ha-other", "ha-restart")
