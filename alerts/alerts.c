@@ -791,6 +791,19 @@ alerts_forget_domain(struct alerts *a, const char *domain)
 }
 
 void
+alerts_set_domains(struct alerts *a, const char *const *names, size_t n,
+    bool whole)
+{
+	struct sink	*s;
+
+	if (a == NULL)
+		return;
+	for (s = a->sinks; s != NULL; s = s->next)
+		if (s->ops->domains != NULL)
+			s->ops->domains(s, names, n, whole);
+}
+
+void
 alerts_on_host_event(struct alerts *a, void (*fn)(void *, const char *,
     const char *, size_t), void *arg)
 {

@@ -184,6 +184,18 @@ void	alerts_after_check(struct alerts *, const struct probe_result *r,
 void	alerts_forget_domain(struct alerts *, const char *domain);
 
 /*
+ * Every domain this daemon monitors now (names read during the call
+ * only), after each change of the set and after alerts_reconfigure();
+ * whole is false while the set may lack domains not known yet (a catalog
+ * never transferred). With Home Assistant discovery, the MQTT sink reads
+ * back, once on every connection and once the set is whole, the
+ * discovery configs this daemon left retained on the broker, and clears
+ * those of domains not in the set (dropped while it was stopped).
+ */
+void	alerts_set_domains(struct alerts *, const char *const *names,
+	    size_t n, bool whole);
+
+/*
  * At stop, with the caller's loop no longer dispatching: run it for at
  * most `seconds` while a sink that can deliver still has rows waiting.
  */

@@ -34,6 +34,9 @@ struct sink_ops {
 	/* A domain no longer monitored here (MQTT: its Home Assistant
 	 * discovery cleared). NULL: nothing. */
 	void		(*forget)(struct sink *, const char *domain);
+	/* Every domain monitored now (alerts_set_domains). NULL: nothing. */
+	void		(*domains)(struct sink *, const char *const *names,
+			    size_t n, bool whole);
 	/* Stop and free the kind's part (s->impl); the core frees s. */
 	void		(*destroy)(struct sink *);
 };

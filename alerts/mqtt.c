@@ -31,6 +31,19 @@
  *                                 emptied (retained, QoS 1) when the
  *                                 domain leaves this daemon, which
  *                                 removes the entities
+ *   HA/sensor/NODE/+/config       subscribed (QoS 0) on every connection
+ *                                 once the domain set is whole: the
+ *                                 broker hands back the configs this
+ *                                 daemon left retained, and those of a
+ *                                 domain it no longer monitors (dropped
+ *                                 while it was stopped) are emptied as
+ *                                 above. The subscription stays for the
+ *                                 connection: its end is never guessed
+ *                                 from a timer or from the SUBACK, whose
+ *                                 place among the retained messages
+ *                                 brokers differ on; what it costs is our
+ *                                 own discovery configs coming back, not
+ *                                 retained, and dropped on arrival.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +64,9 @@
 #define STATE_BUCKETS	1024
 #define SHORT_LIVED_S	10	/* a connection lost this soon ... */
 #define SHORT_LIVED_WARN 3	/* ... this many times in a row: say why */
+#define HA_CONFIG_MAX	(64 * 1024)	/* a retained discovery config read
+					   back, bytes: ours are < 2 KiB */
+#define HA_LOG_NAMES	20	/* domains named per connection */
 
 struct dstate {
 	struct dstate	*next;
@@ -84,6 +100,16 @@ struct mqtt {
 	int			 inflight_mid;	/* -1: none */
 	time_t			 inflight_since; /* monotonic seconds */
 	struct dstate		*states[STATE_BUCKETS];
+	/* The monitored domains, to tell a stale discovery config from
+	 * ours: FNV-1a of each one's slug (ha_slug), sorted. A collision
+	 * keeps a config that should go, never the reverse. */
+	uint64_t		*ha_known;
+	size_t			 n_ha_known;
+	bool			 ha_whole;	/* ha_known is every domain */
+	bool			 ha_subscribed;	/* read back on this connection */
+	bool			 ha_waiting;	/* for a whole set: said once */
+	int			 ha_sub_mid;
+	unsigned		 ha_cleared;	/* domains, this connection */
 };
 
 static int	lib_users;
@@ -95,6 +121,18 @@ mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static uint64_t
+fnv(const char *s)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
 }
 
 static void	watch(struct mqtt *);
@@ -354,6 +392,156 @@ publish_state(struct mqtt *m, struct dstate *d)
 		    d->domain, mqtt_error(rc));
 }
 
+static int
+hash_cmp(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+ha_monitored(struct mqtt *m, const char *slug)
+{
+	uint64_t	 h = fnv(slug);
+
+	return m->n_ha_known > 0 && bsearch(&h, m->ha_known, m->n_ha_known,
+	    sizeof(h), hash_cmp) != NULL;
+}
+
+/*
+ * Read back what this daemon left retained under its node, once per
+ * connection, and only once the domain set is whole: before that, a
+ * domain of a catalog not yet transferred would look dropped, and
+ * clearing it would take its entity (and what the user set on it) out
+ * of Home Assistant. A subscription, even one kept in the persistent
+ * session, is sent again: on every SUBSCRIBE the broker hands back the
+ * retained messages (MQTT 3.1.1, 3.8.4).
+ */
+static void
+ha_read_back(struct mqtt *m)
+{
+	char	 topic[512];
+	int	 rc;
+
+	if (m->ha_prefix == NULL || !m->connected || m->ha_subscribed)
+		return;
+	if (!m->ha_whole) {
+		if (!m->ha_waiting)
+			log_info("%s: the domain set is not whole (a catalog "
+			    "not transferred yet): the Home Assistant discovery "
+			    "of domains dropped while stopped is cleared once it "
+			    "is", m->s->name);
+		m->ha_waiting = true;
+		return;
+	}
+	snprintf(topic, sizeof(topic), "%s/sensor/%s/+/config", m->ha_prefix,
+	    m->ha_node);
+	/* QoS 0: nothing is kept for us at the broker while we are away. */
+	rc = mosquitto_subscribe(m->mosq, &m->ha_sub_mid, topic, 0);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("%s: subscribing to %s: %s", m->s->name, topic,
+		    mqtt_error(rc));
+		return;
+	}
+	m->ha_subscribed = true;
+	m->ha_waiting = false;
+	m->ha_cleared = 0;
+}
+
+/* The slug of OBJECT (SLUG_KEY, KEY one of ha_sensors) into slug; false
+ * when it is not one of the sensors this version publishes. */
+static bool
+ha_object_slug(const char *obj, size_t len, char *slug, size_t slen,
+    size_t *sensor)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < HA_SENSORS; i++) {
+		k = strlen(ha_sensors[i].key);
+		if (len > k + 1 && len - k - 1 < slen && obj[len - k - 1] ==
+		    '_' && memcmp(obj + len - k, ha_sensors[i].key, k) == 0) {
+			memcpy(slug, obj, len - k - 1);
+			slug[len - k - 1] = '\0';
+			*sensor = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A discovery config the broker handed back (ha_read_back). Emptied when
+ * it names a domain not monitored and was published by this daemon: its
+ * availability topic is this daemon's status topic, which holds the
+ * instance name exactly (two names can share a node id: "noc.1" and
+ * "noc_1"). Our own publications come back too, not retained: skipped.
+ */
+static void
+ha_handed_back(struct mqtt *m, const struct mosquitto_message *msg,
+    size_t prefix_len)
+{
+	const char	*obj = msg->topic + prefix_len, *end, *avail, *name;
+	char		 slug[PROBE_NAME_MAX + 1];
+	size_t		 sensor;
+	json_t		*o = NULL;
+	int		 rc;
+
+	if (!msg->retain || msg->payloadlen <= 0)
+		return;
+	if (!m->ha_whole) {
+		/* A reload added a catalog since: read back again later. */
+		m->ha_subscribed = false;
+		return;
+	}
+	if ((end = strchr(obj, '/')) == NULL || strcmp(end, "/config") != 0 ||
+	    !ha_object_slug(obj, (size_t)(end - obj), slug, sizeof(slug),
+	    &sensor) || ha_monitored(m, slug))
+		return;
+	if (msg->payloadlen > HA_CONFIG_MAX ||
+	    (o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0,
+	    NULL)) == NULL ||
+	    (avail = json_string_value(json_object_get(o,
+	    "availability_topic"))) == NULL || strcmp(avail, m->status) != 0)
+		goto out;	/* not this daemon's */
+	rc = mosquitto_publish(m->mosq, NULL, msg->topic, 0, NULL, 1, true);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("%s: clearing the stale Home Assistant discovery %s: "
+		    "%s", m->s->name, msg->topic, mqtt_error(rc));
+		goto out;
+	}
+	if (sensor != 0)
+		goto out;	/* one log line a domain */
+	name = json_string_value(json_object_get(json_object_get(o,
+	    "device"), "name"));
+	if (m->ha_cleared++ < HA_LOG_NAMES)
+		log_info("%s: %s is no longer monitored here: its Home "
+		    "Assistant discovery cleared", m->s->name, name != NULL ?
+		    name : slug);
+	else
+		log_debug("%s: %s is no longer monitored here: its Home "
+		    "Assistant discovery cleared", m->s->name, name != NULL ?
+		    name : slug);
+out:
+	json_decref(o);
+}
+
+static void
+on_subscribe(struct mosquitto *mosq, void *arg, int mid, int n,
+    const int *granted)
+{
+	struct mqtt	*m = arg;
+
+	(void)mosq;
+	/* 0x80: refused (an ACL); nothing else says so. */
+	if (m->ha_subscribed && mid == m->ha_sub_mid && n > 0 &&
+	    granted[0] == 0x80)
+		log_warnx("%s: the broker refused the subscription to this "
+		    "daemon's Home Assistant discovery topics: the entities of "
+		    "domains dropped while it was stopped are not removed",
+		    m->s->name);
+}
+
 static void
 on_connect(struct mosquitto *mosq, void *arg, int rc)
 {
@@ -383,6 +571,8 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		log_warnx("%s: subscribing to %s: %s", m->s->name, topic,
 		    mqtt_error(rc));
 	mosquitto_publish(m->mosq, NULL, m->status, 6, "online", 1, true);
+	m->ha_subscribed = m->ha_waiting = false;
+	ha_read_back(m);
 	/* The broker may have lost its retained messages. */
 	for (b = 0; b < STATE_BUCKETS; b++)
 		for (d = m->states[b]; d != NULL; d = d->next) {
@@ -442,14 +632,24 @@ on_message(struct mosquitto *mosq, void *arg,
 {
 	struct mqtt	*m = arg;
 	struct alerts	*a = m->s->a;
-	char		 prefix[256];
+	char		 prefix[512];
 	const char	*zone;
 	size_t		 n;
 
 	(void)mosq;
+	if (msg->topic == NULL)
+		return;
+	if (m->ha_prefix != NULL) {
+		n = (size_t)snprintf(prefix, sizeof(prefix), "%s/sensor/%s/",
+		    m->ha_prefix, m->ha_node);
+		if (n < sizeof(prefix) && strncmp(msg->topic, prefix, n) == 0) {
+			ha_handed_back(m, msg, n);
+			return;
+		}
+	}
 	n = (size_t)snprintf(prefix, sizeof(prefix), "%s/host-events/",
 	    m->prefix);
-	if (msg->topic == NULL || strncmp(msg->topic, prefix, n) != 0 ||
+	if (n >= sizeof(prefix) || strncmp(msg->topic, prefix, n) != 0 ||
 	    *(zone = msg->topic + n) == '\0' || strchr(zone, '/') != NULL)
 		return;		/* not ours: nothing else is subscribed */
 	if (msg->payloadlen <= 0 || msg->payloadlen > ALERTS_HOST_EVENT_MAX) {
@@ -582,18 +782,6 @@ dstate_free(struct dstate *d)
 	free(d);
 }
 
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void
 mqtt_after_check(struct sink *s, const struct probe_result *r,
     const struct store_rotation *rot)
@@ -702,6 +890,37 @@ mqtt_forget(struct sink *s, const char *domain)
 }
 
 static void
+mqtt_domains(struct sink *s, const char *const *names, size_t n, bool whole)
+{
+	struct mqtt	*m = s->impl;
+	char		 slug[PROBE_NAME_MAX + 1];
+	uint64_t	*v = NULL;
+	size_t		 i;
+
+	if (m->ha_prefix == NULL)
+		return;
+	if (n > 0 && (v = reallocarray(NULL, n, sizeof(*v))) == NULL) {
+		/* The old set may lack a new domain: clear nothing. */
+		log_warnx("%s: out of memory for the domain list; stale Home "
+		    "Assistant discovery is not cleared", s->name);
+		m->ha_whole = false;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		ha_slug(names[i], slug, sizeof(slug));
+		v[i] = fnv(slug);
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), hash_cmp);
+	free(m->ha_known);
+	m->ha_known = v;
+	m->n_ha_known = n;
+	m->ha_whole = whole;
+	ha_read_back(m);
+	after_io(m);
+}
+
+static void
 mqtt_destroy(struct sink *s)
 {
 	struct mqtt	*m = s->impl;
@@ -736,6 +955,7 @@ mqtt_destroy(struct sink *s)
 	free(m->host);
 	free(m->prefix);
 	free(m->ha_prefix);
+	free(m->ha_known);
 	free(m);
 	s->impl = NULL;
 }
@@ -747,6 +967,7 @@ static const struct sink_ops mqtt_ops = {
 	.deliver = mqtt_deliver,
 	.after_check = mqtt_after_check,
 	.forget = mqtt_forget,
+	.domains = mqtt_domains,
 	.destroy = mqtt_destroy,
 };
 
@@ -819,6 +1040,7 @@ mqtt_sink_init(struct sink *s, const struct alerts_mqtt_config *c, char *err,
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
 	mosquitto_message_callback_set(m->mosq, on_message);
+	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
 	mosquitto_log_callback_set(m->mosq, on_log);
 	if ((rc = mosquitto_will_set(m->mosq, m->status, 7, "offline", 1,
 	    true)) != MOSQ_ERR_SUCCESS ||

@@ -100,6 +100,7 @@ struct monitor {
 	struct event		*watch;		/* the database file */
 	struct event		*drain;
 	struct alerts		*alerts;	/* sinks */
+	bool			 alerts_whole;	/* as they were last told */
 	struct export		*export;	/* HTTP; NULL: off */
 	struct hostevents	*hostevents;	/* DNS hosts' webhooks, handed
 						   to the exporter; outlives
@@ -549,6 +550,45 @@ domain_new(struct monitor *m, const struct config_domain *cd)
 	return d;
 }
 
+/*
+ * The monitored set to the alert sinks (MQTT clears the Home Assistant
+ * discovery of a domain dropped while the daemon was stopped). Whole once
+ * every catalog has been transferred: until then its members are not
+ * known, and would look dropped.
+ */
+static bool
+domains_whole(const struct monitor *m)
+{
+	struct catalog_status	 st;
+	size_t			 i;
+
+	for (i = 0; i < catalogs_count(m->cats); i++) {
+		catalogs_status(m->cats, i, &st);
+		if (!st.have)
+			return false;
+	}
+	return true;
+}
+
+static void
+alerts_domains(struct monitor *m)
+{
+	const char		**names;
+	size_t			 i, n = m->n_domains;
+	bool			 whole = domains_whole(m);
+
+	m->alerts_whole = whole;
+	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL) {
+		log_warnx("alerts: out of memory for the domain list");
+		alerts_set_domains(m->alerts, NULL, 0, false);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		names[i] = m->domains[i]->name;
+	alerts_set_domains(m->alerts, names, n, whole);
+	free(names);
+}
+
 /* Build the domain table from m->wanted, keeping the state (and timers)
  * of domains that stay; new ones start within their first interval. */
 static int
@@ -644,6 +684,7 @@ apply_domains(struct monitor *m, bool first, const char *why)
 	free(m->domains);
 	m->domains = list;
 	m->n_domains = n;
+	alerts_domains(m);
 	if (!first)
 		log_info("%s: %u added, %u removed, %zu monitored%s", why, added,
 		    removed, n, added > LOG_NAMES || removed > LOG_NAMES ?
@@ -850,8 +891,12 @@ catalogs_changed(void *arg, bool members)
 		if (apply_domains(m, false, "catalog") == -1)
 			log_warnx("catalog: out of memory applying domains");
 		export_domains(m);
-	} else
+	} else {
 		export_catalogs(m);
+		/* A first transfer with no member makes the set whole. */
+		if (domains_whole(m) != m->alerts_whole)
+			alerts_domains(m);
+	}
 	maybe_finish(m);
 }
 
@@ -997,6 +1042,7 @@ reload(struct monitor *m)
 	    sizeof(err)) == -1)
 		log_warnx("reload: %s; the alert sinks keep their settings",
 		    err);
+	alerts_domains(m);	/* a sink started anew knows none */
 	if (export_apply(m, err, sizeof(err)) == -1)
 		log_warnx("reload: %s; the HTTP listener keeps its address", err);
 	config_free(old);
