@@ -58,6 +58,7 @@
 
 #include "alerts/internal.h"
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 #define PUBACK_WAIT_S	30	/* connected, no PUBACK: publish again */
@@ -121,18 +122,6 @@ mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 static void	watch(struct mqtt *);
@@ -403,7 +392,7 @@ hash_cmp(const void *a, const void *b)
 static bool
 ha_monitored(struct mqtt *m, const char *slug)
 {
-	uint64_t	 h = fnv(slug);
+	uint64_t	 h = hash_fnv1a_str(slug);
 
 	return m->n_ha_known > 0 && bsearch(&h, m->ha_known, m->n_ha_known,
 	    sizeof(h), hash_cmp) != NULL;
@@ -822,7 +811,7 @@ mqtt_after_check(struct sink *s, const struct probe_result *r,
 	if (content == NULL || msg == NULL)
 		goto out;
 
-	pp = &m->states[fnv(r->domain) % STATE_BUCKETS];
+	pp = &m->states[hash_fnv1a_str(r->domain) % STATE_BUCKETS];
 	for (d = *pp; d != NULL; d = d->next)
 		if (strcmp(d->domain, r->domain) == 0)
 			break;
@@ -867,7 +856,7 @@ mqtt_forget(struct sink *s, const char *domain)
 	size_t		 i;
 	int		 rc;
 
-	for (pp = &m->states[fnv(domain) % STATE_BUCKETS]; (d = *pp) != NULL;
+	for (pp = &m->states[hash_fnv1a_str(domain) % STATE_BUCKETS]; (d = *pp) != NULL;
 	    pp = &d->next)
 		if (strcmp(d->domain, domain) == 0) {
 			*pp = d->next;
@@ -908,7 +897,7 @@ mqtt_domains(struct sink *s, const char *const *names, size_t n, bool whole)
 	}
 	for (i = 0; i < n; i++) {
 		ha_slug(names[i], slug, sizeof(slug));
-		v[i] = fnv(slug);
+		v[i] = hash_fnv1a_str(slug);
 	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), hash_cmp);

@@ -36,6 +36,7 @@
 #include "cli/nameset.h"
 #include "cli/shard.h"
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "dashboard-export/export.h"
 #include "hostevents/hostevents.h"
@@ -158,25 +159,12 @@ sd_notify_msg(const char *msg)
 
 /* ------------------------------------------------------------------ */
 
-/* FNV-1a: stable across versions and machines, so shards never move. */
-static uint64_t
-shard_hash(const char *s)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static bool
 in_shard(const struct monitor *m, const char *name)
 {
 	if (m->shard_n == 0)
 		return true;
-	return shard_hash(name) % m->shard_n == m->shard_k - 1;
+	return hash_fnv1a_str(name) % m->shard_n == m->shard_k - 1;
 }
 
 static void

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "common/dsmatch.h"
+#include "common/hash.h"
 #include "probe/denial.h"
 
 #define T_DNSKEY	48
@@ -167,14 +168,10 @@ static EVP_PKEY *
 ecdsa_key(struct denial_cache *c, uint8_t alg, const uint8_t *key, size_t len)
 {
 	struct keyslot	*ks;
-	unsigned	 h = 2166136261u;
-	size_t		 i;
 
 	if (len == 0 || len > KEY_MAX)
 		return NULL;
-	for (i = 0; i < len; i++)
-		h = (h ^ key[i]) * 16777619u;
-	ks = &c->keys[h % KEY_SLOTS];
+	ks = &c->keys[hash_fnv1a(key, len) % KEY_SLOTS];
 	if (ks->pk != NULL && ks->alg == alg && ks->len == len &&
 	    memcmp(ks->key, key, len) == 0)
 		return ks->pk;
