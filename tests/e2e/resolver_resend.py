@@ -21,6 +21,8 @@ What the user must see:
   exactly one question more than were lost;
 - more lost than `retries` allows: a timeout and resolver_unreachable,
   after exactly 1 + `retries` questions (0 retries: no re-send);
+- the guard ending a question whose re-send is armed: nothing more is
+  asked, and the question is freed with its timer;
 - a check cut short by -t, or a daemon reloaded and stopped, while
   questions to a resolver that answers nothing are timing out and being
   re-sent: a clean end, no sanitizer report (the ASan build turns a leak
@@ -37,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tap import Tap, testbed_env, wait_for  # noqa: E402
@@ -224,6 +227,48 @@ try:
     resent = sum(1 for n in many if len(relay.asked(n)) >= 3)
     t.ok(resent == len(many), "-t mid-cycle: every question was re-sent "
          "at least twice before the end (%d of %d)" % (resent, len(many)))
+
+    # ---- the guard while a re-send waits. The check is stopped (SIGSTOP)
+    # just after its first questions, before their 1 s timeout, and held
+    # past their guard (1 s x 3 + 1 s after they started). At SIGCONT the
+    # getdns timeout and the guard are both due, and run in that order:
+    # the timeout arms the re-send, and the guard must end the question
+    # and free it with its re-send timer before that runs. Holding longer
+    # only makes both more overdue; the assertions wait for the check.
+    # dripped.TLD is delegated to RELAY_ADDR, which answers it nothing
+    # either: its check keeps the loop running for seconds after SIGCONT,
+    # time for a re-send the guard failed to cancel to go out (or to run
+    # on a freed question) rather than be dropped with the engine.
+    held = ["g%d.healthy.%s" % (i, TLD) for i in range(3)]
+    t.ok(relay.start(1000000), "guard: a relay that answers nothing")
+    p = subprocess.Popen([BIN, "check", "--trust-anchor",
+                          env["TESTBED_ANCHOR"], "--root-hints",
+                          env["TESTBED_HINTS"], "--resolver", RELAY_ADDR,
+                          "--timeout", "1s", "--retries", "2", "--format",
+                          "json", *held, "dripped." + TLD],
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    first = wait_for(lambda: all(relay.asked(n) for n in held), 60, 0.01,
+                     "the first questions")
+    p.send_signal(signal.SIGSTOP)
+    t.ok(first and relay.sync(), "guard: the check stopped after its "
+         "first questions")
+    before = {n: len(relay.asked(n)) for n in held}
+    t.is_(before, {n: 1 for n in held}, "guard: stopped before any "
+          "timeout (one question each)")
+    time.sleep(6)
+    p.send_signal(signal.SIGCONT)
+    out, err = p.communicate(timeout=GUARD)
+    t.ok(p.returncode in (0, 1, 2, 3), "guard: the check ends with a "
+         "verdict's exit status (%d)" % p.returncode, err[-2000:])
+    t.is_(warnings(err), [], "guard: no sanitizer report (a leak fails "
+          "the ASan build's exit status)")
+    doms = domains(subprocess.CompletedProcess([], 0, out, err))
+    t.is_({n: resolver(doms.get(n, {})).get("status") for n in held},
+          {n: "timeout" for n in held}, "guard: the resolver is a timeout")
+    t.ok(relay.sync(), "guard: the relay logged everything sent")
+    t.is_({n: len(relay.asked(n)) for n in held}, before, "guard: the "
+          "re-send armed at SIGCONT never went out")
 
     # ---- valgrind (the plain build; valgrind cannot run an ASan one):
     # the re-send that gets the answer, and a check cut short mid-cycle.
