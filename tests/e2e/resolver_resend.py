@@ -229,12 +229,13 @@ try:
          "at least twice before the end (%d of %d)" % (resent, len(many)))
 
     # ---- the guard while a re-send waits. The check is stopped (SIGSTOP)
-    # just after its first questions, before their 1 s timeout, and held
-    # past their guard (1 s x 3 + 1 s after they started). At SIGCONT the
-    # getdns timeout and the guard are both due, and run in that order:
-    # the timeout arms the re-send, and the guard must end the question
-    # and free it with its re-send timer before that runs. Holding longer
-    # only makes both more overdue; the assertions wait for the check.
+    # just after its first questions, before their 2 s timeout (room for
+    # a slow poll on a loaded machine), and held past their guard (2 s x 3
+    # + 1 s after they started). At SIGCONT the getdns timeout and the
+    # guard are both due, and run in that order: the timeout arms the
+    # re-send, and the guard must end the question and free it with its
+    # re-send timer before that runs. Holding longer only makes both more
+    # overdue; the assertions wait for the check.
     # dripped.TLD is delegated to RELAY_ADDR, which answers it nothing
     # either: its check keeps the loop running for seconds after SIGCONT,
     # time for a re-send the guard failed to cancel to go out (or to run
@@ -244,7 +245,7 @@ try:
     p = subprocess.Popen([BIN, "check", "--trust-anchor",
                           env["TESTBED_ANCHOR"], "--root-hints",
                           env["TESTBED_HINTS"], "--resolver", RELAY_ADDR,
-                          "--timeout", "1s", "--retries", "2", "--format",
+                          "--timeout", "2s", "--retries", "2", "--format",
                           "json", *held, "dripped." + TLD],
                          stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -256,7 +257,7 @@ try:
     before = {n: len(relay.asked(n)) for n in held}
     t.is_(before, {n: 1 for n in held}, "guard: stopped before any "
           "timeout (one question each)")
-    time.sleep(6)
+    time.sleep(9)
     p.send_signal(signal.SIGCONT)
     out, err = p.communicate(timeout=GUARD)
     t.ok(p.returncode in (0, 1, 2, 3), "guard: the check ends with a "
