@@ -90,6 +90,8 @@
 #define STEP_TTL	3600	/* a shared answer is reused this long
 				   (probe_config.cache_ttl_s: 0) */
 #define MAX_ATTEMPTS	3	/* parent servers tried per step */
+#define RQ_RESEND_JITTER_MS 50	/* a resolver question's re-send waits
+				   1 to this many ms (rq_resend_later) */
 /* libunbound contexts, each with its thread: validation is most of the
  * daemon's CPU (ECDSA P-256 in nettle), and one thread on a 2-core
  * machine left the second core to the loop alone; tests/bench/README.md
@@ -163,18 +165,23 @@ struct job;
 /*
  * One resolver question: over UDP through getdns, and when the answer
  * is truncated, again over TCP through our transport (tcp set, on the
- * engine's rq_tcp list until the transport calls back).
+ * engine's rq_tcp list until the transport calls back). After a getdns
+ * timeout it waits for its re-send on the engine's rq_wait list (waiting
+ * set): getdns holds no question of it then, so nothing but the list,
+ * the resend timer and the guard knows it.
  */
 struct rquery {
 	struct job		*job;
 	unsigned		 idx;
 	getdns_transaction_t	 tid;
 	struct event		*guard;
+	struct event		*resend;	/* see rq_resend_later */
 	bool			 done;
 	bool			 tcp;
+	bool			 waiting;	/* on rq_wait */
 	unsigned		 attempts;	/* re-sends after a timeout */
 	struct timespec		 t0;
-	LIST_ENTRY(rquery)	 tcp_entry;
+	LIST_ENTRY(rquery)	 entry;		/* on rq_tcp or rq_wait */
 };
 
 /* The DS question to one more parent server address. */
@@ -318,6 +325,7 @@ struct probe_engine {
 	socklen_t		 res_len[PROBE_MAX_RESOLVERS];
 	getdns_context		*gd[PROBE_MAX_RESOLVERS];
 	LIST_HEAD(, rquery)	 rq_tcp;	/* resolver questions on TCP */
+	LIST_HEAD(, rquery)	 rq_wait;	/* ... waiting to be re-sent */
 	struct step		*root;
 	struct rootcheck	 rc;
 	getdns_list		*anchor;	/* the trust anchor's RRs */
@@ -2139,6 +2147,20 @@ ub_validate_done(struct job *j, unsigned idx, int err, struct ub_result *res,
 }
 
 static void	rq_finish(struct rquery *, enum probe_qstatus);
+static void	rq_cb(getdns_context *, getdns_callback_type_t, getdns_dict *,
+		    void *, getdns_transaction_t);
+
+/* q once nothing holds it any more: off both lists, no getdns question
+ * and no transport query open. */
+static void
+rq_free(struct rquery *q)
+{
+	if (q->guard != NULL)
+		event_free(q->guard);
+	if (q->resend != NULL)
+		event_free(q->resend);
+	free(q);
+}
 
 static void
 rq_guard(evutil_socket_t fd, short ev, void *arg)
@@ -2149,9 +2171,13 @@ rq_guard(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	/* getdns did not call back in time: never let one resolver hold a
 	 * domain (see NOTES: getdns can spin on hostile answers). On TCP
-	 * the transport calls back later, and frees q then. */
+	 * the transport calls back later, and frees q then; waiting for its
+	 * re-send, q has no question open anywhere and goes now. */
 	rq_finish(q, PROBE_Q_TIMEOUT);
-	if (!q->tcp)
+	if (q->waiting) {
+		LIST_REMOVE(q, entry);
+		rq_free(q);
+	} else if (!q->tcp)
 		getdns_cancel_callback(e->gd[q->idx], q->tid);
 }
 
@@ -2248,7 +2274,7 @@ rq_tcp_cb(void *arg, const struct transport_result *tr)
 {
 	struct rquery	*q = arg;
 
-	LIST_REMOVE(q, tcp_entry);
+	LIST_REMOVE(q, entry);
 	if (!q->done && q->job != NULL && !q->job->e->destroying) {
 		switch (tr->status) {
 		case TRANSPORT_OK:
@@ -2266,9 +2292,7 @@ rq_tcp_cb(void *arg, const struct transport_result *tr)
 			break;
 		}
 	}
-	if (q->guard != NULL)
-		event_free(q->guard);
-	free(q);
+	rq_free(q);
 }
 
 /*
@@ -2290,7 +2314,7 @@ rq_tcp_start(struct rquery *q)
 	    TRANSPORT_Q_RD, rq_tcp_cb, q) == -1)
 		return false;
 	q->tcp = true;
-	LIST_INSERT_HEAD(&e->rq_tcp, q, tcp_entry);
+	LIST_INSERT_HEAD(&e->rq_tcp, q, entry);
 	return true;
 }
 
@@ -2306,6 +2330,57 @@ reply_truncated(const getdns_dict *resp, getdns_bindata **wire)
 	return ((*wire)->data[2] & 0x02) != 0;
 }
 
+/*
+ * The re-send of a question getdns timed out on, from a timer: never
+ * from inside rq_cb, where getdns is still tearing down the request
+ * that timed out (a new one made there shares the context mid-update:
+ * the kind of re-entry that closed sockets twice in getdns 1.6.0, see
+ * rq_tcp_start). Only the guard or the engine's end can come between,
+ * and both take q off rq_wait, which frees this timer with it.
+ */
+static void
+rq_resend(evutil_socket_t fd, short ev, void *arg)
+{
+	struct rquery		*q = arg;
+	struct probe_engine	*e = q->job->e;
+
+	(void)fd; (void)ev;
+	LIST_REMOVE(q, entry);
+	q->waiting = false;
+	q->attempts++;
+	if (getdns_general(e->gd[q->idx], q->job->domain, T_SOA, NULL, q,
+	    &q->tid, rq_cb) == GETDNS_RETURN_GOOD)
+		return;
+	/* getdns refused it (out of memory): the timeout stands. */
+	rq_finish(q, PROBE_Q_TIMEOUT);
+	rq_free(q);
+}
+
+/*
+ * Arms q's re-send; -1 (out of memory): the timeout stands. Questions
+ * that timed out together (a resolver that lost a burst, or was away
+ * for a moment) are asked again spread over RQ_RESEND_JITTER_MS, not in
+ * one burst. The guard's second of slack covers the wait: at most 10
+ * re-sends of 50 ms.
+ */
+static int
+rq_resend_later(struct rquery *q)
+{
+	struct probe_engine	*e = q->job->e;
+	struct timeval		 tv = { 0, 0 };
+
+	tv.tv_usec = (suseconds_t)(1 + arc4random_uniform(
+	    RQ_RESEND_JITTER_MS)) * 1000;
+	if (q->resend == NULL &&
+	    (q->resend = evtimer_new(e->base, rq_resend, q)) == NULL)
+		return -1;
+	if (evtimer_add(q->resend, &tv) == -1)
+		return -1;
+	q->waiting = true;
+	LIST_INSERT_HEAD(&e->rq_wait, q, entry);
+	return 0;
+}
+
 static void
 rq_cb(getdns_context *ctx, getdns_callback_type_t type, getdns_dict *resp,
     void *arg, getdns_transaction_t tid)
@@ -2313,15 +2388,14 @@ rq_cb(getdns_context *ctx, getdns_callback_type_t type, getdns_dict *resp,
 	struct rquery	*q = arg;
 	getdns_bindata	*wire = NULL;
 
-	(void)tid;
+	(void)ctx; (void)tid;
 	/* getdns in stub mode does not re-send a lost UDP question; one
 	 * dropped packet would be reported as a silent resolver. Re-send
-	 * up to `retries` times, still under the wall-clock guard. */
+	 * up to `retries` times (rq_resend), still under the wall-clock
+	 * guard, which allows for retries + 1 timeouts. */
 	if (type == GETDNS_CALLBACK_TIMEOUT && !q->done && q->job != NULL &&
-	    !q->job->e->destroying && q->attempts <= (unsigned)
-	    q->job->e->cfg.retries && getdns_general(ctx, q->job->domain,
-	    T_SOA, NULL, q, &q->tid, rq_cb) == GETDNS_RETURN_GOOD) {
-		q->attempts++;
+	    !q->job->e->destroying && q->attempts < (unsigned)
+	    q->job->e->cfg.retries && rq_resend_later(q) == 0) {
 		getdns_dict_destroy(resp);
 		return;
 	}
@@ -2345,9 +2419,7 @@ rq_cb(getdns_context *ctx, getdns_callback_type_t type, getdns_dict *resp,
 			    PROBE_Q_TIMEOUT : PROBE_Q_NETERR);
 	}
 	getdns_dict_destroy(resp);
-	if (q->guard != NULL)
-		event_free(q->guard);
-	free(q);
+	rq_free(q);
 }
 
 static void
@@ -3315,6 +3387,7 @@ probe_engine_create(struct event_base *base, const struct probe_config *cfg,
 	}
 	TAILQ_INIT(&e->queued);
 	LIST_INIT(&e->rq_tcp);
+	LIST_INIT(&e->rq_wait);
 	TAILQ_INIT(&e->active);
 	if (e->cfg.timeout_ms <= 0)
 		e->cfg.timeout_ms = 2000;
@@ -3465,10 +3538,13 @@ probe_engine_destroy(struct probe_engine *e)
 	transport_destroy(e->tp);
 	/* The transport dropped their callbacks: what they owned is ours. */
 	while ((q = LIST_FIRST(&e->rq_tcp)) != NULL) {
-		LIST_REMOVE(q, tcp_entry);
-		if (q->guard != NULL)
-			event_free(q->guard);
-		free(q);
+		LIST_REMOVE(q, entry);
+		rq_free(q);
+	}
+	/* Between a getdns timeout and the re-send: only the list has them. */
+	while ((q = LIST_FIRST(&e->rq_wait)) != NULL) {
+		LIST_REMOVE(q, entry);
+		rq_free(q);
 	}
 	if (e->kick != NULL)
 		event_free(e->kick);
