@@ -139,7 +139,12 @@ struct transport_stats {
 	uint64_t	completed;	/* callbacks made */
 	uint64_t	ok, timeouts, neterrs, malformed, cancelled;
 	uint64_t	udp_sent;	/* UDP packets, retries included */
-	uint64_t	tcp_sent;	/* TCP queries */
+	uint64_t	tcp_sent;	/* TCP queries (each send counts) */
+	uint64_t	tcp_connections; /* TCP connections opened */
+	uint64_t	tcp_reused;	/* TCP queries sent on a connection
+					   that had carried another one */
+	uint64_t	tcp_resent;	/* TCP queries sent again alone after
+					   a shared connection broke */
 	uint64_t	udp_sockets;	/* UDP sockets opened (the pool and
 					   its rotation) */
 	uint64_t	retries;	/* UDP re-sends after a timeout */
