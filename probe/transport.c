@@ -162,6 +162,7 @@ struct query {
 	uint32_t		 cseq;		/* its place on conn: 1, 2, ... */
 	bool			 tcp_resent;	/* sent again alone after a
 						   shared connection broke */
+	bool			 rd;		/* to a recursive resolver */
 	size_t			 woff;		/* of the 2 + qwire_len frame */
 	uint8_t			 lenbuf[2];	/* the frame's length prefix */
 	char			 lastbad[160];
@@ -1152,12 +1153,20 @@ tcp_room(const struct server *s)
 	return false;
 }
 
+/* The first TCP-only query to s, if it can go now. */
+static struct query *
+tcpq_ready(const struct server *s)
+{
+	struct query	*q = TAILQ_FIRST(&s->tcpq);
+
+	return q != NULL && (q->rd || tcp_room(s)) ? q : NULL;
+}
+
 /* New queries the pump could send to s now. */
 static bool
 server_has_work(const struct server *s)
 {
-	return !TAILQ_EMPTY(&s->pendq) ||
-	    (!TAILQ_EMPTY(&s->tcpq) && tcp_room(s));
+	return !TAILQ_EMPTY(&s->pendq) || tcpq_ready(s) != NULL;
 }
 
 /* Room may have come for s's waiting TCP queries: back into the pump's
@@ -1225,7 +1234,7 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 		/* TCP-only queries wait, without a slot, for room on the
 		 * server's connections; the older of the two heads goes */
 		q = TAILQ_FIRST(&s->pendq);
-		qt = tcp_room(s) ? TAILQ_FIRST(&s->tcpq) : NULL;
+		qt = tcpq_ready(s);
 		if (q == NULL || (qt != NULL && qt->t_queued < q->t_queued))
 			q = qt;
 		if (q == NULL)
@@ -2326,7 +2335,15 @@ tcp_send(struct query *q)
 	struct server		*s = q->s;
 	struct tconn		*c = NULL, *x;
 	const char		*stage;
-	bool			 solo = q->tcp_resent || server_nopipe(s);
+	bool			 solo;
+
+	/*
+	 * A recursive resolver's answer time depends on the name (a cache
+	 * miss, a slow authority), so a question to one never waits behind
+	 * another on a shared connection; and the engine's guard on it is
+	 * shorter than the TCP limit. Only its TC=1 answers come here.
+	 */
+	solo = q->tcp_resent || q->rd || server_nopipe(s);
 
 	/* the least busy shared connection with room, else a new one */
 	if (!solo)
@@ -2896,6 +2913,7 @@ transport_query_flags(struct transport *t, const struct sockaddr *server,
 	q->arg = arg;
 	q->qtype = qtype;
 	q->next_tcp = (flags & TRANSPORT_Q_TCP) != 0;
+	q->rd = (flags & TRANSPORT_Q_RD) != 0;
 	q->dict = !t->o.no_dict || (flags & TRANSPORT_Q_DICT) != 0;
 	q->state = Q_PENDING;
 	q->t_queued = now_ms();
