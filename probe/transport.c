@@ -11,6 +11,8 @@
  *                         while none is left the query waits on the
  *                         server's retryq, keeping its slot)
  *   TC=1               -> the same over TCP
+ *   TRANSPORT_Q_TCP    -> waits on the server's tcpq (no slot) until a
+ *                         shared connection has room, then over TCP
  *   answer / error     -> finish(): one callback, then freed
  *
  * Sockets: UDP goes through a small pool of unconnected sockets per
@@ -34,8 +36,11 @@
  *   - ICMP unreachable still ends a query at once: IP_RECVERR queues the
  *     error with the original destination and the quoted start of our
  *     packet (the ID), so it is matched like an answer.
- * TCP keeps one connection per query. max_inflight is still clamped to
- * RLIMIT_NOFILE: each query on the wire may be a TCP connection.
+ * TCP queries share a few pipelined connections per server (RFC 7766;
+ * see "TCP" below), and fall back to one connection per query for a
+ * server that closes or stalls a shared one. max_inflight is still
+ * clamped to RLIMIT_NOFILE: connections, idle ones included, are kept
+ * at most max_inflight.
  *
  * Nothing here is re-entrant from a user callback: transport_query() only
  * queues and activates the pump event; callbacks run from event handlers

@@ -10,6 +10,9 @@
  *     query still gets its answer, and later ones go one per connection;
  *   - a server that closes a shared connection with queries outstanding:
  *     those are sent again and answered;
+ *   - a shared connection the server never answers on: its queries go
+ *     again, alone; one query the server skips while it answers those
+ *     sent after it: that one times out, nothing goes twice;
  *   - an answer with an ID nobody asked on a shared connection is ignored
  *     and counted; a message too short to be DNS closes the connection and
  *     its queries go again;
@@ -48,8 +51,11 @@ enum mode {
 			   closes; later ones like M_PIPE */
 	M_BADID,	/* like M_PIPE, each batch after an answer with an
 			   ID nobody asked */
-	M_RUNT		/* first connection: answers 1, then a 5-byte
+	M_RUNT,		/* first connection: answers 1, then a 5-byte
 			   message; later ones like M_PIPE */
+	M_STALL,	/* first connection: reads, never answers; later
+			   ones like M_PIPE */
+	M_SKIP		/* like M_PIPE, but never answers n5.x */
 };
 
 struct srv {
@@ -226,13 +232,22 @@ cli_read(evutil_socket_t fd, short what, void *arg)
 			    qs[0][1]) ^ 0x5A5A));
 		}
 		break;
+	case M_STALL:
+		if (first) {
+			c->len = 0;
+			return;
+		}
+		break;
+	case M_SKIP:
 	case M_PIPE:
 		break;
 	}
 	/* last first: the answers come out of order */
 	for (i = k; i > 0; i--)
-		answer(c, qs[i - 1], ql[i - 1], (uint16_t)(qs[i - 1][0] << 8 |
-		    qs[i - 1][1]));
+		if (s->mode != M_SKIP || ql[i - 1] < 16 ||
+		    memcmp(qs[i - 1] + 12, "\x02n5\x01x", 5) != 0)
+			answer(c, qs[i - 1], ql[i - 1], (uint16_t)(qs[i - 1][0]
+			    << 8 | qs[i - 1][1]));
 	if (k > s->maxbatch)
 		s->maxbatch = (unsigned)k;
 	memmove(c->buf, c->buf + off, c->len - off);
@@ -366,13 +381,19 @@ ask_all(struct transport *t, const struct srv *s, int from, int n,
 }
 
 static struct transport *
-mk(void)
+mk_tmo(int tcp_timeout_ms)
 {
 	struct transport_opts	 o;
 
 	transport_opts_default(&o);
-	o.tcp_timeout_ms = 5000;
+	o.tcp_timeout_ms = tcp_timeout_ms;
 	return transport_create(base, &o);
+}
+
+static struct transport *
+mk(void)
+{
+	return mk_tmo(5000);
 }
 
 static void
@@ -513,6 +534,50 @@ test_runt(void)
 	srv_stop(&s);
 }
 
+static void
+test_stall(void)
+{
+	struct srv		 s;
+	struct transport	*t = mk_tmo(1000);
+	struct transport_stats	 st;
+	struct res		 x[NQ];
+	int			 i, slow = 0;
+
+	if (!ok(srv_start(&s, M_STALL) == 0 && t != NULL, "stall: server up"))
+		return;
+	is_int(ask_all(t, &s, 0, 10, x), 10, "stall: a shared connection "
+	    "the server never answers on: all 10 answered");
+	stats(t, &st);
+	is_int(st.tcp_resent, 10, "stall: each sent again alone");
+	for (i = 0; i < 10; i++)
+		slow += x[i].attempts == 2;
+	is_int(slow, 10, "stall: two TCP sends each");
+	transport_destroy(t);
+	srv_stop(&s);
+}
+
+static void
+test_skip(void)
+{
+	struct srv		 s;
+	struct transport	*t = mk_tmo(1000);
+	struct transport_stats	 st;
+	struct res		 x[NQ];
+
+	if (!ok(srv_start(&s, M_SKIP) == 0 && t != NULL, "skip: server up"))
+		return;
+	is_int(ask_all(t, &s, 0, 10, x), 9, "skip: a server that answers "
+	    "every query but one on the shared connection: 9 answered");
+	is_int(x[5].status, TRANSPORT_TIMEOUT, "skip: n5 times out (%s)",
+	    x[5].error);
+	is_int(x[5].attempts, 1, "skip: not sent again: the server answered "
+	    "what was sent after it");
+	stats(t, &st);
+	is_int(st.tcp_resent, 0, "skip: nothing sent twice");
+	transport_destroy(t);
+	srv_stop(&s);
+}
+
 int
 main(void)
 {
@@ -525,6 +590,8 @@ main(void)
 	test_closemid();
 	test_badid();
 	test_runt();
+	test_stall();
+	test_skip();
 	event_free(guard);
 	event_base_free(base);
 	return tap_done();
