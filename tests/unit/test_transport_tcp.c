@@ -55,7 +55,9 @@ enum mode {
 			   message; later ones like M_PIPE */
 	M_STALL,	/* first connection: reads, never answers; later
 			   ones like M_PIPE */
-	M_SKIP		/* like M_PIPE, but never answers n5.x */
+	M_SKIP,		/* like M_PIPE, but never answers n5.x */
+	M_GARBAGE	/* first connection: answers 1, then 2,000 random
+			   bytes (srv.seed); later ones like M_PIPE */
 };
 
 struct srv {
@@ -70,6 +72,7 @@ struct srv {
 						   one read, out of order */
 	unsigned		 queries;	/* read */
 	unsigned		 answers;	/* sent */
+	unsigned		 seed;
 	struct cli		*clis;		/* open ones */
 };
 
@@ -230,6 +233,22 @@ cli_read(evutil_socket_t fd, short what, void *arg)
 			answer(c, other, ql[0] < sizeof(other) ? ql[0] :
 			    sizeof(other), (uint16_t)((qs[0][0] << 8 |
 			    qs[0][1]) ^ 0x5A5A));
+		}
+		break;
+	case M_GARBAGE:
+		if (first && k > 0) {
+			uint8_t		 junk[2000];
+			unsigned	 j;
+
+			answer(c, qs[0], ql[0], (uint16_t)(qs[0][0] << 8 |
+			    qs[0][1]));
+			for (j = 0; j < sizeof(junk); j++)
+				junk[j] = (uint8_t)(rand_r(&s->seed) >> 7);
+			if (write(c->fd, junk, sizeof(junk)) !=
+			    (ssize_t)sizeof(junk))
+				tap_diag("server: short write");
+			c->len = 0;
+			return;
 		}
 		break;
 	case M_STALL:
@@ -578,6 +597,30 @@ test_skip(void)
 	srv_stop(&s);
 }
 
+/* Whatever bytes follow an answer on a shared connection: no crash, and
+ * every query still answered (sent again where the stream went bad). */
+static void
+test_garbage(void)
+{
+	struct srv		 s;
+	struct transport	*t;
+	struct res		 x[NQ];
+	unsigned		 seed;
+	int			 all = 0;
+
+	for (seed = 1; seed <= 8; seed++) {
+		t = mk_tmo(1000);
+		if (srv_start(&s, M_GARBAGE) != 0 || t == NULL)
+			break;
+		s.seed = seed;
+		all += ask_all(t, &s, 0, 10, x) == 10;
+		transport_destroy(t);
+		srv_stop(&s);
+	}
+	is_int(all, 8, "garbage: 8 streams of random bytes after an answer "
+	    "on a shared connection: every query answered each time");
+}
+
 int
 main(void)
 {
@@ -592,6 +635,7 @@ main(void)
 	test_runt();
 	test_stall();
 	test_skip();
+	test_garbage();
 	event_free(guard);
 	event_base_free(base);
 	return tap_done();
