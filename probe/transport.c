@@ -193,6 +193,9 @@ struct tconn {
 	bool			 solo;
 	bool			 on_idleq, on_flushq;
 	bool			 broken;	/* a query left it half sent */
+	bool			 noreuse;	/* a query timed out on it: the
+						   server may still be busy with
+						   it, so nothing new goes here */
 	bool			 busy;		/* inside its handler: no free */
 	bool			 dead;		/* closed; freed once not busy */
 	unsigned		 nq;		/* queries on it */
@@ -1153,7 +1156,8 @@ tcp_room(const struct server *s)
 	if (s->nshared < TCP_CONN_MAX || server_nopipe(s))
 		return true;
 	TAILQ_FOREACH(c, &s->conns, slink)
-		if (!c->solo && !c->broken && c->nq < TCP_PIPE_MAX)
+		if (!c->solo && !c->broken && !c->noreuse &&
+		    c->nq < TCP_PIPE_MAX)
 			return true;
 	return false;
 }
@@ -2120,8 +2124,8 @@ conn_idle(struct tconn *c)
 	struct transport	*t = c->t;
 	struct timeval		 tv;
 
-	if (c->solo || c->s->nshared > TCP_CONN_MAX || server_nopipe(c->s) ||
-	    t->nconn > (unsigned)t->o.max_inflight) {
+	if (c->solo || c->noreuse || c->s->nshared > TCP_CONN_MAX ||
+	    server_nopipe(c->s) || t->nconn > (unsigned)t->o.max_inflight) {
 		conn_close(c);
 		return;
 	}
@@ -2353,8 +2357,8 @@ tcp_send(struct query *q)
 	/* the least busy shared connection with room, else a new one */
 	if (!solo)
 		TAILQ_FOREACH(x, &s->conns, slink)
-			if (!x->solo && !x->broken && x->nq < TCP_PIPE_MAX &&
-			    (c == NULL || x->nq < c->nq))
+			if (!x->solo && !x->broken && !x->noreuse &&
+			    x->nq < TCP_PIPE_MAX && (c == NULL || x->nq < c->nq))
 				c = x;
 	if (c == NULL && (c = conn_new(s, solo, &stage)) == NULL) {
 		if (local_errno(errno))
@@ -2400,11 +2404,13 @@ tcp_timeout(struct query *q, bool past)
 		conn_fail(c, true, TRANSPORT_TIMEOUT, "%s", what);
 		return;
 	}
-	/* its answer may still come on a connection that stays: known */
+	/* its answer may still come on a connection that stays: known,
+	 * and the connection takes no new query (it closes once idle) */
 	if (c != NULL && !c->solo) {
 		c->gone[c->ngone % TCP_GONE] = q->id;
 		if (c->ngone < TCP_GONE)
 			c->ngone++;
+		c->noreuse = true;
 	}
 	finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL, "%s%s", what,
 	    past ? " (deadline)" : "");
