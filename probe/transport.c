@@ -2296,9 +2296,11 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * c is closed, broken or stuck: every query on it goes. With resend, and
  * c having carried more than one query, each that was not sent alone
- * already is asked again on a connection of its own, and the server gets
- * no shared connection for a while; the others end with status and the
- * message.
+ * already is asked again on a connection of its own; the others end with
+ * status and the message. The server gets no shared connection for a
+ * while only when two or more were outstanding: one query lost on a
+ * reused connection is more likely the server's idle close crossing it
+ * than a server that cannot pipeline.
  */
 static void
 conn_fail(struct tconn *c, bool resend, enum transport_status status,
@@ -2309,6 +2311,7 @@ conn_fail(struct tconn *c, bool resend, enum transport_status status,
 	struct query	*q;
 	char		 err[200];
 	va_list		 ap;
+	unsigned	 n = c->nq;
 
 	va_start(ap, fmt);
 	vsnprintf(err, sizeof(err), fmt, ap);
@@ -2321,7 +2324,7 @@ conn_fail(struct tconn *c, bool resend, enum transport_status status,
 		TAILQ_INSERT_TAIL(&l, q, clink);
 	}
 	c->nq = 0;
-	if (resend)
+	if (resend && n >= 2)
 		s->nopipe_until = now_ms() + TCP_NOPIPE_MS;
 	conn_close(c);
 	while ((q = TAILQ_FIRST(&l)) != NULL) {

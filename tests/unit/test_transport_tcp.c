@@ -56,8 +56,10 @@ enum mode {
 	M_STALL,	/* first connection: reads, never answers; later
 			   ones like M_PIPE */
 	M_SKIP,		/* like M_PIPE, but never answers n5.x */
-	M_GARBAGE	/* first connection: answers 1, then 2,000 random
+	M_GARBAGE,	/* first connection: answers 1, then 2,000 random
 			   bytes (srv.seed); later ones like M_PIPE */
+	M_SECOND	/* first connection: answers its first query,
+			   closes on its second; later ones like M_PIPE */
 };
 
 struct srv {
@@ -233,6 +235,13 @@ cli_read(evutil_socket_t fd, short what, void *arg)
 			answer(c, other, ql[0] < sizeof(other) ? ql[0] :
 			    sizeof(other), (uint16_t)((qs[0][0] << 8 |
 			    qs[0][1]) ^ 0x5A5A));
+		}
+		break;
+	case M_SECOND:
+		if (first && c->answered > 0 && k > 0) {
+			s->closed++;
+			cli_free(c);
+			return;
 		}
 		break;
 	case M_GARBAGE:
@@ -621,6 +630,36 @@ test_garbage(void)
 	    "on a shared connection: every query answered each time");
 }
 
+/* One query lost on a reused connection (as when the server's idle close
+ * crosses it): sent again alone, and the server still gets shared
+ * connections. */
+static void
+test_second(void)
+{
+	struct srv		 s;
+	struct transport	*t = mk();
+	struct transport_stats	 st;
+	struct res		 x[NQ];
+	unsigned		 acc;
+
+	if (!ok(srv_start(&s, M_SECOND) == 0 && t != NULL,
+	    "second: server up"))
+		return;
+	ok(ask_all(t, &s, 0, 1, x) == 1 && ask_all(t, &s, 1, 1, x) == 1,
+	    "second: a query on a reused connection the server then closed: "
+	    "answered");
+	stats(t, &st);
+	ok(st.tcp_resent == 1 && x[0].attempts == 2, "second: sent again "
+	    "alone (%llu resent, %u attempts)",
+	    (unsigned long long)st.tcp_resent, x[0].attempts);
+	acc = s.accepts;
+	is_int(ask_all(t, &s, 100, 10, x), 10, "second: 10 more answered");
+	ok(s.accepts - acc < 10, "second: on shared connections still (%u "
+	    "new for 10 queries)", s.accepts - acc);
+	transport_destroy(t);
+	srv_stop(&s);
+}
+
 int
 main(void)
 {
@@ -636,6 +675,7 @@ main(void)
 	test_stall();
 	test_skip();
 	test_garbage();
+	test_second();
 	event_free(guard);
 	event_base_free(base);
 	return tap_done();
