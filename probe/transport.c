@@ -1981,9 +1981,17 @@ usock_read_cb(evutil_socket_t fd, short what, void *arg)
  * and no more, and some servers and middleboxes do not pipeline. So a
  * query that was not alone on its connection is never failed for what
  * happened to the connection: when it closes, breaks or stalls, its
- * queries are sent again, each on a connection of its own (solo), and the
- * server gets solo connections only for TCP_NOPIPE_MS. A query that was
- * alone on its connection fails as it always did.
+ * queries are sent again, each on a connection of its own (solo), and,
+ * when two or more were outstanding, the server gets solo connections
+ * only for TCP_NOPIPE_MS. A query that was alone on its connection fails
+ * as it always did. Measured at 3,000 domains on two servers: 18,000 TCP
+ * queries on 8 connections instead of 18,000 (tests/bench/README.md).
+ *
+ * Limits: a query on the wire holds a slot as before; TRANSPORT_Q_TCP
+ * queries wait for room on s->tcpq without one; connections, idle ones
+ * included, stay within max_inflight (an idle one gives way to a new
+ * one). A question to a recursive resolver (TRANSPORT_Q_RD) gets a
+ * connection of its own (see tcp_send()).
  */
 
 static void	conn_read_cb(evutil_socket_t, short, void *);
