@@ -3024,6 +3024,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
 	transport_stats(e->tp, &ts);
 	out->packets = ts.udp_sent + ts.tcp_sent;
 	out->tcp_packets = ts.tcp_sent;
+	out->tcp_connections = ts.tcp_connections;
 	out->timeouts = ts.timeouts;
 	out->tc_fallbacks = ts.tc_fallbacks;
 }

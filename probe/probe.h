@@ -703,6 +703,8 @@ struct probe_stats {
 	unsigned long long	domains;	/* probes finished */
 	unsigned long long	packets;	/* our own UDP + TCP queries */
 	unsigned long long	tcp_packets;	/* of which over TCP */
+	unsigned long long	tcp_connections; /* TCP connections opened
+						   for them (shared) */
 	unsigned long long	timeouts, tc_fallbacks;
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	validation_timeouts; /* of which ended by

@@ -5,11 +5,16 @@
  * One struct transport per caller-owned libevent event_base. Queries go
  * out over UDP on a pool of non-blocking sockets shared by all queries,
  * rotated for fresh random ports (RFC 5452; see transport.c); a TC=1
- * answer is asked again over TCP, one connection per query. Each query ends in exactly one callback, from the event
- * loop, never from inside transport_query().
+ * answer is asked again over TCP. TCP queries to one server share up to
+ * 4 connections, 32 queries outstanding on each (RFC 7766 pipelining),
+ * closed after 3 s idle; a query that was not alone on a connection the
+ * server closed or stalled is sent again alone, and that server gets one
+ * connection per query for a while. Each query ends in exactly one
+ * callback, from the event loop, never from inside transport_query().
  *
  * Load is bounded three ways: at most max_inflight queries are on the
- * wire, at most max_queued wait behind them (transport_query() fails
+ * wire (TRANSPORT_Q_TCP ones waiting for room on a connection hold no
+ * slot), at most max_queued wait behind them (transport_query() fails
  * beyond that), and each server (address + port) gets at most
  * per_server_qps new packets per second, retries and TCP fallbacks
  * included, so a large monitored set never floods one server.
@@ -72,8 +77,8 @@ struct transport_opts {
 	int		deadline_ms;	/* whole query from its first packet, TCP
 					   included; 0 = only the per-attempt
 					   limits above; default 0 */
-	int		max_inflight;	/* queries on the wire (each may hold a
-					   TCP connection); default 1000; at
+	int		max_inflight;	/* queries on the wire, and TCP
+					   connections open; default 1000; at
 					   create the soft RLIMIT_NOFILE is
 					   raised to fit it where the hard one
 					   allows, else it is lowered to fit */
@@ -120,11 +125,14 @@ struct transport_result {
 						   there is no answer */
 	bool			 aa;
 	bool			 tc;		/* TC bit of the final answer */
-	bool			 tcp;		/* the final answer came over TCP */
+	bool			 tcp;		/* the final answer came over TCP
+						   (maybe on a connection shared
+						   with other queries) */
 	bool			 tc_fallback;	/* UDP said TC=1, retried on TCP */
 	size_t			 udp_len;	/* bytes of the UDP answer taken (the
 						   TC=1 one on a fallback); 0: none */
-	unsigned		 attempts;	/* packets sent, TCP included */
+	unsigned		 attempts;	/* packets sent, TCP included (a TCP
+						   query sent again alone counts) */
 	unsigned		 bad_answers;	/* UDP answers ignored: wrong ID,
 						   QR=0, other question, ... */
 	uint32_t		 latency_ms;	/* first packet to the end */
@@ -139,12 +147,18 @@ struct transport_stats {
 	uint64_t	completed;	/* callbacks made */
 	uint64_t	ok, timeouts, neterrs, malformed, cancelled;
 	uint64_t	udp_sent;	/* UDP packets, retries included */
-	uint64_t	tcp_sent;	/* TCP queries */
+	uint64_t	tcp_sent;	/* TCP queries (each send counts) */
+	uint64_t	tcp_connections; /* TCP connections opened */
+	uint64_t	tcp_reused;	/* TCP queries sent on a connection
+					   that had carried another one */
+	uint64_t	tcp_resent;	/* TCP queries sent again alone after
+					   a shared connection broke */
 	uint64_t	udp_sockets;	/* UDP sockets opened (the pool and
 					   its rotation) */
 	uint64_t	retries;	/* UDP re-sends after a timeout */
 	uint64_t	tc_fallbacks;
-	uint64_t	bad_answers;	/* unacceptable UDP answers ignored */
+	uint64_t	bad_answers;	/* unacceptable UDP answers ignored,
+					   TCP ones with an ID nobody asked */
 	uint64_t	rate_delayed;	/* waits for a server's next token */
 	uint64_t	rejected;	/* transport_query() -1: queue full */
 	unsigned	inflight;	/* now on the wire */

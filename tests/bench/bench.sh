@@ -133,8 +133,9 @@ grep -E '^testbed: (bench|up in)' "$TMP/testbed.log" | sed 's/^testbed: /bench: 
 # max_concurrent_domains 500 (the default): enough domains in flight to keep both cores
 #   busy; more only lengthens queues and adds memory (tests/bench/README.md).
 # max_queries_in_flight 2000 (the default): 500 domains x 4 questions in the child
-#   phase; UDP questions share a pool of sockets, but each TCP one holds a socket of
-#   its own, so the fd limit is raised below.
+#   phase; UDP questions share a pool of sockets and TCP ones a few connections per
+#   server, but a server that will not pipeline gets a connection per TCP question,
+#   so the fd limit is raised below.
 # per_server_qps 0: the point is to find the engine's own ceiling; a production
 #   config would set it (the dnsperf ceiling below is what one server takes).
 CONF=$TMP/dnssecmon.yaml
