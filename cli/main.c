@@ -138,6 +138,11 @@ main(int argc, char *argv[])
 	 * where written. Measured, 10,000 bench domains: peak RSS 100.0 MB ->
 	 * 82.2 MB, CPU +5% (an mmap and a munmap per such block). The glibc
 	 * variable MALLOC_MMAP_THRESHOLD_, when set, still decides.
+	 * Allocations that size made per record or per signature are the
+	 * price: ldns allocates 64 KB buffers, so the hot signature paths
+	 * (probe/denial.c) reuse their own instead of calling the ldns
+	 * functions that make them (strace -c: 50 mmap/munmap pairs per
+	 * domain before, 1.8 after).
 	 */
 	if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL)
 		(void)mallopt(M_MMAP_THRESHOLD, 16 * 1024);
