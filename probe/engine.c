@@ -236,6 +236,7 @@ struct job {
 	int			 pending;	/* callbacks we still wait for */
 	struct ub_ctx		*ub;		/* validates this check */
 	struct timespec		 t0;
+	bool			 res_kept;	/* probe_result_keep() */
 	/* walk */
 	struct step		*cut;
 	unsigned		 labels;	/* of the last name looked at */
@@ -341,6 +342,7 @@ struct probe_engine {
 	struct qjobs		 queued;
 	struct jobs		 active;
 	unsigned		 n_queued, n_active;
+	struct job		*cb_job;	/* whose probe_done_cb runs */
 	struct event		*kick;
 	struct probe_stats	 stats;
 	FILE			*ublog;		/* libunbound's log, to ours */
@@ -2702,6 +2704,21 @@ result_free(struct probe_result *r)
 #endif
 }
 
+void
+probe_result_keep(struct probe_engine *e, struct probe_result *r)
+{
+	/* Told the engine, not written in the result: the caller may free
+	 * it before its callback returns. */
+	if (e->cb_job != NULL && e->cb_job->res == r)
+		e->cb_job->res_kept = true;
+}
+
+void
+probe_result_free(struct probe_result *r)
+{
+	result_free(r);
+}
+
 static void
 job_free(struct job *j)
 {
@@ -2830,7 +2847,11 @@ job_end(void *arg)
 	e->stats.domains++;
 	TAILQ_REMOVE(&e->active, j, entry);
 	e->n_active--;
+	e->cb_job = j;
 	j->cb(j->arg, j->res);
+	e->cb_job = NULL;
+	if (j->res_kept)
+		j->res = NULL;		/* the caller's now */
 	job_free(j);
 	cache_reclaim(e);
 	engine_kick(e);

@@ -629,6 +629,15 @@ struct probe_engine;
 typedef void (*probe_done_cb)(void *arg, struct probe_result *result);
 
 /*
+ * Called from inside a probe_done_cb: the result is the caller's from
+ * now on, to free with probe_result_free() (any time, also after the
+ * engine is gone), instead of a copy of its ~75 KB. Without it the
+ * engine frees the result once the callback returns.
+ */
+void	probe_result_keep(struct probe_engine *, struct probe_result *);
+void	probe_result_free(struct probe_result *);
+
+/*
  * Create an engine on the caller's event loop. Returns NULL and writes a
  * one-line reason to err on bad configuration (unreadable anchor, bad
  * resolver address, ...). Caller destroys.
