@@ -38,6 +38,7 @@
 #include <getdns/getdns_extra.h>
 
 #include "probe/transport.h"
+#include "tests/unit/evloop.h"
 #include "tests/unit/tap.h"
 
 #define MAX_SERVERS	2
@@ -53,7 +54,6 @@ struct hostile {
 
 static struct hostile	 servers[MAX_SERVERS];
 static int		 nservers;
-static struct event_base *base;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -209,7 +209,6 @@ struct res {
 
 static int	 pending;
 static unsigned	 callbacks;
-static struct event *guard;
 
 static void
 first_answer(const getdns_dict *msg, char *out, size_t outlen)
@@ -276,25 +275,6 @@ record_cb(void *arg, const struct transport_result *r)
 		event_base_loopbreak(base);
 }
 
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	event_base_loopbreak(base);
-}
-
-/* Runs the loop for ms. */
-static void
-spin(int ms)
-{
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(guard, &tv);
-	event_base_dispatch(base);
-	evtimer_del(guard);
-}
 
 /* Runs the loop until every pending callback came, or max_ms passed. */
 static void

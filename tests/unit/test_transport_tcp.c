@@ -39,6 +39,7 @@
 #include <event2/event.h>
 
 #include "probe/transport.h"
+#include "tests/unit/evloop.h"
 #include "tests/unit/tap.h"
 
 #define HANG_MS		60000
@@ -89,8 +90,6 @@ struct cli {
 	uint8_t			 buf[65536 * 2];
 };
 
-static struct event_base *base;
-static struct event	 *guard;
 static int		  pending;
 
 struct res {
@@ -337,24 +336,6 @@ srv_stop(struct srv *s)
 
 /* ------------------------------------------------------------ client */
 
-static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	event_base_loopbreak(base);
-}
-
-static void
-spin(int ms)
-{
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(guard, &tv);
-	event_base_dispatch(base);
-	evtimer_del(guard);
-}
 
 static void
 record_cb(void *arg, const struct transport_result *r)
