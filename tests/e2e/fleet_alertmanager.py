@@ -89,6 +89,19 @@ RZ = next(z for z in ("%s.%s" % (r, TLD) for r in ROTATING)
 DOMAINS = [ZONE, RZ] + bad
 
 
+def port_free(host, port):
+    """Whether port is free on host for TCP and for UDP."""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        x = socket.socket(socket.AF_INET, kind)
+        try:
+            x.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            x.close()
+    return True
+
+
 def free_tcp_udp(host):
     """A port free for TCP and UDP on host: the cluster's gossip uses
     both, and resolvers' random UDP ports on 0.0.0.0 take some."""
@@ -116,6 +129,32 @@ class Peer:
         self.proc = None
 
     def start(self, peers):
+        """Starts it and waits until it answers. A restart takes a new
+        gossip port when its old one was taken meanwhile (a resolver's
+        random UDP port on 0.0.0.0: CI saw "bind: address already in
+        use" and a peer that never came back), and again when the port
+        is lost between that look and the bind."""
+        for _ in range(5):
+            if not port_free(self.host, self.cport):
+                self.cport = free_tcp_udp(self.host)
+            self.spawn(peers)
+            state = dc.wait_for(self.up_or_dead, 60,
+                                what="alertmanager on %s up" % self.host)
+            if state != "dead" or "address already in use" not in \
+                    open(os.path.join(self.dir, "log")).read():
+                return
+            self.cport = free_tcp_udp(self.host)
+
+    def up_or_dead(self):
+        if self.proc.poll() is not None:
+            return "dead"
+        try:
+            self.get("/-/healthy")
+            return "up"
+        except OSError:
+            return None
+
+    def spawn(self, peers):
         self.log = open(os.path.join(self.dir, "log"), "w")
         args = [AM_BIN, "--config.file=" + os.path.join(tmp, "am.yml"),
                 "--storage.path=" + self.dir,
