@@ -147,21 +147,6 @@ cache_key(struct denial_cache *c, const ldns_rr_list *set, const ldns_rr *sig,
 	return EVP_DigestFinal_ex(c->md, out, &len) == 1 && len == 32;
 }
 
-/* RRSIG inception <= now <= expiration, in serial arithmetic (RFC 4034
- * 3.1.5), as a validator checks it. */
-static bool
-sig_current(const ldns_rr *sig, time_t now)
-{
-	const ldns_rdf	*inc = ldns_rr_rrsig_inception(sig);
-	const ldns_rdf	*exp = ldns_rr_rrsig_expiration(sig);
-	uint32_t	 n = (uint32_t)now;
-
-	if (inc == NULL || exp == NULL || ldns_rdf_size(inc) != 4 ||
-	    ldns_rdf_size(exp) != 4)
-		return false;
-	return (int32_t)(n - ldns_rdf2native_int32(inc)) >= 0 &&
-	    (int32_t)(ldns_rdf2native_int32(exp) - n) >= 0;
-}
 
 /* The OpenSSL key of an ECDSA DNSKEY's public key bytes, made once. */
 static EVP_PKEY *
@@ -278,14 +263,17 @@ verify_ecdsa(struct denial_cache *c, const ldns_rr_list *set,
 	return st;
 }
 
-/* RRSIG timestamps as ldns_verify_rrsig_keylist_time() checks them. */
+/* RRSIG inception <= now <= expiration, in serial arithmetic (RFC 4034
+ * 3.1.5), as ldns_verify_rrsig_keylist_time() checks it and says why. */
 static ldns_status
 sig_times(const ldns_rr *sig, time_t now)
 {
 	int32_t	 inc, exp;
 
 	if (ldns_rr_rrsig_inception(sig) == NULL ||
-	    ldns_rr_rrsig_expiration(sig) == NULL)
+	    ldns_rr_rrsig_expiration(sig) == NULL ||
+	    ldns_rdf_size(ldns_rr_rrsig_inception(sig)) != 4 ||
+	    ldns_rdf_size(ldns_rr_rrsig_expiration(sig)) != 4)
 		return LDNS_STATUS_MISSING_RDATA_FIELDS_RRSIG;
 	inc = (int32_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
 	exp = (int32_t)ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
@@ -314,7 +302,7 @@ verify_cached(struct denial_cache *c, ldns_rr_list *set, const ldns_rr *sig,
 		e = &c->e[(key[0] | key[1] << 8 | key[2] << 16 |
 		    (unsigned)key[3] << 24) & c->mask];
 		if (e->used && memcmp(e->key, key, 32) == 0 &&
-		    (now == 0 || sig_current(sig, now))) {
+		    (now == 0 || sig_times(sig, now) == LDNS_STATUS_OK)) {
 			c->hits++;
 			return LDNS_STATUS_OK;
 		}
