@@ -3320,7 +3320,7 @@ ub_context(struct probe_engine *e, const struct probe_config *cfg,
     unsigned i, const char *ports, const char *tcp, char *err, size_t errlen)
 {
 	struct ub_ctx	*ub;
-	char		 opt[64];
+	char		 opt[64], cache[24];
 	time_t		 fake;
 	const char	*now_env;
 
@@ -3337,6 +3337,17 @@ ub_context(struct probe_engine *e, const struct probe_config *cfg,
 	}
 	if (e->ublog != NULL)
 		ub_ctx_debugout(ub, e->ublog);
+	/* Each context's caches (message, RRset, key, negative; 4+4+4+1 MB
+	 * by default) sized for the checks it has in flight: with answers
+	 * kept 10 s (below), all they must hold is the data above the
+	 * parents and each check's own records between its questions. 1 KB
+	 * per check, at least 256 KB each, was measured (10,000 bench zones,
+	 * 500 in flight): peak RSS 69.5 -> 64.4 MB, the same CPU and the
+	 * same 5.0 signature verifications per domain; at a quarter of that
+	 * the verifications rose by 10% (answers evicted and fetched again). */
+	snprintf(cache, sizeof(cache), "%uk",
+	    e->cfg.max_domains / UB_THREADS > 256 ?
+	    e->cfg.max_domains / UB_THREADS : 256);
 	snprintf(opt, sizeof(opt), "%u", e->cfg.max_domains * 4 + 64);
 	if (ub_ctx_add_ta_file(ub, cfg->trust_anchor) != 0 ||
 	    (cfg->root_hints != NULL &&
@@ -3356,6 +3367,10 @@ ub_context(struct probe_engine *e, const struct probe_config *cfg,
 	    ub_ctx_set_option(ub, "cache-max-negative-ttl:", "10") != 0 ||
 	    ub_ctx_set_option(ub, "val-bogus-ttl:", "5") != 0 ||
 	    ub_ctx_set_option(ub, "infra-host-ttl:", "60") != 0 ||
+	    ub_ctx_set_option(ub, "msg-cache-size:", cache) != 0 ||
+	    ub_ctx_set_option(ub, "rrset-cache-size:", cache) != 0 ||
+	    ub_ctx_set_option(ub, "key-cache-size:", cache) != 0 ||
+	    ub_ctx_set_option(ub, "neg-cache-size:", cache) != 0 ||
 	    ub_ctx_set_option(ub, "edns-buffer-size:", "1232") != 0 ||
 	    ub_ctx_set_option(ub, "do-ip6:", cfg->ipv6 ? "yes" : "no") != 0 ||
 	    ub_no_local_zones(ub) != 0) {
