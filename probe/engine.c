@@ -243,6 +243,8 @@ struct job {
 	unsigned		 attempt;
 	unsigned		 first;		/* cut's address tried first */
 	bool			 ds_query;
+	/* The parent's answer, 8.8 KB: until the child's servers are asked
+	 * (job_start_child frees it; most checks in flight are past that). */
 	struct referral		*ref;
 	bool			 has_hint;
 	struct probe_hint	 hint;
@@ -1881,6 +1883,8 @@ job_start_child(struct job *j)
 		    "", late ? late : "", late ? ": no answer within " : "",
 		    late ? g : "", late ? ")" : "");
 	}
+	free(j->ref);
+	j->ref = NULL;
 	j->phase = PH_CHILD;
 	/* A new name every check: no cache on the way has its answer. */
 	r->denial_type = T_DENIAL;
