@@ -1411,9 +1411,11 @@ monitor_loop(struct monitor *m)
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	log_info("round: %zu checks in %.3f s, %llu packets (%llu over TCP "
 	    "on %llu connections) to authoritative servers, %llu validations, "
-	    "%llu resolver queries, %llu timeouts, %llu validations cut short; "
+	    "%llu resolver queries, %llu timeouts (%llu not asked again: "
+	    "silent addresses), %llu validations cut short; "
 	    "store %.3f s (CPU %.3f s) in %lu commits", m->checks_done, secs,
-	    st.packets, st.tcp_packets, st.tcp_connections, st.validations, st.resolver_queries, st.timeouts,
+	    st.packets, st.tcp_packets, st.tcp_connections, st.validations,
+	    st.resolver_queries, st.timeouts, st.silent_cut,
 	    st.validation_timeouts, m->store_s, m->store_cpu_s,
 	    m->store_batches);
 }

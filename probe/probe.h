@@ -715,6 +715,9 @@ struct probe_stats {
 	unsigned long long	tcp_connections; /* TCP connections opened
 						   for them (shared) */
 	unsigned long long	timeouts, tc_fallbacks;
+	unsigned long long	silent_cut;	/* of the timeouts: questions
+						   not sent again, their
+						   address being silent */
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	validation_timeouts; /* of which ended by
 						   the guard (no answer) */

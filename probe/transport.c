@@ -60,6 +60,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,24 @@
 #define TCP_NOPIPE_MS	120000	/* after a shared connection broke: one
 				   query per connection this long */
 #define TCP_GONE	8	/* IDs given up on a connection kept open */
+/*
+ * A silent address (unbound keeps the same in its infrastructure cache):
+ * once SILENT_AFTER UDP questions in a row to one address ended with
+ * no answer at all, each of its UDP questions gets one attempt instead of
+ * 1 + retries, until it answers anything over UDP. A dead server at a DNS
+ * host otherwise held every check of every domain it serves for the
+ * whole backoff (5 + 10 + 20 s with the defaults), and each held check
+ * keeps one of max_concurrent_domains. What a check sees is unchanged:
+ * each question still waits its first timeout and ends TIMEOUT. 8 in a
+ * row with all 1 + retries attempts lost is what no lossy path does (at
+ * 50% loss, 1 in 16 million), and one answer ends it. Remembered
+ * SILENT_KEEP_MS after the last such question, also while no query is
+ * attached to the server. TCP has no re-sends to save: a question waits
+ * tcp_timeout_ms once (a stalled shared connection's are sent again alone
+ * once, and the server then gets one query per connection).
+ */
+#define SILENT_AFTER	8
+#define SILENT_KEEP_MS	600000
 
 enum qstate {
 	Q_PENDING,		/* on s->pendq, no slot */
@@ -234,6 +253,10 @@ struct server {
 	struct tconnq		 conns;
 	unsigned		 nshared;	/* conns that are not solo */
 	uint64_t		 nopipe_until;	/* ms; 0: pipelines */
+	/* UDP questions in a row that ended with no answer from it (see
+	 * SILENT_AFTER), and until when that is remembered (ms). */
+	unsigned		 silent;
+	uint64_t		 silent_until;
 	struct event		*ev_timer;	/* refill, or idle expiry */
 };
 
@@ -1128,9 +1151,13 @@ server_timer_cb(evutil_socket_t fd, short what, void *arg)
 		uint64_t	 now = now_ms();
 		struct timeval	 tv;
 
-		/* what it learnt about pipelining outlives a quiet spell */
-		if (s->nopipe_until > now) {
-			tv_from_ms(&tv, s->nopipe_until - now);
+		uint64_t	 keep = s->nopipe_until > s->silent_until ?
+				    s->nopipe_until : s->silent_until;
+
+		/* what it learnt about pipelining and silence outlives a
+		 * quiet spell */
+		if (keep > now) {
+			tv_from_ms(&tv, keep - now);
 			evtimer_add(s->ev_timer, &tv);
 			return;
 		}
@@ -1138,6 +1165,50 @@ server_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	server_kick(s);
+}
+
+/* s's address as text, for the log. */
+static const char *
+server_text(const struct server *s, char *buf, size_t len)
+{
+	const void	*a = s->addr.ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)&s->addr)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)&s->addr)->sin_addr;
+
+	if (inet_ntop(s->addr.ss_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static bool
+server_silent(const struct server *s)
+{
+	return s->silent >= SILENT_AFTER;
+}
+
+/* A UDP question to s ended: answered (anything from it with our ID and
+ * question, even malformed or truncated) or not at all. Keeps the count
+ * of SILENT_AFTER. */
+static void
+server_heard(struct server *s, bool answered)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (answered) {
+		if (server_silent(s))
+			log_info("transport: %s answers again: its questions "
+			    "get their re-sends", server_text(s, a, sizeof(a)));
+		s->silent = 0;
+		return;
+	}
+	if (s->silent < UINT_MAX)
+		s->silent++;
+	s->silent_until = now_ms() + SILENT_KEEP_MS;
+	if (s->silent == SILENT_AFTER)
+		log_info("transport: %s left its last %u UDP questions "
+		    "unanswered: each question to it is sent once, without "
+		    "re-sends, until it answers", server_text(s, a, sizeof(a)),
+		    SILENT_AFTER);
 }
 
 static bool
@@ -1700,6 +1771,12 @@ finish(struct query *q, enum transport_status status, const uint8_t *wire,
 		r.error = err;
 	}
 
+	if (q->state == Q_UDP && (status == TRANSPORT_OK ||
+	    status == TRANSPORT_MALFORMED))
+		server_heard(s, true);
+	else if (q->state == Q_UDP && status == TRANSPORT_TIMEOUT &&
+	    q->bad == 0)
+		server_heard(s, false);
 	switch (status) {
 	case TRANSPORT_OK:		t->st.ok++; break;
 	case TRANSPORT_TIMEOUT:		t->st.timeouts++; break;
@@ -1841,8 +1918,17 @@ query_timer_cb(evutil_socket_t fd, short what, void *arg)
 	switch (q->state) {
 	case Q_UDP:
 		if (q->udp_attempts <= (unsigned)t->o.retries && !past) {
-			t->st.retries++;
-			query_resend(q, false);
+			if (!server_silent(q->s)) {
+				t->st.retries++;
+				query_resend(q, false);
+				return;
+			}
+			t->st.silent_cut++;
+			finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL,
+			    "no answer after %u UDP attempt%s (not sent again: "
+			    "the address left its last %u questions "
+			    "unanswered)", q->udp_attempts,
+			    q->udp_attempts == 1 ? "" : "s", q->s->silent);
 			return;
 		}
 		finish(q, TRANSPORT_TIMEOUT, NULL, 0, NULL,
@@ -1885,6 +1971,7 @@ udp_answer(struct query *q, const uint8_t *w, size_t len)
 		finish(q, TRANSPORT_OK, w, len, msg, NULL);
 		return true;
 	case TRANSPORT_REPLY_TC:
+		server_heard(q->s, true);
 		q->udp_len = len;
 		q->tc_fallback = true;
 		t->st.tc_fallbacks++;

@@ -156,6 +156,10 @@ struct transport_stats {
 	uint64_t	udp_sockets;	/* UDP sockets opened (the pool and
 					   its rotation) */
 	uint64_t	retries;	/* UDP re-sends after a timeout */
+	uint64_t	silent_cut;	/* queries ended without the re-sends
+					   they had left: their address is
+					   silent (SILENT_AFTER in
+					   transport.c) */
 	uint64_t	tc_fallbacks;
 	uint64_t	bad_answers;	/* unacceptable UDP answers ignored,
 					   TCP ones with an ID nobody asked */

@@ -808,6 +808,56 @@ test_hostile(void)
 	transport_destroy(tf);
 }
 
+/*
+ * A silent address: after 8 UDP questions in a row with no answer at all,
+ * each question to it is sent once (transport.c, SILENT_AFTER), until it
+ * answers anything.
+ */
+static void
+test_silent(void)
+{
+	struct transport	*t = mk(100, 2, 1000, 0, 0, 0);
+	struct transport_stats	 st;
+	const struct sockaddr_in *sa = &servers[0].sa;
+	struct res		 x[11];
+	int			 i, full = 0;
+
+	if (!ok(t != NULL, "silent: transport"))
+		return;
+	for (i = 0; i < 8; i++)
+		ask(t, sa, "silent.", GETDNS_RRTYPE_A, &x[i]);
+	run(HANG_MS);
+	for (i = 0; i < 8; i++)
+		full += x[i].done == 1 && x[i].status == TRANSPORT_TIMEOUT &&
+		    x[i].attempts == 3;
+	is_int(full, 8, "silent: the first 8 unanswered questions each sent "
+	    "3 times (1 + 2 re-sends)");
+
+	ask(t, sa, "silent.", GETDNS_RRTYPE_A, &x[8]);
+	run(HANG_MS);
+	is_int(x[8].status, TRANSPORT_TIMEOUT, "silent: the 9th: TIMEOUT");
+	is_int(x[8].attempts, 1, "silent: ... sent once");
+	ok(x[8].latency_ms >= 100, "silent: ... after waiting its first "
+	    "timeout (%u ms)", x[8].latency_ms);
+	ok(strstr(x[8].error, "not sent again") != NULL &&
+	    strstr(x[8].error, "last 8 questions") != NULL,
+	    "silent: ... and says why (%s)", x[8].error);
+	transport_stats(t, &st);
+	is_int((int)st.silent_cut, 1, "silent: counted in silent_cut");
+	is_int((int)st.retries, 16, "silent: 16 re-sends in all");
+
+	/* Any answer ends it: the next unanswered question has its re-sends
+	 * again. */
+	ask(t, sa, "ok.", GETDNS_RRTYPE_A, &x[9]);
+	run(HANG_MS);
+	is_int(x[9].status, TRANSPORT_OK, "silent: the address answers");
+	ask(t, sa, "silent.", GETDNS_RRTYPE_A, &x[10]);
+	run(HANG_MS);
+	is_int(x[10].attempts, 3, "silent: after an answer, an unanswered "
+	    "question is sent 3 times again");
+	transport_destroy(t);
+}
+
 static void
 test_rate(void)
 {
@@ -1024,6 +1074,8 @@ main(void)
 	test_chain();
 	test_hostile();
 	is_int(count_fds(), fd0, "fds: none left after hostile cases");
+	test_silent();
+	is_int(count_fds(), fd0, "fds: none left after the silent address");
 	test_rate();
 	test_inflight();
 	test_no_dict();
