@@ -149,8 +149,27 @@ try:
         t.is_(o["validation"], "secure", "server b silent: the domain still validates")
         t.ok("server_unreachable" in codes(o), "server b silent: server_unreachable reported")
         t.is_(o["severity"], "warning", "server b silent: warning, not critical")
+    # Its questions piled up unanswered: the transport asks it once per
+    # question from then on (probe/transport.c, SILENT_AFTER) ...
+    went = "transport: %s left its last 8 UDP questions unanswered" % env["TESTBED_NS_B"]
+    t.ok(wait_for(lambda: went in log_text(), 90, 0.5, "b called silent in the log"),
+         "server b silent: the log says its questions are no longer sent again")
     tb("resume", "b")
     paused.remove("b")
+    mark = time.time()
+
+    # ... and one answer ends that: b is back in the next checks.
+    def b_back():
+        for o in history("healthy." + TLD):
+            if o["time"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mark + 1)):
+                s = {x["address"]: x for x in o["servers"]}
+                if s.get(env["TESTBED_NS_B"], {}).get("status") == "ok":
+                    return o
+        return None
+    t.ok(wait_for(b_back, 90, 0.5, "a check with server b answering again") is not None,
+         "server b back: a later check has its answers")
+    t.ok("transport: %s answers again" % env["TESTBED_NS_B"] in log_text(),
+         "server b back: the log says its questions get their re-sends again")
 
     # 4. The resolver stops answering mid-run.
     r = tb("pause", "resolver")
