@@ -314,6 +314,12 @@ check_done(struct mdomain *d, struct probe_result *r,
 	log_result(d, r, rot);
 	alerts_after_check(m->alerts, r, rot);
 	export_update(m->export, r, rot, now);
+	if (m->export != NULL) {
+		struct probe_stats	 st;
+
+		probe_engine_stats(m->engine, &st);
+		export_set_probe_stats(m->export, &st);
+	}
 
 	if (!m->stopping && !m->once) {
 		next = d->interval_s;

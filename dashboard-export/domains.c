@@ -810,6 +810,13 @@ reverify_host(struct xdom *d, const struct probe_result *r, time_t now)
 }
 
 void
+export_set_probe_stats(struct export *ex, const struct probe_stats *st)
+{
+	if (ex != NULL && st != NULL)
+		ex->probe_stats = *st;
+}
+
+void
 export_update(struct export *ex, const struct probe_result *r,
     const struct store_rotation *open, time_t now)
 {

@@ -178,6 +178,13 @@ void		 export_update(struct export *, const struct probe_result *,
 		    const struct store_rotation *open, time_t now);
 
 
+/*
+ * The probe engine's counters (copied), for /metrics (dnssecmon_dns_*,
+ * dnssecmon_validation*): the daemon hands them over after each check.
+ */
+void		 export_set_probe_stats(struct export *,
+		    const struct probe_stats *);
+
 /* The shipped Grafana dashboard and Prometheus alerting rules, as the
  * repository has them (static text, NUL-terminated). */
 const char	*export_grafana_dashboard(void);

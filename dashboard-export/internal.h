@@ -261,6 +261,7 @@ struct export {
 	struct xhist		 resolver_latency[XMAX_RESOLVERS];
 
 	struct xhist		 probe_duration;
+	struct probe_stats	 probe_stats;	/* export_set_probe_stats() */
 	unsigned long long	 checks_total;
 	unsigned long long	 errors_total;
 	unsigned long long	 http_requests;

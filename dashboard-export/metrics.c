@@ -225,6 +225,58 @@ checks_total(struct export *ex)
 	return (long long)ex->checks_total;
 }
 
+static long long
+dns_timeouts(struct export *ex)
+{
+	return (long long)ex->probe_stats.timeouts;
+}
+
+static long long
+dns_resends_skipped(struct export *ex)
+{
+	return (long long)ex->probe_stats.silent_cut;
+}
+
+static long long
+dns_silent_addresses(struct export *ex)
+{
+	return (long long)ex->probe_stats.silent_addresses;
+}
+
+static long long
+validations(struct export *ex)
+{
+	return (long long)ex->probe_stats.validations;
+}
+
+static long long
+validation_timeouts(struct export *ex)
+{
+	return (long long)ex->probe_stats.validation_timeouts;
+}
+
+static long long
+resolver_queries(struct export *ex)
+{
+	return (long long)ex->probe_stats.resolver_queries;
+}
+
+/* Our questions to authoritative servers, by transport. */
+static void
+dns_queries(struct out *o, struct export *ex, const char *name)
+{
+	const struct probe_stats *st = &ex->probe_stats;
+
+	puts_(o, name);
+	puts_(o, "{transport=\"udp\"} ");
+	put_int(o, (long long)(st->packets - st->tcp_packets));
+	put(o, "\n", 1);
+	puts_(o, name);
+	puts_(o, "{transport=\"tcp\"} ");
+	put_int(o, (long long)st->tcp_packets);
+	put(o, "\n", 1);
+}
+
 /* One series per handler and code that has answered (no zero series:
  * 7 handlers x 12 codes would be mostly empty). */
 static void
@@ -990,6 +1042,31 @@ static const struct metric_family families[] = {
 	{ "dnssecmon_checks_total", "counter",
 	  "Domain checks finished since the start.",
 	  .scalar = checks_total },
+	{ "dnssecmon_dns_queries_total", "counter",
+	  "Questions the checks sent to name servers (parents' and the "
+	  "zones' own; re-sends and TCP retries each count), by transport.",
+	  .samples = dns_queries },
+	{ "dnssecmon_dns_timeouts_total", "counter",
+	  "Questions to name servers that got no answer in the end.",
+	  .scalar = dns_timeouts },
+	{ "dnssecmon_dns_resends_skipped_total", "counter",
+	  "Of those, questions sent once instead of with their re-sends: "
+	  "their server address had left its last 8 questions unanswered.",
+	  .scalar = dns_resends_skipped },
+	{ "dnssecmon_dns_silent_addresses", "gauge",
+	  "Name server addresses that left their last 8 questions "
+	  "unanswered: each question to them is sent once until they answer.",
+	  .scalar = dns_silent_addresses },
+	{ "dnssecmon_validations_total", "counter",
+	  "Questions to the in-process validator (libunbound).",
+	  .scalar = validations },
+	{ "dnssecmon_validation_timeouts_total", "counter",
+	  "Of those, the ones cut short without a verdict "
+	  "(validation_timeout).",
+	  .scalar = validation_timeouts },
+	{ "dnssecmon_resolver_queries_total", "counter",
+	  "Questions to the configured validating resolvers.",
+	  .scalar = resolver_queries },
 	{ "dnssecmon_probe_duration_seconds", "histogram",
 	  "How long one domain check took.",
 	  .samples = probe_duration },

@@ -3052,6 +3052,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *out)
 	out->tcp_connections = ts.tcp_connections;
 	out->timeouts = ts.timeouts;
 	out->silent_cut = ts.silent_cut;
+	out->silent_addresses = ts.silent_now;
 	out->tc_fallbacks = ts.tc_fallbacks;
 }
 

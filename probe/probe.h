@@ -718,6 +718,9 @@ struct probe_stats {
 	unsigned long long	silent_cut;	/* of the timeouts: questions
 						   not sent again, their
 						   address being silent */
+	unsigned long long	silent_addresses; /* server addresses silent
+						   now (no answer to their
+						   last 8 questions) */
 	unsigned long long	validations;	/* libunbound questions */
 	unsigned long long	validation_timeouts; /* of which ended by
 						   the guard (no answer) */

@@ -304,6 +304,7 @@ struct transport {
 };
 
 static void	pump_schedule(struct transport *);
+static bool	server_silent(const struct server *);
 static void	server_kick(struct server *);
 static void	query_send(struct query *);
 static void	tcp_send(struct query *);
@@ -1061,6 +1062,8 @@ server_free(struct server *s)
 		}
 	if (s->on_waitq)
 		TAILQ_REMOVE(&t->waitq, s, wlink);
+	if (server_silent(s))
+		t->st.silent_now--;
 	t->st.servers--;
 	event_free(s->ev_timer);
 	free(s);
@@ -1195,20 +1198,24 @@ server_heard(struct server *s, bool answered)
 	char	 a[INET6_ADDRSTRLEN];
 
 	if (answered) {
-		if (server_silent(s))
+		if (server_silent(s)) {
+			s->t->st.silent_now--;
 			log_info("transport: %s answers again: its questions "
 			    "get their re-sends", server_text(s, a, sizeof(a)));
+		}
 		s->silent = 0;
 		return;
 	}
 	if (s->silent < UINT_MAX)
 		s->silent++;
 	s->silent_until = now_ms() + SILENT_KEEP_MS;
-	if (s->silent == SILENT_AFTER)
+	if (s->silent == SILENT_AFTER) {
+		s->t->st.silent_now++;
 		log_info("transport: %s left its last %u UDP questions "
 		    "unanswered: each question to it is sent once, without "
 		    "re-sends, until it answers", server_text(s, a, sizeof(a)),
 		    SILENT_AFTER);
+	}
 }
 
 static bool

@@ -160,6 +160,7 @@ struct transport_stats {
 					   they had left: their address is
 					   silent (SILENT_AFTER in
 					   transport.c) */
+	unsigned	silent_now;	/* server addresses silent now */
 	uint64_t	tc_fallbacks;
 	uint64_t	bad_answers;	/* unacceptable UDP answers ignored,
 					   TCP ones with an ID nobody asked */

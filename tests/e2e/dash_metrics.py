@@ -240,6 +240,16 @@ try:
     t.ok((sample(text, "dnssecmon_resolver_latency_seconds_count",
                  resolver=env["TESTBED_RESOLVER"]) or 0) >= 1,
          "metrics: the resolver latency histogram has answers")
+    # The engine's own counters: every zone was checked, so each kind of
+    # question was asked at least once per zone (TCP: tcp_every 1).
+    t.ok(all((sample(text, name, **lab) or 0) >= len(ZONES) for name, lab in (
+        ("dnssecmon_dns_queries_total", {"transport": "udp"}),
+        ("dnssecmon_dns_queries_total", {"transport": "tcp"}),
+        ("dnssecmon_validations_total", {}),
+        ("dnssecmon_resolver_queries_total", {}))),
+         "metrics: the engine's questions counted (UDP, TCP, validations, resolvers)")
+    t.is_(sample(text, "dnssecmon_dns_silent_addresses"), 0.0,
+          "metrics: no silent name server address on the testbed")
     t.is_(sample(text, "dnssecmon_build_info", version=re.search(
         r'version="([^"]+)"', text).group(1)), 1.0, "metrics: build info")
 

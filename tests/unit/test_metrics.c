@@ -287,8 +287,34 @@ test_small(void)
 	rot.new_key_tag = synth_tag(SY_KSK_NEW);
 	update(ex, "rollstart.example", SY_ROLLSTART, now, &rot);
 	update(ex, "we\\\"ird\\\\.example", SY_BROKEN, now, NULL);
+	{
+		struct probe_stats	 st;
+
+		memset(&st, 0, sizeof(st));
+		st.packets = 40;
+		st.tcp_packets = 12;
+		st.timeouts = 5;
+		st.silent_cut = 2;
+		st.silent_addresses = 1;
+		st.validations = 9;
+		st.validation_timeouts = 1;
+		st.resolver_queries = 3;
+		export_set_probe_stats(ex, &st);
+	}
 
 	text = render(ex, now + 100);
+	ok(find_line(text, "dnssecmon_dns_queries_total{transport=\"udp\"} "
+	    "28") != NULL && find_line(text, "dnssecmon_dns_queries_total{"
+	    "transport=\"tcp\"} 12") != NULL,
+	    "the engine's questions, by transport");
+	ok(find_line(text, "dnssecmon_dns_timeouts_total 5") != NULL &&
+	    find_line(text, "dnssecmon_dns_resends_skipped_total 2") != NULL &&
+	    find_line(text, "dnssecmon_dns_silent_addresses 1") != NULL,
+	    "timeouts, re-sends skipped, silent addresses");
+	ok(find_line(text, "dnssecmon_validations_total 9") != NULL &&
+	    find_line(text, "dnssecmon_validation_timeouts_total 1") != NULL &&
+	    find_line(text, "dnssecmon_resolver_queries_total 3") != NULL,
+	    "validations, their timeouts, resolver questions");
 	ok(find_line(text, "dnssecmon_build_info{version=\"" DNSSECMON_VERSION
 	    "\"} 1") != NULL, "build info with the version");
 	ok(find_line(text, "dnssecmon_domains 4") != NULL,

@@ -844,6 +844,7 @@ test_silent(void)
 	    "silent: ... and says why (%s)", x[8].error);
 	transport_stats(t, &st);
 	is_int((int)st.silent_cut, 1, "silent: counted in silent_cut");
+	is_int((int)st.silent_now, 1, "silent: one address silent now");
 	is_int((int)st.retries, 16, "silent: 16 re-sends in all");
 
 	/* Any answer ends it: the next unanswered question has its re-sends
@@ -851,6 +852,8 @@ test_silent(void)
 	ask(t, sa, "ok.", GETDNS_RRTYPE_A, &x[9]);
 	run(HANG_MS);
 	is_int(x[9].status, TRANSPORT_OK, "silent: the address answers");
+	transport_stats(t, &st);
+	is_int((int)st.silent_now, 0, "silent: ... and is silent no more");
 	ask(t, sa, "silent.", GETDNS_RRTYPE_A, &x[10]);
 	run(HANG_MS);
 	is_int(x[10].attempts, 3, "silent: after an answer, an unanswered "
