@@ -41,21 +41,34 @@ def by_name(doc):
     return {d["domain"]: d for d in doc.get("domains", [])}
 
 
-def check(fmt):
+def start(argv):
+    return subprocess.Popen(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc):
+    """The ended process's outcome; a returncode of None if it hung."""
     # timeout=300: a hang guard only; the engine's guard must end it.
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return subprocess.CompletedProcess(proc.args, None, "", "")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def check(fmt):
     # --timeout 0.5 --retries 1: our own questions give up after 0.5 + 1 s;
     # the guard on libunbound's is never under 10 s (probe/engine.c).
-    try:
-        return subprocess.run(
-            [BIN, "check", "--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
-             env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"], "--timeout",
-             "0.5", "--retries", "1", "--format", fmt, SILENT, OTHER],
-            capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(e.cmd, None, "", "")
+    return start(
+        [BIN, "check", "--trust-anchor", env["TESTBED_ANCHOR"], "--root-hints",
+         env["TESTBED_HINTS"], "--resolver", env["TESTBED_RESOLVER"], "--timeout",
+         "0.5", "--retries", "1", "--format", fmt, SILENT, OTHER])
 
 
 paused = []
+running = []    # processes started, killed by the finally if still there
 try:
     for srv in ("a", "b"):
         r = tb("pause", srv)
@@ -63,8 +76,22 @@ try:
         if r.returncode == 0:
             paused.append(srv)
 
+    # The two checks and the daemon's round each wait out the guard (10 s)
+    # on the silent zone, and share nothing but the paused servers and
+    # the testbed resolver: they run at once.
+    db = os.path.join(tmp, "db.sqlite")
+    conf = os.path.join(tmp, "dnssecmon.yaml")
+    with open(conf, "w") as f:
+        f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\ndatabase: %s\n"
+                "interval: 1h\ntimeout: 1s\nretries: 1\ndomains:\n  - %s\n  - %s\n"
+                % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"], env["TESTBED_RESOLVER"],
+                   db, SILENT, OTHER))
+    running += [check("json"), check("text"),
+                start([BIN, "run", "-c", conf, "--once"])]
+    json_p, text_p, once_p = [finish(x) for x in running]
+
     # 1. check, JSON: the silent zone's validation ends with a timeout outcome.
-    p = check("json")
+    p = json_p
     t.ok(p.returncode is not None, "check: ends by itself")
     doc = by_name(json.loads(p.stdout)) if p.stdout else {}
     d = doc.get(SILENT, {})
@@ -87,24 +114,13 @@ try:
     t.ok("validation_timeout" not in codes(o), "other zone: no timeout")
 
     # 2. check, text: the code and the reason are there for a human too.
-    p = check("text")
+    p = text_p
     t.ok("validation_timeout" in p.stdout and "no verdict within 10.0 s" in p.stdout,
          "check text: validation_timeout and its reason", p.stdout[-600:])
 
     # 3. The daemon's round: both domains get their check, the round ends,
     #    and its line counts the validation the guard cut short.
-    db = os.path.join(tmp, "db.sqlite")
-    conf = os.path.join(tmp, "dnssecmon.yaml")
-    with open(conf, "w") as f:
-        f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\ndatabase: %s\n"
-                "interval: 1h\ntimeout: 1s\nretries: 1\ndomains:\n  - %s\n  - %s\n"
-                % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"], env["TESTBED_RESOLVER"],
-                   db, SILENT, OTHER))
-    try:
-        p = subprocess.run([BIN, "run", "-c", conf, "--once"], capture_output=True,
-                           text=True, timeout=300)
-    except subprocess.TimeoutExpired as e:
-        p = subprocess.CompletedProcess(e.cmd, None, "", "")
+    p = once_p
     t.ok(p.returncode == 0, "run --once: the round completes", p.stderr[-400:])
     m = re.search(r"round: (\d+) checks in .* (\d+) validations cut short", p.stderr)
     t.ok(m and m.group(1) == "2", "run --once: both domains checked", m and m.group(0))
@@ -119,7 +135,11 @@ try:
     t.ok("validation_timeout" in codes(last(SILENT)), "history: validation_timeout stored")
     t.is_(last(OTHER).get("validation"), "secure", "history: the other zone validated")
 finally:
+    for x in running:
+        if x.poll() is None:
+            x.kill()
+            x.wait()
     for srv in paused:
         tb("resume", srv)
 
-t.done()
+sys.exit(t.done())
