@@ -28,36 +28,51 @@ def history(db):
         return []
 
 
-def tcp_pattern(top):
-    """Per recorded check, oldest first: did every server get asked over
-    TCP (True), none (False), or some (None: wrong either way)?"""
-    d = dc.Daemon(env, [ZONE], interval="1s", prefix="tcp-every", top=top)
-    d.http = False
+def tcp_patterns(tops):
+    """For each configuration, per recorded check, oldest first: did every
+    server get asked over TCP (True), none (False), or some (None: wrong
+    either way)? The daemons run at once: each has its own store, and
+    what one asks over TCP cannot change what another records."""
+    ds = [dc.Daemon(env, [ZONE], interval="1s", prefix="tcp-every", top=top)
+          for top in tops]
+    obs = {}
     try:
-        d.start()
-        obs = dc.wait_for(lambda: len(history(d.db)) >= CHECKS and history(d.db),
-                          120, what="%d recorded checks" % CHECKS)
-        rc = d.stop()
-        t.is_(rc, 0, "daemon (%s) stops cleanly" % (top.strip() or "default"))
+        for d in ds:
+            d.http = False
+            d.start()
+        for d in ds:
+            obs[d] = dc.wait_for(lambda: len(history(d.db)) >= CHECKS and
+                                 history(d.db), 120,
+                                 what="%d recorded checks" % CHECKS)
+        for d, top in zip(ds, tops):
+            rc = d.stop()
+            t.is_(rc, 0, "daemon (%s) stops cleanly"
+                  % (top.strip() or "default"))
     finally:
-        d.cleanup()
-    obs = (obs or [])[:CHECKS]   # oldest first, as the store orders them (time, id)
-    out = []
-    for o in obs:
-        asked = [s.get("tcp") is not None for s in o["servers"]]
-        out.append(True if all(asked) else False if not any(asked) else None)
-        if all(asked):
-            t.ok(all(s["tcp"] == "ok" and s["dnskey_tcp_bytes"] for s in o["servers"]),
-                 "a TCP check records each server's TCP outcome and DNSKEY size")
-    return out
+        for d in ds:
+            d.cleanup()
+    res = []
+    for d in ds:
+        # oldest first, as the store orders them (time, id)
+        o_list = (obs.get(d) or [])[:CHECKS]
+        out = []
+        for o in o_list:
+            asked = [s.get("tcp") is not None for s in o["servers"]]
+            out.append(True if all(asked) else False if not any(asked)
+                       else None)
+            if all(asked):
+                t.ok(all(s["tcp"] == "ok" and s["dnskey_tcp_bytes"]
+                         for s in o["servers"]),
+                     "a TCP check records each server's TCP outcome and "
+                     "DNSKEY size")
+        res.append(out)
+    return res
 
 
-got = tcp_pattern("tcp_every: 3\n")
-t.is_(got, [i % 3 == 0 for i in range(CHECKS)],
+every3, default, never = tcp_patterns(["tcp_every: 3\n", "", "tcp_every: 0\n"])
+t.is_(every3, [i % 3 == 0 for i in range(CHECKS)],
       "tcp_every: 3: TCP on checks 1, 4, 7 of %d" % CHECKS)
-got = tcp_pattern("")
-t.is_(got, [True] * CHECKS, "default: TCP on every check")
-got = tcp_pattern("tcp_every: 0\n")
-t.is_(got, [False] * CHECKS, "tcp_every: 0: never over TCP")
+t.is_(default, [True] * CHECKS, "default: TCP on every check")
+t.is_(never, [False] * CHECKS, "tcp_every: 0: never over TCP")
 
 sys.exit(t.done())
