@@ -48,8 +48,8 @@ def tb(*args):
     return sc.testbed(t, *args)
 
 
-def check(db, now, fmt="json"):
-    p, d = sc.check_json(t, env, ZONE, "--db", db, fmt=fmt, now=now,
+def check(db, now, fmt="json", opts=()):
+    p, d = sc.check_json(t, env, ZONE, "--db", db, *opts, fmt=fmt, now=now,
                          timeout=60)
     if fmt != "json":
         return p.returncode, p.stdout
@@ -155,8 +155,12 @@ def walk_check():
     paused = os.path.join(tmp, "paused.db")
     shutil.copy(db, paused)
     if tb("pause", "tld2"):
+        # --timeout 1 --retries 1: the silent server's questions give up
+        # after 1 + 2 s, not the default's 2 + 4 + 8 s; the answering one
+        # replies in milliseconds.
         try:
-            rc, d = check(paused, T + 3 * DAY + HOUR)
+            rc, d = check(paused, T + 3 * DAY + HOUR,
+                          opts=("--timeout", "1", "--retries", "1"))
         finally:
             tb("resume", "tld2")
         st = {s["address"]: s["status"] for s in
@@ -304,9 +308,11 @@ def walk_daemon():
 
         # A restart: the store says what the DS set was, so the first
         # check does not ask every parent server again. A long interval
-        # so that the check seen is the first one.
+        # so that the check seen is the first one: 8 s, since first checks
+        # are spread over the whole interval (up to 60 s), and the API is
+        # polled every 0.25 s.
         d.stop()
-        d.interval = "30s"
+        d.interval = "8s"
         d.start()
         j = dc.wait_for(lambda: (lambda x: x if x and x["checked"] else
                                  None)(api_domain(d)), 120,
