@@ -71,11 +71,13 @@ OTHER_B = topics("dnssecmon_ha-other", B)
 STATE_B = "dnssecmon/domain/%s/state" % B
 
 
+# interval 2s: a domain's discovery configs come with its first check,
+# and first checks are spread over the interval, once per daemon start.
 def write_conf(name, domains, extra=""):
     conf = os.path.join(tmp, name + ".yaml")
     with open(conf, "w") as f:
         f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
-                "database: %s\ntimeout: 1s\nretries: 1\ninterval: 5s\n"
+                "database: %s\ntimeout: 1s\nretries: 1\ninterval: 2s\n"
                 "instance: %s\nmqtt: {host: %s, port: %d, "
                 "homeassistant: yes}\n%sdomains: [%s]\n"
                 % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"],
