@@ -36,10 +36,12 @@ EXPECT = {  # zone label -> (state, severity)
 }
 
 
+# interval 1s: most of this test waits for a number of checks of a domain
+# (three, four more, one more, one after an outage), each an interval.
 def write_conf(domains, extra=""):
     with open(CONF, "w") as f:
         f.write("trust_anchor: %s\nroot_hints: %s\nresolvers: [%s]\n"
-                "database: %s\ninterval: 2s\ntimeout: 1s\nretries: 1\n%s"
+                "database: %s\ninterval: 1s\ntimeout: 1s\nretries: 1\n%s"
                 "domains:\n" % (env["TESTBED_ANCHOR"], env["TESTBED_HINTS"],
                                 env["TESTBED_RESOLVER"], DB, extra))
         for d in domains:
