@@ -118,9 +118,22 @@ for t in "$DNSSECMON_UNIT_DIR"/test_*; do
 done
 
 # 2. Fuzz targets, bounded in time (built by `make fuzz` with clang).
+# FUZZ_SHARE=K/N runs the K-th of every N targets (in name order): .ci/run
+# splits them between its two suites, which would otherwise both run the
+# same clang binaries. Unset: every target.
+fuzz_share=${FUZZ_SHARE:-1/1}
+fuzz_k=${fuzz_share%%/*} fuzz_n=${fuzz_share#*/}
+if ! [[ $fuzz_k =~ ^[1-9][0-9]*$ && $fuzz_n =~ ^[1-9][0-9]*$ ]] ||
+    [ "$fuzz_k" -gt "$fuzz_n" ]; then
+	echo "run.sh: FUZZ_SHARE '$fuzz_share': want K/N with 1 <= K <= N" >&2
+	exit 2
+fi
 if [ -d "$top/build/fuzz" ]; then
+	i=0
 	for t in "$top"/build/fuzz/fuzz_*; do
 		[ -x "$t" ] || continue
+		i=$((i + 1))
+		[ $(((i - 1) % fuzz_n + 1)) -eq "$fuzz_k" ] || continue
 		run_test "fuzz/$(basename "$t")" "$here/fuzz/run-one.sh" "$t" "${FUZZ_SECONDS:-10}"
 	done
 fi
