@@ -225,41 +225,20 @@ checks_total(struct export *ex)
 	return (long long)ex->checks_total;
 }
 
-static long long
-dns_timeouts(struct export *ex)
-{
-	return (long long)ex->probe_stats.timeouts;
+/* The engine's counters (export_set_probe_stats), one accessor each. */
+#define PROBE_STAT(fn, field)						\
+static long long							\
+fn(struct export *ex)							\
+{									\
+	return (long long)ex->probe_stats.field;			\
 }
-
-static long long
-dns_resends_skipped(struct export *ex)
-{
-	return (long long)ex->probe_stats.silent_cut;
-}
-
-static long long
-dns_silent_addresses(struct export *ex)
-{
-	return (long long)ex->probe_stats.silent_addresses;
-}
-
-static long long
-validations(struct export *ex)
-{
-	return (long long)ex->probe_stats.validations;
-}
-
-static long long
-validation_timeouts(struct export *ex)
-{
-	return (long long)ex->probe_stats.validation_timeouts;
-}
-
-static long long
-resolver_queries(struct export *ex)
-{
-	return (long long)ex->probe_stats.resolver_queries;
-}
+PROBE_STAT(dns_timeouts, timeouts)
+PROBE_STAT(dns_resends_skipped, silent_cut)
+PROBE_STAT(dns_silent_addresses, silent_addresses)
+PROBE_STAT(validations, validations)
+PROBE_STAT(validation_timeouts, validation_timeouts)
+PROBE_STAT(resolver_queries, resolver_queries)
+#undef PROBE_STAT
 
 /* Our questions to authoritative servers, by transport. */
 static void

@@ -135,14 +135,16 @@ try:
     paused.append("b")
     mark = time.time()
 
-    def b_silent():
+    def b_status_since(since, status):
+        """A check of healthy that began after since with b's status."""
         for o in history("healthy." + TLD):
-            if o["time"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mark + 1)):
+            if o["time"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since + 1)):
                 s = {x["address"]: x for x in o["servers"]}
-                if s.get(env["TESTBED_NS_B"], {}).get("status") == "timeout":
+                if s.get(env["TESTBED_NS_B"], {}).get("status") == status:
                     return o
         return None
-    o = wait_for(b_silent, 90, 0.5, "a check with server b timed out")
+    o = wait_for(lambda: b_status_since(mark, "timeout"), 90, 0.5,
+                 "a check with server b timed out")
     t.ok(o is not None, "server b silent: the check records it as timed out")
     if o:
         s = {x["address"]: x for x in o["servers"]}
@@ -161,14 +163,8 @@ try:
     mark = time.time()
 
     # ... and one answer ends that: b is back in the next checks.
-    def b_back():
-        for o in history("healthy." + TLD):
-            if o["time"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mark + 1)):
-                s = {x["address"]: x for x in o["servers"]}
-                if s.get(env["TESTBED_NS_B"], {}).get("status") == "ok":
-                    return o
-        return None
-    t.ok(wait_for(b_back, 90, 0.5, "a check with server b answering again") is not None,
+    t.ok(wait_for(lambda: b_status_since(mark, "ok"), 90, 0.5,
+                  "a check with server b answering again") is not None,
          "server b back: a later check has its answers")
     t.ok("transport: %s answers again" % env["TESTBED_NS_B"] in log_text(),
          "server b back: the log says its questions get their re-sends again")
