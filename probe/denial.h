@@ -36,8 +36,9 @@
  * record does not change until the zone is re-signed, but verifying it
  * costs about 0.3 ms (ECDSA P-256 through ldns and OpenSSL 3), more than
  * the rest of a domain's check. A verified (record, RRSIG, key set) is
- * trusted again while the RRSIG's validity window holds. Direct-mapped,
- * fixed size: a miss only costs the verification. Caller destroys.
+ * trusted again while the RRSIG's validity window holds. Fixed size,
+ * 4-way set-associative with LRU (entries rounded up to a power of two,
+ * at least 4): a miss only costs the verification. Caller destroys.
  */
 struct denial_cache;
 struct denial_cache *denial_cache_create(unsigned entries);

@@ -183,6 +183,52 @@ main(void)
 		is_int((int)(l2 - lookups), 1, "one lookup");
 	}
 
+	/* The sets: a cache of 4 entries is one set of 4 ways. Four signed
+	 * RRsets all stay; a fifth evicts the least recently used. */
+	{
+		struct denial_cache *c4 = denial_cache_create(4);
+		ldns_rr_list	*s5[5];
+		ldns_rr		*g5[5];
+		unsigned long long l0, h0, l1, h1;
+		char		 text[80];
+		int		 i, ok4 = 0;
+
+		for (i = 0; i < 5; i++) {
+			snprintf(text, sizeof(text), "n%d.example.test. 3600 "
+			    "IN A 192.0.2.%d", i, 20 + i);
+			s5[i] = set_of(text, NULL);
+			g5[i] = sign(s5[i], p256);
+		}
+		for (i = 0; i < 4; i++)
+			ok4 += denial_cache_verify(c4, s5[i], g5[i], keys) == 1;
+		is_int(ok4, 4, "sets: four signatures verify");
+		denial_cache_stats(c4, &l0, &h0);
+		is_int((int)h0, 0, "sets: ... each verified (no hit)");
+		for (i = 0; i < 4; i++)
+			denial_cache_verify(c4, s5[i], g5[i], keys);
+		denial_cache_stats(c4, &l1, &h1);
+		is_int((int)(h1 - h0), 4, "sets: all four asked again come "
+		    "from the one set of 4 ways");
+		/* Order now n3 n2 n1 n0: the fifth takes n0's place. */
+		is_int(denial_cache_verify(c4, s5[4], g5[4], keys), 1,
+		    "sets: a fifth verifies");
+		denial_cache_stats(c4, &l0, &h0);
+		for (i = 1; i < 5; i++)
+			denial_cache_verify(c4, s5[i], g5[i], keys);
+		denial_cache_stats(c4, &l1, &h1);
+		is_int((int)(h1 - h0), 4, "sets: the four most recently used "
+		    "are kept");
+		denial_cache_verify(c4, s5[0], g5[0], keys);
+		denial_cache_stats(c4, &l0, &h0);
+		is_int((int)(h0 - h1), 0, "sets: the least recently used one "
+		    "went");
+		for (i = 0; i < 5; i++) {
+			ldns_rr_free(g5[i]);
+			ldns_rr_list_deep_free(s5[i]);
+		}
+		denial_cache_destroy(c4);
+	}
+
 	ldns_rr_free(sig);
 	ldns_rr_free(sig2);
 	ldns_rr_free(sig384);
